@@ -1,0 +1,179 @@
+/**
+ * HTTP-level proxy keywords: cookie, http-request/http-response, http-check, stats, capture, errorfile.
+ */
+import type { KeywordContext } from '../context.ts'
+import type { CookieSettings, HttpRule, Proxy } from '../model.ts'
+import { splitCondition } from '../acl.ts'
+import { parseInteger, parseTime, ValueError } from '../values.ts'
+
+export function applyCookie (p: Proxy, args: readonly string[]): void {
+  const [name, ...rest] = args
+  if (name === undefined || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new ValueError(`'cookie' expects a cookie name, got '${name ?? ''}'`)
+  let mode: CookieSettings['mode']
+  const c = { name, indirect: false, nocache: false, postonly: false, preserve: false, httponly: false, secure: false, dynamic: false }
+  const domains: string[] = []
+  const attrs: string[] = []
+  let maxidle: number | undefined
+  let maxlife: number | undefined
+  for (let i = 0; i < rest.length; i++) {
+    const w = rest[i] as string
+    switch (w) {
+      case 'insert': case 'rewrite': case 'prefix':
+        if (mode !== undefined && mode !== w) throw new ValueError(`'cookie': '${mode}' and '${w}' cannot be combined`)
+        mode = w
+        break
+      case 'indirect': case 'nocache': case 'postonly': case 'preserve': case 'httponly': case 'secure': case 'dynamic':
+        c[w] = true
+        break
+      case 'domain': domains.push(requireArg(rest[++i], 'cookie domain')); break
+      case 'attr': attrs.push(requireArg(rest[++i], 'cookie attr')); break
+      case 'maxidle': maxidle = parseTime(rest[++i], 'cookie maxidle'); break
+      case 'maxlife': maxlife = parseTime(rest[++i], 'cookie maxlife'); break
+      default:
+        throw new ValueError(`'cookie': unknown argument '${w}' (expected insert, rewrite, prefix, indirect, nocache, postonly, preserve, httponly, secure, domain, maxidle, maxlife, dynamic, attr)`)
+    }
+  }
+  if ((maxidle !== undefined || maxlife !== undefined) && mode !== 'insert') throw new ValueError("'cookie': 'maxidle' and 'maxlife' need 'insert'")
+  p.cookie = { ...c, mode, domains, attrs, maxidle, maxlife }
+}
+
+function requireArg (v: string | undefined, what: string): string {
+  if (v === undefined) throw new ValueError(`'${what}' expects a value`)
+  return v
+}
+
+const HTTP_REQUEST_ACTIONS = new Set([
+  'allow', 'deny', 'tarpit', 'auth', 'redirect', 'add-header', 'set-header', 'del-header', 'replace-header',
+  'replace-value', 'replace-path', 'replace-uri', 'set-path', 'set-uri', 'set-query', 'set-method', 'set-var',
+  'unset-var', 'set-log-level', 'capture', 'track-sc0', 'track-sc1', 'track-sc2', 'sc-inc-gpc0', 'sc-inc-gpc1',
+  'return', 'use-service', 'set-src', 'set-dst', 'set-dst-port', 'early-hint', 'normalize-uri', 'set-timeout', 'silent-drop', 'reject'
+])
+const HTTP_RESPONSE_ACTIONS = new Set([
+  'allow', 'deny', 'add-header', 'set-header', 'del-header', 'replace-header', 'replace-value', 'set-status',
+  'set-var', 'unset-var', 'set-log-level', 'capture', 'redirect', 'return', 'track-sc0', 'track-sc1', 'track-sc2', 'silent-drop'
+])
+const TCP_REQUEST_ACTIONS = new Set(['accept', 'reject', 'track-sc0', 'track-sc1', 'track-sc2', 'expect-proxy', 'inspect-delay', 'set-var', 'capture', 'sc-inc-gpc0', 'silent-drop'])
+
+export function applyHttpRule (phase: 'request' | 'response', p: Proxy, args: readonly string[], ctx: KeywordContext): void {
+  const { head, cond } = splitCondition(args, ctx.loc)
+  const [action, ...rest] = head
+  const known = phase === 'request' ? HTTP_REQUEST_ACTIONS : HTTP_RESPONSE_ACTIONS
+  if (action === undefined || !known.has(action)) {
+    throw new ValueError(`'http-${phase}': unknown action '${action ?? ''}' (known: ${[...known].join(', ')})`)
+  }
+  const needsArgs = ['add-header', 'set-header', 'del-header', 'replace-header', 'replace-value', 'redirect', 'use-service', 'set-path', 'set-uri', 'set-status', 'set-var', 'set-method']
+  if (needsArgs.includes(action) && rest.length === 0) throw new ValueError(`'http-${phase} ${action}' expects arguments`)
+  if (action === 'use-service' && rest[0] !== 'prometheus-exporter') throw new ValueError(`'http-request use-service': only 'prometheus-exporter' is available, got '${rest[0] ?? ''}'`)
+  const rule: HttpRule = { phase, action, args: rest, cond, loc: ctx.loc }
+  p.httpRules.push(rule)
+}
+
+export function applyTcpRule (p: Proxy, args: readonly string[], ctx: KeywordContext): void {
+  const [where, ...after] = args
+  if (where !== 'connection' && where !== 'content' && where !== 'session' && where !== 'inspect-delay') {
+    throw new ValueError(`'tcp-request' expects connection, session, content or inspect-delay, got '${where ?? ''}'`)
+  }
+  if (where === 'inspect-delay') {
+    parseTime(after[0], 'tcp-request inspect-delay')
+    p.tcpRules.push({ phase: 'request', action: 'inspect-delay', args: after, cond: undefined, loc: ctx.loc })
+    return
+  }
+  const { head, cond } = splitCondition(after, ctx.loc)
+  const [action, ...rest] = head
+  if (action === undefined || !TCP_REQUEST_ACTIONS.has(action)) throw new ValueError(`'tcp-request ${where}': unknown action '${action ?? ''}'`)
+  p.tcpRules.push({ phase: 'request', action: `${where} ${action}`, args: rest, cond, loc: ctx.loc })
+}
+
+export function applyHttpCheck (p: Proxy, args: readonly string[]): void {
+  const [sub, ...rest] = args
+  const base = p.httpCheck ?? { method: 'OPTIONS', uri: '/', version: 'HTTP/1.0', headers: [] }
+  if (sub === 'expect') {
+    let negate = false
+    let i = 0
+    if (rest[0] === '!') { negate = true; i = 1 }
+    const kind = rest[i]
+    const pattern = rest[i + 1]
+    if (kind === undefined || !['status', 'rstatus', 'string', 'rstring'].includes(kind) || pattern === undefined) {
+      throw new ValueError("'http-check expect' expects [!] status|rstatus|string|rstring PATTERN")
+    }
+    if (kind.startsWith('r')) {
+      try { new RegExp(pattern) } catch { throw new ValueError(`'http-check expect': invalid regular expression '${pattern}'`) }
+    }
+    p.httpCheck = { ...base, expect: { negate, kind, pattern } }
+  } else if (sub === 'send') {
+    let { method, uri, version } = base
+    const headers = [...base.headers]
+    for (let i = 0; i < rest.length; i++) {
+      const w = rest[i]
+      const v = rest[i + 1]
+      if (v === undefined) throw new ValueError(`'http-check send': '${w ?? ''}' expects a value`)
+      if (w === 'meth') method = v
+      else if (w === 'uri') uri = v
+      else if (w === 'ver') version = v
+      else if (w === 'hdr') { headers.push(`${v}: ${rest[i + 2] ?? ''}`); i++ }
+      else throw new ValueError(`'http-check send': unknown argument '${w ?? ''}' (expected meth, uri, ver, hdr)`)
+      i++
+    }
+    p.httpCheck = { ...base, method, uri, version, headers }
+  } else if (sub === 'disable-on-404' || sub === 'send-state') {
+    p.options[`http-check ${sub}`] = true
+  } else {
+    throw new ValueError(`'http-check' expects expect, send, disable-on-404 or send-state, got '${sub ?? ''}'`)
+  }
+}
+
+export function applyStats (p: Proxy, args: readonly string[], ctx: KeywordContext): void {
+  const [sub, ...rest] = args
+  const s = p.stats
+  const one = (): string => {
+    if (rest.length !== 1) throw new ValueError(`'stats ${sub ?? ''}' expects one argument`)
+    return rest[0] as string
+  }
+  switch (sub) {
+    case 'enable': s.enabled = true; break
+    case 'disable': s.enabled = false; break
+    case 'uri': s.uri = one(); s.enabled = true; break
+    case 'realm': s.realm = rest.join(' '); s.enabled = true; break
+    case 'auth': {
+      const a = one()
+      if (!a.includes(':')) throw new ValueError("'stats auth' expects USER:PASSWORD")
+      s.auth.push(a)
+      s.enabled = true
+      break
+    }
+    case 'refresh': s.refresh = parseTime(one(), 'stats refresh'); s.enabled = true; break
+    case 'hide-version': s.hideVersion = true; break
+    case 'show-legends': s.showLegends = true; break
+    case 'show-node': s.showNode = rest[0] ?? true; break
+    case 'scope': s.scope.push(one()); break
+    case 'admin': {
+      const { cond } = splitCondition(rest, ctx.loc)
+      if (cond === undefined) throw new ValueError("'stats admin' expects 'if' or 'unless' and a condition")
+      s.adminCond = cond
+      break
+    }
+    case 'socket': case 'timeout': case 'maxconn':
+      throw new ValueError(`'stats ${sub}' belongs in the 'global' section`)
+    default:
+      throw new ValueError(`'stats': unknown argument '${sub ?? ''}' (expected enable, uri, realm, auth, refresh, hide-version, show-node, show-legends, scope, admin)`)
+  }
+}
+
+export function applyCapture (p: Proxy, args: readonly string[]): void {
+  const [kind, what, name, lenKw, len] = args
+  if ((kind !== 'request' && kind !== 'response') || what !== 'header' || name === undefined || lenKw !== 'len') {
+    if (kind === 'cookie') throw new ValueError("'capture cookie' is not supported by tslb yet")
+    throw new ValueError("'capture' expects request|response header NAME len LENGTH")
+  }
+  p.captures.push({ kind, header: name, len: parseInteger(len, 'capture len', 1, 64 * 1024) })
+}
+
+const ERROR_CODES = new Set([200, 400, 401, 403, 404, 405, 407, 408, 410, 425, 429, 500, 501, 502, 503, 504])
+
+export function applyErrorfile (p: Proxy, args: readonly string[]): void {
+  const [code, file] = args
+  const n = parseInteger(code, 'errorfile status', 200, 599)
+  if (!ERROR_CODES.has(n)) throw new ValueError(`'errorfile': status ${n} cannot be customised (allowed: ${[...ERROR_CODES].join(', ')})`)
+  if (file === undefined) throw new ValueError("'errorfile' expects a status and a file")
+  p.errorfiles[n] = file
+}

@@ -1,0 +1,277 @@
+/**
+ * The keyword table of `defaults`, `frontend`, `backend` and `listen` sections.
+ */
+import type { KeywordContext } from '../context.ts'
+import type { Balance, Bind, Proxy } from '../model.ts'
+import { parseAclDefinition, parseCondition, parseFetch, splitCondition } from '../acl.ts'
+import { parseAddress, parseInteger, parseNetwork, parseTime, ValueError } from '../values.ts'
+import { applyCapture, applyCookie, applyErrorfile, applyHttpCheck, applyHttpRule, applyStats, applyTcpRule } from './http.ts'
+import { applyLegacyTimeout, applyOption, applyTimeout, LEGACY_TIMEOUT_KEYWORDS, warnIfIgnored } from './options.ts'
+import { parseServerOptions } from './server.ts'
+import { applyStickRule, parseStickTable } from './stick.ts'
+import { parseLogTarget } from './log.ts'
+
+export interface ProxyKeyword {
+  /** Sections it may appear in: d(efaults), f(rontend), b(ackend), l(isten). */
+  readonly where: string
+  readonly parse: (p: Proxy, args: readonly string[], ctx: KeywordContext) => void
+}
+
+const KIND_LETTER = { defaults: 'd', frontend: 'f', backend: 'b', listen: 'l' } as const
+
+export function allowedIn (kw: ProxyKeyword, p: Proxy): boolean {
+  return kw.where.includes(KIND_LETTER[p.kind])
+}
+
+function noArgs (keyword: string, args: readonly string[]): void {
+  if (args.length > 0) throw new ValueError(`'${keyword}' takes no argument, got '${args.join(' ')}'`)
+}
+
+function oneArg (keyword: string, args: readonly string[]): string {
+  if (args.length !== 1) throw new ValueError(`'${keyword}' expects exactly one argument`)
+  return args[0] as string
+}
+
+export function parseBind (args: readonly string[], ctx: KeywordContext): Bind {
+  const [list, ...rest] = args
+  if (list === undefined) throw new ValueError("'bind' expects an address such as *:80")
+  const addresses = list.split(',').map(a => parseAddress(a, 'bind', true))
+  const options: Record<string, string | true> = {}
+  const withValue = new Set(['name', 'id', 'backlog', 'maxconn', 'mode', 'uid', 'gid', 'user', 'group', 'interface', 'namespace', 'process', 'thread', 'accept-netscaler-cip', 'tcp-ut', 'nice', 'crt', 'ca-file', 'alpn', 'ssl-min-ver', 'ciphers', 'level', 'severity-output', 'mss', 'label'])
+  const flags = new Set(['transparent', 'v4v6', 'v6only', 'defer-accept', 'tfo', 'accept-proxy', 'ssl', 'allow-0rtt', 'no-tls-tickets'])
+  for (let i = 0; i < rest.length; i++) {
+    const w = rest[i] as string
+    if (flags.has(w)) options[w] = true
+    else if (withValue.has(w)) {
+      const v = rest[++i]
+      if (v === undefined) throw new ValueError(`bind option '${w}' expects a value`)
+      if (w === 'backlog' || w === 'maxconn') parseInteger(v, `bind ${w}`, 1, 1_000_000)
+      options[w] = v
+    } else {
+      throw new ValueError(`unknown bind option '${w}'`)
+    }
+  }
+  if (options.ssl === true) throw new ValueError("'bind ... ssl' (TLS termination) is not supported by tslb yet")
+  return { addresses, options, loc: ctx.loc }
+}
+
+function parseBalance (args: readonly string[]): Balance {
+  const [algo, ...rest] = args
+  switch (algo) {
+    case 'roundrobin': case 'static-rr': case 'leastconn': case 'first': case 'source': case 'random':
+      if (algo !== 'random' && rest.length > 0) throw new ValueError(`'balance ${algo}' takes no argument`)
+      return { algorithm: algo }
+    case 'uri': {
+      let whole = false
+      let len: number | undefined
+      let depth: number | undefined
+      for (let i = 0; i < rest.length; i++) {
+        const w = rest[i]
+        if (w === 'whole') whole = true
+        else if (w === 'len') len = parseInteger(rest[++i], 'balance uri len', 0, 65535)
+        else if (w === 'depth') depth = parseInteger(rest[++i], 'balance uri depth', 0, 65535)
+        else throw new ValueError(`'balance uri': unknown argument '${w ?? ''}' (expected whole, len, depth)`)
+      }
+      return { algorithm: 'uri', whole, len, depth }
+    }
+    case 'url_param': {
+      const [param, check, n] = rest
+      if (param === undefined) throw new ValueError("'balance url_param' expects a parameter name")
+      if (check !== undefined && check !== 'check_post') throw new ValueError(`'balance url_param': unexpected '${check}'`)
+      return { algorithm: 'url_param', param, checkPost: check === undefined ? undefined : n === undefined ? 48 : parseInteger(n, 'check_post', 0, 65535) }
+    }
+    case 'rdp-cookie': return { algorithm: 'rdp-cookie', cookie: 'mstshash' }
+    default: {
+      const m = /^(hdr|rdp-cookie)\(([^)]+)\)$/.exec(algo ?? '')
+      if (m?.[1] === 'hdr') {
+        if (rest.length > 0 && rest[0] !== 'use_domain_only') throw new ValueError(`'balance hdr': unexpected '${rest[0] ?? ''}'`)
+        return { algorithm: 'hdr', header: m[2] as string, useDomainOnly: rest[0] === 'use_domain_only' }
+      }
+      if (m?.[1] === 'rdp-cookie') return { algorithm: 'rdp-cookie', cookie: m[2] as string }
+      throw new ValueError(`unknown balance algorithm '${algo ?? ''}' (known: roundrobin, static-rr, leastconn, first, source, uri, url_param, hdr(NAME), random, rdp-cookie)`)
+    }
+  }
+}
+
+function parseHashType (args: readonly string[]): Proxy['hashType'] {
+  const [method, fn, modifier] = args
+  if (method !== 'map-based' && method !== 'consistent') throw new ValueError(`'hash-type' expects map-based or consistent, got '${method ?? ''}'`)
+  const f = fn ?? 'sdbm'
+  if (f !== 'sdbm' && f !== 'djb2' && f !== 'wt6' && f !== 'crc32') throw new ValueError(`'hash-type': unknown hash function '${f}' (sdbm, djb2, wt6, crc32)`)
+  if (modifier !== undefined && modifier !== 'avalanche') throw new ValueError(`'hash-type': unknown modifier '${modifier}'`)
+  return { method, function: f, avalanche: modifier === 'avalanche' }
+}
+
+const PROXY_MODES = ['http', 'tcp', 'health'] as const
+
+export const PROXY_KEYWORDS: Readonly<Record<string, ProxyKeyword>> = {
+  mode: {
+    where: 'dfbl',
+    parse: (p, args) => {
+      const m = oneArg('mode', args)
+      if (!(PROXY_MODES as readonly string[]).includes(m)) throw new ValueError(`'mode' expects http, tcp or health, got '${m}'`)
+      if (m === 'health') throw new ValueError("'mode health' was removed in HAProxy 2.x: use 'monitor-uri' or 'http-request return'")
+      p.mode = m as Proxy['mode']
+    }
+  },
+  bind: { where: 'fl', parse: (p, args, ctx) => { p.binds.push(parseBind(args, ctx)) } },
+  server: {
+    where: 'bl',
+    parse: (p, args, ctx) => {
+      const [name, addr, ...opts] = args
+      if (name === undefined || addr === undefined) throw new ValueError("'server' expects a name and an address")
+      if (p.servers.some(s => s.name === name)) throw new ValueError(`server '${name}' is already defined in ${ctx.section}`)
+      const address = parseAddress(addr, `server '${name}'`, false)
+      if (address.host === '') throw new ValueError(`server '${name}': missing address`)
+      if (address.portEnd !== address.port) throw new ValueError(`server '${name}': a port range is not allowed`)
+      const options = { ...p.defaultServer }
+      parseServerOptions(opts, options)
+      if (address.port === undefined && options.port === undefined && p.mode === 'tcp' && p.dispatch === undefined) {
+        ctx.warn(`server '${name}' has no port: connections go to the port the client connected to`)
+      }
+      p.servers.push({ ...options, name, address, loc: ctx.loc })
+    }
+  },
+  'default-server': { where: 'dbl', parse: (p, args) => { parseServerOptions(args, p.defaultServer) } },
+  balance: { where: 'dbl', parse: (p, args, ctx) => { warnIfIgnored(p, 'b', 'balance', ctx); p.balance = parseBalance(args) } },
+  'hash-type': { where: 'dbl', parse: (p, args) => { p.hashType = parseHashType(args) } },
+  maxconn: { where: 'dfl', parse: (p, args) => { p.maxconn = parseInteger(oneArg('maxconn', args), 'maxconn', 0, 10_000_000) } },
+  fullconn: { where: 'dbl', parse: (p, args) => { p.fullconn = parseInteger(oneArg('fullconn', args), 'fullconn', 1, 10_000_000) } },
+  retries: { where: 'dbl', parse: (p, args) => { p.retries = parseInteger(oneArg('retries', args), 'retries', 0, 1000) } },
+  timeout: { where: 'dfbl', parse: applyTimeout },
+  option: { where: 'dfbl', parse: (p, args, ctx) => { applyOption(p, args, true, ctx) } },
+  default_backend: {
+    where: 'dfl',
+    parse: (p, args) => { p.defaultBackend = oneArg('default_backend', args) }
+  },
+  use_backend: {
+    where: 'fl',
+    parse: (p, args, ctx) => {
+      const { head, cond } = splitCondition(args, ctx.loc)
+      if (head.length !== 1) throw new ValueError("'use_backend' expects a backend name, then optionally 'if' or 'unless' and a condition")
+      p.useBackends.push({ backend: head[0] as string, cond, loc: ctx.loc })
+    }
+  },
+  acl: {
+    where: 'flb',
+    parse: (p, args, ctx) => {
+      const [name, ...rest] = args
+      if (name === undefined) throw new ValueError("'acl' expects a name, a fetch method and values")
+      p.acls.push(parseAclDefinition(name, rest, ctx.loc))
+    }
+  },
+  log: {
+    where: 'dfbl',
+    parse: (p, args, ctx) => {
+      if (args.length === 1 && args[0] === 'global') { p.logGlobal = true; return }
+      if (args.length === 1 && args[0] === 'disable') { p.logGlobal = false; p.logs = []; return }
+      p.logs.push(parseLogTarget(args, ctx.loc))
+    }
+  },
+  'log-format': { where: 'dfl', parse: (p, args) => { if (args.length === 0) throw new ValueError("'log-format' expects a format string"); p.logFormat = args.join(' ') } },
+  description: { where: 'dfbl', parse: (p, args) => { p.description = args.join(' ') } },
+  disabled: { where: 'dfbl', parse: (p, args) => { noArgs('disabled', args); p.disabled = true } },
+  enabled: { where: 'dfbl', parse: (p, args) => { noArgs('enabled', args); p.disabled = false } },
+  id: { where: 'fbl', parse: (p, args) => { p.id = parseInteger(oneArg('id', args), 'id', 1, 2_147_483_647) } },
+  source: { where: 'dbl', parse: (p, args) => { p.source = parseAddress(args[0] ?? '', 'source', false).host; if (args.length > 1) throw new ValueError("'source' options (usesrc, interface) are not supported yet") } },
+  cookie: { where: 'dbl', parse: (p, args, ctx) => { warnIfIgnored(p, 'b', 'cookie', ctx); applyCookie(p, args) } },
+  'http-request': { where: 'dflb', parse: (p, args, ctx) => { applyHttpRule('request', p, args, ctx) } },
+  'http-response': { where: 'dflb', parse: (p, args, ctx) => { applyHttpRule('response', p, args, ctx) } },
+  'tcp-request': { where: 'dflb', parse: applyTcpRule },
+  'http-check': { where: 'dbl', parse: (p, args) => { applyHttpCheck(p, args) } },
+  stats: { where: 'dflb', parse: applyStats },
+  'stick-table': {
+    where: 'flb',
+    parse: (p, args, ctx) => {
+      if (p.stickTable !== undefined) throw new ValueError(`${ctx.section} already has a stick-table`)
+      p.stickTable = parseStickTable(args, ctx)
+    }
+  },
+  stick: { where: 'bl', parse: applyStickRule },
+  capture: { where: 'fl', parse: (p, args) => { applyCapture(p, args) } },
+  errorfile: { where: 'dfbl', parse: (p, args) => { applyErrorfile(p, args) } },
+  'monitor-uri': { where: 'dfl', parse: (p, args) => { const u = oneArg('monitor-uri', args); if (!u.startsWith('/')) throw new ValueError("'monitor-uri' must start with '/'"); p.monitorUri = u } },
+  'monitor-net': {
+    where: 'dfl',
+    parse: (p, args, ctx) => {
+      ctx.warn("'monitor-net' is deprecated (removed in HAProxy 2.4): use 'tcp-request connection reject if { src NET }' or 'http-request return status 200 if { src NET }'")
+      p.monitorNets.push(parseNetwork(oneArg('monitor-net', args), 'monitor-net'))
+    }
+  },
+  monitor: {
+    where: 'fl',
+    parse: (p, args, ctx) => {
+      if (args[0] !== 'fail') throw new ValueError("'monitor' expects 'fail if|unless CONDITION'")
+      p.monitorFail.push(parseCondition(args.slice(1), ctx.loc))
+    }
+  },
+  dispatch: {
+    where: 'bl',
+    parse: (p, args, ctx) => {
+      ctx.warn("'dispatch' is a 1.x keyword: prefer a 'server' line")
+      p.dispatch = parseAddress(oneArg('dispatch', args), 'dispatch', true)
+    }
+  },
+  redispatch: {
+    where: 'dbl',
+    parse: (p, args, ctx) => {
+      noArgs('redispatch', args)
+      ctx.warn("'redispatch' is deprecated: use 'option redispatch'")
+      p.options.redispatch = true
+    }
+  },
+  grace: {
+    where: 'dfbl',
+    parse: (p, args, ctx) => {
+      ctx.warn("'grace' is deprecated (removed in HAProxy 2.5): tslb's reload drains old workers itself; use 'hard-stop-after' in 'global' to bound it")
+      p.grace = parseTime(oneArg('grace', args), 'grace')
+    }
+  },
+  'http-reuse': {
+    where: 'dbl',
+    parse: (p, args) => {
+      const v = oneArg('http-reuse', args)
+      if (!['never', 'safe', 'aggressive', 'always'].includes(v)) throw new ValueError(`'http-reuse' expects never, safe, aggressive or always, got '${v}'`)
+      p.options[`http-reuse ${v}`] = true
+    }
+  }
+}
+
+for (const legacy of LEGACY_TIMEOUT_KEYWORDS) {
+  (PROXY_KEYWORDS as Record<string, ProxyKeyword>)[legacy] = {
+    where: 'dfbl',
+    parse: (p, args, ctx) => { applyLegacyTimeout(legacy, p, args, ctx) }
+  }
+}
+
+/** Keywords HAProxy 1.x had and 2.x removed, with what to write instead. */
+export const REMOVED_KEYWORDS: Readonly<Record<string, string>> = {
+  reqrep: "use 'http-request replace-header' or 'http-request replace-path'",
+  reqirep: "use 'http-request replace-header' or 'http-request replace-path'",
+  reqadd: "use 'http-request add-header'",
+  reqdel: "use 'http-request del-header'",
+  reqidel: "use 'http-request del-header'",
+  reqdeny: "use 'http-request deny'",
+  reqideny: "use 'http-request deny'",
+  reqallow: "use 'http-request allow'",
+  reqpass: "use 'http-request allow'",
+  reqtarpit: "use 'http-request tarpit'",
+  rsprep: "use 'http-response replace-header'",
+  rspirep: "use 'http-response replace-header'",
+  rspadd: "use 'http-response add-header'",
+  rspdel: "use 'http-response del-header'",
+  rspidel: "use 'http-response del-header'",
+  rspdeny: "use 'http-response deny'",
+  block: "use 'http-request deny'",
+  appsession: "use 'stick-table type string' with 'stick on req.cook(NAME)' and 'stick store-response res.cook(NAME)'",
+  reqsetbe: "use 'use_backend'",
+  reqisetbe: "use 'use_backend'"
+}
+
+/** `no option NAME` */
+export function applyNo (p: Proxy, args: readonly string[], ctx: KeywordContext): void {
+  if (args[0] !== 'option') throw new ValueError("'no' is only valid before 'option'")
+  applyOption(p, args.slice(1), false, ctx)
+}
+
+export { parseFetch }

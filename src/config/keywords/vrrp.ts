@@ -1,0 +1,144 @@
+/**
+ * `vrrp_script` and `vrrp_instance` sections, with keepalived's keyword names.
+ */
+import { isIP } from 'node:net'
+import type { KeywordContext } from '../context.ts'
+import type { VirtualAddress, VrrpInstance, VrrpScript } from '../model.ts'
+import { parseInteger, parseSeconds, ValueError } from '../values.ts'
+
+function one (kw: string, args: readonly string[]): string {
+  if (args.length !== 1) throw new ValueError(`'${kw}' expects exactly one argument`)
+  return args[0] as string
+}
+
+export function newVrrpScript (name: string, loc: VrrpScript['loc']): VrrpScript {
+  return { name, loc, interval: 1000, weight: 0, rise: 1, fall: 1 }
+}
+
+export function applyVrrpScriptKeyword (s: VrrpScript, keyword: string, args: readonly string[]): boolean {
+  switch (keyword) {
+    case 'script': {
+      if (args.length === 0) throw new ValueError("'script' expects a command line (quoted) or 'builtin proxy'")
+      if (args[0] === 'builtin') {
+        if (args[1] !== 'proxy' || args.length !== 2) throw new ValueError(`'script builtin' expects 'proxy', got '${args.slice(1).join(' ')}'`)
+        s.script = { kind: 'builtin', name: 'proxy' }
+      } else {
+        s.script = { kind: 'exec', command: args.join(' ') }
+      }
+      return true
+    }
+    case 'interval': s.interval = parseSeconds(one(keyword, args), 'interval'); return true
+    case 'timeout': s.timeout = parseSeconds(one(keyword, args), 'timeout'); return true
+    case 'weight': s.weight = parseInteger(one(keyword, args).replace(/^\+/, ''), 'weight', -253, 253); return true
+    case 'rise': s.rise = parseInteger(one(keyword, args), 'rise', 1, 1000); return true
+    case 'fall': s.fall = parseInteger(one(keyword, args), 'fall', 1, 1000); return true
+    case 'user': s.user = one(keyword, args); return true
+    default: return false
+  }
+}
+
+export function newVrrpInstance (name: string, loc: VrrpInstance['loc']): VrrpInstance {
+  return {
+    name, loc, state: 'BACKUP', priority: 100, advertInt: 1000, version: 2, nopreempt: false, preemptDelay: 0,
+    unicastPeers: [], virtualAddresses: [], trackScripts: [], trackInterfaces: [],
+    garpMasterDelay: 5000, garpMasterRepeat: 5, garpMasterRefresh: 0, garpMasterRefreshRepeat: 1,
+    notify: {}, dontTrackPrimary: false, nativeIpv6: false
+  }
+}
+
+function parseVirtualAddress (args: readonly string[], ctx: KeywordContext): VirtualAddress {
+  const [cidr, ...rest] = args
+  if (cidr === undefined) throw new ValueError("'virtual_ipaddress' expects an address such as 198.18.0.100/24")
+  const [addr, lenText] = cidr.split('/')
+  const family = isIP(addr ?? '')
+  if (family === 0) throw new ValueError(`'virtual_ipaddress': '${addr ?? ''}' is not an IP address`)
+  const prefixLength = lenText === undefined ? (family === 4 ? 32 : 128) : parseInteger(lenText, 'prefix length', 0, family === 4 ? 32 : 128)
+  const opts: Record<string, string> = {}
+  for (let i = 0; i < rest.length; i++) {
+    const w = rest[i] as string
+    if (!['dev', 'label', 'brd', 'broadcast', 'scope'].includes(w)) throw new ValueError(`'virtual_ipaddress': unknown option '${w}' (expected dev, label, brd, scope)`)
+    const v = rest[++i]
+    if (v === undefined) throw new ValueError(`'virtual_ipaddress': '${w}' expects a value`)
+    opts[w === 'brd' ? 'broadcast' : w] = v
+  }
+  if (opts.label !== undefined && opts.label.length > 15) throw new ValueError(`'virtual_ipaddress': label '${opts.label}' is longer than 15 characters`)
+  return { address: addr as string, prefixLength, family: family === 4 ? 4 : 6, dev: opts.dev, label: opts.label, broadcast: opts.broadcast, scope: opts.scope, loc: ctx.loc }
+}
+
+function parseTrack (kw: string, args: readonly string[]): { name: string, weight?: number } {
+  const [name, w, value] = args
+  if (name === undefined) throw new ValueError(`'${kw}' expects a name`)
+  if (w === undefined) return { name }
+  if (w !== 'weight' || value === undefined) throw new ValueError(`'${kw}' expects NAME [weight W]`)
+  return { name, weight: parseInteger(value.replace(/^\+/, ''), 'weight', -254, 254) }
+}
+
+export function applyVrrpInstanceKeyword (v: VrrpInstance, keyword: string, args: readonly string[], ctx: KeywordContext): boolean {
+  switch (keyword) {
+    case 'state': {
+      const s = one(keyword, args)
+      if (s !== 'MASTER' && s !== 'BACKUP') throw new ValueError(`'state' expects MASTER or BACKUP, got '${s}'`)
+      v.state = s
+      return true
+    }
+    case 'interface': v.interface = one(keyword, args); return true
+    case 'virtual_router_id': v.virtualRouterId = parseInteger(one(keyword, args), 'virtual_router_id', 1, 255); return true
+    case 'priority': v.priority = parseInteger(one(keyword, args), 'priority', 1, 255); return true
+    case 'advert_int': {
+      const ms = parseSeconds(one(keyword, args), 'advert_int')
+      if (ms < 10 || ms > 40950) throw new ValueError('advert_int must be between 0.01 and 40.95 seconds')
+      v.advertInt = ms
+      return true
+    }
+    case 'version': {
+      const n = parseInteger(one(keyword, args), 'version', 2, 3)
+      v.version = n === 2 ? 2 : 3
+      return true
+    }
+    case 'nopreempt': v.nopreempt = true; return true
+    case 'preempt': v.nopreempt = false; return true
+    case 'preempt_delay': v.preemptDelay = parseSeconds(one(keyword, args), 'preempt_delay'); return true
+    case 'authentication': {
+      const [type, kw2, pass] = args
+      // Both `authentication PASS 1111` and keepalived's `auth_type PASS` / `auth_pass 1111` pair are accepted.
+      const password = kw2 === 'auth_pass' ? pass : kw2
+      if ((type !== 'PASS' && type !== 'AH') || password === undefined) throw new ValueError("'authentication' expects PASS|AH PASSWORD")
+      if (type === 'AH') throw new ValueError("'authentication AH' is not supported (keepalived deprecates it too): use PASS or none")
+      v.authentication = { type, password: password.slice(0, 8) }
+      if (password.length > 8) ctx.warn('VRRP password truncated to 8 characters, as keepalived does')
+      return true
+    }
+    case 'unicast_src_ip': {
+      const a = one(keyword, args)
+      if (isIP(a) === 0) throw new ValueError(`'unicast_src_ip': '${a}' is not an IP address`)
+      v.unicastSrcIp = a
+      return true
+    }
+    case 'unicast_peer':
+      if (args.length === 0) throw new ValueError("'unicast_peer' expects one or more addresses")
+      for (const a of args) {
+        if (isIP(a) === 0) throw new ValueError(`'unicast_peer': '${a}' is not an IP address`)
+        v.unicastPeers.push(a)
+      }
+      return true
+    case 'virtual_ipaddress': v.virtualAddresses.push(parseVirtualAddress(args, ctx)); return true
+    case 'track_script': v.trackScripts.push(parseTrack(keyword, args)); return true
+    case 'track_interface': v.trackInterfaces.push(parseTrack(keyword, args)); return true
+    case 'garp_master_delay': v.garpMasterDelay = parseInteger(one(keyword, args), keyword, 0, 3600) * 1000; return true
+    case 'garp_master_repeat': v.garpMasterRepeat = parseInteger(one(keyword, args), keyword, 1, 1000); return true
+    case 'garp_master_refresh': v.garpMasterRefresh = parseInteger(one(keyword, args), keyword, 0, 86400) * 1000; return true
+    case 'garp_master_refresh_repeat': v.garpMasterRefreshRepeat = parseInteger(one(keyword, args), keyword, 1, 1000); return true
+    case 'dont_track_primary': v.dontTrackPrimary = true; return true
+    case 'native_ipv6': v.nativeIpv6 = true; return true
+    case 'notify_master': case 'notify_backup': case 'notify_fault': case 'notify_stop': case 'notify': {
+      if (args.length === 0) throw new ValueError(`'${keyword}' expects a command line`)
+      const key = keyword === 'notify' ? 'any' : keyword.slice('notify_'.length) as 'master' | 'backup' | 'fault' | 'stop'
+      v.notify[key] = args.join(' ')
+      return true
+    }
+    default: return false
+  }
+}
+
+export const VRRP_SCRIPT_KEYWORDS = ['script', 'interval', 'timeout', 'weight', 'rise', 'fall', 'user']
+export const VRRP_INSTANCE_KEYWORDS = ['state', 'interface', 'virtual_router_id', 'priority', 'advert_int', 'version', 'nopreempt', 'preempt', 'preempt_delay', 'authentication', 'unicast_src_ip', 'unicast_peer', 'virtual_ipaddress', 'track_script', 'track_interface', 'garp_master_delay', 'garp_master_repeat', 'garp_master_refresh', 'garp_master_refresh_repeat', 'dont_track_primary', 'native_ipv6', 'notify_master', 'notify_backup', 'notify_fault', 'notify_stop', 'notify']

@@ -1,0 +1,364 @@
+/**
+ * The typed configuration model: what the parser produces and every subsystem consumes.
+ * Times are milliseconds, sizes bytes; `undefined` means "not set" (the subsystem's default).
+ */
+
+export interface Location {
+  readonly file: string
+  readonly line: number
+}
+
+export type ProxyMode = 'http' | 'tcp' | 'health'
+export type ProxyKind = 'defaults' | 'frontend' | 'backend' | 'listen'
+
+export interface Address {
+  /** IPv4/IPv6 literal, or '' for any address. */
+  readonly host: string
+  readonly family: 4 | 6 | 0
+  readonly port: number | undefined
+  /** Last port of a range `80-85`; equals `port` for a single port. */
+  readonly portEnd: number | undefined
+}
+
+export interface Bind {
+  readonly addresses: Address[]
+  readonly options: Record<string, string | true>
+  readonly loc: Location
+}
+
+export interface ServerOptions {
+  check?: boolean
+  inter?: number
+  fastinter?: number
+  downinter?: number
+  rise?: number
+  fall?: number
+  port?: number
+  addr?: string
+  cookie?: string
+  weight?: number
+  backup?: boolean
+  maxconn?: number
+  minconn?: number
+  maxqueue?: number
+  slowstart?: number
+  disabled?: boolean
+  id?: number
+  source?: string
+  redir?: string
+  track?: string
+  sendProxy?: boolean
+  agentCheck?: boolean
+  agentPort?: number
+  observe?: string
+  onError?: string
+  errorLimit?: number
+  checkSsl?: boolean
+  ssl?: boolean
+  verify?: string
+  init?: string
+  resolvers?: string
+}
+
+export interface Server extends ServerOptions {
+  readonly name: string
+  readonly address: Address
+  readonly loc: Location
+}
+
+export interface Timeouts {
+  client?: number
+  server?: number
+  connect?: number
+  httpRequest?: number
+  httpKeepAlive?: number
+  queue?: number
+  tunnel?: number
+  check?: number
+  clientFin?: number
+  serverFin?: number
+  tarpit?: number
+}
+
+export type Balance =
+  | { readonly algorithm: 'roundrobin' | 'static-rr' | 'leastconn' | 'first' | 'source' | 'random' }
+  | { readonly algorithm: 'uri', readonly whole: boolean, readonly len?: number, readonly depth?: number }
+  | { readonly algorithm: 'url_param', readonly param: string, readonly checkPost?: number }
+  | { readonly algorithm: 'hdr', readonly header: string, readonly useDomainOnly: boolean }
+  | { readonly algorithm: 'rdp-cookie', readonly cookie: string }
+
+export interface HashType {
+  readonly method: 'map-based' | 'consistent'
+  readonly function: 'sdbm' | 'djb2' | 'wt6' | 'crc32'
+  readonly avalanche: boolean
+}
+
+export type CookieMode = 'insert' | 'rewrite' | 'prefix'
+
+export interface CookieSettings {
+  readonly name: string
+  readonly mode: CookieMode | undefined
+  readonly indirect: boolean
+  readonly nocache: boolean
+  readonly postonly: boolean
+  readonly preserve: boolean
+  readonly httponly: boolean
+  readonly secure: boolean
+  readonly domains: string[]
+  readonly maxidle?: number
+  readonly maxlife?: number
+  readonly dynamic: boolean
+  readonly attrs: string[]
+}
+
+export interface ForwardFor {
+  readonly except?: string
+  readonly header: string
+  readonly ifNone: boolean
+}
+
+export interface HttpCheck {
+  readonly method: string
+  readonly uri: string
+  readonly version: string
+  readonly headers: string[]
+  readonly expect?: { readonly negate: boolean, readonly kind: string, readonly pattern: string }
+}
+
+/** ACL pattern set: `acl NAME FETCH [flags] [operator] VALUE...`. */
+export interface AclDefinition {
+  readonly name: string
+  readonly fetch: string
+  readonly fetchArgs: string[]
+  readonly flags: { readonly ignoreCase: boolean, readonly match?: string, readonly files: string[], readonly noDns: boolean }
+  readonly operator?: string
+  readonly values: string[]
+  readonly loc: Location
+}
+
+/** A condition: OR of AND-terms, each term an ACL reference, possibly negated, or an anonymous ACL. */
+export interface Condition {
+  readonly negate: boolean
+  readonly terms: AclTerm[][]
+}
+
+export interface AclTerm {
+  readonly negate: boolean
+  readonly acl: string | AclDefinition
+}
+
+export interface UseBackend {
+  readonly backend: string
+  readonly cond: Condition | undefined
+  readonly loc: Location
+}
+
+export interface HttpRule {
+  readonly phase: 'request' | 'response'
+  readonly action: string
+  readonly args: string[]
+  readonly cond: Condition | undefined
+  readonly loc: Location
+}
+
+export interface StickTableSpec {
+  readonly type: 'ip' | 'ipv6' | 'integer' | 'string' | 'binary'
+  readonly len?: number
+  readonly size: number
+  readonly expire?: number
+  readonly nopurge: boolean
+  readonly peers?: string
+  readonly store: { readonly name: string, readonly period?: number, readonly count?: number }[]
+  readonly loc: Location
+}
+
+export interface StickRule {
+  readonly kind: 'on' | 'match' | 'store-request' | 'store-response'
+  readonly pattern: string
+  readonly table?: string
+  readonly cond: Condition | undefined
+  readonly loc: Location
+}
+
+export interface LogTarget {
+  readonly target: string
+  readonly facility: string
+  readonly level?: string
+  readonly minLevel?: string
+  readonly loc: Location
+}
+
+export interface StatsSettings {
+  enabled?: boolean
+  uri?: string
+  realm?: string
+  auth: string[]
+  refresh?: number
+  hideVersion?: boolean
+  showNode?: string | true
+  showLegends?: boolean
+  adminCond?: Condition
+  scope: string[]
+}
+
+/** Settings a `defaults` section carries to the proxies declared after it. */
+export interface ProxySettings {
+  mode?: ProxyMode
+  balance?: Balance
+  hashType?: HashType
+  timeouts: Timeouts
+  options: Record<string, boolean>
+  forwardFor?: ForwardFor
+  httpCheck?: HttpCheck
+  cookie?: CookieSettings
+  maxconn?: number
+  fullconn?: number
+  retries?: number
+  logs: LogTarget[]
+  logGlobal?: boolean
+  logFormat?: string
+  defaultServer: ServerOptions
+  monitorNets: string[]
+  monitorUri?: string
+  stats: StatsSettings
+  errorfiles: Record<number, string>
+  source?: string
+  grace?: number
+  description?: string
+  disabled?: boolean
+}
+
+export interface Proxy extends ProxySettings {
+  readonly kind: ProxyKind
+  readonly name: string
+  readonly loc: Location
+  id?: number
+  binds: Bind[]
+  servers: Server[]
+  dispatch?: Address
+  acls: AclDefinition[]
+  useBackends: UseBackend[]
+  defaultBackend?: string
+  httpRules: HttpRule[]
+  tcpRules: HttpRule[]
+  stickTable?: StickTableSpec
+  stickRules: StickRule[]
+  monitorFail: Condition[]
+  captures: { readonly kind: 'request' | 'response', readonly header: string, readonly len: number }[]
+}
+
+export interface StatsSocket {
+  readonly path: string
+  readonly mode?: number
+  readonly level: 'user' | 'operator' | 'admin'
+  readonly exposeFdListeners: boolean
+  readonly loc: Location
+}
+
+export interface GlobalSettings {
+  daemon?: boolean
+  maxconn?: number
+  nbthread?: number
+  pidfile?: string
+  chroot?: string
+  user?: string
+  group?: string
+  uid?: number
+  gid?: number
+  logs: LogTarget[]
+  statsSockets: StatsSocket[]
+  statsTimeout?: number
+  spreadChecks?: number
+  hardStopAfter?: number
+  closeSpreadTime?: number
+  ulimitN?: number
+  node?: string
+  description?: string
+  localpeer?: string
+  tune: Record<string, number>
+  logSendHostname?: string
+  logTag?: string
+}
+
+export interface PeerEntry {
+  readonly name: string
+  readonly address: Address | undefined
+  readonly loc: Location
+}
+
+export interface PeersSection {
+  readonly name: string
+  readonly loc: Location
+  peers: PeerEntry[]
+  bind?: Bind
+  tables: (StickTableSpec & { readonly name: string })[]
+  disabled: boolean
+}
+
+export interface UserlistSection {
+  readonly name: string
+  readonly loc: Location
+  groups: { readonly name: string, readonly users: string[] }[]
+  users: { readonly name: string, readonly password: string, readonly insecure: boolean, readonly groups: string[] }[]
+}
+
+export interface VrrpScript {
+  readonly name: string
+  readonly loc: Location
+  /** argv of the script, or the builtin check it names. */
+  script?: { readonly kind: 'exec', readonly command: string } | { readonly kind: 'builtin', readonly name: 'proxy' }
+  interval: number
+  timeout?: number
+  weight: number
+  rise: number
+  fall: number
+  user?: string
+}
+
+export interface VirtualAddress {
+  readonly address: string
+  readonly prefixLength: number
+  readonly family: 4 | 6
+  readonly dev?: string
+  readonly label?: string
+  readonly broadcast?: string
+  readonly scope?: string
+  readonly loc: Location
+}
+
+export interface VrrpInstance {
+  readonly name: string
+  readonly loc: Location
+  state: 'MASTER' | 'BACKUP'
+  interface?: string
+  virtualRouterId?: number
+  priority: number
+  /** Advertisement interval in milliseconds. */
+  advertInt: number
+  version: 2 | 3
+  nopreempt: boolean
+  preemptDelay: number
+  authentication?: { readonly type: 'PASS' | 'AH', readonly password: string }
+  unicastSrcIp?: string
+  unicastPeers: string[]
+  virtualAddresses: VirtualAddress[]
+  trackScripts: { readonly name: string, readonly weight?: number }[]
+  trackInterfaces: { readonly name: string, readonly weight?: number }[]
+  garpMasterDelay: number
+  garpMasterRepeat: number
+  garpMasterRefresh: number
+  garpMasterRefreshRepeat: number
+  notify: { master?: string, backup?: string, fault?: string, stop?: string, any?: string }
+  dontTrackPrimary: boolean
+  nativeIpv6: boolean
+}
+
+export interface Config {
+  readonly files: string[]
+  global: GlobalSettings
+  proxies: Proxy[]
+  peers: PeersSection[]
+  userlists: UserlistSection[]
+  vrrpScripts: VrrpScript[]
+  vrrpInstances: VrrpInstance[]
+}

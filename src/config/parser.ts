@@ -1,0 +1,268 @@
+/**
+ * Reads a configuration text into the typed model, collecting every problem as a `FILE:LINE:` diagnostic.
+ */
+import { readFile } from 'node:fs/promises'
+import { ConfigError, ConfigReadError, type Diagnostic } from '../util/errors.ts'
+import { Diagnostics, type KeywordContext, type Line, suggest } from './context.ts'
+import type { Config, PeersSection, Proxy, ProxyKind, UserlistSection, VrrpInstance, VrrpScript } from './model.ts'
+import { newProxy, UNSUPPORTED_SECTIONS } from './sections.ts'
+import { type Environment, LineSyntaxError, tokenizeLine } from './tokenizer.ts'
+import { parseAddress, ValueError } from './values.ts'
+import { applyGlobal, GLOBAL_KEYWORD_NAMES } from './keywords/global.ts'
+import { allowedIn, applyNo, PROXY_KEYWORDS, REMOVED_KEYWORDS } from './keywords/proxy.ts'
+import { applyPeersKeyword, applyUserlistKeyword, PEERS_KEYWORDS } from './keywords/peers.ts'
+import { applyVrrpInstanceKeyword, applyVrrpScriptKeyword, newVrrpInstance, newVrrpScript, VRRP_INSTANCE_KEYWORDS, VRRP_SCRIPT_KEYWORDS } from './keywords/vrrp.ts'
+import { validate } from './validate.ts'
+
+export interface ParseOptions {
+  readonly env?: Environment
+  /** Local peer name (`-L`), used to check peers sections. */
+  readonly localPeer?: string
+}
+
+export interface ParseResult {
+  readonly config: Config
+  readonly diagnostics: Diagnostic[]
+}
+
+type Section =
+  | { readonly kind: 'global' }
+  | { readonly kind: 'proxy', readonly proxy: Proxy }
+  | { readonly kind: 'peers', readonly peers: PeersSection }
+  | { readonly kind: 'userlist', readonly userlist: UserlistSection }
+  | { readonly kind: 'vrrp_script', readonly script: VrrpScript }
+  | { readonly kind: 'vrrp_instance', readonly instance: VrrpInstance }
+  | { readonly kind: 'unsupported' }
+
+const PROXY_SECTIONS = new Set(['defaults', 'frontend', 'backend', 'listen'])
+const SECTION_KEYWORDS = ['global', 'defaults', 'frontend', 'backend', 'listen', 'peers', 'userlist', 'vrrp_script', 'vrrp_instance']
+
+export function emptyConfig (files: string[]): Config {
+  return {
+    files,
+    global: { logs: [], statsSockets: [], tune: {} },
+    proxies: [],
+    peers: [],
+    userlists: [],
+    vrrpScripts: [],
+    vrrpInstances: []
+  }
+}
+
+/** Parses `text`; never throws for bad input — problems are in `diagnostics`. */
+export function parseConfig (text: string, file: string, options: ParseOptions = {}): ParseResult {
+  const env = options.env ?? process.env
+  const diag = new Diagnostics()
+  const config = emptyConfig([file])
+  const parser = new SectionParser(config, diag)
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const loc = { file, line: i + 1 }
+    let words: string[]
+    try {
+      const t = tokenizeLine(lines[i] as string, env)
+      for (const w of t.warnings) diag.warn(loc, w)
+      words = t.words
+    } catch (err) {
+      if (!(err instanceof LineSyntaxError)) throw err
+      diag.error(loc, err.message)
+      continue
+    }
+    if (words.length === 0) continue
+    parser.line({ words, loc })
+  }
+  validate(config, diag, options.localPeer)
+  const order = (line: number): number => line === 0 ? Infinity : line
+  const diagnostics = [...diag.list].sort((a, b) => order(a.line) - order(b.line))
+  return { config, diagnostics }
+}
+
+/** Reads and parses `file`; throws ConfigError when any error was found. */
+export async function loadConfig (file: string, options: ParseOptions = {}): Promise<ParseResult> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (err) {
+    throw new ConfigReadError(file, err)
+  }
+  const result = parseConfig(text, file, options)
+  if (result.diagnostics.some(d => d.severity === 'error')) throw new ConfigError(result.diagnostics)
+  return result
+}
+
+class SectionParser {
+  private section: Section | undefined
+  private currentDefaults: Proxy | undefined
+  private readonly namedDefaults = new Map<string, Proxy>()
+  private readonly config: Config
+  private readonly diag: Diagnostics
+
+  constructor (config: Config, diag: Diagnostics) {
+    this.config = config
+    this.diag = diag
+  }
+
+  line (line: Line): void {
+    const [keyword, ...args] = line.words as [string, ...string[]]
+    try {
+      if (SECTION_KEYWORDS.includes(keyword) || keyword in UNSUPPORTED_SECTIONS) {
+        this.section = undefined
+        this.section = this.open(keyword, args, line)
+        return
+      }
+      if (keyword.startsWith('.')) throw new ValueError(`conditional blocks and directives ('${keyword}') are not supported yet`)
+      if (this.section === undefined) {
+        throw new ValueError(`'${keyword}' is outside any section${suggest(keyword, SECTION_KEYWORDS)}`)
+      }
+      this.keyword(this.section, keyword, args, line)
+    } catch (err) {
+      if (!(err instanceof ValueError)) throw err
+      this.diag.error(line.loc, err.message)
+    }
+  }
+
+  private context (line: Line, section: string): KeywordContext {
+    return { loc: line.loc, section, warn: (m: string) => { this.diag.warn(line.loc, m) } }
+  }
+
+  private open (keyword: string, args: readonly string[], line: Line): Section {
+    const unsupported = UNSUPPORTED_SECTIONS[keyword]
+    if (unsupported !== undefined) {
+      this.diag.error(line.loc, `'${keyword}' sections are not supported: ${unsupported}`)
+      return { kind: 'unsupported' }
+    }
+    const [name, ...rest] = args
+    if (keyword === 'global') {
+      if (args.length > 0) throw new ValueError(`'global' takes no argument, got '${args.join(' ')}'`)
+      return { kind: 'global' }
+    }
+    if (PROXY_SECTIONS.has(keyword)) return this.openProxy(keyword as ProxyKind, name, rest, line)
+    if (name === undefined || !/^[A-Za-z0-9_.:-]+$/.test(name)) {
+      throw new ValueError(`'${keyword}' expects a name (letters, digits, '_', '.', ':' and '-'), got '${name ?? ''}'`)
+    }
+    if (rest.length > 0) throw new ValueError(`'${keyword} ${name}': unexpected '${rest.join(' ')}'`)
+    const loc = line.loc
+    switch (keyword) {
+      case 'peers': {
+        if (this.config.peers.some(p => p.name === name)) throw new ValueError(`peers section '${name}' is already defined`)
+        const peers: PeersSection = { name, loc, peers: [], tables: [], disabled: false }
+        this.config.peers.push(peers)
+        return { kind: 'peers', peers }
+      }
+      case 'userlist': {
+        if (this.config.userlists.some(u => u.name === name)) throw new ValueError(`userlist '${name}' is already defined`)
+        const userlist: UserlistSection = { name, loc, groups: [], users: [] }
+        this.config.userlists.push(userlist)
+        return { kind: 'userlist', userlist }
+      }
+      case 'vrrp_script': {
+        if (this.config.vrrpScripts.some(s => s.name === name)) throw new ValueError(`vrrp_script '${name}' is already defined`)
+        const script = newVrrpScript(name, loc)
+        this.config.vrrpScripts.push(script)
+        return { kind: 'vrrp_script', script }
+      }
+      default: {
+        if (this.config.vrrpInstances.some(s => s.name === name)) throw new ValueError(`vrrp_instance '${name}' is already defined`)
+        const instance = newVrrpInstance(name, loc)
+        this.config.vrrpInstances.push(instance)
+        return { kind: 'vrrp_instance', instance }
+      }
+    }
+  }
+
+  private openProxy (kind: ProxyKind, name: string | undefined, rest: readonly string[], line: Line): Section {
+    if (kind === 'defaults') {
+      // Each `defaults` section starts afresh, unless it names one to copy with `from`.
+      let from: Proxy | undefined
+      if (rest[0] === 'from') from = this.findDefaults(rest[1])
+      else if (rest.length > 0) throw new ValueError(`'defaults': unexpected '${rest.join(' ')}'`)
+      const d = newProxy('defaults', name ?? '', line.loc, from)
+      if (name !== undefined) this.namedDefaults.set(name, d)
+      this.currentDefaults = d
+      return { kind: 'proxy', proxy: d }
+    }
+    if (name === undefined || !/^[A-Za-z0-9_.:-]+$/.test(name)) {
+      throw new ValueError(`'${kind}' expects a name (letters, digits, '_', '.', ':' and '-'), got '${name ?? ''}'`)
+    }
+    let defaults = this.currentDefaults
+    let extra = [...rest]
+    const fromAt = extra.indexOf('from')
+    if (fromAt >= 0) {
+      defaults = this.findDefaults(extra[fromAt + 1])
+      extra.splice(fromAt, 2)
+    }
+    const clash = this.config.proxies.find(p => p.name === name && (p.kind === kind || p.kind === 'listen' || kind === 'listen'))
+    if (clash !== undefined) {
+      throw new ValueError(`${kind} '${name}' has the same name as ${clash.kind} '${name}' declared at ${clash.loc.file}:${clash.loc.line}`)
+    }
+    const proxy = newProxy(kind, name, line.loc, defaults)
+    this.config.proxies.push(proxy)
+    if (extra.length === 0 && kind !== 'backend' && /^(\*|[0-9.]*|\[[0-9a-fA-F:.]+\]):\d+(-\d+)?$/.test(name)) {
+      // The 1.x architecture guide writes `listen 192.168.1.1:80`: an address where the name goes.
+      this.diag.warn(line.loc, `'${kind} ${name}' has an address where the name goes: it is bound to ${name}; write '${kind} NAME' and 'bind ${name}'`)
+      extra = [name]
+    }
+    if (extra.length > 0) {
+      if (kind !== 'listen' && kind !== 'frontend') throw new ValueError(`'${kind} ${name}': unexpected '${extra.join(' ')}'`)
+      if (extra[0] !== name) this.diag.warn(line.loc, `'${kind} ${name} ${extra.join(' ')}' is the 1.x form: write 'bind ${extra.join(' ')}' inside the section`)
+      proxy.binds.push({ addresses: extra.join(',').split(',').filter(a => a !== '').map(a => parseAddress(a, 'bind', true)), options: {}, loc: line.loc })
+    }
+    return { kind: 'proxy', proxy }
+  }
+
+  private findDefaults (name: string | undefined): Proxy {
+    const d = name === undefined ? undefined : this.namedDefaults.get(name)
+    if (d === undefined) throw new ValueError(`'from': no defaults section named '${name ?? ''}'`)
+    return d
+  }
+
+  private keyword (section: Section, keyword: string, args: readonly string[], line: Line): void {
+    switch (section.kind) {
+      case 'unsupported':
+        return
+      case 'global': {
+        if (!applyGlobal(this.config.global, keyword, args, this.context(line, "'global' section"))) {
+          throw new ValueError(`unknown keyword '${keyword}' in 'global' section${suggest(keyword, GLOBAL_KEYWORD_NAMES)}`)
+        }
+        return
+      }
+      case 'proxy': {
+        const p = section.proxy
+        const label = p.kind === 'defaults' ? "'defaults' section" : `${p.kind} '${p.name}'`
+        const ctx = this.context(line, label)
+        if (keyword === 'no') {
+          applyNo(p, args, ctx)
+          return
+        }
+        const kw = PROXY_KEYWORDS[keyword]
+        if (kw === undefined) {
+          const removed = REMOVED_KEYWORDS[keyword]
+          if (removed !== undefined) throw new ValueError(`'${keyword}' was removed in HAProxy 2.x and is not supported: ${removed}`)
+          throw new ValueError(`unknown keyword '${keyword}' in ${p.kind} section${suggest(keyword, Object.keys(PROXY_KEYWORDS))}`)
+        }
+        if (!allowedIn(kw, p)) throw new ValueError(`'${keyword}' is not allowed in a '${p.kind}' section`)
+        kw.parse(p, args, ctx)
+        return
+      }
+      case 'peers':
+        if (!applyPeersKeyword(section.peers, keyword, args, this.context(line, `peers '${section.peers.name}'`))) {
+          throw new ValueError(`unknown keyword '${keyword}' in 'peers' section${suggest(keyword, PEERS_KEYWORDS)}`)
+        }
+        return
+      case 'userlist':
+        if (!applyUserlistKeyword(section.userlist, keyword, args)) {
+          throw new ValueError(`unknown keyword '${keyword}' in 'userlist' section (expected group or user)`)
+        }
+        return
+      case 'vrrp_script':
+        if (!applyVrrpScriptKeyword(section.script, keyword, args)) {
+          throw new ValueError(`unknown keyword '${keyword}' in 'vrrp_script' section${suggest(keyword, VRRP_SCRIPT_KEYWORDS)}`)
+        }
+        return
+      case 'vrrp_instance':
+        if (!applyVrrpInstanceKeyword(section.instance, keyword, args, this.context(line, `vrrp_instance '${section.instance.name}'`))) {
+          throw new ValueError(`unknown keyword '${keyword}' in 'vrrp_instance' section${suggest(keyword, VRRP_INSTANCE_KEYWORDS)}`)
+        }
+    }
+  }
+}

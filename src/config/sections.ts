@@ -1,0 +1,47 @@
+/**
+ * Section constructors: what each section header creates, and the proxy settings `defaults` hands down.
+ */
+import type { Location, Proxy, ProxyKind, ProxySettings } from './model.ts'
+
+export function emptySettings (): ProxySettings {
+  return {
+    timeouts: {}, options: {}, logs: [], defaultServer: {}, monitorNets: [], stats: { auth: [], scope: [] }, errorfiles: {}
+  }
+}
+
+/** A new proxy inheriting `defaults` as HAProxy does: settings are copied, rules and servers are not. */
+export function newProxy (kind: ProxyKind, name: string, loc: Location, defaults: Proxy | undefined): Proxy {
+  const inherited: ProxySettings = defaults === undefined ? emptySettings() : structuredClone(pickSettings(defaults))
+  return {
+    ...inherited,
+    kind, name, loc,
+    binds: [], servers: [], acls: [], useBackends: [], httpRules: [], tcpRules: [], stickRules: [], monitorFail: [], captures: []
+  }
+}
+
+function pickSettings (p: Proxy): ProxySettings {
+  const {
+    mode, balance, hashType, timeouts, options, forwardFor, httpCheck, cookie, maxconn, fullconn, retries, logs, logGlobal,
+    logFormat, defaultServer, monitorNets, monitorUri, stats, errorfiles, source, grace, disabled
+  } = p
+  return {
+    mode, balance, hashType, timeouts, options, forwardFor, httpCheck, cookie, maxconn, fullconn, retries, logs, logGlobal,
+    logFormat, defaultServer, monitorNets, monitorUri, stats, errorfiles, source, grace, disabled
+  }
+}
+
+/** Section headers HAProxy or keepalived know that tslb does not implement, with what to do instead. */
+export const UNSUPPORTED_SECTIONS: Readonly<Record<string, string>> = {
+  resolvers: 'DNS resolution at run time is not supported yet: write server addresses',
+  mailers: 'email alerts are not supported: use notify scripts',
+  cache: 'HTTP caching is not supported',
+  ring: 'ring buffers are not supported: logs go to stdout/journald or syslog',
+  program: "'program' sections are not supported: use systemd units",
+  'http-errors': "'http-errors' sections are not supported yet: use 'errorfile' in the proxy",
+  'fcgi-app': 'FastCGI is not supported',
+  'log-forward': "'log-forward' is not supported",
+  global_defs: "keepalived's global_defs has no tslb equivalent: settings go in 'global' (run 'tslb convert' on the keepalived.conf)",
+  vrrp_sync_group: 'VRRP sync groups are not supported yet: use one instance per VIP set',
+  virtual_server: 'LVS virtual servers are not supported: use a tslb frontend/backend',
+  static_ipaddress: 'static addresses are not managed by tslb'
+}

@@ -1,0 +1,127 @@
+/**
+ * The supervisor's control socket: a unix socket (mode 0600) speaking newline-delimited JSON.
+ * A client sends one request line; the server answers with zero or more `{"step": ...}` lines
+ * and one final `{"done": true, ...}` line, then closes.
+ */
+import { chmod, mkdir, rm } from 'node:fs/promises'
+import { createConnection, createServer, type Server, type Socket } from 'node:net'
+import { dirname } from 'node:path'
+import { TslbError } from '../util/errors.ts'
+
+export const DEFAULT_CONTROL_SOCKET = '/run/tslb/master.sock'
+const MAX_REQUEST_BYTES = 64 * 1024
+
+export interface ControlRequest {
+  readonly cmd: string
+  readonly [key: string]: unknown
+}
+
+export interface ControlReply {
+  readonly ok: boolean
+  readonly error?: string
+  readonly [key: string]: unknown
+}
+
+/** Handles one request; `step` reports progress lines before the final reply. */
+export type ControlHandler = (req: ControlRequest, step: (message: string) => void) => Promise<ControlReply>
+
+export class ControlSocketError extends TslbError {
+  constructor (message: string, options?: ErrorOptions) {
+    super('TSLB_ERR_CONTROL_SOCKET', message, options)
+  }
+}
+
+export async function listenControlSocket (path: string, handler: ControlHandler): Promise<Server> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 })
+  await rm(path, { force: true })
+  const server = createServer(socket => { serveConnection(socket, handler) })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(path, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  await chmod(path, 0o600)
+  return server
+}
+
+function serveConnection (socket: Socket, handler: ControlHandler): void {
+  let buffered = ''
+  socket.setEncoding('utf8')
+  socket.on('error', () => { socket.destroy() })
+  const send = (obj: object): void => {
+    if (!socket.destroyed) socket.write(`${JSON.stringify(obj)}\n`)
+  }
+  const onData = (chunk: string): void => {
+    buffered += chunk
+    if (buffered.length > MAX_REQUEST_BYTES) {
+      send({ done: true, ok: false, error: 'request too large' })
+      socket.end()
+      return
+    }
+    const nl = buffered.indexOf('\n')
+    if (nl < 0) return
+    socket.off('data', onData)
+    let req: ControlRequest
+    try {
+      const parsed: unknown = JSON.parse(buffered.slice(0, nl))
+      if (typeof parsed !== 'object' || parsed === null || typeof (parsed as { cmd?: unknown }).cmd !== 'string') throw new Error('missing "cmd"')
+      req = parsed as ControlRequest
+    } catch (err) {
+      send({ done: true, ok: false, error: `bad request: ${err instanceof Error ? err.message : String(err)}` })
+      socket.end()
+      return
+    }
+    handler(req, message => { send({ step: message }) })
+      .then(reply => { send({ ...reply, done: true }) }, (err: unknown) => {
+        send({ done: true, ok: false, error: err instanceof Error ? err.message : String(err) })
+      })
+      .finally(() => { socket.end() })
+  }
+  socket.on('data', onData)
+}
+
+/** Sends `req` and returns the final reply; `onStep` sees each progress line as it arrives. */
+export async function controlRequest (path: string, req: ControlRequest, onStep: (message: string) => void = () => {}, timeoutMs = 120_000): Promise<ControlReply> {
+  return await new Promise<ControlReply>((resolve, reject) => {
+    const socket = createConnection(path)
+    let buffered = ''
+    let settled = false
+    const fail = (err: Error): void => {
+      if (settled) return
+      settled = true
+      socket.destroy()
+      reject(err)
+    }
+    socket.setTimeout(timeoutMs, () => { fail(new ControlSocketError(`no answer from ${path} within ${timeoutMs / 1000} s`)) })
+    socket.setEncoding('utf8')
+    socket.on('connect', () => { socket.write(`${JSON.stringify(req)}\n`) })
+    socket.on('error', err => {
+      fail(new ControlSocketError(`cannot reach the supervisor at ${path}: ${err.message} (is 'tslb run' running?)`, { cause: err }))
+    })
+    socket.on('data', (chunk: string) => {
+      buffered += chunk
+      let nl: number
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl)
+        buffered = buffered.slice(nl + 1)
+        let msg: Record<string, unknown>
+        try {
+          msg = JSON.parse(line) as Record<string, unknown>
+        } catch {
+          fail(new ControlSocketError(`malformed answer from ${path}`))
+          return
+        }
+        if (typeof msg.step === 'string') onStep(msg.step)
+        if (msg.done === true) {
+          settled = true
+          socket.end()
+          resolve(msg as unknown as ControlReply)
+          return
+        }
+      }
+    })
+    socket.on('close', () => { fail(new ControlSocketError(`the supervisor closed ${path} without answering`)) })
+  })
+}
