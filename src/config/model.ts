@@ -226,6 +226,7 @@ export interface ProxySettings {
   grace?: number
   description?: string
   disabled?: boolean
+  defaultBackend?: string
 }
 
 export interface Proxy extends ProxySettings {
@@ -238,7 +239,6 @@ export interface Proxy extends ProxySettings {
   dispatch?: Address
   acls: AclDefinition[]
   useBackends: UseBackend[]
-  defaultBackend?: string
   httpRules: HttpRule[]
   tcpRules: HttpRule[]
   stickTable?: StickTableSpec

@@ -106,7 +106,8 @@ class SectionParser {
     const [keyword, ...args] = line.words as [string, ...string[]]
     try {
       if (SECTION_KEYWORDS.includes(keyword) || keyword in UNSUPPORTED_SECTIONS) {
-        this.section = undefined
+        // A refused header still opens a section, so its body is not reported line by line.
+        this.section = { kind: 'unsupported' }
         this.section = this.open(keyword, args, line)
         return
       }

@@ -74,8 +74,10 @@ function validateProxy (p: Proxy, config: Config, backends: Map<string, Proxy>, 
     if (p.servers.length === 0 && p.dispatch === undefined) diag.warn(p.loc, `${p.kind} '${p.name}' has no server: every request gets 503`)
   }
   for (const r of p.stickRules) {
-    const table = r.table === undefined ? p : backends.get(r.table)
-    if (table?.stickTable === undefined && !config.peers.some(ps => ps.tables.some(t => t.name === r.table))) {
+    // `table NAME` names a proxy's table, or `PEERS/TABLE` a table declared in a peers section.
+    const [peersName, tableName] = (r.table ?? '').split('/')
+    const table = r.table === undefined ? p : config.proxies.find(x => x.name === r.table)
+    if (table?.stickTable === undefined && !config.peers.some(ps => ps.name === peersName && ps.tables.some(t => t.name === tableName))) {
       diag.error(r.loc, r.table === undefined
         ? `'stick ${r.kind}' needs a stick-table in ${p.kind} '${p.name}' or a 'table NAME' argument`
         : `'stick ${r.kind}': no stick-table named '${r.table}'`)

@@ -28,6 +28,15 @@ const LEGACY_OPTIONS: Readonly<Record<string, { readonly becomes: string, readon
   'http_proxy': { becomes: 'http_proxy', hint: "'option http_proxy' is removed in HAProxy 2.x: use 'http-request set-dst'" }
 }
 
+/** Options that take arguments in HAProxy, with a check of their shape. */
+const OPTION_ARGUMENTS: Readonly<Record<string, (rest: readonly string[]) => boolean>> = {
+  httplog: rest => rest.length === 1 && rest[0] === 'clf',
+  'mysql-check': rest => rest[0] === 'user' && rest.length >= 2 && rest.length <= 4,
+  'pgsql-check': rest => rest[0] === 'user' && rest.length === 2,
+  smtpchk: rest => (rest[0] === 'HELO' || rest[0] === 'EHLO') && rest.length === 2,
+  originalto: rest => rest.length % 2 === 0 && rest.every((w, i) => i % 2 === 1 || w === 'except' || w === 'header')
+}
+
 export const OPTION_NAMES = [...Object.keys(BOOLEAN_OPTIONS), 'forwardfor', 'httpchk']
 
 /** `option NAME [args]` or `no option NAME`; `enabled` is false for `no option`. */
@@ -69,7 +78,10 @@ export function applyOption (p: Proxy, args: readonly string[], enabled: boolean
   }
   const cap = BOOLEAN_OPTIONS[name]
   if (cap === undefined) throw new ValueError(`unknown option '${name}'${suggest(name, OPTION_NAMES)}`)
-  if (rest.length > 0) throw new ValueError(`'option ${name}' takes no argument, got '${rest.join(' ')}'`)
+  const argsOk = OPTION_ARGUMENTS[name]
+  if (rest.length > 0 && (argsOk === undefined || !argsOk(rest))) {
+    throw new ValueError(argsOk === undefined ? `'option ${name}' takes no argument, got '${rest.join(' ')}'` : `'option ${name}': invalid arguments '${rest.join(' ')}'`)
+  }
   warnIfIgnored(p, cap, `option ${name}`, ctx)
   p.options[name] = enabled
   if (enabled) {

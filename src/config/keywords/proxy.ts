@@ -175,9 +175,9 @@ export const PROXY_KEYWORDS: Readonly<Record<string, ProxyKeyword>> = {
   id: { where: 'fbl', parse: (p, args) => { p.id = parseInteger(oneArg('id', args), 'id', 1, 2_147_483_647) } },
   source: { where: 'dbl', parse: (p, args) => { p.source = parseAddress(args[0] ?? '', 'source', false).host; if (args.length > 1) throw new ValueError("'source' options (usesrc, interface) are not supported yet") } },
   cookie: { where: 'dbl', parse: (p, args, ctx) => { warnIfIgnored(p, 'b', 'cookie', ctx); applyCookie(p, args) } },
-  'http-request': { where: 'dflb', parse: (p, args, ctx) => { applyHttpRule('request', p, args, ctx) } },
-  'http-response': { where: 'dflb', parse: (p, args, ctx) => { applyHttpRule('response', p, args, ctx) } },
-  'tcp-request': { where: 'dflb', parse: applyTcpRule },
+  'http-request': { where: 'flb', parse: (p, args, ctx) => { applyHttpRule('request', p, args, ctx) } },
+  'http-response': { where: 'flb', parse: (p, args, ctx) => { applyHttpRule('response', p, args, ctx) } },
+  'tcp-request': { where: 'flb', parse: applyTcpRule },
   'http-check': { where: 'dbl', parse: (p, args) => { applyHttpCheck(p, args) } },
   stats: { where: 'dflb', parse: applyStats },
   'stick-table': {

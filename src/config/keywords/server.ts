@@ -23,8 +23,8 @@ const SERVER_OPTIONS: Readonly<Record<string, ServerOption>> = {
   enabled: flag(o => { o.disabled = false }),
   'send-proxy': flag(o => { o.sendProxy = true }),
   'agent-check': flag(o => { o.agentCheck = true }),
-  'check-ssl': flag(o => { o.checkSsl = true }),
-  ssl: flag(o => { o.ssl = true }),
+  'check-ssl': flag(() => { throw new ValueError("server option 'check-ssl': TLS is not supported by tslb yet") }),
+  ssl: flag(() => { throw new ValueError("server option 'ssl': TLS to servers is not supported by tslb yet") }),
   inter: withArg((o, a) => { o.inter = positiveTime(a, 'inter') }),
   fastinter: withArg((o, a) => { o.fastinter = positiveTime(a, 'fastinter') }),
   downinter: withArg((o, a) => { o.downinter = positiveTime(a, 'downinter') }),
@@ -52,7 +52,6 @@ const SERVER_OPTIONS: Readonly<Record<string, ServerOption>> = {
     o.onError = a
   }),
   'error-limit': withArg((o, a) => { o.errorLimit = parseInteger(a, 'error-limit', 1, 1_000_000) }),
-  verify: withArg((o, a) => { o.verify = a }),
   'init-addr': withArg((o, a) => { o.init = a }),
   resolvers: withArg((o, a) => { o.resolvers = a })
 }

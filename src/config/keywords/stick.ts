@@ -49,7 +49,7 @@ export function parseStickTable (words: readonly string[], ctx: KeywordContext):
     } else if (w === 'store') {
       const list = words[++i]
       if (list === undefined) throw new ValueError("'stick-table store' expects a list of data types")
-      for (const item of list.split(',')) store.push(parseStoreItem(item))
+      for (const item of list.split(/,(?![^(]*\))/)) store.push(parseStoreItem(item))
     } else if (w === 'srvkey' || w === 'write-to' || w === 'recv-only') {
       i += w === 'recv-only' ? 0 : 1
     } else {

@@ -99,10 +99,8 @@ export function applyVrrpInstanceKeyword (v: VrrpInstance, keyword: string, args
     case 'preempt': v.nopreempt = false; return true
     case 'preempt_delay': v.preemptDelay = parseSeconds(one(keyword, args), 'preempt_delay'); return true
     case 'authentication': {
-      const [type, kw2, pass] = args
-      // Both `authentication PASS 1111` and keepalived's `auth_type PASS` / `auth_pass 1111` pair are accepted.
-      const password = kw2 === 'auth_pass' ? pass : kw2
-      if ((type !== 'PASS' && type !== 'AH') || password === undefined) throw new ValueError("'authentication' expects PASS|AH PASSWORD")
+      const [type, password, extra] = args
+      if ((type !== 'PASS' && type !== 'AH') || password === undefined || extra !== undefined) throw new ValueError("'authentication' expects PASS PASSWORD")
       if (type === 'AH') throw new ValueError("'authentication AH' is not supported (keepalived deprecates it too): use PASS or none")
       v.authentication = { type, password: password.slice(0, 8) }
       if (password.length > 8) ctx.warn('VRRP password truncated to 8 characters, as keepalived does')
