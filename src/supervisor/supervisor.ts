@@ -10,7 +10,12 @@ import { loadConfig } from '../config/parser.ts'
 import { ConfigError, formatDiagnostic, TslbError } from '../util/errors.ts'
 import type { Logger } from '../util/log.ts'
 import { type ControlReply, type ControlRequest, listenControlSocket } from './control-socket.ts'
+import { ListenerRegistry, listenerSpecs } from './listeners.ts'
 import { removePidFile, writePidFile } from './pidfile.ts'
+import { WorkerProcess } from './worker-process.ts'
+
+const RESTART_BACKOFF_MS = [100, 500, 1000, 2000, 5000, 10_000]
+const DEFAULT_HARD_STOP_AFTER_MS = 300_000
 
 export interface SupervisorOptions {
   readonly configFile: string
@@ -30,6 +35,7 @@ export interface SupervisorStatus {
   readonly proxies: { readonly name: string, readonly kind: string }[]
   readonly vrrpInstances: { readonly name: string, readonly vrid: number | undefined, readonly configuredState: string, readonly priority: number }[]
   readonly peers: { readonly name: string, readonly peers: string[] }[]
+  readonly workers: { readonly generation: number, readonly pid: number | undefined, readonly state: 'serving' | 'draining' }[]
 }
 
 export class Supervisor {
@@ -41,6 +47,12 @@ export class Supervisor {
   private reloading: Promise<ControlReply> | undefined
   private stopping = false
   private readonly opts: SupervisorOptions
+  private readonly listeners = new ListenerRegistry()
+  private worker: WorkerProcess | undefined
+  private readonly draining = new Set<WorkerProcess>()
+  private generation = 0
+  private crashes = 0
+  private restartTimer: NodeJS.Timeout | undefined
 
   constructor (opts: SupervisorOptions) {
     this.opts = opts
@@ -54,6 +66,7 @@ export class Supervisor {
     const { config, diagnostics } = await loadConfig(this.opts.configFile, { localPeer: this.node })
     for (const d of diagnostics) this.opts.log.warn(formatDiagnostic(d))
     this.config = config
+    if (config.proxies.length > 0) this.worker = await this.startWorker(config)
     this.control = await listenControlSocket(this.opts.controlSocket, async (req, step) => await this.handle(req, step))
     if (this.opts.pidFile !== undefined) await writePidFile(this.opts.pidFile)
     this.opts.log.info({ config: this.opts.configFile, node: this.node, control: this.opts.controlSocket }, 'supervisor started')
@@ -70,7 +83,11 @@ export class Supervisor {
       lastReload: this.lastReload?.toISOString(),
       proxies: c?.proxies.map(p => ({ name: p.name, kind: p.kind })) ?? [],
       vrrpInstances: c?.vrrpInstances.map(v => ({ name: v.name, vrid: v.virtualRouterId, configuredState: v.state, priority: v.priority })) ?? [],
-      peers: c?.peers.map(p => ({ name: p.name, peers: p.peers.map(x => x.name) })) ?? []
+      peers: c?.peers.map(p => ({ name: p.name, peers: p.peers.map(x => x.name) })) ?? [],
+      workers: [
+        ...(this.worker === undefined ? [] : [{ generation: this.worker.generation, pid: this.worker.pid, state: 'serving' as const }]),
+        ...[...this.draining].map(w => ({ generation: w.generation, pid: w.pid, state: 'draining' as const }))
+      ]
     }
   }
 
@@ -88,19 +105,18 @@ export class Supervisor {
     }
   }
 
-  /** Re-reads the configuration file; a file with errors is refused and the running one kept. */
+  /**
+   * Re-reads the configuration file; a file with errors is refused and the running one kept.
+   * With proxies: binds what is new, starts the next worker generation on the same sockets,
+   * waits until it serves, then drains the previous one.
+   */
   async reload (step: (m: string) => void = () => {}): Promise<ControlReply> {
     step(`reading ${this.opts.configFile}`)
+    let config: Config
     try {
-      const { config, diagnostics } = await loadConfig(this.opts.configFile, { localPeer: this.node })
-      for (const d of diagnostics) step(formatDiagnostic(d))
-      step(`configuration valid: ${config.proxies.length} proxies, ${config.vrrpInstances.length} VRRP instances, ${config.peers.length} peers sections`)
-      this.config = config
-      this.reloads++
-      this.lastReload = new Date()
-      step('new configuration active')
-      this.opts.log.info({ reloads: this.reloads }, 'configuration reloaded')
-      return { ok: true }
+      const loaded = await loadConfig(this.opts.configFile, { localPeer: this.node })
+      for (const d of loaded.diagnostics) step(formatDiagnostic(d))
+      config = loaded.config
     } catch (err) {
       if (!(err instanceof TslbError)) throw err
       const lines = err instanceof ConfigError ? err.diagnostics.map(formatDiagnostic) : [err.message]
@@ -108,12 +124,89 @@ export class Supervisor {
       this.opts.log.error({ code: err.code }, 'reload refused: the running configuration is kept')
       return { ok: false, error: 'reload refused: the new configuration has errors; the running one is kept' }
     }
+    step(`configuration valid: ${config.proxies.length} proxies, ${config.vrrpInstances.length} VRRP instances, ${config.peers.length} peers sections`)
+    const previous = this.worker
+    let next: WorkerProcess | undefined
+    if (config.proxies.length > 0) {
+      step(`starting worker generation ${this.generation + 1}`)
+      try {
+        next = await this.startWorker(config)
+      } catch (err) {
+        if (!(err instanceof TslbError)) throw err
+        step(err.message)
+        this.opts.log.error({ code: err.code, err: err.message }, 'reload failed: the running generation keeps serving')
+        return { ok: false, error: `reload failed: ${err.message}; the running generation keeps serving` }
+      }
+      step(`worker generation ${next.generation} (pid ${next.pid ?? '?'}) is serving`)
+    }
+    this.worker = next
+    this.config = config
+    this.reloads++
+    this.lastReload = new Date()
+    if (previous !== undefined) {
+      step(`draining worker generation ${previous.generation}`)
+      this.retire(previous, config)
+    } else {
+      this.listeners.release(new Set(listenerSpecs(config).map(s => s.key)))
+    }
+    step('new configuration active')
+    this.opts.log.info({ reloads: this.reloads, generation: next?.generation }, 'configuration reloaded')
+    return { ok: true }
+  }
+
+  private async startWorker (config: Config): Promise<WorkerProcess> {
+    const handles = this.listeners.acquire(listenerSpecs(config))
+    const worker = new WorkerProcess(++this.generation)
+    this.opts.log.info({ generation: worker.generation, pid: worker.pid }, 'starting proxy worker')
+    await worker.start(config, handles)
+    void worker.exitPromise.then(({ code, signal }) => { this.onWorkerExit(worker, code, signal) })
+    return worker
+  }
+
+  private retire (worker: WorkerProcess, config: Config): void {
+    this.draining.add(worker)
+    worker.drain(config.global.hardStopAfter ?? DEFAULT_HARD_STOP_AFTER_MS)
+    void worker.exitPromise.then(() => {
+      this.draining.delete(worker)
+      // Sockets only the retired generation used are released once it is gone.
+      if (this.config !== undefined) this.listeners.release(new Set(listenerSpecs(this.config).map(s => s.key)))
+    })
+  }
+
+  private onWorkerExit (worker: WorkerProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (worker !== this.worker || this.stopping) return
+    this.worker = undefined
+    this.opts.log.error({ generation: worker.generation, code, signal }, 'proxy worker died')
+    this.scheduleRestart()
+  }
+
+  /** Restarts the worker after a back-off that grows with consecutive crashes. */
+  private scheduleRestart (): void {
+    const delay = RESTART_BACKOFF_MS[Math.min(this.crashes, RESTART_BACKOFF_MS.length - 1)] ?? 10_000
+    this.crashes++
+    this.opts.log.info({ restartInMs: delay }, 'restarting proxy worker')
+    this.restartTimer = setTimeout(() => {
+      const config = this.config
+      if (config === undefined || this.stopping || this.worker !== undefined) return
+      this.startWorker(config).then(w => {
+        this.worker = w
+        setTimeout(() => { if (this.worker === w && w.alive) this.crashes = 0 }, 30_000).unref()
+      }, (err: unknown) => {
+        this.opts.log.error({ err: err instanceof Error ? err.message : String(err) }, 'worker restart failed')
+        this.scheduleRestart()
+      })
+    }, delay)
   }
 
   async stop (signal: string): Promise<void> {
     if (this.stopping) return
     this.stopping = true
     this.opts.log.info({ signal }, 'stopping')
+    clearTimeout(this.restartTimer)
+    const workers = [...this.draining, ...(this.worker === undefined ? [] : [this.worker])]
+    for (const w of workers) w.drain(this.config?.global.hardStopAfter ?? DEFAULT_HARD_STOP_AFTER_MS)
+    await Promise.all(workers.map(async w => await w.exitPromise))
+    this.listeners.closeAll()
     await new Promise<void>(resolve => {
       if (this.control === undefined) resolve()
       else this.control.close(() => { resolve() })

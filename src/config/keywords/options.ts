@@ -37,6 +37,9 @@ const OPTION_ARGUMENTS: Readonly<Record<string, (rest: readonly string[]) => boo
   originalto: rest => rest.length % 2 === 0 && rest.every((w, i) => i % 2 === 1 || w === 'except' || w === 'header')
 }
 
+/** Options that are one setting in HAProxy: enabling one disables the others. */
+const EXCLUSIVE_OPTIONS = [['httpclose', 'http-server-close', 'http-keep-alive'], ['httplog', 'tcplog']]
+
 export const OPTION_NAMES = [...Object.keys(BOOLEAN_OPTIONS), 'forwardfor', 'httpchk']
 
 /** `option NAME [args]` or `no option NAME`; `enabled` is false for `no option`. */
@@ -86,8 +89,9 @@ export function applyOption (p: Proxy, args: readonly string[], enabled: boolean
   p.options[name] = enabled
   if (enabled) {
     // These three are one setting in HAProxy: the last one written wins.
-    const modes = ['httpclose', 'http-server-close', 'http-keep-alive']
-    if (modes.includes(name)) for (const m of modes) if (m !== name) p.options[m] = false
+    for (const group of EXCLUSIVE_OPTIONS) {
+      if (group.includes(name)) for (const m of group) if (m !== name) p.options[m] = false
+    }
   }
 }
 

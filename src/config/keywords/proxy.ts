@@ -99,7 +99,8 @@ function parseHashType (args: readonly string[]): Proxy['hashType'] {
   const f = fn ?? 'sdbm'
   if (f !== 'sdbm' && f !== 'djb2' && f !== 'wt6' && f !== 'crc32') throw new ValueError(`'hash-type': unknown hash function '${f}' (sdbm, djb2, wt6, crc32)`)
   if (modifier !== undefined && modifier !== 'avalanche') throw new ValueError(`'hash-type': unknown modifier '${modifier}'`)
-  return { method, function: f, avalanche: modifier === 'avalanche' }
+  // HAProxy applies avalanche by default with consistent hashing when no function is named.
+  return { method, function: f, avalanche: modifier === 'avalanche' || (method === 'consistent' && fn === undefined) }
 }
 
 const PROXY_MODES = ['http', 'tcp', 'health'] as const

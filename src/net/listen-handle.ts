@@ -1,0 +1,43 @@
+/**
+ * Bound-but-not-accepting TCP sockets for the supervisor, which owns every listening socket and
+ * hands them to worker generations. Uses `net._createServerHandle`, the internal call
+ * node:cluster itself relies on (binds only; the worker's `listen()` starts accepting).
+ */
+import net from 'node:net'
+import { TslbError } from '../util/errors.ts'
+
+/** The raw libuv TCP handle as node:net passes it around. */
+export interface TcpHandle {
+  readonly fd: number
+  getsockname (out: { address?: string, port?: number, family?: string }): number
+  close (callback?: () => void): void
+}
+
+type CreateServerHandle = (address: string | null, port: number, addressType: 4 | 6, fd: number | undefined, flags: number) => TcpHandle | number
+const createServerHandle = (net as unknown as { _createServerHandle: CreateServerHandle })._createServerHandle
+
+export class BindError extends TslbError {
+  constructor (address: string, errno: number) {
+    super('TSLB_ERR_BIND', `cannot bind ${address}: ${errnoName(errno)}`)
+  }
+}
+
+function errnoName (errno: number): string {
+  const names: Readonly<Record<number, string>> = { [-98]: 'EADDRINUSE (address already in use)', [-99]: 'EADDRNOTAVAIL (address not available on this host)', [-13]: 'EACCES (permission denied)' }
+  return names[errno] ?? `error ${errno}`
+}
+
+/** Binds host:port ('' = any address; IPv6 any for family 6 or 0 → dual-stack when available). */
+export function bindTcp (host: string, port: number, family: 0 | 4 | 6): TcpHandle {
+  const isV6 = family === 6 || (family === 0 && host.includes(':'))
+  const address = host === '' ? (isV6 ? '::' : '0.0.0.0') : host
+  const handle = createServerHandle(address, port, isV6 ? 6 : 4, undefined, 0)
+  if (typeof handle === 'number') throw new BindError(`${isV6 ? `[${address}]` : address}:${port}`, handle)
+  return handle
+}
+
+export function handleAddress (handle: TcpHandle): { address: string, port: number } {
+  const out: { address?: string, port?: number } = {}
+  handle.getsockname(out)
+  return { address: out.address ?? '', port: out.port ?? 0 }
+}

@@ -1,0 +1,149 @@
+/**
+ * Compiles ACL definitions and conditions into predicates over a SampleSource.
+ * Compilation happens once per configuration load; evaluation is on the request path.
+ */
+import { isIP, BlockList } from 'node:net'
+import type { AclDefinition, Condition } from '../../config/model.ts'
+import { fetchSamples, type SampleSource } from './sample.ts'
+
+export type Predicate = (s: SampleSource) => boolean
+
+const PREDEFINED: Readonly<Record<string, Predicate>> = {
+  TRUE: () => true,
+  FALSE: () => false,
+  HTTP: s => s.method !== undefined,
+  'HTTP_1.0': () => false,
+  'HTTP_1.1': s => s.method !== undefined,
+  HTTP_CONTENT: s => (s.headerValues?.('content-length').length ?? 0) > 0 || (s.headerValues?.('transfer-encoding').length ?? 0) > 0,
+  HTTP_URL_ABS: s => /^[a-z][a-z0-9+.-]*:\/\//i.test(s.url ?? ''),
+  HTTP_URL_SLASH: s => (s.url ?? '').startsWith('/'),
+  HTTP_URL_STAR: s => s.url === '*',
+  LOCALHOST: s => s.src === '127.0.0.1' || s.src === '::1' || s.src.startsWith('127.'),
+  METH_CONNECT: s => s.method === 'CONNECT',
+  METH_DELETE: s => s.method === 'DELETE',
+  METH_GET: s => s.method === 'GET' || s.method === 'HEAD',
+  METH_HEAD: s => s.method === 'HEAD',
+  METH_OPTIONS: s => s.method === 'OPTIONS',
+  METH_POST: s => s.method === 'POST',
+  METH_PUT: s => s.method === 'PUT',
+  METH_TRACE: s => s.method === 'TRACE',
+  RDP_COOKIE: () => false,
+  REQ_CONTENT: () => false,
+  WAIT_END: () => true
+}
+
+/** Default match method of each fetch when no `-m` or suffix says otherwise. */
+function defaultMatch (fetch: string): string {
+  if (fetch === 'src' || fetch === 'dst' || fetch === 'hdr_ip') return 'ip'
+  if (fetch === 'src_port' || fetch === 'dst_port' || fetch === 'hdr_cnt' || fetch === 'req.hdr_cnt' || fetch === 'hdr_val' || fetch === 'status' || fetch === 'nbsrv') return 'int'
+  if (fetch === 'always_true' || fetch === 'always_false') return 'bool'
+  return 'str'
+}
+
+function compileInt (operator: string | undefined, values: readonly string[]): (v: string) => boolean {
+  const tests = values.map(text => {
+    const range = /^(\d*):(\d*)$/.exec(text)
+    if (range !== null) {
+      const lo = range[1] === '' ? -Infinity : Number(range[1])
+      const hi = range[2] === '' ? Infinity : Number(range[2])
+      return (n: number) => n >= lo && n <= hi
+    }
+    const x = Number(text)
+    switch (operator) {
+      case 'ge': return (n: number) => n >= x
+      case 'gt': return (n: number) => n > x
+      case 'le': return (n: number) => n <= x
+      case 'lt': return (n: number) => n < x
+      default: return (n: number) => n === x
+    }
+  })
+  return v => {
+    const n = Number(v)
+    return Number.isFinite(n) && tests.some(t => t(n))
+  }
+}
+
+function compileIp (values: readonly string[]): (v: string) => boolean {
+  const list = new BlockList()
+  for (const text of values) {
+    const [addr, len] = text.split('/')
+    const family = isIP(addr ?? '')
+    if (family === 0) continue
+    const type = family === 4 ? 'ipv4' : 'ipv6'
+    if (len === undefined) list.addAddress(addr as string, type)
+    else if (isIP(len) === 4) list.addSubnet(addr as string, maskLength(len), type)
+    else list.addSubnet(addr as string, Number(len), type)
+  }
+  return v => {
+    const plain = v.startsWith('::ffff:') && isIP(v.slice(7)) === 4 ? v.slice(7) : v
+    const family = isIP(plain)
+    return family !== 0 && list.check(plain, family === 4 ? 'ipv4' : 'ipv6')
+  }
+}
+
+function maskLength (mask: string): number {
+  return mask.split('.').reduce((bits, octet) => bits + Number(octet).toString(2).replace(/0/g, '').length, 0)
+}
+
+function compileString (method: string, values: readonly string[], ignoreCase: boolean): (v: string) => boolean {
+  const norm = ignoreCase ? (x: string) => x.toLowerCase() : (x: string) => x
+  const pats = values.map(norm)
+  switch (method) {
+    case 'beg': return v => { const x = norm(v); return pats.some(p => x.startsWith(p)) }
+    case 'end': return v => { const x = norm(v); return pats.some(p => x.endsWith(p)) }
+    case 'sub': return v => { const x = norm(v); return pats.some(p => x.includes(p)) }
+    case 'reg': {
+      const res = values.map(p => new RegExp(p, ignoreCase ? 'i' : ''))
+      return v => res.some(r => r.test(v))
+    }
+    case 'dir': return v => { const parts = norm(v).split('/'); return pats.some(p => parts.includes(p)) }
+    case 'dom': return v => { const parts = norm(v).split(/[/?.:]/); return pats.some(p => parts.includes(p)) }
+    case 'len': return v => pats.some(p => v.length === Number(p))
+    case 'found': return () => true
+    case 'bool': return v => v !== '' && v !== '0'
+    default: {
+      const set = new Set(pats)
+      return v => set.has(norm(v))
+    }
+  }
+}
+
+export function compileAcl (acl: AclDefinition): Predicate {
+  const method = acl.flags.match ?? defaultMatch(acl.fetch)
+  let test: (v: string) => boolean
+  if (method === 'int') test = compileInt(acl.operator, acl.values)
+  else if (method === 'ip') test = compileIp(acl.values)
+  else test = compileString(method, acl.values, acl.flags.ignoreCase)
+  const { fetch, fetchArgs } = acl
+  if (method === 'found') return s => fetchSamples(fetch, fetchArgs, s).length > 0
+  if (method === 'bool' && acl.values.length === 0) return s => fetchSamples(fetch, fetchArgs, s).some(test)
+  if (fetch === 'hdr_cnt' || fetch === 'req.hdr_cnt') return s => test(fetchSamples(fetch, fetchArgs, s)[0] ?? '0')
+  return s => fetchSamples(fetch, fetchArgs, s).some(test)
+}
+
+/**
+ * Compiles a condition; named ACLs are looked up in `acls` (several `acl` lines with one name are ORed,
+ * as HAProxy does). Returns a predicate that is true when the rule applies.
+ */
+export function compileCondition (cond: Condition | undefined, acls: readonly AclDefinition[]): Predicate {
+  if (cond === undefined) return () => true
+  const named = new Map<string, Predicate[]>()
+  for (const a of acls) {
+    const list = named.get(a.name) ?? []
+    list.push(compileAcl(a))
+    named.set(a.name, list)
+  }
+  const groups = cond.terms.map(group => group.map(term => {
+    let p: Predicate
+    if (typeof term.acl === 'string') {
+      const list = named.get(term.acl)
+      const predefined = PREDEFINED[term.acl]
+      p = list !== undefined ? (s => list.some(x => x(s))) : predefined ?? (() => false)
+    } else {
+      p = compileAcl(term.acl)
+    }
+    return term.negate ? (s: SampleSource) => !p(s) : p
+  }))
+  const match: Predicate = s => groups.some(g => g.every(p => p(s)))
+  return cond.negate ? s => !match(s) : match
+}

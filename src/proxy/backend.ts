@@ -1,0 +1,125 @@
+/**
+ * A backend at run time: its servers, its balancer, and connection establishment with
+ * `retries` and `option redispatch` as HAProxy does them.
+ */
+import { connect, type Socket } from 'node:net'
+import type { Proxy } from '../config/model.ts'
+import { TslbError } from '../util/errors.ts'
+import { type Balancer, createBalancer, type PickContext } from './balance/balancer.ts'
+import { ServerState } from './server-state.ts'
+
+export class NoServerError extends TslbError {
+  constructor (backend: string) {
+    super('TSLB_ERR_NO_SERVER', `backend '${backend}' has no server available`)
+  }
+}
+
+export class ConnectError extends TslbError {
+  readonly server: ServerState
+  readonly timedOut: boolean
+  constructor (server: ServerState, timedOut: boolean, cause: unknown) {
+    super('TSLB_ERR_CONNECT', `cannot connect to server '${server.name}': ${timedOut ? 'timeout' : cause instanceof Error ? cause.message : String(cause)}`, { cause })
+    this.server = server
+    this.timedOut = timedOut
+  }
+}
+
+export interface Connected {
+  readonly server: ServerState
+  readonly socket: Socket
+  /** Connection attempts that failed before this one. */
+  readonly retries: number
+  readonly connectMs: number
+}
+
+const DEFAULT_CONNECT_TIMEOUT = 5000
+
+export class Backend {
+  readonly name: string
+  readonly config: Proxy
+  readonly servers: ServerState[]
+  readonly balancer: Balancer<ServerState>
+  readonly retries: number
+  readonly redispatch: boolean
+  readonly connectTimeout: number
+  activeConnections = 0
+  totalSessions = 0
+
+  constructor (config: Proxy) {
+    this.name = config.name
+    this.config = config
+    this.servers = config.servers.map((s, i) => new ServerState(s.id ?? i + 1, s))
+    this.balancer = createBalancer(config.balance ?? { algorithm: 'roundrobin' }, config.hashType, this.servers, { allBackups: config.options.allbackups === true })
+    this.retries = config.retries ?? 3
+    this.redispatch = config.options.redispatch === true
+    this.connectTimeout = config.timeouts.connect ?? DEFAULT_CONNECT_TIMEOUT
+  }
+
+  serverByName (name: string): ServerState | undefined {
+    return this.servers.find(s => s.name === name)
+  }
+
+  /** Counts a connection to `server` (leastconn and first balance on these counts). */
+  serverAcquired (server: ServerState): void {
+    server.activeConnections++
+    server.totalSessions++
+    this.balancer.loadChanged(server)
+  }
+
+  serverReleased (server: ServerState): void {
+    server.activeConnections--
+    this.balancer.loadChanged(server)
+  }
+
+  /** Notes a server change (health, admin state, weight) for the balancer. */
+  refresh (): void {
+    for (const s of this.servers) s.refreshUsable()
+    this.balancer.refresh()
+  }
+
+  /**
+   * Connects to a server: the one `preferred` names if usable (persistence), else the balancer's pick.
+   * A failed attempt is retried on the same server `retries` times; with redispatch the last retry
+   * goes to another server.
+   */
+  async connect (ctx: PickContext, clientDstPort: number, preferred?: ServerState): Promise<Connected> {
+    const started = Date.now()
+    const failed = new Set<ServerState>()
+    let server = preferred?.usable === true ? preferred : this.balancer.pick(ctx)
+    if (server === undefined) throw new NoServerError(this.name)
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const socket = await this.open(server, clientDstPort)
+        return { server: server, socket, retries: attempt, connectMs: Date.now() - started }
+      } catch (err) {
+        if (!(err instanceof ConnectError)) throw err
+        failed.add(err.server)
+        if (attempt >= this.retries) throw err
+        if (this.redispatch && attempt === this.retries - 1) {
+          const other = this.balancer.pick(ctx, failed)
+          if (other !== undefined) server = other
+        }
+      }
+    }
+  }
+
+  private async open (server: ServerState, clientDstPort: number): Promise<Socket> {
+    const port = server.port ?? clientDstPort
+    return await new Promise<Socket>((resolve, reject) => {
+      const socket = connect({ host: server.host, port, noDelay: true, allowHalfOpen: true, localAddress: server.config.source ?? this.config.source })
+      const timer = setTimeout(() => { fail(new ConnectError(server, true, undefined)) }, this.connectTimeout)
+      const fail = (err: ConnectError): void => {
+        clearTimeout(timer)
+        socket.destroy()
+        server.connectFailures++
+        reject(err)
+      }
+      socket.once('connect', () => {
+        clearTimeout(timer)
+        socket.removeAllListeners('error')
+        resolve(socket)
+      })
+      socket.once('error', (e: Error) => { fail(new ConnectError(server, false, e)) })
+    })
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * The proxy engine a worker hosts: backends and frontends built from the configuration,
+ * listening on handles the supervisor bound.
+ */
+import type { Socket } from 'node:net'
+import type { Config } from '../config/model.ts'
+import { listenerKey } from '../supervisor/listeners.ts'
+import { Backend } from './backend.ts'
+import { Frontend } from './frontend.ts'
+
+export interface EngineOptions {
+  readonly logTraffic: (line: string) => void
+  readonly startHttp?: (client: Socket, fe: Frontend) => void
+}
+
+export class Engine {
+  readonly backends = new Map<string, Backend>()
+  readonly frontends: Frontend[] = []
+  private connections = 0
+  private idleWaiters: (() => void)[] = []
+
+  constructor (config: Config, opts: EngineOptions) {
+    for (const p of config.proxies) {
+      if (p.kind === 'backend' || p.kind === 'listen') this.backends.set(p.name, new Backend(p))
+    }
+    const hooks = {
+      logTraffic: opts.logTraffic,
+      startHttp: opts.startHttp,
+      globalConnections: () => this.connections,
+      connectionDelta: (d: number) => {
+        this.connections += d
+        if (this.connections === 0) for (const w of this.idleWaiters.splice(0)) w()
+      }
+    }
+    for (const p of config.proxies) {
+      if (p.kind === 'frontend' || p.kind === 'listen') this.frontends.push(new Frontend(p, this.backends, hooks))
+    }
+  }
+
+  get activeConnections (): number {
+    return this.connections
+  }
+
+  /** Listens on the supervisor's handles, keyed as listenerKey(host, port). */
+  listen (handles: ReadonlyMap<string, object>): void {
+    for (const fe of this.frontends) {
+      for (const bind of fe.config.binds) {
+        const backlog = typeof bind.options.backlog === 'string' ? Number(bind.options.backlog) : undefined
+        for (const a of bind.addresses) {
+          for (let port = a.port ?? 0; port <= (a.portEnd ?? a.port ?? 0); port++) {
+            const handle = handles.get(listenerKey(a.host, port))
+            if (handle === undefined) throw new Error(`no listening socket for ${a.host}:${port}`)
+            fe.listen(handle, backlog)
+          }
+        }
+      }
+    }
+  }
+
+  stopAccepting (): void {
+    for (const fe of this.frontends) fe.stopAccepting()
+  }
+
+  /** Resolves when no client connection is left. */
+  async idle (): Promise<void> {
+    if (this.connections === 0) return
+    await new Promise<void>(resolve => { this.idleWaiters.push(resolve) })
+  }
+}

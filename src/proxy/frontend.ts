@@ -1,0 +1,141 @@
+/**
+ * A frontend at run time: accepts connections on its listeners, applies maxconn and monitor-net,
+ * picks the backend (use_backend rules, then default_backend) and starts a session of its mode.
+ */
+import { createServer, type Server, type Socket } from 'node:net'
+import type { Proxy, Timeouts } from '../config/model.ts'
+import { compileCondition, type Predicate } from './acl/matcher.ts'
+import type { SampleSource } from './acl/sample.ts'
+import type { Backend } from './backend.ts'
+import { compileAcl } from './acl/matcher.ts'
+import { startTcpSession } from './tcp/tcp-session.ts'
+
+/** What sessions need from their frontend. */
+export interface FrontendContext {
+  readonly name: string
+  readonly timeouts: Timeouts
+  readonly dontLogNull: boolean
+  logTraffic (line: string): void
+  connections (): number
+  globalConnections (): number
+}
+
+export interface Route {
+  readonly backend: Backend
+  readonly when: Predicate
+}
+
+export interface EngineHooks {
+  logTraffic (line: string): void
+  globalConnections (): number
+  /** Called on accept and close, so the engine can keep the process-wide count. */
+  connectionDelta (delta: number): void
+  /** Starts an HTTP session; provided by the HTTP module. */
+  startHttp? (client: Socket, fe: Frontend): void
+}
+
+export class Frontend implements FrontendContext {
+  readonly name: string
+  readonly config: Proxy
+  readonly timeouts: Timeouts
+  readonly dontLogNull: boolean
+  readonly routes: Route[]
+  readonly defaultBackend: Backend | undefined
+  readonly maxconn: number
+  readonly servers: Server[] = []
+  private readonly monitorNet: Predicate | undefined
+  private current = 0
+  totalSessions = 0
+  /** Set once the worker drains: responses then carry `Connection: close`. */
+  draining = false
+  private readonly drainListeners = new Set<() => void>()
+  private readonly hooks: EngineHooks
+
+  constructor (config: Proxy, backends: ReadonlyMap<string, Backend>, hooks: EngineHooks) {
+    this.name = config.name
+    this.config = config
+    this.timeouts = config.timeouts
+    this.dontLogNull = config.options.dontlognull === true
+    this.hooks = hooks
+    this.maxconn = config.maxconn ?? 2000
+    this.routes = config.useBackends.flatMap(u => {
+      const backend = backends.get(u.backend)
+      return backend === undefined ? [] : [{ backend, when: compileCondition(u.cond, config.acls) }]
+    })
+    this.defaultBackend = backends.get(config.kind === 'listen' ? config.name : config.defaultBackend ?? '')
+    this.monitorNet = config.monitorNets.length === 0
+      ? undefined
+      : compileAcl({ name: 'monitor-net', fetch: 'src', fetchArgs: [], flags: { ignoreCase: false, files: [], noDns: false }, values: config.monitorNets, loc: config.loc })
+  }
+
+  get mode (): 'http' | 'tcp' {
+    return this.config.mode === 'http' ? 'http' : 'tcp'
+  }
+
+  connections (): number {
+    return this.current
+  }
+
+  globalConnections (): number {
+    return this.hooks.globalConnections()
+  }
+
+  logTraffic (line: string): void {
+    this.hooks.logTraffic(line)
+  }
+
+  /** Starts accepting on `handle` (a bound socket from the supervisor). */
+  listen (handle: object, backlog = 1024): Server {
+    const server = createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: true }, socket => { this.accept(socket) })
+    server.maxConnections = this.maxconn
+    server.listen(handle, backlog)
+    server.on('error', () => {})
+    this.servers.push(server)
+    return server
+  }
+
+  route (s: SampleSource): Backend | undefined {
+    for (const r of this.routes) if (r.when(s)) return r.backend
+    return this.defaultBackend
+  }
+
+  private accept (socket: Socket): void {
+    this.current++
+    this.totalSessions++
+    this.hooks.connectionDelta(1)
+    socket.once('close', () => {
+      this.current--
+      this.hooks.connectionDelta(-1)
+    })
+    socket.on('error', () => {})
+    if (this.monitorNet?.({ src: socket.remoteAddress ?? '', srcPort: 0, dst: '', dstPort: 0 }) === true) {
+      // monitor-net: answer "alive" without logging or forwarding, as HAProxy does.
+      if (this.mode === 'http') socket.end('HTTP/1.0 200 OK\r\n\r\n')
+      else socket.end()
+      return
+    }
+    if (this.mode === 'http' && this.hooks.startHttp !== undefined) {
+      this.hooks.startHttp(socket, this)
+      return
+    }
+    const backend = this.route({ src: socket.remoteAddress ?? '', srcPort: socket.remotePort ?? 0, dst: socket.localAddress ?? '', dstPort: socket.localPort ?? 0 })
+    if (backend === undefined) {
+      socket.destroy()
+      return
+    }
+    startTcpSession(socket, backend, this)
+  }
+
+  /** Stops accepting: closes this process's listening handles only (the socket stays open in the supervisor). */
+  /** Registers `fn` to run when the frontend starts draining; returns the unregister function. */
+  onDrain (fn: () => void): () => void {
+    this.drainListeners.add(fn)
+    return () => { this.drainListeners.delete(fn) }
+  }
+
+  stopAccepting (): void {
+    this.draining = true
+    for (const s of this.servers) s.close()
+    for (const fn of [...this.drainListeners]) fn()
+  }
+}

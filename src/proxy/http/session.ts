@@ -1,0 +1,582 @@
+/**
+ * `mode http`: one client connection, its sequence of requests (keep-alive, pipelining), each
+ * forwarded to a server over a pooled keep-alive connection. Bodies stream through unchanged
+ * (framers find where each message ends); heads are parsed strictly and rewritten.
+ */
+import type { Socket } from 'node:net'
+import { ConnectError, NoServerError, type Backend } from '../backend.ts'
+import type { Frontend } from '../frontend.ts'
+import type { ServerState } from '../server-state.ts'
+import { formatHttpLog } from '../log/format.ts'
+import { compileAcl } from '../acl/matcher.ts'
+import type { SampleSource } from '../acl/sample.ts'
+import { type BodyFramer, ChunkedFramer, errorResponse, getHeader, getHeaderValues, HttpParseError, LengthFramer, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead, serializeRequestHead, serializeResponseHead, toOriginForm } from './codec.ts'
+import { UpstreamPool } from './pool.ts'
+
+export const DEFAULT_MAX_HEAD = 16_384
+/** Pipelined bytes buffered ahead of the current request before the client is paused. */
+const MAX_PIPELINE_BUFFER = 64 * 1024
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
+
+const pools = new WeakMap<Backend, UpstreamPool>()
+function poolOf (backend: Backend): UpstreamPool {
+  let p = pools.get(backend)
+  if (p === undefined) {
+    p = new UpstreamPool()
+    pools.set(backend, p)
+  }
+  return p
+}
+
+export function startHttpSession (client: Socket, fe: Frontend): void {
+  new HttpSession(client, fe).start()
+}
+
+type Phase = 'head' | 'exchange' | 'tunnel' | 'closed'
+
+interface Exchange {
+  readonly head: RequestHead
+  readonly startedAt: number
+  readonly headAt: number
+  readonly backend: Backend
+  readonly keepClientAlive: boolean
+  server?: ServerState
+  upstream?: Socket
+  reused: boolean
+  connectMs: number
+  retries: number
+  requestFramer: BodyFramer | undefined
+  requestDone: boolean
+  requestBytesSent: number
+  responseBuf: Buffer | undefined
+  response?: ResponseHead
+  responseFramer: BodyFramer | undefined
+  responseUntilClose: boolean
+  responseDone: boolean
+  responseAt: number
+  bytesToClient: number
+  status: number
+  termination: string
+  detach?: () => void
+}
+
+class HttpSession {
+  private readonly client: Socket
+  private readonly fe: Frontend
+  private readonly maxHead: number
+  private phase: Phase = 'head'
+  private pending: Buffer = Buffer.alloc(0)
+  private ex: Exchange | undefined
+  private exchanges = 0
+  private readonly srcIp: string
+  private readonly srcPort: number
+  private readonly acceptedAt = Date.now()
+  private headStartedAt = Date.now()
+  private readonly forwardForExcept: ((s: SampleSource) => boolean) | undefined
+
+  constructor (client: Socket, fe: Frontend) {
+    this.client = client
+    this.fe = fe
+    this.maxHead = DEFAULT_MAX_HEAD
+    this.srcIp = client.remoteAddress ?? ''
+    this.srcPort = client.remotePort ?? 0
+    const except = fe.config.forwardFor?.except
+    this.forwardForExcept = except === undefined ? undefined : compileAcl({ name: 'forwardfor-except', fetch: 'src', fetchArgs: [], flags: { ignoreCase: false, files: [], noDns: false }, values: [except], loc: fe.config.loc })
+  }
+
+  start (): void {
+    const c = this.client
+    c.on('data', (chunk: Buffer) => { this.onClientData(chunk) })
+    c.on('end', () => { this.onClientEnd() })
+    c.on('close', () => { this.onClientClose() })
+    c.on('timeout', () => { this.onClientTimeout() })
+    c.on('drain', () => { this.ex?.upstream?.resume() })
+    const unregister = this.fe.onDrain(() => {
+      // Draining: an idle keep-alive connection is closed now; a busy one after its response.
+      if (this.phase === 'head' && this.pending.length === 0) this.close()
+    })
+    c.once('close', unregister)
+    this.armHeadTimer()
+    c.resume()
+  }
+
+  private armHeadTimer (): void {
+    const t = this.fe.timeouts
+    const idle = this.pending.length === 0 && this.exchanges > 0
+    const ms = idle ? t.httpKeepAlive ?? t.httpRequest ?? t.client : t.httpRequest ?? t.client
+    this.client.setTimeout(ms ?? 0)
+  }
+
+  private onClientTimeout (): void {
+    if (this.phase === 'head') {
+      if (this.pending.length > 0) this.reject(408, 'cR')
+      else this.close()
+      return
+    }
+    if (this.ex !== undefined) this.ex.termination = 'cD'
+    this.abort()
+  }
+
+  private onClientData (chunk: Buffer): void {
+    if (this.phase === 'tunnel') {
+      if (this.ex?.upstream?.write(chunk) === false) this.client.pause()
+      return
+    }
+    if (this.phase === 'exchange' && this.ex !== undefined && !this.ex.requestDone && this.ex.upstream !== undefined) {
+      this.forwardRequestBody(chunk)
+      return
+    }
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk])
+    if (this.phase === 'head') this.tryHead()
+    else if (this.pending.length > MAX_PIPELINE_BUFFER) this.client.pause()
+  }
+
+  private onClientEnd (): void {
+    // The client half-closed: finish the exchange in progress, then close.
+    if (this.phase === 'head') this.close()
+  }
+
+  private onClientClose (): void {
+    if (this.phase === 'closed') return
+    if (this.ex !== undefined && !this.ex.responseDone) {
+      this.ex.termination = this.ex.response === undefined ? 'CH' : 'CD'
+      this.finishExchange(false)
+    }
+    this.close()
+  }
+
+  private tryHead (): void {
+    let head: RequestHead | null
+    try {
+      head = parseRequestHead(this.pending, this.maxHead)
+    } catch (err) {
+      if (!(err instanceof HttpParseError)) throw err
+      this.logRejected(err)
+      this.reject(err.status, 'PR')
+      return
+    }
+    if (head === null) {
+      if (this.exchanges > 0 && this.pending.length > 0) this.armHeadTimer()
+      return
+    }
+    const rest = this.pending.subarray(head.headLength)
+    this.pending = Buffer.alloc(0)
+    this.beginExchange(head, rest)
+  }
+
+  private sample (head: RequestHead): SampleSource {
+    return {
+      src: this.srcIp,
+      srcPort: this.srcPort,
+      dst: this.client.localAddress ?? '',
+      dstPort: this.client.localPort ?? 0,
+      method: head.method,
+      url: head.target,
+      headerValues: name => getHeaderValues(head, name),
+      cookie: name => cookieValue(getHeaderValues(head, 'cookie'), name)
+    }
+  }
+
+  private beginExchange (head: RequestHead, rest: Buffer): void {
+    this.phase = 'exchange'
+    this.exchanges++
+    this.client.pause()
+    const sample = this.sample(head)
+    const backend = this.fe.route(sample)
+    const cfg = this.fe.config
+    const httpclose = cfg.options.httpclose === true || backend?.config.options.httpclose === true
+    const keepClientAlive = !httpclose && (head.versionMinor === 1 ? !head.connection.close : head.connection.keepAlive)
+    const ex: Exchange = {
+      head, startedAt: this.headStartedAt, headAt: Date.now(), backend: backend as Backend, keepClientAlive,
+      reused: false, connectMs: -1, retries: 0, requestFramer: framerFor(head), requestDone: false, requestBytesSent: 0,
+      responseBuf: undefined, responseFramer: undefined, responseUntilClose: false, responseDone: false, responseAt: 0,
+      bytesToClient: 0, status: 0, termination: '--'
+    }
+    ex.requestDone = ex.requestFramer === undefined
+    this.ex = ex
+    this.client.setTimeout(this.fe.timeouts.client ?? 0)
+    if (backend === undefined) {
+      ex.termination = 'PR'
+      this.respondError(503)
+      return
+    }
+    this.pending = rest
+    this.connectUpstream(ex, sample)
+  }
+
+  private connectUpstream (ex: Exchange, sample: SampleSource): void {
+    const pool = poolOf(ex.backend)
+    const picked = ex.backend.balancer.pick({ source: this.srcIp, path: ex.head.target, header: name => getHeader(ex.head, name) })
+    const pooled = picked === undefined ? undefined : pool.take(picked)
+    if (picked !== undefined && pooled !== undefined) {
+      ex.reused = true
+      ex.connectMs = 0
+      this.attach(ex, picked, pooled)
+      return
+    }
+    ex.backend.connect({ source: sample.src, path: ex.head.target, header: name => getHeader(ex.head, name) }, sample.dstPort, picked).then(c => {
+      if (this.ex !== ex || this.phase === 'closed') {
+        c.socket.destroy()
+        return
+      }
+      ex.connectMs = c.connectMs
+      ex.retries = c.retries
+      this.attach(ex, c.server, c.socket)
+    }, (err: unknown) => {
+      if (this.ex !== ex) return
+      ex.termination = err instanceof NoServerError ? 'SC' : err instanceof ConnectError ? (err.timedOut ? 'sC' : 'SC') : 'PC'
+      if (err instanceof ConnectError) ex.retries = ex.backend.retries
+      this.respondError(503)
+    })
+  }
+
+  private attach (ex: Exchange, server: ServerState, up: Socket): void {
+    ex.server = server
+    ex.upstream = up
+    ex.backend.serverAcquired(server)
+    ex.backend.activeConnections++
+    ex.backend.totalSessions++
+    const onData = (chunk: Buffer): void => { this.onUpstreamData(ex, chunk) }
+    const onEnd = (): void => { this.onUpstreamEnd(ex) }
+    const onError = (): void => { this.onUpstreamError(ex) }
+    const onDrain = (): void => { this.client.resume() }
+    const onTimeout = (): void => {
+      ex.termination = ex.response === undefined ? 'sH' : 'sD'
+      if (ex.response === undefined) this.respondError(504)
+      else this.abort()
+    }
+    up.on('data', onData)
+    up.on('end', onEnd)
+    up.on('close', onError)
+    up.on('error', onError)
+    up.on('drain', onDrain)
+    up.on('timeout', onTimeout)
+    up.setTimeout(ex.backend.config.timeouts.server ?? 0)
+    ex.detach = () => {
+      up.off('data', onData)
+      up.off('end', onEnd)
+      up.off('close', onError)
+      up.off('error', onError)
+      up.off('drain', onDrain)
+      up.off('timeout', onTimeout)
+      up.setTimeout(0)
+    }
+    up.write(this.requestHeadBytes(ex))
+    const body = this.pending
+    this.pending = Buffer.alloc(0)
+    if (body.length > 0) this.forwardRequestBody(body)
+    else if (!ex.requestDone || this.phase === 'exchange') this.client.resume()
+  }
+
+  private requestHeadBytes (ex: Exchange): Buffer {
+    const head = ex.head
+    const add: [string, string][] = []
+    const ff = this.fe.config.forwardFor ?? ex.backend.config.forwardFor
+    const s = { src: this.srcIp, srcPort: this.srcPort, dst: '', dstPort: 0 }
+    if (ff !== undefined && this.forwardForExcept?.(s) !== true && !(ff.ifNone && getHeader(head, ff.header) !== undefined)) {
+      add.push([ff.header, this.srcIp.startsWith('::ffff:') ? this.srcIp.slice(7) : this.srcIp])
+    }
+    const httpclose = this.fe.config.options.httpclose === true || ex.backend.config.options.httpclose === true
+    if (httpclose) add.push(['Connection', 'close'])
+    else if (head.versionMinor === 0) add.push(['Connection', 'keep-alive'])
+    const upgrade = head.upgrade !== undefined && head.connection.upgrade
+    if (upgrade) add.push(['Connection', 'upgrade'])
+    const target = head.targetForm === 'absolute' ? toOriginForm(head) : undefined
+    return serializeRequestHead(head, { removeHopByHop: true, keepUpgrade: upgrade, add, target })
+  }
+
+  private forwardRequestBody (chunk: Buffer): void {
+    const ex = this.ex
+    const up = ex?.upstream
+    if (ex === undefined || up === undefined) return
+    if (ex.requestDone) {
+      this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk])
+      if (this.pending.length > MAX_PIPELINE_BUFFER) this.client.pause()
+      return
+    }
+    let consumed: number
+    try {
+      const r = (ex.requestFramer as BodyFramer).push(chunk, 0)
+      consumed = r.consumed
+      ex.requestDone = r.done
+    } catch (err) {
+      if (!(err instanceof HttpParseError)) throw err
+      ex.termination = 'PR'
+      this.logRejected(err)
+      this.respondError(400)
+      return
+    }
+    ex.requestBytesSent += consumed
+    const ok = up.write(consumed === chunk.length ? chunk : chunk.subarray(0, consumed))
+    if (consumed < chunk.length) {
+      this.pending = Buffer.concat([this.pending, chunk.subarray(consumed)])
+    }
+    if (!ok) this.client.pause()
+    if (ex.requestDone && ex.responseDone) this.completeExchange(ex)
+  }
+
+  private onUpstreamData (ex: Exchange, chunk: Buffer): void {
+    if (this.phase === 'tunnel') {
+      ex.bytesToClient += chunk.length
+      if (!this.client.write(chunk)) ex.upstream?.pause()
+      return
+    }
+    let data = chunk
+    while (data.length > 0 && !ex.responseDone) {
+      if (ex.response === undefined || ex.responseBuf !== undefined) {
+        const buf = ex.responseBuf === undefined ? data : Buffer.concat([ex.responseBuf, data])
+        let res: ResponseHead | null
+        try {
+          res = parseResponseHead(buf, this.maxHead, ex.head.method)
+        } catch (err) {
+          if (!(err instanceof HttpParseError)) throw err
+          ex.termination = 'PH'
+          this.respondError(502)
+          return
+        }
+        if (res === null) {
+          ex.responseBuf = buf
+          return
+        }
+        ex.responseBuf = undefined
+        data = buf.subarray(res.headLength)
+        if (res.status >= 100 && res.status < 200 && res.status !== 101) {
+          const interim = serializeResponseHead(res, { removeHopByHop: false, keepUpgrade: false, add: [] })
+          ex.bytesToClient += interim.length
+          this.client.write(interim)
+          continue
+        }
+        this.onResponseHead(ex, res)
+        if ((this.phase as Phase) === 'tunnel') {
+          if (data.length > 0) {
+            ex.bytesToClient += data.length
+            this.client.write(data)
+          }
+          return
+        }
+        continue
+      }
+      if (ex.responseUntilClose) {
+        ex.bytesToClient += data.length
+        if (!this.client.write(data)) ex.upstream?.pause()
+        return
+      }
+      let r: { consumed: number, done: boolean }
+      try {
+        r = (ex.responseFramer as BodyFramer).push(data, 0)
+      } catch (err) {
+        if (!(err instanceof HttpParseError)) throw err
+        ex.termination = 'SD'
+        this.abort()
+        return
+      }
+      const part = r.consumed === data.length ? data : data.subarray(0, r.consumed)
+      ex.bytesToClient += part.length
+      if (!this.client.write(part)) ex.upstream?.pause()
+      data = data.subarray(r.consumed)
+      if (r.done) {
+        ex.responseDone = true
+        if (data.length > 0) ex.termination = 'SD'
+      }
+    }
+    if (ex.responseDone) this.completeExchange(ex)
+  }
+
+  private onResponseHead (ex: Exchange, res: ResponseHead): void {
+    ex.response = res
+    ex.status = res.status
+    ex.responseAt = Date.now()
+    if (res.status === 101 || res.bodyKind === 'tunnel') {
+      const head = serializeResponseHead(res, { removeHopByHop: res.status !== 101, keepUpgrade: true, add: [] })
+      ex.bytesToClient += head.length
+      this.client.write(head)
+      this.phase = 'tunnel'
+      ex.requestDone = true
+      const tunnel = ex.backend.config.timeouts.tunnel
+      if (tunnel !== undefined) {
+        this.client.setTimeout(tunnel)
+        ex.upstream?.setTimeout(tunnel)
+      }
+      this.client.resume()
+      return
+    }
+    const untilClose = res.bodyKind === 'until-close'
+    const closeClient = !ex.keepClientAlive || untilClose || this.fe.draining
+    const add: [string, string][] = []
+    if (closeClient) add.push(['Connection', 'close'])
+    else if (ex.head.versionMinor === 0) add.push(['Connection', 'keep-alive'])
+    const head = serializeResponseHead(res, { removeHopByHop: true, keepUpgrade: false, add })
+    ex.bytesToClient += head.length
+    this.client.write(head)
+    ex.responseUntilClose = untilClose
+    if (res.bodyKind === 'none') {
+      ex.responseDone = true
+    } else if (res.bodyKind === 'length') {
+      ex.responseFramer = new LengthFramer(res.contentLength)
+      if (res.contentLength === 0) ex.responseDone = true
+    } else if (res.bodyKind === 'chunked') {
+      ex.responseFramer = new ChunkedFramer()
+    }
+  }
+
+  private onUpstreamEnd (ex: Exchange): void {
+    if (ex.responseUntilClose && ex.response !== undefined) {
+      ex.responseDone = true
+      ex.upstream?.destroy()
+      this.completeExchange(ex)
+      return
+    }
+    if (this.phase === 'tunnel') {
+      this.client.end()
+      return
+    }
+    this.onUpstreamError(ex)
+  }
+
+  private onUpstreamError (ex: Exchange): void {
+    if (this.ex !== ex || ex.responseDone) return
+    if (this.phase === 'tunnel') {
+      this.close()
+      return
+    }
+    // A pooled connection the server closed while idle: retry the request once on a fresh one.
+    const staleRetry = ex.reused && ex.response === undefined && ex.responseBuf === undefined &&
+      IDEMPOTENT.has(ex.head.method) && ex.requestFramer === undefined
+    if (staleRetry) {
+      this.releaseServer(ex, false)
+      ex.reused = false
+      ex.upstream = undefined
+      ex.server = undefined
+      ex.backend.connect({ source: this.srcIp, path: ex.head.target, header: name => getHeader(ex.head, name) }, this.client.localPort ?? 0).then(c => {
+        if (this.ex !== ex || this.phase === 'closed') {
+          c.socket.destroy()
+          return
+        }
+        ex.connectMs = c.connectMs
+        this.attach(ex, c.server, c.socket)
+      }, () => {
+        if (this.ex !== ex) return
+        ex.termination = 'SC'
+        this.respondError(503)
+      })
+      return
+    }
+    if (ex.response === undefined) {
+      ex.termination = 'SH'
+      this.respondError(502)
+    } else {
+      ex.termination = 'SD'
+      this.abort()
+    }
+  }
+
+  /** Both directions of the exchange are complete: log it, recycle the server connection, read the next request. */
+  private completeExchange (ex: Exchange): void {
+    if (!ex.requestDone || !ex.responseDone || this.ex !== ex) return
+    const res = ex.response
+    const reusable = res !== undefined && !ex.responseUntilClose && !res.connection.close &&
+      (res.versionMinor === 1 || res.connection.keepAlive) && ex.termination === '--'
+    this.finishExchange(reusable)
+    if (!ex.keepClientAlive || ex.responseUntilClose || this.fe.draining || this.client.destroyed) {
+      this.client.end()
+      this.phase = 'closed'
+      return
+    }
+    this.phase = 'head'
+    this.headStartedAt = Date.now()
+    this.armHeadTimer()
+    this.client.resume()
+    if (this.pending.length > 0) this.tryHead()
+  }
+
+  private finishExchange (reusable: boolean): void {
+    const ex = this.ex
+    if (ex === undefined) return
+    this.ex = undefined
+    this.log(ex)
+    this.releaseServer(ex, reusable)
+  }
+
+  private releaseServer (ex: Exchange, reusable: boolean): void {
+    const up = ex.upstream
+    ex.detach?.()
+    ex.detach = undefined
+    if (ex.server !== undefined) {
+      ex.backend.serverReleased(ex.server)
+      ex.backend.activeConnections--
+      if (up !== undefined && reusable) poolOf(ex.backend).release(ex.server, up)
+      else up?.destroy()
+    }
+  }
+
+  private respondError (status: 400 | 408 | 502 | 503 | 504): void {
+    const ex = this.ex
+    if (ex !== undefined) {
+      ex.status = status
+      if (ex.response === undefined && !this.client.destroyed) {
+        ex.bytesToClient += errorResponse(status).length
+        this.client.end(errorResponse(status))
+      }
+      this.finishExchange(false)
+    }
+    this.close()
+  }
+
+  private reject (status: number, termination: string): void {
+    const code = status === 408 ? 408 : 400
+    const body = errorResponse(code === 408 ? 408 : 400)
+    if (!this.client.destroyed) this.client.end(body)
+    this.fe.logTraffic(formatHttpLog({
+      clientIp: this.srcIp, clientPort: this.srcPort, acceptedAt: this.headStartedAt, frontend: this.fe.name, backend: this.fe.name,
+      server: '<NOSRV>', tq: -1, tw: -1, tc: -1, tr: -1, tt: Date.now() - this.headStartedAt, status, bytesRead: body.length,
+      termination, actconn: this.fe.globalConnections(), feconn: this.fe.connections(), beconn: 0, srvConn: 0, retries: 0,
+      srvQueue: 0, backendQueue: 0, requestLine: '<BADREQ>'
+    }))
+    this.phase = 'closed'
+  }
+
+  private logRejected (err: HttpParseError): void {
+    this.fe.logTraffic(`${this.srcIp}:${this.srcPort} rejected request: ${err.code}: ${err.message}`)
+  }
+
+  private abort (): void {
+    if (this.ex !== undefined) this.finishExchange(false)
+    this.close()
+  }
+
+  private close (): void {
+    if (this.phase === 'closed' && this.client.destroyed) return
+    this.phase = 'closed'
+    this.client.destroy()
+  }
+
+  private log (ex: Exchange): void {
+    const now = Date.now()
+    if (this.fe.dontLogNull && ex.status === 0 && ex.bytesToClient === 0) return
+    const h = ex.head
+    this.fe.logTraffic(formatHttpLog({
+      clientIp: this.srcIp, clientPort: this.srcPort, acceptedAt: ex.startedAt, frontend: this.fe.name, backend: ex.backend?.name ?? this.fe.name,
+      server: ex.server?.name ?? '<NOSRV>', tq: ex.headAt - ex.startedAt, tw: 0, tc: ex.connectMs,
+      tr: ex.responseAt === 0 ? -1 : ex.responseAt - ex.headAt, tt: now - ex.startedAt, status: ex.status === 0 ? -1 : ex.status,
+      bytesRead: ex.bytesToClient, termination: ex.termination, actconn: this.fe.globalConnections(), feconn: this.fe.connections(),
+      beconn: ex.backend?.activeConnections ?? 0, srvConn: ex.server?.activeConnections ?? 0, retries: ex.retries, srvQueue: 0,
+      backendQueue: 0, requestLine: `${h.method} ${h.target} HTTP/1.${h.versionMinor}`
+    }))
+  }
+}
+
+function framerFor (head: RequestHead): BodyFramer | undefined {
+  if (head.chunked) return new ChunkedFramer()
+  if (head.contentLength > 0) return new LengthFramer(head.contentLength)
+  return undefined
+}
+
+function cookieValue (headers: readonly string[], name: string): string | undefined {
+  for (const h of headers) {
+    for (const part of h.split(';')) {
+      const eq = part.indexOf('=')
+      if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim()
+    }
+  }
+  return undefined
+}

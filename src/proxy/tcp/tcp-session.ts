@@ -1,0 +1,84 @@
+/**
+ * `mode tcp`: forwards bytes both ways between the client and a server, with back-pressure
+ * (pipe), half-close (each side's FIN is passed on and the other direction keeps flowing), and
+ * the client/server/tunnel inactivity timeouts.
+ */
+import type { Socket } from 'node:net'
+import { ConnectError, NoServerError, type Backend } from '../backend.ts'
+import type { FrontendContext } from '../frontend.ts'
+import type { ServerState } from '../server-state.ts'
+import { formatTcpLog } from '../log/format.ts'
+
+export function startTcpSession (client: Socket, backend: Backend, fe: FrontendContext): void {
+  const acceptedAt = Date.now()
+  const srcIp = client.remoteAddress ?? ''
+  const srcPort = client.remotePort ?? 0
+  const dstPort = client.localPort ?? 0
+  let server: ServerState | undefined
+  let upstream: Socket | undefined
+  let connectMs = -1
+  let retries = 0
+  let termination = '--'
+  let finished = false
+  let bytesFromServer = 0
+  let bytesFromClient = 0
+  backend.activeConnections++
+  backend.totalSessions++
+
+  const finish = (): void => {
+    if (finished) return
+    finished = true
+    backend.activeConnections--
+    if (server !== undefined) {
+      backend.serverReleased(server)
+      server.bytesIn += bytesFromClient
+      server.bytesOut += bytesFromServer
+    }
+    client.destroy()
+    upstream?.destroy()
+    if (fe.dontLogNull && bytesFromClient === 0 && bytesFromServer === 0 && server === undefined) return
+    fe.logTraffic(formatTcpLog({
+      clientIp: srcIp, clientPort: srcPort, acceptedAt, frontend: fe.name, backend: backend.name,
+      server: server?.name ?? '<NOSRV>', tw: 0, tc: connectMs, tt: Date.now() - acceptedAt, bytesRead: bytesFromServer,
+      termination, actconn: fe.globalConnections(), feconn: fe.connections(), beconn: backend.activeConnections,
+      srvConn: server?.activeConnections ?? 0, retries, srvQueue: 0, backendQueue: 0
+    }))
+  }
+
+  client.on('error', () => { if (termination === '--') termination = 'CD'; finish() })
+  client.on('data', (b: Buffer) => { bytesFromClient += b.length })
+  client.pause()
+  const tunnel = backend.config.timeouts.tunnel
+  const clientTimeout = tunnel ?? fe.timeouts.client
+  if (clientTimeout !== undefined) client.setTimeout(clientTimeout, () => { termination = 'cD'; finish() })
+  client.on('close', () => { if (upstream === undefined) { termination = 'CC'; finish() } })
+
+  backend.connect({ source: srcIp }, dstPort).then(c => {
+    server = c.server
+    upstream = c.socket
+    connectMs = c.connectMs
+    retries = c.retries
+    backend.serverAcquired(server)
+    if (client.destroyed) {
+      termination = 'CC'
+      finish()
+      return
+    }
+    const up = upstream
+    const serverTimeout = tunnel ?? backend.config.timeouts.server
+    if (serverTimeout !== undefined) up.setTimeout(serverTimeout, () => { termination = 'sD'; finish() })
+    up.on('data', (b: Buffer) => { bytesFromServer += b.length })
+    up.on('error', () => { if (termination === '--') termination = 'SD'; finish() })
+    let closed = 0
+    const closedOne = (): void => { if (++closed === 2) finish() }
+    client.on('close', closedOne)
+    up.on('close', closedOne)
+    client.pipe(up)
+    up.pipe(client)
+    client.resume()
+  }, (err: unknown) => {
+    termination = err instanceof NoServerError ? 'SC' : err instanceof ConnectError ? (err.timedOut ? 'sC' : 'SC') : 'PC'
+    if (err instanceof ConnectError) retries = backend.retries
+    finish()
+  })
+}

@@ -1,0 +1,106 @@
+/**
+ * One proxy worker generation as the supervisor sees it: a forked child that gets the
+ * configuration and listening handles over IPC and reports ready, drained or dead.
+ */
+import { type ChildProcess, fork } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { Config } from '../config/model.ts'
+import type { TcpHandle } from '../net/listen-handle.ts'
+import { TslbError } from '../util/errors.ts'
+
+const WORKER_ENTRY = fileURLToPath(new URL('../proxy/worker-main.ts', import.meta.url))
+export const READY_TIMEOUT_MS = 30_000
+
+export class WorkerStartError extends TslbError {
+  constructor (message: string) {
+    super('TSLB_ERR_WORKER_START', message)
+  }
+}
+
+interface WorkerReport {
+  readonly type: string
+  readonly error?: string
+}
+
+export class WorkerProcess {
+  readonly generation: number
+  readonly child: ChildProcess
+  private exited = false
+  readonly exitPromise: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
+
+  constructor (generation: number) {
+    this.generation = generation
+    this.child = fork(WORKER_ENTRY, [], {
+      serialization: 'advanced',
+      execArgv: ['--disable-warning=ExperimentalWarning'],
+      env: { ...process.env, TSLB_WORKER_GENERATION: String(generation) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc']
+    })
+    this.exitPromise = new Promise(resolve => {
+      this.child.once('exit', (code, signal) => {
+        this.exited = true
+        resolve({ code, signal })
+      })
+    })
+  }
+
+  get pid (): number | undefined {
+    return this.child.pid
+  }
+
+  get alive (): boolean {
+    return !this.exited
+  }
+
+  /** Sends the configuration and handles, then waits for `ready`. */
+  async start (config: Config, handles: ReadonlyMap<string, TcpHandle>): Promise<void> {
+    const ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => { reject(new WorkerStartError(`worker generation ${this.generation} not ready after ${READY_TIMEOUT_MS / 1000} s`)) }, READY_TIMEOUT_MS)
+      const onMessage = (m: WorkerReport): void => {
+        if (m.type === 'ready') {
+          cleanup()
+          resolve()
+        } else if (m.type === 'failed') {
+          cleanup()
+          reject(new WorkerStartError(`worker generation ${this.generation} failed to start: ${m.error ?? 'unknown error'}`))
+        }
+      }
+      const onExit = (code: number | null): void => {
+        cleanup()
+        reject(new WorkerStartError(`worker generation ${this.generation} exited (${code ?? 'signal'}) before it was ready`))
+      }
+      const cleanup = (): void => {
+        clearTimeout(timer)
+        this.child.off('message', onMessage)
+        this.child.off('exit', onExit)
+      }
+      this.child.on('message', onMessage)
+      this.child.once('exit', onExit)
+    })
+    await this.sendMessage({ type: 'config', config })
+    for (const [key, handle] of handles) await this.sendMessage({ type: 'listener', key }, handle)
+    await this.sendMessage({ type: 'start' })
+    try {
+      await ready
+    } catch (err) {
+      this.kill()
+      throw err
+    }
+  }
+
+  private async sendMessage (msg: object, handle?: TcpHandle): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      // `keepOpen` keeps the supervisor's copy of the socket: it owns the listener for good.
+      this.child.send(msg, handle as never, { keepOpen: true }, err => { if (err === null) resolve(); else reject(err) })
+    })
+  }
+
+  /** Stops accepting and exits once its connections are done (or after `hardStopAfter`). */
+  drain (hardStopAfterMs: number): void {
+    if (this.alive && this.child.connected) this.child.send({ type: 'drain', hardStopAfter: hardStopAfterMs })
+  }
+
+  kill (): void {
+    if (this.alive) this.child.kill('SIGKILL')
+  }
+}
