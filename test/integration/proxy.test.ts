@@ -3,7 +3,10 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { useLab } from '../helpers/lab.ts'
+import { connect } from 'node:net'
+import { readFileSync, existsSync } from 'node:fs'
+import { useLab, WEB_NODES } from '../helpers/lab.ts'
+import { SMUGGLING_CORPUS } from '../unit/proxy/http/smuggling-corpus.ts'
 import { runTslbOn, type RunningTslb } from '../helpers/tslb-node.ts'
 
 const lab = useLab()
@@ -135,6 +138,19 @@ describe('proxy core in the lab', () => {
     assert.deepEqual(await counts(`http://${lab.addr('lb1')}:8080/`, 4), { web1: 2, web2: 2 })
   })
 
+  test('the smuggling corpus: every request answered with its error, none forwarded', async () => {
+    const webLogs = (): string => WEB_NODES.map(n => {
+      const f = `/run/tslb-lab/${lab.prefix}/${n}/access.log`
+      return existsSync(f) ? readFileSync(f, 'latin1') : ''
+    }).join('')
+    assert.doesNotMatch(webLogs(), /\/admin/)
+    for (const c of SMUGGLING_CORPUS) {
+      const answer = await rawExchange(lab.addr('lb1'), 80, c.raw)
+      assert.match(answer, new RegExp(`^HTTP/1\\.[01] ${c.expect} `), `${c.name}: got ${JSON.stringify(answer.slice(0, 60))}`)
+    }
+    assert.doesNotMatch(webLogs(), /\/admin/, 'a smuggled request reached a server')
+  })
+
   test('traffic is logged in HAProxy httplog format', () => {
     const line = tslb.output().split('\n').find(l => l.includes('"type":"traffic"') && l.includes('GET / HTTP/1.1'))
     assert.ok(line, 'no traffic log line')
@@ -142,3 +158,16 @@ describe('proxy core in the lab', () => {
     assert.match(msg, /^\d+\.\d+\.\d+\.\d+:\d+ \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] www rr\/web\d \d+\/0\/\d+\/\d+\/\d+ 200 \d+ - - ---- \d+\/\d+\/\d+\/\d+\/0 0\/0 "GET \/ HTTP\/1\.1"$/)
   })
 })
+
+/** Sends `raw` (latin1) and returns what comes back until the proxy closes (or 3 s pass). */
+async function rawExchange (host: string, port: number, raw: string): Promise<string> {
+  return await new Promise((resolve, reject) => {
+    const socket = connect({ host, port })
+    let answer = ''
+    const timer = setTimeout(() => { socket.destroy(); resolve(answer) }, 3000)
+    socket.on('connect', () => { socket.write(Buffer.from(raw, 'latin1')) })
+    socket.on('data', (b: Buffer) => { answer += b.toString('latin1') })
+    socket.on('error', err => { clearTimeout(timer); if (answer === '') reject(err); else resolve(answer) })
+    socket.on('close', () => { clearTimeout(timer); resolve(answer) })
+  })
+}

@@ -10,7 +10,7 @@ import type { ServerState } from '../server-state.ts'
 import { formatHttpLog } from '../log/format.ts'
 import { compileAcl } from '../acl/matcher.ts'
 import type { SampleSource } from '../acl/sample.ts'
-import { type BodyFramer, ChunkedFramer, errorResponse, getHeader, getHeaderValues, HttpParseError, LengthFramer, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead, serializeRequestHead, serializeResponseHead, toOriginForm } from './codec.ts'
+import { type BodyFramer, ChunkedFramer, errorResponse, getHeader, getHeaderValues, HttpParseError, LengthFramer, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead, serializeRequestHead, serializeResponseHead, toOriginForm, type ErrorStatus } from './codec.ts'
 import { UpstreamPool } from './pool.ts'
 
 export const DEFAULT_MAX_HEAD = 16_384
@@ -72,6 +72,8 @@ class HttpSession {
   private readonly srcPort: number
   private readonly acceptedAt = Date.now()
   private headStartedAt = Date.now()
+  /** How much of `pending` the head parser already searched (its resume hint). */
+  private parsedUpTo = 0
   private readonly forwardForExcept: ((s: SampleSource) => boolean) | undefined
 
   constructor (client: Socket, fe: Frontend) {
@@ -148,7 +150,7 @@ class HttpSession {
   private tryHead (): void {
     let head: RequestHead | null
     try {
-      head = parseRequestHead(this.pending, this.maxHead)
+      head = parseRequestHead(this.pending, this.maxHead, { searchFrom: this.parsedUpTo })
     } catch (err) {
       if (!(err instanceof HttpParseError)) throw err
       this.logRejected(err)
@@ -156,9 +158,11 @@ class HttpSession {
       return
     }
     if (head === null) {
+      this.parsedUpTo = this.pending.length
       if (this.exchanges > 0 && this.pending.length > 0) this.armHeadTimer()
       return
     }
+    this.parsedUpTo = 0
     const rest = this.pending.subarray(head.headLength)
     this.pending = Buffer.alloc(0)
     this.beginExchange(head, rest)
@@ -415,7 +419,7 @@ class HttpSession {
       ex.responseFramer = new LengthFramer(res.contentLength)
       if (res.contentLength === 0) ex.responseDone = true
     } else if (res.bodyKind === 'chunked') {
-      ex.responseFramer = new ChunkedFramer()
+      ex.responseFramer = new ChunkedFramer({ errorStatus: 502 })
     }
   }
 
@@ -522,9 +526,8 @@ class HttpSession {
     this.close()
   }
 
-  private reject (status: number, termination: string): void {
-    const code = status === 408 ? 408 : 400
-    const body = errorResponse(code === 408 ? 408 : 400)
+  private reject (status: ErrorStatus, termination: string): void {
+    const body = errorResponse(status)
     if (!this.client.destroyed) this.client.end(body)
     this.fe.logTraffic(formatHttpLog({
       clientIp: this.srcIp, clientPort: this.srcPort, acceptedAt: this.headStartedAt, frontend: this.fe.name, backend: this.fe.name,
