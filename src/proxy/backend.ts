@@ -49,6 +49,10 @@ export class Backend {
     this.name = config.name
     this.config = config
     this.servers = config.servers.map((s, i) => new ServerState(s.id ?? i + 1, s))
+    if (this.servers.length === 0 && config.dispatch !== undefined) {
+      // 1.x `dispatch ADDR:PORT`: one fixed destination, which HAProxy handles as a server.
+      this.servers.push(new ServerState(1, { name: 'dispatch', address: config.dispatch, loc: config.loc }))
+    }
     this.balancer = createBalancer(config.balance ?? { algorithm: 'roundrobin' }, config.hashType, this.servers, { allBackups: config.options.allbackups === true })
     this.retries = config.retries ?? 3
     this.redispatch = config.options.redispatch === true

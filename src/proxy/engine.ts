@@ -3,13 +3,14 @@
  * listening on handles the supervisor bound.
  */
 import type { Socket } from 'node:net'
-import type { Config } from '../config/model.ts'
+import type { Config, Proxy } from '../config/model.ts'
 import { listenerKey } from '../supervisor/listeners.ts'
 import { Backend } from './backend.ts'
 import { Frontend } from './frontend.ts'
 
 export interface EngineOptions {
-  readonly logTraffic: (line: string) => void
+  /** The traffic log function of a proxy (its `log` lines). */
+  readonly logFor: (proxy: Proxy) => (line: string) => void
   readonly startHttp?: (client: Socket, fe: Frontend) => void
 }
 
@@ -24,7 +25,7 @@ export class Engine {
       if (p.kind === 'backend' || p.kind === 'listen') this.backends.set(p.name, new Backend(p))
     }
     const hooks = {
-      logTraffic: opts.logTraffic,
+      logFor: opts.logFor,
       startHttp: opts.startHttp,
       globalConnections: () => this.connections,
       connectionDelta: (d: number) => {

@@ -15,7 +15,7 @@ export interface FrontendContext {
   readonly name: string
   readonly timeouts: Timeouts
   readonly dontLogNull: boolean
-  logTraffic (line: string): void
+  readonly logTraffic: (line: string) => void
   connections (): number
   globalConnections (): number
 }
@@ -26,7 +26,7 @@ export interface Route {
 }
 
 export interface EngineHooks {
-  logTraffic (line: string): void
+  logFor (proxy: Proxy): (line: string) => void
   globalConnections (): number
   /** Called on accept and close, so the engine can keep the process-wide count. */
   connectionDelta (delta: number): void
@@ -50,6 +50,7 @@ export class Frontend implements FrontendContext {
   draining = false
   private readonly drainListeners = new Set<() => void>()
   private readonly hooks: EngineHooks
+  readonly logTraffic: (line: string) => void
 
   constructor (config: Proxy, backends: ReadonlyMap<string, Backend>, hooks: EngineHooks) {
     this.name = config.name
@@ -57,6 +58,7 @@ export class Frontend implements FrontendContext {
     this.timeouts = config.timeouts
     this.dontLogNull = config.options.dontlognull === true
     this.hooks = hooks
+    this.logTraffic = hooks.logFor(config)
     this.maxconn = config.maxconn ?? 2000
     this.routes = config.useBackends.flatMap(u => {
       const backend = backends.get(u.backend)
@@ -78,10 +80,6 @@ export class Frontend implements FrontendContext {
 
   globalConnections (): number {
     return this.hooks.globalConnections()
-  }
-
-  logTraffic (line: string): void {
-    this.hooks.logTraffic(line)
   }
 
   /** Starts accepting on `handle` (a bound socket from the supervisor). */

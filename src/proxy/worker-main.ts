@@ -8,9 +8,9 @@ import type { Config } from '../config/model.ts'
 import { createLogger } from '../util/log.ts'
 import { Engine } from './engine.ts'
 import { startHttpSession } from './http/session.ts'
+import { LogSinks } from './log/sink.ts'
 
 const log = createLogger('tslb-worker')
-const traffic = log.child({ type: 'traffic' })
 const handles = new Map<string, object>()
 let config: Config | undefined
 let engine: Engine | undefined
@@ -33,7 +33,9 @@ process.on('message', (msg: WorkerMessage, handle: object | undefined) => {
     case 'start':
       try {
         if (config === undefined) throw new Error('no configuration received')
-        engine = new Engine(config, { logTraffic: line => { traffic.info(line) }, startHttp: startHttpSession })
+        const sinks = new LogSinks(log)
+        const global = config.global
+        engine = new Engine(config, { logFor: proxy => sinks.forProxy(proxy, global), startHttp: startHttpSession })
         engine.listen(handles)
         log.info({ frontends: engine.frontends.length, backends: engine.backends.size }, 'worker serving')
         send({ type: 'ready' })

@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { connect } from 'node:net'
+import { createSocket } from 'node:dgram'
 import { readFileSync, existsSync } from 'node:fs'
 import { useLab, WEB_NODES } from '../helpers/lab.ts'
 import { SMUGGLING_CORPUS } from '../unit/proxy/http/smuggling-corpus.ts'
@@ -12,11 +13,13 @@ import { runTslbOn, type RunningTslb } from '../helpers/tslb-node.ts'
 const lab = useLab()
 let tslb: RunningTslb
 
-function config (net: string): string {
+function config (net: string, syslog: string): string {
   return `global
     maxconn 1000
+    log stdout local0
 defaults
     mode http
+    log global
     option httplog
     timeout connect 1s
     timeout client 10s
@@ -32,6 +35,7 @@ frontend www
     default_backend rr
 frontend weighted
     bind *:81
+    log ${syslog} local2
     default_backend weighted
 backend rr
     balance roundrobin
@@ -83,8 +87,17 @@ async function counts (url: string, n: number): Promise<Record<string, number>> 
 }
 
 describe('proxy core in the lab', () => {
-  before(async () => { tslb = await runTslbOn(lab, 'lb1', config(lab.net)) })
-  after(async () => { await tslb?.stop() })
+  const syslog: string[] = []
+  const udp = createSocket('udp4')
+  before(async () => {
+    await new Promise<void>(resolve => { udp.bind(0, lab.hostAddr, resolve) })
+    udp.on('message', m => { syslog.push(m.toString()) })
+    tslb = await runTslbOn(lab, 'lb1', config(lab.net, `${lab.hostAddr}:${udp.address().port}`))
+  })
+  after(async () => {
+    await tslb?.stop()
+    udp.close()
+  })
 
   test('roundrobin spreads requests evenly over the four web nodes', async () => {
     assert.deepEqual(await counts(`http://${lab.addr('lb1')}/`, 40), { web1: 10, web2: 10, web3: 10, web4: 10 })
@@ -92,6 +105,13 @@ describe('proxy core in the lab', () => {
 
   test('weights are honoured (3:1)', async () => {
     assert.deepEqual(await counts(`http://${lab.addr('lb1')}:81/`, 40), { web1: 30, web2: 10 })
+  })
+
+  test('a frontend log line adds a syslog target over UDP to the inherited log global', () => {
+    const line = syslog.find(m => m.includes('weighted weighted/web'))
+    assert.ok(line, `no syslog message among ${syslog.length}`)
+    assert.match(line, /^<150>\w{3} [ \d]\d \d\d:\d\d:\d\d tslb\[\d+\]: \d+\.\d+\.\d+\.\d+:\d+ \[/)
+    assert.equal(tslb.output().includes('weighted weighted/web'), true)
   })
 
   test('ACL routing: path_beg /static goes to the static backend', async () => {

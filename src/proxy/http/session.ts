@@ -280,8 +280,7 @@ class HttpSession {
     if (ff !== undefined && this.forwardForExcept?.(s) !== true && !(ff.ifNone && getHeader(head, ff.header) !== undefined)) {
       add.push([ff.header, this.srcIp.startsWith('::ffff:') ? this.srcIp.slice(7) : this.srcIp])
     }
-    const httpclose = this.fe.config.options.httpclose === true || ex.backend.config.options.httpclose === true
-    if (httpclose) add.push(['Connection', 'close'])
+    if (closesServerSide(this.fe, ex.backend)) add.push(['Connection', 'close'])
     else if (head.versionMinor === 0) add.push(['Connection', 'keep-alive'])
     const upgrade = head.upgrade !== undefined && head.connection.upgrade
     if (upgrade) add.push(['Connection', 'upgrade'])
@@ -479,7 +478,7 @@ class HttpSession {
     if (!ex.requestDone || !ex.responseDone || this.ex !== ex) return
     const res = ex.response
     const reusable = res !== undefined && !ex.responseUntilClose && !res.connection.close &&
-      (res.versionMinor === 1 || res.connection.keepAlive) && ex.termination === '--'
+      (res.versionMinor === 1 || res.connection.keepAlive) && ex.termination === '--' && !closesServerSide(this.fe, ex.backend)
     this.finishExchange(reusable)
     if (!ex.keepClientAlive || ex.responseUntilClose || this.fe.draining || this.client.destroyed) {
       this.client.end()
@@ -566,6 +565,12 @@ class HttpSession {
       backendQueue: 0, requestLine: `${h.method} ${h.target} HTTP/1.${h.versionMinor}`
     }))
   }
+}
+
+/** httpclose and http-server-close both close the server connection after each response. */
+function closesServerSide (fe: Frontend, backend: Backend): boolean {
+  const o = (name: string): boolean => fe.config.options[name] === true || backend.config.options[name] === true
+  return o('httpclose') || o('http-server-close')
 }
 
 function framerFor (head: RequestHead): BodyFramer | undefined {

@@ -1,0 +1,76 @@
+/**
+ * Where a proxy's traffic log lines go, per its `log` lines (or `log global`):
+ * `stdout`/`stderr` through pino, `ADDR[:PORT]` as RFC 3164 syslog over UDP.
+ * A proxy with no log target logs nothing, as HAProxy does.
+ */
+import { createSocket, type Socket } from 'node:dgram'
+import { isIP } from 'node:net'
+import type { GlobalSettings, LogTarget, Proxy } from '../../config/model.ts'
+import type { Logger } from '../../util/log.ts'
+import { FACILITIES, LEVELS } from '../../config/keywords/log.ts'
+
+export type LogLine = (line: string) => void
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
+const INFO = LEVELS.indexOf('info')
+
+function syslogDate (d: Date): string {
+  const p = (n: number): string => String(n).padStart(2, '0')
+  return `${MONTHS[d.getMonth()] ?? ''} ${String(d.getDate()).padStart(2, ' ')} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`
+}
+
+export class LogSinks {
+  private udp4: Socket | undefined
+  private udp6: Socket | undefined
+  private readonly logger: Logger
+  private readonly tag: string
+
+  constructor (logger: Logger, tag = 'tslb') {
+    this.logger = logger
+    this.tag = tag
+  }
+
+  /** The log function for `proxy`, honouring `log global` and `option dontlognull` elsewhere. */
+  forProxy (proxy: Proxy, global: GlobalSettings): LogLine {
+    const targets = [...proxy.logs, ...(proxy.logGlobal === true ? global.logs : [])]
+    const senders = targets.map(t => this.sender(t, global.logTag ?? this.tag))
+    if (senders.length === 0) return () => {}
+    if (senders.length === 1) return senders[0] as LogLine
+    return line => { for (const s of senders) s(line) }
+  }
+
+  private sender (t: LogTarget, tag: string): LogLine {
+    if (t.target === 'stdout' || t.target === 'stderr' || t.target.startsWith('/') || t.target.startsWith('unix@')) {
+      // Unix syslog sockets go to stdout too: under systemd that is the journal.
+      const traffic = this.logger.child({ type: 'traffic' })
+      return line => { traffic.info(line) }
+    }
+    const { host, port } = splitHostPort(t.target.replace(/^udp[46]?@/, ''))
+    const family = isIP(host)
+    const pri = FACILITIES.indexOf(t.facility) * 8 + (t.level === undefined ? INFO : Math.min(INFO, LEVELS.indexOf(t.level)))
+    const socket = family === 6 ? (this.udp6 ??= this.open('udp6')) : (this.udp4 ??= this.open('udp4'))
+    return line => {
+      const msg = Buffer.from(`<${pri}>${syslogDate(new Date())} ${tag}[${process.pid}]: ${line}`)
+      socket.send(msg, port, host)
+    }
+  }
+
+  private open (type: 'udp4' | 'udp6'): Socket {
+    const s = createSocket(type)
+    s.on('error', err => { this.logger.warn({ err: err.message }, 'syslog send failed') })
+    s.unref()
+    return s
+  }
+
+  close (): void {
+    this.udp4?.close()
+    this.udp6?.close()
+  }
+}
+
+function splitHostPort (text: string): { host: string, port: number } {
+  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(text) ?? /^([^:]+)(?::(\d+))?$/.exec(text)
+  if (m !== null) return { host: m[1] as string, port: m[2] === undefined ? 514 : Number(m[2]) }
+  const last = text.lastIndexOf(':')
+  return { host: text.slice(0, last), port: Number(text.slice(last + 1)) }
+}
