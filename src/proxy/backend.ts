@@ -86,10 +86,10 @@ export class Backend {
    * A failed attempt is retried on the same server `retries` times; with redispatch the last retry
    * goes to another server.
    */
-  async connect (ctx: PickContext, clientDstPort: number, preferred?: ServerState): Promise<Connected> {
+  async connect (ctx: PickContext, clientDstPort: number, preferred?: ServerState, forcePreferred = false): Promise<Connected> {
     const started = Date.now()
     const failed = new Set<ServerState>()
-    let server = preferred?.usable === true ? preferred : this.balancer.pick(ctx)
+    let server = preferred !== undefined && (preferred.usable || forcePreferred) ? preferred : this.balancer.pick(ctx)
     if (server === undefined) throw new NoServerError(this.name)
     for (let attempt = 0; ; attempt++) {
       try {

@@ -12,6 +12,7 @@ import { compileAcl } from '../acl/matcher.ts'
 import type { SampleSource } from '../acl/sample.ts'
 import { type BodyFramer, ChunkedFramer, errorResponse, getHeader, getHeaderValues, HttpParseError, LengthFramer, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead, serializeRequestHead, serializeResponseHead, toOriginForm, type ErrorStatus } from './codec.ts'
 import { UpstreamPool } from './pool.ts'
+import { editResponseCookies, insertedCookie, readRequestCookie } from './cookie.ts'
 
 export const DEFAULT_MAX_HEAD = 16_384
 /** Pipelined bytes buffered ahead of the current request before the client is paused. */
@@ -57,6 +58,13 @@ interface Exchange {
   bytesToClient: number
   status: number
   termination: string
+  /** Server chosen by the persistence cookie. */
+  persistServer: ServerState | undefined
+  /** Cookie header values to send instead of the client's (persistence cookie removed or unprefixed). */
+  requestCookies: string[] | undefined
+  /** Log flags: persistence cookie in the request (N none, I invalid, D down server, V valid) and in the response (N, I inserted, P from server, R rewritten). */
+  cookieIn: string
+  cookieOut: string
   detach?: () => void
 }
 
@@ -194,7 +202,7 @@ class HttpSession {
       head, startedAt: this.headStartedAt, headAt: Date.now(), backend: backend as Backend, keepClientAlive,
       reused: false, connectMs: -1, retries: 0, requestFramer: framerFor(head), requestDone: false, requestBytesSent: 0,
       responseBuf: undefined, responseFramer: undefined, responseUntilClose: false, responseDone: false, responseAt: 0,
-      bytesToClient: 0, status: 0, termination: '--'
+      bytesToClient: 0, status: 0, termination: '--', persistServer: undefined, requestCookies: undefined, cookieIn: '-', cookieOut: '-'
     }
     ex.requestDone = ex.requestFramer === undefined
     this.ex = ex
@@ -205,12 +213,34 @@ class HttpSession {
       return
     }
     this.pending = rest
+    this.applyRequestCookie(ex)
     this.connectUpstream(ex, sample)
+  }
+
+  /** Persistence: the server the client's cookie names, if it may serve (usable, or down with `option persist`). */
+  private applyRequestCookie (ex: Exchange): void {
+    const settings = ex.backend.config.cookie
+    if (settings?.mode === undefined) return
+    const found = readRequestCookie(settings, getHeaderValues(ex.head, 'cookie'))
+    ex.cookieIn = 'N'
+    ex.cookieOut = 'N'
+    if (found === undefined) return
+    ex.requestCookies = found.rewritten
+    const server = ex.backend.servers.find(s => s.config.cookie === found.serverValue)
+    if (server === undefined) {
+      ex.cookieIn = 'I'
+    } else if (server.usable) {
+      ex.cookieIn = 'V'
+      ex.persistServer = server
+    } else {
+      ex.cookieIn = 'D'
+      if (ex.backend.config.options.persist === true && server.admin !== 'maint') ex.persistServer = server
+    }
   }
 
   private connectUpstream (ex: Exchange, sample: SampleSource): void {
     const pool = poolOf(ex.backend)
-    const picked = ex.backend.balancer.pick({ source: this.srcIp, path: ex.head.target, header: name => getHeader(ex.head, name) })
+    const picked = ex.persistServer ?? ex.backend.balancer.pick({ source: this.srcIp, path: ex.head.target, header: name => getHeader(ex.head, name) })
     const pooled = picked === undefined ? undefined : pool.take(picked)
     if (picked !== undefined && pooled !== undefined) {
       ex.reused = true
@@ -218,7 +248,7 @@ class HttpSession {
       this.attach(ex, picked, pooled)
       return
     }
-    ex.backend.connect({ source: sample.src, path: ex.head.target, header: name => getHeader(ex.head, name) }, sample.dstPort, picked).then(c => {
+    ex.backend.connect({ source: sample.src, path: ex.head.target, header: name => getHeader(ex.head, name) }, sample.dstPort, picked, ex.persistServer !== undefined).then(c => {
       if (this.ex !== ex || this.phase === 'closed') {
         c.socket.destroy()
         return
@@ -285,7 +315,12 @@ class HttpSession {
     const upgrade = head.upgrade !== undefined && head.connection.upgrade
     if (upgrade) add.push(['Connection', 'upgrade'])
     const target = head.targetForm === 'absolute' ? toOriginForm(head) : undefined
-    return serializeRequestHead(head, { removeHopByHop: true, keepUpgrade: upgrade, add, target })
+    const remove: string[] = []
+    if (ex.requestCookies !== undefined) {
+      remove.push('cookie')
+      for (const c of ex.requestCookies) add.push(['Cookie', c])
+    }
+    return serializeRequestHead(head, { removeHopByHop: true, keepUpgrade: upgrade, add, target, remove })
   }
 
   private forwardRequestBody (chunk: Buffer): void {
@@ -406,9 +441,11 @@ class HttpSession {
     const untilClose = res.bodyKind === 'until-close'
     const closeClient = !ex.keepClientAlive || untilClose || this.fe.draining
     const add: [string, string][] = []
+    const remove: string[] = []
+    this.responseCookieEdits(ex, res, add, remove)
     if (closeClient) add.push(['Connection', 'close'])
     else if (ex.head.versionMinor === 0) add.push(['Connection', 'keep-alive'])
-    const head = serializeResponseHead(res, { removeHopByHop: true, keepUpgrade: false, add })
+    const head = serializeResponseHead(res, { removeHopByHop: true, keepUpgrade: false, add, remove })
     ex.bytesToClient += head.length
     this.client.write(head)
     ex.responseUntilClose = untilClose
@@ -419,6 +456,32 @@ class HttpSession {
       if (res.contentLength === 0) ex.responseDone = true
     } else if (res.bodyKind === 'chunked') {
       ex.responseFramer = new ChunkedFramer({ errorStatus: 502 })
+    }
+  }
+
+  /** insert: Set-Cookie for a client not already sent to this server by its cookie; prefix/rewrite: the server's own cookie rewritten. */
+  private responseCookieEdits (ex: Exchange, res: ResponseHead, add: [string, string][], remove: string[]): void {
+    const settings = ex.backend.config.cookie
+    const server = ex.server
+    const value = server?.config.cookie
+    if (settings?.mode === undefined || server === undefined || value === undefined) return
+    const edit = editResponseCookies(settings, value, getHeaderValues(res, 'set-cookie'))
+    if (edit.setCookies !== undefined) {
+      remove.push('set-cookie')
+      for (const c of edit.setCookies) add.push(['Set-Cookie', c])
+      ex.cookieOut = settings.mode === 'insert' ? 'N' : 'R'
+    } else if (edit.serverSetIt) {
+      ex.cookieOut = 'P'
+    }
+    const direct = ex.persistServer === server && ex.cookieIn === 'V'
+    const insert = settings.mode === 'insert' && !direct && !(settings.preserve && edit.serverSetIt) &&
+      (!settings.postonly || ex.head.method === 'POST')
+    if (insert) {
+      add.push(['Set-Cookie', insertedCookie(settings, value)])
+      ex.cookieOut = 'I'
+      if (settings.nocache) {
+        add.push(['Cache-Control', 'private'])
+      }
     }
   }
 
@@ -560,7 +623,7 @@ class HttpSession {
       clientIp: this.srcIp, clientPort: this.srcPort, acceptedAt: ex.startedAt, frontend: this.fe.name, backend: ex.backend?.name ?? this.fe.name,
       server: ex.server?.name ?? '<NOSRV>', tq: ex.headAt - ex.startedAt, tw: 0, tc: ex.connectMs,
       tr: ex.responseAt === 0 ? -1 : ex.responseAt - ex.headAt, tt: now - ex.startedAt, status: ex.status === 0 ? -1 : ex.status,
-      bytesRead: ex.bytesToClient, termination: ex.termination, actconn: this.fe.globalConnections(), feconn: this.fe.connections(),
+      bytesRead: ex.bytesToClient, termination: `${ex.termination}${ex.cookieIn}${ex.cookieOut}`, actconn: this.fe.globalConnections(), feconn: this.fe.connections(),
       beconn: ex.backend?.activeConnections ?? 0, srvConn: ex.server?.activeConnections ?? 0, retries: ex.retries, srvQueue: 0,
       backendQueue: 0, requestLine: `${h.method} ${h.target} HTTP/1.${h.versionMinor}`
     }))

@@ -64,5 +64,5 @@ export function formatTcpLog (l: SessionLog): string {
 export function formatHttpLog (l: HttpLog): string {
   const captures = `${l.capturedRequest === undefined ? '' : ` {${l.capturedRequest}}`}${l.capturedResponse === undefined ? '' : ` {${l.capturedResponse}}`}`
   return `${clientAddress(l.clientIp, l.clientPort)} [${haproxyDate(l.acceptedAt)}] ${l.frontend} ${l.backend}/${l.server} ` +
-    `${l.tq}/${l.tw}/${l.tc}/${l.tr}/${l.tt} ${l.status} ${l.bytesRead} - - ${l.termination}-- ${tail(l)}${captures} "${l.requestLine}"`
+    `${l.tq}/${l.tw}/${l.tc}/${l.tr}/${l.tt} ${l.status} ${l.bytesRead} - - ${l.termination.padEnd(4, '-')} ${tail(l)}${captures} "${l.requestLine}"`
 }
