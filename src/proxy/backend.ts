@@ -7,6 +7,7 @@ import type { Proxy } from '../config/model.ts'
 import { TslbError } from '../util/errors.ts'
 import { type Balancer, createBalancer, type PickContext } from './balance/balancer.ts'
 import { ServerState } from './server-state.ts'
+import { Admission, QueueAbortedError, QueueTimeoutError } from './admission.ts'
 
 export class NoServerError extends TslbError {
   constructor (backend: string) {
@@ -30,9 +31,25 @@ export interface Connected {
   /** Connection attempts that failed before this one. */
   readonly retries: number
   readonly connectMs: number
+  /** Time spent waiting in the queue for a free slot (Tw). */
+  readonly queuedMs: number
+  /** The socket came from `reuse` (an idle keep-alive connection). */
+  readonly reused: boolean
+}
+
+export interface ConnectOptions {
+  /** The server persistence chose. */
+  readonly preferred?: ServerState
+  /** Use `preferred` even when it is down (`option persist`). */
+  readonly forcePreferred?: boolean
+  /** Leaving the queue when the client goes away (`option abortonclose`). */
+  readonly signal?: AbortSignal
+  /** An idle connection to the chosen server, if any. */
+  readonly reuse?: (server: ServerState) => Socket | undefined
 }
 
 const DEFAULT_CONNECT_TIMEOUT = 5000
+const DEFAULT_FULLCONN = 200
 
 export class Backend {
   readonly name: string
@@ -44,6 +61,7 @@ export class Backend {
   readonly connectTimeout: number
   activeConnections = 0
   totalSessions = 0
+  readonly admission: Admission
 
   constructor (config: Proxy) {
     this.name = config.name
@@ -57,28 +75,24 @@ export class Backend {
     this.retries = config.retries ?? 3
     this.redispatch = config.options.redispatch === true
     this.connectTimeout = config.timeouts.connect ?? DEFAULT_CONNECT_TIMEOUT
+    // Without `fullconn`, HAProxy uses 10% of the maxconn of the frontends that reach the backend; 2000 is their default.
+    this.admission = new Admission(this, config.fullconn ?? DEFAULT_FULLCONN, config.timeouts.queue ?? this.connectTimeout)
   }
 
   serverByName (name: string): ServerState | undefined {
     return this.servers.find(s => s.name === name)
   }
 
-  /** Counts a connection to `server` (leastconn and first balance on these counts). */
-  serverAcquired (server: ServerState): void {
-    server.activeConnections++
-    server.totalSessions++
-    this.balancer.loadChanged(server)
-  }
-
+  /** Frees the slot a connection held on `server`; a queued client may take it. */
   serverReleased (server: ServerState): void {
-    server.activeConnections--
-    this.balancer.loadChanged(server)
+    this.admission.release(server)
   }
 
   /** Notes a server change (health, admin state, weight) for the balancer. */
   refresh (): void {
     for (const s of this.servers) s.refreshUsable()
     this.balancer.refresh()
+    this.admission.serveQueue()
   }
 
   /**
@@ -86,22 +100,32 @@ export class Backend {
    * A failed attempt is retried on the same server `retries` times; with redispatch the last retry
    * goes to another server.
    */
-  async connect (ctx: PickContext, clientDstPort: number, preferred?: ServerState, forcePreferred = false): Promise<Connected> {
+  async connect (ctx: PickContext, clientDstPort: number, opts: ConnectOptions = {}): Promise<Connected> {
     const started = Date.now()
     const failed = new Set<ServerState>()
-    let server = preferred !== undefined && (preferred.usable || forcePreferred) ? preferred : this.balancer.pick(ctx)
+    let server = await this.admission.acquire(ctx, opts.preferred, opts.forcePreferred === true, opts.signal)
     if (server === undefined) throw new NoServerError(this.name)
+    const queuedMs = Date.now() - started
+    const reused = opts.reuse?.(server)
+    if (reused !== undefined) return { server, socket: reused, retries: 0, connectMs: 0, queuedMs, reused: true }
     for (let attempt = 0; ; attempt++) {
       try {
         const socket = await this.open(server, clientDstPort)
-        return { server: server, socket, retries: attempt, connectMs: Date.now() - started }
+        return { server, socket, retries: attempt, connectMs: Date.now() - started - queuedMs, queuedMs, reused: false }
       } catch (err) {
         if (!(err instanceof ConnectError)) throw err
         failed.add(err.server)
-        if (attempt >= this.retries) throw err
+        if (attempt >= this.retries) {
+          this.admission.release(server)
+          throw err
+        }
         if (this.redispatch && attempt === this.retries - 1) {
+          // The last retry goes to another server, when one has a free slot.
           const other = this.balancer.pick(ctx, failed)
-          if (other !== undefined) server = other
+          if (other !== undefined && other !== server && !this.admission.isFull(other)) {
+            this.admission.release(server)
+            server = await this.admission.acquire(ctx, other, false, opts.signal) ?? server
+          }
         }
       }
     }
@@ -126,4 +150,12 @@ export class Backend {
       socket.once('error', (e: Error) => { fail(new ConnectError(server, false, e)) })
     })
   }
+}
+
+/** Log termination flags for a failed connect: no server (SC), queue timeout (sQ), client left the queue (CQ), connect timeout (sC). */
+export function connectTermination (err: unknown): string {
+  if (err instanceof QueueTimeoutError) return 'sQ'
+  if (err instanceof QueueAbortedError) return 'CQ'
+  if (err instanceof ConnectError) return err.timedOut ? 'sC' : 'SC'
+  return err instanceof NoServerError ? 'SC' : 'PC'
 }

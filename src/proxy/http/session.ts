@@ -4,7 +4,7 @@
  * (framers find where each message ends); heads are parsed strictly and rewritten.
  */
 import type { Socket } from 'node:net'
-import { ConnectError, NoServerError, type Backend } from '../backend.ts'
+import { ConnectError, connectTermination, type Backend } from '../backend.ts'
 import type { Frontend } from '../frontend.ts'
 import type { ServerState } from '../server-state.ts'
 import { formatHttpLog } from '../log/format.ts'
@@ -45,6 +45,9 @@ interface Exchange {
   upstream?: Socket
   reused: boolean
   connectMs: number
+  queuedMs: number
+  /** Aborts the wait in the backend queue (`option abortonclose`). */
+  abortQueue: AbortController | undefined
   retries: number
   requestFramer: BodyFramer | undefined
   requestDone: boolean
@@ -142,14 +145,20 @@ class HttpSession {
   }
 
   private onClientEnd (): void {
-    // The client half-closed: finish the exchange in progress, then close.
+    // The client half-closed: finish the exchange in progress, then close — unless it is still
+    // waiting for a server and `option abortonclose` says a client that gives up leaves the queue.
     if (this.phase === 'head') this.close()
+    else if (this.ex?.abortQueue !== undefined && this.ex.backend.config.options.abortonclose === true) this.onClientClose()
   }
 
   private onClientClose (): void {
     if (this.phase === 'closed') return
+    if (this.ex?.abortQueue !== undefined && this.ex.backend.config.options.abortonclose === true) {
+      this.ex.abortQueue.abort()
+      this.ex.termination = 'CQ'
+    }
     if (this.ex !== undefined && !this.ex.responseDone) {
-      this.ex.termination = this.ex.response === undefined ? 'CH' : 'CD'
+      if (this.ex.termination === '--') this.ex.termination = this.ex.response === undefined ? 'CH' : 'CD'
       this.finishExchange(false)
     }
     this.close()
@@ -192,7 +201,6 @@ class HttpSession {
   private beginExchange (head: RequestHead, rest: Buffer): void {
     this.phase = 'exchange'
     this.exchanges++
-    this.client.pause()
     const sample = this.sample(head)
     const backend = this.fe.route(sample)
     const cfg = this.fe.config
@@ -200,7 +208,7 @@ class HttpSession {
     const keepClientAlive = !httpclose && (head.versionMinor === 1 ? !head.connection.close : head.connection.keepAlive)
     const ex: Exchange = {
       head, startedAt: this.headStartedAt, headAt: Date.now(), backend: backend as Backend, keepClientAlive,
-      reused: false, connectMs: -1, retries: 0, requestFramer: framerFor(head), requestDone: false, requestBytesSent: 0,
+      reused: false, connectMs: -1, queuedMs: -1, abortQueue: undefined, retries: 0, requestFramer: framerFor(head), requestDone: false, requestBytesSent: 0,
       responseBuf: undefined, responseFramer: undefined, responseUntilClose: false, responseDone: false, responseAt: 0,
       bytesToClient: 0, status: 0, termination: '--', persistServer: undefined, requestCookies: undefined, cookieIn: '-', cookieOut: '-'
     }
@@ -240,25 +248,31 @@ class HttpSession {
 
   private connectUpstream (ex: Exchange, sample: SampleSource): void {
     const pool = poolOf(ex.backend)
-    const picked = ex.persistServer ?? ex.backend.balancer.pick({ source: this.srcIp, path: ex.head.target, header: name => getHeader(ex.head, name) })
-    const pooled = picked === undefined ? undefined : pool.take(picked)
-    if (picked !== undefined && pooled !== undefined) {
-      ex.reused = true
-      ex.connectMs = 0
-      this.attach(ex, picked, pooled)
-      return
-    }
-    ex.backend.connect({ source: sample.src, path: ex.head.target, header: name => getHeader(ex.head, name) }, sample.dstPort, picked, ex.persistServer !== undefined).then(c => {
+    const abort = new AbortController()
+    ex.abortQueue = abort
+    const ctx = { source: sample.src, path: ex.head.target, header: (name: string) => getHeader(ex.head, name) }
+    ex.backend.connect(ctx, sample.dstPort, {
+      preferred: ex.persistServer,
+      forcePreferred: ex.persistServer !== undefined,
+      signal: abort.signal,
+      reuse: server => pool.take(server)
+    }).then(c => {
+      ex.abortQueue = undefined
       if (this.ex !== ex || this.phase === 'closed') {
+        // The client went away while this connection was being made: free the slot.
         c.socket.destroy()
+        ex.backend.serverReleased(c.server)
         return
       }
+      ex.reused = c.reused
       ex.connectMs = c.connectMs
+      ex.queuedMs = c.queuedMs
       ex.retries = c.retries
       this.attach(ex, c.server, c.socket)
     }, (err: unknown) => {
+      ex.abortQueue = undefined
       if (this.ex !== ex) return
-      ex.termination = err instanceof NoServerError ? 'SC' : err instanceof ConnectError ? (err.timedOut ? 'sC' : 'SC') : 'PC'
+      ex.termination = connectTermination(err)
       if (err instanceof ConnectError) ex.retries = ex.backend.retries
       this.respondError(503)
     })
@@ -267,7 +281,6 @@ class HttpSession {
   private attach (ex: Exchange, server: ServerState, up: Socket): void {
     ex.server = server
     ex.upstream = up
-    ex.backend.serverAcquired(server)
     ex.backend.activeConnections++
     ex.backend.totalSessions++
     const onData = (chunk: Buffer): void => { this.onUpstreamData(ex, chunk) }
@@ -516,6 +529,7 @@ class HttpSession {
       ex.backend.connect({ source: this.srcIp, path: ex.head.target, header: name => getHeader(ex.head, name) }, this.client.localPort ?? 0).then(c => {
         if (this.ex !== ex || this.phase === 'closed') {
           c.socket.destroy()
+          ex.backend.serverReleased(c.server)
           return
         }
         ex.connectMs = c.connectMs
@@ -621,11 +635,12 @@ class HttpSession {
     const h = ex.head
     this.fe.logTraffic(formatHttpLog({
       clientIp: this.srcIp, clientPort: this.srcPort, acceptedAt: ex.startedAt, frontend: this.fe.name, backend: ex.backend?.name ?? this.fe.name,
-      server: ex.server?.name ?? '<NOSRV>', tq: ex.headAt - ex.startedAt, tw: 0, tc: ex.connectMs,
+      server: ex.server?.name ?? '<NOSRV>', tq: ex.headAt - ex.startedAt, tw: ex.queuedMs, tc: ex.connectMs,
       tr: ex.responseAt === 0 ? -1 : ex.responseAt - ex.headAt, tt: now - ex.startedAt, status: ex.status === 0 ? -1 : ex.status,
       bytesRead: ex.bytesToClient, termination: `${ex.termination}${ex.cookieIn}${ex.cookieOut}`, actconn: this.fe.globalConnections(), feconn: this.fe.connections(),
-      beconn: ex.backend?.activeConnections ?? 0, srvConn: ex.server?.activeConnections ?? 0, retries: ex.retries, srvQueue: 0,
-      backendQueue: 0, requestLine: `${h.method} ${h.target} HTTP/1.${h.versionMinor}`
+      beconn: ex.backend?.activeConnections ?? 0, srvConn: ex.server?.activeConnections ?? 0, retries: ex.retries,
+      srvQueue: ex.server === undefined ? 0 : ex.backend.admission.serverQueueLength(ex.server),
+      backendQueue: ex.backend.admission.queueLength, requestLine: `${h.method} ${h.target} HTTP/1.${h.versionMinor}`
     }))
   }
 }

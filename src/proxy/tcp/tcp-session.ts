@@ -4,7 +4,7 @@
  * the client/server/tunnel inactivity timeouts.
  */
 import type { Socket } from 'node:net'
-import { ConnectError, NoServerError, type Backend } from '../backend.ts'
+import { ConnectError, connectTermination, type Backend } from '../backend.ts'
 import type { FrontendContext } from '../frontend.ts'
 import type { ServerState } from '../server-state.ts'
 import { formatTcpLog } from '../log/format.ts'
@@ -17,6 +17,7 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
   let server: ServerState | undefined
   let upstream: Socket | undefined
   let connectMs = -1
+  let queuedMs = -1
   let retries = 0
   let termination = '--'
   let finished = false
@@ -39,9 +40,10 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
     if (fe.dontLogNull && bytesFromClient === 0 && bytesFromServer === 0 && server === undefined) return
     fe.logTraffic(formatTcpLog({
       clientIp: srcIp, clientPort: srcPort, acceptedAt, frontend: fe.name, backend: backend.name,
-      server: server?.name ?? '<NOSRV>', tw: 0, tc: connectMs, tt: Date.now() - acceptedAt, bytesRead: bytesFromServer,
+      server: server?.name ?? '<NOSRV>', tw: queuedMs, tc: connectMs, tt: Date.now() - acceptedAt, bytesRead: bytesFromServer,
       termination, actconn: fe.globalConnections(), feconn: fe.connections(), beconn: backend.activeConnections,
-      srvConn: server?.activeConnections ?? 0, retries, srvQueue: 0, backendQueue: 0
+      srvConn: server?.activeConnections ?? 0, retries,
+      srvQueue: server === undefined ? 0 : backend.admission.serverQueueLength(server), backendQueue: backend.admission.queueLength
     }))
   }
 
@@ -53,12 +55,14 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
   if (clientTimeout !== undefined) client.setTimeout(clientTimeout, () => { termination = 'cD'; finish() })
   client.on('close', () => { if (upstream === undefined) { termination = 'CC'; finish() } })
 
-  backend.connect({ source: srcIp }, dstPort).then(c => {
+  const abort = new AbortController()
+  client.once('close', () => { abort.abort() })
+  backend.connect({ source: srcIp }, dstPort, { signal: abort.signal }).then(c => {
     server = c.server
     upstream = c.socket
     connectMs = c.connectMs
+    queuedMs = c.queuedMs
     retries = c.retries
-    backend.serverAcquired(server)
     if (client.destroyed) {
       termination = 'CC'
       finish()
@@ -77,7 +81,7 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
     up.pipe(client)
     client.resume()
   }, (err: unknown) => {
-    termination = err instanceof NoServerError ? 'SC' : err instanceof ConnectError ? (err.timedOut ? 'sC' : 'SC') : 'PC'
+    termination = connectTermination(err)
     if (err instanceof ConnectError) retries = backend.retries
     finish()
   })

@@ -1,0 +1,148 @@
+/**
+ * Server slots and the backend queue: `maxconn` per server (made dynamic by `minconn` and
+ * `fullconn` as HAProxy computes it), a FIFO queue when every candidate is full, `timeout queue`,
+ * and clients that give up leaving the queue (`option abortonclose`).
+ */
+import { TslbError } from '../util/errors.ts'
+import type { Balancer, PickContext } from './balance/balancer.ts'
+import type { ServerState } from './server-state.ts'
+
+export class QueueTimeoutError extends TslbError {
+  constructor (backend: string) {
+    super('TSLB_ERR_QUEUE_TIMEOUT', `timed out in the queue of backend '${backend}'`)
+  }
+}
+
+export class QueueAbortedError extends TslbError {
+  constructor (backend: string) {
+    super('TSLB_ERR_QUEUE_ABORTED', `client left the queue of backend '${backend}'`)
+  }
+}
+
+interface Waiter {
+  readonly server: ServerState | undefined
+  readonly ctx: PickContext
+  readonly resolve: (server: ServerState) => void
+  readonly reject: (err: Error) => void
+  readonly cleanup: () => void
+}
+
+export interface AdmissionOwner {
+  readonly name: string
+  readonly servers: readonly ServerState[]
+  readonly balancer: Balancer<ServerState>
+  /** Connections the backend handles now (HAProxy's beconn), for the dynamic limit. */
+  readonly activeConnections: number
+}
+
+export class Admission {
+  private readonly owner: AdmissionOwner
+  private readonly fullconn: number
+  private readonly queueTimeout: number
+  private readonly waiters: Waiter[] = []
+  private readonly limited: boolean
+
+  constructor (owner: AdmissionOwner, fullconn: number, queueTimeout: number) {
+    this.owner = owner
+    this.fullconn = Math.max(1, fullconn)
+    this.queueTimeout = queueTimeout
+    this.limited = owner.servers.some(s => s.maxconn !== undefined)
+  }
+
+  get queueLength (): number {
+    return this.waiters.length
+  }
+
+  serverQueueLength (server: ServerState): number {
+    return this.waiters.filter(w => w.server === server).length
+  }
+
+  /** The server's current connection limit: HAProxy's srv_dynamic_maxconn. */
+  limit (server: ServerState): number {
+    const max = server.maxconn
+    if (max === undefined) return Infinity
+    const min = server.config.minconn
+    if (min === undefined || min >= max || this.owner.activeConnections >= this.fullconn) return max
+    return Math.max(min, Math.floor(this.owner.activeConnections * max / this.fullconn), 1)
+  }
+
+  isFull (server: ServerState): boolean {
+    return server.activeConnections >= this.limit(server)
+  }
+
+  /**
+   * A server with a free slot, reserved for the caller (its connection count is incremented), or
+   * a wait in the queue until one frees up. `preferred` (persistence) waits for that server only.
+   */
+  async acquire (ctx: PickContext, preferred: ServerState | undefined, force: boolean, signal: AbortSignal | undefined, avoid?: ReadonlySet<ServerState>): Promise<ServerState | undefined> {
+    const chosen = this.tryPick(ctx, preferred, force, avoid)
+    if (chosen === 'none') return undefined
+    if (chosen !== 'full') {
+      this.take(chosen)
+      return chosen
+    }
+    const required = preferred !== undefined && (preferred.usable || force) ? preferred : undefined
+    return await new Promise<ServerState>((resolve, reject) => {
+      const timer = setTimeout(() => { remove(); reject(new QueueTimeoutError(this.owner.name)) }, this.queueTimeout)
+      const onAbort = (): void => { remove(); reject(new QueueAbortedError(this.owner.name)) }
+      const cleanup = (): void => {
+        clearTimeout(timer)
+        signal?.removeEventListener('abort', onAbort)
+      }
+      const waiter: Waiter = { server: required, ctx, resolve, reject, cleanup }
+      const remove = (): void => {
+        cleanup()
+        const i = this.waiters.indexOf(waiter)
+        if (i >= 0) this.waiters.splice(i, 1)
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.waiters.push(waiter)
+    })
+  }
+
+  private tryPick (ctx: PickContext, preferred: ServerState | undefined, force: boolean, avoid?: ReadonlySet<ServerState>): ServerState | 'full' | 'none' {
+    if (preferred !== undefined && (preferred.usable || force)) return this.isFull(preferred) ? 'full' : preferred
+    if (!this.limited) return this.owner.balancer.pick(ctx, avoid) ?? 'none'
+    const skip = new Set(avoid)
+    for (const s of this.owner.servers) if (this.isFull(s)) skip.add(s)
+    const picked = this.owner.balancer.pick(ctx, skip)
+    if (picked === undefined) return 'none'
+    return this.isFull(picked) ? 'full' : picked
+  }
+
+  private take (server: ServerState): void {
+    server.activeConnections++
+    server.totalSessions++
+    this.owner.balancer.loadChanged(server)
+  }
+
+  /** Frees a slot on `server` and hands free slots to the queue, oldest first. */
+  release (server: ServerState): void {
+    server.activeConnections--
+    this.owner.balancer.loadChanged(server)
+    this.serveQueue()
+  }
+
+  /** Gives free slots to waiting clients (after a release, or when a server comes back). */
+  serveQueue (): void {
+    for (let i = 0; i < this.waiters.length;) {
+      const w = this.waiters[i] as Waiter
+      const target = w.server ?? this.tryPick(w.ctx, undefined, false)
+      if (typeof target !== 'string' && !this.isFull(target)) {
+        this.waiters.splice(i, 1)
+        w.cleanup()
+        this.take(target)
+        w.resolve(target)
+        continue
+      }
+      if (target === 'none') {
+        // No usable server any more: nothing will free up for this client.
+        this.waiters.splice(i, 1)
+        w.cleanup()
+        w.reject(new QueueTimeoutError(this.owner.name))
+        continue
+      }
+      i++
+    }
+  }
+}
