@@ -19,6 +19,12 @@ export class QueueAbortedError extends TslbError {
   }
 }
 
+export interface Slot {
+  readonly server: ServerState
+  /** Time spent in the queue (HAProxy's Tw): 0 when a slot was free at once. */
+  readonly queuedMs: number
+}
+
 interface Waiter {
   readonly server: ServerState | undefined
   readonly ctx: PickContext
@@ -74,15 +80,16 @@ export class Admission {
    * A server with a free slot, reserved for the caller (its connection count is incremented), or
    * a wait in the queue until one frees up. `preferred` (persistence) waits for that server only.
    */
-  async acquire (ctx: PickContext, preferred: ServerState | undefined, force: boolean, signal: AbortSignal | undefined, avoid?: ReadonlySet<ServerState>): Promise<ServerState | undefined> {
+  async acquire (ctx: PickContext, preferred: ServerState | undefined, force: boolean, signal: AbortSignal | undefined, avoid?: ReadonlySet<ServerState>): Promise<Slot | undefined> {
     const chosen = this.tryPick(ctx, preferred, force, avoid)
     if (chosen === 'none') return undefined
     if (chosen !== 'full') {
       this.take(chosen)
-      return chosen
+      return { server: chosen, queuedMs: 0 }
     }
     const required = preferred !== undefined && (preferred.usable || force) ? preferred : undefined
-    return await new Promise<ServerState>((resolve, reject) => {
+    const enqueuedAt = Date.now()
+    const server = await new Promise<ServerState>((resolve, reject) => {
       const timer = setTimeout(() => { remove(); reject(new QueueTimeoutError(this.owner.name)) }, this.queueTimeout)
       const onAbort = (): void => { remove(); reject(new QueueAbortedError(this.owner.name)) }
       const cleanup = (): void => {
@@ -98,6 +105,7 @@ export class Admission {
       signal?.addEventListener('abort', onAbort, { once: true })
       this.waiters.push(waiter)
     })
+    return { server, queuedMs: Date.now() - enqueuedAt }
   }
 
   private tryPick (ctx: PickContext, preferred: ServerState | undefined, force: boolean, avoid?: ReadonlySet<ServerState>): ServerState | 'full' | 'none' {

@@ -103,9 +103,10 @@ export class Backend {
   async connect (ctx: PickContext, clientDstPort: number, opts: ConnectOptions = {}): Promise<Connected> {
     const started = Date.now()
     const failed = new Set<ServerState>()
-    let server = await this.admission.acquire(ctx, opts.preferred, opts.forcePreferred === true, opts.signal)
-    if (server === undefined) throw new NoServerError(this.name)
-    const queuedMs = Date.now() - started
+    const slot = await this.admission.acquire(ctx, opts.preferred, opts.forcePreferred === true, opts.signal)
+    if (slot === undefined) throw new NoServerError(this.name)
+    let server = slot.server
+    const queuedMs = slot.queuedMs
     const reused = opts.reuse?.(server)
     if (reused !== undefined) return { server, socket: reused, retries: 0, connectMs: 0, queuedMs, reused: true }
     for (let attempt = 0; ; attempt++) {
@@ -124,7 +125,7 @@ export class Backend {
           const other = this.balancer.pick(ctx, failed)
           if (other !== undefined && other !== server && !this.admission.isFull(other)) {
             this.admission.release(server)
-            server = await this.admission.acquire(ctx, other, false, opts.signal) ?? server
+            server = (await this.admission.acquire(ctx, other, false, opts.signal))?.server ?? server
           }
         }
       }

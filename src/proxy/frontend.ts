@@ -43,7 +43,9 @@ export class Frontend implements FrontendContext {
   readonly defaultBackend: Backend | undefined
   readonly maxconn: number
   readonly servers: Server[] = []
+  private readonly backends: ReadonlyMap<string, Backend>
   private readonly monitorNet: Predicate | undefined
+  private readonly monitorFail: Predicate[]
   private current = 0
   totalSessions = 0
   /** Set once the worker drains: responses then carry `Connection: close`. */
@@ -58,6 +60,7 @@ export class Frontend implements FrontendContext {
     this.timeouts = config.timeouts
     this.dontLogNull = config.options.dontlognull === true
     this.hooks = hooks
+    this.backends = backends
     this.logTraffic = hooks.logFor(config)
     this.maxconn = config.maxconn ?? 2000
     this.routes = config.useBackends.flatMap(u => {
@@ -65,6 +68,7 @@ export class Frontend implements FrontendContext {
       return backend === undefined ? [] : [{ backend, when: compileCondition(u.cond, config.acls) }]
     })
     this.defaultBackend = backends.get(config.kind === 'listen' ? config.name : config.defaultBackend ?? '')
+    this.monitorFail = config.monitorFail.map(c => compileCondition(c, config.acls))
     this.monitorNet = config.monitorNets.length === 0
       ? undefined
       : compileAcl({ name: 'monitor-net', fetch: 'src', fetchArgs: [], flags: { ignoreCase: false, files: [], noDns: false }, values: config.monitorNets, loc: config.loc })
@@ -90,6 +94,15 @@ export class Frontend implements FrontendContext {
     server.on('error', () => {})
     this.servers.push(server)
     return server
+  }
+
+  nbsrv (backend: string): number | undefined {
+    return this.backends.get(backend)?.servers.filter(s => s.usable && !s.backup).length
+  }
+
+  /** True when a `monitor fail` condition holds: monitor-uri then answers 503. */
+  monitorFailing (s: SampleSource): boolean {
+    return this.monitorFail.some(p => p(s))
   }
 
   route (s: SampleSource): Backend | undefined {

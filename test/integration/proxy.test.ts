@@ -26,6 +26,7 @@ defaults
     timeout server 10s
 frontend www
     bind *:80
+    monitor-uri /alive
     option forwardfor
     acl is_static path_beg -i /static
     use_backend static if is_static
@@ -35,6 +36,8 @@ frontend www
     default_backend rr
 frontend weighted
     bind *:81
+    monitor-uri /alive
+    monitor fail if { nbsrv(backup_only) lt 1 }
     log ${syslog} local2
     default_backend weighted
 backend rr
@@ -144,6 +147,16 @@ describe('proxy core in the lab', () => {
     const out = await curl(['-w', '\\n%{http_code}', `http://${lab.addr('lb1')}/down`])
     assert.match(out, /503 Service Unavailable/)
     assert.match(out, /\n503$/)
+  })
+
+  test('monitor-uri answers itself: 200 while healthy, 503 while a monitor fail condition holds', async () => {
+    const ok = await curl(['-i', `http://${lab.addr('lb1')}/alive`])
+    assert.match(ok, /^HTTP\/1.1 200 OK/)
+    assert.match(ok, /Service ready/)
+    assert.doesNotMatch(ok, /X-Served-By/)
+    // backup_only has no usable primary server: nbsrv(backup_only) is 0.
+    const failing = await curl(['-w', '%{http_code}', `http://${lab.addr('lb1')}:81/alive`])
+    assert.match(failing, /503$/)
   })
 
   test('HEAD and POST with a body', async () => {

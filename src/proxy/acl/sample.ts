@@ -17,6 +17,8 @@ export interface SampleSource {
   /** First value of a response header / cookie (store-response). */
   responseHeaderValues? (name: string): string[]
   responseCookie? (name: string): string | undefined
+  /** Usable servers of a backend (nbsrv), undefined for an unknown backend. */
+  nbsrv? (backend: string): number | undefined
 }
 
 export function pathOf (url: string): string {
@@ -70,6 +72,10 @@ export function fetchSamples (fetch: string, args: readonly string[], s: SampleS
     case 'req.cook': case 'cook': return one(s.cookie?.(arg))
     case 'res.cook': case 'scook': return one(s.responseCookie?.(arg))
     case 'url_param': case 'urlp': return one(s.url === undefined ? undefined : urlParam(s.url, arg))
+    case 'nbsrv': {
+      const n = s.nbsrv?.(arg)
+      return n === undefined ? [] : [String(n)]
+    }
     case 'always_true': return ['1']
     case 'always_false': return []
     case 'req.ver': case 'req_ver': return []

@@ -9,7 +9,7 @@ import type { Frontend } from '../frontend.ts'
 import type { ServerState } from '../server-state.ts'
 import { formatHttpLog } from '../log/format.ts'
 import { compileAcl } from '../acl/matcher.ts'
-import type { SampleSource } from '../acl/sample.ts'
+import { pathOf, type SampleSource } from '../acl/sample.ts'
 import { type BodyFramer, ChunkedFramer, errorResponse, getHeader, getHeaderValues, HttpParseError, LengthFramer, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead, serializeRequestHead, serializeResponseHead, toOriginForm, type ErrorStatus } from './codec.ts'
 import { UpstreamPool } from './pool.ts'
 import { editResponseCookies, insertedCookie, readRequestCookie } from './cookie.ts'
@@ -17,6 +17,8 @@ import { editResponseCookies, insertedCookie, readRequestCookie } from './cookie
 export const DEFAULT_MAX_HEAD = 16_384
 /** Pipelined bytes buffered ahead of the current request before the client is paused. */
 const MAX_PIPELINE_BUFFER = 64 * 1024
+const MONITOR_OK = Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 58\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n<html><body><h1>200 OK</h1>\nService ready.\n</body></html>\n')
+const MONITOR_FAIL = errorResponse(503)
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 
 const pools = new WeakMap<Backend, UpstreamPool>()
@@ -194,7 +196,8 @@ class HttpSession {
       method: head.method,
       url: head.target,
       headerValues: name => getHeaderValues(head, name),
-      cookie: name => cookieValue(getHeaderValues(head, 'cookie'), name)
+      cookie: name => cookieValue(getHeaderValues(head, 'cookie'), name),
+      nbsrv: name => this.fe.nbsrv(name)
     }
   }
 
@@ -202,6 +205,10 @@ class HttpSession {
     this.phase = 'exchange'
     this.exchanges++
     const sample = this.sample(head)
+    if (this.fe.config.monitorUri !== undefined && pathOf(head.target) === this.fe.config.monitorUri) {
+      this.answerMonitor(sample)
+      return
+    }
     const backend = this.fe.route(sample)
     const cfg = this.fe.config
     const httpclose = cfg.options.httpclose === true || backend?.config.options.httpclose === true
@@ -223,6 +230,18 @@ class HttpSession {
     this.pending = rest
     this.applyRequestCookie(ex)
     this.connectUpstream(ex, sample)
+  }
+
+  /** monitor-uri: answered here, neither forwarded nor logged; 503 while a `monitor fail` condition holds. */
+  private answerMonitor (sample: SampleSource): void {
+    const failing = this.fe.monitorFailing(sample)
+    const body = failing ? MONITOR_FAIL : MONITOR_OK
+    this.phase = 'head'
+    this.exchanges++
+    this.client.write(body)
+    this.headStartedAt = Date.now()
+    this.armHeadTimer()
+    if (this.pending.length > 0) this.tryHead()
   }
 
   /** Persistence: the server the client's cookie names, if it may serve (usable, or down with `option persist`). */
