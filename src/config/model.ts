@@ -329,7 +329,8 @@ export interface VirtualAddress {
 export interface VrrpInstance {
   readonly name: string
   readonly loc: Location
-  state: 'MASTER' | 'BACKUP'
+  /** Initial state preference; absent: derived from the priority (255 → MASTER), as keepalived does. */
+  state?: 'MASTER' | 'BACKUP'
   interface?: string
   virtualRouterId?: number
   priority: number

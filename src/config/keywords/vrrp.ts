@@ -39,7 +39,7 @@ export function applyVrrpScriptKeyword (s: VrrpScript, keyword: string, args: re
 
 export function newVrrpInstance (name: string, loc: VrrpInstance['loc']): VrrpInstance {
   return {
-    name, loc, state: 'BACKUP', priority: 100, advertInt: 1000, version: 2, nopreempt: false, preemptDelay: 0,
+    name, loc, priority: 100, advertInt: 1000, version: 2, nopreempt: false, preemptDelay: 0,
     unicastPeers: [], virtualAddresses: [], trackScripts: [], trackInterfaces: [],
     garpMasterDelay: 5000, garpMasterRepeat: 5, garpMasterRefresh: 0, garpMasterRefreshRepeat: 1,
     notify: {}, dontTrackPrimary: false, nativeIpv6: false
