@@ -157,7 +157,7 @@ export class Supervisor {
   private async startWorker (config: Config): Promise<WorkerProcess> {
     const handles = this.listeners.acquire(listenerSpecs(config))
     const worker = new WorkerProcess(++this.generation)
-    this.opts.log.info({ generation: worker.generation, pid: worker.pid }, 'starting proxy worker')
+    this.opts.log.info({ generation: worker.generation, workerPid: worker.pid }, 'starting proxy worker')
     await worker.start(config, handles)
     void worker.exitPromise.then(({ code, signal }) => { this.onWorkerExit(worker, code, signal) })
     return worker
