@@ -62,7 +62,8 @@ export function parseStickTable (words: readonly string[], ctx: KeywordContext):
   if (expire === undefined && !nopurge && store.some(s => s.name === 'server_id')) {
     ctx.warn("'stick-table' has no 'expire': entries stay until 'size' forces the oldest out")
   }
-  return { type, len: len ?? (type === 'string' ? 32 : type === 'binary' ? 32 : undefined), size, expire, nopurge, peers, store, loc: ctx.loc }
+  // An unset len stays unset: HAProxy announces a different key length for the default than for 'len 32'.
+  return { type, len, size, expire, nopurge, peers, store, loc: ctx.loc }
 }
 
 function parseStoreItem (item: string): StickTableSpec['store'][number] {
