@@ -7,6 +7,8 @@ import type { Proxy } from '../config/model.ts'
 import { TslbError } from '../util/errors.ts'
 import { type Balancer, createBalancer, type PickContext } from './balance/balancer.ts'
 import { ServerState } from './server-state.ts'
+import { StickRules } from './stick-rules.ts'
+import type { StickTable } from '../stick/index.ts'
 import { Admission, QueueAbortedError, QueueTimeoutError } from './admission.ts'
 
 export class NoServerError extends TslbError {
@@ -63,7 +65,9 @@ export class Backend {
   totalSessions = 0
   readonly admission: Admission
 
-  constructor (config: Proxy) {
+  readonly stick: StickRules
+
+  constructor (config: Proxy, tables: ReadonlyMap<string, StickTable> = new Map()) {
     this.name = config.name
     this.config = config
     this.servers = config.servers.map((s, i) => new ServerState(s.id ?? i + 1, s))
@@ -76,6 +80,7 @@ export class Backend {
     this.redispatch = config.options.redispatch === true
     this.connectTimeout = config.timeouts.connect ?? DEFAULT_CONNECT_TIMEOUT
     // Without `fullconn`, HAProxy uses 10% of the maxconn of the frontends that reach the backend; 2000 is their default.
+    this.stick = new StickRules(config, this.servers, tables)
     this.admission = new Admission(this, config.fullconn ?? DEFAULT_FULLCONN, config.timeouts.queue ?? this.connectTimeout)
   }
 

@@ -7,6 +7,9 @@ import type { Config, Proxy } from '../config/model.ts'
 import { listenerKey } from '../supervisor/listeners.ts'
 import { Backend } from './backend.ts'
 import { Frontend } from './frontend.ts'
+import { StickTable } from '../stick/index.ts'
+
+const EXPIRY_SWEEP_MS = 1000
 
 export interface EngineOptions {
   /** The traffic log function of a proxy (its `log` lines). */
@@ -15,14 +18,31 @@ export interface EngineOptions {
 }
 
 export class Engine {
+  /** Stick tables by proxy name, and `PEERS/TABLE` for tables declared in peers sections. */
+  readonly tables = new Map<string, StickTable>()
   readonly backends = new Map<string, Backend>()
   readonly frontends: Frontend[] = []
   private connections = 0
   private idleWaiters: (() => void)[] = []
 
+  private readonly expiryTimer: NodeJS.Timeout
+
   constructor (config: Config, opts: EngineOptions) {
+    const targeted = new Set(config.proxies.flatMap(p => p.stickRules.map(r => r.table ?? p.name)))
     for (const p of config.proxies) {
-      if (p.kind === 'backend' || p.kind === 'listen') this.backends.set(p.name, new Backend(p))
+      if (p.stickTable !== undefined) this.tables.set(p.name, new StickTable(p.name, p.stickTable, { stickRules: targeted.has(p.name) }))
+    }
+    for (const ps of config.peers) {
+      for (const t of ps.tables) {
+        const name = `${ps.name}/${t.name}`
+        this.tables.set(name, new StickTable(name, t, { stickRules: targeted.has(name) }))
+      }
+    }
+    // Expiry costs O(expired entries): the tables keep entries in expiry order.
+    this.expiryTimer = setInterval(() => { for (const t of this.tables.values()) t.expire(Date.now()) }, EXPIRY_SWEEP_MS)
+    this.expiryTimer.unref()
+    for (const p of config.proxies) {
+      if (p.kind === 'backend' || p.kind === 'listen') this.backends.set(p.name, new Backend(p, this.tables))
     }
     const hooks = {
       logFor: opts.logFor,
@@ -60,6 +80,10 @@ export class Engine {
 
   stopAccepting (): void {
     for (const fe of this.frontends) fe.stopAccepting()
+  }
+
+  close (): void {
+    clearInterval(this.expiryTimer)
   }
 
   /** Resolves when no client connection is left. */

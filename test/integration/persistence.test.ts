@@ -34,6 +34,24 @@ listen webfarm-c-down
     cookie SERVERID insert indirect nocache
     server webA ${net}.21:80 cookie A
     server webC ${net}.23:80 cookie C disabled
+listen sticky
+    bind *:83
+    balance roundrobin
+    stick-table type string len 64 size 1m expire 30m
+    stick on req.cook(JSESSIONID)
+    stick store-response res.cook(JSESSIONID)
+    server web1 ${net}.21:80
+    server web2 ${net}.22:80
+    server web3 ${net}.23:80
+    server web4 ${net}.24:80
+listen sticky-src
+    bind *:84
+    mode tcp
+    balance roundrobin
+    stick-table type ip size 1k expire 1m
+    stick on src
+    server web1 ${net}.21:80
+    server web2 ${net}.22:80
 listen jsessionid
     bind *:81
     balance roundrobin
@@ -103,6 +121,30 @@ describe('cookie persistence (seed 004 §1 and §2)', () => {
       assert.equal(header(again, 'x-served-by')[0], served)
       assert.match(again.body, new RegExp(`^cookie=JSESSIONID=${appValue}$`, 'm'))
     }
+  })
+
+  test('seed 000: stick on req.cook / store-response res.cook keeps each session on its server', async () => {
+    const sessions: { value: string, server: string }[] = []
+    for (let i = 0; i < 4; i++) {
+      const r = await get(`http://${lab.addr('lb1')}:83/login`)
+      const [setCookie = ''] = header(r, 'set-cookie')
+      const value = /^JSESSIONID=([^;]+)/.exec(setCookie)?.[1]
+      assert.ok(value !== undefined, `no JSESSIONID in '${setCookie}'`)
+      sessions.push({ value, server: r.body.split('\n')[0] ?? '' })
+    }
+    assert.equal(new Set(sessions.map(s => s.server)).size, 4, 'roundrobin should spread the four logins')
+    for (const s of sessions) {
+      for (let i = 0; i < 3; i++) {
+        const r = await get(`http://${lab.addr('lb1')}:83/`, `JSESSIONID=${s.value}`)
+        assert.equal(r.body.trim(), s.server)
+      }
+    }
+  })
+
+  test('stick on src in tcp mode: one client, one server', async () => {
+    const seen = new Set<string>()
+    for (let i = 0; i < 6; i++) seen.add((await get(`http://${lab.addr('lb1')}:84/`)).body.trim())
+    assert.equal(seen.size, 1)
   })
 
   test('the log shows the persistence flags (V: valid cookie, I: inserted)', () => {

@@ -70,6 +70,8 @@ interface Exchange {
   /** Log flags: persistence cookie in the request (N none, I invalid, D down server, V valid) and in the response (N, I inserted, P from server, R rewritten). */
   cookieIn: string
   cookieOut: string
+  /** What the request's sample fetches read (stick rules need it again at connect and response time). */
+  sample?: SampleSource
   detach?: () => void
 }
 
@@ -228,7 +230,9 @@ class HttpSession {
       return
     }
     this.pending = rest
+    ex.sample = sample
     this.applyRequestCookie(ex)
+    if (ex.persistServer === undefined && !backend.stick.empty) this.applyStickMatch(ex, sample)
     this.connectUpstream(ex, sample)
   }
 
@@ -242,6 +246,13 @@ class HttpSession {
     this.headStartedAt = Date.now()
     this.armHeadTimer()
     if (this.pending.length > 0) this.tryHead()
+  }
+
+  /** `stick match`: the server stored for this client's key, if it may serve. */
+  private applyStickMatch (ex: Exchange, sample: SampleSource): void {
+    const server = ex.backend.stick.match(sample, Date.now())
+    if (server === undefined) return
+    if (server.usable || (ex.backend.config.options.persist === true && server.admin !== 'maint')) ex.persistServer = server
   }
 
   /** Persistence: the server the client's cookie names, if it may serve (usable, or down with `option persist`). */
@@ -302,6 +313,7 @@ class HttpSession {
     ex.upstream = up
     ex.backend.activeConnections++
     ex.backend.totalSessions++
+    if (!ex.backend.stick.empty && ex.sample !== undefined) ex.backend.stick.store('request', ex.sample, server, Date.now())
     const onData = (chunk: Buffer): void => { this.onUpstreamData(ex, chunk) }
     const onEnd = (): void => { this.onUpstreamEnd(ex) }
     const onError = (): void => { this.onUpstreamError(ex) }
@@ -474,6 +486,14 @@ class HttpSession {
     const closeClient = !ex.keepClientAlive || untilClose || this.fe.draining
     const add: [string, string][] = []
     const remove: string[] = []
+    if (ex.backend.stick.storesResponses && ex.server !== undefined && ex.sample !== undefined) {
+      const setCookies = getHeaderValues(res, 'set-cookie')
+      ex.backend.stick.store('response', {
+        ...ex.sample,
+        responseHeaderValues: name => getHeaderValues(res, name),
+        responseCookie: name => setCookieValue(setCookies, name)
+      }, ex.server, Date.now())
+    }
     this.responseCookieEdits(ex, res, add, remove)
     if (closeClient) add.push(['Connection', 'close'])
     else if (ex.head.versionMinor === 0) add.push(['Connection', 'keep-alive'])
@@ -673,6 +693,17 @@ function closesServerSide (fe: Frontend, backend: Backend): boolean {
 function framerFor (head: RequestHead): BodyFramer | undefined {
   if (head.chunked) return new ChunkedFramer()
   if (head.contentLength > 0) return new LengthFramer(head.contentLength)
+  return undefined
+}
+
+/** The value a response's Set-Cookie lines give cookie `name` (res.cook). */
+function setCookieValue (setCookies: readonly string[], name: string): string | undefined {
+  for (const sc of setCookies) {
+    const semi = sc.indexOf(';')
+    const pair = semi < 0 ? sc : sc.slice(0, semi)
+    const eq = pair.indexOf('=')
+    if (eq > 0 && pair.slice(0, eq).trim() === name) return pair.slice(eq + 1).trim()
+  }
   return undefined
 }
 
