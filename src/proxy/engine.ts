@@ -3,7 +3,8 @@
  * listening on handles the supervisor bound.
  */
 import type { Socket } from 'node:net'
-import type { Config, Proxy } from '../config/model.ts'
+import type { Config, GlobalSettings, Proxy } from '../config/model.ts'
+import { HealthChecker, type HealthCheckerOptions } from './health/checker.ts'
 import { listenerKey } from '../supervisor/listeners.ts'
 import { Backend } from './backend.ts'
 import { Frontend } from './frontend.ts'
@@ -21,6 +22,8 @@ export class Engine {
   /** Stick tables by proxy name, and `PEERS/TABLE` for tables declared in peers sections. */
   readonly tables = new Map<string, StickTable>()
   readonly backends = new Map<string, Backend>()
+  /** Health checkers by backend name (backends with at least one `check` server). */
+  readonly checkers = new Map<string, HealthChecker>()
   readonly frontends: Frontend[] = []
   private connections = 0
   private idleWaiters: (() => void)[] = []
@@ -62,6 +65,15 @@ export class Engine {
     return this.connections
   }
 
+  /** Starts the health checks of every backend (one first-check spread over all, as HAProxy does). */
+  startChecks (global: GlobalSettings, log: HealthCheckerOptions['log']): void {
+    for (const b of this.backends.values()) {
+      if (!b.servers.some(s => s.config.check === true)) continue
+      this.checkers.set(b.name, new HealthChecker(b, { log, spreadChecks: global.spreadChecks, node: global.node }))
+    }
+    HealthChecker.startAll([...this.checkers.values()])
+  }
+
   /** Listens on the supervisor's handles, keyed as listenerKey(host, port). */
   listen (handles: ReadonlyMap<string, object>): void {
     for (const fe of this.frontends) {
@@ -84,6 +96,7 @@ export class Engine {
 
   close (): void {
     clearInterval(this.expiryTimer)
+    for (const c of this.checkers.values()) c.stop()
   }
 
   /** Resolves when no client connection is left. */

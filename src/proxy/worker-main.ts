@@ -37,6 +37,7 @@ process.on('message', (msg: WorkerMessage, handle: object | undefined) => {
         const global = config.global
         engine = new Engine(config, { logFor: proxy => sinks.forProxy(proxy, global), startHttp: startHttpSession })
         engine.listen(handles)
+        engine.startChecks(global, (level, line) => { log[level]({ type: 'health' }, line) })
         log.info({ frontends: engine.frontends.length, backends: engine.backends.size }, 'worker serving')
         send({ type: 'ready' })
       } catch (err) {
@@ -51,6 +52,7 @@ process.on('message', (msg: WorkerMessage, handle: object | undefined) => {
 async function drain (hardStopAfter: number): Promise<void> {
   if (engine === undefined) process.exit(0)
   engine.stopAccepting()
+  engine.close()
   log.info({ connections: engine.activeConnections }, 'draining')
   const timer = setTimeout(() => {
     log.warn({ connections: engine?.activeConnections }, 'hard-stop-after reached: closing remaining connections')

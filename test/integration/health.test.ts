@@ -1,0 +1,93 @@
+/**
+ * Health checks in the lab, replaying seed 004 §4.1 (soft stop by removing the check file, with
+ * persist + redispatch) and §4.2 (backup servers take over when every primary fails its check).
+ */
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { renameSync } from 'node:fs'
+import { useLab } from '../helpers/lab.ts'
+import { runTslbOn, type RunningTslb } from '../helpers/tslb-node.ts'
+
+const lab = useLab()
+let tslb: RunningTslb
+
+function config (net: string): string {
+  return `global
+    log stdout local0
+defaults
+    mode http
+    log global
+    option httplog
+    timeout connect 1s
+    timeout client 10s
+    timeout server 10s
+listen softstop
+    bind *:80
+    balance roundrobin
+    cookie SERVERID insert indirect
+    option httpchk HEAD /running HTTP/1.0
+    option persist
+    option redispatch
+    server webA ${net}.21:80 cookie A check inter 100 rise 2 fall 2
+    server webB ${net}.22:80 cookie B check inter 100 rise 2 fall 2
+listen with-backups
+    bind *:81
+    balance roundrobin
+    option httpchk HEAD /running HTTP/1.0
+    server webC ${net}.23:80 check inter 100 rise 2 fall 2
+    server bkpD ${net}.24:80 check inter 100 rise 2 fall 2 backup
+`
+}
+
+const runningFile = (node: string): string => `/run/tslb-lab/${lab.prefix}/${node}/www/running`
+const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+
+async function served (port: number, n: number, cookie?: string): Promise<string[]> {
+  const out: string[] = []
+  for (let i = 0; i < n; i++) {
+    const args = ['curl', '-s', '--max-time', '3', ...(cookie === undefined ? [] : ['-H', `Cookie: ${cookie}`]), `http://${lab.addr('lb1')}:${port}/`]
+    out.push((await lab.exec('client', args)).stdout.trim())
+  }
+  return out
+}
+
+async function waitFor (what: string, cond: () => boolean, ms = 5000): Promise<void> {
+  const until = Date.now() + ms
+  while (!cond()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
+    await sleep(50)
+  }
+}
+
+describe('health checks (seed 004 §4.1, §4.2)', () => {
+  before(async () => { tslb = await runTslbOn(lab, 'lb1', config(lab.net)) })
+  after(async () => {
+    await tslb?.stop()
+    for (const n of ['web1', 'web3']) {
+      try { renameSync(`${runningFile(n)}.off`, runningFile(n)) } catch {}
+    }
+  })
+
+  test('§4.1 soft stop: removing the check file takes webA out of rotation, persistent clients stay', async () => {
+    assert.deepEqual(new Set(await served(80, 4)), new Set(['web1', 'web2']))
+    renameSync(runningFile('web1'), `${runningFile('web1')}.off`)
+    await waitFor('webA DOWN', () => tslb.output().includes('Server softstop/webA is DOWN, reason: Layer7 wrong status, code: 404'))
+    assert.deepEqual(new Set(await served(80, 6)), new Set(['web2']))
+    // option persist: a client whose cookie names webA keeps going there while it still answers.
+    assert.deepEqual(new Set(await served(80, 3, 'SERVERID=A')), new Set(['web1']))
+    renameSync(`${runningFile('web1')}.off`, runningFile('web1'))
+    await waitFor('webA UP', () => tslb.output().includes('Server softstop/webA is UP'))
+    assert.deepEqual(new Set(await served(80, 4)), new Set(['web1', 'web2']))
+  })
+
+  test('§4.2 backup: the backup serves only while the primary is down', async () => {
+    assert.deepEqual(new Set(await served(81, 3)), new Set(['web3']))
+    renameSync(runningFile('web3'), `${runningFile('web3')}.off`)
+    await waitFor('webC DOWN', () => tslb.output().includes('Server with-backups/webC is DOWN'))
+    assert.match(tslb.output(), /Running on backup/)
+    assert.deepEqual(new Set(await served(81, 3)), new Set(['web4']))
+    renameSync(`${runningFile('web3')}.off`, runningFile('web3'))
+    await waitFor('webC UP', () => tslb.output().includes('Server with-backups/webC is UP'))
+    assert.deepEqual(new Set(await served(81, 3)), new Set(['web3']))
+  })
+})
