@@ -4,7 +4,7 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { renameSync } from 'node:fs'
+import { existsSync, renameSync } from 'node:fs'
 import { useLab } from '../helpers/lab.ts'
 import { runTslbOn, type RunningTslb } from '../helpers/tslb-node.ts'
 
@@ -64,7 +64,7 @@ describe('health checks (seed 004 §4.1, §4.2)', () => {
   after(async () => {
     await tslb?.stop()
     for (const n of ['web1', 'web3']) {
-      try { renameSync(`${runningFile(n)}.off`, runningFile(n)) } catch {}
+      if (existsSync(`${runningFile(n)}.off`)) renameSync(`${runningFile(n)}.off`, runningFile(n))
     }
   })
 
