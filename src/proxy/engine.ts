@@ -57,7 +57,10 @@ export class Engine {
       }
     }
     for (const p of config.proxies) {
-      if (p.kind === 'frontend' || p.kind === 'listen') this.frontends.push(new Frontend(p, this.backends, hooks))
+      if (p.kind !== 'frontend' && p.kind !== 'listen') continue
+      const fe = new Frontend(p, this.backends, hooks)
+      if (config.global.closeSpreadTime !== undefined) fe.closeSpreadMs = config.global.closeSpreadTime
+      this.frontends.push(fe)
     }
   }
 

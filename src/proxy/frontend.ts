@@ -10,6 +10,8 @@ import type { Backend } from './backend.ts'
 import { compileAcl } from './acl/matcher.ts'
 import { startTcpSession } from './tcp/tcp-session.ts'
 
+const DEFAULT_CLOSE_SPREAD_MS = 1000
+
 /** What sessions need from their frontend. */
 export interface FrontendContext {
   readonly name: string
@@ -50,6 +52,8 @@ export class Frontend implements FrontendContext {
   totalSessions = 0
   /** Set once the worker drains: responses then carry `Connection: close`. */
   draining = false
+  /** Window over which idle keep-alive connections are closed when draining (global close-spread-time). */
+  closeSpreadMs = DEFAULT_CLOSE_SPREAD_MS
   private readonly drainListeners = new Set<() => void>()
   private readonly hooks: EngineHooks
   readonly logTraffic: (line: string) => void

@@ -109,8 +109,14 @@ class HttpSession {
     c.on('timeout', () => { this.onClientTimeout() })
     c.on('drain', () => { this.ex?.upstream?.resume() })
     const unregister = this.fe.onDrain(() => {
-      // Draining: an idle keep-alive connection is closed now; a busy one after its response.
-      if (this.phase === 'head' && this.pending.length === 0) this.close()
+      // Draining: a busy connection closes after its response (Connection: close). An idle one
+      // is closed at a random moment within close-spread-time, unless a request arrives first
+      // and is served with Connection: close: closing every idle connection at once would race
+      // with the requests clients are sending on them right now.
+      const timer = setTimeout(() => {
+        if (this.phase === 'head' && this.pending.length === 0) this.close()
+      }, Math.random() * this.fe.closeSpreadMs)
+      c.once('close', () => { clearTimeout(timer) })
     })
     c.once('close', unregister)
     this.armHeadTimer()

@@ -1,0 +1,77 @@
+/**
+ * `tslb reload` under load in the lab: keep-alive clients and connection-per-request clients
+ * (wrk) see no failed request while the configuration is reloaded ten times, alternating two
+ * backend sets; a broken configuration is refused and changes nothing.
+ */
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { writeFileSync } from 'node:fs'
+import { useLab } from '../helpers/lab.ts'
+import { runTslbOn, type RunningTslb } from '../helpers/tslb-node.ts'
+import { tslb as cli } from '../helpers/cli.ts'
+
+const lab = useLab()
+let node: RunningTslb
+
+function config (net: string, webs: number[]): string {
+  return `defaults
+    mode http
+    timeout connect 1s
+    timeout client 10s
+    timeout server 10s
+    timeout http-keep-alive 5s
+frontend www
+    bind *:80
+    default_backend app
+backend app
+    balance roundrobin
+${webs.map(n => `    server web${n} ${net}.2${n}:80`).join('\n')}
+`
+}
+
+interface WrkResult { requests: number, errors: number, non2xx: number, raw: string }
+
+function parseWrk (out: string): WrkResult {
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN)
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)
+  const errors = sock === null ? 0 : sock.slice(1).reduce((a, b) => a + Number(b), 0)
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0)
+  return { requests, errors, non2xx, raw: out }
+}
+
+async function servedBy (n: number): Promise<Set<string>> {
+  const r = await lab.exec('client', ['sh', '-c', `for i in $(seq ${n}); do curl -s --max-time 2 http://${lab.addr('lb1')}/; done`])
+  return new Set(r.stdout.split('\n').filter(l => l !== ''))
+}
+
+describe('reload under load', () => {
+  before(async () => { node = await runTslbOn(lab, 'lb1', config(lab.net, [1, 2])) })
+  after(async () => { await node?.stop() })
+
+  test('ten reloads while wrk runs keep-alive and new-connection streams: no failed request', async () => {
+    const url = `http://${lab.addr('lb1')}/`
+    const keepAlive = lab.exec('client', ['wrk', '-t1', '-c8', '-d8s', url], { timeoutMs: 30_000 })
+    const perRequest = lab.exec('client', ['wrk', '-t1', '-c8', '-d8s', '-H', 'Connection: close', url], { timeoutMs: 30_000 })
+    await new Promise(resolve => setTimeout(resolve, 500))
+    for (let i = 0; i < 10; i++) {
+      writeFileSync(node.configFile, config(lab.net, i % 2 === 0 ? [3, 4] : [1, 2]))
+      const r = await cli(['reload', '-S', node.socket])
+      assert.equal(r.code, 0, `reload ${i} failed: ${r.stdout}${r.stderr}`)
+      await new Promise(resolve => setTimeout(resolve, 600))
+    }
+    const [ka, pr] = [parseWrk((await keepAlive).stdout), parseWrk((await perRequest).stdout)]
+    assert.ok(ka.requests > 100 && pr.requests > 100, `too little load: ${ka.raw}\n${pr.raw}`)
+    assert.equal(ka.errors + ka.non2xx, 0, `keep-alive stream:\n${ka.raw}`)
+    assert.equal(pr.errors + pr.non2xx, 0, `connection-per-request stream:\n${pr.raw}`)
+    // The last reload installed web1+web2: the new configuration is what answers.
+    assert.deepEqual(await servedBy(6), new Set(['web1', 'web2']))
+  })
+
+  test('a broken configuration is refused and the running one keeps serving', async () => {
+    writeFileSync(node.configFile, `${config(lab.net, [3])}    balanc roundrobin\n`)
+    const r = await cli(['reload', '-S', node.socket])
+    assert.equal(r.code, 1)
+    assert.match(r.stdout, /unknown keyword 'balanc'/)
+    assert.deepEqual(await servedBy(4), new Set(['web1', 'web2']))
+  })
+})
