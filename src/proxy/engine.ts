@@ -4,6 +4,7 @@
  */
 import type { Socket } from 'node:net'
 import type { Config, GlobalSettings, Proxy } from '../config/model.ts'
+import type { RequestHead } from './http/codec.ts'
 import { HealthChecker, type HealthCheckerOptions } from './health/checker.ts'
 import { listenerKey } from '../supervisor/listeners.ts'
 import { Backend } from './backend.ts'
@@ -18,7 +19,14 @@ export interface EngineOptions {
   readonly startHttp?: (client: Socket, fe: Frontend) => void
 }
 
+/** Answers the proxy gives itself in HTTP mode: the stats page and the Prometheus exporter. */
+export interface HttpServices {
+  stats (head: RequestHead, proxy: Proxy): Buffer | undefined
+  prometheus (target: string, isHead: boolean): Buffer
+}
+
 export class Engine {
+  services: HttpServices | undefined
   /** Stick tables by proxy name, and `PEERS/TABLE` for tables declared in peers sections. */
   readonly tables = new Map<string, StickTable>()
   readonly backends = new Map<string, Backend>()
@@ -51,6 +59,7 @@ export class Engine {
       logFor: opts.logFor,
       startHttp: opts.startHttp,
       globalConnections: () => this.connections,
+      services: () => this.services,
       connectionDelta: (d: number) => {
         this.connections += d
         if (this.connections === 0) for (const w of this.idleWaiters.splice(0)) w()

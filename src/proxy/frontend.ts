@@ -7,6 +7,7 @@ import type { Proxy, Timeouts } from '../config/model.ts'
 import { compileCondition, type Predicate } from './acl/matcher.ts'
 import type { SampleSource } from './acl/sample.ts'
 import type { Backend } from './backend.ts'
+import type { HttpServices } from './engine.ts'
 import { compileAcl } from './acl/matcher.ts'
 import { startTcpSession } from './tcp/tcp-session.ts'
 
@@ -32,6 +33,8 @@ export interface EngineHooks {
   globalConnections (): number
   /** Called on accept and close, so the engine can keep the process-wide count. */
   connectionDelta (delta: number): void
+  /** The stats page and exporter answers, once the worker has set them up. */
+  services (): HttpServices | undefined
   /** Starts an HTTP session; provided by the HTTP module. */
   startHttp? (client: Socket, fe: Frontend): void
 }
@@ -102,6 +105,10 @@ export class Frontend implements FrontendContext {
 
   nbsrv (backend: string): number | undefined {
     return this.backends.get(backend)?.servers.filter(s => s.usable && !s.backup).length
+  }
+
+  services (): HttpServices | undefined {
+    return this.hooks.services()
   }
 
   /** True when a `monitor fail` condition holds: monitor-uri then answers 503. */

@@ -9,11 +9,17 @@ import { createLogger } from '../util/log.ts'
 import { Engine } from './engine.ts'
 import { startHttpSession } from './http/session.ts'
 import { LogSinks } from './log/sink.ts'
+import { listenRuntimeApi, type RuntimeApiOptions, type RuntimeApiServer } from './stats/runtime-api.ts'
+import { createStatsHandler } from './stats/page.ts'
+import { prometheusResponse } from './stats/prometheus.ts'
+import { checkReportFrom } from './stats/providers.ts'
+import { runTableCommand } from '../stick/index.ts'
 
 const log = createLogger('tslb-worker')
 const handles = new Map<string, object>()
 let config: Config | undefined
 let engine: Engine | undefined
+const apis: RuntimeApiServer[] = []
 
 interface WorkerMessage {
   readonly type: string
@@ -31,28 +37,47 @@ process.on('message', (msg: WorkerMessage, handle: object | undefined) => {
     case 'config': config = msg.config; break
     case 'listener': if (msg.key !== undefined && handle !== undefined) handles.set(msg.key, handle); break
     case 'start':
-      try {
-        if (config === undefined) throw new Error('no configuration received')
-        const sinks = new LogSinks(log)
-        const global = config.global
-        engine = new Engine(config, { logFor: proxy => sinks.forProxy(proxy, global), startHttp: startHttpSession })
-        engine.listen(handles)
-        engine.startChecks(global, (level, line) => { log[level]({ type: 'health' }, line) })
-        log.info({ frontends: engine.frontends.length, backends: engine.backends.size }, 'worker serving')
-        send({ type: 'ready' })
-      } catch (err) {
-        send({ type: 'failed', error: err instanceof Error ? err.message : String(err) })
-        process.exit(1)
-      }
+      void start()
       break
     case 'drain': void drain(msg.hardStopAfter ?? 300_000); break
   }
 })
 
+async function start (): Promise<void> {
+  try {
+    if (config === undefined) throw new Error('no configuration received')
+    const sinks = new LogSinks(log)
+    const global = config.global
+    const e = new Engine(config, { logFor: proxy => sinks.forProxy(proxy, global), startHttp: startHttpSession })
+    engine = e
+    const providers = statsProviders(e, config)
+    e.services = { stats: createStatsHandler(e, providers), prometheus: (target, isHead) => prometheusResponse(e, providers, target, isHead) }
+    e.listen(handles)
+    e.startChecks(global, (level, line) => { log[level]({ type: 'health' }, line) })
+    for (const s of global.statsSockets) apis.push(await listenRuntimeApi(s.path, s.mode ?? 0o600, s.level, e, providers))
+    log.info({ frontends: e.frontends.length, backends: e.backends.size }, 'worker serving')
+    send({ type: 'ready' })
+  } catch (err) {
+    send({ type: 'failed', error: err instanceof Error ? err.message : String(err) })
+    process.exit(1)
+  }
+}
+
+/** What the runtime API, the stats page and the exporter read besides the engine. */
+function statsProviders (e: Engine, c: Config): RuntimeApiOptions {
+  return {
+    config: c,
+    checkStatus: (be, s) => checkReportFrom(e.checkers.get(be.name)?.status(s.name)),
+    tables: { run: (action, args, level) => runTableCommand(action, args, { tables: [...e.tables.values()], level, now: Date.now() }) },
+    onServerChange: (be, s, change) => { if (change === 'admin') e.checkers.get(be.name)?.notifyAdminChange(s) }
+  }
+}
+
 async function drain (hardStopAfter: number): Promise<void> {
   if (engine === undefined) process.exit(0)
   engine.stopAccepting()
   engine.close()
+  await Promise.all(apis.splice(0).map(async a => { await a.close() }))
   log.info({ connections: engine.activeConnections }, 'draining')
   const timer = setTimeout(() => {
     log.warn({ connections: engine?.activeConnections }, 'hard-stop-after reached: closing remaining connections')

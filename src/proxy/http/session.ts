@@ -8,10 +8,12 @@ import { ConnectError, connectTermination, type Backend } from '../backend.ts'
 import type { Frontend } from '../frontend.ts'
 import type { ServerState } from '../server-state.ts'
 import { formatHttpLog } from '../log/format.ts'
-import { compileAcl } from '../acl/matcher.ts'
+import { compileAcl, compileCondition, type Predicate } from '../acl/matcher.ts'
+import type { Proxy } from '../../config/model.ts'
 import { pathOf, type SampleSource } from '../acl/sample.ts'
 import { type BodyFramer, ChunkedFramer, errorResponse, getHeader, getHeaderValues, HttpParseError, LengthFramer, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead, serializeRequestHead, serializeResponseHead, toOriginForm, type ErrorStatus } from './codec.ts'
 import { UpstreamPool } from './pool.ts'
+import { recordExchange } from '../stats/counters.ts'
 import { editResponseCookies, insertedCookie, readRequestCookie } from './cookie.ts'
 
 export const DEFAULT_MAX_HEAD = 16_384
@@ -218,6 +220,7 @@ class HttpSession {
       return
     }
     const backend = this.fe.route(sample)
+    if (this.answerService(head, sample, backend)) return
     const cfg = this.fe.config
     const httpclose = cfg.options.httpclose === true || backend?.config.options.httpclose === true
     const keepClientAlive = !httpclose && (head.versionMinor === 1 ? !head.connection.close : head.connection.keepAlive)
@@ -240,6 +243,21 @@ class HttpSession {
     this.applyRequestCookie(ex)
     if (ex.persistServer === undefined && !backend.stick.empty) this.applyStickMatch(ex, sample)
     this.connectUpstream(ex, sample)
+  }
+
+  /** The stats page (`stats uri`) and `http-request use-service prometheus-exporter`, answered by the proxy itself. */
+  private answerService (head: RequestHead, sample: SampleSource, backend: Backend | undefined): boolean {
+    const services = this.fe.services()
+    if (services === undefined) return false
+    let answer = services.stats(head, this.fe.config) ?? (backend === undefined ? undefined : services.stats(head, backend.config))
+    if (answer === undefined && [this.fe.config, backend?.config].some(p => p !== undefined && usesService(p, sample))) {
+      answer = services.prometheus(head.target, head.method === 'HEAD')
+    }
+    if (answer === undefined) return false
+    recordExchange({ frontend: this.fe, http: true, status: Number(answer.toString('latin1', 9, 12)), bytesOut: answer.length, intercepted: true })
+    this.client.end(answer)
+    this.phase = 'closed'
+    return true
   }
 
   /** monitor-uri: answered here, neither forwarded nor logged; 503 while a `monitor fail` condition holds. */
@@ -676,6 +694,16 @@ class HttpSession {
 
   private log (ex: Exchange): void {
     const now = Date.now()
+    recordExchange({
+      frontend: this.fe, backend: ex.backend, server: ex.server, http: true, status: ex.status, bytesIn: ex.requestBytesSent + ex.head.headLength,
+      bytesOut: ex.bytesToClient, tw: ex.queuedMs, tc: ex.connectMs, tr: ex.responseAt === 0 ? -1 : ex.responseAt - ex.headAt, tt: now - ex.startedAt,
+      retries: ex.retries, reused: ex.reused, termination: ex.termination, feconn: this.fe.connections(), beconn: ex.backend?.activeConnections,
+      srvConn: ex.server?.activeConnections
+    }, now)
+    if (ex.server !== undefined) {
+      ex.server.bytesIn += ex.requestBytesSent + ex.head.headLength
+      ex.server.bytesOut += ex.bytesToClient
+    }
     if (this.fe.dontLogNull && ex.status === 0 && ex.bytesToClient === 0) return
     const h = ex.head
     this.fe.logTraffic(formatHttpLog({
@@ -688,6 +716,18 @@ class HttpSession {
       backendQueue: ex.backend.admission.queueLength, requestLine: `${h.method} ${h.target} HTTP/1.${h.versionMinor}`
     }))
   }
+}
+
+const serviceRules = new WeakMap<Proxy, Predicate[]>()
+
+/** An `http-request use-service prometheus-exporter [if|unless COND]` of `proxy` applies to the request. */
+function usesService (proxy: Proxy, sample: SampleSource): boolean {
+  let rules = serviceRules.get(proxy)
+  if (rules === undefined) {
+    rules = proxy.httpRules.filter(r => r.action === 'use-service').map(r => compileCondition(r.cond, proxy.acls))
+    serviceRules.set(proxy, rules)
+  }
+  return rules.some(p => p(sample))
 }
 
 /** httpclose and http-server-close both close the server connection after each response. */

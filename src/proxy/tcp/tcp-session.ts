@@ -8,6 +8,7 @@ import { ConnectError, connectTermination, type Backend } from '../backend.ts'
 import type { FrontendContext } from '../frontend.ts'
 import type { ServerState } from '../server-state.ts'
 import { formatTcpLog } from '../log/format.ts'
+import { recordExchange } from '../stats/counters.ts'
 
 export function startTcpSession (client: Socket, backend: Backend, fe: FrontendContext): void {
   const acceptedAt = Date.now()
@@ -37,6 +38,10 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
     }
     client.destroy()
     upstream?.destroy()
+    recordExchange({
+      frontend: fe, backend, server, http: false, bytesIn: bytesFromClient, bytesOut: bytesFromServer, tw: queuedMs, tc: connectMs,
+      tt: Date.now() - acceptedAt, retries, termination, feconn: fe.connections(), beconn: backend.activeConnections, srvConn: server?.activeConnections
+    })
     if (fe.dontLogNull && bytesFromClient === 0 && bytesFromServer === 0 && server === undefined) return
     fe.logTraffic(formatTcpLog({
       clientIp: srcIp, clientPort: srcPort, acceptedAt, frontend: fe.name, backend: backend.name,
