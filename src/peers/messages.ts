@@ -309,6 +309,15 @@ export class DictTxCache {
     return { id: idx + 1, inline: true, value }
   }
 
+  /** The string in slot `index` (0-based, as `show peers dict` prints the TX cache), undefined when empty. */
+  slot (index: number): string | undefined {
+    return this.#slots[index]
+  }
+
+  get size (): number {
+    return this.#size
+  }
+
   clear (): void {
     this.#slots.fill(undefined)
     this.#index.clear()

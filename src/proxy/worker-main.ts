@@ -14,17 +14,25 @@ import { createStatsHandler } from './stats/page.ts'
 import { prometheusResponse } from './stats/prometheus.ts'
 import { checkReportFrom } from './stats/providers.ts'
 import { runTableCommand } from '../stick/index.ts'
+import { formatShowPeers, handoffSocketPath, PeersManager } from '../peers/index.ts'
+import { hostname, tmpdir } from 'node:os'
 
 const log = createLogger('tslb-worker')
 const handles = new Map<string, object>()
 let config: Config | undefined
 let engine: Engine | undefined
+let peers: PeersManager | undefined
+let context: { generation: number, previous: number | undefined, localPeer: string, runDir: string } | undefined
 const apis: RuntimeApiServer[] = []
 
 interface WorkerMessage {
   readonly type: string
   readonly key?: string
   readonly config?: Config
+  readonly generation?: number
+  readonly previousGeneration?: number
+  readonly localPeer?: string
+  readonly runDir?: string
   readonly hardStopAfter?: number
 }
 
@@ -34,7 +42,10 @@ function send (msg: object): void {
 
 process.on('message', (msg: WorkerMessage, handle: object | undefined) => {
   switch (msg.type) {
-    case 'config': config = msg.config; break
+    case 'config':
+      config = msg.config
+      context = { generation: msg.generation ?? 1, previous: msg.previousGeneration, localPeer: msg.localPeer ?? hostname(), runDir: msg.runDir ?? tmpdir() }
+      break
     case 'listener': if (msg.key !== undefined && handle !== undefined) handles.set(msg.key, handle); break
     case 'start':
       void start()
@@ -52,6 +63,13 @@ async function start (): Promise<void> {
     engine = e
     const providers = statsProviders(e, config)
     e.services = { stats: createStatsHandler(e, providers), prometheus: (target, isHead) => prometheusResponse(e, providers, target, isHead) }
+    if (config.peers.some(ps => !ps.disabled && ps.peers.some(p => p.name === context?.localPeer))) {
+      // Learn the stick tables (from the previous generation first) before serving any request.
+      const { generation, previous, localPeer, runDir } = context ?? { generation: 1, previous: undefined, localPeer: hostname(), runDir: tmpdir() }
+      peers = new PeersManager({ config, localName: localPeer, tables: e.tables.values(), log: log.child({ module: 'peers' }), handoffPath: s => handoffSocketPath(runDir, generation, s) })
+      await peers.start(previous === undefined ? {} : { learnFrom: s => handoffSocketPath(runDir, previous, s) })
+      await peers.localSyncDone
+    }
     e.listen(handles)
     e.startChecks(global, (level, line) => { log[level]({ type: 'health' }, line) })
     for (const s of global.statsSockets) apis.push(await listenRuntimeApi(s.path, s.mode ?? 0o600, s.level, e, providers))
@@ -69,6 +87,7 @@ function statsProviders (e: Engine, c: Config): RuntimeApiOptions {
     config: c,
     checkStatus: (be, s) => checkReportFrom(e.checkers.get(be.name)?.status(s.name)),
     tables: { run: (action, args, level) => runTableCommand(action, args, { tables: [...e.tables.values()], level, now: Date.now() }) },
+    peers: (section, dict) => peers === undefined ? undefined : formatShowPeers(peers, section, dict),
     onServerChange: (be, s, change) => { if (change === 'admin') e.checkers.get(be.name)?.notifyAdminChange(s) }
   }
 }
@@ -77,6 +96,7 @@ async function drain (hardStopAfter: number): Promise<void> {
   if (engine === undefined) process.exit(0)
   engine.stopAccepting()
   engine.close()
+  void peers?.retire()
   await Promise.all(apis.splice(0).map(async a => { await a.close() }))
   log.info({ connections: engine.activeConnections }, 'draining')
   const timer = setTimeout(() => {

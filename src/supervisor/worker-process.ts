@@ -22,6 +22,16 @@ interface WorkerReport {
   readonly error?: string
 }
 
+/** What a worker needs besides the configuration: who it is, and where generations hand over peers state. */
+export interface WorkerContext {
+  readonly localPeer: string
+  /** Directory for per-generation unix sockets (the peers hand-off); the control socket's. */
+  readonly runDir: string
+}
+
+/** The newest generation that reported ready: the one a new generation learns stick tables from. */
+let lastReadyGeneration: number | undefined
+
 export class WorkerProcess {
   readonly generation: number
   readonly child: ChildProcess
@@ -53,12 +63,13 @@ export class WorkerProcess {
   }
 
   /** Sends the configuration and handles, then waits for `ready`. */
-  async start (config: Config, handles: ReadonlyMap<string, TcpHandle>): Promise<void> {
+  async start (config: Config, handles: ReadonlyMap<string, TcpHandle>, context?: WorkerContext): Promise<void> {
     const ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => { reject(new WorkerStartError(`worker generation ${this.generation} not ready after ${READY_TIMEOUT_MS / 1000} s`)) }, READY_TIMEOUT_MS)
       const onMessage = (m: WorkerReport): void => {
         if (m.type === 'ready') {
           cleanup()
+          lastReadyGeneration = this.generation
           resolve()
         } else if (m.type === 'failed') {
           cleanup()
@@ -77,7 +88,7 @@ export class WorkerProcess {
       this.child.on('message', onMessage)
       this.child.once('exit', onExit)
     })
-    await this.sendMessage({ type: 'config', config })
+    await this.sendMessage({ type: 'config', config, generation: this.generation, previousGeneration: lastReadyGeneration, ...context })
     for (const [key, handle] of handles) await this.sendMessage({ type: 'listener', key }, handle)
     await this.sendMessage({ type: 'start' })
     try {
