@@ -5,11 +5,13 @@
 import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { parseArgs } from 'node:util'
-import { ConfigError, formatDiagnostic, TslbError, UsageError } from '../util/errors.ts'
+import { ConfigError, ConfigReadError, formatDiagnostic, TslbError, UsageError } from '../util/errors.ts'
 import { createLogger } from '../util/log.ts'
 import { loadConfig } from '../config/parser.ts'
 import { controlRequest, DEFAULT_CONTROL_SOCKET } from '../supervisor/control-socket.ts'
 import { Supervisor, type SupervisorStatus } from '../supervisor/supervisor.ts'
+import { formatVrrpStatusLine } from '../vrrp/speaker.ts'
+import { convertKeepalived } from '../vrrp/convert.ts'
 
 export const DEFAULT_CONFIG = '/etc/tslb/tslb.cfg'
 
@@ -111,8 +113,21 @@ export async function main (argv: string[]): Promise<number> {
       process.stdout.write(values.json === true ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status))
       return 0
     }
-    case 'convert':
-      throw new UsageError("'tslb convert' is not available yet")
+    case 'convert': {
+      const [file, ...extra] = rest
+      if (file === undefined) throw new UsageError("'tslb convert' expects a keepalived.conf file")
+      noExtra(command, extra)
+      let text: string
+      try {
+        text = readFileSync(file === '-' ? 0 : file, 'utf8')
+      } catch (err) {
+        throw new ConfigReadError(file, err)
+      }
+      const result = convertKeepalived(text, file === '-' ? 'standard input' : file)
+      process.stdout.write(result.text)
+      if (result.warnings > 0 && values.quiet !== true) process.stderr.write(`tslb convert: ${result.warnings} warning(s), written as '# warning:' comments\n`)
+      return 0
+    }
     default:
       throw new UsageError(`unknown command '${command}' (run 'tslb --help')`)
   }
@@ -174,7 +189,8 @@ function formatStatus (s: SupervisorStatus): string {
     `node ${s.node} (pid ${s.pid}), config ${s.configFile}`,
     `started ${s.startedAt}, ${s.reloads} reload(s)${s.lastReload === undefined ? '' : `, last ${s.lastReload}`}`,
     `proxies: ${s.proxies.length === 0 ? 'none' : s.proxies.map(p => `${p.kind} ${p.name}`).join(', ')}`,
-    `vrrp: ${s.vrrpInstances.length === 0 ? 'none' : s.vrrpInstances.map(v => `${v.name} vrid ${v.vrid ?? '?'} ${v.configuredState} prio ${v.priority}`).join(', ')}`,
+    `vrrp:${s.vrrpInstances.length === 0 ? ' none' : ''}`,
+    ...s.vrrpInstances.map(v => `  ${v.runtime === undefined ? `${v.name}: not running, vrid ${v.vrid ?? '?'}, configured ${v.configuredState}, priority ${v.priority}` : formatVrrpStatusLine(v.runtime)}`),
     `peers: ${s.peers.length === 0 ? 'none' : s.peers.map(p => `${p.name} (${p.peers.join(', ')})`).join(', ')}`
   ]
   return `${lines.join('\n')}\n`

@@ -5,6 +5,7 @@
  */
 import type { Server } from 'node:net'
 import { hostname } from 'node:os'
+import { dirname } from 'node:path'
 import type { Config } from '../config/model.ts'
 import { loadConfig } from '../config/parser.ts'
 import { ConfigError, formatDiagnostic, TslbError } from '../util/errors.ts'
@@ -12,6 +13,7 @@ import type { Logger } from '../util/log.ts'
 import { type ControlReply, type ControlRequest, listenControlSocket } from './control-socket.ts'
 import { ListenerRegistry, listenerSpecs } from './listeners.ts'
 import { removePidFile, writePidFile } from './pidfile.ts'
+import { formatShowVrrp, VrrpSpeaker, type VrrpInstanceStatus } from '../vrrp/speaker.ts'
 import { WorkerProcess } from './worker-process.ts'
 
 const RESTART_BACKOFF_MS = [100, 500, 1000, 2000, 5000, 10_000]
@@ -33,7 +35,7 @@ export interface SupervisorStatus {
   readonly reloads: number
   readonly lastReload: string | undefined
   readonly proxies: { readonly name: string, readonly kind: string }[]
-  readonly vrrpInstances: { readonly name: string, readonly vrid: number | undefined, readonly configuredState: string, readonly priority: number }[]
+  readonly vrrpInstances: { readonly name: string, readonly vrid: number | undefined, readonly configuredState: string, readonly priority: number, readonly runtime: VrrpInstanceStatus | undefined }[]
   readonly peers: { readonly name: string, readonly peers: string[] }[]
   readonly workers: { readonly generation: number, readonly pid: number | undefined, readonly state: 'serving' | 'draining' }[]
 }
@@ -53,6 +55,7 @@ export class Supervisor {
   private generation = 0
   private crashes = 0
   private restartTimer: NodeJS.Timeout | undefined
+  private vrrp: VrrpSpeaker | undefined
 
   constructor (opts: SupervisorOptions) {
     this.opts = opts
@@ -67,13 +70,45 @@ export class Supervisor {
     for (const d of diagnostics) this.opts.log.warn(formatDiagnostic(d))
     this.config = config
     if (config.proxies.length > 0) this.worker = await this.startWorker(config)
+    try {
+      await this.applyVrrp(config, true)
+    } catch (err) {
+      await this.stop('VRRP start failure')
+      throw err
+    }
     this.control = await listenControlSocket(this.opts.controlSocket, async (req, step) => await this.handle(req, step))
     if (this.opts.pidFile !== undefined) await writePidFile(this.opts.pidFile)
     this.opts.log.info({ config: this.opts.configFile, node: this.node, control: this.opts.controlSocket }, 'supervisor started')
   }
 
+  /** `script builtin proxy`: a proxy worker generation is alive and serving. */
+  proxyHealthy (): boolean {
+    return this.worker !== undefined && this.worker.alive
+  }
+
+  /** The runtime API's `show vrrp`. */
+  showVrrp (): string {
+    return this.vrrp?.showVrrp() ?? formatShowVrrp({ instances: [], scripts: [] })
+  }
+
+  /**
+   * Starts, reloads or stops the VRRP speaker for `config`. Unchanged instances keep their state
+   * (no flap across reloads); `strict` (first start): an instance that cannot open its socket fails.
+   */
+  private async applyVrrp (config: Config, strict: boolean): Promise<void> {
+    if (config.vrrpInstances.length === 0) {
+      const speaker = this.vrrp
+      this.vrrp = undefined
+      await speaker?.stop()
+      return
+    }
+    this.vrrp ??= new VrrpSpeaker({ log: this.opts.log, proxyHealthy: () => this.proxyHealthy() })
+    await this.vrrp.apply(config, { strict })
+  }
+
   status (): SupervisorStatus {
     const c = this.config
+    const vrrp = new Map((this.vrrp?.status().instances ?? []).map(i => [i.name, i]))
     return {
       node: this.node,
       pid: process.pid,
@@ -82,7 +117,7 @@ export class Supervisor {
       reloads: this.reloads,
       lastReload: this.lastReload?.toISOString(),
       proxies: c?.proxies.map(p => ({ name: p.name, kind: p.kind })) ?? [],
-      vrrpInstances: c?.vrrpInstances.map(v => ({ name: v.name, vrid: v.virtualRouterId, configuredState: v.state ?? (v.priority === 255 ? 'MASTER' : 'BACKUP'), priority: v.priority })) ?? [],
+      vrrpInstances: c?.vrrpInstances.map(v => ({ name: v.name, vrid: v.virtualRouterId, configuredState: v.state ?? (v.priority === 255 ? 'MASTER' : 'BACKUP'), priority: v.priority, runtime: vrrp.get(v.name) })) ?? [],
       peers: c?.peers.map(p => ({ name: p.name, peers: p.peers.map(x => x.name) })) ?? [],
       workers: [
         ...(this.worker === undefined ? [] : [{ generation: this.worker.generation, pid: this.worker.pid, state: 'serving' as const }]),
@@ -143,6 +178,15 @@ export class Supervisor {
     this.config = config
     this.reloads++
     this.lastReload = new Date()
+    if (config.vrrpInstances.length > 0 || this.vrrp !== undefined) {
+      step(`applying ${config.vrrpInstances.length} VRRP instance(s): unchanged ones keep their state`)
+      try {
+        await this.applyVrrp(config, false)
+      } catch (err) {
+        step(`VRRP: ${err instanceof Error ? err.message : String(err)}`)
+        this.opts.log.error({ err: err instanceof Error ? err.message : String(err) }, 'VRRP reload failed')
+      }
+    }
     if (previous !== undefined) {
       step(`draining worker generation ${previous.generation}`)
       this.retire(previous, config)
@@ -158,7 +202,7 @@ export class Supervisor {
     const handles = this.listeners.acquire(listenerSpecs(config))
     const worker = new WorkerProcess(++this.generation)
     this.opts.log.info({ generation: worker.generation, workerPid: worker.pid }, 'starting proxy worker')
-    await worker.start(config, handles)
+    await worker.start(config, handles, { localPeer: this.node, runDir: dirname(this.opts.controlSocket) })
     void worker.exitPromise.then(({ code, signal }) => { this.onWorkerExit(worker, code, signal) })
     return worker
   }
@@ -203,6 +247,10 @@ export class Supervisor {
     this.stopping = true
     this.opts.log.info({ signal }, 'stopping')
     clearTimeout(this.restartTimer)
+    // VRRP first: priority-0 adverts and VIPs released while the proxy still serves the drain.
+    const speaker = this.vrrp
+    this.vrrp = undefined
+    await speaker?.stop()
     const workers = [...this.draining, ...(this.worker === undefined ? [] : [this.worker])]
     for (const w of workers) w.drain(this.config?.global.hardStopAfter ?? DEFAULT_HARD_STOP_AFTER_MS)
     await Promise.all(workers.map(async w => await w.exitPromise))

@@ -1,0 +1,382 @@
+/**
+ * `tslb convert keepalived.conf`: keepalived's brace syntax → tslb's `vrrp_script` and
+ * `vrrp_instance` sections (same keyword names, one keyword per line, HAProxy quoting).
+ * Whatever has no tslb equivalent is kept out and reported as a `# warning:` comment at the
+ * place it would have gone, so the output still passes `tslb check`.
+ *
+ * Pure: text in, text out.
+ */
+import { TslbError } from '../util/errors.ts'
+
+export class ConvertError extends TslbError {
+  constructor (message: string) {
+    super('TSLB_ERR_CONVERT', message)
+  }
+}
+
+interface Word {
+  readonly text: string
+  /** Written in quotes in the source. */
+  readonly quoted: boolean
+}
+
+/** One keepalived statement: the words of a line, and the block that followed it, if any. */
+export interface Statement {
+  readonly words: readonly Word[]
+  readonly line: number
+  readonly block: Statement[] | undefined
+}
+
+type Token = { readonly kind: 'word', readonly word: Word, readonly line: number } | { readonly kind: '{' | '}' | 'eol', readonly line: number }
+
+/** keepalived's lexing: `#` and `!` start comments (outside quotes), braces are tokens. */
+function tokenize (text: string): Token[] {
+  const tokens: Token[] = []
+  const lines = text.split(/\r?\n/)
+  lines.forEach((raw, idx) => {
+    const line = idx + 1
+    let i = 0
+    while (i < raw.length) {
+      const c = raw[i] as string
+      if (c === ' ' || c === '\t' || c === '\u00a0') { i++; continue }
+      if (c === '#' || c === '!') break
+      if (c === '{' || c === '}') { tokens.push({ kind: c, line }); i++; continue }
+      if (c === '"' || c === "'") {
+        const end = raw.indexOf(c, i + 1)
+        if (end < 0) throw new ConvertError(`line ${line}: unterminated quoted string`)
+        tokens.push({ kind: 'word', word: { text: raw.slice(i + 1, end), quoted: true }, line })
+        i = end + 1
+        continue
+      }
+      let j = i
+      while (j < raw.length && !/[\s{}]/.test(raw[j] as string) && raw[j] !== '\u00a0') j++
+      tokens.push({ kind: 'word', word: { text: raw.slice(i, j), quoted: false }, line })
+      i = j
+    }
+    tokens.push({ kind: 'eol', line })
+  })
+  return tokens
+}
+
+/** Parses keepalived.conf text into nested statements. Throws ConvertError on unbalanced braces. */
+export function parseKeepalived (text: string): Statement[] {
+  const tokens = tokenize(text)
+  let pos = 0
+  const block = (depth: number, openLine: number): Statement[] => {
+    const out: Statement[] = []
+    let words: Word[] = []
+    let line = 0
+    const flush = (b?: Statement[]): void => {
+      if (words.length > 0 || b !== undefined) out.push({ words, line: line || openLine, block: b })
+      words = []
+      line = 0
+    }
+    while (pos < tokens.length) {
+      const t = tokens[pos++] as Token
+      if (t.kind === 'word') {
+        if (words.length === 0) line = t.line
+        words.push(t.word)
+      } else if (t.kind === 'eol') {
+        flush()
+      } else if (t.kind === '{') {
+        if (line === 0) line = t.line
+        const stmtWords = words
+        const stmtLine = line
+        words = []
+        line = 0
+        const inner = block(depth + 1, t.line)
+        out.push({ words: stmtWords, line: stmtLine, block: inner })
+      } else {
+        if (depth === 0) throw new ConvertError(`line ${t.line}: '}' without a matching '{'`)
+        flush()
+        return out
+      }
+    }
+    if (depth > 0) throw new ConvertError(`line ${openLine}: '{' is never closed`)
+    flush()
+    return out
+  }
+  return block(0, 0)
+}
+
+/** A word as tslb's (HAProxy's) tokenizer reads it back. */
+export function quoteWord (s: string): string {
+  if (s !== '' && /^[A-Za-z0-9_.:/@%+=,^~-]+$/.test(s)) return s
+  if (!/["\\$]/.test(s)) return `"${s}"`
+  if (!s.includes("'")) return `'${s}'`
+  return `"${s.replace(/[\\"$]/g, m => `\\${m}`)}"`
+}
+
+/** A keepalived command (script, notify): one quoted tslb word holding the command line. */
+function commandWord (words: readonly Word[]): string {
+  const text = words.map(w => (w.quoted && words.length > 1 && /\s/.test(w.text) ? `"${w.text}"` : w.text)).join(' ')
+  return quoteWord(text)
+}
+
+const GLOBAL_INSTANCE_DEFAULTS: Readonly<Record<string, string>> = {
+  vrrp_version: 'version',
+  vrrp_garp_master_delay: 'garp_master_delay',
+  vrrp_garp_master_repeat: 'garp_master_repeat',
+  vrrp_garp_master_refresh: 'garp_master_refresh',
+  vrrp_garp_master_refresh_repeat: 'garp_master_refresh_repeat'
+}
+
+const SIMPLE_INSTANCE_KEYWORDS = new Set([
+  'state', 'interface', 'virtual_router_id', 'priority', 'nopreempt', 'preempt', 'preempt_delay', 'version',
+  'unicast_src_ip', 'garp_master_delay', 'garp_master_repeat', 'garp_master_refresh', 'garp_master_refresh_repeat',
+  'dont_track_primary', 'native_ipv6'
+])
+
+const NO_EQUIVALENT_INSTANCE: Readonly<Record<string, string>> = {
+  mcast_src_ip: 'tslb sends multicast adverts from the interface\'s primary address',
+  use_vmac: 'no VMAC (macvlan) support: tslb uses the interface MAC',
+  vmac_xmit_base: 'no VMAC support',
+  smtp_alert: 'no e-mail alerts: use a notify script',
+  virtual_ipaddress_excluded: 'addresses that are not advertised are not supported',
+  virtual_routes: 'virtual routes are not supported',
+  virtual_rules: 'virtual rules are not supported',
+  track_file: 'track files are not supported: use a vrrp_script',
+  track_process: 'track processes are not supported: use a vrrp_script (or builtin proxy)',
+  track_bfd: 'BFD tracking is not supported',
+  strict_mode: 'strict mode is not supported',
+  garp_lower_prio_delay: 'the lower-priority GARP settings follow garp_master_*',
+  garp_lower_prio_repeat: 'the lower-priority GARP settings follow garp_master_*',
+  lower_prio_no_advert: 'tslb answers a lower-priority advert at once (keepalived\'s default)',
+  higher_prio_send_advert: 'not supported (keepalived\'s default is off)',
+  unicast_fault_no_peer: 'not supported',
+  check_unicast_src: 'not supported',
+  skip_check_adv_addr: 'not supported: adverts must carry every VIP',
+  accept: 'tslb never installs filter rules (keepalived\'s non-strict default)',
+  no_accept: 'tslb never installs filter rules for the VIPs',
+  lvs_sync_daemon_interface: 'no LVS',
+  debug: 'use TSLB_LOG_LEVEL',
+  notify_master_rx_lower_pri: 'not supported',
+  notify_deleted: 'not supported',
+  kernel_rx_buf_size: 'not supported',
+  unicast_ttl: 'adverts always use TTL 255',
+  down_timer_adverts: 'not configurable: 3 adverts as keepalived\'s default',
+  vrrp_skip_check_adv_addr: 'not supported'
+}
+
+class Writer {
+  readonly lines: string[] = []
+  warnings = 0
+  emit (indent: number, text: string): void { this.lines.push(`${'    '.repeat(indent)}${text}`) }
+  warn (indent: number, line: number, text: string): void {
+    this.warnings++
+    this.emit(indent, `# warning: keepalived.conf line ${line}: ${text}`)
+  }
+}
+
+function wordsText (s: Statement): string {
+  return s.words.map(w => (w.quoted ? `"${w.text}"` : w.text)).join(' ')
+}
+
+function convertScript (s: Statement, w: Writer): void {
+  const name = s.words[1]?.text
+  if (name === undefined) { w.warn(0, s.line, 'vrrp_script without a name: skipped'); return }
+  w.emit(0, `vrrp_script ${quoteWord(name)}`)
+  for (const st of s.block ?? []) {
+    const kw = st.words[0]?.text ?? ''
+    const args = st.words.slice(1)
+    switch (kw) {
+      case 'script':
+        if (args.length === 0) { w.warn(1, st.line, "'script' without a command: skipped"); break }
+        w.emit(1, `script ${commandWord(args)}`)
+        if (/\b(haproxy|pidof|killall)\b/.test(args.map(a => a.text).join(' '))) w.emit(1, "# hint: on a tslb node the proxy is tslb's own worker; 'script builtin proxy' checks that it serves")
+        break
+      case 'interval': case 'timeout': case 'rise': case 'fall':
+        if (args.length !== 1) { w.warn(1, st.line, `'${kw}' expects one value: '${wordsText(st)}' skipped`); break }
+        w.emit(1, `${kw} ${quoteWord((args[0] as Word).text)}`)
+        break
+      case 'weight': {
+        const value = args[0]?.text
+        if (value === undefined) { w.warn(1, st.line, "'weight' without a value: skipped"); break }
+        w.emit(1, `weight ${quoteWord(value)}`)
+        if (args[1]?.text === 'reverse') w.warn(1, st.line, "'weight ... reverse' is not supported: the weight is applied as written")
+        break
+      }
+      case 'user':
+        if (args[0] === undefined) break
+        w.emit(1, `user ${quoteWord(args[0].text)}`)
+        if (args.length > 1) w.warn(1, st.line, `group '${args[1]?.text ?? ''}' ignored: the script runs with the user's primary group`)
+        break
+      case 'init_fail':
+        w.warn(1, st.line, "'init_fail' has no equivalent: the first result decides the initial state")
+        break
+      default:
+        w.warn(1, st.line, `'${wordsText(st)}' has no tslb equivalent: ignored`)
+    }
+  }
+  w.emit(0, '')
+}
+
+function convertVip (st: Statement, indent: number, w: Writer): void {
+  const [addr, ...rest] = st.words.map(x => x.text)
+  if (addr === undefined) return
+  const out = [quoteWord(addr)]
+  const dropped: string[] = []
+  for (let i = 0; i < rest.length; i++) {
+    const k = rest[i] as string
+    if (['dev', 'label', 'brd', 'broadcast', 'scope'].includes(k) && rest[i + 1] !== undefined) {
+      out.push(k === 'broadcast' ? 'brd' : k, quoteWord(rest[++i] as string))
+    } else if (['peer', 'preferred_lft', 'home', 'nodad', 'noprefixroute', 'autojoin', 'no_track', 'track_group', 'mngtmpaddr'].includes(k)) {
+      const takesValue = ['peer', 'preferred_lft', 'track_group'].includes(k)
+      dropped.push(takesValue ? `${k} ${rest[i + 1] ?? ''}` : k)
+      if (takesValue) i++
+    } else {
+      dropped.push(k)
+    }
+  }
+  if (dropped.length > 0) w.warn(indent, st.line, `virtual_ipaddress ${addr}: '${dropped.join(' ')}' not supported: dropped`)
+  w.emit(indent, `virtual_ipaddress ${out.join(' ')}`)
+}
+
+function convertInstance (s: Statement, defaults: ReadonlyMap<string, string>, w: Writer): void {
+  const name = s.words[1]?.text
+  if (name === undefined) { w.warn(0, s.line, 'vrrp_instance without a name: skipped'); return }
+  w.emit(0, `vrrp_instance ${quoteWord(name)}`)
+  const body = s.block ?? []
+  const has = (kw: string): boolean => body.some(st => st.words[0]?.text === kw)
+  let version = 2
+  const versionSt = body.find(st => st.words[0]?.text === 'version')
+  const vtext = versionSt?.words[1]?.text ?? defaults.get('version')
+  if (vtext === '3') version = 3
+  for (const [kw, value] of defaults) {
+    if (!has(kw)) w.emit(1, `${kw} ${quoteWord(value)}   # from global_defs`)
+  }
+  let vipCount = 0
+  for (const st of body) {
+    const kw = st.words[0]?.text ?? ''
+    const args = st.words.slice(1)
+    if (SIMPLE_INSTANCE_KEYWORDS.has(kw) && st.block === undefined) {
+      w.emit(1, [kw, ...args.map(a => quoteWord(a.text))].join(' '))
+      continue
+    }
+    switch (kw) {
+      case 'advert_int': {
+        const v = args[0]?.text
+        if (v === undefined) { w.warn(1, st.line, "'advert_int' without a value: skipped"); break }
+        const n = Number(v)
+        if (version === 2 && Number.isFinite(n) && !Number.isInteger(n)) {
+          const r = Math.max(1, Math.round(n))
+          w.warn(1, st.line, `VRRPv2 advert_int ${v} is rounded to ${r} s (keepalived does the same)`)
+          w.emit(1, `advert_int ${r}`)
+        } else {
+          w.emit(1, `advert_int ${quoteWord(v)}`)
+        }
+        break
+      }
+      case 'authentication': {
+        const type = st.block?.find(x => x.words[0]?.text === 'auth_type')?.words[1]?.text
+        const pass = st.block?.find(x => x.words[0]?.text === 'auth_pass')?.words[1]?.text
+        if (version === 3) w.warn(1, st.line, 'authentication is ignored in VRRPv3 (keepalived ignores it too): dropped')
+        else if (type === 'AH') w.warn(1, st.line, 'auth_type AH is not supported (deprecated in keepalived): dropped; use PASS or none on every node')
+        else if (type !== 'PASS' || pass === undefined) w.warn(1, st.line, 'authentication block without auth_type PASS and auth_pass: dropped')
+        else w.emit(1, `authentication PASS ${quoteWord(pass)}`)
+        break
+      }
+      case 'virtual_ipaddress':
+        for (const v of st.block ?? []) { convertVip(v, 1, w); vipCount++ }
+        if (st.block === undefined && args.length > 0) { convertVip({ words: args, line: st.line, block: undefined }, 1, w); vipCount++ }
+        break
+      case 'track_script': case 'track_interface':
+        for (const t of st.block ?? []) {
+          const [n, k, v] = t.words.map(x => x.text)
+          if (n === undefined) continue
+          if (k === 'weight' && v !== undefined) w.emit(1, `${kw} ${quoteWord(n)} weight ${quoteWord(v)}`)
+          else {
+            if (k !== undefined) w.warn(1, t.line, `${kw} ${n}: '${t.words.slice(1).map(x => x.text).join(' ')}' not supported: dropped`)
+            w.emit(1, `${kw} ${quoteWord(n)}`)
+          }
+        }
+        break
+      case 'unicast_peer': {
+        const peers: string[] = []
+        for (const p of st.block ?? []) {
+          const [ip, ...more] = p.words.map(x => x.text)
+          if (ip === undefined) continue
+          peers.push(quoteWord(ip))
+          if (more.length > 0) w.warn(1, p.line, `unicast_peer ${ip}: '${more.join(' ')}' (min_ttl/max_ttl) not supported: dropped`)
+        }
+        if (peers.length > 0) w.emit(1, `unicast_peer ${peers.join(' ')}`)
+        break
+      }
+      case 'notify_master': case 'notify_backup': case 'notify_fault': case 'notify_stop': case 'notify': {
+        if (args.length === 0) { w.warn(1, st.line, `'${kw}' without a command: skipped`); break }
+        // keepalived: a quoted string is the whole command, then an optional user; unquoted, the first word is.
+        const first = args[0] as Word
+        w.emit(1, `${kw} ${commandWord([first])}`)
+        if (args.length > 1) w.warn(1, st.line, `${kw}: user '${args.slice(1).map(a => a.text).join(' ')}' ignored: notify scripts run as tslb's user`)
+        break
+      }
+      default: {
+        const why = NO_EQUIVALENT_INSTANCE[kw]
+        w.warn(1, st.line, `'${kw}' has no tslb equivalent${why === undefined ? '' : ` (${why})`}: ignored`)
+      }
+    }
+  }
+  if (vipCount === 0) w.warn(1, s.line, 'no virtual_ipaddress: tslb needs at least one (add it before using this section)')
+  w.emit(0, '')
+}
+
+export interface ConvertResult {
+  readonly text: string
+  readonly warnings: number
+  readonly instances: number
+  readonly scripts: number
+}
+
+/** keepalived.conf text → tslb configuration text. `source` names the file in the header. */
+export function convertKeepalived (text: string, source = 'keepalived.conf'): ConvertResult {
+  const stmts = parseKeepalived(text)
+  const w = new Writer()
+  w.emit(0, `# VRRP sections converted by 'tslb convert' from ${source}`)
+  w.emit(0, '# keyword names are keepalived\'s; see docs/configuration.md (vrrp_script, vrrp_instance)')
+  w.emit(0, '')
+  const defaults = new Map<string, string>()
+  let instances = 0
+  let scripts = 0
+  for (const s of stmts.filter(x => x.words[0]?.text === 'global_defs')) {
+    const ignored: string[] = []
+    for (const st of s.block ?? []) {
+      const kw = st.words[0]?.text ?? ''
+      const mapped = GLOBAL_INSTANCE_DEFAULTS[kw]
+      const value = st.words[1]?.text
+      if (mapped !== undefined && value !== undefined) defaults.set(mapped, value)
+      else if (kw === 'vrrp_strict') w.warn(0, st.line, 'vrrp_strict is not supported: tslb behaves as keepalived without it')
+      else if (kw !== '') ignored.push(kw)
+    }
+    w.emit(0, `# global_defs (line ${s.line}) ignored${ignored.length > 0 ? `: ${ignored.join(', ')}` : ''} (no tslb equivalent)`)
+    if (defaults.size > 0) w.emit(0, `# global_defs applied to every instance: ${[...defaults].map(([k, v]) => `${k} ${v}`).join(', ')}`)
+    w.emit(0, '')
+  }
+  for (const s of stmts) {
+    const kw = s.words[0]?.text ?? ''
+    switch (kw) {
+      case 'global_defs': break
+      case 'vrrp_script': convertScript(s, w); scripts++; break
+      case 'vrrp_instance': convertInstance(s, defaults, w); instances++; break
+      case 'vrrp_sync_group': {
+        const members = s.block?.find(x => x.words[0]?.text === 'group')?.block?.map(x => x.words[0]?.text ?? '').join(' ') ?? ''
+        w.warn(0, s.line, `vrrp_sync_group ${s.words[1]?.text ?? ''} (${members}) is not supported: its instances run independently`)
+        w.emit(0, '')
+        break
+      }
+      case 'virtual_server': case 'virtual_server_group':
+        w.warn(0, s.line, `${wordsText(s)}: LVS virtual servers are not converted: use tslb frontends/backends (haproxy syntax)`)
+        w.emit(0, '')
+        break
+      case 'include':
+        w.warn(0, s.line, `'${wordsText(s)}' not followed: convert the included file too`)
+        w.emit(0, '')
+        break
+      default:
+        w.warn(0, s.line, `'${kw}' block has no tslb equivalent: ignored`)
+        w.emit(0, '')
+    }
+  }
+  if (instances === 0) w.emit(0, '# no vrrp_instance found')
+  while (w.lines.length > 0 && w.lines[w.lines.length - 1] === '') w.lines.pop()
+  return { text: `${w.lines.join('\n')}\n`, warnings: w.warnings, instances, scripts }
+}

@@ -1,0 +1,48 @@
+/**
+ * keepalived's notify scripts: `notify_master`, `notify_backup`, `notify_fault`, `notify_stop`
+ * run as configured; the generic `notify` gets four more arguments, `INSTANCE NAME STATE PRIORITY`
+ * (STATE is MASTER, BACKUP, FAULT, STOP or DELETED). Fire and forget: started at once, never
+ * awaited by the timer path, killed after a timeout, output and status logged.
+ */
+import type { VrrpInstance } from '../config/model.ts'
+import type { Logger } from '../util/log.ts'
+import { type CommandRunner, describeResult, splitCommand } from './exec.ts'
+
+export type NotifyState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP' | 'DELETED'
+
+export const NOTIFY_TIMEOUT_MS = 60_000
+
+/** The command lines to run for a transition, in keepalived's order (the state's own script, then `notify`). */
+export function notifyCommands (inst: VrrpInstance, state: NotifyState, priority: number): string[][] {
+  const out: string[][] = []
+  const own = state === 'MASTER' ? inst.notify.master : state === 'BACKUP' ? inst.notify.backup : state === 'FAULT' ? inst.notify.fault : inst.notify.stop
+  if (own !== undefined) out.push(splitCommand(own))
+  if (inst.notify.any !== undefined) out.push([...splitCommand(inst.notify.any), 'INSTANCE', inst.name, state, String(priority)])
+  return out.filter(a => a.length > 0)
+}
+
+export class Notifier {
+  readonly #run: CommandRunner
+  readonly #log: Logger
+  readonly #timeoutMs: number
+
+  constructor (run: CommandRunner, log: Logger, timeoutMs = NOTIFY_TIMEOUT_MS) {
+    this.#run = run
+    this.#log = log
+    this.#timeoutMs = timeoutMs
+  }
+
+  /** Starts the notify scripts of a transition; returns at once. */
+  fire (inst: VrrpInstance, state: NotifyState, priority: number): void {
+    for (const argv of notifyCommands(inst, state, priority)) {
+      const started = this.#run(argv, { timeoutMs: this.#timeoutMs, killWithParent: false })
+      started.then(r => {
+        const fields = { instance: inst.name, state, command: argv.join(' '), output: r.output === '' ? undefined : r.output }
+        if (r.ok) this.#log.info(fields, 'notify script done')
+        else this.#log.warn({ ...fields, result: describeResult(r, this.#timeoutMs) }, 'notify script failed')
+      }, (err: unknown) => {
+        this.#log.warn({ instance: inst.name, state, err: err instanceof Error ? err.message : String(err) }, 'notify script failed')
+      })
+    }
+  }
+}

@@ -1,0 +1,208 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { convertKeepalived, ConvertError, parseKeepalived, quoteWord } from '../../../src/vrrp/convert.ts'
+import { parseConfig } from '../../../src/config/parser.ts'
+import { tokenizeLine } from '../../../src/config/tokenizer.ts'
+import { formatDiagnostic } from '../../../src/util/errors.ts'
+import type { Config } from '../../../src/config/model.ts'
+
+const dir = join(import.meta.dirname, '../../fixtures/seeds')
+const seeds = readdirSync(dir).filter(f => f.endsWith('.keepalived.conf')).sort()
+
+function load (text: string): Config {
+  const { config, diagnostics } = parseConfig(text, 'converted.cfg', { env: {} })
+  assert.deepEqual(diagnostics.filter(d => d.severity === 'error').map(formatDiagnostic), [], text)
+  return config
+}
+
+test('there are keepalived seeds to convert', () => {
+  assert.ok(seeds.length >= 4)
+})
+
+for (const file of seeds) {
+  test(`seed ${file} converts to sections that pass the config checks`, () => {
+    const r = convertKeepalived(readFileSync(join(dir, file), 'utf8'), file)
+    const config = load(r.text)
+    assert.equal(config.vrrpInstances.length, 1)
+    assert.equal(config.vrrpScripts.length, 1)
+    const vi = config.vrrpInstances[0]
+    assert.equal(vi?.name, 'VI_1')
+    assert.equal(vi?.virtualRouterId, 51)
+    assert.equal(vi?.interface, 'eth0')
+    assert.equal(vi?.virtualAddresses[0]?.address, '198.18.0.100')
+    assert.deepEqual(vi?.trackScripts, [{ name: 'chk_haproxy' }])
+    const s = config.vrrpScripts[0]
+    assert.deepEqual(s?.script, { kind: 'exec', command: 'killall -0 haproxy' })
+    assert.equal(s?.interval, 2000)
+    assert.equal(s?.weight, 2)
+  })
+}
+
+test('seed 001 (lb1): authentication, VIP options, state and priority carried over; global_defs ignored with a comment', () => {
+  const r = convertKeepalived(readFileSync(join(dir, '001-lb1-vrrp-chk-haproxy.keepalived.conf'), 'utf8'))
+  assert.match(r.text, /^# global_defs \(line \d+\) ignored: notification_email, notification_email_from, smtp_server, smtp_connect_timeout, router_id/m)
+  assert.match(r.text, /^ {4}authentication PASS 1111$/m)
+  assert.match(r.text, /^ {4}virtual_ipaddress 198\.18\.0\.100\/24 brd 198\.18\.0\.255 dev eth0 label eth0:ha$/m)
+  const vi = load(r.text).vrrpInstances[0]
+  assert.equal(vi?.state, 'MASTER')
+  assert.equal(vi?.priority, 100)
+  assert.equal(vi?.advertInt, 1000)
+  assert.deepEqual(vi?.authentication, { type: 'PASS', password: '1111' })
+  assert.deepEqual({ ...vi?.virtualAddresses[0], loc: undefined }, { address: '198.18.0.100', prefixLength: 24, family: 4, dev: 'eth0', label: 'eth0:ha', broadcast: '198.18.0.255', scope: undefined, loc: undefined })
+  assert.equal(r.warnings, 0)
+})
+
+test('seed 001 (lb2) is the BACKUP at priority 99', () => {
+  const vi = load(convertKeepalived(readFileSync(join(dir, '001-lb2-vrrp-chk-haproxy.keepalived.conf'), 'utf8')).text).vrrpInstances[0]
+  assert.equal(vi?.state, 'BACKUP')
+  assert.equal(vi?.priority, 99)
+})
+
+const RICH = `
+! a comment
+global_defs {
+   router_id X
+   vrrp_version 3
+   vrrp_garp_master_delay 2
+   vrrp_strict
+}
+vrrp_script chk_web {
+   script "/usr/local/bin/check web 'two words'"
+   interval 1
+   timeout 3
+   weight -20 reverse
+   rise 2
+   fall 3
+   user nobody nogroup
+   init_fail
+}
+vrrp_script chk_proxy {
+   script "pidof haproxy"
+}
+vrrp_sync_group G1 {
+   group {
+      VI_1
+      VI_6
+   }
+}
+vrrp_instance VI_1 {
+   state BACKUP
+   interface eth0
+   virtual_router_id 7
+   priority 120
+   advert_int 0.5
+   nopreempt
+   unicast_src_ip 198.18.0.11
+   unicast_peer {
+      198.18.0.12
+      198.18.0.13 min_ttl 200
+   }
+   authentication {
+      auth_type PASS
+      auth_pass secret
+   }
+   virtual_ipaddress {
+      198.18.0.100/24 dev eth0 label eth0:vi1
+      198.18.0.101 peer 198.18.0.1 no_track
+   }
+   virtual_ipaddress_excluded {
+      198.18.0.150
+   }
+   track_script { chk_web weight 10 }
+   track_interface {
+      eth1 weight -30
+      eth2
+   }
+   notify_master "/etc/keepalived/master.sh arg1" root
+   notify /etc/keepalived/any.sh
+   smtp_alert
+   use_vmac
+   mcast_src_ip 198.18.0.11
+}
+vrrp_instance VI_6 {
+   interface eth0
+   virtual_router_id 8
+   version 2
+   advert_int 1.5
+   authentication {
+      auth_type AH
+      auth_pass x
+   }
+   virtual_ipaddress { 198.18.0.102/32 }
+}
+virtual_server 198.18.0.100 80 {
+   delay_loop 6
+   real_server 198.18.0.21 80 {
+      weight 1
+   }
+}
+include /etc/keepalived/other.conf
+`
+
+test('a richer keepalived.conf: globals applied, blocks flattened, unsupported options reported as warnings', () => {
+  const r = convertKeepalived(RICH)
+  const config = load(r.text)
+  assert.equal(r.instances, 2)
+  assert.equal(r.scripts, 2)
+  const [vi1, vi6] = config.vrrpInstances
+  assert.equal(vi1?.version, 3, 'vrrp_version from global_defs')
+  assert.equal(vi1?.garpMasterDelay, 2000, 'vrrp_garp_master_delay from global_defs')
+  assert.equal(vi1?.advertInt, 500, 'v3 keeps the fraction')
+  assert.equal(vi1?.nopreempt, true)
+  assert.equal(vi1?.unicastSrcIp, '198.18.0.11')
+  assert.deepEqual(vi1?.unicastPeers, ['198.18.0.12', '198.18.0.13'])
+  assert.equal(vi1?.authentication, undefined, 'v3: authentication dropped')
+  assert.deepEqual(vi1?.virtualAddresses.map(v => `${v.address}/${v.prefixLength} ${v.label ?? ''}`), ['198.18.0.100/24 eth0:vi1', '198.18.0.101/32 '])
+  assert.deepEqual(vi1?.trackScripts, [{ name: 'chk_web', weight: 10 }])
+  assert.deepEqual(vi1?.trackInterfaces, [{ name: 'eth1', weight: -30 }, { name: 'eth2' }])
+  assert.equal(vi1?.notify.master, '/etc/keepalived/master.sh arg1')
+  assert.equal(vi1?.notify.any, '/etc/keepalived/any.sh')
+  assert.equal(vi6?.version, 2, 'a per-instance version wins over vrrp_version')
+  assert.equal(vi6?.advertInt, 2000, 'v2: rounded to whole seconds')
+  assert.equal(vi6?.authentication, undefined, 'AH dropped')
+  assert.deepEqual(vi6?.virtualAddresses.map(v => v.address), ['198.18.0.102'])
+  const web = config.vrrpScripts.find(s => s.name === 'chk_web')
+  assert.deepEqual(web?.script, { kind: 'exec', command: "/usr/local/bin/check web 'two words'" })
+  assert.equal(web?.timeout, 3000)
+  assert.equal(web?.weight, -20)
+  assert.equal(web?.rise, 2)
+  assert.equal(web?.fall, 3)
+  assert.equal(web?.user, 'nobody')
+  for (const expected of [
+    /vrrp_strict is not supported/,
+    /'weight \.\.\. reverse' is not supported/,
+    /group 'nogroup' ignored/,
+    /'init_fail' has no equivalent/,
+    /vrrp_sync_group G1 \(VI_1 VI_6\) is not supported/,
+    /unicast_peer 198\.18\.0\.13: 'min_ttl 200'/,
+    /virtual_ipaddress 198\.18\.0\.101: 'peer 198\.18\.0\.1 no_track' not supported/,
+    /'virtual_ipaddress_excluded' has no tslb equivalent/,
+    /notify_master: user 'root' ignored/,
+    /'smtp_alert' has no tslb equivalent/,
+    /'use_vmac' has no tslb equivalent/,
+    /'mcast_src_ip' has no tslb equivalent/,
+    /authentication is ignored in VRRPv3/,
+    /auth_type AH is not supported/,
+    /VRRPv2 advert_int 1\.5 is rounded to 2 s/,
+    /LVS virtual servers are not converted/,
+    /'include \/etc\/keepalived\/other\.conf' not followed/
+  ]) assert.match(r.text, expected)
+  assert.ok(r.text.split('\n').filter(l => l.includes('# warning:')).every(l => /line \d+/.test(l)), 'every warning names its keepalived.conf line')
+})
+
+test('keepalived syntax: comments, one-line blocks, braces glued to words, errors with line numbers', () => {
+  const s = parseKeepalived('a {b c}\n# x\nd "e f" ! g\n')
+  assert.deepEqual(s.map(x => x.words.map(w => w.text)), [['a'], ['d', 'e f']])
+  assert.deepEqual(s[0]?.block?.map(x => x.words.map(w => w.text)), [['b', 'c']])
+  assert.throws(() => parseKeepalived('a {\n b\n'), (e: unknown) => e instanceof ConvertError && /line 1: '\{' is never closed/.test(e.message))
+  assert.throws(() => parseKeepalived('a\n}\n'), (e: unknown) => e instanceof ConvertError && /line 2/.test(e.message))
+  assert.throws(() => parseKeepalived('script "abc\n'), ConvertError)
+})
+
+test('quoteWord round-trips through the tslb tokenizer', () => {
+  for (const w of ['plain', '198.18.0.1/24', 'two words', "it's", 'a "b" $HOME \\ c', "mix 'a' \"b\"", '']) {
+    assert.deepEqual(tokenizeLine(`kw ${quoteWord(w)}`, {}).words, ['kw', w])
+  }
+})
