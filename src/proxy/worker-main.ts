@@ -22,6 +22,8 @@ const handles = new Map<string, object>()
 let config: Config | undefined
 let engine: Engine | undefined
 let peers: PeersManager | undefined
+/** The supervisor's latest `show vrrp` text. */
+let vrrpText: string | undefined
 let context: { generation: number, previous: number | undefined, localPeer: string, runDir: string } | undefined
 const apis: RuntimeApiServer[] = []
 
@@ -33,6 +35,7 @@ interface WorkerMessage {
   readonly previousGeneration?: number
   readonly localPeer?: string
   readonly runDir?: string
+  readonly text?: string
   readonly hardStopAfter?: number
 }
 
@@ -46,6 +49,7 @@ process.on('message', (msg: WorkerMessage, handle: object | undefined) => {
       config = msg.config
       context = { generation: msg.generation ?? 1, previous: msg.previousGeneration, localPeer: msg.localPeer ?? hostname(), runDir: msg.runDir ?? tmpdir() }
       break
+    case 'vrrp': vrrpText = msg.text; break
     case 'listener': if (msg.key !== undefined && handle !== undefined) handles.set(msg.key, handle); break
     case 'start':
       void start()
@@ -87,6 +91,7 @@ function statsProviders (e: Engine, c: Config): RuntimeApiOptions {
     config: c,
     checkStatus: (be, s) => checkReportFrom(e.checkers.get(be.name)?.status(s.name)),
     tables: { run: (action, args, level) => runTableCommand(action, args, { tables: [...e.tables.values()], level, now: Date.now() }) },
+    vrrp: () => vrrpText ?? 'No VRRP instance on this node.\n',
     peers: (section, dict) => peers === undefined ? undefined : formatShowPeers(peers, section, dict),
     onServerChange: (be, s, change) => { if (change === 'admin') e.checkers.get(be.name)?.notifyAdminChange(s) }
   }

@@ -16,6 +16,7 @@ import { removePidFile, writePidFile } from './pidfile.ts'
 import { formatShowVrrp, VrrpSpeaker, type VrrpInstanceStatus } from '../vrrp/speaker.ts'
 import { WorkerProcess } from './worker-process.ts'
 
+const VRRP_NOTICE_MS = 1000
 const RESTART_BACKOFF_MS = [100, 500, 1000, 2000, 5000, 10_000]
 const DEFAULT_HARD_STOP_AFTER_MS = 300_000
 
@@ -56,6 +57,7 @@ export class Supervisor {
   private crashes = 0
   private restartTimer: NodeJS.Timeout | undefined
   private vrrp: VrrpSpeaker | undefined
+  private vrrpNotice: NodeJS.Timeout | undefined
 
   constructor (opts: SupervisorOptions) {
     this.opts = opts
@@ -76,6 +78,9 @@ export class Supervisor {
       await this.stop('VRRP start failure')
       throw err
     }
+    // The runtime API lives in the worker; VRRP in the supervisor: `show vrrp` is pushed there.
+    this.vrrpNotice = setInterval(() => { if (this.vrrp !== undefined) this.worker?.notify({ type: 'vrrp', text: this.showVrrp() }) }, VRRP_NOTICE_MS)
+    this.vrrpNotice.unref()
     this.control = await listenControlSocket(this.opts.controlSocket, async (req, step) => await this.handle(req, step))
     if (this.opts.pidFile !== undefined) await writePidFile(this.opts.pidFile)
     this.opts.log.info({ config: this.opts.configFile, node: this.node, control: this.opts.controlSocket }, 'supervisor started')
@@ -247,6 +252,7 @@ export class Supervisor {
     this.stopping = true
     this.opts.log.info({ signal }, 'stopping')
     clearTimeout(this.restartTimer)
+    clearInterval(this.vrrpNotice)
     // VRRP first: priority-0 adverts and VIPs released while the proxy still serves the drain.
     const speaker = this.vrrp
     this.vrrp = undefined

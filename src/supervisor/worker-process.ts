@@ -111,6 +111,11 @@ export class WorkerProcess {
     if (this.alive && this.child.connected) this.child.send({ type: 'drain', hardStopAfter: hardStopAfterMs })
   }
 
+  /** A notice the worker caches (e.g. the VRRP state for the runtime API's `show vrrp`). */
+  notify (msg: object): void {
+    if (this.alive && this.child.connected) this.child.send(msg)
+  }
+
   kill (): void {
     if (this.alive) this.child.kill('SIGKILL')
   }
