@@ -30,6 +30,15 @@ listen softstop
     option redispatch
     server webA ${net}.21:80 cookie A check inter 100 rise 2 fall 2
     server webB ${net}.22:80 cookie B check inter 100 rise 2 fall 2
+listen shared-cookies
+    bind *:82
+    balance roundrobin
+    cookie SERVERID insert indirect
+    option httpchk HEAD /running HTTP/1.0
+    server webA ${net}.21:80 cookie A check port 81 inter 100 rise 2 fall 2
+    server webB ${net}.22:80 cookie B check port 81 inter 100 rise 2 fall 2
+    server bkpA ${net}.23:80 cookie A check port 81 inter 100 rise 2 fall 2 backup
+    server bkpB ${net}.24:80 cookie B check port 81 inter 100 rise 2 fall 2 backup
 listen with-backups
     bind *:81
     balance roundrobin
@@ -78,6 +87,18 @@ describe('health checks (seed 004 §4.1, §4.2)', () => {
     renameSync(`${runningFile('web1')}.off`, runningFile('web1'))
     await waitFor('webA UP', () => tslb.output().includes('Server softstop/webA is UP'))
     assert.deepEqual(new Set(await served(80, 4)), new Set(['web1', 'web2']))
+  })
+
+  test('§4.2 backups share their server cookie: while webA fails its port-81 check, cookie A goes to bkpA', async () => {
+    assert.deepEqual(new Set(await served(82, 3, 'SERVERID=A')), new Set(['web1']))
+    const mark = tslb.output().length
+    renameSync(runningFile('web1'), `${runningFile('web1')}.off`)
+    await waitFor('shared-cookies/webA DOWN', () => tslb.output().slice(mark).includes('Server shared-cookies/webA is DOWN'))
+    assert.deepEqual(new Set(await served(82, 3, 'SERVERID=A')), new Set(['web3']))
+    assert.deepEqual(new Set(await served(82, 3, 'SERVERID=B')), new Set(['web2']))
+    renameSync(`${runningFile('web1')}.off`, runningFile('web1'))
+    await waitFor('shared-cookies/webA UP', () => tslb.output().slice(mark).includes('Server shared-cookies/webA is UP'))
+    assert.deepEqual(new Set(await served(82, 3, 'SERVERID=A')), new Set(['web1']))
   })
 
   test('§4.2 backup: the backup serves only while the primary is down', async () => {

@@ -288,7 +288,10 @@ class HttpSession {
     ex.cookieOut = 'N'
     if (found === undefined) return
     ex.requestCookies = found.rewritten
-    const server = ex.backend.servers.find(s => s.config.cookie === found.serverValue)
+    // As HAProxy: a down server with this cookie value gives way to another one that is up
+    // (backup servers sharing the cookie of the server they stand in for).
+    const named = ex.backend.servers.filter(s => s.config.cookie === found.serverValue)
+    const server = named.find(s => s.usable) ?? named[0]
     if (server === undefined) {
       ex.cookieIn = 'I'
     } else if (server.usable) {
