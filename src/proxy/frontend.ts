@@ -10,6 +10,7 @@ import type { Backend } from './backend.ts'
 import type { HttpServices } from './engine.ts'
 import { compileAcl } from './acl/matcher.ts'
 import { startTcpSession } from './tcp/tcp-session.ts'
+import { NO_LOG } from './log/sink.ts'
 
 const DEFAULT_CLOSE_SPREAD_MS = 1000
 
@@ -19,6 +20,8 @@ export interface FrontendContext {
   readonly timeouts: Timeouts
   readonly dontLogNull: boolean
   readonly logTraffic: (line: string) => void
+  /** False when the proxy has no log target: sessions then skip building log lines. */
+  readonly logging: boolean
   connections (): number
   globalConnections (): number
 }
@@ -60,6 +63,7 @@ export class Frontend implements FrontendContext {
   private readonly drainListeners = new Set<() => void>()
   private readonly hooks: EngineHooks
   readonly logTraffic: (line: string) => void
+  readonly logging: boolean
 
   constructor (config: Proxy, backends: ReadonlyMap<string, Backend>, hooks: EngineHooks) {
     this.name = config.name
@@ -69,6 +73,7 @@ export class Frontend implements FrontendContext {
     this.hooks = hooks
     this.backends = backends
     this.logTraffic = hooks.logFor(config)
+    this.logging = this.logTraffic !== NO_LOG
     this.maxconn = config.maxconn ?? 2000
     this.routes = config.useBackends.flatMap(u => {
       const backend = backends.get(u.backend)

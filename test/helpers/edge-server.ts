@@ -12,6 +12,10 @@ const server = createServer((req, res) => {
     setTimeout(() => { res.end('part2') }, 20)
     return
   }
+  if (req.url === '/slow') {
+    setTimeout(() => { res.end('slow answer') }, 1000)
+    return
+  }
   if (req.url === '/close') {
     res.setHeader('Connection', 'close')
     res.end('closing')

@@ -24,6 +24,10 @@ function config (net: string): string {
 frontend www
     bind *:80
     default_backend edge
+frontend short-client-timeout
+    bind *:81
+    timeout client 400ms
+    default_backend edge
 backend edge
     server e1 ${net}.21:8001
 `
@@ -94,6 +98,11 @@ describe('HTTP edge cases', () => {
     const req = (p: string): string => `GET ${p} HTTP/1.1\r\nHost: x\r\n\r\n`
     const out = await converse([req('/close'), req('/after')], /GET \/after body=0/, 100)
     assert.match(out, /closing/)
+  })
+
+  test('timeout client does not cut a slow server answer short (only timeout server runs while it works)', async () => {
+    const r = await lab.exec('client', ['curl', '-s', '--max-time', '5', `http://${lab.addr('lb1')}:81/slow`])
+    assert.equal(r.stdout, 'slow answer')
   })
 
   test('HTTP/1.0 without keep-alive gets its answer and the connection closes', async () => {

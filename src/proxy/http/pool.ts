@@ -56,6 +56,9 @@ export class UpstreamPool {
     socket.on('data', drop)
     socket.on('timeout', drop)
     socket.setTimeout(this.idleTimeoutMs)
+    // A socket paused for back-pressure toward a client that went away must read again, or the
+    // next request on it would never see its response.
+    socket.resume()
     list.push({ socket, drop })
     this.idle.set(server, list)
   }

@@ -367,6 +367,8 @@ class HttpSession {
       up.setTimeout(0)
     }
     up.write(this.requestHeadBytes(ex))
+    // While the server prepares its answer the client has nothing to send: only `timeout server` runs.
+    if (ex.requestDone) this.client.setTimeout(0)
     const body = this.pending
     this.pending = Buffer.alloc(0)
     if (body.length > 0) this.forwardRequestBody(body)
@@ -416,6 +418,7 @@ class HttpSession {
       return
     }
     ex.requestBytesSent += consumed
+    if (ex.requestDone) this.client.setTimeout(0)
     const ok = up.write(consumed === chunk.length ? chunk : chunk.subarray(0, consumed))
     if (consumed < chunk.length) {
       this.pending = Buffer.concat([this.pending, chunk.subarray(consumed)])
@@ -493,6 +496,7 @@ class HttpSession {
 
   private onResponseHead (ex: Exchange, res: ResponseHead): void {
     ex.response = res
+    this.client.setTimeout(this.fe.timeouts.client ?? 0)
     ex.status = res.status
     ex.responseAt = Date.now()
     if (res.status === 101 || res.bodyKind === 'tunnel') {
@@ -623,7 +627,7 @@ class HttpSession {
     const reusable = res !== undefined && !ex.responseUntilClose && !res.connection.close &&
       (res.versionMinor === 1 || res.connection.keepAlive) && ex.termination === '--' && !closesServerSide(this.fe, ex.backend)
     this.finishExchange(reusable)
-    if (!ex.keepClientAlive || ex.responseUntilClose || this.fe.draining || this.client.destroyed) {
+    if (!ex.keepClientAlive || ex.responseUntilClose || this.fe.draining || this.client.destroyed || this.client.readableEnded) {
       this.client.end()
       this.phase = 'closed'
       return
@@ -707,7 +711,7 @@ class HttpSession {
       ex.server.bytesIn += ex.requestBytesSent + ex.head.headLength
       ex.server.bytesOut += ex.bytesToClient
     }
-    if (this.fe.dontLogNull && ex.status === 0 && ex.bytesToClient === 0) return
+    if (!this.fe.logging || (this.fe.dontLogNull && ex.status === 0 && ex.bytesToClient === 0)) return
     const h = ex.head
     this.fe.logTraffic(formatHttpLog({
       clientIp: this.srcIp, clientPort: this.srcPort, acceptedAt: ex.startedAt, frontend: this.fe.name, backend: ex.backend?.name ?? this.fe.name,

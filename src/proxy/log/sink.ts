@@ -11,6 +11,9 @@ import { FACILITIES, LEVELS } from '../../config/keywords/log.ts'
 
 export type LogLine = (line: string) => void
 
+/** The log function of a proxy without any log target: callers skip formatting the line. */
+export const NO_LOG: LogLine = () => {}
+
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
 const INFO = LEVELS.indexOf('info')
 
@@ -34,7 +37,7 @@ export class LogSinks {
   forProxy (proxy: Proxy, global: GlobalSettings): LogLine {
     const targets = [...proxy.logs, ...(proxy.logGlobal === true ? global.logs : [])]
     const senders = targets.map(t => this.sender(t, global.logTag ?? this.tag))
-    if (senders.length === 0) return () => {}
+    if (senders.length === 0) return NO_LOG
     if (senders.length === 1) return senders[0] as LogLine
     return line => { for (const s of senders) s(line) }
   }

@@ -42,6 +42,7 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
       frontend: fe, backend, server, http: false, bytesIn: bytesFromClient, bytesOut: bytesFromServer, tw: queuedMs, tc: connectMs,
       tt: Date.now() - acceptedAt, retries, termination, feconn: fe.connections(), beconn: backend.activeConnections, srvConn: server?.activeConnections
     })
+    if (!fe.logging) return
     if (fe.dontLogNull && bytesFromClient === 0 && bytesFromServer === 0 && server === undefined) return
     fe.logTraffic(formatTcpLog({
       clientIp: srcIp, clientPort: srcPort, acceptedAt, frontend: fe.name, backend: backend.name,
