@@ -128,7 +128,7 @@ export interface DualSample {
 /**
  * Polls every node's eth0 for the VIPs every `intervalMs` (all nodes at once, one `ip addr`
  * each) and keeps every sample. Two holders of a VIP trigger an immediate re-check: still two is
- * a real dual master (confirmedDual); one is a hand-over caught in flight (unconfirmedDual).
+ * a real dual master (confirmedDual, still two 250 ms later); one is a hand-over caught in flight (unconfirmedDual).
  */
 export class VipMonitor {
   readonly samples: Sample[] = []
@@ -162,6 +162,9 @@ export class VipMonitor {
       this.samples.push({ t, holders })
       const dual = this.#vips.filter(v => (holders[v]?.length ?? 0) > 1)
       if (dual.length > 0) {
+        // A preemption hand-over overlaps by a few ms (as keepalived's does); on a loaded machine
+        // it can take tens of ms. Still two holders 250 ms later is a real dual master.
+        await new Promise(resolve => setTimeout(resolve, 250))
         const again = await this.holders()
         this.samples.push({ t: Date.now(), holders: again })
         for (const vip of dual) {
