@@ -14,6 +14,7 @@
  */
 import type { PeerState, SharedTable } from './sync.ts'
 import type { PeersManager, PeersSection } from './peers-manager.ts'
+import { statusName } from './handshake.ts'
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
 const MINUTE = 60
@@ -117,19 +118,6 @@ function head (s: PeersSection, ptr: Pointers, now: number): string {
   return `${ptr.of(s)}: ${date(s.lastChange)} id=${s.name} disabled=0 flags=0x${s.sync.flags.toString(16)} resync_timeout=${at} task_calls=${s.taskCalls}\n`
 }
 
-function statusName (code: number): string {
-  switch (code) {
-    case 100: return 'CONN'
-    case 110: return 'HSHK'
-    case 200: return 'ESTA'
-    case 300: return 'RETR'
-    case 501: return 'PROT'
-    case 502: return 'VERS'
-    case 503: return 'NAME'
-    case 504: return 'UNKN'
-    default: return 'NONE'
-  }
-}
 
 function peerBlock (sec: PeersSection, p: PeerState, ptr: Pointers, now: number, dict: boolean): string {
   const s = p.session

@@ -7,6 +7,7 @@
 import type { Config } from '../../config/model.ts'
 import type { Backend } from '../backend.ts'
 import type { ServerState } from '../server-state.ts'
+import type { ServerCheckStatus } from '../health/checker.ts'
 
 /** A runtime API access level (`stats socket ... level`), in increasing order of rights. */
 export type CliLevel = 'user' | 'operator' | 'admin'
@@ -92,23 +93,9 @@ export interface StatsProviders {
 
 export const LEVEL_RANK: Record<CliLevel, number> = { user: 1, operator: 2, admin: 3 }
 
-/** The per-server check state the health-check module publishes (structurally). */
-export interface HealthStatusLike {
-  readonly checked: boolean
-  readonly nolb: boolean
-  readonly lastCheck: CheckStatusCode | undefined
-  readonly lastCheckDesc: string
-  readonly checkCode: number | undefined
-  readonly checkDuration: number | undefined
-  readonly inProgress: boolean
-  readonly health: number
-  readonly rise: number
-  readonly fall: number
-  readonly failedChecks: number
-  readonly downTransitions: number
-  readonly lastChange: number
-  readonly downtime: number
-}
+/** The per-server check state the health-check module publishes, as far as the stats read it. */
+export type HealthStatusLike = Pick<ServerCheckStatus, 'checked' | 'nolb' | 'lastCheck' | 'lastCheckDesc' | 'checkCode' | 'checkDuration' |
+'inProgress' | 'health' | 'rise' | 'fall' | 'failedChecks' | 'downTransitions' | 'lastChange' | 'downtime'>
 
 /** Adapts the health-check module's server status to a CheckReport (undefined: no check). */
 export function checkReportFrom (st: HealthStatusLike | undefined): CheckReport | undefined {
