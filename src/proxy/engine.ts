@@ -69,6 +69,8 @@ export class Engine {
       if (p.kind !== 'frontend' && p.kind !== 'listen') continue
       const fe = new Frontend(p, this.backends, hooks)
       if (config.global.closeSpreadTime !== undefined) fe.closeSpreadMs = config.global.closeSpreadTime
+      const bufsize = config.global.tune['tune.bufsize']
+      if (bufsize !== undefined) fe.maxHead = bufsize
       this.frontends.push(fe)
     }
   }

@@ -13,6 +13,7 @@ import { startTcpSession } from './tcp/tcp-session.ts'
 import { NO_LOG } from './log/sink.ts'
 
 const DEFAULT_CLOSE_SPREAD_MS = 1000
+const DEFAULT_MAX_HEAD = 16_384
 
 /** What sessions need from their frontend. */
 export interface FrontendContext {
@@ -58,6 +59,8 @@ export class Frontend implements FrontendContext {
   totalSessions = 0
   /** Set once the worker drains: responses then carry `Connection: close`. */
   draining = false
+  /** Largest request or response head accepted (global tune.bufsize). */
+  maxHead = DEFAULT_MAX_HEAD
   /** Window over which idle keep-alive connections are closed when draining (global close-spread-time). */
   closeSpreadMs = DEFAULT_CLOSE_SPREAD_MS
   private readonly drainListeners = new Set<() => void>()

@@ -16,7 +16,6 @@ import { UpstreamPool } from './pool.ts'
 import { recordExchange } from '../stats/counters.ts'
 import { editResponseCookies, insertedCookie, readRequestCookie } from './cookie.ts'
 
-export const DEFAULT_MAX_HEAD = 16_384
 /** Pipelined bytes buffered ahead of the current request before the client is paused. */
 const MAX_PIPELINE_BUFFER = 64 * 1024
 const MONITOR_OK = Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 58\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n<html><body><h1>200 OK</h1>\nService ready.\n</body></html>\n')
@@ -96,7 +95,7 @@ class HttpSession {
   constructor (client: Socket, fe: Frontend) {
     this.client = client
     this.fe = fe
-    this.maxHead = DEFAULT_MAX_HEAD
+    this.maxHead = fe.maxHead
     this.srcIp = client.remoteAddress ?? ''
     this.srcPort = client.remotePort ?? 0
     const except = fe.config.forwardFor?.except
