@@ -17,7 +17,7 @@ import { formatShowVrrp, VrrpSpeaker, type VrrpInstanceStatus } from '../vrrp/sp
 import { WorkerProcess } from './worker-process.ts'
 
 const VRRP_NOTICE_MS = 1000
-const RESTART_BACKOFF_MS = [100, 500, 1000, 2000, 5000, 10_000]
+const RESTART_BACKOFF_MS = [0, 500, 1000, 2000, 5000, 10_000]
 const DEFAULT_HARD_STOP_AFTER_MS = 300_000
 
 export interface SupervisorOptions {
