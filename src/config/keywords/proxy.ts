@@ -3,7 +3,7 @@
  */
 import type { KeywordContext } from '../context.ts'
 import type { Balance, Bind, Proxy } from '../model.ts'
-import { parseAclDefinition, parseCondition, parseFetch, splitCondition } from '../acl.ts'
+import { parseAclDefinition, parseCondition, splitCondition } from '../acl.ts'
 import { parseAddress, parseInteger, parseNetwork, parseTime, ValueError } from '../values.ts'
 import { applyCapture, applyCookie, applyErrorfile, applyHttpCheck, applyHttpRule, applyStats, applyTcpRule } from './http.ts'
 import { applyLegacyTimeout, applyOption, applyTimeout, LEGACY_TIMEOUT_KEYWORDS, warnIfIgnored } from './options.ts'
@@ -275,4 +275,3 @@ export function applyNo (p: Proxy, args: readonly string[], ctx: KeywordContext)
   applyOption(p, args.slice(1), false, ctx)
 }
 
-export { parseFetch }

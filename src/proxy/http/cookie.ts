@@ -24,6 +24,26 @@ function splitCookieHeader (value: string): Pair[] {
   return pairs
 }
 
+/** The value of cookie `name` in a request's Cookie lines (req.cook). */
+export function requestCookieValue (cookieHeaders: readonly string[], name: string): string | undefined {
+  for (const h of cookieHeaders) {
+    const found = splitCookieHeader(h).find(p => p.name === name)
+    if (found !== undefined) return found.value
+  }
+  return undefined
+}
+
+/** The value a response's Set-Cookie lines give cookie `name` (res.cook). */
+export function responseCookieValue (setCookies: readonly string[], name: string): string | undefined {
+  for (const sc of setCookies) {
+    const eq = sc.indexOf('=')
+    if (eq < 0 || setCookieName(sc) !== name) continue
+    const semi = sc.indexOf(';')
+    return (semi < 0 ? sc : sc.slice(0, semi)).slice(eq + 1).trim()
+  }
+  return undefined
+}
+
 /** Finds the persistence cookie in the request's Cookie header lines. */
 export function readRequestCookie (settings: CookieSettings, cookieHeaders: readonly string[]): RequestCookie | undefined {
   for (let i = 0; i < cookieHeaders.length; i++) {

@@ -14,7 +14,7 @@ import { pathOf, type SampleSource } from '../acl/sample.ts'
 import { type BodyFramer, ChunkedFramer, errorResponse, getHeader, getHeaderValues, HttpParseError, LengthFramer, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead, serializeRequestHead, serializeResponseHead, toOriginForm, type ErrorStatus } from './codec.ts'
 import { UpstreamPool } from './pool.ts'
 import { recordExchange } from '../stats/counters.ts'
-import { editResponseCookies, insertedCookie, readRequestCookie } from './cookie.ts'
+import { editResponseCookies, insertedCookie, readRequestCookie, requestCookieValue, responseCookieValue } from './cookie.ts'
 
 /** Pipelined bytes buffered ahead of the current request before the client is paused. */
 const MAX_PIPELINE_BUFFER = 64 * 1024
@@ -205,7 +205,7 @@ class HttpSession {
       method: head.method,
       url: head.target,
       headerValues: name => getHeaderValues(head, name),
-      cookie: name => cookieValue(getHeaderValues(head, 'cookie'), name),
+      cookie: name => requestCookieValue(getHeaderValues(head, 'cookie'), name),
       nbsrv: name => this.fe.nbsrv(name)
     }
   }
@@ -521,7 +521,7 @@ class HttpSession {
       ex.backend.stick.store('response', {
         ...ex.sample,
         responseHeaderValues: name => getHeaderValues(res, name),
-        responseCookie: name => setCookieValue(setCookies, name)
+        responseCookie: name => responseCookieValue(setCookies, name)
       }, ex.server, Date.now())
     }
     this.responseCookieEdits(ex, res, add, remove)
@@ -674,13 +674,14 @@ class HttpSession {
   private reject (status: ErrorStatus, termination: string): void {
     const body = errorResponse(status)
     if (!this.client.destroyed) this.client.end(body)
+    this.phase = 'closed'
+    if (!this.fe.logging) return
     this.fe.logTraffic(formatHttpLog({
       clientIp: this.srcIp, clientPort: this.srcPort, acceptedAt: this.headStartedAt, frontend: this.fe.name, backend: this.fe.name,
       server: '<NOSRV>', tq: -1, tw: -1, tc: -1, tr: -1, tt: Date.now() - this.headStartedAt, status, bytesRead: body.length,
       termination, actconn: this.fe.globalConnections(), feconn: this.fe.connections(), beconn: 0, srvConn: 0, retries: 0,
       srvQueue: 0, backendQueue: 0, requestLine: '<BADREQ>'
     }))
-    this.phase = 'closed'
   }
 
   private logRejected (err: HttpParseError): void {
@@ -745,26 +746,5 @@ function closesServerSide (fe: Frontend, backend: Backend): boolean {
 function framerFor (head: RequestHead): BodyFramer | undefined {
   if (head.chunked) return new ChunkedFramer()
   if (head.contentLength > 0) return new LengthFramer(head.contentLength)
-  return undefined
-}
-
-/** The value a response's Set-Cookie lines give cookie `name` (res.cook). */
-function setCookieValue (setCookies: readonly string[], name: string): string | undefined {
-  for (const sc of setCookies) {
-    const semi = sc.indexOf(';')
-    const pair = semi < 0 ? sc : sc.slice(0, semi)
-    const eq = pair.indexOf('=')
-    if (eq > 0 && pair.slice(0, eq).trim() === name) return pair.slice(eq + 1).trim()
-  }
-  return undefined
-}
-
-function cookieValue (headers: readonly string[], name: string): string | undefined {
-  for (const h of headers) {
-    for (const part of h.split(';')) {
-      const eq = part.indexOf('=')
-      if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim()
-    }
-  }
   return undefined
 }
