@@ -427,6 +427,16 @@ class HttpSession {
   }
 
   private onUpstreamData (ex: Exchange, chunk: Buffer): void {
+    // Head and body parts of one read leave in one writev, not one syscall each.
+    this.client.cork()
+    try {
+      this.forwardResponse(ex, chunk)
+    } finally {
+      this.client.uncork()
+    }
+  }
+
+  private forwardResponse (ex: Exchange, chunk: Buffer): void {
     if (this.phase === 'tunnel') {
       ex.bytesToClient += chunk.length
       if (!this.client.write(chunk)) ex.upstream?.pause()
