@@ -81,12 +81,21 @@ export class Admission {
    * a wait in the queue until one frees up. `preferred` (persistence) waits for that server only.
    */
   async acquire (ctx: PickContext, preferred: ServerState | undefined, force: boolean, signal: AbortSignal | undefined, avoid?: ReadonlySet<ServerState>): Promise<Slot | undefined> {
-    const chosen = this.tryPick(ctx, preferred, force, avoid)
+    const chosen = this.tryAcquire(ctx, preferred, force, avoid)
     if (chosen === 'none') return undefined
-    if (chosen !== 'full') {
-      this.take(chosen)
-      return { server: chosen, queuedMs: 0 }
-    }
+    if (chosen !== 'full') return { server: chosen, queuedMs: 0 }
+    return await this.wait(ctx, preferred, force, signal)
+  }
+
+  /** A server whose free slot is now reserved for the caller; 'full' when the caller must `wait`, 'none' when no server may serve. */
+  tryAcquire (ctx: PickContext, preferred: ServerState | undefined, force: boolean, avoid?: ReadonlySet<ServerState>): ServerState | 'full' | 'none' {
+    const chosen = this.tryPick(ctx, preferred, force, avoid)
+    if (chosen !== 'full' && chosen !== 'none') this.take(chosen)
+    return chosen
+  }
+
+  /** Waits in the queue for a slot, after `tryAcquire` said 'full'. */
+  async wait (ctx: PickContext, preferred: ServerState | undefined, force: boolean, signal: AbortSignal | undefined): Promise<Slot> {
     const required = preferred !== undefined && (preferred.usable || force) ? preferred : undefined
     const enqueuedAt = Date.now()
     const server = await new Promise<ServerState>((resolve, reject) => {

@@ -9,7 +9,7 @@ import { type Balancer, createBalancer, type PickContext } from './balance/balan
 import { ServerState } from './server-state.ts'
 import { StickRules } from './stick-rules.ts'
 import type { StickTable } from '../stick/index.ts'
-import { Admission, QueueAbortedError, QueueTimeoutError } from './admission.ts'
+import { Admission, QueueAbortedError, QueueTimeoutError, type Slot } from './admission.ts'
 
 export class NoServerError extends TslbError {
   constructor (backend: string) {
@@ -44,8 +44,8 @@ export interface ConnectOptions {
   readonly preferred?: ServerState
   /** Use `preferred` even when it is down (`option persist`). */
   readonly forcePreferred?: boolean
-  /** Leaving the queue when the client goes away (`option abortonclose`). */
-  readonly signal?: AbortSignal
+  /** Leaving the queue when the client goes away (`option abortonclose`); asked for only when the request must wait for a slot. */
+  readonly signal?: () => AbortSignal
   /** An idle connection to the chosen server, if any. */
   readonly reuse?: (server: ServerState) => Socket | undefined
 }
@@ -106,13 +106,26 @@ export class Backend {
    * goes to another server.
    */
   async connect (ctx: PickContext, clientDstPort: number, opts: ConnectOptions = {}): Promise<Connected> {
+    return await this.connectNow(ctx, clientDstPort, opts)
+  }
+
+  /** `connect`, without a promise when a slot is free at once and `reuse` yields an idle connection (keep-alive's common case). */
+  connectNow (ctx: PickContext, clientDstPort: number, opts: ConnectOptions = {}): Connected | Promise<Connected> {
     const started = Date.now()
+    const force = opts.forcePreferred === true
+    const chosen = this.admission.tryAcquire(ctx, opts.preferred, force)
+    if (chosen === 'none') return Promise.reject(new NoServerError(this.name))
+    if (chosen === 'full') return this.admission.wait(ctx, opts.preferred, force, opts.signal?.()).then(async slot => await this.openSlot(slot, true, ctx, clientDstPort, opts, started))
+    const reused = opts.reuse?.(chosen)
+    if (reused !== undefined) return { server: chosen, socket: reused, retries: 0, connectMs: 0, queuedMs: 0, reused: true }
+    return this.openSlot({ server: chosen, queuedMs: 0 }, false, ctx, clientDstPort, opts, started)
+  }
+
+  private async openSlot (slot: Slot, tryReuse: boolean, ctx: PickContext, clientDstPort: number, opts: ConnectOptions, started: number): Promise<Connected> {
     const failed = new Set<ServerState>()
-    const slot = await this.admission.acquire(ctx, opts.preferred, opts.forcePreferred === true, opts.signal)
-    if (slot === undefined) throw new NoServerError(this.name)
     let server = slot.server
     const queuedMs = slot.queuedMs
-    const reused = opts.reuse?.(server)
+    const reused = tryReuse ? opts.reuse?.(server) : undefined
     if (reused !== undefined) return { server, socket: reused, retries: 0, connectMs: 0, queuedMs, reused: true }
     for (let attempt = 0; ; attempt++) {
       try {
@@ -130,7 +143,7 @@ export class Backend {
           const other = this.balancer.pick(ctx, failed)
           if (other !== undefined && other !== server && !this.admission.isFull(other)) {
             this.admission.release(server)
-            server = (await this.admission.acquire(ctx, other, false, opts.signal))?.server ?? server
+            server = (await this.admission.acquire(ctx, other, false, opts.signal?.()))?.server ?? server
           }
         }
       }

@@ -1,6 +1,8 @@
 /**
- * Idle keep-alive connections to servers, per server, most recently used first. A pooled socket
- * that closes, errors or sends anything while idle is dropped; idle ones expire.
+ * Connections to servers and their idle keep-alive pool, per server, most recently used first.
+ * Each server socket gets its event handlers once, for its whole life; they forward to whoever
+ * owns the socket now: the exchange using it, the pool while it is idle (anything it says while
+ * idle drops it: close, error, data, idle timeout), or nobody once it is let go.
  */
 import type { Socket } from 'node:net'
 import type { ServerState } from '../server-state.ts'
@@ -8,9 +10,79 @@ import type { ServerState } from '../server-state.ts'
 export const MAX_IDLE_PER_SERVER = 64
 export const IDLE_TIMEOUT_MS = 5000
 
-interface IdleEntry {
+/** What a server socket's events are delivered to while it serves an exchange. */
+export interface UpstreamOwner {
+  onUpstreamData: (chunk: Buffer) => void
+  onUpstreamEnd: () => void
+  /** 'close' or 'error'. */
+  onUpstreamClose: () => void
+  onUpstreamDrain: () => void
+  onUpstreamTimeout: () => void
+}
+
+const NOBODY: UpstreamOwner = {
+  onUpstreamData: () => {},
+  onUpstreamEnd: () => {},
+  onUpstreamClose: () => {},
+  onUpstreamDrain: () => {},
+  onUpstreamTimeout: () => {}
+}
+
+class UpstreamLink {
+  owner: UpstreamOwner = NOBODY
+
+  constructor (socket: Socket) {
+    socket.on('data', (chunk: Buffer) => { this.owner.onUpstreamData(chunk) })
+    socket.on('end', () => { this.owner.onUpstreamEnd() })
+    socket.on('close', () => { this.owner.onUpstreamClose() })
+    socket.on('error', () => { this.owner.onUpstreamClose() })
+    socket.on('drain', () => { this.owner.onUpstreamDrain() })
+    socket.on('timeout', () => { this.owner.onUpstreamTimeout() })
+  }
+}
+
+const links = new WeakMap<Socket, UpstreamLink>()
+
+function linkOf (socket: Socket): UpstreamLink {
+  let link = links.get(socket)
+  if (link === undefined) {
+    link = new UpstreamLink(socket)
+    links.set(socket, link)
+  }
+  return link
+}
+
+/** From now on `socket`'s events go to `owner`. */
+export function claimUpstream (socket: Socket, owner: UpstreamOwner): void {
+  linkOf(socket).owner = owner
+}
+
+/** Stops delivering `socket`'s events (it is being closed, or handed to the pool). */
+export function disownUpstream (socket: Socket): void {
+  const link = links.get(socket)
+  if (link !== undefined) link.owner = NOBODY
+}
+
+class IdleEntry implements UpstreamOwner {
   readonly socket: Socket
-  readonly drop: () => void
+  private readonly list: IdleEntry[]
+
+  constructor (socket: Socket, list: IdleEntry[]) {
+    this.socket = socket
+    this.list = list
+  }
+
+  drop (): void {
+    this.socket.destroy()
+    const i = this.list.indexOf(this)
+    if (i >= 0) this.list.splice(i, 1)
+  }
+
+  onUpstreamData (): void { this.drop() }
+  onUpstreamEnd (): void { this.drop() }
+  onUpstreamClose (): void { this.drop() }
+  onUpstreamDrain (): void {}
+  onUpstreamTimeout (): void { this.drop() }
 }
 
 export class UpstreamPool {
@@ -21,46 +93,41 @@ export class UpstreamPool {
     this.idleTimeoutMs = idleTimeoutMs
   }
 
-  /** An idle connection to `server`, or undefined. The caller owns it until `release`. */
+  /** `take`, bound once: what `Backend.connect`'s `reuse` option wants. */
+  readonly takeIdle = (server: ServerState): Socket | undefined => this.take(server)
+
+  /** An idle connection to `server`, or undefined. The caller owns it until `release` (and should claim it). */
   take (server: ServerState): Socket | undefined {
     const list = this.idle.get(server)
     while (list !== undefined && list.length > 0) {
       const entry = list.pop() as IdleEntry
-      entry.socket.off('close', entry.drop)
-      entry.socket.off('error', entry.drop)
-      entry.socket.off('data', entry.drop)
-      entry.socket.off('timeout', entry.drop)
-      entry.socket.setTimeout(0)
-      if (!entry.socket.destroyed && entry.socket.writable) return entry.socket
+      const socket = entry.socket
+      disownUpstream(socket)
+      socket.setTimeout(0)
+      if (!socket.destroyed && socket.writable) return socket
     }
     return undefined
   }
 
   /** Returns a healthy keep-alive connection to the pool (or closes it when the pool is full). */
   release (server: ServerState, socket: Socket): void {
-    const list = this.idle.get(server) ?? []
+    let list = this.idle.get(server)
+    if (list === undefined) {
+      list = []
+      this.idle.set(server, list)
+    }
     if (list.length >= MAX_IDLE_PER_SERVER || socket.destroyed) {
+      disownUpstream(socket)
       socket.destroy()
       return
     }
-    socket.removeAllListeners('data')
-    socket.removeAllListeners('end')
-    socket.removeAllListeners('timeout')
-    const drop = (): void => {
-      socket.destroy()
-      const i = list.findIndex(e => e.socket === socket)
-      if (i >= 0) list.splice(i, 1)
-    }
-    socket.on('close', drop)
-    socket.on('error', drop)
-    socket.on('data', drop)
-    socket.on('timeout', drop)
+    const entry = new IdleEntry(socket, list)
+    claimUpstream(socket, entry)
     socket.setTimeout(this.idleTimeoutMs)
     // A socket paused for back-pressure toward a client that went away must read again, or the
     // next request on it would never see its response.
     socket.resume()
-    list.push({ socket, drop })
-    this.idle.set(server, list)
+    list.push(entry)
   }
 
   idleCount (server: ServerState): number {
@@ -68,6 +135,11 @@ export class UpstreamPool {
   }
 
   closeAll (): void {
-    for (const list of this.idle.values()) for (const e of list.splice(0)) e.socket.destroy()
+    for (const list of this.idle.values()) {
+      for (const e of list.splice(0)) {
+        disownUpstream(e.socket)
+        e.socket.destroy()
+      }
+    }
   }
 }

@@ -4,7 +4,7 @@
  * (framers find where each message ends); heads are parsed strictly and rewritten.
  */
 import type { Socket } from 'node:net'
-import { ConnectError, connectTermination, type Backend } from '../backend.ts'
+import { ConnectError, connectTermination, type Backend, type Connected } from '../backend.ts'
 import type { Frontend } from '../frontend.ts'
 import type { ServerState } from '../server-state.ts'
 import { formatHttpLog } from '../log/format.ts'
@@ -12,9 +12,10 @@ import { compileAcl, compileCondition, type Predicate } from '../acl/matcher.ts'
 import type { Proxy } from '../../config/model.ts'
 import { pathOf, type SampleSource } from '../acl/sample.ts'
 import { type BodyFramer, ChunkedFramer, errorResponse, getHeader, getHeaderValues, HttpParseError, LengthFramer, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead, serializeRequestHead, serializeResponseHead, toOriginForm, type ErrorStatus } from './codec.ts'
-import { UpstreamPool } from './pool.ts'
+import { claimUpstream, disownUpstream, UpstreamPool, type UpstreamOwner } from './pool.ts'
 import { recordExchange } from '../stats/counters.ts'
-import { editResponseCookies, insertedCookie, readRequestCookie, requestCookieValue, responseCookieValue } from './cookie.ts'
+import { editResponseCookies, insertedCookie, readRequestCookie } from './cookie.ts'
+import { RequestSample, type SampleOrigin } from './request-sample.ts'
 
 /** Pipelined bytes buffered ahead of the current request before the client is paused. */
 const MAX_PIPELINE_BUFFER = 64 * 1024
@@ -44,19 +45,21 @@ interface Exchange {
   readonly headAt: number
   readonly backend: Backend
   readonly keepClientAlive: boolean
-  server?: ServerState
-  upstream?: Socket
+  server: ServerState | undefined
+  upstream: Socket | undefined
   reused: boolean
   connectMs: number
   queuedMs: number
-  /** Aborts the wait in the backend queue (`option abortonclose`). */
+  /** Waiting for a server connection (in the queue or connecting). */
+  connecting: boolean
+  /** Aborts the wait in the backend queue (`option abortonclose`); made when the request has to wait. */
   abortQueue: AbortController | undefined
   retries: number
   requestFramer: BodyFramer | undefined
   requestDone: boolean
   requestBytesSent: number
   responseBuf: Buffer | undefined
-  response?: ResponseHead
+  response: ResponseHead | undefined
   responseFramer: BodyFramer | undefined
   responseUntilClose: boolean
   responseDone: boolean
@@ -72,11 +75,10 @@ interface Exchange {
   cookieIn: string
   cookieOut: string
   /** What the request's sample fetches read (stick rules need it again at connect and response time). */
-  sample?: SampleSource
-  detach?: () => void
+  sample: RequestSample | undefined
 }
 
-class HttpSession {
+class HttpSession implements UpstreamOwner {
   private readonly client: Socket
   private readonly fe: Frontend
   private readonly maxHead: number
@@ -91,6 +93,7 @@ class HttpSession {
   /** How much of `pending` the head parser already searched (its resume hint). */
   private parsedUpTo = 0
   private readonly forwardForExcept: ((s: SampleSource) => boolean) | undefined
+  private sampleOrigin: SampleOrigin | undefined
 
   constructor (client: Socket, fe: Frontend) {
     this.client = client
@@ -159,13 +162,13 @@ class HttpSession {
     // The client half-closed: finish the exchange in progress, then close — unless it is still
     // waiting for a server and `option abortonclose` says a client that gives up leaves the queue.
     if (this.phase === 'head') this.close()
-    else if (this.ex?.abortQueue !== undefined && this.ex.backend.config.options.abortonclose === true) this.onClientClose()
+    else if (this.ex?.connecting === true && this.ex.backend.config.options.abortonclose === true) this.onClientClose()
   }
 
   private onClientClose (): void {
     if (this.phase === 'closed') return
-    if (this.ex?.abortQueue !== undefined && this.ex.backend.config.options.abortonclose === true) {
-      this.ex.abortQueue.abort()
+    if (this.ex?.connecting === true && this.ex.backend.config.options.abortonclose === true) {
+      this.ex.abortQueue?.abort()
       this.ex.termination = 'CQ'
     }
     if (this.ex !== undefined && !this.ex.responseDone) {
@@ -196,24 +199,18 @@ class HttpSession {
     this.beginExchange(head, rest)
   }
 
-  private sample (head: RequestHead): SampleSource {
-    return {
-      src: this.srcIp,
-      srcPort: this.srcPort,
-      dst: this.client.localAddress ?? '',
-      dstPort: this.client.localPort ?? 0,
-      method: head.method,
-      url: head.target,
-      headerValues: name => getHeaderValues(head, name),
-      cookie: name => requestCookieValue(getHeaderValues(head, 'cookie'), name),
-      nbsrv: name => this.fe.nbsrv(name)
+  private origin (): SampleOrigin {
+    if (this.sampleOrigin === undefined) {
+      const fe = this.fe
+      this.sampleOrigin = { srcIp: this.srcIp, srcPort: this.srcPort, dstIp: this.client.localAddress ?? '', dstPort: this.client.localPort ?? 0, nbsrv: name => fe.nbsrv(name) }
     }
+    return this.sampleOrigin
   }
 
   private beginExchange (head: RequestHead, rest: Buffer): void {
     this.phase = 'exchange'
     this.exchanges++
-    const sample = this.sample(head)
+    const sample = new RequestSample(head, this.origin())
     if (this.fe.config.monitorUri !== undefined && pathOf(head.target) === this.fe.config.monitorUri) {
       this.answerMonitor(sample)
       return
@@ -225,7 +222,7 @@ class HttpSession {
     const keepClientAlive = !httpclose && (head.versionMinor === 1 ? !head.connection.close : head.connection.keepAlive)
     const ex: Exchange = {
       head, startedAt: this.headStartedAt, headAt: Date.now(), backend: backend as Backend, keepClientAlive,
-      reused: false, connectMs: -1, queuedMs: -1, abortQueue: undefined, retries: 0, requestFramer: framerFor(head), requestDone: false, requestBytesSent: 0,
+      server: undefined, upstream: undefined, response: undefined, sample: undefined, reused: false, connectMs: -1, queuedMs: -1, connecting: false, abortQueue: undefined, retries: 0, requestFramer: framerFor(head), requestDone: false, requestBytesSent: 0,
       responseBuf: undefined, responseFramer: undefined, responseUntilClose: false, responseDone: false, responseAt: 0,
       bytesToClient: 0, status: 0, termination: '--', persistServer: undefined, requestCookies: undefined, cookieIn: '-', cookieOut: '-'
     }
@@ -247,7 +244,7 @@ class HttpSession {
   /** The stats page (`stats uri`) and `http-request use-service prometheus-exporter`, answered by the proxy itself. */
   private answerService (head: RequestHead, sample: SampleSource, backend: Backend | undefined): boolean {
     const services = this.fe.services()
-    if (services === undefined) return false
+    if (services === undefined || !(offersService(this.fe.config) || (backend !== undefined && offersService(backend.config)))) return false
     let answer = services.stats(head, this.fe.config) ?? (backend === undefined ? undefined : services.stats(head, backend.config))
     if (answer === undefined && [this.fe.config, backend?.config].some(p => p !== undefined && usesService(p, sample))) {
       answer = services.prometheus(head.target, head.method === 'HEAD')
@@ -304,34 +301,40 @@ class HttpSession {
 
   private connectUpstream (ex: Exchange, sample: SampleSource): void {
     const pool = poolOf(ex.backend)
-    const abort = new AbortController()
-    ex.abortQueue = abort
     const ctx = { source: sample.src, path: ex.head.target, header: (name: string) => getHeader(ex.head, name) }
-    ex.backend.connect(ctx, sample.dstPort, {
+    ex.connecting = true
+    const connected = ex.backend.connectNow(ctx, sample.dstPort, {
       preferred: ex.persistServer,
       forcePreferred: ex.persistServer !== undefined,
-      signal: abort.signal,
-      reuse: server => pool.take(server)
-    }).then(c => {
-      ex.abortQueue = undefined
-      if (this.ex !== ex || this.phase === 'closed') {
-        // The client went away while this connection was being made: free the slot.
-        c.socket.destroy()
-        ex.backend.serverReleased(c.server)
-        return
-      }
-      ex.reused = c.reused
-      ex.connectMs = c.connectMs
-      ex.queuedMs = c.queuedMs
-      ex.retries = c.retries
-      this.attach(ex, c.server, c.socket)
-    }, (err: unknown) => {
-      ex.abortQueue = undefined
+      signal: () => (ex.abortQueue ??= new AbortController()).signal,
+      reuse: pool.takeIdle
+    })
+    if (!(connected instanceof Promise)) {
+      this.onConnected(ex, connected)
+      return
+    }
+    connected.then(c => { this.onConnected(ex, c) }, (err: unknown) => {
+      ex.connecting = false
       if (this.ex !== ex) return
       ex.termination = connectTermination(err)
       if (err instanceof ConnectError) ex.retries = ex.backend.retries
       this.respondError(503)
     })
+  }
+
+  private onConnected (ex: Exchange, c: Connected): void {
+    ex.connecting = false
+    if (this.ex !== ex || this.phase === 'closed') {
+      // The client went away while this connection was being made: free the slot.
+      c.socket.destroy()
+      ex.backend.serverReleased(c.server)
+      return
+    }
+    ex.reused = c.reused
+    ex.connectMs = c.connectMs
+    ex.queuedMs = c.queuedMs
+    ex.retries = c.retries
+    this.attach(ex, c.server, c.socket)
   }
 
   private attach (ex: Exchange, server: ServerState, up: Socket): void {
@@ -340,31 +343,8 @@ class HttpSession {
     ex.backend.activeConnections++
     ex.backend.totalSessions++
     if (!ex.backend.stick.empty && ex.sample !== undefined) ex.backend.stick.store('request', ex.sample, server, Date.now())
-    const onData = (chunk: Buffer): void => { this.onUpstreamData(ex, chunk) }
-    const onEnd = (): void => { this.onUpstreamEnd(ex) }
-    const onError = (): void => { this.onUpstreamError(ex) }
-    const onDrain = (): void => { this.client.resume() }
-    const onTimeout = (): void => {
-      ex.termination = ex.response === undefined ? 'sH' : 'sD'
-      if (ex.response === undefined) this.respondError(504)
-      else this.abort()
-    }
-    up.on('data', onData)
-    up.on('end', onEnd)
-    up.on('close', onError)
-    up.on('error', onError)
-    up.on('drain', onDrain)
-    up.on('timeout', onTimeout)
+    claimUpstream(up, this)
     up.setTimeout(ex.backend.config.timeouts.server ?? 0)
-    ex.detach = () => {
-      up.off('data', onData)
-      up.off('end', onEnd)
-      up.off('close', onError)
-      up.off('error', onError)
-      up.off('drain', onDrain)
-      up.off('timeout', onTimeout)
-      up.setTimeout(0)
-    }
     up.write(this.requestHeadBytes(ex))
     // While the server prepares its answer the client has nothing to send: only `timeout server` runs.
     if (ex.requestDone) this.client.setTimeout(0)
@@ -426,7 +406,9 @@ class HttpSession {
     if (ex.requestDone && ex.responseDone) this.completeExchange(ex)
   }
 
-  private onUpstreamData (ex: Exchange, chunk: Buffer): void {
+  onUpstreamData (chunk: Buffer): void {
+    const ex = this.ex
+    if (ex === undefined) return
     // Head and body parts of one read leave in one writev, not one syscall each.
     this.client.cork()
     try {
@@ -527,12 +509,8 @@ class HttpSession {
     const add: [string, string][] = []
     const remove: string[] = []
     if (ex.backend.stick.storesResponses && ex.server !== undefined && ex.sample !== undefined) {
-      const setCookies = getHeaderValues(res, 'set-cookie')
-      ex.backend.stick.store('response', {
-        ...ex.sample,
-        responseHeaderValues: name => getHeaderValues(res, name),
-        responseCookie: name => responseCookieValue(setCookies, name)
-      }, ex.server, Date.now())
+      ex.sample.response = res
+      ex.backend.stick.store('response', ex.sample, ex.server, Date.now())
     }
     this.responseCookieEdits(ex, res, add, remove)
     if (closeClient) add.push(['Connection', 'close'])
@@ -577,7 +555,21 @@ class HttpSession {
     }
   }
 
-  private onUpstreamEnd (ex: Exchange): void {
+  onUpstreamDrain (): void {
+    this.client.resume()
+  }
+
+  onUpstreamTimeout (): void {
+    const ex = this.ex
+    if (ex === undefined) return
+    ex.termination = ex.response === undefined ? 'sH' : 'sD'
+    if (ex.response === undefined) this.respondError(504)
+    else this.abort()
+  }
+
+  onUpstreamEnd (): void {
+    const ex = this.ex
+    if (ex === undefined) return
     if (ex.responseUntilClose && ex.response !== undefined) {
       ex.responseDone = true
       ex.upstream?.destroy()
@@ -588,11 +580,12 @@ class HttpSession {
       this.client.end()
       return
     }
-    this.onUpstreamError(ex)
+    this.onUpstreamClose()
   }
 
-  private onUpstreamError (ex: Exchange): void {
-    if (this.ex !== ex || ex.responseDone) return
+  onUpstreamClose (): void {
+    const ex = this.ex
+    if (ex === undefined || ex.responseDone) return
     if (this.phase === 'tunnel') {
       this.close()
       return
@@ -658,8 +651,10 @@ class HttpSession {
 
   private releaseServer (ex: Exchange, reusable: boolean): void {
     const up = ex.upstream
-    ex.detach?.()
-    ex.detach = undefined
+    if (up !== undefined) {
+      disownUpstream(up)
+      up.setTimeout(0)
+    }
     if (ex.server !== undefined) {
       ex.backend.serverReleased(ex.server)
       ex.backend.activeConnections--
@@ -736,6 +731,17 @@ class HttpSession {
 }
 
 const serviceRules = new WeakMap<Proxy, Predicate[]>()
+const servicesOffered = new WeakMap<Proxy, boolean>()
+
+/** The proxy answers some requests itself: a stats page or an `http-request use-service` rule. */
+function offersService (proxy: Proxy): boolean {
+  let offers = servicesOffered.get(proxy)
+  if (offers === undefined) {
+    offers = proxy.stats.enabled === true || proxy.httpRules.some(r => r.action === 'use-service')
+    servicesOffered.set(proxy, offers)
+  }
+  return offers
+}
 
 /** An `http-request use-service prometheus-exporter [if|unless COND]` of `proxy` applies to the request. */
 function usesService (proxy: Proxy, sample: SampleSource): boolean {
