@@ -2,7 +2,7 @@
  * A backend at run time: its servers, its balancer, and connection establishment with
  * `retries` and `option redispatch` as HAProxy does them.
  */
-import { connect, type Socket } from 'node:net'
+import { connect, type OnReadOpts, type Socket } from 'node:net'
 import type { Proxy } from '../config/model.ts'
 import { TslbError } from '../util/errors.ts'
 import { type Balancer, createBalancer, type PickContext } from './balance/balancer.ts'
@@ -48,6 +48,8 @@ export interface ConnectOptions {
   readonly signal?: () => AbortSignal
   /** An idle connection to the chosen server, if any. */
   readonly reuse?: (server: ServerState) => Socket | undefined
+  /** Read the server's bytes this way instead of as 'data' events. */
+  readonly onread?: OnReadOpts
 }
 
 const DEFAULT_CONNECT_TIMEOUT = 5000
@@ -129,7 +131,7 @@ export class Backend {
     if (reused !== undefined) return { server, socket: reused, retries: 0, connectMs: 0, queuedMs, reused: true }
     for (let attempt = 0; ; attempt++) {
       try {
-        const socket = await this.open(server, clientDstPort)
+        const socket = await this.open(server, clientDstPort, opts.onread)
         return { server, socket, retries: attempt, connectMs: Date.now() - started - queuedMs, queuedMs, reused: false }
       } catch (err) {
         if (!(err instanceof ConnectError)) throw err
@@ -150,10 +152,10 @@ export class Backend {
     }
   }
 
-  private async open (server: ServerState, clientDstPort: number): Promise<Socket> {
+  private async open (server: ServerState, clientDstPort: number, onread: OnReadOpts | undefined): Promise<Socket> {
     const port = server.port ?? clientDstPort
     return await new Promise<Socket>((resolve, reject) => {
-      const socket = connect({ host: server.host, port, noDelay: true, allowHalfOpen: true, localAddress: server.config.source ?? this.config.source })
+      const socket = connect({ host: server.host, port, noDelay: true, allowHalfOpen: true, localAddress: server.config.source ?? this.config.source, onread })
       const timer = setTimeout(() => { fail(new ConnectError(server, true, undefined)) }, this.connectTimeout)
       const fail = (err: ConnectError): void => {
         clearTimeout(timer)

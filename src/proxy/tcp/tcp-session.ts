@@ -9,6 +9,7 @@ import type { FrontendContext } from '../frontend.ts'
 import type { ServerState } from '../server-state.ts'
 import { formatTcpLog } from '../log/format.ts'
 import { recordExchange } from '../stats/counters.ts'
+import { relayClientToServer, ServerToClient } from './relay.ts'
 
 export function startTcpSession (client: Socket, backend: Backend, fe: FrontendContext): void {
   const acceptedAt = Date.now()
@@ -22,7 +23,7 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
   let retries = 0
   let termination = '--'
   let finished = false
-  let bytesFromServer = 0
+  const fromServer = new ServerToClient(client)
   let bytesFromClient = 0
   backend.activeConnections++
   backend.totalSessions++
@@ -34,19 +35,19 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
     if (server !== undefined) {
       backend.serverReleased(server)
       server.bytesIn += bytesFromClient
-      server.bytesOut += bytesFromServer
+      server.bytesOut += fromServer.bytes
     }
     client.destroy()
     upstream?.destroy()
     recordExchange({
-      frontend: fe, backend, server, http: false, bytesIn: bytesFromClient, bytesOut: bytesFromServer, tw: queuedMs, tc: connectMs,
+      frontend: fe, backend, server, http: false, bytesIn: bytesFromClient, bytesOut: fromServer.bytes, tw: queuedMs, tc: connectMs,
       tt: Date.now() - acceptedAt, retries, termination, feconn: fe.connections(), beconn: backend.activeConnections, srvConn: server?.activeConnections
     })
     if (!fe.logging) return
-    if (fe.dontLogNull && bytesFromClient === 0 && bytesFromServer === 0 && server === undefined) return
+    if (fe.dontLogNull && bytesFromClient === 0 && fromServer.bytes === 0 && server === undefined) return
     fe.logTraffic(formatTcpLog({
       clientIp: srcIp, clientPort: srcPort, acceptedAt, frontend: fe.name, backend: backend.name,
-      server: server?.name ?? '<NOSRV>', tw: queuedMs, tc: connectMs, tt: Date.now() - acceptedAt, bytesRead: bytesFromServer,
+      server: server?.name ?? '<NOSRV>', tw: queuedMs, tc: connectMs, tt: Date.now() - acceptedAt, bytesRead: fromServer.bytes,
       termination, actconn: fe.globalConnections(), feconn: fe.connections(), beconn: backend.activeConnections,
       srvConn: server?.activeConnections ?? 0, retries,
       srvQueue: server === undefined ? 0 : backend.admission.serverQueueLength(server), backendQueue: backend.admission.queueLength
@@ -54,7 +55,6 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
   }
 
   client.on('error', () => { if (termination === '--') termination = 'CD'; finish() })
-  client.on('data', (b: Buffer) => { bytesFromClient += b.length })
   client.pause()
   const tunnel = backend.config.timeouts.tunnel
   const clientTimeout = tunnel ?? fe.timeouts.client
@@ -66,7 +66,7 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
   const sample = { src: srcIp, srcPort, dst: client.localAddress ?? '', dstPort }
   const sticky = backend.stick.empty ? undefined : backend.stick.match(sample, Date.now())
   const preferred = sticky !== undefined && (sticky.usable || (backend.config.options.persist === true && sticky.admin !== 'maint')) ? sticky : undefined
-  backend.connect({ source: srcIp }, dstPort, { signal: () => abort.signal, preferred, forcePreferred: preferred !== undefined }).then(c => {
+  backend.connect({ source: srcIp }, dstPort, { signal: () => abort.signal, preferred, forcePreferred: preferred !== undefined, onread: fromServer.onread }).then(c => {
     if (!backend.stick.empty) backend.stick.store('request', sample, c.server, Date.now())
     server = c.server
     upstream = c.socket
@@ -81,14 +81,13 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
     const up = upstream
     const serverTimeout = tunnel ?? backend.config.timeouts.server
     if (serverTimeout !== undefined) up.setTimeout(serverTimeout, () => { termination = 'sD'; finish() })
-    up.on('data', (b: Buffer) => { bytesFromServer += b.length })
     up.on('error', () => { if (termination === '--') termination = 'SD'; finish() })
     let closed = 0
     const closedOne = (): void => { if (++closed === 2) finish() }
     client.on('close', closedOne)
     up.on('close', closedOne)
-    client.pipe(up)
-    up.pipe(client)
+    fromServer.attach(up)
+    relayClientToServer(client, up, n => { bytesFromClient += n })
     client.resume()
   }, (err: unknown) => {
     termination = connectTermination(err)
