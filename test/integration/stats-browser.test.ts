@@ -132,6 +132,7 @@ describe('stats page in headless chromium', () => {
     const dom = await chromium(url, '--dump-dom')
     assert.match(dom, /<title>Statistics Report for tslb/)
     assert.match(dom, /<meta http-equiv="refresh" content="30">/)
+    assert.match(dom, /Note: "NOLB"\/"DRAIN" = UP with load-balancing disabled\./)
     const px = proxies(dom)
     assert.deepEqual([...px.keys()], ['www', 'app', 'slow'])
 
