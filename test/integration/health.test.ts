@@ -61,17 +61,27 @@ listen nolb
     option persist
     server webA ${net}.21:80 cookie A check inter 100 rise 2 fall 2
     server webB ${net}.22:80 cookie B check inter 100 rise 2 fall 2
+listen nolb-stick
+    bind *:84
+    mode tcp
+    balance first
+    stick-table type ip size 1k expire 10m
+    stick on src
+    option httpchk HEAD /running HTTP/1.0
+    http-check disable-on-404
+    server webA ${net}.21:80 check inter 100 rise 2 fall 2
+    server webB ${net}.22:80 check inter 100 rise 2 fall 2
 `
 }
 
 const runningFile = (node: string): string => `/run/tslb-lab/${lab.prefix}/${node}/www/running`
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
-async function served (port: number, n: number, cookie?: string): Promise<string[]> {
+async function served (port: number, n: number, cookie?: string, from: 'client' | 'lb2' = 'client'): Promise<string[]> {
   const out: string[] = []
   for (let i = 0; i < n; i++) {
     const args = ['curl', '-s', '--max-time', '3', ...(cookie === undefined ? [] : ['-H', `Cookie: ${cookie}`]), `http://${lab.addr('lb1')}:${port}/`]
-    out.push((await lab.exec('client', args)).stdout.trim())
+    out.push((await lab.exec(from, args)).stdout.trim())
   }
   return out
 }
@@ -118,16 +128,22 @@ describe('health checks (seed 004 §4.1, §4.2)', () => {
     assert.deepEqual(new Set(await served(80, 4)), new Set(['web1', 'web2']))
   })
 
-  test('§4.1 soft stop with http-check disable-on-404: webA goes NOLB, keeps its cookie clients, gets no new ones', async () => {
+  test('§4.1 soft stop with http-check disable-on-404: webA goes NOLB, keeps its cookie and stick-table clients, gets no new ones', async () => {
     assert.deepEqual(new Set(await served(83, 4)), new Set(['web1', 'web2']))
+    // balance first + stick on src: the client is stored on webA.
+    assert.deepEqual(new Set(await served(84, 2)), new Set(['web1']))
     const mark = tslb.output().length
     renameSync(runningFile('web1'), `${runningFile('web1')}.off`)
     await waitFor('nolb/webA stopping', () => tslb.output().slice(mark).includes('Server nolb/webA is stopping, reason: Layer7 check conditionally passed, code: 404'))
+    await waitFor('nolb-stick/webA stopping', () => tslb.output().slice(mark).includes('Server nolb-stick/webA is stopping'))
     assert.equal(await statStatus('nolb', 'webA'), 'NOLB')
     const state = (await socat('show servers state nolb')).split('\n').find(l => l.split(' ')[3] === 'webA')?.split(' ')
     assert.equal(state?.[5], '3', 'srv_op_state 3: stopping')
     assert.deepEqual(new Set(await served(83, 6)), new Set(['web2']))
     assert.deepEqual(new Set(await served(83, 3, 'SERVERID=A')), new Set(['web1']))
+    // TCP mode, stick table: the stored client keeps webA, a new source (lb2) is balanced to webB.
+    assert.deepEqual(new Set(await served(84, 3)), new Set(['web1']))
+    assert.deepEqual(new Set(await served(84, 3, undefined, 'lb2')), new Set(['web2']))
     // Still NOLB (never DOWN) all along: 404 is a conditional pass, not a failure.
     assert.ok(!tslb.output().slice(mark).includes('Server nolb/webA is DOWN'))
     renameSync(`${runningFile('web1')}.off`, runningFile('web1'))
