@@ -67,6 +67,7 @@ export class AcceptGate {
       socket.resetAndDestroy()
       return
     }
+    socket.on('error', ignore)
     queue.push({ seq: this.seq++, socket })
     this.waitingCount++
     this.serve()
@@ -96,3 +97,5 @@ export class AcceptGate {
     return this.globalMax === undefined || this.active() < this.globalMax
   }
 }
+
+function ignore (): void {}

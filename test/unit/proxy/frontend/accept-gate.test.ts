@@ -3,11 +3,17 @@ import assert from 'node:assert/strict'
 import type { Socket } from 'node:net'
 import { AcceptGate, type GatedFrontend } from '../../../../src/proxy/accept-gate.ts'
 
-/** A socket stand-in: a name, and whether it was reset. */
-interface FakeSocket { readonly name: string, reset: boolean, resetAndDestroy: () => void }
+/** A socket stand-in: a name, whether it was reset, whether an error listener guards it. */
+interface FakeSocket { readonly name: string, reset: boolean, guarded: boolean, resetAndDestroy: () => void, on: (event: string) => void }
 
 function socket (name: string): FakeSocket {
-  const s: FakeSocket = { name, reset: false, resetAndDestroy: () => { s.reset = true } }
+  const s: FakeSocket = {
+    name,
+    reset: false,
+    guarded: false,
+    resetAndDestroy: () => { s.reset = true },
+    on: (event: string) => { if (event === 'error') s.guarded = true }
+  }
   return s
 }
 
@@ -80,6 +86,14 @@ test('frontend maxconn: over the limit a connection waits, and takes the first s
   assert.deepEqual(fe.inService, ['d', 'e'])
   assert.equal(w.gate.waiting, 0)
   assert.deepEqual(w.order, ['a', 'b', 'c', 'd', 'e'])
+})
+
+test('a waiting connection has an error listener (nothing else handles it until it is taken into service)', () => {
+  const w = new World()
+  const fe = w.frontend(1)
+  const [a, b] = [fe.offer('a'), fe.offer('b')]
+  assert.equal(a.guarded, false)
+  assert.equal(b.guarded, true)
 })
 
 test('global maxconn counts every frontend; the oldest waiting connection that fits goes first', () => {
