@@ -47,6 +47,9 @@ export class Admission {
   private readonly queueTimeout: number
   private readonly waiters: Waiter[] = []
   private readonly limited: boolean
+  /** Longest the queue has been (the stats' qmax), kept at enqueue time so a short queue is not missed. */
+  queuePeak = 0
+  private readonly serverPeaks = new Map<ServerState, number>()
 
   constructor (owner: AdmissionOwner, fullconn: number, queueTimeout: number) {
     this.owner = owner
@@ -61,6 +64,11 @@ export class Admission {
 
   serverQueueLength (server: ServerState): number {
     return this.waiters.filter(w => w.server === server).length
+  }
+
+  /** Longest queue of clients waiting for `server` itself (persistence). */
+  serverQueuePeak (server: ServerState): number {
+    return this.serverPeaks.get(server) ?? 0
   }
 
   /** The server's current connection limit: HAProxy's srv_dynamic_maxconn. */
@@ -113,6 +121,8 @@ export class Admission {
       }
       signal?.addEventListener('abort', onAbort, { once: true })
       this.waiters.push(waiter)
+      this.queuePeak = Math.max(this.queuePeak, this.waiters.length)
+      if (required !== undefined) this.serverPeaks.set(required, Math.max(this.serverQueuePeak(required), this.serverQueueLength(required)))
     })
     return { server, queuedMs: Date.now() - enqueuedAt }
   }

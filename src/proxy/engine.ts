@@ -10,6 +10,7 @@ import { listenerKey } from '../supervisor/listeners.ts'
 import { Backend } from './backend.ts'
 import { Frontend } from './frontend.ts'
 import { StickTable } from '../stick/index.ts'
+import { AcceptGate } from './accept-gate.ts'
 
 const EXPIRY_SWEEP_MS = 1000
 
@@ -35,6 +36,8 @@ export class Engine {
   readonly frontends: Frontend[] = []
   private connections = 0
   private idleWaiters: (() => void)[] = []
+  /** Frontend and global `maxconn`: connections over a limit wait here. */
+  readonly gate: AcceptGate
 
   private readonly expiryTimer: NodeJS.Timeout
 
@@ -55,14 +58,17 @@ export class Engine {
     for (const p of config.proxies) {
       if (p.kind === 'backend' || p.kind === 'listen') this.backends.set(p.name, new Backend(p, this.tables))
     }
+    this.gate = new AcceptGate(config.global.maxconn, () => this.connections)
     const hooks = {
       logFor: opts.logFor,
       startHttp: opts.startHttp,
       globalConnections: () => this.connections,
       services: () => this.services,
+      offer: (fe: Frontend, socket: Socket) => { this.gate.offer(fe, socket) },
       connectionDelta: (d: number) => {
         this.connections += d
-        if (this.connections === 0) for (const w of this.idleWaiters.splice(0)) w()
+        if (d < 0) this.gate.serve()
+        if (this.connections === 0 && this.gate.waiting === 0) for (const w of this.idleWaiters.splice(0)) w()
       }
     }
     for (const p of config.proxies) {
@@ -113,9 +119,9 @@ export class Engine {
     for (const c of this.checkers.values()) c.stop()
   }
 
-  /** Resolves when no client connection is left. */
+  /** Resolves when no client connection is left (in service or waiting for a slot). */
   async idle (): Promise<void> {
-    if (this.connections === 0) return
+    if (this.connections === 0 && this.gate.waiting === 0) return
     await new Promise<void>(resolve => { this.idleWaiters.push(resolve) })
   }
 }

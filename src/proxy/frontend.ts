@@ -11,9 +11,14 @@ import type { HttpServices } from './engine.ts'
 import { compileAcl } from './acl/matcher.ts'
 import { startTcpSession } from './tcp/tcp-session.ts'
 import { NO_LOG } from './log/sink.ts'
+import type { GatedFrontend } from './accept-gate.ts'
 
 const DEFAULT_CLOSE_SPREAD_MS = 1000
 const DEFAULT_MAX_HEAD = 16_384
+/** The kernel accept queue asked for when `bind` has no `backlog`. */
+const DEFAULT_BACKLOG = 1024
+/** HAProxy's frontend maxconn when none is set. */
+const DEFAULT_MAXCONN = 2000
 
 /** What sessions need from their frontend. */
 export interface FrontendContext {
@@ -35,15 +40,17 @@ export interface Route {
 export interface EngineHooks {
   logFor (proxy: Proxy): (line: string) => void
   globalConnections (): number
-  /** Called on accept and close, so the engine can keep the process-wide count. */
+  /** Called on admission and close, so the engine can keep the process-wide count. */
   connectionDelta (delta: number): void
+  /** A new connection: into service at once (`fe.admit`) or later, when maxconn allows. */
+  offer (fe: Frontend, socket: Socket): void
   /** The stats page and exporter answers, once the worker has set them up. */
   services (): HttpServices | undefined
   /** Starts an HTTP session; provided by the HTTP module. */
   startHttp? (client: Socket, fe: Frontend): void
 }
 
-export class Frontend implements FrontendContext {
+export class Frontend implements FrontendContext, GatedFrontend {
   readonly name: string
   readonly config: Proxy
   readonly timeouts: Timeouts
@@ -51,6 +58,8 @@ export class Frontend implements FrontendContext {
   readonly routes: Route[]
   readonly defaultBackend: Backend | undefined
   readonly maxconn: number
+  /** Accepted connections that may wait for a slot: the sum of the listeners' accept queue sizes. */
+  pendingLimit = 0
   readonly servers: Server[] = []
   private readonly backends: ReadonlyMap<string, Backend>
   private readonly monitorNet: Predicate | undefined
@@ -77,7 +86,8 @@ export class Frontend implements FrontendContext {
     this.backends = backends
     this.logTraffic = hooks.logFor(config)
     this.logging = this.logTraffic !== NO_LOG
-    this.maxconn = config.maxconn ?? 2000
+    // 0 is taken as unset.
+    this.maxconn = config.maxconn === undefined || config.maxconn === 0 ? DEFAULT_MAXCONN : config.maxconn
     this.routes = config.useBackends.flatMap(u => {
       const backend = backends.get(u.backend)
       return backend === undefined ? [] : [{ backend, when: compileCondition(u.cond, config.acls) }]
@@ -101,10 +111,11 @@ export class Frontend implements FrontendContext {
     return this.hooks.globalConnections()
   }
 
-  /** Starts accepting on `handle` (a bound socket from the supervisor). */
-  listen (handle: object, backlog = 1024): Server {
-    const server = createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: true }, socket => { this.accept(socket) })
-    server.maxConnections = this.maxconn
+  /** Starts accepting on `handle` (a bound socket from the supervisor); `bindBacklog`: `bind … backlog`. */
+  listen (handle: object, bindBacklog?: number): Server {
+    const backlog = bindBacklog ?? DEFAULT_BACKLOG
+    const server = createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: true }, socket => { this.hooks.offer(this, socket) })
+    this.pendingLimit += backlog
     server.listen(handle, backlog)
     server.on('error', () => {})
     this.servers.push(server)
@@ -129,7 +140,8 @@ export class Frontend implements FrontendContext {
     return this.defaultBackend
   }
 
-  private accept (socket: Socket): void {
+  /** Takes an accepted connection into service (the accept gate found it a slot). */
+  admit (socket: Socket): void {
     this.current++
     this.totalSessions++
     this.hooks.connectionDelta(1)
@@ -156,13 +168,13 @@ export class Frontend implements FrontendContext {
     startTcpSession(socket, backend, this)
   }
 
-  /** Stops accepting: closes this process's listening handles only (the socket stays open in the supervisor). */
   /** Registers `fn` to run when the frontend starts draining; returns the unregister function. */
   onDrain (fn: () => void): () => void {
     this.drainListeners.add(fn)
     return () => { this.drainListeners.delete(fn) }
   }
 
+  /** Stops accepting: closes this process's listening handles only (the socket stays open in the supervisor). */
   stopAccepting (): void {
     this.draining = true
     for (const s of this.servers) s.close()

@@ -22,6 +22,11 @@ export class ServerState implements BalancedServer {
   activeConnections = 0
   admin: AdminState = 'ready'
   healthy = true
+  /**
+   * HAProxy's STOPPING operational state (stats "NOLB"): `http-check disable-on-404` got a 404
+   * from this UP server. It keeps its persistent clients but takes no new balanced traffic.
+   */
+  stopping = false
   totalSessions = 0
   connectFailures = 0
   bytesIn = 0
@@ -43,6 +48,14 @@ export class ServerState implements BalancedServer {
 
   /** Recomputes `usable` from health and admin state; the caller refreshes the balancer. */
   refreshUsable (): void {
-    this.usable = this.healthy && this.admin === 'ready'
+    this.usable = this.healthy && !this.stopping && this.admin === 'ready'
+  }
+
+  /**
+   * May serve a client that persistence (cookie, stick table) sends to it: UP, including
+   * NOLB and drain, which are out of load balancing only (HAProxy: any state but STOPPED).
+   */
+  get persistable (): boolean {
+    return this.healthy && this.admin !== 'maint'
   }
 }

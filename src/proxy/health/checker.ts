@@ -18,16 +18,14 @@
  *
  * On a state change the checker sets `server.healthy`, calls `backend.refresh()` and logs
  * HAProxy's lines (srv_update_status, set_backend_down). `http-check disable-on-404` puts a
- * server in HAProxy's NOLB (stopping) state, which ServerState cannot express: see
- * `ServerCheckStatus.nolb` and the `onChange` option.
+ * server in HAProxy's NOLB (stopping) state: `server.stopping`, which takes it out of load
+ * balancing while persistence may still send clients to it.
  *
  * Integration (worker): one checker per backend/listen proxy that has servers with `check`;
  * `HealthChecker.startAll(checkers)` once the engine is up (one start-up spread over all of
  * them, as one HAProxy process), `stop()` on each when the worker drains or exits. Pass
  * `spreadChecks: config.global.spreadChecks`, `node: config.global.node`, and a `log` that
- * writes through the backend's log targets with the given syslog `severity`. For NOLB, the
- * balancer must skip a server whose status has `nolb` while persistence may still pick it
- * (HAProxy: out of the LB tree, still usable for cookies): `onChange` is the hook. The runtime
+ * writes through the backend's log targets with the given syslog `severity`. The runtime
  * API calls `notifyAdminChange(server)` after changing `server.admin`, and reads `status()` /
  * `statuses()` for `show stat` and `show servers state`.
  * @module
@@ -428,6 +426,7 @@ export class HealthChecker {
     const queuedBefore = this.backend.admission.queueLength
     t.state = next
     s.healthy = next !== 'STOPPED'
+    s.stopping = next === 'STOPPING'
     this.backend.refresh()
     const now = this.clock.now()
     const after = this.countAvailable()
@@ -475,6 +474,7 @@ export class HealthChecker {
   private enterMaint (t: Tracked): void {
     t.paused = true
     t.health = 0
+    t.server.stopping = false
     if (t.state === 'STOPPED') return
     if (t.state === 'RUNNING') t.lastChange = this.clock.now()
     t.state = 'STOPPED'
@@ -487,6 +487,7 @@ export class HealthChecker {
     if (t.state === 'STOPPED') t.downTime += Math.max(0, this.clock.now() - t.lastChange)
     t.state = 'RUNNING'
     t.lastChange = this.clock.now()
+    t.server.stopping = false
     if (!t.server.healthy) {
       t.server.healthy = true
       this.backend.refresh()

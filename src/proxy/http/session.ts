@@ -272,10 +272,10 @@ class HttpSession implements UpstreamOwner {
   private applyStickMatch (ex: Exchange, sample: SampleSource): void {
     const server = ex.backend.stick.match(sample, Date.now())
     if (server === undefined) return
-    if (server.usable || (ex.backend.config.options.persist === true && server.admin !== 'maint')) ex.persistServer = server
+    if (server.persistable || (ex.backend.config.options.persist === true && server.admin !== 'maint')) ex.persistServer = server
   }
 
-  /** Persistence: the server the client's cookie names, if it may serve (usable, or down with `option persist`). */
+  /** Persistence: the server the client's cookie names, if it may serve (UP, NOLB or drain, or down with `option persist`). */
   private applyRequestCookie (ex: Exchange): void {
     const settings = ex.backend.config.cookie
     if (settings?.mode === undefined) return
@@ -287,10 +287,10 @@ class HttpSession implements UpstreamOwner {
     // As HAProxy: a down server with this cookie value gives way to another one that is up
     // (backup servers sharing the cookie of the server they stand in for).
     const named = ex.backend.servers.filter(s => s.config.cookie === found.serverValue)
-    const server = named.find(s => s.usable) ?? named[0]
+    const server = named.find(s => s.persistable) ?? named[0]
     if (server === undefined) {
       ex.cookieIn = 'I'
-    } else if (server.usable) {
+    } else if (server.persistable) {
       ex.cookieIn = 'V'
       ex.persistServer = server
     } else {

@@ -347,12 +347,12 @@ export class StatsSampler {
 export function refreshBackend (be: Backend, now = Date.now()): void {
   const c = countersOf(be)
   c.sessMax = Math.max(c.sessMax, be.activeConnections)
-  c.queueMax = Math.max(c.queueMax, be.admission.queueLength)
+  c.queueMax = Math.max(c.queueMax, be.admission.queuePeak)
   let usable = 0
   for (const s of be.servers) {
     const sc = countersOf(s)
     sc.sessMax = Math.max(sc.sessMax, s.activeConnections)
-    sc.queueMax = Math.max(sc.queueMax, be.admission.serverQueueLength(s))
+    sc.queueMax = Math.max(sc.queueMax, be.admission.serverQueuePeak(s))
     observeState(sc, serverStateKey(s), !s.healthy || s.admin === 'maint', now)
     if (s.usable && s.weight > 0) usable++
   }

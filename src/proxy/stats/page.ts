@@ -110,7 +110,7 @@ td.name a { color: inherit; text-decoration: none; }
   .active_going_down, .backup_going_down { background: #6c6c00; }
   .active_going_up, .backup_going_up { background: #a08000; }
   .active_no_check, .backup_no_check { background: #2a2d30; }
-  .active_draining, .backup_draining { background: #0a5a9a; }
+  .active_draining, .backup_draining, .active_nolb, .backup_nolb { background: #0a5a9a; }
   .maintain { background: #8a5a1a; }
 }
 `
@@ -246,6 +246,7 @@ export function renderStatsPage (engine: Engine, providers: StatsProviders = {},
     html += '</tr>\n'
   }
   html += '</table>\n'
+  html += '<p>Note: "NOLB"/"DRAIN" = UP with load-balancing disabled.</p>\n'
   html += '<div><b>Display option:</b><ul>\n'
   html += `<li><a href="${esc(uri)};up">Hide 'DOWN' servers</a></li>\n`
   if (opts.refreshSec !== undefined) html += `<li><a href="${esc(uri)};norefresh">Disable refresh</a></li>\n`

@@ -65,7 +65,7 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
   client.once('close', () => { abort.abort() })
   const sample = { src: srcIp, srcPort, dst: client.localAddress ?? '', dstPort }
   const sticky = backend.stick.empty ? undefined : backend.stick.match(sample, Date.now())
-  const preferred = sticky !== undefined && (sticky.usable || (backend.config.options.persist === true && sticky.admin !== 'maint')) ? sticky : undefined
+  const preferred = sticky !== undefined && (sticky.persistable || (backend.config.options.persist === true && sticky.admin !== 'maint')) ? sticky : undefined
   backend.connect({ source: srcIp }, dstPort, { signal: () => abort.signal, preferred, forcePreferred: preferred !== undefined, onread: fromServer.onread }).then(c => {
     if (!backend.stick.empty) backend.stick.store('request', sample, c.server, Date.now())
     server = c.server

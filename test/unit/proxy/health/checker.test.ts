@@ -409,13 +409,22 @@ backend be
   assert.equal(st?.status, 'NOLB')
   assert.equal(st?.nolb, true)
   assert.equal(st?.lastCheck, 'L7OKC')
-  assert.equal(backend.serverByName('web1')?.healthy, true, 'NOLB servers still take persistent traffic')
+  const web1 = backend.serverByName('web1')
+  assert.ok(web1 !== undefined)
+  assert.equal(web1.healthy, true)
+  assert.equal(web1.persistable, true, 'NOLB servers still take persistent traffic')
+  assert.equal(web1.usable, false, 'NOLB servers take no new balanced traffic')
+  const picks = new Set(Array.from({ length: 6 }, () => backend.balancer.pick({ source: '198.18.0.2' })?.name))
+  assert.deepEqual([...picks], ['web2'])
   assert.deepEqual(changes, ['web1 NOLB'])
 
   status = 200
   await runCheck(clock, checker, 'web1')
   assert.equal(sink.texts()[1], `Server be/web1 is UP, reason: Layer7 check passed, code: 200, check duration: 0ms${UP_TAIL(2)}`)
   assert.equal(checker.status('web1')?.nolb, false)
+  assert.equal(web1.usable, true)
+  const back = new Set(Array.from({ length: 6 }, () => backend.balancer.pick({ source: '198.18.0.2' })?.name))
+  assert.deepEqual([...back].sort(), ['web1', 'web2'])
 
   status = 500
   for (let i = 0; i < 3; i++) await runCheck(clock, checker, 'web1')
