@@ -64,8 +64,6 @@ export const LOCAL_RETRY_MS = 500
  * supervisor waits 30 s for a new generation to be ready; a teach runs at ~200k entries/s).
  */
 export const DEFAULT_LOCAL_LEARN_LIMIT_MS = 20_000
-/** tslb: how often pending local updates are looked for (the store has no change event). */
-export const DEFAULT_PUSH_INTERVAL_MS = 20
 /** tslb: first retry delay after a peer refused us (300, 50x); HAProxy 2.6 never retries. */
 export const REFUSED_RETRY_MIN_MS = 5000
 export const REFUSED_RETRY_MAX_MS = 60_000
@@ -96,7 +94,6 @@ export interface PeersManagerOptions {
   /** Bytes queued toward a peer before pushing pauses (default 64 KiB). */
   readonly highWaterMark?: number
   readonly maxPayload?: number
-  readonly pushIntervalMs?: number
   readonly localLearnLimitMs?: number
 }
 
@@ -163,7 +160,7 @@ export class PeersSection implements SessionOwner {
   #timer: PeersTimer | undefined
   #timerAt: number | undefined
   #processScheduled = false
-  readonly #pushInterval: number
+  readonly #unwatch: (() => void)[]
 
   constructor (cfg: PeersSectionConfig, tables: readonly SyncTable[], owner: PeersManager, opts: PeersManagerOptions) {
     this.name = cfg.name
@@ -172,7 +169,6 @@ export class PeersSection implements SessionOwner {
     this.#opts = opts
     this.#clock = opts.clock ?? systemClock
     this.#log = opts.log ?? silentLog
-    this.#pushInterval = opts.pushIntervalMs ?? DEFAULT_PUSH_INTERVAL_MS
     this.lastChange = this.#clock.wallNow()
     this.sync = new SectionSync(tables, {
       clock: this.#clock,
@@ -206,6 +202,8 @@ export class PeersSection implements SessionOwner {
     this.local = local
     this.previous = new PeerState(local.name, true, undefined, local.configuredAddress, tables)
     this.peers = peers.reverse()
+    // A write to a table runs the sync task on the next turn (once per burst): no polling.
+    this.#unwatch = tables.map(t => t.table.watchUpdates(() => { this.wake() }))
     const handle = opts.listenHandles?.get(cfg.name)
     if (handle !== undefined) this.#listenSpec = { handle }
     else {
@@ -453,13 +451,13 @@ export class PeersSection implements SessionOwner {
   #process (): void {
     if (this.stopped) return
     this.taskCalls++
+    for (const t of this.sync.tables) t.table.rearmWatchers()
     const now = this.#clock.now()
     let next: number | undefined
     const at = (t: number): void => { next = next === undefined ? t : Math.min(next, t) }
     const sync = this.sync
     const state = (): number => sync.flags & RESYNC_STATEMASK
     const assigned = (): boolean => (sync.flags & PEERS_F.RESYNC_ASSIGN) !== 0
-    let anyEstablished = false
 
     if (!this.retired) {
       sync.resyncTimeout ??= now + PEER_RESYNC_TIMEOUT_MS
@@ -498,7 +496,6 @@ export class PeersSection implements SessionOwner {
           at(ps.reconnect ?? now + PEER_RECONNECT_TIMEOUT_MS)
           continue
         }
-        anyEstablished = true
         if (state() === RESYNC_FROMREMOTE && !assigned() && (ps.flags & PEER_F.LEARN_NOTUP2DATE) === 0) {
           sync.assign(ps)
           s.requestWrite()
@@ -543,10 +540,8 @@ export class PeersSection implements SessionOwner {
     for (const lp of [this.local, this.previous]) {
       const ls = lp.session
       if (ls?.established !== true) continue
-      anyEstablished = true
       if (sync.hasPending(lp)) ls.requestWrite()
     }
-    if (anyEstablished) at(now + this.#pushInterval)
     this.#arm(next, now)
   }
 
@@ -586,6 +581,7 @@ export class PeersSection implements SessionOwner {
   async stop (): Promise<void> {
     if (this.stopped) return
     this.stopped = true
+    for (const unwatch of this.#unwatch) unwatch()
     if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer)
     this.#timer = undefined
     const closing = [this.listener, this.handoffListener].flatMap(l => l === undefined ? [] : [l.close()])
@@ -703,11 +699,6 @@ export class PeersManager extends EventEmitter<PeersManagerEvents> {
       this.emit('local-sync-done', all)
       this.#resolveLocal(all)
     }
-  }
-
-  /** Pending local updates are pushed now rather than at the next poll (call after bulk writes). */
-  notify (): void {
-    for (const s of this.sections) s.wake()
   }
 
   /** This generation is draining: stop accepting, close the remote sessions, keep teaching the next one. */

@@ -485,3 +485,33 @@ test('show peers and status reflect sessions and counters', async () => {
   assert.ok(a.log.some(l => l.msg === 'peer session established'))
   await stopAll(a, b)
 })
+
+test('a write is pushed on the next turns, with no time passing (no polling); a burst wakes the sync task once', async () => {
+  const clock = new ManualClock()
+  const net = new MemoryNetwork(clock)
+  const c = config(mesh(['a', 'b']))
+  const a = node('a', c, clock, net)
+  const b = node('b', c, clock, net)
+  await startAll(a, b)
+  assert.ok(clock.until(() => up(a, b), 5000))
+  clock.advance(6000)
+  const sa = a.manager.section('mesh')
+  assert.ok(sa !== undefined)
+  // Idle: the task runs for its timers only (heartbeats every 3 s), not every few ms.
+  const idle = sa.taskCalls
+  clock.advance(2000)
+  assert.ok(sa.taskCalls - idle <= 2, `${sa.taskCalls - idle} task runs in 2 s of idle`)
+
+  const before = sa.taskCalls
+  const t0 = clock.now()
+  for (let i = 0; i < 100; i++) a.table().update((0x0d000000 + i) >>> 0, e => { e.set('conn_cnt', i) }, t0)
+  clock.flush()
+  assert.equal(clock.now(), t0)
+  assert.equal(b.table().size, 100)
+  assert.equal(sa.taskCalls - before, 1, 'one task run for the burst')
+  // And again after that: the watch was re-armed.
+  a.table().update(0x0e000001, e => { e.set('conn_cnt', 1) }, t0)
+  clock.flush()
+  assert.equal(b.table().lookup(0x0e000001)?.get('conn_cnt'), 1)
+  await stopAll(a, b)
+})
