@@ -356,6 +356,7 @@ export class PeersSection implements SessionOwner {
     if (code === PEERS_STATUS.SUCCESS) return
     if (code === PEERS_STATUS.BAD_VERSION) ps.flags |= PEER_F.DWNGRD
     ps.refusals++
+    ps.lastError = { reason: 'status', detail: `the peer answered ${code}`, at: this.#clock.now() }
     if (!ps.local) ps.reconnect = this.#clock.now() + Math.min(REFUSED_RETRY_MAX_MS, REFUSED_RETRY_MIN_MS * 2 ** Math.min(4, ps.refusals - 1))
     this.#log.warn({ section: this.name, peer: ps.name, status: code }, 'peer refused our hello')
   }
@@ -369,6 +370,7 @@ export class PeersSection implements SessionOwner {
     if (s.role === 'connect') this.sync.initConnected(ps)
     else this.sync.initAccepted(ps)
     ps.refusals = 0
+    ps.sessions++
     this.#log.info({ section: this.name, peer: ps.name, local: ps.local, role: s.role, remote: s.transport.remoteAddress }, 'peer session established')
     this.#owner.emit('peer-up', { section: this.name, peer: ps.name })
     this.wake()
@@ -405,6 +407,7 @@ export class PeersSection implements SessionOwner {
     this.sync.deinit(ps)
     ps.flags &= ~PEER_F.ALIVE
     if (info.reason === 'protocol-error') ps.protoErr++
+    if (!this.stopped && info.reason !== 'status') ps.lastError = { reason: info.reason, detail: info.detail, at: this.#clock.now() }
     const level = info.reason === 'protocol-error' ? 'warn' : wasEstablished ? 'info' : 'debug'
     this.#log[level]({ section: this.name, peer: ps.name, reason: info.reason, detail: info.detail, code: info.code }, wasEstablished ? 'peer session closed' : 'peer connection failed')
     if (wasEstablished) this.#owner.emit('peer-down', { section: this.name, peer: ps.name, reason: `${info.reason}: ${info.detail}` })
@@ -740,8 +743,10 @@ export class PeersManager extends EventEmitter<PeersManagerEvents> {
           role: p.session?.role,
           lastStatus: p.statuscode,
           lastHandshakeAgoMs: p.lastHandshake === undefined ? undefined : now - p.lastHandshake,
+          lastError: p.lastError === undefined ? undefined : { reason: p.lastError.reason, detail: p.lastError.detail, agoMs: now - p.lastError.at },
           counters: {
             newConn: p.newConn,
+            sessions: p.sessions,
             txHeartbeats: p.txHbt,
             rxHeartbeats: p.rxHbt,
             noHeartbeat: p.noHbt,
@@ -750,6 +755,11 @@ export class PeersManager extends EventEmitter<PeersManagerEvents> {
             updatesSent: p.tables.reduce((n, t) => n + t.pushed + t.taught, 0),
             updatesReceived: p.tables.reduce((n, t) => n + t.received, 0),
             updatesRejected: p.tables.reduce((n, t) => n + t.rejected, 0),
+            acksSent: p.acksSent,
+            acksReceived: p.acksReceived,
+            resyncsRequested: p.resyncsRequested,
+            resyncsTaught: p.resyncsTaught,
+            resyncsLearned: p.resyncsLearned,
             bytesIn: p.session?.bytesIn ?? 0,
             bytesOut: p.session?.bytesOut ?? 0
           }
@@ -777,10 +787,36 @@ export interface PeersStatus {
       readonly role: 'connect' | 'accept' | undefined
       readonly lastStatus: number
       readonly lastHandshakeAgoMs: number | undefined
-      readonly counters: Readonly<Record<string, number>>
+      readonly lastError: { readonly reason: string, readonly detail: string, readonly agoMs: number } | undefined
+      readonly counters: PeerCounters
     }[]
     readonly tables: readonly { readonly name: string, readonly wireName: string, readonly id: number, readonly entries: number, readonly localUpdate: number }[]
   }[]
+}
+
+export interface PeerCounters {
+  /** Connection attempts (HAProxy's new_conn). */
+  readonly newConn: number
+  /** Sessions established. */
+  readonly sessions: number
+  readonly txHeartbeats: number
+  readonly rxHeartbeats: number
+  /** Sessions closed for silence (no_hbt). */
+  readonly noHeartbeat: number
+  readonly protocolErrors: number
+  readonly collisions: number
+  /** Updates pushed and taught. */
+  readonly updatesSent: number
+  readonly updatesReceived: number
+  readonly updatesRejected: number
+  readonly acksSent: number
+  readonly acksReceived: number
+  readonly resyncsRequested: number
+  readonly resyncsTaught: number
+  readonly resyncsLearned: number
+  /** Of the current session. */
+  readonly bytesIn: number
+  readonly bytesOut: number
 }
 
 /** The hand-off socket path of a worker generation for a section: `DIR/peers.gGEN.SECTION.sock`. */

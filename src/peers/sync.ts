@@ -209,6 +209,16 @@ export class PeerState {
   coll = 0
   /** Consecutive refusals (300/50x): tslb retries them with a growing back-off. */
   refusals = 0
+  /** tslb counters for `tslb status`. */
+  sessions = 0
+  acksSent = 0
+  acksReceived = 0
+  /** Full resyncs: asked of the peer, taught to it (it asked), learned from it (it answered FINISHED/PARTIAL). */
+  resyncsRequested = 0
+  resyncsTaught = 0
+  resyncsLearned = 0
+  /** Why the last session or attempt ended badly (clock ms). */
+  lastError: { readonly reason: string, readonly detail: string, readonly at: number } | undefined
   /** Per connection: the table the last DEFINE was sent for, and the last wire id sent per table. */
   lastLocalTable: SharedTable | undefined
   remoteTable: SharedTable | undefined
@@ -383,6 +393,7 @@ export class SectionSync {
         return
       }
       case 'ack': {
+        peer.acksReceived++
         if ((peer.flags & PEER_F.TEACH_PROCESS) !== 0) return
         const st = peer.tables.find(t => t.sync.localId === msg.tableId)
         if (st === undefined) return
@@ -399,6 +410,7 @@ export class SectionSync {
     const now = this.#clock.now()
     switch (type) {
       case 'resync-request':
+        peer.resyncsTaught++
         for (const st of peer.tables) {
           st.teachingOrigin = st.lastPushed = st.update
           st.flags = 0
@@ -414,6 +426,7 @@ export class SectionSync {
           peer.flags &= ~PEER_F.LEARN_ASSIGN
           this.setFlags(PEERS_F.RESYNC_LOCAL | PEERS_F.RESYNC_REMOTE | (peer.local ? PEERS_F.RESYNC_LOCALFINISHED : PEERS_F.RESYNC_REMOTEFINISHED),
             PEERS_F.RESYNC_ASSIGN | PEERS_F.RESYNC_PROCESS)
+          peer.resyncsLearned++
           this.#hooks.onLesson?.(peer, 'finished')
         }
         peer.confirm++
@@ -426,6 +439,7 @@ export class SectionSync {
             PEERS_F.RESYNC_ASSIGN | PEERS_F.RESYNC_PROCESS)
           peer.flags |= PEER_F.LEARN_NOTUP2DATE
           this.resyncTimeout = now + PEER_RESYNC_TIMEOUT_MS
+          peer.resyncsLearned++
           this.#hooks.onLesson?.(peer, 'partial')
         }
         peer.confirm++
@@ -493,6 +507,7 @@ export class SectionSync {
     let budget = this.#max
     if ((peer.flags & PEER_F.LEARN_ASSIGN) !== 0 && (this.flags & PEERS_F.RESYNC_ASSIGN) !== 0 && (this.flags & PEERS_F.RESYNC_PROCESS) === 0) {
       s.send({ kind: 'control', type: 'resync-request' })
+      peer.resyncsRequested++
       this.setFlags(PEERS_F.RESYNC_PROCESS)
     }
     if ((peer.flags & PEER_F.HEARTBEAT) !== 0) {
@@ -507,6 +522,7 @@ export class SectionSync {
         const st = peer.tables[(start + k) % n] as SharedTable
         if (st.lastGet !== st.lastAcked && st.remoteId !== 0) {
           s.send({ kind: 'ack', tableId: st.remoteId, updateId: st.lastGet })
+          peer.acksSent++
           st.lastAcked = st.lastGet
         }
         if (budget <= 0 || !s.hasRoom) continue
