@@ -202,8 +202,9 @@ export class PeersSection implements SessionOwner {
     this.local = local
     this.previous = new PeerState(local.name, true, undefined, local.configuredAddress, tables)
     this.peers = peers.reverse()
-    // A write to a table runs the sync task on the next turn (once per burst): no polling.
-    this.#unwatch = tables.map(t => t.table.watchUpdates(() => { this.wake() }))
+    // A write to a table asks the sessions for output (once per burst, no polling): they push
+    // it at the end of this event-loop turn.
+    this.#unwatch = tables.map(t => t.table.watchUpdates(() => { this.#tableUpdated() }))
     const handle = opts.listenHandles?.get(cfg.name)
     if (handle !== undefined) this.#listenSpec = { handle }
     else {
@@ -389,6 +390,7 @@ export class PeersSection implements SessionOwner {
   onWritable (s: PeerSession): void {
     const ps = this.#sessionPeer.get(s)
     if (ps === undefined || ps.session !== s) return
+    this.#rearm()
     if (this.sync.send(ps, s)) s.requestWrite()
   }
 
@@ -451,10 +453,22 @@ export class PeersSection implements SessionOwner {
     this.wake()
   }
 
+  #rearm (): void {
+    for (const t of this.sync.tables) t.table.rearmWatchers()
+  }
+
+  #tableUpdated (): void {
+    if (this.stopped) return
+    for (const ps of [...this.peers, this.previous]) {
+      const ss = ps.session
+      if (ss?.established === true && this.sync.hasPending(ps)) ss.requestWrite()
+    }
+  }
+
   #process (): void {
     if (this.stopped) return
     this.taskCalls++
-    for (const t of this.sync.tables) t.table.rearmWatchers()
+    this.#rearm()
     const now = this.#clock.now()
     let next: number | undefined
     const at = (t: number): void => { next = next === undefined ? t : Math.min(next, t) }
