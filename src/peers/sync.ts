@@ -557,6 +557,7 @@ export class SectionSync {
 
   #pushIncremental (peer: PeerState, s: PeerSession, st: SharedTable, budget: number): number {
     const table = st.sync.table
+    const now = this.#clock.now()
     let sent = 0
     if (st.lastPushed !== table.localUpdate) {
       const end = table.localUpdate
@@ -564,9 +565,9 @@ export class SectionSync {
       for (const e of entries) {
         if (!s.hasRoom) return sent
         const id = e.updateId
-        if (this.#live(st, e)) {
+        if (this.#live(st, e, now)) {
           this.#switchTo(peer, s, st)
-          this.#sendUpdate(peer, s, st, e, id >>> 0, false)
+          this.#sendUpdate(peer, s, st, e, id >>> 0, false, now)
           st.pushed++
           sent++
         }
@@ -581,9 +582,9 @@ export class SectionSync {
       for (const e of entries) {
         if (!s.hasRoom) return sent
         const id = e.updateId
-        if (this.#live(st, e)) {
+        if (this.#live(st, e, now)) {
           this.#switchTo(peer, s, st)
-          this.#sendUpdate(peer, s, st, e, (REMOTE_ID_BASE + id) >>> 0, !peer.session?.downgraded)
+          this.#sendUpdate(peer, s, st, e, (REMOTE_ID_BASE + id) >>> 0, !peer.session?.downgraded, now)
           st.pushed++
           sent++
         }
@@ -597,6 +598,7 @@ export class SectionSync {
   /** Stage 1: the remote log; stage 2: the local log. Both with timed updates. */
   #teach (peer: PeerState, s: PeerSession, st: SharedTable, budget: number): number {
     const table = st.sync.table
+    const now = this.#clock.now()
     // HAProxy defines every table of a teach, empty ones too.
     this.#switchTo(peer, s, st)
     const timed = !s.downgraded
@@ -606,8 +608,8 @@ export class SectionSync {
       const entries = table.updatesSince(st.teachRemote, budget, 'remote')
       for (const e of entries) {
         if (!s.hasRoom) return sent
-        if (this.#live(st, e)) {
-          this.#sendUpdate(peer, s, st, e, (REMOTE_ID_BASE + e.updateId) >>> 0, timed)
+        if (this.#live(st, e, now)) {
+          this.#sendUpdate(peer, s, st, e, (REMOTE_ID_BASE + e.updateId) >>> 0, timed, now)
           st.taught++
           sent++
         }
@@ -625,8 +627,8 @@ export class SectionSync {
       const entries = table.updatesSince(st.teachLocal, want, 'local')
       for (const e of entries) {
         if (!s.hasRoom) return sent
-        if (this.#live(st, e)) {
-          this.#sendUpdate(peer, s, st, e, e.updateId >>> 0, timed)
+        if (this.#live(st, e, now)) {
+          this.#sendUpdate(peer, s, st, e, e.updateId >>> 0, timed, now)
           st.taught++
           sent++
         }
@@ -641,14 +643,13 @@ export class SectionSync {
   }
 
   /** Entries past their expiry (the owner's sweep has not run yet) are not sent. */
-  #live (st: SharedTable, e: StickEntry): boolean {
-    return st.sync.table.expireMs === undefined || e.expiresIn(this.#clock.now()) > 0
+  #live (st: SharedTable, e: StickEntry, now: number): boolean {
+    return st.sync.table.expireMs === undefined || e.expiresIn(now) > 0
   }
 
-  #sendUpdate (peer: PeerState, s: PeerSession, st: SharedTable, e: StickEntry, wireId: number, timed: boolean): void {
+  #sendUpdate (peer: PeerState, s: PeerSession, st: SharedTable, e: StickEntry, wireId: number, timed: boolean, now: number): void {
     const prev = peer.lastSentId.get(st.sync.localId)
     const withId = peer.forceId || prev === undefined || wireId !== ((prev + 1) >>> 0)
-    const now = this.#clock.now()
     const msg: UpdateMessage = {
       kind: 'update',
       table: st.sync.definition,
