@@ -10,6 +10,7 @@ import { createLogger } from '../util/log.ts'
 import { loadConfig } from '../config/parser.ts'
 import { controlRequest, DEFAULT_CONTROL_SOCKET } from '../supervisor/control-socket.ts'
 import { Supervisor, type SupervisorStatus } from '../supervisor/supervisor.ts'
+import { formatWorkerPeers } from '../supervisor/peers-status.ts'
 import { formatVrrpStatusLine } from '../vrrp/speaker.ts'
 import { convertKeepalived } from '../vrrp/convert.ts'
 
@@ -191,7 +192,8 @@ function formatStatus (s: SupervisorStatus): string {
     `proxies: ${s.proxies.length === 0 ? 'none' : s.proxies.map(p => `${p.kind} ${p.name}`).join(', ')}`,
     `vrrp:${s.vrrpInstances.length === 0 ? ' none' : ''}`,
     ...s.vrrpInstances.map(v => `  ${v.runtime === undefined ? `${v.name}: not running, vrid ${v.vrid ?? '?'}, configured ${v.configuredState}, priority ${v.priority}` : formatVrrpStatusLine(v.runtime)}`),
-    `peers: ${s.peers.length === 0 ? 'none' : s.peers.map(p => `${p.name} (${p.peers.join(', ')})`).join(', ')}`
+    `peers: ${s.peers.length === 0 ? 'none' : s.peers.map(p => `${p.name} (${p.peers.join(', ')})`).join(', ')}`,
+    ...s.workers.flatMap(w => [`worker generation ${w.generation} (pid ${w.pid ?? '?'}): ${w.state}`, ...formatWorkerPeers(w)])
   ]
   return `${lines.join('\n')}\n`
 }

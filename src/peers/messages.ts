@@ -430,9 +430,17 @@ export function encodeMessage (msg: PeersMessage, options: EncodeOptions = {}): 
       w.u32(msg.updateId, 'update id')
       return frame(MSG_CLASS.STICK_TABLE, STKT_TYPE.ACK, w.result(), options)
     }
-    case 'update': return frame(MSG_CLASS.STICK_TABLE, updateMessageType(msg), updatePayload(msg), options)
+    case 'update': {
+      // The payload goes to a scratch writer, copied once into the message (the hot path of a teach).
+      const w = scratch
+      w.len = 0
+      updatePayload(w, msg)
+      return frame(MSG_CLASS.STICK_TABLE, updateMessageType(msg), w.buf.subarray(0, w.len), options)
+    }
   }
 }
+
+const scratch = new Writer()
 
 function isByte (v: number): boolean {
   return Number.isInteger(v) && v >= 0 && v <= 255
@@ -485,14 +493,13 @@ function definePayload (def: PeersTableDefinition): Buffer {
   return w.result()
 }
 
-function updatePayload (msg: UpdateMessage): Buffer {
+function updatePayload (w: Writer, msg: UpdateMessage): void {
   const def = msg.table
   const layout = tableLayout(def)
   if (typeof layout === 'string') throw shape(layout)
-  if (def.dataMask >> BigInt(KNOWN_DATA_TYPE_COUNT) !== 0n) {
+  if (!encodableMask(def)) {
     throw shape(`table ${def.name}: data bitfield 0x${def.dataMask.toString(16)} has types tslb cannot encode`)
   }
-  const w = new Writer()
   if (msg.withId) w.u32(msg.updateId, 'update id')
   else checkU32(msg.updateId, 'update id')
   if (msg.expireMs !== undefined) w.u32(msg.expireMs, 'expire')
@@ -500,15 +507,26 @@ function updatePayload (msg: UpdateMessage): Buffer {
   if (msg.values.length !== layout.length) {
     throw shape(`table ${def.name} carries ${layout.length} value(s), the update has ${msg.values.length}`)
   }
-  const byType = new Map<number, DataValue>()
-  for (const v of msg.values) byType.set(v.dataType, v)
-  for (const slot of layout) {
-    const v = byType.get(slot.type.id)
+  // Values usually come in layout order; any order is accepted.
+  const inOrder = msg.values.every((v, i) => v.dataType === layout[i]?.type.id)
+  const byType = inOrder ? undefined : new Map(msg.values.map(v => [v.dataType, v]))
+  for (let i = 0; i < layout.length; i++) {
+    const slot = layout[i] as ValueSlot
+    const v = byType === undefined ? msg.values[i] : byType.get(slot.type.id)
     if (v === undefined) throw shape(`update for table ${def.name} lacks a value for ${slot.type.name}`)
     if (v.kind !== slot.kind) throw shape(`${slot.type.name} is '${slot.kind}', the update gives '${v.kind}'`)
     writeValue(w, v, slot)
   }
-  return w.result()
+}
+
+const encodable = new WeakMap<PeersTableDefinition, boolean>()
+function encodableMask (def: PeersTableDefinition): boolean {
+  let ok = encodable.get(def)
+  if (ok === undefined) {
+    ok = def.dataMask >> BigInt(KNOWN_DATA_TYPE_COUNT) === 0n
+    encodable.set(def, ok)
+  }
+  return ok
 }
 
 function writeKey (w: Writer, def: PeersTableDefinition, key: StickKey): void {

@@ -64,8 +64,6 @@ export const LOCAL_RETRY_MS = 500
  * supervisor waits 30 s for a new generation to be ready; a teach runs at ~200k entries/s).
  */
 export const DEFAULT_LOCAL_LEARN_LIMIT_MS = 20_000
-/** tslb: how often pending local updates are looked for (the store has no change event). */
-export const DEFAULT_PUSH_INTERVAL_MS = 20
 /** tslb: first retry delay after a peer refused us (300, 50x); HAProxy 2.6 never retries. */
 export const REFUSED_RETRY_MIN_MS = 5000
 export const REFUSED_RETRY_MAX_MS = 60_000
@@ -96,7 +94,6 @@ export interface PeersManagerOptions {
   /** Bytes queued toward a peer before pushing pauses (default 64 KiB). */
   readonly highWaterMark?: number
   readonly maxPayload?: number
-  readonly pushIntervalMs?: number
   readonly localLearnLimitMs?: number
 }
 
@@ -163,7 +160,7 @@ export class PeersSection implements SessionOwner {
   #timer: PeersTimer | undefined
   #timerAt: number | undefined
   #processScheduled = false
-  readonly #pushInterval: number
+  readonly #unwatch: (() => void)[]
 
   constructor (cfg: PeersSectionConfig, tables: readonly SyncTable[], owner: PeersManager, opts: PeersManagerOptions) {
     this.name = cfg.name
@@ -172,7 +169,6 @@ export class PeersSection implements SessionOwner {
     this.#opts = opts
     this.#clock = opts.clock ?? systemClock
     this.#log = opts.log ?? silentLog
-    this.#pushInterval = opts.pushIntervalMs ?? DEFAULT_PUSH_INTERVAL_MS
     this.lastChange = this.#clock.wallNow()
     this.sync = new SectionSync(tables, {
       clock: this.#clock,
@@ -206,6 +202,9 @@ export class PeersSection implements SessionOwner {
     this.local = local
     this.previous = new PeerState(local.name, true, undefined, local.configuredAddress, tables)
     this.peers = peers.reverse()
+    // A write to a table asks the sessions for output (once per burst, no polling): they push
+    // it at the end of this event-loop turn.
+    this.#unwatch = tables.map(t => t.table.watchUpdates(() => { this.#tableUpdated() }))
     const handle = opts.listenHandles?.get(cfg.name)
     if (handle !== undefined) this.#listenSpec = { handle }
     else {
@@ -358,6 +357,7 @@ export class PeersSection implements SessionOwner {
     if (code === PEERS_STATUS.SUCCESS) return
     if (code === PEERS_STATUS.BAD_VERSION) ps.flags |= PEER_F.DWNGRD
     ps.refusals++
+    ps.lastError = { reason: 'status', detail: `the peer answered ${code}`, at: this.#clock.now() }
     if (!ps.local) ps.reconnect = this.#clock.now() + Math.min(REFUSED_RETRY_MAX_MS, REFUSED_RETRY_MIN_MS * 2 ** Math.min(4, ps.refusals - 1))
     this.#log.warn({ section: this.name, peer: ps.name, status: code }, 'peer refused our hello')
   }
@@ -371,6 +371,7 @@ export class PeersSection implements SessionOwner {
     if (s.role === 'connect') this.sync.initConnected(ps)
     else this.sync.initAccepted(ps)
     ps.refusals = 0
+    ps.sessions++
     this.#log.info({ section: this.name, peer: ps.name, local: ps.local, role: s.role, remote: s.transport.remoteAddress }, 'peer session established')
     this.#owner.emit('peer-up', { section: this.name, peer: ps.name })
     this.wake()
@@ -389,6 +390,7 @@ export class PeersSection implements SessionOwner {
   onWritable (s: PeerSession): void {
     const ps = this.#sessionPeer.get(s)
     if (ps === undefined || ps.session !== s) return
+    this.#rearm()
     if (this.sync.send(ps, s)) s.requestWrite()
   }
 
@@ -407,6 +409,7 @@ export class PeersSection implements SessionOwner {
     this.sync.deinit(ps)
     ps.flags &= ~PEER_F.ALIVE
     if (info.reason === 'protocol-error') ps.protoErr++
+    if (!this.stopped && info.reason !== 'status') ps.lastError = { reason: info.reason, detail: info.detail, at: this.#clock.now() }
     const level = info.reason === 'protocol-error' ? 'warn' : wasEstablished ? 'info' : 'debug'
     this.#log[level]({ section: this.name, peer: ps.name, reason: info.reason, detail: info.detail, code: info.code }, wasEstablished ? 'peer session closed' : 'peer connection failed')
     if (wasEstablished) this.#owner.emit('peer-down', { section: this.name, peer: ps.name, reason: `${info.reason}: ${info.detail}` })
@@ -450,16 +453,28 @@ export class PeersSection implements SessionOwner {
     this.wake()
   }
 
+  #rearm (): void {
+    for (const t of this.sync.tables) t.table.rearmWatchers()
+  }
+
+  #tableUpdated (): void {
+    if (this.stopped) return
+    for (const ps of [...this.peers, this.previous]) {
+      const ss = ps.session
+      if (ss?.established === true && this.sync.hasPending(ps)) ss.requestWrite()
+    }
+  }
+
   #process (): void {
     if (this.stopped) return
     this.taskCalls++
+    this.#rearm()
     const now = this.#clock.now()
     let next: number | undefined
     const at = (t: number): void => { next = next === undefined ? t : Math.min(next, t) }
     const sync = this.sync
     const state = (): number => sync.flags & RESYNC_STATEMASK
     const assigned = (): boolean => (sync.flags & PEERS_F.RESYNC_ASSIGN) !== 0
-    let anyEstablished = false
 
     if (!this.retired) {
       sync.resyncTimeout ??= now + PEER_RESYNC_TIMEOUT_MS
@@ -498,7 +513,6 @@ export class PeersSection implements SessionOwner {
           at(ps.reconnect ?? now + PEER_RECONNECT_TIMEOUT_MS)
           continue
         }
-        anyEstablished = true
         if (state() === RESYNC_FROMREMOTE && !assigned() && (ps.flags & PEER_F.LEARN_NOTUP2DATE) === 0) {
           sync.assign(ps)
           s.requestWrite()
@@ -543,10 +557,8 @@ export class PeersSection implements SessionOwner {
     for (const lp of [this.local, this.previous]) {
       const ls = lp.session
       if (ls?.established !== true) continue
-      anyEstablished = true
       if (sync.hasPending(lp)) ls.requestWrite()
     }
-    if (anyEstablished) at(now + this.#pushInterval)
     this.#arm(next, now)
   }
 
@@ -586,6 +598,7 @@ export class PeersSection implements SessionOwner {
   async stop (): Promise<void> {
     if (this.stopped) return
     this.stopped = true
+    for (const unwatch of this.#unwatch) unwatch()
     if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer)
     this.#timer = undefined
     const closing = [this.listener, this.handoffListener].flatMap(l => l === undefined ? [] : [l.close()])
@@ -705,11 +718,6 @@ export class PeersManager extends EventEmitter<PeersManagerEvents> {
     }
   }
 
-  /** Pending local updates are pushed now rather than at the next poll (call after bulk writes). */
-  notify (): void {
-    for (const s of this.sections) s.wake()
-  }
-
   /** This generation is draining: stop accepting, close the remote sessions, keep teaching the next one. */
   async retire (): Promise<void> {
     await Promise.all(this.sections.map(async s => { await s.retire() }))
@@ -749,8 +757,10 @@ export class PeersManager extends EventEmitter<PeersManagerEvents> {
           role: p.session?.role,
           lastStatus: p.statuscode,
           lastHandshakeAgoMs: p.lastHandshake === undefined ? undefined : now - p.lastHandshake,
+          lastError: p.lastError === undefined ? undefined : { reason: p.lastError.reason, detail: p.lastError.detail, agoMs: now - p.lastError.at },
           counters: {
             newConn: p.newConn,
+            sessions: p.sessions,
             txHeartbeats: p.txHbt,
             rxHeartbeats: p.rxHbt,
             noHeartbeat: p.noHbt,
@@ -759,6 +769,11 @@ export class PeersManager extends EventEmitter<PeersManagerEvents> {
             updatesSent: p.tables.reduce((n, t) => n + t.pushed + t.taught, 0),
             updatesReceived: p.tables.reduce((n, t) => n + t.received, 0),
             updatesRejected: p.tables.reduce((n, t) => n + t.rejected, 0),
+            acksSent: p.acksSent,
+            acksReceived: p.acksReceived,
+            resyncsRequested: p.resyncsRequested,
+            resyncsTaught: p.resyncsTaught,
+            resyncsLearned: p.resyncsLearned,
             bytesIn: p.session?.bytesIn ?? 0,
             bytesOut: p.session?.bytesOut ?? 0
           }
@@ -786,10 +801,36 @@ export interface PeersStatus {
       readonly role: 'connect' | 'accept' | undefined
       readonly lastStatus: number
       readonly lastHandshakeAgoMs: number | undefined
-      readonly counters: Readonly<Record<string, number>>
+      readonly lastError: { readonly reason: string, readonly detail: string, readonly agoMs: number } | undefined
+      readonly counters: PeerCounters
     }[]
     readonly tables: readonly { readonly name: string, readonly wireName: string, readonly id: number, readonly entries: number, readonly localUpdate: number }[]
   }[]
+}
+
+export interface PeerCounters {
+  /** Connection attempts (HAProxy's new_conn). */
+  readonly newConn: number
+  /** Sessions established. */
+  readonly sessions: number
+  readonly txHeartbeats: number
+  readonly rxHeartbeats: number
+  /** Sessions closed for silence (no_hbt). */
+  readonly noHeartbeat: number
+  readonly protocolErrors: number
+  readonly collisions: number
+  /** Updates pushed and taught. */
+  readonly updatesSent: number
+  readonly updatesReceived: number
+  readonly updatesRejected: number
+  readonly acksSent: number
+  readonly acksReceived: number
+  readonly resyncsRequested: number
+  readonly resyncsTaught: number
+  readonly resyncsLearned: number
+  /** Of the current session. */
+  readonly bytesIn: number
+  readonly bytesOut: number
 }
 
 /** The hand-off socket path of a worker generation for a section: `DIR/peers.gGEN.SECTION.sock`. */

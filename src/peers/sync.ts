@@ -209,6 +209,16 @@ export class PeerState {
   coll = 0
   /** Consecutive refusals (300/50x): tslb retries them with a growing back-off. */
   refusals = 0
+  /** tslb counters for `tslb status`. */
+  sessions = 0
+  acksSent = 0
+  acksReceived = 0
+  /** Full resyncs: asked of the peer, taught to it (it asked), learned from it (it answered FINISHED/PARTIAL). */
+  resyncsRequested = 0
+  resyncsTaught = 0
+  resyncsLearned = 0
+  /** Why the last session or attempt ended badly (clock ms). */
+  lastError: { readonly reason: string, readonly detail: string, readonly at: number } | undefined
   /** Per connection: the table the last DEFINE was sent for, and the last wire id sent per table. */
   lastLocalTable: SharedTable | undefined
   remoteTable: SharedTable | undefined
@@ -383,6 +393,7 @@ export class SectionSync {
         return
       }
       case 'ack': {
+        peer.acksReceived++
         if ((peer.flags & PEER_F.TEACH_PROCESS) !== 0) return
         const st = peer.tables.find(t => t.sync.localId === msg.tableId)
         if (st === undefined) return
@@ -399,6 +410,7 @@ export class SectionSync {
     const now = this.#clock.now()
     switch (type) {
       case 'resync-request':
+        peer.resyncsTaught++
         for (const st of peer.tables) {
           st.teachingOrigin = st.lastPushed = st.update
           st.flags = 0
@@ -414,6 +426,7 @@ export class SectionSync {
           peer.flags &= ~PEER_F.LEARN_ASSIGN
           this.setFlags(PEERS_F.RESYNC_LOCAL | PEERS_F.RESYNC_REMOTE | (peer.local ? PEERS_F.RESYNC_LOCALFINISHED : PEERS_F.RESYNC_REMOTEFINISHED),
             PEERS_F.RESYNC_ASSIGN | PEERS_F.RESYNC_PROCESS)
+          peer.resyncsLearned++
           this.#hooks.onLesson?.(peer, 'finished')
         }
         peer.confirm++
@@ -426,6 +439,7 @@ export class SectionSync {
             PEERS_F.RESYNC_ASSIGN | PEERS_F.RESYNC_PROCESS)
           peer.flags |= PEER_F.LEARN_NOTUP2DATE
           this.resyncTimeout = now + PEER_RESYNC_TIMEOUT_MS
+          peer.resyncsLearned++
           this.#hooks.onLesson?.(peer, 'partial')
         }
         peer.confirm++
@@ -493,6 +507,7 @@ export class SectionSync {
     let budget = this.#max
     if ((peer.flags & PEER_F.LEARN_ASSIGN) !== 0 && (this.flags & PEERS_F.RESYNC_ASSIGN) !== 0 && (this.flags & PEERS_F.RESYNC_PROCESS) === 0) {
       s.send({ kind: 'control', type: 'resync-request' })
+      peer.resyncsRequested++
       this.setFlags(PEERS_F.RESYNC_PROCESS)
     }
     if ((peer.flags & PEER_F.HEARTBEAT) !== 0) {
@@ -507,6 +522,7 @@ export class SectionSync {
         const st = peer.tables[(start + k) % n] as SharedTable
         if (st.lastGet !== st.lastAcked && st.remoteId !== 0) {
           s.send({ kind: 'ack', tableId: st.remoteId, updateId: st.lastGet })
+          peer.acksSent++
           st.lastAcked = st.lastGet
         }
         if (budget <= 0 || !s.hasRoom) continue
@@ -541,6 +557,7 @@ export class SectionSync {
 
   #pushIncremental (peer: PeerState, s: PeerSession, st: SharedTable, budget: number): number {
     const table = st.sync.table
+    const now = this.#clock.now()
     let sent = 0
     if (st.lastPushed !== table.localUpdate) {
       const end = table.localUpdate
@@ -548,9 +565,9 @@ export class SectionSync {
       for (const e of entries) {
         if (!s.hasRoom) return sent
         const id = e.updateId
-        if (this.#live(st, e)) {
+        if (this.#live(st, e, now)) {
           this.#switchTo(peer, s, st)
-          this.#sendUpdate(peer, s, st, e, id >>> 0, false)
+          this.#sendUpdate(peer, s, st, e, id >>> 0, false, now)
           st.pushed++
           sent++
         }
@@ -565,9 +582,9 @@ export class SectionSync {
       for (const e of entries) {
         if (!s.hasRoom) return sent
         const id = e.updateId
-        if (this.#live(st, e)) {
+        if (this.#live(st, e, now)) {
           this.#switchTo(peer, s, st)
-          this.#sendUpdate(peer, s, st, e, (REMOTE_ID_BASE + id) >>> 0, !peer.session?.downgraded)
+          this.#sendUpdate(peer, s, st, e, (REMOTE_ID_BASE + id) >>> 0, !peer.session?.downgraded, now)
           st.pushed++
           sent++
         }
@@ -581,6 +598,7 @@ export class SectionSync {
   /** Stage 1: the remote log; stage 2: the local log. Both with timed updates. */
   #teach (peer: PeerState, s: PeerSession, st: SharedTable, budget: number): number {
     const table = st.sync.table
+    const now = this.#clock.now()
     // HAProxy defines every table of a teach, empty ones too.
     this.#switchTo(peer, s, st)
     const timed = !s.downgraded
@@ -590,8 +608,8 @@ export class SectionSync {
       const entries = table.updatesSince(st.teachRemote, budget, 'remote')
       for (const e of entries) {
         if (!s.hasRoom) return sent
-        if (this.#live(st, e)) {
-          this.#sendUpdate(peer, s, st, e, (REMOTE_ID_BASE + e.updateId) >>> 0, timed)
+        if (this.#live(st, e, now)) {
+          this.#sendUpdate(peer, s, st, e, (REMOTE_ID_BASE + e.updateId) >>> 0, timed, now)
           st.taught++
           sent++
         }
@@ -609,8 +627,8 @@ export class SectionSync {
       const entries = table.updatesSince(st.teachLocal, want, 'local')
       for (const e of entries) {
         if (!s.hasRoom) return sent
-        if (this.#live(st, e)) {
-          this.#sendUpdate(peer, s, st, e, e.updateId >>> 0, timed)
+        if (this.#live(st, e, now)) {
+          this.#sendUpdate(peer, s, st, e, e.updateId >>> 0, timed, now)
           st.taught++
           sent++
         }
@@ -625,14 +643,13 @@ export class SectionSync {
   }
 
   /** Entries past their expiry (the owner's sweep has not run yet) are not sent. */
-  #live (st: SharedTable, e: StickEntry): boolean {
-    return st.sync.table.expireMs === undefined || e.expiresIn(this.#clock.now()) > 0
+  #live (st: SharedTable, e: StickEntry, now: number): boolean {
+    return st.sync.table.expireMs === undefined || e.expiresIn(now) > 0
   }
 
-  #sendUpdate (peer: PeerState, s: PeerSession, st: SharedTable, e: StickEntry, wireId: number, timed: boolean): void {
+  #sendUpdate (peer: PeerState, s: PeerSession, st: SharedTable, e: StickEntry, wireId: number, timed: boolean, now: number): void {
     const prev = peer.lastSentId.get(st.sync.localId)
     const withId = peer.forceId || prev === undefined || wireId !== ((prev + 1) >>> 0)
-    const now = this.#clock.now()
     const msg: UpdateMessage = {
       kind: 'update',
       table: st.sync.definition,

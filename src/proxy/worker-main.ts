@@ -2,7 +2,7 @@
  * Entry point of a proxy worker process, forked by the supervisor. It receives the parsed
  * configuration and the listening handles over IPC, serves, and drains when told to.
  * Messages: in {type:'config'}, {type:'listener', key} + handle, {type:'start'}, {type:'drain', hardStopAfter};
- * out {type:'ready'}, {type:'failed', error}, {type:'drained'}.
+ * out {type:'ready'}, {type:'failed', error}, {type:'drained'}; queries (worker-query.ts): in {type:'query', id, what}, out {type:'query-reply', ...}.
  */
 import type { Config } from '../config/model.ts'
 import { createLogger } from '../util/log.ts'
@@ -16,6 +16,7 @@ import { checkReportFrom } from './stats/providers.ts'
 import { runTableCommand } from '../stick/index.ts'
 import { formatShowPeers, handoffSocketPath, PeersManager } from '../peers/index.ts'
 import { hostname, tmpdir } from 'node:os'
+import { answerQuery } from '../supervisor/worker-query.ts'
 
 const log = createLogger('tslb-worker')
 const handles = new Map<string, object>()
@@ -44,6 +45,7 @@ function send (msg: object): void {
 }
 
 process.on('message', (msg: WorkerMessage, handle: object | undefined) => {
+  if (answerQuery(msg, queryHandlers, send)) return
   switch (msg.type) {
     case 'config':
       config = msg.config
@@ -57,6 +59,11 @@ process.on('message', (msg: WorkerMessage, handle: object | undefined) => {
     case 'drain': void drain(msg.hardStopAfter ?? 300_000); break
   }
 })
+
+/** What the supervisor may ask (`tslb status`). */
+const queryHandlers = {
+  peers: () => peers?.status()
+}
 
 async function start (): Promise<void> {
   try {

@@ -41,7 +41,8 @@
  * returns live entries of the local log with a larger id, in id order: binary search over the
  * log, then a forward scan skipping records superseded by a later touch; the log is compacted
  * when half of it is superseded, so the cost is amortised O(1) per touch and O(log n + returned)
- * per call.
+ * per call. `watchUpdates()` tells the peers sync that a log grew, once per burst of writes (a
+ * flag test per write), so it does not have to poll.
  * @module
  */
 import type { StickTableSpec } from '../config/model.ts'
@@ -179,6 +180,9 @@ class Store {
   remote = newLog(LOG_REMOTE)
   lastNow = 0
   lastTick = 0
+  watchers: (() => void)[] = []
+  /** The watchers were told of an append and nobody has re-armed since. */
+  signalled = false
 
   constructor (name: string, spec: StickTableSpec, options: StickTableOptions) {
     this.name = name
@@ -389,6 +393,12 @@ class Store {
     log.len++
     log.live++
     this.flags[s] = (this.flags[s] as number) | log.flag
+    if (!this.signalled && this.watchers.length > 0) this.signal()
+  }
+
+  signal (): void {
+    this.signalled = true
+    for (const fn of [...this.watchers]) fn()
   }
 
   logLive (log: UpdateLog, i: number): boolean {
@@ -951,6 +961,25 @@ export class StickTable {
   /** The last remote-log id given (ids of the remote log are a separate sequence). */
   get remoteUpdate (): number {
     return this.#s.remote.lastId
+  }
+
+  /**
+   * Calls `fn` (synchronously, from the write: it should only schedule work) at the first append
+   * to an update log (a local touch, or an entry first learned from a peer) after the latest
+   * `rearmWatchers()`, then no more until someone re-arms: a burst of writes costs one call. A
+   * watcher re-arms before it reads `updatesSince()`, so no update goes unnoticed. Returns the
+   * function that removes the watcher.
+   */
+  watchUpdates (fn: () => void): () => void {
+    const s = this.#s
+    s.watchers.push(fn)
+    s.signalled = false
+    return () => { s.watchers = s.watchers.filter(w => w !== fn) }
+  }
+
+  /** The next update-log append calls the watchers again. */
+  rearmWatchers (): void {
+    this.#s.signalled = false
   }
 
   /**

@@ -15,6 +15,7 @@ import { ListenerRegistry, listenerSpecs } from './listeners.ts'
 import { removePidFile, writePidFile } from './pidfile.ts'
 import { formatShowVrrp, VrrpSpeaker, type VrrpInstanceStatus } from '../vrrp/speaker.ts'
 import { WorkerProcess } from './worker-process.ts'
+import { queryWorkerPeers, type WorkerPeers } from './peers-status.ts'
 
 const VRRP_NOTICE_MS = 1000
 const RESTART_BACKOFF_MS = [0, 500, 1000, 2000, 5000, 10_000]
@@ -38,7 +39,8 @@ export interface SupervisorStatus {
   readonly proxies: { readonly name: string, readonly kind: string }[]
   readonly vrrpInstances: { readonly name: string, readonly vrid: number | undefined, readonly configuredState: string, readonly priority: number, readonly runtime: VrrpInstanceStatus | undefined }[]
   readonly peers: { readonly name: string, readonly peers: string[] }[]
-  readonly workers: { readonly generation: number, readonly pid: number | undefined, readonly state: 'serving' | 'draining' }[]
+  /** With each generation's peers sessions (`peers`), or why they could not be read (`peersError`). */
+  readonly workers: ({ readonly generation: number, readonly pid: number | undefined, readonly state: 'serving' | 'draining' } & WorkerPeers)[]
 }
 
 export class Supervisor {
@@ -111,7 +113,7 @@ export class Supervisor {
     await this.vrrp.apply(config, { strict })
   }
 
-  status (): SupervisorStatus {
+  async status (): Promise<SupervisorStatus> {
     const c = this.config
     const vrrp = new Map((this.vrrp?.status().instances ?? []).map(i => [i.name, i]))
     return {
@@ -124,16 +126,16 @@ export class Supervisor {
       proxies: c?.proxies.map(p => ({ name: p.name, kind: p.kind })) ?? [],
       vrrpInstances: c?.vrrpInstances.map(v => ({ name: v.name, vrid: v.virtualRouterId, configuredState: v.state ?? (v.priority === 255 ? 'MASTER' : 'BACKUP'), priority: v.priority, runtime: vrrp.get(v.name) })) ?? [],
       peers: c?.peers.map(p => ({ name: p.name, peers: p.peers.map(x => x.name) })) ?? [],
-      workers: [
-        ...(this.worker === undefined ? [] : [{ generation: this.worker.generation, pid: this.worker.pid, state: 'serving' as const }]),
-        ...[...this.draining].map(w => ({ generation: w.generation, pid: w.pid, state: 'draining' as const }))
-      ]
+      workers: await Promise.all([
+        ...(this.worker === undefined ? [] : [{ w: this.worker, state: 'serving' as const }]),
+        ...[...this.draining].map(w => ({ w, state: 'draining' as const }))
+      ].map(async ({ w, state }) => ({ generation: w.generation, pid: w.pid, state, ...await queryWorkerPeers(w) })))
     }
   }
 
   private async handle (req: ControlRequest, step: (m: string) => void): Promise<ControlReply> {
     switch (req.cmd) {
-      case 'status': return { ok: true, status: this.status() }
+      case 'status': return { ok: true, status: await this.status() }
       case 'reload': {
         // Reloads are serialized: a request during a reload waits for it, then runs its own.
         const previous = this.reloading ?? Promise.resolve({ ok: true })

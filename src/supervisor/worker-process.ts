@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url'
 import type { Config } from '../config/model.ts'
 import type { TcpHandle } from '../net/listen-handle.ts'
 import { TslbError } from '../util/errors.ts'
+import { WorkerQueries } from './worker-query.ts'
 
 const WORKER_ENTRY = fileURLToPath(new URL('../proxy/worker-main.ts', import.meta.url))
 export const READY_TIMEOUT_MS = 30_000
@@ -36,6 +37,8 @@ export class WorkerProcess {
   readonly generation: number
   readonly child: ChildProcess
   private exited = false
+  /** Questions to the worker (`tslb status`), answered over IPC with a deadline. */
+  readonly queries: WorkerQueries
   readonly exitPromise: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
 
   constructor (generation: number) {
@@ -46,9 +49,16 @@ export class WorkerProcess {
       env: { ...process.env, TSLB_WORKER_GENERATION: String(generation) },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc']
     })
+    this.queries = new WorkerQueries(msg => {
+      if (!this.alive || !this.child.connected) return false
+      this.child.send(msg)
+      return true
+    })
+    this.child.on('message', (m: unknown) => { this.queries.onMessage(m) })
     this.exitPromise = new Promise(resolve => {
       this.child.once('exit', (code, signal) => {
         this.exited = true
+        this.queries.cancelAll('the worker exited')
         resolve({ code, signal })
       })
     })

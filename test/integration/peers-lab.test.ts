@@ -12,6 +12,8 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { useLab, type LabNode } from '../helpers/lab.ts'
 import { runTslbOn, type RunningTslb } from '../helpers/tslb-node.ts'
+import { tslb } from '../helpers/cli.ts'
+import type { SupervisorStatus } from '../../src/supervisor/supervisor.ts'
 
 const lab = useLab()
 const LBS = ['lb1', 'lb2', 'lb3'] as const
@@ -66,6 +68,23 @@ async function servedWith (lb: LabNode, cookie: string): Promise<string> {
   return r.stdout.trim()
 }
 
+async function status (node: string): Promise<{ json: SupervisorStatus, text: string }> {
+  const socket = nodes.get(node)?.socket ?? ''
+  const [j, t] = await Promise.all([tslb(['status', '-S', socket, '--json']), tslb(['status', '-S', socket])])
+  assert.equal(j.code, 0, j.stderr)
+  assert.equal(t.code, 0, t.stderr)
+  return { json: JSON.parse(j.stdout) as SupervisorStatus, text: t.stdout }
+}
+
+/** The remote peers of `node` as its serving worker reports them. */
+function remotePeers (s: SupervisorStatus): NonNullable<SupervisorStatus['workers'][number]['peers']>['sections'][number]['peers'] {
+  const w = s.workers.find(x => x.state === 'serving')
+  assert.ok(w !== undefined && w.peers !== undefined && w.peers !== null, JSON.stringify(w))
+  const sec = w.peers.sections.find(x => x.name === 'mypeers')
+  assert.ok(sec !== undefined)
+  return sec.peers.filter(p => !p.local)
+}
+
 async function until (what: string, cond: () => Promise<boolean>, ms = 15_000): Promise<void> {
   const end = Date.now() + ms
   while (!(await cond())) {
@@ -90,10 +109,32 @@ describe('peers sync between three tslb nodes (seed 000)', () => {
     assert.deepEqual([...(t3 ?? [])].sort(), [...(t1 ?? [])].sort())
   })
 
+  test('tslb status shows every remote peer established, with the updates it sent and received', async () => {
+    for (const lb of LBS) {
+      const { json, text } = await status(lb)
+      const peers = remotePeers(json)
+      assert.deepEqual(peers.map(p => p.name).sort(), LBS.filter(n => n !== lb))
+      for (const p of peers) {
+        assert.equal(p.state, 'established', `${lb} → ${p.name}`)
+        assert.equal(p.lastStatus, 200)
+        // Each node created 5 keys and received the other 10.
+        assert.ok(p.counters.updatesSent >= 5, `${lb} → ${p.name}: ${JSON.stringify(p.counters)}`)
+        assert.ok(p.counters.updatesReceived >= 5, `${lb} → ${p.name}: ${JSON.stringify(p.counters)}`)
+        assert.ok(p.counters.acksReceived >= 1)
+        assert.match(text, new RegExp(`^ {4}${p.name} \\S+: established \\((connect|accept)\\), last status 200 ESTA`, 'm'))
+      }
+      // Learning may still be "from-remote": peers that started together teach PARTIAL until the 5 s resync timeout.
+      assert.match(text, /^ {2}peers mypeers \(local peer lb\d\): learning (from-remote|finished)/m)
+    }
+  })
+
   test('every node sends each session to its server; they still do after lb2 dies', async () => {
     for (const s of sessions) for (const lb of LBS) assert.equal(await servedWith(lb, s.value), s.server)
     await nodes.get('lb2')?.stop()
     for (const s of sessions) for (const lb of ['lb1', 'lb3'] as const) assert.equal(await servedWith(lb, s.value), s.server)
+    const lb2 = remotePeers((await status('lb1')).json).find(p => p.name === 'lb2')
+    assert.notEqual(lb2?.state, 'established')
+    assert.ok(lb2?.lastError !== undefined, JSON.stringify(lb2))
   })
 
   test('a restarted node relearns the full table', async () => {

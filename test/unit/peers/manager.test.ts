@@ -12,6 +12,7 @@ import type { PeerState } from '../../../src/peers/sync.ts'
 import { handoffSocketPath } from '../../../src/peers/peers-manager.ts'
 import type { LocalSyncReport } from '../../../src/peers/peers-manager.ts'
 import { ManualClock, MemoryNetwork, MemoryTransport } from './fake.ts'
+import { formatWorkerPeers } from '../../../src/supervisor/peers-status.ts'
 import { config, node, settle } from './harness.ts'
 import type { Node } from './harness.ts'
 
@@ -484,4 +485,80 @@ test('show peers and status reflect sessions and counters', async () => {
   assert.equal(peer?.lastStatus, 200)
   assert.ok(a.log.some(l => l.msg === 'peer session established'))
   await stopAll(a, b)
+})
+
+test('a write is pushed in the same turn of the event loop (no polling); a burst runs the writer once', async () => {
+  const clock = new ManualClock()
+  const net = new MemoryNetwork(clock)
+  const c = config(mesh(['a', 'b']))
+  const a = node('a', c, clock, net)
+  const b = node('b', c, clock, net)
+  await startAll(a, b)
+  assert.ok(clock.until(() => up(a, b), 5000))
+  clock.advance(6000)
+  const sa = a.manager.section('mesh')
+  assert.ok(sa !== undefined)
+  // Idle: the task runs for its timers only (heartbeats every 3 s), not every few ms.
+  const idle = sa.taskCalls
+  clock.advance(2000)
+  assert.ok(sa.taskCalls - idle <= 2, `${sa.taskCalls - idle} task runs in 2 s of idle`)
+
+  const t = clientEnd(a, 'b')
+  const before = updatesPerWrite(t).filter(n => n > 0).length
+  const t0 = clock.now()
+  for (let i = 0; i < 100; i++) a.table().update((0x0d000000 + i) >>> 0, e => { e.set('conn_cnt', i) }, t0)
+  clock.flush()
+  assert.equal(clock.now(), t0)
+  assert.equal(b.table().size, 100)
+  assert.equal(updatesPerWrite(t).filter(n => n > 0).length - before, 1, 'the burst went out in one write')
+  // And again after that: the watch was re-armed.
+  a.table().update(0x0e000001, e => { e.set('conn_cnt', 1) }, t0)
+  clock.flush()
+  assert.equal(b.table().lookup(0x0e000001)?.get('conn_cnt'), 1)
+  await stopAll(a, b)
+})
+
+test('status counters: updates, acks, resyncs, sessions, last error; the text tslb status prints from them', async () => {
+  const clock = new ManualClock()
+  const net = new MemoryNetwork(clock)
+  const c = config(mesh(['a', 'b']))
+  const a = node('a', c, clock, net)
+  await a.manager.start()
+  await settle()
+  clock.advance(6000)
+  for (let i = 0; i < 30; i++) a.table().update((0x0a000000 + i) >>> 0, e => { e.set('server_id', 1) }, clock.now())
+  const b = node('b', c, clock, net)
+  await b.manager.start()
+  await settle()
+  assert.ok(clock.until(() => b.table().size === 30 && b.manager.section('mesh')?.sync.resyncState === 'finished', 8000))
+  b.table().update(0x0b000001, e => { e.set('server_id', 2) }, clock.now())
+  clock.advance(100)
+  const peerB = (): NonNullable<ReturnType<typeof a.manager.status>['sections'][0]>['peers'][number] | undefined =>
+    a.manager.status().sections[0]?.peers.find(p => p.name === 'b')
+  const sb = peerB()
+  assert.ok(sb !== undefined)
+  assert.equal(sb.state, 'established')
+  assert.equal(sb.counters.resyncsTaught, 1)
+  assert.ok(sb.counters.updatesSent >= 30, 'pushed, then taught (duplicates allowed, as HAProxy)')
+  assert.equal(sb.counters.updatesReceived, 1)
+  assert.ok(sb.counters.acksSent >= 1, 'a acknowledged b\'s update')
+  assert.equal(sb.counters.sessions, 1)
+  const sa = b.manager.status().sections[0]?.peers.find(p => p.name === 'a')
+  assert.equal(sa?.counters.resyncsRequested, 1)
+  assert.equal(sa?.counters.resyncsLearned, 1)
+  assert.ok((sa?.counters.acksReceived ?? 0) >= 1)
+  assert.equal(sb.lastError?.reason, 'connect-failed', 'b was not there yet at first')
+
+  await b.manager.stop()
+  clock.advance(100)
+  const gone = peerB()
+  assert.equal(gone?.lastError?.reason, 'remote')
+  const text = formatWorkerPeers({ peers: a.manager.status() }).join('\n')
+  assert.match(text, /^ {2}peers mesh \(local peer a\): learning finished, listening 10\.0\.0\.1:10000; tables: web 31 entries$/m)
+  assert.match(text, /^ {4}b 10\.0\.0\.2:10000: (idle|connecting).*, last status /m)
+  assert.match(text, /updates sent \d+ received 1, acks sent \d+ received \d+, resyncs requested 0 taught 1 learned 0, connects \d+ sessions 1/)
+  assert.match(text, /last error: remote: /)
+  assert.deepEqual(formatWorkerPeers({ peersError: 'the worker did not answer' }), ['  peers: not available (the worker did not answer)'])
+  assert.deepEqual(formatWorkerPeers({ peers: null }), [])
+  await a.manager.stop()
 })

@@ -280,3 +280,35 @@ test('show order: sortedEntries is key-tree order; entries() is creation order',
   assert.equal(pointers.size, 4)
   assert.match([...pointers][0] as string, /^0x[0-9a-f]{12}$/)
 })
+
+test('watchUpdates: one call per burst of log appends until re-armed; local touches and first remote learning count', () => {
+  const t = table()
+  let calls = 0
+  const unwatch = t.watchUpdates(() => { calls++ })
+  t.getOrCreate('10.0.0.1', 0)
+  assert.equal(calls, 0, 'creating an entry is not an update')
+  for (let i = 0; i < 100; i++) t.update(`10.0.0.${i % 7}`, e => { e.add('gpc0') }, i)
+  assert.equal(calls, 1, 'a burst costs one call')
+  t.rearmWatchers()
+  t.update('10.0.0.1', () => {}, 200)
+  assert.equal(calls, 2)
+  t.rearmWatchers()
+  t.applyRemote('10.9.9.9', [{ dataType: 2, value: 5 }], undefined, 201)
+  assert.equal(calls, 3, 'an entry first learned from a peer joins the remote log')
+  t.rearmWatchers()
+  t.applyRemote('10.9.9.9', [{ dataType: 2, value: 6 }], undefined, 202)
+  assert.equal(calls, 3, 'an entry already in a log does not move')
+  unwatch()
+  t.update('10.0.0.2', () => {}, 203)
+  assert.equal(calls, 3)
+})
+
+test('watchUpdates: several watchers are all told; a watcher added late is told of the next write', () => {
+  const t = table()
+  const seen: string[] = []
+  t.watchUpdates(() => { seen.push('a') })
+  t.update('10.0.0.1', () => {}, 0)
+  t.watchUpdates(() => { seen.push('b') })
+  t.update('10.0.0.2', () => {}, 1)
+  assert.deepEqual(seen, ['a', 'a', 'b'])
+})
