@@ -15,8 +15,10 @@ import { ListenerRegistry, listenerSpecs } from './listeners.ts'
 import { removePidFile, writePidFile } from './pidfile.ts'
 import { formatShowVrrp, VrrpSpeaker, type VrrpInstanceStatus } from '../vrrp/speaker.ts'
 import { WorkerProcess } from './worker-process.ts'
+import { statusText, SystemdNotifier, systemdSend } from './sd-notify.ts'
 
 const VRRP_NOTICE_MS = 1000
+const SYSTEMD_STATUS_MS = 1000
 const RESTART_BACKOFF_MS = [0, 500, 1000, 2000, 5000, 10_000]
 const DEFAULT_HARD_STOP_AFTER_MS = 300_000
 
@@ -58,6 +60,7 @@ export class Supervisor {
   private restartTimer: NodeJS.Timeout | undefined
   private vrrp: VrrpSpeaker | undefined
   private vrrpNotice: NodeJS.Timeout | undefined
+  private readonly systemd = new SystemdNotifier(systemdSend())
 
   constructor (opts: SupervisorOptions) {
     this.opts = opts
@@ -84,6 +87,8 @@ export class Supervisor {
     this.control = await listenControlSocket(this.opts.controlSocket, async (req, step) => await this.handle(req, step))
     if (this.opts.pidFile !== undefined) await writePidFile(this.opts.pidFile)
     this.opts.log.info({ config: this.opts.configFile, node: this.node, control: this.opts.controlSocket }, 'supervisor started')
+    this.systemd.ready(statusText(this.status()))
+    this.systemd.startStatusUpdates(() => statusText(this.status()), SYSTEMD_STATUS_MS)
   }
 
   /** `script builtin proxy`: a proxy worker generation is alive and serving. */
@@ -151,6 +156,15 @@ export class Supervisor {
    * waits until it serves, then drains the previous one.
    */
   async reload (step: (m: string) => void = () => {}): Promise<ControlReply> {
+    this.systemd.reloading(`reloading ${this.opts.configFile}`)
+    try {
+      return await this.reloadNow(step)
+    } finally {
+      this.systemd.ready(statusText(this.status()))
+    }
+  }
+
+  private async reloadNow (step: (m: string) => void): Promise<ControlReply> {
     step(`reading ${this.opts.configFile}`)
     let config: Config
     try {
@@ -250,6 +264,7 @@ export class Supervisor {
   async stop (signal: string): Promise<void> {
     if (this.stopping) return
     this.stopping = true
+    this.systemd.stopping(`stopping (${signal})`)
     this.opts.log.info({ signal }, 'stopping')
     clearTimeout(this.restartTimer)
     clearInterval(this.vrrpNotice)
