@@ -215,11 +215,7 @@ provision_lb() {
     log "systemctl reload tslb (new configuration)"
     systemctl reload tslb
   fi
-  # Type=simple: the unit is "active" before the control socket is up; wait for it.
-  for _ in $(seq 50); do
-    /usr/local/bin/tslb status >/dev/null 2>&1 && break
-    sleep 0.1
-  done
+  # Type=notify: systemctl returned once tslb said READY=1, so its control socket answers.
   /usr/local/bin/tslb status || die "tslb does not answer on its control socket (journalctl -u tslb)"
 }
 
