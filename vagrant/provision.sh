@@ -2,13 +2,14 @@
 # vagrant/provision.sh — provision one node of a tslb lab (the Vagrant VMs of
 # vagrant/Vagrantfile; the same script serves the systemd-nspawn lab). Idempotent, as root.
 #
-#   provision.sh lb NAME [--src DIR] [--no-start] WEB=IP[:PORT]...
+#   provision.sh lb NAME [--src DIR] [--no-start] [--no-install] WEB=IP[:PORT]...
 #       tslb from the checkout DIR (default: the checkout this script is in) through
 #       scripts/install, then /etc/tslb/tslb.cfg written from the template below: frontend
 #       on *:80 balancing the web nodes given as NAME=IP. The file is validated (tslb check)
 #       before it replaces the old one; then tslb is started, reloaded (configuration
 #       changed) or restarted (product or unit changed). --no-start: install and configure
-#       only (an image being built, a chroot).
+#       only (an image being built, a chroot). --no-install: configure only (a node made
+#       from an image this script installed tslb in, as the systemd-nspawn lab does).
 #   provision.sh web NAME
 #       nginx answering "NAME\n" on ports 80 and 81 (/health answers "ok\n", /echo-headers
 #       "xff=...\ncookie=...\n", every answer carries X-Served-By: NAME), like the web nodes
@@ -164,25 +165,30 @@ EOF
 inode() { stat -c %i "$1" 2>/dev/null || echo none; }
 
 provision_lb() {
-  local src start=1 webs=()
+  local src start=1 install=1 webs=()
   src=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
   while (($#)); do
     case $1 in
       --src) (($# >= 2)) || usage_error "--src needs a directory"; src=$2; shift ;;
       --src=*) src=${1#*=} ;;
       --no-start) start=0 ;;
+      --no-install) install=0 ;;
       *=*) webs+=("$1") ;;
       *) usage_error "lb: unexpected argument: $1" ;;
     esac
     shift
   done
   ((${#webs[@]})) || usage_error "lb: give at least one web node as NAME=IP"
-  [[ -x $src/scripts/install ]] || die "no scripts/install in $src (is the checkout synced there?)"
+  if ((install)); then
+    [[ -x $src/scripts/install ]] || die "no scripts/install in $src (is the checkout synced there?)"
+  else
+    [[ -x /usr/local/bin/tslb ]] || die "--no-install: tslb is not installed here"
+  fi
 
   local conf=/etc/tslb/tslb.cfg
   local before after
   before="$(inode /opt/tslb) $(inode /etc/systemd/system/tslb.service)"
-  "$src/scripts/install" --from "$src"
+  if ((install)); then "$src/scripts/install" --from "$src"; fi
   after="$(inode /opt/tslb) $(inode /etc/systemd/system/tslb.service)"
 
   write_lb_config "$conf.new" "${webs[@]}"
@@ -215,11 +221,7 @@ provision_lb() {
     log "systemctl reload tslb (new configuration)"
     systemctl reload tslb
   fi
-  # Type=simple: the unit is "active" before the control socket is up; wait for it.
-  for _ in $(seq 50); do
-    /usr/local/bin/tslb status >/dev/null 2>&1 && break
-    sleep 0.1
-  done
+  # Type=notify: systemctl returned once tslb said READY=1, so its control socket answers.
   /usr/local/bin/tslb status || die "tslb does not answer on its control socket (journalctl -u tslb)"
 }
 

@@ -16,8 +16,10 @@ import { removePidFile, writePidFile } from './pidfile.ts'
 import { formatShowVrrp, VrrpSpeaker, type VrrpInstanceStatus } from '../vrrp/speaker.ts'
 import { WorkerProcess } from './worker-process.ts'
 import { queryWorkerPeers, type WorkerPeers } from './peers-status.ts'
+import { statusText, SystemdNotifier, systemdSend } from './sd-notify.ts'
 
 const VRRP_NOTICE_MS = 1000
+const SYSTEMD_STATUS_MS = 1000
 const RESTART_BACKOFF_MS = [0, 500, 1000, 2000, 5000, 10_000]
 const DEFAULT_HARD_STOP_AFTER_MS = 300_000
 
@@ -40,8 +42,13 @@ export interface SupervisorStatus {
   readonly vrrpInstances: { readonly name: string, readonly vrid: number | undefined, readonly configuredState: string, readonly priority: number, readonly runtime: VrrpInstanceStatus | undefined }[]
   readonly peers: { readonly name: string, readonly peers: string[] }[]
   /** With each generation's peers sessions (`peers`), or why they could not be read (`peersError`). */
-  readonly workers: ({ readonly generation: number, readonly pid: number | undefined, readonly state: 'serving' | 'draining' } & WorkerPeers)[]
+  readonly workers: (WorkerSummary & WorkerPeers)[]
 }
+
+export interface WorkerSummary { readonly generation: number, readonly pid: number | undefined, readonly state: 'serving' | 'draining' }
+
+/** The status without the workers' own reports. */
+export type LocalStatus = Omit<SupervisorStatus, 'workers'> & { readonly workers: WorkerSummary[] }
 
 export class Supervisor {
   private config: Config | undefined
@@ -60,6 +67,7 @@ export class Supervisor {
   private restartTimer: NodeJS.Timeout | undefined
   private vrrp: VrrpSpeaker | undefined
   private vrrpNotice: NodeJS.Timeout | undefined
+  private readonly systemd = new SystemdNotifier(systemdSend())
 
   constructor (opts: SupervisorOptions) {
     this.opts = opts
@@ -86,6 +94,8 @@ export class Supervisor {
     this.control = await listenControlSocket(this.opts.controlSocket, async (req, step) => await this.handle(req, step))
     if (this.opts.pidFile !== undefined) await writePidFile(this.opts.pidFile)
     this.opts.log.info({ config: this.opts.configFile, node: this.node, control: this.opts.controlSocket }, 'supervisor started')
+    this.systemd.ready(statusText(this.localStatus()))
+    this.systemd.startStatusUpdates(() => statusText(this.localStatus()), SYSTEMD_STATUS_MS)
   }
 
   /** `script builtin proxy`: a proxy worker generation is alive and serving. */
@@ -113,7 +123,21 @@ export class Supervisor {
     await this.vrrp.apply(config, { strict })
   }
 
+  /** `tslb status`: the supervisor's view, plus each worker's peers sessions (asked over IPC). */
   async status (): Promise<SupervisorStatus> {
+    const local = this.localStatus()
+    const byGeneration = new Map([this.worker, ...this.draining].filter(w => w !== undefined).map(w => [w.generation, w]))
+    return {
+      ...local,
+      workers: await Promise.all(local.workers.map(async w => {
+        const worker = byGeneration.get(w.generation)
+        return { ...w, ...(worker === undefined ? { peersError: 'worker gone' } : await queryWorkerPeers(worker)) }
+      }))
+    }
+  }
+
+  /** What the supervisor knows without asking its workers. */
+  localStatus (): LocalStatus {
     const c = this.config
     const vrrp = new Map((this.vrrp?.status().instances ?? []).map(i => [i.name, i]))
     return {
@@ -126,10 +150,10 @@ export class Supervisor {
       proxies: c?.proxies.map(p => ({ name: p.name, kind: p.kind })) ?? [],
       vrrpInstances: c?.vrrpInstances.map(v => ({ name: v.name, vrid: v.virtualRouterId, configuredState: v.state ?? (v.priority === 255 ? 'MASTER' : 'BACKUP'), priority: v.priority, runtime: vrrp.get(v.name) })) ?? [],
       peers: c?.peers.map(p => ({ name: p.name, peers: p.peers.map(x => x.name) })) ?? [],
-      workers: await Promise.all([
-        ...(this.worker === undefined ? [] : [{ w: this.worker, state: 'serving' as const }]),
-        ...[...this.draining].map(w => ({ w, state: 'draining' as const }))
-      ].map(async ({ w, state }) => ({ generation: w.generation, pid: w.pid, state, ...await queryWorkerPeers(w) })))
+      workers: [
+        ...(this.worker === undefined ? [] : [{ generation: this.worker.generation, pid: this.worker.pid, state: 'serving' as const }]),
+        ...[...this.draining].map(w => ({ generation: w.generation, pid: w.pid, state: 'draining' as const }))
+      ]
     }
   }
 
@@ -153,6 +177,15 @@ export class Supervisor {
    * waits until it serves, then drains the previous one.
    */
   async reload (step: (m: string) => void = () => {}): Promise<ControlReply> {
+    this.systemd.reloading(`reloading ${this.opts.configFile}`)
+    try {
+      return await this.reloadNow(step)
+    } finally {
+      this.systemd.ready(statusText(this.localStatus()))
+    }
+  }
+
+  private async reloadNow (step: (m: string) => void): Promise<ControlReply> {
     step(`reading ${this.opts.configFile}`)
     let config: Config
     try {
@@ -252,6 +285,7 @@ export class Supervisor {
   async stop (signal: string): Promise<void> {
     if (this.stopping) return
     this.stopping = true
+    this.systemd.stopping(`stopping (${signal})`)
     this.opts.log.info({ signal }, 'stopping')
     clearTimeout(this.restartTimer)
     clearInterval(this.vrrpNotice)
