@@ -6,10 +6,10 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { ChildProcess } from 'node:child_process'
-import { request } from 'node:http'
 import { join } from 'node:path'
 import { useLab, type LabNode } from '../helpers/lab.ts'
 import { runTslbOn, type RunningTslb } from '../helpers/tslb-node.ts'
+import { get, slowServerStats } from '../helpers/http-get.ts'
 
 const lab = useLab()
 let tslb: RunningTslb
@@ -42,21 +42,8 @@ listen dynamic
 `
 }
 
-async function get (host: string, port: number, path: string, timeoutMs = 20_000): Promise<{ status: number, body: string }> {
-  return await new Promise((resolve, reject) => {
-    const req = request({ host, port, path, agent: false, timeout: timeoutMs }, res => {
-      let body = ''
-      res.on('data', (b: Buffer) => { body += b.toString() })
-      res.on('end', () => { resolve({ status: res.statusCode ?? 0, body }) })
-    })
-    req.on('timeout', () => { req.destroy(new Error('timeout')) })
-    req.on('error', reject)
-    req.end()
-  })
-}
-
 async function stats (node: LabNode): Promise<{ max: number, total: number, current: number }> {
-  return JSON.parse((await get(lab.addr(node), 8000, '/stats')).body) as { max: number, total: number, current: number }
+  return await slowServerStats(lab.addr(node))
 }
 
 describe('maxconn, queue, abortonclose (seed 004 §7)', () => {
