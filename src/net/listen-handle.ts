@@ -16,14 +16,18 @@ export interface TcpHandle {
 type CreateServerHandle = (address: string | null, port: number, addressType: 4 | 6, fd: number | undefined, flags: number) => TcpHandle | number
 const createServerHandle = (net as unknown as { _createServerHandle: CreateServerHandle })._createServerHandle
 
+export const EADDRINUSE = -98
+
 export class BindError extends TslbError {
+  readonly errno: number
   constructor (address: string, errno: number) {
     super('TSLB_ERR_BIND', `cannot bind ${address}: ${errnoName(errno)}`)
+    this.errno = errno
   }
 }
 
 function errnoName (errno: number): string {
-  const names: Readonly<Record<number, string>> = { [-98]: 'EADDRINUSE (address already in use)', [-99]: 'EADDRNOTAVAIL (address not available on this host)', [-13]: 'EACCES (permission denied)' }
+  const names: Readonly<Record<number, string>> = { [EADDRINUSE]: 'EADDRINUSE (address already in use)', [-99]: 'EADDRNOTAVAIL (address not available on this host)', [-13]: 'EACCES (permission denied)' }
   return names[errno] ?? `error ${errno}`
 }
 
