@@ -36,7 +36,14 @@ export function bindTcp (host: string, port: number, family: 0 | 4 | 6): TcpHand
   const isV6 = family === 6 || (family === 0 && host.includes(':'))
   const address = host === '' ? (isV6 ? '::' : '0.0.0.0') : host
   const handle = createServerHandle(address, port, isV6 ? 6 : 4, undefined, 0)
-  if (typeof handle === 'number') throw new BindError(`${isV6 ? `[${address}]` : address}:${port}`, handle)
+  const where = `${isV6 ? `[${address}]` : address}:${port}`
+  if (typeof handle === 'number') throw new BindError(where, handle)
+  // libuv defers EADDRINUSE from bind() to listen(), which the worker calls on its copy of the
+  // fd: that listen() would bind an ephemeral port. A socket left unbound is caught here.
+  if (port !== 0 && handleAddress(handle).port !== port) {
+    handle.close()
+    throw new BindError(where, EADDRINUSE)
+  }
   return handle
 }
 
