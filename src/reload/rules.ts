@@ -29,8 +29,13 @@ export function destinations (spec: ListenerSpec): Destination[] {
   return [{ family: host.includes(':') ? 'ip6' : 'ip', address: host, port }]
 }
 
+/**
+ * A wildcard listener matches only packets addressed to this host: without `fib daddr type
+ * local`, the worker's own connections to backends on the same port (output) and forwarded
+ * traffic (prerouting) would match too.
+ */
 function match (d: Destination): string {
-  const addr = d.address === undefined ? `meta nfproto ${d.family === 'ip' ? 'ipv4' : 'ipv6'}` : `${d.family} daddr ${d.address}`
+  const addr = d.address === undefined ? `fib daddr type local meta nfproto ${d.family === 'ip' ? 'ipv4' : 'ipv6'}` : `${d.family} daddr ${d.address}`
   return `${addr} tcp dport ${d.port}`
 }
 

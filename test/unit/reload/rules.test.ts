@@ -21,7 +21,7 @@ test('destinations: wildcard IPv4, dual-stack ::, and a specific address of eith
 test('syn-drop: one tagged drop rule per destination, SYN without ACK only, before conntrack', () => {
   const script = synDropScript([spec('', 80), spec('198.18.0.11', 8080, 4)])
   assert.deepEqual(ruleLines(script), [
-    'meta nfproto ipv4 tcp dport 80 tcp flags & (syn | ack) == syn drop comment "tslb syn-drop"',
+    'fib daddr type local meta nfproto ipv4 tcp dport 80 tcp flags & (syn | ack) == syn drop comment "tslb syn-drop"',
     'ip daddr 198.18.0.11 tcp dport 8080 tcp flags & (syn | ack) == syn drop comment "tslb syn-drop"'
   ])
   assert.match(script, /type filter hook prerouting priority raw;/)
@@ -30,7 +30,7 @@ test('syn-drop: one tagged drop rule per destination, SYN without ACK only, befo
 
 test('syn-drop for tc-plug leaves loopback traffic to the plug', () => {
   const [rule] = ruleLines(synDropScript([spec('', 80)], { exceptLoopback: true }))
-  assert.equal(rule, 'iifname != "lo" meta nfproto ipv4 tcp dport 80 tcp flags & (syn | ack) == syn drop comment "tslb syn-drop"')
+  assert.equal(rule, 'iifname != "lo" fib daddr type local meta nfproto ipv4 tcp dport 80 tcp flags & (syn | ack) == syn drop comment "tslb syn-drop"')
 })
 
 test('every script replaces its table in one transaction and names it as tslb\'s', () => {
@@ -42,13 +42,14 @@ test('every script replaces its table in one transaction and names it as tslb\'s
 })
 
 test('iptables-flip: DNAT keeps the destination address and changes only the port, for remote and local clients', () => {
+  // Wildcard rules match local destinations only: the worker's own connections to backends on port 80 must not be DNATed.
   const script = flipScript('B', [
     { spec: spec('', 80), slotPort: 40001 },
     { spec: spec('198.18.0.100', 443, 4), slotPort: 40002 },
     { spec: spec('2001:db8::1', 443, 6), slotPort: 40003 }
   ])
   const rules = [
-    'meta nfproto ipv4 tcp dport 80 dnat ip to ip daddr:40001 comment "tslb slot B"',
+    'fib daddr type local meta nfproto ipv4 tcp dport 80 dnat ip to ip daddr:40001 comment "tslb slot B"',
     'ip daddr 198.18.0.100 tcp dport 443 dnat ip to 198.18.0.100:40002 comment "tslb slot B"',
     'ip6 daddr 2001:db8::1 tcp dport 443 dnat ip6 to [2001:db8::1]:40003 comment "tslb slot B"'
   ]
@@ -60,6 +61,6 @@ test('iptables-flip: DNAT keeps the destination address and changes only the por
 
 test('tc-plug marks SYNs on output, where lo\'s egress qdisc sees them', () => {
   const script = plugMarkScript([spec('', 80)])
-  assert.deepEqual(ruleLines(script), ['meta nfproto ipv4 tcp dport 80 tcp flags & (syn | ack) == syn meta mark set 0x7c5b comment "tslb tc-plug"'])
+  assert.deepEqual(ruleLines(script), ['fib daddr type local meta nfproto ipv4 tcp dport 80 tcp flags & (syn | ack) == syn meta mark set 0x7c5b comment "tslb tc-plug"'])
   assert.match(script, /type filter hook output priority mangle;/)
 })
