@@ -255,7 +255,7 @@ export class Supervisor {
     step(`draining worker generation ${old.worker.generation}`)
     if (this.serving === old) this.serving = undefined
     this.draining.add(old)
-    old.worker.drain(this.config?.global.hardStopAfter ?? DEFAULT_HARD_STOP_AFTER_MS)
+    old.worker.drain(old.config.global.hardStopAfter ?? DEFAULT_HARD_STOP_AFTER_MS)
     void old.worker.exitPromise.then(() => {
       this.draining.delete(old)
       old.slot?.close()
