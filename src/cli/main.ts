@@ -13,6 +13,7 @@ import { Supervisor, type SupervisorStatus } from '../supervisor/supervisor.ts'
 import { formatWorkerPeers } from '../supervisor/peers-status.ts'
 import { formatVrrpStatusLine } from '../vrrp/speaker.ts'
 import { convertKeepalived } from '../vrrp/convert.ts'
+import { DEFAULT_STRATEGY, isStrategyName, STRATEGY_NAMES } from '../reload/strategy.ts'
 
 export const DEFAULT_CONFIG = '/etc/tslb/tslb.cfg'
 
@@ -40,7 +41,6 @@ Options:
 Environment: TSLB_LOG_LEVEL=trace|debug|info|warn|error, TSLB_LOG_FORMAT=json|pretty
 `
 
-const STRATEGIES = ['handoff', 'syn-drop', 'tc-plug', 'iptables-flip']
 
 function version (): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -91,8 +91,8 @@ export async function main (argv: string[]): Promise<number> {
       return await run(configFile, values['local-peer'], values.pidfile, socket)
     case 'reload': {
       noExtra(command, rest)
-      const strategy = values.strategy ?? 'handoff'
-      if (!STRATEGIES.includes(strategy)) throw new UsageError(`unknown reload strategy '${strategy}' (${STRATEGIES.join(', ')})`)
+      const strategy = values.strategy ?? DEFAULT_STRATEGY
+      if (!isStrategyName(strategy)) throw new UsageError(`unknown reload strategy '${strategy}' (one of: ${STRATEGY_NAMES.join(', ')})`)
       const reply = await controlRequest(socket, { cmd: 'reload', strategy, seamless: values.seamless === true }, step => {
         process.stdout.write(`${step}\n`)
       })

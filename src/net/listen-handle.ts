@@ -16,14 +16,18 @@ export interface TcpHandle {
 type CreateServerHandle = (address: string | null, port: number, addressType: 4 | 6, fd: number | undefined, flags: number) => TcpHandle | number
 const createServerHandle = (net as unknown as { _createServerHandle: CreateServerHandle })._createServerHandle
 
+export const EADDRINUSE = -98
+
 export class BindError extends TslbError {
+  readonly errno: number
   constructor (address: string, errno: number) {
     super('TSLB_ERR_BIND', `cannot bind ${address}: ${errnoName(errno)}`)
+    this.errno = errno
   }
 }
 
 function errnoName (errno: number): string {
-  const names: Readonly<Record<number, string>> = { [-98]: 'EADDRINUSE (address already in use)', [-99]: 'EADDRNOTAVAIL (address not available on this host)', [-13]: 'EACCES (permission denied)' }
+  const names: Readonly<Record<number, string>> = { [EADDRINUSE]: 'EADDRINUSE (address already in use)', [-99]: 'EADDRNOTAVAIL (address not available on this host)', [-13]: 'EACCES (permission denied)' }
   return names[errno] ?? `error ${errno}`
 }
 
@@ -32,7 +36,14 @@ export function bindTcp (host: string, port: number, family: 0 | 4 | 6): TcpHand
   const isV6 = family === 6 || (family === 0 && host.includes(':'))
   const address = host === '' ? (isV6 ? '::' : '0.0.0.0') : host
   const handle = createServerHandle(address, port, isV6 ? 6 : 4, undefined, 0)
-  if (typeof handle === 'number') throw new BindError(`${isV6 ? `[${address}]` : address}:${port}`, handle)
+  const where = `${isV6 ? `[${address}]` : address}:${port}`
+  if (typeof handle === 'number') throw new BindError(where, handle)
+  // libuv defers EADDRINUSE from bind() to listen(), which the worker calls on its copy of the
+  // fd: that listen() would bind an ephemeral port. A socket left unbound is caught here.
+  if (port !== 0 && handleAddress(handle).port !== port) {
+    handle.close()
+    throw new BindError(where, EADDRINUSE)
+  }
   return handle
 }
 

@@ -56,7 +56,13 @@ process.on('message', (msg: WorkerMessage, handle: object | undefined) => {
     case 'start':
       void start()
       break
-    case 'drain': void drain(msg.hardStopAfter ?? 300_000); break
+    case 'drain': {
+      // Stop accepting only after this poll phase: a connection already queued on a listener is
+      // accepted first (the supervisor may close the last copy of that listener once we exit).
+      const hardStopAfter = msg.hardStopAfter ?? 300_000
+      setImmediate(() => { void drain(hardStopAfter) })
+      break
+    }
   }
 })
 

@@ -17,6 +17,9 @@ import { formatShowVrrp, VrrpSpeaker, type VrrpInstanceStatus } from '../vrrp/sp
 import { WorkerProcess } from './worker-process.ts'
 import { queryWorkerPeers, type WorkerPeers } from './peers-status.ts'
 import { statusText, SystemdNotifier, systemdSend } from './sd-notify.ts'
+import type { TcpHandle } from '../net/listen-handle.ts'
+import { DEFAULT_STRATEGY, isStrategyName, type ReloadContext, reloadStrategy, removeReloadRules, type Serving, STRATEGY_NAMES } from '../reload/index.ts'
+import { UnknownReloadStrategyError } from '../reload/errors.ts'
 
 const VRRP_NOTICE_MS = 1000
 const SYSTEMD_STATUS_MS = 1000
@@ -60,8 +63,12 @@ export class Supervisor {
   private stopping = false
   private readonly opts: SupervisorOptions
   private readonly listeners = new ListenerRegistry()
-  private worker: WorkerProcess | undefined
-  private readonly draining = new Set<WorkerProcess>()
+  /** The generation accepting connections, and the sockets it accepts on. */
+  private serving: Serving | undefined
+  /** The generation that died, for its restart on the same sockets. */
+  private crashed: Serving | undefined
+  private readonly draining = new Set<Serving>()
+  private reloadInProgress = false
   private generation = 0
   private crashes = 0
   private restartTimer: NodeJS.Timeout | undefined
@@ -73,6 +80,10 @@ export class Supervisor {
     this.opts = opts
   }
 
+  private get worker (): WorkerProcess | undefined {
+    return this.serving?.worker
+  }
+
   get node (): string {
     return this.opts.localPeer ?? hostname()
   }
@@ -81,7 +92,11 @@ export class Supervisor {
     const { config, diagnostics } = await loadConfig(this.opts.configFile, { localPeer: this.node })
     for (const d of diagnostics) this.opts.log.warn(formatDiagnostic(d))
     this.config = config
-    if (config.proxies.length > 0) this.worker = await this.startWorker(config)
+    for (const r of await removeReloadRules(this.opts.log)) this.opts.log.warn(`removed ${r} left by an earlier run`)
+    if (config.proxies.length > 0) {
+      const handles = this.listeners.acquire(listenerSpecs(config))
+      this.serving = { worker: await this.startWorker(config, handles), config, handles }
+    }
     try {
       await this.applyVrrp(config, true)
     } catch (err) {
@@ -126,7 +141,7 @@ export class Supervisor {
   /** `tslb status`: the supervisor's view, plus each worker's peers sessions (asked over IPC). */
   async status (): Promise<SupervisorStatus> {
     const local = this.localStatus()
-    const byGeneration = new Map([this.worker, ...this.draining].filter(w => w !== undefined).map(w => [w.generation, w]))
+    const byGeneration = new Map([this.worker, ...[...this.draining].map(d => d.worker)].filter(w => w !== undefined).map(w => [w.generation, w]))
     return {
       ...local,
       workers: await Promise.all(local.workers.map(async w => {
@@ -152,7 +167,7 @@ export class Supervisor {
       peers: c?.peers.map(p => ({ name: p.name, peers: p.peers.map(x => x.name) })) ?? [],
       workers: [
         ...(this.worker === undefined ? [] : [{ generation: this.worker.generation, pid: this.worker.pid, state: 'serving' as const }]),
-        ...[...this.draining].map(w => ({ generation: w.generation, pid: w.pid, state: 'draining' as const }))
+        ...[...this.draining].map(({ worker: w }) => ({ generation: w.generation, pid: w.pid, state: 'draining' as const }))
       ]
     }
   }
@@ -161,9 +176,11 @@ export class Supervisor {
     switch (req.cmd) {
       case 'status': return { ok: true, status: await this.status() }
       case 'reload': {
+        const strategy = typeof req.strategy === 'string' ? req.strategy : DEFAULT_STRATEGY
+        if (!isStrategyName(strategy)) return { ok: false, error: new UnknownReloadStrategyError(strategy, STRATEGY_NAMES).message }
         // Reloads are serialized: a request during a reload waits for it, then runs its own.
         const previous = this.reloading ?? Promise.resolve({ ok: true })
-        const next = previous.then(async () => await this.reload(step))
+        const next = previous.then(async () => await this.reload(step, strategy))
         this.reloading = next
         return await next
       }
@@ -173,19 +190,19 @@ export class Supervisor {
 
   /**
    * Re-reads the configuration file; a file with errors is refused and the running one kept.
-   * With proxies: binds what is new, starts the next worker generation on the same sockets,
-   * waits until it serves, then drains the previous one.
+   * With proxies, the reload strategy (src/reload/) replaces the serving generation.
    */
-  async reload (step: (m: string) => void = () => {}): Promise<ControlReply> {
+  async reload (step: (m: string) => void = () => {}, strategyName: string = DEFAULT_STRATEGY): Promise<ControlReply> {
     this.systemd.reloading(`reloading ${this.opts.configFile}`)
     try {
-      return await this.reloadNow(step)
+      return await this.reloadNow(step, strategyName)
     } finally {
       this.systemd.ready(statusText(this.localStatus()))
     }
   }
 
-  private async reloadNow (step: (m: string) => void): Promise<ControlReply> {
+  private async reloadNow (step: (m: string) => void, strategyName: string): Promise<ControlReply> {
+    const strategy = reloadStrategy(strategyName)
     step(`reading ${this.opts.configFile}`)
     let config: Config
     try {
@@ -200,21 +217,26 @@ export class Supervisor {
       return { ok: false, error: 'reload refused: the new configuration has errors; the running one is kept' }
     }
     step(`configuration valid: ${config.proxies.length} proxies, ${config.vrrpInstances.length} VRRP instances, ${config.peers.length} peers sections`)
-    const previous = this.worker
-    let next: WorkerProcess | undefined
     if (config.proxies.length > 0) {
-      step(`starting worker generation ${this.generation + 1}`)
+      this.reloadInProgress = true
       try {
-        next = await this.startWorker(config)
+        await strategy.preflight(this.opts.log)
+        step(`reload strategy: ${strategy.name}`)
+        await strategy.reload(this.reloadContext(step), config)
       } catch (err) {
         if (!(err instanceof TslbError)) throw err
         step(err.message)
-        this.opts.log.error({ code: err.code, err: err.message }, 'reload failed: the running generation keeps serving')
-        return { ok: false, error: `reload failed: ${err.message}; the running generation keeps serving` }
+        this.opts.log.error({ code: err.code, err: err.message, strategy: strategy.name }, 'reload failed')
+        if (this.serving === undefined) this.scheduleRestart()
+        return { ok: false, error: `reload failed: ${err.message}; ${this.serving === undefined ? 'restarting the previous configuration' : 'the running generation keeps serving'}` }
+      } finally {
+        this.reloadInProgress = false
+        this.releaseUnusedListeners()
       }
-      step(`worker generation ${next.generation} (pid ${next.pid ?? '?'}) is serving`)
+    } else if (this.serving !== undefined) {
+      this.retire(this.serving, step)
+      for (const r of await removeReloadRules(this.opts.log)) step(`removed ${r}`)
     }
-    this.worker = next
     this.config = config
     this.reloads++
     this.lastReload = new Date()
@@ -227,19 +249,35 @@ export class Supervisor {
         this.opts.log.error({ err: err instanceof Error ? err.message : String(err) }, 'VRRP reload failed')
       }
     }
-    if (previous !== undefined) {
-      step(`draining worker generation ${previous.generation}`)
-      this.retire(previous, config)
-    } else {
-      this.listeners.release(new Set(listenerSpecs(config).map(s => s.key)))
-    }
+    this.releaseUnusedListeners()
     step('new configuration active')
-    this.opts.log.info({ reloads: this.reloads, generation: next?.generation }, 'configuration reloaded')
+    this.opts.log.info({ reloads: this.reloads, generation: this.worker?.generation, strategy: strategy.name }, 'configuration reloaded')
     return { ok: true }
   }
 
-  private async startWorker (config: Config): Promise<WorkerProcess> {
-    const handles = this.listeners.acquire(listenerSpecs(config))
+  /** What a reload strategy may do to the supervisor's generations and sockets. */
+  private reloadContext (step: (m: string) => void): ReloadContext {
+    return {
+      step,
+      log: this.opts.log,
+      serving: this.serving,
+      draining: () => [...this.draining],
+      listeners: this.listeners,
+      startWorker: async (config, handles) => {
+        step(`starting worker generation ${this.generation + 1}`)
+        const worker = await this.startWorker(config, handles)
+        step(`worker generation ${worker.generation} (pid ${worker.pid ?? '?'}) is serving`)
+        return worker
+      },
+      activate: next => {
+        this.serving = next
+        this.crashed = undefined
+      },
+      retire: old => { this.retire(old, step) }
+    }
+  }
+
+  private async startWorker (config: Config, handles: ReadonlyMap<string, TcpHandle>): Promise<WorkerProcess> {
     const worker = new WorkerProcess(++this.generation)
     this.opts.log.info({ generation: worker.generation, workerPid: worker.pid }, 'starting proxy worker')
     await worker.start(config, handles, { localPeer: this.node, runDir: dirname(this.opts.controlSocket) })
@@ -247,19 +285,30 @@ export class Supervisor {
     return worker
   }
 
-  private retire (worker: WorkerProcess, config: Config): void {
-    this.draining.add(worker)
-    worker.drain(config.global.hardStopAfter ?? DEFAULT_HARD_STOP_AFTER_MS)
-    void worker.exitPromise.then(() => {
-      this.draining.delete(worker)
+  /** Tells `old` to stop accepting and drain; its slot sockets are closed once it has exited. */
+  private retire (old: Serving, step: (m: string) => void = () => {}): void {
+    step(`draining worker generation ${old.worker.generation}`)
+    if (this.serving === old) this.serving = undefined
+    this.draining.add(old)
+    old.worker.drain(old.config.global.hardStopAfter ?? DEFAULT_HARD_STOP_AFTER_MS)
+    void old.worker.exitPromise.then(() => {
+      this.draining.delete(old)
+      old.slot?.close()
       // Sockets only the retired generation used are released once it is gone.
-      if (this.config !== undefined) this.listeners.release(new Set(listenerSpecs(this.config).map(s => s.key)))
+      if (!this.reloadInProgress) this.releaseUnusedListeners()
     })
+  }
+
+  /** Closes the public sockets the serving configuration does not bind. */
+  private releaseUnusedListeners (): void {
+    const config = this.serving?.config ?? this.config
+    if (config !== undefined) this.listeners.release(new Set(listenerSpecs(config).map(s => s.key)))
   }
 
   private onWorkerExit (worker: WorkerProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (worker !== this.worker || this.stopping) return
-    this.worker = undefined
+    this.crashed = this.serving
+    this.serving = undefined
     this.opts.log.error({ generation: worker.generation, code, signal }, 'proxy worker died')
     this.scheduleRestart()
   }
@@ -272,14 +321,23 @@ export class Supervisor {
     this.restartTimer = setTimeout(() => {
       const config = this.config
       if (config === undefined || this.stopping || this.worker !== undefined) return
-      this.startWorker(config).then(w => {
-        this.worker = w
+      this.restartWorker(config).then(w => {
         setTimeout(() => { if (this.worker === w && w.alive) this.crashes = 0 }, 30_000).unref()
       }, (err: unknown) => {
         this.opts.log.error({ err: err instanceof Error ? err.message : String(err) }, 'worker restart failed')
         this.scheduleRestart()
       })
     }, delay)
+  }
+
+  /** Starts `config` again on the sockets the dead generation used (its iptables-flip slot if it had one). */
+  private async restartWorker (config: Config): Promise<WorkerProcess> {
+    const crashed = this.crashed?.config === config ? this.crashed : undefined
+    const handles = crashed?.handles ?? this.listeners.acquire(listenerSpecs(config))
+    const worker = await this.startWorker(config, handles)
+    this.serving = { worker, config, handles, ...(crashed?.slot === undefined ? {} : { slot: crashed.slot }) }
+    this.crashed = undefined
+    return worker
   }
 
   async stop (signal: string): Promise<void> {
@@ -293,9 +351,11 @@ export class Supervisor {
     const speaker = this.vrrp
     this.vrrp = undefined
     await speaker?.stop()
-    const workers = [...this.draining, ...(this.worker === undefined ? [] : [this.worker])]
-    for (const w of workers) w.drain(this.config?.global.hardStopAfter ?? DEFAULT_HARD_STOP_AFTER_MS)
-    await Promise.all(workers.map(async w => await w.exitPromise))
+    const generations = [...this.draining, ...(this.serving === undefined ? [] : [this.serving])]
+    for (const { worker: w } of generations) w.drain(this.config?.global.hardStopAfter ?? DEFAULT_HARD_STOP_AFTER_MS)
+    await Promise.all(generations.map(async ({ worker: w }) => await w.exitPromise))
+    for (const r of await removeReloadRules(this.opts.log)) this.opts.log.info(`removed ${r}`)
+    for (const g of [...generations, ...(this.crashed === undefined ? [] : [this.crashed])]) g.slot?.close()
     this.listeners.closeAll()
     await new Promise<void>(resolve => {
       if (this.control === undefined) resolve()

@@ -1,17 +1,23 @@
 /**
  * `tslb reload` under load in the lab: keep-alive clients and connection-per-request clients
- * (wrk) see no failed request while the configuration is reloaded ten times, alternating two
- * backend sets; a broken configuration is refused and changes nothing.
+ * (wrk), and slow requests of 2 s that span the reloads, see no failed request while the
+ * configuration is reloaded ten times, alternating two backend sets; a broken configuration is
+ * refused and changes nothing.
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import type { ChildProcess } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { useLab } from '../helpers/lab.ts'
 import { runTslbOn, type RunningTslb } from '../helpers/tslb-node.ts'
 import { tslb as cli } from '../helpers/cli.ts'
 
 const lab = useLab()
 let node: RunningTslb
+let slowServer: ChildProcess | undefined
+const SLOW_SERVER = join(import.meta.dirname, '../helpers/slow-server.ts')
+const SLOW_MS = 2000
 
 function config (net: string, webs: number[]): string {
   return `defaults
@@ -23,6 +29,9 @@ function config (net: string, webs: number[]): string {
 frontend www
     bind *:80
     default_backend app
+listen slow
+    bind *:8080
+    server slow ${net}.21:9000
 backend app
     balance roundrobin
 ${webs.map(n => `    server web${n} ${net}.2${n}:80`).join('\n')}
@@ -45,13 +54,23 @@ async function servedBy (n: number): Promise<Set<string>> {
 }
 
 describe('reload under load', () => {
-  before(async () => { node = await runTslbOn(lab, 'lb1', config(lab.net, [1, 2])) })
-  after(async () => { await node?.stop() })
+  before(async () => {
+    slowServer = lab.spawn('web1', [process.execPath, SLOW_SERVER, '9000', String(SLOW_MS), 'slow'], { stdio: ['ignore', 'pipe', 'inherit'] })
+    await new Promise<void>(resolve => { slowServer?.stdout?.once('data', () => { resolve() }) })
+    node = await runTslbOn(lab, 'lb1', config(lab.net, [1, 2]))
+  })
+  after(async () => {
+    await node?.stop()
+    slowServer?.kill()
+  })
 
-  test('ten reloads while wrk runs keep-alive and new-connection streams: no failed request', async () => {
+  test('ten reloads while wrk runs keep-alive and new-connection streams and 2 s requests span the reloads: no failed request', async () => {
     const url = `http://${lab.addr('lb1')}/`
     const keepAlive = lab.exec('client', ['wrk', '-t1', '-c8', '-d8s', url], { timeoutMs: 30_000 })
     const perRequest = lab.exec('client', ['wrk', '-t1', '-c8', '-d8s', '-H', 'Connection: close', url], { timeoutMs: 30_000 })
+    // Four clients each send 2 s requests back to back for the whole run: every reload has some in flight.
+    const slowLoop = `for i in 1 2 3 4; do curl -s -o /dev/null -w '%{http_code}\\n' --max-time 10 http://${lab.addr('lb1')}:8080/; done`
+    const slowStreams = Array.from({ length: 4 }, async () => await lab.exec('client', ['sh', '-c', slowLoop], { timeoutMs: 60_000 }))
     await new Promise(resolve => setTimeout(resolve, 500))
     for (let i = 0; i < 10; i++) {
       writeFileSync(node.configFile, config(lab.net, i % 2 === 0 ? [3, 4] : [1, 2]))
@@ -63,6 +82,8 @@ describe('reload under load', () => {
     assert.ok(ka.requests > 100 && pr.requests > 100, `too little load: ${ka.raw}\n${pr.raw}`)
     assert.equal(ka.errors + ka.non2xx, 0, `keep-alive stream:\n${ka.raw}`)
     assert.equal(pr.errors + pr.non2xx, 0, `connection-per-request stream:\n${pr.raw}`)
+    const slowStatuses = (await Promise.all(slowStreams)).flatMap(r => r.stdout.split('\n').filter(l => l !== ''))
+    assert.deepEqual(slowStatuses, Array.from({ length: 16 }, () => '200'), 'slow requests spanning the reloads')
     // The last reload installed web1+web2: the new configuration is what answers.
     assert.deepEqual(await servedBy(6), new Set(['web1', 'web2']))
   })

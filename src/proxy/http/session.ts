@@ -116,9 +116,10 @@ class HttpSession implements UpstreamOwner {
       // Draining: a busy connection closes after its response (Connection: close). An idle one
       // is closed at a random moment within close-spread-time, unless a request arrives first
       // and is served with Connection: close: closing every idle connection at once would race
-      // with the requests clients are sending on them right now.
+      // with the requests clients are sending on them right now. A connection that has not sent
+      // its first request yet is not idle: its client has just connected to send one.
       const timer = setTimeout(() => {
-        if (this.phase === 'head' && this.pending.length === 0) this.close()
+        if (this.phase === 'head' && this.pending.length === 0 && this.exchanges > 0) this.close()
       }, Math.random() * this.fe.closeSpreadMs)
       c.once('close', () => { clearTimeout(timer) })
     })

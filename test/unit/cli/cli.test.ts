@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync, existsSync } from '
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startTslb, tslb, waitExit } from '../../helpers/cli.ts'
+import { controlRequest } from '../../../src/supervisor/control-socket.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'tslb-cli-'))
 const GOOD = `defaults
@@ -81,6 +82,13 @@ test('run: control socket 0600, status, reload refuses a broken file and keeps t
     const after = JSON.parse((await tslb(['status', '-S', sock, '--json'])).stdout) as { proxies: { name: string }[], reloads: number }
     assert.deepEqual(after.proxies.map(p => p.name), ['app', 'other'])
     assert.equal(after.reloads, 1)
+
+    const unknown = await tslb(['reload', '--strategy', 'hot-swap', '-S', sock])
+    assert.equal(unknown.code, 2)
+    assert.match(unknown.stderr, /unknown reload strategy 'hot-swap' \(one of: handoff, syn-drop, tc-plug, iptables-flip\)/)
+    const direct = await controlRequest(sock, { cmd: 'reload', strategy: 'hot-swap' })
+    assert.equal(direct.ok, false)
+    assert.match(direct.error ?? '', /unknown reload strategy 'hot-swap'/)
   } finally {
     child.kill('SIGTERM')
   }

@@ -1,0 +1,22 @@
+/**
+ * Runs `nft` in the supervisor's network namespace. Scripts go through `nft -f -`, which applies
+ * a whole script as one transaction (all of it or nothing).
+ */
+import { execa } from 'execa'
+import { FirewallRulesError } from './errors.ts'
+import { deleteTableScript } from './rules.ts'
+
+export async function nftApply (what: string, script: string): Promise<void> {
+  const r = await execa('nft', ['-f', '-'], { input: script, reject: false })
+  if (r.exitCode !== 0) throw new FirewallRulesError(what, r.stderr.trim() !== '' ? r.stderr.trim() : r.message ?? 'failed')
+}
+
+/** Whether the `inet` table exists (false as well when nft cannot be run). */
+export async function nftTableExists (table: string): Promise<boolean> {
+  const r = await execa('nft', ['list', 'table', 'inet', table], { reject: false })
+  return r.exitCode === 0
+}
+
+export async function nftDeleteTable (table: string): Promise<void> {
+  await nftApply(`removing nft table inet ${table}`, deleteTableScript(table))
+}
