@@ -8,7 +8,8 @@
  *
  * Three streams, each at a fixed rate (requests are issued on schedule whatever the answers do):
  *   new   a new TCP connection per request (`Connection: close`), GET /
- *   ka    keep-alive: C persistent connections (a request waits for a free one), GET /
+ *   ka    keep-alive: up to C idle connections kept and used in turn (a request finding none free
+ *         opens one more), GET /
  *   slow  a new connection per request, GET SLOW_PATH (the backend answers after 2 s)
  * Every request ends in exactly one record, one line of FILE:
  *   STREAM ISSUE_MS LATENCY_MS OUTCOME REUSED BODY
@@ -47,7 +48,10 @@ const out = createWriteStream(values.out)
 const now = (): number => performance.timeOrigin + performance.now()
 
 interface Stream { readonly name: string, readonly rate: number, readonly path: string, readonly agent: Agent | false }
-const kaAgent = new Agent({ keepAlive: true, maxSockets: Number(values['ka-conns']), scheduling: 'fifo' })
+// Like vegeta: C connections kept alive and used in turn; when all are busy a request opens
+// another one rather than queueing behind them (a queue in the client would turn any slow moment
+// into a backlog that an open-loop client never works off).
+const kaAgent = new Agent({ keepAlive: true, maxFreeSockets: Number(values['ka-conns']), maxSockets: 1024, scheduling: 'fifo' })
 const all: Stream[] = [
   { name: 'new', rate: Number(values.new), path: '/', agent: false },
   { name: 'ka', rate: Number(values.ka), path: '/', agent: kaAgent },

@@ -55,11 +55,16 @@ async function nsRun (lab: Lab, node: string, argv: readonly string[]): Promise<
   }
 }
 
-function nsSpawn (lab: Lab, node: string, argv: readonly string[], logFile: string): ChildProcess {
+/** Starts argv in the namespace; its output goes to logFile when it exits, and to `onOutput`. */
+function nsSpawn (lab: Lab, node: string, argv: readonly string[], logFile: string, onOutput?: (text: string) => void): ChildProcess {
   const child = spawn('ip', nsArgv(lab, node, argv), { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
-  child.stdout?.on('data', (b: Buffer) => { out += b.toString() })
-  child.stderr?.on('data', (b: Buffer) => { out += b.toString() })
+  const take = (b: Buffer): void => {
+    out += b.toString()
+    onOutput?.(b.toString())
+  }
+  child.stdout?.on('data', take)
+  child.stderr?.on('data', take)
   child.once('exit', () => { writeFileSync(logFile, out) })
   return child
 }
@@ -131,7 +136,7 @@ async function nstat (lab: Lab, node: string): Promise<Map<string, number>> {
  * its server connections with a RST on purpose). Two nft counters in lb1 split them: RSTs to the
  * client, RSTs to anyone else.
  */
-async function rstCountersUp (lab: Lab): Promise<void> {
+async function rstCountersUp (lab: Lab, dir: string): Promise<void> {
   await nsRun(lab, 'lb1', ['nft', 'delete', 'table', 'inet', 'tslb_bench'])
   const rules = `table inet tslb_bench {
   chain out {
@@ -141,7 +146,7 @@ async function rstCountersUp (lab: Lab): Promise<void> {
   }
 }
 `
-  const file = `/tmp/tslb-bench-reload-${process.pid}.nft`
+  const file = join(dir, 'rst-counters.nft')
   writeFileSync(file, rules)
   const r = await nsRun(lab, 'lb1', ['nft', '-f', file])
   if (r.code !== 0) throw new Error(`nft: ${r.out}`)
@@ -254,19 +259,28 @@ function tslbContender (lab: Lab, dir: string, strategy: string): Contender {
 function haproxyMasterWorker (lab: Lab, dir: string): Contender {
   const cfg = join(dir, 'proxy.cfg')
   let child: ChildProcess | undefined
+  let output = ''
+  const loaded = (): number => output.split(/Loading (success|failure)/).length
   return {
     name: 'HAProxy -W',
     dir,
-    describe: '`haproxy -W -db -f cfg` (master-worker, nbthread 1, CPU0); reload: `kill -USR2 <master>`',
+    describe: '`haproxy -W -db -f cfg` (master-worker, nbthread 1, CPU0); reload: `kill -USR2 <master>`, then wait for the master\'s "Loading success"',
     extraGlobal: '',
     start: () => {
-      child = nsSpawn(lab, 'lb1', ['taskset', '-c', '0', HAPROXY, '-W', '-db', '-f', cfg], join(dir, 'haproxy.log'))
+      child = nsSpawn(lab, 'lb1', ['taskset', '-c', '0', HAPROXY, '-W', '-db', '-f', cfg], join(dir, 'haproxy.log'), t => { output += t })
       return Promise.resolve()
     },
-    reload: () => {
-      // ip netns exec and taskset exec(): the child's pid is the master's.
-      const ok = child?.pid !== undefined && child.kill('SIGUSR2')
-      return Promise.resolve({ code: ok ? 0 : 1, output: ok ? 'SIGUSR2 sent' : 'master is gone' })
+    reload: async () => {
+      // ip netns exec and taskset exec(): the child's pid is the master's. A SIGUSR2 that
+      // arrives while the master is still re-executing itself is lost, so a reload is done when
+      // the master reports the new worker loaded (what `systemctl reload` waits for with -Ws).
+      const before = loaded()
+      if (child?.pid === undefined || !child.kill('SIGUSR2')) return { code: 1, output: 'master is gone' }
+      const until = Date.now() + 15_000
+      while (loaded() === before && Date.now() < until) await sleep(5)
+      const tail = output.slice(-300)
+      if (loaded() === before) return { code: 1, output: `no "Loading success" within 15 s: ${tail}` }
+      return { code: /Loading failure/.test(output.slice(output.lastIndexOf('Loading '))) ? 1 : 0, output: tail }
     },
     stop: async () => {
       await stopChild(child, 'SIGTERM')
@@ -422,7 +436,7 @@ async function runContender (lab: Lab, c: Contender, o: RunOptions): Promise<Con
   try {
     await waitHttp(url, /^web[12]\n$/, 20_000)
     await waitHttp(`${url}slow`, /^slowA\n$/, 15_000, SLOW_MS + 2000)
-    await rstCountersUp(lab)
+    await rstCountersUp(lab, dir)
     const [lb0, cl0] = await Promise.all([nstat(lab, 'lb1'), nstat(lab, 'client')])
     const recFile = join(dir, 'requests.txt')
     load = nsSpawn(lab, 'client', ['taskset', '-c', '1', process.execPath, '--disable-warning=ExperimentalWarning', LOAD,
