@@ -51,7 +51,7 @@ interface Stream { readonly name: string, readonly rate: number, readonly path: 
 // Like vegeta: C connections kept alive and used in turn; when all are busy a request opens
 // another one rather than queueing behind them (a queue in the client would turn any slow moment
 // into a backlog that an open-loop client never works off).
-const kaAgent = new Agent({ keepAlive: true, maxFreeSockets: Number(values['ka-conns']), maxSockets: 1024, scheduling: 'fifo' })
+const kaAgent = new Agent({ keepAlive: true, maxFreeSockets: Number(values['ka-conns']), maxSockets: 256, scheduling: 'fifo' })
 const all: Stream[] = [
   { name: 'new', rate: Number(values.new), path: '/', agent: false },
   { name: 'ka', rate: Number(values.ka), path: '/', agent: kaAgent },

@@ -80,6 +80,8 @@ done
 [[ -n $OUT ]] || OUT=/tmp/tslb-bench-reload-$(date -u +%Y%m%d-%H%M%S)
 mkdir -p "$OUT"
 
+# the load generator holds up to rate x 5 s connections when the proxy stalls
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 PREFIX="tbr$(head -c3 /dev/urandom | od -An -tx1 | tr -d ' \n')-"
 NET="198.19.$(( 16#$(head -c1 /dev/urandom | od -An -tx1 | tr -d ' \n') % 200 + 20 ))"
 export TSLB_LAB_PREFIX=$PREFIX TSLB_LAB_NET=$NET TSLB_LAB_ACCESS_LOG=off
