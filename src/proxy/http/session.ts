@@ -110,6 +110,10 @@ class HttpSession {
     c.on('timeout', () => { this.onClientTimeout() })
     c.on('drain', () => { this.ex?.upstream?.resume() })
     const unregister = this.fe.onDrain(() => {
+      // `option idle-close-on-response` (as in later HAProxy): idle connections stay open until
+      // their next request, answered with Connection: close, or until `timeout http-keep-alive`
+      // as in normal operation; the drain then adds no race with a client's next request.
+      if (this.fe.config.options['idle-close-on-response'] === true) return
       // Draining: a busy connection closes after its response (Connection: close). An idle one
       // is closed at a random moment within close-spread-time, unless a request arrives first
       // and is served with Connection: close: closing every idle connection at once would race

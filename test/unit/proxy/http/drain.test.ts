@@ -38,7 +38,7 @@ after(async () => {
   await new Promise(resolve => { backend.close(resolve) })
 })
 
-function startEngine (closeSpread: string): { engine: Engine, port: number } {
+function startEngine (closeSpread: string, options = ''): { engine: Engine, port: number } {
   const handle = bindTcp('127.0.0.1', 0, 4)
   const { port } = handleAddress(handle)
   const { config, diagnostics } = parseConfig(`global
@@ -48,6 +48,8 @@ defaults
     timeout connect 1s
     timeout client 5s
     timeout server 5s
+    timeout http-keep-alive 5s
+${options}
 frontend www
     bind 127.0.0.1:${port}
     default_backend app
@@ -130,6 +132,23 @@ describe('draining worker', () => {
     engine.stopAccepting()
     assert.equal(await c.ended, 'closed')
     assert.ok(Date.now() - t0 < 1000, `closed after ${Date.now() - t0} ms`)
+    await engine.idle()
+    engine.close()
+  })
+
+  test('option idle-close-on-response: an idle keep-alive connection stays open through the drain and its next request is answered with Connection: close', async () => {
+    const { engine, port } = startEngine('10ms', '    option idle-close-on-response')
+    const sock = await connected(port)
+    const c = collect(sock)
+    sock.write(REQUEST)
+    while (!c.text().endsWith('ok')) await sleep(5)
+    engine.stopAccepting()
+    await sleep(200) // well past close-spread-time
+    assert.equal(sock.destroyed || sock.readableEnded, false, 'closed by the drain')
+    sock.write(REQUEST)
+    assert.equal(await c.ended, 'closed')
+    assert.equal(c.text().split('HTTP/1.1 200 ').length - 1, 2)
+    assert.match(c.text(), /\r\nconnection: close\r\n[^]*ok$/i)
     await engine.idle()
     engine.close()
   })
