@@ -14,6 +14,8 @@
 #                       (default all four)
 #   --strategy LIST     tslb's reload strategy, passed as `tslb reload --strategy S`; a comma
 #                       list runs tslb once per strategy (default handoff)
+#   --tslb-option LIST  also run tslb with `option NAME` in its defaults, once per NAME (e.g.
+#                       idle-close-on-response); HAProxy 2.6 does not know every such option
 #   --rate-new R        stream (a): requests/s, a new TCP connection each (default 200)
 #   --rate-ka R         stream (b): requests/s over the keep-alive connections (default 200)
 #   --ka-conns C        stream (b): keep-alive connections (default 16)
@@ -40,6 +42,7 @@ RELOADS=50
 INTERVAL=500
 CONTENDERS=tslb,haproxy-W,haproxy-sf,haproxy-sf-x
 STRATEGY=handoff
+TSLB_OPTION=
 RATE_NEW=200
 RATE_KA=200
 KA_CONNS=16
@@ -57,6 +60,7 @@ while [[ $# -gt 0 ]]; do
     --quick) RELOADS=10; CONTENDERS=tslb,haproxy-W; shift ;;
     --contenders) need_arg "$@"; CONTENDERS=$2; shift 2 ;;
     --strategy) need_arg "$@"; STRATEGY=$2; shift 2 ;;
+    --tslb-option) need_arg "$@"; TSLB_OPTION=$2; shift 2 ;;
     --rate-new) need_arg "$@"; RATE_NEW=$2; shift 2 ;;
     --rate-ka) need_arg "$@"; RATE_KA=$2; shift 2 ;;
     --ka-conns) need_arg "$@"; KA_CONNS=$2; shift 2 ;;
@@ -72,6 +76,7 @@ IFS=, read -r -a _c <<<"$CONTENDERS"
 for c in "${_c[@]}"; do [[ $c =~ ^(tslb|haproxy-W|haproxy-sf|haproxy-sf-x)$ ]] || usage_error "unknown contender '$c' (tslb, haproxy-W, haproxy-sf, haproxy-sf-x)"; done
 IFS=, read -r -a _s <<<"$STRATEGY"
 for s in "${_s[@]}"; do [[ $s =~ ^(handoff|syn-drop|tc-plug|iptables-flip)$ ]] || usage_error "unknown strategy '$s' (handoff, syn-drop, tc-plug, iptables-flip)"; done
+[[ $TSLB_OPTION =~ ^[a-z0-9,-]*$ ]] || usage_error "--tslb-option expects option names (got '$TSLB_OPTION')"
 [[ $(id -u) -eq 0 ]] || { echo "$PROG: needs root (network namespaces, CPU pinning)" >&2; exit 1; }
 (( $(nproc --all) >= 2 )) || { echo "$PROG: needs 2 CPUs (proxy on CPU0, load and backends on CPU1)" >&2; exit 1; }
 for tool in haproxy nginx nstat taskset ip; do
@@ -118,7 +123,7 @@ echo "== machine: $(nproc) CPUs, $(uname -r), $(haproxy -v | awk 'NR == 1 { prin
 set +e
 "$NODE" --disable-warning=ExperimentalWarning "$ROOT/scripts/bench.d/reload.ts" run \
   --prefix "$PREFIX" --net "$NET" --reloads "$RELOADS" --interval-ms "$INTERVAL" \
-  --contenders "$CONTENDERS" --strategy "$STRATEGY" --rate-new "$RATE_NEW" --rate-ka "$RATE_KA" \
+  --contenders "$CONTENDERS" --strategy "$STRATEGY" --tslb-option "$TSLB_OPTION" --rate-new "$RATE_NEW" --rate-ka "$RATE_KA" \
   --ka-conns "$KA_CONNS" --rate-slow "$RATE_SLOW" --out "$OUT" --command "$COMMAND" &
 RUNNER=$!
 wait "$RUNNER"
