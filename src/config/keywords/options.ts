@@ -12,6 +12,7 @@ const BOOLEAN_OPTIONS: Readonly<Record<string, 'f' | 'b' | 'fb'>> = {
   httplog: 'f', tcplog: 'f', dontlognull: 'f', 'dontlog-normal': 'f', 'log-separate-errors': 'f',
   httpclose: 'fb', 'http-server-close': 'fb', 'http-keep-alive': 'fb', 'http-pretend-keepalive': 'fb',
   'http-buffer-request': 'fb', 'http-use-proxy-header': 'f', 'http-ignore-probes': 'f', 'http-no-delay': 'fb',
+  'idle-close-on-response': 'f',
   redispatch: 'b', persist: 'b', abortonclose: 'b', allbackups: 'b', 'log-health-checks': 'b',
   'ssl-hello-chk': 'b', 'tcp-check': 'b', 'mysql-check': 'b', 'redis-check': 'b', 'smtpchk': 'b', 'pgsql-check': 'b',
   checkcache: 'b', srvtcpka: 'b', clitcpka: 'f', tcpka: 'fb', nolinger: 'fb', 'splice-auto': 'fb',

@@ -113,15 +113,30 @@ class HttpSession implements UpstreamOwner {
     c.on('timeout', () => { this.onClientTimeout() })
     c.on('drain', () => { this.ex?.upstream?.resume() })
     const unregister = this.fe.onDrain(() => {
+      // `option idle-close-on-response` (as in later HAProxy): idle connections stay open until
+      // their next request, answered with Connection: close, or until `timeout http-keep-alive`
+      // as in normal operation; the drain then adds no race with a client's next request.
+      if (this.fe.config.options['idle-close-on-response'] === true) return
       // Draining: a busy connection closes after its response (Connection: close). An idle one
       // is closed at a random moment within close-spread-time, unless a request arrives first
       // and is served with Connection: close: closing every idle connection at once would race
-      // with the requests clients are sending on them right now. A connection that has not sent
-      // its first request yet is not idle: its client has just connected to send one.
+      // with the requests clients are sending on them right now.
+      // Only a connection between two requests is idle: one that has not sent its first request
+      // yet is a client about to speak (it was accepted just before the drain; its request may
+      // still be in the client's hands), served like the others under `timeout http-request`.
+      // The check runs after the next poll phase (setImmediate): a worker that was busy runs
+      // expired timers before it reads its sockets, and closing then would throw away (and
+      // reset) a request that had already arrived.
+      let immediate: NodeJS.Immediate | undefined
       const timer = setTimeout(() => {
-        if (this.phase === 'head' && this.pending.length === 0 && this.exchanges > 0) this.close()
+        immediate = setImmediate(() => {
+          if (this.phase === 'head' && this.pending.length === 0 && this.exchanges > 0) this.close()
+        })
       }, Math.random() * this.fe.closeSpreadMs)
-      c.once('close', () => { clearTimeout(timer) })
+      c.once('close', () => {
+        clearTimeout(timer)
+        if (immediate !== undefined) clearImmediate(immediate)
+      })
     })
     c.once('close', unregister)
     this.armHeadTimer()
