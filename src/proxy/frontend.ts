@@ -13,7 +13,6 @@ import { startTcpSession } from './tcp/tcp-session.ts'
 import { NO_LOG } from './log/sink.ts'
 import type { GatedFrontend } from './accept-gate.ts'
 
-const DEFAULT_CLOSE_SPREAD_MS = 1000
 const DEFAULT_MAX_HEAD = 16_384
 /** The kernel accept queue asked for when `bind` has no `backlog`. */
 const DEFAULT_BACKLOG = 1024
@@ -70,8 +69,11 @@ export class Frontend implements FrontendContext, GatedFrontend {
   draining = false
   /** Largest request or response head accepted (global tune.bufsize). */
   maxHead = DEFAULT_MAX_HEAD
-  /** Window over which idle keep-alive connections are closed when draining (global close-spread-time). */
-  closeSpreadMs = DEFAULT_CLOSE_SPREAD_MS
+  /**
+   * Window over which idle keep-alive connections are closed when draining (global
+   * close-spread-time); unset, they stay open until their next request or their keep-alive timeout.
+   */
+  closeSpreadMs: number | undefined
   private readonly drainListeners = new Set<() => void>()
   private readonly hooks: EngineHooks
   readonly logTraffic: (line: string) => void

@@ -5,7 +5,7 @@
  */
 import type { Server } from 'node:net'
 import { hostname } from 'node:os'
-import { dirname } from 'node:path'
+import { dirname, join } from 'node:path'
 import type { Config } from '../config/model.ts'
 import { loadConfig } from '../config/parser.ts'
 import { ConfigError, formatDiagnostic, TslbError } from '../util/errors.ts'
@@ -278,7 +278,7 @@ export class Supervisor {
   }
 
   private async startWorker (config: Config, handles: ReadonlyMap<string, TcpHandle>): Promise<WorkerProcess> {
-    const worker = new WorkerProcess(++this.generation)
+    const worker = new WorkerProcess(++this.generation, join(dirname(this.opts.controlSocket), 'compile-cache'))
     this.opts.log.info({ generation: worker.generation, workerPid: worker.pid }, 'starting proxy worker')
     await worker.start(config, handles, { localPeer: this.node, runDir: dirname(this.opts.controlSocket) })
     void worker.exitPromise.then(({ code, signal }) => { this.onWorkerExit(worker, code, signal) })

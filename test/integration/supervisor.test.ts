@@ -7,12 +7,13 @@ import assert from 'node:assert/strict'
 import { useLab } from '../helpers/lab.ts'
 import { runTslbOn, type RunningTslb } from '../helpers/tslb-node.ts'
 import { tslb as cli } from '../helpers/cli.ts'
+import { readdirSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 
 const lab = useLab()
 let node: RunningTslb
 
 interface Status { workers: { generation: number, pid: number, state: string }[] }
-
 
 async function status (): Promise<Status> {
   const r = await cli(['status', '-S', node.socket, '--json'])
@@ -54,5 +55,9 @@ backend app
     assert.ok(after !== undefined && after.generation > before.generation)
     const r = await lab.exec('client', ['curl', '-s', '--max-time', '2', `http://${lab.addr('lb1')}/`])
     assert.equal(r.stdout.trim(), 'web1')
+  })
+
+  test('the worker generations share a compile cache beside the control socket', () => {
+    assert.ok(readdirSync(join(dirname(node.socket), 'compile-cache'), { recursive: true }).length > 0)
   })
 })

@@ -113,11 +113,12 @@ class HttpSession implements UpstreamOwner {
     c.on('timeout', () => { this.onClientTimeout() })
     c.on('drain', () => { this.ex?.upstream?.resume() })
     const unregister = this.fe.onDrain(() => {
-      // `option idle-close-on-response` (as in later HAProxy): idle connections stay open until
+      // By default, and with `option idle-close-on-response`, idle connections stay open until
       // their next request, answered with Connection: close, or until `timeout http-keep-alive`
-      // as in normal operation; the drain then adds no race with a client's next request.
-      if (this.fe.config.options['idle-close-on-response'] === true) return
-      // Draining: a busy connection closes after its response (Connection: close). An idle one
+      // as in normal operation: the drain adds no race with a client's next request.
+      const spreadMs = this.fe.closeSpreadMs
+      if (spreadMs === undefined || this.fe.config.options['idle-close-on-response'] === true) return
+      // With close-spread-time, as HAProxy: a busy connection closes after its response (Connection: close). An idle one
       // is closed at a random moment within close-spread-time, unless a request arrives first
       // and is served with Connection: close: closing every idle connection at once would race
       // with the requests clients are sending on them right now.
@@ -132,7 +133,7 @@ class HttpSession implements UpstreamOwner {
         immediate = setImmediate(() => {
           if (this.phase === 'head' && this.pending.length === 0 && this.exchanges > 0) this.close()
         })
-      }, Math.random() * this.fe.closeSpreadMs)
+      }, Math.random() * spreadMs)
       c.once('close', () => {
         clearTimeout(timer)
         if (immediate !== undefined) clearImmediate(immediate)

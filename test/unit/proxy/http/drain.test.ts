@@ -38,11 +38,12 @@ after(async () => {
   await new Promise(resolve => { backend.close(resolve) })
 })
 
-function startEngine (closeSpread: string, options = ''): { engine: Engine, port: number } {
+/** `closeSpread` undefined: no close-spread-time line (tslb's default drain). */
+function startEngine (closeSpread: string | undefined, options = ''): { engine: Engine, port: number } {
   const handle = bindTcp('127.0.0.1', 0, 4)
   const { port } = handleAddress(handle)
   const { config, diagnostics } = parseConfig(`global
-    close-spread-time ${closeSpread}
+${closeSpread === undefined ? '' : `    close-spread-time ${closeSpread}`}
 defaults
     mode http
     timeout connect 1s
@@ -132,6 +133,23 @@ describe('draining worker', () => {
     engine.stopAccepting()
     assert.equal(await c.ended, 'closed')
     assert.ok(Date.now() - t0 < 1000, `closed after ${Date.now() - t0} ms`)
+    await engine.idle()
+    engine.close()
+  })
+
+  test('without close-spread-time an idle keep-alive connection stays open through the drain and its next request is answered with Connection: close', async () => {
+    const { engine, port } = startEngine(undefined)
+    const sock = await connected(port)
+    const c = collect(sock)
+    sock.write(REQUEST)
+    while (!c.text().endsWith('ok')) await sleep(5)
+    engine.stopAccepting()
+    await sleep(1200) // past the 1 s window tslb used to close idle connections in
+    assert.equal(sock.destroyed || sock.readableEnded, false, 'closed by the drain')
+    sock.write(REQUEST)
+    assert.equal(await c.ended, 'closed')
+    assert.equal(c.text().split('HTTP/1.1 200 ').length - 1, 2)
+    assert.match(c.text(), /\r\nconnection: close\r\n[^]*ok$/i)
     await engine.idle()
     engine.close()
   })
