@@ -196,7 +196,7 @@ describe('VRRP speaker in the lab (lb1 150, lb2 100)', () => {
     await monitor.waitHolder(undefined, 1000)
   })
 
-  test('seed 001: tracked script (weight -60) fails on lb1 → lb2 takes over with GARPs while the proxy keeps serving; restored → lb1 preempts back', async (t) => {
+  test('seed 001: tracked script (weight -60) fails on lb1 → lb2 takes over with GARPs while the proxy keeps serving; restored → lb1 preempts back; its proxy worker SIGKILLed → restarted, the VIP stays on lb1', async (t) => {
     const flag = join(flagDir, 'flag-lb1')
     writeFileSync(flag, '')
     const proxy = `
@@ -251,6 +251,20 @@ vrrp_script chk_flag
     t.diagnostic(`script restored → lb1 MASTER: ${back.time - restoredAt} ms`)
     await neighbourIs('lb1', 3000)
     assert.match(await curl(), /^web[12]$/)
+
+    // The proxy worker SIGKILLed on the master: the supervisor restarts it, the VIP stays put.
+    const workers = (JSON.parse((await tslb(['status', '-S', lb1.socket, '--json'])).stdout) as { workers: { pid: number, state: string }[] }).workers
+    const worker = workers.find(w => w.state === 'serving')
+    assert.ok(worker !== undefined)
+    const firstSample = monitor.samples.length
+    const killedAt = Date.now()
+    process.kill(worker.pid, 'SIGKILL')
+    while (Date.now() - killedAt < 3000) await new Promise(resolve => setTimeout(resolve, 100))
+    const during = monitor.samples.slice(firstSample)
+    assert.ok(during.length > 10, 'too few VIP samples')
+    assert.deepEqual(during.filter(x => (x.holders[lab.vips[0]] ?? []).join() !== 'lb1'), [], 'the VIP left lb1 while its worker restarted')
+    assert.equal(lb1.logs().filter(x => x.time >= killedAt && /^Entering/.test(x.msg)).length, 0, 'a VRRP state change on lb1')
+    assert.match(await curl(), /^web[12]$/, 'a new worker serves the VIP')
   })
 
   test('track_interface: the tracked link loses carrier → priority -60 → lb2 takes over; carrier back → lb1 preempts (rtnetlink link events)', async (t) => {
