@@ -178,11 +178,7 @@ export class Supervisor {
       case 'reload': {
         const strategy = typeof req.strategy === 'string' ? req.strategy : DEFAULT_STRATEGY
         if (!isStrategyName(strategy)) return { ok: false, error: new UnknownReloadStrategyError(strategy, STRATEGY_NAMES).message }
-        // Reloads are serialized: a request during a reload waits for it, then runs its own.
-        const previous = this.reloading ?? Promise.resolve({ ok: true })
-        const next = previous.then(async () => await this.reload(step, strategy))
-        this.reloading = next
-        return await next
+        return await this.reload(step, strategy)
       }
       default: return { ok: false, error: `unknown command '${req.cmd}'` }
     }
@@ -193,6 +189,14 @@ export class Supervisor {
    * With proxies, the reload strategy (src/reload/) replaces the serving generation.
    */
   async reload (step: (m: string) => void = () => {}, strategyName: string = DEFAULT_STRATEGY): Promise<ControlReply> {
+    // Reloads are serialized (control socket, SIGHUP, SIGUSR2): one during a reload waits for it, then runs.
+    const previous = this.reloading ?? Promise.resolve<ControlReply>({ ok: true })
+    const next = previous.catch(() => undefined).then(async () => await this.reloadNotifying(step, strategyName))
+    this.reloading = next
+    return await next
+  }
+
+  private async reloadNotifying (step: (m: string) => void, strategyName: string): Promise<ControlReply> {
     this.systemd.reloading(`reloading ${this.opts.configFile}`)
     try {
       return await this.reloadNow(step, strategyName)

@@ -95,4 +95,24 @@ describe('reload under load', () => {
     assert.match(r.stdout, /unknown keyword 'balanc'/)
     assert.deepEqual(await servedBy(4), new Set(['web1', 'web2']))
   })
+
+  test('reloads asked for at once (control socket, SIGHUP, control socket) run one after the other', async () => {
+    writeFileSync(node.configFile, config(lab.net, [3, 4]))
+    const from = node.output().length
+    const pid = node.child.pid
+    assert.ok(pid !== undefined)
+    const events = (): string[] => node.output().slice(from).split('\n')
+      .filter(l => l.includes('"starting proxy worker"') || l.includes('"configuration reloaded"'))
+      .map(l => l.includes('"starting proxy worker"') ? 'start' : 'done')
+    const first = cli(['reload', '-S', node.socket])
+    // The other two are asked for while the first one is starting its worker generation.
+    while (events().length === 0) await new Promise(resolve => setTimeout(resolve, 5))
+    process.kill(pid, 'SIGHUP')
+    const third = cli(['reload', '-S', node.socket])
+    assert.equal((await first).code, 0)
+    assert.equal((await third).code, 0)
+    while (events().length < 6) await new Promise(resolve => setTimeout(resolve, 50))
+    assert.deepEqual(events(), ['start', 'done', 'start', 'done', 'start', 'done'])
+    assert.deepEqual(await servedBy(6), new Set(['web3', 'web4']))
+  })
 })
