@@ -91,10 +91,13 @@ function dnatTarget (d: Destination, slotPort: number): string {
 /**
  * iptables-flip: new connections to each public port are DNATed to the active slot's port on the
  * same address; prerouting for remote clients, output for local ones. NAT rules are consulted
- * only for a connection's first packet, so a flip leaves established flows where they are.
+ * only for a connection's first packet, so a flip leaves established flows where they are. Only
+ * a SYN is DNATed: a connection made before conntrack watched this namespace (the first flip
+ * loads it) is picked up mid-stream by its next packet, which must not be sent to a slot that
+ * never saw the connection (it would answer with a reset).
  */
 export function flipScript (slot: string, mappings: readonly SlotMapping[]): string {
-  const rules = mappings.flatMap(m => destinations(m.spec).map(d => `    ${match(d)} dnat ${d.family} to ${dnatTarget(d, m.slotPort)} comment "tslb slot ${slot}"`))
+  const rules = mappings.flatMap(m => destinations(m.spec).map(d => `    ${match(d)} ${NEW_CONNECTION} dnat ${d.family} to ${dnatTarget(d, m.slotPort)} comment "tslb slot ${slot}"`))
   return replaceTableScript(FLIP_TABLE, `tslb iptables-flip: public ports to worker slot ${slot}`, [
     'chain prerouting {',
     '    type nat hook prerouting priority dstnat; policy accept;',

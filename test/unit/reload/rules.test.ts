@@ -49,9 +49,9 @@ test('iptables-flip: DNAT keeps the destination address and changes only the por
     { spec: spec('2001:db8::1', 443, 6), slotPort: 40003 }
   ])
   const rules = [
-    'fib daddr type local meta nfproto ipv4 tcp dport 80 dnat ip to ip daddr:40001 comment "tslb slot B"',
-    'ip daddr 198.18.0.100 tcp dport 443 dnat ip to 198.18.0.100:40002 comment "tslb slot B"',
-    'ip6 daddr 2001:db8::1 tcp dport 443 dnat ip6 to [2001:db8::1]:40003 comment "tslb slot B"'
+    'fib daddr type local meta nfproto ipv4 tcp dport 80 tcp flags & (syn | ack) == syn dnat ip to ip daddr:40001 comment "tslb slot B"',
+    'ip daddr 198.18.0.100 tcp dport 443 tcp flags & (syn | ack) == syn dnat ip to 198.18.0.100:40002 comment "tslb slot B"',
+    'ip6 daddr 2001:db8::1 tcp dport 443 tcp flags & (syn | ack) == syn dnat ip6 to [2001:db8::1]:40003 comment "tslb slot B"'
   ]
   assert.deepEqual(ruleLines(script), [...rules, ...rules])
   assert.match(script, /chain prerouting \{\n\s+type nat hook prerouting priority dstnat;/)
