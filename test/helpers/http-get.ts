@@ -1,5 +1,8 @@
-/** A plain HTTP GET without keep-alive, and the counters test/helpers/slow-server.ts keeps. */
+/** A plain HTTP GET without keep-alive, and test/helpers/slow-server.ts in lab nodes: starting it, reading its counters. */
+import type { ChildProcess } from 'node:child_process'
 import { request } from 'node:http'
+import { join } from 'node:path'
+import type { Lab, LabNode } from './lab.ts'
 
 export async function get (host: string, port: number, path: string, timeoutMs = 20_000): Promise<{ status: number, body: string }> {
   return await new Promise((resolve, reject) => {
@@ -17,4 +20,18 @@ export async function get (host: string, port: number, path: string, timeoutMs =
 /** The slow server's counters: most requests at once, total, in service now. */
 export async function slowServerStats (host: string, port = 8000): Promise<{ max: number, total: number, current: number }> {
   return JSON.parse((await get(host, port, '/stats')).body) as { max: number, total: number, current: number }
+}
+
+const SLOW_SERVER = join(import.meta.dirname, 'slow-server.ts')
+
+/** test/helpers/slow-server.ts in `node`, answering after `delayMs` (name: what its answers say); resolves once it listens. */
+export async function startSlowServer (lab: Lab, node: LabNode, port: number, delayMs: number, name: string = node): Promise<ChildProcess> {
+  const child = lab.spawn(node, [process.execPath, SLOW_SERVER, String(port), String(delayMs), name], { stdio: ['ignore', 'pipe', 'inherit'] })
+  await new Promise<void>(resolve => { child.stdout?.once('data', () => { resolve() }) })
+  return child
+}
+
+/** One slow server on port 8000 of each node, named after it. */
+export async function startSlowServers (lab: Lab, nodes: readonly LabNode[], delayMs: number): Promise<ChildProcess[]> {
+  return await Promise.all(nodes.map(async node => await startSlowServer(lab, node, 8000, delayMs)))
 }

@@ -9,12 +9,11 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { ChildProcess } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { type Lab, useLab } from './lab.ts'
 import { runTslbOn, type RunningTslb } from './tslb-node.ts'
 import { tslb as cli, type CliResult } from './cli.ts'
+import { startSlowServer } from './http-get.ts'
 
-const SLOW_SERVER = join(import.meta.dirname, 'slow-server.ts')
 const SLOW_MS = 2000
 
 export interface ConformanceExpectation {
@@ -73,8 +72,7 @@ export function runReloadConformance (strategy: string, expect: ConformanceExpec
     const configure = (webs: readonly number[], global = ''): void => { writeFileSync(node.configFile, reloadConfig(lab, webs, global)) }
 
     before(async () => {
-      slow = lab.spawn('web1', [process.execPath, SLOW_SERVER, '9000', String(SLOW_MS), 'slow'], { stdio: ['ignore', 'pipe', 'inherit'] })
-      await new Promise<void>(resolve => { slow?.stdout?.once('data', () => { resolve() }) })
+      slow = await startSlowServer(lab, 'web1', 9000, SLOW_MS, 'slow')
       node = await runTslbOn(lab, 'lb1', reloadConfig(lab, current))
     })
     after(async () => {

@@ -5,15 +5,13 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { ChildProcess } from 'node:child_process'
-import { join } from 'node:path'
 import { useLab, type LabNode } from '../helpers/lab.ts'
 import { runTslbOn, type RunningTslb } from '../helpers/tslb-node.ts'
-import { get, slowServerStats } from '../helpers/http-get.ts'
+import { get, slowServerStats, startSlowServers } from '../helpers/http-get.ts'
 
 const lab = useLab()
 let tslb: RunningTslb
 const slow: ChildProcess[] = []
-const SLOW = join(import.meta.dirname, '../helpers/slow-server.ts')
 const DELAY_MS = 300
 
 function config (net: string): string {
@@ -46,11 +44,7 @@ async function stats (node: LabNode): Promise<{ max: number, total: number, curr
 
 describe('frontend and global maxconn', () => {
   before(async () => {
-    for (const node of ['web1', 'web2'] as const) {
-      const child = lab.spawn(node, [process.execPath, SLOW, '8000', String(DELAY_MS), node], { stdio: ['ignore', 'pipe', 'inherit'] })
-      slow.push(child)
-      await new Promise<void>(resolve => { child.stdout?.once('data', () => { resolve() }) })
-    }
+    slow.push(...await startSlowServers(lab, ['web1', 'web2'], DELAY_MS))
     tslb = await runTslbOn(lab, 'lb1', config(lab.net))
   })
   after(async () => {

@@ -15,9 +15,9 @@ import { tslb as cli, type CliResult } from '../helpers/cli.ts'
 import { reloadConfig } from '../helpers/reload-conformance.ts'
 import { flipScript, synDropScript } from '../../src/reload/rules.ts'
 import { listenerKey } from '../../src/supervisor/listeners.ts'
+import { startSlowServer } from '../helpers/http-get.ts'
 
 const lab = useLab()
-const SLOW_SERVER = join(import.meta.dirname, '../helpers/slow-server.ts')
 let node: RunningTslb
 const slowServers: ChildProcess[] = []
 let webs: readonly number[] = [1, 2]
@@ -68,10 +68,8 @@ function connectLoop (): { log: () => string, stop: () => Promise<{ statuses: st
 
 describe('reload strategies', () => {
   before(async () => {
-    for (const [web, delay] of [['web1', '2000'], ['web2', '8000']] as const) {
-      const child = lab.spawn(web, [process.execPath, SLOW_SERVER, '9000', delay, 'slow'], { stdio: ['ignore', 'pipe', 'inherit'] })
-      slowServers.push(child)
-      await new Promise<void>(resolve => { child.stdout?.once('data', () => { resolve() }) })
+    for (const [web, delay] of [['web1', 2000], ['web2', 8000]] as const) {
+      slowServers.push(await startSlowServer(lab, web, 9000, delay, 'slow'))
     }
     node = await runTslbOn(lab, 'lb1', config(webs))
   })

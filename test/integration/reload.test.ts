@@ -8,15 +8,14 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { ChildProcess } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { useLab } from '../helpers/lab.ts'
 import { runTslbOn, type RunningTslb } from '../helpers/tslb-node.ts'
 import { tslb as cli } from '../helpers/cli.ts'
+import { startSlowServer } from '../helpers/http-get.ts'
 
 const lab = useLab()
 let node: RunningTslb
 let slowServer: ChildProcess | undefined
-const SLOW_SERVER = join(import.meta.dirname, '../helpers/slow-server.ts')
 const SLOW_MS = 2000
 
 function config (net: string, webs: number[]): string {
@@ -55,8 +54,7 @@ async function servedBy (n: number): Promise<Set<string>> {
 
 describe('reload under load', () => {
   before(async () => {
-    slowServer = lab.spawn('web1', [process.execPath, SLOW_SERVER, '9000', String(SLOW_MS), 'slow'], { stdio: ['ignore', 'pipe', 'inherit'] })
-    await new Promise<void>(resolve => { slowServer?.stdout?.once('data', () => { resolve() }) })
+    slowServer = await startSlowServer(lab, 'web1', 9000, SLOW_MS, 'slow')
     node = await runTslbOn(lab, 'lb1', config(lab.net, [1, 2]))
   })
   after(async () => {

@@ -13,11 +13,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { useLab } from '../helpers/lab.ts'
 import { runTslbOn, type RunningTslb } from '../helpers/tslb-node.ts'
+import { startSlowServer } from '../helpers/http-get.ts'
 
 const lab = useLab()
 let tslb: RunningTslb
 let slow: ChildProcess | undefined
-const SLOW = join(import.meta.dirname, '../helpers/slow-server.ts')
 const tmp = mkdtempSync(join(tmpdir(), 'tslb-stats-browser-'))
 const runningFile = (node: string): string => `/run/tslb-lab/${lab.prefix}/${node}/www/running`
 
@@ -97,8 +97,7 @@ const COL = { qcur: 1, qmax: 2, qlimit: 3, scur: 7, smax: 8, slim: 9, stot: 10, 
 
 describe('stats page in headless chromium', () => {
   before(async () => {
-    slow = lab.spawn('web2', [process.execPath, SLOW, '8000', '1500', 'slow'], { stdio: ['ignore', 'pipe', 'inherit'] })
-    await new Promise<void>(resolve => { slow?.stdout?.once('data', () => { resolve() }) })
+    slow = await startSlowServer(lab, 'web2', 8000, 1500, 'slow')
     tslb = await runTslbOn(lab, 'lb1', config(lab.net))
   })
   after(async () => {
