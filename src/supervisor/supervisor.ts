@@ -53,6 +53,10 @@ export interface WorkerSummary { readonly generation: number, readonly pid: numb
 /** The status without the workers' own reports. */
 export type LocalStatus = Omit<SupervisorStatus, 'workers'> & { readonly workers: WorkerSummary[] }
 
+function summary (worker: WorkerProcess, state: WorkerSummary['state']): WorkerSummary {
+  return { generation: worker.generation, pid: worker.pid, state }
+}
+
 export class Supervisor {
   private config: Config | undefined
   private control: Server | undefined
@@ -140,15 +144,18 @@ export class Supervisor {
 
   /** `tslb status`: the supervisor's view, plus each worker's peers sessions (asked over IPC). */
   async status (): Promise<SupervisorStatus> {
-    const local = this.localStatus()
-    const byGeneration = new Map([this.worker, ...[...this.draining].map(d => d.worker)].filter(w => w !== undefined).map(w => [w.generation, w]))
     return {
-      ...local,
-      workers: await Promise.all(local.workers.map(async w => {
-        const worker = byGeneration.get(w.generation)
-        return { ...w, ...(worker === undefined ? { peersError: 'worker gone' } : await queryWorkerPeers(worker)) }
-      }))
+      ...this.localStatus(),
+      workers: await Promise.all(this.generations().map(async ({ worker, state }) => ({ ...summary(worker, state), ...await queryWorkerPeers(worker) })))
     }
+  }
+
+  /** The serving worker generation, then the draining ones. */
+  private generations (): { worker: WorkerProcess, state: WorkerSummary['state'] }[] {
+    return [
+      ...(this.worker === undefined ? [] : [{ worker: this.worker, state: 'serving' as const }]),
+      ...[...this.draining].map(({ worker }) => ({ worker, state: 'draining' as const }))
+    ]
   }
 
   /** What the supervisor knows without asking its workers. */
@@ -165,10 +172,7 @@ export class Supervisor {
       proxies: c?.proxies.map(p => ({ name: p.name, kind: p.kind })) ?? [],
       vrrpInstances: c?.vrrpInstances.map(v => ({ name: v.name, vrid: v.virtualRouterId, configuredState: v.state ?? (v.priority === 255 ? 'MASTER' : 'BACKUP'), priority: v.priority, runtime: vrrp.get(v.name) })) ?? [],
       peers: c?.peers.map(p => ({ name: p.name, peers: p.peers.map(x => x.name) })) ?? [],
-      workers: [
-        ...(this.worker === undefined ? [] : [{ generation: this.worker.generation, pid: this.worker.pid, state: 'serving' as const }]),
-        ...[...this.draining].map(({ worker: w }) => ({ generation: w.generation, pid: w.pid, state: 'draining' as const }))
-      ]
+      workers: this.generations().map(({ worker, state }) => summary(worker, state))
     }
   }
 
