@@ -13,6 +13,7 @@ import { Supervisor, type SupervisorStatus } from '../supervisor/supervisor.ts'
 import { formatWorkerPeers } from '../supervisor/peers-status.ts'
 import { formatVrrpStatusLine } from '../vrrp/speaker.ts'
 import { convertKeepalived } from '../vrrp/convert.ts'
+import { haproxyMain } from './haproxy.ts'
 import { DEFAULT_STRATEGY, isStrategyName, STRATEGY_NAMES } from '../reload/strategy.ts'
 
 export const DEFAULT_CONFIG = '/etc/tslb/tslb.cfg'
@@ -29,6 +30,7 @@ Commands:
   status [-S CTLSOCK] [--json]
                         show the running node's state
   convert FILE          print tslb vrrp sections for a keepalived.conf
+  haproxy ARGS...       HAProxy's command line (-f -c -cc -d -D -W -p -L -q -v -vv), see docs/conformance.md
 
 Options:
   -f, --config FILE     configuration file (default ${DEFAULT_CONFIG})
@@ -69,6 +71,8 @@ const OPTIONS = {
 } as const
 
 export async function main (argv: string[]): Promise<number> {
+  // HAProxy's command line is not tslb's: everything after `haproxy` is handed over untouched.
+  if (argv[0] === 'haproxy') return await haproxyMain(argv.slice(1))
   const { values, positionals } = parse(argv)
   if (values.version === true) {
     process.stdout.write(`tslb ${version()} (node ${process.version})\n`)

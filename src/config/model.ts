@@ -18,6 +18,8 @@ export interface Address {
   readonly port: number | undefined
   /** Last port of a range `80-85`; equals `port` for a single port. */
   readonly portEnd: number | undefined
+  /** `fd@N`: a listening socket inherited from the parent process (host '' and no port). */
+  readonly fd?: number
 }
 
 export interface Bind {
@@ -248,7 +250,10 @@ export interface Proxy extends ProxySettings {
 }
 
 export interface StatsSocket {
+  /** The unix socket's path; '' when `address` is set. */
   readonly path: string
+  /** A TCP address or inherited `fd@N` (the supervisor listens and hands it over). */
+  readonly address?: Address
   readonly mode?: number
   readonly level: 'user' | 'operator' | 'admin'
   readonly exposeFdListeners: boolean

@@ -119,7 +119,7 @@ function checkDuplicateBinds (frontends: Proxy[], diag: Diagnostics): void {
     for (const b of fe.binds) {
       for (const a of b.addresses) {
         for (let port = a.port ?? 0; port <= (a.portEnd ?? a.port ?? 0); port++) {
-          const key = `${a.host}|${port}`
+          const key = a.fd === undefined ? `${a.host}|${port}` : `fd@${a.fd}`
           const other = seen.get(key)
           if (other !== undefined) diag.error(b.loc, `${fe.kind} '${fe.name}' binds ${formatAddress({ ...a, port, portEnd: port })}, already bound by ${other}`)
           else seen.set(key, `${fe.kind} '${fe.name}'`)

@@ -46,6 +46,14 @@ export function parsePort (text: string, what: string): number {
   return parseInteger(text, what, 1, 65535)
 }
 
+/** `fd@N`: listen on file descriptor N inherited from the parent (VTest, systemd socket activation). */
+export function parseListenAddress (text: string, what: string): Address {
+  const fd = /^fd@(\d+)$/.exec(text)
+  if (fd !== null) return { host: '', family: 0, port: undefined, portEnd: undefined, fd: parseInteger(fd[1] as string, `${what} fd`, 0, 65535) }
+  if (text.startsWith('fd@')) throw new ValueError(`${what}: expected fd@ and a file descriptor number, got '${text}'`)
+  return parseAddress(text, what, true)
+}
+
 /**
  * An address as HAProxy writes it: `1.2.3.4:80`, `*:80`, `:80`, `[::1]:80`, `ipv6@::1:80`,
  * `ipv4@…`, a port range `80-85`, or a host without port when `portRequired` is false.
@@ -115,6 +123,7 @@ export function parseNetwork (text: string, what: string): string {
 }
 
 export function formatAddress (a: Address): string {
+  if (a.fd !== undefined) return `fd@${a.fd}`
   const host = a.host === '' ? '*' : a.family === 6 ? `[${a.host}]` : a.host
   if (a.port === undefined) return host
   return a.portEnd !== undefined && a.portEnd !== a.port ? `${host}:${a.port}-${a.portEnd}` : `${host}:${a.port}`

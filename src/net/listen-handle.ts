@@ -47,6 +47,22 @@ export function bindTcp (host: string, port: number, family: 0 | 4 | 6): TcpHand
   return handle
 }
 
+export class InheritedFdError extends TslbError {
+  constructor (fd: number, why: string) {
+    super('TSLB_ERR_INHERITED_FD', `cannot listen on fd@${fd}: ${why}`)
+  }
+}
+
+/**
+ * Wraps listening socket `fd`, inherited from the parent process (`bind fd@N`: VTest, or systemd
+ * socket activation, whose sockets start at fd 3). Only TCP sockets are taken.
+ */
+export function openInheritedSocket (fd: number): TcpHandle {
+  const handle = createServerHandle(null, 0, 4, fd, 0)
+  if (typeof handle === 'number') throw new InheritedFdError(fd, handle === -22 ? 'not an open TCP socket' : errnoName(handle))
+  return handle
+}
+
 export function handleAddress (handle: TcpHandle): { address: string, port: number } {
   const out: { address?: string, port?: number } = {}
   handle.getsockname(out)

@@ -6,7 +6,7 @@ import type { Socket } from 'node:net'
 import type { Config, GlobalSettings, Proxy } from '../config/model.ts'
 import type { RequestHead } from './http/codec.ts'
 import { HealthChecker, type HealthCheckerOptions } from './health/checker.ts'
-import { listenerKey } from '../supervisor/listeners.ts'
+import { addressKey } from '../supervisor/listeners.ts'
 import { Backend } from './backend.ts'
 import { Frontend } from './frontend.ts'
 import { StickTable } from '../stick/index.ts'
@@ -94,15 +94,15 @@ export class Engine {
     HealthChecker.startAll([...this.checkers.values()])
   }
 
-  /** Listens on the supervisor's handles, keyed as listenerKey(host, port). */
+  /** Listens on the supervisor's handles, keyed as addressKey(address, port). */
   listen (handles: ReadonlyMap<string, object>): void {
     for (const fe of this.frontends) {
       for (const bind of fe.config.binds) {
         const backlog = typeof bind.options.backlog === 'string' ? Number(bind.options.backlog) : undefined
         for (const a of bind.addresses) {
           for (let port = a.port ?? 0; port <= (a.portEnd ?? a.port ?? 0); port++) {
-            const handle = handles.get(listenerKey(a.host, port))
-            if (handle === undefined) throw new Error(`no listening socket for ${a.host}:${port}`)
+            const handle = handles.get(addressKey(a, port))
+            if (handle === undefined) throw new Error(`no listening socket for ${addressKey(a, port)}`)
             fe.listen(handle, backlog)
           }
         }

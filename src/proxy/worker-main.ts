@@ -17,6 +17,7 @@ import { runTableCommand } from '../stick/index.ts'
 import { formatShowPeers, handoffSocketPath, PeersManager } from '../peers/index.ts'
 import { hostname, tmpdir } from 'node:os'
 import { answerQuery } from '../supervisor/worker-query.ts'
+import { addressKey } from '../supervisor/listeners.ts'
 
 const log = createLogger('tslb-worker')
 const handles = new Map<string, object>()
@@ -89,7 +90,15 @@ async function start (): Promise<void> {
     }
     e.listen(handles)
     e.startChecks(global, (level, line) => { log[level]({ type: 'health' }, line) })
-    for (const s of global.statsSockets) apis.push(await listenRuntimeApi(s.path, s.mode ?? 0o600, s.level, e, providers))
+    for (const s of global.statsSockets) {
+      if (s.address === undefined) {
+        apis.push(await listenRuntimeApi(s.path, s.mode ?? 0o600, s.level, e, providers))
+        continue
+      }
+      const handle = handles.get(addressKey(s.address, s.address.port ?? 0))
+      if (handle === undefined) throw new Error(`no listening socket for stats socket ${addressKey(s.address, s.address.port ?? 0)}`)
+      apis.push(await listenRuntimeApi({ handle }, undefined, s.level, e, providers))
+    }
     log.info({ frontends: e.frontends.length, backends: e.backends.size }, 'worker serving')
     send({ type: 'ready' })
   } catch (err) {

@@ -2,35 +2,41 @@
  * The supervisor's listener registry: one bound socket per distinct bind address, kept across
  * reloads (unchanged addresses reuse their socket, new ones are bound, removed ones released).
  */
-import type { Config } from '../config/model.ts'
-import { bindTcp, type TcpHandle } from '../net/listen-handle.ts'
+import type { Address, Config } from '../config/model.ts'
+import { bindTcp, openInheritedSocket, type TcpHandle } from '../net/listen-handle.ts'
 
 export interface ListenerSpec {
-  /** Stable identity of the socket: `host|port`. */
+  /** Stable identity of the socket: `host|port`, or `fd@N` for an inherited one. */
   readonly key: string
   readonly host: string
   readonly port: number
   readonly family: 0 | 4 | 6
+  readonly fd?: number
 }
 
 export function listenerKey (host: string, port: number): string {
   return `${host}|${port}`
 }
 
-/** Every address the configuration's frontends and listens bind, ranges expanded. */
+/** The key of one port of `a` (an `fd@N` address has one socket, whatever the port). */
+export function addressKey (a: Address, port: number): string {
+  return a.fd === undefined ? listenerKey(a.host, port) : `fd@${a.fd}`
+}
+
+/** Every address the configuration's frontends and listens bind, ranges expanded, and the TCP or fd@ stats sockets. */
 export function listenerSpecs (config: Config): ListenerSpec[] {
   const specs = new Map<string, ListenerSpec>()
-  for (const p of config.proxies) {
-    if (p.kind !== 'frontend' && p.kind !== 'listen') continue
-    for (const b of p.binds) {
-      for (const a of b.addresses) {
-        for (let port = a.port ?? 0; port <= (a.portEnd ?? a.port ?? 0); port++) {
-          const key = listenerKey(a.host, port)
-          specs.set(key, { key, host: a.host, port, family: a.family })
-        }
-      }
+  const add = (a: Address): void => {
+    for (let port = a.port ?? 0; port <= (a.portEnd ?? a.port ?? 0); port++) {
+      const key = addressKey(a, port)
+      specs.set(key, { key, host: a.host, port, family: a.family, ...(a.fd === undefined ? {} : { fd: a.fd }) })
     }
   }
+  for (const p of config.proxies) {
+    if (p.kind !== 'frontend' && p.kind !== 'listen') continue
+    for (const b of p.binds) for (const a of b.addresses) add(a)
+  }
+  for (const s of config.global.statsSockets) if (s.address !== undefined) add(s.address)
   return [...specs.values()]
 }
 
@@ -45,7 +51,7 @@ export class ListenerRegistry {
       for (const s of specs) {
         let h = this.handles.get(s.key)
         if (h === undefined) {
-          h = bindTcp(s.host, s.port, s.family)
+          h = s.fd === undefined ? bindTcp(s.host, s.port, s.family) : openInheritedSocket(s.fd)
           fresh.push(h)
           this.handles.set(s.key, h)
         }

@@ -32,6 +32,8 @@ export interface SupervisorOptions {
   readonly pidFile: string | undefined
   readonly controlSocket: string
   readonly log: Logger
+  /** Removes nft tables / the plug qdisc an earlier run left (default true); the HAProxy-compatible entry, which runs several instances side by side, skips it. */
+  readonly cleanupReloadRules?: boolean
 }
 
 export interface SupervisorStatus {
@@ -96,7 +98,7 @@ export class Supervisor {
     const { config, diagnostics } = await loadConfig(this.opts.configFile, { localPeer: this.node })
     for (const d of diagnostics) this.opts.log.warn(formatDiagnostic(d))
     this.config = config
-    for (const r of await removeReloadRules(this.opts.log)) this.opts.log.warn(`removed ${r} left by an earlier run`)
+    if (this.opts.cleanupReloadRules !== false) for (const r of await removeReloadRules(this.opts.log)) this.opts.log.warn(`removed ${r} left by an earlier run`)
     if (config.proxies.length > 0) {
       const handles = this.listeners.acquire(listenerSpecs(config))
       this.serving = { worker: await this.startWorker(config, handles), config, handles }
@@ -348,7 +350,8 @@ export class Supervisor {
     return worker
   }
 
-  async stop (signal: string): Promise<void> {
+  /** Stops VRRP, then drains every worker generation (`hardStopAfterMs` overrides the config's hard-stop-after; 0: close now, as HAProxy's hard stop). */
+  async stop (signal: string, hardStopAfterMs?: number): Promise<void> {
     if (this.stopping) return
     this.stopping = true
     this.systemd.stopping(`stopping (${signal})`)
@@ -360,9 +363,9 @@ export class Supervisor {
     this.vrrp = undefined
     await speaker?.stop()
     const generations = [...this.draining, ...(this.serving === undefined ? [] : [this.serving])]
-    for (const { worker: w } of generations) w.drain(this.config?.global.hardStopAfter ?? DEFAULT_HARD_STOP_AFTER_MS)
+    for (const { worker: w } of generations) w.drain(hardStopAfterMs ?? this.config?.global.hardStopAfter ?? DEFAULT_HARD_STOP_AFTER_MS)
     await Promise.all(generations.map(async ({ worker: w }) => await w.exitPromise))
-    for (const r of await removeReloadRules(this.opts.log)) this.opts.log.info(`removed ${r}`)
+    if (this.opts.cleanupReloadRules !== false) for (const r of await removeReloadRules(this.opts.log)) this.opts.log.info(`removed ${r}`)
     for (const g of [...generations, ...(this.crashed === undefined ? [] : [this.crashed])]) g.slot?.close()
     this.listeners.closeAll()
     await new Promise<void>(resolve => {

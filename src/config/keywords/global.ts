@@ -3,7 +3,7 @@
  */
 import type { KeywordContext } from '../context.ts'
 import type { GlobalSettings } from '../model.ts'
-import { parseInteger, parseSize, parseTime, ValueError } from '../values.ts'
+import { parseInteger, parseListenAddress, parseSize, parseTime, ValueError } from '../values.ts'
 import { parseLogTarget } from './log.ts'
 
 type GlobalHandler = (g: GlobalSettings, args: readonly string[], ctx: KeywordContext) => void
@@ -22,7 +22,9 @@ const TUNE_SIZES = new Set(['tune.bufsize', 'tune.maxrewrite', 'tune.http.maxhdr
 function parseStatsSocket (g: GlobalSettings, args: readonly string[], ctx: KeywordContext): void {
   const [path, ...rest] = args
   if (path === undefined) throw new ValueError("'stats socket' expects a path")
-  if (!path.startsWith('/') && !path.startsWith('unix@')) throw new ValueError(`'stats socket': only unix sockets are supported, got '${path}'`)
+  const unix = path.startsWith('/') || path.startsWith('unix@')
+  const address = unix ? undefined : parseListenAddress(path, 'stats socket')
+  if (address !== undefined && address.portEnd !== address.port) throw new ValueError(`'stats socket': a port range is not allowed, got '${path}'`)
   let mode: number | undefined
   let level: 'user' | 'operator' | 'admin' = 'operator'
   let exposeFdListeners = false
@@ -46,7 +48,7 @@ function parseStatsSocket (g: GlobalSettings, args: readonly string[], ctx: Keyw
     }
   }
   if (mode !== undefined && (mode & 0o077) !== 0) ctx.warn(`stats socket '${path}' mode ${mode.toString(8)} lets other users reach the runtime API; 600 is recommended`)
-  g.statsSockets.push({ path: path.replace(/^unix@/, ''), mode, level, exposeFdListeners, loc: ctx.loc })
+  g.statsSockets.push({ path: unix ? path.replace(/^unix@/, '') : '', ...(address === undefined ? {} : { address }), mode, level, exposeFdListeners, loc: ctx.loc })
 }
 
 export const GLOBAL_KEYWORDS: Readonly<Record<string, GlobalHandler>> = {

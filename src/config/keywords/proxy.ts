@@ -4,7 +4,7 @@
 import type { KeywordContext } from '../context.ts'
 import type { Balance, Bind, Proxy } from '../model.ts'
 import { parseAclDefinition, parseCondition, splitCondition } from '../acl.ts'
-import { parseAddress, parseInteger, parseNetwork, parseTime, ValueError } from '../values.ts'
+import { parseAddress, parseInteger, parseListenAddress, parseNetwork, parseTime, ValueError } from '../values.ts'
 import { applyCapture, applyCookie, applyErrorfile, applyHttpCheck, applyHttpRule, applyStats, applyTcpRule } from './http.ts'
 import { applyLegacyTimeout, applyOption, applyTimeout, LEGACY_TIMEOUT_KEYWORDS, warnIfIgnored } from './options.ts'
 import { parseServerOptions } from './server.ts'
@@ -35,7 +35,7 @@ function oneArg (keyword: string, args: readonly string[]): string {
 export function parseBind (args: readonly string[], ctx: KeywordContext): Bind {
   const [list, ...rest] = args
   if (list === undefined) throw new ValueError("'bind' expects an address such as *:80")
-  const addresses = list.split(',').map(a => parseAddress(a, 'bind', true))
+  const addresses = list.split(',').map(a => parseListenAddress(a, 'bind'))
   const options: Record<string, string | true> = {}
   const withValue = new Set(['name', 'id', 'backlog', 'maxconn', 'mode', 'uid', 'gid', 'user', 'group', 'interface', 'namespace', 'process', 'thread', 'accept-netscaler-cip', 'tcp-ut', 'nice', 'crt', 'ca-file', 'alpn', 'ssl-min-ver', 'ciphers', 'level', 'severity-output', 'mss', 'label'])
   const flags = new Set(['transparent', 'v4v6', 'v6only', 'defer-accept', 'tfo', 'accept-proxy', 'ssl', 'allow-0rtt', 'no-tls-tickets'])

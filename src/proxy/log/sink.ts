@@ -16,6 +16,8 @@ export const NO_LOG: LogLine = () => {}
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
 const INFO = LEVELS.indexOf('info')
+/** The pid syslog lines carry: the worker's, or the one `tslb haproxy` (without -W) was started as (TSLB_LOG_PID), as HAProxy's single process. */
+const LOG_PID = /^\d+$/.test(process.env.TSLB_LOG_PID ?? '') ? Number(process.env.TSLB_LOG_PID) : process.pid
 
 function syslogDate (d: Date): string {
   const p = (n: number): string => String(n).padStart(2, '0')
@@ -53,7 +55,7 @@ export class LogSinks {
     const pri = FACILITIES.indexOf(t.facility) * 8 + (t.level === undefined ? INFO : Math.min(INFO, LEVELS.indexOf(t.level)))
     const socket = family === 6 ? (this.udp6 ??= this.open('udp6')) : (this.udp4 ??= this.open('udp4'))
     return line => {
-      const msg = Buffer.from(`<${pri}>${syslogDate(new Date())} ${tag}[${process.pid}]: ${line}`)
+      const msg = Buffer.from(`<${pri}>${syslogDate(new Date())} ${tag}[${LOG_PID}]: ${line}`)
       socket.send(msg, port, host)
     }
   }

@@ -572,7 +572,7 @@ function findDelimiter (s: string): number {
  * bound under a temporary name, chmod'ed, then renamed over `path`, so a reload's new worker
  * takes the path over atomically and an old worker's close never removes the new socket.
  */
-export async function listenRuntimeApi (path: string, mode: number | undefined, level: CliLevel, engine: Engine, providers: RuntimeApiOptions = {}): Promise<RuntimeApiServer> {
+export async function listenRuntimeApi (where: string | { readonly handle: object }, mode: number | undefined, level: CliLevel, engine: Engine, providers: RuntimeApiOptions = {}): Promise<RuntimeApiServer> {
   const api = new RuntimeApi(engine, providers)
   const maxLine = providers.maxLineLength ?? DEFAULT_MAX_LINE
   const timeoutMs = providers.timeoutMs ?? providers.config?.global.statsTimeout ?? DEFAULT_TIMEOUT_MS
@@ -583,6 +583,21 @@ export async function listenRuntimeApi (path: string, mode: number | undefined, 
     serveConnection(api, socket, level, maxLine, timeoutMs)
   })
   server.maxConnections = providers.maxConnections ?? DEFAULT_MAX_CONNECTIONS
+  const closeServer = async (): Promise<void> => {
+    const closed = new Promise<void>(resolve => { server.close(() => { resolve() }) })
+    for (const s of sockets) s.destroy()
+    await closed
+  }
+  if (typeof where !== 'string') {
+    // A TCP or inherited (fd@) socket the supervisor owns: listen on its handle, nothing to unlink.
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(where.handle, () => { server.off('error', reject); resolve() })
+    })
+    server.on('error', () => {})
+    return { path: '', server, api, close: closeServer }
+  }
+  const path = where
   // HAProxy binds "PATH.PID.tmp" and renames it; a shorter name keeps within sun_path (107 bytes).
   let tmp = join(dirname(path), `.tslb.${process.pid}.${Math.random().toString(36).slice(2, 8)}`)
   if (Buffer.byteLength(tmp) > 107) tmp = path
@@ -610,9 +625,7 @@ export async function listenRuntimeApi (path: string, mode: number | undefined, 
     server,
     api,
     async close (): Promise<void> {
-      const closed = new Promise<void>(resolve => { server.close(() => { resolve() }) })
-      for (const s of sockets) s.destroy()
-      await closed
+      await closeServer()
       try {
         if ((await stat(path)).ino === ino) await unlink(path)
       } catch {
