@@ -50,19 +50,39 @@ function tokenize (expr: string): Token[] {
     const two = expr.slice(i, i + 2)
     if (two === '&&' || two === '||') { out.push({ kind: 'op', text: two }); i += 2; continue }
     if (c === '!' || c === '(' || c === ')') { out.push({ kind: 'op', text: c }); i++; continue }
-    const name = /^[A-Za-z0-9_]+/.exec(expr.slice(i))
+    const name = /^(?:[+-]?\d+|[A-Za-z_][A-Za-z0-9_]*)(?![A-Za-z0-9_])/.exec(expr.slice(i))
     if (name === null) throw new ConditionError(`unparsable conditional expression '${expr}'`)
     i += name[0].length
     let args: string[] | undefined
     if (expr[i] === '(') {
-      const close = expr.indexOf(')', i)
-      if (close < 0) throw new ConditionError(`missing ')' in '${expr}'`)
-      args = expr.slice(i + 1, close).split(',').map(a => a.trim().replace(/^"(.*)"$/, '$1'))
-      i = close + 1
+      const parsed = parseArgs(expr, i + 1)
+      args = parsed.args
+      i = parsed.end
     }
     out.push({ kind: 'term', name: name[0], args })
   }
   return out
+}
+
+/** Arguments from `start` (after '(') to the closing ')': quotes group, a backslash escapes. */
+function parseArgs (expr: string, start: number): { args: string[], end: number } {
+  const args: string[] = []
+  let word = ''
+  let quote: string | undefined
+  for (let i = start; i < expr.length; i++) {
+    const c = expr[i] as string
+    if (c === '\\' && quote !== "'") { word += expr[++i] ?? ''; continue }
+    if (quote !== undefined) {
+      if (c === quote) quote = undefined
+      else word += c
+      continue
+    }
+    if (c === '"' || c === "'") { quote = c; continue }
+    if (c === ',') { args.push(word.trim()); word = ''; continue }
+    if (c === ')') { args.push(word.trim()); return { args, end: i + 1 } }
+    word += c
+  }
+  throw new ConditionError(quote === undefined ? `missing ')' in '${expr}'` : `unterminated quote in '${expr}'`)
 }
 
 function term (name: string, args: string[] | undefined, ctx: ConditionContext): boolean {
@@ -74,7 +94,7 @@ function term (name: string, args: string[] | undefined, ctx: ConditionContext):
   if (args === undefined) {
     if (name === '1' || name === 'true') return true
     if (name === '0' || name === 'false') return false
-    if (/^\d+$/.test(name)) return Number(name) !== 0
+    if (/^[+-]?\d+$/.test(name)) return Number(name) !== 0
     throw new ConditionError(`unparsable conditional expression '${name}'`)
   }
   switch (name) {
@@ -93,6 +113,8 @@ function term (name: string, args: string[] | undefined, ctx: ConditionContext):
 /** Evaluates `expr`; throws ConditionError when it cannot be parsed. */
 export function evaluateCondition (expr: string, ctx: ConditionContext): boolean {
   const tokens = tokenize(expr)
+  // HAProxy: an empty condition is false.
+  if (tokens.length === 0) return false
   let pos = 0
   const peek = (): Token | undefined => tokens[pos]
   const isOp = (t: Token | undefined, text: string): boolean => t?.kind === 'op' && t.text === text
