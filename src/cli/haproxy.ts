@@ -126,7 +126,7 @@ async function daemonize (argv: readonly string[], args: HaproxyArgs): Promise<n
   const pidFile = args.pidFile
   return await new Promise<number>(resolve => {
     const timer = setInterval(() => {
-      let text = ''
+      let text: string
       try { text = readFileSync(pidFile, 'utf8') } catch { return }
       if (Number(text.trim()) === child.pid) {
         clearInterval(timer)
