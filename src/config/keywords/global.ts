@@ -88,7 +88,13 @@ export const GLOBAL_KEYWORDS: Readonly<Record<string, GlobalHandler>> = {
   'ssl-default-bind-options': tlsIgnored,
   'ssl-default-server-ciphers': tlsIgnored,
   'ssl-default-server-options': tlsIgnored,
-  'tune.ssl.default-dh-param': tlsIgnored
+  'tune.ssl.default-dh-param': tlsIgnored,
+  'tune.ssl.capture-buffer-size': tlsIgnored,
+  // Sharing idle server connections between threads: tslb's worker is one thread, so there is nothing to share.
+  'tune.idle-pool.shared': (g, a) => {
+    const v = one('tune.idle-pool.shared', a)
+    if (v !== 'on' && v !== 'off') throw new ValueError(`'tune.idle-pool.shared' expects 'on' or 'off', got '${v}'`)
+  }
 }
 
 function tlsIgnored (_g: GlobalSettings, _a: readonly string[], ctx: KeywordContext): void {
