@@ -18,6 +18,8 @@ export interface Address {
   readonly port: number | undefined
   /** Last port of a range `80-85`; equals `port` for a single port. */
   readonly portEnd: number | undefined
+  /** A server's host name as written, until config/resolve.ts replaces `host` by its address. */
+  readonly hostName?: string
   /** `fd@N`: a listening socket inherited from the parent process (host '' and no port). */
   readonly fd?: number
 }

@@ -13,11 +13,14 @@ import { allowedIn, applyNo, PROXY_KEYWORDS, REMOVED_KEYWORDS } from './keywords
 import { applyPeersKeyword, applyUserlistKeyword, PEERS_KEYWORDS } from './keywords/peers.ts'
 import { applyVrrpInstanceKeyword, applyVrrpScriptKeyword, newVrrpInstance, newVrrpScript, VRRP_INSTANCE_KEYWORDS, VRRP_SCRIPT_KEYWORDS } from './keywords/vrrp.ts'
 import { validate } from './validate.ts'
+import { type Lookup, resolveHostNames } from './resolve.ts'
 
 export interface ParseOptions {
   readonly env?: Environment
   /** Local peer name (`-L`), used to check peers sections. */
   readonly localPeer?: string
+  /** How loadConfig resolves server host names (default: the system resolver). */
+  readonly lookup?: Lookup
 }
 
 export interface ParseResult {
@@ -85,7 +88,9 @@ export async function loadConfig (file: string, options: ParseOptions = {}): Pro
   } catch (err) {
     throw new ConfigReadError(file, err)
   }
-  const result = parseConfig(text, file, options)
+  const parsed = parseConfig(text, file, options)
+  if (parsed.diagnostics.some(d => d.severity === 'error')) throw new ConfigError(parsed.diagnostics)
+  const result = { ...parsed, diagnostics: [...parsed.diagnostics, ...await resolveHostNames(parsed.config, options.lookup)] }
   if (result.diagnostics.some(d => d.severity === 'error')) throw new ConfigError(result.diagnostics)
   return result
 }

@@ -57,9 +57,10 @@ export function parseListenAddress (text: string, what: string): Address {
 /**
  * An address as HAProxy writes it: `1.2.3.4:80`, `*:80`, `:80`, `[::1]:80`, `ipv6@::1:80`,
  * `ipv4@…`, a port range `80-85`, or a host without port when `portRequired` is false.
- * Host names are refused: tslb resolves nothing at load time.
+ * Host names are refused, except with `allowHostName` (server addresses): those are kept in
+ * `hostName` and resolved when the configuration is loaded.
  */
-export function parseAddress (text: string, what: string, portRequired: boolean): Address {
+export function parseAddress (text: string, what: string, portRequired: boolean, allowHostName = false): Address {
   let rest = text
   let forced: 4 | 6 | 0 = 0
   const prefix = /^(ipv4|ipv6)@/.exec(rest)
@@ -86,10 +87,20 @@ export function parseAddress (text: string, what: string, portRequired: boolean)
   }
   if (host === '*') host = ''
   const family = host === '' ? forced : isIP(host)
+  if (host !== '' && family === 0 && allowHostName && forced === 0 && HOST_NAME.test(host)) {
+    // Resolved once when the configuration is loaded (config/resolve.ts), as HAProxy does at start-up.
+    return { ...portsOf(portText, what, portRequired, text), host, family: 0, hostName: host }
+  }
   if (host !== '' && family === 0) {
     throw new ValueError(`${what}: '${host}' is not an IP address (host names are not resolved; write the address)`)
   }
   if (forced !== 0 && family !== forced) throw new ValueError(`${what}: '${host}' is not an IPv${forced} address`)
+  return { host, family: family as 4 | 6 | 0, ...portsOf(portText, what, portRequired, text) }
+}
+
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/
+
+function portsOf (portText: string | undefined, what: string, portRequired: boolean, text: string): { port: number | undefined, portEnd: number | undefined } {
   let port: number | undefined
   let portEnd: number | undefined
   if (portText !== undefined && portText !== '') {
@@ -106,7 +117,7 @@ export function parseAddress (text: string, what: string, portRequired: boolean)
     }
   }
   if (portRequired && port === undefined) throw new ValueError(`${what}: missing port in '${text}'`)
-  return { host, family: family as 4 | 6 | 0, port, portEnd }
+  return { port, portEnd }
 }
 
 /** `ADDR[/LEN]` or `ADDR MASK`-less network as monitor-net and forwardfor except take it. */

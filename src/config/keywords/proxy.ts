@@ -122,7 +122,7 @@ export const PROXY_KEYWORDS: Readonly<Record<string, ProxyKeyword>> = {
       const [name, addr, ...opts] = args
       if (name === undefined || addr === undefined) throw new ValueError("'server' expects a name and an address")
       if (p.servers.some(s => s.name === name)) throw new ValueError(`server '${name}' is already defined in ${ctx.section}`)
-      const address = parseAddress(addr, `server '${name}'`, false)
+      const address = parseAddress(addr, `server '${name}'`, false, true)
       if (address.host === '') throw new ValueError(`server '${name}': missing address`)
       if (address.portEnd !== address.port) throw new ValueError(`server '${name}': a port range is not allowed`)
       const options = { ...p.defaultServer }
