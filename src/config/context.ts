@@ -31,6 +31,8 @@ export interface KeywordContext {
   /** Name of the section being parsed, e.g. "backend 'app'", for messages. */
   readonly section: string
   warn (message: string): void
+  /** Expands `$VAR`, `${VAR}`, `${VAR-default}` in an address, as HAProxy does in every address whatever its quoting. */
+  expandAddress (text: string): string
 }
 
 /** Closest known word to `word` (edit distance ≤ 2), for "did you mean" hints. */

@@ -6,7 +6,7 @@ import { ConfigError, ConfigReadError, type Diagnostic } from '../util/errors.ts
 import { Diagnostics, type KeywordContext, type Line, suggest } from './context.ts'
 import type { Config, PeersSection, Proxy, ProxyKind, UserlistSection, VrrpInstance, VrrpScript } from './model.ts'
 import { newProxy, UNSUPPORTED_SECTIONS } from './sections.ts'
-import { type Environment, LineSyntaxError, tokenizeLine } from './tokenizer.ts'
+import { type Environment, expandEnvironment, LineSyntaxError, tokenizeLine } from './tokenizer.ts'
 import { parseAddress, ValueError } from './values.ts'
 import { applyGlobal, GLOBAL_KEYWORD_NAMES } from './keywords/global.ts'
 import { allowedIn, applyNo, PROXY_KEYWORDS, REMOVED_KEYWORDS } from './keywords/proxy.ts'
@@ -57,7 +57,7 @@ export function parseConfig (text: string, file: string, options: ParseOptions =
   const env = options.env ?? process.env
   const diag = new Diagnostics()
   const config = emptyConfig([file])
-  const parser = new SectionParser(config, diag)
+  const parser = new SectionParser(config, diag, env)
   const lines = text.split('\n')
   for (let i = 0; i < lines.length; i++) {
     const loc = { file, line: i + 1 }
@@ -102,9 +102,12 @@ class SectionParser {
   private readonly config: Config
   private readonly diag: Diagnostics
 
-  constructor (config: Config, diag: Diagnostics) {
+  private readonly env: Environment
+
+  constructor (config: Config, diag: Diagnostics, env: Environment) {
     this.config = config
     this.diag = diag
+    this.env = env
   }
 
   line (line: Line): void {
@@ -128,7 +131,19 @@ class SectionParser {
   }
 
   private context (line: Line, section: string): KeywordContext {
-    return { loc: line.loc, section, warn: (m: string) => { this.diag.warn(line.loc, m) } }
+    return {
+      loc: line.loc,
+      section,
+      warn: (m: string) => { this.diag.warn(line.loc, m) },
+      expandAddress: (text: string) => {
+        try {
+          return expandEnvironment(text, this.env)
+        } catch (err) {
+          if (err instanceof LineSyntaxError) throw new ValueError(err.message)
+          throw err
+        }
+      }
+    }
   }
 
   private open (keyword: string, args: readonly string[], line: Line): Section {

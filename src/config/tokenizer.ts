@@ -109,6 +109,25 @@ export function tokenizeLine (line: string, env: Environment): TokenizedLine {
   return { words, warnings }
 }
 
+/**
+ * Expands every `$NAME`, `${NAME}`, `${NAME-default}` in `text` (HAProxy's env_expand(), applied
+ * to addresses whether or not they were quoted); an unset variable expands to nothing.
+ */
+export function expandEnvironment (text: string, env: Environment): string {
+  if (!text.includes('$')) return text
+  let out = ''
+  let i = 0
+  while (i < text.length) {
+    if (text[i] === '$') {
+      i = expandVariable(text, i, env, [], s => { out += s })
+    } else {
+      out += text[i]
+      i++
+    }
+  }
+  return out
+}
+
 /** Expands `$NAME`, `${NAME}` or `${NAME-default}` at `start`; returns the index after it. */
 function expandVariable (line: string, start: number, env: Environment, warnings: string[], emit: (s: string) => void): number {
   let i = start + 1

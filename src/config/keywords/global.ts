@@ -23,7 +23,7 @@ function parseStatsSocket (g: GlobalSettings, args: readonly string[], ctx: Keyw
   const [path, ...rest] = args
   if (path === undefined) throw new ValueError("'stats socket' expects a path")
   const unix = path.startsWith('/') || path.startsWith('unix@')
-  const address = unix ? undefined : parseListenAddress(path, 'stats socket')
+  const address = unix ? undefined : parseListenAddress(ctx.expandAddress(path), 'stats socket')
   if (address !== undefined && address.portEnd !== address.port) throw new ValueError(`'stats socket': a port range is not allowed, got '${path}'`)
   let mode: number | undefined
   let level: 'user' | 'operator' | 'admin' = 'operator'

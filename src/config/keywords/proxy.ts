@@ -35,7 +35,7 @@ function oneArg (keyword: string, args: readonly string[]): string {
 export function parseBind (args: readonly string[], ctx: KeywordContext): Bind {
   const [list, ...rest] = args
   if (list === undefined) throw new ValueError("'bind' expects an address such as *:80")
-  const addresses = list.split(',').map(a => parseListenAddress(a, 'bind'))
+  const addresses = list.split(',').map(a => parseListenAddress(ctx.expandAddress(a), 'bind'))
   const options: Record<string, string | true> = {}
   const withValue = new Set(['name', 'id', 'backlog', 'maxconn', 'mode', 'uid', 'gid', 'user', 'group', 'interface', 'namespace', 'process', 'thread', 'accept-netscaler-cip', 'tcp-ut', 'nice', 'crt', 'ca-file', 'alpn', 'ssl-min-ver', 'ciphers', 'level', 'severity-output', 'mss', 'label'])
   const flags = new Set(['transparent', 'v4v6', 'v6only', 'defer-accept', 'tfo', 'accept-proxy', 'ssl', 'allow-0rtt', 'no-tls-tickets'])
@@ -122,7 +122,7 @@ export const PROXY_KEYWORDS: Readonly<Record<string, ProxyKeyword>> = {
       const [name, addr, ...opts] = args
       if (name === undefined || addr === undefined) throw new ValueError("'server' expects a name and an address")
       if (p.servers.some(s => s.name === name)) throw new ValueError(`server '${name}' is already defined in ${ctx.section}`)
-      const address = parseAddress(addr, `server '${name}'`, false, true)
+      const address = parseAddress(ctx.expandAddress(addr), `server '${name}'`, false, true)
       if (address.host === '') throw new ValueError(`server '${name}': missing address`)
       if (address.portEnd !== address.port) throw new ValueError(`server '${name}': a port range is not allowed`)
       const options = { ...p.defaultServer }

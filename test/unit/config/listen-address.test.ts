@@ -37,3 +37,14 @@ test('stats socket on fd@N and on TCP: the supervisor listens (listener specs), 
 test('stats socket with a port range is refused', () => {
   assert.match(errors('global\n  stats socket 127.0.0.1:9000-9001\n').join('\n'), /port range is not allowed/)
 })
+
+test('unquoted $VAR / ${VAR} in addresses are expanded, as HAProxy 2.6 does (checked with haproxy -c); not in other keywords', () => {
+  const r = parseConfig('defaults\n  mode http\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\nlisten l\n  bind 127.0.0.1:${PORT}\n  bind 127.0.0.1:$PORT2\n  bind \'127.0.0.1:${PORT3}\'\n  server s ${ADDR}:${SPORT-81}\n', 't.cfg', { env: { PORT: '18081', PORT2: '18082', PORT3: '18083', ADDR: '127.0.0.2' } })
+  assert.deepEqual(r.diagnostics.filter(d => d.severity === 'error'), [])
+  const l = r.config.proxies.find(p => p.name === 'l')
+  assert.deepEqual(l?.binds.map(b => b.addresses[0]?.port), [18081, 18082, 18083])
+  assert.deepEqual([l?.servers[0]?.address.host, l?.servers[0]?.address.port], ['127.0.0.2', 81])
+  // haproxy -c: "unexpected character '$' in 'timeout client'"
+  const t = parseConfig('defaults\n  timeout client ${TMO}\n', 't.cfg', { env: { TMO: '5s' } })
+  assert.ok(t.diagnostics.some(d => d.severity === 'error' && d.line === 2))
+})
