@@ -11,12 +11,14 @@ import { Backend } from './backend.ts'
 import { Frontend } from './frontend.ts'
 import { StickTable } from '../stick/index.ts'
 import { AcceptGate } from './accept-gate.ts'
+import type { LogLine } from './log/sink.ts'
+import { LEVELS } from '../config/keywords/log.ts'
 
 const EXPIRY_SWEEP_MS = 1000
 
 export interface EngineOptions {
   /** The traffic log function of a proxy (its `log` lines). */
-  readonly logFor: (proxy: Proxy) => (line: string) => void
+  readonly logFor: (proxy: Proxy) => LogLine
   readonly startHttp?: (client: Socket, fe: Frontend) => void
 }
 
@@ -41,7 +43,10 @@ export class Engine {
 
   private readonly expiryTimer: NodeJS.Timeout
 
+  private readonly logFor: (proxy: Proxy) => LogLine
+
   constructor (config: Config, opts: EngineOptions) {
+    this.logFor = opts.logFor
     const targeted = new Set(config.proxies.flatMap(p => p.stickRules.map(r => r.table ?? p.name)))
     for (const p of config.proxies) {
       if (p.stickTable !== undefined) this.tables.set(p.name, new StickTable(p.name, p.stickTable, { stickRules: targeted.has(p.name) }))
@@ -89,7 +94,14 @@ export class Engine {
   startChecks (global: GlobalSettings, log: HealthCheckerOptions['log']): void {
     for (const b of this.backends.values()) {
       if (!b.servers.some(s => s.config.check === true)) continue
-      this.checkers.set(b.name, new HealthChecker(b, { log, spreadChecks: global.spreadChecks, node: global.node }))
+      // As HAProxy's send_log(proxy, ...): check results and state changes also go to the
+      // backend's own log targets, at their syslog severity; configuration notes do not.
+      const proxyLog = this.logFor(b.config)
+      const both: HealthCheckerOptions['log'] = (level, line, severity) => {
+        log(level, line, severity)
+        if (!line.startsWith('config:')) proxyLog(line, LEVELS.indexOf(severity))
+      }
+      this.checkers.set(b.name, new HealthChecker(b, { log: both, spreadChecks: global.spreadChecks, node: global.node }))
     }
     HealthChecker.startAll([...this.checkers.values()])
   }

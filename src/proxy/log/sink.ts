@@ -9,13 +9,15 @@ import type { GlobalSettings, LogTarget, Proxy } from '../../config/model.ts'
 import type { Logger } from '../../util/log.ts'
 import { FACILITIES, LEVELS } from '../../config/keywords/log.ts'
 
-export type LogLine = (line: string) => void
+/** One log line; `severity` is a syslog level number (0 emerg … 7 debug), info (6) when omitted. */
+export type LogLine = (line: string, severity?: number) => void
 
 /** The log function of a proxy without any log target: callers skip formatting the line. */
 export const NO_LOG: LogLine = () => {}
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
 const INFO = LEVELS.indexOf('info')
+const WARNING = LEVELS.indexOf('warning')
 /** The pid syslog lines carry: the worker's, or the one `tslb haproxy` (without -W) was started as (TSLB_LOG_PID), as HAProxy's single process. */
 const LOG_PID = /^\d+$/.test(process.env.TSLB_LOG_PID ?? '') ? Number(process.env.TSLB_LOG_PID) : process.pid
 
@@ -41,21 +43,29 @@ export class LogSinks {
     const senders = targets.map(t => this.sender(t, global.logTag ?? this.tag))
     if (senders.length === 0) return NO_LOG
     if (senders.length === 1) return senders[0] as LogLine
-    return line => { for (const s of senders) s(line) }
+    return (line, severity) => { for (const s of senders) s(line, severity) }
   }
 
   private sender (t: LogTarget, tag: string): LogLine {
     if (t.target === 'stdout' || t.target === 'stderr' || t.target.startsWith('/') || t.target.startsWith('unix@')) {
       // Unix syslog sockets go to stdout too: under systemd that is the journal.
       const traffic = this.logger.child({ type: 'traffic' })
-      return line => { traffic.info(line) }
+      return (line, severity = INFO) => {
+        if (severity <= WARNING) traffic.warn(line)
+        else traffic.info(line)
+      }
     }
     const { host, port } = splitHostPort(t.target.replace(/^udp[46]?@/, ''))
     const family = isIP(host)
-    const pri = FACILITIES.indexOf(t.facility) * 8 + (t.level === undefined ? INFO : Math.min(INFO, LEVELS.indexOf(t.level)))
+    // HAProxy: a line less important than the target's level is not sent; `minlevel` raises the
+    // level of more important ones to it.
+    const max = t.level === undefined ? LEVELS.length - 1 : LEVELS.indexOf(t.level)
+    const min = t.minLevel === undefined ? 0 : LEVELS.indexOf(t.minLevel)
+    const facility = FACILITIES.indexOf(t.facility) * 8
     const socket = family === 6 ? (this.udp6 ??= this.open('udp6')) : (this.udp4 ??= this.open('udp4'))
-    return line => {
-      const msg = Buffer.from(`<${pri}>${syslogDate(new Date())} ${tag}[${LOG_PID}]: ${line}`)
+    return (line, severity = INFO) => {
+      if (severity > max) return
+      const msg = Buffer.from(`<${facility + Math.max(severity, min)}>${syslogDate(new Date())} ${tag}[${LOG_PID}]: ${line}`)
       socket.send(msg, port, host)
     }
   }
