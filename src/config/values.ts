@@ -49,7 +49,7 @@ export function parsePort (text: string, what: string): number {
 /** `fd@N`: listen on file descriptor N inherited from the parent (VTest, systemd socket activation). */
 export function parseListenAddress (text: string, what: string): Address {
   const fd = /^fd@(\d+)$/.exec(text)
-  if (fd !== null) return { host: '', family: 0, port: undefined, portEnd: undefined, fd: parseInteger(fd[1] as string, `${what} fd`, 0, 65535) }
+  if (fd !== null) return { host: '', family: 0, port: undefined, portEnd: undefined, fd: parseInteger(fd[1], `${what} fd`, 0, 65535) }
   if (text.startsWith('fd@')) throw new ValueError(`${what}: expected fd@ and a file descriptor number, got '${text}'`)
   return parseAddress(text, what, true)
 }

@@ -18,8 +18,7 @@ const table: Record<string, { address: string, family: number }[]> = {
 }
 const fake: Lookup = async name => {
   const r = table[name]
-  if (r === undefined) throw new Error('ENOTFOUND')
-  return r
+  return r === undefined ? await Promise.reject(new Error('ENOTFOUND')) : r
 }
 
 test('server host names are resolved once at load: IPv4 preferred, IPv6 when it is all there is', async () => {
