@@ -214,6 +214,8 @@ export interface ProxySettings {
   options: Record<string, boolean>
   forwardFor?: ForwardFor
   httpCheck?: HttpCheck
+  /** The protocol check option last written (`option redis-check`, `smtpchk HELO x`, `pgsql-check user u`), with its arguments. */
+  checkOption?: { readonly name: string, readonly args: readonly string[] }
   cookie?: CookieSettings
   maxconn?: number
   fullconn?: number

@@ -21,11 +21,11 @@ export function newProxy (kind: ProxyKind, name: string, loc: Location, defaults
 
 function pickSettings (p: Proxy): ProxySettings {
   const {
-    mode, balance, hashType, timeouts, options, forwardFor, httpCheck, cookie, maxconn, fullconn, retries, logs, logGlobal,
+    mode, balance, hashType, timeouts, options, forwardFor, httpCheck, checkOption, cookie, maxconn, fullconn, retries, logs, logGlobal,
     logFormat, defaultServer, monitorNets, monitorUri, stats, errorfiles, source, grace, disabled, defaultBackend
   } = p
   return {
-    mode, balance, hashType, timeouts, options, forwardFor, httpCheck, cookie, maxconn, fullconn, retries, logs, logGlobal,
+    mode, balance, hashType, timeouts, options, forwardFor, httpCheck, checkOption, cookie, maxconn, fullconn, retries, logs, logGlobal,
     logFormat, defaultServer, monitorNets, monitorUri, stats, errorfiles, source, grace, disabled, defaultBackend
   }
 }

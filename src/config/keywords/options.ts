@@ -38,6 +38,15 @@ const OPTION_ARGUMENTS: Readonly<Record<string, (rest: readonly string[]) => boo
   originalto: rest => rest.length % 2 === 0 && rest.every((w, i) => i % 2 === 1 || w === 'except' || w === 'header')
 }
 
+/** Protocol checks tslb runs (src/proxy/health/exchanges.ts). */
+const PROTOCOL_CHECKS = new Set(['redis-check', 'smtpchk', 'pgsql-check'])
+/** Protocol checks HAProxy has and tslb does not: refused rather than silently run as a TCP connect. */
+const UNSUPPORTED_CHECK_OPTIONS: Readonly<Record<string, string>> = {
+  'mysql-check': 'the MySQL handshake check',
+  'ldap-check': 'the LDAPv3 bind check',
+  'spop-check': 'the SPOP HELLO check'
+}
+
 /** Options that are one setting in HAProxy: enabling one disables the others. */
 const EXCLUSIVE_OPTIONS = [['httpclose', 'http-server-close', 'http-keep-alive'], ['httplog', 'tcplog']]
 
@@ -87,6 +96,9 @@ export function applyOption (p: Proxy, args: readonly string[], enabled: boolean
     throw new ValueError(argsOk === undefined ? `'option ${name}' takes no argument, got '${rest.join(' ')}'` : `'option ${name}': invalid arguments '${rest.join(' ')}'`)
   }
   warnIfIgnored(p, cap, `option ${name}`, ctx)
+  const refused = UNSUPPORTED_CHECK_OPTIONS[name]
+  if (refused !== undefined && enabled) throw new ValueError(`'option ${name}' is not supported by tslb yet (${refused}); without it, servers with 'check' get a TCP connect check`)
+  if (PROTOCOL_CHECKS.has(name)) p.checkOption = enabled ? { name, args: [...rest] } : undefined
   p.options[name] = enabled
   if (enabled) {
     // These three are one setting in HAProxy: the last one written wins.

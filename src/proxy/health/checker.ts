@@ -36,6 +36,7 @@ import type { Backend } from '../backend.ts'
 import { buildHttpRequest, compileExpect, type CompiledExpect } from './http-check.ts'
 import { type CheckClock, type ProbeKind, type ProbeOutcome, type ProbeSpec, type RunningProbe, startProbe, systemClock } from './probe.ts'
 import { appendStatus, type CheckReport, type CheckStatusCode, MAX_DESC_LENGTH, statusDescription, statusResult, type TransitionCounts } from './status.ts'
+import { EXCHANGE_NAMES, type ExchangeName, newExchange } from './exchanges.ts'
 
 export type { CheckClock } from './probe.ts'
 export type { CheckStatusCode } from './status.ts'
@@ -111,7 +112,11 @@ const DEFAULT_FALL = 3
 /** SRV_CHK_INTER_THRES: servers checked more often than this do not set the start-up spread. */
 const INTER_THRESHOLD = 1000
 /** Check options HAProxy has that tslb does not run yet: such proxies get a TCP check. */
-const UNSUPPORTED_CHECK_OPTIONS = ['mysql-check', 'pgsql-check', 'redis-check', 'smtpchk', 'ldap-check', 'spop-check', 'external-check']
+const UNSUPPORTED_CHECK_OPTIONS = ['external-check']
+
+function isExchange (name: string): name is ExchangeName {
+  return (EXCHANGE_NAMES as readonly string[]).includes(name)
+}
 
 interface Tracked {
   readonly server: ServerState
@@ -150,6 +155,7 @@ export class HealthChecker {
   private readonly random: () => number
   private readonly tracked: Tracked[]
   private readonly kind: ProbeKind
+  private readonly exchange: { readonly name: ExchangeName, readonly args: readonly string[] } | undefined
   private readonly expect: CompiledExpect
   private readonly staticRequest: Buffer | undefined
   private readonly logHealthChecks: boolean
@@ -169,7 +175,10 @@ export class HealthChecker {
     // HAProxy keeps one check type per proxy, the last option written. The model does not keep
     // their order: an HTTP check wins, then ssl-hello-chk, then tcp-check.
     if (px.httpCheck !== undefined) this.kind = 'http'
-    else if (px.options['ssl-hello-chk'] === true) this.kind = 'ssl-hello'
+    else if (px.checkOption !== undefined && isExchange(px.checkOption.name)) {
+      this.kind = 'exchange'
+      this.exchange = { name: px.checkOption.name, args: px.checkOption.args }
+    } else if (px.options['ssl-hello-chk'] === true) this.kind = 'ssl-hello'
     else if (px.options['tcp-check'] === true) this.kind = 'tcp-check'
     else this.kind = 'tcp'
     this.expect = compileExpect(px.httpCheck?.expect)
@@ -351,6 +360,8 @@ export class HealthChecker {
       connectTimeout: connect,
       checkTimeout
     }
+    const exchange = this.exchange
+    if (exchange !== undefined) return { ...spec, exchange: () => newExchange(exchange.name, exchange.args) }
     if (this.kind !== 'http' || px.httpCheck === undefined) return spec
     const request = this.staticRequest ?? buildHttpRequest(px.httpCheck, [['X-Haproxy-Server-State', this.stateHeader(t)]])
     return {

@@ -11,6 +11,9 @@ import { connect, type Socket } from 'node:net'
 import { CheckResponseReader, type CompiledExpect, judgeHttpResponse } from './http-check.ts'
 import { isTlsRecordStart, SSL_HELLO_MIN_RECV, sslv3ClientHello } from './ssl-hello.ts'
 import { type CheckStatusCode, strerror } from './status.ts'
+import type { Exchange } from './exchanges.ts'
+
+const MAX_EXCHANGE_READ = 16 * 1024
 
 /** Time source and timers, injectable so tests can drive the schedule. */
 export interface CheckClock {
@@ -32,8 +35,9 @@ export const systemClock: CheckClock = {
  *   tcp-check wording of the info text.
  * - `http`: `option httpchk` / `http-check`.
  * - `ssl-hello`: `option ssl-hello-chk`.
+ * - `exchange`: `option redis-check`, `smtpchk`, `pgsql-check` (exchanges.ts).
  */
-export type ProbeKind = 'tcp' | 'tcp-check' | 'http' | 'ssl-hello'
+export type ProbeKind = 'tcp' | 'tcp-check' | 'http' | 'ssl-hello' | 'exchange'
 
 export interface ProbeSpec {
   readonly kind: ProbeKind
@@ -53,6 +57,8 @@ export interface ProbeSpec {
     readonly expect: CompiledExpect
     readonly accept404AsStopping: boolean
   }
+  /** For `exchange`: a fresh protocol exchange per probe. */
+  readonly exchange?: () => Exchange
 }
 
 export interface ProbeOutcome {
@@ -80,6 +86,7 @@ export function startProbe (spec: ProbeSpec, clock: CheckClock, done: (outcome: 
   const reader = spec.kind === 'http' && spec.http !== undefined ? new CheckResponseReader(spec.http.method) : undefined
   let received: Buffer = Buffer.alloc(0)
   const suffix = spec.kind === 'tcp-check' ? TCP_CHECK_CONNECT_STEP : ''
+  const exchange = spec.kind === 'exchange' ? spec.exchange?.() : undefined
 
   const release = (): void => {
     finished = true
@@ -100,6 +107,14 @@ export function startProbe (spec: ProbeSpec, clock: CheckClock, done: (outcome: 
   const judge = (lastRead: boolean): ProbeOutcome | undefined => {
     if (reader !== undefined && spec.http !== undefined) {
       return judgeHttpResponse(reader, { expect: spec.http.expect, accept404AsStopping: spec.http.accept404AsStopping }, lastRead)
+    }
+    if (exchange !== undefined) {
+      const step = exchange.onData(received, lastRead)
+      if (step.send !== undefined && !lastRead) {
+        received = Buffer.alloc(0)
+        socket?.write(step.send)
+      }
+      return step.outcome ?? (lastRead ? { status: 'L7RSP', code: 0, desc: '' } : undefined)
     }
     if (spec.kind === 'ssl-hello') {
       if (received.length === 0) return lastRead ? { status: 'L6RSP', code: 0, desc: EMPTY_RESPONSE } : undefined
@@ -137,11 +152,13 @@ export function startProbe (spec: ProbeSpec, clock: CheckClock, done: (outcome: 
       timer = clock.setTimeout(onTimeout, spec.checkTimeout)
     }
     if (spec.kind === 'http' && spec.http !== undefined) socket.write(spec.http.request)
+    else if (exchange !== undefined) { if (exchange.greeting !== undefined) socket.write(exchange.greeting) }
     else socket.write(sslv3ClientHello(Math.floor(Date.now() / 1000)))
   })
   socket.on('data', (data: Buffer) => {
     if (finished) return
     if (reader !== undefined) reader.push(data)
+    else if (exchange !== undefined) { if (received.length < MAX_EXCHANGE_READ) received = Buffer.concat([received, data]) }
     else if (received.length < SSL_HELLO_MIN_RECV) received = Buffer.concat([received, data])
     const outcome = judge(false)
     if (outcome !== undefined) finish(outcome)
