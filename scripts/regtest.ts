@@ -112,8 +112,7 @@ export function classify (log: string): { outcome: Outcome, reason: string } {
     return { outcome: 'harness', reason: (m?.[1] ?? 'harness').trim().slice(0, 140) }
   }
   const lines = log.split('\n')
-  const fatal = lines.findIndex(l => /^\*\*\*\*? +\S+ +[0-9.]+ +(?:EXPECT|Bad|Assert|expect|FAIL)|---- /.test(l))
-  const line = fatal >= 0 ? (lines[fatal] as string) : (lines.find(l => l.includes('----')) ?? 'failed')
+  const line = lines.find(l => l.startsWith('---- ')) ?? 'failed'
   return { outcome: 'behaviour', reason: line.replace(/^[*\s-]+/, '').replace(/\s+/g, ' ').slice(0, 140) }
 }
 
