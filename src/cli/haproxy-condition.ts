@@ -41,7 +41,7 @@ export function compareVersions (a: string, b: string): number {
 
 type Token = { kind: 'op', text: '!' | '&&' | '||' | '(' | ')' } | { kind: 'term', name: string, args: string[] | undefined }
 
-function tokenize (expr: string): Token[] {
+function tokenize (expr: string, env: ConditionContext['env']): Token[] {
   const out: Token[] = []
   let i = 0
   while (i < expr.length) {
@@ -55,7 +55,7 @@ function tokenize (expr: string): Token[] {
     i += name[0].length
     let args: string[] | undefined
     if (expr[i] === '(') {
-      const parsed = parseArgs(expr, i + 1)
+      const parsed = parseArgs(expr, i + 1, env)
       args = parsed.args
       i = parsed.end
     }
@@ -64,8 +64,8 @@ function tokenize (expr: string): Token[] {
   return out
 }
 
-/** Arguments from `start` (after '(') to the closing ')': quotes group, a backslash escapes. */
-function parseArgs (expr: string, start: number): { args: string[], end: number } {
+/** Arguments from `start` (after '(') to the closing ')': quotes group, a backslash escapes, `$VAR` expands inside double quotes (as in the configuration). */
+function parseArgs (expr: string, start: number, env: ConditionContext['env']): { args: string[], end: number } {
   const args: string[] = []
   let word = ''
   let quote: string | undefined
@@ -74,7 +74,14 @@ function parseArgs (expr: string, start: number): { args: string[], end: number 
     if (c === '\\' && quote !== "'") { word += expr[++i] ?? ''; continue }
     if (quote !== undefined) {
       if (c === quote) quote = undefined
-      else word += c
+      else if (c === '$' && quote === '"') {
+        const m = /^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/.exec(expr.slice(i))
+        if (m === null) word += c
+        else {
+          word += env[m[1] ?? m[2] ?? ''] ?? ''
+          i += m[0].length - 1
+        }
+      } else word += c
       continue
     }
     if (c === '"' || c === "'") { quote = c; continue }
@@ -112,7 +119,7 @@ function term (name: string, args: string[] | undefined, ctx: ConditionContext):
 
 /** Evaluates `expr`; throws ConditionError when it cannot be parsed. */
 export function evaluateCondition (expr: string, ctx: ConditionContext): boolean {
-  const tokens = tokenize(expr)
+  const tokens = tokenize(expr, ctx.env)
   // HAProxy: an empty condition is false.
   if (tokens.length === 0) return false
   let pos = 0

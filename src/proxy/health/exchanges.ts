@@ -85,7 +85,7 @@ function pgsql (args: readonly string[]): Exchange {
         const nul = received.indexOf(0, 6)
         return { outcome: { status: 'L7RSP', code: 0, desc: received.subarray(6, nul < 0 ? received.length : nul).toString('latin1') } }
       }
-      return { outcome: { status: 'L7RSP', code: 0, desc: 'PostgreSQL unknown error' } }
+      return { outcome: { status: 'L7STS', code: 0, desc: 'PostgreSQL unknown error' } }
     }
   }
 }

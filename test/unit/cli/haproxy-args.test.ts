@@ -30,7 +30,7 @@ test('HAProxy\'s command line: an unknown option or a missing -f is a usage erro
 const ctx = { version: '2.6.0', features: new Set(['PROMEX']), env: { TESTVAR: '1' } }
 
 test('-cc: the expressions of reg-tests/startup/check_condition.vtc', () => {
-  const yes = ['version_atleast(2.4)', "streq(foo,'foo')", 'streq("foo bar",\'foo bar\')', 'defined(TESTVAR) && streq("1","1")',
+  const yes = ['version_atleast(2.4)', "streq(foo,'foo')", 'streq("foo bar",\'foo bar\')', 'defined(TESTVAR) && streq("1","1")', 'defined(TESTVAR) && streq("$TESTVAR","1")', 'streq("${TESTVAR}",1)', "streq('$TESTVAR','$TESTVAR')",
     'feature(OPENSSL) || !feature(OPENSSL)', '1&&!0&&!((streq(a,b)||!streq(a,a)&&1)||strneq(a,a))', '-1000 && 200', 'version_atleast(2.5-dev0)', 'version_before(2.7)']
   const no = ['version_atleast(1024)', 'streq(foo,bar)', '', '1 && !0 && !((streq(a,b) || !streq(a,a) && 1) || strneq(a,b))', 'feature(LUA)', 'defined(NOPE)']
   for (const e of yes) assert.equal(evaluateCondition(e, ctx), true, e)

@@ -35,7 +35,7 @@ test('pgsql-check: the 23-byte StartupMessage for "postgres"; AuthenticationOk i
   const x = newExchange('pgsql-check', ['user', 'postgres'])
   assert.deepEqual(x.onData(Buffer.from('520000000800000000', 'hex'), false).outcome, { status: 'L7OK', code: 0, desc: 'PostgreSQL server is ok' })
   assert.deepEqual(newExchange('pgsql-check', ['user', 'p']).onData(Buffer.from('450000000B53464154414C00', 'hex'), false).outcome, { status: 'L7RSP', code: 0, desc: 'FATAL' })
-  assert.deepEqual(newExchange('pgsql-check', ['user', 'p']).onData(b('Not a PostgreSQL response'), false).outcome, { status: 'L7RSP', code: 0, desc: 'PostgreSQL unknown error' })
+  assert.deepEqual(newExchange('pgsql-check', ['user', 'p']).onData(b('Not a PostgreSQL response'), false).outcome, { status: 'L7STS', code: 0, desc: 'PostgreSQL unknown error' })
 })
 
 test('a probe runs the SMTP exchange over a real connection', async () => {
