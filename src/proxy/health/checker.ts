@@ -487,8 +487,15 @@ export class HealthChecker {
     t.health = 0
     t.server.stopping = false
     if (t.state === 'STOPPED') return
+    const s = t.server
+    const wasUsable = s.healthy && s.weight > 0
     if (t.state === 'RUNNING') t.lastChange = this.clock.now()
     t.state = 'STOPPED'
+    // srv_update_status(): the same report as a DOWN, for maintenance (the admin change came first: the server is already out of the counts).
+    const after = this.countAvailable()
+    const counts: TransitionCounts = { down: true, active: after.active, backup: after.backup, sessions: s.activeConnections, xferred: 0, queued: this.backend.admission.serverQueueLength(s) }
+    this.emit('alert', `${s.backup ? 'Backup ' : ''}Server ${this.backend.name}/${s.name} is going DOWN for maintenance${appendStatus(undefined, counts)}.`)
+    if (wasUsable && after.active + after.backup === 0) this.emit('emerg', `${this.proxyType()} ${this.backend.name} has no server available!`)
   }
 
   private leaveMaint (t: Tracked): void {
@@ -503,6 +510,7 @@ export class HealthChecker {
       t.server.healthy = true
       this.backend.refresh()
     }
+    this.emit('notice', `${t.server.backup ? 'Backup ' : ''}Server ${this.backend.name}/${t.server.name} is UP/${t.server.admin === 'drain' ? 'DRAIN' : 'READY'} (leaving forced maintenance).`)
   }
 
   // --- reporting --------------------------------------------------------------------------

@@ -734,6 +734,33 @@ backend be
   await close(web.server, web.sockets)
 })
 
+test('entering and leaving maintenance from the runtime API log as HAProxy does (alert, emerg, notice)', async () => {
+  const web = await tcpServer()
+  const backend = backendFrom(`
+backend be
+  server web1 127.0.0.1:${portOf(web.server)} check
+`)
+  const clock = new FakeClock()
+  const sink = logSink()
+  const checker = new HealthChecker(backend, { log: sink.log, clock })
+  checker.start()
+  const server = backend.serverByName('web1')
+  assert.ok(server !== undefined)
+  server.admin = 'maint'
+  backend.refresh()
+  checker.notifyAdminChange(server)
+  server.admin = 'ready'
+  backend.refresh()
+  checker.notifyAdminChange(server)
+  assert.deepEqual(sink.lines.map(l => [l.severity, l.line]), [
+    ['alert', 'Server be/web1 is going DOWN for maintenance. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.'],
+    ['emerg', 'backend be has no server available!'],
+    ['notice', 'Server be/web1 is UP/READY (leaving forced maintenance).']
+  ])
+  checker.stop()
+  await close(web.server, web.sockets)
+})
+
 test('stop() leaves no timer and no socket behind', async () => {
   const silent = await tcpServer()
   const refused = await refusedPort()
