@@ -10,7 +10,7 @@ import { Buffer } from 'node:buffer'
 import { connect, type Socket } from 'node:net'
 import { CheckResponseReader, type CompiledExpect, judgeHttpResponse } from './http-check.ts'
 import { isTlsRecordStart, SSL_HELLO_MIN_RECV, sslv3ClientHello } from './ssl-hello.ts'
-import { type CheckStatusCode, strerror } from './status.ts'
+import { type CheckStatusCode, connectError, strerror } from './status.ts'
 import type { Exchange } from './exchanges.ts'
 
 const MAX_EXCHANGE_READ = 16 * 1024
@@ -170,7 +170,7 @@ export function startProbe (spec: ProbeSpec, clock: CheckClock, done: (outcome: 
   socket.on('error', (err: Error) => {
     if (finished) return
     if (!connected) {
-      finish({ status: 'L4CON', code: 0, desc: strerror(err) + suffix })
+      finish({ status: 'L4CON', code: 0, desc: connectError(err) + suffix })
       return
     }
     // Data already read is judged as it is (a RST right after a response is common);

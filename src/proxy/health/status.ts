@@ -144,6 +144,18 @@ const STRERROR: Readonly<Record<string, string>> = {
   EPROTO: 'Protocol error'
 }
 
+/**
+ * connect() errors the kernel returns at once (no route): HAProxy flags them CO_ER_SOCK_ERR and
+ * reports "General socket error (strerror)"; a refusal or timeout arrives later and is plain.
+ */
+const IMMEDIATE_CONNECT_ERRORS = new Set(['ENETUNREACH', 'EACCES', 'EPERM', 'EADDRNOTAVAIL'])
+
+/** A failed connection's info text as HAProxy's chk_report_conn_err() words it. */
+export function connectError (err: unknown): string {
+  const code = err instanceof Error ? (err as NodeJS.ErrnoException).code : undefined
+  return code !== undefined && IMMEDIATE_CONNECT_ERRORS.has(code) ? `General socket error (${strerror(err)})` : strerror(err)
+}
+
 /** The strerror() text of a Node socket error, or its message when the code is not a known errno. */
 export function strerror (err: unknown): string {
   if (err instanceof Error) {

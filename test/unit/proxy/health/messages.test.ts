@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { Buffer } from 'node:buffer'
 import { buildHttpRequest, CheckResponseReader, compileExpect, judgeHttpResponse } from '../../../../src/proxy/health/http-check.ts'
 import { isTlsRecordStart, sslv3ClientHello } from '../../../../src/proxy/health/ssl-hello.ts'
-import { appendStatus, asciiEncode, statusDescription, strerror } from '../../../../src/proxy/health/status.ts'
+import { appendStatus, asciiEncode, connectError, statusDescription, strerror } from '../../../../src/proxy/health/status.ts'
 
 test('sslv3ClientHello is HAProxy 2.6 sslv3_client_hello byte for byte', () => {
   // src/tcpcheck.c proxy_parse_ssl_hello_chk_opt(), with %[date(),htonl,hex] = 0x65000000.
@@ -48,6 +48,9 @@ test('srv_append_status: code only from L7OK on, info ascii-encoded, counts', ()
   assert.equal(asciiEncode('say "hi" <b>\u0001é'), 'say <22>hi<22> <3C>b<3E><01><E9>')
   const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })
   assert.equal(strerror(refused), 'Connection refused')
+  assert.equal(connectError(refused), 'Connection refused')
+  const unreachable = Object.assign(new Error('connect ENETUNREACH 255.255.255.255:1'), { code: 'ENETUNREACH' })
+  assert.equal(connectError(unreachable), 'General socket error (Network is unreachable)')
 })
 
 test('HTTP check request building and response judging', () => {
