@@ -24,6 +24,8 @@ export interface FrontendContext {
   readonly name: string
   readonly timeouts: Timeouts
   readonly dontLogNull: boolean
+  /** `option logasap`: HTTP lines when the response head goes out, TCP lines once connected. */
+  readonly logAsap?: boolean
   readonly logTraffic: (line: string) => void
   /** False when the proxy has no log target: sessions then skip building log lines. */
   readonly logging: boolean
@@ -54,6 +56,7 @@ export class Frontend implements FrontendContext, GatedFrontend {
   readonly config: Proxy
   readonly timeouts: Timeouts
   readonly dontLogNull: boolean
+  readonly logAsap: boolean
   readonly routes: Route[]
   readonly defaultBackend: Backend | undefined
   readonly maxconn: number
@@ -84,6 +87,7 @@ export class Frontend implements FrontendContext, GatedFrontend {
     this.config = config
     this.timeouts = config.timeouts
     this.dontLogNull = config.options.dontlognull === true
+    this.logAsap = config.options.logasap === true
     this.hooks = hooks
     this.backends = backends
     this.logTraffic = hooks.logFor(config)

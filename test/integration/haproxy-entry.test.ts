@@ -158,3 +158,49 @@ test('-c: 0 and "Configuration file is valid", or 1 with the error; bind fd@ of 
   assert.equal((await exitOf(run.child)).code, 1)
   assert.match(run.output(), /cannot listen on fd@200: not an open TCP socket/)
 })
+
+test('option logasap: the HTTP line leaves with the response head, Tt and bytes prefixed "+"', async () => {
+  const syslog = createSocket('udp4')
+  const lines: string[] = []
+  syslog.on('message', m => { lines.push(m.toString()) })
+  await new Promise<void>(resolve => { syslog.bind(0, '127.0.0.1', resolve) })
+  let finishBody: (() => void) | undefined
+  const backend = createHttpServer((_req, res) => {
+    res.writeHead(200, { 'content-length': '4' })
+    res.flushHeaders()
+    finishBody = () => { res.end('done') }
+  })
+  await new Promise<void>(resolve => { backend.listen(0, '127.0.0.1', resolve) })
+  const fe = await listening()
+  const cfg = join(dir, 'asap.cfg')
+  writeFileSync(cfg, `defaults
+    mode http
+    log 127.0.0.1:${syslog.address().port} local0
+    option httplog
+    option logasap
+    timeout client 5s
+    timeout server 5s
+    timeout connect 5s
+listen fe
+    bind "fd@\${fe1}"
+    server s1 127.0.0.1:${portOf(backend)}
+`)
+  const fePort = portOf(fe)
+  const { child, output } = start(['-d', '-f', cfg], [fdOf(fe)], { fe1: '3' })
+  fe.close()
+  try {
+    const answer = waitFor('an answer', async () => await get('127.0.0.1', fePort, '/asap').catch(() => undefined))
+    const line = await waitFor('the early syslog line', () => lines.find(l => l.includes('GET /asap')))
+    assert.equal(finishBody !== undefined, true)
+    assert.match(line, / fe fe\/s1 \d+\/\d+\/\d+\/\d+\/\+\d+ 200 \+\d+ /, output())
+    finishBody?.()
+    assert.equal((await answer).body, 'done')
+    await new Promise(resolve => setTimeout(resolve, 300))
+    assert.equal(lines.filter(l => l.includes('GET /asap')).length, 1, 'one line only')
+  } finally {
+    child.kill('SIGINT')
+    await exitOf(child)
+    backend.close()
+    syslog.close()
+  }
+})

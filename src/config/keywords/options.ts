@@ -9,7 +9,7 @@ import { parseNetwork, parseTime, ValueError } from '../values.ts'
 
 /** Boolean options and the proxy capability they need: f(rontend), b(ackend), or both. */
 const BOOLEAN_OPTIONS: Readonly<Record<string, 'f' | 'b' | 'fb'>> = {
-  httplog: 'f', tcplog: 'f', dontlognull: 'f', 'dontlog-normal': 'f', 'log-separate-errors': 'f',
+  httplog: 'f', tcplog: 'f', logasap: 'f', dontlognull: 'f', 'dontlog-normal': 'f', 'log-separate-errors': 'f',
   httpclose: 'fb', 'http-server-close': 'fb', 'http-keep-alive': 'fb', 'http-pretend-keepalive': 'fb',
   'http-buffer-request': 'fb', 'http-use-proxy-header': 'f', 'http-ignore-probes': 'f', 'http-no-delay': 'fb',
   'idle-close-on-response': 'f',

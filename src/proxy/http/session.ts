@@ -64,6 +64,8 @@ interface Exchange {
   responseUntilClose: boolean
   responseDone: boolean
   responseAt: number
+  /** `option logasap`: the traffic line went out when the response head did. */
+  loggedEarly: boolean
   bytesToClient: number
   status: number
   termination: string
@@ -240,7 +242,7 @@ class HttpSession implements UpstreamOwner {
     const ex: Exchange = {
       head, startedAt: this.headStartedAt, headAt: Date.now(), backend: backend as Backend, keepClientAlive,
       server: undefined, upstream: undefined, response: undefined, sample: undefined, reused: false, connectMs: -1, queuedMs: -1, connecting: false, abortQueue: undefined, retries: 0, requestFramer: framerFor(head), requestDone: false, requestBytesSent: 0,
-      responseBuf: undefined, responseFramer: undefined, responseUntilClose: false, responseDone: false, responseAt: 0,
+      responseBuf: undefined, responseFramer: undefined, responseUntilClose: false, responseDone: false, responseAt: 0, loggedEarly: false,
       bytesToClient: 0, status: 0, termination: '--', persistServer: undefined, requestCookies: undefined, cookieIn: '-', cookieOut: '-'
     }
     ex.requestDone = ex.requestFramer === undefined
@@ -535,6 +537,10 @@ class HttpSession implements UpstreamOwner {
     const head = serializeResponseHead(res, { removeHopByHop: true, keepUpgrade: false, add, remove })
     ex.bytesToClient += head.length
     this.client.write(head)
+    if (this.fe.logAsap && this.fe.logging) {
+      ex.loggedEarly = true
+      this.fe.logTraffic(this.trafficLine(ex, Date.now(), true))
+    }
     ex.responseUntilClose = untilClose
     if (res.bodyKind === 'none') {
       ex.responseDone = true
@@ -733,9 +739,15 @@ class HttpSession implements UpstreamOwner {
       ex.server.bytesIn += ex.requestBytesSent + ex.head.headLength
       ex.server.bytesOut += ex.bytesToClient
     }
-    if (!this.fe.logging || (this.fe.dontLogNull && ex.status === 0 && ex.bytesToClient === 0)) return
+    if (!this.fe.logging || ex.loggedEarly || (this.fe.dontLogNull && ex.status === 0 && ex.bytesToClient === 0)) return
+    this.fe.logTraffic(this.trafficLine(ex, now, false))
+  }
+
+  /** The `option httplog` line; `early` (logasap): Tt and the bytes are so far. */
+  private trafficLine (ex: Exchange, now: number, early: boolean): string {
     const h = ex.head
-    this.fe.logTraffic(formatHttpLog({
+    return formatHttpLog({
+      early,
       clientIp: this.srcIp, clientPort: this.srcPort, acceptedAt: ex.startedAt, frontend: this.fe.name, backend: ex.backend?.name ?? this.fe.name,
       server: ex.server?.name ?? '<NOSRV>', tq: ex.headAt - ex.startedAt, tw: ex.queuedMs, tc: ex.connectMs,
       tr: ex.responseAt === 0 ? -1 : ex.responseAt - ex.headAt, tt: now - ex.startedAt, status: ex.status === 0 ? -1 : ex.status,
@@ -743,7 +755,7 @@ class HttpSession implements UpstreamOwner {
       beconn: ex.backend?.activeConnections ?? 0, srvConn: ex.server?.activeConnections ?? 0, retries: ex.retries,
       srvQueue: ex.server === undefined ? 0 : ex.backend.admission.serverQueueLength(ex.server),
       backendQueue: ex.backend.admission.queueLength, requestLine: `${h.method} ${h.target} HTTP/1.${h.versionMinor}`
-    }))
+    })
   }
 }
 

@@ -30,6 +30,8 @@ export interface SessionLog {
   readonly tc: number
   readonly tt: number
   readonly bytesRead: number
+  /** `option logasap`: logged before the end, Tt and the bytes so far get a '+' prefix. */
+  readonly early?: boolean
   /** Two-letter termination state, e.g. `--`, `CD`, `SC`. */
   readonly termination: string
   readonly actconn: number
@@ -50,6 +52,10 @@ export interface HttpLog extends SessionLog {
   readonly capturedResponse?: string
 }
 
+function plus (l: SessionLog): string {
+  return l.early === true ? '+' : ''
+}
+
 function tail (l: SessionLog): string {
   return `${l.actconn}/${l.feconn}/${l.beconn}/${l.srvConn}/${l.retries > 0 ? `+${l.retries}` : '0'} ${l.srvQueue}/${l.backendQueue}`
 }
@@ -57,12 +63,12 @@ function tail (l: SessionLog): string {
 /** `%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq` */
 export function formatTcpLog (l: SessionLog): string {
   return `${clientAddress(l.clientIp, l.clientPort)} [${haproxyDate(l.acceptedAt)}] ${l.frontend} ${l.backend}/${l.server} ` +
-    `${l.tw}/${l.tc}/${l.tt} ${l.bytesRead} ${l.termination} ${tail(l)}`
+    `${l.tw}/${l.tc}/${plus(l)}${l.tt} ${plus(l)}${l.bytesRead} ${l.termination} ${tail(l)}`
 }
 
 /** `%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r` */
 export function formatHttpLog (l: HttpLog): string {
   const captures = `${l.capturedRequest === undefined ? '' : ` {${l.capturedRequest}}`}${l.capturedResponse === undefined ? '' : ` {${l.capturedResponse}}`}`
   return `${clientAddress(l.clientIp, l.clientPort)} [${haproxyDate(l.acceptedAt)}] ${l.frontend} ${l.backend}/${l.server} ` +
-    `${l.tq}/${l.tw}/${l.tc}/${l.tr}/${l.tt} ${l.status} ${l.bytesRead} - - ${l.termination.padEnd(4, '-')} ${tail(l)}${captures} "${l.requestLine}"`
+    `${l.tq}/${l.tw}/${l.tc}/${l.tr}/${plus(l)}${l.tt} ${l.status} ${plus(l)}${l.bytesRead} - - ${l.termination.padEnd(4, '-')} ${tail(l)}${captures} "${l.requestLine}"`
 }

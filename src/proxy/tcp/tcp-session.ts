@@ -23,6 +23,7 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
   let retries = 0
   let termination = '--'
   let finished = false
+  let loggedEarly = false
   const fromServer = new ServerToClient(client)
   let bytesFromClient = 0
   backend.activeConnections++
@@ -43,9 +44,14 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
       frontend: fe, backend, server, http: false, bytesIn: bytesFromClient, bytesOut: fromServer.bytes, tw: queuedMs, tc: connectMs,
       tt: Date.now() - acceptedAt, retries, termination, feconn: fe.connections(), beconn: backend.activeConnections, srvConn: server?.activeConnections
     })
-    if (!fe.logging) return
+    if (!fe.logging || loggedEarly) return
     if (fe.dontLogNull && bytesFromClient === 0 && fromServer.bytes === 0 && server === undefined) return
+    logLine(false)
+  }
+  /** The `option tcplog` line; `early` (logasap: once connected): Tt and the bytes are so far. */
+  const logLine = (early: boolean): void => {
     fe.logTraffic(formatTcpLog({
+      early,
       clientIp: srcIp, clientPort: srcPort, acceptedAt, frontend: fe.name, backend: backend.name,
       server: server?.name ?? '<NOSRV>', tw: queuedMs, tc: connectMs, tt: Date.now() - acceptedAt, bytesRead: fromServer.bytes,
       termination, actconn: fe.globalConnections(), feconn: fe.connections(), beconn: backend.activeConnections,
@@ -86,6 +92,10 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
     const closedOne = (): void => { if (++closed === 2) finish() }
     client.on('close', closedOne)
     up.on('close', closedOne)
+    if (fe.logAsap === true && fe.logging) {
+      loggedEarly = true
+      logLine(true)
+    }
     fromServer.attach(up)
     relayClientToServer(client, up, n => { bytesFromClient += n })
     client.resume()
