@@ -9,8 +9,7 @@
  * - `-D`: daemon: the serving process is detached (stdio on /dev/null); the command exits 0 once it
  *   has written its pid file, 1 if it failed to start.
  * - `-p FILE`: the pid of the process that serves (the supervisor: the master in `-W`).
- * - `-S ADDR`: HAProxy's master CLI is not offered (refused with a message): the supervisor's control
- *   socket (`tslb status`, `tslb reload`) and the worker's stats socket cover its uses.
+ * - `-S ADDR`: the master CLI (master-cli.ts).
  * Log lines sent to `log` targets carry the pid of the process started, as HAProxy's single
  * process does in `-d` mode; with `-W` they carry the worker's pid, as HAProxy's worker does.
  */
@@ -24,6 +23,7 @@ import { loadConfig } from '../config/parser.ts'
 import { Supervisor } from '../supervisor/supervisor.ts'
 import { ConditionError, evaluateCondition } from './haproxy-condition.ts'
 import { type HaproxyArgs, parseHaproxyArgs } from './haproxy-args.ts'
+import { listenMasterCli, type MasterCli } from './master-cli.ts'
 
 /** The HAProxy release whose configuration language and command line tslb follows. */
 export const HAPROXY_COMPAT_VERSION = '2.6.0'
@@ -77,10 +77,6 @@ export async function haproxyMain (argv: readonly string[]): Promise<number> {
   }
   if (args.files.length > 1) {
     process.stderr.write(`[ALERT]    (${process.pid}) : tslb haproxy: one -f FILE only (got ${args.files.length}); merge them or use 'tslb run'\n`)
-    return 1
-  }
-  if (args.masterCli !== undefined) {
-    process.stderr.write(`[ALERT]    (${process.pid}) : tslb haproxy: the master CLI (-S ${args.masterCli}) is not offered; use the stats socket, or 'tslb status' on the control socket\n`)
     return 1
   }
   if (!args.quiet && args.ignored.length > 0) process.stderr.write(`[NOTICE]   (${process.pid}) : tslb: HAProxy debug/tuning flag(s) without effect in tslb: ${args.ignored.join(' ')}\n`)
@@ -171,8 +167,20 @@ async function serve (args: HaproxyArgs): Promise<number> {
     }
     throw err
   }
+  let masterCli: MasterCli | undefined
+  if (args.masterCli !== undefined) {
+    try {
+      masterCli = await listenMasterCli(args.masterCli, supervisor)
+    } catch (err) {
+      process.stderr.write(`[ALERT]    (${process.pid}) : cannot open the master CLI on ${args.masterCli}: ${err instanceof Error ? err.message : String(err)}\n`)
+      await supervisor.stop('master CLI failure', 0)
+      cleanup()
+      return 1
+    }
+  }
   return await new Promise<number>(resolve => {
     const stop = (signal: NodeJS.Signals): void => {
+      void masterCli?.close()
       const status = args.masterWorker ? 128 + (signal === 'SIGINT' ? 2 : 15) : 0
       supervisor.stop(signal, 0).then(() => { cleanup(); resolve(status) }, (err: unknown) => {
         log.error({ err }, 'error while stopping')
@@ -184,6 +192,7 @@ async function serve (args: HaproxyArgs): Promise<number> {
     process.once('SIGINT', stop)
     // HAProxy: SIGUSR1 = soft stop (drain); SIGUSR2/SIGHUP in master-worker = reload.
     process.once('SIGUSR1', () => {
+      void masterCli?.close()
       supervisor.stop('SIGUSR1').then(() => { cleanup(); resolve(0) }, () => { cleanup(); resolve(1) })
     })
     for (const sig of ['SIGHUP', 'SIGUSR2'] as const) {

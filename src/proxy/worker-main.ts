@@ -9,7 +9,7 @@ import { createLogger } from '../util/log.ts'
 import { Engine } from './engine.ts'
 import { startHttpSession } from './http/session.ts'
 import { LogSinks } from './log/sink.ts'
-import { listenRuntimeApi, type RuntimeApiOptions, type RuntimeApiServer } from './stats/runtime-api.ts'
+import { listenRuntimeApi, newSession, RuntimeApi, type RuntimeApiOptions, type RuntimeApiServer } from './stats/runtime-api.ts'
 import { createStatsHandler } from './stats/page.ts'
 import { prometheusResponse } from './stats/prometheus.ts'
 import { checkReportFrom } from './stats/providers.ts'
@@ -69,8 +69,11 @@ process.on('message', (msg: WorkerMessage, handle: object | undefined) => {
 
 /** What the supervisor may ask (`tslb status`). */
 const queryHandlers = {
-  peers: () => peers?.status()
+  peers: () => peers?.status(),
+  // The master CLI (`tslb haproxy -S`): one command at admin level, as HAProxy's master relays it.
+  cli: (command: string | undefined) => masterCliApi?.execute(command ?? '', newSession('admin')) ?? 'Worker not ready.\n'
 }
+let masterCliApi: RuntimeApi | undefined
 
 async function start (): Promise<void> {
   try {
@@ -90,6 +93,7 @@ async function start (): Promise<void> {
     }
     e.listen(handles)
     e.startChecks(global, (level, line) => { log[level]({ type: 'health' }, line) })
+    masterCliApi = new RuntimeApi(e, providers)
     for (const s of global.statsSockets) {
       if (s.address === undefined) {
         apis.push(await listenRuntimeApi(s.path, s.mode ?? 0o600, s.level, e, providers))

@@ -25,6 +25,7 @@ const VRRP_NOTICE_MS = 1000
 const SYSTEMD_STATUS_MS = 1000
 const RESTART_BACKOFF_MS = [0, 500, 1000, 2000, 5000, 10_000]
 const DEFAULT_HARD_STOP_AFTER_MS = 300_000
+const WORKER_CLI_TIMEOUT_MS = 10_000
 
 export interface SupervisorOptions {
   readonly configFile: string
@@ -149,6 +150,22 @@ export class Supervisor {
     return {
       ...this.localStatus(),
       workers: await Promise.all(this.generations().map(async ({ worker, state }) => ({ ...summary(worker, state), ...await queryWorkerPeers(worker) })))
+    }
+  }
+
+  /**
+   * The master CLI's relay: `command` run by a worker's runtime API, the worker chosen by its
+   * position (1: the serving one, 2: the newest draining one...) or its pid; undefined: no such worker.
+   */
+  async workerCommand (command: string, which: { readonly relative: number } | { readonly pid: number }): Promise<string | undefined> {
+    const workers = this.generations().map(g => g.worker)
+    const worker = 'pid' in which ? workers.find(w => w.pid === which.pid) : workers[which.relative - 1]
+    if (worker === undefined) return undefined
+    try {
+      const answer = await worker.queries.ask('cli', WORKER_CLI_TIMEOUT_MS, command)
+      return typeof answer === 'string' ? answer : ''
+    } catch (err) {
+      return `${err instanceof Error ? err.message : String(err)}\n`
     }
   }
 

@@ -24,6 +24,8 @@ export interface QueryMessage {
   readonly type: 'query'
   readonly id: number
   readonly what: string
+  /** A text argument some queries take (the command of a relayed `cli` query). */
+  readonly arg?: string
 }
 
 export interface QueryReply {
@@ -55,7 +57,7 @@ export class WorkerQueries {
     return this.#pending.size
   }
 
-  async ask (what: string, timeoutMs = DEFAULT_QUERY_TIMEOUT_MS): Promise<unknown> {
+  async ask (what: string, timeoutMs = DEFAULT_QUERY_TIMEOUT_MS, arg?: string): Promise<unknown> {
     const id = this.#next++
     return await new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -65,7 +67,7 @@ export class WorkerQueries {
       this.#pending.set(id, { what, resolve, reject, timer })
       let sent: boolean
       try {
-        sent = this.#send({ type: 'query', id, what })
+        sent = this.#send({ type: 'query', id, what, ...(arg === undefined ? {} : { arg }) })
       } catch {
         sent = false
       }
@@ -107,7 +109,7 @@ function isReply (msg: unknown): msg is QueryReply {
  * The answering side (in the worker): runs the handler named by the query and sends its result,
  * or an error for an unknown query or a handler that throws. Returns false for other messages.
  */
-export function answerQuery (msg: unknown, handlers: Readonly<Record<string, () => unknown>>, send: (reply: QueryReply) => void): boolean {
+export function answerQuery (msg: unknown, handlers: Readonly<Record<string, (arg: string | undefined) => unknown>>, send: (reply: QueryReply) => void): boolean {
   if (typeof msg !== 'object' || msg === null) return false
   const m = msg as Partial<QueryMessage>
   if (m.type !== 'query' || typeof m.id !== 'number' || typeof m.what !== 'string') return false
@@ -117,7 +119,7 @@ export function answerQuery (msg: unknown, handlers: Readonly<Record<string, () 
     return true
   }
   try {
-    send({ type: 'query-reply', id: m.id, ok: true, result: handler() ?? null })
+    send({ type: 'query-reply', id: m.id, ok: true, result: handler(typeof m.arg === 'string' ? m.arg : undefined) ?? null })
   } catch (err) {
     send({ type: 'query-reply', id: m.id, ok: false, error: err instanceof Error ? err.message : String(err) })
   }

@@ -65,7 +65,7 @@ async function cli (port: number, command: string): Promise<string> {
   })
 }
 
-test('-W with fd@ listeners: serves on the inherited socket, TCP stats socket answers, pid file = our pid, SIGINT exits 130', async () => {
+test('-W -S fd@ with fd@ listeners: serves on the inherited socket, TCP stats socket and master CLI answer, pid file = our pid, SIGINT exits 130', async () => {
   const backend = createHttpServer((_req, res) => { res.end('from-backend') })
   await new Promise<void>(resolve => { backend.listen(0, '127.0.0.1', resolve) })
   const fe = await listening()
@@ -87,13 +87,16 @@ backend be
     server s1 127.0.0.1:${portOf(backend)}
 `)
   const cliSock = await listening()
-  // stdio[3] = the frontend's socket, stdio[4] = the stats socket's.
+  const mcliSock = await listening()
+  // stdio[3] = the frontend's socket, stdio[4] = the stats socket's, stdio[5] = the master CLI's.
   const fePort = portOf(fe)
   const cliPort = portOf(cliSock)
-  const { child, output } = start(['-W', '-dM', '-f', cfg, '-p', pid], [fdOf(fe), fdOf(cliSock)], { fe1: '3', cli: '4' })
+  const mcliPort = portOf(mcliSock)
+  const { child, output } = start(['-W', '-S', 'fd@5', '-dM', '-f', cfg, '-p', pid], [fdOf(fe), fdOf(cliSock), fdOf(mcliSock)], { fe1: '3', cli: '4' })
   // The child has its own copies; ours must not accept.
   fe.close()
   cliSock.close()
+  mcliSock.close()
   try {
     await waitFor('the pid file', () => { try { return readFileSync(pid, 'utf8') } catch { return undefined } })
     assert.equal(Number(readFileSync(pid, 'utf8').trim()), child.pid)
@@ -101,6 +104,9 @@ backend be
     assert.equal(r.body, 'from-backend', output())
     assert.match(await cli(cliPort, 'show info'), /^Name: tslb$/m)
     assert.match(await cli(statsPort, 'show stat'), /^be,s1,/m)
+    assert.match(await cli(mcliPort, '@1 show info'), /^Process_num: 1$/m)
+    assert.match(await cli(mcliPort, 'show proc'), new RegExp(`^${child.pid ?? 0} +master `, 'm'))
+    assert.match(await cli(mcliPort, '@3 show info'), /Can't find the target CLI!/)
   } finally {
     child.kill('SIGINT')
     const { code } = await exitOf(child)

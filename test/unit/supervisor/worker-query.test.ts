@@ -7,7 +7,7 @@ import type { QueryMessage, QueryReply } from '../../../src/supervisor/worker-qu
 const code = (c: string) => (e: unknown): boolean => (e as { code?: string }).code === c
 
 /** A channel whose worker end answers with `handlers` on a later turn, as IPC does. */
-function channel (handlers: Record<string, () => unknown>, opts: { silent?: boolean } = {}): { q: WorkerQueries, seen: QueryMessage[] } {
+function channel (handlers: Record<string, (arg: string | undefined) => unknown>, opts: { silent?: boolean } = {}): { q: WorkerQueries, seen: QueryMessage[] } {
   const seen: QueryMessage[] = []
   const q: WorkerQueries = new WorkerQueries(msg => {
     seen.push(msg)
@@ -24,6 +24,13 @@ test('a question gets its own answer; concurrent questions do not mix', async ()
   assert.deepEqual([a, b, c], [{ sections: [], n: 1 }, { sections: [], n: 2 }, null])
   assert.deepEqual(seen.map(m => m.id), [1, 2, 3])
   assert.equal(q.pending, 0)
+})
+
+test('a question can carry a text argument (the master CLI\'s relayed command)', async () => {
+  const { q, seen } = channel({ cli: arg => `ran ${arg ?? '-'}` })
+  assert.equal(await q.ask('cli', 1000, 'show info'), 'ran show info')
+  assert.equal(await q.ask('cli'), 'ran -')
+  assert.deepEqual(seen.map(m => m.arg), ['show info', undefined])
 })
 
 test('an unknown question or a failing handler is a TSLB_ERR_WORKER_QUERY', async () => {
