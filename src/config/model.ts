@@ -43,6 +43,8 @@ export interface ServerOptions {
   weight?: number
   backup?: boolean
   maxconn?: number
+  /** `pool-max-conn N`: idle keep-alive connections kept to this server; -1 = no limit, 0 = none. */
+  poolMaxConn?: number
   minconn?: number
   maxqueue?: number
   slowstart?: number

@@ -233,7 +233,8 @@ export const PROXY_KEYWORDS: Readonly<Record<string, ProxyKeyword>> = {
     parse: (p, args) => {
       const v = oneArg('http-reuse', args)
       if (!['never', 'safe', 'aggressive', 'always'].includes(v)) throw new ValueError(`'http-reuse' expects never, safe, aggressive or always, got '${v}'`)
-      p.options[`http-reuse ${v}`] = true
+      // One setting, the last written wins (a backend's overrides its defaults').
+      for (const m of ['never', 'safe', 'aggressive', 'always']) p.options[`http-reuse ${m}`] = m === v
     }
   }
 }

@@ -35,6 +35,7 @@ const SERVER_OPTIONS: Readonly<Record<string, ServerOption>> = {
   cookie: withArg((o, a) => { o.cookie = a }),
   weight: withArg((o, a) => { o.weight = parseInteger(a, 'weight', 0, 256) }),
   maxconn: withArg((o, a) => { o.maxconn = parseInteger(a, 'maxconn', 0, 1_000_000) }),
+  'pool-max-conn': withArg((o, a) => { o.poolMaxConn = parseInteger(a, 'pool-max-conn', -1, 1_000_000) }),
   minconn: withArg((o, a) => { o.minconn = parseInteger(a, 'minconn', 0, 1_000_000) }),
   maxqueue: withArg((o, a) => { o.maxqueue = parseInteger(a, 'maxqueue', 0, 1_000_000) }),
   slowstart: withArg((o, a) => { o.slowstart = parseTime(a, 'slowstart') }),

@@ -7,7 +7,16 @@
 import type { Socket } from 'node:net'
 import type { ServerState } from '../server-state.ts'
 
+/** Idle connections kept per server without `pool-max-conn`. */
 export const MAX_IDLE_PER_SERVER = 64
+
+export type ReuseMode = 'never' | 'safe' | 'aggressive' | 'always'
+
+/** `http-reuse` of a backend (HAProxy's default: safe). */
+export function reuseMode (options: Readonly<Record<string, boolean>>): ReuseMode {
+  for (const m of ['never', 'aggressive', 'always'] as const) if (options[`http-reuse ${m}`] === true) return m
+  return 'safe'
+}
 export const IDLE_TIMEOUT_MS = 5000
 
 /** What a server socket's events are delivered to while it serves an exchange. */
@@ -116,7 +125,8 @@ export class UpstreamPool {
       list = []
       this.idle.set(server, list)
     }
-    if (list.length >= MAX_IDLE_PER_SERVER || socket.destroyed) {
+    const max = server.config.poolMaxConn ?? MAX_IDLE_PER_SERVER
+    if ((max >= 0 && list.length >= max) || socket.destroyed) {
       disownUpstream(socket)
       socket.destroy()
       return

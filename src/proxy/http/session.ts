@@ -12,7 +12,7 @@ import { compileAcl, compileCondition, type Predicate } from '../acl/matcher.ts'
 import type { Proxy } from '../../config/model.ts'
 import { pathOf, type SampleSource } from '../acl/sample.ts'
 import { type BodyFramer, ChunkedFramer, errorResponse, getHeader, getHeaderValues, HttpParseError, LengthFramer, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead, serializeRequestHead, serializeResponseHead, toOriginForm, type ErrorStatus } from './codec.ts'
-import { claimUpstream, disownUpstream, UpstreamPool, type UpstreamOwner } from './pool.ts'
+import { claimUpstream, disownUpstream, reuseMode, UpstreamPool, type UpstreamOwner } from './pool.ts'
 import { recordExchange } from '../stats/counters.ts'
 import { editResponseCookies, insertedCookie, readRequestCookie } from './cookie.ts'
 import { RequestSample, type SampleOrigin } from './request-sample.ts'
@@ -88,6 +88,8 @@ class HttpSession implements UpstreamOwner {
   private pending: Buffer = Buffer.alloc(0)
   private ex: Exchange | undefined
   private exchanges = 0
+  /** `http-reuse never`: this session's idle server connections, shared with no other session. */
+  private ownIdle: UpstreamPool | undefined
   private readonly srcIp: string
   private readonly srcPort: number
   private readonly acceptedAt = Date.now()
@@ -320,13 +322,19 @@ class HttpSession implements UpstreamOwner {
 
   private connectUpstream (ex: Exchange, sample: SampleSource): void {
     const pool = poolOf(ex.backend)
+    const mode = reuseMode(ex.backend.config.options)
+    // http-reuse: the session's own idle connection first; the shared ones never (never), not
+    // for the session's first request (safe), or always (aggressive, always).
+    const shared = mode === 'never' || (mode === 'safe' && this.exchanges <= 1) ? undefined : pool.takeIdle
+    const mine = this.ownIdle
+    const reuse = mine === undefined ? shared : (server: ServerState): Socket | undefined => mine.take(server) ?? shared?.(server)
     const ctx = { source: sample.src, path: ex.head.target, header: (name: string) => getHeader(ex.head, name) }
     ex.connecting = true
     const connected = ex.backend.connectNow(ctx, sample.dstPort, {
       preferred: ex.persistServer,
       forcePreferred: ex.persistServer !== undefined,
       signal: () => (ex.abortQueue ??= new AbortController()).signal,
-      reuse: pool.takeIdle
+      reuse
     })
     if (!(connected instanceof Promise)) {
       this.onConnected(ex, connected)
@@ -681,8 +689,11 @@ class HttpSession implements UpstreamOwner {
     if (ex.server !== undefined) {
       ex.backend.serverReleased(ex.server)
       ex.backend.activeConnections--
-      if (up !== undefined && reusable) poolOf(ex.backend).release(ex.server, up)
-      else up?.destroy()
+      if (up !== undefined && reusable) {
+        // http-reuse never: the connection stays the session's own, for its next requests only.
+        if (reuseMode(ex.backend.config.options) === 'never') (this.ownIdle ??= new UpstreamPool()).release(ex.server, up)
+        else poolOf(ex.backend).release(ex.server, up)
+      } else up?.destroy()
     }
   }
 
@@ -725,6 +736,7 @@ class HttpSession implements UpstreamOwner {
     if (this.phase === 'closed' && this.client.destroyed) return
     this.phase = 'closed'
     this.client.destroy()
+    this.ownIdle?.closeAll()
   }
 
   private log (ex: Exchange): void {
