@@ -91,6 +91,9 @@ export function parseAddress (text: string, what: string, portRequired: boolean,
     // Resolved once when the configuration is loaded (config/resolve.ts), as HAProxy does at start-up.
     return { ...portsOf(portText, what, portRequired, text), host, family: 0, hostName: host }
   }
+  if (host !== '' && family === 0 && allowHostName && forced === 0) {
+    throw new ValueError(`${what}: '${host}' is neither an IP address nor a host name${host.startsWith('/') ? ' (unix socket servers are not supported)' : ''}`)
+  }
   if (host !== '' && family === 0) {
     throw new ValueError(`${what}: '${host}' is not an IP address (host names are not resolved; write the address)`)
   }
