@@ -11,7 +11,7 @@ import { loadConfig } from '../config/parser.ts'
 import { controlRequest, DEFAULT_CONTROL_SOCKET } from '../supervisor/control-socket.ts'
 import { Supervisor, type SupervisorStatus } from '../supervisor/supervisor.ts'
 import { formatWorkerPeers } from '../supervisor/peers-status.ts'
-import { formatVrrpStatusLine } from '../vrrp/speaker.ts'
+import { formatVrrpStatusLine } from '../vrrp/show-vrrp.ts'
 import { convertKeepalived } from '../vrrp/convert.ts'
 import { DEFAULT_STRATEGY, isStrategyName, STRATEGY_NAMES } from '../reload/strategy.ts'
 
