@@ -342,6 +342,10 @@ export interface VrrpInstance {
   authentication?: { readonly type: 'PASS' | 'AH', readonly password: string }
   unicastSrcIp?: string
   unicastPeers: string[]
+  /** keepalived `check_unicast_src` (also implied by a peer's min_ttl / max_ttl). */
+  checkUnicastSrc: boolean
+  /** Peers given min_ttl / max_ttl (keepalived defaults 0 and 255 for the others). */
+  unicastPeerTtl: { readonly address: string, readonly min: number, readonly max: number }[]
   virtualAddresses: VirtualAddress[]
   trackScripts: { readonly name: string, readonly weight?: number }[]
   trackInterfaces: { readonly name: string, readonly weight?: number }[]

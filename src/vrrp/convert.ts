@@ -124,7 +124,7 @@ const GLOBAL_INSTANCE_DEFAULTS: Readonly<Record<string, string>> = {
 const SIMPLE_INSTANCE_KEYWORDS = new Set([
   'state', 'interface', 'virtual_router_id', 'priority', 'nopreempt', 'preempt', 'preempt_delay', 'version',
   'unicast_src_ip', 'garp_master_delay', 'garp_master_repeat', 'garp_master_refresh', 'garp_master_refresh_repeat',
-  'dont_track_primary', 'native_ipv6'
+  'dont_track_primary', 'native_ipv6', 'check_unicast_src'
 ])
 
 const NO_EQUIVALENT_INSTANCE: Readonly<Record<string, string>> = {
@@ -144,7 +144,6 @@ const NO_EQUIVALENT_INSTANCE: Readonly<Record<string, string>> = {
   lower_prio_no_advert: 'tslb answers a lower-priority advert at once (keepalived\'s default)',
   higher_prio_send_advert: 'not supported (keepalived\'s default is off)',
   unicast_fault_no_peer: 'not supported',
-  check_unicast_src: 'not supported',
   skip_check_adv_addr: 'not supported: adverts must carry every VIP',
   accept: 'tslb never installs filter rules (keepalived\'s non-strict default)',
   no_accept: 'tslb never installs filter rules for the VIPs',
@@ -232,7 +231,7 @@ function convertVip (st: Statement, indent: number, w: Writer): void {
   w.emit(indent, `virtual_ipaddress ${out.join(' ')}`)
 }
 
-function convertInstance (s: Statement, defaults: ReadonlyMap<string, string>, w: Writer): void {
+function convertInstance (s: Statement, defaults: ReadonlyMap<string, string>, checkUnicastSrc: boolean, w: Writer): void {
   const name = s.words[1]?.text
   if (name === undefined) { w.warn(0, s.line, 'vrrp_instance without a name: skipped'); return }
   w.emit(0, `vrrp_instance ${quoteWord(name)}`)
@@ -296,10 +295,18 @@ function convertInstance (s: Statement, defaults: ReadonlyMap<string, string>, w
         for (const p of st.block ?? []) {
           const [ip, ...more] = p.words.map(x => x.text)
           if (ip === undefined) continue
-          peers.push(quoteWord(ip))
-          if (more.length > 0) w.warn(1, p.line, `unicast_peer ${ip}: '${more.join(' ')}' (min_ttl/max_ttl) not supported: dropped`)
+          const ttl: string[] = []
+          for (let i = 0; i < more.length; i += 2) {
+            const [k, v] = [more[i], more[i + 1]]
+            if ((k === 'min_ttl' || k === 'max_ttl') && v !== undefined) ttl.push(`${k} ${quoteWord(v)}`)
+            else w.warn(1, p.line, `unicast_peer ${ip}: '${more.slice(i).join(' ')}' not understood: dropped`)
+            if (k !== 'min_ttl' && k !== 'max_ttl') break
+          }
+          if (ttl.length > 0) w.emit(1, `unicast_peer ${quoteWord(ip)} ${ttl.join(' ')}`)
+          else peers.push(quoteWord(ip))
         }
         if (peers.length > 0) w.emit(1, `unicast_peer ${peers.join(' ')}`)
+        if (checkUnicastSrc && !has('check_unicast_src') && (st.block ?? []).length > 0) w.emit(1, 'check_unicast_src   # from global_defs vrrp_check_unicast_src')
         break
       }
       case 'notify_master': case 'notify_backup': case 'notify_fault': case 'notify_stop': case 'notify': {
@@ -335,6 +342,7 @@ export function convertKeepalived (text: string, source = 'keepalived.conf'): Co
   w.emit(0, '# keyword names are keepalived\'s; see docs/configuration.md (vrrp_script, vrrp_instance)')
   w.emit(0, '')
   const defaults = new Map<string, string>()
+  let checkUnicastSrc = false
   let instances = 0
   let scripts = 0
   for (const s of stmts.filter(x => x.words[0]?.text === 'global_defs')) {
@@ -344,11 +352,13 @@ export function convertKeepalived (text: string, source = 'keepalived.conf'): Co
       const mapped = GLOBAL_INSTANCE_DEFAULTS[kw]
       const value = st.words[1]?.text
       if (mapped !== undefined && value !== undefined) defaults.set(mapped, value)
+      else if (kw === 'vrrp_check_unicast_src') checkUnicastSrc = true
       else if (kw === 'vrrp_strict') w.warn(0, st.line, 'vrrp_strict is not supported: tslb behaves as keepalived without it')
       else if (kw !== '') ignored.push(kw)
     }
     w.emit(0, `# global_defs (line ${s.line}) ignored${ignored.length > 0 ? `: ${ignored.join(', ')}` : ''} (no tslb equivalent)`)
     if (defaults.size > 0) w.emit(0, `# global_defs applied to every instance: ${[...defaults].map(([k, v]) => `${k} ${v}`).join(', ')}`)
+    if (checkUnicastSrc) w.emit(0, '# global_defs vrrp_check_unicast_src: check_unicast_src on every unicast instance')
     w.emit(0, '')
   }
   for (const s of stmts) {
@@ -356,7 +366,7 @@ export function convertKeepalived (text: string, source = 'keepalived.conf'): Co
     switch (kw) {
       case 'global_defs': break
       case 'vrrp_script': convertScript(s, w); scripts++; break
-      case 'vrrp_instance': convertInstance(s, defaults, w); instances++; break
+      case 'vrrp_instance': convertInstance(s, defaults, checkUnicastSrc, w); instances++; break
       case 'vrrp_sync_group': {
         const members = s.block?.find(x => x.words[0]?.text === 'group')?.block?.map(x => x.words[0]?.text ?? '').join(' ') ?? ''
         w.warn(0, s.line, `vrrp_sync_group ${s.words[1]?.text ?? ''} (${members}) is not supported: its instances run independently`)

@@ -15,7 +15,7 @@ import { encodeAdvert, encodeIpv4Packet, VRRP_MULTICAST_V4, VRRP_MULTICAST_V6, A
 import type { Notifier, NotifyState } from './notify.ts'
 import { advertEvent, machineOptionsFromInstance, VrrpStateMachine, type VrrpAction, type VrrpState } from './state-machine.ts'
 import { trackedItems, trackingOutcome, type TrackState } from './track.ts'
-import { advertCheckConfig, validateAdvert, type AdvertCheckConfig, type DropReason, type ReceiveMeta } from './validate.ts'
+import { advertCheckConfig, isProtocolError, validateAdvert, type AdvertCheckConfig, type DropReason, type ReceiveMeta } from './validate.ts'
 import { canonicalIp } from './addr.ts'
 import { garpFrame, unsolicitedNaFrame } from '../net/garp.ts'
 import { scopeNumber, type AddressSpec, type InterfaceAddress, type LinkInfo } from '../net/rtnl.ts'
@@ -92,7 +92,7 @@ export class InstanceRunner {
   readonly #ctx: SpeakerContext
   readonly #log: Logger
   readonly #family: 4 | 6
-  readonly #check: AdvertCheckConfig
+  #check: AdvertCheckConfig
   #machine: VrrpStateMachine | undefined
   #socket: PacketSocket | undefined
   #localAddress: string | undefined
@@ -175,13 +175,14 @@ export class InstanceRunner {
     const socket = this.#ctx.io.openSocket({ family: this.#family, ifname, ifindex: link.index, joinGroup: this.inst.unicastPeers.length === 0 })
     if (this.#stopped) { socket.close(); return }
     this.#socket = socket
-    socket.on('message', (buf, src) => { this.#onPacket(buf, src) })
+    socket.on('message', buf => { this.#onPacket(buf) })
     socket.on('error', err => { this.#log.error({ err: err.message }, 'VRRP socket error') })
     // Open the GARP/NA senders now: opening a pcap handle takes tens of ms, not to be paid at takeover.
     for (const dev of new Set(this.inst.virtualAddresses.map(v => v.dev ?? ifname))) {
       try { this.#ctx.frameSink(dev) } catch (err) { this.#log.error({ dev, err: errText(err) }, 'cannot open the interface for gratuitous ARP / NA') }
     }
     this.#localAddress = local
+    this.#check = { ...advertCheckConfig(this.inst), localAddress: local }
     this.#initError = undefined
     const machine = new VrrpStateMachine(machineOptionsFromInstance(this.inst, local))
     for (const w of machine.warnings) this.#log.warn(w)
@@ -261,21 +262,14 @@ export class InstanceRunner {
     }, Math.ceil(delay))
   }
 
-  #onPacket (buf: Buffer, src: string): void {
+  #onPacket (buf: Buffer): void {
     const machine = this.#machine
     if (machine === undefined || this.#stopped) return
-    let meta: ReceiveMeta
-    if (this.#family === 4) {
-      // Multicast to another group than 224.0.0.18 (joined by someone else on this host) is not ours.
-      if (buf.length >= 20 && (buf[16] as number) >= 224 && (buf[16] as number) <= 239 && !(buf[16] === 224 && buf[17] === 0 && buf[18] === 0 && buf[19] === 18)) return
-      meta = { family: 4 }
-    } else {
-      // raw-socket has no recvmsg: the destination is the instance's own (multicast group or our address).
-      meta = { family: 6, src, dst: this.inst.unicastPeers.length === 0 ? VRRP_MULTICAST_V6 : this.#localAddress ?? '::' }
-    }
+    // Both families arrive with their IP header (IPv6 through the capture, see net/vrrp-socket.ts).
+    const meta: ReceiveMeta = this.#family === 4 ? { family: 4 } : { family: 6, header: 'included' }
     const v = validateAdvert(buf, meta, this.#check)
     if (!v.ok) {
-      if (v.reason === 'not-for-us') return
+      if (!isProtocolError(v.reason)) return
       if (v.src !== undefined && v.src === this.#localAddress) return
       this.counters.drops[v.reason] = (this.counters.drops[v.reason] ?? 0) + 1
       const now = this.#ctx.io.now()

@@ -17,6 +17,7 @@ export interface RtnlLike {
 }
 
 export interface PacketSocket {
+  /** `buf` starts with the IP header (IPv4 and IPv6); `src` is for logs. */
   on (event: 'message', listener: (buf: Buffer, src: string) => void): unknown
   on (event: 'error', listener: (err: Error) => void): unknown
   send (packet: Uint8Array, dst: string): Promise<void>

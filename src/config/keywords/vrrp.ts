@@ -40,7 +40,7 @@ export function applyVrrpScriptKeyword (s: VrrpScript, keyword: string, args: re
 export function newVrrpInstance (name: string, loc: VrrpInstance['loc']): VrrpInstance {
   return {
     name, loc, priority: 100, advertInt: 1000, version: 2, nopreempt: false, preemptDelay: 0,
-    unicastPeers: [], virtualAddresses: [], trackScripts: [], trackInterfaces: [],
+    unicastPeers: [], checkUnicastSrc: false, unicastPeerTtl: [], virtualAddresses: [], trackScripts: [], trackInterfaces: [],
     garpMasterDelay: 5000, garpMasterRepeat: 5, garpMasterRefresh: 0, garpMasterRefreshRepeat: 1,
     notify: {}, dontTrackPrimary: false, nativeIpv6: false
   }
@@ -71,6 +71,36 @@ function parseTrack (kw: string, args: readonly string[]): { name: string, weigh
   if (w === undefined) return { name }
   if (w !== 'weight' || value === undefined) throw new ValueError(`'${kw}' expects NAME [weight W]`)
   return { name, weight: parseInteger(value.replace(/^\+/, ''), 'weight', -254, 254) }
+}
+
+/**
+ * `unicast_peer IP [min_ttl N] [max_ttl N] [IP …]`: keepalived's per-peer TTL range (0..255 by
+ * default); giving one turns check_unicast_src on for the instance, as in keepalived.
+ */
+function parseUnicastPeers (v: VrrpInstance, args: readonly string[]): void {
+  if (args.length === 0) throw new ValueError("'unicast_peer' expects one or more addresses")
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string
+    if (isIP(a) === 0) throw new ValueError(`'unicast_peer': '${a}' is not an IP address${a.endsWith('_ttl') ? ' (min_ttl / max_ttl follow an address)' : ''}`)
+    v.unicastPeers.push(a)
+    let min = 0
+    let max = 255
+    let ranged = false
+    while (args[i + 1] === 'min_ttl' || args[i + 1] === 'max_ttl') {
+      const kw = args[i + 1] as string
+      const value = args[i + 2]
+      if (value === undefined) throw new ValueError(`'unicast_peer': '${kw}' expects a value`)
+      const n = parseInteger(value, kw, 0, 255)
+      if (kw === 'min_ttl') min = n
+      else max = n
+      ranged = true
+      i += 2
+    }
+    if (!ranged) continue
+    if (min > max) throw new ValueError(`'unicast_peer ${a}': min_ttl ${min} > max_ttl ${max} would discard every advert`)
+    v.unicastPeerTtl.push({ address: a, min, max })
+    v.checkUnicastSrc = true
+  }
 }
 
 export function applyVrrpInstanceKeyword (v: VrrpInstance, keyword: string, args: readonly string[], ctx: KeywordContext): boolean {
@@ -112,12 +142,10 @@ export function applyVrrpInstanceKeyword (v: VrrpInstance, keyword: string, args
       v.unicastSrcIp = a
       return true
     }
-    case 'unicast_peer':
-      if (args.length === 0) throw new ValueError("'unicast_peer' expects one or more addresses")
-      for (const a of args) {
-        if (isIP(a) === 0) throw new ValueError(`'unicast_peer': '${a}' is not an IP address`)
-        v.unicastPeers.push(a)
-      }
+    case 'unicast_peer': parseUnicastPeers(v, args); return true
+    case 'check_unicast_src':
+      if (args.length !== 0) throw new ValueError("'check_unicast_src' takes no argument")
+      v.checkUnicastSrc = true
       return true
     case 'virtual_ipaddress': v.virtualAddresses.push(parseVirtualAddress(args, ctx)); return true
     case 'track_script': v.trackScripts.push(parseTrack(keyword, args)); return true
@@ -139,4 +167,4 @@ export function applyVrrpInstanceKeyword (v: VrrpInstance, keyword: string, args
 }
 
 export const VRRP_SCRIPT_KEYWORDS = ['script', 'interval', 'timeout', 'weight', 'rise', 'fall', 'user']
-export const VRRP_INSTANCE_KEYWORDS = ['state', 'interface', 'virtual_router_id', 'priority', 'advert_int', 'version', 'nopreempt', 'preempt', 'preempt_delay', 'authentication', 'unicast_src_ip', 'unicast_peer', 'virtual_ipaddress', 'track_script', 'track_interface', 'garp_master_delay', 'garp_master_repeat', 'garp_master_refresh', 'garp_master_refresh_repeat', 'dont_track_primary', 'native_ipv6', 'notify_master', 'notify_backup', 'notify_fault', 'notify_stop', 'notify']
+export const VRRP_INSTANCE_KEYWORDS = ['state', 'interface', 'virtual_router_id', 'priority', 'advert_int', 'version', 'nopreempt', 'preempt', 'preempt_delay', 'authentication', 'unicast_src_ip', 'unicast_peer', 'check_unicast_src', 'virtual_ipaddress', 'track_script', 'track_interface', 'garp_master_delay', 'garp_master_repeat', 'garp_master_refresh', 'garp_master_refresh_repeat', 'dont_track_primary', 'native_ipv6', 'notify_master', 'notify_backup', 'notify_fault', 'notify_stop', 'notify']

@@ -152,7 +152,9 @@ test('a richer keepalived.conf: globals applied, blocks flattened, unsupported o
   assert.equal(vi1?.advertInt, 500, 'v3 keeps the fraction')
   assert.equal(vi1?.nopreempt, true)
   assert.equal(vi1?.unicastSrcIp, '198.18.0.11')
-  assert.deepEqual(vi1?.unicastPeers, ['198.18.0.12', '198.18.0.13'])
+  assert.deepEqual(vi1?.unicastPeers, ['198.18.0.13', '198.18.0.12'])
+  assert.deepEqual(vi1?.unicastPeerTtl, [{ address: '198.18.0.13', min: 200, max: 255 }], 'min_ttl carried')
+  assert.equal(vi1?.checkUnicastSrc, true, 'a TTL range turns check_unicast_src on, as in keepalived')
   assert.equal(vi1?.authentication, undefined, 'v3: authentication dropped')
   assert.deepEqual(vi1?.virtualAddresses.map(v => `${v.address}/${v.prefixLength} ${v.label ?? ''}`), ['198.18.0.100/24 eth0:vi1', '198.18.0.101/32 '])
   assert.deepEqual(vi1?.trackScripts, [{ name: 'chk_web', weight: 10 }])
@@ -176,7 +178,6 @@ test('a richer keepalived.conf: globals applied, blocks flattened, unsupported o
     /group 'nogroup' ignored/,
     /'init_fail' has no equivalent/,
     /vrrp_sync_group G1 \(VI_1 VI_6\) is not supported/,
-    /unicast_peer 198\.18\.0\.13: 'min_ttl 200'/,
     /virtual_ipaddress 198\.18\.0\.101: 'peer 198\.18\.0\.1 no_track' not supported/,
     /'virtual_ipaddress_excluded' has no tslb equivalent/,
     /notify_master: user 'root' ignored/,
@@ -205,4 +206,16 @@ test('quoteWord round-trips through the tslb tokenizer', () => {
   for (const w of ['plain', '198.18.0.1/24', 'two words', "it's", 'a "b" $HOME \\ c', "mix 'a' \"b\"", '']) {
     assert.deepEqual(tokenizeLine(`kw ${quoteWord(w)}`, {}).words, ['kw', w])
   }
+})
+
+test('check_unicast_src: per instance, and global_defs vrrp_check_unicast_src on every unicast instance', () => {
+  const inst = (name: string, vrid: number, extra: string): string =>
+    `vrrp_instance ${name} {\n interface eth0\n virtual_router_id ${vrid}\n version 3\n${extra} virtual_ipaddress {\n  198.18.0.${vrid}/24\n }\n}\n`
+  const unicast = ' unicast_peer {\n  198.18.0.12\n }\n'
+  let config = load(convertKeepalived(inst('A', 1, `${unicast} check_unicast_src\n`) + inst('B', 2, unicast)).text)
+  assert.deepEqual(config.vrrpInstances.map(i => i.checkUnicastSrc), [true, false])
+  const r = convertKeepalived(`global_defs {\n vrrp_check_unicast_src\n}\n${inst('A', 1, unicast)}${inst('B', 2, '')}`)
+  config = load(r.text)
+  assert.deepEqual(config.vrrpInstances.map(i => i.checkUnicastSrc), [true, false], 'multicast instances are left alone')
+  assert.doesNotMatch(r.text, /ignored: .*vrrp_check_unicast_src/)
 })
