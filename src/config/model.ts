@@ -278,6 +278,12 @@ export interface GlobalSettings {
   tune: Record<string, number>
   logSendHostname?: string
   logTag?: string
+  /** keepalived `script_user USER [GROUP]`: who vrrp_script and notify scripts run as. */
+  scriptUser?: { readonly user: string, readonly group?: string }
+  /** keepalived `enable_script_security`: refuse root scripts an other user could replace. */
+  enableScriptSecurity?: boolean
+  /** `script_ambient_capabilities` (tslb): scripts keep tslb's ambient capabilities. */
+  scriptAmbientCapabilities?: boolean
 }
 
 export interface PeerEntry {

@@ -6,6 +6,7 @@ import type { Diagnostics } from './context.ts'
 import type { Condition, Config, Location, Proxy } from './model.ts'
 import { PREDEFINED_ACLS, referencedAcls } from './acl.ts'
 import { formatAddress } from './values.ts'
+import { validateScripts } from './script-checks.ts'
 
 export function validate (config: Config, diag: Diagnostics, localPeer: string | undefined): void {
   const backends = new Map(config.proxies.filter(p => p.kind !== 'frontend').map(p => [p.name, p]))
@@ -15,6 +16,7 @@ export function validate (config: Config, diag: Diagnostics, localPeer: string |
   checkDuplicateBinds(frontends, diag)
   validatePeers(config, diag, localPeer)
   validateVrrp(config, diag)
+  validateScripts(config, diag)
   if (config.proxies.length === 0 && config.vrrpInstances.length === 0 && config.peers.length === 0) {
     diag.error({ file: config.files[0] ?? '', line: 0 }, 'configuration has no frontend, backend, listen, peers or vrrp_instance section')
   }

@@ -6,7 +6,8 @@
  */
 import type { VrrpInstance } from '../config/model.ts'
 import type { Logger } from '../util/log.ts'
-import { type CommandRunner, describeResult, splitCommand } from './exec.ts'
+import { type CommandRunner, describeResult, type ScriptPolicy } from './exec.ts'
+import { splitCommand } from '../util/command-words.ts'
 
 export type NotifyState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP' | 'DELETED'
 
@@ -26,16 +27,19 @@ export class Notifier {
   readonly #log: Logger
   readonly #timeoutMs: number
 
-  constructor (run: CommandRunner, log: Logger, timeoutMs = NOTIFY_TIMEOUT_MS) {
+  readonly #policy: () => ScriptPolicy
+
+  constructor (run: CommandRunner, log: Logger, timeoutMs = NOTIFY_TIMEOUT_MS, policy: () => ScriptPolicy = () => ({})) {
     this.#run = run
     this.#log = log
     this.#timeoutMs = timeoutMs
+    this.#policy = policy
   }
 
   /** Starts the notify scripts of a transition; returns at once. */
   fire (inst: VrrpInstance, state: NotifyState, priority: number): void {
     for (const argv of notifyCommands(inst, state, priority)) {
-      const started = this.#run(argv, { timeoutMs: this.#timeoutMs, killWithParent: false })
+      const started = this.#run(argv, { timeoutMs: this.#timeoutMs, ...this.#policy(), killWithParent: false })
       started.then(r => {
         const fields = { instance: inst.name, state, command: argv.join(' '), output: r.output === '' ? undefined : r.output }
         if (r.ok) this.#log.info(fields, 'notify script done')

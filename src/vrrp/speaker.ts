@@ -14,7 +14,7 @@
  */
 import type { Config } from '../config/model.ts'
 import type { Logger } from '../util/log.ts'
-import { runCommand, type CommandRunner } from './exec.ts'
+import { runCommand, scriptPolicy, type CommandRunner, type ScriptPolicy } from './exec.ts'
 import { InstanceRunner, type SpeakerContext } from './instance-runner.ts'
 import { Notifier } from './notify.ts'
 import { formatShowVrrp, type VrrpSpeakerStatus } from './show-vrrp.ts'
@@ -55,13 +55,14 @@ export class VrrpSpeaker {
   #reaper: Reaper | undefined
   #applying: Promise<void> = Promise.resolve()
   #stopped = false
+  #policy: ScriptPolicy = {}
 
   constructor (opts: SpeakerOptions) {
     this.#log = opts.log
     this.#io = opts.io ?? systemIo
     this.#run = opts.run ?? runCommand
     this.#proxyHealthy = opts.proxyHealthy
-    this.#notifier = new Notifier(this.#run, opts.log)
+    this.#notifier = new Notifier(this.#run, opts.log, undefined, () => this.#policy)
   }
 
   get instanceCount (): number { return this.#instances.size }
@@ -89,6 +90,7 @@ export class VrrpSpeaker {
       this.#reaper = reaper
     }
 
+    this.#policy = scriptPolicy(config.global)
     // Scripts: unchanged ones keep running (and their state); changed or new ones start afresh.
     const wanted = new Map(config.vrrpScripts.map(s => [s.name, s]))
     for (const [name, tracker] of this.#scripts) {
@@ -101,7 +103,7 @@ export class VrrpSpeaker {
     const trackedNames = new Set(config.vrrpInstances.flatMap(i => i.trackScripts.map(t => t.name)))
     for (const spec of config.vrrpScripts) {
       if (this.#scripts.has(spec.name) || !trackedNames.has(spec.name)) continue
-      const tracker = new ScriptTracker(spec, { run: this.#run, proxyHealthy: this.#proxyHealthy, log: this.#log.child({ vrrpScript: spec.name }) })
+      const tracker = new ScriptTracker(spec, { run: this.#run, proxyHealthy: this.#proxyHealthy, log: this.#log.child({ vrrpScript: spec.name }), policy: () => this.#policy })
       tracker.on('change', () => { this.#onTrackingChanged() })
       this.#scripts.set(spec.name, tracker)
       tracker.start()

@@ -6,7 +6,8 @@
 import { EventEmitter } from 'node:events'
 import type { Logger } from '../util/log.ts'
 import type { VrrpInstance, VrrpScript } from '../config/model.ts'
-import { type CommandRunner, describeResult, splitCommand } from './exec.ts'
+import { type CommandRunner, describeResult, type ScriptPolicy } from './exec.ts'
+import { splitCommand } from '../util/command-words.ts'
 import { computeEffectivePriority, trackerContribution } from './priority.ts'
 
 /** 'init' until the first result (then the first result decides, as keepalived's INIT state). */
@@ -67,6 +68,8 @@ export interface ScriptTrackerDeps {
   /** `builtin proxy`: a proxy worker is alive and serving. */
   readonly proxyHealthy: () => boolean
   readonly log: Logger
+  /** The global script settings in force (script_user…); a vrrp_script's `user` wins. */
+  readonly policy?: () => ScriptPolicy
 }
 
 /** One `vrrp_script`, shared by every instance that tracks it. Emits `change` with the new state. */
@@ -156,7 +159,9 @@ export class ScriptTracker extends EventEmitter<{ change: [TrackState] }> {
     }
     this.#running = true
     const timeoutMs = this.timeoutMs
-    this.#deps.run(this.#argv, { timeoutMs, user: this.spec.user, killWithParent: true }).then(r => {
+    const policy = this.#deps.policy?.() ?? {}
+    const who = this.spec.user === undefined ? { user: policy.user, group: policy.group } : { user: this.spec.user }
+    this.#deps.run(this.#argv, { timeoutMs, ...who, keepAmbientCapabilities: policy.keepAmbientCapabilities, killWithParent: true }).then(r => {
       if (!r.ok && r.output !== '') this.#deps.log.debug({ script: this.spec.name, output: r.output }, 'track script output')
       done(r.ok, r.ok ? 'exit 0' : describeResult(r, timeoutMs))
     }, (err: unknown) => { done(false, err instanceof Error ? err.message : String(err)) })
