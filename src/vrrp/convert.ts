@@ -80,6 +80,13 @@ export function parseKeepalived (text: string): Statement[] {
         flush()
       } else if (t.kind === '{') {
         if (line === 0) line = t.line
+        // keepalived takes `vrrp_instance NAME` with the `{` alone on the next line.
+        const previous = out[out.length - 1]
+        if (words.length === 0 && previous !== undefined && previous.block === undefined && previous.words.length > 0) {
+          out.pop()
+          words = [...previous.words]
+          line = previous.line
+        }
         const stmtWords = words
         const stmtLine = line
         words = []

@@ -219,3 +219,13 @@ test('check_unicast_src: per instance, and global_defs vrrp_check_unicast_src on
   assert.deepEqual(config.vrrpInstances.map(i => i.checkUnicastSrc), [true, false], 'multicast instances are left alone')
   assert.doesNotMatch(r.text, /ignored: .*vrrp_check_unicast_src/)
 })
+
+test("a '{' on the line after 'vrrp_instance NAME' (and after other block keywords) keeps the block", () => {
+  const r = convertKeepalived('vrrp_script chk\n{\n  script "/bin/true"\n}\nvrrp_instance VI_1\n{\n  interface eth0\n  virtual_router_id 51\n  virtual_ipaddress\n  {\n    198.18.0.100/24\n  }\n  track_script\n  {\n    chk\n  }\n}\n')
+  assert.equal(r.instances, 1)
+  assert.equal(r.warnings, 0, r.text)
+  const config = load(r.text)
+  assert.deepEqual(config.vrrpInstances[0]?.virtualAddresses.map(v => v.address), ['198.18.0.100'])
+  assert.deepEqual(config.vrrpInstances[0]?.trackScripts, [{ name: 'chk' }])
+  assert.deepEqual(config.vrrpScripts[0]?.script, { kind: 'exec', command: '/bin/true' })
+})
