@@ -44,12 +44,18 @@ export function validateScripts (config: Config, diag: Diagnostics, env: ScriptC
   const refs: ScriptRef[] = []
   for (const s of config.vrrpScripts) {
     if (s.script?.kind !== 'exec') continue
-    refs.push({ what: `vrrp_script '${s.name}'`, command: s.script.command, user: s.user ?? g.scriptUser?.user, group: s.user === undefined ? g.scriptUser?.group : undefined, loc: s.loc })
+    refs.push({ what: `vrrp_script '${s.name}'`, command: s.script.command, user: s.user ?? g.scriptUser?.user, group: s.user === undefined ? g.scriptUser?.group : s.group, loc: s.loc })
   }
   for (const v of config.vrrpInstances) {
     for (const [kind, command] of Object.entries(v.notify)) {
       if (command === undefined) continue
       refs.push({ what: `vrrp_instance '${v.name}' ${kind === 'any' ? 'notify' : `notify_${kind}`}`, command, user: g.scriptUser?.user, group: g.scriptUser?.group, loc: v.loc })
+    }
+  }
+  for (const sg of config.vrrpSyncGroups) {
+    for (const [kind, command] of Object.entries(sg.notify)) {
+      if (command === undefined) continue
+      refs.push({ what: `vrrp_sync_group '${sg.name}' ${kind === 'any' ? 'notify' : `notify_${kind}`}`, command, user: g.scriptUser?.user, group: g.scriptUser?.group, loc: sg.loc })
     }
   }
   for (const r of refs) {

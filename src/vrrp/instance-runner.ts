@@ -14,7 +14,8 @@ import type { Logger } from '../util/log.ts'
 import { encodeAdvert, encodeIpv4Packet, VRRP_MULTICAST_V4, VRRP_MULTICAST_V6, AUTH_NONE, AUTH_PASS } from './codec.ts'
 import type { Notifier, NotifyState } from './notify.ts'
 import { advertEvent, machineOptionsFromInstance, VrrpStateMachine, type VrrpAction, type VrrpState } from './state-machine.ts'
-import { trackedItems, trackingOutcome, type TrackState } from './track.ts'
+import { trackedItems, trackingOutcome, type OtherTrackers, type TrackedItem, type TrackState } from './track.ts'
+import type { SyncGroup, SyncMember } from './sync-group.ts'
 import { advertCheckConfig, isProtocolError, validateAdvert, type AdvertCheckConfig, type DropReason, type ReceiveMeta } from './validate.ts'
 import { canonicalIp } from './addr.ts'
 import { garpFrame, unsolicitedNaFrame } from '../net/garp.ts'
@@ -55,7 +56,8 @@ export interface VrrpInstanceStatus {
   readonly vips: readonly string[]
   readonly vipsHeld: boolean
   readonly faultReasons: readonly string[]
-  readonly tracking: readonly { readonly kind: 'script' | 'interface', readonly name: string, readonly weight: number | undefined, readonly state: TrackState }[]
+  readonly tracking: readonly { readonly kind: TrackedItem['kind'], readonly name: string, readonly weight: number | undefined, readonly state: TrackState, readonly value?: number }[]
+  readonly syncGroup: string | undefined
   readonly counters: VrrpCounters
 }
 
@@ -84,10 +86,14 @@ export interface SpeakerContext {
   readonly reaper: Reaper
   link (name: string): LinkInfo | undefined
   scriptStates (): ReadonlyMap<string, { readonly spec: VrrpScript, readonly state: TrackState }>
+  /** Track files and processes (value / state), by name. */
+  otherTrackers (): Pick<OtherTrackers, 'files' | 'processes'>
+  /** The vrrp_sync_group of an instance. */
+  sync (instance: string): SyncGroup | undefined
   frameSink (ifname: string): FrameSink
 }
 
-export class InstanceRunner {
+export class InstanceRunner implements SyncMember {
   readonly inst: VrrpInstance
   readonly #ctx: SpeakerContext
   readonly #log: Logger
@@ -109,6 +115,7 @@ export class InstanceRunner {
   /** Adverts handed to the socket and not yet sent: the priority-0 advert must leave before the VIPs go and before close. */
   readonly #pendingSends = new Set<Promise<void>>()
   #faultReasons: readonly string[] = []
+  #ownFault = false
   readonly #dropLoggedAt = new Map<DropReason, number>()
   readonly counters: VrrpCounters = { advertsSent: 0, advertsReceived: 0, becameMaster: 0, releasedMaster: 0, priorityZeroSent: 0, priorityZeroReceived: 0, garpsSent: 0, sendErrors: 0, drops: {} }
 
@@ -122,6 +129,10 @@ export class InstanceRunner {
 
   get state (): VrrpState { return this.#machine?.state ?? (this.#initError !== undefined ? 'FAULT' : 'INIT') }
   get initialized (): boolean { return this.#machine !== undefined }
+  get name (): string { return this.inst.name }
+  get wantsMaster (): boolean { return this.#machine?.wantsMaster ?? false }
+  /** Its own tracking says FAULT (a sync group's fault not counted). */
+  get ownFault (): boolean { return this.#ownFault }
 
   /**
    * Opens the socket, clears leftover VIPs, creates the machine and starts it. A missing
@@ -184,7 +195,7 @@ export class InstanceRunner {
     this.#localAddress = local
     this.#check = { ...advertCheckConfig(this.inst), localAddress: local }
     this.#initError = undefined
-    const machine = new VrrpStateMachine(machineOptionsFromInstance(this.inst, local))
+    const machine = new VrrpStateMachine({ ...machineOptionsFromInstance(this.inst, local), masterGate: () => this.#ctx.sync(this.inst.name)?.canGoMaster(this.inst.name) ?? true })
     for (const w of machine.warnings) this.#log.warn(w)
     this.#machine = machine
     const now = this.#ctx.io.now()
@@ -192,6 +203,7 @@ export class InstanceRunner {
     this.#faultReasons = outcome.faultReasons
     if (outcome.fault) machine.fault(now)
     this.#perform(machine.priorityChanged(now, outcome.effectivePriority))
+    if (this.#ownFault) this.#ctx.sync(this.inst.name)?.ownFaultChanged(this.inst.name)
     this.#log.info({ vrid: this.inst.virtualRouterId, interface: ifname, version: this.inst.version, priority: this.inst.priority, src: local, unicastPeers: this.inst.unicastPeers.length > 0 ? this.inst.unicastPeers : undefined }, 'VRRP instance starting')
     this.#perform(machine.start(now))
     this.#schedule()
@@ -212,6 +224,7 @@ export class InstanceRunner {
     const machine = this.#machine
     if (machine === undefined || this.#stopped) return
     const now = this.#ctx.io.now()
+    const ownBefore = this.#ownFault
     const outcome = this.#outcome()
     this.#faultReasons = outcome.faultReasons
     const actions: VrrpAction[] = []
@@ -223,10 +236,37 @@ export class InstanceRunner {
     if (!outcome.fault && machine.faulted) actions.push(...machine.faultCleared(now))
     this.#perform(actions)
     this.#schedule()
+    if (this.#ownFault !== ownBefore) this.#ctx.sync(this.inst.name)?.ownFaultChanged(this.inst.name)
   }
 
+  /** vrrp_sync_group: another member became MASTER. */
+  syncMaster (): void {
+    const machine = this.#machine
+    if (machine === undefined || this.#stopped) return
+    this.#perform(machine.syncMaster(this.#ctx.io.now()))
+    this.#schedule()
+  }
+
+  /** vrrp_sync_group: another member went back to BACKUP. */
+  syncBackup (): void {
+    const machine = this.#machine
+    if (machine === undefined || this.#stopped) return
+    this.#perform(machine.syncBackup(this.#ctx.io.now()))
+    this.#schedule()
+  }
+
+  #items (): TrackedItem[] {
+    const sync = this.#ctx.sync(this.inst.name)
+    return trackedItems(this.inst, this.#ctx.scriptStates(), name => this.#ctx.link(name)?.up, { ...this.#ctx.otherTrackers(), ignoreWeights: sync?.ignoreWeights })
+  }
+
+  /** Own tracking, then the sync group's: another member's fault is a fault here too. */
   #outcome (): ReturnType<typeof trackingOutcome> {
-    return trackingOutcome(this.inst.priority, trackedItems(this.inst, this.#ctx.scriptStates(), name => this.#ctx.link(name)?.up))
+    const own = trackingOutcome(this.inst.priority, this.#items())
+    this.#ownFault = own.fault
+    const sync = this.#ctx.sync(this.inst.name)
+    if (sync === undefined || own.fault || !sync.faultedByOthers(this.inst.name)) return own
+    return { ...own, fault: true, faultReasons: [`vrrp_sync_group ${sync.spec.name}`] }
   }
 
   /** Priority-0 advert if master, VIPs removed, socket closed. `why`: for notify (STOP / DELETED). */
@@ -293,6 +333,7 @@ export class InstanceRunner {
   }
 
   #perform (actions: readonly VrrpAction[], stopState: NotifyState = 'STOP'): void {
+    const changes: Array<{ readonly from: VrrpState, readonly to: VrrpState }> = []
     for (const a of actions) {
       switch (a.type) {
         case 'send-advert': this.#sendAdvert(a.priority); break
@@ -313,6 +354,7 @@ export class InstanceRunner {
           const ns = a.to === 'STOP' ? stopState : notifyStateOf(a.to)
           const priority = a.priority
           if (ns !== undefined) this.#enqueue('notify', () => { this.#ctx.notifier.fire(this.inst, ns, priority) })
+          changes.push(a)
           break
         }
         case 'log':
@@ -321,6 +363,8 @@ export class InstanceRunner {
           break
       }
     }
+    const sync = this.#ctx.sync(this.inst.name)
+    for (const c of changes) sync?.memberChanged(this.inst.name, c.from, c.to)
   }
 
   #enqueue (what: string, f: () => Promise<void> | void): void {
@@ -434,7 +478,7 @@ export class InstanceRunner {
   status (): VrrpInstanceStatus {
     const m = this.#machine
     const state = this.state
-    const items = trackedItems(this.inst, this.#ctx.scriptStates(), name => this.#ctx.link(name)?.up)
+    const items = this.#items()
     return {
       name: this.inst.name,
       vrid: this.inst.virtualRouterId,
@@ -452,7 +496,8 @@ export class InstanceRunner {
       vips: this.inst.virtualAddresses.map(vipText),
       vipsHeld: this.#vipsHeld,
       faultReasons: state === 'FAULT' ? this.#faultReasons : [],
-      tracking: items.map(i => ({ kind: i.kind, name: i.name, weight: i.weight, state: i.state })),
+      tracking: items.map(i => ({ kind: i.kind, name: i.name, weight: i.weight, state: i.state, value: i.value })),
+      syncGroup: this.#ctx.sync(this.inst.name)?.spec.name,
       counters: { ...this.counters, drops: { ...this.counters.drops } }
     }
   }

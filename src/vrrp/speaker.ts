@@ -20,6 +20,9 @@ import { Notifier } from './notify.ts'
 import { formatShowVrrp, type VrrpSpeakerStatus } from './show-vrrp.ts'
 import { systemIo, type FrameSink, type Reaper, type RtnlLike, type SpeakerIo } from './speaker-io.ts'
 import { ScriptTracker } from './track.ts'
+import { FileTracker } from './track-file.ts'
+import { ProcessTracker } from './track-process.ts'
+import { SyncGroup } from './sync-group.ts'
 import type { LinkInfo } from '../net/rtnl.ts'
 
 export interface SpeakerOptions {
@@ -50,6 +53,11 @@ export class VrrpSpeaker {
   #unwatch: (() => void) | undefined
   #links = new Map<string, LinkInfo>()
   readonly #scripts = new Map<string, ScriptTracker>()
+  readonly #files = new Map<string, FileTracker>()
+  readonly #processes = new Map<string, ProcessTracker>()
+  /** vrrp_sync_group by name, and each member's group. */
+  #groups = new Map<string, SyncGroup>()
+  #groupOf = new Map<string, SyncGroup>()
   readonly #instances = new Map<string, InstanceRunner>()
   readonly #sinks = new Map<string, FrameSink>()
   #reaper: Reaper | undefined
@@ -109,6 +117,9 @@ export class VrrpSpeaker {
       tracker.start()
     }
 
+    this.#applyTrackers(config)
+    this.#applyGroups(config)
+
     // Instances: stop removed and changed ones first (a changed one may reuse its VRID and VIPs).
     const next = new Map(config.vrrpInstances.map(i => [i.name, i]))
     const stops: Promise<void>[] = []
@@ -147,6 +158,41 @@ export class VrrpSpeaker {
     }))
   }
 
+  /** Track files and processes: unchanged ones keep their value; changed, new and untracked ones are rebuilt or stopped. */
+  #applyTrackers (config: Config): void {
+    const filesTracked = new Set(config.vrrpInstances.flatMap(i => i.trackFiles.map(t => t.name)))
+    const processesTracked = new Set(config.vrrpInstances.flatMap(i => i.trackProcesses.map(t => t.name)))
+    const sync = <T extends { readonly spec: { readonly name: string }, stop: () => void, start: () => void, on: (e: 'change', l: () => void) => unknown }>(
+      running: Map<string, T>, specs: ReadonlyArray<T['spec']>, tracked: ReadonlySet<string>, make: (spec: T['spec']) => T): void => {
+      for (const [name, t] of running) {
+        const spec = specs.find(x => x.name === name)
+        if (spec === undefined || !tracked.has(name) || !sameConfig(spec, t.spec)) { t.stop(); running.delete(name) }
+      }
+      for (const spec of specs) {
+        if (running.has(spec.name) || !tracked.has(spec.name)) continue
+        const t = make(spec)
+        t.on('change', () => { this.#onTrackingChanged() })
+        running.set(spec.name, t)
+        t.start()
+      }
+    }
+    sync(this.#files, config.vrrpTrackFiles, filesTracked, spec => new FileTracker(spec, this.#log.child({ vrrpTrackFile: spec.name })))
+    sync(this.#processes, config.vrrpTrackProcesses, processesTracked, spec => new ProcessTracker(spec, this.#log.child({ vrrpTrackProcess: spec.name })))
+  }
+
+  /** Sync groups: an unchanged one keeps its state. */
+  #applyGroups (config: Config): void {
+    const groups = new Map<string, SyncGroup>()
+    for (const spec of config.vrrpSyncGroups) {
+      const kept = this.#groups.get(spec.name)
+      groups.set(spec.name, kept !== undefined && sameConfig(kept.spec, spec)
+        ? kept
+        : new SyncGroup(spec, name => this.#instances.get(name), (g, state) => { this.#notifier.fireGroup(g, state) }, this.#log))
+    }
+    this.#groups = groups
+    this.#groupOf = new Map([...groups.values()].flatMap(g => g.spec.members.map(m => [m, g] as const)))
+  }
+
   #context (rtnl: RtnlLike): SpeakerContext {
     return {
       log: this.#log,
@@ -156,6 +202,8 @@ export class VrrpSpeaker {
       reaper: this.#reaper as Reaper,
       link: name => this.#links.get(name),
       scriptStates: () => this.#scripts,
+      otherTrackers: () => ({ files: this.#files, processes: this.#processes }),
+      sync: name => this.#groupOf.get(name),
       frameSink: ifname => {
         let s = this.#sinks.get(ifname)
         if (s === undefined) {
@@ -200,8 +248,10 @@ export class VrrpSpeaker {
     this.#stopped = true
     await Promise.all([...this.#instances.values()].map(async r => { await r.stop('stop') }))
     this.#instances.clear()
-    for (const t of this.#scripts.values()) t.stop()
+    for (const t of [...this.#scripts.values(), ...this.#files.values(), ...this.#processes.values()]) t.stop()
     this.#scripts.clear()
+    this.#files.clear()
+    this.#processes.clear()
     for (const s of this.#sinks.values()) s.close()
     this.#sinks.clear()
     this.#reaper?.close()
@@ -213,7 +263,10 @@ export class VrrpSpeaker {
   status (): VrrpSpeakerStatus {
     return {
       instances: [...this.#instances.values()].map(r => r.status()),
-      scripts: [...this.#scripts.values()].map(t => t.status())
+      scripts: [...this.#scripts.values()].map(t => t.status()),
+      files: [...this.#files.values()].map(t => t.status()),
+      processes: [...this.#processes.values()].map(t => t.status()),
+      groups: [...this.#groups.values()].map(g => ({ name: g.spec.name, state: g.state, members: g.spec.members }))
     }
   }
 
