@@ -39,23 +39,28 @@ interface ScriptRef {
   readonly loc: Location
 }
 
+function notifyKeyword (kind: string): string {
+  return kind === 'any' ? 'notify' : `notify_${kind}`
+}
+
 export function validateScripts (config: Config, diag: Diagnostics, env: ScriptCheckEnv = systemScriptCheckEnv): void {
   const g = config.global
   const refs: ScriptRef[] = []
   for (const s of config.vrrpScripts) {
     if (s.script?.kind !== 'exec') continue
-    refs.push({ what: `vrrp_script '${s.name}'`, command: s.script.command, user: s.user ?? g.scriptUser?.user, group: s.user === undefined ? g.scriptUser?.group : s.group, loc: s.loc })
+    const who = s.user === undefined ? { user: g.scriptUser?.user, group: g.scriptUser?.group } : { user: s.user, group: s.group }
+    refs.push({ what: `vrrp_script '${s.name}'`, command: s.script.command, ...who, loc: s.loc })
   }
   for (const v of config.vrrpInstances) {
     for (const [kind, command] of Object.entries(v.notify)) {
       if (command === undefined) continue
-      refs.push({ what: `vrrp_instance '${v.name}' ${kind === 'any' ? 'notify' : `notify_${kind}`}`, command, user: g.scriptUser?.user, group: g.scriptUser?.group, loc: v.loc })
+      refs.push({ what: `vrrp_instance '${v.name}' ${notifyKeyword(kind)}`, command, user: g.scriptUser?.user, group: g.scriptUser?.group, loc: v.loc })
     }
   }
   for (const sg of config.vrrpSyncGroups) {
     for (const [kind, command] of Object.entries(sg.notify)) {
       if (command === undefined) continue
-      refs.push({ what: `vrrp_sync_group '${sg.name}' ${kind === 'any' ? 'notify' : `notify_${kind}`}`, command, user: g.scriptUser?.user, group: g.scriptUser?.group, loc: sg.loc })
+      refs.push({ what: `vrrp_sync_group '${sg.name}' ${notifyKeyword(kind)}`, command, user: g.scriptUser?.user, group: g.scriptUser?.group, loc: sg.loc })
     }
   }
   for (const r of refs) {
@@ -81,7 +86,10 @@ export function validateScripts (config: Config, diag: Diagnostics, env: ScriptC
       if (g.enableScriptSecurity === true) diag.error(r.loc, `${r.what}: script '${argv0}' not found (enable_script_security)`)
       continue
     }
-    if (g.enableScriptSecurity === true) diag.error(r.loc, `${r.what}: script '${argv0}' refused (enable_script_security): ${reason}, and it runs as root`)
-    else diag.warn(r.loc, `${r.what}: unsafe permissions for script '${argv0}' run as root: ${reason} ('enable_script_security' would refuse it)`)
+    if (g.enableScriptSecurity === true) {
+      diag.error(r.loc, `${r.what}: script '${argv0}' refused (enable_script_security): ${reason}, and it runs as root`)
+    } else {
+      diag.warn(r.loc, `${r.what}: unsafe permissions for script '${argv0}' run as root: ${reason} ('enable_script_security' would refuse it)`)
+    }
   }
 }

@@ -19,8 +19,13 @@ export const COMMAND_ENV: Readonly<Record<string, string>> = Object.freeze({
 /** util-linux `setpriv`, to clear the ambient and inheritable capability sets before the script runs. */
 export const SETPRIV = '/usr/bin/setpriv'
 
+export interface CapabilitySets {
+  readonly inheritable: bigint
+  readonly ambient: bigint
+}
+
 /** The CapInh / CapAmb masks of /proc/PID/status text. */
-export function heldCapabilities (status: string): { readonly inheritable: bigint, readonly ambient: bigint } {
+export function heldCapabilities (status: string): CapabilitySets {
   const mask = (name: string): bigint => {
     const m = new RegExp(`^${name}:\\s*([0-9a-f]+)$`, 'm').exec(status)
     return m === null ? 0n : BigInt(`0x${m[1] as string}`)
@@ -33,15 +38,15 @@ export function heldCapabilities (status: string): { readonly inheritable: bigin
  * when this process holds some (tslb under its systemd unit: CAP_NET_ADMIN, CAP_NET_RAW…,
  * which an exec'd script would otherwise keep), unless `keep` (the configuration asks).
  */
-export function scriptArgv (argv: readonly string[], caps: { readonly inheritable: bigint, readonly ambient: bigint }, keep: boolean): string[] {
+export function scriptArgv (argv: readonly string[], caps: CapabilitySets, keep: boolean): string[] {
   if (keep || (caps.ambient === 0n && caps.inheritable === 0n)) return [...argv]
   return [SETPRIV, '--ambient-caps=-all', '--inh-caps=-all', '--', ...argv]
 }
 
-let ownCaps: { readonly inheritable: bigint, readonly ambient: bigint } | undefined
+let ownCaps: CapabilitySets | undefined
 
 /** This process's inheritable and ambient sets (read once: they do not change). */
-export function ownCapabilities (): { readonly inheritable: bigint, readonly ambient: bigint } {
+export function ownCapabilities (): CapabilitySets {
   if (ownCaps === undefined) {
     let text = ''
     try { text = readFileSync('/proc/self/status', 'utf8') } catch { /* not Linux: nothing held */ }
@@ -50,8 +55,13 @@ export function ownCapabilities (): { readonly inheritable: bigint, readonly amb
   return ownCaps
 }
 
+export interface UserIds {
+  readonly uid: number
+  readonly gid: number
+}
+
 /** uid/gid of a user name (or numeric uid) from /etc/passwd; undefined when unknown. */
-export function lookupUser (user: string, passwdFile = '/etc/passwd'): { readonly uid: number, readonly gid: number } | undefined {
+export function lookupUser (user: string, passwdFile = '/etc/passwd'): UserIds | undefined {
   for (const [name, , uid, gid] of readDb(passwdFile)) {
     if (uid === undefined || gid === undefined) continue
     if (name === user || uid === user) return { uid: Number(uid), gid: Number(gid) }

@@ -24,7 +24,8 @@ const S_IWGRP = 0o020
 const S_IWOTH = 0o002
 
 function entryOf (s: Stats): PathEntry {
-  return { uid: s.uid, gid: s.gid, mode: s.mode & 0o7777, kind: s.isDirectory() ? 'dir' : s.isFile() ? 'file' : s.isSymbolicLink() ? 'symlink' : 'other' }
+  const kind = s.isDirectory() ? 'dir' : s.isFile() ? 'file' : s.isSymbolicLink() ? 'symlink' : 'other'
+  return { uid: s.uid, gid: s.gid, mode: s.mode & 0o7777, kind }
 }
 
 export const systemLstat: Lstat = path => {
@@ -58,7 +59,11 @@ export function unsafePathReason (path: string, lstat: Lstat = systemLstat): str
 }
 
 /** A bare command name found along COMMAND_ENV's PATH (keepalived's find_path), or undefined. */
-export function findInPath (name: string, isFile: (p: string) => boolean = p => { try { return statSync(p).isFile() } catch { return false } }): string | undefined {
+function isRegularFile (p: string): boolean {
+  try { return statSync(p).isFile() } catch { return false }
+}
+
+export function findInPath (name: string, isFile: (p: string) => boolean = isRegularFile): string | undefined {
   for (const dir of (COMMAND_ENV.PATH as string).split(':')) {
     const p = `${dir}/${name}`
     if (isFile(p)) return p
@@ -72,7 +77,11 @@ export function findInPath (name: string, isFile: (p: string) => boolean = p => 
  * directory part resolved (a symlinked /bin is /usr/bin), the file itself (a symlink is allowed
  * there, in a safe directory), and the file a final symlink points to.
  */
-export function unsafeScriptReason (command0: string, lstat: Lstat = systemLstat, realpath: (p: string) => string = realpathSync): string | undefined {
+export function unsafeScriptReason (
+  command0: string,
+  lstat: Lstat = systemLstat,
+  realpath: (p: string) => string = realpathSync
+): string | undefined {
   const path = command0.includes('/') ? command0 : findInPath(command0)
   if (path === undefined) return 'missing'
   if (!path.startsWith('/')) return `'${command0}' is a relative path`

@@ -39,7 +39,12 @@ export class SyncGroup {
   readonly #log: Logger
   #state: SyncGroupState = 'INIT'
 
-  constructor (spec: VrrpSyncGroup, member: (name: string) => SyncMember | undefined, notify: (group: VrrpSyncGroup, state: NotifyState) => void, log: Logger) {
+  constructor (
+    spec: VrrpSyncGroup,
+    member: (name: string) => SyncMember | undefined,
+    notify: (group: VrrpSyncGroup, state: NotifyState) => void,
+    log: Logger
+  ) {
     this.spec = spec
     this.#member = member
     this.#notify = notify
@@ -88,7 +93,8 @@ export class SyncGroup {
           for (const m of this.#others(name)) if (m.state === 'MASTER') m.syncBackup()
           return
         }
-        if (this.#state !== 'BACKUP' && this.#state !== 'MASTER' && !this.#members().some(m => m.state === 'FAULT' || m.state === 'INIT')) this.#set('BACKUP')
+        if (this.#state === 'BACKUP' || this.#state === 'MASTER') return
+        if (!this.#members().some(m => m.state === 'FAULT' || m.state === 'INIT')) this.#set('BACKUP')
         return
       case 'FAULT':
         if (this.#state !== 'FAULT') this.#set('FAULT', 'Syncing instances to FAULT state')

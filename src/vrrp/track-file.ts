@@ -22,7 +22,8 @@ export function parseTrackFileValue (text: string): number | undefined {
   const m = /^[\s]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)/.exec(text.slice(0, 127))
   if (m === null) return 0
   const digits = m[2] as string
-  const magnitude = /^0[xX]/.test(digits) ? parseInt(digits.slice(2), 16) : digits.length > 1 && digits.startsWith('0') ? parseInt(digits, 8) : parseInt(digits, 10)
+  const radix = /^0[xX]/.test(digits) ? 16 : digits.length > 1 && digits.startsWith('0') ? 8 : 10
+  const magnitude = parseInt(radix === 16 ? digits.slice(2) : digits, radix)
   const value = m[1] === '-' ? -magnitude : magnitude
   return value < INT32_MIN || value > INT32_MAX + 1 ? undefined : value
 }
@@ -60,14 +61,21 @@ export class FileTracker extends EventEmitter<{ change: [number] }> {
     const path = this.spec.file as string
     const init = this.spec.init
     if (init !== undefined && (init.overwrite || !existsSync(path))) {
-      try { writeFileSync(path, `${init.value}\n`) } catch (err) { this.#log.error({ file: path, err: errText(err) }, 'track file: cannot write init_file value') }
+      try {
+        writeFileSync(path, `${init.value}\n`)
+      } catch (err) {
+        this.#log.error({ file: path, err: errText(err) }, 'track file: cannot write init_file value')
+      }
     }
     this.#value = this.#read() ?? 0
     try {
       this.#watcher = watch(dirname(path), { persistent: false }, (_event, name) => {
         if (name === null || name === basename(path)) this.#update()
       })
-      this.#watcher.on('error', err => { this.#log.warn({ file: path, err: err.message }, 'track file: watch failed, polling every second'); this.#startPolling() })
+      this.#watcher.on('error', err => {
+        this.#log.warn({ file: path, err: err.message }, 'track file: watch failed, polling every second')
+        this.#startPolling()
+      })
     } catch (err) {
       this.#log.warn({ file: path, err: errText(err) }, 'track file: cannot watch its directory, polling every second')
       this.#startPolling()
@@ -108,7 +116,7 @@ export class FileTracker extends EventEmitter<{ change: [number] }> {
       return 0
     }
     const v = parseTrackFileValue(text)
-    if (v === undefined) this.#log.warn({ file: this.spec.file }, `Invalid number read from ${this.spec.file ?? ''} - ignoring`)
+    if (v === undefined) this.#log.warn({ file: this.spec.file }, `Invalid number read from ${String(this.spec.file)} - ignoring`)
     return v
   }
 }

@@ -18,7 +18,9 @@ export interface ProcEntry {
 }
 
 /** keepalived's match: exact name (comm, or argv[0] with full_command), then the parameters. */
-export function processMatches (spec: Pick<VrrpTrackProcess, 'process' | 'params' | 'paramMatch' | 'fullCommand'>, p: ProcEntry): boolean {
+export type ProcessMatch = Pick<VrrpTrackProcess, 'process' | 'params' | 'paramMatch' | 'fullCommand'>
+
+export function processMatches (spec: ProcessMatch, p: ProcEntry): boolean {
   if (p.state === 'Z') return false
   if (!spec.fullCommand) return p.comm === spec.process
   const argv = p.argv ?? []
@@ -29,7 +31,10 @@ export function processMatches (spec: Pick<VrrpTrackProcess, 'process' | 'params
     case 'none': return true
     case 'exact': return have.length === want.length && want.every((w, i) => have[i] === w)
     case 'partial': return have.length >= want.length && want.every((w, i) => have[i] === w)
-    case 'initial': return want.length === 0 || (have.length >= want.length && want.every((w, i) => i === want.length - 1 ? (have[i] as string).startsWith(w) : have[i] === w))
+    case 'initial': {
+      const last = want.length - 1
+      return have.length >= want.length && want.every((w, i) => i === last ? (have[i] as string).startsWith(w) : have[i] === w)
+    }
   }
 }
 
@@ -87,6 +92,11 @@ export function readProcs (withArgv: boolean, procDir = '/proc'): ProcEntry[] {
   return out
 }
 
+export interface ProcessTrackerDeps {
+  readonly now?: () => number
+  readonly procs?: (withArgv: boolean) => readonly ProcEntry[]
+}
+
 /** One vrrp_track_process, shared by the instances tracking it. Emits `change` with the new state. */
 export class ProcessTracker extends EventEmitter<{ change: [TrackState] }> {
   readonly spec: VrrpTrackProcess
@@ -97,7 +107,7 @@ export class ProcessTracker extends EventEmitter<{ change: [TrackState] }> {
   #count = 0
   #timer: NodeJS.Timeout | undefined
 
-  constructor (spec: VrrpTrackProcess, log: Logger, deps: { readonly now?: () => number, readonly procs?: (withArgv: boolean) => readonly ProcEntry[] } = {}) {
+  constructor (spec: VrrpTrackProcess, log: Logger, deps: ProcessTrackerDeps = {}) {
     super()
     this.spec = spec
     this.#log = log
@@ -126,7 +136,8 @@ export class ProcessTracker extends EventEmitter<{ change: [TrackState] }> {
     this.#count = this.#procs(this.spec.fullCommand).filter(p => processMatches(this.spec, p)).length
     if (!this.#quorum.update(this.#now(), this.#count)) return
     const s = this.#quorum.state
-    this.#log.info({ process: this.spec.process, count: this.#count }, `Quorum ${s === 'ok' ? 'gained' : 'lost'} for tracked process ${this.spec.name}`)
+    const what = `Quorum ${s === 'ok' ? 'gained' : 'lost'} for tracked process ${this.spec.name}`
+    this.#log.info({ process: this.spec.process, count: this.#count }, what)
     this.emit('change', s)
   }
 }

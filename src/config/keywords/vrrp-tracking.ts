@@ -18,7 +18,9 @@ function none (kw: string, args: readonly string[]): void {
 /** `weight W [reverse]`. */
 function weightReverse (args: readonly string[], min: number, max: number): { weight: number, reverse: boolean } {
   const [w, dir, extra] = args
-  if (w === undefined || extra !== undefined || (dir !== undefined && dir !== 'reverse')) throw new ValueError("'weight' expects W [reverse]")
+  if (w === undefined || extra !== undefined || (dir !== undefined && dir !== 'reverse')) {
+    throw new ValueError("'weight' expects W [reverse]")
+  }
   return { weight: parseInteger(w.replace(/^\+/, ''), 'weight', min, max), reverse: dir === 'reverse' }
 }
 
@@ -34,7 +36,7 @@ export function applyVrrpSyncGroupKeyword (g: VrrpSyncGroup, keyword: string, ar
       return true
     case 'notify_master': case 'notify_backup': case 'notify_fault': case 'notify_stop': case 'notify': {
       if (args.length === 0) throw new ValueError(`'${keyword}' expects a command line`)
-      const key = keyword === 'notify' ? 'any' : keyword.slice('notify_'.length) as 'master' | 'backup' | 'fault' | 'stop'
+      const key = keyword === 'notify' ? 'any' : keyword.slice('notify_'.length) as keyof VrrpSyncGroup['notify']
       g.notify[key] = args.join(' ')
       return true
     }
@@ -66,7 +68,10 @@ export function applyVrrpTrackFileKeyword (f: VrrpTrackFile, keyword: string, ar
 }
 
 export function newVrrpTrackProcess (name: string, loc: VrrpTrackProcess['loc']): VrrpTrackProcess {
-  return { name, loc, params: [], paramMatch: 'none', fullCommand: false, weight: 0, reverse: false, quorum: 1, quorumMax: Number.MAX_SAFE_INTEGER, forkDelay: 0, terminateDelay: 0, interval: 1000 }
+  return {
+    name, loc, params: [], paramMatch: 'none', fullCommand: false, weight: 0, reverse: false,
+    quorum: 1, quorumMax: Number.MAX_SAFE_INTEGER, forkDelay: 0, terminateDelay: 0, interval: 1000
+  }
 }
 
 export function applyVrrpTrackProcessKeyword (p: VrrpTrackProcess, keyword: string, args: readonly string[]): boolean {
@@ -84,7 +89,9 @@ export function applyVrrpTrackProcessKeyword (p: VrrpTrackProcess, keyword: stri
     }
     case 'param_match': {
       const m = args[0]
-      if (args.length > 1 || (m !== undefined && m !== 'initial' && m !== 'partial')) throw new ValueError("'param_match' expects nothing, 'initial' or 'partial'")
+      if (args.length > 1 || (m !== undefined && m !== 'initial' && m !== 'partial')) {
+        throw new ValueError("'param_match' expects nothing, 'initial' or 'partial'")
+      }
       p.paramMatch = m ?? 'exact'
       p.fullCommand = true
       return true
@@ -100,7 +107,10 @@ export function applyVrrpTrackProcessKeyword (p: VrrpTrackProcess, keyword: stri
     case 'terminate_delay': p.terminateDelay = delay(keyword, args); return true
     case 'delay': p.forkDelay = p.terminateDelay = delay(keyword, args); return true
     case 'full_command': none(keyword, args); p.fullCommand = true; return true
-    case 'interval': p.interval = parseSeconds(one(keyword, args), 'interval'); if (p.interval < 10) throw new ValueError("'interval' must be at least 0.01 s"); return true
+    case 'interval':
+      p.interval = parseSeconds(one(keyword, args), 'interval')
+      if (p.interval < 10) throw new ValueError("'interval' must be at least 0.01 s")
+      return true
     default: return false
   }
 }
@@ -111,6 +121,10 @@ function delay (kw: string, args: readonly string[]): number {
   return ms
 }
 
-export const VRRP_SYNC_GROUP_KEYWORDS = ['group', 'notify_master', 'notify_backup', 'notify_fault', 'notify_stop', 'notify', 'sync_group_tracking_weight']
+export const VRRP_SYNC_GROUP_KEYWORDS = [
+  'group', 'notify_master', 'notify_backup', 'notify_fault', 'notify_stop', 'notify', 'sync_group_tracking_weight'
+]
 export const VRRP_TRACK_FILE_KEYWORDS = ['file', 'weight', 'init_file']
-export const VRRP_TRACK_PROCESS_KEYWORDS = ['process', 'param_match', 'weight', 'quorum', 'quorum_max', 'fork_delay', 'terminate_delay', 'delay', 'full_command', 'interval']
+export const VRRP_TRACK_PROCESS_KEYWORDS = [
+  'process', 'param_match', 'weight', 'quorum', 'quorum_max', 'fork_delay', 'terminate_delay', 'delay', 'full_command', 'interval'
+]
