@@ -66,6 +66,7 @@ export interface DrillResult {
   /** VIP 2: who held it at each check (before the crash, after the failover, after the restart), and its longest gap. */
   readonly vip2Holders: readonly (readonly LbNode[])[]
   readonly vip2GapMs: number
+  readonly vip2Failed: number
   /** Who held VIP 1 once the old master was back. */
   readonly back: readonly LbNode[]
   readonly line: string
@@ -74,23 +75,23 @@ export interface DrillResult {
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
 /**
- * One probe loop: a request to http://VIP/ every 50 ms, a fresh connection each (curl), 300 ms to
- * connect. Prints `VIP START_US END_US OK BODY` with the client's clock ($EPOCHREALTIME, no fork).
+ * One probe loop: a request to http://VIP/ every 50 ms, a fresh connection each (curl), 200 ms to
+ * connect (a SYN sent to a dead node is not answered: the loop tries again). Prints `VIP START_US END_US OK BODY` with the client's clock ($EPOCHREALTIME, no fork).
  */
 export const PROBE_SCRIPT = `vip=$1 offset=$2
 sleep "$offset"
 while :; do
   t0=\${EPOCHREALTIME/./}
-  if body=$(curl -s --connect-timeout 0.3 -m 1 "http://$vip/" 2>/dev/null) && [ -n "$body" ]; then ok=1; else ok=0; body=-; fi
+  if body=$(curl -s --connect-timeout 0.2 -m 1 "http://$vip/" 2>/dev/null) && [ -n "$body" ]; then ok=1; else ok=0; body=-; fi
   t1=\${EPOCHREALTIME/./}
   echo "$vip $t0 $t1 $ok \${body%%[[:space:]]*}" || exit 0
   sleep 0.05
 done`
 
-/** Three loops on VIP 1 (staggered, so a recovery is seen within ~120 ms), one on VIP 2. */
+/** Four loops on VIP 1 (staggered, so a recovery is seen within ~70 ms), one on VIP 2. */
 function startProbes (cluster: DrillCluster, results: ProbeResult[]): ChildProcess[] {
   const [vip1, vip2] = cluster.vips
-  const loops: Array<[string, string]> = [[vip1, '0'], [vip1, '0.12'], [vip1, '0.24'], [vip2, '0.06']]
+  const loops: Array<[string, string]> = [[vip1, '0'], [vip1, '0.07'], [vip1, '0.14'], [vip1, '0.21'], [vip2, '0.1']]
   return loops.map(([vip, offset]) => {
     const child = cluster.spawnClient(['bash', '-c', PROBE_SCRIPT, 'tslb-drill-probe', vip, offset])
     let buf = ''
@@ -211,7 +212,7 @@ export async function runDrill (cluster: DrillCluster, opts: DrillOptions): Prom
   const t0 = Date.now()
   let stop = (): void => {}
   try {
-    say(`== client traffic to ${vip1} and ${vip2} (a new connection per request, 4 loops)`)
+    say(`== client traffic to ${vip1} and ${vip2} (a new connection per request; 4 loops on the first, 1 on the second)`)
     stop = progress(opts, results, cluster.vips, 'traffic', t0)
     const until = Date.now() + opts.trafficSeconds * 1000
     while (Date.now() < until || !results.some(r => r.vip === vip1 && r.ok)) {
@@ -225,10 +226,12 @@ export async function runDrill (cluster: DrillCluster, opts: DrillOptions): Prom
     say(sessions.map(s => `${s.port === 80 ? ':80' : ':8080'} ${s.server}`).join(', '))
     await sleep(1000) // the peers push an update within milliseconds; the margin is for a loaded machine
 
+    const crashedAt = Date.now()
     say(`== crash of ${from} (power cut): ${await cluster.crash(from)}`)
     stop = progress(opts, results, cluster.vips, 'failover', t0)
     const survivors = LBS.filter(n => n !== from)
     const [to] = await waitHolder(cluster, vip1, survivors, h => h.length === 1, `a new master of ${vip1}`, 30_000) as [LbNode]
+    const seenAt = Date.now()
     const answered = results.length
     while (!results.slice(answered).some(r => r.vip === vip1 && r.ok)) {
       if (Date.now() > t0 + 600_000) throw new Error(`${vip1} does not answer after the failover`)
@@ -237,7 +240,7 @@ export async function runDrill (cluster: DrillCluster, opts: DrillOptions): Prom
     await sleep(500)
     stop()
     vip2Holders.push(await holders(cluster, vip2, survivors))
-    say(`${vip1} moved to ${to}; ${vip2} held by ${vip2Holders[1]?.join(',') || 'nobody'}`)
+    say(`${vip1} moved to ${to} (seen there ${seenAt - crashedAt} ms after the crash began, polling); ${vip2} held by ${vip2Holders[1]?.join(',') || 'nobody'}`)
 
     say(`== the sessions through ${vip1}, now served by ${to}`)
     const kept = await checkSessions(cluster, sessions)
@@ -259,7 +262,7 @@ export async function runDrill (cluster: DrillCluster, opts: DrillOptions): Prom
     const failed = a1.failed + a2.failed + sessions.filter(s => s.after === '-').length
     say(`${vip2} (VI_2, master lb2): held by ${vip2Holders.map(h => h.join(',') || 'nobody').join(' -> ')} across the drill, longest gap ${a2.gapMs} ms (${a2.requests} requests, ${a2.failed} failed)`)
     const line = `failover: from=${from} to=${to} gap_ms=${a1.gapMs} requests=${requests} failed=${failed} sticky=${kept}/${sessions.length}`
-    const result = { from, to, gapMs: a1.gapMs, requests, failed, sessions, kept, vip2Holders, vip2GapMs: a2.gapMs, back, line }
+    const result = { from, to, gapMs: a1.gapMs, requests, failed, sessions, kept, vip2Holders, vip2GapMs: a2.gapMs, vip2Failed: a2.failed, back, line }
     for (const p of verdict(result)) say(`drill: FAILED: ${p}`)
     say(line)
     return result

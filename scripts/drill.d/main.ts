@@ -11,13 +11,10 @@
  * Exit status: 0 when the drill passed (see verdict() in drill.ts); 1 otherwise (the failover line
  * is printed last either way once measured).
  */
-import { runDrill, verdict, type DrillCluster, LBS } from './drill.ts'
-import { files, netnsCluster, ROOT, run, startNode, writeConfig, type NetnsLab } from './netns.ts'
+import { runDrill, verdict, type DrillCluster } from './drill.ts'
+import { netnsCluster, startCluster, type NetnsLab } from './netns.ts'
 import { nspawnCluster } from './nspawn.ts'
 import { vagrantCluster } from './vagrant.ts'
-import { join } from 'node:path'
-
-const TSLB = join(ROOT, 'bin/tslb')
 
 function opt (args: readonly string[], name: string, dflt?: string): string {
   const i = args.indexOf(name)
@@ -28,21 +25,8 @@ function opt (args: readonly string[], name: string, dflt?: string): string {
 
 async function demo (args: readonly string[]): Promise<DrillCluster> {
   const lab: NetnsLab = { prefix: opt(args, '--prefix'), net: opt(args, '--net'), runDir: opt(args, '--run') }
-  const say = (s: string): void => { process.stdout.write(`${s}\n`) }
-  say('== configuration (vagrant/provision.sh\'s cluster template: peers, stick table, cookie prefix, two VRRPv3 instances)')
-  for (const n of LBS) {
-    const cfg = await writeConfig(lab, n)
-    const r = await run(TSLB, ['check', '-f', cfg, '-L', n])
-    if (r.code !== 0) throw new Error(`tslb check -f ${cfg} -L ${n}:\n${r.stdout}${r.stderr}`)
-    say(`${n}: ${cfg}: ${r.stdout.trim()}`)
-  }
-  say('== starting tslb on lb1, lb2, lb3')
-  await Promise.all(LBS.map(async n => await startNode(lab, n)))
-  for (const n of LBS) {
-    const r = await run(TSLB, ['status', '-S', files(lab, n).sock])
-    say(`-- ${n} (tslb status)\n${r.stdout.trimEnd()}`)
-  }
-  say(`(the lab and tslb stay up after the drill: scripts/lab exec client curl -s http://${lab.net}.100/ — scripts/demo down removes everything)`)
+  await startCluster(lab, s => { process.stdout.write(`${s}\n`) })
+  process.stdout.write(`(the lab and tslb stay up after the drill: scripts/lab exec client curl -s http://${lab.net}.100/ — scripts/demo down removes everything)\n`)
   return netnsCluster(lab)
 }
 

@@ -80,6 +80,23 @@ export async function startNode (lab: NetnsLab, node: LbNode): Promise<number> {
   }
 }
 
+/** What scripts/demo does before the drill: each node's configuration checked, tslb started on lb1..lb3, their status. */
+export async function startCluster (lab: NetnsLab, say: (line: string) => void): Promise<void> {
+  say('== configuration (vagrant/provision.sh\'s cluster template: peers, stick table, cookie prefix, two VRRPv3 instances)')
+  for (const n of LBS) {
+    const cfg = await writeConfig(lab, n)
+    const r = await run(TSLB, ['check', '-f', cfg, '-L', n])
+    if (r.code !== 0) throw new Error(`tslb check -f ${cfg} -L ${n}:\n${r.stdout}${r.stderr}`)
+    say(`${n}: ${cfg}: ${r.stdout.trim()}`)
+  }
+  say('== starting tslb on lb1, lb2, lb3')
+  await Promise.all(LBS.map(async n => await startNode(lab, n)))
+  for (const n of LBS) {
+    const r = await run(TSLB, ['status', '-S', files(lab, n).sock])
+    say(`-- ${n} (tslb status)\n${r.stdout.trimEnd()}`)
+  }
+}
+
 /** SIGTERM to every node's supervisor (a clean stop: priority-0 adverts, VIPs released). */
 export async function stopNodes (lab: NetnsLab): Promise<void> {
   const pids: number[] = []
