@@ -22,6 +22,7 @@ export function nspawnCluster (prefix: string, net: string): DrillCluster {
   const env = { ...process.env, TSLB_LAB_PREFIX: prefix, TSLB_LAB_NET: net }
   const labSystemd = async (args: readonly string[], timeoutMs = 30_000): ReturnType<typeof run> => await run(LAB_SYSTEMD, args, timeoutMs, env)
   const ns = (node: DrillNode): string => `${prefix}${node}`
+  let poweredOff: ReturnType<typeof run> | undefined
   return {
     vips,
     exec: async (node, argv, timeoutMs = 30_000) => node === 'client'
@@ -31,11 +32,13 @@ export function nspawnCluster (prefix: string, net: string): DrillCluster {
     crash: async (node) => {
       const k = await labSystemd(['exec', node, '--', 'sh', '-c', 'systemctl kill -s KILL tslb; ip link set dev eth0 down'])
       if (k.code !== 0) throw new Error(`systemctl kill on ${node}: ${k.stdout}${k.stderr}`)
-      const p = await labSystemd(['poweroff', node], 60_000)
-      if (p.code !== 0) throw new Error(`scripts/lab-systemd poweroff ${node}: ${p.stdout}${p.stderr}`)
-      return 'systemctl kill -s KILL tslb and eth0 down, then the container powered off'
+      // The node is dead from here; its container shuts down while the drill watches the VIP move.
+      poweredOff = labSystemd(['poweroff', node], 60_000)
+      return 'systemctl kill -s KILL tslb and eth0 down in one command, then the container powered off (SIGRTMIN+4 to its systemd)'
     },
     restart: async (node) => {
+      const p = await poweredOff
+      if (p !== undefined && p.code !== 0) throw new Error(`scripts/lab-systemd poweroff ${node}: ${p.stdout}${p.stderr}`)
       for (const vip of vips) await run('ip', ['-n', ns(node), 'addr', 'del', `${vip}/24`, 'dev', 'eth0'])
       const up = await run('ip', ['-n', ns(node), 'link', 'set', 'dev', 'eth0', 'up'])
       if (up.code !== 0) throw new Error(`ip link set eth0 up in ${ns(node)}: ${up.stderr}`)
