@@ -305,7 +305,15 @@ provision_lb() {
   local conf=/etc/tslb/tslb.cfg
   local before after
   before="$(inode /opt/tslb) $(inode /etc/systemd/system/tslb.service)"
-  if ((install)); then "$src/scripts/install" --from "$src"; fi
+  if ((install)); then
+    "$src/scripts/install" --from "$src"
+    # socat: the runtime API on the stats socket, as HAProxy users query it
+    if ! dpkg-query -W -f='${db:Status-Status}' socat 2>/dev/null | grep -qx installed; then
+      log "apt-get install socat"
+      quiet apt-get update -q
+      quiet apt-get install -y -q --no-install-recommends -o Dpkg::Use-Pty=0 socat
+    fi
+  fi
   after="$(inode /opt/tslb) $(inode /etc/systemd/system/tslb.service)"
 
   mkdir -p /etc/tslb
