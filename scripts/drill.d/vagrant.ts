@@ -34,7 +34,9 @@ async function vagrant (args: readonly string[], timeoutMs: number): Promise<str
 
 export async function vagrantCluster (net: string): Promise<DrillCluster> {
   const config = join(mkdtempSync(join(tmpdir(), 'tslb-drill-')), 'ssh-config')
-  writeFileSync(config, await vagrant(['ssh-config', 'client', 'lb1', 'lb2', 'lb3'], 120_000))
+  // Written again after a VM boots: its forwarded port (VirtualBox) or address (libvirt) may change.
+  const writeSshConfig = async (): Promise<void> => { writeFileSync(config, await vagrant(['ssh-config', 'client', 'lb1', 'lb2', 'lb3'], 120_000)) }
+  await writeSshConfig()
   const exec = async (node: DrillNode, argv: readonly string[], timeoutMs = 30_000): ReturnType<typeof run> => await run('ssh', sshArgv(config, node, argv), timeoutMs)
   return {
     vips: [`${net}.100`, `${net}.101`],
@@ -47,6 +49,7 @@ export async function vagrantCluster (net: string): Promise<DrillCluster> {
     },
     restart: async (node) => {
       await vagrant(['up', node], 900_000)
+      await writeSshConfig()
       const a = await exec(node, ['systemctl', 'is-active', 'tslb'])
       return `vagrant up ${node}: booted, tslb ${a.stdout.trim()}`
     }
