@@ -23,11 +23,12 @@ describe('the demo\'s failover drill (namespace lab)', () => {
   }, { timeout: 120_000 })
   after(async () => { if (cluster !== undefined) await stopNodes(cluster) })
 
-  test('lb1 dies: VIP 1 moves to lb2 in under a second with every sticky session, lb1 takes it back; VIP 2 stays on lb2', async () => {
+  test('lb1 dies: VIP 1 moves to lb2 in under a second with every sticky session, lb1 takes it back; VIP 2 stays on lb2', async (t) => {
     let out = ''
     const sink = new Writable({ write (chunk: Buffer, _enc, cb) { out += chunk.toString(); cb() } })
     const r = await runDrill(netnsCluster(cluster), { trafficSeconds: 2, tableSessions: 8, prefixSessions: 4, out: sink, restartTimeoutMs: 60_000 })
     const lines = out.trimEnd().split('\n')
+    t.diagnostic(r.line)
     assert.match(lines.at(-1) ?? '', /^failover: from=lb1 to=lb2 gap_ms=\d+ requests=\d+ failed=\d+ sticky=12\/12$/, out)
     assert.equal(lines.at(-1), r.line)
     assert.deepEqual(verdict(r), [], out)

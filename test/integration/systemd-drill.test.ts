@@ -11,7 +11,7 @@ import { LAB_SYSTEMD_SCRIPT, useSystemdLab } from '../helpers/systemd-lab.ts'
 const { lab } = useSystemdLab()
 
 describe('scripts/lab-systemd drill', () => {
-  test('lb1 crashes: VIP 1 on lb2 in under a second, every sticky session kept, lb1 back with it; VIP 2 stays on lb2', { timeout: 660_000 }, async () => {
+  test('lb1 crashes: VIP 1 on lb2 in under a second, every sticky session kept, lb1 back with it; VIP 2 stays on lb2', { timeout: 660_000 }, async (t) => {
     const r = await new Promise<{ code: number, stdout: string, stderr: string }>(resolve => {
       execFile(LAB_SYSTEMD_SCRIPT, ['drill'], { encoding: 'utf8', timeout: 600_000, env: { ...process.env, TSLB_LAB_PREFIX: lab.prefix, TSLB_LAB_NET: lab.net } }, (err, stdout, stderr) => {
         resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 255, stdout, stderr })
@@ -20,6 +20,7 @@ describe('scripts/lab-systemd drill', () => {
     const out = `${r.stdout}\n--- stderr\n${r.stderr}`
     assert.equal(r.code, 0, out)
     const last = r.stdout.trimEnd().split('\n').at(-1) ?? ''
+    t.diagnostic(last)
     const m = /^failover: from=lb1 to=lb2 gap_ms=(\d+) requests=(\d+) failed=(\d+) sticky=12\/12$/.exec(last)
     assert.ok(m !== null, out)
     assert.ok(Number(m[1]) < 1000, out)
