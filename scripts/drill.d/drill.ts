@@ -126,7 +126,7 @@ export async function holders (cluster: DrillCluster, vip: string, nodes: readon
   return nodes.filter((_, i) => (outs[i]?.stdout ?? '').includes(` ${vip}/`))
 }
 
-async function waitHolder (cluster: DrillCluster, vip: string, nodes: readonly LbNode[], want: (h: LbNode[]) => boolean, what: string, timeoutMs: number): Promise<LbNode[]> {
+export async function waitHolder (cluster: DrillCluster, vip: string, nodes: readonly LbNode[], want: (h: LbNode[]) => boolean, what: string, timeoutMs: number): Promise<LbNode[]> {
   const until = Date.now() + timeoutMs
   for (;;) {
     const h = await holders(cluster, vip, nodes)
