@@ -21,6 +21,7 @@ import { ConfigError, type Diagnostic, TslbError, UsageError } from '../util/err
 import { createLogger } from '../util/log.ts'
 import { loadConfig } from '../config/parser.ts'
 import { Supervisor } from '../supervisor/supervisor.ts'
+import { writePidFile } from '../supervisor/pidfile.ts'
 import { ConditionError, evaluateCondition } from './haproxy-condition.ts'
 import { type HaproxyArgs, parseHaproxyArgs } from './haproxy-args.ts'
 import { listenMasterCli, type MasterCli } from './master-cli.ts'
@@ -138,10 +139,34 @@ async function daemonize (argv: readonly string[], args: HaproxyArgs): Promise<n
   })
 }
 
+/** A start that failed: HAProxy's alert lines, exit status 1 (anything but a TslbError is a bug: rethrown). */
+function reportStartError (err: unknown): number {
+  if (err instanceof ConfigError) {
+    for (const d of err.diagnostics) process.stderr.write(alert(d))
+    process.stderr.write(`[ALERT]    (${process.pid}) : config : Fatal errors found in configuration.\n`)
+    return 1
+  }
+  if (err instanceof TslbError) {
+    process.stderr.write(`[ALERT]    (${process.pid}) : ${err.message}\n`)
+    return 1
+  }
+  throw err
+}
+
 async function serve (args: HaproxyArgs): Promise<number> {
   const log = createLogger()
   // HAProxy's single process logs its own pid; its master-worker mode, the worker's.
   if (!args.masterWorker) process.env.TSLB_LOG_PID = String(process.pid)
+  if (args.pidFile !== undefined) {
+    // HAProxy's master writes its pid file once the configuration is parsed, before its workers
+    // are ready (VTest gives it 3 s): the configuration is checked here first, then the file written.
+    try {
+      await loadConfig(args.files[0] as string, args.localPeer === undefined ? {} : { localPeer: args.localPeer })
+    } catch (err) {
+      return reportStartError(err)
+    }
+    await writePidFile(args.pidFile)
+  }
   const runDir = mkdtempSync(join(tmpdir(), 'tslb-haproxy-'))
   const supervisor = new Supervisor({
     configFile: args.files[0] as string,
@@ -151,21 +176,15 @@ async function serve (args: HaproxyArgs): Promise<number> {
     log,
     cleanupReloadRules: false
   })
-  const cleanup = (): void => { rmSync(runDir, { recursive: true, force: true }) }
+  const cleanup = (): void => {
+    rmSync(runDir, { recursive: true, force: true })
+    if (args.pidFile !== undefined) rmSync(args.pidFile, { force: true })
+  }
   try {
     await supervisor.start()
   } catch (err) {
     cleanup()
-    if (err instanceof ConfigError) {
-      for (const d of err.diagnostics) process.stderr.write(alert(d))
-      process.stderr.write(`[ALERT]    (${process.pid}) : config : Fatal errors found in configuration.\n`)
-      return 1
-    }
-    if (err instanceof TslbError) {
-      process.stderr.write(`[ALERT]    (${process.pid}) : ${err.message}\n`)
-      return 1
-    }
-    throw err
+    return reportStartError(err)
   }
   let masterCli: MasterCli | undefined
   if (args.masterCli !== undefined) {

@@ -45,13 +45,13 @@ async function exitOf (child: ChildProcess): Promise<{ code: number | null, sign
   return await new Promise(resolve => { child.once('exit', (code, signal) => { resolve({ code, signal }) }) })
 }
 
-async function waitFor<T> (what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 15_000): Promise<T> {
+async function waitFor<T> (what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 15_000, everyMs = 50): Promise<T> {
   const until = Date.now() + ms
   for (;;) {
     const v = await probe()
     if (v !== undefined) return v
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 50))
+    await new Promise(resolve => setTimeout(resolve, everyMs))
   }
 }
 
@@ -98,7 +98,9 @@ backend be
   cliSock.close()
   mcliSock.close()
   try {
-    await waitFor('the pid file', () => { try { return readFileSync(pid, 'utf8') } catch { return undefined } })
+    await waitFor('the pid file', () => { try { return readFileSync(pid, 'utf8') } catch { return undefined } }, 15_000, 5)
+    // As HAProxy's master: written once the configuration is read, before the worker is ready.
+    assert.doesNotMatch(output(), /supervisor started/)
     assert.equal(Number(readFileSync(pid, 'utf8').trim()), child.pid)
     const r = await waitFor('an answer through fd@3', async () => await get('127.0.0.1', fePort, '/').catch(() => undefined))
     assert.equal(r.body, 'from-backend', output())
@@ -147,6 +149,16 @@ listen fe
     syslog.close()
     assert.equal(code, 0, output())
   }
+})
+
+test('-W -p with a configuration error: exit 1, the error, no pid file left', async () => {
+  const cfg = join(dir, 'wbad.cfg')
+  const pid = join(dir, 'wbad.pid')
+  writeFileSync(cfg, 'listen l\n  bind 127.0.0.1:1\n  bogus-keyword\n')
+  const run = start(['-W', '-f', cfg, '-p', pid], [])
+  assert.equal((await exitOf(run.child)).code, 1)
+  assert.match(run.output(), /bogus-keyword/)
+  assert.throws(() => readFileSync(pid), /ENOENT/)
 })
 
 test('-c: 0 and "Configuration file is valid", or 1 with the error; bind fd@ of a closed descriptor is refused at start', async () => {
