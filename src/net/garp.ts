@@ -9,8 +9,8 @@
  * ICMPv6 136 with O=1 (R=1 when the interface forwards), target = the VIP, option 2 = the MAC.
  */
 import { readFileSync } from 'node:fs'
-import { internetChecksum } from '../vrrp/checksum.ts'
-import { ipBytes } from '../vrrp/addr.ts'
+import { internetChecksum } from './checksum.ts'
+import { ipBytes } from './addr.ts'
 import { TslbError } from '../util/errors.ts'
 import { loadCap, type PcapHandle } from './native.ts'
 

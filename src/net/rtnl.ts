@@ -5,7 +5,7 @@
  */
 import type { RtNetlinkSocket, rt } from 'netlink'
 import { TslbError } from '../util/errors.ts'
-import { formatIp, ipBytes } from '../vrrp/addr.ts'
+import { formatIp, ipBytes } from './addr.ts'
 
 export class NetlinkError extends TslbError {
   /** The errno name the kernel answered (EEXIST, EADDRNOTAVAIL, EPERM...), when known. */

@@ -15,7 +15,7 @@
  */
 import { EventEmitter } from 'node:events'
 import { TslbError } from '../util/errors.ts'
-import { ipBytes } from '../vrrp/addr.ts'
+import { ipBytes } from './addr.ts'
 import { loadRawSocket, type RawSocket } from './native.ts'
 
 const SOL_SOCKET = 1
