@@ -5,7 +5,7 @@
 import { connect, type OnReadOpts, type Socket } from 'node:net'
 import type { Proxy } from '../config/model.ts'
 import { TslbError } from '../util/errors.ts'
-import { type Balancer, createBalancer, type PickContext } from './balance/balancer.ts'
+import { type Balancer, createBalancer, type PickContext } from './balance/index.ts'
 import { ServerState } from './server-state.ts'
 import { StickRules } from './stick-rules.ts'
 import type { StickTable } from '../stick/index.ts'
