@@ -222,6 +222,14 @@ interface Frame {
   readonly hasPayload: boolean
 }
 
+/** What one {@link MessageDecoder.feed} call yields. */
+export interface DecodeResult {
+  /** Complete messages, in order (before `error` when there is one). */
+  readonly messages: DecodedMessage[]
+  /** The first invalid message: the session must reply and close. */
+  readonly error?: PeersProtocolError
+}
+
 /**
  * Incremental decoder: feed it what the socket delivers, get back complete messages.
  *
@@ -260,21 +268,33 @@ export class MessageDecoder {
 
   /**
    * Appends bytes and returns every message they complete, in order. Throws
-   * {@link PeersProtocolError} at the first invalid message; the messages before it are in the
-   * error's `decoded`. After an error the decoder is dead: every later `push()` throws
-   * DECODER_FAILED.
+   * {@link PeersProtocolError} at the first invalid message (the messages before it are lost:
+   * use {@link feed} to keep them). After an error the decoder is dead: every later call fails
+   * with DECODER_FAILED.
    */
   push (chunk: Uint8Array): DecodedMessage[] {
+    const { messages, error } = this.feed(chunk)
+    if (error !== undefined) throw error
+    return messages
+  }
+
+  /**
+   * Appends bytes and returns every message they complete, in order, and the
+   * {@link PeersProtocolError} met at the first invalid message, if any: the messages are those
+   * decoded before it (HAProxy applies them before it meets the error, so a session should too).
+   * After an error the decoder is dead: every later call returns DECODER_FAILED.
+   */
+  feed (chunk: Uint8Array): DecodeResult {
     if (this.#failure !== undefined) {
-      throw new PeersProtocolError(PEERS_PROTOCOL_CODES.DECODER_FAILED, `decoder already failed: ${this.#failure.message}`, undefined)
+      return { messages: [], error: new PeersProtocolError(PEERS_PROTOCOL_CODES.DECODER_FAILED, `decoder already failed: ${this.#failure.message}`, undefined) }
     }
-    if (chunk.length === 0) return []
+    if (chunk.length === 0) return { messages: [] }
     const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
     if (this.#pending + view.length < this.#needed) {
       // Still short of the next frame: keep a copy (the caller may reuse its buffer) and wait.
       this.#chunks.push(Buffer.from(view))
       this.#pending += view.length
-      return []
+      return { messages: [] }
     }
     this.#pending += view.length
     const buf = this.#chunks.length === 0 ? view : Buffer.concat([...this.#chunks, view], this.#pending)
@@ -291,20 +311,18 @@ export class MessageDecoder {
         pos = f.end
       }
     } catch (err) {
-      if (err instanceof PeersProtocolError) {
-        err.decoded = out
-        this.#failure = err
-        this.#chunks = []
-        this.#pending = 0
-      }
-      throw err
+      if (!(err instanceof PeersProtocolError)) throw err
+      this.#failure = err
+      this.#chunks = []
+      this.#pending = 0
+      return { messages: out, error: err }
     }
     // Keep only the incomplete tail, copied so the caller's buffers are never retained.
     const rest = buf.length - pos
     this.#chunks = rest === 0 ? [] : [Buffer.from(buf.subarray(pos))]
     this.#pending = rest
     if (rest === 0) this.#needed = 0
-    return out
+    return { messages: out }
   }
 
   /** The frame at `pos`, or the total buffer length needed to know it. */

@@ -4,7 +4,6 @@
  * @module
  */
 import { TslbError } from '../util/errors.ts'
-import type { DecodedMessage } from './decoder.ts'
 
 /**
  * What HAProxy sends before closing when it meets this error: `01 00` (protocol error) or
@@ -39,11 +38,6 @@ export type PeersProtocolCode = typeof PEERS_PROTOCOL_CODES[keyof typeof PEERS_P
 export class PeersProtocolError extends TslbError {
   declare readonly code: PeersProtocolCode
   readonly reply: PeersErrorReply
-  /**
-   * Messages completely decoded by the same `push()` before the failing one, in order. HAProxy
-   * applies them before it meets the error, so a session should too.
-   */
-  decoded: readonly DecodedMessage[] = []
   constructor (code: PeersProtocolCode, message: string, reply: PeersErrorReply = 'protocol') {
     super(code, message)
     this.reply = reply

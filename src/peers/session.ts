@@ -23,7 +23,6 @@
 import type { PeersClock, PeersTimer } from './clock.ts'
 import { MessageDecoder } from './decoder.ts'
 import type { DecodedMessage, MessageDecoderOptions } from './decoder.ts'
-import { PeersProtocolError } from './errors.ts'
 import type { PeersErrorReply } from './errors.ts'
 import { HelloParser, StatusParser, encodeHello, encodeStatus, PEERS_STATUS } from './handshake.ts'
 import type { Hello } from './handshake.ts'
@@ -375,19 +374,15 @@ export class PeerSession {
   }
 
   #decode (chunk: Buffer): void {
-    let msgs: DecodedMessage[]
-    try {
-      msgs = this.decoder.push(chunk)
-    } catch (err) {
-      if (!(err instanceof PeersProtocolError)) throw err
-      this.#deliver(err.decoded)
+    const { messages, error } = this.decoder.feed(chunk)
+    this.#deliver(messages)
+    if (error !== undefined) {
       if (this.state !== 'established') return
-      if (err.reply !== undefined) this.send({ kind: 'error', type: err.reply })
+      if (error.reply !== undefined) this.send({ kind: 'error', type: error.reply })
       this.flush()
-      this.#finish({ reason: 'protocol-error', detail: err.message, code: err.code }, 'end')
+      this.#finish({ reason: 'protocol-error', detail: error.message, code: error.code }, 'end')
       return
     }
-    this.#deliver(msgs)
     this.requestWrite()
   }
 
