@@ -11,14 +11,8 @@
 import { readFileSync } from 'node:fs'
 import { internetChecksum } from './checksum.ts'
 import { ipBytes } from './addr.ts'
-import { TslbError } from '../util/errors.ts'
 import { loadCap, type PcapHandle } from './native.ts'
-
-export class GarpError extends TslbError {
-  constructor (message: string, options?: ErrorOptions) {
-    super('TSLB_ERR_GARP', message, options)
-  }
-}
+import { GarpError } from './errors.ts'
 
 /** "02:00:c6:12:00:0b" → 6 bytes. */
 export function macBytes (mac: string): Uint8Array {

@@ -6,16 +6,9 @@
  * the compiled addons.
  */
 import { createRequire } from 'node:module'
-import { TslbError } from '../util/errors.ts'
+import { NativeModuleError } from './errors.ts'
 
 const require = createRequire(import.meta.url)
-
-/** A native addon that cannot be loaded (not built for this Node, missing libpcap...). */
-export class NativeModuleError extends TslbError {
-  constructor (name: string, cause: unknown) {
-    super('TSLB_ERR_NATIVE_MODULE', `cannot load the native module '${name}': ${cause instanceof Error ? cause.message : String(cause)} (run scripts/setup)`, { cause })
-  }
-}
 
 /** raw-socket's Socket (an EventEmitter). */
 export interface RawSocket {

@@ -4,17 +4,8 @@
  * drive `track_interface`. Loaded lazily: only a running VRRP speaker needs it.
  */
 import type { RtNetlinkSocket, rt } from 'netlink'
-import { TslbError } from '../util/errors.ts'
 import { formatIp, ipBytes } from './addr.ts'
-
-export class NetlinkError extends TslbError {
-  /** The errno name the kernel answered (EEXIST, EADDRNOTAVAIL, EPERM...), when known. */
-  readonly errno: string | undefined
-  constructor (message: string, errno: string | undefined, options?: ErrorOptions) {
-    super('TSLB_ERR_NETLINK', message, options)
-    this.errno = errno
-  }
-}
+import { NetlinkError } from './errors.ts'
 
 export interface LinkInfo {
   readonly index: number

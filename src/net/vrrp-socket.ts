@@ -14,9 +14,9 @@
  * and hop limit are not known (the caller assumes the instance's own mode).
  */
 import { EventEmitter } from 'node:events'
-import { TslbError } from '../util/errors.ts'
 import { ipBytes } from './addr.ts'
 import { loadRawSocket, type RawSocket } from './native.ts'
+import { VrrpSocketError } from './errors.ts'
 
 const SOL_SOCKET = 1
 const SO_BINDTODEVICE = 25
@@ -36,12 +36,6 @@ const IPV6_MULTICAST_LOOP = 19
 const IPV6_JOIN_GROUP = 20
 const IPV6_TCLASS = 67
 export const IPPROTO_VRRP = 112
-
-export class VrrpSocketError extends TslbError {
-  constructor (message: string, options?: ErrorOptions) {
-    super('TSLB_ERR_VRRP_SOCKET', message, options)
-  }
-}
 
 export interface VrrpSocketOptions {
   readonly family: 4 | 6

@@ -91,3 +91,15 @@ export class PeersHandshakeError extends TslbError {
     this.status = status
   }
 }
+
+export class PeersConfigError extends TslbError {
+  constructor (message: string) {
+    super('TSLB_ERR_PEERS_CONFIG', message)
+  }
+}
+
+export class PeersListenError extends TslbError {
+  constructor (what: string, cause: unknown) {
+    super('TSLB_ERR_PEERS_LISTEN', `cannot listen for peers on ${what}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
+  }
+}

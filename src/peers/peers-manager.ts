@@ -23,7 +23,6 @@
 import { EventEmitter } from 'node:events'
 import type { Config, PeersSection as PeersSectionConfig } from '../config/model.ts'
 import type { StickTable } from '../stick/index.ts'
-import { TslbError } from '../util/errors.ts'
 import { systemClock } from './clock.ts'
 import type { PeersClock, PeersTimer } from './clock.ts'
 import type { DecodedMessage } from './decoder.ts'
@@ -39,6 +38,7 @@ import {
 import type { LearnResult } from './sync.ts'
 import { NodePeersNetwork, targetText } from './transport.ts'
 import type { ListenSpec, PeerTarget, PeersListener, PeersNetwork, PeerTransport } from './transport.ts'
+import { PeersConfigError } from './errors.ts'
 
 /** The logging calls the manager makes (pino's Logger fits). */
 export interface PeersLog {
@@ -48,12 +48,6 @@ export interface PeersLog {
 }
 
 const silentLog: PeersLog = { info: () => {}, warn: () => {}, debug: () => {} }
-
-export class PeersConfigError extends TslbError {
-  constructor (message: string) {
-    super('TSLB_ERR_PEERS_CONFIG', message)
-  }
-}
 
 /** `connect` timeout of HAProxy's peers proxy (13db4bdbc, in 2.6). */
 export const PEER_CONNECT_TIMEOUT_MS = 1000

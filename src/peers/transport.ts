@@ -6,7 +6,7 @@
  */
 import { chmodSync, unlinkSync } from 'node:fs'
 import net from 'node:net'
-import { TslbError } from '../util/errors.ts'
+import { PeersListenError } from './errors.ts'
 
 export interface PeerTransportHandlers {
   /** Outgoing transports: the connection is established (before it, writes are queued). */
@@ -56,12 +56,6 @@ export interface PeersListener {
 export interface PeersNetwork {
   connect (target: PeerTarget, timeoutMs: number): PeerTransport
   listen (spec: ListenSpec, onConnection: (t: PeerTransport) => void): Promise<PeersListener>
-}
-
-export class PeersListenError extends TslbError {
-  constructor (what: string, cause: unknown) {
-    super('TSLB_ERR_PEERS_LISTEN', `cannot listen for peers on ${what}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
-  }
 }
 
 export function targetText (t: PeerTarget): string {

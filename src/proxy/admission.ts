@@ -3,21 +3,9 @@
  * `fullconn` as HAProxy computes it), a FIFO queue when every candidate is full, `timeout queue`,
  * and clients that give up leaving the queue (`option abortonclose`).
  */
-import { TslbError } from '../util/errors.ts'
 import type { Balancer, PickContext } from './balance/balancer.ts'
 import type { ServerState } from './server-state.ts'
-
-export class QueueTimeoutError extends TslbError {
-  constructor (backend: string) {
-    super('TSLB_ERR_QUEUE_TIMEOUT', `timed out in the queue of backend '${backend}'`)
-  }
-}
-
-export class QueueAbortedError extends TslbError {
-  constructor (backend: string) {
-    super('TSLB_ERR_QUEUE_ABORTED', `client left the queue of backend '${backend}'`)
-  }
-}
+import { QueueAbortedError, QueueTimeoutError } from './errors.ts'
 
 export interface Slot {
   readonly server: ServerState

@@ -4,28 +4,12 @@
  */
 import { connect, type OnReadOpts, type Socket } from 'node:net'
 import type { Proxy } from '../config/model.ts'
-import { TslbError } from '../util/errors.ts'
 import { type Balancer, createBalancer, type PickContext } from './balance/index.ts'
 import { ServerState } from './server-state.ts'
 import { StickRules } from './stick-rules.ts'
 import type { StickTable } from '../stick/index.ts'
-import { Admission, QueueAbortedError, QueueTimeoutError, type Slot } from './admission.ts'
-
-export class NoServerError extends TslbError {
-  constructor (backend: string) {
-    super('TSLB_ERR_NO_SERVER', `backend '${backend}' has no server available`)
-  }
-}
-
-export class ConnectError extends TslbError {
-  readonly server: ServerState
-  readonly timedOut: boolean
-  constructor (server: ServerState, timedOut: boolean, cause: unknown) {
-    super('TSLB_ERR_CONNECT', `cannot connect to server '${server.name}': ${timedOut ? 'timeout' : cause instanceof Error ? cause.message : String(cause)}`, { cause })
-    this.server = server
-    this.timedOut = timedOut
-  }
-}
+import { Admission, type Slot } from './admission.ts'
+import { ConnectError, NoServerError, QueueAbortedError, QueueTimeoutError } from './errors.ts'
 
 export interface Connected {
   readonly server: ServerState

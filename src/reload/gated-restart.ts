@@ -7,7 +7,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Config } from '../config/model.ts'
-import { BindError, EADDRINUSE, type TcpHandle } from '../net/listen-handle.ts'
+import { BindError, EADDRINUSE } from '../net/errors.ts'
+import type { TcpHandle } from '../net/listen-handle.ts'
 import { type ListenerRegistry, type ListenerSpec, listenerSpecs } from '../supervisor/listeners.ts'
 import { describe } from '../util/errors.ts'
 import { RebindError } from './errors.ts'

@@ -6,7 +6,7 @@
 import { chmod, mkdir, rm } from 'node:fs/promises'
 import { createConnection, createServer, type Server, type Socket } from 'node:net'
 import { dirname } from 'node:path'
-import { TslbError } from '../util/errors.ts'
+import { ControlSocketError } from './errors.ts'
 
 export const DEFAULT_CONTROL_SOCKET = '/run/tslb/master.sock'
 const MAX_REQUEST_BYTES = 64 * 1024
@@ -24,12 +24,6 @@ export interface ControlReply {
 
 /** Handles one request; `step` reports progress lines before the final reply. */
 export type ControlHandler = (req: ControlRequest, step: (message: string) => void) => Promise<ControlReply>
-
-export class ControlSocketError extends TslbError {
-  constructor (message: string, options?: ErrorOptions) {
-    super('TSLB_ERR_CONTROL_SOCKET', message, options)
-  }
-}
 
 export async function listenControlSocket (path: string, handler: ControlHandler): Promise<Server> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 })

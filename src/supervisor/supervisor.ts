@@ -13,13 +13,16 @@ import type { Logger } from '../util/log.ts'
 import { type ControlReply, type ControlRequest, listenControlSocket } from './control-socket.ts'
 import { ListenerRegistry, listenerSpecs } from './listeners.ts'
 import { removePidFile, writePidFile } from './pidfile.ts'
-import { formatShowVrrp, VrrpSpeaker, type VrrpInstanceStatus } from '../vrrp/speaker.ts'
+import { formatShowVrrp, VrrpSpeaker } from '../vrrp/speaker.ts'
 import { WorkerProcess } from './worker-process.ts'
-import { queryWorkerPeers, type WorkerPeers } from './peers-status.ts'
-import { statusText, SystemdNotifier, systemdSend } from './sd-notify.ts'
+import { queryWorkerPeers } from './peers-status.ts'
+import { SystemdNotifier, systemdSend } from './sd-notify.ts'
+import { type LocalStatus, statusText, type SupervisorStatus, type WorkerSummary } from './status.ts'
 import type { TcpHandle } from '../net/listen-handle.ts'
 import { DEFAULT_STRATEGY, isStrategyName, type ReloadContext, reloadStrategy, removeReloadRules, type Serving, STRATEGY_NAMES } from '../reload/index.ts'
 import { UnknownReloadStrategyError } from '../reload/errors.ts'
+
+export type { LocalStatus, SupervisorStatus, WorkerSummary } from './status.ts'
 
 const VRRP_NOTICE_MS = 1000
 const SYSTEMD_STATUS_MS = 1000
@@ -33,25 +36,6 @@ export interface SupervisorOptions {
   readonly controlSocket: string
   readonly log: Logger
 }
-
-export interface SupervisorStatus {
-  readonly node: string
-  readonly pid: number
-  readonly configFile: string
-  readonly startedAt: string
-  readonly reloads: number
-  readonly lastReload: string | undefined
-  readonly proxies: { readonly name: string, readonly kind: string }[]
-  readonly vrrpInstances: { readonly name: string, readonly vrid: number | undefined, readonly configuredState: string, readonly priority: number, readonly runtime: VrrpInstanceStatus | undefined }[]
-  readonly peers: { readonly name: string, readonly peers: string[] }[]
-  /** With each generation's peers sessions (`peers`), or why they could not be read (`peersError`). */
-  readonly workers: (WorkerSummary & WorkerPeers)[]
-}
-
-export interface WorkerSummary { readonly generation: number, readonly pid: number | undefined, readonly state: 'serving' | 'draining' }
-
-/** The status without the workers' own reports. */
-export type LocalStatus = Omit<SupervisorStatus, 'workers'> & { readonly workers: WorkerSummary[] }
 
 function summary (worker: WorkerProcess, state: WorkerSummary['state']): WorkerSummary {
   return { generation: worker.generation, pid: worker.pid, state }

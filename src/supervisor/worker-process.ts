@@ -7,17 +7,11 @@ import { accessSync, constants, mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { Config } from '../config/model.ts'
 import type { TcpHandle } from '../net/listen-handle.ts'
-import { TslbError } from '../util/errors.ts'
 import { WorkerQueries } from './worker-query.ts'
+import { WorkerStartError } from './errors.ts'
 
 const WORKER_ENTRY = fileURLToPath(new URL('../proxy/worker-main.ts', import.meta.url))
 export const READY_TIMEOUT_MS = 30_000
-
-export class WorkerStartError extends TslbError {
-  constructor (message: string) {
-    super('TSLB_ERR_WORKER_START', message)
-  }
-}
 
 interface WorkerReport {
   readonly type: string

@@ -4,21 +4,9 @@
  * deadline, so a hung or dying worker cannot hang `tslb status`.
  * @module
  */
-import { TslbError } from '../util/errors.ts'
+import { WorkerQueryError, WorkerQueryTimeoutError } from './errors.ts'
 
 export const DEFAULT_QUERY_TIMEOUT_MS = 2000
-
-export class WorkerQueryTimeoutError extends TslbError {
-  constructor (what: string, ms: number) {
-    super('TSLB_ERR_WORKER_QUERY_TIMEOUT', `the worker did not answer '${what}' within ${ms} ms`)
-  }
-}
-
-export class WorkerQueryError extends TslbError {
-  constructor (what: string, reason: string) {
-    super('TSLB_ERR_WORKER_QUERY', `query '${what}' failed: ${reason}`)
-  }
-}
 
 export interface QueryMessage {
   readonly type: 'query'

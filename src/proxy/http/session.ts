@@ -4,7 +4,8 @@
  * (framers find where each message ends); heads are parsed strictly and rewritten.
  */
 import type { Socket } from 'node:net'
-import { ConnectError, connectTermination, type Backend, type Connected } from '../backend.ts'
+import { connectTermination, type Backend, type Connected } from '../backend.ts'
+import { ConnectError } from '../errors.ts'
 import type { Frontend } from '../frontend.ts'
 import type { ServerState } from '../server-state.ts'
 import { formatHttpLog } from '../log/format.ts'

@@ -4,7 +4,8 @@
  * the client/server/tunnel inactivity timeouts.
  */
 import type { Socket } from 'node:net'
-import { ConnectError, connectTermination, type Backend } from '../backend.ts'
+import { connectTermination, type Backend } from '../backend.ts'
+import { ConnectError } from '../errors.ts'
 import type { FrontendContext } from '../frontend.ts'
 import type { ServerState } from '../server-state.ts'
 import { formatTcpLog } from '../log/format.ts'
