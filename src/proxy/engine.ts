@@ -4,9 +4,9 @@
  */
 import type { Socket } from 'node:net'
 import type { Config, GlobalSettings, Proxy } from '../config/model.ts'
-import type { RequestHead } from './http/codec.ts'
+import type { HttpServices } from './frontend-context.ts'
 import { HealthChecker, type HealthCheckerOptions } from './health/checker.ts'
-import { listenerKey } from '../supervisor/listeners.ts'
+import { listenerKey } from '../ipc/messages.ts'
 import { Backend } from './backend.ts'
 import { Frontend } from './frontend.ts'
 import { StickTable } from '../stick/index.ts'
@@ -17,13 +17,6 @@ const EXPIRY_SWEEP_MS = 1000
 export interface EngineOptions {
   /** The traffic log function of a proxy (its `log` lines). */
   readonly logFor: (proxy: Proxy) => (line: string) => void
-  readonly startHttp?: (client: Socket, fe: Frontend) => void
-}
-
-/** Answers the proxy gives itself in HTTP mode: the stats page and the Prometheus exporter. */
-export interface HttpServices {
-  stats (head: RequestHead, proxy: Proxy): Buffer | undefined
-  prometheus (target: string, isHead: boolean): Buffer
 }
 
 export class Engine {
@@ -61,7 +54,6 @@ export class Engine {
     this.gate = new AcceptGate(config.global.maxconn, () => this.connections)
     const hooks = {
       logFor: opts.logFor,
-      startHttp: opts.startHttp,
       globalConnections: () => this.connections,
       services: () => this.services,
       offer: (fe: Frontend, socket: Socket) => { this.gate.offer(fe, socket) },

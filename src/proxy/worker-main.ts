@@ -1,13 +1,11 @@
 /**
  * Entry point of a proxy worker process, forked by the supervisor. It receives the parsed
  * configuration and the listening handles over IPC, serves, and drains when told to.
- * Messages: in {type:'config'}, {type:'listener', key} + handle, {type:'start'}, {type:'drain', hardStopAfter};
- * out {type:'ready'}, {type:'failed', error}, {type:'drained'}; queries (worker-query.ts): in {type:'query', id, what}, out {type:'query-reply', ...}.
+ * The messages are src/ipc/messages.ts; queries (`tslb status`) src/ipc/query.ts.
  */
 import type { Config } from '../config/model.ts'
 import { createLogger } from '../util/log.ts'
 import { Engine } from './engine.ts'
-import { startHttpSession } from './http/session.ts'
 import { LogSinks } from './log/sink.ts'
 import { listenRuntimeApi, type RuntimeApiOptions, type RuntimeApiServer } from './stats/runtime-api.ts'
 import { createStatsHandler } from './stats/page.ts'
@@ -16,7 +14,8 @@ import { checkReportFrom } from './stats/providers.ts'
 import { runTableCommand } from '../stick/index.ts'
 import { formatShowPeers, handoffSocketPath, PeersManager } from '../peers/index.ts'
 import { hostname, tmpdir } from 'node:os'
-import { answerQuery } from '../supervisor/worker-query.ts'
+import type { SupervisorMessage, WorkerMessage } from '../ipc/messages.ts'
+import { answerQuery, type QueryReply } from '../ipc/query.ts'
 
 const log = createLogger('tslb-worker')
 const handles = new Map<string, object>()
@@ -28,23 +27,11 @@ let vrrpText: string | undefined
 let context: { generation: number, previous: number | undefined, localPeer: string, runDir: string } | undefined
 const apis: RuntimeApiServer[] = []
 
-interface WorkerMessage {
-  readonly type: string
-  readonly key?: string
-  readonly config?: Config
-  readonly generation?: number
-  readonly previousGeneration?: number
-  readonly localPeer?: string
-  readonly runDir?: string
-  readonly text?: string
-  readonly hardStopAfter?: number
-}
-
-function send (msg: object): void {
+function send (msg: WorkerMessage | QueryReply): void {
   if (process.send !== undefined && process.connected) process.send(msg)
 }
 
-process.on('message', (msg: WorkerMessage, handle: object | undefined) => {
+process.on('message', (msg: SupervisorMessage, handle: object | undefined) => {
   if (answerQuery(msg, queryHandlers, send)) return
   switch (msg.type) {
     case 'config':
@@ -76,7 +63,7 @@ async function start (): Promise<void> {
     if (config === undefined) throw new Error('no configuration received')
     const sinks = new LogSinks(log)
     const global = config.global
-    const e = new Engine(config, { logFor: proxy => sinks.forProxy(proxy, global), startHttp: startHttpSession })
+    const e = new Engine(config, { logFor: proxy => sinks.forProxy(proxy, global) })
     engine = e
     const providers = statsProviders(e, config)
     e.services = { stats: createStatsHandler(e, providers), prometheus: (target, isHead) => prometheusResponse(e, providers, target, isHead) }

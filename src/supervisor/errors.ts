@@ -13,18 +13,6 @@ export class WorkerStartError extends TslbError {
   }
 }
 
-export class WorkerQueryTimeoutError extends TslbError {
-  constructor (what: string, ms: number) {
-    super('TSLB_ERR_WORKER_QUERY_TIMEOUT', `the worker did not answer '${what}' within ${ms} ms`)
-  }
-}
-
-export class WorkerQueryError extends TslbError {
-  constructor (what: string, reason: string) {
-    super('TSLB_ERR_WORKER_QUERY', `query '${what}' failed: ${reason}`)
-  }
-}
-
 export class ControlSocketError extends TslbError {
   constructor (message: string, options?: ErrorOptions) {
     super('TSLB_ERR_CONTROL_SOCKET', message, options)

@@ -1,12 +1,12 @@
 /**
  * The peers part of `tslb status`: the sessions live in the proxy workers, so the supervisor asks
- * each generation (worker-query.ts) and the CLI prints the answers.
+ * each generation (src/ipc/query.ts) and the CLI prints the answers.
  * @module
  */
 import type { PeersStatus } from '../peers/peers-manager.ts'
 import { statusName } from '../peers/handshake.ts'
 import { describe } from '../util/errors.ts'
-import type { WorkerQueries } from './worker-query.ts'
+import type { WorkerQueries } from '../ipc/query.ts'
 
 export const PEERS_QUERY_TIMEOUT_MS = 1000
 

@@ -7,16 +7,12 @@ import { accessSync, constants, mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { Config } from '../config/model.ts'
 import type { TcpHandle } from '../net/listen-handle.ts'
-import { WorkerQueries } from './worker-query.ts'
+import type { SupervisorMessage, WorkerMessage } from '../ipc/messages.ts'
+import { WorkerQueries } from '../ipc/query.ts'
 import { WorkerStartError } from './errors.ts'
 
 const WORKER_ENTRY = fileURLToPath(new URL('../proxy/worker-main.ts', import.meta.url))
 export const READY_TIMEOUT_MS = 30_000
-
-interface WorkerReport {
-  readonly type: string
-  readonly error?: string
-}
 
 /** What a worker needs besides the configuration: who it is, and where generations hand over peers state. */
 export interface WorkerContext {
@@ -73,14 +69,14 @@ export class WorkerProcess {
   async start (config: Config, handles: ReadonlyMap<string, TcpHandle>, context?: WorkerContext): Promise<void> {
     const ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => { reject(new WorkerStartError(`worker generation ${this.generation} not ready after ${READY_TIMEOUT_MS / 1000} s`)) }, READY_TIMEOUT_MS)
-      const onMessage = (m: WorkerReport): void => {
+      const onMessage = (m: WorkerMessage): void => {
         if (m.type === 'ready') {
           cleanup()
           lastReadyGeneration = this.generation
           resolve()
         } else if (m.type === 'failed') {
           cleanup()
-          reject(new WorkerStartError(`worker generation ${this.generation} failed to start: ${m.error ?? 'unknown error'}`))
+          reject(new WorkerStartError(`worker generation ${this.generation} failed to start: ${m.error}`))
         }
       }
       const onExit = (code: number | null): void => {
@@ -106,7 +102,7 @@ export class WorkerProcess {
     }
   }
 
-  private async sendMessage (msg: object, handle?: TcpHandle): Promise<void> {
+  private async sendMessage (msg: SupervisorMessage, handle?: TcpHandle): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       // `keepOpen` keeps the supervisor's copy of the socket: it owns the listener for good.
       this.child.send(msg, handle as never, { keepOpen: true }, err => { if (err === null) resolve(); else reject(err) })
@@ -119,7 +115,7 @@ export class WorkerProcess {
   }
 
   /** A notice the worker caches (e.g. the VRRP state for the runtime API's `show vrrp`). */
-  notify (msg: object): void {
+  notify (msg: SupervisorMessage): void {
     if (this.alive && this.child.connected) this.child.send(msg)
   }
 

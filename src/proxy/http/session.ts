@@ -6,7 +6,7 @@
 import type { Socket } from 'node:net'
 import { connectTermination, type Backend, type Connected } from '../backend.ts'
 import { ConnectError } from '../errors.ts'
-import type { Frontend } from '../frontend.ts'
+import type { HttpFrontend } from '../frontend-context.ts'
 import type { ServerState } from '../server-state.ts'
 import { formatHttpLog } from '../log/format.ts'
 import { compileAcl, compileCondition, type Predicate } from '../acl/matcher.ts'
@@ -14,7 +14,7 @@ import type { Proxy } from '../../config/model.ts'
 import { pathOf, type SampleSource } from '../acl/sample.ts'
 import { type BodyFramer, ChunkedFramer, errorResponse, getHeader, getHeaderValues, HttpParseError, LengthFramer, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead, serializeRequestHead, serializeResponseHead, toOriginForm, type ErrorStatus } from './codec.ts'
 import { claimUpstream, disownUpstream, UpstreamPool, type UpstreamOwner } from './pool.ts'
-import { recordExchange } from '../stats/counters.ts'
+import { recordExchange } from '../counters.ts'
 import { editResponseCookies, insertedCookie, readRequestCookie } from './cookie.ts'
 import { RequestSample, type SampleOrigin } from './request-sample.ts'
 
@@ -34,7 +34,7 @@ function poolOf (backend: Backend): UpstreamPool {
   return p
 }
 
-export function startHttpSession (client: Socket, fe: Frontend): void {
+export function startHttpSession (client: Socket, fe: HttpFrontend): void {
   new HttpSession(client, fe).start()
 }
 
@@ -81,7 +81,7 @@ interface Exchange {
 
 class HttpSession implements UpstreamOwner {
   private readonly client: Socket
-  private readonly fe: Frontend
+  private readonly fe: HttpFrontend
   private readonly maxHead: number
   private phase: Phase = 'head'
   private pending: Buffer = Buffer.alloc(0)
@@ -96,7 +96,7 @@ class HttpSession implements UpstreamOwner {
   private readonly forwardForExcept: ((s: SampleSource) => boolean) | undefined
   private sampleOrigin: SampleOrigin | undefined
 
-  constructor (client: Socket, fe: Frontend) {
+  constructor (client: Socket, fe: HttpFrontend) {
     this.client = client
     this.fe = fe
     this.maxHead = fe.maxHead
@@ -772,7 +772,7 @@ function usesService (proxy: Proxy, sample: SampleSource): boolean {
 }
 
 /** httpclose and http-server-close both close the server connection after each response. */
-function closesServerSide (fe: Frontend, backend: Backend): boolean {
+function closesServerSide (fe: HttpFrontend, backend: Backend): boolean {
   const o = (name: string): boolean => fe.config.options[name] === true || backend.config.options[name] === true
   return o('httpclose') || o('http-server-close')
 }

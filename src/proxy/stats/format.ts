@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs'
 import type { Engine } from '../engine.ts'
-import { countersOf, samplerFor } from './counters.ts'
+import { countersOf } from '../counters.ts'
+import { samplerFor } from './sampler.ts'
 import { CSV_HEADER, INFO_FIELDS, jsonTags, splitTags, STAT_FIELDS, STATIC_FIELD_COUNT, type RowKind } from './fields.ts'
 import { nodeName, productVersion, startedAt, type StatRow, type Value } from './model.ts'
 import type { StatsProviders } from './providers.ts'

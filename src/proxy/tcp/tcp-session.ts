@@ -6,11 +6,21 @@
 import type { Socket } from 'node:net'
 import { connectTermination, type Backend } from '../backend.ts'
 import { ConnectError } from '../errors.ts'
-import type { FrontendContext } from '../frontend.ts'
+import type { FrontendContext, RoutingFrontend } from '../frontend-context.ts'
 import type { ServerState } from '../server-state.ts'
 import { formatTcpLog } from '../log/format.ts'
-import { recordExchange } from '../stats/counters.ts'
+import { recordExchange } from '../counters.ts'
 import { relayClientToServer, ServerToClient } from './relay.ts'
+
+/** A TCP-mode frontend's session: the backend its rules pick (none: the connection is closed). */
+export function startRoutedTcpSession (client: Socket, fe: RoutingFrontend): void {
+  const backend = fe.route({ src: client.remoteAddress ?? '', srcPort: client.remotePort ?? 0, dst: client.localAddress ?? '', dstPort: client.localPort ?? 0 })
+  if (backend === undefined) {
+    client.destroy()
+    return
+  }
+  startTcpSession(client, backend, fe)
+}
 
 export function startTcpSession (client: Socket, backend: Backend, fe: FrontendContext): void {
   const acceptedAt = Date.now()
