@@ -32,7 +32,7 @@ import { DEFAULT_MAX_PAYLOAD } from './messages.ts'
 import { PeerSession } from './session.ts'
 import type { CloseInfo, SessionOwner } from './session.ts'
 import {
-  PEER_F, PEER_HEARTBEAT_TIMEOUT_MS, PEER_RECONNECT_TIMEOUT_MS, PEER_RESYNC_TIMEOUT_MS, PEERS_F, PeerState, RESYNC_FINISHED,
+  PEER_F, PEER_HEARTBEAT_TIMEOUT_MS, PEER_RECONNECT_TIMEOUT_MS, PEERS_F, PeerState, RESYNC_FINISHED,
   RESYNC_FROMLOCAL, RESYNC_FROMREMOTE, RESYNC_STATEMASK, SectionSync, SyncTable
 } from './sync.ts'
 import type { LearnResult } from './sync.ts'
@@ -411,8 +411,7 @@ export class PeersSection implements SessionOwner {
         (info.reason === 'connect-failed' || (info.reason === 'status' && info.status !== PEERS_STATUS.TRY_AGAIN))) {
       // The previous generation is not there (or refuses): learn from the remote peers.
       this.#learnOutcome = 'unavailable'
-      this.sync.resyncTimeout = this.#clock.now() + PEER_RESYNC_TIMEOUT_MS
-      this.sync.setFlags(PEERS_F.RESYNC_LOCAL | PEERS_F.RESYNC_LOCALABORT, PEERS_F.RESYNC_ASSIGN | PEERS_F.RESYNC_PROCESS)
+      this.sync.learning.localUnavailable()
     }
     this.wake()
   }
@@ -467,21 +466,20 @@ export class PeersSection implements SessionOwner {
     let next: number | undefined
     const at = (t: number): void => { next = next === undefined ? t : Math.min(next, t) }
     const sync = this.sync
-    const state = (): number => sync.flags & RESYNC_STATEMASK
-    const assigned = (): boolean => (sync.flags & PEERS_F.RESYNC_ASSIGN) !== 0
+    const learning = sync.learning
+    const state = (): number => learning.state
+    const assigned = (): boolean => learning.assigned
+    const resyncTimeout = (): number => learning.resyncTimeout ?? now
 
     if (!this.retired) {
-      sync.resyncTimeout ??= now + PEER_RESYNC_TIMEOUT_MS
-      if (state() === RESYNC_FROMLOCAL && !assigned() && (this.learnFrom === undefined || now >= sync.resyncTimeout)) {
-        sync.resyncTimeout = now + PEER_RESYNC_TIMEOUT_MS
-        sync.setFlags(PEERS_F.RESYNC_LOCAL | PEERS_F.RESYNC_LOCALTIMEOUT)
+      learning.started(now)
+      if (state() === RESYNC_FROMLOCAL && !assigned() && (this.learnFrom === undefined || now >= resyncTimeout())) {
+        learning.localSkipped(now)
       }
       if (state() === RESYNC_FROMLOCAL && this.#localLearnDeadline !== undefined) {
         if (now >= this.#localLearnDeadline) {
           this.#learnOutcome = 'timeout'
-          this.previous.flags &= ~PEER_F.LEARN_ASSIGN
-          sync.resyncTimeout = now + PEER_RESYNC_TIMEOUT_MS
-          sync.setFlags(PEERS_F.RESYNC_LOCAL | PEERS_F.RESYNC_LOCALTIMEOUT, PEERS_F.RESYNC_ASSIGN | PEERS_F.RESYNC_PROCESS)
+          learning.localDeadlinePassed(this.previous, now)
         } else at(this.#localLearnDeadline)
       }
 
@@ -508,7 +506,7 @@ export class PeersSection implements SessionOwner {
           continue
         }
         if (state() === RESYNC_FROMREMOTE && !assigned() && (ps.flags & PEER_F.LEARN_NOTUP2DATE) === 0) {
-          sync.assign(ps)
+          learning.assign(ps)
           s.requestWrite()
         }
         if (sync.hasPending(ps)) {
@@ -540,10 +538,10 @@ export class PeersSection implements SessionOwner {
         if (ps.heartbeat !== undefined) at(ps.heartbeat)
       }
 
-      if (state() === RESYNC_FROMREMOTE && !assigned() && now >= sync.resyncTimeout) {
-        sync.setFlags(PEERS_F.RESYNC_REMOTE | PEERS_F.RESYNC_REMOTETIMEOUT)
+      if (state() === RESYNC_FROMREMOTE && !assigned() && now >= resyncTimeout()) {
+        learning.remoteTimedOut()
       }
-      if (state() !== RESYNC_FINISHED && now < sync.resyncTimeout) at(sync.resyncTimeout)
+      if (state() !== RESYNC_FINISHED && now < resyncTimeout()) at(resyncTimeout())
     }
 
     // The local peer's sessions (the next generation learning from us, us learning from the
@@ -577,7 +575,7 @@ export class PeersSection implements SessionOwner {
   async retire (): Promise<void> {
     if (this.retired || this.stopped) return
     this.retired = true
-    this.sync.setFlags(PEERS_F.DONOTSTOP)
+    this.sync.learning.retiring()
     const closing = this.listener === undefined ? [] : [this.listener.close()]
     this.listener = undefined
     for (const ps of this.peers) {

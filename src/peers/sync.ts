@@ -40,6 +40,7 @@
  * @module
  */
 import type { PeersClock } from './clock.ts'
+import { LearningState, PEER_F, RESYNC_FINISHED, RESYNC_FROMLOCAL, RESYNC_FROMREMOTE, RESYNC_STATEMASK } from './learning.ts'
 import { PEERS_KEY_TYPE, STKTABLE_DT, haproxyKeyLen } from './data-types.ts'
 import type { LocalTableShape } from './decoder.ts'
 import type { DecodedMessage } from './decoder.ts'
@@ -50,45 +51,9 @@ import type { PeerTarget } from './transport.ts'
 import type { StickEntry, StickTable } from '../stick/index.ts'
 import type { RemoteDatum } from '../stick/index.ts'
 
-/* HAProxy's section flags (`peers->flags`), kept bit for bit for `show peers`. */
-export const PEERS_F = {
-  RESYNC_LOCAL: 0x1,
-  RESYNC_REMOTE: 0x2,
-  RESYNC_ASSIGN: 0x4,
-  RESYNC_PROCESS: 0x8,
-  RESYNC_LOCALTIMEOUT: 0x10,
-  RESYNC_REMOTETIMEOUT: 0x20,
-  RESYNC_LOCALABORT: 0x40,
-  RESYNC_REMOTEABORT: 0x80,
-  RESYNC_LOCALFINISHED: 0x100,
-  RESYNC_REMOTEFINISHED: 0x200,
-  RESYNC_LOCALPARTIAL: 0x400,
-  RESYNC_REMOTEPARTIAL: 0x800,
-  RESYNC_LOCALASSIGN: 0x1000,
-  RESYNC_REMOTEASSIGN: 0x2000,
-  RESYNC_REQUESTED: 0x4000,
-  DONOTSTOP: 0x10000
-} as const
-
-export const RESYNC_STATEMASK = PEERS_F.RESYNC_LOCAL | PEERS_F.RESYNC_REMOTE
-export const RESYNC_FROMLOCAL = 0
-export const RESYNC_FROMREMOTE = PEERS_F.RESYNC_LOCAL
-export const RESYNC_FINISHED = PEERS_F.RESYNC_LOCAL | PEERS_F.RESYNC_REMOTE
-
-/* HAProxy's peer flags (`peer->flags`). */
-export const PEER_F = {
-  TEACH_PROCESS: 0x1,
-  TEACH_FINISHED: 0x8,
-  TEACH_COMPLETE: 0x10,
-  LEARN_ASSIGN: 0x100,
-  LEARN_NOTUP2DATE: 0x200,
-  ALIVE: 0x20000000,
-  HEARTBEAT: 0x40000000,
-  DWNGRD: 0x80000000
-} as const
+export { PEER_F, PEER_RESYNC_TIMEOUT_MS, PEERS_F, RESYNC_FINISHED, RESYNC_FROMLOCAL, RESYNC_FROMREMOTE, RESYNC_STATEMASK } from './learning.ts'
 
 const PEER_TEACH_RESET = ~(PEER_F.TEACH_PROCESS | PEER_F.TEACH_FINISHED)
-const PEER_LEARN_RESET = ~(PEER_F.LEARN_ASSIGN | PEER_F.LEARN_NOTUP2DATE)
 
 /* Shared table flags. */
 export const SHTABLE_F = {
@@ -96,7 +61,6 @@ export const SHTABLE_F = {
   TEACH_STAGE2: 0x2
 } as const
 
-export const PEER_RESYNC_TIMEOUT_MS = 5000
 export const PEER_RECONNECT_TIMEOUT_MS = 5000
 export const PEER_HEARTBEAT_TIMEOUT_MS = 3000
 /** `tune.peers.max-updates-at-once`. */
@@ -263,9 +227,8 @@ export class SectionSync {
   readonly #clock: PeersClock
   readonly #max: number
   readonly #hooks: SectionSyncHooks
-  /** HAProxy's `peers->flags`. */
-  flags = RESYNC_FROMLOCAL
-  resyncTimeout: number | undefined
+  /** The section's learning state: its one writer. */
+  readonly learning: LearningState
 
   constructor (tables: readonly SyncTable[], opts: SectionSyncOptions) {
     this.tables = tables
@@ -273,6 +236,16 @@ export class SectionSync {
     this.#clock = opts.clock
     this.#max = opts.maxUpdatesPerTurn ?? DEFAULT_MAX_UPDATES_PER_TURN
     this.#hooks = opts.hooks ?? {}
+    this.learning = new LearningState(opts.clock, () => { this.#hooks.onStateChange?.() })
+  }
+
+  /** HAProxy's `peers->flags`. */
+  get flags (): number {
+    return this.learning.flags
+  }
+
+  get resyncTimeout (): number | undefined {
+    return this.learning.resyncTimeout
   }
 
   get resyncState (): 'from-local' | 'from-remote' | 'finished' {
@@ -283,12 +256,6 @@ export class SectionSync {
   /** For the decoder: the local shape of a wire table name. */
   resolveTable (name: string): LocalTableShape | undefined {
     return this.#byWireName.get(name)?.shape
-  }
-
-  setFlags (set: number, clear = 0): void {
-    const before = this.flags & RESYNC_STATEMASK
-    this.flags = (this.flags & ~clear) | set
-    if ((this.flags & RESYNC_STATEMASK) !== before) this.#hooks.onStateChange?.()
   }
 
   /* ---------------------------------------------------------------------------------------- */
@@ -305,7 +272,7 @@ export class SectionSync {
     }
     peer.confirm = 0
     peer.flags &= PEER_TEACH_RESET
-    peer.flags &= PEER_LEARN_RESET
+    this.learning.sessionStarted(peer)
     peer.lastLocalTable = undefined
     peer.remoteTable = undefined
     peer.lastSentId.clear()
@@ -316,13 +283,9 @@ export class SectionSync {
   initConnected (peer: PeerState): void {
     peer.heartbeat = this.#clock.now() + PEER_HEARTBEAT_TIMEOUT_MS
     this.#initCursors(peer)
-    if (peer.local) {
-      // tslb: connecting to the local peer means learning from the previous generation.
-      if ((this.flags & RESYNC_STATEMASK) === RESYNC_FROMLOCAL && (this.flags & PEERS_F.RESYNC_ASSIGN) === 0) {
-        peer.flags |= PEER_F.LEARN_ASSIGN
-        this.setFlags(PEERS_F.RESYNC_ASSIGN | PEERS_F.RESYNC_LOCALASSIGN)
-      }
-    } else this.#assignRemote(peer)
+    // tslb: connecting to the local peer means learning from the previous generation.
+    if (peer.local) this.learning.localConnected(peer)
+    else this.learning.remoteConnected(peer)
   }
 
   /** `init_accepted_peer()`: a peer connected to us and we answered 200. */
@@ -333,33 +296,15 @@ export class SectionSync {
     peer.lastHandshake = now
     this.#initCursors(peer)
     // An accepted local session is the next generation: it asks for its lesson (RESYNC_REQ).
-    if (!peer.local) this.#assignRemote(peer)
-  }
-
-  #assignRemote (peer: PeerState): void {
-    if ((this.flags & RESYNC_STATEMASK) === RESYNC_FROMREMOTE && (this.flags & PEERS_F.RESYNC_ASSIGN) === 0) {
-      peer.flags |= PEER_F.LEARN_ASSIGN
-      this.setFlags(PEERS_F.RESYNC_ASSIGN | PEERS_F.RESYNC_REMOTEASSIGN)
-    }
+    if (!peer.local) this.learning.remoteConnected(peer)
   }
 
   /** `__peer_session_deinit()`: the peer's session ended. */
   deinit (peer: PeerState): void {
     peer.lastLocalTable = undefined
     peer.remoteTable = undefined
-    if ((peer.flags & PEER_F.LEARN_ASSIGN) !== 0) {
-      peer.flags &= ~PEER_F.LEARN_ASSIGN
-      this.setFlags(peer.local ? PEERS_F.RESYNC_LOCALABORT : PEERS_F.RESYNC_REMOTEABORT, PEERS_F.RESYNC_ASSIGN | PEERS_F.RESYNC_PROCESS)
-      this.resyncTimeout = this.#clock.now() + PEER_RESYNC_TIMEOUT_MS
-    }
+    this.learning.sessionEnded(peer)
     peer.flags &= PEER_TEACH_RESET
-    peer.flags &= PEER_LEARN_RESET
-  }
-
-  /** Assigns an established remote peer as the teacher (the sync task's FROM_REMOTE step). */
-  assign (peer: PeerState): void {
-    peer.flags |= PEER_F.LEARN_ASSIGN
-    this.setFlags(PEERS_F.RESYNC_ASSIGN | (peer.local ? PEERS_F.RESYNC_LOCALASSIGN : PEERS_F.RESYNC_REMOTEASSIGN))
   }
 
   /* ---------------------------------------------------------------------------------------- */
@@ -419,26 +364,17 @@ export class SectionSync {
         }
         peer.flags &= PEER_TEACH_RESET
         peer.flags |= PEER_F.TEACH_PROCESS
-        this.setFlags(PEERS_F.RESYNC_REQUESTED)
+        this.learning.teachRequested()
         return
       case 'resync-finished':
-        if ((peer.flags & PEER_F.LEARN_ASSIGN) !== 0) {
-          peer.flags &= ~PEER_F.LEARN_ASSIGN
-          this.setFlags(PEERS_F.RESYNC_LOCAL | PEERS_F.RESYNC_REMOTE | (peer.local ? PEERS_F.RESYNC_LOCALFINISHED : PEERS_F.RESYNC_REMOTEFINISHED),
-            PEERS_F.RESYNC_ASSIGN | PEERS_F.RESYNC_PROCESS)
+        if (this.learning.lessonFinished(peer)) {
           peer.resyncsLearned++
           this.#hooks.onLesson?.(peer, 'finished')
         }
         peer.confirm++
         return
       case 'resync-partial':
-        if ((peer.flags & PEER_F.LEARN_ASSIGN) !== 0) {
-          peer.flags &= ~PEER_F.LEARN_ASSIGN
-          // tslb: a partial lesson from the previous generation moves on to the remote peers at once.
-          this.setFlags((peer.local ? PEERS_F.RESYNC_LOCALPARTIAL | PEERS_F.RESYNC_LOCAL : PEERS_F.RESYNC_REMOTEPARTIAL),
-            PEERS_F.RESYNC_ASSIGN | PEERS_F.RESYNC_PROCESS)
-          peer.flags |= PEER_F.LEARN_NOTUP2DATE
-          this.resyncTimeout = now + PEER_RESYNC_TIMEOUT_MS
+        if (this.learning.lessonPartial(peer)) {
           peer.resyncsLearned++
           this.#hooks.onLesson?.(peer, 'partial')
         }
@@ -505,10 +441,10 @@ export class SectionSync {
    */
   send (peer: PeerState, s: PeerSession): boolean {
     let budget = this.#max
-    if ((peer.flags & PEER_F.LEARN_ASSIGN) !== 0 && (this.flags & PEERS_F.RESYNC_ASSIGN) !== 0 && (this.flags & PEERS_F.RESYNC_PROCESS) === 0) {
+    if (this.learning.requestDue(peer)) {
       s.send({ kind: 'control', type: 'resync-request' })
       peer.resyncsRequested++
-      this.setFlags(PEERS_F.RESYNC_PROCESS)
+      this.learning.requestSent()
     }
     if ((peer.flags & PEER_F.HEARTBEAT) !== 0) {
       peer.flags &= ~PEER_F.HEARTBEAT
