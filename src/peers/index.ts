@@ -1,7 +1,8 @@
 /**
  * HAProxy-compatible stick-table peers sync: the pure codec (varint, handshake, messages,
- * decoder), the session (session.ts), the sync engine (sync.ts), the manager a worker runs
- * (peers-manager.ts) and `show peers` (show-peers.ts).
+ * decoder), the session (session.ts), the sync engine (sync.ts) and its learning state
+ * (learning.ts, the one writer of it), a section's runtime (section.ts), the manager a worker
+ * runs (peers-manager.ts), `tslb status` (status.ts) and `show peers` (show-peers.ts).
  * @module
  */
 export { systemClock, type PeersClock, type PeersTimer } from './clock.ts'
