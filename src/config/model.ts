@@ -293,6 +293,11 @@ export interface PeersSection {
   bind?: Bind
   tables: (StickTableSpec & { readonly name: string })[]
   disabled: boolean
+  /**
+   * tslb's `trust-peer-names`: accept a session naming a remote peer from any address, as HAProxy
+   * does (NAT between the peers). Unset: only from the address of the peer's `peer` line.
+   */
+  trustPeerNames?: boolean
 }
 
 export interface UserlistSection {

@@ -12,6 +12,7 @@
  * @module
  */
 import type { PeersSection as PeersSectionConfig } from '../config/model.ts'
+import { canonicalIp } from '../net/addr.ts'
 import type { StickTable } from '../stick/index.ts'
 import { systemClock } from './clock.ts'
 import type { PeersClock, PeersTimer } from './clock.ts'
@@ -64,6 +65,10 @@ export class PeersSection implements SessionOwner {
   readonly #opts: PeersManagerOptions
   readonly #log: PeersLog
   readonly #sessionPeer = new WeakMap<PeerSession, PeerState>()
+  /** Sessions accepted on the hand-off (unix) socket: the only way in for the local peer's name. */
+  readonly #handoffSessions = new WeakSet<PeerSession>()
+  /** Addresses a remote peer's session may come from, by peer name (none: any, see trust-peer-names). */
+  readonly #sources = new Map<string, ReadonlySet<string>>()
   readonly #handshaking = new Set<PeerSession>()
   readonly #listenSpec: ListenSpec | undefined
   listener: PeersListener | undefined
@@ -114,6 +119,8 @@ export class PeersSection implements SessionOwner {
       const target: PeerTarget | undefined = isLocal ? undefined : addr === undefined ? undefined : { host: addr.host === '' ? '127.0.0.1' : addr.host, port: addr.port }
       const shown = configured ?? (isLocal ? bindAddress(cfg) : undefined)
       const ps = new PeerState(p.name, isLocal, target, shown === undefined ? '0.0.0.0:0' : `${shown.host === '' ? '0.0.0.0' : shown.host}:${shown.port}`, tables)
+      const sources = [configured?.host, override?.host].filter((h): h is string => h !== undefined && h !== '')
+      if (!isLocal && cfg.trustPeerNames !== true && configured?.host !== '' && sources.length > 0) this.#sources.set(p.name, new Set(sources.map(sameSpelling)))
       peers.push(ps)
       this.#byName.set(p.name, ps)
       if (isLocal) local = ps
@@ -201,6 +208,7 @@ export class PeersSection implements SessionOwner {
       ...(this.#opts.highWaterMark === undefined ? {} : { highWaterMark: this.#opts.highWaterMark })
     })
     this.#handshaking.add(s)
+    if (handoff) this.#handoffSessions.add(s)
   }
 
   #connect (ps: PeerState, target: PeerTarget): void {
@@ -242,6 +250,11 @@ export class PeersSection implements SessionOwner {
     this.#handshaking.delete(s)
     const ps = this.#byName.get(hello.peerName)
     if (ps === undefined) return PEERS_STATUS.UNKNOWN_PEER
+    const refusal = this.#refusal(s, ps)
+    if (refusal !== undefined) {
+      this.#log.warn({ section: this.name, peer: ps.name, remote: s.transport.remoteAddress, detail: refusal }, 'peers session refused')
+      return PEERS_STATUS.UNKNOWN_PEER
+    }
     if (this.stopped || (this.retired && !ps.local)) {
       // No status: a refusal would stop HAProxy from ever reconnecting; a closed connection is retried.
       s.destroy('retiring')
@@ -267,6 +280,21 @@ export class PeersSection implements SessionOwner {
     ps.flags |= PEER_F.ALIVE
     this.#sessionPeer.set(s, ps)
     return PEERS_STATUS.SUCCESS
+  }
+
+  /**
+   * Why an accepted session may not speak for `ps` (undefined: it may). The local peer's name
+   * (which is taught the whole table) only over this node's hand-off socket; a remote peer's only
+   * from its configured address, unless the section has `trust-peer-names`.
+   */
+  #refusal (s: PeerSession, ps: PeerState): string | undefined {
+    if (s.role !== 'accept') return undefined
+    if (ps.local) return this.#handoffSessions.has(s) ? undefined : 'a hello naming the local peer is accepted on the hand-off socket only'
+    const allowed = this.#sources.get(ps.name)
+    if (allowed === undefined) return undefined
+    const from = s.transport.kind === 'unix' ? undefined : ipOf(s.transport.remoteAddress)
+    if (from !== undefined && allowed.has(sameSpelling(from))) return undefined
+    return `peer '${ps.name}' is accepted from ${[...allowed].join(', ')} only, not from ${from ?? 'a unix socket'} (trust-peer-names accepts any address)`
   }
 
   onStatus (s: PeerSession, code: number): void {
@@ -558,4 +586,17 @@ export function wireTableName (section: PeersSectionConfig, table: StickTable): 
 /** The hand-off socket path of a worker generation for a section: `DIR/peers.gGEN.SECTION.sock`. */
 export function handoffSocketPath (dir: string, generation: number, section: string): string {
   return `${dir.replace(/\/+$/, '')}/peers.g${generation}.${section.replace(/[^A-Za-z0-9_.-]/g, '_')}.sock`
+}
+
+/** The address part of a transport's `ADDR:PORT` text (IPv6 unbracketed, as the transports write it). */
+function ipOf (remote: string | undefined): string | undefined {
+  if (remote === undefined) return undefined
+  const i = remote.lastIndexOf(':')
+  return i < 0 ? remote : remote.slice(0, i)
+}
+
+/** One spelling per address (IPv4-mapped IPv6 as IPv4), for comparing configured and seen addresses. */
+function sameSpelling (ip: string): string {
+  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)
+  return canonicalIp(v4?.[1] ?? ip) ?? ip
 }

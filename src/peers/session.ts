@@ -51,6 +51,8 @@ export type CloseReason =
   | 'status'
   /** The other end broke the protocol; we answered `01 00` / `01 01`. */
   | 'protocol-error'
+  /** A message begun and not completed within the session timeout (a peer trickling bytes). */
+  | 'partial-frame-timeout'
 
 export interface CloseInfo {
   readonly reason: CloseReason
@@ -101,11 +103,14 @@ export interface PeerSessionOptions {
   readonly maxPayload?: number
   /** Handshake must complete within this (HAProxy's peers proxy timeouts: 5 s). */
   readonly handshakeTimeoutMs?: number
+  /** A message begun must be complete within this (a deadline from its first byte; default 5 s). */
+  readonly partialFrameTimeoutMs?: number
   /** Bytes the transport may hold before the session stops asking for output. */
   readonly highWaterMark?: number
 }
 
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5000
+export const DEFAULT_PARTIAL_FRAME_TIMEOUT_MS = 5000
 export const DEFAULT_HIGH_WATER_MARK = 64 * 1024
 
 let nextSessionId = 1
@@ -139,6 +144,8 @@ export class PeerSession {
   #hello: HelloParser | undefined
   #status: StatusParser | undefined
   #handshakeTimer: PeersTimer | undefined
+  /** Armed while the decoder holds part of a message: the rest must arrive before it fires. */
+  #partialTimer: PeersTimer | undefined
   #pending: Buffer[] = []
   #pendingBytes = 0
   #writeScheduled = false
@@ -275,6 +282,7 @@ export class PeerSession {
     this.closeInfo = info
     if (this.#handshakeTimer !== undefined) this.#clock.clearTimer(this.#handshakeTimer)
     this.#handshakeTimer = undefined
+    this.#watchPartialFrame(false)
     this.#pending = []
     this.#pendingBytes = 0
     this.dict.clear()
@@ -376,6 +384,9 @@ export class PeerSession {
   #decode (chunk: Buffer): void {
     const { messages, error } = this.decoder.feed(chunk)
     this.#deliver(messages)
+    // A completed message restarts the deadline: only a message that itself takes too long is cut.
+    if (messages.length > 0) this.#watchPartialFrame(false)
+    this.#watchPartialFrame(error === undefined && this.state === 'established' && this.decoder.buffered > 0)
     if (error !== undefined) {
       if (this.state !== 'established') return
       if (error.reply !== undefined) this.send({ kind: 'error', type: error.reply })
@@ -384,6 +395,21 @@ export class PeerSession {
       return
     }
     this.requestWrite()
+  }
+
+  /** Arms the partial-frame deadline when a message starts, disarms it once none is pending. */
+  #watchPartialFrame (pending: boolean): void {
+    if (!pending) {
+      if (this.#partialTimer !== undefined) this.#clock.clearTimer(this.#partialTimer)
+      this.#partialTimer = undefined
+      return
+    }
+    if (this.#partialTimer !== undefined) return
+    const timeout = this.#opts.partialFrameTimeoutMs ?? DEFAULT_PARTIAL_FRAME_TIMEOUT_MS
+    this.#partialTimer = this.#clock.setTimer(() => {
+      this.#partialTimer = undefined
+      this.#finish({ reason: 'partial-frame-timeout', detail: `a message was not completed within ${timeout} ms (${this.decoder.buffered} bytes held)` }, 'destroy')
+    }, timeout)
   }
 
   #deliver (msgs: readonly DecodedMessage[]): void {

@@ -28,6 +28,10 @@ export function applyPeersKeyword (s: PeersSection, keyword: string, args: reado
       s.tables.push({ ...parseStickTable(rest, ctx), name })
       return true
     }
+    case 'trust-peer-names':
+      if (args.length > 0) throw new ValueError("'trust-peer-names' takes no argument")
+      s.trustPeerNames = true
+      return true
     case 'disabled': s.disabled = true; return true
     case 'enabled': case 'enable': s.disabled = false; return true
     case 'default-server': case 'log': case 'shards': return true
@@ -35,7 +39,7 @@ export function applyPeersKeyword (s: PeersSection, keyword: string, args: reado
   }
 }
 
-export const PEERS_KEYWORDS = ['peer', 'server', 'bind', 'table', 'disabled', 'enabled', 'default-server', 'log', 'shards']
+export const PEERS_KEYWORDS = ['peer', 'server', 'bind', 'table', 'disabled', 'enabled', 'default-server', 'log', 'shards', 'trust-peer-names']
 
 export function applyUserlistKeyword (u: UserlistSection, keyword: string, args: readonly string[]): boolean {
   const [name, ...rest] = args
