@@ -3,7 +3,7 @@
  * (`if|unless [!]acl1 acl2 || { anonymous acl }`), parsed and checked against the fetches tslb knows.
  */
 import type { AclDefinition, AclTerm, Condition, Location } from './model.ts'
-import { ValueError } from './values.ts'
+import { ValueError } from './errors.ts'
 
 /** Sample fetches usable in ACLs, stick rules and balance; `true` when they take an argument. */
 const FETCHES: Readonly<Record<string, boolean>> = {

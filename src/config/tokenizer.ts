@@ -1,3 +1,4 @@
+import { LineSyntaxError } from './errors.ts'
 /**
  * Splits one configuration line into words the way HAProxy's parser does:
  * blanks separate words, `#` starts a comment, backslash escapes, "double quotes" allow
@@ -10,10 +11,6 @@ export const MAX_LINE_WORDS = 64
 export interface TokenizedLine {
   readonly words: string[]
   readonly warnings: string[]
-}
-
-export class LineSyntaxError extends Error {
-  readonly code = 'TSLB_ERR_CONFIG_SYNTAX'
 }
 
 export type Environment = Readonly<Record<string, string | undefined>>

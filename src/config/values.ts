@@ -4,10 +4,7 @@
  */
 import { isIP } from 'node:net'
 import type { Address } from './model.ts'
-
-export class ValueError extends Error {
-  readonly code = 'TSLB_ERR_CONFIG_VALUE'
-}
+import { ValueError } from './errors.ts'
 
 const TIME_UNITS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
 

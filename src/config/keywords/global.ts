@@ -3,7 +3,8 @@
  */
 import type { KeywordContext } from '../context.ts'
 import type { GlobalSettings } from '../model.ts'
-import { parseInteger, parseSize, parseTime, ValueError } from '../values.ts'
+import { parseInteger, parseSize, parseTime } from '../values.ts'
+import { ValueError } from '../errors.ts'
 import { parseLogTarget } from './log.ts'
 
 type GlobalHandler = (g: GlobalSettings, args: readonly string[], ctx: KeywordContext) => void

@@ -4,7 +4,8 @@
 import type { KeywordContext } from '../context.ts'
 import type { CookieSettings, HttpRule, Proxy } from '../model.ts'
 import { splitCondition } from '../acl.ts'
-import { parseInteger, parseTime, ValueError } from '../values.ts'
+import { parseInteger, parseTime } from '../values.ts'
+import { ValueError } from '../errors.ts'
 
 export function applyCookie (p: Proxy, args: readonly string[]): void {
   const [name, ...rest] = args

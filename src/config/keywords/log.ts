@@ -2,7 +2,8 @@
  * `log TARGET [len N] [format F] FACILITY [LEVEL [MINLEVEL]]`, in `global` and in proxies.
  */
 import type { Location, LogTarget } from '../model.ts'
-import { parseAddress, ValueError } from '../values.ts'
+import { parseAddress } from '../values.ts'
+import { ValueError } from '../errors.ts'
 
 export const FACILITIES = ['kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'auth2', 'ftp', 'ntp', 'audit', 'alert', 'cron2', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7']
 export const LEVELS = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug']

@@ -5,7 +5,8 @@
 import type { KeywordContext } from '../context.ts'
 import type { Proxy, Timeouts } from '../model.ts'
 import { suggest } from '../context.ts'
-import { parseNetwork, parseTime, ValueError } from '../values.ts'
+import { parseNetwork, parseTime } from '../values.ts'
+import { ValueError } from '../errors.ts'
 
 /** Boolean options and the proxy capability they need: f(rontend), b(ackend), or both. */
 const BOOLEAN_OPTIONS: Readonly<Record<string, 'f' | 'b' | 'fb'>> = {

@@ -3,7 +3,8 @@
  */
 import type { KeywordContext } from '../context.ts'
 import type { PeersSection, UserlistSection } from '../model.ts'
-import { parseAddress, ValueError } from '../values.ts'
+import { parseAddress } from '../values.ts'
+import { ValueError } from '../errors.ts'
 import { parseBind } from './proxy.ts'
 import { parseStickTable } from './stick.ts'
 

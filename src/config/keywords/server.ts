@@ -3,7 +3,8 @@
  */
 import type { ServerOptions } from '../model.ts'
 import { suggest } from '../context.ts'
-import { parseAddress, parseInteger, parseTime, ValueError } from '../values.ts'
+import { parseAddress, parseInteger, parseTime } from '../values.ts'
+import { ValueError } from '../errors.ts'
 
 type OptionParser = (o: ServerOptions, arg: string) => void
 interface ServerOption {

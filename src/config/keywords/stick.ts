@@ -4,7 +4,8 @@
 import type { KeywordContext } from '../context.ts'
 import type { Proxy, StickTableSpec } from '../model.ts'
 import { parseFetch, splitCondition } from '../acl.ts'
-import { parseInteger, parseSize, parseTime, ValueError } from '../values.ts'
+import { parseInteger, parseSize, parseTime } from '../values.ts'
+import { ValueError } from '../errors.ts'
 
 /** Data types HAProxy 2.6 can store; `true` for rate counters that take a period. */
 const STORE_TYPES: Readonly<Record<string, 'plain' | 'rate' | 'array' | 'array-rate'>> = {

@@ -4,7 +4,8 @@
 import { isIP } from 'node:net'
 import type { KeywordContext } from '../context.ts'
 import type { VirtualAddress, VrrpInstance, VrrpScript } from '../model.ts'
-import { parseInteger, parseSeconds, ValueError } from '../values.ts'
+import { parseInteger, parseSeconds } from '../values.ts'
+import { ValueError } from '../errors.ts'
 
 function one (kw: string, args: readonly string[]): string {
   if (args.length !== 1) throw new ValueError(`'${kw}' expects exactly one argument`)
