@@ -33,6 +33,15 @@ export default defineConfig(
     },
   },
   {
+    // The worker's code never reaches into the supervisor: what both sides share is src/ipc/.
+    files: ['src/proxy/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ group: ['**/supervisor/*'], message: 'src/proxy must not import src/supervisor: shared types and helpers live in src/ipc/.' }],
+      }],
+    },
+  },
+  {
     // Plain JavaScript (this file, helpers) is outside tsconfig.json: lint it without types.
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     extends: [tseslint.configs.disableTypeChecked],
