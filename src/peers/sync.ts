@@ -381,6 +381,10 @@ export class SectionSync {
         peer.confirm++
         return
       case 'resync-confirm':
+        // tslb: only the end of a lesson we gave (RESYNC_FINISHED/PARTIAL sent) is confirmed. HAProxy
+        // applies any confirmation, which moves the push cursors back to where the session (or the
+        // last lesson) began and sends again every update acknowledged since.
+        if ((peer.flags & (PEER_F.TEACH_PROCESS | PEER_F.TEACH_FINISHED)) !== (PEER_F.TEACH_PROCESS | PEER_F.TEACH_FINISHED)) return
         for (const st of peer.tables) {
           // The peer holds everything the teach walked: resume after it.
           const end = Math.max(st.teachLocal, st.teachingOrigin)
