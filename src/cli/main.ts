@@ -2,16 +2,16 @@
 /**
  * The `tslb` command: run, check, reload, status, convert.
  */
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { parseArgs } from 'node:util'
 import { ConfigError, ConfigReadError, formatDiagnostic, TslbError, UsageError } from '../util/errors.ts'
 import { createLogger } from '../util/log.ts'
-import { loadConfig } from '../config/parser.ts'
+import { loadConfig, parseConfig } from '../config/parser.ts'
 import { controlRequest, DEFAULT_CONTROL_SOCKET } from '../supervisor/control-socket.ts'
 import { Supervisor, type SupervisorStatus } from '../supervisor/supervisor.ts'
 import { formatWorkerPeers } from '../supervisor/peers-status.ts'
-import { formatVrrpStatusLine } from '../vrrp/speaker.ts'
+import { formatVrrpStatusLine } from '../vrrp/show-vrrp.ts'
 import { convertKeepalived } from '../vrrp/convert.ts'
 import { DEFAULT_STRATEGY, isStrategyName, STRATEGY_NAMES } from '../reload/strategy.ts'
 
@@ -28,13 +28,15 @@ Commands:
                         make the running node re-read its configuration file
   status [-S CTLSOCK] [--json]
                         show the running node's state
-  convert FILE          print tslb vrrp sections for a keepalived.conf
+  convert FILE [-o OUT] print tslb vrrp sections for a keepalived.conf (exit 1 if they
+                        would not pass 'tslb check')
 
 Options:
   -f, --config FILE     configuration file (default ${DEFAULT_CONFIG})
   -L, --local-peer NAME local peer name (default: the host name)
   -p, --pidfile FILE    write the supervisor's pid there
   -S, --socket PATH     control socket (default ${DEFAULT_CONTROL_SOCKET})
+  -o, --output FILE     convert: write there instead of standard output
   -h, --help            this help
   -v, --version         print the version
 
@@ -65,7 +67,8 @@ const OPTIONS = {
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
-  quiet: { type: 'boolean', short: 'q' }
+  quiet: { type: 'boolean', short: 'q' },
+  output: { type: 'string', short: 'o' }
 } as const
 
 export async function main (argv: string[]): Promise<number> {
@@ -125,9 +128,15 @@ export async function main (argv: string[]): Promise<number> {
         throw new ConfigReadError(file, err)
       }
       const result = convertKeepalived(text, file === '-' ? 'standard input' : file)
-      process.stdout.write(result.text)
+      const out = values.output
+      if (out === undefined || out === '-') process.stdout.write(result.text)
+      else writeFileSync(out, result.text)
       if (result.warnings > 0 && values.quiet !== true) process.stderr.write(`tslb convert: ${result.warnings} warning(s), written as '# warning:' comments\n`)
-      return 0
+      // The output must load as it is: `tslb check` on it, here.
+      const errors = parseConfig(result.text, out ?? 'converted.cfg', { env: {} }).diagnostics.filter(d => d.severity === 'error')
+      if (errors.length === 0) return 0
+      for (const d of errors) process.stderr.write(`tslb convert: the output would not pass 'tslb check': ${formatDiagnostic(d)}\n`)
+      return 1
     }
     default:
       throw new UsageError(`unknown command '${command}' (run 'tslb --help')`)

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises'
 import { ConfigError, ConfigReadError, type Diagnostic } from '../util/errors.ts'
 import { Diagnostics, type KeywordContext, type Line, suggest } from './context.ts'
-import type { Config, PeersSection, Proxy, ProxyKind, UserlistSection, VrrpInstance, VrrpScript } from './model.ts'
+import type { Config, PeersSection, Proxy, ProxyKind, UserlistSection, VrrpInstance, VrrpScript, VrrpSyncGroup, VrrpTrackFile, VrrpTrackProcess } from './model.ts'
 import { newProxy, UNSUPPORTED_SECTIONS } from './sections.ts'
 import { type Environment, tokenizeLine } from './tokenizer.ts'
 import { LineSyntaxError } from './errors.ts'
@@ -13,6 +13,10 @@ import { ValueError } from './errors.ts'
 import { applyGlobal, GLOBAL_KEYWORD_NAMES } from './keywords/global.ts'
 import { allowedIn, applyNo, PROXY_KEYWORDS, REMOVED_KEYWORDS } from './keywords/proxy.ts'
 import { applyPeersKeyword, applyUserlistKeyword, PEERS_KEYWORDS } from './keywords/peers.ts'
+import {
+  applyVrrpSyncGroupKeyword, applyVrrpTrackFileKeyword, applyVrrpTrackProcessKeyword, newVrrpSyncGroup, newVrrpTrackFile, newVrrpTrackProcess,
+  VRRP_SYNC_GROUP_KEYWORDS, VRRP_TRACK_FILE_KEYWORDS, VRRP_TRACK_PROCESS_KEYWORDS
+} from './keywords/vrrp-tracking.ts'
 import { applyVrrpInstanceKeyword, applyVrrpScriptKeyword, newVrrpInstance, newVrrpScript, VRRP_INSTANCE_KEYWORDS, VRRP_SCRIPT_KEYWORDS } from './keywords/vrrp.ts'
 import { validate } from './validate.ts'
 
@@ -34,10 +38,13 @@ type Section =
   | { readonly kind: 'userlist', readonly userlist: UserlistSection }
   | { readonly kind: 'vrrp_script', readonly script: VrrpScript }
   | { readonly kind: 'vrrp_instance', readonly instance: VrrpInstance }
+  | { readonly kind: 'vrrp_sync_group', readonly group: VrrpSyncGroup }
+  | { readonly kind: 'vrrp_track_file', readonly file: VrrpTrackFile }
+  | { readonly kind: 'vrrp_track_process', readonly process: VrrpTrackProcess }
   | { readonly kind: 'unsupported' }
 
 const PROXY_SECTIONS = new Set(['defaults', 'frontend', 'backend', 'listen'])
-const SECTION_KEYWORDS = ['global', 'defaults', 'frontend', 'backend', 'listen', 'peers', 'userlist', 'vrrp_script', 'vrrp_instance']
+const SECTION_KEYWORDS = ['global', 'defaults', 'frontend', 'backend', 'listen', 'peers', 'userlist', 'vrrp_script', 'vrrp_instance', 'vrrp_sync_group', 'vrrp_track_file', 'vrrp_track_process']
 
 export function emptyConfig (files: string[]): Config {
   return {
@@ -47,7 +54,10 @@ export function emptyConfig (files: string[]): Config {
     peers: [],
     userlists: [],
     vrrpScripts: [],
-    vrrpInstances: []
+    vrrpInstances: [],
+    vrrpSyncGroups: [],
+    vrrpTrackFiles: [],
+    vrrpTrackProcesses: []
   }
 }
 
@@ -164,6 +174,24 @@ class SectionParser {
         this.config.vrrpScripts.push(script)
         return { kind: 'vrrp_script', script }
       }
+      case 'vrrp_sync_group': {
+        if (this.config.vrrpSyncGroups.some(s => s.name === name)) throw new ValueError(`vrrp_sync_group '${name}' is already defined`)
+        const group = newVrrpSyncGroup(name, loc)
+        this.config.vrrpSyncGroups.push(group)
+        return { kind: 'vrrp_sync_group', group }
+      }
+      case 'vrrp_track_file': {
+        if (this.config.vrrpTrackFiles.some(s => s.name === name)) throw new ValueError(`vrrp_track_file '${name}' is already defined`)
+        const file = newVrrpTrackFile(name, loc)
+        this.config.vrrpTrackFiles.push(file)
+        return { kind: 'vrrp_track_file', file }
+      }
+      case 'vrrp_track_process': {
+        if (this.config.vrrpTrackProcesses.some(s => s.name === name)) throw new ValueError(`vrrp_track_process '${name}' is already defined`)
+        const process = newVrrpTrackProcess(name, loc)
+        this.config.vrrpTrackProcesses.push(process)
+        return { kind: 'vrrp_track_process', process }
+      }
       default: {
         if (this.config.vrrpInstances.some(s => s.name === name)) throw new ValueError(`vrrp_instance '${name}' is already defined`)
         const instance = newVrrpInstance(name, loc)
@@ -265,6 +293,21 @@ class SectionParser {
       case 'vrrp_instance':
         if (!applyVrrpInstanceKeyword(section.instance, keyword, args, this.context(line, `vrrp_instance '${section.instance.name}'`))) {
           throw new ValueError(`unknown keyword '${keyword}' in 'vrrp_instance' section${suggest(keyword, VRRP_INSTANCE_KEYWORDS)}`)
+        }
+        return
+      case 'vrrp_sync_group':
+        if (!applyVrrpSyncGroupKeyword(section.group, keyword, args)) {
+          throw new ValueError(`unknown keyword '${keyword}' in 'vrrp_sync_group' section${suggest(keyword, VRRP_SYNC_GROUP_KEYWORDS)}`)
+        }
+        return
+      case 'vrrp_track_file':
+        if (!applyVrrpTrackFileKeyword(section.file, keyword, args)) {
+          throw new ValueError(`unknown keyword '${keyword}' in 'vrrp_track_file' section${suggest(keyword, VRRP_TRACK_FILE_KEYWORDS)}`)
+        }
+        return
+      case 'vrrp_track_process':
+        if (!applyVrrpTrackProcessKeyword(section.process, keyword, args)) {
+          throw new ValueError(`unknown keyword '${keyword}' in 'vrrp_track_process' section${suggest(keyword, VRRP_TRACK_PROCESS_KEYWORDS)}`)
         }
     }
   }

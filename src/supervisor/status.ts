@@ -2,7 +2,7 @@
  * The supervisor's status as `tslb status` reports it, and the one-line summary systemd shows
  * (STATUS=). Pure: built by the supervisor, sent by sd-notify.ts and the control socket.
  */
-import type { VrrpInstanceStatus } from '../vrrp/speaker.ts'
+import type { VrrpInstanceStatus } from '../vrrp/instance-runner.ts'
 import type { WorkerPeers } from './peers-status.ts'
 
 export interface SupervisorStatus {
