@@ -130,7 +130,8 @@ export interface AclDefinition {
   readonly name: string
   readonly fetch: string
   readonly fetchArgs: string[]
-  readonly flags: { readonly ignoreCase: boolean, readonly match?: string, readonly files: string[], readonly noDns: boolean }
+  readonly flags: { readonly ignoreCase: boolean, readonly match?: string, readonly files: string[],
+    readonly noDns: boolean }
   readonly operator?: string
   readonly values: string[]
   readonly loc: Location

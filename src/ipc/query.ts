@@ -73,7 +73,8 @@ export class WorkerQueries {
 
   /** The worker is gone: every question still open fails now. */
   cancelAll (reason: string): void {
-    for (const id of [...this.#pending.keys()]) this.#settle(id, p => { p.reject(new WorkerQueryError(p.what, reason)) })
+    for (const id of [...this.#pending.keys()]) this.#settle(id, p => { p.reject(new WorkerQueryError(p.what,
+      reason)) })
   }
 
   #settle (id: number, fn: (p: Pending) => void): void {
@@ -95,7 +96,8 @@ function isReply (msg: unknown): msg is QueryReply {
  * The answering side (in the worker): runs the handler named by the query and sends its result,
  * or an error for an unknown query or a handler that throws. Returns false for other messages.
  */
-export function answerQuery (msg: unknown, handlers: Readonly<Record<string, () => unknown>>, send: (reply: QueryReply) => void): boolean {
+export function answerQuery (msg: unknown, handlers: Readonly<Record<string, () => unknown>>,
+  send: (reply: QueryReply) => void): boolean {
   if (typeof msg !== 'object' || msg === null) return false
   const m = msg as Partial<QueryMessage>
   if (m.type !== 'query' || typeof m.id !== 'number' || typeof m.what !== 'string') return false

@@ -18,7 +18,8 @@ export function parseIp (text: string): Uint8Array | undefined {
 export function ipBytes (text: string, family?: 4 | 6): Uint8Array {
   const b = parseIp(text)
   if (b === undefined) throw new IpAddressError(`'${text}' is not an IP address`)
-  if (family !== undefined && b.length !== (family === 4 ? 4 : 16)) throw new IpAddressError(`'${text}' is not an IPv${family} address`)
+  if (family !== undefined && b.length !== (family === 4 ? 4 : 16)) throw new IpAddressError(
+    `'${text}' is not an IPv${family} address`)
   return b
 }
 

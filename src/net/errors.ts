@@ -11,7 +11,9 @@ export class IpAddressError extends TslbError {
 /** A native addon that cannot be loaded (not built for this Node, missing libpcap...). */
 export class NativeModuleError extends TslbError {
   constructor (name: string, cause: unknown) {
-    super('TSLB_ERR_NATIVE_MODULE', `cannot load the native module '${name}': ${cause instanceof Error ? cause.message : String(cause)} (run scripts/setup)`, { cause })
+    super('TSLB_ERR_NATIVE_MODULE',
+      (`cannot load the native module '${name}': ${cause instanceof Error ? cause.message : String(cause)} (run ` +
+        `scripts/setup)`), { cause })
   }
 }
 
@@ -19,7 +21,8 @@ export class NativeModuleError extends TslbError {
 export const EADDRINUSE = -98
 
 function errnoName (errno: number): string {
-  const names: Readonly<Record<number, string>> = { [EADDRINUSE]: 'EADDRINUSE (address already in use)', [-99]: 'EADDRNOTAVAIL (address not available on this host)', [-13]: 'EACCES (permission denied)' }
+  const names: Readonly<Record<number, string>> = { [EADDRINUSE]: 'EADDRINUSE (address already in use)',
+    [-99]: 'EADDRNOTAVAIL (address not available on this host)', [-13]: 'EACCES (permission denied)' }
   return names[errno] ?? `error ${errno}`
 }
 

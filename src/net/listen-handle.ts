@@ -13,7 +13,8 @@ export interface TcpHandle {
   close (callback?: () => void): void
 }
 
-type CreateServerHandle = (address: string | null, port: number, addressType: 4 | 6, fd: number | undefined, flags: number) => TcpHandle | number
+type CreateServerHandle = (address: string | null, port: number, addressType: 4 | 6, fd: number | undefined,
+  flags: number) => TcpHandle | number
 const createServerHandle = (net as unknown as { _createServerHandle: CreateServerHandle })._createServerHandle
 
 

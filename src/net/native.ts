@@ -18,16 +18,19 @@ export interface RawSocket {
   /** The 4-argument form passes `value` as the option's bytes (any option number works). */
   setOption (level: number, option: number, value: Buffer, length: number): void
   /** Queues a datagram; `after` runs once sendto() returned (bytes) or failed. */
-  send (buffer: Buffer, offset: number, length: number, address: string, after: (err: Error | null, bytes: number) => void): this
+  send (buffer: Buffer, offset: number, length: number, address: string, after: (err: Error | null,
+    bytes: number) => void): this
   close (): this
   /** Stops reading the socket (the kernel queue fills and drops; sending still works). */
   pauseRecv (): this
   /** The native handle: its send() calls sendto() synchronously (throws on EAGAIN and other errors). */
-  readonly wrap: { send (buffer: Buffer, offset: number, length: number, address: string, after: (bytes: number) => void): void }
+  readonly wrap: { send (buffer: Buffer, offset: number, length: number, address: string,
+    after: (bytes: number) => void): void }
 }
 
 export interface RawSocketModule {
-  createSocket (options: { readonly protocol?: number, readonly addressFamily?: number, readonly bufferSize?: number }): RawSocket
+  createSocket (options: { readonly protocol?: number, readonly addressFamily?: number,
+    readonly bufferSize?: number }): RawSocket
   readonly AddressFamily: { readonly IPv4: number, readonly IPv6: number }
 }
 

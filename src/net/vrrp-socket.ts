@@ -96,15 +96,20 @@ export class VrrpSocket extends EventEmitter<{ message: [Buffer, string], error:
     this.ifname = opts.ifname
     const raw = loadRawSocket()
     try {
-      this.#sock = raw.createSocket({ protocol: IPPROTO_VRRP, addressFamily: opts.family === 4 ? raw.AddressFamily.IPv4 : raw.AddressFamily.IPv6, bufferSize: 65536 })
+      this.#sock = raw.createSocket({ protocol: IPPROTO_VRRP,
+        addressFamily: opts.family === 4 ? raw.AddressFamily.IPv4 : raw.AddressFamily.IPv6, bufferSize: 65536 })
     } catch (err) {
-      throw new VrrpSocketError(`cannot open a raw IPv${opts.family} socket for VRRP (needs root or CAP_NET_RAW): ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+      throw new VrrpSocketError(
+        (`cannot open a raw IPv${opts.family} socket for VRRP (needs root or CAP_NET_RAW): ` +
+          `${err instanceof Error ? err.message : String(err)}`), { cause: err })
     }
     try {
       this.#configure(opts)
     } catch (err) {
       this.#sock.close()
-      throw new VrrpSocketError(`cannot set up the VRRP socket on ${opts.ifname}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+      throw new VrrpSocketError(
+        `cannot set up the VRRP socket on ${opts.ifname}: ${err instanceof Error ? err.message : String(err)}`,
+          { cause: err })
     }
     if (opts.family === 6) {
       this.#sock.pauseRecv()
@@ -131,7 +136,9 @@ export class VrrpSocket extends EventEmitter<{ message: [Buffer, string], error:
     try {
       linkType = pcap.open(ifname, IPV6_CAPTURE_FILTER, 1 << 20, buffer)
     } catch (err) {
-      throw new VrrpSocketError(`cannot capture IPv6 VRRP on ${ifname} (needs root or CAP_NET_RAW): ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+      throw new VrrpSocketError(
+        (`cannot capture IPv6 VRRP on ${ifname} (needs root or CAP_NET_RAW): ` +
+          `${err instanceof Error ? err.message : String(err)}`), { cause: err })
     }
     if (linkType !== 'ETHERNET') {
       pcap.close()
@@ -199,13 +206,16 @@ export class VrrpSocket extends EventEmitter<{ message: [Buffer, string], error:
       return
     } catch (err) {
       if (!(err instanceof Error) || !/temporarily unavailable|EAGAIN|EWOULDBLOCK|No buffer space/i.test(err.message)) {
-        throw new VrrpSocketError(`sending a VRRP advert to ${dst} on ${this.ifname}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+        throw new VrrpSocketError(
+          `sending a VRRP advert to ${dst} on ${this.ifname}: ${err instanceof Error ? err.message : String(err)}`,
+            { cause: err })
       }
     }
     await new Promise<void>((resolve, reject) => {
       this.#sock.send(buf, 0, buf.length, dst, err => {
         if (err === null) resolve()
-        else reject(new VrrpSocketError(`sending a VRRP advert to ${dst} on ${this.ifname}: ${err.message}`, { cause: err }))
+        else reject(new VrrpSocketError(`sending a VRRP advert to ${dst} on ${this.ifname}: ${err.message}`,
+          { cause: err }))
       })
     })
   }

@@ -21,7 +21,8 @@ import {
   DEFAULT_MAX_PAYLOAD, DICT_CACHE_SIZE, MSG_CLASS, STKT_TYPE, tableLayout
 } from './messages.ts'
 import type {
-  AckMessage, ControlKind, ControlMessage, DataTypeParams, DataValue, DefineMessage, DictWire, ErrorMessage, FreqCounterWire,
+  AckMessage, ControlKind, ControlMessage, DataTypeParams, DataValue, DefineMessage, DictWire, ErrorMessage,
+    FreqCounterWire,
   PeersTableDefinition, StickKey, SwitchMessage, UnknownMessage, UpdateMessage, ValueSlot
 } from './messages.ts'
 import { varintSpan, varintValue } from './varint.ts'
@@ -132,7 +133,8 @@ export class PeersTableRegistry {
 /** HAProxy's trash chunk: an inline dictionary value must leave room for its NUL in it. */
 const DICT_VALUE_LIMIT = 16384
 
-const CONTROL_KINDS: readonly ControlKind[] = ['resync-request', 'resync-finished', 'resync-partial', 'resync-confirm', 'heartbeat']
+const CONTROL_KINDS: readonly ControlKind[] = ['resync-request', 'resync-finished', 'resync-partial', 'resync-confirm',
+  'heartbeat']
 
 function protocolError (code: PeersProtocolCode, message: string): PeersProtocolError {
   return new PeersProtocolError(code, message, code === PEERS_PROTOCOL_CODES.SIZE_LIMIT ? 'size-limit' : 'protocol')
@@ -286,7 +288,8 @@ export class MessageDecoder {
    */
   feed (chunk: Uint8Array): DecodeResult {
     if (this.#failure !== undefined) {
-      return { messages: [], error: new PeersProtocolError(PEERS_PROTOCOL_CODES.DECODER_FAILED, `decoder already failed: ${this.#failure.message}`, undefined) }
+      return { messages: [], error: new PeersProtocolError(PEERS_PROTOCOL_CODES.DECODER_FAILED,
+        `decoder already failed: ${this.#failure.message}`, undefined) }
     }
     if (chunk.length === 0) return { messages: [] }
     const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
@@ -337,11 +340,13 @@ export class MessageDecoder {
     const lenBytes = window === 0 ? 0 : varintSpan(buf, pos + 2, pos + 2 + window)
     if (lenBytes === 0) {
       if (window < 5) return pos + 2 + window + 1
-      throw protocolError(PEERS_PROTOCOL_CODES.BAD_LENGTH, `message ${hex(cls)} ${hex(type)}: length does not end within 5 bytes`)
+      throw protocolError(PEERS_PROTOCOL_CODES.BAD_LENGTH,
+        `message ${hex(cls)} ${hex(type)}: length does not end within 5 bytes`)
     }
     const len = varintValue(buf, pos + 2, lenBytes) as number // < 2^33 with at most 5 bytes
     if (len > this.#maxPayload) {
-      throw protocolError(PEERS_PROTOCOL_CODES.SIZE_LIMIT, `message ${hex(cls)} ${hex(type)}: payload of ${len} bytes exceeds the ${this.#maxPayload}-byte limit`)
+      throw protocolError(PEERS_PROTOCOL_CODES.SIZE_LIMIT,
+        `message ${hex(cls)} ${hex(type)}: payload of ${len} bytes exceeds the ${this.#maxPayload}-byte limit`)
     }
     const start = pos + 2 + lenBytes
     if (buf.length < start + len) return start + len
@@ -372,9 +377,11 @@ export class MessageDecoder {
         }
         break
       case MSG_CLASS.RESERVED:
-        throw protocolError(PEERS_PROTOCOL_CODES.RESERVED_CLASS, `message of the reserved class 255 (type ${hex(f.type)})`)
+        throw protocolError(PEERS_PROTOCOL_CODES.RESERVED_CLASS,
+          `message of the reserved class 255 (type ${hex(f.type)})`)
     }
-    return { kind: 'unknown', msgClass: f.cls, msgType: f.type, payload: f.hasPayload ? Buffer.from(buf.subarray(f.start, f.end)) : undefined }
+    return { kind: 'unknown', msgClass: f.cls, msgType: f.type,
+      payload: f.hasPayload ? Buffer.from(buf.subarray(f.start, f.end)) : undefined }
   }
 
   /** `peer_treat_definemsg()`: malformed up to the bitfield, ignored after. */
@@ -385,10 +392,12 @@ export class MessageDecoder {
     if (nameLen === 0 || nameLen >= r.left()) r.fail('bad table name length')
     const name = r.bytes(nameLen, 'name').toString('utf8')
     this.tables.beginDefine(tableId)
-    const ignored = (reason: DefineIgnoreReason, detail: string): DefineIgnoredMessage => ({ kind: 'define-ignored', tableId, name, reason, detail })
+    const ignored = (reason: DefineIgnoreReason, detail: string): DefineIgnoredMessage => ({ kind: 'define-ignored',
+      tableId, name, reason, detail })
 
     const local = this.#resolveTable === undefined ? undefined : this.#resolveTable(name)
-    if (this.#resolveTable !== undefined && local === undefined) return ignored('unknown-table', `no local table '${name}'`)
+    if (this.#resolveTable !== undefined && local === undefined) return ignored('unknown-table',
+      `no local table '${name}'`)
 
     const keyType = exact(r.varint('key type'))
     const keyLen = exact(r.varint('key length'))
@@ -429,7 +438,8 @@ export class MessageDecoder {
         if (v === undefined) return ignored('bad-params', `${t.name} period missing`)
         period = low32(v)
       }
-      params.push({ dataType: t.id, ...(nbelem === undefined ? {} : { nbelem }), ...(period === undefined ? {} : { period }) })
+      params.push({ dataType: t.id, ...(nbelem === undefined ? {} : { nbelem }),
+        ...(period === undefined ? {} : { period }) })
     }
     // Anything left (blocks of types tslb does not know) is ignored, as HAProxy does.
     const table: PeersTableDefinition = {
@@ -564,6 +574,7 @@ export function definitionIsComplete (def: PeersTableDefinition): boolean {
 }
 
 /** Whether a decoded message can be given back to `encodeMessage()` (ignored ones cannot). */
-export function isEncodable (m: DecodedMessage): m is Exclude<DecodedMessage, DefineIgnoredMessage | UpdateIgnoredMessage> {
+export function isEncodable (m: DecodedMessage): m is Exclude<DecodedMessage,
+  DefineIgnoredMessage | UpdateIgnoredMessage> {
   return m.kind !== 'define-ignored' && m.kind !== 'update-ignored'
 }

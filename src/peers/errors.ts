@@ -100,6 +100,7 @@ export class PeersConfigError extends TslbError {
 
 export class PeersListenError extends TslbError {
   constructor (what: string, cause: unknown) {
-    super('TSLB_ERR_PEERS_LISTEN', `cannot listen for peers on ${what}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
+    super('TSLB_ERR_PEERS_LISTEN',
+      `cannot listen for peers on ${what}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
   }
 }

@@ -9,9 +9,11 @@ export { systemClock, type PeersClock, type PeersTimer } from './clock.ts'
 export { PeersConfigError, PeersListenError } from './errors.ts'
 export {
   handoffSocketPath, PeersManager, PeersSection, peersListenAddress, wireTableName,
-  type LocalSyncReport, type PeersLog, type PeersManagerEvents, type PeersManagerOptions, type PeersStatus, type StartOptions
+  type LocalSyncReport, type PeersLog, type PeersManagerEvents, type PeersManagerOptions, type PeersStatus,
+    type StartOptions
 } from './peers-manager.ts'
 export { formatShowPeers, humanTime } from './show-peers.ts'
 export { PeerSession, type CloseInfo, type CloseReason, type SessionOwner } from './session.ts'
 export { PeerState, SectionSync, SharedTable, SyncTable, PEER_F, PEERS_F, type LearnResult } from './sync.ts'
-export { NodePeersNetwork, SocketTransport, type ListenSpec, type PeerTarget, type PeerTransport, type PeersListener, type PeersNetwork } from './transport.ts'
+export { NodePeersNetwork, SocketTransport, type ListenSpec, type PeerTarget, type PeerTransport, type PeersListener,
+  type PeersNetwork } from './transport.ts'

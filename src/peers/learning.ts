@@ -144,7 +144,8 @@ export class LearningState {
   lessonFinished (peer: LearningPeer): boolean {
     if ((peer.flags & PEER_F.LEARN_ASSIGN) === 0) return false
     peer.flags &= ~PEER_F.LEARN_ASSIGN
-    this.#set(RESYNC_FINISHED | (peer.local ? PEERS_F.RESYNC_LOCALFINISHED : PEERS_F.RESYNC_REMOTEFINISHED), END_OF_LESSON)
+    this.#set(RESYNC_FINISHED | (peer.local ? PEERS_F.RESYNC_LOCALFINISHED : PEERS_F.RESYNC_REMOTEFINISHED),
+      END_OF_LESSON)
     return true
   }
 
@@ -155,7 +156,8 @@ export class LearningState {
   lessonPartial (peer: LearningPeer): boolean {
     if ((peer.flags & PEER_F.LEARN_ASSIGN) === 0) return false
     peer.flags &= ~PEER_F.LEARN_ASSIGN
-    this.#set(peer.local ? PEERS_F.RESYNC_LOCALPARTIAL | PEERS_F.RESYNC_LOCAL : PEERS_F.RESYNC_REMOTEPARTIAL, END_OF_LESSON)
+    this.#set(peer.local ? PEERS_F.RESYNC_LOCALPARTIAL | PEERS_F.RESYNC_LOCAL : PEERS_F.RESYNC_REMOTEPARTIAL,
+      END_OF_LESSON)
     peer.flags |= PEER_F.LEARN_NOTUP2DATE
     this.#retryIn()
     return true

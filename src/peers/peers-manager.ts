@@ -125,12 +125,14 @@ export class PeersManager extends EventEmitter<PeersManagerEvents> {
 
   /** Peer sessions open, connecting ones included (`show info` ActivePeers). */
   get activePeers (): number {
-    return this.sections.reduce((n, s) => n + s.handshaking + [...s.peers, s.previous].filter(p => p.session !== undefined).length, 0)
+    return this.sections.reduce((n, s) => n + s.handshaking + [...s.peers,
+      s.previous].filter(p => p.session !== undefined).length, 0)
   }
 
   /** Peer sessions past their handshake (`show info` ConnectedPeers). */
   get connectedPeers (): number {
-    return this.sections.reduce((n, s) => n + [...s.peers, s.previous].filter(p => p.session?.established === true).length, 0)
+    return this.sections.reduce((n, s) => n + [...s.peers, s.previous].filter(p => p.session?.established ===
+      true).length, 0)
   }
 
   /** Counters and states for `tslb status`. */

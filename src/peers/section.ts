@@ -100,7 +100,8 @@ export class PeersSection implements SessionOwner {
       ...(opts.maxUpdatesPerTurn === undefined ? {} : { maxUpdatesPerTurn: opts.maxUpdatesPerTurn }),
       hooks: {
         onLesson: (peer, result) => {
-          this.#log.info({ section: this.name, peer: peer.name, local: peer.local, result }, result === 'finished' ? 'peers resync finished' : 'peers resync partial')
+          this.#log.info({ section: this.name, peer: peer.name, local: peer.local, result },
+            result === 'finished' ? 'peers resync finished' : 'peers resync partial')
           if (peer.local && result === 'partial') this.#learnOutcome = 'partial'
         },
         onTaught: (peer, complete) => {
@@ -114,18 +115,23 @@ export class PeersSection implements SessionOwner {
     for (const p of cfg.peers) {
       const isLocal = p.name === opts.localName
       const override = opts.addressOf?.(cfg.name, p.name)
-      const configured = p.address !== undefined && p.address.port !== undefined ? { host: p.address.host, port: p.address.port } : undefined
+      const configured = p.address !== undefined && p.address.port !== undefined ? { host: p.address.host,
+        port: p.address.port } : undefined
       const addr = override ?? configured
-      const target: PeerTarget | undefined = isLocal ? undefined : addr === undefined ? undefined : { host: addr.host === '' ? '127.0.0.1' : addr.host, port: addr.port }
+      const target: PeerTarget | undefined = isLocal ? undefined : addr === undefined ? undefined : {
+        host: addr.host === '' ? '127.0.0.1' : addr.host, port: addr.port }
       const shown = configured ?? (isLocal ? bindAddress(cfg) : undefined)
-      const ps = new PeerState(p.name, isLocal, target, shown === undefined ? '0.0.0.0:0' : `${shown.host === '' ? '0.0.0.0' : shown.host}:${shown.port}`, tables)
+      const ps = new PeerState(p.name, isLocal, target, shown === undefined ?
+        '0.0.0.0:0' : `${shown.host === '' ? '0.0.0.0' : shown.host}:${shown.port}`, tables)
       const sources = [configured?.host, override?.host].filter((h): h is string => h !== undefined && h !== '')
-      if (!isLocal && cfg.trustPeerNames !== true && configured?.host !== '' && sources.length > 0) this.#sources.set(p.name, new Set(sources.map(sameSpelling)))
+      if (!isLocal && cfg.trustPeerNames !== true && configured?.host !== '' && sources.length > 0) this.#sources.set(
+        p.name, new Set(sources.map(sameSpelling)))
       peers.push(ps)
       this.#byName.set(p.name, ps)
       if (isLocal) local = ps
     }
-    if (local === undefined) throw new PeersConfigError(`peers section '${cfg.name}' has no peer named '${opts.localName}' (the local peer)`)
+    if (local === undefined) throw new PeersConfigError(
+      `peers section '${cfg.name}' has no peer named '${opts.localName}' (the local peer)`)
     this.local = local
     this.previous = new PeerState(local.name, true, undefined, local.configuredAddress, tables)
     this.peers = peers.reverse()
@@ -140,7 +146,8 @@ export class PeersSection implements SessionOwner {
         if (me?.address?.port !== undefined) return { host: me.address.host, port: me.address.port }
         return bindAddress(cfg)
       })()
-      this.#listenSpec = own === undefined ? undefined : { host: own.host === '' ? '0.0.0.0' : own.host, port: own.port, reusePort: true }
+      this.#listenSpec = own === undefined ? undefined : { host: own.host === '' ? '0.0.0.0' : own.host, port: own.port,
+        reusePort: true }
     }
   }
 
@@ -175,7 +182,8 @@ export class PeersSection implements SessionOwner {
 
   start (learnFrom: PeerTarget | undefined): void {
     this.learnFrom = learnFrom
-    if (learnFrom !== undefined) this.#localLearnDeadline = this.#clock.now() + (this.#opts.localLearnLimitMs ?? DEFAULT_LOCAL_LEARN_LIMIT_MS)
+    if (learnFrom !== undefined) this.#localLearnDeadline = this.#clock.now() + (this.#opts.localLearnLimitMs ??
+      DEFAULT_LOCAL_LEARN_LIMIT_MS)
     this.previous.target = learnFrom
     this.wake()
   }
@@ -252,7 +260,8 @@ export class PeersSection implements SessionOwner {
     if (ps === undefined) return PEERS_STATUS.UNKNOWN_PEER
     const refusal = this.#refusal(s, ps)
     if (refusal !== undefined) {
-      this.#log.warn({ section: this.name, peer: ps.name, remote: s.transport.remoteAddress, detail: refusal }, 'peers session refused')
+      this.#log.warn({ section: this.name, peer: ps.name, remote: s.transport.remoteAddress, detail: refusal },
+        'peers session refused')
       return PEERS_STATUS.UNKNOWN_PEER
     }
     if (this.stopped || (this.retired && !ps.local)) {
@@ -289,12 +298,14 @@ export class PeersSection implements SessionOwner {
    */
   #refusal (s: PeerSession, ps: PeerState): string | undefined {
     if (s.role !== 'accept') return undefined
-    if (ps.local) return this.#handoffSessions.has(s) ? undefined : 'a hello naming the local peer is accepted on the hand-off socket only'
+    if (ps.local) return this.#handoffSessions.has(s) ? undefined :
+      'a hello naming the local peer is accepted on the hand-off socket only'
     const allowed = this.#sources.get(ps.name)
     if (allowed === undefined) return undefined
     const from = s.transport.kind === 'unix' ? undefined : ipOf(s.transport.remoteAddress)
     if (from !== undefined && allowed.has(sameSpelling(from))) return undefined
-    return `peer '${ps.name}' is accepted from ${[...allowed].join(', ')} only, not from ${from ?? 'a unix socket'} (trust-peer-names accepts any address)`
+    return `peer '${ps.name}' is accepted from ${[...allowed].join(', ')} only, not from ${from ?? ('a unix ' +
+      'socket')} (trust-peer-names accepts any address)`
   }
 
   onStatus (s: PeerSession, code: number): void {
@@ -306,7 +317,8 @@ export class PeersSection implements SessionOwner {
     if (code === PEERS_STATUS.BAD_VERSION) ps.flags |= PEER_F.DWNGRD
     ps.refusals++
     ps.lastError = { reason: 'status', detail: `the peer answered ${code}`, at: this.#clock.now() }
-    if (!ps.local) ps.reconnect = this.#clock.now() + Math.min(REFUSED_RETRY_MAX_MS, REFUSED_RETRY_MIN_MS * 2 ** Math.min(4, ps.refusals - 1))
+    if (!ps.local) ps.reconnect = this.#clock.now() + Math.min(REFUSED_RETRY_MAX_MS,
+      REFUSED_RETRY_MIN_MS * 2 ** Math.min(4, ps.refusals - 1))
     this.#log.warn({ section: this.name, peer: ps.name, status: code }, 'peer refused our hello')
   }
 
@@ -320,7 +332,8 @@ export class PeersSection implements SessionOwner {
     else this.sync.initAccepted(ps)
     ps.refusals = 0
     ps.sessions++
-    this.#log.info({ section: this.name, peer: ps.name, local: ps.local, role: s.role, remote: s.transport.remoteAddress }, 'peer session established')
+    this.#log.info({ section: this.name, peer: ps.name, local: ps.local, role: s.role,
+      remote: s.transport.remoteAddress }, 'peer session established')
     this.#owner.emit('peer-up', { section: this.name, peer: ps.name })
     this.wake()
   }
@@ -329,8 +342,10 @@ export class PeersSection implements SessionOwner {
     const ps = this.#sessionPeer.get(s)
     if (ps === undefined || ps.session !== s) return
     ps.flags |= PEER_F.ALIVE
-    if (msg.kind === 'error') this.#log.warn({ section: this.name, peer: ps.name, error: msg.type }, 'peer reported an error')
-    else if (msg.kind === 'define-ignored') this.#log.debug({ section: this.name, peer: ps.name, table: msg.name, reason: msg.reason, detail: msg.detail }, 'peer table ignored')
+    if (msg.kind === 'error') this.#log.warn({ section: this.name, peer: ps.name, error: msg.type },
+      'peer reported an error')
+    else if (msg.kind === 'define-ignored') this.#log.debug({ section: this.name, peer: ps.name, table: msg.name,
+      reason: msg.reason, detail: msg.detail }, 'peer table ignored')
     this.sync.receive(ps, msg)
     if (msg.kind === 'control' && msg.type !== 'heartbeat') this.wake()
   }
@@ -347,20 +362,25 @@ export class PeersSection implements SessionOwner {
     const ps = this.#sessionPeer.get(s)
     if (ps === undefined) {
       if (info.reason === 'hello-rejected' || info.reason === 'protocol-error') {
-        this.#log.warn({ section: this.name, remote: s.transport.remoteAddress, status: info.status, detail: info.detail }, 'peers connection refused')
+        this.#log.warn({ section: this.name, remote: s.transport.remoteAddress, status: info.status,
+          detail: info.detail }, 'peers connection refused')
       }
       return
     }
     if (ps.session !== s) return
-    const wasEstablished = ps.statuscode === PEERS_STATUS.SUCCESS && info.reason !== 'status' && info.reason !== 'connect-failed'
+    const wasEstablished = ps.statuscode === PEERS_STATUS.SUCCESS && info.reason !== 'status' && info.reason !==
+      'connect-failed'
     ps.session = undefined
     this.sync.deinit(ps)
     ps.flags &= ~PEER_F.ALIVE
     if (info.reason === 'protocol-error') ps.protoErr++
-    if (!this.stopped && info.reason !== 'status') ps.lastError = { reason: info.reason, detail: info.detail, at: this.#clock.now() }
+    if (!this.stopped && info.reason !== 'status') ps.lastError = { reason: info.reason, detail: info.detail,
+      at: this.#clock.now() }
     const level = info.reason === 'protocol-error' ? 'warn' : wasEstablished ? 'info' : 'debug'
-    this.#log[level]({ section: this.name, peer: ps.name, reason: info.reason, detail: info.detail, code: info.code }, wasEstablished ? 'peer session closed' : 'peer connection failed')
-    if (wasEstablished) this.#owner.emit('peer-down', { section: this.name, peer: ps.name, reason: `${info.reason}: ${info.detail}` })
+    this.#log[level]({ section: this.name, peer: ps.name, reason: info.reason, detail: info.detail, code: info.code },
+      wasEstablished ? 'peer session closed' : 'peer connection failed')
+    if (wasEstablished) this.#owner.emit('peer-down', { section: this.name, peer: ps.name,
+      reason: `${info.reason}: ${info.detail}` })
     if (ps.local && s.role === 'connect' && (this.flags & RESYNC_STATEMASK) === RESYNC_FROMLOCAL &&
         (info.reason === 'connect-failed' || (info.reason === 'status' && info.status !== PEERS_STATUS.TRY_AGAIN))) {
       // The previous generation is not there (or refuses): learn from the remote peers.
@@ -385,16 +405,19 @@ export class PeersSection implements SessionOwner {
       const f = this.sync.flags
       this.localResult = (f & PEERS_F.RESYNC_LOCALFINISHED) !== 0
         ? 'finished'
-        : this.#learnOutcome ?? ((f & PEERS_F.RESYNC_LOCALPARTIAL) !== 0 ? 'partial' : this.learnFrom === undefined ? 'none' : 'timeout')
+        : this.#learnOutcome ?? ((f & PEERS_F.RESYNC_LOCALPARTIAL) !== 0 ? 'partial' : this.learnFrom === undefined ?
+          'none' : 'timeout')
       this.#localLearnDeadline = undefined
       if (this.previous.session !== undefined && this.localResult !== 'finished' && this.localResult !== 'partial') {
         this.previous.session.destroy('local resync abandoned')
       }
-      this.#log.info({ section: this.name, result: this.localResult }, 'peers: learning from the previous generation done')
+      this.#log.info({ section: this.name, result: this.localResult },
+        'peers: learning from the previous generation done')
       this.#owner.sectionLocalDone({ section: this.name, result: this.localResult })
     }
     if (state === RESYNC_FINISHED) {
-      this.#log.info({ section: this.name, flags: `0x${this.sync.flags.toString(16)}` }, 'peers: table learning finished')
+      this.#log.info({ section: this.name, flags: `0x${this.sync.flags.toString(16)}` },
+        'peers: table learning finished')
       this.#owner.emit('sync-finished', this.name)
     }
     this.wake()
@@ -561,7 +584,8 @@ export class PeersSection implements SessionOwner {
  * with the `server` syntax), for the supervisor to bind it and hand the socket to every worker
  * generation (`listenHandles`); undefined when the local peer is not in the section.
  */
-export function peersListenAddress (cfg: PeersSectionConfig, localName: string): { host: string, port: number, family: 0 | 4 | 6 } | undefined {
+export function peersListenAddress (cfg: PeersSectionConfig, localName: string): { host: string, port: number,
+  family: 0 | 4 | 6 } | undefined {
   if (cfg.disabled) return undefined
   const me = cfg.peers.find(p => p.name === localName)
   if (me === undefined) return undefined
@@ -578,7 +602,8 @@ function bindAddress (cfg: PeersSectionConfig): { host: string, port: number } |
 /** The wire name of a table of `section`: `/X` for `PEERS/X`, the backend name otherwise. */
 export function wireTableName (section: PeersSectionConfig, table: StickTable): string | undefined {
   const prefix = `${section.name}/`
-  if (table.name.startsWith(prefix) && section.tables.some(t => `${prefix}${t.name}` === table.name)) return table.name.slice(section.name.length)
+  if (table.name.startsWith(prefix) && section.tables.some(t => `${prefix}${t.name}` ===
+    table.name)) return table.name.slice(section.name.length)
   if (table.peers === section.name) return table.name
   return undefined
 }

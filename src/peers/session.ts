@@ -160,7 +160,8 @@ export class PeerSession {
     this.#owner = opts.owner
     this.#maxPayload = opts.maxPayload ?? DEFAULT_MAX_PAYLOAD
     this.#hwm = opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK
-    this.decoder = new MessageDecoder({ maxPayload: this.#maxPayload, ...(opts.resolveTable === undefined ? {} : { resolveTable: opts.resolveTable }) })
+    this.decoder = new MessageDecoder({ maxPayload: this.#maxPayload,
+      ...(opts.resolveTable === undefined ? {} : { resolveTable: opts.resolveTable }) })
     this.downgraded = opts.downgrade ?? false
     this.startedAt = opts.clock.now()
     if (opts.role === 'connect') {
@@ -176,7 +177,8 @@ export class PeerSession {
       this.#handshakeTimer = undefined
       if (this.state === 'established' || this.state === 'closed') return
       const reason: CloseReason = this.state === 'connecting' ? 'connect-failed' : 'handshake-timeout'
-      this.#finish({ reason, detail: `no ${this.state === 'connecting' ? 'connection' : 'handshake'} after ${timeout} ms` }, 'destroy')
+      this.#finish({ reason, detail:
+        `no ${this.state === 'connecting' ? 'connection' : 'handshake'} after ${timeout} ms` }, 'destroy')
     }, timeout)
     opts.transport.attach({
       onConnect: () => { this.#guard(() => { this.#onConnect() }) },
@@ -225,7 +227,8 @@ export class PeerSession {
   /** Writes what `send()` queued. */
   flush (): void {
     if (this.#pending.length === 0 || this.state === 'closed') return
-    const data = this.#pending.length === 1 ? this.#pending[0] as Buffer : Buffer.concat(this.#pending, this.#pendingBytes)
+    const data = this.#pending.length === 1 ? this.#pending[0] as Buffer : Buffer.concat(this.#pending,
+      this.#pendingBytes)
     this.#pending = []
     this.#pendingBytes = 0
     this.bytesOut += data.length
@@ -300,7 +303,8 @@ export class PeerSession {
       fn()
     } catch (err) {
       if (this.state === 'closed') return
-      this.#finish({ reason: 'local', detail: `internal error: ${err instanceof Error ? err.message : String(err)}`, code: (err as { code?: string }).code }, 'destroy')
+      this.#finish({ reason: 'local', detail: `internal error: ${err instanceof Error ? err.message : String(err)}`,
+        code: (err as { code?: string }).code }, 'destroy')
     }
   }
 
@@ -408,7 +412,8 @@ export class PeerSession {
     const timeout = this.#opts.partialFrameTimeoutMs ?? DEFAULT_PARTIAL_FRAME_TIMEOUT_MS
     this.#partialTimer = this.#clock.setTimer(() => {
       this.#partialTimer = undefined
-      this.#finish({ reason: 'partial-frame-timeout', detail: `a message was not completed within ${timeout} ms (${this.decoder.buffered} bytes held)` }, 'destroy')
+      this.#finish({ reason: 'partial-frame-timeout', detail:
+        `a message was not completed within ${timeout} ms (${this.decoder.buffered} bytes held)` }, 'destroy')
     }, timeout)
   }
 

@@ -18,7 +18,8 @@ export function peersStatus (localName: string, sections: readonly PeersSection[
       localSync: s.localResult,
       listening: s.listener?.address,
       retired: s.retired,
-      peers: [...[...s.peers].reverse(), ...(s.previous.session === undefined && s.learnFrom === undefined ? [] : [s.previous])].map(p => ({
+      peers: [...[...s.peers].reverse(), ...(s.previous.session === undefined && s.learnFrom === undefined ? [] : [
+        s.previous])].map(p => ({
         name: p === s.previous ? `${p.name} (previous generation)` : p.name,
         local: p.local,
         address: p.target === undefined ? p.configuredAddress : targetText(p.target),
@@ -26,7 +27,8 @@ export function peersStatus (localName: string, sections: readonly PeersSection[
         role: p.session?.role,
         lastStatus: p.statuscode,
         lastHandshakeAgoMs: p.lastHandshake === undefined ? undefined : now - p.lastHandshake,
-        lastError: p.lastError === undefined ? undefined : { reason: p.lastError.reason, detail: p.lastError.detail, agoMs: now - p.lastError.at },
+        lastError: p.lastError === undefined ? undefined : { reason: p.lastError.reason, detail: p.lastError.detail,
+          agoMs: now - p.lastError.at },
         counters: {
           newConn: p.newConn,
           sessions: p.sessions,
@@ -47,7 +49,8 @@ export function peersStatus (localName: string, sections: readonly PeersSection[
           bytesOut: p.session?.bytesOut ?? 0
         }
       })),
-      tables: s.sync.tables.map(t => ({ name: t.name, wireName: t.wireName, id: t.localId, entries: t.table.size, localUpdate: t.table.localUpdate }))
+      tables: s.sync.tables.map(t => ({ name: t.name, wireName: t.wireName, id: t.localId, entries: t.table.size,
+        localUpdate: t.table.localUpdate }))
     }))
   }
 }
@@ -72,7 +75,8 @@ export interface PeersStatus {
       readonly lastError: { readonly reason: string, readonly detail: string, readonly agoMs: number } | undefined
       readonly counters: PeerCounters
     }[]
-    readonly tables: readonly { readonly name: string, readonly wireName: string, readonly id: number, readonly entries: number, readonly localUpdate: number }[]
+    readonly tables: readonly { readonly name: string, readonly wireName: string, readonly id: number,
+      readonly entries: number, readonly localUpdate: number }[]
   }[]
 }
 

@@ -40,18 +40,21 @@
  * @module
  */
 import type { PeersClock } from './clock.ts'
-import { LearningState, PEER_F, RESYNC_FINISHED, RESYNC_FROMLOCAL, RESYNC_FROMREMOTE, RESYNC_STATEMASK } from './learning.ts'
+import { LearningState, PEER_F, RESYNC_FINISHED, RESYNC_FROMLOCAL, RESYNC_FROMREMOTE,
+  RESYNC_STATEMASK } from './learning.ts'
 import { PEERS_KEY_TYPE, STKTABLE_DT, haproxyKeyLen } from './data-types.ts'
 import type { LocalTableShape } from './decoder.ts'
 import type { DecodedMessage } from './decoder.ts'
 import { buildTableDefinition, tableLayout } from './messages.ts'
-import type { DataValue, FreqCounterWire, PeersTableDefinition, StickKey, UpdateMessage, ValueSlot } from './messages.ts'
+import type { DataValue, FreqCounterWire, PeersTableDefinition, StickKey, UpdateMessage,
+  ValueSlot } from './messages.ts'
 import type { PeerSession } from './session.ts'
 import type { PeerTarget } from './transport.ts'
 import type { StickEntry, StickTable } from '../stick/index.ts'
 import type { RemoteDatum } from '../stick/index.ts'
 
-export { PEER_F, PEER_RESYNC_TIMEOUT_MS, PEERS_F, RESYNC_FINISHED, RESYNC_FROMLOCAL, RESYNC_FROMREMOTE, RESYNC_STATEMASK } from './learning.ts'
+export { PEER_F, PEER_RESYNC_TIMEOUT_MS, PEERS_F, RESYNC_FINISHED, RESYNC_FROMLOCAL, RESYNC_FROMREMOTE,
+  RESYNC_STATEMASK } from './learning.ts'
 
 const PEER_TEACH_RESET = ~(PEER_F.TEACH_PROCESS | PEER_F.TEACH_FINISHED)
 
@@ -88,7 +91,8 @@ export class SyncTable {
     this.wireName = wireName
     this.localId = localId
     const keyType = PEERS_KEY_TYPE[table.type]
-    const keyLen = table.type === 'string' || table.type === 'binary' ? table.keySize : haproxyKeyLen(table.type, undefined)
+    const keyLen = table.type === 'string' || table.type === 'binary' ? table.keySize : haproxyKeyLen(table.type,
+      undefined)
     this.definition = buildTableDefinition({
       tableId: localId,
       name: wireName,
@@ -189,7 +193,8 @@ export class PeerState {
   readonly lastSentId = new Map<number, number>()
   forceId = true
 
-  constructor (name: string, local: boolean, target: PeerTarget | undefined, configuredAddress: string, tables: readonly SyncTable[]) {
+  constructor (name: string, local: boolean, target: PeerTarget | undefined, configuredAddress: string,
+    tables: readonly SyncTable[]) {
     this.name = name
     this.local = local
     this.target = target
@@ -384,7 +389,8 @@ export class SectionSync {
         // tslb: only the end of a lesson we gave (RESYNC_FINISHED/PARTIAL sent) is confirmed. HAProxy
         // applies any confirmation, which moves the push cursors back to where the session (or the
         // last lesson) began and sends again every update acknowledged since.
-        if ((peer.flags & (PEER_F.TEACH_PROCESS | PEER_F.TEACH_FINISHED)) !== (PEER_F.TEACH_PROCESS | PEER_F.TEACH_FINISHED)) return
+        if ((peer.flags & (PEER_F.TEACH_PROCESS | PEER_F.TEACH_FINISHED)) !== (PEER_F.TEACH_PROCESS |
+          PEER_F.TEACH_FINISHED)) return
         for (const st of peer.tables) {
           // The peer holds everything the teach walked: resume after it.
           const end = Math.max(st.teachLocal, st.teachingOrigin)
@@ -467,7 +473,8 @@ export class SectionSync {
         }
         if (budget <= 0 || !s.hasRoom) continue
         if ((peer.flags & PEER_F.TEACH_PROCESS) === 0) {
-          if ((peer.flags & PEER_F.LEARN_ASSIGN) === 0 && this.#pushesTo(peer)) budget -= this.#pushIncremental(peer, s, st, budget)
+          if ((peer.flags & PEER_F.LEARN_ASSIGN) === 0 && this.#pushesTo(peer)) budget -= this.#pushIncremental(peer, s,
+            st, budget)
         } else if ((peer.flags & PEER_F.TEACH_FINISHED) === 0 && (st.flags & SHTABLE_F.TEACH_STAGE2) === 0) {
           budget -= this.#teach(peer, s, st, budget)
         }
@@ -587,7 +594,8 @@ export class SectionSync {
     return st.sync.table.expireMs === undefined || e.expiresIn(now) > 0
   }
 
-  #sendUpdate (peer: PeerState, s: PeerSession, st: SharedTable, e: StickEntry, wireId: number, timed: boolean, now: number): void {
+  #sendUpdate (peer: PeerState, s: PeerSession, st: SharedTable, e: StickEntry, wireId: number, timed: boolean,
+    now: number): void {
     const prev = peer.lastSentId.get(st.sync.localId)
     const withId = peer.forceId || prev === undefined || wireId !== ((prev + 1) >>> 0)
     const msg: UpdateMessage = {
@@ -645,7 +653,8 @@ function entryValues (sync: SyncTable, e: StickEntry, s: PeerSession, now: numbe
       case 'uint': out.push({ dataType, kind: 'uint', value: typeof v === 'number' ? v >>> 0 : 0 }); break
       case 'ull': out.push({ dataType, kind: 'ull', value: typeof v === 'number' ? u64(v) : 0n }); break
       case 'frqp': out.push({ dataType, kind: 'frqp', value: isFreq(v) ? v : ZERO_FREQ }); break
-      case 'dict': out.push({ dataType, kind: 'dict', value: typeof v === 'string' ? s.dict.reference(v) : null }); break
+      case 'dict': out.push({ dataType, kind: 'dict', value: typeof v === 'string' ? s.dict.reference(v) : null });
+        break
       case 'sint[]':
       case 'uint[]': {
         const arr = Array.isArray(v) ? v as readonly unknown[] : []

@@ -37,7 +37,8 @@ export class Engine {
   constructor (config: Config, opts: EngineOptions) {
     const targeted = new Set(config.proxies.flatMap(p => p.stickRules.map(r => r.table ?? p.name)))
     for (const p of config.proxies) {
-      if (p.stickTable !== undefined) this.tables.set(p.name, new StickTable(p.name, p.stickTable, { stickRules: targeted.has(p.name) }))
+      if (p.stickTable !== undefined) this.tables.set(p.name, new StickTable(p.name, p.stickTable,
+        { stickRules: targeted.has(p.name) }))
     }
     for (const ps of config.peers) {
       for (const t of ps.tables) {
@@ -46,7 +47,8 @@ export class Engine {
       }
     }
     // Expiry costs O(expired entries): the tables keep entries in expiry order.
-    this.expiryTimer = setInterval(() => { for (const t of this.tables.values()) t.expire(Date.now()) }, EXPIRY_SWEEP_MS)
+    this.expiryTimer = setInterval(() => { for (const t of this.tables.values()) t.expire(Date.now()) },
+      EXPIRY_SWEEP_MS)
     this.expiryTimer.unref()
     for (const p of config.proxies) {
       if (p.kind === 'backend' || p.kind === 'listen') this.backends.set(p.name, new Backend(p, this.tables))

@@ -12,7 +12,9 @@ export class ConnectError extends TslbError {
   readonly server: ServerState
   readonly timedOut: boolean
   constructor (server: ServerState, timedOut: boolean, cause: unknown) {
-    super('TSLB_ERR_CONNECT', `cannot connect to server '${server.name}': ${timedOut ? 'timeout' : cause instanceof Error ? cause.message : String(cause)}`, { cause })
+    super('TSLB_ERR_CONNECT',
+      (`cannot connect to server '${server.name}': ` +
+        `${timedOut ? 'timeout' : cause instanceof Error ? cause.message : String(cause)}`), { cause })
     this.server = server
     this.timedOut = timedOut
   }

@@ -37,7 +37,8 @@ export interface EngineHooks {
 }
 
 /** How a session of each mode starts: the same call for both. */
-const SESSION_STARTERS: Readonly<Record<'http' | 'tcp', SessionStarter>> = { http: startHttpSession, tcp: startRoutedTcpSession }
+const SESSION_STARTERS: Readonly<Record<'http' | 'tcp', SessionStarter>> = { http: startHttpSession,
+  tcp: startRoutedTcpSession }
 
 export class Frontend implements HttpFrontend, GatedFrontend {
   readonly name: string
@@ -88,7 +89,8 @@ export class Frontend implements HttpFrontend, GatedFrontend {
     this.monitorFail = config.monitorFail.map(c => compileCondition(c, config.acls))
     this.monitorNet = config.monitorNets.length === 0
       ? undefined
-      : compileAcl({ name: 'monitor-net', fetch: 'src', fetchArgs: [], flags: { ignoreCase: false, files: [], noDns: false }, values: config.monitorNets, loc: config.loc })
+      : compileAcl({ name: 'monitor-net', fetch: 'src', fetchArgs: [], flags: { ignoreCase: false, files: [],
+        noDns: false }, values: config.monitorNets, loc: config.loc })
   }
 
   get mode (): 'http' | 'tcp' {
@@ -106,7 +108,8 @@ export class Frontend implements HttpFrontend, GatedFrontend {
   /** Starts accepting on `handle` (a bound socket from the supervisor); `bindBacklog`: `bind … backlog`. */
   listen (handle: object, bindBacklog?: number): Server {
     const backlog = bindBacklog ?? DEFAULT_BACKLOG
-    const server = createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: true }, socket => { this.hooks.offer(this, socket) })
+    const server = createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: true },
+      socket => { this.hooks.offer(this, socket) })
     this.pendingLimit += backlog
     server.listen(handle, backlog)
     server.on('error', () => {})

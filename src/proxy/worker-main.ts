@@ -36,7 +36,8 @@ process.on('message', (msg: SupervisorMessage, handle: object | undefined) => {
   switch (msg.type) {
     case 'config':
       config = msg.config
-      context = { generation: msg.generation ?? 1, previous: msg.previousGeneration, localPeer: msg.localPeer ?? hostname(), runDir: msg.runDir ?? tmpdir() }
+      context = { generation: msg.generation ?? 1, previous: msg.previousGeneration,
+        localPeer: msg.localPeer ?? hostname(), runDir: msg.runDir ?? tmpdir() }
       break
     case 'vrrp': vrrpText = msg.text; break
     case 'listener': if (msg.key !== undefined && handle !== undefined) handles.set(msg.key, handle); break
@@ -66,17 +67,21 @@ async function start (): Promise<void> {
     const e = new Engine(config, { logFor: proxy => sinks.forProxy(proxy, global) })
     engine = e
     const providers = statsProviders(e, config)
-    e.services = { stats: createStatsHandler(e, providers), prometheus: (target, isHead) => prometheusResponse(e, providers, target, isHead) }
+    e.services = { stats: createStatsHandler(e, providers), prometheus: (target, isHead) => prometheusResponse(e,
+      providers, target, isHead) }
     if (config.peers.some(ps => !ps.disabled && ps.peers.some(p => p.name === context?.localPeer))) {
       // Learn the stick tables (from the previous generation first) before serving any request.
-      const { generation, previous, localPeer, runDir } = context ?? { generation: 1, previous: undefined, localPeer: hostname(), runDir: tmpdir() }
-      peers = new PeersManager({ config, localName: localPeer, tables: e.tables.values(), log: log.child({ module: 'peers' }), handoffPath: s => handoffSocketPath(runDir, generation, s) })
+      const { generation, previous, localPeer, runDir } = context ?? { generation: 1, previous: undefined,
+        localPeer: hostname(), runDir: tmpdir() }
+      peers = new PeersManager({ config, localName: localPeer, tables: e.tables.values(),
+        log: log.child({ module: 'peers' }), handoffPath: s => handoffSocketPath(runDir, generation, s) })
       await peers.start(previous === undefined ? {} : { learnFrom: s => handoffSocketPath(runDir, previous, s) })
       await peers.localSyncDone
     }
     e.listen(handles)
     e.startChecks(global, (level, line) => { log[level]({ type: 'health' }, line) })
-    for (const s of global.statsSockets) apis.push(await listenRuntimeApi(s.path, s.mode ?? 0o600, s.level, e, providers))
+    for (const s of global.statsSockets) apis.push(await listenRuntimeApi(s.path, s.mode ?? 0o600, s.level, e,
+      providers))
     log.info({ frontends: e.frontends.length, backends: e.backends.size }, 'worker serving')
     send({ type: 'ready' })
   } catch (err) {
@@ -90,7 +95,8 @@ function statsProviders (e: Engine, c: Config): RuntimeApiOptions {
   return {
     config: c,
     checkStatus: (be, s) => checkReportFrom(e.checkers.get(be.name)?.status(s.name)),
-    tables: { run: (action, args, level) => runTableCommand(action, args, { tables: [...e.tables.values()], level, now: Date.now() }) },
+    tables: { run: (action, args, level) => runTableCommand(action, args, { tables: [...e.tables.values()], level,
+      now: Date.now() }) },
     vrrp: () => vrrpText ?? 'No VRRP instance on this node.\n',
     peers: (section, dict) => peers === undefined ? undefined : formatShowPeers(peers, section, dict),
     onServerChange: (be, s, change) => { if (change === 'admin') e.checkers.get(be.name)?.notifyAdminChange(s) }

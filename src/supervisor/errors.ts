@@ -3,7 +3,9 @@ import { TslbError } from '../util/errors.ts'
 
 export class SdNotifyUnavailableError extends TslbError {
   constructor (cause: unknown) {
-    super('TSLB_ERR_SD_NOTIFY', `NOTIFY_SOCKET is set but the sd-notify addon does not load (is libsystemd-dev installed and node_modules built?): ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
+    super('TSLB_ERR_SD_NOTIFY',
+      (`NOTIFY_SOCKET is set but the sd-notify addon does not load (is libsystemd-dev installed and node_modules ` +
+        `built?): ${cause instanceof Error ? cause.message : String(cause)}`), { cause })
   }
 }
 

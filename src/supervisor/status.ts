@@ -13,13 +13,15 @@ export interface SupervisorStatus {
   readonly reloads: number
   readonly lastReload: string | undefined
   readonly proxies: { readonly name: string, readonly kind: string }[]
-  readonly vrrpInstances: { readonly name: string, readonly vrid: number | undefined, readonly configuredState: string, readonly priority: number, readonly runtime: VrrpInstanceStatus | undefined }[]
+  readonly vrrpInstances: { readonly name: string, readonly vrid: number | undefined, readonly configuredState: string,
+    readonly priority: number, readonly runtime: VrrpInstanceStatus | undefined }[]
   readonly peers: { readonly name: string, readonly peers: string[] }[]
   /** With each generation's peers sessions (`peers`), or why they could not be read (`peersError`). */
   readonly workers: (WorkerSummary & WorkerPeers)[]
 }
 
-export interface WorkerSummary { readonly generation: number, readonly pid: number | undefined, readonly state: 'serving' | 'draining' }
+export interface WorkerSummary { readonly generation: number, readonly pid: number | undefined,
+  readonly state: 'serving' | 'draining' }
 
 /** The status without the workers' own reports. */
 export type LocalStatus = Omit<SupervisorStatus, 'workers'> & { readonly workers: WorkerSummary[] }
@@ -29,9 +31,11 @@ export function statusText (s: LocalStatus): string {
   const parts: string[] = []
   const serving = s.workers.find(w => w.state === 'serving')
   const draining = s.workers.filter(w => w.state === 'draining').length
-  if (serving !== undefined) parts.push(`serving generation ${serving.generation}${draining > 0 ? `, ${draining} draining` : ''}`)
+  if (serving !== undefined) parts.push(
+    `serving generation ${serving.generation}${draining > 0 ? `, ${draining} draining` : ''}`)
   else if (s.proxies.length > 0) parts.push('no proxy worker serving')
-  if (s.vrrpInstances.length > 0) parts.push(`VRRP ${s.vrrpInstances.map(v => `${v.name} ${v.runtime?.state ?? 'INIT'}`).join(', ')}`)
+  if (s.vrrpInstances.length > 0) parts.push(
+    `VRRP ${s.vrrpInstances.map(v => `${v.name} ${v.runtime?.state ?? 'INIT'}`).join(', ')}`)
   parts.push(`${s.reloads} reload(s)`)
   return parts.join('; ')
 }

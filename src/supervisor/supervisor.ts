@@ -20,7 +20,8 @@ import { queryWorkerPeers } from './peers-status.ts'
 import { SystemdNotifier, systemdSend } from './sd-notify.ts'
 import { type LocalStatus, statusText, type SupervisorStatus, type WorkerSummary } from './status.ts'
 import type { TcpHandle } from '../net/listen-handle.ts'
-import { DEFAULT_STRATEGY, isStrategyName, type ReloadContext, reloadStrategy, removeReloadRules, type Serving, STRATEGY_NAMES } from '../reload/index.ts'
+import { DEFAULT_STRATEGY, isStrategyName, type ReloadContext, reloadStrategy, removeReloadRules, type Serving,
+  STRATEGY_NAMES } from '../reload/index.ts'
 import { UnknownReloadStrategyError } from '../reload/errors.ts'
 
 export type { LocalStatus, SupervisorStatus, WorkerSummary } from './status.ts'
@@ -93,11 +94,13 @@ export class Supervisor {
       throw err
     }
     // The runtime API lives in the worker; VRRP in the supervisor: `show vrrp` is pushed there.
-    this.vrrpNotice = setInterval(() => { if (this.vrrp !== undefined) this.worker?.notify({ type: 'vrrp', text: this.showVrrp() }) }, VRRP_NOTICE_MS)
+    this.vrrpNotice = setInterval(() => { if (this.vrrp !== undefined) this.worker?.notify({ type: 'vrrp',
+      text: this.showVrrp() }) }, VRRP_NOTICE_MS)
     this.vrrpNotice.unref()
     this.control = await listenControlSocket(this.opts.controlSocket, async (req, step) => await this.handle(req, step))
     if (this.opts.pidFile !== undefined) await writePidFile(this.opts.pidFile)
-    this.opts.log.info({ config: this.opts.configFile, node: this.node, control: this.opts.controlSocket }, 'supervisor started')
+    this.opts.log.info({ config: this.opts.configFile, node: this.node, control: this.opts.controlSocket },
+      'supervisor started')
     this.systemd.ready(statusText(this.localStatus()))
     this.systemd.startStatusUpdates(() => statusText(this.localStatus()), SYSTEMD_STATUS_MS)
   }
@@ -131,7 +134,8 @@ export class Supervisor {
   async status (): Promise<SupervisorStatus> {
     return {
       ...this.localStatus(),
-      workers: await Promise.all(this.generations().map(async ({ worker, state }) => ({ ...summary(worker, state), ...await queryWorkerPeers(worker) })))
+      workers: await Promise.all(this.generations().map(async ({ worker, state }) => ({ ...summary(worker, state),
+        ...await queryWorkerPeers(worker) })))
     }
   }
 
@@ -155,7 +159,9 @@ export class Supervisor {
       reloads: this.reloads,
       lastReload: this.lastReload?.toISOString(),
       proxies: c?.proxies.map(p => ({ name: p.name, kind: p.kind })) ?? [],
-      vrrpInstances: c?.vrrpInstances.map(v => ({ name: v.name, vrid: v.virtualRouterId, configuredState: v.state ?? (v.priority === 255 ? 'MASTER' : 'BACKUP'), priority: v.priority, runtime: vrrp.get(v.name) })) ?? [],
+      vrrpInstances: c?.vrrpInstances.map(v => ({ name: v.name, vrid: v.virtualRouterId,
+        configuredState: v.state ?? (v.priority === 255 ? 'MASTER' : 'BACKUP'), priority: v.priority,
+          runtime: vrrp.get(v.name) })) ?? [],
       peers: c?.peers.map(p => ({ name: p.name, peers: p.peers.map(x => x.name) })) ?? [],
       workers: this.generations().map(({ worker, state }) => summary(worker, state))
     }
@@ -166,7 +172,8 @@ export class Supervisor {
       case 'status': return { ok: true, status: await this.status() }
       case 'reload': {
         const strategy = typeof req.strategy === 'string' ? req.strategy : DEFAULT_STRATEGY
-        if (!isStrategyName(strategy)) return { ok: false, error: new UnknownReloadStrategyError(strategy, STRATEGY_NAMES).message }
+        if (!isStrategyName(strategy)) return { ok: false, error: new UnknownReloadStrategyError(strategy,
+          STRATEGY_NAMES).message }
         return await this.reload(step, strategy)
       }
       default: return { ok: false, error: `unknown command '${req.cmd}'` }
@@ -209,7 +216,8 @@ export class Supervisor {
       this.opts.log.error({ code: err.code }, 'reload refused: the running configuration is kept')
       return { ok: false, error: 'reload refused: the new configuration has errors; the running one is kept' }
     }
-    step(`configuration valid: ${config.proxies.length} proxies, ${config.vrrpInstances.length} VRRP instances, ${config.peers.length} peers sections`)
+    step((`configuration valid: ${config.proxies.length} proxies, ${config.vrrpInstances.length} VRRP instances, ` +
+      `${config.peers.length} peers sections`))
     if (config.proxies.length > 0) {
       this.reloadInProgress = true
       try {
@@ -221,7 +229,9 @@ export class Supervisor {
         step(err.message)
         this.opts.log.error({ code: err.code, err: err.message, strategy: strategy.name }, 'reload failed')
         if (this.serving === undefined) this.scheduleRestart()
-        return { ok: false, error: `reload failed: ${err.message}; ${this.serving === undefined ? 'restarting the previous configuration' : 'the running generation keeps serving'}` }
+        return { ok: false, error:
+          `reload failed: ${err.message}; ${this.serving === undefined ? ('restarting the previous ' +
+            'configuration') : 'the running generation keeps serving'}` }
       } finally {
         this.reloadInProgress = false
         this.releaseUnusedListeners()
@@ -244,7 +254,8 @@ export class Supervisor {
     }
     this.releaseUnusedListeners()
     step('new configuration active')
-    this.opts.log.info({ reloads: this.reloads, generation: this.worker?.generation, strategy: strategy.name }, 'configuration reloaded')
+    this.opts.log.info({ reloads: this.reloads, generation: this.worker?.generation, strategy: strategy.name },
+      'configuration reloaded')
     return { ok: true }
   }
 

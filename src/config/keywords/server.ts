@@ -49,7 +49,8 @@ const SERVER_OPTIONS: Readonly<Record<string, ServerOption>> = {
     o.observe = a
   }),
   'on-error': withArg((o, a) => {
-    if (!['fastinter', 'fail-check', 'sudden-death', 'mark-down'].includes(a)) throw new ValueError(`'on-error' expects fastinter, fail-check, sudden-death or mark-down, got '${a}'`)
+    if (!['fastinter', 'fail-check', 'sudden-death', 'mark-down'].includes(a)) throw new ValueError(
+      `'on-error' expects fastinter, fail-check, sudden-death or mark-down, got '${a}'`)
     o.onError = a
   }),
   'error-limit': withArg((o, a) => { o.errorLimit = parseInteger(a, 'error-limit', 1, 1_000_000) }),

@@ -127,5 +127,6 @@ export const VRRP_SYNC_GROUP_KEYWORDS = [
 ]
 export const VRRP_TRACK_FILE_KEYWORDS = ['file', 'weight', 'init_file']
 export const VRRP_TRACK_PROCESS_KEYWORDS = [
-  'process', 'param_match', 'weight', 'quorum', 'quorum_max', 'fork_delay', 'terminate_delay', 'delay', 'full_command', 'interval'
+  'process', 'param_match', 'weight', 'quorum', 'quorum_max', 'fork_delay', 'terminate_delay', 'delay', 'full_command',
+    'interval'
 ]

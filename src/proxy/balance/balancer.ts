@@ -1,6 +1,7 @@
 /**
  * Load-balancing algorithms: one `Balancer` interface (this module, which imports no
- * algorithm), one module per algorithm, the registry in index.ts (the layout of hono's routers), all held to one conformance suite (test/unit/proxy/balance/conformance.ts).
+ * algorithm), one module per algorithm, the registry in index.ts (the layout of hono's routers), all held to one
+ * conformance suite (test/unit/proxy/balance/conformance.ts).
  *
  * Every algorithm shares the server-group selection of HAProxy (pool.ts): only usable active
  * servers with a weight above 0 are balanced; when there are none, the usable backups are — the

@@ -15,9 +15,11 @@ import { StaticRoundRobinBalancer } from './static-rr.ts'
 import { UriBalancer } from './uri.ts'
 import { UrlParamBalancer } from './url-param.ts'
 
-export { type BalancedServer, type Balancer, type BalancerOptions, DEFAULT_HASH_TYPE, type PickContext } from './balancer.ts'
+export { type BalancedServer, type Balancer, type BalancerOptions, DEFAULT_HASH_TYPE,
+  type PickContext } from './balancer.ts'
 
-export function createBalancer<S extends BalancedServer> (balance: Balance, hashType: HashType | undefined, servers: readonly S[], opts: BalancerOptions): Balancer<S> {
+export function createBalancer<S extends BalancedServer> (balance: Balance, hashType: HashType | undefined,
+  servers: readonly S[], opts: BalancerOptions): Balancer<S> {
   // Sound: every algorithm returns only servers from `servers`.
   return build(balance, hashType ?? DEFAULT_HASH_TYPE, servers, opts) as Balancer<S>
 }

@@ -24,7 +24,8 @@ export interface ProcessRates {
  */
 export class StatsSampler {
   readonly engine: Engine
-  readonly process: ProcessRates = { connRate: 0, connRateMax: 0, reqRate: 0, reqRateMax: 0, bytesOutRate: 0, idlePct: 100 }
+  readonly process: ProcessRates = { connRate: 0, connRateMax: 0, reqRate: 0, reqRateMax: 0, bytesOutRate: 0,
+    idlePct: 100 }
   private timer: NodeJS.Timeout | undefined
   private prevConns = 0
   private prevReqs = 0
