@@ -85,6 +85,7 @@ export function parseHaproxyArgs (argv: readonly string[]): HaproxyArgs {
     }
     throw new UsageError(`haproxy: unknown option '${a}'`)
   }
-  if ((mode === 'run' || mode === 'check') && files.length === 0) throw new UsageError('haproxy: no configuration file (-f FILE)')
+  if ((mode === 'run' || mode === 'check') && files.length === 0) throw new UsageError(
+    'haproxy: no configuration file (-f FILE)')
   return { mode, files, debug, daemon, masterWorker, masterCli, pidFile, localPeer, quiet, condition, chdir, ignored }
 }

@@ -39,7 +39,8 @@ export function compareVersions (a: string, b: string): number {
   return 0
 }
 
-type Token = { kind: 'op', text: '!' | '&&' | '||' | '(' | ')' } | { kind: 'term', name: string, args: string[] | undefined }
+type Token = { kind: 'op', text: '!' | '&&' | '||' | '(' | ')' } | { kind: 'term', name: string,
+  args: string[] | undefined }
 
 function tokenize (expr: string, env: ConditionContext['env']): Token[] {
   const out: Token[] = []
@@ -64,7 +65,10 @@ function tokenize (expr: string, env: ConditionContext['env']): Token[] {
   return out
 }
 
-/** Arguments from `start` (after '(') to the closing ')': quotes group, a backslash escapes, `$VAR` expands inside double quotes (as in the configuration). */
+/**
+ * Arguments from `start` (after '(') to the closing ')': quotes group, a backslash escapes, `$VAR` expands inside
+ * double quotes (as in the configuration).
+ */
 function parseArgs (expr: string, start: number, env: ConditionContext['env']): { args: string[], end: number } {
   const args: string[] = []
   let word = ''

@@ -39,11 +39,13 @@ function tslbVersion (): string {
 }
 
 function versionLine (): string {
-  return `HAProxy version ${HAPROXY_COMPAT_VERSION}-tslb-${tslbVersion()} - tslb ${tslbVersion()} on node ${process.version}, HAProxy 2.6 compatible command line\n`
+  return (`HAProxy version ${HAPROXY_COMPAT_VERSION}-tslb-${tslbVersion()} - tslb ${tslbVersion()} on node ` +
+    `${process.version}, HAProxy 2.6 compatible command line\n`)
 }
 
 function buildInfo (): string {
-  return `${versionLine()}Build options :\n  TARGET  = linux-glibc\n\nFeature list : ${[...HAPROXY_FEATURES].map(f => `+${f}`).join(' ')}\n\nAvailable services : prometheus-exporter\n`
+  return (`${versionLine()}Build options :\n  TARGET  = linux-glibc\n\nFeature list : ` +
+    `${[...HAPROXY_FEATURES].map(f => `+${f}`).join(' ')}\n\nAvailable services : prometheus-exporter\n`)
 }
 
 function alert (d: Diagnostic): string {
@@ -66,7 +68,8 @@ export async function haproxyMain (argv: readonly string[]): Promise<number> {
     case 'build-info': process.stdout.write(buildInfo()); return 0
     case 'condition': {
       try {
-        return evaluateCondition(args.condition ?? '', { version: HAPROXY_COMPAT_VERSION, features: HAPROXY_FEATURES, env: process.env }) ? 0 : 1
+        return evaluateCondition(args.condition ?? '', { version: HAPROXY_COMPAT_VERSION, features: HAPROXY_FEATURES,
+          env: process.env }) ? 0 : 1
       } catch (err) {
         if (!(err instanceof ConditionError)) throw err
         process.stderr.write(`[ALERT]    (${process.pid}) : config : Failed to evaluate condition: ${err.message}\n`)
@@ -77,10 +80,14 @@ export async function haproxyMain (argv: readonly string[]): Promise<number> {
     case 'run': break
   }
   if (args.files.length > 1) {
-    process.stderr.write(`[ALERT]    (${process.pid}) : tslb haproxy: one -f FILE only (got ${args.files.length}); merge them or use 'tslb run'\n`)
+    process.stderr.write(
+      (`[ALERT]    (${process.pid}) : tslb haproxy: one -f FILE only (got ${args.files.length}); merge them or use ` +
+        `'tslb run'\n`))
     return 1
   }
-  if (!args.quiet && args.ignored.length > 0) process.stderr.write(`[NOTICE]   (${process.pid}) : tslb: HAProxy debug/tuning flag(s) without effect in tslb: ${args.ignored.join(' ')}\n`)
+  if (!args.quiet && args.ignored.length > 0) process.stderr.write(
+    (`[NOTICE]   (${process.pid}) : tslb: HAProxy debug/tuning flag(s) without effect in tslb: ` +
+      `${args.ignored.join(' ')}\n`))
   if (args.daemon && process.env[DAEMON_CHILD_ENV] === undefined) return await daemonize(argv, args)
   return await serve(args)
 }
@@ -111,7 +118,8 @@ async function check (args: HaproxyArgs): Promise<number> {
 /** Starts a detached copy of this command that serves; returns once it wrote its pid file (0) or died (1). */
 async function daemonize (argv: readonly string[], args: HaproxyArgs): Promise<number> {
   if (args.pidFile === undefined) {
-    process.stderr.write(`[ALERT]    (${process.pid}) : tslb haproxy: -D needs -p PIDFILE (tslb reports the daemon's pid there)\n`)
+    process.stderr.write(
+      `[ALERT]    (${process.pid}) : tslb haproxy: -D needs -p PIDFILE (tslb reports the daemon's pid there)\n`)
     return 1
   }
   rmSync(args.pidFile, { force: true })
@@ -133,7 +141,8 @@ async function daemonize (argv: readonly string[], args: HaproxyArgs): Promise<n
     }, 20)
     child.once('exit', code => {
       clearInterval(timer)
-      process.stderr.write(`[ALERT]    (${process.pid}) : tslb haproxy: the daemon exited (${code ?? 'signal'}) before it was ready\n`)
+      process.stderr.write(
+        `[ALERT]    (${process.pid}) : tslb haproxy: the daemon exited (${code ?? 'signal'}) before it was ready\n`)
       resolve(1)
     })
   })
@@ -191,7 +200,9 @@ async function serve (args: HaproxyArgs): Promise<number> {
     try {
       masterCli = await listenMasterCli(args.masterCli, supervisor)
     } catch (err) {
-      process.stderr.write(`[ALERT]    (${process.pid}) : cannot open the master CLI on ${args.masterCli}: ${err instanceof Error ? err.message : String(err)}\n`)
+      process.stderr.write(
+        (`[ALERT]    (${process.pid}) : cannot open the master CLI on ${args.masterCli}: ` +
+          `${err instanceof Error ? err.message : String(err)}\n`))
       await supervisor.stop('master CLI failure', 0)
       cleanup()
       return 1

@@ -51,7 +51,8 @@ function version (): string {
   return pkg.version
 }
 
-function parse (argv: string[]): ReturnType<typeof parseArgs<{ options: typeof OPTIONS, allowPositionals: true, strict: true }>> {
+function parse (argv: string[]): ReturnType<typeof parseArgs<{ options: typeof OPTIONS, allowPositionals: true,
+  strict: true }>> {
   try {
     return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true })
   } catch (err) {
@@ -99,8 +100,10 @@ export async function main (argv: string[]): Promise<number> {
     case 'reload': {
       noExtra(command, rest)
       const strategy = values.strategy ?? DEFAULT_STRATEGY
-      if (!isStrategyName(strategy)) throw new UsageError(`unknown reload strategy '${strategy}' (one of: ${STRATEGY_NAMES.join(', ')})`)
-      const reply = await controlRequest(socket, { cmd: 'reload', strategy, seamless: values.seamless === true }, step => {
+      if (!isStrategyName(strategy)) throw new UsageError(
+        `unknown reload strategy '${strategy}' (one of: ${STRATEGY_NAMES.join(', ')})`)
+      const reply = await controlRequest(socket, { cmd: 'reload', strategy, seamless: values.seamless === true },
+        step => {
         process.stdout.write(`${step}\n`)
       })
       if (!reply.ok) {
@@ -135,11 +138,14 @@ export async function main (argv: string[]): Promise<number> {
       const out = values.output
       if (out === undefined || out === '-') process.stdout.write(result.text)
       else writeFileSync(out, result.text)
-      if (result.warnings > 0 && values.quiet !== true) process.stderr.write(`tslb convert: ${result.warnings} warning(s), written as '# warning:' comments\n`)
+      if (result.warnings > 0 && values.quiet !== true) process.stderr.write(
+        `tslb convert: ${result.warnings} warning(s), written as '# warning:' comments\n`)
       // The output must load as it is: `tslb check` on it, here.
-      const errors = parseConfig(result.text, out ?? 'converted.cfg', { env: {} }).diagnostics.filter(d => d.severity === 'error')
+      const errors = parseConfig(result.text, out ?? 'converted.cfg',
+        { env: {} }).diagnostics.filter(d => d.severity === 'error')
       if (errors.length === 0) return 0
-      for (const d of errors) process.stderr.write(`tslb convert: the output would not pass 'tslb check': ${formatDiagnostic(d)}\n`)
+      for (const d of errors) process.stderr.write(
+        `tslb convert: the output would not pass 'tslb check': ${formatDiagnostic(d)}\n`)
       return 1
     }
     default:
@@ -168,7 +174,8 @@ async function check (file: string, localPeer: string, quiet: boolean): Promise<
   }
 }
 
-async function run (configFile: string, localPeer: string | undefined, pidFile: string | undefined, controlSocket: string): Promise<number> {
+async function run (configFile: string, localPeer: string | undefined, pidFile: string | undefined,
+  controlSocket: string): Promise<number> {
   const log = createLogger()
   const supervisor = new Supervisor({ configFile, localPeer, pidFile, controlSocket, log })
   try {
@@ -204,9 +211,12 @@ function formatStatus (s: SupervisorStatus): string {
     `started ${s.startedAt}, ${s.reloads} reload(s)${s.lastReload === undefined ? '' : `, last ${s.lastReload}`}`,
     `proxies: ${s.proxies.length === 0 ? 'none' : s.proxies.map(p => `${p.kind} ${p.name}`).join(', ')}`,
     `vrrp:${s.vrrpInstances.length === 0 ? ' none' : ''}`,
-    ...s.vrrpInstances.map(v => `  ${v.runtime === undefined ? `${v.name}: not running, vrid ${v.vrid ?? '?'}, configured ${v.configuredState}, priority ${v.priority}` : formatVrrpStatusLine(v.runtime)}`),
+    ...s.vrrpInstances.map(v =>
+      `  ${v.runtime === undefined ? (`${v.name}: not running, vrid ${v.vrid ?? '?'}, configured ` +
+        `${v.configuredState}, priority ${v.priority}`) : formatVrrpStatusLine(v.runtime)}`),
     `peers: ${s.peers.length === 0 ? 'none' : s.peers.map(p => `${p.name} (${p.peers.join(', ')})`).join(', ')}`,
-    ...s.workers.flatMap(w => [`worker generation ${w.generation} (pid ${w.pid ?? '?'}): ${w.state}`, ...formatWorkerPeers(w)])
+    ...s.workers.flatMap(w => [`worker generation ${w.generation} (pid ${w.pid ?? '?'}): ${w.state}`,
+      ...formatWorkerPeers(w)])
   ]
   return `${lines.join('\n')}\n`
 }

@@ -11,21 +11,26 @@ import { openInheritedSocket } from '../net/listen-handle.ts'
 import { parseListenAddress } from '../config/values.ts'
 
 /** Who a command goes to: the master, the Nth worker (1 = newest), or a worker's pid. */
-export type MasterCliTarget = { readonly kind: 'master' } | { readonly kind: 'worker', readonly relative: number } | { readonly kind: 'pid', readonly pid: number }
+export type MasterCliTarget = { readonly kind: 'master' } | { readonly kind: 'worker',
+  readonly relative: number } | { readonly kind: 'pid', readonly pid: number }
 
 /** Splits `@1 show info` into its target and command; `undefined` target: no prefix. */
-export function parseMasterCliLine (line: string): { target: MasterCliTarget | undefined, command: string } | { error: string } {
+export function parseMasterCliLine (line: string): { target: MasterCliTarget | undefined,
+  command: string } | { error: string } {
   const m = /^@(\S*)\s*(.*)$/.exec(line.trim())
   if (m === null) return { target: undefined, command: line.trim() }
   const [, prefix = '', command = ''] = m
   if (prefix === 'master') return { target: { kind: 'master' }, command }
   if (/^!\d+$/.test(prefix)) return { target: { kind: 'pid', pid: Number(prefix.slice(1)) }, command }
-  if (/^\d+$/.test(prefix) && Number(prefix) > 0) return { target: { kind: 'worker', relative: Number(prefix) }, command }
+  if (/^\d+$/.test(prefix) && Number(prefix) > 0) return { target: { kind: 'worker', relative: Number(prefix) },
+    command }
   return { error: `Can't find the target CLI!\n` }
 }
 
-const HELP = 'help           : this message\nprompt         : toggle interactive mode with prompt\nquit           : disconnect\n' +
-  'show proc      : show processes status\nreload         : reload haproxy\n@<relative pid> / @!<pid> / @master : send a command to a process\n'
+const HELP =
+  'help           : this message\nprompt         : toggle interactive mode with prompt\nquit           : disconnect\n' +
+  ('show proc      : show processes status\nreload         : reload haproxy\n@<relative pid> / @!<pid> / @master : ' +
+    'send a command to a process\n')
 
 export interface MasterCli {
   close (): Promise<void>
@@ -87,7 +92,8 @@ function serve (socket: Socket, supervisor: Supervisor): void {
       write(`Unknown command: '${parsed.command}'\n${HELP}`)
       return
     }
-    const answer = await supervisor.workerCommand(parsed.command, to.kind === 'pid' ? { pid: to.pid } : { relative: to.relative })
+    const answer = await supervisor.workerCommand(parsed.command,
+      to.kind === 'pid' ? { pid: to.pid } : { relative: to.relative })
     write(answer ?? "Can't find the target CLI!\n")
   }
   socket.on('data', (chunk: string) => {
@@ -117,11 +123,16 @@ function uptime (since: Date): string {
 /** `show proc`, in HAProxy 2.6's layout. */
 function showProc (supervisor: Supervisor): string {
   const st = supervisor.localStatus()
-  const row = (pid: number | string, type: string, reloads: number, up: string): string => `${String(pid).padEnd(16)}${type.padEnd(16)}${String(reloads).padEnd(16)}${up.padEnd(16)}tslb`
+  const row = (pid: number | string, type: string, reloads: number,
+    up: string): string =>
+      `${String(pid).padEnd(16)}${type.padEnd(16)}${String(reloads).padEnd(16)}${up.padEnd(16)}tslb`
   const started = new Date(st.startedAt)
-  const lines = ['#<PID>          <type>          <reloads>       <uptime>        <version>', row(st.pid, 'master', st.reloads, uptime(started)), '# workers']
-  for (const w of st.workers.filter(x => x.state === 'serving')) lines.push(row(w.pid ?? '?', 'worker', 0, uptime(started)))
+  const lines = ['#<PID>          <type>          <reloads>       <uptime>        <version>', row(st.pid, 'master',
+    st.reloads, uptime(started)), '# workers']
+  for (const w of st.workers.filter(x => x.state === 'serving')) lines.push(row(w.pid ?? '?', 'worker', 0,
+    uptime(started)))
   lines.push('# old workers')
-  for (const w of st.workers.filter(x => x.state === 'draining')) lines.push(row(w.pid ?? '?', 'worker', 0, uptime(started)))
+  for (const w of st.workers.filter(x => x.state === 'draining')) lines.push(row(w.pid ?? '?', 'worker', 0,
+    uptime(started)))
   return `${lines.join('\n')}\n`
 }

@@ -31,7 +31,9 @@ export interface KeywordContext {
   /** Name of the section being parsed, e.g. "backend 'app'", for messages. */
   readonly section: string
   warn (message: string): void
-  /** Expands `$VAR`, `${VAR}`, `${VAR-default}` in an address, as HAProxy does in every address whatever its quoting. */
+  /**
+   * Expands `$VAR`, `${VAR}`, `${VAR-default}` in an address, as HAProxy does in every address whatever its quoting.
+   */
   expandAddress (text: string): string
 }
 
@@ -55,7 +57,8 @@ function editDistance (a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const cur = [i]
     for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1))
+      cur[j] = Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1,
+        (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1))
     }
     prev = cur
   }

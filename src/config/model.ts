@@ -136,7 +136,8 @@ export interface AclDefinition {
   readonly name: string
   readonly fetch: string
   readonly fetchArgs: string[]
-  readonly flags: { readonly ignoreCase: boolean, readonly match?: string, readonly files: string[], readonly noDns: boolean }
+  readonly flags: { readonly ignoreCase: boolean, readonly match?: string, readonly files: string[],
+    readonly noDns: boolean }
   readonly operator?: string
   readonly values: string[]
   readonly loc: Location
@@ -216,7 +217,10 @@ export interface ProxySettings {
   options: Record<string, boolean>
   forwardFor?: ForwardFor
   httpCheck?: HttpCheck
-  /** The protocol check option last written (`option redis-check`, `smtpchk HELO x`, `pgsql-check user u`), with its arguments. */
+  /**
+   * The protocol check option last written (`option redis-check`, `smtpchk HELO x`, `pgsql-check user u`), with its
+   * arguments.
+   */
   checkOption?: { readonly name: string, readonly args: readonly string[] }
   cookie?: CookieSettings
   maxconn?: number
@@ -310,6 +314,11 @@ export interface PeersSection {
   bind?: Bind
   tables: (StickTableSpec & { readonly name: string })[]
   disabled: boolean
+  /**
+   * tslb's `trust-peer-names`: accept a session naming a remote peer from any address, as HAProxy
+   * does (NAT between the peers). Unset: only from the address of the peer's `peer` line.
+   */
+  trustPeerNames?: boolean
 }
 
 export interface UserlistSection {

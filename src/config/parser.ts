@@ -4,18 +4,22 @@
 import { readFile } from 'node:fs/promises'
 import { ConfigError, ConfigReadError, type Diagnostic } from '../util/errors.ts'
 import { Diagnostics, type KeywordContext, type Line, suggest } from './context.ts'
-import type { Config, PeersSection, Proxy, ProxyKind, UserlistSection, VrrpInstance, VrrpScript, VrrpSyncGroup, VrrpTrackFile, VrrpTrackProcess } from './model.ts'
+import type { Config, PeersSection, Proxy, ProxyKind, UserlistSection, VrrpInstance, VrrpScript, VrrpSyncGroup,
+  VrrpTrackFile, VrrpTrackProcess } from './model.ts'
 import { newProxy, UNSUPPORTED_SECTIONS } from './sections.ts'
-import { type Environment, expandEnvironment, LineSyntaxError, tokenizeLine } from './tokenizer.ts'
-import { parseAddress, ValueError } from './values.ts'
+import { type Environment, expandEnvironment, tokenizeLine } from './tokenizer.ts'
+import { LineSyntaxError, ValueError } from './errors.ts'
+import { parseAddress } from './values.ts'
 import { applyGlobal, GLOBAL_KEYWORD_NAMES } from './keywords/global.ts'
 import { allowedIn, applyNo, PROXY_KEYWORDS, REMOVED_KEYWORDS } from './keywords/proxy.ts'
 import { applyPeersKeyword, applyUserlistKeyword, PEERS_KEYWORDS } from './keywords/peers.ts'
 import {
-  applyVrrpSyncGroupKeyword, applyVrrpTrackFileKeyword, applyVrrpTrackProcessKeyword, newVrrpSyncGroup, newVrrpTrackFile, newVrrpTrackProcess,
+  applyVrrpSyncGroupKeyword, applyVrrpTrackFileKeyword, applyVrrpTrackProcessKeyword, newVrrpSyncGroup,
+    newVrrpTrackFile, newVrrpTrackProcess,
   VRRP_SYNC_GROUP_KEYWORDS, VRRP_TRACK_FILE_KEYWORDS, VRRP_TRACK_PROCESS_KEYWORDS
 } from './keywords/vrrp-tracking.ts'
-import { applyVrrpInstanceKeyword, applyVrrpScriptKeyword, newVrrpInstance, newVrrpScript, VRRP_INSTANCE_KEYWORDS, VRRP_SCRIPT_KEYWORDS } from './keywords/vrrp.ts'
+import { applyVrrpInstanceKeyword, applyVrrpScriptKeyword, newVrrpInstance, newVrrpScript, VRRP_INSTANCE_KEYWORDS,
+  VRRP_SCRIPT_KEYWORDS } from './keywords/vrrp.ts'
 import { validate } from './validate.ts'
 import { type Lookup, resolveHostNames } from './resolve.ts'
 
@@ -45,7 +49,8 @@ type Section =
   | { readonly kind: 'unsupported' }
 
 const PROXY_SECTIONS = new Set(['defaults', 'frontend', 'backend', 'listen'])
-const SECTION_KEYWORDS = ['global', 'defaults', 'frontend', 'backend', 'listen', 'peers', 'userlist', 'vrrp_script', 'vrrp_instance', 'vrrp_sync_group', 'vrrp_track_file', 'vrrp_track_process']
+const SECTION_KEYWORDS = ['global', 'defaults', 'frontend', 'backend', 'listen', 'peers', 'userlist', 'vrrp_script',
+  'vrrp_instance', 'vrrp_sync_group', 'vrrp_track_file', 'vrrp_track_process']
 
 export function emptyConfig (files: string[]): Config {
   return {
@@ -100,7 +105,8 @@ export async function loadConfig (file: string, options: ParseOptions = {}): Pro
   }
   const parsed = parseConfig(text, file, options)
   if (parsed.diagnostics.some(d => d.severity === 'error')) throw new ConfigError(parsed.diagnostics)
-  const result = { ...parsed, diagnostics: [...parsed.diagnostics, ...await resolveHostNames(parsed.config, options.lookup)] }
+  const result = { ...parsed, diagnostics: [...parsed.diagnostics, ...await resolveHostNames(parsed.config,
+    options.lookup)] }
   if (result.diagnostics.some(d => d.severity === 'error')) throw new ConfigError(result.diagnostics)
   return result
 }
@@ -129,7 +135,8 @@ class SectionParser {
         this.section = this.open(keyword, args, line)
         return
       }
-      if (keyword.startsWith('.')) throw new ValueError(`conditional blocks and directives ('${keyword}') are not supported yet`)
+      if (keyword.startsWith('.')) throw new ValueError(
+        `conditional blocks and directives ('${keyword}') are not supported yet`)
       if (this.section === undefined) {
         throw new ValueError(`'${keyword}' is outside any section${suggest(keyword, SECTION_KEYWORDS)}`)
       }
@@ -175,43 +182,50 @@ class SectionParser {
     const loc = line.loc
     switch (keyword) {
       case 'peers': {
-        if (this.config.peers.some(p => p.name === name)) throw new ValueError(`peers section '${name}' is already defined`)
+        if (this.config.peers.some(p => p.name === name)) throw new ValueError(
+          `peers section '${name}' is already defined`)
         const peers: PeersSection = { name, loc, peers: [], tables: [], disabled: false }
         this.config.peers.push(peers)
         return { kind: 'peers', peers }
       }
       case 'userlist': {
-        if (this.config.userlists.some(u => u.name === name)) throw new ValueError(`userlist '${name}' is already defined`)
+        if (this.config.userlists.some(u => u.name === name)) throw new ValueError(
+          `userlist '${name}' is already defined`)
         const userlist: UserlistSection = { name, loc, groups: [], users: [] }
         this.config.userlists.push(userlist)
         return { kind: 'userlist', userlist }
       }
       case 'vrrp_script': {
-        if (this.config.vrrpScripts.some(s => s.name === name)) throw new ValueError(`vrrp_script '${name}' is already defined`)
+        if (this.config.vrrpScripts.some(s => s.name === name)) throw new ValueError(
+          `vrrp_script '${name}' is already defined`)
         const script = newVrrpScript(name, loc)
         this.config.vrrpScripts.push(script)
         return { kind: 'vrrp_script', script }
       }
       case 'vrrp_sync_group': {
-        if (this.config.vrrpSyncGroups.some(s => s.name === name)) throw new ValueError(`vrrp_sync_group '${name}' is already defined`)
+        if (this.config.vrrpSyncGroups.some(s => s.name === name)) throw new ValueError(
+          `vrrp_sync_group '${name}' is already defined`)
         const group = newVrrpSyncGroup(name, loc)
         this.config.vrrpSyncGroups.push(group)
         return { kind: 'vrrp_sync_group', group }
       }
       case 'vrrp_track_file': {
-        if (this.config.vrrpTrackFiles.some(s => s.name === name)) throw new ValueError(`vrrp_track_file '${name}' is already defined`)
+        if (this.config.vrrpTrackFiles.some(s => s.name === name)) throw new ValueError(
+          `vrrp_track_file '${name}' is already defined`)
         const file = newVrrpTrackFile(name, loc)
         this.config.vrrpTrackFiles.push(file)
         return { kind: 'vrrp_track_file', file }
       }
       case 'vrrp_track_process': {
-        if (this.config.vrrpTrackProcesses.some(s => s.name === name)) throw new ValueError(`vrrp_track_process '${name}' is already defined`)
+        if (this.config.vrrpTrackProcesses.some(s => s.name === name)) throw new ValueError(
+          `vrrp_track_process '${name}' is already defined`)
         const process = newVrrpTrackProcess(name, loc)
         this.config.vrrpTrackProcesses.push(process)
         return { kind: 'vrrp_track_process', process }
       }
       default: {
-        if (this.config.vrrpInstances.some(s => s.name === name)) throw new ValueError(`vrrp_instance '${name}' is already defined`)
+        if (this.config.vrrpInstances.some(s => s.name === name)) throw new ValueError(
+          `vrrp_instance '${name}' is already defined`)
         const instance = newVrrpInstance(name, loc)
         this.config.vrrpInstances.push(instance)
         return { kind: 'vrrp_instance', instance }
@@ -240,21 +254,29 @@ class SectionParser {
       defaults = this.findDefaults(extra[fromAt + 1])
       extra.splice(fromAt, 2)
     }
-    const clash = this.config.proxies.find(p => p.name === name && (p.kind === kind || p.kind === 'listen' || kind === 'listen'))
+    const clash = this.config.proxies.find(p => p.name === name && (p.kind === kind || p.kind === 'listen' || kind ===
+      'listen'))
     if (clash !== undefined) {
-      throw new ValueError(`${kind} '${name}' has the same name as ${clash.kind} '${name}' declared at ${clash.loc.file}:${clash.loc.line}`)
+      throw new ValueError(
+        (`${kind} '${name}' has the same name as ${clash.kind} '${name}' declared at ` +
+          `${clash.loc.file}:${clash.loc.line}`))
     }
     const proxy = newProxy(kind, name, line.loc, defaults)
     this.config.proxies.push(proxy)
     if (extra.length === 0 && kind !== 'backend' && /^(\*|[0-9.]*|\[[0-9a-fA-F:.]+\]):\d+(-\d+)?$/.test(name)) {
       // The 1.x architecture guide writes `listen 192.168.1.1:80`: an address where the name goes.
-      this.diag.warn(line.loc, `'${kind} ${name}' has an address where the name goes: it is bound to ${name}; write '${kind} NAME' and 'bind ${name}'`)
+      this.diag.warn(line.loc,
+        (`'${kind} ${name}' has an address where the name goes: it is bound to ${name}; write '${kind} NAME' and ` +
+          `'bind ${name}'`))
       extra = [name]
     }
     if (extra.length > 0) {
-      if (kind !== 'listen' && kind !== 'frontend') throw new ValueError(`'${kind} ${name}': unexpected '${extra.join(' ')}'`)
-      if (extra[0] !== name) this.diag.warn(line.loc, `'${kind} ${name} ${extra.join(' ')}' is the 1.x form: write 'bind ${extra.join(' ')}' inside the section`)
-      proxy.binds.push({ addresses: extra.join(',').split(',').filter(a => a !== '').map(a => parseAddress(a, 'bind', true)), options: {}, loc: line.loc })
+      if (kind !== 'listen' && kind !== 'frontend') throw new ValueError(
+        `'${kind} ${name}': unexpected '${extra.join(' ')}'`)
+      if (extra[0] !== name) this.diag.warn(line.loc,
+        `'${kind} ${name} ${extra.join(' ')}' is the 1.x form: write 'bind ${extra.join(' ')}' inside the section`)
+      proxy.binds.push({ addresses: extra.join(',').split(',').filter(a => a !== '').map(a => parseAddress(a, 'bind',
+        true)), options: {}, loc: line.loc })
     }
     return { kind: 'proxy', proxy }
   }
@@ -271,7 +293,8 @@ class SectionParser {
         return
       case 'global': {
         if (!applyGlobal(this.config.global, keyword, args, this.context(line, "'global' section"))) {
-          throw new ValueError(`unknown keyword '${keyword}' in 'global' section${suggest(keyword, GLOBAL_KEYWORD_NAMES)}`)
+          throw new ValueError(
+            `unknown keyword '${keyword}' in 'global' section${suggest(keyword, GLOBAL_KEYWORD_NAMES)}`)
         }
         return
       }
@@ -286,8 +309,10 @@ class SectionParser {
         const kw = PROXY_KEYWORDS[keyword]
         if (kw === undefined) {
           const removed = REMOVED_KEYWORDS[keyword]
-          if (removed !== undefined) throw new ValueError(`'${keyword}' was removed in HAProxy 2.x and is not supported: ${removed}`)
-          throw new ValueError(`unknown keyword '${keyword}' in ${p.kind} section${suggest(keyword, Object.keys(PROXY_KEYWORDS))}`)
+          if (removed !== undefined) throw new ValueError(
+            `'${keyword}' was removed in HAProxy 2.x and is not supported: ${removed}`)
+          throw new ValueError(
+            `unknown keyword '${keyword}' in ${p.kind} section${suggest(keyword, Object.keys(PROXY_KEYWORDS))}`)
         }
         if (!allowedIn(kw, p)) throw new ValueError(`'${keyword}' is not allowed in a '${p.kind}' section`)
         kw.parse(p, args, ctx)
@@ -305,27 +330,34 @@ class SectionParser {
         return
       case 'vrrp_script':
         if (!applyVrrpScriptKeyword(section.script, keyword, args)) {
-          throw new ValueError(`unknown keyword '${keyword}' in 'vrrp_script' section${suggest(keyword, VRRP_SCRIPT_KEYWORDS)}`)
+          throw new ValueError(
+            `unknown keyword '${keyword}' in 'vrrp_script' section${suggest(keyword, VRRP_SCRIPT_KEYWORDS)}`)
         }
         return
       case 'vrrp_instance':
-        if (!applyVrrpInstanceKeyword(section.instance, keyword, args, this.context(line, `vrrp_instance '${section.instance.name}'`))) {
-          throw new ValueError(`unknown keyword '${keyword}' in 'vrrp_instance' section${suggest(keyword, VRRP_INSTANCE_KEYWORDS)}`)
+        if (!applyVrrpInstanceKeyword(section.instance, keyword, args, this.context(line,
+          `vrrp_instance '${section.instance.name}'`))) {
+          throw new ValueError(
+            `unknown keyword '${keyword}' in 'vrrp_instance' section${suggest(keyword, VRRP_INSTANCE_KEYWORDS)}`)
         }
         return
       case 'vrrp_sync_group':
         if (!applyVrrpSyncGroupKeyword(section.group, keyword, args)) {
-          throw new ValueError(`unknown keyword '${keyword}' in 'vrrp_sync_group' section${suggest(keyword, VRRP_SYNC_GROUP_KEYWORDS)}`)
+          throw new ValueError(
+            `unknown keyword '${keyword}' in 'vrrp_sync_group' section${suggest(keyword, VRRP_SYNC_GROUP_KEYWORDS)}`)
         }
         return
       case 'vrrp_track_file':
         if (!applyVrrpTrackFileKeyword(section.file, keyword, args)) {
-          throw new ValueError(`unknown keyword '${keyword}' in 'vrrp_track_file' section${suggest(keyword, VRRP_TRACK_FILE_KEYWORDS)}`)
+          throw new ValueError(
+            `unknown keyword '${keyword}' in 'vrrp_track_file' section${suggest(keyword, VRRP_TRACK_FILE_KEYWORDS)}`)
         }
         return
       case 'vrrp_track_process':
         if (!applyVrrpTrackProcessKeyword(section.process, keyword, args)) {
-          throw new ValueError(`unknown keyword '${keyword}' in 'vrrp_track_process' section${suggest(keyword, VRRP_TRACK_PROCESS_KEYWORDS)}`)
+          throw new ValueError(
+            (`unknown keyword '${keyword}' in 'vrrp_track_process' ` +
+              `section${suggest(keyword, VRRP_TRACK_PROCESS_KEYWORDS)}`))
         }
     }
   }

@@ -20,7 +20,8 @@ export async function resolveHostNames (config: Config, resolve: Lookup = system
     if (p === undefined) {
       p = resolve(name).then(list => {
         const best = list.find(a => a.family === 4) ?? list[0]
-        return best === undefined ? undefined : { address: best.address, family: best.family === 6 ? 6 as const : 4 as const }
+        return best === undefined ? undefined : { address: best.address,
+          family: best.family === 6 ? 6 as const : 4 as const }
       }, () => undefined)
       cache.set(name, p)
     }
@@ -33,7 +34,8 @@ export async function resolveHostNames (config: Config, resolve: Lookup = system
       if (s === undefined || name === undefined) continue
       const found = await resolveOnce(name)
       if (found === undefined) {
-        diagnostics.push({ severity: 'error', file: s.loc.file, line: s.loc.line, message: `server '${s.name}': could not resolve address '${name}'` })
+        diagnostics.push({ severity: 'error', file: s.loc.file, line: s.loc.line,
+          message: `server '${s.name}': could not resolve address '${name}'` })
         continue
       }
       proxy.servers[i] = { ...s, address: { ...s.address, host: found.address, family: found.family } }

@@ -4,12 +4,10 @@
  */
 import { isIP } from 'node:net'
 import type { Address } from './model.ts'
+import { ValueError } from './errors.ts'
 
-export class ValueError extends Error {
-  readonly code = 'TSLB_ERR_CONFIG_VALUE'
-}
-
-const TIME_UNITS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+const TIME_UNITS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000,
+  d: 86_400_000 }
 
 /** HAProxy time: an integer with an optional unit (us, ms, s, m, h, d); milliseconds by default. */
 export function parseTime (text: string | undefined, what = 'time'): number {
@@ -22,7 +20,8 @@ export function parseTime (text: string | undefined, what = 'time'): number {
 
 /** A time in seconds with an optional fraction, as keepalived writes advert_int: `1`, `0.1`. */
 export function parseSeconds (text: string | undefined, what: string): number {
-  if (text === undefined || !/^\d{1,6}(\.\d{1,3})?$/.test(text)) throw new ValueError(`${what}: expected seconds such as 1 or 0.5, got '${text ?? ''}'`)
+  if (text === undefined || !/^\d{1,6}(\.\d{1,3})?$/.test(text)) throw new ValueError(
+    `${what}: expected seconds such as 1 or 0.5, got '${text ?? ''}'`)
   return Math.round(Number(text) * 1000)
 }
 
@@ -36,7 +35,8 @@ export function parseSize (text: string | undefined, what = 'size'): number {
 }
 
 export function parseInteger (text: string | undefined, what: string, min: number, max: number): number {
-  if (text === undefined || !/^-?\d{1,15}$/.test(text)) throw new ValueError(`${what}: expected an integer, got '${text ?? ''}'`)
+  if (text === undefined || !/^-?\d{1,15}$/.test(text)) throw new ValueError(
+    `${what}: expected an integer, got '${text ?? ''}'`)
   const n = Number(text)
   if (n < min || n > max) throw new ValueError(`${what}: ${n} is out of range (${min}..${max})`)
   return n
@@ -49,7 +49,8 @@ export function parsePort (text: string, what: string): number {
 /** `fd@N`: listen on file descriptor N inherited from the parent (VTest, systemd socket activation). */
 export function parseListenAddress (text: string, what: string): Address {
   const fd = /^fd@(\d+)$/.exec(text)
-  if (fd !== null) return { host: '', family: 0, port: undefined, portEnd: undefined, fd: parseInteger(fd[1], `${what} fd`, 0, 65535) }
+  if (fd !== null) return { host: '', family: 0, port: undefined, portEnd: undefined, fd: parseInteger(fd[1],
+    `${what} fd`, 0, 65535) }
   if (text.startsWith('fd@')) throw new ValueError(`${what}: expected fd@ and a file descriptor number, got '${text}'`)
   return parseAddress(text, what, true)
 }
@@ -68,7 +69,8 @@ export function parseAddress (text: string, what: string, portRequired: boolean,
     forced = prefix[1] === 'ipv4' ? 4 : 6
     rest = rest.slice(prefix[0].length)
   } else if (/^[a-z0-9-]+@/.test(rest)) {
-    throw new ValueError(`${what}: address family '${rest.slice(0, rest.indexOf('@'))}@' is not supported (use an IPv4 or IPv6 address)`)
+    throw new ValueError(
+      `${what}: address family '${rest.slice(0, rest.indexOf('@'))}@' is not supported (use an IPv4 or IPv6 address)`)
   }
   let host: string
   let portText: string | undefined
@@ -77,7 +79,8 @@ export function parseAddress (text: string, what: string, portRequired: boolean,
     if (close < 0) throw new ValueError(`${what}: missing ']' in '${text}'`)
     host = rest.slice(1, close)
     const after = rest.slice(close + 1)
-    if (after !== '' && !after.startsWith(':')) throw new ValueError(`${what}: unexpected '${after}' after ']' in '${text}'`)
+    if (after !== '' && !after.startsWith(':')) throw new ValueError(
+      `${what}: unexpected '${after}' after ']' in '${text}'`)
     portText = after === '' ? undefined : after.slice(1)
   } else {
     // As HAProxy does, the last colon separates the port, IPv6 included (`:::80`).
@@ -92,7 +95,9 @@ export function parseAddress (text: string, what: string, portRequired: boolean,
     return { ...portsOf(portText, what, portRequired, text), host, family: 0, hostName: host }
   }
   if (host !== '' && family === 0 && allowHostName && forced === 0) {
-    throw new ValueError(`${what}: '${host}' is neither an IP address nor a host name${host.startsWith('/') ? ' (unix socket servers are not supported)' : ''}`)
+    throw new ValueError(
+      `${what}: '${host}' is neither an IP address nor a host name${host.startsWith('/') ? (' (unix socket servers ' +
+        'are not supported)') : ''}`)
   }
   if (host !== '' && family === 0) {
     throw new ValueError(`${what}: '${host}' is not an IP address (host names are not resolved; write the address)`)
@@ -101,9 +106,11 @@ export function parseAddress (text: string, what: string, portRequired: boolean,
   return { host, family: family as 4 | 6 | 0, ...portsOf(portText, what, portRequired, text) }
 }
 
-const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/
+const HOST_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/
 
-function portsOf (portText: string | undefined, what: string, portRequired: boolean, text: string): { port: number | undefined, portEnd: number | undefined } {
+function portsOf (portText: string | undefined, what: string, portRequired: boolean,
+  text: string): { port: number | undefined, portEnd: number | undefined } {
   let port: number | undefined
   let portEnd: number | undefined
   if (portText !== undefined && portText !== '') {
@@ -127,7 +134,8 @@ function portsOf (portText: string | undefined, what: string, portRequired: bool
 export function parseNetwork (text: string, what: string): string {
   const [addr, len, extra] = text.split('/')
   const family = isIP(addr ?? '')
-  if (family === 0 || extra !== undefined) throw new ValueError(`${what}: expected an address or network such as 198.18.0.0/15, got '${text}'`)
+  if (family === 0 || extra !== undefined) throw new ValueError(
+    `${what}: expected an address or network such as 198.18.0.0/15, got '${text}'`)
   if (len !== undefined) {
     const max = family === 4 ? 32 : 128
     if (/^\d{1,3}$/.test(len)) parseInteger(len, `${what} prefix length`, 0, max)

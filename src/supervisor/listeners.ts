@@ -3,6 +3,7 @@
  * reloads (unchanged addresses reuse their socket, new ones are bound, removed ones released).
  */
 import type { Address, Config } from '../config/model.ts'
+import { addressKey } from '../ipc/messages.ts'
 import { bindTcp, openInheritedSocket, type TcpHandle } from '../net/listen-handle.ts'
 
 export interface ListenerSpec {
@@ -12,15 +13,6 @@ export interface ListenerSpec {
   readonly port: number
   readonly family: 0 | 4 | 6
   readonly fd?: number
-}
-
-export function listenerKey (host: string, port: number): string {
-  return `${host}|${port}`
-}
-
-/** The key of one port of `a` (an `fd@N` address has one socket, whatever the port). */
-export function addressKey (a: Address, port: number): string {
-  return a.fd === undefined ? listenerKey(a.host, port) : `fd@${a.fd}`
 }
 
 /** Every address the configuration's frontends and listens bind, ranges expanded, and the TCP or fd@ stats sockets. */

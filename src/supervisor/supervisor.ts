@@ -13,15 +13,18 @@ import type { Logger } from '../util/log.ts'
 import { type ControlReply, type ControlRequest, listenControlSocket } from './control-socket.ts'
 import { ListenerRegistry, listenerSpecs } from './listeners.ts'
 import { removePidFile, writePidFile } from './pidfile.ts'
-import type { VrrpInstanceStatus } from '../vrrp/instance-runner.ts'
 import { formatShowVrrp } from '../vrrp/show-vrrp.ts'
 import { VrrpSpeaker } from '../vrrp/speaker.ts'
 import { WorkerProcess } from './worker-process.ts'
-import { queryWorkerPeers, type WorkerPeers } from './peers-status.ts'
-import { statusText, SystemdNotifier, systemdSend } from './sd-notify.ts'
+import { queryWorkerPeers } from './peers-status.ts'
+import { SystemdNotifier, systemdSend } from './sd-notify.ts'
+import { type LocalStatus, statusText, type SupervisorStatus, type WorkerSummary } from './status.ts'
 import type { TcpHandle } from '../net/listen-handle.ts'
-import { DEFAULT_STRATEGY, isStrategyName, type ReloadContext, reloadStrategy, removeReloadRules, type Serving, STRATEGY_NAMES } from '../reload/index.ts'
+import { DEFAULT_STRATEGY, isStrategyName, type ReloadContext, reloadStrategy, removeReloadRules, type Serving,
+  STRATEGY_NAMES } from '../reload/index.ts'
 import { UnknownReloadStrategyError } from '../reload/errors.ts'
+
+export type { LocalStatus, SupervisorStatus, WorkerSummary } from './status.ts'
 
 const VRRP_NOTICE_MS = 1000
 const SYSTEMD_STATUS_MS = 1000
@@ -35,28 +38,12 @@ export interface SupervisorOptions {
   readonly pidFile: string | undefined
   readonly controlSocket: string
   readonly log: Logger
-  /** Removes nft tables / the plug qdisc an earlier run left (default true); the HAProxy-compatible entry, which runs several instances side by side, skips it. */
+  /**
+   * Removes nft tables / the plug qdisc an earlier run left (default true); the HAProxy-compatible entry, which runs
+   * several instances side by side, skips it.
+   */
   readonly cleanupReloadRules?: boolean
 }
-
-export interface SupervisorStatus {
-  readonly node: string
-  readonly pid: number
-  readonly configFile: string
-  readonly startedAt: string
-  readonly reloads: number
-  readonly lastReload: string | undefined
-  readonly proxies: { readonly name: string, readonly kind: string }[]
-  readonly vrrpInstances: { readonly name: string, readonly vrid: number | undefined, readonly configuredState: string, readonly priority: number, readonly runtime: VrrpInstanceStatus | undefined }[]
-  readonly peers: { readonly name: string, readonly peers: string[] }[]
-  /** With each generation's peers sessions (`peers`), or why they could not be read (`peersError`). */
-  readonly workers: (WorkerSummary & WorkerPeers)[]
-}
-
-export interface WorkerSummary { readonly generation: number, readonly pid: number | undefined, readonly state: 'serving' | 'draining' }
-
-/** The status without the workers' own reports. */
-export type LocalStatus = Omit<SupervisorStatus, 'workers'> & { readonly workers: WorkerSummary[] }
 
 function summary (worker: WorkerProcess, state: WorkerSummary['state']): WorkerSummary {
   return { generation: worker.generation, pid: worker.pid, state }
@@ -101,7 +88,8 @@ export class Supervisor {
     const { config, diagnostics } = await loadConfig(this.opts.configFile, { localPeer: this.node })
     for (const d of diagnostics) this.opts.log.warn(formatDiagnostic(d))
     this.config = config
-    if (this.opts.cleanupReloadRules !== false) for (const r of await removeReloadRules(this.opts.log)) this.opts.log.warn(`removed ${r} left by an earlier run`)
+    if (this.opts.cleanupReloadRules !== false) for (const r of await removeReloadRules(
+      this.opts.log)) this.opts.log.warn(`removed ${r} left by an earlier run`)
     if (config.proxies.length > 0) {
       const handles = this.listeners.acquire(listenerSpecs(config))
       this.serving = { worker: await this.startWorker(config, handles), config, handles }
@@ -113,11 +101,13 @@ export class Supervisor {
       throw err
     }
     // The runtime API lives in the worker; VRRP in the supervisor: `show vrrp` is pushed there.
-    this.vrrpNotice = setInterval(() => { if (this.vrrp !== undefined) this.worker?.notify({ type: 'vrrp', text: this.showVrrp() }) }, VRRP_NOTICE_MS)
+    this.vrrpNotice = setInterval(() => { if (this.vrrp !== undefined) this.worker?.notify({ type: 'vrrp',
+      text: this.showVrrp() }) }, VRRP_NOTICE_MS)
     this.vrrpNotice.unref()
     this.control = await listenControlSocket(this.opts.controlSocket, async (req, step) => await this.handle(req, step))
     if (this.opts.pidFile !== undefined) await writePidFile(this.opts.pidFile)
-    this.opts.log.info({ config: this.opts.configFile, node: this.node, control: this.opts.controlSocket }, 'supervisor started')
+    this.opts.log.info({ config: this.opts.configFile, node: this.node, control: this.opts.controlSocket },
+      'supervisor started')
     this.systemd.ready(statusText(this.localStatus()))
     this.systemd.startStatusUpdates(() => statusText(this.localStatus()), SYSTEMD_STATUS_MS)
   }
@@ -151,7 +141,8 @@ export class Supervisor {
   async status (): Promise<SupervisorStatus> {
     return {
       ...this.localStatus(),
-      workers: await Promise.all(this.generations().map(async ({ worker, state }) => ({ ...summary(worker, state), ...await queryWorkerPeers(worker) })))
+      workers: await Promise.all(this.generations().map(async ({ worker, state }) => ({ ...summary(worker, state),
+        ...await queryWorkerPeers(worker) })))
     }
   }
 
@@ -159,7 +150,8 @@ export class Supervisor {
    * The master CLI's relay: `command` run by a worker's runtime API, the worker chosen by its
    * position (1: the serving one, 2: the newest draining one...) or its pid; undefined: no such worker.
    */
-  async workerCommand (command: string, which: { readonly relative: number } | { readonly pid: number }): Promise<string | undefined> {
+  async workerCommand (command: string, which: { readonly relative: number } | {
+    readonly pid: number }): Promise<string | undefined> {
     const workers = this.generations().map(g => g.worker)
     const worker = 'pid' in which ? workers.find(w => w.pid === which.pid) : workers[which.relative - 1]
     if (worker === undefined) return undefined
@@ -191,7 +183,9 @@ export class Supervisor {
       reloads: this.reloads,
       lastReload: this.lastReload?.toISOString(),
       proxies: c?.proxies.map(p => ({ name: p.name, kind: p.kind })) ?? [],
-      vrrpInstances: c?.vrrpInstances.map(v => ({ name: v.name, vrid: v.virtualRouterId, configuredState: v.state ?? (v.priority === 255 ? 'MASTER' : 'BACKUP'), priority: v.priority, runtime: vrrp.get(v.name) })) ?? [],
+      vrrpInstances: c?.vrrpInstances.map(v => ({ name: v.name, vrid: v.virtualRouterId,
+        configuredState: v.state ?? (v.priority === 255 ? 'MASTER' : 'BACKUP'), priority: v.priority,
+          runtime: vrrp.get(v.name) })) ?? [],
       peers: c?.peers.map(p => ({ name: p.name, peers: p.peers.map(x => x.name) })) ?? [],
       workers: this.generations().map(({ worker, state }) => summary(worker, state))
     }
@@ -202,7 +196,8 @@ export class Supervisor {
       case 'status': return { ok: true, status: await this.status() }
       case 'reload': {
         const strategy = typeof req.strategy === 'string' ? req.strategy : DEFAULT_STRATEGY
-        if (!isStrategyName(strategy)) return { ok: false, error: new UnknownReloadStrategyError(strategy, STRATEGY_NAMES).message }
+        if (!isStrategyName(strategy)) return { ok: false, error: new UnknownReloadStrategyError(strategy,
+          STRATEGY_NAMES).message }
         return await this.reload(step, strategy)
       }
       default: return { ok: false, error: `unknown command '${req.cmd}'` }
@@ -245,7 +240,8 @@ export class Supervisor {
       this.opts.log.error({ code: err.code }, 'reload refused: the running configuration is kept')
       return { ok: false, error: 'reload refused: the new configuration has errors; the running one is kept' }
     }
-    step(`configuration valid: ${config.proxies.length} proxies, ${config.vrrpInstances.length} VRRP instances, ${config.peers.length} peers sections`)
+    step((`configuration valid: ${config.proxies.length} proxies, ${config.vrrpInstances.length} VRRP instances, ` +
+      `${config.peers.length} peers sections`))
     if (config.proxies.length > 0) {
       this.reloadInProgress = true
       try {
@@ -257,7 +253,9 @@ export class Supervisor {
         step(err.message)
         this.opts.log.error({ code: err.code, err: err.message, strategy: strategy.name }, 'reload failed')
         if (this.serving === undefined) this.scheduleRestart()
-        return { ok: false, error: `reload failed: ${err.message}; ${this.serving === undefined ? 'restarting the previous configuration' : 'the running generation keeps serving'}` }
+        return { ok: false, error:
+          `reload failed: ${err.message}; ${this.serving === undefined ? ('restarting the previous ' +
+            'configuration') : 'the running generation keeps serving'}` }
       } finally {
         this.reloadInProgress = false
         this.releaseUnusedListeners()
@@ -280,7 +278,8 @@ export class Supervisor {
     }
     this.releaseUnusedListeners()
     step('new configuration active')
-    this.opts.log.info({ reloads: this.reloads, generation: this.worker?.generation, strategy: strategy.name }, 'configuration reloaded')
+    this.opts.log.info({ reloads: this.reloads, generation: this.worker?.generation, strategy: strategy.name },
+      'configuration reloaded')
     return { ok: true }
   }
 
@@ -369,7 +368,10 @@ export class Supervisor {
     return worker
   }
 
-  /** Stops VRRP, then drains every worker generation (`hardStopAfterMs` overrides the config's hard-stop-after; 0: close now, as HAProxy's hard stop). */
+  /**
+   * Stops VRRP, then drains every worker generation (`hardStopAfterMs` overrides the config's hard-stop-after; 0: close
+   * now, as HAProxy's hard stop).
+   */
   async stop (signal: string, hardStopAfterMs?: number): Promise<void> {
     if (this.stopping) return
     this.stopping = true
@@ -382,9 +384,11 @@ export class Supervisor {
     this.vrrp = undefined
     await speaker?.stop()
     const generations = [...this.draining, ...(this.serving === undefined ? [] : [this.serving])]
-    for (const { worker: w } of generations) w.drain(hardStopAfterMs ?? this.config?.global.hardStopAfter ?? DEFAULT_HARD_STOP_AFTER_MS)
+    for (const { worker: w } of generations) w.drain(hardStopAfterMs ?? this.config?.global.hardStopAfter ??
+      DEFAULT_HARD_STOP_AFTER_MS)
     await Promise.all(generations.map(async ({ worker: w }) => await w.exitPromise))
-    if (this.opts.cleanupReloadRules !== false) for (const r of await removeReloadRules(this.opts.log)) this.opts.log.info(`removed ${r}`)
+    if (this.opts.cleanupReloadRules !== false) for (const r of await removeReloadRules(
+      this.opts.log)) this.opts.log.info(`removed ${r}`)
     for (const g of [...generations, ...(this.crashed === undefined ? [] : [this.crashed])]) g.slot?.close()
     this.listeners.closeAll()
     await new Promise<void>(resolve => {

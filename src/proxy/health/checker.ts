@@ -34,8 +34,10 @@ import { hostname } from 'node:os'
 import type { ServerState } from '../server-state.ts'
 import type { Backend } from '../backend.ts'
 import { buildHttpRequest, compileExpect, type CompiledExpect } from './http-check.ts'
-import { type CheckClock, type ProbeKind, type ProbeOutcome, type ProbeSpec, type RunningProbe, startProbe, systemClock } from './probe.ts'
-import { appendStatus, type CheckReport, type CheckStatusCode, MAX_DESC_LENGTH, statusDescription, statusResult, type TransitionCounts } from './status.ts'
+import { type CheckClock, type ProbeKind, type ProbeOutcome, type ProbeSpec, type RunningProbe, startProbe,
+  systemClock } from './probe.ts'
+import { appendStatus, type CheckReport, type CheckStatusCode, MAX_DESC_LENGTH, statusDescription, statusResult,
+  type TransitionCounts } from './status.ts'
 import { EXCHANGE_NAMES, type ExchangeName, newExchange } from './exchanges.ts'
 
 export type { CheckClock } from './probe.ts'
@@ -146,7 +148,8 @@ interface Tracked {
   downTime: number
 }
 
-const SEVERITY_LEVEL: Readonly<Record<CheckLogSeverity, CheckLogLevel>> = { emerg: 'error', alert: 'error', warning: 'warn', notice: 'info' }
+const SEVERITY_LEVEL: Readonly<Record<CheckLogSeverity, CheckLogLevel>> = { emerg: 'error', alert: 'error',
+  warning: 'warn', notice: 'info' }
 
 export class HealthChecker {
   readonly backend: Backend
@@ -188,7 +191,9 @@ export class HealthChecker {
     const anyCheck = backend.servers.some(s => s.config.check === true)
     if (anyCheck && this.kind === 'tcp') {
       const other = UNSUPPORTED_CHECK_OPTIONS.find(o => px.options[o] === true)
-      if (other !== undefined) this.emit('warning', `config: ${this.proxyType()} '${backend.name}': 'option ${other}' is not supported by tslb yet; servers get a TCP connect check.`)
+      if (other !== undefined) this.emit('warning',
+        (`config: ${this.proxyType()} '${backend.name}': 'option ${other}' is not supported by tslb yet; servers ` +
+          `get a TCP connect check.`))
     }
     this.tracked = backend.servers.map((server): Tracked => {
       const cfg = server.config
@@ -199,7 +204,9 @@ export class HealthChecker {
       let checked = cfg.check === true && px.disabled !== true
       if (checked && port === undefined) {
         // HAProxy 2.6 refuses such a configuration (init_srv_check); tslb runs without the check.
-        this.emit('warning', `config: ${this.proxyType()} '${backend.name}': server '${server.name}' has neither service port nor check port. Check has been disabled.`)
+        this.emit('warning',
+          (`config: ${this.proxyType()} '${backend.name}': server '${server.name}' has neither service port nor ` +
+            `check port. Check has been disabled.`))
         checked = false
       }
       const maint = server.admin === 'maint'
@@ -351,7 +358,8 @@ export class HealthChecker {
     const connectTimeout = px.timeouts.connect
     // tcpcheck_eval_connect: `inter` bounds the whole check; with `timeout check`, the connection
     // gets min(inter, timeout connect) and the rest `timeout check` from the connection on.
-    const connect = checkTimeout !== undefined && connectTimeout !== undefined ? Math.min(t.inter, connectTimeout) : t.inter
+    const connect = checkTimeout !== undefined && connectTimeout !== undefined ? Math.min(t.inter,
+      connectTimeout) : t.inter
     const spec: ProbeSpec = {
       kind: this.kind,
       host: t.host,
@@ -363,7 +371,8 @@ export class HealthChecker {
     const exchange = this.exchange
     if (exchange !== undefined) return { ...spec, exchange: () => newExchange(exchange.name, exchange.args) }
     if (this.kind !== 'http' || px.httpCheck === undefined) return spec
-    const request = this.staticRequest ?? buildHttpRequest(px.httpCheck, [['X-Haproxy-Server-State', this.stateHeader(t)]])
+    const request = this.staticRequest ?? buildHttpRequest(px.httpCheck, [['X-Haproxy-Server-State',
+      this.stateHeader(t)]])
     return {
       ...spec,
       http: {
@@ -407,7 +416,10 @@ export class HealthChecker {
       const s = t.server
       const up = t.health >= t.rise
       const word = up ? (s.weight > 0 ? 'UP' : 'DRAIN') : 'DOWN'
-      this.emit('notice', `Health check for ${s.backup ? 'backup ' : ''}server ${this.backend.name}/${s.name} ${result === 'condpass' ? 'conditionally ' : ''}${result === 'passed' || result === 'condpass' ? 'succeeded' : 'failed'}` +
+      this.emit('notice',
+        (`Health check for ${s.backup ? 'backup ' : ''}server ` +
+          `${this.backend.name}/${s.name} ${result === 'condpass' ? ('conditionally ' +
+            '') : ''}${result === 'passed' || result === 'condpass' ? 'succeeded' : 'failed'}`) +
         appendStatus(this.report(t), undefined) +
         `, status: ${up ? t.health - t.rise + 1 : t.health}/${up ? t.fall : t.rise} ${word}.`)
     }
@@ -448,19 +460,22 @@ export class HealthChecker {
     if (next === 'STOPPED') {
       t.lastChange = now
       t.downTransitions++
-      counts = { down: true, active: after.active, backup: after.backup, sessions: s.activeConnections, xferred: 0, queued }
+      counts = { down: true, active: after.active, backup: after.backup, sessions: s.activeConnections, xferred: 0,
+        queued }
       // No alert for a server that was already stopping (NOLB or drain): just a notice.
       this.emit(wasStopping ? 'notice' : 'alert', `${who} is DOWN${appendStatus(check, counts)}.`)
     } else if (next === 'STOPPING') {
       t.lastChange = now
-      counts = { down: false, active: after.active, backup: after.backup, sessions: s.activeConnections, xferred: 0, queued }
+      counts = { down: false, active: after.active, backup: after.backup, sessions: s.activeConnections, xferred: 0,
+        queued }
       this.emit('notice', `${who} is stopping${appendStatus(check, counts)}.`)
     } else {
       if (prev === 'STOPPED') t.downTime += Math.max(0, now - t.lastChange)
       t.lastChange = now
       // Queued clients the server took over (pendconn_grab_from_px).
       const xferred = Math.max(0, queuedBefore - this.backend.admission.queueLength)
-      counts = { down: false, active: after.active, backup: after.backup, sessions: s.activeConnections, xferred, queued }
+      counts = { down: false, active: after.active, backup: after.backup, sessions: s.activeConnections, xferred,
+        queued }
       this.emit('notice', `${who} is UP${appendStatus(check, counts)}.`)
     }
     if (before.active + before.backup > 0 && after.active + after.backup === 0) {
@@ -491,11 +506,16 @@ export class HealthChecker {
     const wasUsable = s.healthy && s.weight > 0
     if (t.state === 'RUNNING') t.lastChange = this.clock.now()
     t.state = 'STOPPED'
-    // srv_update_status(): the same report as a DOWN, for maintenance (the admin change came first: the server is already out of the counts).
+    // srv_update_status(): the same report as a DOWN, for maintenance (the admin change came first: the server is
+    // already out of the counts).
     const after = this.countAvailable()
-    const counts: TransitionCounts = { down: true, active: after.active, backup: after.backup, sessions: s.activeConnections, xferred: 0, queued: this.backend.admission.serverQueueLength(s) }
-    this.emit('alert', `${s.backup ? 'Backup ' : ''}Server ${this.backend.name}/${s.name} is going DOWN for maintenance${appendStatus(undefined, counts)}.`)
-    if (wasUsable && after.active + after.backup === 0) this.emit('emerg', `${this.proxyType()} ${this.backend.name} has no server available!`)
+    const counts: TransitionCounts = { down: true, active: after.active, backup: after.backup,
+      sessions: s.activeConnections, xferred: 0, queued: this.backend.admission.serverQueueLength(s) }
+    this.emit('alert',
+      (`${s.backup ? 'Backup ' : ''}Server ${this.backend.name}/${s.name} is going DOWN for ` +
+        `maintenance${appendStatus(undefined, counts)}.`))
+    if (wasUsable && after.active + after.backup === 0) this.emit('emerg',
+      `${this.proxyType()} ${this.backend.name} has no server available!`)
   }
 
   private leaveMaint (t: Tracked): void {
@@ -510,7 +530,9 @@ export class HealthChecker {
       t.server.healthy = true
       this.backend.refresh()
     }
-    this.emit('notice', `${t.server.backup ? 'Backup ' : ''}Server ${this.backend.name}/${t.server.name} is UP/${t.server.admin === 'drain' ? 'DRAIN' : 'READY'} (leaving forced maintenance).`)
+    this.emit('notice',
+      (`${t.server.backup ? 'Backup ' : ''}Server ${this.backend.name}/${t.server.name} is ` +
+        `UP/${t.server.admin === 'drain' ? 'DRAIN' : 'READY'} (leaving forced maintenance).`))
   }
 
   // --- reporting --------------------------------------------------------------------------
@@ -554,8 +576,11 @@ export class HealthChecker {
     let totalWeight = 0
     for (const x of this.tracked) if (x.server.usable && x.server.backup === s.backup) totalWeight += x.server.weight
     const queue = this.backend.admission.queueLength
-    return `${state}; address=${s.host}; port=${s.port ?? ''}; name=${this.backend.name}/${s.name}; node=${this.opts.node ?? hostname()}; ` +
-      `weight=${s.weight}/${totalWeight}; scur=${s.activeConnections}/${this.backend.activeConnections - queue}; qcur=${this.backend.admission.serverQueueLength(s)}`
+    return (`${state}; address=${s.host}; port=${s.port ?? ''}; name=${this.backend.name}/${s.name}; ` +
+      `node=${this.opts.node ?? hostname()}; `) +
+      (`weight=${s.weight}/${totalWeight}; ` +
+        (`scur=${s.activeConnections}/${this.backend.activeConnections - queue}; ` +
+          `qcur=${this.backend.admission.serverQueueLength(s)}`))
   }
 
   private snapshot (t: Tracked): ServerCheckStatus {
@@ -569,7 +594,8 @@ export class HealthChecker {
       lastCheck: t.checked ? t.status : undefined,
       lastCheckDescription: t.checked ? statusDescription(t.status) : undefined,
       lastCheckDesc: t.desc,
-      checkCode: t.checked && finished && (t.status === 'L7OK' || t.status === 'L7OKC' || t.status === 'L7STS') ? t.code : undefined,
+      checkCode: t.checked && finished && (t.status === 'L7OK' || t.status === 'L7OKC' || t.status === 'L7STS') ?
+        t.code : undefined,
       checkDuration: t.checked && finished ? t.duration : undefined,
       inProgress: t.probe !== undefined,
       health: t.health,

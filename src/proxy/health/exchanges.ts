@@ -33,14 +33,18 @@ function redis (): Exchange {
   return {
     greeting: Buffer.from('*1\r\n$4\r\nPING\r\n'),
     onData (received, ended) {
-      if (received.toString('latin1').startsWith('+PONG\r\n')) return { outcome: { status: 'L7OK', code: 0, desc: 'Redis server is ok' } }
+      if (received.toString('latin1').startsWith('+PONG\r\n')) return { outcome: { status: 'L7OK', code: 0,
+        desc: 'Redis server is ok' } }
       if (!ended && !received.includes('\n')) return {}
       return { outcome: { status: 'L7STS', code: 0, desc: firstLine(received) } }
     }
   }
 }
 
-/** `option smtpchk [HELO|EHLO domain]`: banner 2xx, then HELO/EHLO answered 2xx (a multi-line answer's first line is the info). */
+/**
+ * `option smtpchk [HELO|EHLO domain]`: banner 2xx, then HELO/EHLO answered 2xx (a multi-line answer's first line is the
+ * info).
+ */
 function smtp (args: readonly string[]): Exchange {
   const command = args.length === 2 ? `${args[0] ?? 'HELO'} ${args[1] ?? ''}` : 'HELO localhost'
   let helloSent = false
@@ -80,10 +84,12 @@ function pgsql (args: readonly string[]): Exchange {
     greeting: pgsqlStartup(args[1] ?? ''),
     onData (received, ended) {
       if (received.length < 9 && !ended) return {}
-      if (received[0] === 0x52 && received.subarray(1, 9).equals(Buffer.from([0, 0, 0, 8, 0, 0, 0, 0]))) return { outcome: { status: 'L7OK', code: 0, desc: 'PostgreSQL server is ok' } }
+      if (received[0] === 0x52 && received.subarray(1, 9).equals(Buffer.from([0, 0, 0, 8, 0, 0, 0,
+        0]))) return { outcome: { status: 'L7OK', code: 0, desc: 'PostgreSQL server is ok' } }
       if (received[0] === 0x45) {
         const nul = received.indexOf(0, 6)
-        return { outcome: { status: 'L7RSP', code: 0, desc: received.subarray(6, nul < 0 ? received.length : nul).toString('latin1') } }
+        return { outcome: { status: 'L7RSP', code: 0, desc: received.subarray(6,
+          nul < 0 ? received.length : nul).toString('latin1') } }
       }
       return { outcome: { status: 'L7STS', code: 0, desc: 'PostgreSQL unknown error' } }
     }

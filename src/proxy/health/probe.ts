@@ -106,7 +106,8 @@ export function startProbe (spec: ProbeSpec, clock: CheckClock, done: (outcome: 
   /** The verdict on what was read; undefined: wait for more. */
   const judge = (lastRead: boolean): ProbeOutcome | undefined => {
     if (reader !== undefined && spec.http !== undefined) {
-      return judgeHttpResponse(reader, { expect: spec.http.expect, accept404AsStopping: spec.http.accept404AsStopping }, lastRead)
+      return judgeHttpResponse(reader, { expect: spec.http.expect, accept404AsStopping: spec.http.accept404AsStopping },
+        lastRead)
     }
     if (exchange !== undefined) {
       const step = exchange.onData(received, lastRead)
@@ -158,7 +159,8 @@ export function startProbe (spec: ProbeSpec, clock: CheckClock, done: (outcome: 
   socket.on('data', (data: Buffer) => {
     if (finished) return
     if (reader !== undefined) reader.push(data)
-    else if (exchange !== undefined) { if (received.length < MAX_EXCHANGE_READ) received = Buffer.concat([received, data]) }
+    else if (exchange !== undefined) { if (received.length < MAX_EXCHANGE_READ) received = Buffer.concat([received,
+      data]) }
     else if (received.length < SSL_HELLO_MIN_RECV) received = Buffer.concat([received, data])
     const outcome = judge(false)
     if (outcome !== undefined) finish(outcome)

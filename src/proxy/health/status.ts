@@ -67,7 +67,8 @@ export function asciiEncode (text: string): string {
   let out = ''
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i) & 0xff
-    if (c < 0x20 || c > 0x7e || c === 0x3c || c === 0x3e || c === 0x22) out += `<${c.toString(16).toUpperCase().padStart(2, '0')}>`
+    if (c < 0x20 || c > 0x7e || c === 0x3c || c === 0x3e || c ===
+      0x22) out += `<${c.toString(16).toUpperCase().padStart(2, '0')}>`
     else out += text[i] as string
   }
   return out
@@ -109,9 +110,12 @@ export function appendStatus (check: CheckReport | undefined, counts: Transition
   if (counts !== undefined) {
     const onBackup = counts.backup > 0 && counts.active === 0 ? ' Running on backup.' : ''
     if (counts.down) {
-      out += `. ${counts.active} active and ${counts.backup} backup servers left.${onBackup} ${counts.sessions} sessions active, ${counts.xferred} requeued, ${counts.queued} remaining in queue`
+      out += (`. ${counts.active} active and ${counts.backup} backup servers ` +
+        (`left.${onBackup} ${counts.sessions} sessions active, ${counts.xferred} requeued, ` +
+          `${counts.queued} remaining in queue`))
     } else {
-      out += `. ${counts.active} active and ${counts.backup} backup servers online.${onBackup} ${counts.xferred} sessions requeued, ${counts.queued} total in queue`
+      out += (`. ${counts.active} active and ${counts.backup} backup servers ` +
+        `online.${onBackup} ${counts.xferred} sessions requeued, ${counts.queued} total in queue`)
     }
   }
   return out
@@ -153,7 +157,8 @@ const IMMEDIATE_CONNECT_ERRORS = new Set(['ENETUNREACH', 'EACCES', 'EPERM', 'EAD
 /** A failed connection's info text as HAProxy's chk_report_conn_err() words it. */
 export function connectError (err: unknown): string {
   const code = err instanceof Error ? (err as NodeJS.ErrnoException).code : undefined
-  return code !== undefined && IMMEDIATE_CONNECT_ERRORS.has(code) ? `General socket error (${strerror(err)})` : strerror(err)
+  return code !== undefined && IMMEDIATE_CONNECT_ERRORS.has(code) ?
+    `General socket error (${strerror(err)})` : strerror(err)
 }
 
 /** The strerror() text of a Node socket error, or its message when the code is not a known errno. */

@@ -18,12 +18,16 @@ export const NO_LOG: LogLine = () => {}
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
 const INFO = LEVELS.indexOf('info')
 const WARNING = LEVELS.indexOf('warning')
-/** The pid syslog lines carry: the worker's, or the one `tslb haproxy` (without -W) was started as (TSLB_LOG_PID), as HAProxy's single process. */
+/**
+ * The pid syslog lines carry: the worker's, or the one `tslb haproxy` (without -W) was started as (TSLB_LOG_PID), as
+ * HAProxy's single process.
+ */
 const LOG_PID = /^\d+$/.test(process.env.TSLB_LOG_PID ?? '') ? Number(process.env.TSLB_LOG_PID) : process.pid
 
 function syslogDate (d: Date): string {
   const p = (n: number): string => String(n).padStart(2, '0')
-  return `${MONTHS[d.getMonth()] ?? ''} ${String(d.getDate()).padStart(2, ' ')} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`
+  return `${MONTHS[d.getMonth()] ?? ''} ${String(d.getDate()).padStart(2, ' ')} ${p(d.getHours())}:${p(
+    d.getMinutes())}:${p(d.getSeconds())}`
 }
 
 export class LogSinks {
@@ -65,7 +69,8 @@ export class LogSinks {
     const socket = family === 6 ? (this.udp6 ??= this.open('udp6')) : (this.udp4 ??= this.open('udp4'))
     return (line, severity = INFO) => {
       if (severity > max) return
-      const msg = Buffer.from(`<${facility + Math.max(severity, min)}>${syslogDate(new Date())} ${tag}[${LOG_PID}]: ${line}`)
+      const msg = Buffer.from(
+        `<${facility + Math.max(severity, min)}>${syslogDate(new Date())} ${tag}[${LOG_PID}]: ${line}`)
       socket.send(msg, port, host)
     }
   }

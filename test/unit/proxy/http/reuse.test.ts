@@ -8,9 +8,8 @@ import { createServer, type Server } from 'node:http'
 import { connect } from 'node:net'
 import { parseConfig } from '../../../../src/config/index.ts'
 import { Engine } from '../../../../src/proxy/engine.ts'
-import { startHttpSession } from '../../../../src/proxy/http/session.ts'
 import { bindTcp, handleAddress } from '../../../../src/net/listen-handle.ts'
-import { listenerKey } from '../../../../src/supervisor/listeners.ts'
+import { listenerKey } from '../../../../src/ipc/messages.ts'
 
 let backend: Server
 let backendPort = 0
@@ -33,7 +32,7 @@ async function serverConnections (lines: string, serverOptions = ''): Promise<nu
   const { port } = handleAddress(handle)
   const { config, diagnostics } = parseConfig(`defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n    http-reuse always\nfrontend www\n    bind 127.0.0.1:${port}\n    default_backend app\nbackend app\n${lines}\n    server s1 127.0.0.1:${backendPort} ${serverOptions}\n`, 'reuse.cfg', { env: {} })
   assert.deepEqual(diagnostics.filter(d => d.severity === 'error'), [])
-  const engine = new Engine(config, { logFor: () => () => {}, startHttp: startHttpSession })
+  const engine = new Engine(config, { logFor: () => () => {} })
   engine.listen(new Map([[listenerKey('127.0.0.1', port), handle]]))
   const before = connections
   for (let c = 0; c < 3; c++) {

@@ -5,7 +5,7 @@ import { connect, createServer, type AddressInfo } from 'node:net'
 import { once } from 'node:events'
 import { parseConfig } from '../../../../src/config/parser.ts'
 import { Backend } from '../../../../src/proxy/backend.ts'
-import type { FrontendContext } from '../../../../src/proxy/frontend.ts'
+import type { FrontendContext } from '../../../../src/proxy/frontend-context.ts'
 import { startTcpSession } from '../../../../src/proxy/tcp/tcp-session.ts'
 
 test('logasap (tcp): one line, sent while the connection is still open', async () => {
