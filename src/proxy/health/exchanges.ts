@@ -4,7 +4,7 @@
  * status and info text. Pure: bytes in, a next message or a verdict out.
  */
 import { Buffer } from 'node:buffer'
-import type { ProbeOutcome } from './probe.ts'
+import type { ProbeOutcome } from './status.ts'
 
 export type ExchangeName = 'redis-check' | 'smtpchk' | 'pgsql-check'
 export const EXCHANGE_NAMES: readonly ExchangeName[] = ['redis-check', 'smtpchk', 'pgsql-check']

@@ -10,7 +10,9 @@ import { Buffer } from 'node:buffer'
 import { connect, type Socket } from 'node:net'
 import { CheckResponseReader, type CompiledExpect, judgeHttpResponse } from './http-check.ts'
 import { isTlsRecordStart, SSL_HELLO_MIN_RECV, sslv3ClientHello } from './ssl-hello.ts'
-import { type CheckStatusCode, connectError, strerror } from './status.ts'
+import { type CheckStatusCode, connectError, type ProbeOutcome, strerror } from './status.ts'
+
+export type { ProbeOutcome } from './status.ts'
 import type { Exchange } from './exchanges.ts'
 
 const MAX_EXCHANGE_READ = 16 * 1024
@@ -59,14 +61,6 @@ export interface ProbeSpec {
   }
   /** For `exchange`: a fresh protocol exchange per probe. */
   readonly exchange?: () => Exchange
-}
-
-export interface ProbeOutcome {
-  readonly status: CheckStatusCode
-  /** HTTP status for L7 results, else 0. */
-  readonly code: number
-  /** HAProxy's check->desc: the `info:` text of the logs, `last_chk` of the stats. */
-  readonly desc: string
 }
 
 export interface RunningProbe {

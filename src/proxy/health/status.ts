@@ -173,3 +173,12 @@ export function strerror (err: unknown): string {
   }
   return String(err)
 }
+
+/** A probe's verdict. */
+export interface ProbeOutcome {
+  readonly status: CheckStatusCode
+  /** HTTP status for L7 results, else 0. */
+  readonly code: number
+  /** HAProxy's check->desc: the `info:` text of the logs, `last_chk` of the stats. */
+  readonly desc: string
+}
