@@ -10,7 +10,7 @@ import { Buffer } from 'node:buffer'
 import { connect, type Socket } from 'node:net'
 import { CheckResponseReader, type CompiledExpect, judgeHttpResponse } from './http-check.ts'
 import { isTlsRecordStart, SSL_HELLO_MIN_RECV, sslv3ClientHello } from './ssl-hello.ts'
-import { type CheckStatusCode, connectError, type ProbeOutcome, strerror } from './status.ts'
+import { connectError, type ProbeOutcome, strerror } from './status.ts'
 
 export type { ProbeOutcome } from './status.ts'
 import type { Exchange } from './exchanges.ts'
