@@ -2,17 +2,19 @@
  * Reads a configuration text into the typed model, collecting every problem as a `FILE:LINE:` diagnostic.
  */
 import { readFile } from 'node:fs/promises'
+import { configFiles } from './files.ts'
 import { ConfigError, ConfigReadError, type Diagnostic } from '../util/errors.ts'
-import { Diagnostics, type KeywordContext, type Line, suggest } from './context.ts'
+import { Diagnostics, type KeywordContext, type Line } from './context.ts'
 import type { Config, PeersSection, Proxy, ProxyKind, UserlistSection, VrrpInstance, VrrpScript } from './model.ts'
 import { newProxy, UNSUPPORTED_SECTIONS } from './sections.ts'
 import { type Environment, LineSyntaxError, tokenizeLine } from './tokenizer.ts'
 import { parseAddress, ValueError } from './values.ts'
-import { applyGlobal, GLOBAL_KEYWORD_NAMES } from './keywords/global.ts'
+import { applyGlobal } from './keywords/global.ts'
 import { allowedIn, applyNo, PROXY_KEYWORDS, REMOVED_KEYWORDS } from './keywords/proxy.ts'
-import { applyPeersKeyword, applyUserlistKeyword, PEERS_KEYWORDS } from './keywords/peers.ts'
-import { applyVrrpInstanceKeyword, applyVrrpScriptKeyword, newVrrpInstance, newVrrpScript, VRRP_INSTANCE_KEYWORDS, VRRP_SCRIPT_KEYWORDS } from './keywords/vrrp.ts'
+import { applyPeersKeyword, applyUserlistKeyword } from './keywords/peers.ts'
+import { applyVrrpInstanceKeyword, applyVrrpScriptKeyword, newVrrpInstance, newVrrpScript } from './keywords/vrrp.ts'
 import { validate } from './validate.ts'
+import { braceMessage, isBraceLine, outsideSectionHint, unknownKeywordHint, withoutBraces } from './hints.ts'
 
 export interface ParseOptions {
   readonly env?: Environment
@@ -35,7 +37,7 @@ type Section =
   | { readonly kind: 'unsupported' }
 
 const PROXY_SECTIONS = new Set(['defaults', 'frontend', 'backend', 'listen'])
-const SECTION_KEYWORDS = ['global', 'defaults', 'frontend', 'backend', 'listen', 'peers', 'userlist', 'vrrp_script', 'vrrp_instance']
+export const SECTION_KEYWORDS = ['global', 'defaults', 'frontend', 'backend', 'listen', 'peers', 'userlist', 'vrrp_script', 'vrrp_instance']
 
 export function emptyConfig (files: string[]): Config {
   return {
@@ -49,49 +51,81 @@ export function emptyConfig (files: string[]): Config {
   }
 }
 
+/** One file's text, as read. */
+export interface ConfigSource {
+  readonly file: string
+  readonly text: string
+}
+
 /** Parses `text`; never throws for bad input — problems are in `diagnostics`. */
 export function parseConfig (text: string, file: string, options: ParseOptions = {}): ParseResult {
+  return parseConfigSources([{ file, text }], options)
+}
+
+/**
+ * Parses several files in order as one configuration, as HAProxy does with repeated `-f`:
+ * each file starts outside any section, and `defaults` carry over from one file to the next.
+ */
+export function parseConfigSources (sources: readonly ConfigSource[], options: ParseOptions = {}): ParseResult {
   const env = options.env ?? process.env
   const diag = new Diagnostics()
-  const config = emptyConfig([file])
+  const config = emptyConfig(sources.map(s => s.file))
   const parser = new SectionParser(config, diag)
-  const lines = text.split('\n')
-  for (let i = 0; i < lines.length; i++) {
-    const loc = { file, line: i + 1 }
-    let words: string[]
-    try {
-      const t = tokenizeLine(lines[i] as string, env)
-      for (const w of t.warnings) diag.warn(loc, w)
-      words = t.words
-    } catch (err) {
-      if (!(err instanceof LineSyntaxError)) throw err
-      diag.error(loc, err.message)
-      continue
+  for (const { file, text } of sources) {
+    parser.startFile()
+    const lines = text.split('\n')
+    for (let i = 0; i < lines.length; i++) {
+      const loc = { file, line: i + 1 }
+      let words: string[]
+      try {
+        const t = tokenizeLine(lines[i] as string, env)
+        for (const w of t.warnings) diag.warn(loc, w)
+        words = t.words
+      } catch (err) {
+        if (!(err instanceof LineSyntaxError)) throw err
+        diag.error(loc, err.message)
+        continue
+      }
+      if (words.length === 0) continue
+      parser.line({ words, loc })
     }
-    if (words.length === 0) continue
-    parser.line({ words, loc })
   }
   validate(config, diag, options.localPeer)
-  const order = (line: number): number => line === 0 ? Infinity : line
-  const diagnostics = [...diag.list].sort((a, b) => order(a.line) - order(b.line))
+  const fileOrder = new Map(sources.map((s, i) => [s.file, i]))
+  // By file, then line; whole-configuration problems (line 0) last.
+  const order = (d: Diagnostic): [number, number] => d.line === 0 ? [sources.length, 0] : [fileOrder.get(d.file) ?? sources.length, d.line]
+  const diagnostics = [...diag.list].sort((a, b) => {
+    const [fa, la] = order(a)
+    const [fb, lb] = order(b)
+    return fa - fb || la - lb
+  })
   return { config, diagnostics }
 }
 
-/** Reads and parses `file`; throws ConfigError when any error was found. */
-export async function loadConfig (file: string, options: ParseOptions = {}): Promise<ParseResult> {
-  let text: string
-  try {
-    text = await readFile(file, 'utf8')
-  } catch (err) {
-    throw new ConfigReadError(file, err)
+/**
+ * Reads and parses the configuration: each path a file, or a directory whose `*.cfg` files are
+ * read in lexical order (as HAProxy's `-f DIR`). Throws ConfigError when any error was found.
+ */
+export async function loadConfig (paths: string | readonly string[], options: ParseOptions = {}): Promise<ParseResult> {
+  const sources: ConfigSource[] = []
+  for (const file of await configFiles(typeof paths === 'string' ? [paths] : paths)) {
+    try {
+      sources.push({ file, text: await readFile(file, 'utf8') })
+    } catch (err) {
+      throw new ConfigReadError(file, err)
+    }
   }
-  const result = parseConfig(text, file, options)
+  if (sources.length === 0) {
+    throw new ConfigError([{ severity: 'error', file: [...paths].join(' '), line: 0, message: 'no configuration file to load (a directory is read for its *.cfg files)' }])
+  }
+  const result = parseConfigSources(sources, options)
   if (result.diagnostics.some(d => d.severity === 'error')) throw new ConfigError(result.diagnostics)
   return result
 }
 
 class SectionParser {
   private section: Section | undefined
+  private braceReported = false
   private currentDefaults: Proxy | undefined
   private readonly namedDefaults = new Map<string, Proxy>()
   private readonly config: Config
@@ -102,7 +136,29 @@ class SectionParser {
     this.diag = diag
   }
 
+  /** A new file starts outside any section; the current `defaults` stays in effect. */
+  startFile (): void {
+    this.section = undefined
+    this.braceReported = false
+  }
+
+  /**
+   * keepalived's braces pasted into a tslb file: reported once per block; a section header is
+   * still opened so its keywords are checked; a lone '}' after a reported block is not repeated.
+   */
+  private braces (line: Line): Line {
+    const words = withoutBraces(line.words)
+    const opensSection = SECTION_KEYWORDS.includes(words[0] ?? '')
+    if (words.length > 0 || !this.braceReported) this.diag.error(line.loc, braceMessage(line.words, opensSection))
+    this.braceReported = true
+    return { loc: line.loc, words: opensSection ? words : [] }
+  }
+
   line (line: Line): void {
+    if (isBraceLine(line.words)) {
+      line = this.braces(line)
+      if (line.words.length === 0) return
+    }
     const [keyword, ...args] = line.words as [string, ...string[]]
     try {
       if (SECTION_KEYWORDS.includes(keyword) || keyword in UNSUPPORTED_SECTIONS) {
@@ -113,7 +169,7 @@ class SectionParser {
       }
       if (keyword.startsWith('.')) throw new ValueError(`conditional blocks and directives ('${keyword}') are not supported yet`)
       if (this.section === undefined) {
-        throw new ValueError(`'${keyword}' is outside any section${suggest(keyword, SECTION_KEYWORDS)}`)
+        throw new ValueError(`'${keyword}' is outside any section${outsideSectionHint(keyword, SECTION_KEYWORDS, line.loc.file !== this.config.files[0])}`)
       }
       this.keyword(this.section, keyword, args, line)
     } catch (err) {
@@ -223,7 +279,7 @@ class SectionParser {
         return
       case 'global': {
         if (!applyGlobal(this.config.global, keyword, args, this.context(line, "'global' section"))) {
-          throw new ValueError(`unknown keyword '${keyword}' in 'global' section${suggest(keyword, GLOBAL_KEYWORD_NAMES)}`)
+          throw new ValueError(`unknown keyword '${keyword}' in 'global' section${unknownKeywordHint(keyword, args, 'global')}`)
         }
         return
       }
@@ -239,7 +295,7 @@ class SectionParser {
         if (kw === undefined) {
           const removed = REMOVED_KEYWORDS[keyword]
           if (removed !== undefined) throw new ValueError(`'${keyword}' was removed in HAProxy 2.x and is not supported: ${removed}`)
-          throw new ValueError(`unknown keyword '${keyword}' in ${p.kind} section${suggest(keyword, Object.keys(PROXY_KEYWORDS))}`)
+          throw new ValueError(`unknown keyword '${keyword}' in ${p.kind} section${unknownKeywordHint(keyword, args, 'proxy')}`)
         }
         if (!allowedIn(kw, p)) throw new ValueError(`'${keyword}' is not allowed in a '${p.kind}' section`)
         kw.parse(p, args, ctx)
@@ -247,22 +303,22 @@ class SectionParser {
       }
       case 'peers':
         if (!applyPeersKeyword(section.peers, keyword, args, this.context(line, `peers '${section.peers.name}'`))) {
-          throw new ValueError(`unknown keyword '${keyword}' in 'peers' section${suggest(keyword, PEERS_KEYWORDS)}`)
+          throw new ValueError(`unknown keyword '${keyword}' in 'peers' section${unknownKeywordHint(keyword, args, 'peers')}`)
         }
         return
       case 'userlist':
         if (!applyUserlistKeyword(section.userlist, keyword, args)) {
-          throw new ValueError(`unknown keyword '${keyword}' in 'userlist' section (expected group or user)`)
+          throw new ValueError(`unknown keyword '${keyword}' in 'userlist' section${unknownKeywordHint(keyword, args, 'userlist')}`)
         }
         return
       case 'vrrp_script':
         if (!applyVrrpScriptKeyword(section.script, keyword, args)) {
-          throw new ValueError(`unknown keyword '${keyword}' in 'vrrp_script' section${suggest(keyword, VRRP_SCRIPT_KEYWORDS)}`)
+          throw new ValueError(`unknown keyword '${keyword}' in 'vrrp_script' section${unknownKeywordHint(keyword, args, 'vrrp_script')}`)
         }
         return
       case 'vrrp_instance':
         if (!applyVrrpInstanceKeyword(section.instance, keyword, args, this.context(line, `vrrp_instance '${section.instance.name}'`))) {
-          throw new ValueError(`unknown keyword '${keyword}' in 'vrrp_instance' section${suggest(keyword, VRRP_INSTANCE_KEYWORDS)}`)
+          throw new ValueError(`unknown keyword '${keyword}' in 'vrrp_instance' section${unknownKeywordHint(keyword, args, 'vrrp_instance')}`)
         }
     }
   }

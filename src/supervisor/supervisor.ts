@@ -27,7 +27,8 @@ const RESTART_BACKOFF_MS = [0, 500, 1000, 2000, 5000, 10_000]
 const DEFAULT_HARD_STOP_AFTER_MS = 300_000
 
 export interface SupervisorOptions {
-  readonly configFile: string
+  /** The `-f` paths, files or directories, loaded in order as one configuration at start and at each reload. */
+  readonly configFiles: readonly string[]
   readonly localPeer: string | undefined
   readonly pidFile: string | undefined
   readonly controlSocket: string
@@ -37,12 +38,14 @@ export interface SupervisorOptions {
 export interface SupervisorStatus {
   readonly node: string
   readonly pid: number
+  /** The first `-f` path; `configFiles` has them all. */
   readonly configFile: string
+  readonly configFiles: readonly string[]
   readonly startedAt: string
   readonly reloads: number
   readonly lastReload: string | undefined
   readonly proxies: { readonly name: string, readonly kind: string }[]
-  readonly vrrpInstances: { readonly name: string, readonly vrid: number | undefined, readonly configuredState: string, readonly priority: number, readonly runtime: VrrpInstanceStatus | undefined }[]
+  readonly vrrpInstances: { readonly name: string, readonly vrid: number | undefined, readonly interface: string | undefined, readonly configuredState: string, readonly priority: number, readonly runtime: VrrpInstanceStatus | undefined }[]
   readonly peers: { readonly name: string, readonly peers: string[] }[]
   /** With each generation's peers sessions (`peers`), or why they could not be read (`peersError`). */
   readonly workers: (WorkerSummary & WorkerPeers)[]
@@ -93,7 +96,7 @@ export class Supervisor {
   }
 
   async start (): Promise<void> {
-    const { config, diagnostics } = await loadConfig(this.opts.configFile, { localPeer: this.node })
+    const { config, diagnostics } = await loadConfig(this.opts.configFiles, { localPeer: this.node })
     for (const d of diagnostics) this.opts.log.warn(formatDiagnostic(d))
     this.config = config
     for (const r of await removeReloadRules(this.opts.log)) this.opts.log.warn(`removed ${r} left by an earlier run`)
@@ -112,7 +115,7 @@ export class Supervisor {
     this.vrrpNotice.unref()
     this.control = await listenControlSocket(this.opts.controlSocket, async (req, step) => await this.handle(req, step))
     if (this.opts.pidFile !== undefined) await writePidFile(this.opts.pidFile)
-    this.opts.log.info({ config: this.opts.configFile, node: this.node, control: this.opts.controlSocket }, 'supervisor started')
+    this.opts.log.info({ config: this.opts.configFiles, node: this.node, control: this.opts.controlSocket }, 'supervisor started')
     this.systemd.ready(statusText(this.localStatus()))
     this.systemd.startStatusUpdates(() => statusText(this.localStatus()), SYSTEMD_STATUS_MS)
   }
@@ -165,12 +168,13 @@ export class Supervisor {
     return {
       node: this.node,
       pid: process.pid,
-      configFile: this.opts.configFile,
+      configFile: this.opts.configFiles[0] ?? '',
+      configFiles: this.opts.configFiles,
       startedAt: this.startedAt.toISOString(),
       reloads: this.reloads,
       lastReload: this.lastReload?.toISOString(),
       proxies: c?.proxies.map(p => ({ name: p.name, kind: p.kind })) ?? [],
-      vrrpInstances: c?.vrrpInstances.map(v => ({ name: v.name, vrid: v.virtualRouterId, configuredState: v.state ?? (v.priority === 255 ? 'MASTER' : 'BACKUP'), priority: v.priority, runtime: vrrp.get(v.name) })) ?? [],
+      vrrpInstances: c?.vrrpInstances.map(v => ({ name: v.name, vrid: v.virtualRouterId, interface: v.interface, configuredState: v.state ?? (v.priority === 255 ? 'MASTER' : 'BACKUP'), priority: v.priority, runtime: vrrp.get(v.name) })) ?? [],
       peers: c?.peers.map(p => ({ name: p.name, peers: p.peers.map(x => x.name) })) ?? [],
       workers: this.generations().map(({ worker, state }) => summary(worker, state))
     }
@@ -201,7 +205,7 @@ export class Supervisor {
   }
 
   private async reloadNotifying (step: (m: string) => void, strategyName: string): Promise<ControlReply> {
-    this.systemd.reloading(`reloading ${this.opts.configFile}`)
+    this.systemd.reloading(`reloading ${this.opts.configFiles.join(' ')}`)
     try {
       return await this.reloadNow(step, strategyName)
     } finally {
@@ -211,10 +215,10 @@ export class Supervisor {
 
   private async reloadNow (step: (m: string) => void, strategyName: string): Promise<ControlReply> {
     const strategy = reloadStrategy(strategyName)
-    step(`reading ${this.opts.configFile}`)
+    step(`reading ${this.opts.configFiles.join(' ')}`)
     let config: Config
     try {
-      const loaded = await loadConfig(this.opts.configFile, { localPeer: this.node })
+      const loaded = await loadConfig(this.opts.configFiles, { localPeer: this.node })
       for (const d of loaded.diagnostics) step(formatDiagnostic(d))
       config = loaded.config
     } catch (err) {
