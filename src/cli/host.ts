@@ -1,12 +1,13 @@
 /**
- * This host as operators look at it: CPUs, memory and network interfaces (state, MAC) read with
- * systeminformation; load averages and every address of each interface (systeminformation
- * reports one per family) from node:os.
+ * This host as operators look at it: CPUs and memory read with systeminformation; the network
+ * interfaces from /sys/class/net (systeminformation lists only interfaces that have an address,
+ * so a down one without any would look missing) with every address from node:os.
  * `hostWarnings` is pure: it compares a configuration with those facts.
  */
 import { BlockList, isIPv4 } from 'node:net'
+import { readdir, readFile } from 'node:fs/promises'
 import { loadavg, networkInterfaces as osInterfaces } from 'node:os'
-import { cpu, mem, networkInterfaces } from 'systeminformation'
+import { cpu, mem } from 'systeminformation'
 import type { Diagnostic } from '../util/errors.ts'
 import type { Config } from '../config/model.ts'
 
@@ -29,20 +30,30 @@ export interface HostFacts {
 }
 
 export async function gatherHostFacts (): Promise<HostFacts> {
-  const [c, m, nets] = await Promise.all([cpu(), mem(), networkInterfaces()])
-  const addresses = osInterfaces()
+  const [c, m, interfaces] = await Promise.all([cpu(), mem(), readInterfaces()])
   return {
     cpus: c.cores,
     load: loadavg().map(n => Math.round(n * 100) / 100),
     memoryTotal: m.total,
     memoryAvailable: m.available,
-    interfaces: nets.map(n => ({
-      name: n.iface,
-      state: n.operstate,
-      mac: n.mac,
-      addresses: (addresses[n.iface] ?? []).map(a => a.cidr ?? `${a.address}/${a.family === 'IPv4' ? 32 : 128}`)
-    }))
+    interfaces
   }
+}
+
+const SYS_NET = '/sys/class/net'
+
+async function readInterfaces (): Promise<HostInterface[]> {
+  const addresses = osInterfaces()
+  const names = await readdir(SYS_NET).catch(() => [])
+  const read = async (name: string, file: string): Promise<string> => (await readFile(`${SYS_NET}/${name}/${file}`, 'utf8').catch(() => '')).trim()
+  const withIndex = await Promise.all(names.map(async name => ({
+    index: Number(await read(name, 'ifindex')),
+    name,
+    state: await read(name, 'operstate'),
+    mac: await read(name, 'address'),
+    addresses: (addresses[name] ?? []).map(a => a.cidr ?? `${a.address}/${a.family === 'IPv4' ? 32 : 128}`)
+  })))
+  return withIndex.sort((a, b) => a.index - b.index).map(({ name, state, mac, addresses }) => ({ name, state, mac, addresses }))
 }
 
 /** Interfaces that are usable: up, or 'unknown' as loopback and dummy interfaces report. */
@@ -64,9 +75,10 @@ export function hostWarnings (config: Config, host: HostFacts): Diagnostic[] {
     }
     for (const a of v.virtualAddresses) {
       const i = host.interfaces.find(x => x.name === (a.dev ?? v.interface))
-      if (i === undefined) continue
+      // A down interface is warned about above, and its addresses are not listed (libuv skips them).
+      if (i === undefined || !isUp(i)) continue
       // The VIP itself, added while this node is master, is not a subnet it can live in.
-      const subnets = i.addresses.filter(s => !vips.has(s.split('/')[0] ?? ''))
+      const subnets = i.addresses.filter(s => !vips.has(s.split('/')[0] ?? '') && isIPv4(s.split('/')[0] ?? '') === (a.family === 4))
       if (!subnets.some(s => inSubnet(a.address, s))) {
         warn(a.loc, `VIP ${a.address} is outside every subnet of interface '${i.name}' (${subnets.length === 0 ? 'it has no address' : subnets.join(', ')}): neighbours will not reach it without a route`)
       }

@@ -34,7 +34,7 @@ test('a missing interface, a down one, and a VIP outside every subnet are warned
   assert.deepEqual(warnings(instance('VI_1', 'eth9', '198.18.0.100/24') + instance('VI_2', 'eth1', '198.19.0.100/24') + instance('VI_3', 'eth0', '203.0.113.10/24')), [
     "t.cfg:1: warning: vrrp_instance 'VI_1': interface 'eth9' does not exist on this host (it has lo, eth0, eth1)",
     "t.cfg:6: warning: vrrp_instance 'VI_2': interface 'eth1' is down",
-    "t.cfg:15: warning: VIP 203.0.113.10 is outside every subnet of interface 'eth0' (198.18.0.11/24, fe80::1/64): neighbours will not reach it without a route"
+    "t.cfg:15: warning: VIP 203.0.113.10 is outside every subnet of interface 'eth0' (198.18.0.11/24): neighbours will not reach it without a route"
   ])
 })
 
