@@ -13,7 +13,7 @@ export function escapeRoff (text: string): string {
     .replace(/\\/g, '\\e')
     .replace(/-/g, '\\-')
     .replace(/^([.'])/, '\\&$1')
-    .replace(/[^\x00-\x7f]/gu, c => `\\[u${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}]`)
+    .replace(/[^\t\n -~]/gu, c => `\\[u${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}]`)
 }
 
 /** Inline markdown to roff fonts. */
