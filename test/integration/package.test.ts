@@ -65,7 +65,8 @@ describe('Debian package', () => {
     }
     base = (await must([join(ROOT, 'scripts/lab-systemd'), 'base'], 900_000)).trim()
     // Held while the container runs on the base: lab-systemd rebuilds it only under this lock.
-    locker = spawn('flock', ['-w', '900', join(base, '..', '.lock'), '-c', 'echo locked; exec sleep 3600'], { stdio: ['ignore', 'pipe', 'inherit'] })
+    // The holder waits on its stdin: when this process ends, however it ends, the lock goes.
+    locker = spawn('flock', ['-w', '900', join(base, '..', '.lock'), '-c', 'echo locked; read _'], { stdio: ['pipe', 'pipe', 'inherit'] })
     await new Promise<void>((resolve, reject) => {
       locker?.stdout?.once('data', () => { resolve() })
       locker?.once('exit', code => { reject(new Error(`flock on the lab cache exited ${code ?? 'by a signal'}`)) })
@@ -93,7 +94,7 @@ describe('Debian package', () => {
     if (nspawn?.exitCode === null) nspawn.kill('SIGKILL')
     await run(['umount', root])
     await run(['ip', 'netns', 'delete', NAME])
-    locker?.kill()
+    locker?.stdin?.end()
     rmSync(WORK, { recursive: true, force: true })
   })
 
