@@ -40,7 +40,7 @@ _tslb() {
       case $prev in
           -S|--socket) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       esac
-      if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '-S --socket --json -h --help' -- "$cur")); fi
+      if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '-S --socket --json --cluster -h --help' -- "$cur")); fi
       ;;
     convert)
       case $prev in

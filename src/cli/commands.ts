@@ -82,9 +82,10 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'status',
     summary: "show the running node's state",
     description: [
-      'The node, its configuration files, worker generations, VRRP instances, peers sessions, and this host (CPUs, load, memory, each VRRP interface with its state and MAC address).'
+      'The node, its configuration files, worker generations, VRRP instances, peers sessions, and this host (CPUs, load, memory, each VRRP interface with its state and MAC address).',
+      'With --cluster: the cluster as this node sees it, from the VRRP adverts it receives and its peers sessions — each node, each vrrp_instance with the node holding its VIPs, each node\'s state where it is known (a backup sends no adverts: from another node it cannot be told from a stopped one), each peer\'s session, and the serving generation. No other node is asked.'
     ],
-    options: [SOCKET, JSON_OUT, HELP]
+    options: [SOCKET, JSON_OUT, { name: 'cluster', type: 'boolean', help: 'the cluster as this node sees it (VRRP adverts, peers sessions)' }, HELP]
   },
   {
     name: 'convert',

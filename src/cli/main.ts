@@ -14,6 +14,7 @@ import { DEFAULT_STRATEGY, isStrategyName, STRATEGY_NAMES } from '../reload/stra
 import { flag, parseCommandArgs, type ParsedArgs, stringValue, stringValues } from './args.ts'
 import { buildInfo, packageVersion } from './build-info.ts'
 import { checkConfig, printCheck } from './check.ts'
+import { clusterView, formatCluster } from './cluster.ts'
 import { COMMANDS, DEFAULT_CONFIG, findCommand, TOP_OPTIONS } from './commands.ts'
 import { commandHelp, topHelp } from './help.ts'
 import { gatherHostFacts } from './host.ts'
@@ -90,6 +91,11 @@ async function runCommand (command: string, { values, positionals }: ParsedArgs)
         return 1
       }
       const status = reply.status as SupervisorStatus
+      if (flag(values['cluster'])) {
+        const view = clusterView(status)
+        process.stdout.write(flag(values['json']) ? `${JSON.stringify(view, null, 2)}\n` : formatCluster(view))
+        return 0
+      }
       const host = hostStatus(await gatherHostFacts(), status)
       process.stdout.write(flag(values['json']) ? `${JSON.stringify({ ...status, host }, null, 2)}\n` : formatStatus(status, host))
       return 0
