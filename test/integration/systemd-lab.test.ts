@@ -2,7 +2,7 @@
  * tslb under a real systemd (Debian 12's 252) in the systemd-nspawn lab: systemd/tslb.service as
  * scripts/install and vagrant/provision.sh put it in place, driven with systemctl on lb1.
  */
-import { describe, test } from 'node:test'
+import { before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { LabNode } from '../helpers/lab.ts'
 import { useSystemdLab } from '../helpers/systemd-lab.ts'
@@ -65,6 +65,14 @@ async function journal (): Promise<string> {
 }
 
 describe('tslb under systemd (nspawn lab)', () => {
+  // lb2 and lb3 boot as the lab's cluster (VRRP on the VIPs this suite gives lb1 alone): stopped.
+  before(async () => {
+    for (const node of ['lb2', 'lb3'] as const) {
+      const r = await exec(node, ['systemctl', 'stop', 'tslb'])
+      assert.equal(r.code, 0, r.stdout + r.stderr)
+    }
+  })
+
   test('installed enabled: tslb started at boot, Type=notify, as user tslb with three capabilities', async () => {
     const s = await show()
     assert.equal(s['ActiveState'], 'active')
