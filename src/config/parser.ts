@@ -148,8 +148,12 @@ class SectionParser {
    */
   private braces (line: Line): Line {
     const words = withoutBraces(line.words)
-    const opensSection = SECTION_KEYWORDS.includes(words[0] ?? '')
-    if (words.length > 0 || !this.braceReported) this.diag.error(line.loc, braceMessage(line.words, opensSection))
+    const keyword = words[0] ?? ''
+    const unsupported = keyword in UNSUPPORTED_SECTIONS
+    const opensSection = SECTION_KEYWORDS.includes(keyword) || unsupported
+    // A refused section (global_defs {) has its own error, and what is inside it is skipped.
+    const inRefused = this.section?.kind === 'unsupported' && !opensSection
+    if (!unsupported && !inRefused && (words.length > 0 || !this.braceReported)) this.diag.error(line.loc, braceMessage(line.words, opensSection))
     this.braceReported = true
     return { loc: line.loc, words: opensSection ? words : [] }
   }

@@ -49,3 +49,9 @@ test('every unknown keyword gets a hint: near one elsewhere, or where the list i
     "t.cfg:3: unknown keyword 'frobnicate' in 'global' section (the global keywords are listed in docs/configuration.md and tslb.cfg(5))"
   ])
 })
+
+test("keepalived's global_defs block: the section's own error, nothing for its nested blocks and braces", () => {
+  assert.deepEqual(errors(`global_defs {\n  notification_email {\n    ops@example.com\n  }\n  router_id LB1\n}\n${INSTANCE}`), [
+    "t.cfg:1: 'global_defs' sections are not supported: keepalived's global_defs has no tslb equivalent: settings go in 'global' (run 'tslb convert' on the keepalived.conf)"
+  ])
+})
