@@ -44,8 +44,9 @@ _tslb() {
       ;;
     convert)
       case $prev in
+          -o|--output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       esac
-      if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '-q --quiet -h --help' -- "$cur")); else COMPREPLY=($(compgen -f -- "$cur")); fi
+      if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '-o --output -q --quiet -h --help' -- "$cur")); else COMPREPLY=($(compgen -f -- "$cur")); fi
       ;;
   esac
 }

@@ -92,9 +92,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     args: 'KEEPALIVED.CONF',
     summary: "print tslb vrrp sections for a keepalived.conf ('-' reads standard input)",
     description: [
-      'Translates vrrp_script and vrrp_instance blocks into tslb sections. What cannot be carried over is written as # warning: comments.'
+      'Translates vrrp_script and vrrp_instance blocks into tslb sections. What cannot be carried over is written as # warning: comments.',
+      "Exit 1 when the output would not pass 'tslb check' (each problem on stderr); it is written all the same."
     ],
-    options: [QUIET, HELP]
+    options: [
+      { name: 'output', short: 'o', type: 'string', value: 'FILE', complete: 'file', help: "write the sections there instead of standard output ('-': standard output)" },
+      QUIET, HELP
+    ]
   }
 ]
 

@@ -3,10 +3,11 @@
  * The `tslb` command: run, check, reload, status, convert. The commands and their options are
  * the table in commands.ts.
  */
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { ConfigError, ConfigReadError, formatDiagnostic, TslbError, UsageError } from '../util/errors.ts'
 import { createLogger } from '../util/log.ts'
+import { parseConfig } from '../config/parser.ts'
 import { controlRequest, DEFAULT_CONTROL_SOCKET } from '../supervisor/control-socket.ts'
 import { Supervisor, type SupervisorStatus } from '../supervisor/supervisor.ts'
 import { convertKeepalived } from '../vrrp/convert.ts'
@@ -110,9 +111,15 @@ async function runCommand (command: string, { values, positionals }: ParsedArgs)
         throw new ConfigReadError(file, err)
       }
       const result = convertKeepalived(text, file === '-' ? 'standard input' : file)
-      process.stdout.write(result.text)
+      const out = stringValue(values['output'])
+      if (out === undefined || out === '-') process.stdout.write(result.text)
+      else writeFileSync(out, result.text)
       if (result.warnings > 0 && !quiet) process.stderr.write(`tslb convert: ${result.warnings} warning(s), written as '# warning:' comments\n`)
-      return 0
+      // The output must load as it is: `tslb check` on it, here.
+      const errors = parseConfig(result.text, out ?? 'converted.cfg', { env: {} }).diagnostics.filter(d => d.severity === 'error')
+      if (errors.length === 0) return 0
+      for (const d of errors) process.stderr.write(`tslb convert: the output would not pass 'tslb check': ${formatDiagnostic(d)}\n`)
+      return 1
     }
     default:
       throw new UsageError(`tslb: unknown command '${command}'`)

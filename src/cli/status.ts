@@ -1,7 +1,7 @@
 /** `tslb status`: the node as its supervisor reports it, and this host. */
 import type { SupervisorStatus } from '../supervisor/supervisor.ts'
 import { formatWorkerPeers } from '../supervisor/peers-status.ts'
-import { formatVrrpStatusLine } from '../vrrp/speaker.ts'
+import { formatVrrpStatusLine } from '../vrrp/show-vrrp.ts'
 import type { HostFacts } from './host.ts'
 
 /** The host part of `tslb status`: only the interfaces VRRP instances use are listed. */

@@ -9,8 +9,9 @@ import { GLOBAL_KEYWORD_NAMES } from './keywords/global.ts'
 import { PROXY_KEYWORDS } from './keywords/proxy.ts'
 import { PEERS_KEYWORDS } from './keywords/peers.ts'
 import { VRRP_INSTANCE_KEYWORDS, VRRP_SCRIPT_KEYWORDS } from './keywords/vrrp.ts'
+import { VRRP_SYNC_GROUP_KEYWORDS, VRRP_TRACK_FILE_KEYWORDS, VRRP_TRACK_PROCESS_KEYWORDS } from './keywords/vrrp-tracking.ts'
 
-export type SectionKind = 'global' | 'proxy' | 'peers' | 'userlist' | 'vrrp_script' | 'vrrp_instance'
+export type SectionKind = 'global' | 'proxy' | 'peers' | 'userlist' | 'vrrp_script' | 'vrrp_instance' | 'vrrp_sync_group' | 'vrrp_track_file' | 'vrrp_track_process'
 
 const USERLIST_KEYWORDS = ['group', 'user']
 
@@ -21,7 +22,10 @@ export const SECTION_KEYWORDS_BY_KIND: Readonly<Record<SectionKind, { readonly l
   peers: { label: 'peers', keywords: PEERS_KEYWORDS },
   userlist: { label: 'userlist', keywords: USERLIST_KEYWORDS },
   vrrp_script: { label: 'vrrp_script', keywords: VRRP_SCRIPT_KEYWORDS },
-  vrrp_instance: { label: 'vrrp_instance', keywords: VRRP_INSTANCE_KEYWORDS }
+  vrrp_instance: { label: 'vrrp_instance', keywords: VRRP_INSTANCE_KEYWORDS },
+  vrrp_sync_group: { label: 'vrrp_sync_group', keywords: VRRP_SYNC_GROUP_KEYWORDS },
+  vrrp_track_file: { label: 'vrrp_track_file', keywords: VRRP_TRACK_FILE_KEYWORDS },
+  vrrp_track_process: { label: 'vrrp_track_process', keywords: VRRP_TRACK_PROCESS_KEYWORDS }
 }
 
 /** keepalived keywords tslb has no place for, with what to do instead. */

@@ -278,6 +278,12 @@ export interface GlobalSettings {
   tune: Record<string, number>
   logSendHostname?: string
   logTag?: string
+  /** keepalived `script_user USER [GROUP]`: who vrrp_script and notify scripts run as. */
+  scriptUser?: { readonly user: string, readonly group?: string }
+  /** keepalived `enable_script_security`: refuse root scripts an other user could replace. */
+  enableScriptSecurity?: boolean
+  /** `script_ambient_capabilities` (tslb): scripts keep tslb's ambient capabilities. */
+  scriptAmbientCapabilities?: boolean
 }
 
 export interface PeerEntry {
@@ -313,6 +319,8 @@ export interface VrrpScript {
   rise: number
   fall: number
   user?: string
+  /** `user USER GROUP`: the group (default: the user's primary group). */
+  group?: string
 }
 
 export interface VirtualAddress {
@@ -342,9 +350,15 @@ export interface VrrpInstance {
   authentication?: { readonly type: 'PASS' | 'AH', readonly password: string }
   unicastSrcIp?: string
   unicastPeers: string[]
+  /** keepalived `check_unicast_src` (also implied by a peer's min_ttl / max_ttl). */
+  checkUnicastSrc: boolean
+  /** Peers given min_ttl / max_ttl (keepalived defaults 0 and 255 for the others). */
+  unicastPeerTtl: { readonly address: string, readonly min: number, readonly max: number }[]
   virtualAddresses: VirtualAddress[]
   trackScripts: { readonly name: string, readonly weight?: number }[]
   trackInterfaces: { readonly name: string, readonly weight?: number }[]
+  trackFiles: TrackRef[]
+  trackProcesses: TrackRef[]
   garpMasterDelay: number
   garpMasterRepeat: number
   garpMasterRefresh: number
@@ -352,6 +366,55 @@ export interface VrrpInstance {
   notify: { master?: string, backup?: string, fault?: string, stop?: string, any?: string }
   dontTrackPrimary: boolean
   nativeIpv6: boolean
+}
+
+/** keepalived's vrrp_sync_group: its instances change state together. */
+export interface VrrpSyncGroup {
+  readonly name: string
+  readonly loc: Location
+  members: string[]
+  notify: { master?: string, backup?: string, fault?: string, stop?: string, any?: string }
+  /** `sync_group_tracking_weight`: members keep their tracking weights (otherwise a failure is FAULT). */
+  trackingWeight: boolean
+}
+
+/** keepalived's track_file (section `vrrp_track_file NAME` in tslb): a number read from a file. */
+export interface VrrpTrackFile {
+  readonly name: string
+  readonly loc: Location
+  file?: string
+  weight: number
+  reverse: boolean
+  /** `init_file [VALUE] [overwrite]`: write VALUE at start if the file is missing (or always). */
+  init?: { readonly value: number, readonly overwrite: boolean }
+}
+
+/** keepalived's vrrp_track_process: how many processes of a name run. */
+export interface VrrpTrackProcess {
+  readonly name: string
+  readonly loc: Location
+  process?: string
+  /** Parameters to match (with `full_command`), as `process NAME PARAM…`. */
+  params: string[]
+  paramMatch: 'none' | 'exact' | 'partial' | 'initial'
+  fullCommand: boolean
+  weight: number
+  reverse: boolean
+  quorum: number
+  quorumMax: number
+  /** Milliseconds. */
+  forkDelay: number
+  terminateDelay: number
+  /** tslb: how often /proc is read (keepalived is told by the kernel's process events). Milliseconds. */
+  interval: number
+}
+
+/** An instance's `track_file` / `track_process` line. */
+export interface TrackRef {
+  readonly name: string
+  readonly weight?: number
+  /** `reverse` / `noreverse`; undefined: the tracked object's own. */
+  readonly reverse?: boolean
 }
 
 export interface Config {
@@ -362,4 +425,7 @@ export interface Config {
   userlists: UserlistSection[]
   vrrpScripts: VrrpScript[]
   vrrpInstances: VrrpInstance[]
+  vrrpSyncGroups: VrrpSyncGroup[]
+  vrrpTrackFiles: VrrpTrackFile[]
+  vrrpTrackProcesses: VrrpTrackProcess[]
 }

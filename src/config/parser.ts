@@ -5,13 +5,16 @@ import { readFile } from 'node:fs/promises'
 import { configFiles } from './files.ts'
 import { ConfigError, ConfigReadError, type Diagnostic } from '../util/errors.ts'
 import { Diagnostics, type KeywordContext, type Line } from './context.ts'
-import type { Config, PeersSection, Proxy, ProxyKind, UserlistSection, VrrpInstance, VrrpScript } from './model.ts'
+import type { Config, PeersSection, Proxy, ProxyKind, UserlistSection, VrrpInstance, VrrpScript, VrrpSyncGroup, VrrpTrackFile, VrrpTrackProcess } from './model.ts'
 import { newProxy, UNSUPPORTED_SECTIONS } from './sections.ts'
 import { type Environment, LineSyntaxError, tokenizeLine } from './tokenizer.ts'
 import { parseAddress, ValueError } from './values.ts'
 import { applyGlobal } from './keywords/global.ts'
 import { allowedIn, applyNo, PROXY_KEYWORDS, REMOVED_KEYWORDS } from './keywords/proxy.ts'
 import { applyPeersKeyword, applyUserlistKeyword } from './keywords/peers.ts'
+import {
+  applyVrrpSyncGroupKeyword, applyVrrpTrackFileKeyword, applyVrrpTrackProcessKeyword, newVrrpSyncGroup, newVrrpTrackFile, newVrrpTrackProcess
+} from './keywords/vrrp-tracking.ts'
 import { applyVrrpInstanceKeyword, applyVrrpScriptKeyword, newVrrpInstance, newVrrpScript } from './keywords/vrrp.ts'
 import { validate } from './validate.ts'
 import { braceMessage, isBraceLine, outsideSectionHint, unknownKeywordHint, withoutBraces } from './hints.ts'
@@ -34,10 +37,13 @@ type Section =
   | { readonly kind: 'userlist', readonly userlist: UserlistSection }
   | { readonly kind: 'vrrp_script', readonly script: VrrpScript }
   | { readonly kind: 'vrrp_instance', readonly instance: VrrpInstance }
+  | { readonly kind: 'vrrp_sync_group', readonly group: VrrpSyncGroup }
+  | { readonly kind: 'vrrp_track_file', readonly file: VrrpTrackFile }
+  | { readonly kind: 'vrrp_track_process', readonly process: VrrpTrackProcess }
   | { readonly kind: 'unsupported' }
 
 const PROXY_SECTIONS = new Set(['defaults', 'frontend', 'backend', 'listen'])
-export const SECTION_KEYWORDS = ['global', 'defaults', 'frontend', 'backend', 'listen', 'peers', 'userlist', 'vrrp_script', 'vrrp_instance']
+export const SECTION_KEYWORDS = ['global', 'defaults', 'frontend', 'backend', 'listen', 'peers', 'userlist', 'vrrp_script', 'vrrp_instance', 'vrrp_sync_group', 'vrrp_track_file', 'vrrp_track_process']
 
 export function emptyConfig (files: string[]): Config {
   return {
@@ -47,7 +53,10 @@ export function emptyConfig (files: string[]): Config {
     peers: [],
     userlists: [],
     vrrpScripts: [],
-    vrrpInstances: []
+    vrrpInstances: [],
+    vrrpSyncGroups: [],
+    vrrpTrackFiles: [],
+    vrrpTrackProcesses: []
   }
 }
 
@@ -222,6 +231,24 @@ class SectionParser {
         this.config.vrrpScripts.push(script)
         return { kind: 'vrrp_script', script }
       }
+      case 'vrrp_sync_group': {
+        if (this.config.vrrpSyncGroups.some(s => s.name === name)) throw new ValueError(`vrrp_sync_group '${name}' is already defined`)
+        const group = newVrrpSyncGroup(name, loc)
+        this.config.vrrpSyncGroups.push(group)
+        return { kind: 'vrrp_sync_group', group }
+      }
+      case 'vrrp_track_file': {
+        if (this.config.vrrpTrackFiles.some(s => s.name === name)) throw new ValueError(`vrrp_track_file '${name}' is already defined`)
+        const file = newVrrpTrackFile(name, loc)
+        this.config.vrrpTrackFiles.push(file)
+        return { kind: 'vrrp_track_file', file }
+      }
+      case 'vrrp_track_process': {
+        if (this.config.vrrpTrackProcesses.some(s => s.name === name)) throw new ValueError(`vrrp_track_process '${name}' is already defined`)
+        const process = newVrrpTrackProcess(name, loc)
+        this.config.vrrpTrackProcesses.push(process)
+        return { kind: 'vrrp_track_process', process }
+      }
       default: {
         if (this.config.vrrpInstances.some(s => s.name === name)) throw new ValueError(`vrrp_instance '${name}' is already defined`)
         const instance = newVrrpInstance(name, loc)
@@ -323,6 +350,21 @@ class SectionParser {
       case 'vrrp_instance':
         if (!applyVrrpInstanceKeyword(section.instance, keyword, args, this.context(line, `vrrp_instance '${section.instance.name}'`))) {
           throw new ValueError(`unknown keyword '${keyword}' in 'vrrp_instance' section${unknownKeywordHint(keyword, args, 'vrrp_instance')}`)
+        }
+        return
+      case 'vrrp_sync_group':
+        if (!applyVrrpSyncGroupKeyword(section.group, keyword, args)) {
+          throw new ValueError(`unknown keyword '${keyword}' in 'vrrp_sync_group' section${unknownKeywordHint(keyword, args, 'vrrp_sync_group')}`)
+        }
+        return
+      case 'vrrp_track_file':
+        if (!applyVrrpTrackFileKeyword(section.file, keyword, args)) {
+          throw new ValueError(`unknown keyword '${keyword}' in 'vrrp_track_file' section${unknownKeywordHint(keyword, args, 'vrrp_track_file')}`)
+        }
+        return
+      case 'vrrp_track_process':
+        if (!applyVrrpTrackProcessKeyword(section.process, keyword, args)) {
+          throw new ValueError(`unknown keyword '${keyword}' in 'vrrp_track_process' section${unknownKeywordHint(keyword, args, 'vrrp_track_process')}`)
         }
     }
   }

@@ -41,7 +41,6 @@ export const UNSUPPORTED_SECTIONS: Readonly<Record<string, string>> = {
   'fcgi-app': 'FastCGI is not supported',
   'log-forward': "'log-forward' is not supported",
   global_defs: "keepalived's global_defs has no tslb equivalent: settings go in 'global' (run 'tslb convert' on the keepalived.conf)",
-  vrrp_sync_group: 'VRRP sync groups are not supported yet: use one instance per VIP set',
   virtual_server: 'LVS virtual servers are not supported: use a tslb frontend/backend',
   static_ipaddress: 'static addresses are not managed by tslb'
 }

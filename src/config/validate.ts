@@ -6,6 +6,7 @@ import type { Diagnostics } from './context.ts'
 import type { Condition, Config, Location, Proxy } from './model.ts'
 import { PREDEFINED_ACLS, referencedAcls } from './acl.ts'
 import { formatAddress } from './values.ts'
+import { validateScripts } from './script-checks.ts'
 
 export function validate (config: Config, diag: Diagnostics, localPeer: string | undefined): void {
   const backends = new Map(config.proxies.filter(p => p.kind !== 'frontend').map(p => [p.name, p]))
@@ -15,6 +16,7 @@ export function validate (config: Config, diag: Diagnostics, localPeer: string |
   checkDuplicateBinds(frontends, diag)
   validatePeers(config, diag, localPeer)
   validateVrrp(config, diag)
+  validateScripts(config, diag)
   if (config.proxies.length === 0 && config.vrrpInstances.length === 0 && config.peers.length === 0) {
     diag.error({ file: config.files[0] ?? '', line: 0 }, 'configuration has no frontend, backend, listen, peers or vrrp_instance section')
   }
@@ -138,7 +140,40 @@ function validatePeers (config: Config, diag: Diagnostics, localPeer: string | u
   }
 }
 
+function validateVrrpTracking (config: Config, diag: Diagnostics): void {
+  for (const f of config.vrrpTrackFiles) {
+    if (f.file === undefined) diag.error(f.loc, `vrrp_track_file '${f.name}' has no 'file' line`)
+  }
+  for (const p of config.vrrpTrackProcesses) {
+    if (p.process === undefined) diag.error(p.loc, `vrrp_track_process '${p.name}' has no 'process' line`)
+    if (p.quorumMax < p.quorum) diag.error(p.loc, `vrrp_track_process '${p.name}': quorum_max ${p.quorumMax} is less than quorum ${p.quorum}`)
+  }
+  const groupOf = new Map<string, string>()
+  for (const g of config.vrrpSyncGroups) {
+    if (g.members.length === 0) diag.error(g.loc, `vrrp_sync_group '${g.name}' has no 'group' line`)
+    else if (g.members.length === 1) diag.warn(g.loc, `vrrp_sync_group '${g.name}' has only 1 vrrp_instance - this probably isn't what you want (keepalived's warning)`)
+    for (const m of g.members) {
+      const inst = config.vrrpInstances.find(i => i.name === m)
+      if (inst === undefined) { diag.error(g.loc, `vrrp_sync_group '${g.name}': vrrp_instance '${m}' does not exist`); continue }
+      const other = groupOf.get(m)
+      if (other !== undefined) { diag.error(g.loc, `vrrp_instance '${m}' is in vrrp_sync_group '${other}' and '${g.name}': one group per instance`); continue }
+      groupOf.set(m, g.name)
+      if (g.trackingWeight) continue
+      const weighted = [
+        ...inst.trackScripts.filter(t => (t.weight ?? config.vrrpScripts.find(s => s.name === t.name)?.weight ?? 0) !== 0).map(t => `track_script ${t.name}`),
+        ...inst.trackInterfaces.filter(t => (t.weight ?? 0) !== 0).map(t => `track_interface ${t.name}`),
+        ...inst.trackFiles.filter(t => (t.weight ?? config.vrrpTrackFiles.find(f => f.name === t.name)?.weight ?? 1) !== 0).map(t => `track_file ${t.name}`),
+        ...inst.trackProcesses.filter(t => (t.weight ?? config.vrrpTrackProcesses.find(p => p.name === t.name)?.weight ?? 0) !== 0).map(t => `track_process ${t.name}`)
+      ]
+      if (weighted.length > 0) {
+        diag.warn(inst.loc, `vrrp_instance '${m}' is in vrrp_sync_group '${g.name}': the weights of ${weighted.join(', ')} are ignored and a failure means FAULT, as keepalived does ('sync_group_tracking_weight' in the group keeps them)`)
+      }
+    }
+  }
+}
+
 function validateVrrp (config: Config, diag: Diagnostics): void {
+  validateVrrpTracking(config, diag)
   const vrids = new Map<string, string>()
   for (const s of config.vrrpScripts) {
     if (s.script === undefined) diag.error(s.loc, `vrrp_script '${s.name}' has no 'script' line`)
@@ -156,6 +191,12 @@ function validateVrrp (config: Config, diag: Diagnostics): void {
     if (v.priority === 255 && v.state === 'BACKUP') diag.warn(v.loc, `vrrp_instance '${v.name}': priority 255 (address owner) with state BACKUP`)
     for (const t of v.trackScripts) {
       if (!config.vrrpScripts.some(s => s.name === t.name)) diag.error(v.loc, `vrrp_instance '${v.name}' tracks vrrp_script '${t.name}', which does not exist`)
+    }
+    for (const t of v.trackFiles) {
+      if (!config.vrrpTrackFiles.some(f => f.name === t.name)) diag.error(v.loc, `vrrp_instance '${v.name}' tracks vrrp_track_file '${t.name}', which does not exist`)
+    }
+    for (const t of v.trackProcesses) {
+      if (!config.vrrpTrackProcesses.some(p => p.name === t.name)) diag.error(v.loc, `vrrp_instance '${v.name}' tracks vrrp_track_process '${t.name}', which does not exist`)
     }
     if (v.interface !== undefined && v.virtualRouterId !== undefined) {
       const key = `${v.interface}|${v.virtualRouterId}|${[...families].join()}`

@@ -27,6 +27,8 @@ export interface RawSocket {
   /** Queues a datagram; `after` runs once sendto() returned (bytes) or failed. */
   send (buffer: Buffer, offset: number, length: number, address: string, after: (err: Error | null, bytes: number) => void): this
   close (): this
+  /** Stops reading the socket (the kernel queue fills and drops; sending still works). */
+  pauseRecv (): this
   /** The native handle: its send() calls sendto() synchronously (throws on EAGAIN and other errors). */
   readonly wrap: { send (buffer: Buffer, offset: number, length: number, address: string, after: (bytes: number) => void): void }
 }
@@ -42,6 +44,8 @@ export interface PcapHandle {
   open (device: string, filter: string, bufferSize: number, buffer: Buffer): string
   send (frame: Buffer, length?: number): void
   close (): boolean
+  /** A captured frame is in the buffer given to open(), `nbytes` long: copy it before returning. */
+  on (event: 'packet', listener: (nbytes: number, truncated: boolean) => void): this
 }
 
 interface CapModule {

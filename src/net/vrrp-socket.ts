@@ -9,14 +9,20 @@
  * Received buffers start with the IPv4 header.
  *
  * IPv6: the kernel builds the header and computes the checksum (IPV6_CHECKSUM offset 6); hop
- * limits 255, traffic class 0xc0, IPV6_JOIN_GROUP ff02::12. Received buffers are the VRRP
- * message only, with the source from recvfrom(); raw-socket has no recvmsg, so the destination
- * and hop limit are not known (the caller assumes the instance's own mode).
+ * limits 255, traffic class 0xc0, IPV6_JOIN_GROUP ff02::12. A raw IPv6 socket strips the header
+ * and raw-socket has no recvmsg(), so IPV6_RECVHOPLIMIT / IPV6_RECVPKTINFO cannot be read:
+ * adverts are received instead through a libpcap capture on the interface (kernel filter: IPv6,
+ * next header 112, inbound only), and received buffers start with the IPv6 header, so the hop
+ * limit and the destination are checked like IPv4's TTL and destination. The raw socket only
+ * sends (its receive side is paused).
+ *
+ * Both families: IP_MULTICAST_ALL / IPV6_MULTICAST_ALL 0, so only the groups joined on this
+ * socket are received (keepalived does the same).
  */
 import { EventEmitter } from 'node:events'
 import { TslbError } from '../util/errors.ts'
-import { ipBytes } from '../vrrp/addr.ts'
-import { loadRawSocket, type RawSocket } from './native.ts'
+import { formatIp, ipBytes } from '../vrrp/addr.ts'
+import { loadCap, loadRawSocket, type PcapHandle, type RawSocket } from './native.ts'
 
 const SOL_SOCKET = 1
 const SO_BINDTODEVICE = 25
@@ -27,6 +33,7 @@ const IP_MULTICAST_IF = 32
 const IP_MULTICAST_TTL = 33
 const IP_MULTICAST_LOOP = 34
 const IP_ADD_MEMBERSHIP = 35
+const IP_MULTICAST_ALL = 49
 const IPPROTO_IPV6 = 41
 const IPV6_CHECKSUM = 7
 const IPV6_UNICAST_HOPS = 16
@@ -34,7 +41,12 @@ const IPV6_MULTICAST_IF = 17
 const IPV6_MULTICAST_HOPS = 18
 const IPV6_MULTICAST_LOOP = 19
 const IPV6_JOIN_GROUP = 20
+const IPV6_MULTICAST_ALL = 29
 const IPV6_TCLASS = 67
+const ETHERTYPE_IPV6 = 0x86dd
+const ETHERTYPE_VLAN = 0x8100
+/** libpcap filter of the IPv6 capture: VRRP right after the fixed header, not our own frames. */
+export const IPV6_CAPTURE_FILTER = 'ip6 and ip6[6] == 112 and inbound'
 export const IPPROTO_VRRP = 112
 
 export class VrrpSocketError extends TslbError {
@@ -58,13 +70,30 @@ function int32 (n: number): Buffer {
 }
 
 /**
- * One raw socket. Events: `message` (bytes, source address), `error` (Error; the socket is
- * closed by raw-socket after an error).
+ * The IPv6 packet inside a captured Ethernet frame (802.1Q tag skipped), or undefined when the
+ * frame holds none.
+ */
+export function ipv6PacketOfFrame (frame: Uint8Array): Uint8Array | undefined {
+  if (frame.length < 14) return undefined
+  let type = (frame[12] as number) << 8 | (frame[13] as number)
+  let offset = 14
+  if (type === ETHERTYPE_VLAN && frame.length >= 18) {
+    type = (frame[16] as number) << 8 | (frame[17] as number)
+    offset = 18
+  }
+  return type === ETHERTYPE_IPV6 ? frame.subarray(offset) : undefined
+}
+
+/**
+ * One raw socket (and, for IPv6, the capture that receives). Events: `message` (bytes starting
+ * with the IP header, source address), `error` (Error; the socket is closed by raw-socket after
+ * an error).
  */
 export class VrrpSocket extends EventEmitter<{ message: [Buffer, string], error: [Error] }> {
   readonly family: 4 | 6
   readonly ifname: string
   #sock: RawSocket
+  #capture: PcapHandle | undefined
   #closed = false
 
   constructor (opts: VrrpSocketOptions) {
@@ -83,11 +112,45 @@ export class VrrpSocket extends EventEmitter<{ message: [Buffer, string], error:
       this.#sock.close()
       throw new VrrpSocketError(`cannot set up the VRRP socket on ${opts.ifname}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
     }
-    this.#sock.on('message', (buf, src) => { if (!this.#closed) this.emit('message', buf, src) })
+    if (opts.family === 6) {
+      this.#sock.pauseRecv()
+      try {
+        this.#capture = this.#openCapture(opts.ifname)
+      } catch (err) {
+        this.#sock.close()
+        throw err
+      }
+    } else {
+      this.#sock.on('message', (buf, src) => { if (!this.#closed) this.emit('message', buf, src) })
+    }
     this.#sock.on('error', err => {
       this.#closed = true
       this.emit('error', err)
     })
+  }
+
+  #openCapture (ifname: string): PcapHandle {
+    const { Cap } = loadCap()
+    const pcap = new Cap()
+    const buffer = Buffer.alloc(65536)
+    let linkType: string
+    try {
+      linkType = pcap.open(ifname, IPV6_CAPTURE_FILTER, 1 << 20, buffer)
+    } catch (err) {
+      throw new VrrpSocketError(`cannot capture IPv6 VRRP on ${ifname} (needs root or CAP_NET_RAW): ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+    }
+    if (linkType !== 'ETHERNET') {
+      pcap.close()
+      throw new VrrpSocketError(`IPv6 VRRP needs an Ethernet interface; ${ifname} is ${linkType}`)
+    }
+    pcap.on('packet', (nbytes: number) => {
+      if (this.#closed) return
+      const packet = ipv6PacketOfFrame(buffer.subarray(0, nbytes))
+      if (packet === undefined || packet.length < 40) return
+      const copy = Buffer.from(packet)
+      this.emit('message', copy, formatIp(copy.subarray(8, 24)))
+    })
+    return pcap
   }
 
   #configure (opts: VrrpSocketOptions): void {
@@ -99,6 +162,7 @@ export class VrrpSocket extends EventEmitter<{ message: [Buffer, string], error:
       s.setOption(IPPROTO_IP, IP_HDRINCL, int32(1), 4)
       s.setOption(IPPROTO_IP, IP_MULTICAST_TTL, int32(255), 4)
       s.setOption(IPPROTO_IP, IP_MULTICAST_LOOP, int32(0), 4)
+      s.setOption(IPPROTO_IP, IP_MULTICAST_ALL, int32(0), 4)
       // struct ip_mreqn { in_addr multiaddr; in_addr address; int ifindex }: the interface by index.
       const mreqn = Buffer.alloc(12)
       mreqn.writeInt32LE(opts.ifindex, 8)
@@ -114,6 +178,7 @@ export class VrrpSocket extends EventEmitter<{ message: [Buffer, string], error:
       s.setOption(IPPROTO_IPV6, IPV6_UNICAST_HOPS, int32(255), 4)
       s.setOption(IPPROTO_IPV6, IPV6_MULTICAST_HOPS, int32(255), 4)
       s.setOption(IPPROTO_IPV6, IPV6_MULTICAST_LOOP, int32(0), 4)
+      s.setOption(IPPROTO_IPV6, IPV6_MULTICAST_ALL, int32(0), 4)
       s.setOption(IPPROTO_IPV6, IPV6_MULTICAST_IF, int32(opts.ifindex), 4)
       s.setOption(IPPROTO_IPV6, IPV6_TCLASS, int32(0xc0), 4)
       if (opts.joinGroup) {
@@ -155,5 +220,7 @@ export class VrrpSocket extends EventEmitter<{ message: [Buffer, string], error:
     if (this.#closed) return
     this.#closed = true
     try { this.#sock.close() } catch { /* already closed */ }
+    try { this.#capture?.close() } catch { /* already closed */ }
+    this.#capture = undefined
   }
 }

@@ -360,3 +360,56 @@ export function encodeIpv4Packet (payload: Uint8Array, opts: Ipv4EncodeOptions):
   out.set(payload, IPV4_HEADER_LEN)
   return out
 }
+
+export const IPV6_HEADER_LEN = 40
+
+export interface Ipv6Header {
+  readonly payloadLength: number
+  readonly nextHeader: number
+  readonly hopLimit: number
+  readonly src: string
+  readonly dst: string
+  readonly srcBytes: Uint8Array
+  readonly dstBytes: Uint8Array
+}
+
+/**
+ * Parse the fixed IPv6 header in front of a captured VRRP message (the speaker receives IPv6
+ * adverts through a packet capture, which keeps the header a raw IPv6 socket strips).
+ */
+export function decodeIpv6Header (packet: Uint8Array): CodecResult<Ipv6Header> {
+  if (packet.length < IPV6_HEADER_LEN) return { ok: false, reason: 'too-short', message: `IPv6 VRRP packet too short - ${packet.length} bytes` }
+  const version = (packet[0] as number) >> 4
+  if (version !== 6) return { ok: false, reason: 'bad-ip-header', message: `not an IPv6 header (version ${version})` }
+  const srcBytes = packet.slice(8, 24)
+  const dstBytes = packet.slice(24, 40)
+  return {
+    ok: true,
+    value: {
+      payloadLength: (packet[4] as number) << 8 | (packet[5] as number),
+      nextHeader: packet[6] as number,
+      hopLimit: packet[7] as number,
+      src: formatIp(srcBytes),
+      dst: formatIp(dstBytes),
+      srcBytes,
+      dstBytes
+    }
+  }
+}
+
+/** An IPv6 packet around `payload` (traffic class 0xc0, hop limit 255 unless given), as on the wire. */
+export function encodeIpv6Packet (payload: Uint8Array, opts: { readonly src: string, readonly dst: string, readonly hopLimit?: number, readonly nextHeader?: number }): Uint8Array {
+  const hopLimit = opts.hopLimit ?? VRRP_TTL
+  checkByte('hop limit', hopLimit, 0, 255)
+  if (payload.length > 0xffff) throw new VrrpEncodeError(`IPv6 payload too long (${payload.length} bytes)`)
+  const out = new Uint8Array(IPV6_HEADER_LEN + payload.length)
+  out[0] = 0x60 | (VRRP_TOS >> 4)
+  out[1] = (VRRP_TOS & 0x0f) << 4
+  out[4] = payload.length >> 8; out[5] = payload.length & 0xff
+  out[6] = opts.nextHeader ?? IPPROTO_VRRP
+  out[7] = hopLimit
+  out.set(ipBytes(opts.src, 6), 8)
+  out.set(ipBytes(opts.dst, 6), 24)
+  out.set(payload, IPV6_HEADER_LEN)
+  return out
+}

@@ -80,6 +80,13 @@ export function parseKeepalived (text: string): Statement[] {
         flush()
       } else if (t.kind === '{') {
         if (line === 0) line = t.line
+        // keepalived takes `vrrp_instance NAME` with the `{` alone on the next line.
+        const previous = out[out.length - 1]
+        if (words.length === 0 && previous !== undefined && previous.block === undefined && previous.words.length > 0) {
+          out.pop()
+          words = [...previous.words]
+          line = previous.line
+        }
         const stmtWords = words
         const stmtLine = line
         words = []
@@ -124,7 +131,7 @@ const GLOBAL_INSTANCE_DEFAULTS: Readonly<Record<string, string>> = {
 const SIMPLE_INSTANCE_KEYWORDS = new Set([
   'state', 'interface', 'virtual_router_id', 'priority', 'nopreempt', 'preempt', 'preempt_delay', 'version',
   'unicast_src_ip', 'garp_master_delay', 'garp_master_repeat', 'garp_master_refresh', 'garp_master_refresh_repeat',
-  'dont_track_primary', 'native_ipv6'
+  'dont_track_primary', 'native_ipv6', 'check_unicast_src'
 ])
 
 const NO_EQUIVALENT_INSTANCE: Readonly<Record<string, string>> = {
@@ -135,8 +142,6 @@ const NO_EQUIVALENT_INSTANCE: Readonly<Record<string, string>> = {
   virtual_ipaddress_excluded: 'addresses that are not advertised are not supported',
   virtual_routes: 'virtual routes are not supported',
   virtual_rules: 'virtual rules are not supported',
-  track_file: 'track files are not supported: use a vrrp_script',
-  track_process: 'track processes are not supported: use a vrrp_script (or builtin proxy)',
   track_bfd: 'BFD tracking is not supported',
   strict_mode: 'strict mode is not supported',
   garp_lower_prio_delay: 'the lower-priority GARP settings follow garp_master_*',
@@ -144,7 +149,6 @@ const NO_EQUIVALENT_INSTANCE: Readonly<Record<string, string>> = {
   lower_prio_no_advert: 'tslb answers a lower-priority advert at once (keepalived\'s default)',
   higher_prio_send_advert: 'not supported (keepalived\'s default is off)',
   unicast_fault_no_peer: 'not supported',
-  check_unicast_src: 'not supported',
   skip_check_adv_addr: 'not supported: adverts must carry every VIP',
   accept: 'tslb never installs filter rules (keepalived\'s non-strict default)',
   no_accept: 'tslb never installs filter rules for the VIPs',
@@ -198,8 +202,7 @@ function convertScript (s: Statement, w: Writer): void {
       }
       case 'user':
         if (args[0] === undefined) break
-        w.emit(1, `user ${quoteWord(args[0].text)}`)
-        if (args.length > 1) w.warn(1, st.line, `group '${args[1]?.text ?? ''}' ignored: the script runs with the user's primary group`)
+        w.emit(1, `user ${args.slice(0, 2).map(a => quoteWord(a.text)).join(' ')}`)
         break
       case 'init_fail':
         w.warn(1, st.line, "'init_fail' has no equivalent: the first result decides the initial state")
@@ -232,11 +235,60 @@ function convertVip (st: Statement, indent: number, w: Writer): void {
   w.emit(indent, `virtual_ipaddress ${out.join(' ')}`)
 }
 
-function convertInstance (s: Statement, defaults: ReadonlyMap<string, string>, w: Writer): void {
+/** `NAME [weight W [reverse|noreverse]]` of an instance's track_file / track_process block. */
+function convertTrackRef (kw: string, t: Statement, w: Writer): void {
+  const [n, k, v, dir] = t.words.map(x => x.text)
+  if (n === undefined) return
+  if (k === undefined) { w.emit(1, `${kw} ${quoteWord(n)}`); return }
+  if (k !== 'weight' || v === undefined || (dir !== undefined && dir !== 'reverse' && dir !== 'noreverse') || t.words.length > 4) {
+    w.warn(1, t.line, `${kw} ${n}: '${t.words.slice(1).map(x => x.text).join(' ')}' not understood: dropped`)
+    w.emit(1, `${kw} ${quoteWord(n)}`)
+    return
+  }
+  w.emit(1, `${kw} ${quoteWord(n)} weight ${quoteWord(v)}${dir === undefined ? '' : ` ${dir}`}`)
+}
+
+/** Which address family a virtual_ipaddress line is. */
+function vipFamily (st: Statement): 4 | 6 {
+  return (st.words[0]?.text ?? '').includes(':') ? 6 : 4
+}
+
+function vipLines (body: readonly Statement[]): Statement[] {
+  return body.filter(st => st.words[0]?.text === 'virtual_ipaddress').flatMap(st => st.block ?? (st.words.length > 1 ? [{ words: st.words.slice(1), line: st.line, block: undefined }] : []))
+}
+
+/**
+ * keepalived 2.2 keeps one address family per instance (the first VIP's, or the unicast peers')
+ * and ignores the other family's VIPs ("address family must match VRRP instance"). A multicast
+ * instance with both is split here: NAME keeps its first family, NAME_v6 / NAME_v4 (VRRPv3,
+ * same VRID: the families are separate VRRP routers) takes the others, and the two are put in a
+ * vrrp_sync_group so that they still move together. A unicast instance cannot be split (its
+ * peers have one family): the other family's VIPs are dropped with a warning, as keepalived does.
+ */
+export function splitMixedFamilies (s: Statement): { readonly parts: Statement[], readonly unicast: boolean } {
+  const body = s.block ?? []
+  const vips = vipLines(body)
+  const first = vips[0]
+  if (first === undefined || vips.every(v => vipFamily(v) === vipFamily(first))) return { parts: [s], unicast: false }
+  const fam = vipFamily(first)
+  const unicast = body.some(st => st.words[0]?.text === 'unicast_peer')
+  const rest = body.filter(st => st.words[0]?.text !== 'virtual_ipaddress')
+  const vipStmt = (list: Statement[]): Statement => ({ words: [{ text: 'virtual_ipaddress', quoted: false }], line: first.line, block: list })
+  const main: Statement = { ...s, block: [...rest, vipStmt(vips.filter(v => vipFamily(v) === fam))] }
+  if (unicast) return { parts: [main], unicast: true }
+  const other = fam === 4 ? 6 : 4
+  const name = `${s.words[1]?.text ?? ''}_v${other}`
+  const otherBody = rest.filter(st => !(other === 6 && (st.words[0]?.text === 'version' || st.words[0]?.text === 'authentication')))
+  if (other === 6) otherBody.push({ words: [{ text: 'version', quoted: false }, { text: '3', quoted: false }], line: s.line, block: undefined })
+  const split: Statement = { words: [s.words[0] as Word, { text: name, quoted: false }], line: s.line, block: [...otherBody, vipStmt(vips.filter(v => vipFamily(v) === other))] }
+  return { parts: [main, split], unicast: false }
+}
+
+function convertInstance (s: Statement, defaults: ReadonlyMap<string, string>, checkUnicastSrc: boolean, w: Writer, groupTracks: readonly Statement[] = []): void {
   const name = s.words[1]?.text
   if (name === undefined) { w.warn(0, s.line, 'vrrp_instance without a name: skipped'); return }
   w.emit(0, `vrrp_instance ${quoteWord(name)}`)
-  const body = s.block ?? []
+  const body = [...(s.block ?? []), ...groupTracks]
   const has = (kw: string): boolean => body.some(st => st.words[0]?.text === kw)
   let version = 2
   const versionSt = body.find(st => st.words[0]?.text === 'version')
@@ -280,6 +332,9 @@ function convertInstance (s: Statement, defaults: ReadonlyMap<string, string>, w
         for (const v of st.block ?? []) { convertVip(v, 1, w); vipCount++ }
         if (st.block === undefined && args.length > 0) { convertVip({ words: args, line: st.line, block: undefined }, 1, w); vipCount++ }
         break
+      case 'track_file': case 'track_process':
+        for (const t of st.block ?? []) convertTrackRef(kw, t, w)
+        break
       case 'track_script': case 'track_interface':
         for (const t of st.block ?? []) {
           const [n, k, v] = t.words.map(x => x.text)
@@ -296,10 +351,18 @@ function convertInstance (s: Statement, defaults: ReadonlyMap<string, string>, w
         for (const p of st.block ?? []) {
           const [ip, ...more] = p.words.map(x => x.text)
           if (ip === undefined) continue
-          peers.push(quoteWord(ip))
-          if (more.length > 0) w.warn(1, p.line, `unicast_peer ${ip}: '${more.join(' ')}' (min_ttl/max_ttl) not supported: dropped`)
+          const ttl: string[] = []
+          for (let i = 0; i < more.length; i += 2) {
+            const [k, v] = [more[i], more[i + 1]]
+            if ((k === 'min_ttl' || k === 'max_ttl') && v !== undefined) ttl.push(`${k} ${quoteWord(v)}`)
+            else w.warn(1, p.line, `unicast_peer ${ip}: '${more.slice(i).join(' ')}' not understood: dropped`)
+            if (k !== 'min_ttl' && k !== 'max_ttl') break
+          }
+          if (ttl.length > 0) w.emit(1, `unicast_peer ${quoteWord(ip)} ${ttl.join(' ')}`)
+          else peers.push(quoteWord(ip))
         }
         if (peers.length > 0) w.emit(1, `unicast_peer ${peers.join(' ')}`)
+        if (checkUnicastSrc && !has('check_unicast_src') && (st.block ?? []).length > 0) w.emit(1, 'check_unicast_src   # from global_defs vrrp_check_unicast_src')
         break
       }
       case 'notify_master': case 'notify_backup': case 'notify_fault': case 'notify_stop': case 'notify': {
@@ -320,6 +383,69 @@ function convertInstance (s: Statement, defaults: ReadonlyMap<string, string>, w
   w.emit(0, '')
 }
 
+const GROUP_TRACKS = new Set(['track_script', 'track_interface', 'track_file', 'track_process'])
+
+/** A vrrp_sync_group; its track_* blocks went to each member (convertInstance), `extra`: split-off instances. */
+function convertSyncGroup (s: Statement, extra: ReadonlyMap<string, string>, w: Writer): void {
+  const name = s.words[1]?.text
+  if (name === undefined) { w.warn(0, s.line, 'vrrp_sync_group without a name: skipped'); return }
+  w.emit(0, `vrrp_sync_group ${quoteWord(name)}`)
+  for (const st of s.block ?? []) {
+    const kw = st.words[0]?.text ?? ''
+    const args = st.words.slice(1)
+    switch (kw) {
+      case 'group': {
+        const members = (st.block ?? []).map(x => x.words[0]?.text).filter(x => x !== undefined)
+        const all = members.flatMap(m => { const e = extra.get(m); return e === undefined ? [m] : [m, e] })
+        if (all.length > 0) w.emit(1, `group ${all.map(quoteWord).join(' ')}`)
+        break
+      }
+      case 'notify_master': case 'notify_backup': case 'notify_fault': case 'notify_stop': case 'notify':
+        if (args.length === 0) { w.warn(1, st.line, `'${kw}' without a command: skipped`); break }
+        w.emit(1, `${kw} ${commandWord([args[0] as Word])}`)
+        if (args.length > 1) w.warn(1, st.line, `${kw}: user '${args.slice(1).map(a => a.text).join(' ')}' ignored: notify scripts run as 'script_user' (global) or tslb's user`)
+        break
+      case 'sync_group_tracking_weight': w.emit(1, kw); break
+      case 'global_tracking':
+        w.warn(1, st.line, "'global_tracking' (deprecated in keepalived) becomes 'sync_group_tracking_weight': members keep their tracking weights")
+        w.emit(1, 'sync_group_tracking_weight')
+        break
+      default:
+        if (GROUP_TRACKS.has(kw)) w.emit(1, `# ${kw} (line ${st.line}) moved to each member vrrp_instance`)
+        else w.warn(1, st.line, `'${kw}' has no tslb equivalent: ignored`)
+    }
+  }
+  w.emit(0, '')
+}
+
+/** `track_file NAME { … }` (or the deprecated `vrrp_track_file`) → `vrrp_track_file NAME`. */
+function convertTrackFile (s: Statement, w: Writer): void {
+  const name = s.words[1]?.text
+  if (name === undefined) { w.warn(0, s.line, `${s.words[0]?.text ?? ''} without a name: skipped`); return }
+  w.emit(0, `vrrp_track_file ${quoteWord(name)}`)
+  for (const st of s.block ?? []) {
+    const [kw, ...args] = st.words.map(x => x.text)
+    if (kw === 'file' || kw === 'weight' || kw === 'init_file') w.emit(1, [kw, ...args.map(quoteWord)].join(' '))
+    else w.warn(1, st.line, `'${wordsText(st)}' has no tslb equivalent: ignored`)
+  }
+  w.emit(0, '')
+}
+
+const TRACK_PROCESS_KEYWORDS = new Set(['process', 'param_match', 'weight', 'quorum', 'quorum_max', 'fork_delay', 'terminate_delay', 'delay', 'full_command'])
+
+function convertTrackProcess (s: Statement, w: Writer): void {
+  const name = s.words[1]?.text
+  if (name === undefined) { w.warn(0, s.line, 'vrrp_track_process without a name: skipped'); return }
+  w.emit(0, `vrrp_track_process ${quoteWord(name)}`)
+  for (const st of s.block ?? []) {
+    const [kw, ...args] = st.words.map(x => x.text)
+    if (kw !== undefined && TRACK_PROCESS_KEYWORDS.has(kw)) w.emit(1, [kw, ...args.map(quoteWord)].join(' '))
+    else w.warn(1, st.line, `'${wordsText(st)}' has no tslb equivalent: ignored`)
+  }
+  w.emit(1, '# tslb reads /proc every second (interval): keepalived is told of process changes by the kernel')
+  w.emit(0, '')
+}
+
 export interface ConvertResult {
   readonly text: string
   readonly warnings: number
@@ -335,6 +461,8 @@ export function convertKeepalived (text: string, source = 'keepalived.conf'): Co
   w.emit(0, '# keyword names are keepalived\'s; see docs/configuration.md (vrrp_script, vrrp_instance)')
   w.emit(0, '')
   const defaults = new Map<string, string>()
+  let checkUnicastSrc = false
+  const globals: string[] = []
   let instances = 0
   let scripts = 0
   for (const s of stmts.filter(x => x.words[0]?.text === 'global_defs')) {
@@ -344,25 +472,67 @@ export function convertKeepalived (text: string, source = 'keepalived.conf'): Co
       const mapped = GLOBAL_INSTANCE_DEFAULTS[kw]
       const value = st.words[1]?.text
       if (mapped !== undefined && value !== undefined) defaults.set(mapped, value)
+      else if (kw === 'vrrp_check_unicast_src') checkUnicastSrc = true
+      else if (kw === 'script_user' && value !== undefined) globals.push(`script_user ${st.words.slice(1, 3).map(x => quoteWord(x.text)).join(' ')}`)
+      else if (kw === 'enable_script_security') globals.push('enable_script_security')
       else if (kw === 'vrrp_strict') w.warn(0, st.line, 'vrrp_strict is not supported: tslb behaves as keepalived without it')
       else if (kw !== '') ignored.push(kw)
     }
     w.emit(0, `# global_defs (line ${s.line}) ignored${ignored.length > 0 ? `: ${ignored.join(', ')}` : ''} (no tslb equivalent)`)
     if (defaults.size > 0) w.emit(0, `# global_defs applied to every instance: ${[...defaults].map(([k, v]) => `${k} ${v}`).join(', ')}`)
+    if (checkUnicastSrc) w.emit(0, '# global_defs vrrp_check_unicast_src: check_unicast_src on every unicast instance')
     w.emit(0, '')
+  }
+  if (globals.length > 0) {
+    w.emit(0, 'global')
+    for (const g of globals) w.emit(1, `${g}   # from global_defs`)
+    w.emit(0, '')
+  }
+  // Sync groups first: their track_* blocks go to every member; split instances join their group.
+  const groupTracks = new Map<string, Statement[]>()
+  const groupOf = new Map<string, string>()
+  for (const g of stmts.filter(x => x.words[0]?.text === 'vrrp_sync_group')) {
+    const tracks = (g.block ?? []).filter(st => GROUP_TRACKS.has(st.words[0]?.text ?? ''))
+    for (const m of (g.block ?? []).find(st => st.words[0]?.text === 'group')?.block ?? []) {
+      const n = m.words[0]?.text
+      if (n === undefined) continue
+      groupTracks.set(n, tracks)
+      groupOf.set(n, g.words[1]?.text ?? '')
+    }
+  }
+  const splitOff = new Map<string, string>()
+  for (const s of stmts.filter(x => x.words[0]?.text === 'vrrp_instance')) {
+    const { parts } = splitMixedFamilies(s)
+    const extra = parts[1]?.words[1]?.text
+    if (extra !== undefined) splitOff.set(s.words[1]?.text ?? '', extra)
   }
   for (const s of stmts) {
     const kw = s.words[0]?.text ?? ''
     switch (kw) {
       case 'global_defs': break
       case 'vrrp_script': convertScript(s, w); scripts++; break
-      case 'vrrp_instance': convertInstance(s, defaults, w); instances++; break
-      case 'vrrp_sync_group': {
-        const members = s.block?.find(x => x.words[0]?.text === 'group')?.block?.map(x => x.words[0]?.text ?? '').join(' ') ?? ''
-        w.warn(0, s.line, `vrrp_sync_group ${s.words[1]?.text ?? ''} (${members}) is not supported: its instances run independently`)
-        w.emit(0, '')
+      case 'vrrp_instance': {
+        const name = s.words[1]?.text ?? ''
+        const { parts, unicast } = splitMixedFamilies(s)
+        if (unicast) w.warn(0, s.line, `vrrp_instance ${name} mixes IPv4 and IPv6 VIPs on unicast peers of one family: the other family's VIPs are dropped, as keepalived 2.2 ignores them ("address family must match VRRP instance")`)
+        const extra = parts[1]?.words[1]?.text
+        if (extra !== undefined) {
+          w.warn(0, s.line, `vrrp_instance ${name} mixes IPv4 and IPv6 VIPs: split into ${name} and ${extra} (VRRPv3), which ${groupOf.has(name) ? `join vrrp_sync_group ${groupOf.get(name) ?? ''}` : `move together in vrrp_sync_group ${name}_families`}. keepalived 2.2 ignores the second family's VIPs: on a mixed cluster, convert every node`)
+        }
+        for (const part of parts) {
+          convertInstance(part, defaults, checkUnicastSrc, w, groupTracks.get(name) ?? [])
+          instances++
+        }
+        if (extra !== undefined && !groupOf.has(name)) {
+          w.emit(0, `vrrp_sync_group ${quoteWord(`${name}_families`)}`)
+          w.emit(1, `group ${quoteWord(name)} ${quoteWord(extra)}`)
+          w.emit(0, '')
+        }
         break
       }
+      case 'vrrp_sync_group': convertSyncGroup(s, splitOff, w); break
+      case 'track_file': case 'vrrp_track_file': convertTrackFile(s, w); break
+      case 'vrrp_track_process': convertTrackProcess(s, w); break
       case 'virtual_server': case 'virtual_server_group':
         w.warn(0, s.line, `${wordsText(s)}: LVS virtual servers are not converted: use tslb frontends/backends (haproxy syntax)`)
         w.emit(0, '')

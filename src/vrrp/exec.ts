@@ -1,10 +1,13 @@
 /**
- * Running the external commands of VRRP: track scripts and notify scripts, with execa.
- * Commands are split into words as keepalived does (no shell: `script "killall -0 haproxy"` runs
- * killall with two arguments; single and double quotes group words, backslash escapes).
+ * Running the external commands of VRRP: track scripts and notify scripts, with execa. Commands
+ * are split into words as keepalived does (util/command-words.ts). Every script gets
+ * COMMAND_ENV as its whole environment, runs as its user (`user` of the vrrp_script, else the
+ * global `script_user`, else tslb's own) with only that user's primary or configured group, and
+ * without tslb's ambient capabilities unless `script_ambient_capabilities` is set.
  */
-import { readFileSync } from 'node:fs'
 import { execa } from 'execa'
+import type { GlobalSettings } from '../config/model.ts'
+import { COMMAND_ENV, lookupGroup, lookupUser, ownCapabilities, scriptArgv } from '../util/script-env.ts'
 
 export interface CommandResult {
   /** Exit status 0. */
@@ -22,8 +25,19 @@ export interface CommandResult {
 export interface RunOptions {
   readonly timeoutMs: number
   readonly user?: string
+  /** With `user`: the group (default: the user's primary group). */
+  readonly group?: string
+  /** Let the script keep tslb's ambient capabilities (global `script_ambient_capabilities`). */
+  readonly keepAmbientCapabilities?: boolean
   /** Kill the command if tslb exits first (track scripts: yes; notify scripts: no). */
   readonly killWithParent: boolean
+}
+
+/** Who scripts run as and what they keep, from the `global` section (the same for every script). */
+export type ScriptPolicy = Pick<RunOptions, 'user' | 'group' | 'keepAmbientCapabilities'>
+
+export function scriptPolicy (g: GlobalSettings): ScriptPolicy {
+  return { user: g.scriptUser?.user, group: g.scriptUser?.group, keepAmbientCapabilities: g.scriptAmbientCapabilities === true }
 }
 
 /** Runs argv; never rejects. */
@@ -31,61 +45,21 @@ export type CommandRunner = (argv: readonly string[], opts: RunOptions) => Promi
 
 const MAX_OUTPUT = 2000
 
-/** keepalived's word splitting of a script line. */
-export function splitCommand (command: string): string[] {
-  const words: string[] = []
-  let word = ''
-  let inWord = false
-  let quote: '"' | "'" | undefined
-  for (let i = 0; i < command.length; i++) {
-    const c = command[i] as string
-    if (quote !== undefined) {
-      if (c === quote) quote = undefined
-      else if (c === '\\' && quote === '"' && i + 1 < command.length) word += command[++i] as string
-      else word += c
-      continue
-    }
-    if (c === ' ' || c === '\t') {
-      if (inWord) { words.push(word); word = ''; inWord = false }
-      continue
-    }
-    inWord = true
-    if (c === '"' || c === "'") quote = c
-    else if (c === '\\' && i + 1 < command.length) word += command[++i] as string
-    else word += c
-  }
-  if (inWord) words.push(word)
-  return words
-}
-
-/** uid/gid of a user name (or numeric uid) from /etc/passwd; undefined when unknown. */
-export function lookupUser (user: string): { readonly uid: number, readonly gid: number } | undefined {
-  let passwd: string
-  try {
-    passwd = readFileSync('/etc/passwd', 'utf8')
-  } catch {
-    return undefined
-  }
-  for (const line of passwd.split('\n')) {
-    const [name, , uid, gid] = line.split(':')
-    if (name === undefined || uid === undefined || gid === undefined) continue
-    if (name === user || uid === user) return { uid: Number(uid), gid: Number(gid) }
-  }
-  return undefined
-}
-
 export const runCommand: CommandRunner = async (argv, opts) => {
   const started = performance.now()
-  const [file, ...args] = argv
   const fail = (error: string): CommandResult => ({ ok: false, exitCode: undefined, signal: undefined, timedOut: false, error, output: '', durationMs: performance.now() - started })
-  if (file === undefined) return fail('empty command')
+  if (argv.length === 0) return fail('empty command')
   let ids: { uid: number, gid: number } | undefined
   if (opts.user !== undefined) {
-    ids = lookupUser(opts.user)
-    if (ids === undefined) return fail(`unknown user '${opts.user}'`)
+    const user = lookupUser(opts.user)
+    if (user === undefined) return fail(`unknown user '${opts.user}'`)
+    const gid = opts.group === undefined ? user.gid : lookupGroup(opts.group)
+    if (gid === undefined) return fail(`unknown group '${opts.group ?? ''}'`)
+    ids = { uid: user.uid, gid }
   }
+  const [file, ...args] = scriptArgv(argv, ownCapabilities(), opts.keepAmbientCapabilities === true)
   try {
-    const r = await execa(file, args, {
+    const r = await execa(file as string, args, {
       reject: false,
       timeout: opts.timeoutMs,
       forceKillAfterDelay: 2000,
@@ -94,6 +68,8 @@ export const runCommand: CommandRunner = async (argv, opts) => {
       all: true,
       maxBuffer: 64 * 1024,
       stripFinalNewline: true,
+      env: COMMAND_ENV,
+      extendEnv: false,
       ...(ids === undefined ? {} : { uid: ids.uid, gid: ids.gid })
     })
     const output = typeof r.all === 'string' ? r.all.slice(0, MAX_OUTPUT) : ''

@@ -33,6 +33,8 @@ export type StateChangeReason =
   | 'fault'
   | 'fault-cleared'
   | 'stop'
+  /** BACKUP → MASTER or MASTER → BACKUP because another member of its vrrp_sync_group did. */
+  | 'sync-group'
 
 export type GarpReason =
   /** The burst right after becoming master. */
@@ -102,6 +104,12 @@ export interface VrrpMachineOptions {
   readonly higherPrioSendAdvert?: boolean
   /** keepalived down_timer_adverts (default 3). */
   readonly downTimerAdverts?: number
+  /**
+   * vrrp_sync_group: asked when the master-down timer expires; false keeps the instance BACKUP
+   * (it then "wants MASTER" and waits another master-down interval), as keepalived's
+   * vrrp_sync_can_goto_master. Absent: always true.
+   */
+  readonly masterGate?: () => boolean
 }
 
 /** Options after keepalived's vrrp_complete_instance fix-ups. */
@@ -258,8 +266,12 @@ export class VrrpStateMachine {
   #nextMasterReason: MasterReason = 'master-no-response'
   #masterAddress: string | undefined
   #masterPriority: number | undefined
+  readonly #masterGate: (() => boolean) | undefined
+  /** BACKUP: the master-down timer expired and the sync group held us back. */
+  #wantMaster = false
 
   constructor (options: VrrpMachineOptions) {
+    this.#masterGate = options.masterGate
     const r = resolveMachineOptions(options)
     this.options = r.options
     this.warnings = r.warnings
@@ -281,6 +293,8 @@ export class VrrpStateMachine {
   get masterAddress (): string | undefined { return this.#masterAddress }
   get masterPriority (): number | undefined { return this.#masterPriority }
   get faulted (): boolean { return this.#faulted }
+  /** BACKUP held back by its sync group: it would be MASTER on its own (keepalived wantstate MASTER). */
+  get wantsMaster (): boolean { return this.#state === 'BACKUP' && this.#wantMaster }
 
   /** Skew_Time with the current effective priority and master advert interval. */
   skewTimeMs (): number {
@@ -337,6 +351,11 @@ export class VrrpStateMachine {
     const actions: VrrpAction[] = []
     for (;;) {
       if (this.#state === 'BACKUP' && this.#downAt !== undefined && this.#downAt <= now) {
+        if (this.#masterGate !== undefined && !this.#masterGate()) {
+          this.#wantMaster = true
+          this.#downAt = now + this.masterDownIntervalMs()
+          continue
+        }
         actions.push(...this.#gotoMaster(now, this.#nextMasterReason))
         continue
       }
@@ -406,6 +425,27 @@ export class VrrpStateMachine {
     return this.#enter('BACKUP', 'fault-cleared')
   }
 
+  /** vrrp_sync_group: another member became MASTER; a BACKUP member follows at once. */
+  syncMaster (now: number): VrrpAction[] {
+    if (this.#state !== 'BACKUP') return []
+    return this.#gotoMaster(now, 'sync-group')
+  }
+
+  /**
+   * vrrp_sync_group: another member went back to BACKUP; a MASTER member follows: the VIPs go,
+   * no priority-0 advert, a full master-down timer (keepalived vrrp_state_leave_master).
+   */
+  syncBackup (now: number): VrrpAction[] {
+    if (this.#state !== 'MASTER') return []
+    this.#clearTimers()
+    this.#preemptUntil = undefined
+    this.#nextMasterReason = 'master-no-response'
+    this.#masterAdvertIntervalMs = this.options.advertIntervalMs
+    const actions: VrrpAction[] = [{ type: 'remove-vips' }, ...this.#enter('BACKUP', 'sync-group')]
+    this.#downAt = now + this.masterDownIntervalMs()
+    return actions
+  }
+
   /** Shut down: as master one priority-0 advert, then the VIPs go. Final: later calls do nothing. */
   stop (now: number): VrrpAction[] {
     void now
@@ -424,6 +464,7 @@ export class VrrpStateMachine {
   #enter (to: VrrpState, reason: StateChangeReason): VrrpAction[] {
     const from = this.#state
     this.#state = to
+    this.#wantMaster = false
     return [{ type: 'state-change', from, to, reason, priority: this.#effectivePriority }]
   }
 
@@ -475,6 +516,7 @@ export class VrrpStateMachine {
     }
     const delaying = o.preemptDelayMs > 0 && (this.#preemptUntil === undefined || this.#preemptUntil > now)
     if (o.nopreempt || adv.priority >= this.#effectivePriority || delaying) {
+      this.#wantMaster = false
       if (o.version === 3) this.#masterAdvertIntervalMs = Math.max(10, adv.advertIntervalMs)
       this.#downAt = now + this.masterDownIntervalMs()
       this.#masterAddress = adv.srcAddress

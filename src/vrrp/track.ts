@@ -5,8 +5,10 @@
  */
 import { EventEmitter } from 'node:events'
 import type { Logger } from '../util/log.ts'
-import type { VrrpInstance, VrrpScript } from '../config/model.ts'
-import { type CommandRunner, describeResult, splitCommand } from './exec.ts'
+import type { VrrpInstance, VrrpScript, VrrpTrackFile, VrrpTrackProcess } from '../config/model.ts'
+import { trackFileContribution } from './track-file.ts'
+import { type CommandRunner, describeResult, type ScriptPolicy } from './exec.ts'
+import { splitCommand } from '../util/command-words.ts'
 import { computeEffectivePriority, trackerContribution } from './priority.ts'
 
 /** 'init' until the first result (then the first result decides, as keepalived's INIT state). */
@@ -67,6 +69,8 @@ export interface ScriptTrackerDeps {
   /** `builtin proxy`: a proxy worker is alive and serving. */
   readonly proxyHealthy: () => boolean
   readonly log: Logger
+  /** The global script settings in force (script_user…); a vrrp_script's `user` wins. */
+  readonly policy?: () => ScriptPolicy
 }
 
 /** One `vrrp_script`, shared by every instance that tracks it. Emits `change` with the new state. */
@@ -156,7 +160,9 @@ export class ScriptTracker extends EventEmitter<{ change: [TrackState] }> {
     }
     this.#running = true
     const timeoutMs = this.timeoutMs
-    this.#deps.run(this.#argv, { timeoutMs, user: this.spec.user, killWithParent: true }).then(r => {
+    const policy = this.#deps.policy?.() ?? {}
+    const who = this.spec.user === undefined ? { user: policy.user, group: policy.group } : { user: this.spec.user, group: this.spec.group }
+    this.#deps.run(this.#argv, { timeoutMs, ...who, keepAmbientCapabilities: policy.keepAmbientCapabilities, killWithParent: true }).then(r => {
       if (!r.ok && r.output !== '') this.#deps.log.debug({ script: this.spec.name, output: r.output }, 'track script output')
       done(r.ok, r.ok ? 'exit 0' : describeResult(r, timeoutMs))
     }, (err: unknown) => { done(false, err instanceof Error ? err.message : String(err)) })
@@ -165,12 +171,16 @@ export class ScriptTracker extends EventEmitter<{ change: [TrackState] }> {
 
 /** What one tracked object of an instance is, for trackingOutcome(). */
 export interface TrackedItem {
-  readonly kind: 'script' | 'interface'
+  readonly kind: 'script' | 'interface' | 'file' | 'process'
   readonly name: string
   /** Undefined or 0: failing means FAULT. */
   readonly weight: number | undefined
   /** 'init' counts as OK. */
   readonly state: TrackState
+  /** keepalived `reverse`: the weight's sign (and for weight 0, OK and FAULT) swapped. */
+  readonly reverse?: boolean
+  /** track_file: the value read, which the contribution is computed from (state is then 'ok'). */
+  readonly value?: number
 }
 
 export interface TrackingOutcome {
@@ -185,7 +195,7 @@ export function trackingOutcome (basePriority: number, items: readonly TrackedIt
   const contributions: number[] = []
   const faultReasons: string[] = []
   for (const it of items) {
-    const c = trackerContribution(it.weight, it.state !== 'fail')
+    const c = it.kind === 'file' ? trackFileContribution(it.value ?? 0, it.weight ?? 0, it.reverse === true) : trackerContribution(it.weight, it.state !== 'fail', it.reverse === true)
     if (c === 'fault') faultReasons.push(`${it.kind} ${it.name}`)
     else contributions.push(c)
   }
@@ -197,8 +207,23 @@ export function trackingOutcome (basePriority: number, items: readonly TrackedIt
  * the script's, as keepalived's `track_script { NAME weight W }`), its track_interface lines, and
  * its own interface (down = FAULT) unless dont_track_primary.
  */
-export function trackedItems (inst: VrrpInstance, scripts: ReadonlyMap<string, { readonly spec: VrrpScript, readonly state: TrackState }>, linkUp: (ifname: string) => boolean | undefined): TrackedItem[] {
+export interface OtherTrackers {
+  readonly files?: ReadonlyMap<string, { readonly spec: VrrpTrackFile, readonly value: number }>
+  readonly processes?: ReadonlyMap<string, { readonly spec: VrrpTrackProcess, readonly state: TrackState }>
+  /** In a vrrp_sync_group without sync_group_tracking_weight: every weight is 0 (a failure is FAULT), as keepalived. */
+  readonly ignoreWeights?: boolean
+}
+
+export function trackedItems (inst: VrrpInstance, scripts: ReadonlyMap<string, { readonly spec: VrrpScript, readonly state: TrackState }>, linkUp: (ifname: string) => boolean | undefined, other: OtherTrackers = {}): TrackedItem[] {
   const items: TrackedItem[] = []
+  for (const t of inst.trackFiles) {
+    const f = other.files?.get(t.name)
+    items.push({ kind: 'file', name: t.name, weight: t.weight ?? f?.spec.weight ?? 1, reverse: t.reverse ?? f?.spec.reverse ?? false, state: 'ok', value: f?.value ?? 0 })
+  }
+  for (const t of inst.trackProcesses) {
+    const p = other.processes?.get(t.name)
+    items.push({ kind: 'process', name: t.name, weight: t.weight ?? p?.spec.weight ?? 0, reverse: t.reverse ?? p?.spec.reverse ?? false, state: p?.state ?? 'init' })
+  }
   for (const t of inst.trackScripts) {
     const s = scripts.get(t.name)
     items.push({ kind: 'script', name: t.name, weight: t.weight ?? s?.spec.weight ?? 0, state: s?.state ?? 'init' })
@@ -211,5 +236,5 @@ export function trackedItems (inst: VrrpInstance, scripts: ReadonlyMap<string, {
   if (!inst.dontTrackPrimary && inst.interface !== undefined && !inst.trackInterfaces.some(t => t.name === inst.interface)) {
     items.push({ kind: 'interface', name: inst.interface, weight: undefined, state: ifState(inst.interface) })
   }
-  return items
+  return other.ignoreWeights === true ? items.map(i => ({ ...i, weight: 0 })) : items
 }

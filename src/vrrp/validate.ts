@@ -5,8 +5,9 @@
  */
 import { equalIp, formatIp, ipBytes, isMulticast } from './addr.ts'
 import {
-  AUTH_AH, AUTH_NONE, AUTH_PASS, IPPROTO_AH, IPPROTO_VRRP, VRRP_HEADER_LEN, VRRP_MULTICAST_V4, VRRP_TTL, VRRP_TYPE_ADVERT,
-  authBytes, checksumValid, decodeAdvert, decodeIpv4Header, expectedVrrpLength, readRawHeader, type DecodedAdvert
+  AUTH_AH, AUTH_NONE, AUTH_PASS, IPPROTO_AH, IPPROTO_VRRP, IPV6_HEADER_LEN, VRRP_HEADER_LEN, VRRP_MULTICAST_V4, VRRP_MULTICAST_V6,
+  VRRP_TTL, VRRP_TYPE_ADVERT, authBytes, checksumValid, decodeAdvert, decodeIpv4Header, decodeIpv6Header, expectedVrrpLength,
+  readRawHeader, type DecodedAdvert
 } from './codec.ts'
 import { VrrpConfigError } from './errors.ts'
 import type { VrrpInstance } from '../config/model.ts'
@@ -19,8 +20,14 @@ import { normalizeAdvertInterval } from './timers.ts'
 export const DROP_REASONS = [
   /** Shorter than the IP header + the 8-byte VRRP header ("IPv4 VRRP packet too short"). */
   'too-short',
-  /** Not an IPv4 header (version, IHL) or not protocol 112. */
+  /** Not an IPv4/IPv6 header (version, IHL), or not protocol 112 (IPv6: next header, no extension headers). */
   'bad-ip-header',
+  /**
+   * Not normal traffic for this instance, not counted: the destination is neither the VRRP group
+   * nor this node's address (keepalived binds its socket to one or the other, so the kernel
+   * never hands it such a packet; tslb's raw sockets cannot bind, and IPv6 is captured).
+   */
+  'wrong-destination',
   /** Another VRID: not an error, just not this instance's ("Unknown VRID(%d) ... ignoring"). */
   'not-for-us',
   /** Length is not exactly IP header + 16+4n (v2) / 8+4n or 8+16n (v3) ("vrrp packet too short/long"; packet_len_err). */
@@ -50,26 +57,44 @@ export const DROP_REASONS = [
   /** One of our VIPs is not in the advert ("ip address associated with VRID not present in MASTER advert"; addr_list_err). */
   'vip-mismatch',
   /** check_unicast_src: the source is not a unicast_peer ("unicast source address %s not a unicast peer"). */
-  'unicast-src-not-peer'
+  'unicast-src-not-peer',
+  /** check_unicast_src: TTL / hop limit outside the peer's min_ttl..max_ttl ("TTL/HL %d not in range %d - %d"; ip_ttl_err). */
+  'ttl-out-of-range'
 ] as const
 
 export type DropReason = typeof DROP_REASONS[number]
 
-/** 'not-for-us' is normal traffic (other VRIDs on the link); everything else is a protocol error. */
+/**
+ * 'not-for-us' (other VRIDs on the link) and 'wrong-destination' (another host's unicast) are
+ * normal traffic; everything else is a protocol error.
+ */
 export function isProtocolError (reason: DropReason): boolean {
-  return reason !== 'not-for-us'
+  return reason !== 'not-for-us' && reason !== 'wrong-destination'
 }
 
-/** What a raw socket tells us beside the bytes. IPv4: the header is in the bytes. IPv6: the kernel strips it. */
+/**
+ * How the packet arrived. IPv4 (raw socket): the bytes start with the IPv4 header. IPv6 from a
+ * packet capture: the bytes start with the IPv6 header. IPv6 from a raw socket: the kernel
+ * strips the header, and the caller gives what it knows of it.
+ */
 export type ReceiveMeta =
   | { readonly family: 4 }
+  | { readonly family: 6, readonly header: 'included' }
   | {
     readonly family: 6
+    readonly header?: 'stripped'
     readonly src: string
     readonly dst: string
     /** From IPV6_HOPLIMIT ancillary data; undefined = not known, not checked (keepalived rx_ttl_hl = -1). */
     readonly hopLimit?: number
   }
+
+/** A unicast_peer's accepted TTL / hop limit range (keepalived: `unicast_peer { ADDR min_ttl N max_ttl M }`). */
+export interface PeerTtlRange {
+  readonly address: string
+  readonly min: number
+  readonly max: number
+}
 
 /** The instance's side of the checks. advertCheckConfig() builds it from a VrrpInstance. */
 export interface AdvertCheckConfig {
@@ -84,8 +109,15 @@ export interface AdvertCheckConfig {
   readonly virtualAddresses: readonly string[]
   /** Non-empty means a unicast instance. */
   readonly unicastPeers: readonly string[]
-  /** keepalived check_unicast_src. Default false. */
+  /** keepalived check_unicast_src: unicast adverts only from a unicast_peer. Default false. */
   readonly checkUnicastSrc?: boolean
+  /** Per-peer TTL ranges (checked with checkUnicastSrc); a peer not listed accepts 0..255. */
+  readonly peerTtl?: readonly PeerTtlRange[]
+  /**
+   * This node's address on the instance (the advert source): with it, a packet whose
+   * destination is neither the VRRP group nor this address is 'wrong-destination'.
+   */
+  readonly localAddress?: string
   /**
    * Check the address count and every VIP (default true). The speaker passes false to implement
    * skip_check_adv_addr (BACKUP, advert from the same master as last time).
@@ -123,7 +155,9 @@ export type AdvertValidation =
 
 interface Compiled {
   readonly vips: readonly Uint8Array[]
-  readonly peers: readonly Uint8Array[]
+  readonly peers: readonly { readonly address: Uint8Array, readonly minTtl: number, readonly maxTtl: number }[]
+  readonly group: Uint8Array
+  readonly local: Uint8Array | undefined
   readonly auth: Uint8Array
   readonly authType: number
   readonly intervalSec: number
@@ -136,7 +170,13 @@ function compile (cfg: AdvertCheckConfig): Compiled {
   if (c === undefined) {
     c = {
       vips: cfg.virtualAddresses.map(a => ipBytes(a, cfg.family)),
-      peers: cfg.unicastPeers.map(a => ipBytes(a, cfg.family)),
+      peers: cfg.unicastPeers.map(a => {
+        const address = ipBytes(a, cfg.family)
+        const range = cfg.peerTtl?.find(r => equalIp(ipBytes(r.address, cfg.family), address))
+        return { address, minTtl: range?.min ?? 0, maxTtl: range?.max ?? 255 }
+      }),
+      group: ipBytes(cfg.family === 4 ? VRRP_MULTICAST_V4 : VRRP_MULTICAST_V6, cfg.family),
+      local: cfg.localAddress === undefined ? undefined : ipBytes(cfg.localAddress, cfg.family),
       auth: authBytes(cfg.auth?.password),
       authType: cfg.auth === undefined ? AUTH_NONE : AUTH_PASS,
       intervalSec: Math.round(normalizeAdvertInterval(2, cfg.advertIntervalMs).ms / 1000)
@@ -159,7 +199,9 @@ export function advertCheckConfig (inst: VrrpInstance): AdvertCheckConfig {
     family,
     advertIntervalMs: normalizeAdvertInterval(inst.version, inst.advertInt).ms,
     virtualAddresses: inst.virtualAddresses.map(v => v.address),
-    unicastPeers: inst.unicastPeers
+    unicastPeers: inst.unicastPeers,
+    checkUnicastSrc: inst.checkUnicastSrc,
+    peerTtl: inst.unicastPeerTtl
   }
   // keepalived: authentication is v2 only ("ignored with an error" in v3); AH is refused by the config parser.
   if (inst.version === 2 && inst.authentication?.type === 'PASS') return { ...cfg, auth: { type: 'PASS', password: inst.authentication.password } }
@@ -168,6 +210,7 @@ export function advertCheckConfig (inst: VrrpInstance): AdvertCheckConfig {
 
 /** The VRID of a received packet (to find the instance), or undefined if it is too short to hold one. */
 export function peekVrid (bytes: Uint8Array, meta: ReceiveMeta): number | undefined {
+  if (meta.family === 6 && meta.header === 'included') return bytes.length >= IPV6_HEADER_LEN + VRRP_HEADER_LEN ? bytes[IPV6_HEADER_LEN + 1] : undefined
   if (meta.family === 6) return bytes.length >= VRRP_HEADER_LEN ? bytes[1] : undefined
   if (bytes.length < 20) return undefined
   const ihl = ((bytes[0] as number) & 0x0f) * 4
@@ -205,6 +248,17 @@ function check (bytes: Uint8Array, meta: ReceiveMeta, cfg: AdvertCheckConfig, c:
     dstBytes = h.dstBytes
     ttl = h.ttl
     totalLength = h.totalLength
+  } else if (meta.header === 'included') {
+    const ip = decodeIpv6Header(bytes)
+    if (!ip.ok) return drop(ip.reason === 'too-short' ? 'too-short' : 'bad-ip-header', ip.message)
+    const h = ip.value
+    if (bytes.length < IPV6_HEADER_LEN + VRRP_HEADER_LEN) return drop('too-short', `IPv6 VRRP packet too short - ${bytes.length} bytes`, undefined, h.src)
+    if (h.nextHeader !== IPPROTO_VRRP) return drop('bad-ip-header', `IPv6 next header ${h.nextHeader} is not VRRP (112)`, undefined, h.src)
+    vrrp = bytes.subarray(IPV6_HEADER_LEN)
+    srcBytes = h.srcBytes
+    dstBytes = h.dstBytes
+    ttl = h.hopLimit
+    totalLength = IPV6_HEADER_LEN + h.payloadLength
   } else {
     if (bytes.length < VRRP_HEADER_LEN) return drop('too-short', `IPv6 VRRP packet too short - ${bytes.length} bytes`, undefined, meta.src)
     vrrp = bytes
@@ -218,6 +272,9 @@ function check (bytes: Uint8Array, meta: ReceiveMeta, cfg: AdvertCheckConfig, c:
   }
   const src = formatIp(srcBytes)
   if (srcBytes.length !== (cfg.family === 4 ? 4 : 16)) return drop('bad-ip-header', `IPv${meta.family} packet on an IPv${cfg.family} instance`, undefined, src)
+  if (c.local !== undefined && !equalIp(dstBytes, c.group) && !equalIp(dstBytes, c.local)) {
+    return drop('wrong-destination', `destination ${formatIp(dstBytes)} is neither ${formatIp(c.group)} nor ${formatIp(c.local)}`, undefined, src)
+  }
   const h = readRawHeader(vrrp)
   if (h === undefined) return drop('too-short', 'VRRP packet too short', undefined, src)
   if (h.vrid !== cfg.vrid) return drop('not-for-us', `Unknown VRID(${h.vrid}) received, ignoring`, h.vrid, src)
@@ -252,7 +309,7 @@ function check (bytes: Uint8Array, meta: ReceiveMeta, cfg: AdvertCheckConfig, c:
   const checkVips = cfg.checkVipAddresses ?? true
   // 6. address count
   if (checkVips && h.count !== c.vips.length) return drop('address-count-mismatch', `received an unexpected ip number count ${h.count}, expected ${c.vips.length}!`, vrid, src)
-  // 7. IPv4 total length
+  // 7. IPv4 total length / IPv6 payload length
   if (totalLength !== undefined && totalLength !== bytes.length) {
     return drop('ip-length-mismatch', `ip_tot_len mismatch against received length. ${totalLength} and received ${bytes.length}`, vrid, src)
   }
@@ -286,9 +343,13 @@ function check (bytes: Uint8Array, meta: ReceiveMeta, cfg: AdvertCheckConfig, c:
         return drop('vip-mismatch', `ip address associated with VRID ${vrid} not present in MASTER advert: ${formatIp(vip)}`, vrid, src)
       }
     }
-    // 11. check_unicast_src
-    if (unicast && cfg.checkUnicastSrc === true && !c.peers.some(p => equalIp(p, srcBytes))) {
-      return drop('unicast-src-not-peer', `unicast source address ${src} not a unicast peer`, vrid, src)
+    // 11. check_unicast_src, then the peer's min_ttl / max_ttl
+    if (unicast && cfg.checkUnicastSrc === true) {
+      const peer = c.peers.find(p => equalIp(p.address, srcBytes))
+      if (peer === undefined) return drop('unicast-src-not-peer', `unicast source address ${src} not a unicast peer`, vrid, src)
+      if (ttl !== undefined && (ttl < peer.minTtl || ttl > peer.maxTtl)) {
+        return drop('ttl-out-of-range', `TTL/HL ${ttl} not in range ${peer.minTtl} - ${peer.maxTtl}`, vrid, src)
+      }
     }
   }
   const advertIntervalMs = advert.version === 2 ? advert.advertIntervalSec * 1000 : advert.maxAdvertIntervalCs * 10

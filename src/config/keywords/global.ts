@@ -80,6 +80,12 @@ export const GLOBAL_KEYWORDS: Readonly<Record<string, GlobalHandler>> = {
     else if (sub === 'maxconn') parseInteger(one('stats maxconn', rest), 'stats maxconn', 1, 100_000)
     else throw new ValueError(`'stats' in 'global' expects socket, timeout or maxconn, got '${sub ?? ''}'`)
   },
+  script_user: (g, a) => {
+    if (a.length < 1 || a.length > 2) throw new ValueError("'script_user' expects USER [GROUP]")
+    g.scriptUser = { user: a[0] as string, group: a[1] }
+  },
+  enable_script_security: (g, a) => { none('enable_script_security', a); g.enableScriptSecurity = true },
+  script_ambient_capabilities: (g, a) => { none('script_ambient_capabilities', a); g.scriptAmbientCapabilities = true },
   'ca-base': tlsIgnored,
   'crt-base': tlsIgnored,
   'ssl-default-bind-ciphers': tlsIgnored,

@@ -3,7 +3,7 @@
  */
 import { isIP } from 'node:net'
 import type { KeywordContext } from '../context.ts'
-import type { VirtualAddress, VrrpInstance, VrrpScript } from '../model.ts'
+import type { TrackRef, VirtualAddress, VrrpInstance, VrrpScript } from '../model.ts'
 import { parseInteger, parseSeconds, ValueError } from '../values.ts'
 
 function one (kw: string, args: readonly string[]): string {
@@ -32,7 +32,11 @@ export function applyVrrpScriptKeyword (s: VrrpScript, keyword: string, args: re
     case 'weight': s.weight = parseInteger(one(keyword, args).replace(/^\+/, ''), 'weight', -253, 253); return true
     case 'rise': s.rise = parseInteger(one(keyword, args), 'rise', 1, 1000); return true
     case 'fall': s.fall = parseInteger(one(keyword, args), 'fall', 1, 1000); return true
-    case 'user': s.user = one(keyword, args); return true
+    case 'user':
+      if (args.length < 1 || args.length > 2) throw new ValueError("'user' expects USER [GROUP]")
+      s.user = args[0]
+      s.group = args[1]
+      return true
     default: return false
   }
 }
@@ -40,7 +44,7 @@ export function applyVrrpScriptKeyword (s: VrrpScript, keyword: string, args: re
 export function newVrrpInstance (name: string, loc: VrrpInstance['loc']): VrrpInstance {
   return {
     name, loc, priority: 100, advertInt: 1000, version: 2, nopreempt: false, preemptDelay: 0,
-    unicastPeers: [], virtualAddresses: [], trackScripts: [], trackInterfaces: [],
+    unicastPeers: [], checkUnicastSrc: false, unicastPeerTtl: [], virtualAddresses: [], trackScripts: [], trackInterfaces: [], trackFiles: [], trackProcesses: [],
     garpMasterDelay: 5000, garpMasterRepeat: 5, garpMasterRefresh: 0, garpMasterRefreshRepeat: 1,
     notify: {}, dontTrackPrimary: false, nativeIpv6: false
   }
@@ -71,6 +75,48 @@ function parseTrack (kw: string, args: readonly string[]): { name: string, weigh
   if (w === undefined) return { name }
   if (w !== 'weight' || value === undefined) throw new ValueError(`'${kw}' expects NAME [weight W]`)
   return { name, weight: parseInteger(value.replace(/^\+/, ''), 'weight', -254, 254) }
+}
+
+/**
+ * `unicast_peer IP [min_ttl N] [max_ttl N] [IP …]`: keepalived's per-peer TTL range (0..255 by
+ * default); giving one turns check_unicast_src on for the instance, as in keepalived.
+ */
+function parseUnicastPeers (v: VrrpInstance, args: readonly string[]): void {
+  if (args.length === 0) throw new ValueError("'unicast_peer' expects one or more addresses")
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string
+    if (isIP(a) === 0) throw new ValueError(`'unicast_peer': '${a}' is not an IP address${a.endsWith('_ttl') ? ' (min_ttl / max_ttl follow an address)' : ''}`)
+    v.unicastPeers.push(a)
+    let min = 0
+    let max = 255
+    let ranged = false
+    while (args[i + 1] === 'min_ttl' || args[i + 1] === 'max_ttl') {
+      const kw = args[i + 1] as string
+      const value = args[i + 2]
+      if (value === undefined) throw new ValueError(`'unicast_peer': '${kw}' expects a value`)
+      const n = parseInteger(value, kw, 0, 255)
+      if (kw === 'min_ttl') min = n
+      else max = n
+      ranged = true
+      i += 2
+    }
+    if (!ranged) continue
+    if (min > max) throw new ValueError(`'unicast_peer ${a}': min_ttl ${min} > max_ttl ${max} would discard every advert`)
+    v.unicastPeerTtl.push({ address: a, min, max })
+    v.checkUnicastSrc = true
+  }
+}
+
+/** `NAME [weight W [reverse|noreverse]]` of track_file / track_process (W −254..254). */
+function parseTrackRef (kw: string, args: readonly string[]): TrackRef {
+  const [name, w, value, dir, extra] = args
+  if (name === undefined) throw new ValueError(`'${kw}' expects a name`)
+  if (w === undefined) return { name }
+  if (w !== 'weight' || value === undefined || extra !== undefined || (dir !== undefined && dir !== 'reverse' && dir !== 'noreverse')) {
+    throw new ValueError(`'${kw}' expects NAME [weight W [reverse|noreverse]]`)
+  }
+  const weight = parseInteger(value.replace(/^\+/, ''), 'weight', -254, 254)
+  return dir === undefined ? { name, weight } : { name, weight, reverse: dir === 'reverse' }
 }
 
 export function applyVrrpInstanceKeyword (v: VrrpInstance, keyword: string, args: readonly string[], ctx: KeywordContext): boolean {
@@ -112,16 +158,16 @@ export function applyVrrpInstanceKeyword (v: VrrpInstance, keyword: string, args
       v.unicastSrcIp = a
       return true
     }
-    case 'unicast_peer':
-      if (args.length === 0) throw new ValueError("'unicast_peer' expects one or more addresses")
-      for (const a of args) {
-        if (isIP(a) === 0) throw new ValueError(`'unicast_peer': '${a}' is not an IP address`)
-        v.unicastPeers.push(a)
-      }
+    case 'unicast_peer': parseUnicastPeers(v, args); return true
+    case 'check_unicast_src':
+      if (args.length !== 0) throw new ValueError("'check_unicast_src' takes no argument")
+      v.checkUnicastSrc = true
       return true
     case 'virtual_ipaddress': v.virtualAddresses.push(parseVirtualAddress(args, ctx)); return true
     case 'track_script': v.trackScripts.push(parseTrack(keyword, args)); return true
     case 'track_interface': v.trackInterfaces.push(parseTrack(keyword, args)); return true
+    case 'track_file': v.trackFiles.push(parseTrackRef(keyword, args)); return true
+    case 'track_process': v.trackProcesses.push(parseTrackRef(keyword, args)); return true
     case 'garp_master_delay': v.garpMasterDelay = parseInteger(one(keyword, args), keyword, 0, 3600) * 1000; return true
     case 'garp_master_repeat': v.garpMasterRepeat = parseInteger(one(keyword, args), keyword, 1, 1000); return true
     case 'garp_master_refresh': v.garpMasterRefresh = parseInteger(one(keyword, args), keyword, 0, 86400) * 1000; return true
@@ -139,4 +185,4 @@ export function applyVrrpInstanceKeyword (v: VrrpInstance, keyword: string, args
 }
 
 export const VRRP_SCRIPT_KEYWORDS = ['script', 'interval', 'timeout', 'weight', 'rise', 'fall', 'user']
-export const VRRP_INSTANCE_KEYWORDS = ['state', 'interface', 'virtual_router_id', 'priority', 'advert_int', 'version', 'nopreempt', 'preempt', 'preempt_delay', 'authentication', 'unicast_src_ip', 'unicast_peer', 'virtual_ipaddress', 'track_script', 'track_interface', 'garp_master_delay', 'garp_master_repeat', 'garp_master_refresh', 'garp_master_refresh_repeat', 'dont_track_primary', 'native_ipv6', 'notify_master', 'notify_backup', 'notify_fault', 'notify_stop', 'notify']
+export const VRRP_INSTANCE_KEYWORDS = ['state', 'interface', 'virtual_router_id', 'priority', 'advert_int', 'version', 'nopreempt', 'preempt', 'preempt_delay', 'authentication', 'unicast_src_ip', 'unicast_peer', 'check_unicast_src', 'virtual_ipaddress', 'track_script', 'track_interface', 'track_file', 'track_process', 'garp_master_delay', 'garp_master_repeat', 'garp_master_refresh', 'garp_master_refresh_repeat', 'dont_track_primary', 'native_ipv6', 'notify_master', 'notify_backup', 'notify_fault', 'notify_stop', 'notify']

@@ -2,13 +2,13 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { clusterView, formatCluster } from '../../../src/cli/cluster.ts'
 import type { SupervisorStatus } from '../../../src/supervisor/supervisor.ts'
-import type { VrrpInstanceStatus } from '../../../src/vrrp/speaker.ts'
+import type { VrrpInstanceStatus } from '../../../src/vrrp/instance-runner.ts'
 
 function runtime (state: VrrpInstanceStatus['state'], masterAddress: string | undefined, unicastPeers: string[] = []): VrrpInstanceStatus {
   return {
     name: 'VI_1', vrid: 51, interface: 'eth0', version: 3, state, since: '', basePriority: 100, effectivePriority: 100,
     masterAddress, masterPriority: masterAddress === undefined ? undefined : 150, localAddress: '198.18.0.12', advertIntervalMs: 100,
-    unicastPeers, vips: ['198.18.0.100/24'], vipsHeld: state === 'MASTER', faultReasons: [], tracking: [],
+    unicastPeers, vips: ['198.18.0.100/24'], vipsHeld: state === 'MASTER', faultReasons: [], tracking: [], syncGroup: undefined,
     counters: {} as VrrpInstanceStatus['counters']
   }
 }

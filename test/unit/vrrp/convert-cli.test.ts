@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { tslb } from '../../helpers/cli.ts'
@@ -44,6 +44,29 @@ test('tslb convert: usage errors, unreadable files, syntax errors', async () => 
     assert.equal(w.code, 0)
     assert.match(w.stdout, /# warning: keepalived\.conf line 4: 'use_vmac' has no tslb equivalent/)
     assert.match(w.stderr, /1 warning\(s\)/)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('tslb convert -o FILE writes the file; output that would not pass check exits 1 and says why', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tslb-convert-'))
+  try {
+    const good = join(dir, 'good.conf')
+    writeFileSync(good, 'vrrp_instance X {\n  interface eth0\n  virtual_router_id 9\n  virtual_ipaddress {\n    198.18.0.100\n  }\n}\n')
+    const out = join(dir, 'out.cfg')
+    const r = await tslb(['convert', good, '-o', out])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout, '')
+    assert.match(readFileSync(out, 'utf8'), /^vrrp_instance X$/m)
+    assert.equal((await tslb(['check', '-f', out])).code, 0)
+    const bad = join(dir, 'bad.conf')
+    writeFileSync(bad, 'vrrp_instance X {\n  virtual_router_id 9\n  track_script {\n    missing\n  }\n  virtual_ipaddress {\n    198.18.0.100\n  }\n}\n')
+    const b = await tslb(['convert', bad])
+    assert.equal(b.code, 1)
+    assert.match(b.stdout, /^vrrp_instance X$/m, 'the output is still written, to be fixed by hand')
+    assert.match(b.stderr, /would not pass 'tslb check': .*has no 'interface'/)
+    assert.match(b.stderr, /would not pass 'tslb check': .*tracks vrrp_script 'missing', which does not exist/)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

@@ -152,7 +152,9 @@ test('a richer keepalived.conf: globals applied, blocks flattened, unsupported o
   assert.equal(vi1?.advertInt, 500, 'v3 keeps the fraction')
   assert.equal(vi1?.nopreempt, true)
   assert.equal(vi1?.unicastSrcIp, '198.18.0.11')
-  assert.deepEqual(vi1?.unicastPeers, ['198.18.0.12', '198.18.0.13'])
+  assert.deepEqual(vi1?.unicastPeers, ['198.18.0.13', '198.18.0.12'])
+  assert.deepEqual(vi1?.unicastPeerTtl, [{ address: '198.18.0.13', min: 200, max: 255 }], 'min_ttl carried')
+  assert.equal(vi1?.checkUnicastSrc, true, 'a TTL range turns check_unicast_src on, as in keepalived')
   assert.equal(vi1?.authentication, undefined, 'v3: authentication dropped')
   assert.deepEqual(vi1?.virtualAddresses.map(v => `${v.address}/${v.prefixLength} ${v.label ?? ''}`), ['198.18.0.100/24 eth0:vi1', '198.18.0.101/32 '])
   assert.deepEqual(vi1?.trackScripts, [{ name: 'chk_web', weight: 10 }])
@@ -170,13 +172,12 @@ test('a richer keepalived.conf: globals applied, blocks flattened, unsupported o
   assert.equal(web?.rise, 2)
   assert.equal(web?.fall, 3)
   assert.equal(web?.user, 'nobody')
+  assert.equal(web?.group, 'nogroup')
+  assert.deepEqual(config.vrrpSyncGroups.map(g => [g.name, g.members]), [['G1', ['VI_1', 'VI_6']]])
   for (const expected of [
     /vrrp_strict is not supported/,
     /'weight \.\.\. reverse' is not supported/,
-    /group 'nogroup' ignored/,
     /'init_fail' has no equivalent/,
-    /vrrp_sync_group G1 \(VI_1 VI_6\) is not supported/,
-    /unicast_peer 198\.18\.0\.13: 'min_ttl 200'/,
     /virtual_ipaddress 198\.18\.0\.101: 'peer 198\.18\.0\.1 no_track' not supported/,
     /'virtual_ipaddress_excluded' has no tslb equivalent/,
     /notify_master: user 'root' ignored/,
@@ -205,4 +206,141 @@ test('quoteWord round-trips through the tslb tokenizer', () => {
   for (const w of ['plain', '198.18.0.1/24', 'two words', "it's", 'a "b" $HOME \\ c', "mix 'a' \"b\"", '']) {
     assert.deepEqual(tokenizeLine(`kw ${quoteWord(w)}`, {}).words, ['kw', w])
   }
+})
+
+test('check_unicast_src: per instance, and global_defs vrrp_check_unicast_src on every unicast instance', () => {
+  const inst = (name: string, vrid: number, extra: string): string =>
+    `vrrp_instance ${name} {\n interface eth0\n virtual_router_id ${vrid}\n version 3\n${extra} virtual_ipaddress {\n  198.18.0.${vrid}/24\n }\n}\n`
+  const unicast = ' unicast_peer {\n  198.18.0.12\n }\n'
+  let config = load(convertKeepalived(inst('A', 1, `${unicast} check_unicast_src\n`) + inst('B', 2, unicast)).text)
+  assert.deepEqual(config.vrrpInstances.map(i => i.checkUnicastSrc), [true, false])
+  const r = convertKeepalived(`global_defs {\n vrrp_check_unicast_src\n}\n${inst('A', 1, unicast)}${inst('B', 2, '')}`)
+  config = load(r.text)
+  assert.deepEqual(config.vrrpInstances.map(i => i.checkUnicastSrc), [true, false], 'multicast instances are left alone')
+  assert.doesNotMatch(r.text, /ignored: .*vrrp_check_unicast_src/)
+})
+
+test("a '{' on the line after 'vrrp_instance NAME' (and after other block keywords) keeps the block", () => {
+  const r = convertKeepalived('vrrp_script chk\n{\n  script "/bin/true"\n}\nvrrp_instance VI_1\n{\n  interface eth0\n  virtual_router_id 51\n  virtual_ipaddress\n  {\n    198.18.0.100/24\n  }\n  track_script\n  {\n    chk\n  }\n}\n')
+  assert.equal(r.instances, 1)
+  assert.equal(r.warnings, 0, r.text)
+  const config = load(r.text)
+  assert.deepEqual(config.vrrpInstances[0]?.virtualAddresses.map(v => v.address), ['198.18.0.100'])
+  assert.deepEqual(config.vrrpInstances[0]?.trackScripts, [{ name: 'chk' }])
+  assert.deepEqual(config.vrrpScripts[0]?.script, { kind: 'exec', command: '/bin/true' })
+})
+
+test('vrrp_sync_group: members, the group notify scripts, its track_* blocks on every member', () => {
+  const r = convertKeepalived(`vrrp_script chk {
+  script "/bin/true"
+}
+vrrp_sync_group G {
+  group {
+    A
+    B
+  }
+  track_script {
+    chk
+  }
+  notify_master "/etc/keepalived/group-master.sh x"
+  notify "/etc/keepalived/group.sh"
+  smtp_alert
+}
+vrrp_instance A {
+  interface eth0
+  virtual_router_id 1
+  virtual_ipaddress {
+    198.18.0.100
+  }
+}
+vrrp_instance B {
+  interface eth0
+  virtual_router_id 2
+  virtual_ipaddress {
+    198.18.0.101
+  }
+}
+`)
+  const c = load(r.text)
+  const g = c.vrrpSyncGroups[0]
+  assert.deepEqual(g?.members, ['A', 'B'])
+  assert.equal(g?.notify.master, '/etc/keepalived/group-master.sh x')
+  assert.equal(g?.notify.any, '/etc/keepalived/group.sh')
+  assert.deepEqual(c.vrrpInstances.map(i => i.trackScripts), [[{ name: 'chk' }], [{ name: 'chk' }]])
+  assert.match(r.text, /'smtp_alert' has no tslb equivalent/)
+})
+
+test('mixed IPv4/IPv6 VIPs: a multicast instance is split in two that move together; a unicast one keeps its family', () => {
+  const inst = (extra: string): string => `vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  priority 150
+  authentication {
+    auth_type PASS
+    auth_pass secret
+  }
+  virtual_ipaddress {
+    198.18.0.100/24
+    2001:db8::100/64
+    198.18.0.101/24
+  }
+${extra}}
+`
+  const r = convertKeepalived(inst(''))
+  const c = load(r.text)
+  assert.deepEqual(c.vrrpInstances.map(i => [i.name, i.version, i.priority, i.virtualAddresses.map(v => v.address), i.authentication?.type]), [
+    ['VI_1', 2, 150, ['198.18.0.100', '198.18.0.101'], 'PASS'],
+    ['VI_1_v6', 3, 150, ['2001:db8::100'], undefined]
+  ])
+  assert.deepEqual(c.vrrpSyncGroups.map(g => [g.name, g.members]), [['VI_1_families', ['VI_1', 'VI_1_v6']]])
+  assert.match(r.text, /split into VI_1 and VI_1_v6/)
+  const u = convertKeepalived(inst('  unicast_peer {\n    198.18.0.12\n  }\n'))
+  const cu = load(u.text)
+  assert.deepEqual(cu.vrrpInstances.map(i => i.virtualAddresses.map(v => v.address)), [['198.18.0.100', '198.18.0.101']])
+  assert.match(u.text, /the other family's VIPs are dropped/)
+  const grouped = convertKeepalived(`${inst('')}vrrp_instance VI_2 {\n  interface eth0\n  virtual_router_id 52\n  virtual_ipaddress {\n    198.18.0.102\n  }\n}\nvrrp_sync_group G {\n  group {\n    VI_1\n    VI_2\n  }\n}\n`)
+  assert.deepEqual(load(grouped.text).vrrpSyncGroups.map(g => [g.name, g.members]), [['G', ['VI_1', 'VI_1_v6', 'VI_2']]], 'the split instance joins the existing group')
+})
+
+test('track_file and vrrp_track_process blocks and their use in instances; script_user and enable_script_security', () => {
+  const r = convertKeepalived(`global_defs {
+  script_user nobody nogroup
+  enable_script_security
+}
+track_file prio {
+  file "/run/tslb-prio"
+  weight -2 reverse
+  init_file 0
+}
+vrrp_track_process web {
+  process "/usr/sbin/nginx" -g "daemon off;"
+  param_match partial
+  weight 20
+  quorum 2
+  delay 0.5
+}
+vrrp_instance A {
+  interface eth0
+  virtual_router_id 1
+  track_file {
+    prio weight 3 noreverse
+  }
+  track_process {
+    web
+  }
+  notify_master /bin/true
+  virtual_ipaddress {
+    198.18.0.100
+  }
+}
+`)
+  const c = load(r.text)
+  assert.deepEqual(c.global.scriptUser, { user: 'nobody', group: 'nogroup' })
+  assert.equal(c.global.enableScriptSecurity, true)
+  assert.deepEqual([c.vrrpTrackFiles[0]?.file, c.vrrpTrackFiles[0]?.weight, c.vrrpTrackFiles[0]?.reverse, c.vrrpTrackFiles[0]?.init], ['/run/tslb-prio', -2, true, { value: 0, overwrite: false }])
+  const p = c.vrrpTrackProcesses[0]
+  assert.deepEqual([p?.process, p?.params, p?.paramMatch, p?.weight, p?.quorum, p?.forkDelay], ['/usr/sbin/nginx', ['-g', 'daemon off;'], 'partial', 20, 2, 500])
+  assert.deepEqual(c.vrrpInstances[0]?.trackFiles, [{ name: 'prio', weight: 3, reverse: false }])
+  assert.deepEqual(c.vrrpInstances[0]?.trackProcesses, [{ name: 'web' }])
+  assert.doesNotMatch(r.text, /has no tslb equivalent/)
 })

@@ -9,7 +9,9 @@ import { EventEmitter } from 'node:events'
 import { pino } from 'pino'
 import { parseConfig } from '../../../src/config/parser.ts'
 import type { Config } from '../../../src/config/model.ts'
-import { formatShowVrrp, formatVrrpStatusLine, VrrpSpeaker, type FrameSink, type PacketSocket, type Reaper, type RtnlLike, type SpeakerIo } from '../../../src/vrrp/speaker.ts'
+import { VrrpSpeaker } from '../../../src/vrrp/speaker.ts'
+import { formatShowVrrp, formatVrrpStatusLine } from '../../../src/vrrp/show-vrrp.ts'
+import type { FrameSink, PacketSocket, Reaper, RtnlLike, SpeakerIo } from '../../../src/vrrp/speaker-io.ts'
 import type { AddressSpec, InterfaceAddress, LinkInfo } from '../../../src/net/rtnl.ts'
 import type { CommandResult } from '../../../src/vrrp/exec.ts'
 import type { VrrpSocketOptions } from '../../../src/net/vrrp-socket.ts'
@@ -274,4 +276,78 @@ test('start: a VIP left on the interface by a killed run is removed; builtin pro
   assert.equal(state(sb), 'FAULT')
   assert.deepEqual(sb.status().instances[0]?.faultReasons, ['interface eth9 does not exist'])
   await sb.stop()
+})
+
+function groupConfig (p1: number, p2: number, opts: { group?: boolean, track?: boolean } = {}): Config {
+  const inst = (name: string, vrid: number, priority: number, extra: string): string => `
+vrrp_instance ${name}
+    interface eth0
+    virtual_router_id ${vrid}
+    version 3
+    advert_int 0.05
+    priority ${priority}
+    garp_master_delay 0
+    virtual_ipaddress 198.18.0.${vrid + 49}/24 dev eth0
+${extra}`
+  const text = `${opts.track === true ? 'vrrp_script chk\n    script "/bin/chk"\n    interval 0.05\n' : ''}
+${inst('VI_1', 51, p1, opts.track === true ? '    track_script chk\n' : '')}${inst('VI_2', 52, p2, '')}
+${opts.group === false ? '' : 'vrrp_sync_group G\n    group VI_1 VI_2\n    notify "/bin/group-notify"\n    notify_fault "/bin/group-fault"\n'}`
+  const { config, diagnostics } = parseConfig(text, 'vrrp.cfg', { env: {} })
+  assert.deepEqual(diagnostics.filter(d => d.severity === 'error'), [])
+  return config
+}
+
+const states = (s: VrrpSpeaker): string => s.status().instances.map(i => `${i.name}=${i.state}`).join(' ')
+
+test('vrrp_sync_group: a fault of one member takes every member to FAULT and back; the group runs its notify scripts', async () => {
+  const wire = new Wire()
+  const a = new Node(wire, 'lb1', '198.18.0.11')
+  let healthy = true
+  const calls: string[][] = []
+  const run = async (argv: readonly string[]): Promise<CommandResult> => {
+    calls.push([...argv])
+    const ok = argv[0] !== '/bin/chk' || healthy
+    return await Promise.resolve({ ok, exitCode: ok ? 0 : 1, signal: undefined, timedOut: false, error: undefined, output: '', durationMs: 1 })
+  }
+  const sa = new VrrpSpeaker({ log, io: a, proxyHealthy: () => true, run })
+  await sa.apply(groupConfig(150, 150, { track: true }))
+  await waitFor('both master', () => states(sa) === 'VI_1=MASTER VI_2=MASTER')
+  const groupCalls = (): string[] => calls.filter(c => c[0]?.startsWith('/bin/group')).map(c => c.join(' '))
+  await waitFor('group notify MASTER', () => groupCalls().includes('/bin/group-notify GROUP G MASTER 0'))
+  healthy = false
+  await waitFor('both in FAULT', () => states(sa) === 'VI_1=FAULT VI_2=FAULT')
+  assert.deepEqual(sa.status().instances[1]?.faultReasons, ['vrrp_sync_group G'])
+  assert.deepEqual(a.vips(), [])
+  await waitFor('group notify FAULT', () => groupCalls().includes('/bin/group-fault') && groupCalls().includes('/bin/group-notify GROUP G FAULT 0'))
+  assert.match(formatShowVrrp(sa.status()), /vrrp_sync_group G: FAULT, VI_1 VI_2/)
+  healthy = true
+  await waitFor('both master again', () => states(sa) === 'VI_1=MASTER VI_2=MASTER', 3000)
+  await sa.stop()
+  await waitFor('group notify STOP', () => groupCalls().includes('/bin/group-notify GROUP G STOP 0'))
+})
+
+test('vrrp_sync_group: a member is MASTER only with the others; without the group each instance elects on its own', async () => {
+  for (const group of [true, false]) {
+    const wire = new Wire()
+    const a = new Node(wire, 'lb1', '198.18.0.11')
+    const b = new Node(wire, 'lb2', '198.18.0.12')
+    const sa = speaker(a)
+    const sb = speaker(b)
+    // lb1 loses VI_1 (150 < 200) and would win VI_2 (150 > 100).
+    await Promise.all([sa.apply(groupConfig(150, 150, { group })), sb.apply(groupConfig(200, 100, { group: false }))])
+    await waitFor('lb2 master of VI_1', () => sb.status().instances[0]?.state === 'MASTER')
+    await sleep(600)
+    if (group) {
+      assert.equal(states(sa), 'VI_1=BACKUP VI_2=BACKUP', 'VI_2 follows VI_1, which lost')
+      assert.equal(states(sb), 'VI_1=MASTER VI_2=MASTER')
+      assert.deepEqual(a.vips(), [])
+      // lb2 goes away: the group's members take over together.
+      await sb.stop()
+      await waitFor('lb1 master of both', () => states(sa) === 'VI_1=MASTER VI_2=MASTER')
+    } else {
+      assert.equal(states(sa), 'VI_1=BACKUP VI_2=MASTER')
+      await sb.stop()
+    }
+    await sa.stop()
+  }
 })

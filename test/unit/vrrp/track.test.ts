@@ -2,8 +2,10 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { pino } from 'pino'
 import { RiseFall, ScriptTracker, trackedItems, trackingOutcome, type TrackState } from '../../../src/vrrp/track.ts'
-import { runCommand, splitCommand, type CommandResult, type RunOptions } from '../../../src/vrrp/exec.ts'
-import { notifyCommands } from '../../../src/vrrp/notify.ts'
+import { runCommand, scriptPolicy, type CommandResult, type RunOptions, type ScriptPolicy } from '../../../src/vrrp/exec.ts'
+import { splitCommand } from '../../../src/util/command-words.ts'
+import { Notifier, notifyCommands } from '../../../src/vrrp/notify.ts'
+import { parseConfig } from '../../../src/config/parser.ts'
 import { newVrrpInstance, newVrrpScript } from '../../../src/config/keywords/vrrp.ts'
 import type { VrrpScript } from '../../../src/config/model.ts'
 
@@ -152,4 +154,34 @@ test('notify: the state script, then `notify` with INSTANCE NAME STATE PRIORITY'
   inst.notify.stop = '/bin/stop'
   assert.deepEqual(notifyCommands(inst, 'STOP', 0)[0], ['/bin/stop'])
   assert.deepEqual(notifyCommands(inst, 'DELETED', 100), [['/bin/stop'], ['/usr/local/bin/any', 'INSTANCE', 'VI_1', 'DELETED', '100']])
+})
+
+test('script_user and script_ambient_capabilities reach track and notify scripts; a vrrp_script user wins', async () => {
+  const calls: RunOptions[] = []
+  const run = async (_argv: readonly string[], opts: RunOptions): Promise<CommandResult> => {
+    calls.push(opts)
+    return await Promise.resolve({ ok: true, exitCode: 0, signal: undefined, timedOut: false, error: undefined, output: '', durationMs: 1 })
+  }
+  const policy = (): ScriptPolicy => ({ user: 'chk', group: 'checks', keepAmbientCapabilities: true })
+  const spec: VrrpScript = { ...newVrrpScript('s', loc), script: { kind: 'exec', command: '/bin/check' } }
+  const t = new ScriptTracker(spec, { run, proxyHealthy: () => true, log, policy })
+  t.start()
+  await t.firstResult()
+  t.stop()
+  assert.equal(calls[0]?.user, 'chk')
+  assert.equal(calls[0]?.group, 'checks')
+  assert.equal(calls[0]?.keepAmbientCapabilities, true)
+  const own = new ScriptTracker({ ...spec, user: 'other' }, { run, proxyHealthy: () => true, log, policy })
+  own.start()
+  await own.firstResult()
+  own.stop()
+  assert.equal(calls[1]?.user, 'other')
+  assert.equal(calls[1]?.group, undefined, "the script's own user runs with that user's group")
+  const inst = newVrrpInstance('VI_1', loc)
+  inst.notify.master = '/bin/notify'
+  new Notifier(run, log, 1000, policy).fire(inst, 'MASTER', 100)
+  assert.equal(calls[2]?.user, 'chk')
+  assert.equal(calls[2]?.killWithParent, false)
+  assert.deepEqual(scriptPolicy(parseConfig('global\n    script_user u g\n    script_ambient_capabilities\n', 't.cfg').config.global), { user: 'u', group: 'g', keepAmbientCapabilities: true })
+  assert.deepEqual(scriptPolicy(parseConfig('global\n    maxconn 10\n', 't.cfg').config.global), { user: undefined, group: undefined, keepAmbientCapabilities: false })
 })

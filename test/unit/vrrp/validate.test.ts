@@ -67,6 +67,8 @@ test('each drop reason, in keepalived order', () => {
   cases.push(['multicast-unicast-mismatch', pkt(v2Fields(), { dst: '198.18.0.12' }), v2])
   cases.push(['vip-mismatch', pkt(v2Fields({ addresses: ['198.18.0.100', '198.18.0.102'] })), v2])
   cases.push(['unicast-src-not-peer', pkt(v2Fields(), { src: '198.18.0.66', dst: '198.18.0.12' }), { ...v2, unicastPeers: [SRC], checkUnicastSrc: true }])
+  cases.push(['ttl-out-of-range', pkt(v2Fields(), { dst: '198.18.0.12', ttl: 64 }), { ...v2, unicastPeers: [SRC], checkUnicastSrc: true, peerTtl: [{ address: SRC, min: 255, max: 255 }] }])
+  cases.push(['wrong-destination', pkt(v2Fields(), { dst: '198.18.0.13' }), { ...v2, unicastPeers: [SRC], localAddress: '198.18.0.12' }])
   const seen = new Set<DropReason>()
   for (const [want, bytes, cfg, meta] of cases) {
     assert.equal(reason(bytes, cfg, meta), want, `${want}: ${Buffer.from(bytes).toString('hex')}`)
