@@ -14,9 +14,11 @@ export interface ParsedArgs {
 type ParseArgsOptions = NonNullable<Parameters<typeof parseArgs>[0]>['options']
 
 /** `who` is how the command is named in messages: 'tslb check', or 'tslb' for the top level. */
-export function parseCommandArgs (who: string, argv: readonly string[], options: readonly OptionSpec[], maxPositionals: number): ParsedArgs {
+export function parseCommandArgs (who: string, argv: readonly string[], options: readonly OptionSpec[],
+  maxPositionals: number): ParsedArgs {
   const spec: ParseArgsOptions = {}
-  for (const o of options) spec[o.name] = { type: o.type, ...(o.short === undefined ? {} : { short: o.short }), ...(o.multiple === true ? { multiple: true } : {}) }
+  for (const o of options) spec[o.name] = { type: o.type, ...(o.short === undefined ? {} : { short: o.short }),
+    ...(o.multiple === true ? { multiple: true } : {}) }
   let parsed: ParsedArgs
   try {
     parsed = parseArgs({ args: [...argv], options: spec, allowPositionals: true, strict: true })
@@ -24,7 +26,8 @@ export function parseCommandArgs (who: string, argv: readonly string[], options:
     throw new UsageError(`${who}: ${describeParseError(err)} (see '${who} --help')`)
   }
   if (parsed.positionals.length > maxPositionals) {
-    throw new UsageError(`${who}: unexpected argument '${parsed.positionals.slice(maxPositionals).join(' ')}' (see '${who} --help')`)
+    throw new UsageError(
+      `${who}: unexpected argument '${parsed.positionals.slice(maxPositionals).join(' ')}' (see '${who} --help')`)
   }
   return parsed
 }

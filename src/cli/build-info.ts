@@ -12,7 +12,8 @@ import { SECTION_KEYWORDS } from '../config/parser.ts'
 const require = createRequire(import.meta.url)
 
 export function packageVersion (): string {
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url),
+    'utf8')) as { version: string }).version
 }
 
 const ADDONS: readonly (readonly [string, string])[] = [
@@ -30,14 +31,17 @@ const LIBRARIES: readonly (readonly [string, string])[] = [
 
 /** `+NAME` where tslb does it, `-NAME` where it does not (yet). */
 const FEATURES = [
-  '+HTTP1', '-HTTP2', '-HTTP3', '-TLS', '+TCP', '+ACL', '+STICK-TABLES', '+PEERS-2.1', '+VRRPv2', '+VRRPv3', '+VRRP-UNICAST',
-  '-VRRP-AH', '+GARP', '+RUNTIME-API', '+STATS-PAGE', '+PROMETHEUS-EXPORTER', '+SD-NOTIFY', '+SEAMLESS-RELOAD', '-LUA', '-SPOE', '-COMPRESSION', '-CACHE'
+  '+HTTP1', '-HTTP2', '-HTTP3', '-TLS', '+TCP', '+ACL', '+STICK-TABLES', '+PEERS-2.1', '+VRRPv2', '+VRRPv3',
+    '+VRRP-UNICAST',
+  '-VRRP-AH', '+GARP', '+RUNTIME-API', '+STATS-PAGE', '+PROMETHEUS-EXPORTER', '+SD-NOTIFY', '+SEAMLESS-RELOAD', '-LUA',
+    '-SPOE', '-COMPRESSION', '-CACHE'
 ]
 
 function dependencyVersion (name: string): string {
   try {
     // Read from the file: some packages' "exports" do not list their package.json.
-    return (JSON.parse(readFileSync(new URL(`../../node_modules/${name}/package.json`, import.meta.url), 'utf8')) as { version: string }).version
+    return (JSON.parse(readFileSync(new URL(`../../node_modules/${name}/package.json`, import.meta.url),
+      'utf8')) as { version: string }).version
   } catch {
     return 'not installed'
   }
@@ -58,12 +62,14 @@ export async function buildInfo (): Promise<string> {
   return [
     `tslb ${packageVersion()} (node ${process.version})`,
     `Running on: ${os.distro} ${os.release}, Linux ${os.kernel} ${os.arch}`,
-    `Runtime: Node.js ${v.node} (V8 ${v.v8}, libuv ${v.uv}, llhttp ${v.llhttp ?? '?'}), OpenSSL ${v.openssl}, zlib ${v.zlib}`,
+    (`Runtime: Node.js ${v.node} (V8 ${v.v8}, libuv ${v.uv}, llhttp ${v.llhttp ?? '?'}), OpenSSL ${v.openssl}, zlib ` +
+      `${v.zlib}`),
     `Executable: ${process.execPath}`,
     'Native addons:',
     ...ADDONS.map(([name, what]) => `  ${name} ${dependencyVersion(name)}: ${addonState(name)} — ${what}`),
     'Libraries:',
-    ...LIBRARIES.map(([name, what]) => `  ${name} ${name === 'systeminformation' ? siVersion() : dependencyVersion(name)} — ${what}`),
+    ...LIBRARIES.map(([name, what]) =>
+      `  ${name} ${name === 'systeminformation' ? siVersion() : dependencyVersion(name)} — ${what}`),
     `Feature list : ${FEATURES.join(' ')}`,
     `Reload strategies : ${STRATEGY_NAMES.join(' ')}`,
     `Configuration sections : ${SECTION_KEYWORDS.join(' ')}`,

@@ -33,12 +33,15 @@ export async function checkConfig (opts: CheckOptions): Promise<CheckReport> {
     diagnostics = result.diagnostics
   } catch (err) {
     if (err instanceof ConfigError) diagnostics = err.diagnostics
-    else if (err instanceof ConfigReadError) diagnostics = [{ severity: 'error', file: err.file, line: 0, message: err.message }]
+    else if (err instanceof ConfigReadError) diagnostics = [{ severity: 'error', file: err.file, line: 0,
+      message: err.message }]
     else throw err
   }
-  if (config !== undefined && opts.localPeer !== undefined) diagnostics = [...diagnostics, ...hostWarnings(config, await gatherHostFacts())]
+  if (config !== undefined && opts.localPeer !== undefined) diagnostics = [...diagnostics, ...hostWarnings(config,
+    await gatherHostFacts())]
   const errors = diagnostics.filter(d => d.severity === 'error').length
-  return { valid: errors === 0, files: config?.files ?? opts.paths, errors, warnings: diagnostics.length - errors, diagnostics }
+  return { valid: errors === 0, files: config?.files ?? opts.paths, errors, warnings: diagnostics.length - errors,
+    diagnostics }
 }
 
 /** Writes the report as the user asked; returns the exit status. */
@@ -48,7 +51,8 @@ export function printCheck (report: CheckReport, opts: CheckOptions): number {
     return report.valid ? 0 : 1
   }
   for (const d of report.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`)
-  if (!report.valid) process.stderr.write(`${opts.paths.join(' ')}: ${report.errors} error(s): configuration not valid\n`)
+  if (!report.valid) process.stderr.write(
+    `${opts.paths.join(' ')}: ${report.errors} error(s): configuration not valid\n`)
   else if (!opts.quiet) process.stdout.write('Configuration file is valid\n')
   return report.valid ? 0 : 1
 }

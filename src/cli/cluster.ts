@@ -23,7 +23,8 @@ export interface ClusterInstance {
   readonly masterAddress: string | undefined
   readonly masterPriority: number | undefined
   /** Per node: MASTER/BACKUP/FAULT/INIT for this node, MASTER for the one advertising, `not master` for the rest. */
-  readonly states: readonly { readonly node: string, readonly state: string, readonly seenFrom: 'local' | 'adverts' | 'no adverts' }[]
+  readonly states: readonly { readonly node: string, readonly state: string,
+    readonly seenFrom: 'local' | 'adverts' | 'no adverts' }[]
 }
 
 export interface ClusterPeer {
@@ -82,7 +83,8 @@ export function clusterView (s: SupervisorStatus): ClusterView {
       if (name === holder) return { node: name, state: 'MASTER', seenFrom: 'adverts' as const }
       return { node: name, state: 'not master', seenFrom: 'no adverts' as const }
     })
-    return { name: v.name, vrid: v.vrid, vips: r?.vips ?? [], holder, masterAddress, masterPriority: r?.masterPriority, states }
+    return { name: v.name, vrid: v.vrid, vips: r?.vips ?? [], holder, masterAddress, masterPriority: r?.masterPriority,
+      states }
   })
   return {
     from: s.node,
@@ -90,24 +92,35 @@ export function clusterView (s: SupervisorStatus): ClusterView {
     nodes: [...nodes].map(([name, n]) => ({ name, addresses: [...n.addresses], local: n.local })),
     instances,
     sync: sections.map(x => ({ section: x.name, state: x.state })),
-    peers: sections.flatMap(x => x.peers.filter(p => !p.local).map(p => ({ section: x.name, node: p.name, address: p.address, state: p.state, lastHandshakeAgoMs: p.lastHandshakeAgoMs })))
+    peers: sections.flatMap(x => x.peers.filter(p => !p.local).map(p => ({ section: x.name, node: p.name,
+      address: p.address, state: p.state, lastHandshakeAgoMs: p.lastHandshakeAgoMs })))
   }
+}
+
+const SEEN_FROM: Readonly<Record<ClusterInstance['states'][number]['seenFrom'], string>> = {
+  local: '',
+  adverts: ' (its adverts)',
+  'no adverts': ' (sends no adverts: backup, fault or down)'
 }
 
 export function formatCluster (c: ClusterView): string {
   const lines = [
     `cluster as seen from ${c.from} (VRRP adverts received, peers sessions; other nodes are not asked)`,
-    `nodes: ${c.nodes.map(n => `${n.name}${n.local ? ' (this node)' : ''}${n.addresses.length === 0 ? '' : ` ${n.addresses.join(' ')}`}`).join(', ')}`,
+    `nodes: ${c.nodes.map(n => [n.name, ...(n.local ? ['(this node)'] : []), ...n.addresses].join(' ')).join(', ')}`,
     `serving generation on ${c.from}: ${c.servingGeneration ?? 'none'}`
   ]
   for (const i of c.instances) {
-    lines.push(`vrrp_instance ${i.name} (vrid ${i.vrid ?? '?'}): VIPs ${i.vips.join(' ') || 'none'} held by ${i.holder ?? (i.masterAddress ?? 'no master seen')}` +
+    lines.push(
+      (`vrrp_instance ${i.name} (vrid ${i.vrid ?? '?'}): VIPs ${i.vips.join(' ') || 'none'} held by ` +
+        `${i.holder ?? (i.masterAddress ?? 'no master seen')}`) +
       `${i.masterPriority === undefined ? '' : `, master priority ${i.masterPriority}`}`)
-    for (const st of i.states) lines.push(`  ${st.node}: ${st.state}${st.seenFrom === 'adverts' ? ' (its adverts)' : st.seenFrom === 'no adverts' ? ' (sends no adverts: backup, fault or down)' : ''}`)
+    for (const st of i.states) lines.push(`  ${st.node}: ${st.state}${SEEN_FROM[st.seenFrom]}`)
   }
-  for (const x of c.sync) lines.push(`peers ${x.section}: ${c.from} ${x.state === 'finished' ? 'has the whole table' : `is learning (${x.state})`}`)
+  for (const x of c.sync) lines.push(
+    `peers ${x.section}: ${c.from} ${x.state === 'finished' ? 'has the whole table' : `is learning (${x.state})`}`)
   for (const p of c.peers) {
-    const ago = p.lastHandshakeAgoMs === undefined ? 'no handshake yet' : `handshake ${Math.round(p.lastHandshakeAgoMs / 1000)} s ago`
+    const ago = p.lastHandshakeAgoMs === undefined ? 'no handshake yet' :
+      `handshake ${Math.round(p.lastHandshakeAgoMs / 1000)} s ago`
     lines.push(`  ${p.node} ${p.address}: ${p.state}, ${ago}`)
   }
   return `${lines.join('\n')}\n`

@@ -45,7 +45,8 @@ const SYS_NET = '/sys/class/net'
 async function readInterfaces (): Promise<HostInterface[]> {
   const addresses = osInterfaces()
   const names = await readdir(SYS_NET).catch(() => [])
-  const read = async (name: string, file: string): Promise<string> => (await readFile(`${SYS_NET}/${name}/${file}`, 'utf8').catch(() => '')).trim()
+  const read = async (name: string, file: string): Promise<string> => (await readFile(`${SYS_NET}/${name}/${file}`,
+    'utf8').catch(() => '')).trim()
   const withIndex = await Promise.all(names.map(async name => ({
     index: Number(await read(name, 'ifindex')),
     name,
@@ -53,7 +54,8 @@ async function readInterfaces (): Promise<HostInterface[]> {
     mac: await read(name, 'address'),
     addresses: (addresses[name] ?? []).map(a => a.cidr ?? `${a.address}/${a.family === 'IPv4' ? 32 : 128}`)
   })))
-  return withIndex.sort((a, b) => a.index - b.index).map(({ name, state, mac, addresses }) => ({ name, state, mac, addresses }))
+  return withIndex.sort((a, b) => a.index - b.index).map(({ name, state, mac, addresses }) => ({ name, state, mac,
+    addresses }))
 }
 
 /** Interfaces that are usable: up, or 'unknown' as loopback and dummy interfaces report. */
@@ -64,13 +66,17 @@ function isUp (i: HostInterface): boolean {
 /** What on this host would keep the configuration from working as written (warnings, with the line they concern). */
 export function hostWarnings (config: Config, host: HostFacts): Diagnostic[] {
   const out: Diagnostic[] = []
-  const warn = (loc: { file: string, line: number }, message: string): void => { out.push({ severity: 'warning', file: loc.file, line: loc.line, message }) }
+  const warn = (loc: { file: string, line: number }, message: string): void => { out.push({ severity: 'warning',
+    file: loc.file, line: loc.line, message }) }
   const vips = new Set(config.vrrpInstances.flatMap(v => v.virtualAddresses.map(a => a.address)))
   for (const v of config.vrrpInstances) {
-    const ifaces = new Set([v.interface, ...v.virtualAddresses.map(a => a.dev)].filter((x): x is string => x !== undefined))
+    const ifaces = new Set([v.interface, ...v.virtualAddresses.map(a => a.dev)].filter((x): x is string => x !==
+      undefined))
     for (const name of ifaces) {
       const i = host.interfaces.find(x => x.name === name)
-      if (i === undefined) warn(v.loc, `vrrp_instance '${v.name}': interface '${name}' does not exist on this host (it has ${host.interfaces.map(x => x.name).join(', ')})`)
+      if (i === undefined) warn(v.loc,
+        (`vrrp_instance '${v.name}': interface '${name}' does not exist on this host (it has ` +
+          `${host.interfaces.map(x => x.name).join(', ')})`))
       else if (!isUp(i)) warn(v.loc, `vrrp_instance '${v.name}': interface '${name}' is ${i.state}`)
     }
     for (const a of v.virtualAddresses) {
@@ -78,9 +84,13 @@ export function hostWarnings (config: Config, host: HostFacts): Diagnostic[] {
       // A down interface is warned about above, and its addresses are not listed (libuv skips them).
       if (i === undefined || !isUp(i)) continue
       // The VIP itself, added while this node is master, is not a subnet it can live in.
-      const subnets = i.addresses.filter(s => !vips.has(s.split('/')[0] ?? '') && isIPv4(s.split('/')[0] ?? '') === (a.family === 4))
+      const subnets = i.addresses.filter(s => !vips.has(s.split('/')[0] ?? '') && isIPv4(s.split('/')[0] ?? '') === (
+        a.family === 4))
       if (!subnets.some(s => inSubnet(a.address, s))) {
-        warn(a.loc, `VIP ${a.address} is outside every subnet of interface '${i.name}' (${subnets.length === 0 ? 'it has no address' : subnets.join(', ')}): neighbours will not reach it without a route`)
+        warn(a.loc,
+          `VIP ${a.address} is outside every subnet of interface '${i.name}' ` +
+          `(${subnets.length === 0 ? 'it has no address' : subnets.join(', ')}): ` +
+          'neighbours will not reach it without a route')
       }
     }
   }

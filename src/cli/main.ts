@@ -47,7 +47,8 @@ export async function main (argv: string[]): Promise<number> {
     return flag(top.values['help']) ? 0 : 2
   }
   const spec = findCommand(command)
-  if (spec === undefined) throw new UsageError(`tslb: unknown command '${command}' (one of: ${COMMANDS.map(c => c.name).join(', ')}; see 'tslb --help')`)
+  if (spec === undefined) throw new UsageError(
+    `tslb: unknown command '${command}' (one of: ${COMMANDS.map(c => c.name).join(', ')}; see 'tslb --help')`)
   const args = parseCommandArgs(`tslb ${command}`, argv.slice(at + 1), spec.options, spec.args === undefined ? 0 : 1)
   if (flag(top.values['help']) || flag(args.values['help'])) {
     process.stdout.write(commandHelp(spec))
@@ -67,15 +68,18 @@ async function runCommand (command: string, { values, positionals }: ParsedArgs)
   const quiet = flag(values['quiet'])
   switch (command) {
     case 'check': {
-      const opts = { paths: configPaths, localPeer: stringValue(values['local-peer']), defaultLocalPeer: hostname(), json: flag(values['json']), quiet }
+      const opts = { paths: configPaths, localPeer: stringValue(values['local-peer']), defaultLocalPeer: hostname(),
+        json: flag(values['json']), quiet }
       return printCheck(await checkConfig(opts), opts)
     }
     case 'run':
       return await run(configPaths, stringValue(values['local-peer']), stringValue(values['pidfile']), socket)
     case 'reload': {
       const strategy = stringValue(values['strategy']) ?? DEFAULT_STRATEGY
-      if (!isStrategyName(strategy)) throw new UsageError(`tslb reload: unknown reload strategy '${strategy}' (one of: ${STRATEGY_NAMES.join(', ')})`)
-      const reply = await controlRequest(socket, { cmd: 'reload', strategy, seamless: flag(values['seamless']) }, step => {
+      if (!isStrategyName(strategy)) throw new UsageError(
+        `tslb reload: unknown reload strategy '${strategy}' (one of: ${STRATEGY_NAMES.join(', ')})`)
+      const reply = await controlRequest(socket, { cmd: 'reload', strategy, seamless: flag(values['seamless']) },
+        step => {
         if (!quiet) process.stdout.write(`${step}\n`)
       })
       if (!reply.ok) {
@@ -98,12 +102,14 @@ async function runCommand (command: string, { values, positionals }: ParsedArgs)
         return 0
       }
       const host = hostStatus(await gatherHostFacts(), status)
-      process.stdout.write(flag(values['json']) ? `${JSON.stringify({ ...status, host }, null, 2)}\n` : formatStatus(status, host))
+      process.stdout.write(flag(values['json']) ? `${JSON.stringify({ ...status, host }, null, 2)}\n` : formatStatus(
+        status, host))
       return 0
     }
     case 'convert': {
       const file = positionals[0]
-      if (file === undefined) throw new UsageError("tslb convert: expects a keepalived.conf file (see 'tslb convert --help')")
+      if (file === undefined) throw new UsageError(
+        "tslb convert: expects a keepalived.conf file (see 'tslb convert --help')")
       let text: string
       try {
         text = readFileSync(file === '-' ? 0 : file, 'utf8')
@@ -114,11 +120,14 @@ async function runCommand (command: string, { values, positionals }: ParsedArgs)
       const out = stringValue(values['output'])
       if (out === undefined || out === '-') process.stdout.write(result.text)
       else writeFileSync(out, result.text)
-      if (result.warnings > 0 && !quiet) process.stderr.write(`tslb convert: ${result.warnings} warning(s), written as '# warning:' comments\n`)
+      if (result.warnings > 0 && !quiet) process.stderr.write(
+        `tslb convert: ${result.warnings} warning(s), written as '# warning:' comments\n`)
       // The output must load as it is: `tslb check` on it, here.
-      const errors = parseConfig(result.text, out ?? 'converted.cfg', { env: {} }).diagnostics.filter(d => d.severity === 'error')
+      const errors = parseConfig(result.text, out ?? 'converted.cfg',
+        { env: {} }).diagnostics.filter(d => d.severity === 'error')
       if (errors.length === 0) return 0
-      for (const d of errors) process.stderr.write(`tslb convert: the output would not pass 'tslb check': ${formatDiagnostic(d)}\n`)
+      for (const d of errors) process.stderr.write(
+        `tslb convert: the output would not pass 'tslb check': ${formatDiagnostic(d)}\n`)
       return 1
     }
     default:
@@ -126,7 +135,8 @@ async function runCommand (command: string, { values, positionals }: ParsedArgs)
   }
 }
 
-async function run (configFiles: readonly string[], localPeer: string | undefined, pidFile: string | undefined, controlSocket: string): Promise<number> {
+async function run (configFiles: readonly string[], localPeer: string | undefined, pidFile: string | undefined,
+  controlSocket: string): Promise<number> {
   const log = createLogger()
   const supervisor = new Supervisor({ configFiles, localPeer, pidFile, controlSocket, log })
   try {

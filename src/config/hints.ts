@@ -9,14 +9,17 @@ import { GLOBAL_KEYWORD_NAMES } from './keywords/global.ts'
 import { PROXY_KEYWORDS } from './keywords/proxy.ts'
 import { PEERS_KEYWORDS } from './keywords/peers.ts'
 import { VRRP_INSTANCE_KEYWORDS, VRRP_SCRIPT_KEYWORDS } from './keywords/vrrp.ts'
-import { VRRP_SYNC_GROUP_KEYWORDS, VRRP_TRACK_FILE_KEYWORDS, VRRP_TRACK_PROCESS_KEYWORDS } from './keywords/vrrp-tracking.ts'
+import { VRRP_SYNC_GROUP_KEYWORDS, VRRP_TRACK_FILE_KEYWORDS,
+  VRRP_TRACK_PROCESS_KEYWORDS } from './keywords/vrrp-tracking.ts'
 
-export type SectionKind = 'global' | 'proxy' | 'peers' | 'userlist' | 'vrrp_script' | 'vrrp_instance' | 'vrrp_sync_group' | 'vrrp_track_file' | 'vrrp_track_process'
+export type SectionKind = 'global' | 'proxy' | 'peers' | 'userlist' | 'vrrp_script' | 'vrrp_instance' |
+  'vrrp_sync_group' | 'vrrp_track_file' | 'vrrp_track_process'
 
 const USERLIST_KEYWORDS = ['group', 'user']
 
 /** The keywords of each section kind, and how a section of that kind is named in messages. */
-export const SECTION_KEYWORDS_BY_KIND: Readonly<Record<SectionKind, { readonly label: string, readonly keywords: readonly string[] }>> = {
+export const SECTION_KEYWORDS_BY_KIND: Readonly<Record<SectionKind, { readonly label: string,
+  readonly keywords: readonly string[] }>> = {
   global: { label: 'global', keywords: GLOBAL_KEYWORD_NAMES },
   proxy: { label: 'defaults/frontend/backend/listen', keywords: Object.keys(PROXY_KEYWORDS) },
   peers: { label: 'peers', keywords: PEERS_KEYWORDS },
@@ -43,14 +46,17 @@ const KEEPALIVED_ONLY: Readonly<Record<string, string>> = {
 export function unknownKeywordHint (keyword: string, args: readonly string[], here: SectionKind): string {
   if (here === 'vrrp_script' && keyword === 'builtin') return ` (did you mean 'script builtin ${args.join(' ')}'?)`
   if (here === 'vrrp_instance' && isIP(keyword.split('/')[0] ?? '') !== 0) {
-    return ` (an address alone on a line is keepalived's virtual_ipaddress block: write 'virtual_ipaddress ${[keyword, ...args].join(' ')}')`
+    return (` (an address alone on a line is keepalived's virtual_ipaddress block: write 'virtual_ipaddress ` +
+      `${[keyword, ...args].join(' ')}')`)
   }
   const keepalived = KEEPALIVED_ONLY[keyword]
   if (keepalived !== undefined) return ` (${keepalived})`
   const near = suggest(keyword, SECTION_KEYWORDS_BY_KIND[here].keywords)
   if (near !== '') return near
-  const elsewhere = (Object.keys(SECTION_KEYWORDS_BY_KIND) as SectionKind[]).filter(k => k !== here && SECTION_KEYWORDS_BY_KIND[k].keywords.includes(keyword))
-  if (elsewhere.length > 0) return ` ('${keyword}' belongs in a ${elsewhere.map(k => SECTION_KEYWORDS_BY_KIND[k].label).join(' or ')} section)`
+  const elsewhere = (Object.keys(SECTION_KEYWORDS_BY_KIND) as SectionKind[]).filter(k => k !== here &&
+    SECTION_KEYWORDS_BY_KIND[k].keywords.includes(keyword))
+  if (elsewhere.length > 0) return (` ('${keyword}' belongs in a ` +
+    `${elsewhere.map(k => SECTION_KEYWORDS_BY_KIND[k].label).join(' or ')} section)`)
   for (const kind of Object.keys(SECTION_KEYWORDS_BY_KIND) as SectionKind[]) {
     const other = suggest(keyword, SECTION_KEYWORDS_BY_KIND[kind].keywords)
     if (other !== '') return `${other.slice(0, -2)} in a ${SECTION_KEYWORDS_BY_KIND[kind].label} section?)`
@@ -77,7 +83,8 @@ export function braceMessage (words: readonly string[], opensSection: boolean): 
   const rest = withoutBraces(words)
   const advice = "(run 'tslb convert' on a keepalived.conf)"
   if (rest.length === 0) return `'}': keepalived's brace syntax; tslb sections have no braces ${advice}`
-  if (opensSection) return `'${words.join(' ')}': keepalived's brace syntax; tslb sections have no braces: write '${rest.join(' ')}' with its keywords on the lines below ${advice}`
+  if (opensSection) return (`'${words.join(' ')}': keepalived's brace syntax; tslb sections have no braces: write ` +
+    `'${rest.join(' ')}' with its keywords on the lines below ${advice}`)
   return `'${words.join(' ')}': keepalived's block syntax; write one '${rest.join(' ')} ...' line per entry ${advice}`
 }
 
@@ -85,9 +92,12 @@ export function braceMessage (words: readonly string[], opensSection: boolean): 
 export function outsideSectionHint (keyword: string, sectionKeywords: readonly string[], laterFile: boolean): string {
   const near = suggest(keyword, sectionKeywords)
   if (near !== '') return near
-  const kinds = (Object.keys(SECTION_KEYWORDS_BY_KIND) as SectionKind[]).filter(k => SECTION_KEYWORDS_BY_KIND[k].keywords.includes(keyword))
-  const where = kinds.length === 0 ? '' : `'${keyword}' belongs in a ${kinds.map(k => SECTION_KEYWORDS_BY_KIND[k].label).join(' or ')} section`
+  const kinds = (Object.keys(SECTION_KEYWORDS_BY_KIND) as SectionKind[])
+    .filter(k => SECTION_KEYWORDS_BY_KIND[k].keywords.includes(keyword))
+  const where = kinds.length === 0 ? '' :
+    `'${keyword}' belongs in a ${kinds.map(k => SECTION_KEYWORDS_BY_KIND[k].label).join(' or ')} section`
   const files = laterFile ? 'each configuration file starts outside any section, as in HAProxy' : ''
   const parts = [where, files].filter(p => p !== '')
-  return parts.length === 0 ? ` (a file starts with a section line: ${sectionKeywords.join(', ')})` : ` (${parts.join('; ')})`
+  return parts.length === 0 ? ` (a file starts with a section line: ${sectionKeywords.join(', ')})` :
+    ` (${parts.join('; ')})`
 }

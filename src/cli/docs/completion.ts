@@ -36,14 +36,16 @@ export function bashCompletion (): string {
     '    esac',
     '  done',
     '  case $cmd in',
-    `    '') COMPREPLY=($(compgen -W '${COMMANDS.map(c => c.name).join(' ')} help ${words(TOP_OPTIONS)}' -- "$cur")); return ;;`,
+    (`    '') COMPREPLY=($(compgen -W '${COMMANDS.map(c => c.name).join(' ')} help ${words(TOP_OPTIONS)}' -- ` +
+      `"$cur")); return ;;`),
     `    help) COMPREPLY=($(compgen -W '${COMMANDS.map(c => c.name).join(' ')}' -- "$cur")); return ;;`,
     ...COMMANDS.flatMap(c => [
       `    ${c.name})`,
       '      case $prev in',
       ...valueCase(c.options),
       '      esac',
-      `      if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '${words(c.options)}' -- "$cur"))${c.args === undefined ? '' : '; else COMPREPLY=($(compgen -f -- "$cur"))'}; fi`,
+      (`      if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '${words(c.options)}' -- ` +
+        `"$cur"))${c.args === undefined ? '' : '; else COMPREPLY=($(compgen -f -- "$cur"))'}; fi`),
       '      ;;'
     ]),
     '  esac',

@@ -34,7 +34,8 @@ export function tslbManPage (version: string): string {
     'tslb runs one supervisor per node under systemd. It is configured in HAProxy\'s syntax, with keepalived\'s',
     '\\fBvrrp_script\\fR and \\fBvrrp_instance\\fR sections in the same file; see \\fBtslb.cfg\\fR(5).',
     `Without \\fB\\-f\\fR, the configuration is \\fI${escapeRoff(DEFAULT_CONFIG)}\\fR.`,
-    'Several \\fB\\-f\\fR load in order as one configuration; a directory loads its \\fI*.cfg\\fR files in lexical order, as HAProxy does.',
+    ('Several \\fB\\-f\\fR load in order as one configuration; a directory loads its \\fI*.cfg\\fR files in lexical ' +
+      'order, as HAProxy does.'),
     '.SH OPTIONS',
     ...TOP_OPTIONS.flatMap(option),
     '.SH COMMANDS',
@@ -45,7 +46,8 @@ export function tslbManPage (version: string): string {
       ...c.options.flatMap(option)
     ]),
     '.SH EXIT STATUS',
-    '0 on success; 1 when the command failed (an invalid configuration, a refused reload, no supervisor); 2 for a usage error; 70 for an internal error.',
+    ('0 on success; 1 when the command failed (an invalid configuration, a refused reload, no supervisor); 2 for a ' +
+      'usage error; 70 for an internal error.'),
     '.SH ENVIRONMENT',
     ...ENVIRONMENT.flatMap(([k, v]) => ['.TP', `\\fB${k}\\fR`, escapeRoff(v)]),
     '.SH FILES',
@@ -67,7 +69,8 @@ export function tslbCfgManPage (version: string, configurationMd: string): strin
     `\\fI${escapeRoff(DEFAULT_CONFIG)}\\fR`,
     '.SH KEYWORD INDEX',
     `Section lines: ${SECTION_KEYWORDS.map(s => `\\fB${escapeRoff(s)}\\fR`).join(', ')}.`,
-    ...kinds.flatMap(k => ['.TP', inline(`${SECTION_KEYWORDS_BY_KIND[k].label} sections`), [...SECTION_KEYWORDS_BY_KIND[k].keywords].sort().map(escapeRoff).join(', ')]),
+    ...kinds.flatMap(k => ['.TP', inline(`${SECTION_KEYWORDS_BY_KIND[k].label} sections`),
+      [...SECTION_KEYWORDS_BY_KIND[k].keywords].sort().map(escapeRoff).join(', ')]),
     ...markdownToRoff(configurationMd),
     '.SH SEE ALSO',
     '\\fBtslb\\fR(1), \\fBhaproxy\\fR(1), \\fBkeepalived.conf\\fR(5)',

@@ -62,7 +62,8 @@ function table (rows: string[]): string[] {
   const out: string[] = []
   for (const row of body) {
     out.push('.TP', inline(row[0] ?? ''))
-    const rest = row.slice(1).map((c, i) => c === '' || c === '—' ? '' : `${names[i + 1] ?? ''}: ${c}`).filter(c => c !== '')
+    const rest = row.slice(1).map((c, i) => c === '' || c === '—' ? '' : `${names[i + 1] ?? ''}: ${c}`).filter(c =>
+      c !== '')
     out.push(rest.map(inline).join('\n.br\n'))
   }
   return out
@@ -82,7 +83,8 @@ export function markdownToRoff (markdown: string): string[] {
     if (line.startsWith('```')) {
       flush()
       out.push('.PP', '.nf', '.RS 4')
-      for (i++; i < lines.length && !(lines[i] as string).startsWith('```'); i++) out.push(escapeRoff(lines[i] as string))
+      for (i++; i < lines.length && !(lines[i] as string).startsWith('```');
+        i++) out.push(escapeRoff(lines[i] as string))
       out.push('.RE', '.fi')
     } else if (line.startsWith('# ')) {
       flush()
@@ -101,7 +103,8 @@ export function markdownToRoff (markdown: string): string[] {
     } else if (/^\s*[-*] /.test(line)) {
       flush()
       const item = [line.replace(/^\s*[-*] /, '')]
-      for (; i + 1 < lines.length && /^\s{2,}\S/.test(lines[i + 1] as string) && !/^\s*[-*] /.test(lines[i + 1] as string); i++) item.push((lines[i + 1] as string).trim())
+      for (; i + 1 < lines.length && /^\s{2,}\S/.test(lines[i + 1] as string) && !/^\s*[-*] /.test(lines[i +
+        1] as string); i++) item.push((lines[i + 1] as string).trim())
       out.push('.IP \\(bu 2', inline(item.join(' ')))
     } else if (line.trim() === '' || line.trim() === '---') {
       flush()
