@@ -3,7 +3,7 @@
  * (`if|unless [!]acl1 acl2 || { anonymous acl }`), parsed and checked against the fetches tslb knows.
  */
 import type { AclDefinition, AclTerm, Condition, Location } from './model.ts'
-import { ValueError } from './values.ts'
+import { ValueError } from './errors.ts'
 
 /** Sample fetches usable in ACLs, stick rules and balance; `true` when they take an argument. */
 const FETCHES: Readonly<Record<string, boolean>> = {
@@ -22,8 +22,10 @@ const FETCHES: Readonly<Record<string, boolean>> = {
 }
 
 /** ACL-only fetch aliases: `path_beg` means fetch `path` matched with `-m beg`. */
-const MATCH_SUFFIXES = ['beg', 'end', 'sub', 'reg', 'dir', 'dom', 'len', 'str', 'found', 'ip', 'int', 'cnt', 'val'] as const
-const MATCH_METHODS = new Set(['str', 'beg', 'end', 'sub', 'reg', 'dir', 'dom', 'len', 'found', 'bool', 'int', 'ip', 'bin'])
+const MATCH_SUFFIXES = ['beg', 'end', 'sub', 'reg', 'dir', 'dom', 'len', 'str', 'found', 'ip', 'int', 'cnt',
+  'val'] as const
+const MATCH_METHODS = new Set(['str', 'beg', 'end', 'sub', 'reg', 'dir', 'dom', 'len', 'found', 'bool', 'int', 'ip',
+  'bin'])
 const INT_OPERATORS = new Set(['eq', 'ge', 'gt', 'le', 'lt'])
 
 export const PREDEFINED_ACLS = new Set([
@@ -62,7 +64,8 @@ export function parseFetch (text: string, allowAclSuffix: boolean): ParsedFetch 
 }
 
 export function parseAclDefinition (name: string, words: readonly string[], loc: Location): AclDefinition {
-  if (!/^[A-Za-z0-9_.:-]+$/.test(name)) throw new ValueError(`invalid ACL name '${name}' (letters, digits, '_', '.', ':' and '-' only)`)
+  if (!/^[A-Za-z0-9_.:-]+$/.test(name)) throw new ValueError(
+    `invalid ACL name '${name}' (letters, digits, '_', '.', ':' and '-' only)`)
   const [fetchText, ...rest] = words
   if (fetchText === undefined) throw new ValueError(`ACL '${name}' has no fetch method`)
   const fetch = parseFetch(fetchText, true)
@@ -81,7 +84,8 @@ export function parseAclDefinition (name: string, words: readonly string[], loc:
     else if (w === '-u') i++
     else if (w === '-m') {
       const method = rest[++i]
-      if (method === undefined || !MATCH_METHODS.has(method)) throw new ValueError(`ACL '${name}': '-m' expects a match method (${[...MATCH_METHODS].join(', ')}), got '${method ?? ''}'`)
+      if (method === undefined || !MATCH_METHODS.has(method)) throw new ValueError(
+        `ACL '${name}': '-m' expects a match method (${[...MATCH_METHODS].join(', ')}), got '${method ?? ''}'`)
       match = method
     } else if (w === '-f') {
       const file = rest[++i]
@@ -103,11 +107,13 @@ export function parseAclDefinition (name: string, words: readonly string[], loc:
     }
   }
   const acceptsNoValue = fetch.impliedMatch === 'found' || match === 'found' || match === 'bool' ||
-    fetch.fetch === 'always_true' || fetch.fetch === 'always_false' || fetch.fetch === 'ssl_fc' || fetch.fetch === 'http_auth'
+    fetch.fetch === 'always_true' || fetch.fetch === 'always_false' || fetch.fetch === 'ssl_fc' || fetch.fetch ===
+      'http_auth'
   if (values.length === 0 && files.length === 0 && !acceptsNoValue) {
     throw new ValueError(`ACL '${name}': no value to match '${fetchText}' against`)
   }
-  return { name, fetch: fetch.fetch, fetchArgs: fetch.args, flags: { ignoreCase, match, files, noDns }, operator, values, loc }
+  return { name, fetch: fetch.fetch, fetchArgs: fetch.args, flags: { ignoreCase, match, files, noDns }, operator,
+    values, loc }
 }
 
 /**
@@ -157,7 +163,8 @@ export function parseCondition (words: readonly string[], loc: Location): Condit
 }
 
 /** Finds `if`/`unless` in `words`, returning the words before it and the parsed condition. */
-export function splitCondition (words: readonly string[], loc: Location): { head: string[], cond: Condition | undefined } {
+export function splitCondition (words: readonly string[], loc: Location): { head: string[],
+  cond: Condition | undefined } {
   const at = words.findIndex(w => w === 'if' || w === 'unless')
   if (at < 0) return { head: [...words], cond: undefined }
   return { head: words.slice(0, at), cond: parseCondition(words.slice(at), loc) }

@@ -130,7 +130,8 @@ export interface AclDefinition {
   readonly name: string
   readonly fetch: string
   readonly fetchArgs: string[]
-  readonly flags: { readonly ignoreCase: boolean, readonly match?: string, readonly files: string[], readonly noDns: boolean }
+  readonly flags: { readonly ignoreCase: boolean, readonly match?: string, readonly files: string[],
+    readonly noDns: boolean }
   readonly operator?: string
   readonly values: string[]
   readonly loc: Location
@@ -299,6 +300,11 @@ export interface PeersSection {
   bind?: Bind
   tables: (StickTableSpec & { readonly name: string })[]
   disabled: boolean
+  /**
+   * tslb's `trust-peer-names`: accept a session naming a remote peer from any address, as HAProxy
+   * does (NAT between the peers). Unset: only from the address of the peer's `peer` line.
+   */
+  trustPeerNames?: boolean
 }
 
 export interface UserlistSection {

@@ -5,15 +5,18 @@ import { readFile } from 'node:fs/promises'
 import { configFiles } from './files.ts'
 import { ConfigError, ConfigReadError, type Diagnostic } from '../util/errors.ts'
 import { Diagnostics, type KeywordContext, type Line } from './context.ts'
-import type { Config, PeersSection, Proxy, ProxyKind, UserlistSection, VrrpInstance, VrrpScript, VrrpSyncGroup, VrrpTrackFile, VrrpTrackProcess } from './model.ts'
+import type { Config, PeersSection, Proxy, ProxyKind, UserlistSection, VrrpInstance, VrrpScript, VrrpSyncGroup,
+  VrrpTrackFile, VrrpTrackProcess } from './model.ts'
 import { newProxy, UNSUPPORTED_SECTIONS } from './sections.ts'
-import { type Environment, LineSyntaxError, tokenizeLine } from './tokenizer.ts'
-import { parseAddress, ValueError } from './values.ts'
+import { type Environment, tokenizeLine } from './tokenizer.ts'
+import { LineSyntaxError, ValueError } from './errors.ts'
+import { parseAddress } from './values.ts'
 import { applyGlobal } from './keywords/global.ts'
 import { allowedIn, applyNo, PROXY_KEYWORDS, REMOVED_KEYWORDS } from './keywords/proxy.ts'
 import { applyPeersKeyword, applyUserlistKeyword } from './keywords/peers.ts'
 import {
-  applyVrrpSyncGroupKeyword, applyVrrpTrackFileKeyword, applyVrrpTrackProcessKeyword, newVrrpSyncGroup, newVrrpTrackFile, newVrrpTrackProcess
+  applyVrrpSyncGroupKeyword, applyVrrpTrackFileKeyword, applyVrrpTrackProcessKeyword, newVrrpSyncGroup,
+    newVrrpTrackFile, newVrrpTrackProcess
 } from './keywords/vrrp-tracking.ts'
 import { applyVrrpInstanceKeyword, applyVrrpScriptKeyword, newVrrpInstance, newVrrpScript } from './keywords/vrrp.ts'
 import { validate } from './validate.ts'
@@ -43,7 +46,8 @@ type Section =
   | { readonly kind: 'unsupported' }
 
 const PROXY_SECTIONS = new Set(['defaults', 'frontend', 'backend', 'listen'])
-export const SECTION_KEYWORDS = ['global', 'defaults', 'frontend', 'backend', 'listen', 'peers', 'userlist', 'vrrp_script', 'vrrp_instance', 'vrrp_sync_group', 'vrrp_track_file', 'vrrp_track_process']
+export const SECTION_KEYWORDS = ['global', 'defaults', 'frontend', 'backend', 'listen', 'peers', 'userlist',
+  'vrrp_script', 'vrrp_instance', 'vrrp_sync_group', 'vrrp_track_file', 'vrrp_track_process']
 
 export function emptyConfig (files: string[]): Config {
   return {
@@ -102,7 +106,8 @@ export function parseConfigSources (sources: readonly ConfigSource[], options: P
   validate(config, diag, options.localPeer)
   const fileOrder = new Map(sources.map((s, i) => [s.file, i]))
   // By file, then line; whole-configuration problems (line 0) last.
-  const order = (d: Diagnostic): [number, number] => d.line === 0 ? [sources.length, 0] : [fileOrder.get(d.file) ?? sources.length, d.line]
+  const order = (d: Diagnostic): [number, number] =>
+    d.line === 0 ? [sources.length, 0] : [fileOrder.get(d.file) ?? sources.length, d.line]
   const diagnostics = [...diag.list].sort((a, b) => {
     const [fa, la] = order(a)
     const [fb, lb] = order(b)
@@ -125,7 +130,8 @@ export async function loadConfig (paths: string | readonly string[], options: Pa
     }
   }
   if (sources.length === 0) {
-    throw new ConfigError([{ severity: 'error', file: [...paths].join(' '), line: 0, message: 'no configuration file to load (a directory is read for its *.cfg files)' }])
+    throw new ConfigError([{ severity: 'error', file: [...paths].join(' '), line: 0,
+      message: 'no configuration file to load (a directory is read for its *.cfg files)' }])
   }
   const result = parseConfigSources(sources, options)
   if (result.diagnostics.some(d => d.severity === 'error')) throw new ConfigError(result.diagnostics)
@@ -162,7 +168,8 @@ class SectionParser {
     const opensSection = SECTION_KEYWORDS.includes(keyword) || unsupported
     // A refused section (global_defs {) has its own error, and what is inside it is skipped.
     const inRefused = this.section?.kind === 'unsupported' && !opensSection
-    if (!unsupported && !inRefused && (words.length > 0 || !this.braceReported)) this.diag.error(line.loc, braceMessage(line.words, opensSection))
+    if (!unsupported && !inRefused && (words.length > 0 || !this.braceReported)) this.diag.error(line.loc,
+      braceMessage(line.words, opensSection))
     this.braceReported = true
     return { loc: line.loc, words: opensSection ? words : [] }
   }
@@ -180,9 +187,11 @@ class SectionParser {
         this.section = this.open(keyword, args, line)
         return
       }
-      if (keyword.startsWith('.')) throw new ValueError(`conditional blocks and directives ('${keyword}') are not supported yet`)
+      if (keyword.startsWith('.')) throw new ValueError(
+        `conditional blocks and directives ('${keyword}') are not supported yet`)
       if (this.section === undefined) {
-        throw new ValueError(`'${keyword}' is outside any section${outsideSectionHint(keyword, SECTION_KEYWORDS, line.loc.file !== this.config.files[0])}`)
+        const hint = outsideSectionHint(keyword, SECTION_KEYWORDS, line.loc.file !== this.config.files[0])
+        throw new ValueError(`'${keyword}' is outside any section${hint}`)
       }
       this.keyword(this.section, keyword, args, line)
     } catch (err) {
@@ -214,43 +223,50 @@ class SectionParser {
     const loc = line.loc
     switch (keyword) {
       case 'peers': {
-        if (this.config.peers.some(p => p.name === name)) throw new ValueError(`peers section '${name}' is already defined`)
+        if (this.config.peers.some(p => p.name === name)) throw new ValueError(
+          `peers section '${name}' is already defined`)
         const peers: PeersSection = { name, loc, peers: [], tables: [], disabled: false }
         this.config.peers.push(peers)
         return { kind: 'peers', peers }
       }
       case 'userlist': {
-        if (this.config.userlists.some(u => u.name === name)) throw new ValueError(`userlist '${name}' is already defined`)
+        if (this.config.userlists.some(u => u.name === name)) throw new ValueError(
+          `userlist '${name}' is already defined`)
         const userlist: UserlistSection = { name, loc, groups: [], users: [] }
         this.config.userlists.push(userlist)
         return { kind: 'userlist', userlist }
       }
       case 'vrrp_script': {
-        if (this.config.vrrpScripts.some(s => s.name === name)) throw new ValueError(`vrrp_script '${name}' is already defined`)
+        if (this.config.vrrpScripts.some(s => s.name === name)) throw new ValueError(
+          `vrrp_script '${name}' is already defined`)
         const script = newVrrpScript(name, loc)
         this.config.vrrpScripts.push(script)
         return { kind: 'vrrp_script', script }
       }
       case 'vrrp_sync_group': {
-        if (this.config.vrrpSyncGroups.some(s => s.name === name)) throw new ValueError(`vrrp_sync_group '${name}' is already defined`)
+        if (this.config.vrrpSyncGroups.some(s => s.name === name)) throw new ValueError(
+          `vrrp_sync_group '${name}' is already defined`)
         const group = newVrrpSyncGroup(name, loc)
         this.config.vrrpSyncGroups.push(group)
         return { kind: 'vrrp_sync_group', group }
       }
       case 'vrrp_track_file': {
-        if (this.config.vrrpTrackFiles.some(s => s.name === name)) throw new ValueError(`vrrp_track_file '${name}' is already defined`)
+        if (this.config.vrrpTrackFiles.some(s => s.name === name)) throw new ValueError(
+          `vrrp_track_file '${name}' is already defined`)
         const file = newVrrpTrackFile(name, loc)
         this.config.vrrpTrackFiles.push(file)
         return { kind: 'vrrp_track_file', file }
       }
       case 'vrrp_track_process': {
-        if (this.config.vrrpTrackProcesses.some(s => s.name === name)) throw new ValueError(`vrrp_track_process '${name}' is already defined`)
+        if (this.config.vrrpTrackProcesses.some(s => s.name === name)) throw new ValueError(
+          `vrrp_track_process '${name}' is already defined`)
         const process = newVrrpTrackProcess(name, loc)
         this.config.vrrpTrackProcesses.push(process)
         return { kind: 'vrrp_track_process', process }
       }
       default: {
-        if (this.config.vrrpInstances.some(s => s.name === name)) throw new ValueError(`vrrp_instance '${name}' is already defined`)
+        if (this.config.vrrpInstances.some(s => s.name === name)) throw new ValueError(
+          `vrrp_instance '${name}' is already defined`)
         const instance = newVrrpInstance(name, loc)
         this.config.vrrpInstances.push(instance)
         return { kind: 'vrrp_instance', instance }
@@ -279,21 +295,29 @@ class SectionParser {
       defaults = this.findDefaults(extra[fromAt + 1])
       extra.splice(fromAt, 2)
     }
-    const clash = this.config.proxies.find(p => p.name === name && (p.kind === kind || p.kind === 'listen' || kind === 'listen'))
+    const clash = this.config.proxies.find(p => p.name === name && (p.kind === kind || p.kind === 'listen' || kind ===
+      'listen'))
     if (clash !== undefined) {
-      throw new ValueError(`${kind} '${name}' has the same name as ${clash.kind} '${name}' declared at ${clash.loc.file}:${clash.loc.line}`)
+      throw new ValueError(
+        (`${kind} '${name}' has the same name as ${clash.kind} '${name}' declared at ` +
+          `${clash.loc.file}:${clash.loc.line}`))
     }
     const proxy = newProxy(kind, name, line.loc, defaults)
     this.config.proxies.push(proxy)
     if (extra.length === 0 && kind !== 'backend' && /^(\*|[0-9.]*|\[[0-9a-fA-F:.]+\]):\d+(-\d+)?$/.test(name)) {
       // The 1.x architecture guide writes `listen 192.168.1.1:80`: an address where the name goes.
-      this.diag.warn(line.loc, `'${kind} ${name}' has an address where the name goes: it is bound to ${name}; write '${kind} NAME' and 'bind ${name}'`)
+      this.diag.warn(line.loc,
+        (`'${kind} ${name}' has an address where the name goes: it is bound to ${name}; write '${kind} NAME' and ` +
+          `'bind ${name}'`))
       extra = [name]
     }
     if (extra.length > 0) {
-      if (kind !== 'listen' && kind !== 'frontend') throw new ValueError(`'${kind} ${name}': unexpected '${extra.join(' ')}'`)
-      if (extra[0] !== name) this.diag.warn(line.loc, `'${kind} ${name} ${extra.join(' ')}' is the 1.x form: write 'bind ${extra.join(' ')}' inside the section`)
-      proxy.binds.push({ addresses: extra.join(',').split(',').filter(a => a !== '').map(a => parseAddress(a, 'bind', true)), options: {}, loc: line.loc })
+      if (kind !== 'listen' && kind !== 'frontend') throw new ValueError(
+        `'${kind} ${name}': unexpected '${extra.join(' ')}'`)
+      if (extra[0] !== name) this.diag.warn(line.loc,
+        `'${kind} ${name} ${extra.join(' ')}' is the 1.x form: write 'bind ${extra.join(' ')}' inside the section`)
+      proxy.binds.push({ addresses: extra.join(',').split(',').filter(a => a !== '').map(a => parseAddress(a, 'bind',
+        true)), options: {}, loc: line.loc })
     }
     return { kind: 'proxy', proxy }
   }
@@ -310,7 +334,8 @@ class SectionParser {
         return
       case 'global': {
         if (!applyGlobal(this.config.global, keyword, args, this.context(line, "'global' section"))) {
-          throw new ValueError(`unknown keyword '${keyword}' in 'global' section${unknownKeywordHint(keyword, args, 'global')}`)
+          throw new ValueError(
+            `unknown keyword '${keyword}' in 'global' section${unknownKeywordHint(keyword, args, 'global')}`)
         }
         return
       }
@@ -325,8 +350,10 @@ class SectionParser {
         const kw = PROXY_KEYWORDS[keyword]
         if (kw === undefined) {
           const removed = REMOVED_KEYWORDS[keyword]
-          if (removed !== undefined) throw new ValueError(`'${keyword}' was removed in HAProxy 2.x and is not supported: ${removed}`)
-          throw new ValueError(`unknown keyword '${keyword}' in ${p.kind} section${unknownKeywordHint(keyword, args, 'proxy')}`)
+          if (removed !== undefined) throw new ValueError(
+            `'${keyword}' was removed in HAProxy 2.x and is not supported: ${removed}`)
+          throw new ValueError(
+            `unknown keyword '${keyword}' in ${p.kind} section${unknownKeywordHint(keyword, args, 'proxy')}`)
         }
         if (!allowedIn(kw, p)) throw new ValueError(`'${keyword}' is not allowed in a '${p.kind}' section`)
         kw.parse(p, args, ctx)
@@ -334,37 +361,49 @@ class SectionParser {
       }
       case 'peers':
         if (!applyPeersKeyword(section.peers, keyword, args, this.context(line, `peers '${section.peers.name}'`))) {
-          throw new ValueError(`unknown keyword '${keyword}' in 'peers' section${unknownKeywordHint(keyword, args, 'peers')}`)
+          throw new ValueError(
+            `unknown keyword '${keyword}' in 'peers' section${unknownKeywordHint(keyword, args, 'peers')}`)
         }
         return
       case 'userlist':
         if (!applyUserlistKeyword(section.userlist, keyword, args)) {
-          throw new ValueError(`unknown keyword '${keyword}' in 'userlist' section${unknownKeywordHint(keyword, args, 'userlist')}`)
+          throw new ValueError(
+            `unknown keyword '${keyword}' in 'userlist' section${unknownKeywordHint(keyword, args, 'userlist')}`)
         }
         return
       case 'vrrp_script':
         if (!applyVrrpScriptKeyword(section.script, keyword, args)) {
-          throw new ValueError(`unknown keyword '${keyword}' in 'vrrp_script' section${unknownKeywordHint(keyword, args, 'vrrp_script')}`)
+          throw new ValueError(
+            `unknown keyword '${keyword}' in 'vrrp_script' section${unknownKeywordHint(keyword, args, 'vrrp_script')}`)
         }
         return
       case 'vrrp_instance':
-        if (!applyVrrpInstanceKeyword(section.instance, keyword, args, this.context(line, `vrrp_instance '${section.instance.name}'`))) {
-          throw new ValueError(`unknown keyword '${keyword}' in 'vrrp_instance' section${unknownKeywordHint(keyword, args, 'vrrp_instance')}`)
+        if (!applyVrrpInstanceKeyword(section.instance, keyword, args, this.context(line,
+          `vrrp_instance '${section.instance.name}'`))) {
+          throw new ValueError(
+            (`unknown keyword '${keyword}' in 'vrrp_instance' ` +
+              `section${unknownKeywordHint(keyword, args, 'vrrp_instance')}`))
         }
         return
       case 'vrrp_sync_group':
         if (!applyVrrpSyncGroupKeyword(section.group, keyword, args)) {
-          throw new ValueError(`unknown keyword '${keyword}' in 'vrrp_sync_group' section${unknownKeywordHint(keyword, args, 'vrrp_sync_group')}`)
+          throw new ValueError(
+            (`unknown keyword '${keyword}' in 'vrrp_sync_group' ` +
+              `section${unknownKeywordHint(keyword, args, 'vrrp_sync_group')}`))
         }
         return
       case 'vrrp_track_file':
         if (!applyVrrpTrackFileKeyword(section.file, keyword, args)) {
-          throw new ValueError(`unknown keyword '${keyword}' in 'vrrp_track_file' section${unknownKeywordHint(keyword, args, 'vrrp_track_file')}`)
+          throw new ValueError(
+            (`unknown keyword '${keyword}' in 'vrrp_track_file' ` +
+              `section${unknownKeywordHint(keyword, args, 'vrrp_track_file')}`))
         }
         return
       case 'vrrp_track_process':
         if (!applyVrrpTrackProcessKeyword(section.process, keyword, args)) {
-          throw new ValueError(`unknown keyword '${keyword}' in 'vrrp_track_process' section${unknownKeywordHint(keyword, args, 'vrrp_track_process')}`)
+          throw new ValueError(
+            (`unknown keyword '${keyword}' in 'vrrp_track_process' ` +
+              `section${unknownKeywordHint(keyword, args, 'vrrp_track_process')}`))
         }
     }
   }

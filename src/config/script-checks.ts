@@ -48,19 +48,22 @@ export function validateScripts (config: Config, diag: Diagnostics, env: ScriptC
   const refs: ScriptRef[] = []
   for (const s of config.vrrpScripts) {
     if (s.script?.kind !== 'exec') continue
-    const who = s.user === undefined ? { user: g.scriptUser?.user, group: g.scriptUser?.group } : { user: s.user, group: s.group }
+    const who = s.user === undefined ? { user: g.scriptUser?.user, group: g.scriptUser?.group } : { user: s.user,
+      group: s.group }
     refs.push({ what: `vrrp_script '${s.name}'`, command: s.script.command, ...who, loc: s.loc })
   }
   for (const v of config.vrrpInstances) {
     for (const [kind, command] of Object.entries(v.notify)) {
       if (command === undefined) continue
-      refs.push({ what: `vrrp_instance '${v.name}' ${notifyKeyword(kind)}`, command, user: g.scriptUser?.user, group: g.scriptUser?.group, loc: v.loc })
+      refs.push({ what: `vrrp_instance '${v.name}' ${notifyKeyword(kind)}`, command, user: g.scriptUser?.user,
+        group: g.scriptUser?.group, loc: v.loc })
     }
   }
   for (const sg of config.vrrpSyncGroups) {
     for (const [kind, command] of Object.entries(sg.notify)) {
       if (command === undefined) continue
-      refs.push({ what: `vrrp_sync_group '${sg.name}' ${notifyKeyword(kind)}`, command, user: g.scriptUser?.user, group: g.scriptUser?.group, loc: sg.loc })
+      refs.push({ what: `vrrp_sync_group '${sg.name}' ${notifyKeyword(kind)}`, command, user: g.scriptUser?.user,
+        group: g.scriptUser?.group, loc: sg.loc })
     }
   }
   for (const r of refs) {
@@ -83,13 +86,16 @@ export function validateScripts (config: Config, diag: Diagnostics, env: ScriptC
     const reason = unsafeScriptReason(argv0, env.lstat, env.realpath)
     if (reason === undefined) continue
     if (reason === 'missing') {
-      if (g.enableScriptSecurity === true) diag.error(r.loc, `${r.what}: script '${argv0}' not found (enable_script_security)`)
+      if (g.enableScriptSecurity === true) diag.error(r.loc,
+        `${r.what}: script '${argv0}' not found (enable_script_security)`)
       continue
     }
     if (g.enableScriptSecurity === true) {
       diag.error(r.loc, `${r.what}: script '${argv0}' refused (enable_script_security): ${reason}, and it runs as root`)
     } else {
-      diag.warn(r.loc, `${r.what}: unsafe permissions for script '${argv0}' run as root: ${reason} ('enable_script_security' would refuse it)`)
+      diag.warn(r.loc,
+        (`${r.what}: unsafe permissions for script '${argv0}' run as root: ${reason} ('enable_script_security' ` +
+          `would refuse it)`))
     }
   }
 }

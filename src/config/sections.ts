@@ -5,7 +5,8 @@ import type { Location, Proxy, ProxyKind, ProxySettings } from './model.ts'
 
 export function emptySettings (): ProxySettings {
   return {
-    timeouts: {}, options: {}, logs: [], defaultServer: {}, monitorNets: [], stats: { auth: [], scope: [] }, errorfiles: {}
+    timeouts: {}, options: {}, logs: [], defaultServer: {}, monitorNets: [], stats: { auth: [], scope: [] },
+      errorfiles: {}
   }
 }
 
@@ -15,17 +16,20 @@ export function newProxy (kind: ProxyKind, name: string, loc: Location, defaults
   return {
     ...inherited,
     kind, name, loc,
-    binds: [], servers: [], acls: [], useBackends: [], httpRules: [], tcpRules: [], stickRules: [], monitorFail: [], captures: []
+    binds: [], servers: [], acls: [], useBackends: [], httpRules: [], tcpRules: [], stickRules: [], monitorFail: [],
+      captures: []
   }
 }
 
 function pickSettings (p: Proxy): ProxySettings {
   const {
-    mode, balance, hashType, timeouts, options, forwardFor, httpCheck, cookie, maxconn, fullconn, retries, logs, logGlobal,
+    mode, balance, hashType, timeouts, options, forwardFor, httpCheck, cookie, maxconn, fullconn, retries, logs,
+      logGlobal,
     logFormat, defaultServer, monitorNets, monitorUri, stats, errorfiles, source, grace, disabled, defaultBackend
   } = p
   return {
-    mode, balance, hashType, timeouts, options, forwardFor, httpCheck, cookie, maxconn, fullconn, retries, logs, logGlobal,
+    mode, balance, hashType, timeouts, options, forwardFor, httpCheck, cookie, maxconn, fullconn, retries, logs,
+      logGlobal,
     logFormat, defaultServer, monitorNets, monitorUri, stats, errorfiles, source, grace, disabled, defaultBackend
   }
 }
@@ -40,7 +44,9 @@ export const UNSUPPORTED_SECTIONS: Readonly<Record<string, string>> = {
   'http-errors': "'http-errors' sections are not supported yet: use 'errorfile' in the proxy",
   'fcgi-app': 'FastCGI is not supported',
   'log-forward': "'log-forward' is not supported",
-  global_defs: "keepalived's global_defs has no tslb equivalent: settings go in 'global' (run 'tslb convert' on the keepalived.conf)",
+  global_defs:
+    ("keepalived's global_defs has no tslb equivalent: settings go in 'global' (run 'tslb convert' on the " +
+      "keepalived.conf)"),
   virtual_server: 'LVS virtual servers are not supported: use a tslb frontend/backend',
   static_ipaddress: 'static addresses are not managed by tslb'
 }

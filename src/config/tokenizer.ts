@@ -1,3 +1,4 @@
+import { LineSyntaxError } from './errors.ts'
 /**
  * Splits one configuration line into words the way HAProxy's parser does:
  * blanks separate words, `#` starts a comment, backslash escapes, "double quotes" allow
@@ -10,10 +11,6 @@ export const MAX_LINE_WORDS = 64
 export interface TokenizedLine {
   readonly words: string[]
   readonly warnings: string[]
-}
-
-export class LineSyntaxError extends Error {
-  readonly code = 'TSLB_ERR_CONFIG_SYNTAX'
 }
 
 export type Environment = Readonly<Record<string, string | undefined>>
@@ -64,7 +61,8 @@ export function tokenizeLine (line: string, env: Environment): TokenizedLine {
       if (next === undefined) throw new LineSyntaxError('line ends with a lone backslash')
       if (next === 'x') {
         const hex = line.slice(i + 2, i + 4)
-        if (!/^[0-9a-fA-F]{2}$/.test(hex)) throw new LineSyntaxError(`invalid escape '\\x${hex}': expected two hex digits`)
+        if (!/^[0-9a-fA-F]{2}$/.test(hex)) throw new LineSyntaxError(
+          `invalid escape '\\x${hex}': expected two hex digits`)
         word += String.fromCharCode(parseInt(hex, 16))
         i += 4
       } else {
@@ -110,7 +108,8 @@ export function tokenizeLine (line: string, env: Environment): TokenizedLine {
 }
 
 /** Expands `$NAME`, `${NAME}` or `${NAME-default}` at `start`; returns the index after it. */
-function expandVariable (line: string, start: number, env: Environment, warnings: string[], emit: (s: string) => void): number {
+function expandVariable (line: string, start: number, env: Environment, warnings: string[],
+  emit: (s: string) => void): number {
   let i = start + 1
   let name = ''
   let fallback: string | undefined

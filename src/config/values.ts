@@ -4,12 +4,10 @@
  */
 import { isIP } from 'node:net'
 import type { Address } from './model.ts'
+import { ValueError } from './errors.ts'
 
-export class ValueError extends Error {
-  readonly code = 'TSLB_ERR_CONFIG_VALUE'
-}
-
-const TIME_UNITS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+const TIME_UNITS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000,
+  d: 86_400_000 }
 
 /** HAProxy time: an integer with an optional unit (us, ms, s, m, h, d); milliseconds by default. */
 export function parseTime (text: string | undefined, what = 'time'): number {
@@ -22,7 +20,8 @@ export function parseTime (text: string | undefined, what = 'time'): number {
 
 /** A time in seconds with an optional fraction, as keepalived writes advert_int: `1`, `0.1`. */
 export function parseSeconds (text: string | undefined, what: string): number {
-  if (text === undefined || !/^\d{1,6}(\.\d{1,3})?$/.test(text)) throw new ValueError(`${what}: expected seconds such as 1 or 0.5, got '${text ?? ''}'`)
+  if (text === undefined || !/^\d{1,6}(\.\d{1,3})?$/.test(text)) throw new ValueError(
+    `${what}: expected seconds such as 1 or 0.5, got '${text ?? ''}'`)
   return Math.round(Number(text) * 1000)
 }
 
@@ -36,7 +35,8 @@ export function parseSize (text: string | undefined, what = 'size'): number {
 }
 
 export function parseInteger (text: string | undefined, what: string, min: number, max: number): number {
-  if (text === undefined || !/^-?\d{1,15}$/.test(text)) throw new ValueError(`${what}: expected an integer, got '${text ?? ''}'`)
+  if (text === undefined || !/^-?\d{1,15}$/.test(text)) throw new ValueError(
+    `${what}: expected an integer, got '${text ?? ''}'`)
   const n = Number(text)
   if (n < min || n > max) throw new ValueError(`${what}: ${n} is out of range (${min}..${max})`)
   return n
@@ -59,7 +59,8 @@ export function parseAddress (text: string, what: string, portRequired: boolean)
     forced = prefix[1] === 'ipv4' ? 4 : 6
     rest = rest.slice(prefix[0].length)
   } else if (/^[a-z0-9-]+@/.test(rest)) {
-    throw new ValueError(`${what}: address family '${rest.slice(0, rest.indexOf('@'))}@' is not supported (use an IPv4 or IPv6 address)`)
+    throw new ValueError(
+      `${what}: address family '${rest.slice(0, rest.indexOf('@'))}@' is not supported (use an IPv4 or IPv6 address)`)
   }
   let host: string
   let portText: string | undefined
@@ -68,7 +69,8 @@ export function parseAddress (text: string, what: string, portRequired: boolean)
     if (close < 0) throw new ValueError(`${what}: missing ']' in '${text}'`)
     host = rest.slice(1, close)
     const after = rest.slice(close + 1)
-    if (after !== '' && !after.startsWith(':')) throw new ValueError(`${what}: unexpected '${after}' after ']' in '${text}'`)
+    if (after !== '' && !after.startsWith(':')) throw new ValueError(
+      `${what}: unexpected '${after}' after ']' in '${text}'`)
     portText = after === '' ? undefined : after.slice(1)
   } else {
     // As HAProxy does, the last colon separates the port, IPv6 included (`:::80`).
@@ -105,7 +107,8 @@ export function parseAddress (text: string, what: string, portRequired: boolean)
 export function parseNetwork (text: string, what: string): string {
   const [addr, len, extra] = text.split('/')
   const family = isIP(addr ?? '')
-  if (family === 0 || extra !== undefined) throw new ValueError(`${what}: expected an address or network such as 198.18.0.0/15, got '${text}'`)
+  if (family === 0 || extra !== undefined) throw new ValueError(
+    `${what}: expected an address or network such as 198.18.0.0/15, got '${text}'`)
   if (len !== undefined) {
     const max = family === 4 ? 32 : 128
     if (/^\d{1,3}$/.test(len)) parseInteger(len, `${what} prefix length`, 0, max)

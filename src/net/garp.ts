@@ -9,21 +9,16 @@
  * ICMPv6 136 with O=1 (R=1 when the interface forwards), target = the VIP, option 2 = the MAC.
  */
 import { readFileSync } from 'node:fs'
-import { internetChecksum } from '../vrrp/checksum.ts'
-import { ipBytes } from '../vrrp/addr.ts'
-import { TslbError } from '../util/errors.ts'
+import { internetChecksum } from './checksum.ts'
+import { ipBytes } from './addr.ts'
 import { loadCap, type PcapHandle } from './native.ts'
-
-export class GarpError extends TslbError {
-  constructor (message: string, options?: ErrorOptions) {
-    super('TSLB_ERR_GARP', message, options)
-  }
-}
+import { GarpError } from './errors.ts'
 
 /** "02:00:c6:12:00:0b" → 6 bytes. */
 export function macBytes (mac: string): Uint8Array {
   const parts = mac.split(/[:-]/)
-  if (parts.length !== 6 || parts.some(p => !/^[0-9a-fA-F]{1,2}$/.test(p))) throw new GarpError(`'${mac}' is not a MAC address`)
+  if (parts.length !== 6 || parts.some(p => !/^[0-9a-fA-F]{1,2}$/.test(p))) throw new GarpError(
+    `'${mac}' is not a MAC address`)
   return Uint8Array.from(parts.map(p => parseInt(p, 16)))
 }
 
@@ -101,7 +96,9 @@ export class FrameSender {
     try {
       pcap.open(this.ifname, 'less 1', 1 << 20, Buffer.alloc(2048))
     } catch (err) {
-      throw new GarpError(`cannot open ${this.ifname} for gratuitous ARP (needs root or CAP_NET_RAW): ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+      throw new GarpError(
+        (`cannot open ${this.ifname} for gratuitous ARP (needs root or CAP_NET_RAW): ` +
+          `${err instanceof Error ? err.message : String(err)}`), { cause: err })
     }
     this.#pcap = pcap
   }
@@ -111,7 +108,8 @@ export class FrameSender {
     try {
       ;(this.#pcap as PcapHandle).send(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength), frame.byteLength)
     } catch (err) {
-      throw new GarpError(`sending a frame on ${this.ifname}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+      throw new GarpError(`sending a frame on ${this.ifname}: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err })
     }
   }
 

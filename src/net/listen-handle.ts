@@ -4,7 +4,7 @@
  * node:cluster itself relies on (binds only; the worker's `listen()` starts accepting).
  */
 import net from 'node:net'
-import { TslbError } from '../util/errors.ts'
+import { BindError, EADDRINUSE } from './errors.ts'
 
 /** The raw libuv TCP handle as node:net passes it around. */
 export interface TcpHandle {
@@ -13,23 +13,10 @@ export interface TcpHandle {
   close (callback?: () => void): void
 }
 
-type CreateServerHandle = (address: string | null, port: number, addressType: 4 | 6, fd: number | undefined, flags: number) => TcpHandle | number
+type CreateServerHandle = (address: string | null, port: number, addressType: 4 | 6, fd: number | undefined,
+  flags: number) => TcpHandle | number
 const createServerHandle = (net as unknown as { _createServerHandle: CreateServerHandle })._createServerHandle
 
-export const EADDRINUSE = -98
-
-export class BindError extends TslbError {
-  readonly errno: number
-  constructor (address: string, errno: number) {
-    super('TSLB_ERR_BIND', `cannot bind ${address}: ${errnoName(errno)}`)
-    this.errno = errno
-  }
-}
-
-function errnoName (errno: number): string {
-  const names: Readonly<Record<number, string>> = { [EADDRINUSE]: 'EADDRINUSE (address already in use)', [-99]: 'EADDRNOTAVAIL (address not available on this host)', [-13]: 'EACCES (permission denied)' }
-  return names[errno] ?? `error ${errno}`
-}
 
 /** Binds host:port ('' = any address; IPv6 any for family 6 or 0 → dual-stack when available). */
 export function bindTcp (host: string, port: number, family: 0 | 4 | 6): TcpHandle {

@@ -6,16 +6,9 @@
  * the compiled addons.
  */
 import { createRequire } from 'node:module'
-import { TslbError } from '../util/errors.ts'
+import { NativeModuleError } from './errors.ts'
 
 const require = createRequire(import.meta.url)
-
-/** A native addon that cannot be loaded (not built for this Node, missing libpcap...). */
-export class NativeModuleError extends TslbError {
-  constructor (name: string, cause: unknown) {
-    super('TSLB_ERR_NATIVE_MODULE', `cannot load the native module '${name}': ${cause instanceof Error ? cause.message : String(cause)} (run scripts/setup)`, { cause })
-  }
-}
 
 /** raw-socket's Socket (an EventEmitter). */
 export interface RawSocket {
@@ -25,16 +18,19 @@ export interface RawSocket {
   /** The 4-argument form passes `value` as the option's bytes (any option number works). */
   setOption (level: number, option: number, value: Buffer, length: number): void
   /** Queues a datagram; `after` runs once sendto() returned (bytes) or failed. */
-  send (buffer: Buffer, offset: number, length: number, address: string, after: (err: Error | null, bytes: number) => void): this
+  send (buffer: Buffer, offset: number, length: number, address: string, after: (err: Error | null,
+    bytes: number) => void): this
   close (): this
   /** Stops reading the socket (the kernel queue fills and drops; sending still works). */
   pauseRecv (): this
   /** The native handle: its send() calls sendto() synchronously (throws on EAGAIN and other errors). */
-  readonly wrap: { send (buffer: Buffer, offset: number, length: number, address: string, after: (bytes: number) => void): void }
+  readonly wrap: { send (buffer: Buffer, offset: number, length: number, address: string,
+    after: (bytes: number) => void): void }
 }
 
 export interface RawSocketModule {
-  createSocket (options: { readonly protocol?: number, readonly addressFamily?: number, readonly bufferSize?: number }): RawSocket
+  createSocket (options: { readonly protocol?: number, readonly addressFamily?: number,
+    readonly bufferSize?: number }): RawSocket
   readonly AddressFamily: { readonly IPv4: number, readonly IPv6: number }
 }
 

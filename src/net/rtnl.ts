@@ -4,17 +4,8 @@
  * drive `track_interface`. Loaded lazily: only a running VRRP speaker needs it.
  */
 import type { RtNetlinkSocket, rt } from 'netlink'
-import { TslbError } from '../util/errors.ts'
-import { formatIp, ipBytes } from '../vrrp/addr.ts'
-
-export class NetlinkError extends TslbError {
-  /** The errno name the kernel answered (EEXIST, EADDRNOTAVAIL, EPERM...), when known. */
-  readonly errno: string | undefined
-  constructor (message: string, errno: string | undefined, options?: ErrorOptions) {
-    super('TSLB_ERR_NETLINK', message, options)
-    this.errno = errno
-  }
-}
+import { formatIp, ipBytes } from './addr.ts'
+import { NetlinkError } from './errors.ts'
 
 export interface LinkInfo {
   readonly index: number
@@ -56,7 +47,8 @@ const REQUEST_TIMEOUT_MS = 5000
 /** `ip addr` scope names. */
 export function scopeNumber (name: string | undefined): number | undefined {
   if (name === undefined) return undefined
-  const named: Readonly<Record<string, number>> = { global: 0, universe: 0, site: 200, link: 253, host: 254, nowhere: 255 }
+  const named: Readonly<Record<string, number>> = { global: 0, universe: 0, site: 200, link: 253, host: 254,
+    nowhere: 255 }
   const n = named[name] ?? (/^\d+$/.test(name) ? Number(name) : undefined)
   return n !== undefined && n >= 0 && n <= 255 ? n : undefined
 }
@@ -70,7 +62,8 @@ function linkInfo (m: rt.LinkMessage): LinkInfo | undefined {
   const index = m.data.index
   const name = m.attrs.ifname
   if (index === undefined || name === undefined) return undefined
-  const mac = m.attrs.address === undefined || m.attrs.address.length === 0 ? undefined : [...m.attrs.address].map(b => b.toString(16).padStart(2, '0')).join(':')
+  const mac = m.attrs.address === undefined || m.attrs.address.length === 0 ? undefined : [...m.attrs.address].map(b =>
+    b.toString(16).padStart(2, '0')).join(':')
   const flags = m.data.flags ?? {}
   return { index, name, mac, up: flags.up === true && flags.running === true }
 }
@@ -96,12 +89,14 @@ export class Rtnl {
       const netlink = await import('netlink')
       return new Rtnl(() => netlink.createRtNetlink())
     } catch (err) {
-      throw new NetlinkError(`cannot open an rtnetlink socket: ${err instanceof Error ? err.message : String(err)}`, undefined, { cause: err })
+      throw new NetlinkError(`cannot open an rtnetlink socket: ${err instanceof Error ? err.message : String(err)}`,
+        undefined, { cause: err })
     }
   }
 
   async links (): Promise<LinkInfo[]> {
-    const msgs = await this.#request('list links', async () => await this.#sock.getLinks(undefined, undefined, { timeout: REQUEST_TIMEOUT_MS }))
+    const msgs = await this.#request('list links', async () => await this.#sock.getLinks(undefined, undefined,
+      { timeout: REQUEST_TIMEOUT_MS }))
     return msgs.map(linkInfo).filter(l => l !== undefined)
   }
 
@@ -110,7 +105,8 @@ export class Rtnl {
   }
 
   async addresses (family?: 4 | 6): Promise<InterfaceAddress[]> {
-    const msgs = await this.#request('list addresses', async () => await this.#sock.getAddresses(family === undefined ? undefined : { family: family === 4 ? AF_INET : AF_INET6 }, undefined, { timeout: REQUEST_TIMEOUT_MS }))
+    const msgs = await this.#request('list addresses', async () => await this.#sock.getAddresses(family === undefined ?
+      undefined : { family: family === 4 ? AF_INET : AF_INET6 }, undefined, { timeout: REQUEST_TIMEOUT_MS }))
     const out: InterfaceAddress[] = []
     for (const m of msgs) {
       const fam = m.data.family === AF_INET ? 4 : m.data.family === AF_INET6 ? 6 : undefined
@@ -133,7 +129,8 @@ export class Rtnl {
   /** Adds an address (NLM_F_CREATE|NLM_F_EXCL): 'exists' when it is already there. */
   async addAddress (a: AddressSpec): Promise<'added' | 'exists'> {
     const local = Buffer.from(ipBytes(a.address, a.family))
-    const data: rt.Address = { family: a.family === 4 ? AF_INET : AF_INET6, prefixlen: a.prefixLength, index: a.index, scope: a.scope ?? 0 }
+    const data: rt.Address = { family: a.family === 4 ? AF_INET : AF_INET6, prefixlen: a.prefixLength, index: a.index,
+      scope: a.scope ?? 0 }
     // IPv6: no duplicate address detection (keepalived IFA_F_NODAD), so the VIP is usable at once.
     if (a.family === 6) data.flags = { nodad: true }
     const attrs: rt.AddressAttrs = { local }
@@ -145,12 +142,15 @@ export class Rtnl {
       if (a.broadcast !== undefined) attrs.broadcast = Buffer.from(ipBytes(a.broadcast, 4))
     }
     try {
-      await this.#serial(async () => await this.#sock.newAddress(data, attrs, { flags: NLM_F_CREATE | NLM_F_EXCL, timeout: REQUEST_TIMEOUT_MS }))
+      await this.#serial(async () => await this.#sock.newAddress(data, attrs, { flags: NLM_F_CREATE | NLM_F_EXCL,
+        timeout: REQUEST_TIMEOUT_MS }))
       return 'added'
     } catch (err) {
       const errno = errnoOf(err)
       if (errno === 'EEXIST') return 'exists'
-      throw new NetlinkError(`cannot add ${a.address}/${a.prefixLength} (ifindex ${a.index}): ${errno ?? (err instanceof Error ? err.message : String(err))}`, errno, { cause: err })
+      throw new NetlinkError(
+        (`cannot add ${a.address}/${a.prefixLength} (ifindex ${a.index}): ` +
+          `${errno ?? (err instanceof Error ? err.message : String(err))}`), errno, { cause: err })
     }
   }
 
@@ -159,12 +159,15 @@ export class Rtnl {
     const local = Buffer.from(ipBytes(a.address, a.family))
     const attrs: rt.AddressAttrs = a.family === 4 ? { local, address: local } : { local }
     try {
-      await this.#serial(async () => await this.#sock.delAddress({ family: a.family === 4 ? AF_INET : AF_INET6, prefixlen: a.prefixLength, index: a.index }, attrs, { timeout: REQUEST_TIMEOUT_MS }))
+      await this.#serial(async () => await this.#sock.delAddress({ family: a.family === 4 ? AF_INET : AF_INET6,
+        prefixlen: a.prefixLength, index: a.index }, attrs, { timeout: REQUEST_TIMEOUT_MS }))
       return 'removed'
     } catch (err) {
       const errno = errnoOf(err)
       if (errno === 'EADDRNOTAVAIL' || errno === 'ENODEV') return 'absent'
-      throw new NetlinkError(`cannot remove ${a.address}/${a.prefixLength} (ifindex ${a.index}): ${errno ?? (err instanceof Error ? err.message : String(err))}`, errno, { cause: err })
+      throw new NetlinkError(
+        (`cannot remove ${a.address}/${a.prefixLength} (ifindex ${a.index}): ` +
+          `${errno ?? (err instanceof Error ? err.message : String(err))}`), errno, { cause: err })
     }
   }
 
@@ -209,7 +212,9 @@ export class Rtnl {
       return await this.#serial(f)
     } catch (err) {
       const errno = errnoOf(err)
-      throw new NetlinkError(`rtnetlink: cannot ${what}: ${errno ?? (err instanceof Error ? err.message : String(err))}`, errno, { cause: err })
+      throw new NetlinkError(
+        `rtnetlink: cannot ${what}: ${errno ?? (err instanceof Error ? err.message : String(err))}`, errno,
+          { cause: err })
     }
   }
 }

@@ -91,7 +91,8 @@ export class VipReaper {
     if (this.#child !== undefined) return true
     const ip = this.#ip ?? findIp()
     if (ip === undefined) return false
-    const child = spawn('/bin/sh', ['-c', REAPER_SCRIPT, 'tslb-vip-reaper', ip], { stdio: ['pipe', 'ignore', 'ignore'], detached: true })
+    const child = spawn('/bin/sh', ['-c', REAPER_SCRIPT, 'tslb-vip-reaper', ip], { stdio: ['pipe', 'ignore', 'ignore'],
+      detached: true })
     child.on('error', () => { /* spawn failure: reported through exit */ })
     child.stdin?.on('error', () => { /* the child is gone */ })
     child.once('exit', (code, signal) => {

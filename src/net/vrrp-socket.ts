@@ -20,9 +20,9 @@
  * socket are received (keepalived does the same).
  */
 import { EventEmitter } from 'node:events'
-import { TslbError } from '../util/errors.ts'
-import { formatIp, ipBytes } from '../vrrp/addr.ts'
+import { formatIp, ipBytes } from './addr.ts'
 import { loadCap, loadRawSocket, type PcapHandle, type RawSocket } from './native.ts'
+import { VrrpSocketError } from './errors.ts'
 
 const SOL_SOCKET = 1
 const SO_BINDTODEVICE = 25
@@ -48,12 +48,6 @@ const ETHERTYPE_VLAN = 0x8100
 /** libpcap filter of the IPv6 capture: VRRP right after the fixed header, not our own frames. */
 export const IPV6_CAPTURE_FILTER = 'ip6 and ip6[6] == 112 and inbound'
 export const IPPROTO_VRRP = 112
-
-export class VrrpSocketError extends TslbError {
-  constructor (message: string, options?: ErrorOptions) {
-    super('TSLB_ERR_VRRP_SOCKET', message, options)
-  }
-}
 
 export interface VrrpSocketOptions {
   readonly family: 4 | 6
@@ -102,15 +96,20 @@ export class VrrpSocket extends EventEmitter<{ message: [Buffer, string], error:
     this.ifname = opts.ifname
     const raw = loadRawSocket()
     try {
-      this.#sock = raw.createSocket({ protocol: IPPROTO_VRRP, addressFamily: opts.family === 4 ? raw.AddressFamily.IPv4 : raw.AddressFamily.IPv6, bufferSize: 65536 })
+      this.#sock = raw.createSocket({ protocol: IPPROTO_VRRP,
+        addressFamily: opts.family === 4 ? raw.AddressFamily.IPv4 : raw.AddressFamily.IPv6, bufferSize: 65536 })
     } catch (err) {
-      throw new VrrpSocketError(`cannot open a raw IPv${opts.family} socket for VRRP (needs root or CAP_NET_RAW): ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+      throw new VrrpSocketError(
+        (`cannot open a raw IPv${opts.family} socket for VRRP (needs root or CAP_NET_RAW): ` +
+          `${err instanceof Error ? err.message : String(err)}`), { cause: err })
     }
     try {
       this.#configure(opts)
     } catch (err) {
       this.#sock.close()
-      throw new VrrpSocketError(`cannot set up the VRRP socket on ${opts.ifname}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+      throw new VrrpSocketError(
+        `cannot set up the VRRP socket on ${opts.ifname}: ${err instanceof Error ? err.message : String(err)}`,
+          { cause: err })
     }
     if (opts.family === 6) {
       this.#sock.pauseRecv()
@@ -137,7 +136,9 @@ export class VrrpSocket extends EventEmitter<{ message: [Buffer, string], error:
     try {
       linkType = pcap.open(ifname, IPV6_CAPTURE_FILTER, 1 << 20, buffer)
     } catch (err) {
-      throw new VrrpSocketError(`cannot capture IPv6 VRRP on ${ifname} (needs root or CAP_NET_RAW): ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+      throw new VrrpSocketError(
+        (`cannot capture IPv6 VRRP on ${ifname} (needs root or CAP_NET_RAW): ` +
+          `${err instanceof Error ? err.message : String(err)}`), { cause: err })
     }
     if (linkType !== 'ETHERNET') {
       pcap.close()
@@ -205,13 +206,16 @@ export class VrrpSocket extends EventEmitter<{ message: [Buffer, string], error:
       return
     } catch (err) {
       if (!(err instanceof Error) || !/temporarily unavailable|EAGAIN|EWOULDBLOCK|No buffer space/i.test(err.message)) {
-        throw new VrrpSocketError(`sending a VRRP advert to ${dst} on ${this.ifname}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+        throw new VrrpSocketError(
+          `sending a VRRP advert to ${dst} on ${this.ifname}: ${err instanceof Error ? err.message : String(err)}`,
+            { cause: err })
       }
     }
     await new Promise<void>((resolve, reject) => {
       this.#sock.send(buf, 0, buf.length, dst, err => {
         if (err === null) resolve()
-        else reject(new VrrpSocketError(`sending a VRRP advert to ${dst} on ${this.ifname}: ${err.message}`, { cause: err }))
+        else reject(new VrrpSocketError(`sending a VRRP advert to ${dst} on ${this.ifname}: ${err.message}`,
+          { cause: err }))
       })
     })
   }

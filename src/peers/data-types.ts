@@ -67,7 +67,8 @@ export const HAPROXY_26_DATA_TYPE_COUNT = 25
 /** Number of data types tslb knows (2.6 plus the 3.0 glitch counters). */
 export const KNOWN_DATA_TYPE_COUNT = 27
 
-function dt (id: number, name: string, std: StdType, extra: { isArray?: boolean, isLocal?: boolean } = {}): PeersDataType {
+function dt (id: number, name: string, std: StdType, extra: { isArray?: boolean,
+  isLocal?: boolean } = {}): PeersDataType {
   return {
     id,
     name,

@@ -21,7 +21,8 @@ import {
   DEFAULT_MAX_PAYLOAD, DICT_CACHE_SIZE, MSG_CLASS, STKT_TYPE, tableLayout
 } from './messages.ts'
 import type {
-  AckMessage, ControlKind, ControlMessage, DataTypeParams, DataValue, DefineMessage, DictWire, ErrorMessage, FreqCounterWire,
+  AckMessage, ControlKind, ControlMessage, DataTypeParams, DataValue, DefineMessage, DictWire, ErrorMessage,
+    FreqCounterWire,
   PeersTableDefinition, StickKey, SwitchMessage, UnknownMessage, UpdateMessage, ValueSlot
 } from './messages.ts'
 import { varintSpan, varintValue } from './varint.ts'
@@ -132,7 +133,8 @@ export class PeersTableRegistry {
 /** HAProxy's trash chunk: an inline dictionary value must leave room for its NUL in it. */
 const DICT_VALUE_LIMIT = 16384
 
-const CONTROL_KINDS: readonly ControlKind[] = ['resync-request', 'resync-finished', 'resync-partial', 'resync-confirm', 'heartbeat']
+const CONTROL_KINDS: readonly ControlKind[] = ['resync-request', 'resync-finished', 'resync-partial', 'resync-confirm',
+  'heartbeat']
 
 function protocolError (code: PeersProtocolCode, message: string): PeersProtocolError {
   return new PeersProtocolError(code, message, code === PEERS_PROTOCOL_CODES.SIZE_LIMIT ? 'size-limit' : 'protocol')
@@ -222,6 +224,14 @@ interface Frame {
   readonly hasPayload: boolean
 }
 
+/** What one {@link MessageDecoder.feed} call yields. */
+export interface DecodeResult {
+  /** Complete messages, in order (before `error` when there is one). */
+  readonly messages: DecodedMessage[]
+  /** The first invalid message: the session must reply and close. */
+  readonly error?: PeersProtocolError
+}
+
 /**
  * Incremental decoder: feed it what the socket delivers, get back complete messages.
  *
@@ -260,21 +270,34 @@ export class MessageDecoder {
 
   /**
    * Appends bytes and returns every message they complete, in order. Throws
-   * {@link PeersProtocolError} at the first invalid message; the messages before it are in the
-   * error's `decoded`. After an error the decoder is dead: every later `push()` throws
-   * DECODER_FAILED.
+   * {@link PeersProtocolError} at the first invalid message (the messages before it are lost:
+   * use {@link feed} to keep them). After an error the decoder is dead: every later call fails
+   * with DECODER_FAILED.
    */
   push (chunk: Uint8Array): DecodedMessage[] {
+    const { messages, error } = this.feed(chunk)
+    if (error !== undefined) throw error
+    return messages
+  }
+
+  /**
+   * Appends bytes and returns every message they complete, in order, and the
+   * {@link PeersProtocolError} met at the first invalid message, if any: the messages are those
+   * decoded before it (HAProxy applies them before it meets the error, so a session should too).
+   * After an error the decoder is dead: every later call returns DECODER_FAILED.
+   */
+  feed (chunk: Uint8Array): DecodeResult {
     if (this.#failure !== undefined) {
-      throw new PeersProtocolError(PEERS_PROTOCOL_CODES.DECODER_FAILED, `decoder already failed: ${this.#failure.message}`, undefined)
+      return { messages: [], error: new PeersProtocolError(PEERS_PROTOCOL_CODES.DECODER_FAILED,
+        `decoder already failed: ${this.#failure.message}`, undefined) }
     }
-    if (chunk.length === 0) return []
+    if (chunk.length === 0) return { messages: [] }
     const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
     if (this.#pending + view.length < this.#needed) {
       // Still short of the next frame: keep a copy (the caller may reuse its buffer) and wait.
       this.#chunks.push(Buffer.from(view))
       this.#pending += view.length
-      return []
+      return { messages: [] }
     }
     this.#pending += view.length
     const buf = this.#chunks.length === 0 ? view : Buffer.concat([...this.#chunks, view], this.#pending)
@@ -291,20 +314,18 @@ export class MessageDecoder {
         pos = f.end
       }
     } catch (err) {
-      if (err instanceof PeersProtocolError) {
-        err.decoded = out
-        this.#failure = err
-        this.#chunks = []
-        this.#pending = 0
-      }
-      throw err
+      if (!(err instanceof PeersProtocolError)) throw err
+      this.#failure = err
+      this.#chunks = []
+      this.#pending = 0
+      return { messages: out, error: err }
     }
     // Keep only the incomplete tail, copied so the caller's buffers are never retained.
     const rest = buf.length - pos
     this.#chunks = rest === 0 ? [] : [Buffer.from(buf.subarray(pos))]
     this.#pending = rest
     if (rest === 0) this.#needed = 0
-    return out
+    return { messages: out }
   }
 
   /** The frame at `pos`, or the total buffer length needed to know it. */
@@ -319,11 +340,13 @@ export class MessageDecoder {
     const lenBytes = window === 0 ? 0 : varintSpan(buf, pos + 2, pos + 2 + window)
     if (lenBytes === 0) {
       if (window < 5) return pos + 2 + window + 1
-      throw protocolError(PEERS_PROTOCOL_CODES.BAD_LENGTH, `message ${hex(cls)} ${hex(type)}: length does not end within 5 bytes`)
+      throw protocolError(PEERS_PROTOCOL_CODES.BAD_LENGTH,
+        `message ${hex(cls)} ${hex(type)}: length does not end within 5 bytes`)
     }
     const len = varintValue(buf, pos + 2, lenBytes) as number // < 2^33 with at most 5 bytes
     if (len > this.#maxPayload) {
-      throw protocolError(PEERS_PROTOCOL_CODES.SIZE_LIMIT, `message ${hex(cls)} ${hex(type)}: payload of ${len} bytes exceeds the ${this.#maxPayload}-byte limit`)
+      throw protocolError(PEERS_PROTOCOL_CODES.SIZE_LIMIT,
+        `message ${hex(cls)} ${hex(type)}: payload of ${len} bytes exceeds the ${this.#maxPayload}-byte limit`)
     }
     const start = pos + 2 + lenBytes
     if (buf.length < start + len) return start + len
@@ -354,9 +377,11 @@ export class MessageDecoder {
         }
         break
       case MSG_CLASS.RESERVED:
-        throw protocolError(PEERS_PROTOCOL_CODES.RESERVED_CLASS, `message of the reserved class 255 (type ${hex(f.type)})`)
+        throw protocolError(PEERS_PROTOCOL_CODES.RESERVED_CLASS,
+          `message of the reserved class 255 (type ${hex(f.type)})`)
     }
-    return { kind: 'unknown', msgClass: f.cls, msgType: f.type, payload: f.hasPayload ? Buffer.from(buf.subarray(f.start, f.end)) : undefined }
+    return { kind: 'unknown', msgClass: f.cls, msgType: f.type,
+      payload: f.hasPayload ? Buffer.from(buf.subarray(f.start, f.end)) : undefined }
   }
 
   /** `peer_treat_definemsg()`: malformed up to the bitfield, ignored after. */
@@ -367,10 +392,12 @@ export class MessageDecoder {
     if (nameLen === 0 || nameLen >= r.left()) r.fail('bad table name length')
     const name = r.bytes(nameLen, 'name').toString('utf8')
     this.tables.beginDefine(tableId)
-    const ignored = (reason: DefineIgnoreReason, detail: string): DefineIgnoredMessage => ({ kind: 'define-ignored', tableId, name, reason, detail })
+    const ignored = (reason: DefineIgnoreReason, detail: string): DefineIgnoredMessage => ({ kind: 'define-ignored',
+      tableId, name, reason, detail })
 
     const local = this.#resolveTable === undefined ? undefined : this.#resolveTable(name)
-    if (this.#resolveTable !== undefined && local === undefined) return ignored('unknown-table', `no local table '${name}'`)
+    if (this.#resolveTable !== undefined && local === undefined) return ignored('unknown-table',
+      `no local table '${name}'`)
 
     const keyType = exact(r.varint('key type'))
     const keyLen = exact(r.varint('key length'))
@@ -411,7 +438,8 @@ export class MessageDecoder {
         if (v === undefined) return ignored('bad-params', `${t.name} period missing`)
         period = low32(v)
       }
-      params.push({ dataType: t.id, ...(nbelem === undefined ? {} : { nbelem }), ...(period === undefined ? {} : { period }) })
+      params.push({ dataType: t.id, ...(nbelem === undefined ? {} : { nbelem }),
+        ...(period === undefined ? {} : { period }) })
     }
     // Anything left (blocks of types tslb does not know) is ignored, as HAProxy does.
     const table: PeersTableDefinition = {
@@ -546,6 +574,7 @@ export function definitionIsComplete (def: PeersTableDefinition): boolean {
 }
 
 /** Whether a decoded message can be given back to `encodeMessage()` (ignored ones cannot). */
-export function isEncodable (m: DecodedMessage): m is Exclude<DecodedMessage, DefineIgnoredMessage | UpdateIgnoredMessage> {
+export function isEncodable (m: DecodedMessage): m is Exclude<DecodedMessage,
+  DefineIgnoredMessage | UpdateIgnoredMessage> {
   return m.kind !== 'define-ignored' && m.kind !== 'update-ignored'
 }

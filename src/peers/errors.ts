@@ -4,7 +4,6 @@
  * @module
  */
 import { TslbError } from '../util/errors.ts'
-import type { DecodedMessage } from './decoder.ts'
 
 /**
  * What HAProxy sends before closing when it meets this error: `01 00` (protocol error) or
@@ -39,11 +38,6 @@ export type PeersProtocolCode = typeof PEERS_PROTOCOL_CODES[keyof typeof PEERS_P
 export class PeersProtocolError extends TslbError {
   declare readonly code: PeersProtocolCode
   readonly reply: PeersErrorReply
-  /**
-   * Messages completely decoded by the same `push()` before the failing one, in order. HAProxy
-   * applies them before it meets the error, so a session should too.
-   */
-  decoded: readonly DecodedMessage[] = []
   constructor (code: PeersProtocolCode, message: string, reply: PeersErrorReply = 'protocol') {
     super(code, message)
     this.reply = reply
@@ -95,5 +89,18 @@ export class PeersHandshakeError extends TslbError {
   constructor (code: PeersHandshakeCode, message: string, status: number | undefined) {
     super(code, message)
     this.status = status
+  }
+}
+
+export class PeersConfigError extends TslbError {
+  constructor (message: string) {
+    super('TSLB_ERR_PEERS_CONFIG', message)
+  }
+}
+
+export class PeersListenError extends TslbError {
+  constructor (what: string, cause: unknown) {
+    super('TSLB_ERR_PEERS_LISTEN',
+      `cannot listen for peers on ${what}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
   }
 }

@@ -87,7 +87,9 @@ export function encodeHello (h: HelloFields): Buffer {
     if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff) throw badField(`${what} out of range: ${v}`)
   }
   const minor = h.minorVersion ?? PEERS_MINOR_VERSION
-  return Buffer.from(`${PEERS_PROTOCOL_NAME} ${PEERS_MAJOR_VERSION}.${minor}\n${h.remoteName}\n${h.localName} ${h.pid} ${relativePid}\n`, 'utf8')
+  return Buffer.from(
+    `${PEERS_PROTOCOL_NAME} ${PEERS_MAJOR_VERSION}.${minor}\n${h.remoteName}\n${h.localName} ${h.pid} ${relativePid}\n`,
+      'utf8')
 }
 
 /** `<code>\n`. */
@@ -162,7 +164,8 @@ class LineReader {
 }
 
 function tooLong (max: number): PeersHandshakeError {
-  return new PeersHandshakeError(PEERS_HANDSHAKE_CODES.LINE_TOO_LONG, `handshake line longer than ${max} bytes`, undefined)
+  return new PeersHandshakeError(PEERS_HANDSHAKE_CODES.LINE_TOO_LONG, `handshake line longer than ${max} bytes`,
+    undefined)
 }
 
 /** `read_uint()`: decimal digits into a C unsigned int (wrapping). */
@@ -221,12 +224,14 @@ export class HelloParser {
     switch (this.#step++) {
       case 0: {
         const prefix = `${PEERS_PROTOCOL_NAME} `
-        if (!line.startsWith(prefix)) return reject(PEERS_HANDSHAKE_CODES.PROTOCOL, PEERS_STATUS.PROTOCOL_ERROR, `not a peers hello: ${JSON.stringify(line.slice(0, 64))}`)
+        if (!line.startsWith(prefix)) return reject(PEERS_HANDSHAKE_CODES.PROTOCOL, PEERS_STATUS.PROTOCOL_ERROR,
+          `not a peers hello: ${JSON.stringify(line.slice(0, 64))}`)
         const m = /^(\d+)\.(\d+)$/.exec(line.slice(prefix.length))
         const major = m === null ? undefined : readUint(m[1] as string)
         const minor = m === null ? undefined : readUint(m[2] as string)
         if (major !== PEERS_MAJOR_VERSION || minor === undefined || minor > PEERS_MINOR_VERSION) {
-          return reject(PEERS_HANDSHAKE_CODES.VERSION, PEERS_STATUS.BAD_VERSION, `unsupported peers protocol version ${JSON.stringify(line.slice(prefix.length, prefix.length + 32))}`)
+          return reject(PEERS_HANDSHAKE_CODES.VERSION, PEERS_STATUS.BAD_VERSION,
+            `unsupported peers protocol version ${JSON.stringify(line.slice(prefix.length, prefix.length + 32))}`)
         }
         this.#major = major
         this.#minor = minor
@@ -234,16 +239,20 @@ export class HelloParser {
       }
       case 1:
         if (line !== this.#opts.localName) {
-          return reject(PEERS_HANDSHAKE_CODES.LOCAL_NAME, PEERS_STATUS.BAD_LOCAL_NAME, `hello for peer ${JSON.stringify(line.slice(0, 64))}, local peer is ${JSON.stringify(this.#opts.localName)}`)
+          return reject(PEERS_HANDSHAKE_CODES.LOCAL_NAME, PEERS_STATUS.BAD_LOCAL_NAME,
+            (`hello for peer ${JSON.stringify(line.slice(0, 64))}, local peer is ` +
+              `${JSON.stringify(this.#opts.localName)}`))
         }
         this.#localName = line
         return undefined
       default: {
         const sp = line.indexOf(' ')
-        if (sp < 0) return reject(PEERS_HANDSHAKE_CODES.PROTOCOL, PEERS_STATUS.PROTOCOL_ERROR, 'hello line 3 has no space')
+        if (sp < 0) return reject(PEERS_HANDSHAKE_CODES.PROTOCOL, PEERS_STATUS.PROTOCOL_ERROR,
+          'hello line 3 has no space')
         const peerName = line.slice(0, sp)
         if (!this.#opts.isKnownPeer(peerName)) {
-          return reject(PEERS_HANDSHAKE_CODES.UNKNOWN_PEER, PEERS_STATUS.UNKNOWN_PEER, `hello from unknown peer ${JSON.stringify(peerName.slice(0, 64))}`)
+          return reject(PEERS_HANDSHAKE_CODES.UNKNOWN_PEER, PEERS_STATUS.UNKNOWN_PEER,
+            `hello from unknown peer ${JSON.stringify(peerName.slice(0, 64))}`)
         }
         const tail = line.slice(sp + 1)
         const m = /^(\d{1,10}) (\d{1,10})$/.exec(tail)

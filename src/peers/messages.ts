@@ -16,7 +16,8 @@
  * ```
  * @module
  */
-import { DATA_TYPES, KNOWN_DATA_TYPE_COUNT, dataTypeById, dataTypeByName, fixedKeyLen, keyTypeName, paramShape } from './data-types.ts'
+import { DATA_TYPES, KNOWN_DATA_TYPE_COUNT, dataTypeById, dataTypeByName, fixedKeyLen, keyTypeName,
+  paramShape } from './data-types.ts'
 import type { KeyTypeCode, PeersDataType } from './data-types.ts'
 import { PEERS_ENCODE_CODES, PeersEncodeError } from './errors.ts'
 import { VARINT_MAX_BYTES, varintLength, writeVarint } from './varint.ts'
@@ -60,7 +61,8 @@ export const DICT_CACHE_SIZE = 128
 export type ControlKind = 'resync-request' | 'resync-finished' | 'resync-partial' | 'resync-confirm' | 'heartbeat'
 export type ErrorKind = 'protocol' | 'size-limit'
 
-const CONTROL_KINDS: readonly ControlKind[] = ['resync-request', 'resync-finished', 'resync-partial', 'resync-confirm', 'heartbeat']
+const CONTROL_KINDS: readonly ControlKind[] = ['resync-request', 'resync-finished', 'resync-partial', 'resync-confirm',
+  'heartbeat']
 const ERROR_KINDS: readonly ErrorKind[] = ['protocol', 'size-limit']
 
 /** `00 00` .. `00 04`. */
@@ -183,7 +185,8 @@ export interface UnknownMessage {
   readonly payload: Buffer | undefined
 }
 
-export type PeersMessage = ControlMessage | ErrorMessage | DefineMessage | SwitchMessage | UpdateMessage | AckMessage | UnknownMessage
+export type PeersMessage = ControlMessage | ErrorMessage | DefineMessage | SwitchMessage | UpdateMessage | AckMessage |
+  UnknownMessage
 
 /** The type byte of an update message. */
 export function updateMessageType (msg: Pick<UpdateMessage, 'withId' | 'expireMs'>): number {
@@ -221,18 +224,23 @@ export function buildTableDefinition (input: TableDefinitionInput): PeersTableDe
   const byId = new Map<number, DataTypeParams>()
   for (const s of input.store) {
     const t = dataTypeByName(s.name)
-    if (t === undefined) throw new PeersEncodeError(PEERS_ENCODE_CODES.SHAPE, `unknown stick-table data type '${s.name}'`)
-    if ((mask >> BigInt(t.id)) & 1n) throw new PeersEncodeError(PEERS_ENCODE_CODES.SHAPE, `data type '${s.name}' stored twice`)
+    if (t === undefined) throw new PeersEncodeError(PEERS_ENCODE_CODES.SHAPE,
+      `unknown stick-table data type '${s.name}'`)
+    if ((mask >> BigInt(t.id)) & 1n) throw new PeersEncodeError(PEERS_ENCODE_CODES.SHAPE,
+      `data type '${s.name}' stored twice`)
     mask |= 1n << BigInt(t.id)
     const shape = paramShape(t)
     if (shape === 'none') continue
     const nbelem = shape === 'period' ? undefined : s.count
     const period = shape === 'nbelem' ? undefined : (s.period ?? 0)
-    if (shape !== 'period' && nbelem === undefined) throw new PeersEncodeError(PEERS_ENCODE_CODES.SHAPE, `array data type '${s.name}' needs a count`)
-    byId.set(t.id, { dataType: t.id, ...(nbelem === undefined ? {} : { nbelem }), ...(period === undefined ? {} : { period }) })
+    if (shape !== 'period' && nbelem === undefined) throw new PeersEncodeError(PEERS_ENCODE_CODES.SHAPE,
+      `array data type '${s.name}' needs a count`)
+    byId.set(t.id, { dataType: t.id, ...(nbelem === undefined ? {} : { nbelem }),
+      ...(period === undefined ? {} : { period }) })
   }
   const params = [...byId.values()].sort((a, b) => a.dataType - b.dataType)
-  return { tableId: input.tableId, name: input.name, keyType: input.keyType, keyLen: input.keyLen, dataMask: mask, expireMs: input.expireMs, params }
+  return { tableId: input.tableId, name: input.name, keyType: input.keyType, keyLen: input.keyLen, dataMask: mask,
+    expireMs: input.expireMs, params }
 }
 
 /** What an update of a definition carries, in order (cached per definition object). */
@@ -291,7 +299,8 @@ export class DictTxCache {
 
   constructor (size = DICT_CACHE_SIZE) {
     // HAProxy's receiving cache has 128 slots and refuses ids above them.
-    if (!Number.isInteger(size) || size < 1 || size > DICT_CACHE_SIZE) throw new PeersEncodeError(PEERS_ENCODE_CODES.RANGE, `dictionary cache size must be 1..${DICT_CACHE_SIZE}`)
+    if (!Number.isInteger(size) || size < 1 || size > DICT_CACHE_SIZE) throw new PeersEncodeError(
+      PEERS_ENCODE_CODES.RANGE, `dictionary cache size must be 1..${DICT_CACHE_SIZE}`)
     this.#size = size
     this.#slots = new Array<string | undefined>(size).fill(undefined)
   }
@@ -411,7 +420,8 @@ export function encodeMessage (msg: PeersMessage, options: EncodeOptions = {}): 
       return Buffer.from([MSG_CLASS.ERROR, t])
     }
     case 'unknown': {
-      if (!isByte(msg.msgClass) || !isByte(msg.msgType)) throw encodeRange('message class/type', `${msg.msgClass}/${msg.msgType}`)
+      if (!isByte(msg.msgClass) || !isByte(msg.msgType)) throw encodeRange('message class/type',
+        `${msg.msgClass}/${msg.msgType}`)
       if (msg.msgType < 0x80) {
         if (msg.payload !== undefined && msg.payload.length > 0) throw shape('a message type below 0x80 has no payload')
         return Buffer.from([msg.msgClass, msg.msgType])
@@ -449,7 +459,8 @@ function isByte (v: number): boolean {
 function frame (cls: number, type: number, payload: Uint8Array, options: EncodeOptions): Buffer {
   const max = options.maxPayload ?? DEFAULT_MAX_PAYLOAD
   if (payload.length > max) {
-    throw new PeersEncodeError(PEERS_ENCODE_CODES.TOO_LARGE, `message payload of ${payload.length} bytes exceeds the ${max}-byte limit`)
+    throw new PeersEncodeError(PEERS_ENCODE_CODES.TOO_LARGE,
+      `message payload of ${payload.length} bytes exceeds the ${max}-byte limit`)
   }
   const lenBytes = varintLength(payload.length)
   const out = Buffer.allocUnsafe(2 + lenBytes + payload.length)
@@ -478,9 +489,11 @@ function definePayload (def: PeersTableDefinition): Buffer {
   let last = -1
   for (const p of def.params) {
     const t = dataTypeById(p.dataType)
-    if (t === undefined || p.dataType <= last) throw shape(`parameter blocks must be for known data types in ascending order (got ${p.dataType})`)
+    if (t === undefined || p.dataType <= last) throw shape(
+      `parameter blocks must be for known data types in ascending order (got ${p.dataType})`)
     last = p.dataType
-    if (!((def.dataMask >> BigInt(t.id)) & 1n)) throw shape(`parameter block for ${t.name}, which is not in the data bitfield`)
+    if (!((def.dataMask >> BigInt(t.id)) & 1n)) throw shape(
+      `parameter block for ${t.name}, which is not in the data bitfield`)
     const s = paramShape(t)
     if (s === 'none') throw shape(`data type ${t.name} has no parameters`)
     w.varint(t.id)
@@ -535,19 +548,22 @@ function writeKey (w: Writer, def: PeersTableDefinition, key: StickKey): void {
   if (key.type !== type) throw shape(`table ${def.name} has ${type} keys, the update has a ${key.type} key`)
   if (key.type === 'integer') {
     // HAProxy sends the key's 32 bits; accept the signed view too.
-    if (!Number.isInteger(key.value) || key.value < -0x80000000 || key.value > 0xffffffff) throw encodeRange('integer key', key.value)
+    if (!Number.isInteger(key.value) || key.value < -0x80000000 || key.value > 0xffffffff) throw encodeRange(
+      'integer key', key.value)
     w.u32(key.value >>> 0, 'integer key')
     return
   }
   if (key.type === 'string') {
-    if (key.bytes.length > def.keyLen - 1) throw shape(`string key of ${key.bytes.length} bytes in table ${def.name} (at most key_len-1 = ${def.keyLen - 1})`)
+    if (key.bytes.length > def.keyLen - 1) throw shape(
+      `string key of ${key.bytes.length} bytes in table ${def.name} (at most key_len-1 = ${def.keyLen - 1})`)
     w.varint(key.bytes.length)
     w.bytes(key.bytes)
     return
   }
   const fixed = fixedKeyLen(key.type)
   const len = fixed ?? def.keyLen
-  if (fixed !== undefined && def.keyLen !== fixed) throw shape(`${key.type} table ${def.name} with key_len ${def.keyLen}`)
+  if (fixed !== undefined && def.keyLen !== fixed) throw shape(
+    `${key.type} table ${def.name} with key_len ${def.keyLen}`)
   if (key.type === 'binary' ? key.bytes.length > len : key.bytes.length !== len) {
     throw shape(`${key.type} key of ${key.bytes.length} bytes in table ${def.name} (key_len ${len})`)
   }
@@ -595,7 +611,8 @@ function writeValue (w: Writer, v: DataValue, slot: ValueSlot): void {
     case 'uint[]':
     case 'ull[]':
     case 'frqp[]': {
-      if (v.value.length !== slot.nbelem) throw shape(`${what} has ${slot.nbelem} element(s) in the definition, the update has ${v.value.length}`)
+      if (v.value.length !== slot.nbelem) throw shape(
+        `${what} has ${slot.nbelem} element(s) in the definition, the update has ${v.value.length}`)
       if (v.kind === 'frqp[]') {
         for (const f of v.value) writeFrqp(w, f, what)
       } else {

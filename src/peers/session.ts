@@ -23,7 +23,6 @@
 import type { PeersClock, PeersTimer } from './clock.ts'
 import { MessageDecoder } from './decoder.ts'
 import type { DecodedMessage, MessageDecoderOptions } from './decoder.ts'
-import { PeersProtocolError } from './errors.ts'
 import type { PeersErrorReply } from './errors.ts'
 import { HelloParser, StatusParser, encodeHello, encodeStatus, PEERS_STATUS } from './handshake.ts'
 import type { Hello } from './handshake.ts'
@@ -52,6 +51,8 @@ export type CloseReason =
   | 'status'
   /** The other end broke the protocol; we answered `01 00` / `01 01`. */
   | 'protocol-error'
+  /** A message begun and not completed within the session timeout (a peer trickling bytes). */
+  | 'partial-frame-timeout'
 
 export interface CloseInfo {
   readonly reason: CloseReason
@@ -102,11 +103,14 @@ export interface PeerSessionOptions {
   readonly maxPayload?: number
   /** Handshake must complete within this (HAProxy's peers proxy timeouts: 5 s). */
   readonly handshakeTimeoutMs?: number
+  /** A message begun must be complete within this (a deadline from its first byte; default 5 s). */
+  readonly partialFrameTimeoutMs?: number
   /** Bytes the transport may hold before the session stops asking for output. */
   readonly highWaterMark?: number
 }
 
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5000
+export const DEFAULT_PARTIAL_FRAME_TIMEOUT_MS = 5000
 export const DEFAULT_HIGH_WATER_MARK = 64 * 1024
 
 let nextSessionId = 1
@@ -140,6 +144,8 @@ export class PeerSession {
   #hello: HelloParser | undefined
   #status: StatusParser | undefined
   #handshakeTimer: PeersTimer | undefined
+  /** Armed while the decoder holds part of a message: the rest must arrive before it fires. */
+  #partialTimer: PeersTimer | undefined
   #pending: Buffer[] = []
   #pendingBytes = 0
   #writeScheduled = false
@@ -154,7 +160,8 @@ export class PeerSession {
     this.#owner = opts.owner
     this.#maxPayload = opts.maxPayload ?? DEFAULT_MAX_PAYLOAD
     this.#hwm = opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK
-    this.decoder = new MessageDecoder({ maxPayload: this.#maxPayload, ...(opts.resolveTable === undefined ? {} : { resolveTable: opts.resolveTable }) })
+    this.decoder = new MessageDecoder({ maxPayload: this.#maxPayload,
+      ...(opts.resolveTable === undefined ? {} : { resolveTable: opts.resolveTable }) })
     this.downgraded = opts.downgrade ?? false
     this.startedAt = opts.clock.now()
     if (opts.role === 'connect') {
@@ -170,7 +177,8 @@ export class PeerSession {
       this.#handshakeTimer = undefined
       if (this.state === 'established' || this.state === 'closed') return
       const reason: CloseReason = this.state === 'connecting' ? 'connect-failed' : 'handshake-timeout'
-      this.#finish({ reason, detail: `no ${this.state === 'connecting' ? 'connection' : 'handshake'} after ${timeout} ms` }, 'destroy')
+      this.#finish({ reason, detail:
+        `no ${this.state === 'connecting' ? 'connection' : 'handshake'} after ${timeout} ms` }, 'destroy')
     }, timeout)
     opts.transport.attach({
       onConnect: () => { this.#guard(() => { this.#onConnect() }) },
@@ -219,7 +227,8 @@ export class PeerSession {
   /** Writes what `send()` queued. */
   flush (): void {
     if (this.#pending.length === 0 || this.state === 'closed') return
-    const data = this.#pending.length === 1 ? this.#pending[0] as Buffer : Buffer.concat(this.#pending, this.#pendingBytes)
+    const data = this.#pending.length === 1 ? this.#pending[0] as Buffer : Buffer.concat(this.#pending,
+      this.#pendingBytes)
     this.#pending = []
     this.#pendingBytes = 0
     this.bytesOut += data.length
@@ -276,6 +285,7 @@ export class PeerSession {
     this.closeInfo = info
     if (this.#handshakeTimer !== undefined) this.#clock.clearTimer(this.#handshakeTimer)
     this.#handshakeTimer = undefined
+    this.#watchPartialFrame(false)
     this.#pending = []
     this.#pendingBytes = 0
     this.dict.clear()
@@ -293,7 +303,8 @@ export class PeerSession {
       fn()
     } catch (err) {
       if (this.state === 'closed') return
-      this.#finish({ reason: 'local', detail: `internal error: ${err instanceof Error ? err.message : String(err)}`, code: (err as { code?: string }).code }, 'destroy')
+      this.#finish({ reason: 'local', detail: `internal error: ${err instanceof Error ? err.message : String(err)}`,
+        code: (err as { code?: string }).code }, 'destroy')
     }
   }
 
@@ -375,20 +386,35 @@ export class PeerSession {
   }
 
   #decode (chunk: Buffer): void {
-    let msgs: DecodedMessage[]
-    try {
-      msgs = this.decoder.push(chunk)
-    } catch (err) {
-      if (!(err instanceof PeersProtocolError)) throw err
-      this.#deliver(err.decoded)
+    const { messages, error } = this.decoder.feed(chunk)
+    this.#deliver(messages)
+    // A completed message restarts the deadline: only a message that itself takes too long is cut.
+    if (messages.length > 0) this.#watchPartialFrame(false)
+    this.#watchPartialFrame(error === undefined && this.state === 'established' && this.decoder.buffered > 0)
+    if (error !== undefined) {
       if (this.state !== 'established') return
-      if (err.reply !== undefined) this.send({ kind: 'error', type: err.reply })
+      if (error.reply !== undefined) this.send({ kind: 'error', type: error.reply })
       this.flush()
-      this.#finish({ reason: 'protocol-error', detail: err.message, code: err.code }, 'end')
+      this.#finish({ reason: 'protocol-error', detail: error.message, code: error.code }, 'end')
       return
     }
-    this.#deliver(msgs)
     this.requestWrite()
+  }
+
+  /** Arms the partial-frame deadline when a message starts, disarms it once none is pending. */
+  #watchPartialFrame (pending: boolean): void {
+    if (!pending) {
+      if (this.#partialTimer !== undefined) this.#clock.clearTimer(this.#partialTimer)
+      this.#partialTimer = undefined
+      return
+    }
+    if (this.#partialTimer !== undefined) return
+    const timeout = this.#opts.partialFrameTimeoutMs ?? DEFAULT_PARTIAL_FRAME_TIMEOUT_MS
+    this.#partialTimer = this.#clock.setTimer(() => {
+      this.#partialTimer = undefined
+      this.#finish({ reason: 'partial-frame-timeout', detail:
+        `a message was not completed within ${timeout} ms (${this.decoder.buffered} bytes held)` }, 'destroy')
+    }, timeout)
   }
 
   #deliver (msgs: readonly DecodedMessage[]): void {

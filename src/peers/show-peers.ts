@@ -57,7 +57,8 @@ function two (n: number): string {
 /** `[22/Nov/2026:04:27:20]` in local time. */
 function date (epochMs: number): string {
   const d = new Date(epochMs)
-  return `[${two(d.getDate())}/${MONTHS[d.getMonth()] ?? '???'}/${d.getFullYear()}:${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}]`
+  return `[${two(d.getDate())}/${MONTHS[d.getMonth()] ?? '???'}/${d.getFullYear()}` +
+    `:${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}]`
 }
 
 /** Stable made-up addresses, one per object. */
@@ -115,15 +116,18 @@ export function formatShowPeers (m: PeersManager, section: string | undefined, d
 function head (s: PeersSection, ptr: Pointers, now: number): string {
   const resync = s.sync.resyncTimeout
   const at = resync === undefined ? '<NEVER>' : resync <= now ? '<PAST>' : humanTime(resync - now)
-  return `${ptr.of(s)}: ${date(s.lastChange)} id=${s.name} disabled=0 flags=0x${s.sync.flags.toString(16)} resync_timeout=${at} task_calls=${s.taskCalls}\n`
+  return `${ptr.of(s)}: ${date(s.lastChange)} id=${s.name} disabled=0 flags=0x${s.sync.flags.toString(16)}` +
+    ` resync_timeout=${at} task_calls=${s.taskCalls}\n`
 }
 
 
 function peerBlock (sec: PeersSection, p: PeerState, ptr: Pointers, now: number, dict: boolean): string {
   const s = p.session
-  let out = `  ${ptr.of(p)}: id=${p.name}(${p.local ? 'local' : 'remote'},${s === undefined ? 'inactive' : 'active'}) addr=${p.configuredAddress}` +
-    ` last_status=${statusName(p.statuscode)} last_hdshk=${p.lastHandshake === undefined ? '<NEVER>' : humanTime(now - p.lastHandshake)}\n`
-  out += `        reconnect=${tick(p.reconnect, now)} heartbeat=${tick(p.heartbeat, now)} confirm=${p.confirm} tx_hbt=${p.txHbt} rx_hbt=${p.rxHbt}` +
+  let out = `  ${ptr.of(p)}: id=${p.name}(${p.local ? 'local' : 'remote'},${s === undefined ? 'inactive' : 'active'})` +
+    ` addr=${p.configuredAddress} last_status=${statusName(p.statuscode)}` +
+    ` last_hdshk=${p.lastHandshake === undefined ? '<NEVER>' : humanTime(now - p.lastHandshake)}\n`
+  out += `        reconnect=${tick(p.reconnect, now)} heartbeat=${tick(p.heartbeat, now)} confirm=${p.confirm}` +
+    ` tx_hbt=${p.txHbt} rx_hbt=${p.rxHbt}` +
     ` no_hbt=${p.noHbt} new_conn=${p.newConn} proto_err=${p.protoErr} coll=${p.coll}\n`
   out += `        flags=0x${(p.flags >>> 0).toString(16)}`
   if (s !== undefined) {
@@ -132,7 +136,8 @@ function peerBlock (sec: PeersSection, p: PeerState, ptr: Pointers, now: number,
     out += ` appctx:${ptr.of(s)} st0=${st0} st1=0 task_calls=${s.calls} state=${conn}`
     if (s.role === 'accept') {
       const unix = s.transport.kind === 'unix'
-      out += `\n        xprt=RAW src=${unix ? 'unix:1' : s.transport.remoteAddress ?? '?'} addr=${unix ? 'unix:1' : s.transport.localAddress ?? '?'}`
+      out += `\n        xprt=RAW src=${unix ? 'unix:1' : s.transport.remoteAddress ?? '?'}` +
+        ` addr=${unix ? 'unix:1' : s.transport.localAddress ?? '?'}`
     }
   }
   const tableLine = (label: string, st: SharedTable): string =>
@@ -147,9 +152,12 @@ function peerBlock (sec: PeersSection, p: PeerState, ptr: Pointers, now: number,
         const x = q.tables.find(y => y.sync === st.sync)
         return x === undefined ? m : Math.max(m, x.lastPushed)
       }, 0)
-      out += `\n          ${ptr.of(st)} local_id=${st.sync.localId} remote_id=${st.remoteId} flags=0x${st.flags.toString(16)} remote_data=0x${st.remoteData.toString(16)}`
-      out += `\n              last_acked=${st.lastAcked >>> 0} last_pushed=${st.lastPushed >>> 0} last_get=${st.lastGet >>> 0} teaching_origin=${st.teachingOrigin >>> 0} update=${st.wireUpdate}`
-      out += `\n              table:${ptr.of(t)} id=${t.name} update=${(t.localUpdate + t.remoteUpdate) >>> 0} localupdate=${t.localUpdate >>> 0} commitupdate=${commit >>> 0} refcnt=1`
+      out += `\n          ${ptr.of(st)} local_id=${st.sync.localId} remote_id=${st.remoteId}` +
+        ` flags=0x${st.flags.toString(16)} remote_data=0x${st.remoteData.toString(16)}`
+      out += `\n              last_acked=${st.lastAcked >>> 0} last_pushed=${st.lastPushed >>> 0}` +
+        ` last_get=${st.lastGet >>> 0} teaching_origin=${st.teachingOrigin >>> 0} update=${st.wireUpdate}`
+      out += `\n              table:${ptr.of(t)} id=${t.name} update=${(t.localUpdate + t.remoteUpdate) >>> 0}` +
+        ` localupdate=${t.localUpdate >>> 0} commitupdate=${commit >>> 0} refcnt=1`
       if (dict) out += dictDump(p)
       else out += '\n        Dictionary cache not dumped (use "show peers dict")'
     }

@@ -40,55 +40,23 @@
  * @module
  */
 import type { PeersClock } from './clock.ts'
+import { LearningState, PEER_F, RESYNC_FINISHED, RESYNC_FROMLOCAL, RESYNC_FROMREMOTE,
+  RESYNC_STATEMASK } from './learning.ts'
 import { PEERS_KEY_TYPE, STKTABLE_DT, haproxyKeyLen } from './data-types.ts'
 import type { LocalTableShape } from './decoder.ts'
 import type { DecodedMessage } from './decoder.ts'
 import { buildTableDefinition, tableLayout } from './messages.ts'
-import type { DataValue, FreqCounterWire, PeersTableDefinition, StickKey, UpdateMessage, ValueSlot } from './messages.ts'
+import type { DataValue, FreqCounterWire, PeersTableDefinition, StickKey, UpdateMessage,
+  ValueSlot } from './messages.ts'
 import type { PeerSession } from './session.ts'
 import type { PeerTarget } from './transport.ts'
 import type { StickEntry, StickTable } from '../stick/index.ts'
 import type { RemoteDatum } from '../stick/index.ts'
 
-/* HAProxy's section flags (`peers->flags`), kept bit for bit for `show peers`. */
-export const PEERS_F = {
-  RESYNC_LOCAL: 0x1,
-  RESYNC_REMOTE: 0x2,
-  RESYNC_ASSIGN: 0x4,
-  RESYNC_PROCESS: 0x8,
-  RESYNC_LOCALTIMEOUT: 0x10,
-  RESYNC_REMOTETIMEOUT: 0x20,
-  RESYNC_LOCALABORT: 0x40,
-  RESYNC_REMOTEABORT: 0x80,
-  RESYNC_LOCALFINISHED: 0x100,
-  RESYNC_REMOTEFINISHED: 0x200,
-  RESYNC_LOCALPARTIAL: 0x400,
-  RESYNC_REMOTEPARTIAL: 0x800,
-  RESYNC_LOCALASSIGN: 0x1000,
-  RESYNC_REMOTEASSIGN: 0x2000,
-  RESYNC_REQUESTED: 0x4000,
-  DONOTSTOP: 0x10000
-} as const
-
-export const RESYNC_STATEMASK = PEERS_F.RESYNC_LOCAL | PEERS_F.RESYNC_REMOTE
-export const RESYNC_FROMLOCAL = 0
-export const RESYNC_FROMREMOTE = PEERS_F.RESYNC_LOCAL
-export const RESYNC_FINISHED = PEERS_F.RESYNC_LOCAL | PEERS_F.RESYNC_REMOTE
-
-/* HAProxy's peer flags (`peer->flags`). */
-export const PEER_F = {
-  TEACH_PROCESS: 0x1,
-  TEACH_FINISHED: 0x8,
-  TEACH_COMPLETE: 0x10,
-  LEARN_ASSIGN: 0x100,
-  LEARN_NOTUP2DATE: 0x200,
-  ALIVE: 0x20000000,
-  HEARTBEAT: 0x40000000,
-  DWNGRD: 0x80000000
-} as const
+export { PEER_F, PEER_RESYNC_TIMEOUT_MS, PEERS_F, RESYNC_FINISHED, RESYNC_FROMLOCAL, RESYNC_FROMREMOTE,
+  RESYNC_STATEMASK } from './learning.ts'
 
 const PEER_TEACH_RESET = ~(PEER_F.TEACH_PROCESS | PEER_F.TEACH_FINISHED)
-const PEER_LEARN_RESET = ~(PEER_F.LEARN_ASSIGN | PEER_F.LEARN_NOTUP2DATE)
 
 /* Shared table flags. */
 export const SHTABLE_F = {
@@ -96,7 +64,6 @@ export const SHTABLE_F = {
   TEACH_STAGE2: 0x2
 } as const
 
-export const PEER_RESYNC_TIMEOUT_MS = 5000
 export const PEER_RECONNECT_TIMEOUT_MS = 5000
 export const PEER_HEARTBEAT_TIMEOUT_MS = 3000
 /** `tune.peers.max-updates-at-once`. */
@@ -124,7 +91,8 @@ export class SyncTable {
     this.wireName = wireName
     this.localId = localId
     const keyType = PEERS_KEY_TYPE[table.type]
-    const keyLen = table.type === 'string' || table.type === 'binary' ? table.keySize : haproxyKeyLen(table.type, undefined)
+    const keyLen = table.type === 'string' || table.type === 'binary' ? table.keySize : haproxyKeyLen(table.type,
+      undefined)
     this.definition = buildTableDefinition({
       tableId: localId,
       name: wireName,
@@ -225,7 +193,8 @@ export class PeerState {
   readonly lastSentId = new Map<number, number>()
   forceId = true
 
-  constructor (name: string, local: boolean, target: PeerTarget | undefined, configuredAddress: string, tables: readonly SyncTable[]) {
+  constructor (name: string, local: boolean, target: PeerTarget | undefined, configuredAddress: string,
+    tables: readonly SyncTable[]) {
     this.name = name
     this.local = local
     this.target = target
@@ -263,9 +232,8 @@ export class SectionSync {
   readonly #clock: PeersClock
   readonly #max: number
   readonly #hooks: SectionSyncHooks
-  /** HAProxy's `peers->flags`. */
-  flags = RESYNC_FROMLOCAL
-  resyncTimeout: number | undefined
+  /** The section's learning state: its one writer. */
+  readonly learning: LearningState
 
   constructor (tables: readonly SyncTable[], opts: SectionSyncOptions) {
     this.tables = tables
@@ -273,6 +241,16 @@ export class SectionSync {
     this.#clock = opts.clock
     this.#max = opts.maxUpdatesPerTurn ?? DEFAULT_MAX_UPDATES_PER_TURN
     this.#hooks = opts.hooks ?? {}
+    this.learning = new LearningState(opts.clock, () => { this.#hooks.onStateChange?.() })
+  }
+
+  /** HAProxy's `peers->flags`. */
+  get flags (): number {
+    return this.learning.flags
+  }
+
+  get resyncTimeout (): number | undefined {
+    return this.learning.resyncTimeout
   }
 
   get resyncState (): 'from-local' | 'from-remote' | 'finished' {
@@ -283,12 +261,6 @@ export class SectionSync {
   /** For the decoder: the local shape of a wire table name. */
   resolveTable (name: string): LocalTableShape | undefined {
     return this.#byWireName.get(name)?.shape
-  }
-
-  setFlags (set: number, clear = 0): void {
-    const before = this.flags & RESYNC_STATEMASK
-    this.flags = (this.flags & ~clear) | set
-    if ((this.flags & RESYNC_STATEMASK) !== before) this.#hooks.onStateChange?.()
   }
 
   /* ---------------------------------------------------------------------------------------- */
@@ -305,7 +277,7 @@ export class SectionSync {
     }
     peer.confirm = 0
     peer.flags &= PEER_TEACH_RESET
-    peer.flags &= PEER_LEARN_RESET
+    this.learning.sessionStarted(peer)
     peer.lastLocalTable = undefined
     peer.remoteTable = undefined
     peer.lastSentId.clear()
@@ -316,13 +288,9 @@ export class SectionSync {
   initConnected (peer: PeerState): void {
     peer.heartbeat = this.#clock.now() + PEER_HEARTBEAT_TIMEOUT_MS
     this.#initCursors(peer)
-    if (peer.local) {
-      // tslb: connecting to the local peer means learning from the previous generation.
-      if ((this.flags & RESYNC_STATEMASK) === RESYNC_FROMLOCAL && (this.flags & PEERS_F.RESYNC_ASSIGN) === 0) {
-        peer.flags |= PEER_F.LEARN_ASSIGN
-        this.setFlags(PEERS_F.RESYNC_ASSIGN | PEERS_F.RESYNC_LOCALASSIGN)
-      }
-    } else this.#assignRemote(peer)
+    // tslb: connecting to the local peer means learning from the previous generation.
+    if (peer.local) this.learning.localConnected(peer)
+    else this.learning.remoteConnected(peer)
   }
 
   /** `init_accepted_peer()`: a peer connected to us and we answered 200. */
@@ -333,33 +301,15 @@ export class SectionSync {
     peer.lastHandshake = now
     this.#initCursors(peer)
     // An accepted local session is the next generation: it asks for its lesson (RESYNC_REQ).
-    if (!peer.local) this.#assignRemote(peer)
-  }
-
-  #assignRemote (peer: PeerState): void {
-    if ((this.flags & RESYNC_STATEMASK) === RESYNC_FROMREMOTE && (this.flags & PEERS_F.RESYNC_ASSIGN) === 0) {
-      peer.flags |= PEER_F.LEARN_ASSIGN
-      this.setFlags(PEERS_F.RESYNC_ASSIGN | PEERS_F.RESYNC_REMOTEASSIGN)
-    }
+    if (!peer.local) this.learning.remoteConnected(peer)
   }
 
   /** `__peer_session_deinit()`: the peer's session ended. */
   deinit (peer: PeerState): void {
     peer.lastLocalTable = undefined
     peer.remoteTable = undefined
-    if ((peer.flags & PEER_F.LEARN_ASSIGN) !== 0) {
-      peer.flags &= ~PEER_F.LEARN_ASSIGN
-      this.setFlags(peer.local ? PEERS_F.RESYNC_LOCALABORT : PEERS_F.RESYNC_REMOTEABORT, PEERS_F.RESYNC_ASSIGN | PEERS_F.RESYNC_PROCESS)
-      this.resyncTimeout = this.#clock.now() + PEER_RESYNC_TIMEOUT_MS
-    }
+    this.learning.sessionEnded(peer)
     peer.flags &= PEER_TEACH_RESET
-    peer.flags &= PEER_LEARN_RESET
-  }
-
-  /** Assigns an established remote peer as the teacher (the sync task's FROM_REMOTE step). */
-  assign (peer: PeerState): void {
-    peer.flags |= PEER_F.LEARN_ASSIGN
-    this.setFlags(PEERS_F.RESYNC_ASSIGN | (peer.local ? PEERS_F.RESYNC_LOCALASSIGN : PEERS_F.RESYNC_REMOTEASSIGN))
   }
 
   /* ---------------------------------------------------------------------------------------- */
@@ -419,32 +369,28 @@ export class SectionSync {
         }
         peer.flags &= PEER_TEACH_RESET
         peer.flags |= PEER_F.TEACH_PROCESS
-        this.setFlags(PEERS_F.RESYNC_REQUESTED)
+        this.learning.teachRequested()
         return
       case 'resync-finished':
-        if ((peer.flags & PEER_F.LEARN_ASSIGN) !== 0) {
-          peer.flags &= ~PEER_F.LEARN_ASSIGN
-          this.setFlags(PEERS_F.RESYNC_LOCAL | PEERS_F.RESYNC_REMOTE | (peer.local ? PEERS_F.RESYNC_LOCALFINISHED : PEERS_F.RESYNC_REMOTEFINISHED),
-            PEERS_F.RESYNC_ASSIGN | PEERS_F.RESYNC_PROCESS)
+        if (this.learning.lessonFinished(peer)) {
           peer.resyncsLearned++
           this.#hooks.onLesson?.(peer, 'finished')
         }
         peer.confirm++
         return
       case 'resync-partial':
-        if ((peer.flags & PEER_F.LEARN_ASSIGN) !== 0) {
-          peer.flags &= ~PEER_F.LEARN_ASSIGN
-          // tslb: a partial lesson from the previous generation moves on to the remote peers at once.
-          this.setFlags((peer.local ? PEERS_F.RESYNC_LOCALPARTIAL | PEERS_F.RESYNC_LOCAL : PEERS_F.RESYNC_REMOTEPARTIAL),
-            PEERS_F.RESYNC_ASSIGN | PEERS_F.RESYNC_PROCESS)
-          peer.flags |= PEER_F.LEARN_NOTUP2DATE
-          this.resyncTimeout = now + PEER_RESYNC_TIMEOUT_MS
+        if (this.learning.lessonPartial(peer)) {
           peer.resyncsLearned++
           this.#hooks.onLesson?.(peer, 'partial')
         }
         peer.confirm++
         return
       case 'resync-confirm':
+        // tslb: only the end of a lesson we gave (RESYNC_FINISHED/PARTIAL sent) is confirmed. HAProxy
+        // applies any confirmation, which moves the push cursors back to where the session (or the
+        // last lesson) began and sends again every update acknowledged since.
+        if ((peer.flags & (PEER_F.TEACH_PROCESS | PEER_F.TEACH_FINISHED)) !== (PEER_F.TEACH_PROCESS |
+          PEER_F.TEACH_FINISHED)) return
         for (const st of peer.tables) {
           // The peer holds everything the teach walked: resume after it.
           const end = Math.max(st.teachLocal, st.teachingOrigin)
@@ -505,10 +451,10 @@ export class SectionSync {
    */
   send (peer: PeerState, s: PeerSession): boolean {
     let budget = this.#max
-    if ((peer.flags & PEER_F.LEARN_ASSIGN) !== 0 && (this.flags & PEERS_F.RESYNC_ASSIGN) !== 0 && (this.flags & PEERS_F.RESYNC_PROCESS) === 0) {
+    if (this.learning.requestDue(peer)) {
       s.send({ kind: 'control', type: 'resync-request' })
       peer.resyncsRequested++
-      this.setFlags(PEERS_F.RESYNC_PROCESS)
+      this.learning.requestSent()
     }
     if ((peer.flags & PEER_F.HEARTBEAT) !== 0) {
       peer.flags &= ~PEER_F.HEARTBEAT
@@ -527,7 +473,8 @@ export class SectionSync {
         }
         if (budget <= 0 || !s.hasRoom) continue
         if ((peer.flags & PEER_F.TEACH_PROCESS) === 0) {
-          if ((peer.flags & PEER_F.LEARN_ASSIGN) === 0 && this.#pushesTo(peer)) budget -= this.#pushIncremental(peer, s, st, budget)
+          if ((peer.flags & PEER_F.LEARN_ASSIGN) === 0 && this.#pushesTo(peer)) budget -= this.#pushIncremental(peer, s,
+            st, budget)
         } else if ((peer.flags & PEER_F.TEACH_FINISHED) === 0 && (st.flags & SHTABLE_F.TEACH_STAGE2) === 0) {
           budget -= this.#teach(peer, s, st, budget)
         }
@@ -647,7 +594,8 @@ export class SectionSync {
     return st.sync.table.expireMs === undefined || e.expiresIn(now) > 0
   }
 
-  #sendUpdate (peer: PeerState, s: PeerSession, st: SharedTable, e: StickEntry, wireId: number, timed: boolean, now: number): void {
+  #sendUpdate (peer: PeerState, s: PeerSession, st: SharedTable, e: StickEntry, wireId: number, timed: boolean,
+    now: number): void {
     const prev = peer.lastSentId.get(st.sync.localId)
     const withId = peer.forceId || prev === undefined || wireId !== ((prev + 1) >>> 0)
     const msg: UpdateMessage = {
@@ -705,7 +653,8 @@ function entryValues (sync: SyncTable, e: StickEntry, s: PeerSession, now: numbe
       case 'uint': out.push({ dataType, kind: 'uint', value: typeof v === 'number' ? v >>> 0 : 0 }); break
       case 'ull': out.push({ dataType, kind: 'ull', value: typeof v === 'number' ? u64(v) : 0n }); break
       case 'frqp': out.push({ dataType, kind: 'frqp', value: isFreq(v) ? v : ZERO_FREQ }); break
-      case 'dict': out.push({ dataType, kind: 'dict', value: typeof v === 'string' ? s.dict.reference(v) : null }); break
+      case 'dict': out.push({ dataType, kind: 'dict', value: typeof v === 'string' ? s.dict.reference(v) : null });
+        break
       case 'sint[]':
       case 'uint[]': {
         const arr = Array.isArray(v) ? v as readonly unknown[] : []

@@ -6,7 +6,7 @@
  */
 import { chmodSync, unlinkSync } from 'node:fs'
 import net from 'node:net'
-import { TslbError } from '../util/errors.ts'
+import { PeersListenError } from './errors.ts'
 
 export interface PeerTransportHandlers {
   /** Outgoing transports: the connection is established (before it, writes are queued). */
@@ -56,12 +56,6 @@ export interface PeersListener {
 export interface PeersNetwork {
   connect (target: PeerTarget, timeoutMs: number): PeerTransport
   listen (spec: ListenSpec, onConnection: (t: PeerTransport) => void): Promise<PeersListener>
-}
-
-export class PeersListenError extends TslbError {
-  constructor (what: string, cause: unknown) {
-    super('TSLB_ERR_PEERS_LISTEN', `cannot listen for peers on ${what}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
-  }
 }
 
 export function targetText (t: PeerTarget): string {
@@ -156,7 +150,8 @@ export class NodePeersNetwork implements PeersNetwork {
   async listen (spec: ListenSpec, onConnection: (t: PeerTransport) => void): Promise<PeersListener> {
     const kind = 'path' in spec ? 'unix' : 'tcp'
     const server = net.createServer({ noDelay: true }, socket => { onConnection(new SocketTransport(socket, kind)) })
-    const what = 'path' in spec ? `unix:${spec.path}` : 'handle' in spec ? 'the listening socket passed by the supervisor' : targetText(spec)
+    const what = 'path' in spec ? `unix:${spec.path}` : 'handle' in spec ?
+      'the listening socket passed by the supervisor' : targetText(spec)
     if ('path' in spec) {
       try { unlinkSync(spec.path) } catch { /* no stale socket */ }
     }
@@ -169,7 +164,8 @@ export class NodePeersNetwork implements PeersNetwork {
       }
       if ('path' in spec) server.listen({ path: spec.path }, done)
       else if ('handle' in spec) server.listen(spec.handle, done)
-      else server.listen({ host: spec.host, port: spec.port, reusePort: spec.reusePort ?? false, exclusive: true }, done)
+      else server.listen({ host: spec.host, port: spec.port, reusePort: spec.reusePort ?? false, exclusive: true },
+        done)
     })
     server.on('error', () => { /* accept errors (EMFILE...) are transient */ })
     if ('path' in spec) {

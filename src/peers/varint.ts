@@ -111,7 +111,8 @@ export function encodeVarint (value: number | bigint): Buffer {
 }
 
 function overflow (): PeersProtocolError {
-  return new PeersProtocolError(PEERS_PROTOCOL_CODES.VARINT_OVERFLOW, 'varint longer than 10 bytes or larger than 2^64-1')
+  return new PeersProtocolError(PEERS_PROTOCOL_CODES.VARINT_OVERFLOW,
+    'varint longer than 10 bytes or larger than 2^64-1')
 }
 
 /**
@@ -181,7 +182,8 @@ export function decodeVarintNumber (buf: Uint8Array, offset = 0, end = buf.lengt
   const v = approxValue(buf, offset, len)
   if (v > Number.MAX_SAFE_INTEGER) {
     bigValue(buf, offset, len) // overflow beats range
-    throw new PeersProtocolError(PEERS_PROTOCOL_CODES.VARINT_RANGE, 'varint larger than 2^53-1 where a small number is expected')
+    throw new PeersProtocolError(PEERS_PROTOCOL_CODES.VARINT_RANGE,
+      'varint larger than 2^53-1 where a small number is expected')
   }
   return { value: v, length: len }
 }

@@ -3,21 +3,9 @@
  * `fullconn` as HAProxy computes it), a FIFO queue when every candidate is full, `timeout queue`,
  * and clients that give up leaving the queue (`option abortonclose`).
  */
-import { TslbError } from '../util/errors.ts'
 import type { Balancer, PickContext } from './balance/balancer.ts'
 import type { ServerState } from './server-state.ts'
-
-export class QueueTimeoutError extends TslbError {
-  constructor (backend: string) {
-    super('TSLB_ERR_QUEUE_TIMEOUT', `timed out in the queue of backend '${backend}'`)
-  }
-}
-
-export class QueueAbortedError extends TslbError {
-  constructor (backend: string) {
-    super('TSLB_ERR_QUEUE_ABORTED', `client left the queue of backend '${backend}'`)
-  }
-}
+import { QueueAbortedError, QueueTimeoutError } from './errors.ts'
 
 export interface Slot {
   readonly server: ServerState
@@ -88,22 +76,28 @@ export class Admission {
    * A server with a free slot, reserved for the caller (its connection count is incremented), or
    * a wait in the queue until one frees up. `preferred` (persistence) waits for that server only.
    */
-  async acquire (ctx: PickContext, preferred: ServerState | undefined, force: boolean, signal: AbortSignal | undefined, avoid?: ReadonlySet<ServerState>): Promise<Slot | undefined> {
+  async acquire (ctx: PickContext, preferred: ServerState | undefined, force: boolean, signal: AbortSignal | undefined,
+    avoid?: ReadonlySet<ServerState>): Promise<Slot | undefined> {
     const chosen = this.tryAcquire(ctx, preferred, force, avoid)
     if (chosen === 'none') return undefined
     if (chosen !== 'full') return { server: chosen, queuedMs: 0 }
     return await this.wait(ctx, preferred, force, signal)
   }
 
-  /** A server whose free slot is now reserved for the caller; 'full' when the caller must `wait`, 'none' when no server may serve. */
-  tryAcquire (ctx: PickContext, preferred: ServerState | undefined, force: boolean, avoid?: ReadonlySet<ServerState>): ServerState | 'full' | 'none' {
+  /**
+   * A server whose free slot is now reserved for the caller; 'full' when the caller must `wait`, 'none' when no server
+   * may serve.
+   */
+  tryAcquire (ctx: PickContext, preferred: ServerState | undefined, force: boolean,
+    avoid?: ReadonlySet<ServerState>): ServerState | 'full' | 'none' {
     const chosen = this.tryPick(ctx, preferred, force, avoid)
     if (chosen !== 'full' && chosen !== 'none') this.take(chosen)
     return chosen
   }
 
   /** Waits in the queue for a slot, after `tryAcquire` said 'full'. */
-  async wait (ctx: PickContext, preferred: ServerState | undefined, force: boolean, signal: AbortSignal | undefined): Promise<Slot> {
+  async wait (ctx: PickContext, preferred: ServerState | undefined, force: boolean,
+    signal: AbortSignal | undefined): Promise<Slot> {
     const required = preferred !== undefined && (preferred.usable || force) ? preferred : undefined
     const enqueuedAt = Date.now()
     const server = await new Promise<ServerState>((resolve, reject) => {
@@ -122,12 +116,14 @@ export class Admission {
       signal?.addEventListener('abort', onAbort, { once: true })
       this.waiters.push(waiter)
       this.queuePeak = Math.max(this.queuePeak, this.waiters.length)
-      if (required !== undefined) this.serverPeaks.set(required, Math.max(this.serverQueuePeak(required), this.serverQueueLength(required)))
+      if (required !== undefined) this.serverPeaks.set(required, Math.max(this.serverQueuePeak(required),
+        this.serverQueueLength(required)))
     })
     return { server, queuedMs: Date.now() - enqueuedAt }
   }
 
-  private tryPick (ctx: PickContext, preferred: ServerState | undefined, force: boolean, avoid?: ReadonlySet<ServerState>): ServerState | 'full' | 'none' {
+  private tryPick (ctx: PickContext, preferred: ServerState | undefined, force: boolean,
+    avoid?: ReadonlySet<ServerState>): ServerState | 'full' | 'none' {
     if (preferred !== undefined && (preferred.usable || force)) return this.isFull(preferred) ? 'full' : preferred
     if (!this.limited) return this.owner.balancer.pick(ctx, avoid) ?? 'none'
     const skip = new Set(avoid)

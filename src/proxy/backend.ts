@@ -4,28 +4,12 @@
  */
 import { connect, type OnReadOpts, type Socket } from 'node:net'
 import type { Proxy } from '../config/model.ts'
-import { TslbError } from '../util/errors.ts'
-import { type Balancer, createBalancer, type PickContext } from './balance/balancer.ts'
+import { type Balancer, createBalancer, type PickContext } from './balance/index.ts'
 import { ServerState } from './server-state.ts'
 import { StickRules } from './stick-rules.ts'
 import type { StickTable } from '../stick/index.ts'
-import { Admission, QueueAbortedError, QueueTimeoutError, type Slot } from './admission.ts'
-
-export class NoServerError extends TslbError {
-  constructor (backend: string) {
-    super('TSLB_ERR_NO_SERVER', `backend '${backend}' has no server available`)
-  }
-}
-
-export class ConnectError extends TslbError {
-  readonly server: ServerState
-  readonly timedOut: boolean
-  constructor (server: ServerState, timedOut: boolean, cause: unknown) {
-    super('TSLB_ERR_CONNECT', `cannot connect to server '${server.name}': ${timedOut ? 'timeout' : cause instanceof Error ? cause.message : String(cause)}`, { cause })
-    this.server = server
-    this.timedOut = timedOut
-  }
-}
+import { Admission, type Slot } from './admission.ts'
+import { ConnectError, NoServerError, QueueAbortedError, QueueTimeoutError } from './errors.ts'
 
 export interface Connected {
   readonly server: ServerState
@@ -44,7 +28,10 @@ export interface ConnectOptions {
   readonly preferred?: ServerState
   /** Use `preferred` even when it is down (`option persist`). */
   readonly forcePreferred?: boolean
-  /** Leaving the queue when the client goes away (`option abortonclose`); asked for only when the request must wait for a slot. */
+  /**
+   * Leaving the queue when the client goes away (`option abortonclose`); asked for only when the request must wait for
+   * a slot.
+   */
   readonly signal?: () => AbortSignal
   /** An idle connection to the chosen server, if any. */
   readonly reuse?: (server: ServerState) => Socket | undefined
@@ -77,13 +64,16 @@ export class Backend {
       // 1.x `dispatch ADDR:PORT`: one fixed destination, which HAProxy handles as a server.
       this.servers.push(new ServerState(1, { name: 'dispatch', address: config.dispatch, loc: config.loc }))
     }
-    this.balancer = createBalancer(config.balance ?? { algorithm: 'roundrobin' }, config.hashType, this.servers, { allBackups: config.options.allbackups === true })
+    this.balancer = createBalancer(config.balance ?? { algorithm: 'roundrobin' }, config.hashType, this.servers,
+      { allBackups: config.options.allbackups === true })
     this.retries = config.retries ?? 3
     this.redispatch = config.options.redispatch === true
     this.connectTimeout = config.timeouts.connect ?? DEFAULT_CONNECT_TIMEOUT
-    // Without `fullconn`, HAProxy uses 10% of the maxconn of the frontends that reach the backend; 2000 is their default.
+    // Without `fullconn`, HAProxy uses 10% of the maxconn of the frontends that reach the backend; 2000 is their
+    // default.
     this.stick = new StickRules(config, this.servers, tables)
-    this.admission = new Admission(this, config.fullconn ?? DEFAULT_FULLCONN, config.timeouts.queue ?? this.connectTimeout)
+    this.admission = new Admission(this, config.fullconn ?? DEFAULT_FULLCONN,
+      config.timeouts.queue ?? this.connectTimeout)
   }
 
   serverByName (name: string): ServerState | undefined {
@@ -111,19 +101,25 @@ export class Backend {
     return await this.connectNow(ctx, clientDstPort, opts)
   }
 
-  /** `connect`, without a promise when a slot is free at once and `reuse` yields an idle connection (keep-alive's common case). */
+  /**
+   * `connect`, without a promise when a slot is free at once and `reuse` yields an idle connection (keep-alive's common
+   * case).
+   */
   connectNow (ctx: PickContext, clientDstPort: number, opts: ConnectOptions = {}): Connected | Promise<Connected> {
     const started = Date.now()
     const force = opts.forcePreferred === true
     const chosen = this.admission.tryAcquire(ctx, opts.preferred, force)
     if (chosen === 'none') return Promise.reject(new NoServerError(this.name))
-    if (chosen === 'full') return this.admission.wait(ctx, opts.preferred, force, opts.signal?.()).then(async slot => await this.openSlot(slot, true, ctx, clientDstPort, opts, started))
+    if (chosen === 'full') return this.admission.wait(ctx, opts.preferred, force,
+      opts.signal?.()).then(async slot => await this.openSlot(slot, true, ctx, clientDstPort, opts, started))
     const reused = opts.reuse?.(chosen)
-    if (reused !== undefined) return { server: chosen, socket: reused, retries: 0, connectMs: 0, queuedMs: 0, reused: true }
+    if (reused !== undefined) return { server: chosen, socket: reused, retries: 0, connectMs: 0, queuedMs: 0,
+      reused: true }
     return this.openSlot({ server: chosen, queuedMs: 0 }, false, ctx, clientDstPort, opts, started)
   }
 
-  private async openSlot (slot: Slot, tryReuse: boolean, ctx: PickContext, clientDstPort: number, opts: ConnectOptions, started: number): Promise<Connected> {
+  private async openSlot (slot: Slot, tryReuse: boolean, ctx: PickContext, clientDstPort: number, opts: ConnectOptions,
+    started: number): Promise<Connected> {
     const failed = new Set<ServerState>()
     let server = slot.server
     const queuedMs = slot.queuedMs
@@ -155,7 +151,8 @@ export class Backend {
   private async open (server: ServerState, clientDstPort: number, onread: OnReadOpts | undefined): Promise<Socket> {
     const port = server.port ?? clientDstPort
     return await new Promise<Socket>((resolve, reject) => {
-      const socket = connect({ host: server.host, port, noDelay: true, allowHalfOpen: true, localAddress: server.config.source ?? this.config.source, onread })
+      const socket = connect({ host: server.host, port, noDelay: true, allowHalfOpen: true,
+        localAddress: server.config.source ?? this.config.source, onread })
       const timer = setTimeout(() => { fail(new ConnectError(server, true, undefined)) }, this.connectTimeout)
       const fail = (err: ConnectError): void => {
         clearTimeout(timer)
@@ -173,7 +170,10 @@ export class Backend {
   }
 }
 
-/** Log termination flags for a failed connect: no server (SC), queue timeout (sQ), client left the queue (CQ), connect timeout (sC). */
+/**
+ * Log termination flags for a failed connect: no server (SC), queue timeout (sQ), client left the queue (CQ), connect
+ * timeout (sC).
+ */
 export function connectTermination (err: unknown): string {
   if (err instanceof QueueTimeoutError) return 'sQ'
   if (err instanceof QueueAbortedError) return 'CQ'

@@ -4,9 +4,9 @@
  */
 import type { Socket } from 'node:net'
 import type { Config, GlobalSettings, Proxy } from '../config/model.ts'
-import type { RequestHead } from './http/codec.ts'
+import type { HttpServices } from './frontend-context.ts'
 import { HealthChecker, type HealthCheckerOptions } from './health/checker.ts'
-import { listenerKey } from '../supervisor/listeners.ts'
+import { listenerKey } from '../ipc/messages.ts'
 import { Backend } from './backend.ts'
 import { Frontend } from './frontend.ts'
 import { StickTable } from '../stick/index.ts'
@@ -17,13 +17,6 @@ const EXPIRY_SWEEP_MS = 1000
 export interface EngineOptions {
   /** The traffic log function of a proxy (its `log` lines). */
   readonly logFor: (proxy: Proxy) => (line: string) => void
-  readonly startHttp?: (client: Socket, fe: Frontend) => void
-}
-
-/** Answers the proxy gives itself in HTTP mode: the stats page and the Prometheus exporter. */
-export interface HttpServices {
-  stats (head: RequestHead, proxy: Proxy): Buffer | undefined
-  prometheus (target: string, isHead: boolean): Buffer
 }
 
 export class Engine {
@@ -44,7 +37,8 @@ export class Engine {
   constructor (config: Config, opts: EngineOptions) {
     const targeted = new Set(config.proxies.flatMap(p => p.stickRules.map(r => r.table ?? p.name)))
     for (const p of config.proxies) {
-      if (p.stickTable !== undefined) this.tables.set(p.name, new StickTable(p.name, p.stickTable, { stickRules: targeted.has(p.name) }))
+      if (p.stickTable !== undefined) this.tables.set(p.name, new StickTable(p.name, p.stickTable,
+        { stickRules: targeted.has(p.name) }))
     }
     for (const ps of config.peers) {
       for (const t of ps.tables) {
@@ -53,7 +47,8 @@ export class Engine {
       }
     }
     // Expiry costs O(expired entries): the tables keep entries in expiry order.
-    this.expiryTimer = setInterval(() => { for (const t of this.tables.values()) t.expire(Date.now()) }, EXPIRY_SWEEP_MS)
+    this.expiryTimer = setInterval(() => { for (const t of this.tables.values()) t.expire(Date.now()) },
+      EXPIRY_SWEEP_MS)
     this.expiryTimer.unref()
     for (const p of config.proxies) {
       if (p.kind === 'backend' || p.kind === 'listen') this.backends.set(p.name, new Backend(p, this.tables))
@@ -61,7 +56,6 @@ export class Engine {
     this.gate = new AcceptGate(config.global.maxconn, () => this.connections)
     const hooks = {
       logFor: opts.logFor,
-      startHttp: opts.startHttp,
       globalConnections: () => this.connections,
       services: () => this.services,
       offer: (fe: Frontend, socket: Socket) => { this.gate.offer(fe, socket) },

@@ -7,9 +7,10 @@ import type { Proxy, Timeouts } from '../config/model.ts'
 import { compileCondition, type Predicate } from './acl/matcher.ts'
 import type { SampleSource } from './acl/sample.ts'
 import type { Backend } from './backend.ts'
-import type { HttpServices } from './engine.ts'
+import type { HttpFrontend, HttpServices, SessionStarter } from './frontend-context.ts'
 import { compileAcl } from './acl/matcher.ts'
-import { startTcpSession } from './tcp/tcp-session.ts'
+import { startHttpSession } from './http/session.ts'
+import { startRoutedTcpSession } from './tcp/tcp-session.ts'
 import { NO_LOG } from './log/sink.ts'
 import type { GatedFrontend } from './accept-gate.ts'
 
@@ -18,18 +19,6 @@ const DEFAULT_MAX_HEAD = 16_384
 const DEFAULT_BACKLOG = 1024
 /** HAProxy's frontend maxconn when none is set. */
 const DEFAULT_MAXCONN = 2000
-
-/** What sessions need from their frontend. */
-export interface FrontendContext {
-  readonly name: string
-  readonly timeouts: Timeouts
-  readonly dontLogNull: boolean
-  readonly logTraffic: (line: string) => void
-  /** False when the proxy has no log target: sessions then skip building log lines. */
-  readonly logging: boolean
-  connections (): number
-  globalConnections (): number
-}
 
 export interface Route {
   readonly backend: Backend
@@ -45,11 +34,13 @@ export interface EngineHooks {
   offer (fe: Frontend, socket: Socket): void
   /** The stats page and exporter answers, once the worker has set them up. */
   services (): HttpServices | undefined
-  /** Starts an HTTP session; provided by the HTTP module. */
-  startHttp? (client: Socket, fe: Frontend): void
 }
 
-export class Frontend implements FrontendContext, GatedFrontend {
+/** How a session of each mode starts: the same call for both. */
+const SESSION_STARTERS: Readonly<Record<'http' | 'tcp', SessionStarter>> = { http: startHttpSession,
+  tcp: startRoutedTcpSession }
+
+export class Frontend implements HttpFrontend, GatedFrontend {
   readonly name: string
   readonly config: Proxy
   readonly timeouts: Timeouts
@@ -98,7 +89,8 @@ export class Frontend implements FrontendContext, GatedFrontend {
     this.monitorFail = config.monitorFail.map(c => compileCondition(c, config.acls))
     this.monitorNet = config.monitorNets.length === 0
       ? undefined
-      : compileAcl({ name: 'monitor-net', fetch: 'src', fetchArgs: [], flags: { ignoreCase: false, files: [], noDns: false }, values: config.monitorNets, loc: config.loc })
+      : compileAcl({ name: 'monitor-net', fetch: 'src', fetchArgs: [], flags: { ignoreCase: false, files: [],
+        noDns: false }, values: config.monitorNets, loc: config.loc })
   }
 
   get mode (): 'http' | 'tcp' {
@@ -116,7 +108,8 @@ export class Frontend implements FrontendContext, GatedFrontend {
   /** Starts accepting on `handle` (a bound socket from the supervisor); `bindBacklog`: `bind … backlog`. */
   listen (handle: object, bindBacklog?: number): Server {
     const backlog = bindBacklog ?? DEFAULT_BACKLOG
-    const server = createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: true }, socket => { this.hooks.offer(this, socket) })
+    const server = createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: true },
+      socket => { this.hooks.offer(this, socket) })
     this.pendingLimit += backlog
     server.listen(handle, backlog)
     server.on('error', () => {})
@@ -158,16 +151,7 @@ export class Frontend implements FrontendContext, GatedFrontend {
       else socket.end()
       return
     }
-    if (this.mode === 'http' && this.hooks.startHttp !== undefined) {
-      this.hooks.startHttp(socket, this)
-      return
-    }
-    const backend = this.route({ src: socket.remoteAddress ?? '', srcPort: socket.remotePort ?? 0, dst: socket.localAddress ?? '', dstPort: socket.localPort ?? 0 })
-    if (backend === undefined) {
-      socket.destroy()
-      return
-    }
-    startTcpSession(socket, backend, this)
+    SESSION_STARTERS[this.mode](socket, this)
   }
 
   /** Registers `fn` to run when the frontend starts draining; returns the unregister function. */

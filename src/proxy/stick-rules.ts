@@ -30,7 +30,8 @@ export class StickRules {
       const f = parseFetch(r.pattern, false)
       return [{
         match: r.kind === 'on' || r.kind === 'match',
-        store: r.kind === 'on' || r.kind === 'store-request' ? 'request' as const : r.kind === 'store-response' ? 'response' as const : undefined,
+        store: r.kind === 'on' || r.kind === 'store-request' ? 'request' as const : r.kind === 'store-response' ?
+          'response' as const : undefined,
         fetch: f.fetch,
         args: f.args,
         table,

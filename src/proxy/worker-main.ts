@@ -1,13 +1,11 @@
 /**
  * Entry point of a proxy worker process, forked by the supervisor. It receives the parsed
  * configuration and the listening handles over IPC, serves, and drains when told to.
- * Messages: in {type:'config'}, {type:'listener', key} + handle, {type:'start'}, {type:'drain', hardStopAfter};
- * out {type:'ready'}, {type:'failed', error}, {type:'drained'}; queries (worker-query.ts): in {type:'query', id, what}, out {type:'query-reply', ...}.
+ * The messages are src/ipc/messages.ts; queries (`tslb status`) src/ipc/query.ts.
  */
 import type { Config } from '../config/model.ts'
 import { createLogger } from '../util/log.ts'
 import { Engine } from './engine.ts'
-import { startHttpSession } from './http/session.ts'
 import { LogSinks } from './log/sink.ts'
 import { listenRuntimeApi, type RuntimeApiOptions, type RuntimeApiServer } from './stats/runtime-api.ts'
 import { createStatsHandler } from './stats/page.ts'
@@ -16,7 +14,8 @@ import { checkReportFrom } from './stats/providers.ts'
 import { runTableCommand } from '../stick/index.ts'
 import { formatShowPeers, handoffSocketPath, PeersManager } from '../peers/index.ts'
 import { hostname, tmpdir } from 'node:os'
-import { answerQuery } from '../supervisor/worker-query.ts'
+import type { SupervisorMessage, WorkerMessage } from '../ipc/messages.ts'
+import { answerQuery, type QueryReply } from '../ipc/query.ts'
 
 const log = createLogger('tslb-worker')
 const handles = new Map<string, object>()
@@ -28,28 +27,17 @@ let vrrpText: string | undefined
 let context: { generation: number, previous: number | undefined, localPeer: string, runDir: string } | undefined
 const apis: RuntimeApiServer[] = []
 
-interface WorkerMessage {
-  readonly type: string
-  readonly key?: string
-  readonly config?: Config
-  readonly generation?: number
-  readonly previousGeneration?: number
-  readonly localPeer?: string
-  readonly runDir?: string
-  readonly text?: string
-  readonly hardStopAfter?: number
-}
-
-function send (msg: object): void {
+function send (msg: WorkerMessage | QueryReply): void {
   if (process.send !== undefined && process.connected) process.send(msg)
 }
 
-process.on('message', (msg: WorkerMessage, handle: object | undefined) => {
+process.on('message', (msg: SupervisorMessage, handle: object | undefined) => {
   if (answerQuery(msg, queryHandlers, send)) return
   switch (msg.type) {
     case 'config':
       config = msg.config
-      context = { generation: msg.generation ?? 1, previous: msg.previousGeneration, localPeer: msg.localPeer ?? hostname(), runDir: msg.runDir ?? tmpdir() }
+      context = { generation: msg.generation ?? 1, previous: msg.previousGeneration,
+        localPeer: msg.localPeer ?? hostname(), runDir: msg.runDir ?? tmpdir() }
       break
     case 'vrrp': vrrpText = msg.text; break
     case 'listener': if (msg.key !== undefined && handle !== undefined) handles.set(msg.key, handle); break
@@ -76,20 +64,24 @@ async function start (): Promise<void> {
     if (config === undefined) throw new Error('no configuration received')
     const sinks = new LogSinks(log)
     const global = config.global
-    const e = new Engine(config, { logFor: proxy => sinks.forProxy(proxy, global), startHttp: startHttpSession })
+    const e = new Engine(config, { logFor: proxy => sinks.forProxy(proxy, global) })
     engine = e
     const providers = statsProviders(e, config)
-    e.services = { stats: createStatsHandler(e, providers), prometheus: (target, isHead) => prometheusResponse(e, providers, target, isHead) }
+    e.services = { stats: createStatsHandler(e, providers), prometheus: (target, isHead) => prometheusResponse(e,
+      providers, target, isHead) }
     if (config.peers.some(ps => !ps.disabled && ps.peers.some(p => p.name === context?.localPeer))) {
       // Learn the stick tables (from the previous generation first) before serving any request.
-      const { generation, previous, localPeer, runDir } = context ?? { generation: 1, previous: undefined, localPeer: hostname(), runDir: tmpdir() }
-      peers = new PeersManager({ config, localName: localPeer, tables: e.tables.values(), log: log.child({ module: 'peers' }), handoffPath: s => handoffSocketPath(runDir, generation, s) })
+      const { generation, previous, localPeer, runDir } = context ?? { generation: 1, previous: undefined,
+        localPeer: hostname(), runDir: tmpdir() }
+      peers = new PeersManager({ config, localName: localPeer, tables: e.tables.values(),
+        log: log.child({ module: 'peers' }), handoffPath: s => handoffSocketPath(runDir, generation, s) })
       await peers.start(previous === undefined ? {} : { learnFrom: s => handoffSocketPath(runDir, previous, s) })
       await peers.localSyncDone
     }
     e.listen(handles)
     e.startChecks(global, (level, line) => { log[level]({ type: 'health' }, line) })
-    for (const s of global.statsSockets) apis.push(await listenRuntimeApi(s.path, s.mode ?? 0o600, s.level, e, providers))
+    for (const s of global.statsSockets) apis.push(await listenRuntimeApi(s.path, s.mode ?? 0o600, s.level, e,
+      providers))
     log.info({ frontends: e.frontends.length, backends: e.backends.size }, 'worker serving')
     send({ type: 'ready' })
   } catch (err) {
@@ -103,7 +95,8 @@ function statsProviders (e: Engine, c: Config): RuntimeApiOptions {
   return {
     config: c,
     checkStatus: (be, s) => checkReportFrom(e.checkers.get(be.name)?.status(s.name)),
-    tables: { run: (action, args, level) => runTableCommand(action, args, { tables: [...e.tables.values()], level, now: Date.now() }) },
+    tables: { run: (action, args, level) => runTableCommand(action, args, { tables: [...e.tables.values()], level,
+      now: Date.now() }) },
     vrrp: () => vrrpText ?? 'No VRRP instance on this node.\n',
     peers: (section, dict) => peers === undefined ? undefined : formatShowPeers(peers, section, dict),
     onServerChange: (be, s, change) => { if (change === 'admin') e.checkers.get(be.name)?.notifyAdminChange(s) }

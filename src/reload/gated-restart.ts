@@ -7,7 +7,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Config } from '../config/model.ts'
-import { BindError, EADDRINUSE, type TcpHandle } from '../net/listen-handle.ts'
+import { BindError, EADDRINUSE } from '../net/errors.ts'
+import type { TcpHandle } from '../net/listen-handle.ts'
 import { type ListenerRegistry, type ListenerSpec, listenerSpecs } from '../supervisor/listeners.ts'
 import { describe } from '../util/errors.ts'
 import { RebindError } from './errors.ts'
@@ -31,7 +32,8 @@ export interface SynGate {
 
 export async function restartBehindGate (ctx: ReloadContext, config: Config, gate: SynGate): Promise<void> {
   const previous = ctx.serving
-  const gated = uniqueListeners([...listenerSpecs(config), ...(previous === undefined ? [] : listenerSpecs(previous.config))])
+  const gated = uniqueListeners([...listenerSpecs(config), ...(previous === undefined ? [] : listenerSpecs(
+    previous.config))])
   ctx.step(`${gate.closing}: ${describeListeners(gated)}`)
   await gate.close(gated)
   try {
@@ -52,7 +54,8 @@ export async function restartBehindGate (ctx: ReloadContext, config: Config, gat
 }
 
 async function stop (ctx: ReloadContext, previous: Serving): Promise<void> {
-  ctx.step(`stopping worker generation ${previous.worker.generation}: its listening sockets close, its connections drain`)
+  ctx.step(
+    `stopping worker generation ${previous.worker.generation}: its listening sockets close, its connections drain`)
   ctx.retire(previous)
   if (previous.slot !== undefined) {
     ctx.step('removing the iptables-flip NAT rules')
@@ -77,7 +80,9 @@ async function rebind (listeners: ListenerRegistry, specs: readonly ListenerSpec
       return listeners.acquire(specs)
     } catch (err) {
       if (!(err instanceof BindError && err.errno === EADDRINUSE)) throw err
-      if (Date.now() > deadline) throw new RebindError(`${err.message} (still in use ${REBIND_TIMEOUT_MS / 1000} s after the previous generation stopped)`, { cause: err })
+      if (Date.now() > deadline) throw new RebindError(
+        `${err.message} (still in use ${REBIND_TIMEOUT_MS / 1000} s after the previous generation stopped)`,
+          { cause: err })
       await sleep(REBIND_RETRY_MS)
     }
   }

@@ -13,7 +13,8 @@ import { synDrop } from './syn-drop.ts'
 import { plugInstalled, removePlug } from './tc.ts'
 import { tcPlug } from './tc-plug.ts'
 
-export { DEFAULT_STRATEGY, isStrategyName, type ReloadContext, type ReloadStrategy, type Serving, STRATEGY_NAMES, type StrategyName } from './strategy.ts'
+export { DEFAULT_STRATEGY, isStrategyName, type ReloadContext, type ReloadStrategy, type Serving, STRATEGY_NAMES,
+  type StrategyName } from './strategy.ts'
 
 const STRATEGIES: Readonly<Record<StrategyName, ReloadStrategy>> = {
   handoff,

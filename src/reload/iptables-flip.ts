@@ -31,7 +31,9 @@ async function waitForSlot (ctx: ReloadContext, slot: SlotName): Promise<void> {
     await sleep(SLOT_POLL_MS)
     if (holder() === undefined) return
   }
-  throw new SlotBusyError(`slot ${slot} is still draining worker generation ${holder() ?? first} after ${SLOT_WAIT_MS / 1000} s; nothing was changed (retry later, or use --strategy handoff, which needs no free slot)`)
+  throw new SlotBusyError(
+    (`slot ${slot} is still draining worker generation ${holder() ?? first} after ${SLOT_WAIT_MS / 1000} s; nothing ` +
+      `was changed (retry later, or use --strategy handoff, which needs no free slot)`))
 }
 
 export const iptablesFlip: ReloadStrategy = {
@@ -44,7 +46,8 @@ export const iptablesFlip: ReloadStrategy = {
     const specs = listenerSpecs(config)
     ctx.listeners.acquire(specs)
     const slot = bindSlot(name, specs)
-    ctx.step(`slot ${name}: ${slot.mappings.map(m => `${describeListeners([m.spec])} -> port ${m.slotPort}`).join(', ')}`)
+    ctx.step(
+      `slot ${name}: ${slot.mappings.map(m => `${describeListeners([m.spec])} -> port ${m.slotPort}`).join(', ')}`)
     let worker
     try {
       worker = await ctx.startWorker(config, slot.handles)

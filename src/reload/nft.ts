@@ -9,7 +9,8 @@ import { deleteTableScript } from './rules.ts'
 
 export async function nftApply (what: string, script: string): Promise<void> {
   const r = await execa('nft', ['-f', '-'], { input: script, reject: false, env: COMMAND_ENV, extendEnv: false })
-  if (r.exitCode !== 0) throw new FirewallRulesError(what, r.stderr.trim() !== '' ? r.stderr.trim() : r.message ?? 'failed')
+  if (r.exitCode !== 0) throw new FirewallRulesError(what, r.stderr.trim() !== '' ? r.stderr.trim() : r.message ??
+    'failed')
 }
 
 /** Whether the `inet` table exists (false as well when nft cannot be run). */

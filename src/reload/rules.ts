@@ -25,7 +25,8 @@ export interface Destination {
 export function destinations (spec: ListenerSpec): Destination[] {
   const { host, port } = spec
   if (host === '' && spec.family !== 6) return [{ family: 'ip', address: undefined, port }]
-  if (host === '' || host === '::') return [{ family: 'ip', address: undefined, port }, { family: 'ip6', address: undefined, port }]
+  if (host === '' || host === '::') return [{ family: 'ip', address: undefined, port }, { family: 'ip6',
+    address: undefined, port }]
   return [{ family: host.includes(':') ? 'ip6' : 'ip', address: host, port }]
 }
 
@@ -35,7 +36,8 @@ export function destinations (spec: ListenerSpec): Destination[] {
  * traffic (prerouting) would match too.
  */
 function match (d: Destination): string {
-  const addr = d.address === undefined ? `fib daddr type local meta nfproto ${d.family === 'ip' ? 'ipv4' : 'ipv6'}` : `${d.family} daddr ${d.address}`
+  const addr = d.address === undefined ? `fib daddr type local meta nfproto ${d.family === 'ip' ? 'ipv4' : 'ipv6'}` :
+    `${d.family} daddr ${d.address}`
   return `${addr} tcp dport ${d.port}`
 }
 
@@ -68,7 +70,8 @@ export function deleteTableScript (table: string): string {
  */
 export function synDropScript (specs: readonly ListenerSpec[], opts: { exceptLoopback?: boolean } = {}): string {
   const from = opts.exceptLoopback === true ? 'iifname != "lo" ' : ''
-  const rules = specs.flatMap(destinations).map(d => `    ${from}${match(d)} ${NEW_CONNECTION} drop comment "tslb syn-drop"`)
+  const rules = specs.flatMap(destinations).map(d =>
+    `    ${from}${match(d)} ${NEW_CONNECTION} drop comment "tslb syn-drop"`)
   return replaceTableScript(SYN_DROP_TABLE, 'tslb syn-drop: new connections dropped while the listeners restart', [
     'chain prerouting {',
     '    type filter hook prerouting priority raw; policy accept;',
@@ -97,7 +100,8 @@ function dnatTarget (d: Destination, slotPort: number): string {
  * never saw the connection (it would answer with a reset).
  */
 export function flipScript (slot: string, mappings: readonly SlotMapping[]): string {
-  const rules = mappings.flatMap(m => destinations(m.spec).map(d => `    ${match(d)} ${NEW_CONNECTION} dnat ${d.family} to ${dnatTarget(d, m.slotPort)} comment "tslb slot ${slot}"`))
+  const rules = mappings.flatMap(m => destinations(m.spec).map(d =>
+    `    ${match(d)} ${NEW_CONNECTION} dnat ${d.family} to ${dnatTarget(d, m.slotPort)} comment "tslb slot ${slot}"`))
   return replaceTableScript(FLIP_TABLE, `tslb iptables-flip: public ports to worker slot ${slot}`, [
     'chain prerouting {',
     '    type nat hook prerouting priority dstnat; policy accept;',
@@ -112,7 +116,8 @@ export function flipScript (slot: string, mappings: readonly SlotMapping[]): str
 
 /** tc-plug: marks local clients' SYNs to the listeners so the `fw` filter classifies them into the plug. */
 export function plugMarkScript (specs: readonly ListenerSpec[]): string {
-  const rules = specs.flatMap(destinations).map(d => `    ${match(d)} ${NEW_CONNECTION} meta mark set 0x${PLUG_MARK.toString(16)} comment "tslb tc-plug"`)
+  const rules = specs.flatMap(destinations).map(d =>
+    `    ${match(d)} ${NEW_CONNECTION} meta mark set 0x${PLUG_MARK.toString(16)} comment "tslb tc-plug"`)
   return replaceTableScript(PLUG_MARK_TABLE, 'tslb tc-plug: marks SYNs of local clients for the plug qdisc', [
     'chain output {',
     '    type filter hook output priority mangle; policy accept;',

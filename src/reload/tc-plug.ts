@@ -19,9 +19,13 @@ async function preflight (log: Logger): Promise<void> {
   const probe = await probePlugSupport()
   if (!probe.supported) {
     log.warn({ reason: probe.reason }, 'tc-plug unavailable')
-    throw new ReloadStrategyUnavailableError(`tc-plug is not available: ${probe.reason} (kernel modules cannot be loaded here); nothing was changed. Use --strategy handoff: it keeps the listening sockets open and loses no connection`)
+    throw new ReloadStrategyUnavailableError(
+      (`tc-plug is not available: ${probe.reason} (kernel modules cannot be loaded here); nothing was changed. Use ` +
+        `--strategy handoff: it keeps the listening sockets open and loses no connection`))
   }
-  if (await loopbackRootTaken()) throw new ReloadStrategyUnavailableError('tc-plug is not available: lo already has a root qdisc that tslb did not create; nothing was changed. Use --strategy handoff')
+  if (await loopbackRootTaken()) throw new ReloadStrategyUnavailableError(
+    ('tc-plug is not available: lo already has a root qdisc that tslb did not create; nothing was changed. Use ' +
+      '--strategy handoff'))
 }
 
 /** Releases what the plug holds and removes the qdisc and rules: whatever exists, all of it tried. */
@@ -58,7 +62,8 @@ export const tcPlug: ReloadStrategy = {
         try {
           await installPlug()
           await nftApply('marking SYNs for the plug', plugMarkScript(specs))
-          await nftApply('installing the syn-drop rule for remote clients', synDropScript(specs, { exceptLoopback: true }))
+          await nftApply('installing the syn-drop rule for remote clients', synDropScript(specs,
+            { exceptLoopback: true }))
           await setPlug('block')
         } catch (err) {
           await openGate().catch(() => {})

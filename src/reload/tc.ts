@@ -35,16 +35,19 @@ export type ProbeResult = { readonly supported: true } | { readonly supported: f
 
 /** Tries the whole qdisc setup in a new, empty network namespace: nothing here is touched. */
 export async function probePlugSupport (): Promise<ProbeResult> {
-  const r = await execa('unshare', ['--net', 'tc', '-force', '-batch', '-'], { input: PROBE_SCRIPT.map(l => l.command).join('\n'), reject: false, env: COMMAND_ENV, extendEnv: false })
+  const r = await execa('unshare', ['--net', 'tc', '-force', '-batch', '-'],
+    { input: PROBE_SCRIPT.map(l => l.command).join('\n'), reject: false, env: COMMAND_ENV, extendEnv: false })
   if (r.exitCode === 0) return { supported: true }
   const missing = missingFeatures(r.stderr)
   if (missing.length > 0) return { supported: false, reason: `this kernel lacks ${missing.join(', ')}` }
-  return { supported: false, reason: `cannot probe for the plug qdisc: ${r.stderr.trim() !== '' ? r.stderr.trim() : r.message ?? 'failed'}` }
+  return { supported: false, reason:
+    `cannot probe for the plug qdisc: ${r.stderr.trim() !== '' ? r.stderr.trim() : r.message ?? 'failed'}` }
 }
 
 async function tc (what: string, args: readonly string[]): Promise<void> {
   const r = await execa('tc', args, { reject: false, env: COMMAND_ENV, extendEnv: false })
-  if (r.exitCode !== 0) throw new TrafficControlError(what, r.stderr.trim() !== '' ? r.stderr.trim() : r.message ?? 'failed')
+  if (r.exitCode !== 0) throw new TrafficControlError(what, r.stderr.trim() !== '' ? r.stderr.trim() : r.message ??
+    'failed')
 }
 
 /** Whether `lo` carries tslb's prio qdisc (from this run or a crashed one). */
@@ -55,17 +58,22 @@ export async function plugInstalled (): Promise<boolean> {
 
 /** Whether `lo` has a root qdisc someone else configured (installing ours would replace it). */
 export async function loopbackRootTaken (): Promise<boolean> {
-  const r = await execa('tc', ['qdisc', 'show', 'dev', 'lo', 'root'], { reject: false, env: COMMAND_ENV, extendEnv: false })
-  return r.exitCode === 0 && r.stdout.trim() !== '' && !/^qdisc noqueue /.test(r.stdout) && !r.stdout.includes(`prio ${PRIO_HANDLE}`)
+  const r = await execa('tc', ['qdisc', 'show', 'dev', 'lo', 'root'], { reject: false, env: COMMAND_ENV,
+    extendEnv: false })
+  return r.exitCode === 0 && r.stdout.trim() !== '' && !/^qdisc noqueue /.test(r.stdout) && !r.stdout.includes(
+    `prio ${PRIO_HANDLE}`)
 }
 
 /** Yelp's setup on `lo`: prio root, the plug as band 4, SYNs carrying PLUG_MARK classified into it. */
 export async function installPlug (): Promise<void> {
-  await tc('adding the prio qdisc on lo', ['qdisc', 'add', 'dev', 'lo', 'root', 'handle', PRIO_HANDLE, 'prio', 'bands', '4'])
-  await tc('adding the plug qdisc on lo', ['qdisc', 'add', 'dev', 'lo', 'parent', PLUG_CLASS, 'handle', PLUG_HANDLE, 'plug', 'limit', String(PLUG_LIMIT_BYTES)])
+  await tc('adding the prio qdisc on lo', ['qdisc', 'add', 'dev', 'lo', 'root', 'handle', PRIO_HANDLE, 'prio', 'bands',
+    '4'])
+  await tc('adding the plug qdisc on lo', ['qdisc', 'add', 'dev', 'lo', 'parent', PLUG_CLASS, 'handle', PLUG_HANDLE,
+    'plug', 'limit', String(PLUG_LIMIT_BYTES)])
   await setPlug('release_indefinite')
   for (const protocol of ['ip', 'ipv6']) {
-    await tc('adding the fw filter on lo', ['filter', 'add', 'dev', 'lo', 'parent', PRIO_HANDLE, 'protocol', protocol, 'prio', '1', 'handle', `0x${PLUG_MARK.toString(16)}`, 'fw', 'classid', PLUG_CLASS])
+    await tc('adding the fw filter on lo', ['filter', 'add', 'dev', 'lo', 'parent', PRIO_HANDLE, 'protocol', protocol,
+      'prio', '1', 'handle', `0x${PLUG_MARK.toString(16)}`, 'fw', 'classid', PLUG_CLASS])
   }
 }
 

@@ -68,7 +68,8 @@ const STD: Readonly<Record<StickDataName, StickStdType>> = {
 }
 
 /** Indexed by id. */
-export const STICK_DATA_TYPES: readonly StickDataType[] = Object.freeze(STICK_DATA_NAMES.map((name, id) => Object.freeze({
+export const STICK_DATA_TYPES: readonly StickDataType[] = Object.freeze(STICK_DATA_NAMES.map((name,
+  id) => Object.freeze({
   id,
   name,
   std: STD[name],

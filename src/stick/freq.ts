@@ -92,7 +92,8 @@ export function freqSet (a: Uint32Array, o: number, now: number, value: number):
 
 /** The counter in wire form at `now` (`peer_prepare_updatemsg()`). */
 export function freqToWire (a: Uint32Array, o: number, now: number): FreqCounterWire {
-  return { elapsedMs: ((now >>> 0) - (a[o + TICK] as number)) >>> 0, curr: a[o + CURR] as number, prev: a[o + PREV] as number }
+  return { elapsedMs: ((now >>> 0) - (a[o + TICK] as number)) >>> 0, curr: a[o + CURR] as number,
+    prev: a[o + PREV] as number }
 }
 
 /** A counter received from a peer at `now` (`peer_treat_updatemsg()`): curr_tick = now - elapsed. */
@@ -103,6 +104,7 @@ export function freqFromWire (a: Uint32Array, o: number, now: number, w: FreqCou
 }
 
 /** Raw state, for tests and diagnostics. */
-export function freqState (a: Uint32Array, o: number): { readonly currTick: number, readonly curr: number, readonly prev: number } {
+export function freqState (a: Uint32Array, o: number): { readonly currTick: number, readonly curr: number,
+  readonly prev: number } {
   return { currTick: a[o + TICK] as number, curr: a[o + CURR] as number, prev: a[o + PREV] as number }
 }

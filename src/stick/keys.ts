@@ -188,7 +188,8 @@ export interface KeyShape {
 export function normalizeKey (shape: KeyShape, input: StickKeyInput): StickKeyId | undefined {
   switch (shape.type) {
     case 'ip': {
-      if (typeof input === 'number') return Number.isInteger(input) && input >= -0x80000000 && input <= 0xffffffff ? input | 0 : undefined
+      if (typeof input === 'number') return Number.isInteger(input) && input >= -0x80000000 && input <= 0xffffffff ?
+        input | 0 : undefined
       if (typeof input === 'bigint') return input >= 0n && input <= 0xffffffffn ? Number(input) | 0 : undefined
       if (typeof input === 'string') {
         const v4 = parseIPv4(input)
@@ -197,7 +198,8 @@ export function normalizeKey (shape: KeyShape, input: StickKeyInput): StickKeyId
         const m = v6 === undefined ? undefined : v6ToV4(v6)
         return m === undefined ? undefined : m | 0
       }
-      if (input.length === 4) return (((input[0] as number) << 24) | ((input[1] as number) << 16) | ((input[2] as number) << 8) | (input[3] as number))
+      if (input.length === 4) return (((input[0] as number) << 24) | ((input[1] as number) << 16) | ((input[
+        2] as number) << 8) | (input[3] as number))
       if (input.length === 16) {
         const m = v6ToV4(input)
         return m === undefined ? undefined : m | 0
@@ -205,7 +207,8 @@ export function normalizeKey (shape: KeyShape, input: StickKeyInput): StickKeyId
       return undefined
     }
     case 'ipv6': {
-      if (typeof input === 'number') return Number.isInteger(input) && input >= -0x80000000 && input <= 0xffffffff ? v4ToV6(input) : undefined
+      if (typeof input === 'number') return Number.isInteger(input) && input >= -0x80000000 && input <= 0xffffffff ?
+        v4ToV6(input) : undefined
       if (typeof input === 'bigint') return undefined
       if (typeof input === 'string') {
         const v6 = parseIPv6(input)
@@ -214,7 +217,8 @@ export function normalizeKey (shape: KeyShape, input: StickKeyInput): StickKeyId
         return v4 === undefined ? undefined : v4ToV6(v4)
       }
       if (input.length === 16) return bytesToString(input)
-      if (input.length === 4) return v4ToV6(((input[0] as number) << 24) | ((input[1] as number) << 16) | ((input[2] as number) << 8) | (input[3] as number))
+      if (input.length === 4) return v4ToV6(((input[0] as number) << 24) | ((input[1] as number) << 16) | ((input[
+        2] as number) << 8) | (input[3] as number))
       return undefined
     }
     case 'integer': {
@@ -228,7 +232,8 @@ export function normalizeKey (shape: KeyShape, input: StickKeyInput): StickKeyId
         if (!/^[+-]?[0-9]+$/.test(input)) return undefined
         return Number(BigInt.asUintN(32, BigInt(input))) | 0
       }
-      if (input.length === 4) return (((input[0] as number) << 24) | ((input[1] as number) << 16) | ((input[2] as number) << 8) | (input[3] as number))
+      if (input.length === 4) return (((input[0] as number) << 24) | ((input[1] as number) << 16) | ((input[
+        2] as number) << 8) | (input[3] as number))
       return undefined
     }
     case 'string': {

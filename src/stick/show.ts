@@ -91,7 +91,8 @@ export function matchesFilters (entry: StickEntry, filters: readonly DataFilter[
  * `show table NAME [filters]` for one table: the header, then the entries passing the filters
  * in key order (below operator level: the header and a line saying the contents are withheld).
  */
-export function formatShowTable (table: StickTable, now: number, filters: readonly DataFilter[] = [], level: CliAccessLevel = 'admin'): string {
+export function formatShowTable (table: StickTable, now: number, filters: readonly DataFilter[] = [],
+  level: CliAccessLevel = 'admin'): string {
   let out = formatTableHeader(table)
   if (level === 'user') return out + '# contents not dumped due to insufficient privileges\n'
   for (const e of table.sortedEntries()) {
@@ -117,12 +118,14 @@ export function parseDataFilters (table: StickTable, words: readonly string[]): 
     const stored = table.storedType(t.name)
     if (stored === undefined) return `Filter entry #${i + 1}: Data type not stored in this table\n`
     const op = w(3 * i + 1)
-    if (!OPS.includes(op)) return `Filter entry #${i + 1}: Require and operator among "eq", "ne", "le", "ge", "lt", "gt"\n`
+    if (!OPS.includes(
+      op)) return `Filter entry #${i + 1}: Require and operator among "eq", "ne", "le", "ge", "lt", "gt"\n`
     const value = strl2llrc(w(3 * i + 2))
     if (value === undefined) return `Filter entry #${i + 1}: Require a valid integer value to compare against\n`
     filters.push({ stored, op: op as FilterOperator, value })
   }
-  if (w(3 * i) !== '') return `Detected extra data in filter, ${3 * i + 3 + 1}th word of input, after '${w(3 * i - 1)}'\n`
+  if (w(3 * i) !==
+    '') return `Detected extra data in filter, ${3 * i + 3 + 1}th word of input, after '${w(3 * i - 1)}'\n`
   return filters
 }
 
@@ -159,7 +162,8 @@ export function runTableCommand (action: TableAction, args: readonly string[], c
   if (a(1) === 'key') return perKey(action, table, args, ctx)
   let filters: DataFilter[] = []
   if (a(1).startsWith('data.')) {
-    if (action !== 'show' && action !== 'clear') return 'content-based lookup is only supported with the "show" and "clear" actions\n'
+    if (action !== 'show' && action !==
+      'clear') return 'content-based lookup is only supported with the "show" and "clear" actions\n'
     const parsed = parseDataFilters(table, args.slice(1))
     if (typeof parsed === 'string') return parsed
     filters = parsed
@@ -210,9 +214,12 @@ function perKey (action: TableAction, table: StickTable, args: readonly string[]
       break
     default:
       switch (action) {
-        case 'show': return 'Showing keys from tables of type other than ip, ipv6, string and integer is not supported\n'
-        case 'clear': return 'Removing keys from tables of type other than ip, ipv6, string and integer is not supported\n'
-        case 'set': return 'Inserting keys into tables of type other than ip, ipv6, string and integer is not supported\n'
+        case 'show':
+          return 'Showing keys from tables of type other than ip, ipv6, string and integer is not supported\n'
+        case 'clear':
+          return 'Removing keys from tables of type other than ip, ipv6, string and integer is not supported\n'
+        case 'set':
+          return 'Inserting keys into tables of type other than ip, ipv6, string and integer is not supported\n'
       }
   }
   if (ctx.level === 'user') return 'Permission denied\n'

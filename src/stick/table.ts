@@ -49,13 +49,15 @@ import type { StickTableSpec } from '../config/model.ts'
 import { STICK_DATA_TYPES, stickDataType, type StickDataName, type StickDataType } from './data-types.ts'
 import { StickDataTypeError, StickIndexError, StickKeyError, StickSpecError, StickStaleEntryError } from './errors.ts'
 import { freqFromWire, freqRead, freqSet, freqToWire, freqUpdate, type FreqCounterWire } from './freq.ts'
-import { formatKey, keyBytes, keyComparator, normalizeKey, type KeyShape, type StickKeyId, type StickKeyInput, type StickKeyType } from './keys.ts'
+import { formatKey, keyBytes, keyComparator, normalizeKey, type KeyShape, type StickKeyId, type StickKeyInput,
+  type StickKeyType } from './keys.ts'
 
 /** Counters and integers: read with `get`, written with `set`/`add`. */
 export type StickCounterName = 'server_id' | 'gpt0' | 'gpc0' | 'conn_cnt' | 'conn_cur' | 'sess_cnt' | 'http_req_cnt' |
   'http_err_cnt' | 'bytes_in_cnt' | 'bytes_out_cnt' | 'gpc1' | 'http_fail_cnt' | 'gpt' | 'gpc' | 'glitch_cnt'
 /** Frequency counters: read with `rate`, counted with `hit`. */
-export type StickRateName = 'gpc0_rate' | 'conn_rate' | 'sess_rate' | 'http_req_rate' | 'http_err_rate' | 'bytes_in_rate' |
+export type StickRateName = 'gpc0_rate' | 'conn_rate' | 'sess_rate' | 'http_req_rate' | 'http_err_rate' |
+  'bytes_in_rate' |
   'bytes_out_rate' | 'gpc1_rate' | 'http_fail_rate' | 'gpc_rate' | 'glitch_rate'
 
 /** A data type as this table stores it. */
@@ -65,7 +67,10 @@ export interface StoredDataType {
   readonly count: number
   /** Frequency counters: the period in ms; 0 otherwise. */
   readonly period: number
-  /** Word offset in the entry's 32-bit row (sint, uint, frqp: 3 words per element), or index in the double row (ull); -1 for server_key. */
+  /**
+   * Word offset in the entry's 32-bit row (sint, uint, frqp: 3 words per element), or index in the double row (ull); -1
+   * for server_key.
+   */
   readonly offset: number
 }
 
@@ -101,7 +106,8 @@ export interface RemoteDatum {
 }
 export type RemoteScalar = number | bigint | FreqCounterWire
 /** server_key: a string, a dictionary reference `{ value }`, or null (no entry: left unchanged, as HAProxy). */
-export type RemoteValue = RemoteScalar | readonly RemoteScalar[] | string | { readonly value: string | undefined } | null
+export type RemoteValue = RemoteScalar | readonly RemoteScalar[] | string | { readonly value: string | undefined } |
+  null
 
 /** One stored value, for a peer update or a dump: `STKTABLE_DT_*` id order. */
 export interface ExportedDatum {
@@ -187,8 +193,10 @@ class Store {
   constructor (name: string, spec: StickTableSpec, options: StickTableOptions) {
     this.name = name
     this.type = spec.type
-    if (!Number.isInteger(spec.size) || spec.size < 1) throw new StickSpecError(name, `size must be a positive integer, got ${spec.size}`)
-    if (spec.size > STICK_MAX_SIZE) throw new StickSpecError(name, `size ${spec.size} is above the ${STICK_MAX_SIZE} entries a table can hold`)
+    if (!Number.isInteger(spec.size) || spec.size < 1) throw new StickSpecError(name,
+      `size must be a positive integer, got ${spec.size}`)
+    if (spec.size > STICK_MAX_SIZE) throw new StickSpecError(name,
+      `size ${spec.size} is above the ${STICK_MAX_SIZE} entries a table can hold`)
     this.capacity = spec.size
     if (spec.expire !== undefined && (!Number.isInteger(spec.expire) || spec.expire < 0 || spec.expire > MAX_TIMER)) {
       throw new StickSpecError(name, `expire must be 0..${MAX_TIMER} ms, got ${spec.expire}`)
@@ -196,8 +204,10 @@ class Store {
     this.expireMs = spec.expire === 0 ? undefined : spec.expire
     this.nopurge = spec.nopurge
     const len = spec.len
-    if (len !== undefined && (!Number.isInteger(len) || len < 1)) throw new StickSpecError(name, `len must be a positive integer, got ${len}`)
-    const maxLen = spec.type === 'ip' ? 4 : spec.type === 'integer' ? 4 : spec.type === 'ipv6' ? 16 : spec.type === 'string' ? (len ?? 31) : (len ?? 32)
+    if (len !== undefined && (!Number.isInteger(len) || len < 1)) throw new StickSpecError(name,
+      `len must be a positive integer, got ${len}`)
+    const maxLen = spec.type === 'ip' ? 4 : spec.type === 'integer' ? 4 : spec.type === 'ipv6' ? 16 : spec.type ===
+      'string' ? (len ?? 31) : (len ?? 32)
     this.shape = { type: spec.type, maxLen }
 
     const wanted = new Map<number, { name: string, period?: number, count?: number }>()
@@ -209,12 +219,17 @@ class Store {
       if (!wanted.has(t.id)) wanted.set(t.id, item)
     }
     const has = (n: StickDataName): boolean => wanted.has((stickDataType(n) as StickDataType).id)
-    if (has('gpt') && has('gpt0')) throw new StickSpecError(name, "simultaneous usage of 'gpt' and 'gpt0' in a same table is not permitted as 'gpt' overrides 'gpt0'")
-    if (has('gpc') && (has('gpc0') || has('gpc1'))) throw new StickSpecError(name, "simultaneous usage of 'gpc' and 'gpc[0/1]' in a same table is not permitted as 'gpc' overrides 'gpc[0/1]'")
-    if (has('gpc_rate') && (has('gpc0_rate') || has('gpc1_rate'))) throw new StickSpecError(name, "simultaneous usage of 'gpc_rate' and 'gpc[0/1]_rate' in a same table is not permitted as 'gpc_rate' overrides 'gpc[0/1]_rate'")
+    if (has('gpt') && has('gpt0')) throw new StickSpecError(name,
+      "simultaneous usage of 'gpt' and 'gpt0' in a same table is not permitted as 'gpt' overrides 'gpt0'")
+    if (has('gpc') && (has('gpc0') || has('gpc1'))) throw new StickSpecError(name,
+      "simultaneous usage of 'gpc' and 'gpc[0/1]' in a same table is not permitted as 'gpc' overrides 'gpc[0/1]'")
+    if (has('gpc_rate') && (has('gpc0_rate') || has('gpc1_rate'))) throw new StickSpecError(name,
+      ("simultaneous usage of 'gpc_rate' and 'gpc[0/1]_rate' in a same table is not permitted as 'gpc_rate' " +
+        "overrides 'gpc[0/1]_rate'"))
 
     const stored: StoredDataType[] = []
-    const byId: (StoredDataType | undefined)[] = new Array<StoredDataType | undefined>(STICK_DATA_TYPES.length).fill(undefined)
+    const byId: (StoredDataType | undefined)[] = new Array<StoredDataType | undefined>(STICK_DATA_TYPES.length).fill(
+      undefined)
     let words = 0
     let doubles = 0
     for (const t of STICK_DATA_TYPES) {
@@ -235,7 +250,8 @@ class Store {
         period = item.period
       }
       let offset = -1
-      if (t.std === 'ull') { offset = doubles; doubles += count } else if (t.std === 'frqp') { offset = words; words += 3 * count } else if (t.std !== 'dict') { offset = words; words += count }
+      if (t.std === 'ull') { offset = doubles; doubles += count } else if (t.std === 'frqp') { offset = words;
+        words += 3 * count } else if (t.std !== 'dict') { offset = words; words += count }
       const s: StoredDataType = Object.freeze({ type: t, count, period, offset })
       stored.push(s)
       byId[t.id] = s
@@ -495,14 +511,17 @@ class Store {
     const t = stickDataType(name)
     const l = t === undefined ? undefined : this.byId[t.id]
     if (l === undefined) throw new StickDataTypeError(this.name, `data type '${name}' is not stored in this table`)
-    if (std === 'rate' && l.type.std !== 'frqp') throw new StickDataTypeError(this.name, `'${name}' is not a frequency counter`)
-    if (std === 'counter' && (l.type.std === 'frqp' || l.type.std === 'dict')) throw new StickDataTypeError(this.name, `'${name}' is not a counter`)
+    if (std === 'rate' && l.type.std !== 'frqp') throw new StickDataTypeError(this.name,
+      `'${name}' is not a frequency counter`)
+    if (std === 'counter' && (l.type.std === 'frqp' || l.type.std === 'dict')) throw new StickDataTypeError(this.name,
+      `'${name}' is not a counter`)
     return l
   }
 }
 
 function checkIndex (store: Store, l: StoredDataType, idx: number): void {
-  if (!Number.isInteger(idx) || idx < 0 || idx >= l.count) throw new StickIndexError(store.name, l.type.name, idx, l.count)
+  if (!Number.isInteger(idx) || idx < 0 || idx >= l.count) throw new StickIndexError(store.name, l.type.name, idx,
+    l.count)
 }
 
 /**
@@ -530,7 +549,8 @@ export class StickEntry {
   }
 
   #check (): void {
-    if (this.#s.gen[this.#slot] !== this.#gen || ((this.#s.flags[this.#slot] as number) & USED) === 0) throw new StickStaleEntryError(this.#s.name)
+    if (this.#s.gen[this.#slot] !== this.#gen || ((this.#s.flags[this.#slot] as number) & USED) ===
+      0) throw new StickStaleEntryError(this.#s.name)
   }
 
   /** The entry still exists (this view is usable). */
@@ -566,7 +586,10 @@ export class StickEntry {
     return s.lastNow + (((s.exp[this.#slot] as number) - s.lastTick) | 0)
   }
 
-  /** ms until expiry, 0 if past or the table has no `expire` (`tick_remain()`: `exp=` of `show table`, the expiry a timed peer update carries). */
+  /**
+   * ms until expiry, 0 if past or the table has no `expire` (`tick_remain()`: `exp=` of `show table`, the expiry a
+   * timed peer update carries).
+   */
   expiresIn (now: number): number {
     this.#check()
     const s = this.#s
@@ -581,7 +604,10 @@ export class StickEntry {
     return this.#s.updateId(this.#slot)
   }
 
-  /** Which update log the entry is in: `local` (will be pushed to peers), `remote` (learned from a peer, never pushed), or undefined (created, never touched). */
+  /**
+   * Which update log the entry is in: `local` (will be pushed to peers), `remote` (learned from a peer, never pushed),
+   * or undefined (created, never touched).
+   */
   get origin (): 'local' | 'remote' | undefined {
     this.#check()
     const f = this.#s.flags[this.#slot] as number
@@ -736,7 +762,10 @@ export class StickTable {
   readonly stored: readonly StoredDataType[]
   /** The data bitfield of the peers protocol's table definition. */
   readonly dataMask: bigint
-  /** HAProxy's `key_size`, the `key_len` of the peers definition: ip/integer 4, ipv6 16, string len+1 (32 without len), binary len (32). */
+  /**
+   * HAProxy's `key_size`, the `key_len` of the peers definition: ip/integer 4, ipv6 16, string len+1 (32 without len),
+   * binary len (32).
+   */
   readonly keySize: number
   /** Most key bytes kept: string keySize-1; others keySize. */
   readonly maxKeyLength: number
@@ -833,7 +862,9 @@ export class StickTable {
     s.touchLocal(entry.slot, s.clock(now))
   }
 
-  /** `getOrCreate`, then `fn(entry)`, then `touchLocal`: the usual write path. Undefined when a nopurge table is full. */
+  /**
+   * `getOrCreate`, then `fn(entry)`, then `touchLocal`: the usual write path. Undefined when a nopurge table is full.
+   */
   update (key: StickKeyInput, fn: (entry: StickEntry) => void, now: number): StickEntry | undefined {
     const e = this.getOrCreate(key, now)
     if (e === undefined) return undefined
@@ -850,7 +881,8 @@ export class StickTable {
    * does NOT schedule a push to peers: an entry not yet in an update log joins the remote log,
    * one already in a log stays where it is.
    */
-  applyRemote (key: StickKeyInput, values: Iterable<RemoteDatum>, expireMs: number | undefined, now: number): StickEntry | undefined {
+  applyRemote (key: StickKeyInput, values: Iterable<RemoteDatum>, expireMs: number | undefined,
+    now: number): StickEntry | undefined {
     const s = this.#s
     const id = this.#id(key)
     const tick = s.clock(now)
@@ -872,7 +904,8 @@ export class StickTable {
     const l = s.byId[d.dataType]
     if (l === undefined || l.type.isLocal) return
     const t = l.type
-    const bad = (): never => { throw new StickDataTypeError(this.name, `peer value for '${t.name}' has the wrong shape`) }
+    const bad = (): never => { throw new StickDataTypeError(this.name,
+      `peer value for '${t.name}' has the wrong shape`) }
     const v = d.value
     if (t.std === 'dict') {
       if (v === null) return
@@ -893,7 +926,8 @@ export class StickTable {
       }
       const num = toNumber(e)
       if (num === undefined) return bad()
-      if (t.std === 'ull') s.f64[slot * s.doubles + l.offset + i] = num < 0 || !Number.isFinite(num) ? 0 : Math.floor(num)
+      if (t.std === 'ull') s.f64[slot * s.doubles + l.offset + i] = num < 0 || !Number.isFinite(num) ? 0 : Math.floor(
+        num)
       else s.u32[slot * s.words + l.offset + i] = typeof e === 'bigint' ? Number(BigInt.asUintN(32, e)) : wrap32(num)
     }
   }
@@ -928,7 +962,8 @@ export class StickTable {
     for (const log of [s.local, s.remote]) {
       log.len = 0
       log.live = 0
-      if (log.slots.length > INITIAL_LOG) { log.slots = new Int32Array(INITIAL_LOG); log.ids = new Float64Array(INITIAL_LOG) }
+      if (log.slots.length > INITIAL_LOG) { log.slots = new Int32Array(INITIAL_LOG);
+        log.ids = new Float64Array(INITIAL_LOG) }
     }
   }
 
@@ -944,7 +979,10 @@ export class StickTable {
     return n
   }
 
-  /** When the next entry expires (absolute ms, the caller's clock), undefined if none will. Set one timer for it and call `expire()`. */
+  /**
+   * When the next entry expires (absolute ms, the caller's clock), undefined if none will. Set one timer for it and
+   * call `expire()`.
+   */
   nextExpiry (): number | undefined {
     const s = this.#s
     if (s.expireMs === undefined) return undefined

@@ -6,7 +6,7 @@
 import { chmod, mkdir, rm } from 'node:fs/promises'
 import { createConnection, createServer, type Server, type Socket } from 'node:net'
 import { dirname } from 'node:path'
-import { TslbError } from '../util/errors.ts'
+import { ControlSocketError } from './errors.ts'
 
 export const DEFAULT_CONTROL_SOCKET = '/run/tslb/master.sock'
 const MAX_REQUEST_BYTES = 64 * 1024
@@ -24,12 +24,6 @@ export interface ControlReply {
 
 /** Handles one request; `step` reports progress lines before the final reply. */
 export type ControlHandler = (req: ControlRequest, step: (message: string) => void) => Promise<ControlReply>
-
-export class ControlSocketError extends TslbError {
-  constructor (message: string, options?: ErrorOptions) {
-    super('TSLB_ERR_CONTROL_SOCKET', message, options)
-  }
-}
 
 export async function listenControlSocket (path: string, handler: ControlHandler): Promise<Server> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 })
@@ -66,7 +60,8 @@ function serveConnection (socket: Socket, handler: ControlHandler): void {
     let req: ControlRequest
     try {
       const parsed: unknown = JSON.parse(buffered.slice(0, nl))
-      if (typeof parsed !== 'object' || parsed === null || typeof (parsed as { cmd?: unknown }).cmd !== 'string') throw new Error('missing "cmd"')
+      if (typeof parsed !== 'object' || parsed === null || typeof (parsed as { cmd?: unknown }).cmd !==
+        'string') throw new Error('missing "cmd"')
       req = parsed as ControlRequest
     } catch (err) {
       send({ done: true, ok: false, error: `bad request: ${err instanceof Error ? err.message : String(err)}` })
@@ -83,7 +78,8 @@ function serveConnection (socket: Socket, handler: ControlHandler): void {
 }
 
 /** Sends `req` and returns the final reply; `onStep` sees each progress line as it arrives. */
-export async function controlRequest (path: string, req: ControlRequest, onStep: (message: string) => void = () => {}, timeoutMs = 120_000): Promise<ControlReply> {
+export async function controlRequest (path: string, req: ControlRequest, onStep: (message: string) => void = () => {},
+  timeoutMs = 120_000): Promise<ControlReply> {
   return await new Promise<ControlReply>((resolve, reject) => {
     const socket = createConnection(path)
     let buffered = ''
@@ -94,11 +90,13 @@ export async function controlRequest (path: string, req: ControlRequest, onStep:
       socket.destroy()
       reject(err)
     }
-    socket.setTimeout(timeoutMs, () => { fail(new ControlSocketError(`no answer from ${path} within ${timeoutMs / 1000} s`)) })
+    socket.setTimeout(timeoutMs, () => { fail(new ControlSocketError(
+      `no answer from ${path} within ${timeoutMs / 1000} s`)) })
     socket.setEncoding('utf8')
     socket.on('connect', () => { socket.write(`${JSON.stringify(req)}\n`) })
     socket.on('error', err => {
-      fail(new ControlSocketError(`cannot reach the supervisor at ${path}: ${err.message} (is 'tslb run' running?)`, { cause: err }))
+      fail(new ControlSocketError(`cannot reach the supervisor at ${path}: ${err.message} (is 'tslb run' running?)`,
+        { cause: err }))
     })
     socket.on('data', (chunk: string) => {
       buffered += chunk

@@ -3,6 +3,7 @@
  * reloads (unchanged addresses reuse their socket, new ones are bound, removed ones released).
  */
 import type { Config } from '../config/model.ts'
+import { listenerKey } from '../ipc/messages.ts'
 import { bindTcp, type TcpHandle } from '../net/listen-handle.ts'
 
 export interface ListenerSpec {
@@ -11,10 +12,6 @@ export interface ListenerSpec {
   readonly host: string
   readonly port: number
   readonly family: 0 | 4 | 6
-}
-
-export function listenerKey (host: string, port: number): string {
-  return `${host}|${port}`
 }
 
 /** Every address the configuration's frontends and listens bind, ranges expanded. */

@@ -3,22 +3,16 @@
  * STOPPING, STATUS. Messages go through libsystemd's own sd_notify() (npm `sd-notify`), which
  * handles path and abstract (`@name`) sockets and sends our credentials, so systemd attributes
  * them to the main process (`NotifyAccess=main`). Without NOTIFY_SOCKET every call does nothing.
+ * A transport only: the status text is the supervisor's (status.ts).
  */
 import { createRequire } from 'node:module'
-import { TslbError } from '../util/errors.ts'
-import type { LocalStatus } from './supervisor.ts'
+import { SdNotifyUnavailableError } from './errors.ts'
 
 /** Sends one notification datagram: newline-separated `KEY=VALUE` lines. */
 export type NotifySend = (message: string) => void
 
 interface SdNotifyAddon {
   sendState: (state: string) => void
-}
-
-export class SdNotifyUnavailableError extends TslbError {
-  constructor (cause: unknown) {
-    super('TSLB_ERR_SD_NOTIFY', `NOTIFY_SOCKET is set but the sd-notify addon does not load (is libsystemd-dev installed and node_modules built?): ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
-  }
 }
 
 /** libsystemd's sd_notify() through the addon; undefined when systemd did not ask for notifications. */
@@ -97,16 +91,4 @@ export class SystemdNotifier {
     this.lastStatus = oneLine(status)
     this.send([...fields, `STATUS=${this.lastStatus}`].join('\n'))
   }
-}
-
-/** The STATUS= text: serving generation, draining ones, VRRP states, reload count. */
-export function statusText (s: LocalStatus): string {
-  const parts: string[] = []
-  const serving = s.workers.find(w => w.state === 'serving')
-  const draining = s.workers.filter(w => w.state === 'draining').length
-  if (serving !== undefined) parts.push(`serving generation ${serving.generation}${draining > 0 ? `, ${draining} draining` : ''}`)
-  else if (s.proxies.length > 0) parts.push('no proxy worker serving')
-  if (s.vrrpInstances.length > 0) parts.push(`VRRP ${s.vrrpInstances.map(v => `${v.name} ${v.runtime?.state ?? 'INIT'}`).join(', ')}`)
-  parts.push(`${s.reloads} reload(s)`)
-  return parts.join('; ')
 }

@@ -13,15 +13,18 @@ import type { Logger } from '../util/log.ts'
 import { type ControlReply, type ControlRequest, listenControlSocket } from './control-socket.ts'
 import { ListenerRegistry, listenerSpecs } from './listeners.ts'
 import { removePidFile, writePidFile } from './pidfile.ts'
-import type { VrrpInstanceStatus } from '../vrrp/instance-runner.ts'
 import { formatShowVrrp } from '../vrrp/show-vrrp.ts'
 import { VrrpSpeaker } from '../vrrp/speaker.ts'
 import { WorkerProcess } from './worker-process.ts'
-import { queryWorkerPeers, type WorkerPeers } from './peers-status.ts'
-import { statusText, SystemdNotifier, systemdSend } from './sd-notify.ts'
+import { queryWorkerPeers } from './peers-status.ts'
+import { SystemdNotifier, systemdSend } from './sd-notify.ts'
+import { type LocalStatus, statusText, type SupervisorStatus, type WorkerSummary } from './status.ts'
 import type { TcpHandle } from '../net/listen-handle.ts'
-import { DEFAULT_STRATEGY, isStrategyName, type ReloadContext, reloadStrategy, removeReloadRules, type Serving, STRATEGY_NAMES } from '../reload/index.ts'
+import { DEFAULT_STRATEGY, isStrategyName, type ReloadContext, reloadStrategy, removeReloadRules, type Serving,
+  STRATEGY_NAMES } from '../reload/index.ts'
 import { UnknownReloadStrategyError } from '../reload/errors.ts'
+
+export type { LocalStatus, SupervisorStatus, WorkerSummary } from './status.ts'
 
 const VRRP_NOTICE_MS = 1000
 const SYSTEMD_STATUS_MS = 1000
@@ -36,27 +39,6 @@ export interface SupervisorOptions {
   readonly controlSocket: string
   readonly log: Logger
 }
-
-export interface SupervisorStatus {
-  readonly node: string
-  readonly pid: number
-  /** The first `-f` path; `configFiles` has them all. */
-  readonly configFile: string
-  readonly configFiles: readonly string[]
-  readonly startedAt: string
-  readonly reloads: number
-  readonly lastReload: string | undefined
-  readonly proxies: { readonly name: string, readonly kind: string }[]
-  readonly vrrpInstances: { readonly name: string, readonly vrid: number | undefined, readonly interface: string | undefined, readonly configuredState: string, readonly priority: number, readonly runtime: VrrpInstanceStatus | undefined }[]
-  readonly peers: { readonly name: string, readonly peers: string[] }[]
-  /** With each generation's peers sessions (`peers`), or why they could not be read (`peersError`). */
-  readonly workers: (WorkerSummary & WorkerPeers)[]
-}
-
-export interface WorkerSummary { readonly generation: number, readonly pid: number | undefined, readonly state: 'serving' | 'draining' }
-
-/** The status without the workers' own reports. */
-export type LocalStatus = Omit<SupervisorStatus, 'workers'> & { readonly workers: WorkerSummary[] }
 
 function summary (worker: WorkerProcess, state: WorkerSummary['state']): WorkerSummary {
   return { generation: worker.generation, pid: worker.pid, state }
@@ -113,11 +95,13 @@ export class Supervisor {
       throw err
     }
     // The runtime API lives in the worker; VRRP in the supervisor: `show vrrp` is pushed there.
-    this.vrrpNotice = setInterval(() => { if (this.vrrp !== undefined) this.worker?.notify({ type: 'vrrp', text: this.showVrrp() }) }, VRRP_NOTICE_MS)
+    this.vrrpNotice = setInterval(() => { if (this.vrrp !== undefined) this.worker?.notify({ type: 'vrrp',
+      text: this.showVrrp() }) }, VRRP_NOTICE_MS)
     this.vrrpNotice.unref()
     this.control = await listenControlSocket(this.opts.controlSocket, async (req, step) => await this.handle(req, step))
     if (this.opts.pidFile !== undefined) await writePidFile(this.opts.pidFile)
-    this.opts.log.info({ config: this.opts.configFiles, node: this.node, control: this.opts.controlSocket }, 'supervisor started')
+    this.opts.log.info({ config: this.opts.configFiles, node: this.node, control: this.opts.controlSocket },
+      'supervisor started')
     this.systemd.ready(statusText(this.localStatus()))
     this.systemd.startStatusUpdates(() => statusText(this.localStatus()), SYSTEMD_STATUS_MS)
   }
@@ -151,7 +135,8 @@ export class Supervisor {
   async status (): Promise<SupervisorStatus> {
     return {
       ...this.localStatus(),
-      workers: await Promise.all(this.generations().map(async ({ worker, state }) => ({ ...summary(worker, state), ...await queryWorkerPeers(worker) })))
+      workers: await Promise.all(this.generations().map(async ({ worker, state }) => ({ ...summary(worker, state),
+        ...await queryWorkerPeers(worker) })))
     }
   }
 
@@ -176,7 +161,9 @@ export class Supervisor {
       reloads: this.reloads,
       lastReload: this.lastReload?.toISOString(),
       proxies: c?.proxies.map(p => ({ name: p.name, kind: p.kind })) ?? [],
-      vrrpInstances: c?.vrrpInstances.map(v => ({ name: v.name, vrid: v.virtualRouterId, interface: v.interface, configuredState: v.state ?? (v.priority === 255 ? 'MASTER' : 'BACKUP'), priority: v.priority, runtime: vrrp.get(v.name) })) ?? [],
+      vrrpInstances: c?.vrrpInstances.map(v => ({ name: v.name, vrid: v.virtualRouterId, interface: v.interface,
+        configuredState: v.state ?? (v.priority === 255 ? 'MASTER' : 'BACKUP'), priority: v.priority,
+          runtime: vrrp.get(v.name) })) ?? [],
       peers: c?.peers.map(p => ({ name: p.name, peers: p.peers.map(x => x.name) })) ?? [],
       workers: this.generations().map(({ worker, state }) => summary(worker, state))
     }
@@ -187,7 +174,8 @@ export class Supervisor {
       case 'status': return { ok: true, status: await this.status() }
       case 'reload': {
         const strategy = typeof req.strategy === 'string' ? req.strategy : DEFAULT_STRATEGY
-        if (!isStrategyName(strategy)) return { ok: false, error: new UnknownReloadStrategyError(strategy, STRATEGY_NAMES).message }
+        if (!isStrategyName(strategy)) return { ok: false, error: new UnknownReloadStrategyError(strategy,
+          STRATEGY_NAMES).message }
         return await this.reload(step, strategy)
       }
       default: return { ok: false, error: `unknown command '${req.cmd}'` }
@@ -230,7 +218,8 @@ export class Supervisor {
       this.opts.log.error({ code: err.code }, 'reload refused: the running configuration is kept')
       return { ok: false, error: 'reload refused: the new configuration has errors; the running one is kept' }
     }
-    step(`configuration valid: ${config.proxies.length} proxies, ${config.vrrpInstances.length} VRRP instances, ${config.peers.length} peers sections`)
+    step((`configuration valid: ${config.proxies.length} proxies, ${config.vrrpInstances.length} VRRP instances, ` +
+      `${config.peers.length} peers sections`))
     if (config.proxies.length > 0) {
       this.reloadInProgress = true
       try {
@@ -242,7 +231,9 @@ export class Supervisor {
         step(err.message)
         this.opts.log.error({ code: err.code, err: err.message, strategy: strategy.name }, 'reload failed')
         if (this.serving === undefined) this.scheduleRestart()
-        return { ok: false, error: `reload failed: ${err.message}; ${this.serving === undefined ? 'restarting the previous configuration' : 'the running generation keeps serving'}` }
+        return { ok: false, error:
+          `reload failed: ${err.message}; ${this.serving === undefined ? ('restarting the previous ' +
+            'configuration') : 'the running generation keeps serving'}` }
       } finally {
         this.reloadInProgress = false
         this.releaseUnusedListeners()
@@ -265,7 +256,8 @@ export class Supervisor {
     }
     this.releaseUnusedListeners()
     step('new configuration active')
-    this.opts.log.info({ reloads: this.reloads, generation: this.worker?.generation, strategy: strategy.name }, 'configuration reloaded')
+    this.opts.log.info({ reloads: this.reloads, generation: this.worker?.generation, strategy: strategy.name },
+      'configuration reloaded')
     return { ok: true }
   }
 

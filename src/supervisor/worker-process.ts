@@ -7,22 +7,12 @@ import { accessSync, constants, mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { Config } from '../config/model.ts'
 import type { TcpHandle } from '../net/listen-handle.ts'
-import { TslbError } from '../util/errors.ts'
-import { WorkerQueries } from './worker-query.ts'
+import type { SupervisorMessage, WorkerMessage } from '../ipc/messages.ts'
+import { WorkerQueries } from '../ipc/query.ts'
+import { WorkerStartError } from './errors.ts'
 
 const WORKER_ENTRY = fileURLToPath(new URL('../proxy/worker-main.ts', import.meta.url))
 export const READY_TIMEOUT_MS = 30_000
-
-export class WorkerStartError extends TslbError {
-  constructor (message: string) {
-    super('TSLB_ERR_WORKER_START', message)
-  }
-}
-
-interface WorkerReport {
-  readonly type: string
-  readonly error?: string
-}
 
 /** What a worker needs besides the configuration: who it is, and where generations hand over peers state. */
 export interface WorkerContext {
@@ -42,10 +32,14 @@ export class WorkerProcess {
   readonly queries: WorkerQueries
   readonly exitPromise: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
 
-  /** `compileCacheDir`: where V8's compiled code for the worker's modules is kept, so the next generation starts in about a third of the time. */
+  /**
+   * `compileCacheDir`: where V8's compiled code for the worker's modules is kept, so the next generation starts in
+   * about a third of the time.
+   */
   constructor (generation: number, compileCacheDir?: string) {
     this.generation = generation
-    const cache = compileCacheDir !== undefined && usableDirectory(compileCacheDir) ? { NODE_COMPILE_CACHE: compileCacheDir } : {}
+    const cache = compileCacheDir !== undefined && usableDirectory(compileCacheDir) ? {
+      NODE_COMPILE_CACHE: compileCacheDir } : {}
     this.child = fork(WORKER_ENTRY, [], {
       serialization: 'advanced',
       execArgv: ['--disable-warning=ExperimentalWarning'],
@@ -78,20 +72,22 @@ export class WorkerProcess {
   /** Sends the configuration and handles, then waits for `ready`. */
   async start (config: Config, handles: ReadonlyMap<string, TcpHandle>, context?: WorkerContext): Promise<void> {
     const ready = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => { reject(new WorkerStartError(`worker generation ${this.generation} not ready after ${READY_TIMEOUT_MS / 1000} s`)) }, READY_TIMEOUT_MS)
-      const onMessage = (m: WorkerReport): void => {
+      const timer = setTimeout(() => { reject(new WorkerStartError(
+        `worker generation ${this.generation} not ready after ${READY_TIMEOUT_MS / 1000} s`)) }, READY_TIMEOUT_MS)
+      const onMessage = (m: WorkerMessage): void => {
         if (m.type === 'ready') {
           cleanup()
           lastReadyGeneration = this.generation
           resolve()
         } else if (m.type === 'failed') {
           cleanup()
-          reject(new WorkerStartError(`worker generation ${this.generation} failed to start: ${m.error ?? 'unknown error'}`))
+          reject(new WorkerStartError(`worker generation ${this.generation} failed to start: ${m.error}`))
         }
       }
       const onExit = (code: number | null): void => {
         cleanup()
-        reject(new WorkerStartError(`worker generation ${this.generation} exited (${code ?? 'signal'}) before it was ready`))
+        reject(new WorkerStartError(
+          `worker generation ${this.generation} exited (${code ?? 'signal'}) before it was ready`))
       }
       const cleanup = (): void => {
         clearTimeout(timer)
@@ -101,7 +97,8 @@ export class WorkerProcess {
       this.child.on('message', onMessage)
       this.child.once('exit', onExit)
     })
-    await this.sendMessage({ type: 'config', config, generation: this.generation, previousGeneration: lastReadyGeneration, ...context })
+    await this.sendMessage({ type: 'config', config, generation: this.generation,
+      previousGeneration: lastReadyGeneration, ...context })
     for (const [key, handle] of handles) await this.sendMessage({ type: 'listener', key }, handle)
     await this.sendMessage({ type: 'start' })
     try {
@@ -112,10 +109,11 @@ export class WorkerProcess {
     }
   }
 
-  private async sendMessage (msg: object, handle?: TcpHandle): Promise<void> {
+  private async sendMessage (msg: SupervisorMessage, handle?: TcpHandle): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       // `keepOpen` keeps the supervisor's copy of the socket: it owns the listener for good.
-      this.child.send(msg, handle as never, { keepOpen: true }, err => { if (err === null) resolve(); else reject(err) })
+      this.child.send(msg, handle as never, { keepOpen: true }, err => { if (err === null) resolve();
+        else reject(err) })
     })
   }
 
@@ -125,7 +123,7 @@ export class WorkerProcess {
   }
 
   /** A notice the worker caches (e.g. the VRRP state for the runtime API's `show vrrp`). */
-  notify (msg: object): void {
+  notify (msg: SupervisorMessage): void {
     if (this.alive && this.child.connected) this.child.send(msg)
   }
 
@@ -134,7 +132,10 @@ export class WorkerProcess {
   }
 }
 
-/** Node 24 hangs at start when NODE_COMPILE_CACHE names a directory it cannot create: only a directory that exists (or can be made) and is writable is passed on. */
+/**
+ * Node 24 hangs at start when NODE_COMPILE_CACHE names a directory it cannot create: only a directory that exists (or
+ * can be made) and is writable is passed on.
+ */
 function usableDirectory (dir: string): boolean {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 })

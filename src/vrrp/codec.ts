@@ -10,8 +10,8 @@
  * Decoders never throw: they return `{ ok: false, reason }` with a drop reason (validate.ts has
  * the full list). Encoders throw VrrpEncodeError on bad arguments.
  */
-import { formatIp, ipBytes } from './addr.ts'
-import { internetChecksum } from './checksum.ts'
+import { formatIp, ipBytes } from '../net/addr.ts'
+import { internetChecksum } from '../net/checksum.ts'
 import { VrrpEncodeError } from './errors.ts'
 
 export const IPPROTO_VRRP = 112

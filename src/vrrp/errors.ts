@@ -11,13 +11,6 @@ export class VrrpEncodeError extends TslbError {
   }
 }
 
-/** A textual IP address that does not parse, or has the wrong family. */
-export class VrrpAddressError extends TslbError {
-  constructor (message: string) {
-    super('TSLB_ERR_VRRP_ADDRESS', message)
-  }
-}
-
 /** Options of a VRRP instance that cannot work (missing VRID, priority out of range...). */
 export class VrrpConfigError extends TslbError {
   constructor (message: string) {

@@ -17,7 +17,7 @@ import { advertEvent, machineOptionsFromInstance, VrrpStateMachine, type VrrpAct
 import { trackedItems, trackingOutcome, type OtherTrackers, type TrackedItem, type TrackState } from './track.ts'
 import type { SyncGroup, SyncMember } from './sync-group.ts'
 import { advertCheckConfig, isProtocolError, validateAdvert, type AdvertCheckConfig, type DropReason, type ReceiveMeta } from './validate.ts'
-import { canonicalIp } from './addr.ts'
+import { canonicalIp } from '../net/addr.ts'
 import { garpFrame, unsolicitedNaFrame } from '../net/garp.ts'
 import { scopeNumber, type AddressSpec, type InterfaceAddress, type LinkInfo } from '../net/rtnl.ts'
 import type { ReaperAddress } from '../net/vip-reaper.ts'

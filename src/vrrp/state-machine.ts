@@ -7,7 +7,7 @@
  *
  * Received adverts reach `advertReceived` only after validateAdvert() accepted them.
  */
-import { compareIp, parseIp } from './addr.ts'
+import { compareIp, parseIp } from '../net/addr.ts'
 import { VrrpConfigError } from './errors.ts'
 import { PRIORITY_OWNER, PRIORITY_STOP } from './priority.ts'
 import { DOWN_TIMER_ADVERTS, masterDownIntervalMs, normalizeAdvertInterval, skewTimeMs } from './timers.ts'

@@ -3,7 +3,7 @@
  * lookup in vrrp_dispatcher_read, then vrrp_check_packet). Never throws: every bad input ends in
  * one of DROP_REASONS, each a stable id the speaker keeps one counter for.
  */
-import { equalIp, formatIp, ipBytes, isMulticast } from './addr.ts'
+import { equalIp, formatIp, ipBytes, isMulticast } from '../net/addr.ts'
 import {
   AUTH_AH, AUTH_NONE, AUTH_PASS, IPPROTO_AH, IPPROTO_VRRP, IPV6_HEADER_LEN, VRRP_HEADER_LEN, VRRP_MULTICAST_V4, VRRP_MULTICAST_V6,
   VRRP_TTL, VRRP_TYPE_ADVERT, authBytes, checksumValid, decodeAdvert, decodeIpv4Header, decodeIpv6Header, expectedVrrpLength,
@@ -219,7 +219,7 @@ export function peekVrid (bytes: Uint8Array, meta: ReceiveMeta): number | undefi
 
 /**
  * Check a received packet for an instance, in keepalived's order. Never throws for any bytes;
- * throws VrrpAddressError only if `cfg` itself holds an unparsable address.
+ * throws IpAddressError only if `cfg` itself holds an unparsable address.
  */
 export function validateAdvert (bytes: Uint8Array, meta: ReceiveMeta, cfg: AdvertCheckConfig): AdvertValidation {
   return check(bytes, meta, cfg, compile(cfg))

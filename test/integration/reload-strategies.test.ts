@@ -14,7 +14,7 @@ import { runTslbOn, type RunningTslb } from '../helpers/tslb-node.ts'
 import { tslb as cli, type CliResult } from '../helpers/cli.ts'
 import { reloadConfig } from '../helpers/reload-conformance.ts'
 import { flipScript, synDropScript } from '../../src/reload/rules.ts'
-import { listenerKey } from '../../src/supervisor/listeners.ts'
+import { listenerKey } from '../../src/ipc/messages.ts'
 import { startSlowServer } from '../helpers/http-get.ts'
 
 const lab = useLab()

@@ -3,7 +3,8 @@
  */
 import type { KeywordContext } from '../context.ts'
 import type { GlobalSettings } from '../model.ts'
-import { parseInteger, parseSize, parseTime, ValueError } from '../values.ts'
+import { parseInteger, parseSize, parseTime } from '../values.ts'
+import { ValueError } from '../errors.ts'
 import { parseLogTarget } from './log.ts'
 
 type GlobalHandler = (g: GlobalSettings, args: readonly string[], ctx: KeywordContext) => void
@@ -17,12 +18,15 @@ function none (kw: string, args: readonly string[]): void {
   if (args.length > 0) throw new ValueError(`'${kw}' takes no argument`)
 }
 
-const TUNE_SIZES = new Set(['tune.bufsize', 'tune.maxrewrite', 'tune.http.maxhdr', 'tune.maxaccept', 'tune.maxpollevents', 'tune.rcvbuf.client', 'tune.rcvbuf.server', 'tune.sndbuf.client', 'tune.sndbuf.server', 'tune.peers.max-updates-at-once', 'tune.pipesize', 'tune.idletimer'])
+const TUNE_SIZES = new Set(['tune.bufsize', 'tune.maxrewrite', 'tune.http.maxhdr', 'tune.maxaccept',
+  'tune.maxpollevents', 'tune.rcvbuf.client', 'tune.rcvbuf.server', 'tune.sndbuf.client', 'tune.sndbuf.server',
+    'tune.peers.max-updates-at-once', 'tune.pipesize', 'tune.idletimer'])
 
 function parseStatsSocket (g: GlobalSettings, args: readonly string[], ctx: KeywordContext): void {
   const [path, ...rest] = args
   if (path === undefined) throw new ValueError("'stats socket' expects a path")
-  if (!path.startsWith('/') && !path.startsWith('unix@')) throw new ValueError(`'stats socket': only unix sockets are supported, got '${path}'`)
+  if (!path.startsWith('/') && !path.startsWith('unix@')) throw new ValueError(
+    `'stats socket': only unix sockets are supported, got '${path}'`)
   let mode: number | undefined
   let level: 'user' | 'operator' | 'admin' = 'operator'
   let exposeFdListeners = false
@@ -30,11 +34,13 @@ function parseStatsSocket (g: GlobalSettings, args: readonly string[], ctx: Keyw
     const w = rest[i]
     if (w === 'mode') {
       const m = rest[++i] ?? ''
-      if (!/^[0-7]{3,4}$/.test(m)) throw new ValueError(`'stats socket mode' expects an octal mode such as 600, got '${m}'`)
+      if (!/^[0-7]{3,4}$/.test(m)) throw new ValueError(
+        `'stats socket mode' expects an octal mode such as 600, got '${m}'`)
       mode = parseInt(m, 8)
     } else if (w === 'level') {
       const l = rest[++i]
-      if (l !== 'user' && l !== 'operator' && l !== 'admin') throw new ValueError(`'stats socket level' expects user, operator or admin, got '${l ?? ''}'`)
+      if (l !== 'user' && l !== 'operator' && l !== 'admin') throw new ValueError(
+        `'stats socket level' expects user, operator or admin, got '${l ?? ''}'`)
       level = l
     } else if (w === 'expose-fd') {
       if (rest[++i] !== 'listeners') throw new ValueError("'stats socket expose-fd' expects 'listeners'")
@@ -42,19 +48,24 @@ function parseStatsSocket (g: GlobalSettings, args: readonly string[], ctx: Keyw
     } else if (w === 'user' || w === 'group' || w === 'uid' || w === 'gid' || w === 'process' || w === 'name') {
       if (rest[++i] === undefined) throw new ValueError(`'stats socket ${w}' expects a value`)
     } else {
-      throw new ValueError(`'stats socket': unknown option '${w ?? ''}' (expected mode, level, expose-fd, user, group, uid, gid)`)
+      throw new ValueError(
+        `'stats socket': unknown option '${w ?? ''}' (expected mode, level, expose-fd, user, group, uid, gid)`)
     }
   }
-  if (mode !== undefined && (mode & 0o077) !== 0) ctx.warn(`stats socket '${path}' mode ${mode.toString(8)} lets other users reach the runtime API; 600 is recommended`)
+  if (mode !== undefined && (mode & 0o077) !== 0) ctx.warn(
+    `stats socket '${path}' mode ${mode.toString(8)} lets other users reach the runtime API; 600 is recommended`)
   g.statsSockets.push({ path: path.replace(/^unix@/, ''), mode, level, exposeFdListeners, loc: ctx.loc })
 }
 
 export const GLOBAL_KEYWORDS: Readonly<Record<string, GlobalHandler>> = {
-  daemon: (g, a, ctx) => { none('daemon', a); ctx.warn("'daemon' is ignored: tslb runs in the foreground under systemd"); g.daemon = true },
+  daemon: (g, a, ctx) => { none('daemon', a); ctx.warn(
+    "'daemon' is ignored: tslb runs in the foreground under systemd"); g.daemon = true },
   'master-worker': (g, a) => { none('master-worker', a) },
   quiet: (g, a) => { none('quiet', a) },
-  debug: (g, a, ctx) => { none('debug', a); ctx.warn("'debug' is ignored: use the TSLB_LOG_LEVEL=debug environment variable") },
-  nbproc: (g, a, ctx) => { parseInteger(one('nbproc', a), 'nbproc', 1, 64); ctx.warn("'nbproc' is deprecated (removed in HAProxy 2.5): tslb runs one worker process per node") },
+  debug: (g, a, ctx) => { none('debug', a); ctx.warn(
+    "'debug' is ignored: use the TSLB_LOG_LEVEL=debug environment variable") },
+  nbproc: (g, a, ctx) => { parseInteger(one('nbproc', a), 'nbproc', 1, 64);
+    ctx.warn("'nbproc' is deprecated (removed in HAProxy 2.5): tslb runs one worker process per node") },
   nbthread: (g, a) => { g.nbthread = parseInteger(one('nbthread', a), 'nbthread', 1, 64) },
   maxconn: (g, a) => { g.maxconn = parseInteger(one('maxconn', a), 'maxconn', 1, 10_000_000) },
   pidfile: (g, a) => { g.pidfile = one('pidfile', a) },
@@ -99,7 +110,8 @@ function tlsIgnored (_g: GlobalSettings, _a: readonly string[], ctx: KeywordCont
   ctx.warn('TLS settings are ignored: tslb does not terminate TLS yet')
 }
 
-export function applyGlobal (g: GlobalSettings, keyword: string, args: readonly string[], ctx: KeywordContext): boolean {
+export function applyGlobal (g: GlobalSettings, keyword: string, args: readonly string[],
+  ctx: KeywordContext): boolean {
   const handler = GLOBAL_KEYWORDS[keyword]
   if (handler !== undefined) {
     handler(g, args, ctx)

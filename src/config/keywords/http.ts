@@ -4,13 +4,16 @@
 import type { KeywordContext } from '../context.ts'
 import type { CookieSettings, HttpRule, Proxy } from '../model.ts'
 import { splitCondition } from '../acl.ts'
-import { parseInteger, parseTime, ValueError } from '../values.ts'
+import { parseInteger, parseTime } from '../values.ts'
+import { ValueError } from '../errors.ts'
 
 export function applyCookie (p: Proxy, args: readonly string[]): void {
   const [name, ...rest] = args
-  if (name === undefined || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new ValueError(`'cookie' expects a cookie name, got '${name ?? ''}'`)
+  if (name === undefined || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new ValueError(
+    `'cookie' expects a cookie name, got '${name ?? ''}'`)
   let mode: CookieSettings['mode']
-  const c = { name, indirect: false, nocache: false, postonly: false, preserve: false, httponly: false, secure: false, dynamic: false }
+  const c = { name, indirect: false, nocache: false, postonly: false, preserve: false, httponly: false, secure: false,
+    dynamic: false }
   const domains: string[] = []
   const attrs: string[] = []
   let maxidle: number | undefined
@@ -30,10 +33,13 @@ export function applyCookie (p: Proxy, args: readonly string[]): void {
       case 'maxidle': maxidle = parseTime(rest[++i], 'cookie maxidle'); break
       case 'maxlife': maxlife = parseTime(rest[++i], 'cookie maxlife'); break
       default:
-        throw new ValueError(`'cookie': unknown argument '${w}' (expected insert, rewrite, prefix, indirect, nocache, postonly, preserve, httponly, secure, domain, maxidle, maxlife, dynamic, attr)`)
+        throw new ValueError(
+          (`'cookie': unknown argument '${w}' (expected insert, rewrite, prefix, indirect, nocache, postonly, ` +
+            `preserve, httponly, secure, domain, maxidle, maxlife, dynamic, attr)`))
     }
   }
-  if ((maxidle !== undefined || maxlife !== undefined) && mode !== 'insert') throw new ValueError("'cookie': 'maxidle' and 'maxlife' need 'insert'")
+  if ((maxidle !== undefined || maxlife !== undefined) && mode !== 'insert') throw new ValueError(
+    "'cookie': 'maxidle' and 'maxlife' need 'insert'")
   p.cookie = { ...c, mode, domains, attrs, maxidle, maxlife }
 }
 
@@ -46,24 +52,31 @@ const HTTP_REQUEST_ACTIONS = new Set([
   'allow', 'deny', 'tarpit', 'auth', 'redirect', 'add-header', 'set-header', 'del-header', 'replace-header',
   'replace-value', 'replace-path', 'replace-uri', 'set-path', 'set-uri', 'set-query', 'set-method', 'set-var',
   'unset-var', 'set-log-level', 'capture', 'track-sc0', 'track-sc1', 'track-sc2', 'sc-inc-gpc0', 'sc-inc-gpc1',
-  'return', 'use-service', 'set-src', 'set-dst', 'set-dst-port', 'early-hint', 'normalize-uri', 'set-timeout', 'silent-drop', 'reject'
+  'return', 'use-service', 'set-src', 'set-dst', 'set-dst-port', 'early-hint', 'normalize-uri', 'set-timeout',
+    'silent-drop', 'reject'
 ])
 const HTTP_RESPONSE_ACTIONS = new Set([
   'allow', 'deny', 'add-header', 'set-header', 'del-header', 'replace-header', 'replace-value', 'set-status',
-  'set-var', 'unset-var', 'set-log-level', 'capture', 'redirect', 'return', 'track-sc0', 'track-sc1', 'track-sc2', 'silent-drop'
+  'set-var', 'unset-var', 'set-log-level', 'capture', 'redirect', 'return', 'track-sc0', 'track-sc1', 'track-sc2',
+    'silent-drop'
 ])
-const TCP_REQUEST_ACTIONS = new Set(['accept', 'reject', 'track-sc0', 'track-sc1', 'track-sc2', 'expect-proxy', 'inspect-delay', 'set-var', 'capture', 'sc-inc-gpc0', 'silent-drop'])
+const TCP_REQUEST_ACTIONS = new Set(['accept', 'reject', 'track-sc0', 'track-sc1', 'track-sc2', 'expect-proxy',
+  'inspect-delay', 'set-var', 'capture', 'sc-inc-gpc0', 'silent-drop'])
 
-export function applyHttpRule (phase: 'request' | 'response', p: Proxy, args: readonly string[], ctx: KeywordContext): void {
+export function applyHttpRule (phase: 'request' | 'response', p: Proxy, args: readonly string[],
+  ctx: KeywordContext): void {
   const { head, cond } = splitCondition(args, ctx.loc)
   const [action, ...rest] = head
   const known = phase === 'request' ? HTTP_REQUEST_ACTIONS : HTTP_RESPONSE_ACTIONS
   if (action === undefined || !known.has(action)) {
     throw new ValueError(`'http-${phase}': unknown action '${action ?? ''}' (known: ${[...known].join(', ')})`)
   }
-  const needsArgs = ['add-header', 'set-header', 'del-header', 'replace-header', 'replace-value', 'redirect', 'use-service', 'set-path', 'set-uri', 'set-status', 'set-var', 'set-method']
-  if (needsArgs.includes(action) && rest.length === 0) throw new ValueError(`'http-${phase} ${action}' expects arguments`)
-  if (action === 'use-service' && rest[0] !== 'prometheus-exporter') throw new ValueError(`'http-request use-service': only 'prometheus-exporter' is available, got '${rest[0] ?? ''}'`)
+  const needsArgs = ['add-header', 'set-header', 'del-header', 'replace-header', 'replace-value', 'redirect',
+    'use-service', 'set-path', 'set-uri', 'set-status', 'set-var', 'set-method']
+  if (needsArgs.includes(action) && rest.length === 0) throw new ValueError(
+    `'http-${phase} ${action}' expects arguments`)
+  if (action === 'use-service' && rest[0] !== 'prometheus-exporter') throw new ValueError(
+    `'http-request use-service': only 'prometheus-exporter' is available, got '${rest[0] ?? ''}'`)
   const rule: HttpRule = { phase, action, args: rest, cond, loc: ctx.loc }
   p.httpRules.push(rule)
 }
@@ -80,7 +93,8 @@ export function applyTcpRule (p: Proxy, args: readonly string[], ctx: KeywordCon
   }
   const { head, cond } = splitCondition(after, ctx.loc)
   const [action, ...rest] = head
-  if (action === undefined || !TCP_REQUEST_ACTIONS.has(action)) throw new ValueError(`'tcp-request ${where}': unknown action '${action ?? ''}'`)
+  if (action === undefined || !TCP_REQUEST_ACTIONS.has(action)) throw new ValueError(
+    `'tcp-request ${where}': unknown action '${action ?? ''}'`)
   p.tcpRules.push({ phase: 'request', action: `${where} ${action}`, args: rest, cond, loc: ctx.loc })
 }
 
@@ -97,7 +111,8 @@ export function applyHttpCheck (p: Proxy, args: readonly string[]): void {
       throw new ValueError("'http-check expect' expects [!] status|rstatus|string|rstring PATTERN")
     }
     if (kind.startsWith('r')) {
-      try { new RegExp(pattern) } catch { throw new ValueError(`'http-check expect': invalid regular expression '${pattern}'`) }
+      try { new RegExp(pattern) } catch { throw new ValueError(
+        `'http-check expect': invalid regular expression '${pattern}'`) }
     }
     p.httpCheck = { ...base, expect: { negate, kind, pattern } }
   } else if (sub === 'send') {
@@ -155,7 +170,9 @@ export function applyStats (p: Proxy, args: readonly string[], ctx: KeywordConte
     case 'socket': case 'timeout': case 'maxconn':
       throw new ValueError(`'stats ${sub}' belongs in the 'global' section`)
     default:
-      throw new ValueError(`'stats': unknown argument '${sub ?? ''}' (expected enable, uri, realm, auth, refresh, hide-version, show-node, show-legends, scope, admin)`)
+      throw new ValueError(
+        (`'stats': unknown argument '${sub ?? ''}' (expected enable, uri, realm, auth, refresh, hide-version, ` +
+          `show-node, show-legends, scope, admin)`))
   }
 }
 
@@ -173,7 +190,8 @@ const ERROR_CODES = new Set([200, 400, 401, 403, 404, 405, 407, 408, 410, 425, 4
 export function applyErrorfile (p: Proxy, args: readonly string[]): void {
   const [code, file] = args
   const n = parseInteger(code, 'errorfile status', 200, 599)
-  if (!ERROR_CODES.has(n)) throw new ValueError(`'errorfile': status ${n} cannot be customised (allowed: ${[...ERROR_CODES].join(', ')})`)
+  if (!ERROR_CODES.has(n)) throw new ValueError(
+    `'errorfile': status ${n} cannot be customised (allowed: ${[...ERROR_CODES].join(', ')})`)
   if (file === undefined) throw new ValueError("'errorfile' expects a status and a file")
   p.errorfiles[n] = file
 }

@@ -5,7 +5,8 @@
 import type { KeywordContext } from '../context.ts'
 import type { Proxy, Timeouts } from '../model.ts'
 import { suggest } from '../context.ts'
-import { parseNetwork, parseTime, ValueError } from '../values.ts'
+import { parseNetwork, parseTime } from '../values.ts'
+import { ValueError } from '../errors.ts'
 
 /** Boolean options and the proxy capability they need: f(rontend), b(ackend), or both. */
 const BOOLEAN_OPTIONS: Readonly<Record<string, 'f' | 'b' | 'fb'>> = {
@@ -26,7 +27,8 @@ const BOOLEAN_OPTIONS: Readonly<Record<string, 'f' | 'b' | 'fb'>> = {
 /** Options HAProxy 1.x had and 2.x renamed or removed: accepted with a warning naming the modern form. */
 const LEGACY_OPTIONS: Readonly<Record<string, { readonly becomes: string, readonly hint: string }>> = {
   forceclose: { becomes: 'httpclose', hint: "'option forceclose' is deprecated: use 'option httpclose'" },
-  'http_proxy': { becomes: 'http_proxy', hint: "'option http_proxy' is removed in HAProxy 2.x: use 'http-request set-dst'" }
+  'http_proxy': { becomes: 'http_proxy', hint:
+    "'option http_proxy' is removed in HAProxy 2.x: use 'http-request set-dst'" }
 }
 
 /** Options that take arguments in HAProxy, with a check of their shape. */
@@ -48,7 +50,9 @@ export function applyOption (p: Proxy, args: readonly string[], enabled: boolean
   const [name, ...rest] = args
   if (name === undefined) throw new ValueError("'option' expects an option name")
   if (name === 'httpclose' && enabled) {
-    ctx.warn("'option httpclose' comes from HAProxy 1.x: tslb closes both sides after each exchange as HAProxy 2.x does; 'option http-server-close' keeps client keep-alive")
+    ctx.warn(
+      ("'option httpclose' comes from HAProxy 1.x: tslb closes both sides after each exchange as HAProxy 2.x does; " +
+        "'option http-server-close' keeps client keep-alive"))
   }
   if (name === 'forwardfor') {
     if (!enabled) {
@@ -69,9 +73,11 @@ export function applyOption (p: Proxy, args: readonly string[], enabled: boolean
     const uri = rest.length >= 2 ? b as string : a ?? '/'
     const version = c ?? 'HTTP/1.0'
     if (!/^[A-Z]+$/.test(method)) throw new ValueError(`'option httpchk': invalid method '${method}'`)
-    if (!uri.startsWith('/') && uri !== '*') throw new ValueError(`'option httpchk': URI must start with '/', got '${uri}'`)
+    if (!uri.startsWith('/') && uri !== '*') throw new ValueError(
+      `'option httpchk': URI must start with '/', got '${uri}'`)
     const [versionText, ...headerLines] = version.split('\r\n')
-    p.httpCheck = { method, uri, version: versionText as string, headers: headerLines.filter(h => h !== ''), expect: p.httpCheck?.expect }
+    p.httpCheck = { method, uri, version: versionText as string, headers: headerLines.filter(h => h !== ''),
+      expect: p.httpCheck?.expect }
     return
   }
   const legacy = LEGACY_OPTIONS[name]
@@ -84,7 +90,8 @@ export function applyOption (p: Proxy, args: readonly string[], enabled: boolean
   if (cap === undefined) throw new ValueError(`unknown option '${name}'${suggest(name, OPTION_NAMES)}`)
   const argsOk = OPTION_ARGUMENTS[name]
   if (rest.length > 0 && (argsOk === undefined || !argsOk(rest))) {
-    throw new ValueError(argsOk === undefined ? `'option ${name}' takes no argument, got '${rest.join(' ')}'` : `'option ${name}': invalid arguments '${rest.join(' ')}'`)
+    throw new ValueError(argsOk === undefined ? `'option ${name}' takes no argument, got '${rest.join(' ')}'` :
+      `'option ${name}': invalid arguments '${rest.join(' ')}'`)
   }
   warnIfIgnored(p, cap, `option ${name}`, ctx)
   p.options[name] = enabled
@@ -105,7 +112,8 @@ function parseForwardFor (rest: readonly string[]): Proxy['forwardFor'] {
     if (w === 'except') except = parseNetwork(rest[++i] ?? '', "'option forwardfor except'")
     else if (w === 'header') {
       const h = rest[++i]
-      if (h === undefined || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(h)) throw new ValueError(`'option forwardfor header' expects a header name, got '${h ?? ''}'`)
+      if (h === undefined || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(h)) throw new ValueError(
+        `'option forwardfor header' expects a header name, got '${h ?? ''}'`)
       header = h
     } else if (w === 'if-none') ifNone = true
     else throw new ValueError(`'option forwardfor': unknown argument '${w ?? ''}' (expected except, header or if-none)`)
@@ -130,13 +138,16 @@ const TIMEOUTS: Readonly<Record<string, { readonly field: keyof Timeouts, readon
 export function applyTimeout (p: Proxy, args: readonly string[], ctx: KeywordContext): void {
   const [name, value, extra] = args
   const spec = name === undefined ? undefined : TIMEOUTS[name]
-  if (spec === undefined) throw new ValueError(`unknown timeout '${name ?? ''}'${suggest(name ?? '', Object.keys(TIMEOUTS))} (known: ${Object.keys(TIMEOUTS).join(', ')})`)
+  if (spec === undefined) throw new ValueError(
+    (`unknown timeout '${name ?? ''}'${suggest(name ?? '', Object.keys(TIMEOUTS))} (known: ` +
+      `${Object.keys(TIMEOUTS).join(', ')})`))
   if (extra !== undefined) throw new ValueError(`'timeout ${name as string}' expects one value, got extra '${extra}'`)
   warnIfIgnored(p, spec.cap, `timeout ${name as string}`, ctx)
   p.timeouts[spec.field] = parseTime(value, `timeout ${name as string}`)
 }
 
-const LEGACY_TIMEOUTS: Readonly<Record<string, string>> = { contimeout: 'connect', clitimeout: 'client', srvtimeout: 'server' }
+const LEGACY_TIMEOUTS: Readonly<Record<string, string>> = { contimeout: 'connect', clitimeout: 'client',
+  srvtimeout: 'server' }
 
 export function applyLegacyTimeout (keyword: string, p: Proxy, args: readonly string[], ctx: KeywordContext): void {
   const modern = LEGACY_TIMEOUTS[keyword] as string
@@ -148,6 +159,7 @@ export const LEGACY_TIMEOUT_KEYWORDS = Object.keys(LEGACY_TIMEOUTS)
 
 /** HAProxy warns, rather than fails, when a setting needs a capability the proxy lacks. */
 export function warnIfIgnored (p: Proxy, cap: 'f' | 'b' | 'fb', what: string, ctx: KeywordContext): void {
-  if (p.kind === 'frontend' && cap === 'b') ctx.warn(`'${what}' ignored: frontend '${p.name}' has no backend capability`)
+  if (p.kind === 'frontend' && cap === 'b') ctx.warn(
+    `'${what}' ignored: frontend '${p.name}' has no backend capability`)
   if (p.kind === 'backend' && cap === 'f') ctx.warn(`'${what}' ignored: backend '${p.name}' has no frontend capability`)
 }

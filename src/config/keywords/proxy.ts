@@ -4,8 +4,10 @@
 import type { KeywordContext } from '../context.ts'
 import type { Balance, Bind, Proxy } from '../model.ts'
 import { parseAclDefinition, parseCondition, splitCondition } from '../acl.ts'
-import { parseAddress, parseInteger, parseNetwork, parseTime, ValueError } from '../values.ts'
-import { applyCapture, applyCookie, applyErrorfile, applyHttpCheck, applyHttpRule, applyStats, applyTcpRule } from './http.ts'
+import { parseAddress, parseInteger, parseNetwork, parseTime } from '../values.ts'
+import { ValueError } from '../errors.ts'
+import { applyCapture, applyCookie, applyErrorfile, applyHttpCheck, applyHttpRule, applyStats,
+  applyTcpRule } from './http.ts'
 import { applyLegacyTimeout, applyOption, applyTimeout, LEGACY_TIMEOUT_KEYWORDS, warnIfIgnored } from './options.ts'
 import { parseServerOptions } from './server.ts'
 import { applyStickRule, parseStickTable } from './stick.ts'
@@ -37,8 +39,11 @@ export function parseBind (args: readonly string[], ctx: KeywordContext): Bind {
   if (list === undefined) throw new ValueError("'bind' expects an address such as *:80")
   const addresses = list.split(',').map(a => parseAddress(a, 'bind', true))
   const options: Record<string, string | true> = {}
-  const withValue = new Set(['name', 'id', 'backlog', 'maxconn', 'mode', 'uid', 'gid', 'user', 'group', 'interface', 'namespace', 'process', 'thread', 'accept-netscaler-cip', 'tcp-ut', 'nice', 'crt', 'ca-file', 'alpn', 'ssl-min-ver', 'ciphers', 'level', 'severity-output', 'mss', 'label'])
-  const flags = new Set(['transparent', 'v4v6', 'v6only', 'defer-accept', 'tfo', 'accept-proxy', 'ssl', 'allow-0rtt', 'no-tls-tickets'])
+  const withValue = new Set(['name', 'id', 'backlog', 'maxconn', 'mode', 'uid', 'gid', 'user', 'group', 'interface',
+    'namespace', 'process', 'thread', 'accept-netscaler-cip', 'tcp-ut', 'nice', 'crt', 'ca-file', 'alpn', 'ssl-min-ver',
+      'ciphers', 'level', 'severity-output', 'mss', 'label'])
+  const flags = new Set(['transparent', 'v4v6', 'v6only', 'defer-accept', 'tfo', 'accept-proxy', 'ssl', 'allow-0rtt',
+    'no-tls-tickets'])
   for (let i = 0; i < rest.length; i++) {
     const w = rest[i] as string
     if (flags.has(w)) options[w] = true
@@ -77,28 +82,36 @@ function parseBalance (args: readonly string[]): Balance {
     case 'url_param': {
       const [param, check, n] = rest
       if (param === undefined) throw new ValueError("'balance url_param' expects a parameter name")
-      if (check !== undefined && check !== 'check_post') throw new ValueError(`'balance url_param': unexpected '${check}'`)
-      return { algorithm: 'url_param', param, checkPost: check === undefined ? undefined : n === undefined ? 48 : parseInteger(n, 'check_post', 0, 65535) }
+      if (check !== undefined && check !== 'check_post') throw new ValueError(
+        `'balance url_param': unexpected '${check}'`)
+      return { algorithm: 'url_param', param, checkPost: check === undefined ? undefined : n === undefined ?
+        48 : parseInteger(n, 'check_post', 0, 65535) }
     }
     case 'rdp-cookie': return { algorithm: 'rdp-cookie', cookie: 'mstshash' }
     default: {
       const m = /^(hdr|rdp-cookie)\(([^)]+)\)$/.exec(algo ?? '')
       if (m?.[1] === 'hdr') {
-        if (rest.length > 0 && rest[0] !== 'use_domain_only') throw new ValueError(`'balance hdr': unexpected '${rest[0] ?? ''}'`)
+        if (rest.length > 0 && rest[0] !== 'use_domain_only') throw new ValueError(
+          `'balance hdr': unexpected '${rest[0] ?? ''}'`)
         return { algorithm: 'hdr', header: m[2] as string, useDomainOnly: rest[0] === 'use_domain_only' }
       }
       if (m?.[1] === 'rdp-cookie') return { algorithm: 'rdp-cookie', cookie: m[2] as string }
-      throw new ValueError(`unknown balance algorithm '${algo ?? ''}' (known: roundrobin, static-rr, leastconn, first, source, uri, url_param, hdr(NAME), random, rdp-cookie)`)
+      throw new ValueError(
+        (`unknown balance algorithm '${algo ?? ''}' (known: roundrobin, static-rr, leastconn, first, source, uri, ` +
+          `url_param, hdr(NAME), random, rdp-cookie)`))
     }
   }
 }
 
 function parseHashType (args: readonly string[]): Proxy['hashType'] {
   const [method, fn, modifier] = args
-  if (method !== 'map-based' && method !== 'consistent') throw new ValueError(`'hash-type' expects map-based or consistent, got '${method ?? ''}'`)
+  if (method !== 'map-based' && method !== 'consistent') throw new ValueError(
+    `'hash-type' expects map-based or consistent, got '${method ?? ''}'`)
   const f = fn ?? 'sdbm'
-  if (f !== 'sdbm' && f !== 'djb2' && f !== 'wt6' && f !== 'crc32') throw new ValueError(`'hash-type': unknown hash function '${f}' (sdbm, djb2, wt6, crc32)`)
-  if (modifier !== undefined && modifier !== 'avalanche') throw new ValueError(`'hash-type': unknown modifier '${modifier}'`)
+  if (f !== 'sdbm' && f !== 'djb2' && f !== 'wt6' && f !== 'crc32') throw new ValueError(
+    `'hash-type': unknown hash function '${f}' (sdbm, djb2, wt6, crc32)`)
+  if (modifier !== undefined && modifier !== 'avalanche') throw new ValueError(
+    `'hash-type': unknown modifier '${modifier}'`)
   // HAProxy applies avalanche by default with consistent hashing when no function is named.
   return { method, function: f, avalanche: modifier === 'avalanche' || (method === 'consistent' && fn === undefined) }
 }
@@ -110,8 +123,10 @@ export const PROXY_KEYWORDS: Readonly<Record<string, ProxyKeyword>> = {
     where: 'dfbl',
     parse: (p, args) => {
       const m = oneArg('mode', args)
-      if (!(PROXY_MODES as readonly string[]).includes(m)) throw new ValueError(`'mode' expects http, tcp or health, got '${m}'`)
-      if (m === 'health') throw new ValueError("'mode health' was removed in HAProxy 2.x: use 'monitor-uri' or 'http-request return'")
+      if (!(PROXY_MODES as readonly string[]).includes(m)) throw new ValueError(
+        `'mode' expects http, tcp or health, got '${m}'`)
+      if (m === 'health') throw new ValueError(
+        "'mode health' was removed in HAProxy 2.x: use 'monitor-uri' or 'http-request return'")
       p.mode = m as Proxy['mode']
     }
   },
@@ -121,7 +136,8 @@ export const PROXY_KEYWORDS: Readonly<Record<string, ProxyKeyword>> = {
     parse: (p, args, ctx) => {
       const [name, addr, ...opts] = args
       if (name === undefined || addr === undefined) throw new ValueError("'server' expects a name and an address")
-      if (p.servers.some(s => s.name === name)) throw new ValueError(`server '${name}' is already defined in ${ctx.section}`)
+      if (p.servers.some(s => s.name === name)) throw new ValueError(
+        `server '${name}' is already defined in ${ctx.section}`)
       const address = parseAddress(addr, `server '${name}'`, false)
       if (address.host === '') throw new ValueError(`server '${name}': missing address`)
       if (address.portEnd !== address.port) throw new ValueError(`server '${name}': a port range is not allowed`)
@@ -134,11 +150,15 @@ export const PROXY_KEYWORDS: Readonly<Record<string, ProxyKeyword>> = {
     }
   },
   'default-server': { where: 'dbl', parse: (p, args) => { parseServerOptions(args, p.defaultServer) } },
-  balance: { where: 'dbl', parse: (p, args, ctx) => { warnIfIgnored(p, 'b', 'balance', ctx); p.balance = parseBalance(args) } },
+  balance: { where: 'dbl', parse: (p, args, ctx) => { warnIfIgnored(p, 'b', 'balance', ctx);
+    p.balance = parseBalance(args) } },
   'hash-type': { where: 'dbl', parse: (p, args) => { p.hashType = parseHashType(args) } },
-  maxconn: { where: 'dfl', parse: (p, args) => { p.maxconn = parseInteger(oneArg('maxconn', args), 'maxconn', 0, 10_000_000) } },
-  fullconn: { where: 'dbl', parse: (p, args) => { p.fullconn = parseInteger(oneArg('fullconn', args), 'fullconn', 1, 10_000_000) } },
-  retries: { where: 'dbl', parse: (p, args) => { p.retries = parseInteger(oneArg('retries', args), 'retries', 0, 1000) } },
+  maxconn: { where: 'dfl', parse: (p, args) => { p.maxconn = parseInteger(oneArg('maxconn', args), 'maxconn', 0,
+    10_000_000) } },
+  fullconn: { where: 'dbl', parse: (p, args) => { p.fullconn = parseInteger(oneArg('fullconn', args), 'fullconn', 1,
+    10_000_000) } },
+  retries: { where: 'dbl', parse: (p, args) => { p.retries = parseInteger(oneArg('retries', args), 'retries', 0,
+    1000) } },
   timeout: { where: 'dfbl', parse: applyTimeout },
   option: { where: 'dfbl', parse: (p, args, ctx) => { applyOption(p, args, true, ctx) } },
   default_backend: {
@@ -149,7 +169,8 @@ export const PROXY_KEYWORDS: Readonly<Record<string, ProxyKeyword>> = {
     where: 'fl',
     parse: (p, args, ctx) => {
       const { head, cond } = splitCondition(args, ctx.loc)
-      if (head.length !== 1) throw new ValueError("'use_backend' expects a backend name, then optionally 'if' or 'unless' and a condition")
+      if (head.length !== 1) throw new ValueError(
+        "'use_backend' expects a backend name, then optionally 'if' or 'unless' and a condition")
       p.useBackends.push({ backend: head[0] as string, cond, loc: ctx.loc })
     }
   },
@@ -169,12 +190,14 @@ export const PROXY_KEYWORDS: Readonly<Record<string, ProxyKeyword>> = {
       p.logs.push(parseLogTarget(args, ctx.loc))
     }
   },
-  'log-format': { where: 'dfl', parse: (p, args) => { if (args.length === 0) throw new ValueError("'log-format' expects a format string"); p.logFormat = args.join(' ') } },
+  'log-format': { where: 'dfl', parse: (p, args) => { if (args.length === 0) throw new ValueError(
+    "'log-format' expects a format string"); p.logFormat = args.join(' ') } },
   description: { where: 'dfbl', parse: (p, args) => { p.description = args.join(' ') } },
   disabled: { where: 'dfbl', parse: (p, args) => { noArgs('disabled', args); p.disabled = true } },
   enabled: { where: 'dfbl', parse: (p, args) => { noArgs('enabled', args); p.disabled = false } },
   id: { where: 'fbl', parse: (p, args) => { p.id = parseInteger(oneArg('id', args), 'id', 1, 2_147_483_647) } },
-  source: { where: 'dbl', parse: (p, args) => { p.source = parseAddress(args[0] ?? '', 'source', false).host; if (args.length > 1) throw new ValueError("'source' options (usesrc, interface) are not supported yet") } },
+  source: { where: 'dbl', parse: (p, args) => { p.source = parseAddress(args[0] ?? '', 'source', false).host;
+    if (args.length > 1) throw new ValueError("'source' options (usesrc, interface) are not supported yet") } },
   cookie: { where: 'dbl', parse: (p, args, ctx) => { warnIfIgnored(p, 'b', 'cookie', ctx); applyCookie(p, args) } },
   'http-request': { where: 'flb', parse: (p, args, ctx) => { applyHttpRule('request', p, args, ctx) } },
   'http-response': { where: 'flb', parse: (p, args, ctx) => { applyHttpRule('response', p, args, ctx) } },
@@ -191,11 +214,14 @@ export const PROXY_KEYWORDS: Readonly<Record<string, ProxyKeyword>> = {
   stick: { where: 'bl', parse: applyStickRule },
   capture: { where: 'fl', parse: (p, args) => { applyCapture(p, args) } },
   errorfile: { where: 'dfbl', parse: (p, args) => { applyErrorfile(p, args) } },
-  'monitor-uri': { where: 'dfl', parse: (p, args) => { const u = oneArg('monitor-uri', args); if (!u.startsWith('/')) throw new ValueError("'monitor-uri' must start with '/'"); p.monitorUri = u } },
+  'monitor-uri': { where: 'dfl', parse: (p, args) => { const u = oneArg('monitor-uri', args);
+    if (!u.startsWith('/')) throw new ValueError("'monitor-uri' must start with '/'"); p.monitorUri = u } },
   'monitor-net': {
     where: 'dfl',
     parse: (p, args, ctx) => {
-      ctx.warn("'monitor-net' is deprecated (removed in HAProxy 2.4): use 'tcp-request connection reject if { src NET }' or 'http-request return status 200 if { src NET }'")
+      ctx.warn(
+        ("'monitor-net' is deprecated (removed in HAProxy 2.4): use 'tcp-request connection reject if { src NET }' " +
+          "or 'http-request return status 200 if { src NET }'"))
       p.monitorNets.push(parseNetwork(oneArg('monitor-net', args), 'monitor-net'))
     }
   },
@@ -224,7 +250,9 @@ export const PROXY_KEYWORDS: Readonly<Record<string, ProxyKeyword>> = {
   grace: {
     where: 'dfbl',
     parse: (p, args, ctx) => {
-      ctx.warn("'grace' is deprecated (removed in HAProxy 2.5): tslb's reload drains old workers itself; use 'hard-stop-after' in 'global' to bound it")
+      ctx.warn(
+        ("'grace' is deprecated (removed in HAProxy 2.5): tslb's reload drains old workers itself; use " +
+          "'hard-stop-after' in 'global' to bound it"))
       p.grace = parseTime(oneArg('grace', args), 'grace')
     }
   },
@@ -232,7 +260,8 @@ export const PROXY_KEYWORDS: Readonly<Record<string, ProxyKeyword>> = {
     where: 'dbl',
     parse: (p, args) => {
       const v = oneArg('http-reuse', args)
-      if (!['never', 'safe', 'aggressive', 'always'].includes(v)) throw new ValueError(`'http-reuse' expects never, safe, aggressive or always, got '${v}'`)
+      if (!['never', 'safe', 'aggressive', 'always'].includes(v)) throw new ValueError(
+        `'http-reuse' expects never, safe, aggressive or always, got '${v}'`)
       p.options[`http-reuse ${v}`] = true
     }
   }

@@ -3,7 +3,8 @@
  */
 import type { ServerOptions } from '../model.ts'
 import { suggest } from '../context.ts'
-import { parseAddress, parseInteger, parseTime, ValueError } from '../values.ts'
+import { parseAddress, parseInteger, parseTime } from '../values.ts'
+import { ValueError } from '../errors.ts'
 
 type OptionParser = (o: ServerOptions, arg: string) => void
 interface ServerOption {
@@ -48,7 +49,8 @@ const SERVER_OPTIONS: Readonly<Record<string, ServerOption>> = {
     o.observe = a
   }),
   'on-error': withArg((o, a) => {
-    if (!['fastinter', 'fail-check', 'sudden-death', 'mark-down'].includes(a)) throw new ValueError(`'on-error' expects fastinter, fail-check, sudden-death or mark-down, got '${a}'`)
+    if (!['fastinter', 'fail-check', 'sudden-death', 'mark-down'].includes(a)) throw new ValueError(
+      `'on-error' expects fastinter, fail-check, sudden-death or mark-down, got '${a}'`)
     o.onError = a
   }),
   'error-limit': withArg((o, a) => { o.errorLimit = parseInteger(a, 'error-limit', 1, 1_000_000) }),

@@ -4,13 +4,17 @@
 import type { KeywordContext } from '../context.ts'
 import type { Proxy, StickTableSpec } from '../model.ts'
 import { parseFetch, splitCondition } from '../acl.ts'
-import { parseInteger, parseSize, parseTime, ValueError } from '../values.ts'
+import { parseInteger, parseSize, parseTime } from '../values.ts'
+import { ValueError } from '../errors.ts'
 
 /** Data types HAProxy 2.6 can store; `true` for rate counters that take a period. */
 const STORE_TYPES: Readonly<Record<string, 'plain' | 'rate' | 'array' | 'array-rate'>> = {
-  server_id: 'plain', server_key: 'plain', gpt0: 'plain', gpc0: 'plain', gpc1: 'plain', conn_cnt: 'plain', conn_cur: 'plain',
-  sess_cnt: 'plain', http_req_cnt: 'plain', http_err_cnt: 'plain', http_fail_cnt: 'plain', bytes_in_cnt: 'plain', bytes_out_cnt: 'plain',
-  gpc0_rate: 'rate', gpc1_rate: 'rate', conn_rate: 'rate', sess_rate: 'rate', http_req_rate: 'rate', http_err_rate: 'rate',
+  server_id: 'plain', server_key: 'plain', gpt0: 'plain', gpc0: 'plain', gpc1: 'plain', conn_cnt: 'plain',
+    conn_cur: 'plain',
+  sess_cnt: 'plain', http_req_cnt: 'plain', http_err_cnt: 'plain', http_fail_cnt: 'plain', bytes_in_cnt: 'plain',
+    bytes_out_cnt: 'plain',
+  gpc0_rate: 'rate', gpc1_rate: 'rate', conn_rate: 'rate', sess_rate: 'rate', http_req_rate: 'rate',
+    http_err_rate: 'rate',
   http_fail_rate: 'rate', bytes_in_rate: 'rate', bytes_out_rate: 'rate', glitch_cnt: 'plain', glitch_rate: 'rate',
   gpt: 'array', gpc: 'array', gpc_rate: 'array-rate'
 }
@@ -34,7 +38,8 @@ export function parseStickTable (words: readonly string[], ctx: KeywordContext):
     const w = words[i] as string
     if (w === 'type') {
       const t = words[++i]
-      if (!isTableType(t)) throw new ValueError(`'stick-table type' expects one of ${TABLE_TYPES.join(', ')}, got '${t ?? ''}'`)
+      if (!isTableType(t)) throw new ValueError(
+        `'stick-table type' expects one of ${TABLE_TYPES.join(', ')}, got '${t ?? ''}'`)
       type = t
       if ((t === 'string' || t === 'binary') && words[i + 1] === 'len') {
         len = parseInteger(words[i + 2], 'stick-table len', 1, 4096)
@@ -53,7 +58,8 @@ export function parseStickTable (words: readonly string[], ctx: KeywordContext):
     } else if (w === 'srvkey' || w === 'write-to' || w === 'recv-only') {
       i += w === 'recv-only' ? 0 : 1
     } else {
-      throw new ValueError(`'stick-table': unknown argument '${w}' (expected type, size, expire, nopurge, peers, store)`)
+      throw new ValueError(
+        `'stick-table': unknown argument '${w}' (expected type, size, expire, nopurge, peers, store)`)
     }
   }
   if (type === undefined) throw new ValueError("'stick-table' needs a 'type'")
@@ -69,7 +75,8 @@ export function parseStickTable (words: readonly string[], ctx: KeywordContext):
 function parseStoreItem (item: string): StickTableSpec['store'][number] {
   const m = /^([a-z0-9_]+)(?:\(([^)]*)\))?$/.exec(item)
   const kind = m === null ? undefined : STORE_TYPES[m[1] as string]
-  if (m === null || kind === undefined) throw new ValueError(`'stick-table store': unknown data type '${item}' (known: ${Object.keys(STORE_TYPES).join(', ')})`)
+  if (m === null || kind === undefined) throw new ValueError(
+    `'stick-table store': unknown data type '${item}' (known: ${Object.keys(STORE_TYPES).join(', ')})`)
   const name = m[1] as string
   const arg = m[2]?.split(',') ?? []
   if (kind === 'rate') {
@@ -81,7 +88,8 @@ function parseStoreItem (item: string): StickTableSpec['store'][number] {
     return { name, count: parseInteger(arg[0], `${name} count`, 1, 100) }
   }
   if (kind === 'array-rate') {
-    if (arg.length !== 2) throw new ValueError(`'stick-table store': '${name}' needs a count and a period, as in ${name}(2,10s)`)
+    if (arg.length !== 2) throw new ValueError(
+      `'stick-table store': '${name}' needs a count and a period, as in ${name}(2,10s)`)
     return { name, count: parseInteger(arg[0], `${name} count`, 1, 100), period: parseTime(arg[1], `${name} period`) }
   }
   if (arg.length > 0) throw new ValueError(`'stick-table store': '${name}' takes no argument`)

@@ -4,7 +4,8 @@
  * defaults (2.2.7's parser: a track file's weight 1, a tracked process's weight 0, quorum 1).
  */
 import type { VrrpSyncGroup, VrrpTrackFile, VrrpTrackProcess } from '../model.ts'
-import { parseInteger, parseSeconds, ValueError } from '../values.ts'
+import { ValueError } from '../errors.ts'
+import { parseInteger, parseSeconds } from '../values.ts'
 
 function one (kw: string, args: readonly string[]): string {
   if (args.length !== 1) throw new ValueError(`'${kw}' expects exactly one argument`)
@@ -126,5 +127,6 @@ export const VRRP_SYNC_GROUP_KEYWORDS = [
 ]
 export const VRRP_TRACK_FILE_KEYWORDS = ['file', 'weight', 'init_file']
 export const VRRP_TRACK_PROCESS_KEYWORDS = [
-  'process', 'param_match', 'weight', 'quorum', 'quorum_max', 'fork_delay', 'terminate_delay', 'delay', 'full_command', 'interval'
+  'process', 'param_match', 'weight', 'quorum', 'quorum_max', 'fork_delay', 'terminate_delay', 'delay', 'full_command',
+    'interval'
 ]

@@ -4,7 +4,8 @@
 import { isIP } from 'node:net'
 import type { KeywordContext } from '../context.ts'
 import type { TrackRef, VirtualAddress, VrrpInstance, VrrpScript } from '../model.ts'
-import { parseInteger, parseSeconds, ValueError } from '../values.ts'
+import { parseInteger, parseSeconds } from '../values.ts'
+import { ValueError } from '../errors.ts'
 
 function one (kw: string, args: readonly string[]): string {
   if (args.length !== 1) throw new ValueError(`'${kw}' expects exactly one argument`)
@@ -20,7 +21,8 @@ export function applyVrrpScriptKeyword (s: VrrpScript, keyword: string, args: re
     case 'script': {
       if (args.length === 0) throw new ValueError("'script' expects a command line (quoted) or 'builtin proxy'")
       if (args[0] === 'builtin') {
-        if (args[1] !== 'proxy' || args.length !== 2) throw new ValueError(`'script builtin' expects 'proxy', got '${args.slice(1).join(' ')}'`)
+        if (args[1] !== 'proxy' || args.length !== 2) throw new ValueError(
+          `'script builtin' expects 'proxy', got '${args.slice(1).join(' ')}'`)
         s.script = { kind: 'builtin', name: 'proxy' }
       } else {
         s.script = { kind: 'exec', command: args.join(' ') }
@@ -44,7 +46,8 @@ export function applyVrrpScriptKeyword (s: VrrpScript, keyword: string, args: re
 export function newVrrpInstance (name: string, loc: VrrpInstance['loc']): VrrpInstance {
   return {
     name, loc, priority: 100, advertInt: 1000, version: 2, nopreempt: false, preemptDelay: 0,
-    unicastPeers: [], checkUnicastSrc: false, unicastPeerTtl: [], virtualAddresses: [], trackScripts: [], trackInterfaces: [], trackFiles: [], trackProcesses: [],
+    unicastPeers: [], checkUnicastSrc: false, unicastPeerTtl: [], virtualAddresses: [], trackScripts: [],
+      trackInterfaces: [], trackFiles: [], trackProcesses: [],
     garpMasterDelay: 5000, garpMasterRepeat: 5, garpMasterRefresh: 0, garpMasterRefreshRepeat: 1,
     notify: {}, dontTrackPrimary: false, nativeIpv6: false
   }
@@ -56,17 +59,21 @@ function parseVirtualAddress (args: readonly string[], ctx: KeywordContext): Vir
   const [addr, lenText] = cidr.split('/')
   const family = isIP(addr ?? '')
   if (family === 0) throw new ValueError(`'virtual_ipaddress': '${addr ?? ''}' is not an IP address`)
-  const prefixLength = lenText === undefined ? (family === 4 ? 32 : 128) : parseInteger(lenText, 'prefix length', 0, family === 4 ? 32 : 128)
+  const prefixLength = lenText === undefined ? (family === 4 ? 32 : 128) : parseInteger(lenText, 'prefix length', 0,
+    family === 4 ? 32 : 128)
   const opts: Record<string, string> = {}
   for (let i = 0; i < rest.length; i++) {
     const w = rest[i] as string
-    if (!['dev', 'label', 'brd', 'broadcast', 'scope'].includes(w)) throw new ValueError(`'virtual_ipaddress': unknown option '${w}' (expected dev, label, brd, scope)`)
+    if (!['dev', 'label', 'brd', 'broadcast', 'scope'].includes(w)) throw new ValueError(
+      `'virtual_ipaddress': unknown option '${w}' (expected dev, label, brd, scope)`)
     const v = rest[++i]
     if (v === undefined) throw new ValueError(`'virtual_ipaddress': '${w}' expects a value`)
     opts[w === 'brd' ? 'broadcast' : w] = v
   }
-  if (opts.label !== undefined && opts.label.length > 15) throw new ValueError(`'virtual_ipaddress': label '${opts.label}' is longer than 15 characters`)
-  return { address: addr as string, prefixLength, family: family === 4 ? 4 : 6, dev: opts.dev, label: opts.label, broadcast: opts.broadcast, scope: opts.scope, loc: ctx.loc }
+  if (opts.label !== undefined && opts.label.length > 15) throw new ValueError(
+    `'virtual_ipaddress': label '${opts.label}' is longer than 15 characters`)
+  return { address: addr as string, prefixLength, family: family === 4 ? 4 : 6, dev: opts.dev, label: opts.label,
+    broadcast: opts.broadcast, scope: opts.scope, loc: ctx.loc }
 }
 
 function parseTrack (kw: string, args: readonly string[]): { name: string, weight?: number } {
@@ -85,7 +92,9 @@ function parseUnicastPeers (v: VrrpInstance, args: readonly string[]): void {
   if (args.length === 0) throw new ValueError("'unicast_peer' expects one or more addresses")
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string
-    if (isIP(a) === 0) throw new ValueError(`'unicast_peer': '${a}' is not an IP address${a.endsWith('_ttl') ? ' (min_ttl / max_ttl follow an address)' : ''}`)
+    if (isIP(a) === 0) throw new ValueError(
+      `'unicast_peer': '${a}' is not an IP address${a.endsWith('_ttl') ? (' (min_ttl / max_ttl follow an ' +
+        'address)') : ''}`)
     v.unicastPeers.push(a)
     let min = 0
     let max = 255
@@ -101,7 +110,8 @@ function parseUnicastPeers (v: VrrpInstance, args: readonly string[]): void {
       i += 2
     }
     if (!ranged) continue
-    if (min > max) throw new ValueError(`'unicast_peer ${a}': min_ttl ${min} > max_ttl ${max} would discard every advert`)
+    if (min > max) throw new ValueError(
+      `'unicast_peer ${a}': min_ttl ${min} > max_ttl ${max} would discard every advert`)
     v.unicastPeerTtl.push({ address: a, min, max })
     v.checkUnicastSrc = true
   }
@@ -112,14 +122,16 @@ function parseTrackRef (kw: string, args: readonly string[]): TrackRef {
   const [name, w, value, dir, extra] = args
   if (name === undefined) throw new ValueError(`'${kw}' expects a name`)
   if (w === undefined) return { name }
-  if (w !== 'weight' || value === undefined || extra !== undefined || (dir !== undefined && dir !== 'reverse' && dir !== 'noreverse')) {
+  if (w !== 'weight' || value === undefined || extra !== undefined || (dir !== undefined && dir !== 'reverse' && dir !==
+    'noreverse')) {
     throw new ValueError(`'${kw}' expects NAME [weight W [reverse|noreverse]]`)
   }
   const weight = parseInteger(value.replace(/^\+/, ''), 'weight', -254, 254)
   return dir === undefined ? { name, weight } : { name, weight, reverse: dir === 'reverse' }
 }
 
-export function applyVrrpInstanceKeyword (v: VrrpInstance, keyword: string, args: readonly string[], ctx: KeywordContext): boolean {
+export function applyVrrpInstanceKeyword (v: VrrpInstance, keyword: string, args: readonly string[],
+  ctx: KeywordContext): boolean {
   switch (keyword) {
     case 'state': {
       const s = one(keyword, args)
@@ -128,7 +140,8 @@ export function applyVrrpInstanceKeyword (v: VrrpInstance, keyword: string, args
       return true
     }
     case 'interface': v.interface = one(keyword, args); return true
-    case 'virtual_router_id': v.virtualRouterId = parseInteger(one(keyword, args), 'virtual_router_id', 1, 255); return true
+    case 'virtual_router_id': v.virtualRouterId = parseInteger(one(keyword, args), 'virtual_router_id', 1, 255);
+      return true
     case 'priority': v.priority = parseInteger(one(keyword, args), 'priority', 1, 255); return true
     case 'advert_int': {
       const ms = parseSeconds(one(keyword, args), 'advert_int')
@@ -146,8 +159,10 @@ export function applyVrrpInstanceKeyword (v: VrrpInstance, keyword: string, args
     case 'preempt_delay': v.preemptDelay = parseSeconds(one(keyword, args), 'preempt_delay'); return true
     case 'authentication': {
       const [type, password, extra] = args
-      if ((type !== 'PASS' && type !== 'AH') || password === undefined || extra !== undefined) throw new ValueError("'authentication' expects PASS PASSWORD")
-      if (type === 'AH') throw new ValueError("'authentication AH' is not supported (keepalived deprecates it too): use PASS or none")
+      if ((type !== 'PASS' && type !== 'AH') || password === undefined || extra !== undefined) throw new ValueError(
+        "'authentication' expects PASS PASSWORD")
+      if (type === 'AH') throw new ValueError(
+        "'authentication AH' is not supported (keepalived deprecates it too): use PASS or none")
       v.authentication = { type, password: password.slice(0, 8) }
       if (password.length > 8) ctx.warn('VRRP password truncated to 8 characters, as keepalived does')
       return true
@@ -170,13 +185,16 @@ export function applyVrrpInstanceKeyword (v: VrrpInstance, keyword: string, args
     case 'track_process': v.trackProcesses.push(parseTrackRef(keyword, args)); return true
     case 'garp_master_delay': v.garpMasterDelay = parseInteger(one(keyword, args), keyword, 0, 3600) * 1000; return true
     case 'garp_master_repeat': v.garpMasterRepeat = parseInteger(one(keyword, args), keyword, 1, 1000); return true
-    case 'garp_master_refresh': v.garpMasterRefresh = parseInteger(one(keyword, args), keyword, 0, 86400) * 1000; return true
-    case 'garp_master_refresh_repeat': v.garpMasterRefreshRepeat = parseInteger(one(keyword, args), keyword, 1, 1000); return true
+    case 'garp_master_refresh': v.garpMasterRefresh = parseInteger(one(keyword, args), keyword, 0, 86400) * 1000;
+      return true
+    case 'garp_master_refresh_repeat': v.garpMasterRefreshRepeat = parseInteger(one(keyword, args), keyword, 1, 1000);
+      return true
     case 'dont_track_primary': v.dontTrackPrimary = true; return true
     case 'native_ipv6': v.nativeIpv6 = true; return true
     case 'notify_master': case 'notify_backup': case 'notify_fault': case 'notify_stop': case 'notify': {
       if (args.length === 0) throw new ValueError(`'${keyword}' expects a command line`)
-      const key = keyword === 'notify' ? 'any' : keyword.slice('notify_'.length) as 'master' | 'backup' | 'fault' | 'stop'
+      const key = keyword === 'notify' ? 'any' : keyword.slice('notify_'.length) as 'master' | 'backup' | 'fault' |
+        'stop'
       v.notify[key] = args.join(' ')
       return true
     }
@@ -185,4 +203,8 @@ export function applyVrrpInstanceKeyword (v: VrrpInstance, keyword: string, args
 }
 
 export const VRRP_SCRIPT_KEYWORDS = ['script', 'interval', 'timeout', 'weight', 'rise', 'fall', 'user']
-export const VRRP_INSTANCE_KEYWORDS = ['state', 'interface', 'virtual_router_id', 'priority', 'advert_int', 'version', 'nopreempt', 'preempt', 'preempt_delay', 'authentication', 'unicast_src_ip', 'unicast_peer', 'check_unicast_src', 'virtual_ipaddress', 'track_script', 'track_interface', 'track_file', 'track_process', 'garp_master_delay', 'garp_master_repeat', 'garp_master_refresh', 'garp_master_refresh_repeat', 'dont_track_primary', 'native_ipv6', 'notify_master', 'notify_backup', 'notify_fault', 'notify_stop', 'notify']
+export const VRRP_INSTANCE_KEYWORDS = ['state', 'interface', 'virtual_router_id', 'priority', 'advert_int', 'version',
+  'nopreempt', 'preempt', 'preempt_delay', 'authentication', 'unicast_src_ip', 'unicast_peer', 'check_unicast_src',
+    'virtual_ipaddress', 'track_script', 'track_interface', 'track_file', 'track_process', 'garp_master_delay',
+      'garp_master_repeat', 'garp_master_refresh', 'garp_master_refresh_repeat', 'dont_track_primary', 'native_ipv6',
+        'notify_master', 'notify_backup', 'notify_fault', 'notify_stop', 'notify']

@@ -14,7 +14,8 @@ const PREDEFINED: Readonly<Record<string, Predicate>> = {
   HTTP: s => s.method !== undefined,
   'HTTP_1.0': () => false,
   'HTTP_1.1': s => s.method !== undefined,
-  HTTP_CONTENT: s => (s.headerValues?.('content-length').length ?? 0) > 0 || (s.headerValues?.('transfer-encoding').length ?? 0) > 0,
+  HTTP_CONTENT: s => (s.headerValues?.('content-length').length ?? 0) > 0 || (s.headerValues?.(
+    'transfer-encoding').length ?? 0) > 0,
   HTTP_URL_ABS: s => /^[a-z][a-z0-9+.-]*:\/\//i.test(s.url ?? ''),
   HTTP_URL_SLASH: s => (s.url ?? '').startsWith('/'),
   HTTP_URL_STAR: s => s.url === '*',
@@ -35,7 +36,8 @@ const PREDEFINED: Readonly<Record<string, Predicate>> = {
 /** Default match method of each fetch when no `-m` or suffix says otherwise. */
 function defaultMatch (fetch: string): string {
   if (fetch === 'src' || fetch === 'dst' || fetch === 'hdr_ip') return 'ip'
-  if (fetch === 'src_port' || fetch === 'dst_port' || fetch === 'hdr_cnt' || fetch === 'req.hdr_cnt' || fetch === 'hdr_val' || fetch === 'status' || fetch === 'nbsrv') return 'int'
+  if (fetch === 'src_port' || fetch === 'dst_port' || fetch === 'hdr_cnt' || fetch === 'req.hdr_cnt' || fetch ===
+    'hdr_val' || fetch === 'status' || fetch === 'nbsrv') return 'int'
   if (fetch === 'always_true' || fetch === 'always_false') return 'bool'
   return 'str'
 }

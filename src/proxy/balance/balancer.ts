@@ -1,6 +1,7 @@
 /**
- * Load-balancing algorithms: one `Balancer` interface, one module per algorithm (the layout of
- * hono's routers), all held to one conformance suite (test/unit/proxy/balance/conformance.ts).
+ * Load-balancing algorithms: one `Balancer` interface (this module, which imports no
+ * algorithm), one module per algorithm, the registry in index.ts (the layout of hono's routers), all held to one
+ * conformance suite (test/unit/proxy/balance/conformance.ts).
  *
  * Every algorithm shares the server-group selection of HAProxy (pool.ts): only usable active
  * servers with a weight above 0 are balanced; when there are none, the usable backups are — the
@@ -8,17 +9,7 @@
  *
  * Everything here is pure: no I/O, no timers; the random source of `balance random` is injected.
  */
-import type { Balance, HashType } from '../../config/model.ts'
-import { FirstBalancer } from './first.ts'
-import { HdrBalancer } from './hdr.ts'
-import { LeastConnBalancer } from './leastconn.ts'
-import { RandomBalancer } from './random.ts'
-import { RdpCookieBalancer } from './rdp-cookie.ts'
-import { RoundRobinBalancer } from './roundrobin.ts'
-import { SourceBalancer } from './source.ts'
-import { StaticRoundRobinBalancer } from './static-rr.ts'
-import { UriBalancer } from './uri.ts'
-import { UrlParamBalancer } from './url-param.ts'
+import type { HashType } from '../../config/model.ts'
 
 export interface BalancedServer {
   /** Unique in the backend; HAProxy's puid (`id` keyword, else 1-based declaration order). */
@@ -88,33 +79,3 @@ export interface BalancerOptions {
 
 /** HAProxy's defaults: map-based, sdbm, no avalanche. */
 export const DEFAULT_HASH_TYPE: HashType = { method: 'map-based', function: 'sdbm', avalanche: false }
-
-export function createBalancer<S extends BalancedServer> (balance: Balance, hashType: HashType | undefined, servers: readonly S[], opts: BalancerOptions): Balancer<S> {
-  // Sound: every algorithm returns only servers from `servers`.
-  return build(balance, hashType ?? DEFAULT_HASH_TYPE, servers, opts) as Balancer<S>
-}
-
-function build (balance: Balance, hash: HashType, servers: readonly BalancedServer[], opts: BalancerOptions): Balancer {
-  switch (balance.algorithm) {
-    case 'roundrobin': return new RoundRobinBalancer(servers, opts)
-    case 'static-rr': return new StaticRoundRobinBalancer(servers, opts)
-    case 'leastconn': return new LeastConnBalancer(servers, opts)
-    case 'first': return new FirstBalancer(servers, opts)
-    case 'random': return new RandomBalancer(servers, { ...opts, randomDraws: opts.randomDraws ?? drawsOf(balance) })
-    case 'source': return new SourceBalancer(servers, opts, hash)
-    case 'uri': return new UriBalancer(servers, opts, hash, balance)
-    case 'url_param': return new UrlParamBalancer(servers, opts, hash, balance)
-    case 'hdr': return new HdrBalancer(servers, opts, hash, balance)
-    case 'rdp-cookie': return new RdpCookieBalancer(servers, opts, hash, balance)
-    default: return unknownAlgorithm(balance)
-  }
-}
-
-/** `balance random(<draws>)`, should the configuration model carry the count as `draws`. */
-function drawsOf (balance: Balance): number | undefined {
-  return 'draws' in balance && typeof balance.draws === 'number' ? balance.draws : undefined
-}
-
-function unknownAlgorithm (balance: never): never {
-  throw new Error(`unknown balance algorithm '${(balance as { algorithm: string }).algorithm}'`)
-}

@@ -27,7 +27,8 @@ export class FirstBalancer extends PoolBalancer {
   }
 
   protected rebuild (eligible: readonly BalancedServer[]): void {
-    this.byId = eligible.slice().sort((a, b) => a.id - b.id || (this.index.get(a) as number) - (this.index.get(b) as number))
+    this.byId = eligible.slice().sort((a, b) => a.id - b.id || (this.index.get(a) as number) - (this.index.get(
+      b) as number))
   }
 
   protected choose (ctx: PickContext, avoid: ReadonlySet<BalancedServer> | undefined): BalancedServer {

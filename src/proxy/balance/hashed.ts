@@ -23,7 +23,8 @@ export abstract class HashBalancer extends PoolBalancer {
     this.hashType = hashType
     this.hashFunction = HASH_FUNCTIONS[hashType.function]
     this.dynamic = hashType.method === 'consistent'
-    this.lookup = hashType.method === 'consistent' ? new ChashRing(this.servers, this.index) : new ServerMap(this.servers)
+    this.lookup = hashType.method === 'consistent' ? new ChashRing(this.servers,
+      this.index) : new ServerMap(this.servers)
     // rebuild() only needs `lookup`, so subclasses' own fields need not be set yet.
     this.refresh()
   }

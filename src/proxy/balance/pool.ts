@@ -24,7 +24,8 @@ export function inService (server: BalancedServer): boolean {
  * update_backend_weight()): the in-service active servers; when there is none, the in-service
  * backups — all of them with `allBackups`, else only the first declared one.
  */
-export function selectEligible (servers: readonly BalancedServer[], allBackups: boolean): { servers: BalancedServer[], backup: boolean } {
+export function selectEligible (servers: readonly BalancedServer[], allBackups: boolean): { servers: BalancedServer[],
+  backup: boolean } {
   const active: BalancedServer[] = []
   for (const s of servers) if (!s.backup && inService(s)) active.push(s)
   if (active.length > 0) return { servers: active, backup: false }

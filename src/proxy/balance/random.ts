@@ -21,7 +21,8 @@ export class RandomBalancer extends PoolBalancer {
     super(servers, opts)
     this.random = opts.random ?? Math.random
     const draws = opts.randomDraws ?? 2
-    if (!Number.isInteger(draws) || draws < 1) throw new RangeError(`balance random: draws must be an integer ≥ 1, got ${draws}`)
+    if (!Number.isInteger(draws) || draws < 1) throw new RangeError(
+      `balance random: draws must be an integer ≥ 1, got ${draws}`)
     this.draws = draws
     this.refresh()
   }
@@ -63,7 +64,8 @@ export class RandomBalancer extends PoolBalancer {
           r -= effectiveWeight(s)
           if (r < 0) return s
         }
-        for (let i = list.length - 1; i >= 0; i--) if (!avoid.has(list[i] as BalancedServer)) return list[i] as BalancedServer
+        for (let i = list.length - 1; i >= 0; i--) if (!avoid.has(list[i] as BalancedServer)) return list[
+          i] as BalancedServer
       }
     }
     const r = this.uniform() * this.total

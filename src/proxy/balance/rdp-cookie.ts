@@ -14,7 +14,8 @@ export class RdpCookieBalancer extends HashBalancer {
   readonly algorithm = 'rdp-cookie'
   readonly cookie: string
 
-  constructor (servers: readonly BalancedServer[], opts: BalancerOptions, hashType: HashType, balance: RdpCookieBalance) {
+  constructor (servers: readonly BalancedServer[], opts: BalancerOptions, hashType: HashType,
+    balance: RdpCookieBalance) {
     super(servers, opts, hashType)
     this.cookie = balance.cookie
   }

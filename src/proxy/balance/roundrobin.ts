@@ -75,8 +75,10 @@ export class RoundRobinBalancer extends PoolBalancer {
   readonly dynamic = true
   private readonly nodes: RrNode[]
   private active: RrNode[] = []
-  private readonly eligibleHeap = new IndexedHeap<RrNode>((a, b) => a.end < b.end || (a.end === b.end && a.order < b.order))
-  private readonly waitingHeap = new IndexedHeap<RrNode>((a, b) => a.start < b.start || (a.start === b.start && a.order < b.order))
+  private readonly eligibleHeap = new IndexedHeap<RrNode>((a,
+    b) => a.end < b.end || (a.end === b.end && a.order < b.order))
+  private readonly waitingHeap = new IndexedHeap<RrNode>((a,
+    b) => a.start < b.start || (a.start === b.start && a.order < b.order))
   /** Virtual time = clockBase + picks / totalWeight. */
   private clockBase = 0
   private picks = 0
@@ -166,7 +168,8 @@ export class RoundRobinBalancer extends PoolBalancer {
       if (best === undefined ||
           (isEligible && !bestEligible) ||
           (isEligible && bestEligible && (node.end < best.end || (node.end === best.end && node.order < best.order))) ||
-          (!isEligible && !bestEligible && (node.start < best.start || (node.start === best.start && node.order < best.order)))) {
+          (!isEligible && !bestEligible && (node.start < best.start || (node.start === best.start &&
+            node.order < best.order)))) {
         best = node
         bestEligible = isEligible
       }

@@ -16,7 +16,8 @@ export class UrlParamBalancer extends HashBalancer {
   readonly algorithm = 'url_param'
   readonly param: string
 
-  constructor (servers: readonly BalancedServer[], opts: BalancerOptions, hashType: HashType, balance: UrlParamBalance) {
+  constructor (servers: readonly BalancedServer[], opts: BalancerOptions, hashType: HashType,
+    balance: UrlParamBalance) {
     super(servers, opts, hashType)
     this.param = balance.param
   }

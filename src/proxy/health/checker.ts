@@ -34,8 +34,10 @@ import { hostname } from 'node:os'
 import type { ServerState } from '../server-state.ts'
 import type { Backend } from '../backend.ts'
 import { buildHttpRequest, compileExpect, type CompiledExpect } from './http-check.ts'
-import { type CheckClock, type ProbeKind, type ProbeOutcome, type ProbeSpec, type RunningProbe, startProbe, systemClock } from './probe.ts'
-import { appendStatus, type CheckReport, type CheckStatusCode, MAX_DESC_LENGTH, statusDescription, statusResult, type TransitionCounts } from './status.ts'
+import { type CheckClock, type ProbeKind, type ProbeOutcome, type ProbeSpec, type RunningProbe, startProbe,
+  systemClock } from './probe.ts'
+import { appendStatus, type CheckReport, type CheckStatusCode, MAX_DESC_LENGTH, statusDescription, statusResult,
+  type TransitionCounts } from './status.ts'
 
 export type { CheckClock } from './probe.ts'
 export type { CheckStatusCode } from './status.ts'
@@ -111,7 +113,8 @@ const DEFAULT_FALL = 3
 /** SRV_CHK_INTER_THRES: servers checked more often than this do not set the start-up spread. */
 const INTER_THRESHOLD = 1000
 /** Check options HAProxy has that tslb does not run yet: such proxies get a TCP check. */
-const UNSUPPORTED_CHECK_OPTIONS = ['mysql-check', 'pgsql-check', 'redis-check', 'smtpchk', 'ldap-check', 'spop-check', 'external-check']
+const UNSUPPORTED_CHECK_OPTIONS = ['mysql-check', 'pgsql-check', 'redis-check', 'smtpchk', 'ldap-check', 'spop-check',
+  'external-check']
 
 interface Tracked {
   readonly server: ServerState
@@ -141,7 +144,8 @@ interface Tracked {
   downTime: number
 }
 
-const SEVERITY_LEVEL: Readonly<Record<CheckLogSeverity, CheckLogLevel>> = { emerg: 'error', alert: 'error', warning: 'warn', notice: 'info' }
+const SEVERITY_LEVEL: Readonly<Record<CheckLogSeverity, CheckLogLevel>> = { emerg: 'error', alert: 'error',
+  warning: 'warn', notice: 'info' }
 
 export class HealthChecker {
   readonly backend: Backend
@@ -179,7 +183,9 @@ export class HealthChecker {
     const anyCheck = backend.servers.some(s => s.config.check === true)
     if (anyCheck && this.kind === 'tcp') {
       const other = UNSUPPORTED_CHECK_OPTIONS.find(o => px.options[o] === true)
-      if (other !== undefined) this.emit('warning', `config: ${this.proxyType()} '${backend.name}': 'option ${other}' is not supported by tslb yet; servers get a TCP connect check.`)
+      if (other !== undefined) this.emit('warning',
+        (`config: ${this.proxyType()} '${backend.name}': 'option ${other}' is not supported by tslb yet; servers ` +
+          `get a TCP connect check.`))
     }
     this.tracked = backend.servers.map((server): Tracked => {
       const cfg = server.config
@@ -190,7 +196,9 @@ export class HealthChecker {
       let checked = cfg.check === true && px.disabled !== true
       if (checked && port === undefined) {
         // HAProxy 2.6 refuses such a configuration (init_srv_check); tslb runs without the check.
-        this.emit('warning', `config: ${this.proxyType()} '${backend.name}': server '${server.name}' has neither service port nor check port. Check has been disabled.`)
+        this.emit('warning',
+          (`config: ${this.proxyType()} '${backend.name}': server '${server.name}' has neither service port nor ` +
+            `check port. Check has been disabled.`))
         checked = false
       }
       const maint = server.admin === 'maint'
@@ -342,7 +350,8 @@ export class HealthChecker {
     const connectTimeout = px.timeouts.connect
     // tcpcheck_eval_connect: `inter` bounds the whole check; with `timeout check`, the connection
     // gets min(inter, timeout connect) and the rest `timeout check` from the connection on.
-    const connect = checkTimeout !== undefined && connectTimeout !== undefined ? Math.min(t.inter, connectTimeout) : t.inter
+    const connect = checkTimeout !== undefined && connectTimeout !== undefined ? Math.min(t.inter,
+      connectTimeout) : t.inter
     const spec: ProbeSpec = {
       kind: this.kind,
       host: t.host,
@@ -352,7 +361,8 @@ export class HealthChecker {
       checkTimeout
     }
     if (this.kind !== 'http' || px.httpCheck === undefined) return spec
-    const request = this.staticRequest ?? buildHttpRequest(px.httpCheck, [['X-Haproxy-Server-State', this.stateHeader(t)]])
+    const request = this.staticRequest ?? buildHttpRequest(px.httpCheck, [['X-Haproxy-Server-State',
+      this.stateHeader(t)]])
     return {
       ...spec,
       http: {
@@ -396,7 +406,10 @@ export class HealthChecker {
       const s = t.server
       const up = t.health >= t.rise
       const word = up ? (s.weight > 0 ? 'UP' : 'DRAIN') : 'DOWN'
-      this.emit('notice', `Health check for ${s.backup ? 'backup ' : ''}server ${this.backend.name}/${s.name} ${result === 'condpass' ? 'conditionally ' : ''}${result === 'passed' || result === 'condpass' ? 'succeeded' : 'failed'}` +
+      this.emit('notice',
+        (`Health check for ${s.backup ? 'backup ' : ''}server ` +
+          `${this.backend.name}/${s.name} ${result === 'condpass' ? ('conditionally ' +
+            '') : ''}${result === 'passed' || result === 'condpass' ? 'succeeded' : 'failed'}`) +
         appendStatus(this.report(t), undefined) +
         `, status: ${up ? t.health - t.rise + 1 : t.health}/${up ? t.fall : t.rise} ${word}.`)
     }
@@ -437,19 +450,22 @@ export class HealthChecker {
     if (next === 'STOPPED') {
       t.lastChange = now
       t.downTransitions++
-      counts = { down: true, active: after.active, backup: after.backup, sessions: s.activeConnections, xferred: 0, queued }
+      counts = { down: true, active: after.active, backup: after.backup, sessions: s.activeConnections, xferred: 0,
+        queued }
       // No alert for a server that was already stopping (NOLB or drain): just a notice.
       this.emit(wasStopping ? 'notice' : 'alert', `${who} is DOWN${appendStatus(check, counts)}.`)
     } else if (next === 'STOPPING') {
       t.lastChange = now
-      counts = { down: false, active: after.active, backup: after.backup, sessions: s.activeConnections, xferred: 0, queued }
+      counts = { down: false, active: after.active, backup: after.backup, sessions: s.activeConnections, xferred: 0,
+        queued }
       this.emit('notice', `${who} is stopping${appendStatus(check, counts)}.`)
     } else {
       if (prev === 'STOPPED') t.downTime += Math.max(0, now - t.lastChange)
       t.lastChange = now
       // Queued clients the server took over (pendconn_grab_from_px).
       const xferred = Math.max(0, queuedBefore - this.backend.admission.queueLength)
-      counts = { down: false, active: after.active, backup: after.backup, sessions: s.activeConnections, xferred, queued }
+      counts = { down: false, active: after.active, backup: after.backup, sessions: s.activeConnections, xferred,
+        queued }
       this.emit('notice', `${who} is UP${appendStatus(check, counts)}.`)
     }
     if (before.active + before.backup > 0 && after.active + after.backup === 0) {
@@ -535,8 +551,11 @@ export class HealthChecker {
     let totalWeight = 0
     for (const x of this.tracked) if (x.server.usable && x.server.backup === s.backup) totalWeight += x.server.weight
     const queue = this.backend.admission.queueLength
-    return `${state}; address=${s.host}; port=${s.port ?? ''}; name=${this.backend.name}/${s.name}; node=${this.opts.node ?? hostname()}; ` +
-      `weight=${s.weight}/${totalWeight}; scur=${s.activeConnections}/${this.backend.activeConnections - queue}; qcur=${this.backend.admission.serverQueueLength(s)}`
+    return (`${state}; address=${s.host}; port=${s.port ?? ''}; name=${this.backend.name}/${s.name}; ` +
+      `node=${this.opts.node ?? hostname()}; `) +
+      (`weight=${s.weight}/${totalWeight}; ` +
+        (`scur=${s.activeConnections}/${this.backend.activeConnections - queue}; ` +
+          `qcur=${this.backend.admission.serverQueueLength(s)}`))
   }
 
   private snapshot (t: Tracked): ServerCheckStatus {
@@ -550,7 +569,8 @@ export class HealthChecker {
       lastCheck: t.checked ? t.status : undefined,
       lastCheckDescription: t.checked ? statusDescription(t.status) : undefined,
       lastCheckDesc: t.desc,
-      checkCode: t.checked && finished && (t.status === 'L7OK' || t.status === 'L7OKC' || t.status === 'L7STS') ? t.code : undefined,
+      checkCode: t.checked && finished && (t.status === 'L7OK' || t.status === 'L7OKC' || t.status === 'L7STS') ?
+        t.code : undefined,
       checkDuration: t.checked && finished ? t.duration : undefined,
       inProgress: t.probe !== undefined,
       health: t.health,

@@ -27,7 +27,8 @@ export interface CompiledExpect {
 }
 
 /** With no `http-check expect`, HAProxy adds `http-check expect status 200-399` (check_proxy_tcpcheck). */
-export const DEFAULT_EXPECT: CompiledExpect = { negate: false, kind: 'status', ranges: [[200, 399]], regex: undefined, text: undefined }
+export const DEFAULT_EXPECT: CompiledExpect = { negate: false, kind: 'status', ranges: [[200, 399]], regex: undefined,
+  text: undefined }
 
 /** `status 200,301-399`: a comma-separated list of codes and ranges. */
 function parseStatusList (pattern: string): [number, number][] {
@@ -200,7 +201,8 @@ export interface HttpJudgeOptions {
  * tcpcheck_eval_expect_http(): the verdict on what has been read, or undefined to wait for more.
  * `lastRead`: the connection ended (or failed) and nothing more will come.
  */
-export function judgeHttpResponse (reader: CheckResponseReader, opts: HttpJudgeOptions, lastRead: boolean): HttpVerdict | undefined {
+export function judgeHttpResponse (reader: CheckResponseReader, opts: HttpJudgeOptions,
+  lastRead: boolean): HttpVerdict | undefined {
   if (reader.invalid) return { status: 'L7RSP', code: 0, desc: '' }
   const head = reader.head
   if (head === null) {

@@ -99,7 +99,8 @@ export function startProbe (spec: ProbeSpec, clock: CheckClock, done: (outcome: 
   /** The verdict on what was read; undefined: wait for more. */
   const judge = (lastRead: boolean): ProbeOutcome | undefined => {
     if (reader !== undefined && spec.http !== undefined) {
-      return judgeHttpResponse(reader, { expect: spec.http.expect, accept404AsStopping: spec.http.accept404AsStopping }, lastRead)
+      return judgeHttpResponse(reader, { expect: spec.http.expect, accept404AsStopping: spec.http.accept404AsStopping },
+        lastRead)
     }
     if (spec.kind === 'ssl-hello') {
       if (received.length === 0) return lastRead ? { status: 'L6RSP', code: 0, desc: EMPTY_RESPONSE } : undefined

@@ -67,7 +67,8 @@ export function asciiEncode (text: string): string {
   let out = ''
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i) & 0xff
-    if (c < 0x20 || c > 0x7e || c === 0x3c || c === 0x3e || c === 0x22) out += `<${c.toString(16).toUpperCase().padStart(2, '0')}>`
+    if (c < 0x20 || c > 0x7e || c === 0x3c || c === 0x3e || c ===
+      0x22) out += `<${c.toString(16).toUpperCase().padStart(2, '0')}>`
     else out += text[i] as string
   }
   return out
@@ -109,9 +110,12 @@ export function appendStatus (check: CheckReport | undefined, counts: Transition
   if (counts !== undefined) {
     const onBackup = counts.backup > 0 && counts.active === 0 ? ' Running on backup.' : ''
     if (counts.down) {
-      out += `. ${counts.active} active and ${counts.backup} backup servers left.${onBackup} ${counts.sessions} sessions active, ${counts.xferred} requeued, ${counts.queued} remaining in queue`
+      out += (`. ${counts.active} active and ${counts.backup} backup servers ` +
+        (`left.${onBackup} ${counts.sessions} sessions active, ${counts.xferred} requeued, ` +
+          `${counts.queued} remaining in queue`))
     } else {
-      out += `. ${counts.active} active and ${counts.backup} backup servers online.${onBackup} ${counts.xferred} sessions requeued, ${counts.queued} total in queue`
+      out += (`. ${counts.active} active and ${counts.backup} backup servers ` +
+        `online.${onBackup} ${counts.xferred} sessions requeued, ${counts.queued} total in queue`)
     }
   }
   return out

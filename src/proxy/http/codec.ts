@@ -5,9 +5,12 @@
  */
 export { HttpErrorCode, HttpParseError, type HttpErrorStatus } from './errors.ts'
 export {
-  type BodyKind, type ConnectionOptions, DEFAULT_MAX_HEADERS, getHeader, getHeaderValues, type HeadParseOptions, type HttpHead, isValidAuthority,
-  MAX_LEADING_EMPTY_LINES, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead, type TargetForm, toOriginForm
+  type BodyKind, type ConnectionOptions, DEFAULT_MAX_HEADERS, getHeader, getHeaderValues, type HeadParseOptions,
+    type HttpHead, isValidAuthority,
+  MAX_LEADING_EMPTY_LINES, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead, type TargetForm,
+    toOriginForm
 } from './head.ts'
-export { type BodyFramer, ChunkedFramer, type ChunkedFramerOptions, type FramerResult, LengthFramer } from './framing.ts'
+export { type BodyFramer, ChunkedFramer, type ChunkedFramerOptions, type FramerResult,
+  LengthFramer } from './framing.ts'
 export { type HeadEdits, serializeRequestHead, serializeResponseHead } from './serialize.ts'
 export { errorResponse, type ErrorStatus } from './error-pages.ts'

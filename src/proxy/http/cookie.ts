@@ -19,7 +19,8 @@ function splitCookieHeader (value: string): Pair[] {
     const raw = part.trim()
     if (raw === '') continue
     const eq = raw.indexOf('=')
-    pairs.push(eq < 0 ? { name: raw, value: '', raw } : { name: raw.slice(0, eq).trim(), value: raw.slice(eq + 1).trim(), raw })
+    pairs.push(eq < 0 ? { name: raw, value: '', raw } : { name: raw.slice(0, eq).trim(),
+      value: raw.slice(eq + 1).trim(), raw })
   }
   return pairs
 }
@@ -45,7 +46,8 @@ export function responseCookieValue (setCookies: readonly string[], name: string
 }
 
 /** Finds the persistence cookie in the request's Cookie header lines. */
-export function readRequestCookie (settings: CookieSettings, cookieHeaders: readonly string[]): RequestCookie | undefined {
+export function readRequestCookie (settings: CookieSettings,
+  cookieHeaders: readonly string[]): RequestCookie | undefined {
   for (let i = 0; i < cookieHeaders.length; i++) {
     const pairs = splitCookieHeader(cookieHeaders[i] as string)
     const at = pairs.findIndex(p => p.name === settings.name)
@@ -97,7 +99,8 @@ export interface ResponseCookieEdit {
  * Rewrites the server's Set-Cookie lines for `prefix` (NAME=v → NAME=SRV~v) and `rewrite`
  * (NAME=v → NAME=SRV), and drops its own NAME cookie in `insert indirect` mode unless `preserve`.
  */
-export function editResponseCookies (settings: CookieSettings, serverValue: string, setCookies: readonly string[]): ResponseCookieEdit {
+export function editResponseCookies (settings: CookieSettings, serverValue: string,
+  setCookies: readonly string[]): ResponseCookieEdit {
   let serverSetIt = false
   let changed = false
   const out: string[] = []

@@ -184,7 +184,8 @@ export class ChunkedFramer implements BodyFramer {
             } else if (b === DQUOTE) this.quote = !this.quote
           } else {
             if (b === LF) this.fail(E.BARE_LF, 'LF without CR', p, offset)
-            if (b !== CR || this.quote || this.escape) this.fail(E.CHUNK_EXT_INVALID, 'invalid chunk extension', p, offset)
+            if (b !== CR || this.quote || this.escape) this.fail(E.CHUNK_EXT_INVALID, 'invalid chunk extension', p,
+              offset)
             state = SIZE_LF
             break
           }
@@ -224,9 +225,11 @@ export class ChunkedFramer implements BodyFramer {
           if (TOKEN[b] === 1) {
             if (this.trailerName.length <= 17) this.trailerName += String.fromCharCode(LOWER[b] as number)
           } else if (b === COLON) {
-            if (FORBIDDEN_TRAILERS.includes(this.trailerName)) this.fail(E.TRAILER_FORBIDDEN, `${this.trailerName} in trailers`, p, offset)
+            if (FORBIDDEN_TRAILERS.includes(this.trailerName)) this.fail(E.TRAILER_FORBIDDEN,
+              `${this.trailerName} in trailers`, p, offset)
             state = TRAILER_VALUE
-          } else if (b === SP || b === HT) this.fail(E.WS_BEFORE_COLON, 'whitespace between trailer name and colon', p, offset)
+          } else if (b === SP || b === HT) this.fail(E.WS_BEFORE_COLON, 'whitespace between trailer name and colon', p,
+            offset)
           else if (b === LF) this.fail(E.BARE_LF, 'LF without CR', p, offset)
           else this.fail(E.INVALID_HEADER_NAME, 'invalid character in trailer name', p, offset)
           break
@@ -259,7 +262,8 @@ export class ChunkedFramer implements BodyFramer {
   }
 
   private countTrailer (p: number, offset: number): void {
-    if (++this.trailerBytes > this.maxTrailerSize) this.fail(E.TRAILERS_TOO_LARGE, 'trailer section too large', p, offset)
+    if (++this.trailerBytes > this.maxTrailerSize) this.fail(E.TRAILERS_TOO_LARGE, 'trailer section too large', p,
+      offset)
   }
 
   private fail (code: HttpErrorCode, reason: string, p: number, offset: number): never {

@@ -8,7 +8,8 @@
  * @module
  */
 import { Buffer } from 'node:buffer'
-import { bytesEqualLower, COLON, COMMA, CR, HOST, HOST_IP_LITERAL, HT, latin1, LF, LOWER, REASON, SCHEME, SP, stringEqualLower, TARGET, TOKEN, VALUE } from './chars.ts'
+import { bytesEqualLower, COLON, COMMA, CR, HOST, HOST_IP_LITERAL, HT, latin1, LF, LOWER, REASON, SCHEME, SP,
+  stringEqualLower, TARGET, TOKEN, VALUE } from './chars.ts'
 import { HttpErrorCode as E, type HttpErrorCode, type HttpErrorStatus, HttpParseError } from './errors.ts'
 
 /** Tokens of the Connection header that the proxy acts on (RFC 9112 §9.3, §9.6; RFC 9110 §7.8). */
@@ -170,7 +171,8 @@ function locateHead (buf: Buffer, maxHeadSize: number, isResponse: boolean, sear
       }
       if (buf[start + 1] !== LF) fail(err, E.BARE_CR, 'CR not followed by LF', start)
       start += 2
-      if (++empties > MAX_LEADING_EMPTY_LINES) fail(err, E.TOO_MANY_EMPTY_LINES, 'too many empty lines before the start line', start)
+      if (++empties > MAX_LEADING_EMPTY_LINES) fail(err, E.TOO_MANY_EMPTY_LINES,
+        'too many empty lines before the start line', start)
       continue
     }
     if (b === LF) fail(err, E.BARE_LF, 'LF without CR', start)
@@ -191,7 +193,8 @@ function locateHead (buf: Buffer, maxHeadSize: number, isResponse: boolean, sear
 function tooLarge (buf: Buffer, start: number, maxHeadSize: number, isResponse: boolean): never {
   if (isResponse) fail(502, E.HEAD_TOO_LARGE, `response head larger than ${maxHeadSize} bytes`, maxHeadSize)
   const eol = buf.indexOf(LF, start)
-  if (eol === -1 || eol >= maxHeadSize) fail(414, E.URI_TOO_LONG, `request line longer than ${maxHeadSize} bytes`, start)
+  if (eol === -1 || eol >= maxHeadSize) fail(414, E.URI_TOO_LONG, `request line longer than ${maxHeadSize} bytes`,
+    start)
   fail(431, E.HEAD_TOO_LARGE, `request head larger than ${maxHeadSize} bytes`, maxHeadSize)
 }
 
@@ -219,7 +222,8 @@ function checkPartial (buf: Buffer, start: number, isResponse: boolean, searchFr
   if (isResponse) {
     const n = Math.min(5, len - start)
     for (let k = 0; k < n; k++) {
-      if (buf[start + k] !== HTTP_SLASH[k]) fail(502, E.INVALID_VERSION, 'response does not start with HTTP/', start + k)
+      if (buf[start + k] !== HTTP_SLASH[k]) fail(502, E.INVALID_VERSION, 'response does not start with HTTP/',
+        start + k)
     }
     return
   }
@@ -243,8 +247,10 @@ function parseVersion (buf: Buffer, p: number, err: HttpErrorStatus): 0 | 1 {
   }
   const major = (buf[p + 5] as number) - 0x30
   const minor = (buf[p + 7] as number) - 0x30
-  if (!(major >= 0 && major <= 9) || buf[p + 6] !== 0x2e || !(minor >= 0 && minor <= 9)) fail(err, E.INVALID_VERSION, 'invalid HTTP version', p)
-  if (major !== 1 || minor > 1) fail(err === 400 ? 505 : err, E.VERSION_NOT_SUPPORTED, `HTTP/${major}.${minor} not supported`, p)
+  if (!(major >= 0 && major <= 9) || buf[p + 6] !== 0x2e || !(minor >= 0 && minor <= 9)) fail(err, E.INVALID_VERSION,
+    'invalid HTTP version', p)
+  if (major !== 1 || minor > 1) fail(err === 400 ? 505 : err, E.VERSION_NOT_SUPPORTED,
+    `HTTP/${major}.${minor} not supported`, p)
   return minor as 0 | 1
 }
 
@@ -292,7 +298,8 @@ function parseHeaderLines (buf: Buffer, p: number, headEnd: number, maxHeaders: 
     p += 2
     b = buf[p]
     if (b === SP || b === HT) fail(err, E.OBS_FOLD, 'obsolete line folding', p)
-    if (headers.length >= maxHeaders * 2) fail(isResponse ? 502 : 431, E.TOO_MANY_HEADERS, `more than ${maxHeaders} header fields`, ns)
+    if (headers.length >= maxHeaders * 2) fail(isResponse ? 502 : 431, E.TOO_MANY_HEADERS,
+      `more than ${maxHeaders} header fields`, ns)
     headers.push(sub(ns, ne), vs === ve ? '' : sub(vs, ve))
     lines.push(ns - strBase)
     inspectHeader(buf, ns, ne, vs, ve, headers)
@@ -329,7 +336,8 @@ function inspectHeader (buf: Buffer, ns: number, ne: number, vs: number, ve: num
       }
       return
     case 6:
-      if (!scan.isResponse && bytesEqualLower(buf, ns, ne, 'expect') && bytesEqualLower(buf, vs, ve, '100-continue')) scan.expect = true
+      if (!scan.isResponse && bytesEqualLower(buf, ns, ne, 'expect') && bytesEqualLower(buf, vs, ve,
+        '100-continue')) scan.expect = true
       return
     case 7:
       if (!scan.isResponse && bytesEqualLower(buf, ns, ne, 'upgrade')) {
@@ -420,7 +428,8 @@ function parseTransferEncoding (buf: Buffer, vs: number, ve: number): void {
       scan.teChunked = true
       scan.teLastChunked = true
     } else {
-      if (scan.teChunked && !scan.isResponse) fail(400, E.TE_NOT_CHUNKED, 'chunked is not the final transfer coding', es)
+      if (scan.teChunked && !scan.isResponse) fail(400, E.TE_NOT_CHUNKED, 'chunked is not the final transfer coding',
+        es)
       scan.teLastChunked = false
       let known = false
       for (const c of KNOWN_CODINGS) {
@@ -478,7 +487,8 @@ function normalizeContentLength (headers: string[], keep: boolean): void {
  * @returns the head, or `null` when `buf` holds an incomplete head still within `maxHeadSize`.
  * @throws HttpParseError (400, 414, 431, 501, 505) when the request must be refused.
  */
-export function parseRequestHead (buf: Buffer, maxHeadSize: number, options: HeadParseOptions = NO_OPTIONS): RequestHead | null {
+export function parseRequestHead (buf: Buffer, maxHeadSize: number,
+  options: HeadParseOptions = NO_OPTIONS): RequestHead | null {
   const headEnd = locateHead(buf, maxHeadSize, false, Math.min(options.searchFrom ?? 0, buf.length))
   if (headEnd === -1) return null
   const start = startLine
@@ -538,7 +548,8 @@ export function parseRequestHead (buf: Buffer, maxHeadSize: number, options: Hea
   } else {
     if (host !== '' && !isValidAuthority(host, false)) fail(400, E.INVALID_HOST, 'invalid Host header', start)
     if (form === 'absolute' || form === 'authority') {
-      if (!hostMatches(authorityOf(target, form), host, schemeOf(target, form))) fail(400, E.HOST_MISMATCH, 'Host does not match the request target authority', start)
+      if (!hostMatches(authorityOf(target, form), host, schemeOf(target, form))) fail(400, E.HOST_MISMATCH,
+        'Host does not match the request target authority', start)
     }
   }
 
@@ -591,7 +602,8 @@ function targetForm (buf: Buffer, ts: number, te: number, method: string): Targe
       const as = p + 3
       let ae = as
       while (ae < te && buf[ae] !== 0x2f && buf[ae] !== 0x3f && buf[ae] !== 0x23) ae++
-      if (ae === as || !isValidAuthority(sub(as, ae), false)) fail(400, E.INVALID_TARGET, 'invalid authority in absolute-form target', as)
+      if (ae === as || !isValidAuthority(sub(as, ae), false)) fail(400, E.INVALID_TARGET,
+        'invalid authority in absolute-form target', as)
       return 'absolute'
     }
   }
@@ -707,7 +719,8 @@ export function toOriginForm (head: RequestHead): string {
  * @returns the head, or `null` when incomplete and still within `maxHeadSize`.
  * @throws HttpParseError with status 502 when the response cannot be relayed.
  */
-export function parseResponseHead (buf: Buffer, maxHeadSize: number, requestMethod: string, options: HeadParseOptions = NO_OPTIONS): ResponseHead | null {
+export function parseResponseHead (buf: Buffer, maxHeadSize: number, requestMethod: string,
+  options: HeadParseOptions = NO_OPTIONS): ResponseHead | null {
   const headEnd = locateHead(buf, maxHeadSize, true, Math.min(options.searchFrom ?? 0, buf.length))
   if (headEnd === -1) return null
   const start = startLine
@@ -723,7 +736,8 @@ export function parseResponseHead (buf: Buffer, maxHeadSize: number, requestMeth
   const d0 = (buf[p] as number) - 0x30
   const d1 = (buf[p + 1] as number) - 0x30
   const d2 = (buf[p + 2] as number) - 0x30
-  if (!(d0 >= 1 && d0 <= 5 && d1 >= 0 && d1 <= 9 && d2 >= 0 && d2 <= 9)) fail(502, E.INVALID_STATUS, 'invalid status code', p)
+  if (!(d0 >= 1 && d0 <= 5 && d1 >= 0 && d1 <= 9 && d2 >= 0 && d2 <= 9)) fail(502, E.INVALID_STATUS,
+    'invalid status code', p)
   const status = d0 * 100 + d1 * 10 + d2
   p += 3
   let reason = ''

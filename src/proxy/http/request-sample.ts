@@ -54,6 +54,7 @@ export class RequestSample implements SampleSource {
   }
 
   responseCookie (name: string): string | undefined {
-    return this.response === undefined ? undefined : responseCookieValue(getHeaderValues(this.response, 'set-cookie'), name)
+    return this.response === undefined ? undefined : responseCookieValue(getHeaderValues(this.response, 'set-cookie'),
+      name)
   }
 }

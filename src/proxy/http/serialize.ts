@@ -48,7 +48,8 @@ function isHopByHop (name: string, keepUpgrade: boolean): boolean {
 }
 
 /** The decision for each field. */
-function dropped (name: string, hop: boolean, keepUpgrade: boolean, tokens: readonly string[] | undefined, remove: readonly string[] | undefined): boolean {
+function dropped (name: string, hop: boolean, keepUpgrade: boolean, tokens: readonly string[] | undefined,
+  remove: readonly string[] | undefined): boolean {
   if (hop) {
     if (isHopByHop(name, keepUpgrade)) return true
     if (tokens !== undefined && inList(name, tokens) && !inList(name, PROTECTED)) return true
@@ -62,7 +63,8 @@ function checkAdded (add: readonly (readonly [string, string])[]): void {
     if (!isToken(name)) throw new TypeError(`invalid header name to add: ${JSON.stringify(name)}`)
     for (let i = 0; i < value.length; i++) {
       const c = value.charCodeAt(i)
-      if (c === 0x0d || c === 0x0a || c === 0 || c > 0xff) throw new TypeError(`invalid value for header ${name}: ${JSON.stringify(value)}`)
+      if (c === 0x0d || c === 0x0a || c === 0 || c > 0xff) throw new TypeError(
+        `invalid value for header ${name}: ${JSON.stringify(value)}`)
     }
   }
 }
@@ -76,7 +78,8 @@ function build (head: HttpHead, edits: HeadEdits, startLine: string | undefined)
   const hop = edits.removeHopByHop === true
   const keepUpgrade = edits.keepUpgrade === true
   const tokens = head.connectionTokens
-  const remove = edits.remove === undefined || edits.remove.length === 0 ? undefined : edits.remove.map(x => x.toLowerCase())
+  const remove = edits.remove === undefined || edits.remove.length === 0 ? undefined : edits.remove.map(x =>
+    x.toLowerCase())
   const add = edits.add
   let drops = 0
   if (hop || remove !== undefined) {
@@ -140,7 +143,8 @@ function build (head: HttpHead, edits: HeadEdits, startLine: string | undefined)
 }
 
 /** For a head whose fields were normalized by the parser: rebuilt from the strings. */
-function buildFromStrings (head: HttpHead, drops: number, add: HeadEdits['add'], startLine: string | undefined): Buffer {
+function buildFromStrings (head: HttpHead, drops: number, add: HeadEdits['add'],
+  startLine: string | undefined): Buffer {
   const h = head.headers
   let s = startLine ?? defaultStartLine(head)
   for (let i = 0; i < h.length; i += 2) {

@@ -4,22 +4,27 @@
  * (framers find where each message ends); heads are parsed strictly and rewritten.
  */
 import type { Socket } from 'node:net'
-import { ConnectError, connectTermination, type Backend, type Connected } from '../backend.ts'
-import type { Frontend } from '../frontend.ts'
+import { connectTermination, type Backend, type Connected } from '../backend.ts'
+import { ConnectError } from '../errors.ts'
+import type { HttpFrontend } from '../frontend-context.ts'
 import type { ServerState } from '../server-state.ts'
 import { formatHttpLog } from '../log/format.ts'
 import { compileAcl, compileCondition, type Predicate } from '../acl/matcher.ts'
 import type { Proxy } from '../../config/model.ts'
 import { pathOf, type SampleSource } from '../acl/sample.ts'
-import { type BodyFramer, ChunkedFramer, errorResponse, getHeader, getHeaderValues, HttpParseError, LengthFramer, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead, serializeRequestHead, serializeResponseHead, toOriginForm, type ErrorStatus } from './codec.ts'
+import { type BodyFramer, ChunkedFramer, errorResponse, getHeader, getHeaderValues, HttpParseError, LengthFramer,
+  parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead, serializeRequestHead, serializeResponseHead,
+    toOriginForm, type ErrorStatus } from './codec.ts'
 import { claimUpstream, disownUpstream, UpstreamPool, type UpstreamOwner } from './pool.ts'
-import { recordExchange } from '../stats/counters.ts'
+import { recordExchange } from '../counters.ts'
 import { editResponseCookies, insertedCookie, readRequestCookie } from './cookie.ts'
 import { RequestSample, type SampleOrigin } from './request-sample.ts'
 
 /** Pipelined bytes buffered ahead of the current request before the client is paused. */
 const MAX_PIPELINE_BUFFER = 64 * 1024
-const MONITOR_OK = Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 58\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n<html><body><h1>200 OK</h1>\nService ready.\n</body></html>\n')
+const MONITOR_OK = Buffer.from(
+  ('HTTP/1.1 200 OK\r\nContent-Length: 58\r\nCache-Control: no-cache\r\nContent-Type: ' +
+    'text/html\r\n\r\n<html><body><h1>200 OK</h1>\nService ready.\n</body></html>\n'))
 const MONITOR_FAIL = errorResponse(503)
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 
@@ -33,7 +38,7 @@ function poolOf (backend: Backend): UpstreamPool {
   return p
 }
 
-export function startHttpSession (client: Socket, fe: Frontend): void {
+export function startHttpSession (client: Socket, fe: HttpFrontend): void {
   new HttpSession(client, fe).start()
 }
 
@@ -71,7 +76,10 @@ interface Exchange {
   persistServer: ServerState | undefined
   /** Cookie header values to send instead of the client's (persistence cookie removed or unprefixed). */
   requestCookies: string[] | undefined
-  /** Log flags: persistence cookie in the request (N none, I invalid, D down server, V valid) and in the response (N, I inserted, P from server, R rewritten). */
+  /**
+   * Log flags: persistence cookie in the request (N none, I invalid, D down server, V valid) and in the response (N, I
+   * inserted, P from server, R rewritten).
+   */
   cookieIn: string
   cookieOut: string
   /** What the request's sample fetches read (stick rules need it again at connect and response time). */
@@ -80,7 +88,7 @@ interface Exchange {
 
 class HttpSession implements UpstreamOwner {
   private readonly client: Socket
-  private readonly fe: Frontend
+  private readonly fe: HttpFrontend
   private readonly maxHead: number
   private phase: Phase = 'head'
   private pending: Buffer = Buffer.alloc(0)
@@ -95,14 +103,15 @@ class HttpSession implements UpstreamOwner {
   private readonly forwardForExcept: ((s: SampleSource) => boolean) | undefined
   private sampleOrigin: SampleOrigin | undefined
 
-  constructor (client: Socket, fe: Frontend) {
+  constructor (client: Socket, fe: HttpFrontend) {
     this.client = client
     this.fe = fe
     this.maxHead = fe.maxHead
     this.srcIp = client.remoteAddress ?? ''
     this.srcPort = client.remotePort ?? 0
     const except = fe.config.forwardFor?.except
-    this.forwardForExcept = except === undefined ? undefined : compileAcl({ name: 'forwardfor-except', fetch: 'src', fetchArgs: [], flags: { ignoreCase: false, files: [], noDns: false }, values: [except], loc: fe.config.loc })
+    this.forwardForExcept = except === undefined ? undefined : compileAcl({ name: 'forwardfor-except', fetch: 'src',
+      fetchArgs: [], flags: { ignoreCase: false, files: [], noDns: false }, values: [except], loc: fe.config.loc })
   }
 
   start (): void {
@@ -118,7 +127,8 @@ class HttpSession implements UpstreamOwner {
       // as in normal operation: the drain adds no race with a client's next request.
       const spreadMs = this.fe.closeSpreadMs
       if (spreadMs === undefined || this.fe.config.options['idle-close-on-response'] === true) return
-      // With close-spread-time, as HAProxy: a busy connection closes after its response (Connection: close). An idle one
+      // With close-spread-time, as HAProxy: a busy connection closes after its response (Connection: close). An idle
+      // one
       // is closed at a random moment within close-spread-time, unless a request arrives first
       // and is served with Connection: close: closing every idle connection at once would race
       // with the requests clients are sending on them right now.
@@ -219,7 +229,8 @@ class HttpSession implements UpstreamOwner {
   private origin (): SampleOrigin {
     if (this.sampleOrigin === undefined) {
       const fe = this.fe
-      this.sampleOrigin = { srcIp: this.srcIp, srcPort: this.srcPort, dstIp: this.client.localAddress ?? '', dstPort: this.client.localPort ?? 0, nbsrv: name => fe.nbsrv(name) }
+      this.sampleOrigin = { srcIp: this.srcIp, srcPort: this.srcPort, dstIp: this.client.localAddress ?? '',
+        dstPort: this.client.localPort ?? 0, nbsrv: name => fe.nbsrv(name) }
     }
     return this.sampleOrigin
   }
@@ -239,9 +250,12 @@ class HttpSession implements UpstreamOwner {
     const keepClientAlive = !httpclose && (head.versionMinor === 1 ? !head.connection.close : head.connection.keepAlive)
     const ex: Exchange = {
       head, startedAt: this.headStartedAt, headAt: Date.now(), backend: backend as Backend, keepClientAlive,
-      server: undefined, upstream: undefined, response: undefined, sample: undefined, reused: false, connectMs: -1, queuedMs: -1, connecting: false, abortQueue: undefined, retries: 0, requestFramer: framerFor(head), requestDone: false, requestBytesSent: 0,
+      server: undefined, upstream: undefined, response: undefined, sample: undefined, reused: false, connectMs: -1,
+        queuedMs: -1, connecting: false, abortQueue: undefined, retries: 0, requestFramer: framerFor(head),
+          requestDone: false, requestBytesSent: 0,
       responseBuf: undefined, responseFramer: undefined, responseUntilClose: false, responseDone: false, responseAt: 0,
-      bytesToClient: 0, status: 0, termination: '--', persistServer: undefined, requestCookies: undefined, cookieIn: '-', cookieOut: '-'
+      bytesToClient: 0, status: 0, termination: '--', persistServer: undefined, requestCookies: undefined,
+        cookieIn: '-', cookieOut: '-'
     }
     ex.requestDone = ex.requestFramer === undefined
     this.ex = ex
@@ -261,13 +275,17 @@ class HttpSession implements UpstreamOwner {
   /** The stats page (`stats uri`) and `http-request use-service prometheus-exporter`, answered by the proxy itself. */
   private answerService (head: RequestHead, sample: SampleSource, backend: Backend | undefined): boolean {
     const services = this.fe.services()
-    if (services === undefined || !(offersService(this.fe.config) || (backend !== undefined && offersService(backend.config)))) return false
-    let answer = services.stats(head, this.fe.config) ?? (backend === undefined ? undefined : services.stats(head, backend.config))
-    if (answer === undefined && [this.fe.config, backend?.config].some(p => p !== undefined && usesService(p, sample))) {
+    if (services === undefined || !(offersService(this.fe.config) || (backend !== undefined && offersService(
+      backend.config)))) return false
+    let answer = services.stats(head, this.fe.config) ?? (backend === undefined ? undefined : services.stats(head,
+      backend.config))
+    if (answer === undefined && [this.fe.config, backend?.config].some(p => p !== undefined && usesService(p,
+      sample))) {
       answer = services.prometheus(head.target, head.method === 'HEAD')
     }
     if (answer === undefined) return false
-    recordExchange({ frontend: this.fe, http: true, status: Number(answer.toString('latin1', 9, 12)), bytesOut: answer.length, intercepted: true })
+    recordExchange({ frontend: this.fe, http: true, status: Number(answer.toString('latin1', 9, 12)),
+      bytesOut: answer.length, intercepted: true })
     this.client.end(answer)
     this.phase = 'closed'
     return true
@@ -289,10 +307,14 @@ class HttpSession implements UpstreamOwner {
   private applyStickMatch (ex: Exchange, sample: SampleSource): void {
     const server = ex.backend.stick.match(sample, Date.now())
     if (server === undefined) return
-    if (server.persistable || (ex.backend.config.options.persist === true && server.admin !== 'maint')) ex.persistServer = server
+    if (server.persistable || (ex.backend.config.options.persist === true && server.admin !==
+      'maint')) ex.persistServer = server
   }
 
-  /** Persistence: the server the client's cookie names, if it may serve (UP, NOLB or drain, or down with `option persist`). */
+  /**
+   * Persistence: the server the client's cookie names, if it may serve (UP, NOLB or drain, or down with `option
+   * persist`).
+   */
   private applyRequestCookie (ex: Exchange): void {
     const settings = ex.backend.config.cookie
     if (settings?.mode === undefined) return
@@ -359,7 +381,8 @@ class HttpSession implements UpstreamOwner {
     ex.upstream = up
     ex.backend.activeConnections++
     ex.backend.totalSessions++
-    if (!ex.backend.stick.empty && ex.sample !== undefined) ex.backend.stick.store('request', ex.sample, server, Date.now())
+    if (!ex.backend.stick.empty && ex.sample !== undefined) ex.backend.stick.store('request', ex.sample, server,
+      Date.now())
     claimUpstream(up, this)
     up.setTimeout(ex.backend.config.timeouts.server ?? 0)
     up.write(this.requestHeadBytes(ex))
@@ -376,7 +399,8 @@ class HttpSession implements UpstreamOwner {
     const add: [string, string][] = []
     const ff = this.fe.config.forwardFor ?? ex.backend.config.forwardFor
     const s = { src: this.srcIp, srcPort: this.srcPort, dst: '', dstPort: 0 }
-    if (ff !== undefined && this.forwardForExcept?.(s) !== true && !(ff.ifNone && getHeader(head, ff.header) !== undefined)) {
+    if (ff !== undefined && this.forwardForExcept?.(s) !== true && !(ff.ifNone && getHeader(head,
+      ff.header) !== undefined)) {
       add.push([ff.header, this.srcIp.startsWith('::ffff:') ? this.srcIp.slice(7) : this.srcIp])
     }
     if (closesServerSide(this.fe, ex.backend)) add.push(['Connection', 'close'])
@@ -546,7 +570,10 @@ class HttpSession implements UpstreamOwner {
     }
   }
 
-  /** insert: Set-Cookie for a client not already sent to this server by its cookie; prefix/rewrite: the server's own cookie rewritten. */
+  /**
+   * insert: Set-Cookie for a client not already sent to this server by its cookie; prefix/rewrite: the server's own
+   * cookie rewritten.
+   */
   private responseCookieEdits (ex: Exchange, res: ResponseHead, add: [string, string][], remove: string[]): void {
     const settings = ex.backend.config.cookie
     const server = ex.server
@@ -615,7 +642,8 @@ class HttpSession implements UpstreamOwner {
       ex.reused = false
       ex.upstream = undefined
       ex.server = undefined
-      ex.backend.connect({ source: this.srcIp, path: ex.head.target, header: name => getHeader(ex.head, name) }, this.client.localPort ?? 0).then(c => {
+      ex.backend.connect({ source: this.srcIp, path: ex.head.target, header: name => getHeader(ex.head, name) },
+        this.client.localPort ?? 0).then(c => {
         if (this.ex !== ex || this.phase === 'closed') {
           c.socket.destroy()
           ex.backend.serverReleased(c.server)
@@ -644,9 +672,11 @@ class HttpSession implements UpstreamOwner {
     if (!ex.requestDone || !ex.responseDone || this.ex !== ex) return
     const res = ex.response
     const reusable = res !== undefined && !ex.responseUntilClose && !res.connection.close &&
-      (res.versionMinor === 1 || res.connection.keepAlive) && ex.termination === '--' && !closesServerSide(this.fe, ex.backend)
+      (res.versionMinor === 1 || res.connection.keepAlive) && ex.termination === '--' && !closesServerSide(this.fe,
+        ex.backend)
     this.finishExchange(reusable)
-    if (!ex.keepClientAlive || ex.responseUntilClose || this.fe.draining || this.client.destroyed || this.client.readableEnded) {
+    if (!ex.keepClientAlive || ex.responseUntilClose || this.fe.draining || this.client.destroyed ||
+      this.client.readableEnded) {
       this.client.end()
       this.phase = 'closed'
       return
@@ -699,9 +729,12 @@ class HttpSession implements UpstreamOwner {
     this.phase = 'closed'
     if (!this.fe.logging) return
     this.fe.logTraffic(formatHttpLog({
-      clientIp: this.srcIp, clientPort: this.srcPort, acceptedAt: this.headStartedAt, frontend: this.fe.name, backend: this.fe.name,
-      server: '<NOSRV>', tq: -1, tw: -1, tc: -1, tr: -1, tt: Date.now() - this.headStartedAt, status, bytesRead: body.length,
-      termination, actconn: this.fe.globalConnections(), feconn: this.fe.connections(), beconn: 0, srvConn: 0, retries: 0,
+      clientIp: this.srcIp, clientPort: this.srcPort, acceptedAt: this.headStartedAt, frontend: this.fe.name,
+        backend: this.fe.name,
+      server: '<NOSRV>', tq: -1, tw: -1, tc: -1, tr: -1, tt: Date.now() - this.headStartedAt, status,
+        bytesRead: body.length,
+      termination, actconn: this.fe.globalConnections(), feconn: this.fe.connections(), beconn: 0, srvConn: 0,
+        retries: 0,
       srvQueue: 0, backendQueue: 0, requestLine: '<BADREQ>'
     }))
   }
@@ -724,9 +757,12 @@ class HttpSession implements UpstreamOwner {
   private log (ex: Exchange): void {
     const now = Date.now()
     recordExchange({
-      frontend: this.fe, backend: ex.backend, server: ex.server, http: true, status: ex.status, bytesIn: ex.requestBytesSent + ex.head.headLength,
-      bytesOut: ex.bytesToClient, tw: ex.queuedMs, tc: ex.connectMs, tr: ex.responseAt === 0 ? -1 : ex.responseAt - ex.headAt, tt: now - ex.startedAt,
-      retries: ex.retries, reused: ex.reused, termination: ex.termination, feconn: this.fe.connections(), beconn: ex.backend?.activeConnections,
+      frontend: this.fe, backend: ex.backend, server: ex.server, http: true, status: ex.status,
+        bytesIn: ex.requestBytesSent + ex.head.headLength,
+      bytesOut: ex.bytesToClient, tw: ex.queuedMs, tc: ex.connectMs,
+        tr: ex.responseAt === 0 ? -1 : ex.responseAt - ex.headAt, tt: now - ex.startedAt,
+      retries: ex.retries, reused: ex.reused, termination: ex.termination, feconn: this.fe.connections(),
+        beconn: ex.backend?.activeConnections,
       srvConn: ex.server?.activeConnections
     }, now)
     if (ex.server !== undefined) {
@@ -736,10 +772,13 @@ class HttpSession implements UpstreamOwner {
     if (!this.fe.logging || (this.fe.dontLogNull && ex.status === 0 && ex.bytesToClient === 0)) return
     const h = ex.head
     this.fe.logTraffic(formatHttpLog({
-      clientIp: this.srcIp, clientPort: this.srcPort, acceptedAt: ex.startedAt, frontend: this.fe.name, backend: ex.backend?.name ?? this.fe.name,
+      clientIp: this.srcIp, clientPort: this.srcPort, acceptedAt: ex.startedAt, frontend: this.fe.name,
+        backend: ex.backend?.name ?? this.fe.name,
       server: ex.server?.name ?? '<NOSRV>', tq: ex.headAt - ex.startedAt, tw: ex.queuedMs, tc: ex.connectMs,
-      tr: ex.responseAt === 0 ? -1 : ex.responseAt - ex.headAt, tt: now - ex.startedAt, status: ex.status === 0 ? -1 : ex.status,
-      bytesRead: ex.bytesToClient, termination: `${ex.termination}${ex.cookieIn}${ex.cookieOut}`, actconn: this.fe.globalConnections(), feconn: this.fe.connections(),
+      tr: ex.responseAt === 0 ? -1 : ex.responseAt - ex.headAt, tt: now - ex.startedAt,
+        status: ex.status === 0 ? -1 : ex.status,
+      bytesRead: ex.bytesToClient, termination: `${ex.termination}${ex.cookieIn}${ex.cookieOut}`,
+        actconn: this.fe.globalConnections(), feconn: this.fe.connections(),
       beconn: ex.backend?.activeConnections ?? 0, srvConn: ex.server?.activeConnections ?? 0, retries: ex.retries,
       srvQueue: ex.server === undefined ? 0 : ex.backend.admission.serverQueueLength(ex.server),
       backendQueue: ex.backend.admission.queueLength, requestLine: `${h.method} ${h.target} HTTP/1.${h.versionMinor}`
@@ -771,7 +810,7 @@ function usesService (proxy: Proxy, sample: SampleSource): boolean {
 }
 
 /** httpclose and http-server-close both close the server connection after each response. */
-function closesServerSide (fe: Frontend, backend: Backend): boolean {
+function closesServerSide (fe: HttpFrontend, backend: Backend): boolean {
   const o = (name: string): boolean => fe.config.options[name] === true || backend.config.options[name] === true
   return o('httpclose') || o('http-server-close')
 }

@@ -10,7 +10,8 @@ const pad = (n: number, w = 2): string => String(n).padStart(w, '0')
 /** `22/Nov/2026:03:40:00.123`, local time, as HAProxy's %t. */
 export function haproxyDate (ms: number): string {
   const d = new Date(ms)
-  return `${pad(d.getDate())}/${MONTHS[d.getMonth()] ?? ''}/${d.getFullYear()}:${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`
+  return `${pad(d.getDate())}/${MONTHS[d.getMonth()] ?? ''}/${d.getFullYear()}:${pad(d.getHours())}:${pad(
+    d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`
 }
 
 export function clientAddress (ip: string, port: number): string {
@@ -51,18 +52,24 @@ export interface HttpLog extends SessionLog {
 }
 
 function tail (l: SessionLog): string {
-  return `${l.actconn}/${l.feconn}/${l.beconn}/${l.srvConn}/${l.retries > 0 ? `+${l.retries}` : '0'} ${l.srvQueue}/${l.backendQueue}`
+  return `${l.actconn}/${l.feconn}/${l.beconn}/${l.srvConn}/${l.retries > 0 ? `+${l.retries}` :
+    '0'} ${l.srvQueue}/${l.backendQueue}`
 }
 
 /** `%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq` */
 export function formatTcpLog (l: SessionLog): string {
-  return `${clientAddress(l.clientIp, l.clientPort)} [${haproxyDate(l.acceptedAt)}] ${l.frontend} ${l.backend}/${l.server} ` +
+  return (`${clientAddress(l.clientIp, l.clientPort)} [${haproxyDate(l.acceptedAt)}] ` +
+    `${l.frontend} ${l.backend}/${l.server} `) +
     `${l.tw}/${l.tc}/${l.tt} ${l.bytesRead} ${l.termination} ${tail(l)}`
 }
 
 /** `%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r` */
 export function formatHttpLog (l: HttpLog): string {
-  const captures = `${l.capturedRequest === undefined ? '' : ` {${l.capturedRequest}}`}${l.capturedResponse === undefined ? '' : ` {${l.capturedResponse}}`}`
-  return `${clientAddress(l.clientIp, l.clientPort)} [${haproxyDate(l.acceptedAt)}] ${l.frontend} ${l.backend}/${l.server} ` +
-    `${l.tq}/${l.tw}/${l.tc}/${l.tr}/${l.tt} ${l.status} ${l.bytesRead} - - ${l.termination.padEnd(4, '-')} ${tail(l)}${captures} "${l.requestLine}"`
+  const captures =
+    `${l.capturedRequest === undefined ? '' : ` {${l.capturedRequest}}`}${l.capturedResponse === undefined ? '' :
+      ` {${l.capturedResponse}}`}`
+  return (`${clientAddress(l.clientIp, l.clientPort)} [${haproxyDate(l.acceptedAt)}] ` +
+    `${l.frontend} ${l.backend}/${l.server} `) +
+    (`${l.tq}/${l.tw}/${l.tc}/${l.tr}/${l.tt} ${l.status} ${l.bytesRead} - - ` +
+      `${l.termination.padEnd(4, '-')} ${tail(l)}${captures} "${l.requestLine}"`)
 }

@@ -19,7 +19,8 @@ const INFO = LEVELS.indexOf('info')
 
 function syslogDate (d: Date): string {
   const p = (n: number): string => String(n).padStart(2, '0')
-  return `${MONTHS[d.getMonth()] ?? ''} ${String(d.getDate()).padStart(2, ' ')} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`
+  return `${MONTHS[d.getMonth()] ?? ''} ${String(d.getDate()).padStart(2, ' ')} ${p(d.getHours())}:${p(
+    d.getMinutes())}:${p(d.getSeconds())}`
 }
 
 export class LogSinks {
@@ -50,7 +51,8 @@ export class LogSinks {
     }
     const { host, port } = splitHostPort(t.target.replace(/^udp[46]?@/, ''))
     const family = isIP(host)
-    const pri = FACILITIES.indexOf(t.facility) * 8 + (t.level === undefined ? INFO : Math.min(INFO, LEVELS.indexOf(t.level)))
+    const pri = FACILITIES.indexOf(t.facility) * 8 + (t.level === undefined ? INFO : Math.min(INFO,
+      LEVELS.indexOf(t.level)))
     const socket = family === 6 ? (this.udp6 ??= this.open('udp6')) : (this.udp4 ??= this.open('udp4'))
     return line => {
       const msg = Buffer.from(`<${pri}>${syslogDate(new Date())} ${tag}[${process.pid}]: ${line}`)

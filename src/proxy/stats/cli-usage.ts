@@ -71,7 +71,8 @@ export function usageMessage (entries: readonly UsageEntry[], rawArgs: readonly 
   }
   let out: string
   if (isHelp) out = 'The following commands are valid at this level:\n'
-  else if (length === 0 && (args[0] === undefined || args[0] === '')) out = 'Unknown command. Please enter one of the following commands only:\n'
+  else if (length === 0 && (args[0] === undefined || args[0] === '')) out =
+    'Unknown command. Please enter one of the following commands only:\n'
   else out = 'Unknown command, but maybe one of the following ones is a better match:\n'
 
   const matches: { kw: UsageEntry, dist: number }[] = []
@@ -96,7 +97,8 @@ export function usageMessage (entries: readonly UsageEntry[], rawArgs: readonly 
         totlen += w.length
       }
       const dist = distance(argSig, kwSig)
-      const worst = matches.length < CLI_MAX_MATCHES ? Infinity : (matches[CLI_MAX_MATCHES - 1] as { dist: number }).dist
+      const worst = matches.length < CLI_MAX_MATCHES ? Infinity : (matches[CLI_MAX_MATCHES - 1] as {
+        dist: number }).dist
       if (dist < Math.floor(5 * totlen / 2) && dist < worst) {
         if (matches.length === CLI_MAX_MATCHES) matches.pop()
         // Insert after the entries of equal distance (HAProxy's insertion keeps them first).

@@ -4,8 +4,10 @@
  */
 import { readFileSync } from 'node:fs'
 import type { Engine } from '../engine.ts'
-import { countersOf, samplerFor } from './counters.ts'
-import { CSV_HEADER, INFO_FIELDS, jsonTags, splitTags, STAT_FIELDS, STATIC_FIELD_COUNT, type RowKind } from './fields.ts'
+import { countersOf } from '../counters.ts'
+import { samplerFor } from './sampler.ts'
+import { CSV_HEADER, INFO_FIELDS, jsonTags, splitTags, STAT_FIELDS, STATIC_FIELD_COUNT,
+  type RowKind } from './fields.ts'
 import { nodeName, productVersion, startedAt, type StatRow, type Value } from './model.ts'
 import type { StatsProviders } from './providers.ts'
 
@@ -57,7 +59,8 @@ export function renderTyped (rows: readonly StatRow[], withDesc: boolean): strin
 }
 
 function jsonValue (type: string, v: string | number): string {
-  return type === 'str' ? `{"type":"str","value":${JSON.stringify(String(v))}}` : `{"type":"${type}","value":${Number(v)}}`
+  return type === 'str' ? `{"type":"str","value":${JSON.stringify(String(v))}}` :
+    `{"type":"${type}","value":${Number(v)}}`
 }
 
 /** `show stat json`: an array of rows, each an array of field objects, on one line. */
@@ -70,7 +73,8 @@ export function renderJson (rows: readonly StatRow[]): string {
       const f = STAT_FIELDS[i]
       if (v === undefined || f === undefined) continue
       const { letters, type } = splitTags(tagsOf(row, i))
-      fields.push(`{"objType":"${OBJ_TYPES[row.kind]}","proxyId":${row.iid},"id":${row.sid},"field":{"pos":${i},"name":"${f.name}"},"processNum":1,${jsonTags(letters)},"value":${jsonValue(type, v)}}`)
+      fields.push(`{"objType":"${OBJ_TYPES[row.kind]}","proxyId":${row.iid},"id":${row.sid},` +
+        `"field":{"pos":${i},"name":"${f.name}"},"processNum":1,${jsonTags(letters)},"value":${jsonValue(type, v)}}`)
     }
     parts.push(`[${fields.join(',')}]`)
   }
@@ -126,17 +130,21 @@ export function infoValues (engine: Engine, providers: StatsProviders, now = Dat
   const maxconn = global?.maxconn ?? Math.max(1, Math.floor(fds / 2))
   const values: Record<string, Value> = {
     Name: 'tslb', Version: version, Nbthread: 1, Nbproc: 1, Process_num: 1, Pid: process.pid,
-    Uptime: uptimeText(up), Uptime_sec: up, Memmax_MB: 0, PoolAlloc_MB: Math.floor(mem.rss / 1048576), PoolUsed_MB: Math.floor(mem.heapUsed / 1048576),
+    Uptime: uptimeText(up), Uptime_sec: up, Memmax_MB: 0, PoolAlloc_MB: Math.floor(mem.rss / 1048576),
+      PoolUsed_MB: Math.floor(mem.heapUsed / 1048576),
     PoolFailed: 0, 'Ulimit-n': fds, Maxsock: fds, Maxconn: maxconn, Hard_maxconn: maxconn,
-    CurrConns: engine.activeConnections, CumConns: cumConns, CumReq: cumReq, MaxSslConns: 0, CurrSslConns: 0, CumSslConns: 0,
+    CurrConns: engine.activeConnections, CumConns: cumConns, CumReq: cumReq, MaxSslConns: 0, CurrSslConns: 0,
+      CumSslConns: 0,
     Maxpipes: 0, PipesUsed: 0, PipesFree: 0, ConnRate: p.connRate, ConnRateLimit: 0, MaxConnRate: p.connRateMax,
     SessRate: p.connRate, SessRateLimit: 0, MaxSessRate: p.connRateMax, SslRate: 0, SslRateLimit: 0, MaxSslRate: 0,
-    SslFrontendKeyRate: 0, SslFrontendMaxKeyRate: 0, SslFrontendSessionReuse_pct: 0, SslBackendKeyRate: 0, SslBackendMaxKeyRate: 0,
+    SslFrontendKeyRate: 0, SslFrontendMaxKeyRate: 0, SslFrontendSessionReuse_pct: 0, SslBackendKeyRate: 0,
+      SslBackendMaxKeyRate: 0,
     SslCacheLookups: 0, SslCacheMisses: 0, CompressBpsIn: 0, CompressBpsOut: 0, CompressBpsRateLim: 0,
     Tasks: 0, Run_queue: 0, Idle_pct: p.idlePct, node: nodeName(providers), description: global?.description,
     Stopping: stopping ? 1 : 0, Jobs: engine.activeConnections + listeners, 'Unstoppable Jobs': 0, Listeners: listeners,
     ActivePeers: 0, ConnectedPeers: 0, DroppedLogs: 0, BusyPolling: 0, FailedResolutions: 0,
-    TotalBytesOut: bytesOut, TotalSplicdedBytesOut: 0, BytesOutRate: p.bytesOutRate, DebugCommandsIssued: 0, CumRecvLogs: 0,
+    TotalBytesOut: bytesOut, TotalSplicdedBytesOut: 0, BytesOutRate: p.bytesOutRate, DebugCommandsIssued: 0,
+      CumRecvLogs: 0,
     'Build info': version, Memmax_bytes: 0, PoolAlloc_bytes: mem.rss, PoolUsed_bytes: mem.heapUsed,
     Start_time_sec: Math.floor(start / 1000), Tainted: '0'
   }
@@ -153,7 +161,8 @@ export function renderInfo (values: readonly Value[], format: InfoFormat, withDe
       const v = values[i]
       if (v === undefined) return
       const { letters, type } = splitTags(f.tags)
-      parts.push(`{"field":{"pos":${i},"name":"${f.name}"},"processNum":1,${jsonTags(letters)},"value":${jsonValue(type, v)}}`)
+      parts.push(
+        `{"field":{"pos":${i},"name":"${f.name}"},"processNum":1,${jsonTags(letters)},"value":${jsonValue(type, v)}}`)
     })
     return `[${parts.join(',')}]\n`
   }

@@ -11,7 +11,8 @@ import type { Backend } from '../backend.ts'
 import type { Engine } from '../engine.ts'
 import type { Frontend } from '../frontend.ts'
 import type { ServerState } from '../server-state.ts'
-import { countersOf, downtimeOf, MODULE_STARTED_AT, samplerFor, type Counters } from './counters.ts'
+import { countersOf, downtimeOf, MODULE_STARTED_AT, type Counters } from '../counters.ts'
+import { samplerFor } from './sampler.ts'
 import { FIELD_INDEX, STAT_FIELDS, type RowKind } from './fields.ts'
 import type { CheckReport, StatsProviders } from './providers.ts'
 import {
@@ -55,7 +56,8 @@ export function productVersion (providers: StatsProviders): string {
   if (providers.version !== undefined) return providers.version
   if (packageVersion === undefined) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: unknown }
+      const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url),
+        'utf8')) as { version?: unknown }
       packageVersion = typeof pkg.version === 'string' ? pkg.version : 'unknown'
     } catch {
       packageVersion = 'unknown'
@@ -162,7 +164,8 @@ function ageSeconds (at: number, now: number): number {
 function httpFields (http: boolean, c: Counters): Record<string, Value> {
   if (!http) return {}
   return {
-    hrsp_1xx: c.http[1], hrsp_2xx: c.http[2], hrsp_3xx: c.http[3], hrsp_4xx: c.http[4], hrsp_5xx: c.http[5], hrsp_other: c.http[0]
+    hrsp_1xx: c.http[1], hrsp_2xx: c.http[2], hrsp_3xx: c.http[3], hrsp_4xx: c.http[4], hrsp_5xx: c.http[5],
+      hrsp_other: c.http[0]
   }
 }
 
@@ -177,19 +180,24 @@ export function frontendRow (view: ProxyView, fe: Frontend): StatRow {
   const c = countersOf(fe)
   const http = fe.config.mode === 'http'
   const values = fieldsFor('F', {
-    pxname: view.name, svname: 'FRONTEND', scur: fe.connections(), smax: Math.max(c.sessMax, fe.connections()), slim: fe.maxconn,
+    pxname: view.name, svname: 'FRONTEND', scur: fe.connections(), smax: Math.max(c.sessMax, fe.connections()),
+      slim: fe.maxconn,
     stot: fe.totalSessions, bin: c.bytesIn, bout: c.bytesOut, dreq: c.deniedReq, dresp: c.deniedResp, ereq: c.failedReq,
     dcon: 0, dses: 0, status: fe.draining ? 'STOP' : 'OPEN', pid: 1, iid: view.id, sid: 0, type: 0,
     rate: c.rate, rate_lim: 0, rate_max: c.rateMax, wrew: 0, eint: 0,
     ...httpFields(http, c),
-    intercepted: http ? c.intercepted : undefined, cache_lookups: http ? 0 : undefined, cache_hits: http ? 0 : undefined,
-    req_rate: c.reqRate, req_rate_max: c.reqRateMax, req_tot: c.reqTot, comp_in: 0, comp_out: 0, comp_byp: 0, comp_rsp: 0,
+    intercepted: http ? c.intercepted : undefined, cache_lookups: http ? 0 : undefined,
+      cache_hits: http ? 0 : undefined,
+    req_rate: c.reqRate, req_rate_max: c.reqRateMax, req_tot: c.reqTot, comp_in: 0, comp_out: 0, comp_byp: 0,
+      comp_rsp: 0,
     conn_rate: c.rate, conn_rate_max: c.rateMax, conn_tot: fe.totalSessions, mode: modeOf(fe.config),
     ...zeros(MODULE_ZERO_FIELDS),
-    h1_open_connections: http ? fe.connections() : 0, h1_open_streams: 0, h1_total_connections: http ? fe.totalSessions : 0,
+    h1_open_connections: http ? fe.connections() : 0, h1_open_streams: 0,
+      h1_total_connections: http ? fe.totalSessions : 0,
     h1_total_streams: http ? c.reqTot : 0, h1_bytes_in: http ? c.bytesIn : 0, h1_bytes_out: http ? c.bytesOut : 0
   })
-  return { kind: 'F', proxy: view, server: undefined, iid: view.id, sid: 0, values, status: undefined, check: undefined }
+  return { kind: 'F', proxy: view, server: undefined, iid: view.id, sid: 0, values, status: undefined,
+    check: undefined }
 }
 
 function address (s: ServerState): string {
@@ -197,7 +205,8 @@ function address (s: ServerState): string {
   return s.host.includes(':') ? `[${s.host}]:${port}` : `${s.host}:${port}`
 }
 
-export function serverRow (view: ProxyView, be: Backend, s: ServerState, providers: StatsProviders, opts: RowOptions): StatRow {
+export function serverRow (view: ProxyView, be: Backend, s: ServerState, providers: StatsProviders,
+  opts: RowOptions): StatRow {
   const now = opts.now ?? Date.now()
   const c = countersOf(s)
   const check = providers.checkStatus?.(be, s)
@@ -253,13 +262,15 @@ export function backendRow (view: ProxyView, be: Backend, opts: RowOptions): Sta
   }
   const values = fieldsFor('B', {
     pxname: view.name, svname: 'BACKEND', mode: modeOf(be.config),
-    qcur: be.admission.queueLength, qmax: c.queueMax, scur: be.activeConnections, smax: Math.max(c.sessMax, be.activeConnections),
+    qcur: be.admission.queueLength, qmax: c.queueMax, scur: be.activeConnections, smax: Math.max(c.sessMax,
+      be.activeConnections),
     slim: be.config.fullconn ?? 200, stot: be.totalSessions, bin, bout, dreq: c.deniedReq, dresp: c.deniedResp,
     econ, eresp: c.failedResp, wretr: c.retries, wredis: c.redispatches, wrew: 0, eint: 0,
     connect: c.connect === 0 && c.reuse === 0 ? lbtot : c.connect, reuse: c.reuse,
     status: w.up ? 'UP' : 'DOWN', agg_server_status: 0, agg_server_check_status: 0, agg_check_status: 0,
     weight: w.weight, uweight: w.uweight, act: w.act, bck: w.bck, chkdown: c.downTransitions,
-    lastchg: ageSeconds(c.lastChangeAt, now), downtime: be.servers.length > 0 ? Math.floor(downtimeOf(c, now) / 1000) : undefined,
+    lastchg: ageSeconds(c.lastChangeAt, now), downtime: be.servers.length > 0 ? Math.floor(downtimeOf(c,
+      now) / 1000) : undefined,
     pid: 1, iid: view.id, sid: 0, lbtot, type: 1, rate: c.rate, rate_max: c.rateMax,
     cookie: opts.legends ? be.config.cookie?.name : undefined, algo: opts.legends ? be.balancer.algorithm : undefined,
     req_tot: http ? c.reqTot : undefined, ...httpFields(http, c),
@@ -271,7 +282,8 @@ export function backendRow (view: ProxyView, be: Backend, opts: RowOptions): Sta
     h1_open_connections: http ? be.activeConnections : 0, h1_open_streams: 0, h1_total_connections: http ? lbtot : 0,
     h1_total_streams: http ? c.reqTot : 0, h1_bytes_in: http ? bout : 0, h1_bytes_out: http ? bin : 0
   })
-  return { kind: 'B', proxy: view, server: undefined, iid: view.id, sid: 0, values, status: undefined, check: undefined }
+  return { kind: 'B', proxy: view, server: undefined, iid: view.id, sid: 0, values, status: undefined,
+    check: undefined }
 }
 
 /** Rows of one proxy: FRONTEND, servers, BACKEND (those that apply). */

@@ -14,10 +14,11 @@ import type { Proxy } from '../../config/model.ts'
 import type { Engine } from '../engine.ts'
 import type { RequestHead } from '../http/head.ts'
 import { getHeader } from '../http/head.ts'
-import { samplerFor } from './counters.ts'
+import { samplerFor } from './sampler.ts'
 import { renderCsv, renderJson, renderTyped, infoValues } from './format.ts'
 import { INFO_FIELDS } from './fields.ts'
-import { nodeName, productVersion, proxyRows, proxyViews, startedAt, valueOf, type ProxyView, type StatRow, type Value } from './model.ts'
+import { nodeName, productVersion, proxyRows, proxyViews, startedAt, valueOf, type ProxyView, type StatRow,
+  type Value } from './model.ts'
 import type { StatsProviders } from './providers.ts'
 import { CHECK_STATUS_DESC } from './status.ts'
 
@@ -176,9 +177,11 @@ function rowHtml (row: StatRow, now: number): string {
     `<td>${v('wretr')}</td><td>${v('wredis')}</td>`,
     // Server
     `<td class="st">${statusCell(row, now)}</td><td class="st">${isSrv ? lastCheck(row) : ''}</td>`,
-    `<td>${row.kind === 'F' ? '' : `${v('weight')}/${v('uweight')}`}</td><td>${row.kind === 'S' ? (valueOf(row, 'act') === 1 ? 'Y' : '-') : v('act')}</td>`,
+    `<td>${row.kind === 'F' ? '' : `${v('weight')}/${v('uweight')}`}</td><td>${row.kind === 'S' ? (valueOf(row,
+      'act') === 1 ? 'Y' : '-') : v('act')}</td>`,
     `<td>${row.kind === 'S' ? (valueOf(row, 'bck') === 1 ? 'Y' : '-') : v('bck')}</td>`,
-    `<td>${v('chkfail')}</td><td>${v('chkdown')}</td><td>${typeof valueOf(row, 'downtime') === 'number' ? humanDuration(valueOf(row, 'downtime') as number) : ''}</td>`,
+    `<td>${v('chkfail')}</td><td>${v('chkdown')}</td><td>${typeof valueOf(row, 'downtime') === 'number' ? humanDuration(
+      valueOf(row, 'downtime') as number) : ''}</td>`,
     `<td>${isSrv ? v('throttle') || '-' : ''}</td>`
   ]
   return `<tr class="${cls}">${cells.join('')}</tr>\n`
@@ -186,9 +189,12 @@ function rowHtml (row: StatRow, now: number): string {
 
 const TABLE_HEAD =
   '<tr><th rowspan="2"></th><th colspan="3">Queue</th><th colspan="3">Session rate</th><th colspan="6">Sessions</th>' +
-  '<th colspan="2">Bytes</th><th colspan="2">Denied</th><th colspan="3">Errors</th><th colspan="2">Warnings</th><th colspan="9">Server</th></tr>\n' +
-  '<tr>' + ['Cur', 'Max', 'Limit', 'Cur', 'Max', 'Limit', 'Cur', 'Max', 'Limit', 'Total', 'LbTot', 'Last', 'In', 'Out', 'Req', 'Resp',
-    'Req', 'Conn', 'Resp', 'Retr', 'Redis', 'Status', 'LastChk', 'Wght', 'Act', 'Bck', 'Chk', 'Dwn', 'Dwntme', 'Thrtle'].map(h => `<th>${h}</th>`).join('') + '</tr>\n'
+  ('<th colspan="2">Bytes</th><th colspan="2">Denied</th><th colspan="3">Errors</th><th ' +
+    'colspan="2">Warnings</th><th colspan="9">Server</th></tr>\n') +
+  '<tr>' + ['Cur', 'Max', 'Limit', 'Cur', 'Max', 'Limit', 'Cur', 'Max', 'Limit', 'Total', 'LbTot', 'Last', 'In', 'Out',
+    'Req', 'Resp',
+    'Req', 'Conn', 'Resp', 'Retr', 'Redis', 'Status', 'LastChk', 'Wght', 'Act', 'Bck', 'Chk', 'Dwn', 'Dwntme',
+      'Thrtle'].map(h => `<th>${h}</th>`).join('') + '</tr>\n'
 
 function visibleViews (engine: Engine, providers: StatsProviders, opts: StatsPageOptions): ProxyView[] {
   const scope = opts.scope?.toLowerCase()
@@ -238,7 +244,8 @@ export function renderStatsPage (engine: Engine, providers: StatsProviders = {},
   html += `<b>uptime = </b>${humanDuration(uptime)}<br>\n`
   html += `<b>system limits:</b> memmax = unlimited; ulimit-n = ${n(infoOf('Ulimit-n'))}<br>\n`
   html += `<b>maxsock = </b>${n(infoOf('Maxsock'))}; <b>maxconn = </b>${n(infoOf('Maxconn'))}<br>\n`
-  html += `current conns = ${n(infoOf('CurrConns'))}; conn rate = ${n(infoOf('ConnRate'))}/sec; idle = ${n(infoOf('Idle_pct'))} %\n</p>\n`
+  html += (`current conns = ${n(infoOf('CurrConns'))}; conn rate = ${n(infoOf('ConnRate'))}/sec; idle = ` +
+    `${n(infoOf('Idle_pct'))} %\n</p>\n`)
   html += '<table class="legend">\n'
   for (let i = 0; i < LEGEND.length; i += 2) {
     html += '<tr>'
@@ -260,7 +267,8 @@ export function renderStatsPage (engine: Engine, providers: StatsProviders = {},
       current = row.proxy
       const desc = row.proxy.config.description
       html += '<table class="px">\n'
-      html += `<tr><th class="pxname" colspan="8"><a name="${esc(row.proxy.name)}" href="#${esc(row.proxy.name)}">${esc(row.proxy.name)}</a></th>`
+      html += (`<tr><th class="pxname" colspan="8"><a name="${esc(row.proxy.name)}" ` +
+        `href="#${esc(row.proxy.name)}">${esc(row.proxy.name)}</a></th>`)
       html += `<th class="desc" colspan="23">${desc !== undefined ? esc(desc) : ''}</th></tr>\n`
       html += TABLE_HEAD
     }
@@ -294,7 +302,8 @@ export function parseStatsOptions (rest: string): StatsRequestOptions {
       scope = m[1]
     }
   }
-  return { format, hideDown: rest.includes(';up'), noMaint: rest.includes(';no-maint'), norefresh: rest.includes(';norefresh'), scope }
+  return { format, hideDown: rest.includes(';up'), noMaint: rest.includes(';no-maint'),
+    norefresh: rest.includes(';norefresh'), scope }
 }
 
 /** `Authorization: Basic` against `stats auth USER:PASSWORD` entries. */
@@ -319,7 +328,8 @@ function response (status: string, headers: readonly string[], body: string, hea
   return head ? h : Buffer.concat([h, b])
 }
 
-const UNAUTHORIZED_BODY = '<html><body><h1>401 Unauthorized</h1>\nYou need a valid user and password to access this content.\n</body></html>\n'
+const UNAUTHORIZED_BODY =
+  '<html><body><h1>401 Unauthorized</h1>\nYou need a valid user and password to access this content.\n</body></html>\n'
 
 /** The path and query of a request target (absolute-form targets lose their scheme and authority). */
 function originOf (target: string): string {
@@ -333,7 +343,8 @@ function originOf (target: string): string {
  * The stats page's HTTP response for `head` received on `proxy`, or undefined when the proxy has
  * no `stats enable` or the target does not start with its stats URI.
  */
-export function handleStatsRequest (head: RequestHead, proxy: Proxy, engine: Engine, providers: StatsProviders = {}): Buffer | undefined {
+export function handleStatsRequest (head: RequestHead, proxy: Proxy, engine: Engine,
+  providers: StatsProviders = {}): Buffer | undefined {
   const s = proxy.stats
   if (s.enabled !== true) return undefined
   const uri = s.uri ?? DEFAULT_STATS_URI
@@ -342,7 +353,8 @@ export function handleStatsRequest (head: RequestHead, proxy: Proxy, engine: Eng
   const isHead = head.method === 'HEAD'
   if (!authorized(getHeader(head, 'authorization'), s.auth)) {
     const realm = (s.realm ?? DEFAULT_REALM).replace(/["\\]/g, '')
-    return response('401 Unauthorized', ['cache-control: no-cache', 'content-type: text/html', `www-authenticate: Basic realm="${realm}"`], UNAUTHORIZED_BODY, isHead)
+    return response('401 Unauthorized', ['cache-control: no-cache', 'content-type: text/html',
+      `www-authenticate: Basic realm="${realm}"`], UNAUTHORIZED_BODY, isHead)
   }
   const o = parseStatsOptions(target.slice(uri.length))
   const refreshSec = s.refresh !== undefined && !o.norefresh ? Math.max(1, Math.round(s.refresh / 1000)) : undefined
@@ -356,7 +368,8 @@ export function handleStatsRequest (head: RequestHead, proxy: Proxy, engine: Eng
         hideDown: o.hideDown, noMaint: o.noMaint, scope: o.scope, proxyScopes: s.scope, self: proxy.name
       })
     } else {
-      const rows = visibleRows(engine, providers, { showLegends: s.showLegends === true, hideDown: o.hideDown, noMaint: o.noMaint, scope: o.scope, proxyScopes: s.scope, self: proxy.name })
+      const rows = visibleRows(engine, providers, { showLegends: s.showLegends === true, hideDown: o.hideDown,
+        noMaint: o.noMaint, scope: o.scope, proxyScopes: s.scope, self: proxy.name })
       if (o.format === 'csv') {
         headers.push('content-type: text/plain')
         body = renderCsv(rows)
@@ -369,13 +382,15 @@ export function handleStatsRequest (head: RequestHead, proxy: Proxy, engine: Eng
       }
     }
   } catch {
-    return response('500 Internal Server Error', ['cache-control: no-cache', 'content-type: text/plain'], 'Internal error while building the statistics\n', isHead)
+    return response('500 Internal Server Error', ['cache-control: no-cache', 'content-type: text/plain'],
+      'Internal error while building the statistics\n', isHead)
   }
   if (refreshSec !== undefined) headers.push(`refresh: ${refreshSec}`)
   return response('200 OK', headers, body, isHead)
 }
 
 /** `handleStatsRequest` bound to an engine: the function the HTTP session calls. */
-export function createStatsHandler (engine: Engine, providers: StatsProviders = {}): (head: RequestHead, proxy: Proxy) => Buffer | undefined {
+export function createStatsHandler (engine: Engine, providers: StatsProviders = {}): (head: RequestHead,
+  proxy: Proxy) => Buffer | undefined {
   return (head, proxy) => handleStatsRequest(head, proxy, engine, providers)
 }

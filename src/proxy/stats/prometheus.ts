@@ -108,7 +108,8 @@ const STAT_METRICS: readonly StatMetric[] = [
   { field: 'eresp', name: 'response_errors_total', type: 'counter', kinds: 'BS' },
   { field: 'wretr', name: 'retry_warnings_total', type: 'counter', kinds: 'BS' },
   { field: 'wredis', name: 'redispatch_warnings_total', type: 'counter', kinds: 'BS' },
-  { field: 'status', name: 'status', type: 'gauge', kinds: 'FBS', help: 'Current status of the service, per state label value.' },
+  { field: 'status', name: 'status', type: 'gauge', kinds: 'FBS',
+    help: 'Current status of the service, per state label value.' },
   { field: 'weight', name: 'weight', type: 'gauge', kinds: 'BS' },
   { field: 'act', name: 'active_servers', type: 'gauge', kinds: 'B' },
   { field: 'bck', name: 'backup_servers', type: 'gauge', kinds: 'B' },
@@ -121,9 +122,12 @@ const STAT_METRICS: readonly StatMetric[] = [
   { field: 'lbtot', name: 'loadbalanced_total', type: 'counter', kinds: 'BS' },
   { field: 'rate_lim', name: 'limit_session_rate', type: 'gauge', kinds: 'F' },
   { field: 'rate_max', name: 'max_session_rate', type: 'gauge', kinds: 'FBS' },
-  { field: 'check_status', name: 'check_status', type: 'gauge', kinds: 'S', help: 'Status of last health check, per state label value.' },
-  { field: 'check_code', name: 'check_code', type: 'gauge', kinds: 'S', help: 'layer5-7 code, if available of the last health check.' },
-  { field: 'check_duration', name: 'check_duration_seconds', type: 'gauge', kinds: 'S', help: 'Total duration of the latest server health check, in seconds.' },
+  { field: 'check_status', name: 'check_status', type: 'gauge', kinds: 'S',
+    help: 'Status of last health check, per state label value.' },
+  { field: 'check_code', name: 'check_code', type: 'gauge', kinds: 'S',
+    help: 'layer5-7 code, if available of the last health check.' },
+  { field: 'check_duration', name: 'check_duration_seconds', type: 'gauge', kinds: 'S',
+    help: 'Total duration of the latest server health check, in seconds.' },
   { field: 'hrsp_1xx', name: 'http_responses_total', type: 'counter', kinds: 'FBS', httpOnly: 'FBS' },
   { field: 'req_rate_max', name: 'http_requests_rate_max', type: 'gauge', kinds: 'F', httpOnly: 'F' },
   { field: 'req_tot', name: 'http_requests_total', type: 'counter', kinds: 'FB', httpOnly: 'FB' },
@@ -134,10 +138,14 @@ const STAT_METRICS: readonly StatMetric[] = [
   { field: 'comp_byp', name: 'http_comp_bytes_bypassed_total', type: 'counter', kinds: 'FB', httpOnly: 'FB' },
   { field: 'comp_rsp', name: 'http_comp_responses_total', type: 'counter', kinds: 'FB', httpOnly: 'FB' },
   { field: 'lastsess', name: 'last_session_seconds', type: 'gauge', kinds: 'BS' },
-  { field: 'qtime', name: 'queue_time_average_seconds', type: 'gauge', kinds: 'BS', help: 'Avg. queue time for last 1024 successful connections.' },
-  { field: 'ctime', name: 'connect_time_average_seconds', type: 'gauge', kinds: 'BS', help: 'Avg. connect time for last 1024 successful connections.' },
-  { field: 'rtime', name: 'response_time_average_seconds', type: 'gauge', kinds: 'BS', help: 'Avg. response time for last 1024 successful connections.' },
-  { field: 'ttime', name: 'total_time_average_seconds', type: 'gauge', kinds: 'BS', help: 'Avg. total time for last 1024 successful connections.' },
+  { field: 'qtime', name: 'queue_time_average_seconds', type: 'gauge', kinds: 'BS',
+    help: 'Avg. queue time for last 1024 successful connections.' },
+  { field: 'ctime', name: 'connect_time_average_seconds', type: 'gauge', kinds: 'BS',
+    help: 'Avg. connect time for last 1024 successful connections.' },
+  { field: 'rtime', name: 'response_time_average_seconds', type: 'gauge', kinds: 'BS',
+    help: 'Avg. response time for last 1024 successful connections.' },
+  { field: 'ttime', name: 'total_time_average_seconds', type: 'gauge', kinds: 'BS',
+    help: 'Avg. total time for last 1024 successful connections.' },
   { field: 'conn_rate_max', name: 'connections_rate_max', type: 'gauge', kinds: 'F' },
   { field: 'conn_tot', name: 'connections_total', type: 'counter', kinds: 'F' },
   { field: 'intercepted', name: 'intercepted_requests_total', type: 'counter', kinds: 'F', httpOnly: 'F' },
@@ -150,10 +158,14 @@ const STAT_METRICS: readonly StatMetric[] = [
   { field: 'cache_hits', name: 'http_cache_hits_total', type: 'counter', kinds: 'FB', httpOnly: 'FB' },
   { field: 'srv_icur', name: 'idle_connections_current', type: 'gauge', kinds: 'S' },
   { field: 'src_ilim', name: 'idle_connections_limit', type: 'gauge', kinds: 'S' },
-  { field: 'qtime_max', name: 'max_queue_time_seconds', type: 'gauge', kinds: 'BS', help: 'Maximum observed time spent in the queue' },
-  { field: 'ctime_max', name: 'max_connect_time_seconds', type: 'gauge', kinds: 'BS', help: 'Maximum observed time spent waiting for a connection to complete' },
-  { field: 'rtime_max', name: 'max_response_time_seconds', type: 'gauge', kinds: 'BS', help: 'Maximum observed time spent waiting for a server response' },
-  { field: 'ttime_max', name: 'max_total_time_seconds', type: 'gauge', kinds: 'BS', help: 'Maximum observed total request+response time (request+queue+connect+response+processing)' },
+  { field: 'qtime_max', name: 'max_queue_time_seconds', type: 'gauge', kinds: 'BS',
+    help: 'Maximum observed time spent in the queue' },
+  { field: 'ctime_max', name: 'max_connect_time_seconds', type: 'gauge', kinds: 'BS',
+    help: 'Maximum observed time spent waiting for a connection to complete' },
+  { field: 'rtime_max', name: 'max_response_time_seconds', type: 'gauge', kinds: 'BS',
+    help: 'Maximum observed time spent waiting for a server response' },
+  { field: 'ttime_max', name: 'max_total_time_seconds', type: 'gauge', kinds: 'BS',
+    help: 'Maximum observed total request+response time (request+queue+connect+response+processing)' },
   { field: 'eint', name: 'internal_errors_total', type: 'counter', kinds: 'FBS' },
   { field: 'idle_conn_cur', name: 'unsafe_idle_connections_current', type: 'gauge', kinds: 'S' },
   { field: 'safe_conn_cur', name: 'safe_idle_connections_current', type: 'gauge', kinds: 'S' },
@@ -184,7 +196,8 @@ function num (v: Value): string {
 
 function labels (pairs: readonly (readonly [string, string])[]): string {
   if (pairs.length === 0) return ''
-  return '{' + pairs.map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(',') + '}'
+  return '{' + pairs.map(([k, v]) =>
+    `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(',') + '}'
 }
 
 class Out {
@@ -196,7 +209,8 @@ class Out {
     this.headerDone = true
   }
 
-  sample (name: string, help: string, type: MetricType, pairs: readonly (readonly [string, string])[], value: string): void {
+  sample (name: string, help: string, type: MetricType, pairs: readonly (readonly [string, string])[],
+    value: string): void {
     this.header(name, help, type)
     this.text += `${name}${labels(pairs)} ${value}\n`
   }
@@ -223,7 +237,8 @@ function isHttp (row: StatRow): boolean {
 }
 
 /** The samples of one metric for one row (nothing when it does not apply). */
-function emitRow (out: Out, prefix: string, m: StatMetric, row: StatRow, base: readonly (readonly [string, string])[]): void {
+function emitRow (out: Out, prefix: string, m: StatMetric, row: StatRow, base: readonly (readonly [string,
+  string])[]): void {
   const name = prefix + m.name
   const help = helpOf(m)
   const kind: RowKind = row.kind
@@ -249,7 +264,8 @@ function emitRow (out: Out, prefix: string, m: StatMetric, row: StatRow, base: r
     case 'check_status': {
       const check = row.check
       if (check === undefined || row.server?.admin === 'maint') return
-      for (const s of CHECK_STATE_LABELS) out.sample(name, help, m.type, [...base, ['state', s]], check.status === s ? '1' : '0')
+      for (const s of CHECK_STATE_LABELS) out.sample(name, help, m.type, [...base, ['state', s]],
+        check.status === s ? '1' : '0')
       return
     }
     case 'check_code': {
@@ -288,12 +304,14 @@ function emitHttpResponses (out: Out, prefix: string, rows: readonly StatRow[]):
   HRSP.forEach((field, i) => {
     for (const row of rows) {
       if (!isHttp(row)) continue
-      out.sample(name, help, 'counter', [...rowLabels(row), ['code', HRSP_CODES[i] as string]], num(fieldValue(row, field)))
+      out.sample(name, help, 'counter', [...rowLabels(row), ['code', HRSP_CODES[i] as string]], num(fieldValue(row,
+        field)))
     }
   })
 }
 
-function emitAggregates (out: Out, prefix: string, m: StatMetric, backends: readonly StatRow[], servers: readonly StatRow[]): void {
+function emitAggregates (out: Out, prefix: string, m: StatMetric, backends: readonly StatRow[],
+  servers: readonly StatRow[]): void {
   const name = prefix + m.name
   const help = helpOf(m)
   for (const b of backends) {
@@ -314,7 +332,8 @@ function emitAggregates (out: Out, prefix: string, m: StatMetric, backends: read
 }
 
 /** The exporter's text (Prometheus exposition format 0.0.4). */
-export function renderPrometheus (engine: Engine, providers: StatsProviders = {}, opts: PrometheusOptions = {}): string {
+export function renderPrometheus (engine: Engine, providers: StatsProviders = {},
+  opts: PrometheusOptions = {}): string {
   const scopes = opts.scopes ?? new Set(ALL_SCOPES)
   const out = new Out()
   if (scopes.has('global')) {
@@ -393,8 +412,12 @@ export function prometheusResponse (engine: Engine, providers: StatsProviders, t
     body = Buffer.from(renderPrometheus(engine, providers, parsePrometheusQuery(target)), 'utf8')
   } catch {
     const text = 'Internal error while dumping metrics\n'
-    return Buffer.from(`HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/plain\r\ncontent-length: ${text.length}\r\ncache-control: no-cache\r\n\r\n${head ? '' : text}`, 'latin1')
+    return Buffer.from(
+      (`HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/plain\r\ncontent-length: ` +
+        `${text.length}\r\ncache-control: no-cache\r\n\r\n${head ? '' : text}`), 'latin1')
   }
-  const headers = `HTTP/1.1 200 OK\r\ncache-control: no-cache\r\ncontent-type: text/plain; version=0.0.4\r\ncontent-length: ${body.length}\r\n\r\n`
+  const headers =
+    (`HTTP/1.1 200 OK\r\ncache-control: no-cache\r\ncontent-type: text/plain; version=0.0.4\r\ncontent-length: ` +
+      `${body.length}\r\n\r\n`)
   return head ? Buffer.from(headers, 'latin1') : Buffer.concat([Buffer.from(headers, 'latin1'), body])
 }

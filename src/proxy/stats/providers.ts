@@ -94,7 +94,8 @@ export interface StatsProviders {
 export const LEVEL_RANK: Record<CliLevel, number> = { user: 1, operator: 2, admin: 3 }
 
 /** The per-server check state the health-check module publishes, as far as the stats read it. */
-export type HealthStatusLike = Pick<ServerCheckStatus, 'checked' | 'nolb' | 'lastCheck' | 'lastCheckDesc' | 'checkCode' | 'checkDuration' |
+export type HealthStatusLike = Pick<ServerCheckStatus, 'checked' | 'nolb' | 'lastCheck' | 'lastCheckDesc' |
+  'checkCode' | 'checkDuration' |
 'inProgress' | 'health' | 'rise' | 'fall' | 'failedChecks' | 'downTransitions' | 'lastChange' | 'downtime'>
 
 /** Adapts the health-check module's server status to a CheckReport (undefined: no check). */

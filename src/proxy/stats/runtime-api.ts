@@ -17,7 +17,8 @@ import type { Backend } from '../backend.ts'
 import type { Engine } from '../engine.ts'
 import type { ServerState } from '../server-state.ts'
 import { usageMessage, type UsageEntry } from './cli-usage.ts'
-import { countersOf, refreshBackend, samplerFor } from './counters.ts'
+import { countersOf } from '../counters.ts'
+import { refreshBackend, samplerFor } from './sampler.ts'
 import { FIELD_INDEX } from './fields.ts'
 import { infoValues, renderCsv, renderInfo, renderJson, renderTyped, type InfoFormat } from './format.ts'
 import { proxyRows, proxyViews, productVersion, type ProxyView, type StatRow } from './model.ts'
@@ -131,7 +132,8 @@ const TABLE_USAGE: Record<'clear' | 'set', string> = {
   set: 'Required arguments: <table> key <key> [data.<store_data_type> <value>]*\n'
 }
 
-const SET_SERVER_UNSUPPORTED = new Set(['addr', 'agent', 'agent-addr', 'agent-port', 'agent-send', 'check-addr', 'check-port', 'fqdn', 'ssl'])
+const SET_SERVER_UNSUPPORTED = new Set(['addr', 'agent', 'agent-addr', 'agent-port', 'agent-send', 'check-addr',
+  'check-port', 'fqdn', 'ssl'])
 
 /** Options of the runtime API listener. */
 export interface RuntimeApiOptions extends StatsProviders {
@@ -289,7 +291,8 @@ export class RuntimeApi {
         if (row.kind === 'S' && row.server !== undefined) {
           const s = row.server
           if (hideMaint && s.admin === 'maint') continue
-          if (hideDown && (s.admin === 'maint' || (!s.healthy && (row.check === undefined || row.check.health === 0)))) continue
+          if (hideDown && (s.admin === 'maint' || (!s.healthy && (row.check === undefined || row.check.health ===
+            0)))) continue
         }
         if (row.kind === 'B' && (hideMaint || hideDown) && v.backend !== undefined) {
           const be = v.backend
@@ -319,7 +322,8 @@ export class RuntimeApi {
     const now = Date.now()
     let out = '1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight ' +
       'srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state ' +
-      'bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n'
+      ('bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr ' +
+        'srv_agent_addr srv_agent_port\n')
     samplerFor(this.engine).refresh(now)
     for (const v of views) {
       const be = v.backend
@@ -331,10 +335,12 @@ export class RuntimeApi {
         const checkStatus = check === undefined ? 1 : CHECK_STATUS_NUMBER[check.status]
         const result = check === undefined ? 0 : checkResult(check.status)
         const health = check === undefined ? (s.healthy ? s.config.rise ?? 2 : 0) : check.health
-        const checkState = check === undefined ? 0 : 0x06 | (check.inProgress === true ? 0x01 : 0) | (s.admin === 'maint' ? 0x08 : 0)
+        const checkState = check === undefined ? 0 : 0x06 | (check.inProgress === true ? 0x01 : 0) | (s.admin ===
+          'maint' ? 0x08 : 0)
         const c = s.config
         out += [
-          v.id, v.name, s.id, s.name, s.host === '' ? '-' : s.host, st.opState, st.adminState, s.weight, s.initialWeight,
+          v.id, v.name, s.id, s.name, s.host === '' ? '-' : s.host, st.opState, st.adminState, s.weight,
+            s.initialWeight,
           lastchg, checkStatus, result, health, checkState, c.agentCheck === true ? 0x16 : 0,
           v.config.id !== undefined ? 1 : 0, c.id !== undefined ? 1 : 0, '-', s.port ?? 0, '-', c.ssl === true ? 1 : 0,
           c.port ?? 0, c.addr ?? '-', '-', c.agentPort ?? 0
@@ -355,7 +361,8 @@ export class RuntimeApi {
   private buildKeywords (): Keyword[] {
     const need = (level: CliLevel, session: CliSession): boolean => hasLevel(session, level)
     const kw = (words: string[], usage: string | undefined, run: Handler): Keyword => ({ words, usage, run })
-    const serverCmd = (level: CliLevel, fn: (f: Found, args: readonly string[]) => string): Handler => (args, session) => {
+    const serverCmd = (level: CliLevel, fn: (f: Found, args: readonly string[]) => string): Handler => (args,
+      session) => {
       if (!need(level, session)) return PERMISSION_DENIED
       const f = this.lookupServer(args[2])
       return typeof f === 'string' ? f : fn(f, args)
@@ -364,20 +371,27 @@ export class RuntimeApi {
       kw(['help'], undefined, args => usageMessage(this.keywords, args)),
       kw(['prompt'], undefined, (_a, session) => { session.prompt = !session.prompt; return '' }),
       kw(['quit'], undefined, (_a, session) => { session.quit = true; return '' }),
-      kw(['operator'], 'operator                                : lower the level of the current CLI session to operator', (args, session) => {
+      kw(['operator'],
+        'operator                                : lower the level of the current CLI session to operator', (args,
+          session) => {
         if (args[1] === '-') session.noLf = true
         if (!need('operator', session)) return PERMISSION_DENIED
         session.level = 'operator'
         return ''
       }),
-      kw(['user'], 'user                                    : lower the level of the current CLI session to user', (args, session) => {
+      kw(['user'], 'user                                    : lower the level of the current CLI session to user',
+        (args, session) => {
         if (args[1] === '-') session.noLf = true
         session.level = 'user'
         return ''
       }),
-      kw(['show', 'cli', 'level'], 'show cli level                          : display the level of the current CLI session', (_a, session) => `${session.level}\n`),
-      kw(['show', 'version'], 'show version                            : show version of the current process', () => `${productVersion(this.options)}\n`),
-      kw(['show', 'info'], 'show info [desc|json|typed|float]*      : report information about the running process', args => {
+      kw(['show', 'cli', 'level'],
+        'show cli level                          : display the level of the current CLI session', (_a,
+          session) => `${session.level}\n`),
+      kw(['show', 'version'], 'show version                            : show version of the current process',
+        () => `${productVersion(this.options)}\n`),
+      kw(['show', 'info'], 'show info [desc|json|typed|float]*      : report information about the running process',
+        args => {
         let format: InfoFormat = 'plain'
         let desc = false
         for (const w of args.slice(2)) {
@@ -387,15 +401,26 @@ export class RuntimeApi {
         }
         return renderInfo(infoValues(this.engine, this.options), format, desc)
       }),
-      kw(['show', 'stat'], 'show stat [desc|json|no-maint|typed|up]*: report counters for each proxy and server', (args, session) => this.showStat(args, session)),
-      kw(['show', 'servers', 'state'], 'show servers state [<backend>]          : dump volatile server information (all or for a single backend)', args => this.showServersState(args)),
-      kw(['show', 'backend'], 'show backend                            : list backends in the current running config', () => {
+      kw(['show', 'stat'], 'show stat [desc|json|no-maint|typed|up]*: report counters for each proxy and server', (args,
+        session) => this.showStat(args, session)),
+      kw(['show', 'servers', 'state'],
+        'show servers state [<backend>]          : dump volatile server information (all or for a single backend)',
+          args => this.showServersState(args)),
+      kw(['show', 'backend'], 'show backend                            : list backends in the current running config',
+        () => {
         return '# name\n' + this.views().filter(v => v.backend !== undefined).map(v => v.name + '\n').join('')
       }),
-      kw(['show', 'table'], 'show table <table> [<filter>]*          : report table usage stats or dump this table\'s contents (filter: data/key)', (args, session) => this.table('show', args, session)),
-      kw(['clear', 'table'], 'clear table <table> [<filter>]*         : remove an entry from a table (filter: data/key)', (args, session) => this.table('clear', args, session)),
-      kw(['set', 'table'], "set table <table> key <k> [data.* <v>]* : update or create a table entry's data", (args, session) => this.table('set', args, session)),
-      kw(['show', 'peers'], 'show peers [dict|-] [section]           : dump some information about all the peers or this peers section', args => {
+      kw(['show', 'table'],
+        ('show table <table> [<filter>]*          : report table usage stats or dump this table\'s contents ' +
+          '(filter: data/key)'), (args, session) => this.table('show', args, session)),
+      kw(['clear', 'table'],
+        'clear table <table> [<filter>]*         : remove an entry from a table (filter: data/key)', (args,
+          session) => this.table('clear', args, session)),
+      kw(['set', 'table'], "set table <table> key <k> [data.* <v>]* : update or create a table entry's data", (args,
+        session) => this.table('set', args, session)),
+      kw(['show', 'peers'],
+        'show peers [dict|-] [section]           : dump some information about all the peers or this peers section',
+          args => {
         let i = 2
         let dict = false
         if (args[i] === 'dict') { dict = true; i++ } else if (args[i] === '-') i++
@@ -403,12 +428,17 @@ export class RuntimeApi {
         if (this.options.peers === undefined) return section === undefined ? '' : 'No such peers\n'
         return this.options.peers(section, dict) ?? 'No such peers\n'
       }),
-      kw(['show', 'vrrp'], 'show vrrp                               : report the state of the VRRP instances (tslb)', () => this.options.vrrp?.() ?? ''),
-      kw(['disable', 'server'], "disable server (DEPRECATED)             : disable a server for maintenance (use 'set server' instead)", serverCmd('admin', f => {
+      kw(['show', 'vrrp'], 'show vrrp                               : report the state of the VRRP instances (tslb)',
+        () => this.options.vrrp?.() ?? ''),
+      kw(['disable', 'server'],
+        "disable server (DEPRECATED)             : disable a server for maintenance (use 'set server' instead)",
+          serverCmd('admin', f => {
         this.setAdmin(f, 'maint')
         return ''
       })),
-      kw(['enable', 'server'], "enable server  (DEPRECATED)             : enable a disabled server (use 'set server' instead)", serverCmd('admin', f => {
+      kw(['enable', 'server'],
+        "enable server  (DEPRECATED)             : enable a disabled server (use 'set server' instead)",
+          serverCmd('admin', f => {
         this.setAdmin(f, 'ready')
         return ''
       })),
@@ -422,8 +452,11 @@ export class RuntimeApi {
         if (s === undefined) return 'No such server.\n'
         return `${s.weight} (initial ${s.initialWeight})\n`
       }),
-      kw(['set', 'weight'], "set weight <bk>/<srv>  (DEPRECATED)     : change a server's weight (use 'set server' instead)", serverCmd('admin', (f, args) => this.setWeight(f, args[3]))),
-      kw(['set', 'server'], "set server <bk>/<srv> [opts]            : change a server's state, weight or health", serverCmd('admin', (f, args) => {
+      kw(['set', 'weight'],
+        "set weight <bk>/<srv>  (DEPRECATED)     : change a server's weight (use 'set server' instead)",
+          serverCmd('admin', (f, args) => this.setWeight(f, args[3]))),
+      kw(['set', 'server'], "set server <bk>/<srv> [opts]            : change a server's state, weight or health",
+        serverCmd('admin', (f, args) => {
         const what = args[3] ?? ''
         const value = args[4] ?? ''
         if (what === 'weight') return this.setWeight(f, value)
@@ -462,7 +495,8 @@ export interface RuntimeApiServer {
 /**
  * Serves one CLI connection. Exported for tests that drive the protocol over any duplex socket.
  */
-export function serveConnection (api: RuntimeApi, socket: Socket, level: CliLevel, maxLine: number, timeoutMs: number): void {
+export function serveConnection (api: RuntimeApi, socket: Socket, level: CliLevel, maxLine: number,
+  timeoutMs: number): void {
   const session = newSession(level)
   let buf = ''
   let payload: { line: string, lines: string[] } | undefined
@@ -572,7 +606,8 @@ function findDelimiter (s: string): number {
  * bound under a temporary name, chmod'ed, then renamed over `path`, so a reload's new worker
  * takes the path over atomically and an old worker's close never removes the new socket.
  */
-export async function listenRuntimeApi (path: string, mode: number | undefined, level: CliLevel, engine: Engine, providers: RuntimeApiOptions = {}): Promise<RuntimeApiServer> {
+export async function listenRuntimeApi (path: string, mode: number | undefined, level: CliLevel, engine: Engine,
+  providers: RuntimeApiOptions = {}): Promise<RuntimeApiServer> {
   const api = new RuntimeApi(engine, providers)
   const maxLine = providers.maxLineLength ?? DEFAULT_MAX_LINE
   const timeoutMs = providers.timeoutMs ?? providers.config?.global.statsTimeout ?? DEFAULT_TIMEOUT_MS

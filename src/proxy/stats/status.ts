@@ -36,7 +36,8 @@ export function checkResult (code: CheckStatusCode): number {
 
 /** The finished-check statuses, in HAProxy's order: the `state` labels of haproxy_server_check_status. */
 export const CHECK_STATE_LABELS: readonly CheckStatusCode[] = [
-  'HANA', 'SOCKERR', 'L4OK', 'L4TOUT', 'L4CON', 'L6OK', 'L6TOUT', 'L6RSP', 'L7TOUT', 'L7RSP', 'L7OK', 'L7OKC', 'L7STS', 'PROCERR', 'PROCTOUT', 'PROCOK'
+  'HANA', 'SOCKERR', 'L4OK', 'L4TOUT', 'L4CON', 'L6OK', 'L6TOUT', 'L6RSP', 'L7TOUT', 'L7RSP', 'L7OK', 'L7OKC', 'L7STS',
+    'PROCERR', 'PROCTOUT', 'PROCOK'
 ]
 
 /** Whether a check reached layer 5-7 (check_code is meaningful). */
@@ -83,11 +84,13 @@ export function serverStatus (s: ServerState, check: CheckReport | undefined, co
       return { text, state: 'DRAIN', css: `${group}_draining`, opState: 2, adminState }
     }
     if (check === undefined) return { text: 'no check', state: 'UP', css: `${group}_no_check`, opState: 2, adminState }
-    if (goingDown) return { text: `UP ${check.health - check.rise + 1}/${check.fall}`, state: 'UP', css: `${group}_going_down`, opState: 2, adminState }
+    if (goingDown) return { text: `UP ${check.health - check.rise + 1}/${check.fall}`, state: 'UP',
+      css: `${group}_going_down`, opState: 2, adminState }
     return { text: 'UP', state: 'UP', css: `${group}_up`, opState: 2, adminState }
   }
   if (check !== undefined && check.health > 0) {
-    return { text: `DOWN ${check.health}/${check.rise}`, state: 'DOWN', css: `${group}_going_up`, opState: 0, adminState }
+    return { text: `DOWN ${check.health}/${check.rise}`, state: 'DOWN', css: `${group}_going_up`, opState: 0,
+      adminState }
   }
   return { text: 'DOWN', state: 'DOWN', css: `${group}_down`, opState: 0, adminState }
 }

@@ -9,7 +9,8 @@ import type { OnReadOpts, Socket } from 'node:net'
 const READ_SIZE = 64 * 1024
 
 /** The part of the client socket the server-to-client direction uses. */
-export type ClientSink = Pick<Socket, 'write' | 'end' | 'writableLength' | 'destroyed'> & { on: (event: 'drain', listener: () => void) => unknown }
+export type ClientSink = Pick<Socket, 'write' | 'end' | 'writableLength' | 'destroyed'> & { on: (event: 'drain',
+  listener: () => void) => unknown }
 
 export class ServerToClient {
   private readonly client: ClientSink

@@ -4,12 +4,24 @@
  * the client/server/tunnel inactivity timeouts.
  */
 import type { Socket } from 'node:net'
-import { ConnectError, connectTermination, type Backend } from '../backend.ts'
-import type { FrontendContext } from '../frontend.ts'
+import { connectTermination, type Backend } from '../backend.ts'
+import { ConnectError } from '../errors.ts'
+import type { FrontendContext, RoutingFrontend } from '../frontend-context.ts'
 import type { ServerState } from '../server-state.ts'
 import { formatTcpLog } from '../log/format.ts'
-import { recordExchange } from '../stats/counters.ts'
+import { recordExchange } from '../counters.ts'
 import { relayClientToServer, ServerToClient } from './relay.ts'
+
+/** A TCP-mode frontend's session: the backend its rules pick (none: the connection is closed). */
+export function startRoutedTcpSession (client: Socket, fe: RoutingFrontend): void {
+  const backend = fe.route({ src: client.remoteAddress ?? '', srcPort: client.remotePort ?? 0,
+    dst: client.localAddress ?? '', dstPort: client.localPort ?? 0 })
+  if (backend === undefined) {
+    client.destroy()
+    return
+  }
+  startTcpSession(client, backend, fe)
+}
 
 export function startTcpSession (client: Socket, backend: Backend, fe: FrontendContext): void {
   const acceptedAt = Date.now()
@@ -40,17 +52,21 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
     client.destroy()
     upstream?.destroy()
     recordExchange({
-      frontend: fe, backend, server, http: false, bytesIn: bytesFromClient, bytesOut: fromServer.bytes, tw: queuedMs, tc: connectMs,
-      tt: Date.now() - acceptedAt, retries, termination, feconn: fe.connections(), beconn: backend.activeConnections, srvConn: server?.activeConnections
+      frontend: fe, backend, server, http: false, bytesIn: bytesFromClient, bytesOut: fromServer.bytes, tw: queuedMs,
+        tc: connectMs,
+      tt: Date.now() - acceptedAt, retries, termination, feconn: fe.connections(), beconn: backend.activeConnections,
+        srvConn: server?.activeConnections
     })
     if (!fe.logging) return
     if (fe.dontLogNull && bytesFromClient === 0 && fromServer.bytes === 0 && server === undefined) return
     fe.logTraffic(formatTcpLog({
       clientIp: srcIp, clientPort: srcPort, acceptedAt, frontend: fe.name, backend: backend.name,
-      server: server?.name ?? '<NOSRV>', tw: queuedMs, tc: connectMs, tt: Date.now() - acceptedAt, bytesRead: fromServer.bytes,
+      server: server?.name ?? '<NOSRV>', tw: queuedMs, tc: connectMs, tt: Date.now() - acceptedAt,
+        bytesRead: fromServer.bytes,
       termination, actconn: fe.globalConnections(), feconn: fe.connections(), beconn: backend.activeConnections,
       srvConn: server?.activeConnections ?? 0, retries,
-      srvQueue: server === undefined ? 0 : backend.admission.serverQueueLength(server), backendQueue: backend.admission.queueLength
+      srvQueue: server === undefined ? 0 : backend.admission.serverQueueLength(server),
+        backendQueue: backend.admission.queueLength
     }))
   }
 
@@ -65,8 +81,10 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
   client.once('close', () => { abort.abort() })
   const sample = { src: srcIp, srcPort, dst: client.localAddress ?? '', dstPort }
   const sticky = backend.stick.empty ? undefined : backend.stick.match(sample, Date.now())
-  const preferred = sticky !== undefined && (sticky.persistable || (backend.config.options.persist === true && sticky.admin !== 'maint')) ? sticky : undefined
-  backend.connect({ source: srcIp }, dstPort, { signal: () => abort.signal, preferred, forcePreferred: preferred !== undefined, onread: fromServer.onread }).then(c => {
+  const preferred = sticky !== undefined && (sticky.persistable || (backend.config.options.persist === true &&
+    sticky.admin !== 'maint')) ? sticky : undefined
+  backend.connect({ source: srcIp }, dstPort, { signal: () => abort.signal, preferred,
+    forcePreferred: preferred !== undefined, onread: fromServer.onread }).then(c => {
     if (!backend.stick.empty) backend.stick.store('request', sample, c.server, Date.now())
     server = c.server
     upstream = c.socket

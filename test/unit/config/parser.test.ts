@@ -294,3 +294,10 @@ test('duplicate names', () => {
   assert.match(errors(`${BASE}backend b\n  server s 198.18.0.21:80\nbackend b\n  server s 198.18.0.21:80\n`).join('\n'), /backend 'b' has the same name as backend 'b' declared at t.cfg:6/)
   assert.match(errors(`${BASE}backend b\n  server s 198.18.0.21:80\n  server s 198.18.0.22:80\n`).join('\n'), /server 's' is already defined/)
 })
+
+test('peers trust-peer-names: a flag of the section (tslb extension); it takes no argument', () => {
+  const base = 'peers mesh\n    peer a 10.0.0.1:10000\n    peer b 10.0.0.2:10000\n'
+  assert.equal(config(base).peers[0]?.trustPeerNames, undefined)
+  assert.equal(config(base + '    trust-peer-names\n').peers[0]?.trustPeerNames, true)
+  assert.match(errors(base + '    trust-peer-names yes\n').join('\n'), /'trust-peer-names' takes no argument/)
+})

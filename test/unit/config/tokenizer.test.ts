@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { LineSyntaxError, MAX_LINE_LENGTH, tokenizeLine } from '../../../src/config/tokenizer.ts'
+import { MAX_LINE_LENGTH, tokenizeLine } from '../../../src/config/tokenizer.ts'
+import { LineSyntaxError } from '../../../src/config/errors.ts'
 
 const words = (line: string, env: Record<string, string> = {}): string[] => tokenizeLine(line, env).words
 

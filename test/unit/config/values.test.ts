@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { formatAddress, parseAddress, parseNetwork, parseSeconds, parseSize, parseTime, ValueError } from '../../../src/config/values.ts'
+import { formatAddress, parseAddress, parseNetwork, parseSeconds, parseSize, parseTime } from '../../../src/config/values.ts'
+import { ValueError } from '../../../src/config/errors.ts'
 
 test('times default to milliseconds and take HAProxy units', () => {
   assert.equal(parseTime('5000'), 5000)

@@ -220,9 +220,21 @@ export class MemoryNetwork implements PeersNetwork {
   }
 
   connect (target: PeerTarget): PeerTransport {
+    return this.connectFrom('127.0.0.1', target)
+  }
+
+  /** This network as seen by a node whose connections leave from `host` (its peer line's address). */
+  from (host: string): PeersNetwork {
+    return {
+      connect: (target: PeerTarget) => this.connectFrom(host, target),
+      listen: async (spec: ListenSpec, onConnection: (t: PeerTransport) => void) => await this.listen(spec, onConnection)
+    }
+  }
+
+  connectFrom (host: string, target: PeerTarget): PeerTransport {
     const k = key(target)
     const kind = 'path' in target ? 'unix' : 'tcp'
-    const client = new MemoryTransport(this.clock, kind, `127.0.0.1:${this.#port++}`, k)
+    const client = new MemoryTransport(this.clock, kind, `${host}:${this.#port++}`, k)
     this.connections.push(client)
     this.clock.defer(() => {
       const list = this.#listeners.get(k) ?? []
@@ -241,8 +253,8 @@ export class MemoryNetwork implements PeersNetwork {
   }
 
   /** A raw client: the test drives the bytes itself. */
-  dial (target: PeerTarget): MemoryTransport {
-    const t = this.connect(target) as MemoryTransport
+  dial (target: PeerTarget, from = '127.0.0.1'): MemoryTransport {
+    const t = this.connectFrom(from, target) as MemoryTransport
     t.attach({ onConnect: () => {}, onData: () => {}, onDrain: () => {}, onClose: () => {} })
     return t
   }

@@ -105,13 +105,11 @@ function run (parts: readonly Buffer[], opts: MessageDecoderOptions, maxPayload:
   const d = new MessageDecoder(opts)
   const msgs: DecodedMessage[] = []
   for (const p of parts) {
-    try {
-      msgs.push(...d.push(p))
-    } catch (e) {
-      assert.ok(e instanceof PeersProtocolError, `unexpected ${String(e)}`)
-      assert.match(e.code, /^TSLB_ERR_PEERS_/)
-      msgs.push(...e.decoded)
-      return { msgs, error: e }
+    const { messages, error } = d.feed(p)
+    msgs.push(...messages)
+    if (error !== undefined) {
+      assert.match(error.code, /^TSLB_ERR_PEERS_/)
+      return { msgs, error }
     }
     assert.ok(d.buffered <= 2 + 5 + maxPayload, `buffered ${d.buffered}`)
   }

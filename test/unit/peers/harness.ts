@@ -44,7 +44,10 @@ export interface Node {
 export function node (name: string, c: Config, clock: ManualClock, net: MemoryNetwork, extra: Partial<PeersManagerOptions> = {}): Node {
   const tables = tablesOf(c, clock.now())
   const log: LogLine[] = []
-  const manager = new PeersManager({ config: c, localName: name, tables: tables.values(), clock, network: net, log: memoryLog(log), pid: 4242, ...extra })
+  // Connections leave from the node's own peer address, as on a real network.
+  const own = c.peers.flatMap(s => s.peers).find(p => p.name === name)?.address?.host
+  const network = own === undefined || own === '' ? net : net.from(own)
+  const manager = new PeersManager({ config: c, localName: name, tables: tables.values(), clock, network, log: memoryLog(log), pid: 4242, ...extra })
   return {
     name,
     manager,

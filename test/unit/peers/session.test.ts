@@ -9,6 +9,7 @@ import { MessageDecoder } from '../../../src/peers/decoder.ts'
 import type { DecodedMessage } from '../../../src/peers/decoder.ts'
 import { buildTableDefinition, encodeMessage } from '../../../src/peers/messages.ts'
 import { PEERS_KEY_TYPE } from '../../../src/peers/data-types.ts'
+import type { PeersManagerOptions } from '../../../src/peers/peers-manager.ts'
 import type { PeerState } from '../../../src/peers/sync.ts'
 import type { PeerTransport } from '../../../src/peers/transport.ts'
 import { ManualClock, MemoryNetwork, MemoryTransport } from './fake.ts'
@@ -23,11 +24,15 @@ backend web
     stick-table type ip size 1k expire 1m peers mesh store server_id,conn_cnt
 `
 const A_ADDR = { host: '10.0.0.1', port: 10000 }
+/** Where b's sessions come from (its peer line). */
+const B_HOST = '10.0.0.2'
 
-async function setup (): Promise<{ clock: ManualClock, net: MemoryNetwork, a: Node }> {
+const HANDOFF = '/run/tslb/peers.g1.mesh.sock'
+
+async function setup (extra: Partial<PeersManagerOptions> = {}, cfg = CFG): Promise<{ clock: ManualClock, net: MemoryNetwork, a: Node }> {
   const clock = new ManualClock()
   const net = new MemoryNetwork(clock)
-  const a = node('a', config(CFG), clock, net)
+  const a = node('a', config(cfg), clock, net, extra)
   await a.manager.start()
   await settle()
   // Keep a's outgoing attempts to b from mattering: nothing listens there.
@@ -53,7 +58,7 @@ function messages (t: MemoryTransport): DecodedMessage[] {
 
 async function handshaken (): Promise<{ clock: ManualClock, net: MemoryNetwork, a: Node, t: MemoryTransport }> {
   const env = await setup()
-  const t = env.net.dial(A_ADDR)
+  const t = env.net.dial(A_ADDR, B_HOST)
   env.clock.flush()
   t.write(Buffer.from('HAProxyS 2.1\na\nb 999 1\n'))
   env.clock.advance(1)
@@ -78,7 +83,7 @@ test('hello checks answer as HAProxy 2.6: 200, 502, 503, 504, 501, silence for a
     ['HAProxyS 2.1\r\na\r\nb 1 1\r\n', '200\n', false]
   ]
   for (const [hello, status, closes] of cases) {
-    const t = net.dial(A_ADDR)
+    const t = net.dial(A_ADDR, B_HOST)
     clock.flush()
     t.write(Buffer.from(hello, 'latin1'))
     clock.advance(5)
@@ -91,7 +96,7 @@ test('hello checks answer as HAProxy 2.6: 200, 502, 503, 504, 501, silence for a
 
 test('a connection that never says hello is closed after 5 s', async () => {
   const { clock, net, a } = await setup()
-  const t = net.dial(A_ADDR)
+  const t = net.dial(A_ADDR, B_HOST)
   clock.advance(4900)
   assert.equal(t.closed, false)
   clock.advance(200)
@@ -100,10 +105,10 @@ test('a connection that never says hello is closed after 5 s', async () => {
   await a.manager.stop()
 })
 
-test('a second connection claiming to be the local peer is answered 300', async () => {
-  const { clock, net, a } = await setup()
-  const t1 = net.dial(A_ADDR)
-  const t2 = net.dial(A_ADDR)
+test('a second connection claiming to be the local peer (on the hand-off socket) is answered 300', async () => {
+  const { clock, net, a } = await setup({ handoffPath: () => HANDOFF })
+  const t1 = net.dial({ path: HANDOFF })
+  const t2 = net.dial({ path: HANDOFF })
   clock.flush()
   t1.write(Buffer.from('HAProxyS 2.1\na\na 1 1\n'))
   clock.advance(1)
@@ -169,7 +174,7 @@ test('a RESYNC_REQ is answered with every entry as timed updates, then RESYNC_FI
     const { clock, net, a } = await setup()
     clock.advance(6000) // a's own learning finished (nobody to learn from)
     for (let i = 1; i <= 3; i++) a.table().update(`10.2.0.${i}`, e => { e.set('server_id', i) }, clock.now())
-    const t = net.dial(A_ADDR)
+    const t = net.dial(A_ADDR, B_HOST)
     clock.flush()
     // The request right behind the hello: nothing is pushed incrementally before the teach.
     t.write(Buffer.concat([Buffer.from(`HAProxyS ${version}\na\nb 1 1\n`), h('00 00')]))
@@ -225,7 +230,7 @@ test('garbage never harms the process: random bytes before and after the handsha
   const { clock, net, a } = await setup()
   const rand = rng(2024)
   for (let i = 0; i < 300; i++) {
-    const t = net.dial(A_ADDR)
+    const t = net.dial(A_ADDR, B_HOST)
     clock.flush()
     const junk = Buffer.alloc(1 + Math.floor(rand() * 200))
     for (let k = 0; k < junk.length; k++) junk[k] = Math.floor(rand() * 256)
@@ -238,7 +243,7 @@ test('garbage never harms the process: random bytes before and after the handsha
   }
   clock.advance(6000)
   // Still serving: a good peer gets in and syncs.
-  const t = net.dial(A_ADDR)
+  const t = net.dial(A_ADDR, B_HOST)
   clock.flush()
   t.write(Buffer.from('HAProxyS 2.1\na\nb 1 1\n'))
   clock.advance(2)
@@ -246,5 +251,122 @@ test('garbage never harms the process: random bytes before and after the handsha
   a.table().update('10.3.3.3', e => { e.set('conn_cnt', 3) }, clock.now())
   clock.advance(50)
   assert.ok(messages(t).some(m => m.kind === 'update'))
+  await a.manager.stop()
+})
+
+test('a hello naming a remote peer is accepted from the address of its peer line only (504 from elsewhere)', async () => {
+  const { clock, net, a } = await setup()
+  const stranger = net.dial(A_ADDR, '10.0.0.99')
+  clock.flush()
+  stranger.write(Buffer.from('HAProxyS 2.1\na\nb 1 1\n'))
+  clock.advance(1)
+  assert.equal(answer(stranger), '504\n')
+  assert.equal(stranger.closed, true)
+  assert.equal(peerB(a).established, false)
+  assert.ok(a.log.some(l => l.msg === 'peers session refused'))
+  const real = net.dial(A_ADDR, B_HOST)
+  clock.flush()
+  real.write(Buffer.from('HAProxyS 2.1\na\nb 1 1\n'))
+  clock.advance(1)
+  assert.match(answer(real), /^200\n/)
+  assert.ok(peerB(a).established)
+  await a.manager.stop()
+})
+
+test('trust-peer-names: a hello naming a remote peer is accepted from any address (NAT)', async () => {
+  const { clock, net, a } = await setup({}, CFG.replace('peers mesh\n', 'peers mesh\n    trust-peer-names\n'))
+  const natted = net.dial(A_ADDR, '192.0.2.7')
+  clock.flush()
+  natted.write(Buffer.from('HAProxyS 2.1\na\nb 1 1\n'))
+  clock.advance(1)
+  assert.match(answer(natted), /^200\n/)
+  assert.ok(peerB(a).established)
+  await a.manager.stop()
+})
+
+test('a hello naming the local peer over TCP is refused (504), even from a configured address; the hand-off socket accepts it', async () => {
+  const { clock, net, a } = await setup({ handoffPath: () => HANDOFF })
+  for (const from of ['10.0.0.1', B_HOST, '127.0.0.1']) {
+    const t = net.dial(A_ADDR, from)
+    clock.flush()
+    t.write(Buffer.from('HAProxyS 2.1\na\na 1 1\n'))
+    clock.advance(1)
+    assert.equal(answer(t), '504\n', `from ${from}`)
+    assert.equal(t.closed, true)
+    assert.equal(messages(t).length, 0, 'nothing of the table is taught')
+  }
+  const local = net.dial({ path: HANDOFF })
+  clock.flush()
+  local.write(Buffer.from('HAProxyS 2.1\na\na 1 1\n'))
+  clock.advance(1)
+  assert.equal(answer(local), '200\n')
+  await a.manager.stop()
+})
+
+test('a session holding a partial frame past the 5 s timeout is closed, however slowly the bytes trickle in', async () => {
+  const { clock, a, t } = await handshaken()
+  // A stick-table message announcing 64 bytes, then one byte every second.
+  t.write(h('0a 80 40'))
+  for (let i = 0; i < 4; i++) {
+    clock.advance(1000)
+    t.write(h('00'))
+  }
+  clock.advance(900)
+  assert.equal(t.closed, false)
+  clock.advance(200)
+  assert.equal(t.closed, true)
+  assert.equal(peerB(a).established, false)
+  await a.manager.stop()
+})
+
+test('complete messages do not start the partial-frame timer: an idle established session stays open', async () => {
+  const { clock, a, t } = await handshaken()
+  for (let i = 0; i < 8; i++) {
+    t.write(h('00 04'))
+    clock.advance(1000)
+  }
+  assert.equal(t.closed, false)
+  assert.ok(peerB(a).established)
+  await a.manager.stop()
+})
+
+test('a peer streaming messages split across chunks is not cut: each completed message restarts the deadline', async () => {
+  const { clock, a, t } = await handshaken()
+  // Heartbeats (00 04) sent so that every chunk completes one and starts the next, for 12 s.
+  t.write(h('00'))
+  for (let i = 0; i < 12; i++) {
+    clock.advance(1000)
+    t.write(h('04 00'))
+  }
+  assert.equal(t.closed, false)
+  assert.ok(peerB(a).established)
+  await a.manager.stop()
+})
+
+test('a RESYNC_CONFIRM that ends no lesson of ours changes nothing: acknowledged updates are not sent again, now or after a reconnection', async () => {
+  const { clock, net, a, t } = await handshaken()
+  t.write(h('00 01')) // our answer to a's RESYNC_REQ: nothing to teach
+  clock.advance(10)
+  for (let i = 1; i <= 10; i++) a.table().update(`10.3.0.${i}`, e => { e.set('server_id', i) }, clock.now())
+  clock.advance(10)
+  const updates = messages(t).filter(m => m.kind === 'update')
+  const def = messages(t).find(m => m.kind === 'define')
+  assert.equal(updates.length, 10)
+  assert.ok(def?.kind === 'define')
+  t.write(encodeMessage({ kind: 'ack', tableId: def.table.tableId, updateId: 10 }))
+  clock.advance(10)
+  assert.equal(peerB(a).tables[0]?.update, 10)
+  // A confirmation a never asked for (it sent no RESYNC_FINISHED/PARTIAL to b).
+  t.write(h('00 03'))
+  clock.advance(10)
+  assert.equal(messages(t).filter(m => m.kind === 'update').length, 10, 'nothing pushed again on this session')
+  assert.equal(peerB(a).tables[0]?.update, 10)
+  t.end()
+  clock.advance(10)
+  const again = net.dial(A_ADDR, B_HOST)
+  clock.flush()
+  again.write(Buffer.from('HAProxyS 2.1\na\nb 1 1\n'))
+  clock.advance(300)
+  assert.deepEqual(messages(again).filter(m => m.kind === 'update'), [], 'nothing pushed again after the reconnection')
   await a.manager.stop()
 })

@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { countersOf, refreshBackend } from '../../../src/proxy/stats/counters.ts'
+import { countersOf } from '../../../src/proxy/counters.ts'
+import { refreshBackend } from '../../../src/proxy/stats/sampler.ts'
 import { backendFrom } from './health/helpers.ts'
 
 test('queue peaks are kept when clients enqueue: a queue that came and went before any stats sample still shows in qmax', async () => {

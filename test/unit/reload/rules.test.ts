@@ -1,7 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { deleteTableScript, destinations, FLIP_TABLE, flipScript, plugMarkScript, SYN_DROP_TABLE, synDropScript } from '../../../src/reload/rules.ts'
-import { listenerKey, type ListenerSpec } from '../../../src/supervisor/listeners.ts'
+import { listenerKey } from '../../../src/ipc/messages.ts'
+import type { ListenerSpec } from '../../../src/supervisor/listeners.ts'
 
 function spec (host: string, port: number, family: 0 | 4 | 6 = 0): ListenerSpec {
   return { key: listenerKey(host, port), host, port, family }

@@ -2,7 +2,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { bindSlot, nextSlot, slotSpec } from '../../../src/reload/slots.ts'
 import { handleAddress } from '../../../src/net/listen-handle.ts'
-import { listenerKey, type ListenerSpec } from '../../../src/supervisor/listeners.ts'
+import { listenerKey } from '../../../src/ipc/messages.ts'
+import type { ListenerSpec } from '../../../src/supervisor/listeners.ts'
 
 const spec = (host: string, port: number): ListenerSpec => ({ key: listenerKey(host, port), host, port, family: 4 })
 

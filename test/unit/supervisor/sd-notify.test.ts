@@ -4,8 +4,9 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { monotonicUsec, statusText, SystemdNotifier, systemdSend } from '../../../src/supervisor/sd-notify.ts'
-import type { LocalStatus } from '../../../src/supervisor/supervisor.ts'
+import { monotonicUsec, SystemdNotifier, systemdSend } from '../../../src/supervisor/sd-notify.ts'
+import { statusText } from '../../../src/supervisor/status.ts'
+import type { LocalStatus } from '../../../src/supervisor/status.ts'
 import { startNotifyReceiver, type NotifyReceiver } from '../../helpers/notify-socket.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'tslb-sd-notify-'))

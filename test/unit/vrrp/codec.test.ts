@@ -3,8 +3,8 @@ import assert from 'node:assert/strict'
 import {
   advertFields, checksumValid, computeAdvertChecksum, decodeAdvert, decodeIpv4Header, encodeAdvert, encodeIpv4Packet, pseudoHeader
 } from '../../../src/vrrp/codec.ts'
-import { compareIp, formatIp, ipBytes, parseIp } from '../../../src/vrrp/addr.ts'
-import { internetChecksum } from '../../../src/vrrp/checksum.ts'
+import { compareIp, formatIp, ipBytes, parseIp } from '../../../src/net/addr.ts'
+import { internetChecksum } from '../../../src/net/checksum.ts'
 import { VrrpEncodeError } from '../../../src/vrrp/errors.ts'
 import { validateAdvert, type AdvertCheckConfig } from '../../../src/vrrp/validate.ts'
 
@@ -148,10 +148,10 @@ test('encoder refuses what cannot be sent', () => {
   assert.throws(() => encodeAdvert({ ...base, vrid: 0 }), VrrpEncodeError)
   assert.throws(() => encodeAdvert({ ...base, priority: 256 }), VrrpEncodeError)
   assert.throws(() => encodeAdvert({ ...base, advertIntervalSec: 256 }), VrrpEncodeError)
-  assert.throws(() => encodeAdvert({ ...base, addresses: ['2001:db8::1'] }), { code: 'TSLB_ERR_VRRP_ADDRESS' })
+  assert.throws(() => encodeAdvert({ ...base, addresses: ['2001:db8::1'] }), { code: 'TSLB_ERR_IP_ADDRESS' })
   assert.throws(() => encodeAdvert({ version: 3, vrid: 51, priority: 100, addresses: [], maxAdvertIntervalCs: 100 }), { code: 'TSLB_ERR_VRRP_ENCODE' })
   assert.throws(() => encodeAdvert({ version: 3, vrid: 51, priority: 100, addresses: [], maxAdvertIntervalCs: 4096 }, { src: '10.0.0.1', dst: '224.0.0.18' }), VrrpEncodeError)
-  assert.throws(() => encodeAdvert({ version: 3, vrid: 51, priority: 100, addresses: ['10.0.0.9'], maxAdvertIntervalCs: 100 }, { src: 'fe80::1', dst: 'ff02::12' }), { code: 'TSLB_ERR_VRRP_ADDRESS' })
+  assert.throws(() => encodeAdvert({ version: 3, vrid: 51, priority: 100, addresses: ['10.0.0.9'], maxAdvertIntervalCs: 100 }, { src: 'fe80::1', dst: 'ff02::12' }), { code: 'TSLB_ERR_IP_ADDRESS' })
   assert.throws(() => pseudoHeader(new Uint8Array(4), new Uint8Array(16), 8), VrrpEncodeError)
 })
 

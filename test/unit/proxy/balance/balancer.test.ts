@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Balance } from '../../../../src/config/model.ts'
-import { type Balancer, createBalancer, DEFAULT_HASH_TYPE } from '../../../../src/proxy/balance/balancer.ts'
+import { type Balancer, createBalancer, DEFAULT_HASH_TYPE } from '../../../../src/proxy/balance/index.ts'
 import { HashBalancer } from '../../../../src/proxy/balance/hashed.ts'
 import { effectiveWeight, selectEligible } from '../../../../src/proxy/balance/pool.ts'
 import { makeServers, type TestServer } from './helpers.ts'

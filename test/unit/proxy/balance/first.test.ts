@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { type Balancer, createBalancer } from '../../../../src/proxy/balance/balancer.ts'
+import { type Balancer, createBalancer } from '../../../../src/proxy/balance/index.ts'
 import { runConformance } from './conformance.ts'
 import { BARE, drive, makeServers, names, type TestServer } from './helpers.ts'
 

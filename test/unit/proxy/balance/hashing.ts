@@ -6,7 +6,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Balance, HashType } from '../../../../src/config/model.ts'
-import { type Balancer, createBalancer, type PickContext } from '../../../../src/proxy/balance/balancer.ts'
+import { type Balancer, createBalancer, type PickContext } from '../../../../src/proxy/balance/index.ts'
 import { runConformance } from './conformance.ts'
 import { makeServers, type TestServer } from './helpers.ts'
 

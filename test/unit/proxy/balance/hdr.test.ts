@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Balance } from '../../../../src/config/model.ts'
-import { createBalancer, type PickContext } from '../../../../src/proxy/balance/balancer.ts'
+import { createBalancer, type PickContext } from '../../../../src/proxy/balance/index.ts'
 import { sdbm } from '../../../../src/proxy/balance/hash.ts'
 import { domainOnly, HdrBalancer } from '../../../../src/proxy/balance/hdr.ts'
 import { makeServers } from './helpers.ts'

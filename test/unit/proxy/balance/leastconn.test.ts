@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { type Balancer, createBalancer } from '../../../../src/proxy/balance/balancer.ts'
+import { type Balancer, createBalancer } from '../../../../src/proxy/balance/index.ts'
 import { leastConnKey } from '../../../../src/proxy/balance/leastconn.ts'
 import { runConformance } from './conformance.ts'
 import { BARE, drive, makeServers, names, tally, type TestServer } from './helpers.ts'

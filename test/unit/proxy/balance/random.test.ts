@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Balance } from '../../../../src/config/model.ts'
-import { type Balancer, createBalancer } from '../../../../src/proxy/balance/balancer.ts'
+import { type Balancer, createBalancer } from '../../../../src/proxy/balance/index.ts'
 import { RandomBalancer } from '../../../../src/proxy/balance/random.ts'
 import { runConformance } from './conformance.ts'
 import { BARE, drive, makeServers, seeded, tally, type TestServer } from './helpers.ts'

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createBalancer } from '../../../../src/proxy/balance/balancer.ts'
+import { createBalancer } from '../../../../src/proxy/balance/index.ts'
 import { RoundRobinBalancer } from '../../../../src/proxy/balance/roundrobin.ts'
 import { runConformance } from './conformance.ts'
 import { BARE, drive, makeServers, names, tally, type TestServer } from './helpers.ts'

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Balance } from '../../../../src/config/model.ts'
-import { createBalancer } from '../../../../src/proxy/balance/balancer.ts'
+import { createBalancer } from '../../../../src/proxy/balance/index.ts'
 import { crc32, sdbm } from '../../../../src/proxy/balance/hash.ts'
 import { UrlParamBalancer } from '../../../../src/proxy/balance/url-param.ts'
 import { makeServers } from './helpers.ts'

@@ -12,9 +12,8 @@ import { createServer, type Server } from 'node:http'
 import { connect, type Socket } from 'node:net'
 import { parseConfig } from '../../../../src/config/index.ts'
 import { Engine } from '../../../../src/proxy/engine.ts'
-import { startHttpSession } from '../../../../src/proxy/http/session.ts'
 import { bindTcp, handleAddress } from '../../../../src/net/listen-handle.ts'
-import { listenerKey } from '../../../../src/supervisor/listeners.ts'
+import { listenerKey } from '../../../../src/ipc/messages.ts'
 
 const REQUEST = 'GET / HTTP/1.1\r\nHost: t\r\n\r\n'
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
@@ -58,7 +57,7 @@ backend app
     server s1 127.0.0.1:${backendPort}
 `, 'drain.cfg')
   assert.deepEqual(diagnostics.filter(d => d.severity === 'error'), [])
-  const engine = new Engine(config, { logFor: () => () => {}, startHttp: startHttpSession })
+  const engine = new Engine(config, { logFor: () => () => {} })
   engine.listen(new Map([[listenerKey('127.0.0.1', port), handle]]))
   return { engine, port }
 }

@@ -2,7 +2,8 @@
 // `show stat`.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { countersOf, downtimeOf, observeState, recordExchange, SlidingAverage, StatsSampler } from '../../../../src/proxy/stats/counters.ts'
+import { countersOf, downtimeOf, observeState, recordExchange, SlidingAverage } from '../../../../src/proxy/counters.ts'
+import { StatsSampler } from '../../../../src/proxy/stats/sampler.ts'
 import { collectRows, valueOf } from '../../../../src/proxy/stats/model.ts'
 import { fixtureLab } from './helpers.ts'
 

@@ -10,7 +10,7 @@ import { connect, createServer, type AddressInfo, type Server, type Socket } fro
 import { once } from 'node:events'
 import { parseConfig } from '../../../../src/config/parser.ts'
 import { Backend } from '../../../../src/proxy/backend.ts'
-import type { FrontendContext } from '../../../../src/proxy/frontend.ts'
+import type { FrontendContext } from '../../../../src/proxy/frontend-context.ts'
 import { startTcpSession } from '../../../../src/proxy/tcp/tcp-session.ts'
 import { type ClientSink, ServerToClient } from '../../../../src/proxy/tcp/relay.ts'
 

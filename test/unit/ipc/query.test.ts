@@ -1,8 +1,8 @@
 /** Supervisor → worker questions over IPC: answers, errors, deadlines, a worker that goes away. */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { answerQuery, WorkerQueries } from '../../../src/supervisor/worker-query.ts'
-import type { QueryMessage, QueryReply } from '../../../src/supervisor/worker-query.ts'
+import { answerQuery, WorkerQueries } from '../../../src/ipc/query.ts'
+import type { QueryMessage, QueryReply } from '../../../src/ipc/query.ts'
 
 const code = (c: string) => (e: unknown): boolean => (e as { code?: string }).code === c
 

@@ -1,18 +1,15 @@
 /**
  * Counters the statistics need and the engine does not keep: maxima, HTTP response classes,
- * request totals, aborts, retries, timings, rates, state-change times.
+ * request totals, aborts, retries, timings, rates, state-change times. The write side, beside
+ * the data path: the sessions call `recordExchange()` once per finished HTTP exchange or TCP
+ * session (where they write their log line; everything it needs is already computed there).
+ * The per-engine sampler that derives rates and state changes is stats/sampler.ts.
  *
  * They live beside the engine's objects (a WeakMap keyed by the Frontend, Backend or ServerState
- * object), so nothing in the data path changes shape. Two feeds fill them:
- *  - `recordExchange()`, called by the sessions once per finished HTTP exchange or TCP session
- *    (where they write their log line; everything it needs is already computed there);
- *  - a per-engine sampler (`samplerFor(engine)`), ticking once a second, that derives the
- *    per-second rates from the engine's totals and notices state changes (lastchg, downtime).
+ * object), so nothing in the data path changes shape.
  */
-import { performance, type EventLoopUtilization } from 'node:perf_hooks'
-import type { Backend } from '../backend.ts'
-import type { Engine } from '../engine.ts'
-import type { ServerState } from '../server-state.ts'
+import type { Backend } from './backend.ts'
+import type { ServerState } from './server-state.ts'
 
 /** HAProxy's swrate: a sliding average over the last N samples (N = 1024 for the timers). */
 export class SlidingAverage {
@@ -82,7 +79,8 @@ export interface Counters {
   prevReq: number
 }
 
-const STARTED_AT = Date.now()
+/** When this module was loaded: the counters' epoch (HAProxy's process start). */
+export const MODULE_STARTED_AT = Date.now()
 
 function newCounters (now: number): Counters {
   return {
@@ -101,7 +99,7 @@ const store = new WeakMap<object, Counters>()
 export function countersOf (obj: object): Counters {
   let c = store.get(obj)
   if (c === undefined) {
-    c = newCounters(STARTED_AT)
+    c = newCounters(MODULE_STARTED_AT)
     store.set(obj, c)
   }
   return c
@@ -240,137 +238,3 @@ export function downtimeOf (c: Counters, now: number): number {
 export function serverStateKey (s: ServerState): string {
   return `${s.admin}/${s.healthy ? 'up' : 'down'}`
 }
-
-export interface ProcessRates {
-  connRate: number
-  connRateMax: number
-  reqRate: number
-  reqRateMax: number
-  bytesOutRate: number
-  /** Percentage of the last second the event loop was idle. */
-  idlePct: number
-}
-
-/**
- * Once a second: per-second rates from the engine's totals, maxima of the current counts and
- * queue lengths, state changes of servers and backends. The timer is unref'd.
- */
-export class StatsSampler {
-  readonly engine: Engine
-  readonly process: ProcessRates = { connRate: 0, connRateMax: 0, reqRate: 0, reqRateMax: 0, bytesOutRate: 0, idlePct: 100 }
-  private timer: NodeJS.Timeout | undefined
-  private prevConns = 0
-  private prevReqs = 0
-  private prevBytesOut = 0
-  private elu: EventLoopUtilization | undefined
-
-  constructor (engine: Engine) {
-    this.engine = engine
-  }
-
-  start (intervalMs = 1000): void {
-    if (this.timer !== undefined) return
-    this.prevConns = this.totalConns()
-    this.elu = performance.eventLoopUtilization()
-    this.timer = setInterval(() => { this.tick() }, intervalMs)
-    this.timer.unref()
-  }
-
-  stop (): void {
-    if (this.timer !== undefined) clearInterval(this.timer)
-    this.timer = undefined
-  }
-
-  private totalConns (): number {
-    let n = 0
-    for (const fe of this.engine.frontends) n += fe.totalSessions
-    return n
-  }
-
-  /** One sampling step (the timer calls it every second; tests may call it directly). */
-  tick (now = Date.now()): void {
-    let reqs = 0
-    let bytesOut = 0
-    for (const fe of this.engine.frontends) {
-      const c = countersOf(fe)
-      c.rate = fe.totalSessions - c.prevTotal
-      c.prevTotal = fe.totalSessions
-      c.rateMax = Math.max(c.rateMax, c.rate)
-      c.reqRate = c.reqTot - c.prevReq
-      c.prevReq = c.reqTot
-      c.reqRateMax = Math.max(c.reqRateMax, c.reqRate)
-      reqs += c.reqTot
-      bytesOut += c.bytesOut
-    }
-    for (const be of this.engine.backends.values()) {
-      const c = countersOf(be)
-      c.rate = be.totalSessions - c.prevTotal
-      c.prevTotal = be.totalSessions
-      c.rateMax = Math.max(c.rateMax, c.rate)
-      for (const s of be.servers) {
-        const sc = countersOf(s)
-        sc.rate = s.totalSessions - sc.prevTotal
-        sc.prevTotal = s.totalSessions
-        sc.rateMax = Math.max(sc.rateMax, sc.rate)
-      }
-    }
-    const conns = this.totalConns()
-    const p = this.process
-    p.connRate = conns - this.prevConns
-    p.connRateMax = Math.max(p.connRateMax, p.connRate)
-    p.reqRate = reqs - this.prevReqs
-    p.reqRateMax = Math.max(p.reqRateMax, p.reqRate)
-    p.bytesOutRate = bytesOut - this.prevBytesOut
-    this.prevConns = conns
-    this.prevReqs = reqs
-    this.prevBytesOut = bytesOut
-    if (this.elu !== undefined) {
-      const cur = performance.eventLoopUtilization()
-      const d = performance.eventLoopUtilization(cur, this.elu)
-      this.elu = cur
-      p.idlePct = Math.round((1 - d.utilization) * 100)
-    }
-    this.refresh(now)
-  }
-
-  /** Maxima of the current counts and state changes; also run before every stats dump. */
-  refresh (now = Date.now()): void {
-    for (const fe of this.engine.frontends) {
-      const c = countersOf(fe)
-      c.sessMax = Math.max(c.sessMax, fe.connections())
-    }
-    for (const be of this.engine.backends.values()) refreshBackend(be, now)
-  }
-}
-
-/** Maxima and state tracking of one backend and its servers. */
-export function refreshBackend (be: Backend, now = Date.now()): void {
-  const c = countersOf(be)
-  c.sessMax = Math.max(c.sessMax, be.activeConnections)
-  c.queueMax = Math.max(c.queueMax, be.admission.queuePeak)
-  let usable = 0
-  for (const s of be.servers) {
-    const sc = countersOf(s)
-    sc.sessMax = Math.max(sc.sessMax, s.activeConnections)
-    sc.queueMax = Math.max(sc.queueMax, be.admission.serverQueuePeak(s))
-    observeState(sc, serverStateKey(s), !s.healthy || s.admin === 'maint', now)
-    if (s.usable && s.weight > 0) usable++
-  }
-  const down = be.servers.length > 0 && usable === 0
-  observeState(c, down ? 'DOWN' : 'UP', down, now)
-}
-
-const samplers = new WeakMap<Engine, StatsSampler>()
-
-/** The engine's sampler, started on first use. */
-export function samplerFor (engine: Engine): StatsSampler {
-  let s = samplers.get(engine)
-  if (s === undefined) {
-    s = new StatsSampler(engine)
-    samplers.set(engine, s)
-    s.start()
-  }
-  return s
-}
-
-export { STARTED_AT as MODULE_STARTED_AT }

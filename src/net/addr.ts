@@ -3,7 +3,7 @@
  * compares with ntohl, i.e. network byte order = lexicographic order of the bytes).
  */
 import { isIPv4, isIPv6 } from 'node:net'
-import { VrrpAddressError } from './errors.ts'
+import { IpAddressError } from './errors.ts'
 
 /** 4 bytes for IPv4, 16 for IPv6; undefined when the text is not an address. */
 export function parseIp (text: string): Uint8Array | undefined {
@@ -14,11 +14,12 @@ export function parseIp (text: string): Uint8Array | undefined {
   return undefined
 }
 
-/** Like parseIp, but throws VrrpAddressError; `family` checks the result's family. */
+/** Like parseIp, but throws IpAddressError; `family` checks the result's family. */
 export function ipBytes (text: string, family?: 4 | 6): Uint8Array {
   const b = parseIp(text)
-  if (b === undefined) throw new VrrpAddressError(`'${text}' is not an IP address`)
-  if (family !== undefined && b.length !== (family === 4 ? 4 : 16)) throw new VrrpAddressError(`'${text}' is not an IPv${family} address`)
+  if (b === undefined) throw new IpAddressError(`'${text}' is not an IP address`)
+  if (family !== undefined && b.length !== (family === 4 ? 4 : 16)) throw new IpAddressError(
+    `'${text}' is not an IPv${family} address`)
   return b
 }
 
@@ -54,7 +55,7 @@ function parseV6 (t: string): Uint8Array {
 /** Dotted quad, or RFC 5952 canonical IPv6 text. */
 export function formatIp (b: Uint8Array): string {
   if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`
-  if (b.length !== 16) throw new VrrpAddressError(`an IP address has 4 or 16 bytes, not ${b.length}`)
+  if (b.length !== 16) throw new IpAddressError(`an IP address has 4 or 16 bytes, not ${b.length}`)
   const g: number[] = []
   for (let i = 0; i < 8; i++) g.push((b[2 * i] as number) << 8 | (b[2 * i + 1] as number))
   // Longest run of two or more zero groups, the first one on a tie.

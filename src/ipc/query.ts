@@ -4,21 +4,9 @@
  * deadline, so a hung or dying worker cannot hang `tslb status`.
  * @module
  */
-import { TslbError } from '../util/errors.ts'
+import { WorkerQueryError, WorkerQueryTimeoutError } from './errors.ts'
 
 export const DEFAULT_QUERY_TIMEOUT_MS = 2000
-
-export class WorkerQueryTimeoutError extends TslbError {
-  constructor (what: string, ms: number) {
-    super('TSLB_ERR_WORKER_QUERY_TIMEOUT', `the worker did not answer '${what}' within ${ms} ms`)
-  }
-}
-
-export class WorkerQueryError extends TslbError {
-  constructor (what: string, reason: string) {
-    super('TSLB_ERR_WORKER_QUERY', `query '${what}' failed: ${reason}`)
-  }
-}
 
 export interface QueryMessage {
   readonly type: 'query'
@@ -85,7 +73,8 @@ export class WorkerQueries {
 
   /** The worker is gone: every question still open fails now. */
   cancelAll (reason: string): void {
-    for (const id of [...this.#pending.keys()]) this.#settle(id, p => { p.reject(new WorkerQueryError(p.what, reason)) })
+    for (const id of [...this.#pending.keys()]) this.#settle(id, p => { p.reject(new WorkerQueryError(p.what,
+      reason)) })
   }
 
   #settle (id: number, fn: (p: Pending) => void): void {
@@ -107,7 +96,8 @@ function isReply (msg: unknown): msg is QueryReply {
  * The answering side (in the worker): runs the handler named by the query and sends its result,
  * or an error for an unknown query or a handler that throws. Returns false for other messages.
  */
-export function answerQuery (msg: unknown, handlers: Readonly<Record<string, () => unknown>>, send: (reply: QueryReply) => void): boolean {
+export function answerQuery (msg: unknown, handlers: Readonly<Record<string, () => unknown>>,
+  send: (reply: QueryReply) => void): boolean {
   if (typeof msg !== 'object' || msg === null) return false
   const m = msg as Partial<QueryMessage>
   if (m.type !== 'query' || typeof m.id !== 'number' || typeof m.what !== 'string') return false

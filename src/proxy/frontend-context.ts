@@ -1,0 +1,55 @@
+/**
+ * What a session sees of its frontend: the TCP and HTTP session modules import these interfaces,
+ * never the Frontend class, and the Frontend starts either kind the same way
+ * (`(client, frontend) => void`, chosen by the proxy's mode).
+ */
+import type { Socket } from 'node:net'
+import type { Proxy, Timeouts } from '../config/model.ts'
+import type { SampleSource } from './acl/sample.ts'
+import type { Backend } from './backend.ts'
+import type { RequestHead } from './http/codec.ts'
+
+/** What sessions need from their frontend. */
+export interface FrontendContext {
+  readonly name: string
+  readonly timeouts: Timeouts
+  readonly dontLogNull: boolean
+  readonly logTraffic: (line: string) => void
+  /** False when the proxy has no log target: sessions then skip building log lines. */
+  readonly logging: boolean
+  connections (): number
+  globalConnections (): number
+}
+
+/** A frontend that picks the backend of a session (use_backend rules, then default_backend). */
+export interface RoutingFrontend extends FrontendContext {
+  route (s: SampleSource): Backend | undefined
+}
+
+/** Answers the proxy gives itself in HTTP mode: the stats page and the Prometheus exporter. */
+export interface HttpServices {
+  stats (head: RequestHead, proxy: Proxy): Buffer | undefined
+  prometheus (target: string, isHead: boolean): Buffer
+}
+
+/** What an HTTP session needs besides routing. */
+export interface HttpFrontend extends RoutingFrontend {
+  readonly config: Proxy
+  /** Set once the worker drains: responses then carry `Connection: close`. */
+  readonly draining: boolean
+  /** Largest request or response head accepted (global tune.bufsize). */
+  readonly maxHead: number
+  /** Window over which idle keep-alive connections are closed when draining (close-spread-time). */
+  readonly closeSpreadMs: number | undefined
+  /** The stats page and exporter answers, once the worker has set them up. */
+  services (): HttpServices | undefined
+  /** Usable active servers of a backend (the `nbsrv` fetch). */
+  nbsrv (backend: string): number | undefined
+  /** True when a `monitor fail` condition holds: monitor-uri then answers 503. */
+  monitorFailing (s: SampleSource): boolean
+  /** Registers `fn` to run when the frontend starts draining; returns the unregister function. */
+  onDrain (fn: () => void): () => void
+}
+
+/** Starts a session on an accepted connection the frontend took into service. */
+export type SessionStarter = (client: Socket, fe: HttpFrontend) => void

@@ -1,0 +1,46 @@
+/**
+ * An engine starts the session its frontend's mode asks for, with nothing injected: an HTTP
+ * frontend never runs as TCP (it used to, when the worker did not pass the HTTP starter).
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { connect } from 'node:net'
+import { parseConfig } from '../../../src/config/index.ts'
+import { listenerKey } from '../../../src/ipc/messages.ts'
+import { bindTcp, handleAddress } from '../../../src/net/listen-handle.ts'
+import { Engine } from '../../../src/proxy/engine.ts'
+
+async function exchange (port: number, request: string): Promise<string> {
+  const sock = connect({ host: '127.0.0.1', port })
+  let text = ''
+  sock.setEncoding('utf8')
+  sock.on('data', (d: string) => { text += d })
+  sock.write(request)
+  await new Promise<void>(resolve => {
+    sock.on('close', () => { resolve() })
+    sock.on('error', () => { resolve() })
+  })
+  return text
+}
+
+test('an HTTP frontend of an engine built with only a log function answers HTTP (monitor-uri)', async () => {
+  const handle = bindTcp('127.0.0.1', 0, 4)
+  const { port } = handleAddress(handle)
+  const { config, diagnostics } = parseConfig(`defaults
+    mode http
+    timeout client 5s
+frontend www
+    bind 127.0.0.1:${port}
+    monitor-uri /alive
+`, 'sessions.cfg')
+  assert.deepEqual(diagnostics.filter(d => d.severity === 'error'), [])
+  const engine = new Engine(config, { logFor: () => () => {} })
+  engine.listen(new Map([[listenerKey('127.0.0.1', port), handle]]))
+  try {
+    const reply = await exchange(port, 'GET /alive HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n')
+    assert.match(reply, /^HTTP\/1\.1 200 /)
+  } finally {
+    engine.stopAccepting()
+    engine.close()
+  }
+})
