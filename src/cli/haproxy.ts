@@ -79,12 +79,6 @@ export async function haproxyMain (argv: readonly string[]): Promise<number> {
     case 'check': return await check(args)
     case 'run': break
   }
-  if (args.files.length > 1) {
-    process.stderr.write(
-      (`[ALERT]    (${process.pid}) : tslb haproxy: one -f FILE only (got ${args.files.length}); merge them or use ` +
-        `'tslb run'\n`))
-    return 1
-  }
   if (!args.quiet && args.ignored.length > 0) process.stderr.write(
     (`[NOTICE]   (${process.pid}) : tslb: HAProxy debug/tuning flag(s) without effect in tslb: ` +
       `${args.ignored.join(' ')}\n`))
@@ -93,24 +87,21 @@ export async function haproxyMain (argv: readonly string[]): Promise<number> {
 }
 
 async function check (args: HaproxyArgs): Promise<number> {
-  let failed = false
-  for (const file of args.files) {
-    try {
-      const { diagnostics } = await loadConfig(file, args.localPeer === undefined ? {} : { localPeer: args.localPeer })
-      if (!args.quiet) for (const d of diagnostics) process.stderr.write(alert(d))
-    } catch (err) {
-      if (err instanceof ConfigError) {
-        for (const d of err.diagnostics) process.stderr.write(alert(d))
-        process.stderr.write(`[ALERT]    (${process.pid}) : config : Fatal errors found in configuration.\n`)
-      } else if (err instanceof TslbError) {
-        process.stderr.write(`[ALERT]    (${process.pid}) : config : ${err.message}\n`)
-      } else {
-        throw err
-      }
-      failed = true
+  try {
+    const { diagnostics } = await loadConfig(args.files,
+      args.localPeer === undefined ? {} : { localPeer: args.localPeer })
+    if (!args.quiet) for (const d of diagnostics) process.stderr.write(alert(d))
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const d of err.diagnostics) process.stderr.write(alert(d))
+      process.stderr.write(`[ALERT]    (${process.pid}) : config : Fatal errors found in configuration.\n`)
+    } else if (err instanceof TslbError) {
+      process.stderr.write(`[ALERT]    (${process.pid}) : config : ${err.message}\n`)
+    } else {
+      throw err
     }
+    return 1
   }
-  if (failed) return 1
   if (!args.quiet) process.stdout.write('Configuration file is valid\n')
   return 0
 }
@@ -170,7 +161,7 @@ async function serve (args: HaproxyArgs): Promise<number> {
     // HAProxy's master writes its pid file once the configuration is parsed, before its workers
     // are ready (VTest gives it 3 s): the configuration is checked here first, then the file written.
     try {
-      await loadConfig(args.files[0] as string, args.localPeer === undefined ? {} : { localPeer: args.localPeer })
+      await loadConfig(args.files, args.localPeer === undefined ? {} : { localPeer: args.localPeer })
     } catch (err) {
       return reportStartError(err)
     }
@@ -178,7 +169,7 @@ async function serve (args: HaproxyArgs): Promise<number> {
   }
   const runDir = mkdtempSync(join(tmpdir(), 'tslb-haproxy-'))
   const supervisor = new Supervisor({
-    configFile: args.files[0] as string,
+    configFiles: args.files,
     localPeer: args.localPeer,
     pidFile: args.pidFile,
     controlSocket: join(runDir, 'master.sock'),

@@ -1,133 +1,118 @@
 #!/usr/bin/env node
 /**
- * The `tslb` command: run, check, reload, status, convert.
+ * The `tslb` command: run, check, reload, status, convert. The commands and their options are
+ * the table in commands.ts.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
-import { parseArgs } from 'node:util'
 import { ConfigError, ConfigReadError, formatDiagnostic, TslbError, UsageError } from '../util/errors.ts'
 import { createLogger } from '../util/log.ts'
-import { loadConfig, parseConfig } from '../config/parser.ts'
+import { parseConfig } from '../config/parser.ts'
 import { controlRequest, DEFAULT_CONTROL_SOCKET } from '../supervisor/control-socket.ts'
 import { Supervisor, type SupervisorStatus } from '../supervisor/supervisor.ts'
-import { formatWorkerPeers } from '../supervisor/peers-status.ts'
-import { formatVrrpStatusLine } from '../vrrp/show-vrrp.ts'
 import { convertKeepalived } from '../vrrp/convert.ts'
 import { haproxyMain } from './haproxy.ts'
 import { DEFAULT_STRATEGY, isStrategyName, STRATEGY_NAMES } from '../reload/strategy.ts'
+import { flag, parseCommandArgs, type ParsedArgs, stringValue, stringValues } from './args.ts'
+import { buildInfo, packageVersion } from './build-info.ts'
+import { checkConfig, printCheck } from './check.ts'
+import { clusterView, formatCluster } from './cluster.ts'
+import { COMMANDS, DEFAULT_CONFIG, findCommand, TOP_OPTIONS } from './commands.ts'
+import { commandHelp, topHelp } from './help.ts'
+import { gatherHostFacts } from './host.ts'
+import { formatStatus, hostStatus } from './status.ts'
 
-export const DEFAULT_CONFIG = '/etc/tslb/tslb.cfg'
-
-const USAGE = `Usage: tslb COMMAND [options]
-
-Commands:
-  run -f FILE [-L LOCALPEER] [-p PIDFILE] [-S CTLSOCK]
-                        run the supervisor in the foreground (what systemd starts)
-  check -f FILE [-L LOCALPEER]
-                        validate a configuration: exit 0 if valid, 1 if not (like haproxy -c)
-  reload [--seamless] [--strategy handoff|syn-drop|tc-plug|iptables-flip] [-S CTLSOCK]
-                        make the running node re-read its configuration file
-  status [-S CTLSOCK] [--json]
-                        show the running node's state
-  convert FILE [-o OUT] print tslb vrrp sections for a keepalived.conf (exit 1 if they
-                        would not pass 'tslb check')
-  haproxy ARGS...       HAProxy's command line (-f -c -cc -d -D -W -S -p -L -q -v -vv), see docs/conformance.md
-
-Options:
-  -f, --config FILE     configuration file (default ${DEFAULT_CONFIG})
-  -L, --local-peer NAME local peer name (default: the host name)
-  -p, --pidfile FILE    write the supervisor's pid there
-  -S, --socket PATH     control socket (default ${DEFAULT_CONTROL_SOCKET})
-  -o, --output FILE     convert: write there instead of standard output
-  -h, --help            this help
-  -v, --version         print the version
-
-Environment: TSLB_LOG_LEVEL=trace|debug|info|warn|error, TSLB_LOG_FORMAT=json|pretty
-`
-
-
-function version (): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-  return pkg.version
-}
-
-function parse (argv: string[]): ReturnType<typeof parseArgs<{ options: typeof OPTIONS, allowPositionals: true,
-  strict: true }>> {
-  try {
-    return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true })
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err))
-  }
-}
-
-const OPTIONS = {
-  config: { type: 'string', short: 'f' },
-  'local-peer': { type: 'string', short: 'L' },
-  pidfile: { type: 'string', short: 'p' },
-  socket: { type: 'string', short: 'S' },
-  seamless: { type: 'boolean' },
-  strategy: { type: 'string' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean', short: 'v' },
-  quiet: { type: 'boolean', short: 'q' },
-  output: { type: 'string', short: 'o' }
-} as const
+export { DEFAULT_CONFIG }
 
 export async function main (argv: string[]): Promise<number> {
   // HAProxy's command line is not tslb's: everything after `haproxy` is handed over untouched.
   if (argv[0] === 'haproxy') return await haproxyMain(argv.slice(1))
-  const { values, positionals } = parse(argv)
-  if (values.version === true) {
-    process.stdout.write(`tslb ${version()} (node ${process.version})\n`)
+  const at = argv.findIndex(a => !a.startsWith('-'))
+  const command = at < 0 ? undefined : argv[at]
+  const top = parseCommandArgs('tslb', at < 0 ? argv : argv.slice(0, at), TOP_OPTIONS, 0)
+  const verbosity = stringOrFlagCount(top.values['version'])
+  if (verbosity >= 2) {
+    process.stdout.write(await buildInfo())
     return 0
   }
-  const [command, ...rest] = positionals
-  if (values.help === true || command === undefined || command === 'help') {
-    process.stdout.write(USAGE)
-    return command === undefined && values.help !== true ? 2 : 0
+  if (verbosity === 1) {
+    process.stdout.write(`tslb ${packageVersion()} (node ${process.version})\n`)
+    return 0
   }
-  const configFile = values.config ?? DEFAULT_CONFIG
-  const socket = values.socket ?? DEFAULT_CONTROL_SOCKET
+  if (command === 'help') {
+    const about = argv[at + 1]
+    const spec = about === undefined ? undefined : findCommand(about)
+    process.stdout.write(spec === undefined ? topHelp() : commandHelp(spec))
+    return 0
+  }
+  if (command === undefined) {
+    process.stdout.write(topHelp())
+    return flag(top.values['help']) ? 0 : 2
+  }
+  const spec = findCommand(command)
+  if (spec === undefined) throw new UsageError(
+    `tslb: unknown command '${command}' (one of: ${COMMANDS.map(c => c.name).join(', ')}; see 'tslb --help')`)
+  const args = parseCommandArgs(`tslb ${command}`, argv.slice(at + 1), spec.options, spec.args === undefined ? 0 : 1)
+  if (flag(top.values['help']) || flag(args.values['help'])) {
+    process.stdout.write(commandHelp(spec))
+    return 0
+  }
+  return await runCommand(command, args)
+}
+
+function stringOrFlagCount (v: ParsedArgs['values'][string]): number {
+  return Array.isArray(v) ? v.length : v === true ? 1 : 0
+}
+
+async function runCommand (command: string, { values, positionals }: ParsedArgs): Promise<number> {
+  const paths = stringValues(values['config'])
+  const configPaths = paths.length === 0 ? [DEFAULT_CONFIG] : paths
+  const socket = stringValue(values['socket']) ?? DEFAULT_CONTROL_SOCKET
+  const quiet = flag(values['quiet'])
   switch (command) {
     case 'check': {
-      noExtra(command, rest)
-      return await check(configFile, values['local-peer'] ?? hostname(), values.quiet === true)
+      const opts = { paths: configPaths, localPeer: stringValue(values['local-peer']), defaultLocalPeer: hostname(),
+        json: flag(values['json']), quiet }
+      return printCheck(await checkConfig(opts), opts)
     }
     case 'run':
-      noExtra(command, rest)
-      return await run(configFile, values['local-peer'], values.pidfile, socket)
+      return await run(configPaths, stringValue(values['local-peer']), stringValue(values['pidfile']), socket)
     case 'reload': {
-      noExtra(command, rest)
-      const strategy = values.strategy ?? DEFAULT_STRATEGY
+      const strategy = stringValue(values['strategy']) ?? DEFAULT_STRATEGY
       if (!isStrategyName(strategy)) throw new UsageError(
-        `unknown reload strategy '${strategy}' (one of: ${STRATEGY_NAMES.join(', ')})`)
-      const reply = await controlRequest(socket, { cmd: 'reload', strategy, seamless: values.seamless === true },
+        `tslb reload: unknown reload strategy '${strategy}' (one of: ${STRATEGY_NAMES.join(', ')})`)
+      const reply = await controlRequest(socket, { cmd: 'reload', strategy, seamless: flag(values['seamless']) },
         step => {
-        process.stdout.write(`${step}\n`)
+        if (!quiet) process.stdout.write(`${step}\n`)
       })
       if (!reply.ok) {
         process.stderr.write(`tslb reload: ${reply.error ?? 'failed'}\n`)
         return 1
       }
-      process.stdout.write('reload done\n')
+      if (!quiet) process.stdout.write('reload done\n')
       return 0
     }
     case 'status': {
-      noExtra(command, rest)
       const reply = await controlRequest(socket, { cmd: 'status' })
       if (!reply.ok) {
         process.stderr.write(`tslb status: ${reply.error ?? 'failed'}\n`)
         return 1
       }
       const status = reply.status as SupervisorStatus
-      process.stdout.write(values.json === true ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status))
+      if (flag(values['cluster'])) {
+        const view = clusterView(status)
+        process.stdout.write(flag(values['json']) ? `${JSON.stringify(view, null, 2)}\n` : formatCluster(view))
+        return 0
+      }
+      const host = hostStatus(await gatherHostFacts(), status)
+      process.stdout.write(flag(values['json']) ? `${JSON.stringify({ ...status, host }, null, 2)}\n` : formatStatus(
+        status, host))
       return 0
     }
     case 'convert': {
-      const [file, ...extra] = rest
-      if (file === undefined) throw new UsageError("'tslb convert' expects a keepalived.conf file")
-      noExtra(command, extra)
+      const file = positionals[0]
+      if (file === undefined) throw new UsageError(
+        "tslb convert: expects a keepalived.conf file (see 'tslb convert --help')")
       let text: string
       try {
         text = readFileSync(file === '-' ? 0 : file, 'utf8')
@@ -135,10 +120,10 @@ export async function main (argv: string[]): Promise<number> {
         throw new ConfigReadError(file, err)
       }
       const result = convertKeepalived(text, file === '-' ? 'standard input' : file)
-      const out = values.output
+      const out = stringValue(values['output'])
       if (out === undefined || out === '-') process.stdout.write(result.text)
       else writeFileSync(out, result.text)
-      if (result.warnings > 0 && values.quiet !== true) process.stderr.write(
+      if (result.warnings > 0 && !quiet) process.stderr.write(
         `tslb convert: ${result.warnings} warning(s), written as '# warning:' comments\n`)
       // The output must load as it is: `tslb check` on it, here.
       const errors = parseConfig(result.text, out ?? 'converted.cfg',
@@ -149,35 +134,14 @@ export async function main (argv: string[]): Promise<number> {
       return 1
     }
     default:
-      throw new UsageError(`unknown command '${command}' (run 'tslb --help')`)
+      throw new UsageError(`tslb: unknown command '${command}'`)
   }
 }
 
-function noExtra (command: string, rest: string[]): void {
-  if (rest.length > 0) throw new UsageError(`'tslb ${command}': unexpected argument '${rest.join(' ')}'`)
-}
-
-async function check (file: string, localPeer: string, quiet: boolean): Promise<number> {
-  try {
-    const { diagnostics } = await loadConfig(file, { localPeer })
-    for (const d of diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`)
-    if (!quiet) process.stdout.write('Configuration file is valid\n')
-    return 0
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      for (const d of err.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`)
-      const n = err.diagnostics.filter(d => d.severity === 'error').length
-      process.stderr.write(`${file}: ${n} error(s): configuration not valid\n`)
-      return 1
-    }
-    throw err
-  }
-}
-
-async function run (configFile: string, localPeer: string | undefined, pidFile: string | undefined,
+async function run (configFiles: readonly string[], localPeer: string | undefined, pidFile: string | undefined,
   controlSocket: string): Promise<number> {
   const log = createLogger()
-  const supervisor = new Supervisor({ configFile, localPeer, pidFile, controlSocket, log })
+  const supervisor = new Supervisor({ configFiles, localPeer, pidFile, controlSocket, log })
   try {
     await supervisor.start()
   } catch (err) {
@@ -205,27 +169,15 @@ async function run (configFile: string, localPeer: string | undefined, pidFile: 
   })
 }
 
-function formatStatus (s: SupervisorStatus): string {
-  const lines = [
-    `node ${s.node} (pid ${s.pid}), config ${s.configFile}`,
-    `started ${s.startedAt}, ${s.reloads} reload(s)${s.lastReload === undefined ? '' : `, last ${s.lastReload}`}`,
-    `proxies: ${s.proxies.length === 0 ? 'none' : s.proxies.map(p => `${p.kind} ${p.name}`).join(', ')}`,
-    `vrrp:${s.vrrpInstances.length === 0 ? ' none' : ''}`,
-    ...s.vrrpInstances.map(v =>
-      `  ${v.runtime === undefined ? (`${v.name}: not running, vrid ${v.vrid ?? '?'}, configured ` +
-        `${v.configuredState}, priority ${v.priority}`) : formatVrrpStatusLine(v.runtime)}`),
-    `peers: ${s.peers.length === 0 ? 'none' : s.peers.map(p => `${p.name} (${p.peers.join(', ')})`).join(', ')}`,
-    ...s.workers.flatMap(w => [`worker generation ${w.generation} (pid ${w.pid ?? '?'}): ${w.state}`,
-      ...formatWorkerPeers(w)])
-  ]
-  return `${lines.join('\n')}\n`
-}
-
 if (import.meta.main) {
   main(process.argv.slice(2)).then(code => { process.exitCode = code }, (err: unknown) => {
-    if (err instanceof TslbError) {
+    if (err instanceof UsageError) {
+      // Usage messages name the command they are about ('tslb check: ...').
+      process.stderr.write(`${err.message}\n`)
+      process.exitCode = 2
+    } else if (err instanceof TslbError) {
       process.stderr.write(`tslb: ${err.message}\n`)
-      process.exitCode = err instanceof UsageError ? 2 : 1
+      process.exitCode = 1
     } else {
       process.stderr.write(`tslb: internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)
       process.exitCode = 70

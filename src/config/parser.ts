@@ -2,26 +2,26 @@
  * Reads a configuration text into the typed model, collecting every problem as a `FILE:LINE:` diagnostic.
  */
 import { readFile } from 'node:fs/promises'
+import { configFiles } from './files.ts'
 import { ConfigError, ConfigReadError, type Diagnostic } from '../util/errors.ts'
-import { Diagnostics, type KeywordContext, type Line, suggest } from './context.ts'
+import { Diagnostics, type KeywordContext, type Line } from './context.ts'
 import type { Config, PeersSection, Proxy, ProxyKind, UserlistSection, VrrpInstance, VrrpScript, VrrpSyncGroup,
   VrrpTrackFile, VrrpTrackProcess } from './model.ts'
 import { newProxy, UNSUPPORTED_SECTIONS } from './sections.ts'
 import { type Environment, expandEnvironment, tokenizeLine } from './tokenizer.ts'
 import { LineSyntaxError, ValueError } from './errors.ts'
 import { parseAddress } from './values.ts'
-import { applyGlobal, GLOBAL_KEYWORD_NAMES } from './keywords/global.ts'
+import { applyGlobal } from './keywords/global.ts'
 import { allowedIn, applyNo, PROXY_KEYWORDS, REMOVED_KEYWORDS } from './keywords/proxy.ts'
-import { applyPeersKeyword, applyUserlistKeyword, PEERS_KEYWORDS } from './keywords/peers.ts'
+import { applyPeersKeyword, applyUserlistKeyword } from './keywords/peers.ts'
 import {
   applyVrrpSyncGroupKeyword, applyVrrpTrackFileKeyword, applyVrrpTrackProcessKeyword, newVrrpSyncGroup,
-    newVrrpTrackFile, newVrrpTrackProcess,
-  VRRP_SYNC_GROUP_KEYWORDS, VRRP_TRACK_FILE_KEYWORDS, VRRP_TRACK_PROCESS_KEYWORDS
+    newVrrpTrackFile, newVrrpTrackProcess
 } from './keywords/vrrp-tracking.ts'
-import { applyVrrpInstanceKeyword, applyVrrpScriptKeyword, newVrrpInstance, newVrrpScript, VRRP_INSTANCE_KEYWORDS,
-  VRRP_SCRIPT_KEYWORDS } from './keywords/vrrp.ts'
+import { applyVrrpInstanceKeyword, applyVrrpScriptKeyword, newVrrpInstance, newVrrpScript } from './keywords/vrrp.ts'
 import { validate } from './validate.ts'
 import { type Lookup, resolveHostNames } from './resolve.ts'
+import { braceMessage, isBraceLine, outsideSectionHint, unknownKeywordHint, withoutBraces } from './hints.ts'
 
 export interface ParseOptions {
   readonly env?: Environment
@@ -49,8 +49,8 @@ type Section =
   | { readonly kind: 'unsupported' }
 
 const PROXY_SECTIONS = new Set(['defaults', 'frontend', 'backend', 'listen'])
-const SECTION_KEYWORDS = ['global', 'defaults', 'frontend', 'backend', 'listen', 'peers', 'userlist', 'vrrp_script',
-  'vrrp_instance', 'vrrp_sync_group', 'vrrp_track_file', 'vrrp_track_process']
+export const SECTION_KEYWORDS = ['global', 'defaults', 'frontend', 'backend', 'listen', 'peers', 'userlist',
+  'vrrp_script', 'vrrp_instance', 'vrrp_sync_group', 'vrrp_track_file', 'vrrp_track_process']
 
 export function emptyConfig (files: string[]): Config {
   return {
@@ -67,43 +67,76 @@ export function emptyConfig (files: string[]): Config {
   }
 }
 
+/** One file's text, as read. */
+export interface ConfigSource {
+  readonly file: string
+  readonly text: string
+}
+
 /** Parses `text`; never throws for bad input — problems are in `diagnostics`. */
 export function parseConfig (text: string, file: string, options: ParseOptions = {}): ParseResult {
+  return parseConfigSources([{ file, text }], options)
+}
+
+/**
+ * Parses several files in order as one configuration, as HAProxy does with repeated `-f`:
+ * each file starts outside any section, and `defaults` carry over from one file to the next.
+ */
+export function parseConfigSources (sources: readonly ConfigSource[], options: ParseOptions = {}): ParseResult {
   const env = options.env ?? process.env
   const diag = new Diagnostics()
-  const config = emptyConfig([file])
+  const config = emptyConfig(sources.map(s => s.file))
   const parser = new SectionParser(config, diag, env)
-  const lines = text.split('\n')
-  for (let i = 0; i < lines.length; i++) {
-    const loc = { file, line: i + 1 }
-    let words: string[]
-    try {
-      const t = tokenizeLine(lines[i] as string, env)
-      for (const w of t.warnings) diag.warn(loc, w)
-      words = t.words
-    } catch (err) {
-      if (!(err instanceof LineSyntaxError)) throw err
-      diag.error(loc, err.message)
-      continue
+  for (const { file, text } of sources) {
+    parser.startFile()
+    const lines = text.split('\n')
+    for (let i = 0; i < lines.length; i++) {
+      const loc = { file, line: i + 1 }
+      let words: string[]
+      try {
+        const t = tokenizeLine(lines[i] as string, env)
+        for (const w of t.warnings) diag.warn(loc, w)
+        words = t.words
+      } catch (err) {
+        if (!(err instanceof LineSyntaxError)) throw err
+        diag.error(loc, err.message)
+        continue
+      }
+      if (words.length === 0) continue
+      parser.line({ words, loc })
     }
-    if (words.length === 0) continue
-    parser.line({ words, loc })
   }
   validate(config, diag, options.localPeer)
-  const order = (line: number): number => line === 0 ? Infinity : line
-  const diagnostics = [...diag.list].sort((a, b) => order(a.line) - order(b.line))
+  const fileOrder = new Map(sources.map((s, i) => [s.file, i]))
+  // By file, then line; whole-configuration problems (line 0) last.
+  const order = (d: Diagnostic): [number, number] =>
+    d.line === 0 ? [sources.length, 0] : [fileOrder.get(d.file) ?? sources.length, d.line]
+  const diagnostics = [...diag.list].sort((a, b) => {
+    const [fa, la] = order(a)
+    const [fb, lb] = order(b)
+    return fa - fb || la - lb
+  })
   return { config, diagnostics }
 }
 
-/** Reads and parses `file`; throws ConfigError when any error was found. */
-export async function loadConfig (file: string, options: ParseOptions = {}): Promise<ParseResult> {
-  let text: string
-  try {
-    text = await readFile(file, 'utf8')
-  } catch (err) {
-    throw new ConfigReadError(file, err)
+/**
+ * Reads and parses the configuration: each path a file, or a directory whose `*.cfg` files are
+ * read in lexical order (as HAProxy's `-f DIR`). Throws ConfigError when any error was found.
+ */
+export async function loadConfig (paths: string | readonly string[], options: ParseOptions = {}): Promise<ParseResult> {
+  const sources: ConfigSource[] = []
+  for (const file of await configFiles(typeof paths === 'string' ? [paths] : paths)) {
+    try {
+      sources.push({ file, text: await readFile(file, 'utf8') })
+    } catch (err) {
+      throw new ConfigReadError(file, err)
+    }
   }
-  const parsed = parseConfig(text, file, options)
+  if (sources.length === 0) {
+    throw new ConfigError([{ severity: 'error', file: [...paths].join(' '), line: 0,
+      message: 'no configuration file to load (a directory is read for its *.cfg files)' }])
+  }
+  const parsed = parseConfigSources(sources, options)
   if (parsed.diagnostics.some(d => d.severity === 'error')) throw new ConfigError(parsed.diagnostics)
   const result = { ...parsed, diagnostics: [...parsed.diagnostics, ...await resolveHostNames(parsed.config,
     options.lookup)] }
@@ -113,6 +146,7 @@ export async function loadConfig (file: string, options: ParseOptions = {}): Pro
 
 class SectionParser {
   private section: Section | undefined
+  private braceReported = false
   private currentDefaults: Proxy | undefined
   private readonly namedDefaults = new Map<string, Proxy>()
   private readonly config: Config
@@ -126,7 +160,34 @@ class SectionParser {
     this.env = env
   }
 
+  /** A new file starts outside any section; the current `defaults` stays in effect. */
+  startFile (): void {
+    this.section = undefined
+    this.braceReported = false
+  }
+
+  /**
+   * keepalived's braces pasted into a tslb file: reported once per block; a section header is
+   * still opened so its keywords are checked; a lone '}' after a reported block is not repeated.
+   */
+  private braces (line: Line): Line {
+    const words = withoutBraces(line.words)
+    const keyword = words[0] ?? ''
+    const unsupported = keyword in UNSUPPORTED_SECTIONS
+    const opensSection = SECTION_KEYWORDS.includes(keyword) || unsupported
+    // A refused section (global_defs {) has its own error, and what is inside it is skipped.
+    const inRefused = this.section?.kind === 'unsupported' && !opensSection
+    if (!unsupported && !inRefused && (words.length > 0 || !this.braceReported)) this.diag.error(line.loc,
+      braceMessage(line.words, opensSection))
+    this.braceReported = true
+    return { loc: line.loc, words: opensSection ? words : [] }
+  }
+
   line (line: Line): void {
+    if (isBraceLine(line.words)) {
+      line = this.braces(line)
+      if (line.words.length === 0) return
+    }
     const [keyword, ...args] = line.words as [string, ...string[]]
     try {
       if (SECTION_KEYWORDS.includes(keyword) || keyword in UNSUPPORTED_SECTIONS) {
@@ -138,7 +199,8 @@ class SectionParser {
       if (keyword.startsWith('.')) throw new ValueError(
         `conditional blocks and directives ('${keyword}') are not supported yet`)
       if (this.section === undefined) {
-        throw new ValueError(`'${keyword}' is outside any section${suggest(keyword, SECTION_KEYWORDS)}`)
+        const hint = outsideSectionHint(keyword, SECTION_KEYWORDS, line.loc.file !== this.config.files[0])
+        throw new ValueError(`'${keyword}' is outside any section${hint}`)
       }
       this.keyword(this.section, keyword, args, line)
     } catch (err) {
@@ -294,7 +356,7 @@ class SectionParser {
       case 'global': {
         if (!applyGlobal(this.config.global, keyword, args, this.context(line, "'global' section"))) {
           throw new ValueError(
-            `unknown keyword '${keyword}' in 'global' section${suggest(keyword, GLOBAL_KEYWORD_NAMES)}`)
+            `unknown keyword '${keyword}' in 'global' section${unknownKeywordHint(keyword, args, 'global')}`)
         }
         return
       }
@@ -312,7 +374,7 @@ class SectionParser {
           if (removed !== undefined) throw new ValueError(
             `'${keyword}' was removed in HAProxy 2.x and is not supported: ${removed}`)
           throw new ValueError(
-            `unknown keyword '${keyword}' in ${p.kind} section${suggest(keyword, Object.keys(PROXY_KEYWORDS))}`)
+            `unknown keyword '${keyword}' in ${p.kind} section${unknownKeywordHint(keyword, args, 'proxy')}`)
         }
         if (!allowedIn(kw, p)) throw new ValueError(`'${keyword}' is not allowed in a '${p.kind}' section`)
         kw.parse(p, args, ctx)
@@ -320,44 +382,49 @@ class SectionParser {
       }
       case 'peers':
         if (!applyPeersKeyword(section.peers, keyword, args, this.context(line, `peers '${section.peers.name}'`))) {
-          throw new ValueError(`unknown keyword '${keyword}' in 'peers' section${suggest(keyword, PEERS_KEYWORDS)}`)
+          throw new ValueError(
+            `unknown keyword '${keyword}' in 'peers' section${unknownKeywordHint(keyword, args, 'peers')}`)
         }
         return
       case 'userlist':
         if (!applyUserlistKeyword(section.userlist, keyword, args)) {
-          throw new ValueError(`unknown keyword '${keyword}' in 'userlist' section (expected group or user)`)
+          throw new ValueError(
+            `unknown keyword '${keyword}' in 'userlist' section${unknownKeywordHint(keyword, args, 'userlist')}`)
         }
         return
       case 'vrrp_script':
         if (!applyVrrpScriptKeyword(section.script, keyword, args)) {
           throw new ValueError(
-            `unknown keyword '${keyword}' in 'vrrp_script' section${suggest(keyword, VRRP_SCRIPT_KEYWORDS)}`)
+            `unknown keyword '${keyword}' in 'vrrp_script' section${unknownKeywordHint(keyword, args, 'vrrp_script')}`)
         }
         return
       case 'vrrp_instance':
         if (!applyVrrpInstanceKeyword(section.instance, keyword, args, this.context(line,
           `vrrp_instance '${section.instance.name}'`))) {
           throw new ValueError(
-            `unknown keyword '${keyword}' in 'vrrp_instance' section${suggest(keyword, VRRP_INSTANCE_KEYWORDS)}`)
+            (`unknown keyword '${keyword}' in 'vrrp_instance' ` +
+              `section${unknownKeywordHint(keyword, args, 'vrrp_instance')}`))
         }
         return
       case 'vrrp_sync_group':
         if (!applyVrrpSyncGroupKeyword(section.group, keyword, args)) {
           throw new ValueError(
-            `unknown keyword '${keyword}' in 'vrrp_sync_group' section${suggest(keyword, VRRP_SYNC_GROUP_KEYWORDS)}`)
+            (`unknown keyword '${keyword}' in 'vrrp_sync_group' ` +
+              `section${unknownKeywordHint(keyword, args, 'vrrp_sync_group')}`))
         }
         return
       case 'vrrp_track_file':
         if (!applyVrrpTrackFileKeyword(section.file, keyword, args)) {
           throw new ValueError(
-            `unknown keyword '${keyword}' in 'vrrp_track_file' section${suggest(keyword, VRRP_TRACK_FILE_KEYWORDS)}`)
+            (`unknown keyword '${keyword}' in 'vrrp_track_file' ` +
+              `section${unknownKeywordHint(keyword, args, 'vrrp_track_file')}`))
         }
         return
       case 'vrrp_track_process':
         if (!applyVrrpTrackProcessKeyword(section.process, keyword, args)) {
           throw new ValueError(
             (`unknown keyword '${keyword}' in 'vrrp_track_process' ` +
-              `section${suggest(keyword, VRRP_TRACK_PROCESS_KEYWORDS)}`))
+              `section${unknownKeywordHint(keyword, args, 'vrrp_track_process')}`))
         }
     }
   }

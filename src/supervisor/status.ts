@@ -8,12 +8,16 @@ import type { WorkerPeers } from './peers-status.ts'
 export interface SupervisorStatus {
   readonly node: string
   readonly pid: number
+  /** The first `-f` path; `configFiles` has them all. */
   readonly configFile: string
+  readonly configFiles: readonly string[]
   readonly startedAt: string
   readonly reloads: number
   readonly lastReload: string | undefined
   readonly proxies: { readonly name: string, readonly kind: string }[]
-  readonly vrrpInstances: { readonly name: string, readonly vrid: number | undefined, readonly configuredState: string,
+  readonly vrrpInstances: { readonly name: string, readonly vrid: number | undefined,
+    readonly interface: string | undefined,
+    readonly configuredState: string,
     readonly priority: number, readonly runtime: VrrpInstanceStatus | undefined }[]
   readonly peers: { readonly name: string, readonly peers: string[] }[]
   /** With each generation's peers sessions (`peers`), or why they could not be read (`peersError`). */

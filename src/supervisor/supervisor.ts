@@ -33,7 +33,8 @@ const DEFAULT_HARD_STOP_AFTER_MS = 300_000
 const WORKER_CLI_TIMEOUT_MS = 10_000
 
 export interface SupervisorOptions {
-  readonly configFile: string
+  /** The `-f` paths, files or directories, loaded in order as one configuration at start and at each reload. */
+  readonly configFiles: readonly string[]
   readonly localPeer: string | undefined
   readonly pidFile: string | undefined
   readonly controlSocket: string
@@ -85,7 +86,7 @@ export class Supervisor {
   }
 
   async start (): Promise<void> {
-    const { config, diagnostics } = await loadConfig(this.opts.configFile, { localPeer: this.node })
+    const { config, diagnostics } = await loadConfig(this.opts.configFiles, { localPeer: this.node })
     for (const d of diagnostics) this.opts.log.warn(formatDiagnostic(d))
     this.config = config
     if (this.opts.cleanupReloadRules !== false) for (const r of await removeReloadRules(
@@ -106,7 +107,7 @@ export class Supervisor {
     this.vrrpNotice.unref()
     this.control = await listenControlSocket(this.opts.controlSocket, async (req, step) => await this.handle(req, step))
     if (this.opts.pidFile !== undefined) await writePidFile(this.opts.pidFile)
-    this.opts.log.info({ config: this.opts.configFile, node: this.node, control: this.opts.controlSocket },
+    this.opts.log.info({ config: this.opts.configFiles, node: this.node, control: this.opts.controlSocket },
       'supervisor started')
     this.systemd.ready(statusText(this.localStatus()))
     this.systemd.startStatusUpdates(() => statusText(this.localStatus()), SYSTEMD_STATUS_MS)
@@ -178,12 +179,13 @@ export class Supervisor {
     return {
       node: this.node,
       pid: process.pid,
-      configFile: this.opts.configFile,
+      configFile: this.opts.configFiles[0] ?? '',
+      configFiles: this.opts.configFiles,
       startedAt: this.startedAt.toISOString(),
       reloads: this.reloads,
       lastReload: this.lastReload?.toISOString(),
       proxies: c?.proxies.map(p => ({ name: p.name, kind: p.kind })) ?? [],
-      vrrpInstances: c?.vrrpInstances.map(v => ({ name: v.name, vrid: v.virtualRouterId,
+      vrrpInstances: c?.vrrpInstances.map(v => ({ name: v.name, vrid: v.virtualRouterId, interface: v.interface,
         configuredState: v.state ?? (v.priority === 255 ? 'MASTER' : 'BACKUP'), priority: v.priority,
           runtime: vrrp.get(v.name) })) ?? [],
       peers: c?.peers.map(p => ({ name: p.name, peers: p.peers.map(x => x.name) })) ?? [],
@@ -217,7 +219,7 @@ export class Supervisor {
   }
 
   private async reloadNotifying (step: (m: string) => void, strategyName: string): Promise<ControlReply> {
-    this.systemd.reloading(`reloading ${this.opts.configFile}`)
+    this.systemd.reloading(`reloading ${this.opts.configFiles.join(' ')}`)
     try {
       return await this.reloadNow(step, strategyName)
     } finally {
@@ -227,10 +229,10 @@ export class Supervisor {
 
   private async reloadNow (step: (m: string) => void, strategyName: string): Promise<ControlReply> {
     const strategy = reloadStrategy(strategyName)
-    step(`reading ${this.opts.configFile}`)
+    step(`reading ${this.opts.configFiles.join(' ')}`)
     let config: Config
     try {
-      const loaded = await loadConfig(this.opts.configFile, { localPeer: this.node })
+      const loaded = await loadConfig(this.opts.configFiles, { localPeer: this.node })
       for (const d of loaded.diagnostics) step(formatDiagnostic(d))
       config = loaded.config
     } catch (err) {

@@ -21,8 +21,10 @@ export class ConfigError extends TslbError {
 }
 
 export class ConfigReadError extends TslbError {
+  readonly file: string
   constructor (file: string, cause: unknown) {
     super('TSLB_ERR_CONFIG_READ', `cannot read configuration file '${file}': ${describe(cause)}`, { cause })
+    this.file = file
   }
 }
 

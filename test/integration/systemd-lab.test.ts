@@ -4,6 +4,7 @@
  */
 import { before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import type { LabNode } from '../helpers/lab.ts'
 import { useSystemdLab } from '../helpers/systemd-lab.ts'
 
@@ -82,6 +83,18 @@ describe('tslb under systemd (nspawn lab)', () => {
     const st = await lb1('sh', '-c', `stat -c %U /proc/${pid}; grep CapEff /proc/${pid}/status`)
     // CAP_NET_BIND_SERVICE (10), CAP_NET_ADMIN (12), CAP_NET_RAW (13)
     assert.match(st.out, /^tslb\nCapEff:\s+0000000000003400\n$/)
+  })
+
+  test('scripts/install put the man pages and the bash completion in place', async () => {
+    for (const [installed, source] of [
+      ['/usr/local/share/man/man1/tslb.1', 'man/tslb.1'],
+      ['/usr/local/share/man/man5/tslb.cfg.5', 'man/tslb.cfg.5'],
+      ['/usr/local/share/bash-completion/completions/tslb', 'completion/tslb.bash']
+    ] as const) {
+      const r = await lb1('cat', installed)
+      assert.equal(r.code, 0, r.out)
+      assert.equal(r.out, readFileSync(new URL(`../../${source}`, import.meta.url), 'utf8'), installed)
+    }
   })
 
   test('systemctl stop: inactive, no process left', async () => {

@@ -42,7 +42,7 @@ backend be
 })
 
 test('a keyword outside any section is an error', () => {
-  assert.deepEqual(errors('  mode http\n'), ["t.cfg:1: 'mode' is outside any section", 't.cfg: configuration has no frontend, backend, listen, peers or vrrp_instance section'])
+  assert.deepEqual(errors('  mode http\n'), ["t.cfg:1: 'mode' is outside any section ('mode' belongs in a defaults/frontend/backend/listen section)", 't.cfg: configuration has no frontend, backend, listen, peers or vrrp_instance section'])
 })
 
 test('defaults are inherited by the proxies declared after them, and a new defaults resets', () => {

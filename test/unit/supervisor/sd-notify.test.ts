@@ -84,12 +84,12 @@ test('status updates are polled and only changes are sent', async () => {
 
 test('status text', () => {
   const base: LocalStatus = {
-    node: 'lb1', pid: 1, configFile: 'f', startedAt: '', reloads: 2, lastReload: undefined,
+    node: 'lb1', pid: 1, configFile: 'f', configFiles: ['f'], startedAt: '', reloads: 2, lastReload: undefined,
     proxies: [{ name: 'www', kind: 'frontend' }], vrrpInstances: [], peers: [],
     workers: [{ generation: 3, pid: 10, state: 'serving' }, { generation: 2, pid: 9, state: 'draining' }]
   }
   assert.equal(statusText(base), 'serving generation 3, 1 draining; 2 reload(s)')
   assert.equal(statusText({ ...base, workers: [] }), 'no proxy worker serving; 2 reload(s)')
-  const vrrp: LocalStatus['vrrpInstances'][number] = { name: 'VI_1', vrid: 51, configuredState: 'BACKUP', priority: 100, runtime: undefined }
+  const vrrp: LocalStatus['vrrpInstances'][number] = { name: 'VI_1', vrid: 51, interface: 'eth0', configuredState: 'BACKUP', priority: 100, runtime: undefined }
   assert.equal(statusText({ ...base, proxies: [], workers: [], vrrpInstances: [vrrp] }), 'VRRP VI_1 INIT; 2 reload(s)')
 })
