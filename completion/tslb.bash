@@ -51,7 +51,7 @@ _tslb() {
     haproxy)
       case $prev in
       esac
-      if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '' -- "$cur")); else COMPREPLY=($(compgen -f -- "$cur")); fi
+      if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '-h --help' -- "$cur")); else COMPREPLY=($(compgen -f -- "$cur")); fi
       ;;
   esac
 }

@@ -128,9 +128,10 @@ export const COMMANDS: readonly CommandSpec[] = [
     description: [
       ('Everything after the word haproxy is read as haproxy(1) reads its arguments, with its exit codes and its ' +
         'master/worker behaviour, so tools that drive HAProxy (VTest, init scripts) drive tslb. See ' +
-        'docs/conformance.md.')
+        'docs/conformance.md.'),
+      "'tslb haproxy --help' (or -h) alone prints this page."
     ],
-    options: []
+    options: [HELP]
   }
 ]
 

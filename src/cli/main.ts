@@ -26,7 +26,14 @@ export { DEFAULT_CONFIG }
 
 export async function main (argv: string[]): Promise<number> {
   // HAProxy's command line is not tslb's: everything after `haproxy` is handed over untouched.
-  if (argv[0] === 'haproxy') return await haproxyMain(argv.slice(1))
+  if (argv[0] === 'haproxy') {
+    const haproxySpec = findCommand('haproxy')
+    if (haproxySpec !== undefined && argv.length === 2 && (argv[1] === '--help' || argv[1] === '-h')) {
+      process.stdout.write(commandHelp(haproxySpec))
+      return 0
+    }
+    return await haproxyMain(argv.slice(1))
+  }
   const at = argv.findIndex(a => !a.startsWith('-'))
   const command = at < 0 ? undefined : argv[at]
   const top = parseCommandArgs('tslb', at < 0 ? argv : argv.slice(0, at), TOP_OPTIONS, 0)

@@ -46,7 +46,7 @@ COMP_CWORD=$((\${#COMP_WORDS[@]} - 1)); _tslb; printf '%s\\n' "\${COMPREPLY[@]}"
 }
 
 test('bash completion: commands, each command\'s options, reload strategies, files after -f', () => {
-  assert.deepEqual(complete('tslb '), ['run', 'check', 'reload', 'status', 'convert', 'help', '-h', '--help', '-v', '--version'])
+  assert.deepEqual(complete('tslb '), ['run', 'check', 'reload', 'status', 'convert', 'haproxy', 'help', '-h', '--help', '-v', '--version'])
   assert.deepEqual(complete('tslb ch'), ['check'])
   assert.deepEqual(complete('tslb check --'), ['--config', '--local-peer', '--json', '--quiet', '--help'])
   assert.deepEqual(complete('tslb reload --strategy '), ['handoff', 'syn-drop', 'tc-plug', 'iptables-flip'])
