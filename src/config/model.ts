@@ -53,7 +53,11 @@ export interface ServerOptions {
   source?: string
   redir?: string
   track?: string
+  /** `send-proxy` / `send-proxy-v2`: the PROXY protocol header version sent to this server (last one wins). */
   sendProxy?: boolean
+  sendProxyV2?: boolean
+  /** `check-send-proxy`: health checks start with a PROXY protocol header too. */
+  checkSendProxy?: boolean
   agentCheck?: boolean
   agentPort?: number
   observe?: string

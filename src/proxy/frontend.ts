@@ -11,10 +11,15 @@ import type { HttpFrontend, HttpServices, SessionStarter } from './frontend-cont
 import { compileAcl } from './acl/matcher.ts'
 import { startHttpSession } from './http/session.ts'
 import { startRoutedTcpSession } from './tcp/tcp-session.ts'
-import { NO_LOG } from './log/sink.ts'
+import { NO_LOG, type LogLine } from './log/sink.ts'
+import { formatEmbryonicLog } from './log/format.ts'
+import { socketAddresses, type ConnAddresses } from './conn-addresses.ts'
+import { FAILURE_TEXT, readProxyHeader, type HeaderOutcome } from './proxy-protocol/accept.ts'
 import type { GatedFrontend } from './accept-gate.ts'
 
 const DEFAULT_MAX_HEAD = 16_384
+/** Syslog severity `err`. */
+const LOG_ERR = 3
 /** The kernel accept queue asked for when `bind` has no `backlog`. */
 const DEFAULT_BACKLOG = 1024
 /** HAProxy's frontend maxconn when none is set. */
@@ -26,7 +31,7 @@ export interface Route {
 }
 
 export interface EngineHooks {
-  logFor (proxy: Proxy): (line: string) => void
+  logFor (proxy: Proxy): LogLine
   globalConnections (): number
   /** Called on admission and close, so the engine can keep the process-wide count. */
   connectionDelta (delta: number): void
@@ -68,8 +73,10 @@ export class Frontend implements HttpFrontend, GatedFrontend {
   closeSpreadMs: number | undefined
   private readonly drainListeners = new Set<() => void>()
   private readonly hooks: EngineHooks
-  readonly logTraffic: (line: string) => void
+  readonly logTraffic: LogLine
   readonly logging: boolean
+  /** Accepted sockets of `accept-proxy` listeners, with the listener's name for the logs. */
+  private readonly proxied = new WeakMap<Socket, string>()
 
   constructor (config: Proxy, backends: ReadonlyMap<string, Backend>, hooks: EngineHooks) {
     this.name = config.name
@@ -107,11 +114,17 @@ export class Frontend implements HttpFrontend, GatedFrontend {
     return this.hooks.globalConnections()
   }
 
-  /** Starts accepting on `handle` (a bound socket from the supervisor); `bindBacklog`: `bind … backlog`. */
-  listen (handle: object, bindBacklog?: number): Server {
-    const backlog = bindBacklog ?? DEFAULT_BACKLOG
-    const server = createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: true },
-      socket => { this.hooks.offer(this, socket) })
+  /**
+   * Starts accepting on `handle` (a bound socket from the supervisor); `bind.backlog`: `bind … backlog`;
+   * `bind.acceptProxy`: connections start with a PROXY protocol header, `bind.name` names the listener in logs.
+   */
+  listen (handle: object, bind: { backlog?: number, acceptProxy?: boolean, name?: string } = {}): Server {
+    const backlog = bind.backlog ?? DEFAULT_BACKLOG
+    const proxied = bind.acceptProxy === true ? bind.name ?? String(this.servers.length + 1) : undefined
+    const server = createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: true }, socket => {
+      if (proxied !== undefined) this.proxied.set(socket, proxied)
+      this.hooks.offer(this, socket)
+    })
     this.pendingLimit += backlog
     server.listen(handle, backlog)
     server.on('error', () => {})
@@ -147,13 +160,47 @@ export class Frontend implements HttpFrontend, GatedFrontend {
       this.hooks.connectionDelta(-1)
     })
     socket.on('error', () => {})
-    if (this.monitorNet?.({ src: socket.remoteAddress ?? '', srcPort: 0, dst: '', dstPort: 0 }) === true) {
+    const listener = this.proxied.get(socket)
+    if (listener === undefined) {
+      this.start(socket, socketAddresses(socket))
+      return
+    }
+    const acceptedAt = Date.now()
+    readProxyHeader(socket, this.timeouts.client, outcome => {
+      if (outcome.ok) {
+        const own = socketAddresses(socket)
+        const { source: s, destination: d } = outcome.header
+        this.start(socket, s === undefined || d === undefined ? own :
+          { src: s.address, srcPort: s.port, dst: d.address, dstPort: d.port })
+        return
+      }
+      this.refuse(socket, outcome, listener, acceptedAt)
+    })
+  }
+
+  private start (socket: Socket, addrs: ConnAddresses): void {
+    if (this.monitorNet?.({ src: addrs.src, srcPort: 0, dst: '', dstPort: 0 }) === true) {
       // monitor-net: answer "alive" without logging or forwarding, as HAProxy does.
       if (this.mode === 'http') socket.end('HTTP/1.0 200 OK\r\n\r\n')
       else socket.end()
       return
     }
-    SESSION_STARTERS[this.mode](socket, this)
+    SESSION_STARTERS[this.mode](socket, this, addrs)
+  }
+
+  /**
+   * A connection without a valid PROXY header: logged as HAProxy logs an embryonic session (not a
+   * client that only closed, with dontlognull), then reset (refused header) or closed (timeout).
+   */
+  private refuse (socket: Socket, outcome: HeaderOutcome & { ok: false }, listener: string, acceptedAt: number):
+  void {
+    if (this.logging && !(outcome.failure === 'closed' && this.dontLogNull)) {
+      const separate = this.config.options['log-separate-errors'] === true
+      this.logTraffic(formatEmbryonicLog(socket.remoteAddress ?? '', socket.remotePort ?? 0, acceptedAt, this.name,
+        listener, FAILURE_TEXT[outcome.failure]), separate ? LOG_ERR : undefined)
+    }
+    if (outcome.failure === 'missing' || outcome.failure === 'malformed') socket.resetAndDestroy()
+    else socket.destroy()
   }
 
   /** Registers `fn` to run when the frontend starts draining; returns the unregister function. */

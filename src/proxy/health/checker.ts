@@ -30,6 +30,7 @@
  * `statuses()` for `show stat` and `show servers state`.
  * @module
  */
+import { checkProxyHeader } from '../proxy-protocol/send.ts'
 import { hostname } from 'node:os'
 import type { ServerState } from '../server-state.ts'
 import type { Backend } from '../backend.ts'
@@ -365,6 +366,7 @@ export class HealthChecker {
       host: t.host,
       port: t.port ?? 0,
       localAddress: t.server.config.source ?? px.source,
+      proxyHeader: (local, remote) => checkProxyHeader(t.server.config, local, remote),
       connectTimeout: connect,
       checkTimeout
     }

@@ -6,7 +6,9 @@
 import type { Socket } from 'node:net'
 import { connectTermination, type Backend, type Connected } from '../backend.ts'
 import { ConnectError } from '../errors.ts'
+import { sendsProxyHeader } from '../proxy-protocol/send.ts'
 import type { HttpFrontend } from '../frontend-context.ts'
+import { socketAddresses, type ConnAddresses } from '../conn-addresses.ts'
 import type { ServerState } from '../server-state.ts'
 import { formatHttpLog } from '../log/format.ts'
 import { compileAcl, compileCondition, type Predicate } from '../acl/matcher.ts'
@@ -38,8 +40,8 @@ function poolOf (backend: Backend): UpstreamPool {
   return p
 }
 
-export function startHttpSession (client: Socket, fe: HttpFrontend): void {
-  new HttpSession(client, fe).start()
+export function startHttpSession (client: Socket, fe: HttpFrontend, addrs = socketAddresses(client)): void {
+  new HttpSession(client, fe, addrs).start()
 }
 
 type Phase = 'head' | 'exchange' | 'tunnel' | 'closed'
@@ -100,6 +102,7 @@ class HttpSession implements UpstreamOwner {
   private ownIdle: UpstreamPool | undefined
   private readonly srcIp: string
   private readonly srcPort: number
+  private readonly addrs: ConnAddresses
   private readonly acceptedAt = Date.now()
   private headStartedAt = Date.now()
   /** How much of `pending` the head parser already searched (its resume hint). */
@@ -107,12 +110,13 @@ class HttpSession implements UpstreamOwner {
   private readonly forwardForExcept: ((s: SampleSource) => boolean) | undefined
   private sampleOrigin: SampleOrigin | undefined
 
-  constructor (client: Socket, fe: HttpFrontend) {
+  constructor (client: Socket, fe: HttpFrontend, addrs: ConnAddresses) {
     this.client = client
     this.fe = fe
     this.maxHead = fe.maxHead
-    this.srcIp = client.remoteAddress ?? ''
-    this.srcPort = client.remotePort ?? 0
+    this.addrs = addrs
+    this.srcIp = addrs.src
+    this.srcPort = addrs.srcPort
     const except = fe.config.forwardFor?.except
     this.forwardForExcept = except === undefined ? undefined : compileAcl({ name: 'forwardfor-except', fetch: 'src',
       fetchArgs: [], flags: { ignoreCase: false, files: [], noDns: false }, values: [except], loc: fe.config.loc })
@@ -233,8 +237,8 @@ class HttpSession implements UpstreamOwner {
   private origin (): SampleOrigin {
     if (this.sampleOrigin === undefined) {
       const fe = this.fe
-      this.sampleOrigin = { srcIp: this.srcIp, srcPort: this.srcPort, dstIp: this.client.localAddress ?? '',
-        dstPort: this.client.localPort ?? 0, nbsrv: name => fe.nbsrv(name) }
+      this.sampleOrigin = { srcIp: this.srcIp, srcPort: this.srcPort, dstIp: this.addrs.dst,
+        dstPort: this.addrs.dstPort, nbsrv: name => fe.nbsrv(name) }
     }
     return this.sampleOrigin
   }
@@ -350,15 +354,17 @@ class HttpSession implements UpstreamOwner {
     // for the session's first request (safe), or always (aggressive, always).
     const shared = mode === 'never' || (mode === 'safe' && this.exchanges <= 1) ? undefined : pool.takeIdle
     const mine = this.ownIdle
-    const reuse = mine === undefined ? shared : (server: ServerState): Socket | undefined => mine.take(server) ??
-      shared?.(server)
+    // A connection that began with a PROXY header (send-proxy) carries this client's addresses: never shared.
+    const reuse = (server: ServerState): Socket | undefined => mine?.take(server) ??
+      (sendsProxyHeader(server.config) ? undefined : shared?.(server))
     const ctx = { source: sample.src, path: ex.head.target, header: (name: string) => getHeader(ex.head, name) }
     ex.connecting = true
     const connected = ex.backend.connectNow(ctx, sample.dstPort, {
       preferred: ex.persistServer,
       forcePreferred: ex.persistServer !== undefined,
       signal: () => (ex.abortQueue ??= new AbortController()).signal,
-      reuse
+      reuse,
+      client: this.addrs
     })
     if (!(connected instanceof Promise)) {
       this.onConnected(ex, connected)
@@ -659,7 +665,7 @@ class HttpSession implements UpstreamOwner {
       ex.upstream = undefined
       ex.server = undefined
       ex.backend.connect({ source: this.srcIp, path: ex.head.target, header: name => getHeader(ex.head, name) },
-        this.client.localPort ?? 0).then(c => {
+        this.addrs.dstPort, { client: this.addrs }).then(c => {
         if (this.ex !== ex || this.phase === 'closed') {
           c.socket.destroy()
           ex.backend.serverReleased(c.server)
@@ -723,9 +729,9 @@ class HttpSession implements UpstreamOwner {
       ex.backend.activeConnections--
       if (up !== undefined && reusable) {
         // http-reuse never: the connection stays the session's own, for its next requests only.
-        if (reuseMode(ex.backend.config.options) === 'never') (this.ownIdle ??= new UpstreamPool()).release(ex.server,
-          up)
-        else poolOf(ex.backend).release(ex.server, up)
+        if (reuseMode(ex.backend.config.options) === 'never' || sendsProxyHeader(ex.server.config)) {
+          (this.ownIdle ??= new UpstreamPool()).release(ex.server, up)
+        } else poolOf(ex.backend).release(ex.server, up)
       } else up?.destroy()
     }
   }
@@ -808,7 +814,9 @@ class HttpSession implements UpstreamOwner {
         actconn: this.fe.globalConnections(), feconn: this.fe.connections(),
       beconn: ex.backend?.activeConnections ?? 0, srvConn: ex.server?.activeConnections ?? 0, retries: ex.retries,
       srvQueue: ex.server === undefined ? 0 : ex.backend.admission.serverQueueLength(ex.server),
-      backendQueue: ex.backend.admission.queueLength, requestLine: `${h.method} ${h.target} HTTP/1.${h.versionMinor}`
+      // No backend when no rule routed the request (503, PR): `backend` is typed as set for the rest of the exchange.
+      backendQueue: (ex.backend as Backend | undefined)?.admission.queueLength ?? 0,
+        requestLine: `${h.method} ${h.target} HTTP/1.${h.versionMinor}`
     })
   }
 }
