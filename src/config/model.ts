@@ -196,6 +196,12 @@ export interface LogTarget {
   readonly facility: string
   readonly level?: string
   readonly minLevel?: string
+  /** `format F` (HAProxy's names); undefined: rfc3164, the host name only with `log-send-hostname`. */
+  readonly format?: 'rfc3164' | 'local' | 'rfc5424' | 'priority' | 'short' | 'timed' | 'iso' | 'raw'
+  /** `len N`: longest line sent, header and newline included (HAProxy: 1024). */
+  readonly len?: number
+  /** `sample RANGES:SIZE`: within each group of SIZE lines, the 1-based positions in RANGES are sent. */
+  readonly sample?: { readonly ranges: readonly (readonly [number, number])[], readonly size: number }
   readonly loc: Location
 }
 

@@ -9,6 +9,7 @@ import type { SampleSource } from './acl/sample.ts'
 import type { Backend } from './backend.ts'
 import type { RequestHead } from './http/codec.ts'
 import type { ConnAddresses } from './conn-addresses.ts'
+import type { LogPolicy } from './log/policy.ts'
 
 /** What sessions need from their frontend. */
 export interface FrontendContext {
@@ -19,6 +20,8 @@ export interface FrontendContext {
   readonly logAsap?: boolean
   /** One traffic log line; `severity` a syslog level number (info when omitted). */
   readonly logTraffic: (line: string, severity?: number) => void
+  /** `option dontlog-normal` / `log-separate-errors` (none: every line at info). */
+  readonly logPolicy?: LogPolicy
   /** False when the proxy has no log target: sessions then skip building log lines. */
   readonly logging: boolean
   connections (): number

@@ -13,6 +13,7 @@ import { startHttpSession } from './http/session.ts'
 import { startRoutedTcpSession } from './tcp/tcp-session.ts'
 import { NO_LOG, type LogLine } from './log/sink.ts'
 import { formatEmbryonicLog } from './log/format.ts'
+import type { LogPolicy } from './log/policy.ts'
 import { socketAddresses, type ConnAddresses } from './conn-addresses.ts'
 import { FAILURE_TEXT, readProxyHeader, type HeaderOutcome } from './proxy-protocol/accept.ts'
 import type { GatedFrontend } from './accept-gate.ts'
@@ -75,6 +76,7 @@ export class Frontend implements HttpFrontend, GatedFrontend {
   private readonly hooks: EngineHooks
   readonly logTraffic: LogLine
   readonly logging: boolean
+  readonly logPolicy: LogPolicy
   /** Accepted sockets of `accept-proxy` listeners, with the listener's name for the logs. */
   private readonly proxied = new WeakMap<Socket, string>()
 
@@ -88,6 +90,8 @@ export class Frontend implements HttpFrontend, GatedFrontend {
     this.backends = backends
     this.logTraffic = hooks.logFor(config)
     this.logging = this.logTraffic !== NO_LOG
+    this.logPolicy = { dontLogNormal: config.options['dontlog-normal'] === true,
+      separateErrors: config.options['log-separate-errors'] === true }
     // 0 is taken as unset.
     this.maxconn = config.maxconn === undefined || config.maxconn === 0 ? DEFAULT_MAXCONN : config.maxconn
     this.routes = config.useBackends.flatMap(u => {
@@ -195,9 +199,8 @@ export class Frontend implements HttpFrontend, GatedFrontend {
   private refuse (socket: Socket, outcome: HeaderOutcome & { ok: false }, listener: string, acceptedAt: number):
   void {
     if (this.logging && !(outcome.failure === 'closed' && this.dontLogNull)) {
-      const separate = this.config.options['log-separate-errors'] === true
       this.logTraffic(formatEmbryonicLog(socket.remoteAddress ?? '', socket.remotePort ?? 0, acceptedAt, this.name,
-        listener, FAILURE_TEXT[outcome.failure]), separate ? LOG_ERR : undefined)
+        listener, FAILURE_TEXT[outcome.failure]), this.logPolicy.separateErrors ? LOG_ERR : undefined)
     }
     if (outcome.failure === 'missing' || outcome.failure === 'malformed') socket.resetAndDestroy()
     else socket.destroy()

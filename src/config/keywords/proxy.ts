@@ -301,7 +301,13 @@ export const REMOVED_KEYWORDS: Readonly<Record<string, string>> = {
 
 /** `no option NAME` */
 export function applyNo (p: Proxy, args: readonly string[], ctx: KeywordContext): void {
-  if (args[0] !== 'option') throw new ValueError("'no' is only valid before 'option'")
+  if (args[0] === 'log' && args.length === 1) {
+    // HAProxy's `no log`: this proxy logs nothing, whatever its defaults said.
+    p.logs = []
+    p.logGlobal = false
+    return
+  }
+  if (args[0] !== 'option') throw new ValueError("'no' is only valid before 'option' or 'log'")
   applyOption(p, args.slice(1), false, ctx)
 }
 

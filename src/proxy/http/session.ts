@@ -11,6 +11,7 @@ import type { HttpFrontend } from '../frontend-context.ts'
 import { socketAddresses, type ConnAddresses } from '../conn-addresses.ts'
 import type { ServerState } from '../server-state.ts'
 import { formatHttpLog } from '../log/format.ts'
+import { trafficSeverity } from '../log/policy.ts'
 import { compileAcl, compileCondition, type Predicate } from '../acl/matcher.ts'
 import type { Proxy } from '../../config/model.ts'
 import { pathOf, type SampleSource } from '../acl/sample.ts'
@@ -579,7 +580,7 @@ class HttpSession implements UpstreamOwner {
     this.client.write(head)
     if (this.fe.logAsap && this.fe.logging) {
       ex.loggedEarly = true
-      this.fe.logTraffic(this.trafficLine(ex, Date.now(), true))
+      this.logExchange(ex, Date.now(), true)
     }
     ex.responseUntilClose = untilClose
     if (res.bodyKind === 'none') {
@@ -754,6 +755,8 @@ class HttpSession implements UpstreamOwner {
     if (!this.client.destroyed) this.client.end(body)
     this.phase = 'closed'
     if (!this.fe.logging) return
+    const severity = trafficSeverity(this.fe.logPolicy, { termination, retries: 0, status })
+    if (severity === undefined) return
     this.fe.logTraffic(formatHttpLog({
       clientIp: this.srcIp, clientPort: this.srcPort, acceptedAt: this.headStartedAt, frontend: this.fe.name,
         backend: this.fe.name,
@@ -762,7 +765,7 @@ class HttpSession implements UpstreamOwner {
       termination, actconn: this.fe.globalConnections(), feconn: this.fe.connections(), beconn: 0, srvConn: 0,
         retries: 0,
       srvQueue: 0, backendQueue: 0, requestLine: '<BADREQ>'
-    }))
+    }), severity)
   }
 
   private logRejected (err: HttpParseError): void {
@@ -797,7 +800,13 @@ class HttpSession implements UpstreamOwner {
       ex.server.bytesOut += ex.bytesToClient
     }
     if (!this.fe.logging || ex.loggedEarly || (this.fe.dontLogNull && ex.status === 0 && ex.bytesToClient === 0)) return
-    this.fe.logTraffic(this.trafficLine(ex, now, false))
+    this.logExchange(ex, now, false)
+  }
+
+  private logExchange (ex: Exchange, now: number, early: boolean): void {
+    const severity = trafficSeverity(this.fe.logPolicy, { termination: ex.termination, retries: ex.retries,
+      status: ex.status })
+    if (severity !== undefined) this.fe.logTraffic(this.trafficLine(ex, now, early), severity)
   }
 
   /** The `option httplog` line; `early` (logasap): Tt and the bytes are so far. */

@@ -10,6 +10,7 @@ import type { FrontendContext, RoutingFrontend } from '../frontend-context.ts'
 import { socketAddresses } from '../conn-addresses.ts'
 import type { ServerState } from '../server-state.ts'
 import { formatTcpLog } from '../log/format.ts'
+import { trafficSeverity } from '../log/policy.ts'
 import { recordExchange } from '../counters.ts'
 import { relayClientToServer, ServerToClient } from './relay.ts'
 
@@ -65,6 +66,8 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
   }
   /** The `option tcplog` line; `early` (logasap: once connected): Tt and the bytes are so far. */
   const logLine = (early: boolean): void => {
+    const severity = trafficSeverity(fe.logPolicy, { termination, retries })
+    if (severity === undefined) return
     fe.logTraffic(formatTcpLog({
       early,
       clientIp: srcIp, clientPort: srcPort, acceptedAt, frontend: fe.name, backend: backend.name,
@@ -74,7 +77,7 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
       srvConn: server?.activeConnections ?? 0, retries,
       srvQueue: server === undefined ? 0 : backend.admission.serverQueueLength(server),
         backendQueue: backend.admission.queueLength
-    }))
+    }), severity)
   }
 
   client.on('error', () => { if (termination === '--') termination = 'CD'; finish() })
