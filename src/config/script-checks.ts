@@ -6,7 +6,7 @@
  * configuration (tslb's own user when no script_user / user is set).
  */
 import type { Diagnostics } from './context.ts'
-import type { Config, Location, NotifyScript } from './model.ts'
+import type { Config, Location, NotifyScript, NotifyScripts } from './model.ts'
 import { splitCommand } from '../util/command-words.ts'
 import { lookupGroup, lookupUser } from '../util/script-env.ts'
 import { systemLstat, unsafeScriptReason, type Lstat } from '../util/script-security.ts'
@@ -39,6 +39,8 @@ interface ScriptRef {
   readonly loc: Location
 }
 
+const NOTIFY_KINDS: readonly (keyof NotifyScripts)[] = ['master', 'backup', 'fault', 'stop', 'any']
+
 function notifyKeyword (kind: string): string {
   return kind === 'any' ? 'notify' : `notify_${kind}`
 }
@@ -59,13 +61,15 @@ export function validateScripts (config: Config, diag: Diagnostics, env: ScriptC
     refs.push({ what: `vrrp_script '${s.name}'`, command: s.script.command, ...who, loc: s.loc })
   }
   for (const v of config.vrrpInstances) {
-    for (const [kind, script] of Object.entries(v.notify)) {
+    for (const kind of NOTIFY_KINDS) {
+      const script = v.notify[kind]
       if (script === undefined) continue
       refs.push({ what: `vrrp_instance '${v.name}' ${notifyKeyword(kind)}`, ...notifyRunsAs(script, g), loc: v.loc })
     }
   }
   for (const sg of config.vrrpSyncGroups) {
-    for (const [kind, script] of Object.entries(sg.notify)) {
+    for (const kind of NOTIFY_KINDS) {
+      const script = sg.notify[kind]
       if (script === undefined) continue
       refs.push({ what: `vrrp_sync_group '${sg.name}' ${notifyKeyword(kind)}`, ...notifyRunsAs(script, g),
         loc: sg.loc })
