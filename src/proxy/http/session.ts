@@ -208,6 +208,12 @@ class HttpSession implements UpstreamOwner {
       return
     }
     if (this.ex !== undefined) this.ex.termination = 'cD'
+    if (this.bodyWait !== undefined) {
+      // Waiting for the body (http-buffer-request): 408, as HAProxy (cD).
+      this.bodyWait = undefined
+      this.respondError(408)
+      return
+    }
     this.abort()
   }
 
@@ -241,6 +247,7 @@ class HttpSession implements UpstreamOwner {
       this.ex.termination = 'CQ'
     }
     if (this.ex !== undefined && !this.ex.responseDone) {
+      if (this.bodyWait !== undefined) this.ex.termination = 'CR'
       if (this.ex.termination === '--') this.ex.termination = this.ex.response === undefined ? 'CH' : 'CD'
       this.finishExchange(false)
     }
