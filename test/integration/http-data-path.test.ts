@@ -201,6 +201,21 @@ describe('option http-buffer-request', () => {
     }
   })
 
+  test('a body that stops coming gets 408 at timeout client (cD--), before the deadline', async () => {
+    const p = startProxy(webPort, '    option http-buffer-request\n    timeout client 200ms')
+    try {
+      const t0 = Date.now()
+      const c = await client(p.port)
+      c.sock.write('POST /stalled HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc')
+      const took = await closedWithin(c, 3000, t0)
+      assert.match(c.text(), /^HTTP\/1\.1 408 /)
+      assert.ok(took < 550, `closed after ${took} ms (timeout client 200 ms)`)
+      assert.ok(p.logs.some(l => / 408 .* cD-- .*"POST \/stalled HTTP\/1\.1"$/.test(l)), p.logs.join('\n'))
+    } finally {
+      p.stop()
+    }
+  })
+
   test('a body that arrives in time is forwarded whole; Expect: 100-continue is answered by the proxy', async () => {
     const p = startProxy(webPort, '', '    option http-buffer-request')
     try {
