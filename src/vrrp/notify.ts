@@ -16,16 +16,22 @@ export const NOTIFY_TIMEOUT_MS = 60_000
 /** The command lines to run for a transition, in keepalived's order (the state's own script, then `notify`). */
 export function notifyCommands (inst: VrrpInstance, state: NotifyState, priority: number): string[][] {
   const out: string[][] = []
-  const own = state === 'MASTER' ? inst.notify.master : state === 'BACKUP' ? inst.notify.backup : state === 'FAULT' ? inst.notify.fault : inst.notify.stop
+  const own = state === 'MASTER' ? inst.notify.master : state === 'BACKUP' ? inst.notify.backup : state === 'FAULT' ?
+    inst.notify.fault : inst.notify.stop
   if (own !== undefined) out.push(splitCommand(own))
-  if (inst.notify.any !== undefined) out.push([...splitCommand(inst.notify.any), 'INSTANCE', inst.name, state, String(priority)])
+  if (inst.notify.any !== undefined) out.push([...splitCommand(inst.notify.any), 'INSTANCE', inst.name, state,
+    String(priority)])
   return out.filter(a => a.length > 0)
 }
 
-/** A vrrp_sync_group's scripts for a group state change (`notify` gets `GROUP NAME STATE 0`, keepalived send_group_notifies). */
+/**
+ * A vrrp_sync_group's scripts for a group state change (`notify` gets `GROUP NAME STATE 0`, keepalived
+ * send_group_notifies).
+ */
 export function groupNotifyCommands (group: VrrpSyncGroup, state: Exclude<NotifyState, 'DELETED'>): string[][] {
   const out: string[][] = []
-  const own = state === 'MASTER' ? group.notify.master : state === 'BACKUP' ? group.notify.backup : state === 'FAULT' ? group.notify.fault : group.notify.stop
+  const own = state === 'MASTER' ? group.notify.master : state === 'BACKUP' ? group.notify.backup : state === 'FAULT' ?
+    group.notify.fault : group.notify.stop
   if (own !== undefined) out.push(splitCommand(own))
   if (group.notify.any !== undefined) out.push([...splitCommand(group.notify.any), 'GROUP', group.name, state, '0'])
   return out.filter(a => a.length > 0)
@@ -38,7 +44,8 @@ export class Notifier {
 
   readonly #policy: () => ScriptPolicy
 
-  constructor (run: CommandRunner, log: Logger, timeoutMs = NOTIFY_TIMEOUT_MS, policy: () => ScriptPolicy = () => ({})) {
+  constructor (run: CommandRunner, log: Logger, timeoutMs = NOTIFY_TIMEOUT_MS,
+    policy: () => ScriptPolicy = () => ({})) {
     this.#run = run
     this.#log = log
     this.#timeoutMs = timeoutMs
@@ -60,11 +67,13 @@ export class Notifier {
     for (const argv of commands) {
       const started = this.#run(argv, { timeoutMs: this.#timeoutMs, ...this.#policy(), killWithParent: false })
       started.then(r => {
-        const fields = { instance: name, state, command: argv.join(' '), output: r.output === '' ? undefined : r.output }
+        const fields = { instance: name, state, command: argv.join(' '),
+          output: r.output === '' ? undefined : r.output }
         if (r.ok) this.#log.info(fields, 'notify script done')
         else this.#log.warn({ ...fields, result: describeResult(r, this.#timeoutMs) }, 'notify script failed')
       }, (err: unknown) => {
-        this.#log.warn({ instance: name, state, err: err instanceof Error ? err.message : String(err) }, 'notify script failed')
+        this.#log.warn({ instance: name, state, err: err instanceof Error ? err.message : String(err) },
+          'notify script failed')
       })
     }
   }
