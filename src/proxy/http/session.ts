@@ -182,7 +182,8 @@ class HttpSession implements UpstreamOwner {
       return
     }
     this.client.setTimeout(t.client ?? 0)
-    if (t.httpRequest === undefined) return
+    // 0 is no timeout, as in HAProxy.
+    if (t.httpRequest === undefined || t.httpRequest === 0) return
     this.requestDeadline = setTimeout(() => { this.onRequestDeadline() }, t.httpRequest)
   }
 
