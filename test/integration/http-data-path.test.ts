@@ -160,6 +160,23 @@ describe('timeout http-request is a deadline', () => {
     }
   })
 
+  test('a connection that sends nothing gets 408 at the deadline (logged), unless http-ignore-probes', async () => {
+    for (const [options, answered, logged] of [['', true, true], ['    option dontlognull', true, false],
+      ['    option http-ignore-probes', false, false]] as const) {
+      const p = startProxy(webPort, options)
+      try {
+        const t0 = Date.now()
+        const c = await client(p.port)
+        const took = await closedWithin(c, 3000, t0)
+        assert.ok(took >= 550 && took < 1200, `${options}: closed after ${took} ms (deadline 600 ms)`)
+        assert.equal(/^HTTP\/1\.1 408 /.test(c.text()), answered, `${options}: ${c.text()}`)
+        assert.equal(p.logs.some(l => / 408 .* cR-- .*"<BADREQ>"$/.test(l)), logged, `${options}: ${p.logs.join('\n')}`)
+      } finally {
+        p.stop()
+      }
+    }
+  })
+
   test('a head that completes in time is served though its bytes come slowly', async () => {
     const p = startProxy(webPort)
     try {

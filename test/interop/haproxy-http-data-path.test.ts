@@ -2,7 +2,7 @@
  * Differential: the same hostile HTTP inputs through HAProxy 2.6 (/usr/sbin/haproxy) and through
  * tslb's engine, same configuration, same raw backend, on 127.0.0.1. Where docs/security.md says
  * tslb matches HAProxy, the answers match here: a fragment in the target (400), a slowloris head
- * under `timeout http-request` (408 within the deadline), an unsolicited 101 to a request without
+ * under `timeout http-request` and a connection that sends nothing (408 within the deadline), an unsolicited 101 to a request without
  * Upgrade (502), pipelined monitor-uri requests (each answered).
  */
 import { after, before, describe, test } from 'node:test'
@@ -153,6 +153,13 @@ describe('tslb answers hostile HTTP input as HAProxy 2.6 does', { skip, timeout:
       s.write('GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ')
     }
     const [h, t] = await both(slow)
+    assert.equal(statusOf(h.text), '408', h.text)
+    assert.equal(statusOf(t.text), '408', t.text)
+    for (const r of [h, t]) assert.ok(r.ms >= 550 && r.ms < 1300, `closed after ${r.ms} ms`)
+  })
+
+  test('a connection that sends nothing: 408 from both at the deadline', async () => {
+    const [h, t] = await both(() => {})
     assert.equal(statusOf(h.text), '408', h.text)
     assert.equal(statusOf(t.text), '408', t.text)
     for (const r of [h, t]) assert.ok(r.ms >= 550 && r.ms < 1300, `closed after ${r.ms} ms`)

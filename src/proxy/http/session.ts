@@ -204,8 +204,12 @@ class HttpSession implements UpstreamOwner {
 
   private onClientTimeout (): void {
     if (this.phase === 'head') {
-      if (this.pending.length > 0) this.reject(408, 'cR')
-      else this.close()
+      // As HAProxy: a connection that sent nothing of its first request gets a 408 too, unless
+      // `option http-ignore-probes` (browsers' pre-connections); `option dontlognull` keeps it out of the log.
+      const probe = this.pending.length === 0
+      const options = this.fe.config.options
+      if (probe && (this.exchanges > 0 || options['http-ignore-probes'] === true)) this.close()
+      else this.reject(408, 'cR', !(probe && this.fe.dontLogNull))
       return
     }
     if (this.ex !== undefined) this.ex.termination = 'cD'
@@ -843,12 +847,12 @@ class HttpSession implements UpstreamOwner {
     this.close()
   }
 
-  private reject (status: ErrorStatus, termination: string): void {
+  private reject (status: ErrorStatus, termination: string, log = true): void {
     this.clearRequestDeadline()
     const body = errorResponse(status)
     if (!this.client.destroyed) this.client.end(body)
     this.phase = 'closed'
-    if (!this.fe.logging) return
+    if (!this.fe.logging || !log) return
     this.fe.logTraffic(formatHttpLog({
       clientIp: this.srcIp, clientPort: this.srcPort, acceptedAt: this.headStartedAt, frontend: this.fe.name,
         backend: this.fe.name,
