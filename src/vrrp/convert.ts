@@ -115,6 +115,14 @@ function commandWord (words: readonly Word[]): string {
   return quoteWord(text)
 }
 
+/** `notify* COMMAND [USER [GROUP]]`: the command as one word, the user and group carried over. */
+function emitNotify (w: Writer, line: number, kw: string, args: readonly Word[]): void {
+  const [command, ...runAs] = args
+  if (command === undefined) return
+  w.emit(1, [`${kw} ${commandWord([command])}`, ...runAs.slice(0, 2).map(a => quoteWord(a.text))].join(' '))
+  if (runAs.length > 2) w.warn(1, line, `${kw}: '${runAs.slice(2).map(a => a.text).join(' ')}' after the group ignored`)
+}
+
 const GLOBAL_INSTANCE_DEFAULTS: Readonly<Record<string, string>> = {
   vrrp_version: 'version',
   vrrp_garp_master_delay: 'garp_master_delay',
@@ -380,10 +388,7 @@ function convertInstance (s: Statement, defaults: ReadonlyMap<string, string>, c
       case 'notify_master': case 'notify_backup': case 'notify_fault': case 'notify_stop': case 'notify': {
         if (args.length === 0) { w.warn(1, st.line, `'${kw}' without a command: skipped`); break }
         // keepalived: a quoted string is the whole command, then an optional user; unquoted, the first word is.
-        const first = args[0] as Word
-        w.emit(1, `${kw} ${commandWord([first])}`)
-        if (args.length > 1) w.warn(1, st.line,
-          `${kw}: user '${args.slice(1).map(a => a.text).join(' ')}' ignored: notify scripts run as tslb's user`)
+        emitNotify(w, st.line, kw, args)
         break
       }
       default: {
@@ -416,10 +421,7 @@ function convertSyncGroup (s: Statement, extra: ReadonlyMap<string, string>, w: 
       }
       case 'notify_master': case 'notify_backup': case 'notify_fault': case 'notify_stop': case 'notify':
         if (args.length === 0) { w.warn(1, st.line, `'${kw}' without a command: skipped`); break }
-        w.emit(1, `${kw} ${commandWord([args[0] as Word])}`)
-        if (args.length > 1) w.warn(1, st.line,
-          (`${kw}: user '${args.slice(1).map(a => a.text).join(' ')}' ignored: notify scripts run as 'script_user' ` +
-            `(global) or tslb's user`))
+        emitNotify(w, st.line, kw, args)
         break
       case 'sync_group_tracking_weight': w.emit(1, kw); break
       case 'global_tracking':
