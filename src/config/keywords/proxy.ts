@@ -6,12 +6,13 @@ import type { Balance, Bind, Proxy } from '../model.ts'
 import { parseAclDefinition, parseCondition, splitCondition } from '../acl.ts'
 import { checkName, parseAddress, parseInteger, parseListenAddress, parseNetwork, parseTime } from '../values.ts'
 import { ValueError } from '../errors.ts'
-import { applyCapture, applyCookie, applyErrorfile, applyHttpCheck, applyHttpRule, applyStats,
+import { applyCapture, applyCookie, applyHttpCheck, applyHttpRule, applyStats,
   applyTcpRule } from './http.ts'
 import { applyLegacyTimeout, applyOption, applyTimeout, LEGACY_TIMEOUT_KEYWORDS, warnIfIgnored } from './options.ts'
 import { parseServerOptions } from './server.ts'
 import { applyStickRule, parseStickTable } from './stick.ts'
 import { parseLogTarget } from './log.ts'
+import { applyErrorfile, applyErrorfiles, applyHttpError } from './errors.ts'
 
 export interface ProxyKeyword {
   /** Sections it may appear in: d(efaults), f(rontend), b(ackend), l(isten). */
@@ -214,7 +215,9 @@ export const PROXY_KEYWORDS: Readonly<Record<string, ProxyKeyword>> = {
   },
   stick: { where: 'bl', parse: applyStickRule },
   capture: { where: 'fl', parse: (p, args) => { applyCapture(p, args) } },
-  errorfile: { where: 'dfbl', parse: (p, args) => { applyErrorfile(p, args) } },
+  errorfile: { where: 'dfbl', parse: (p, args, ctx) => { applyErrorfile(p, args, ctx.loc) } },
+  errorfiles: { where: 'dfbl', parse: (p, args, ctx) => { applyErrorfiles(p, args, ctx.loc) } },
+  'http-error': { where: 'dfbl', parse: (p, args, ctx) => { applyHttpError(p, args, ctx.loc) } },
   'monitor-uri': { where: 'dfl', parse: (p, args) => { const u = oneArg('monitor-uri', args);
     if (!u.startsWith('/')) throw new ValueError("'monitor-uri' must start with '/'"); p.monitorUri = u } },
   'monitor-net': {

@@ -7,6 +7,7 @@
  * @module
  */
 import { Buffer } from 'node:buffer'
+import type { Proxy } from '../../config/model.ts'
 
 export type ErrorStatus = 200 | 400 | 401 | 403 | 404 | 405 | 407 | 408 | 410 | 413 | 414 | 425 | 429 | 431 | 500 |
   501 | 502 | 503 | 504 | 505
@@ -62,4 +63,32 @@ for (const s of ERROR_STATUSES) RENDERED.set(s, render(s))
  */
 export function errorResponse (status: ErrorStatus): Buffer {
   return RENDERED.get(status) as Buffer
+}
+
+const proxyPages = new WeakMap<Proxy, ReadonlyMap<number, Buffer>>()
+
+/** A proxy's `errorfile` / `errorfiles` / `http-error` replies, rendered once (each closes the connection). */
+function pagesOf (p: Proxy): ReadonlyMap<number, Buffer> {
+  let pages = proxyPages.get(p)
+  if (pages === undefined) {
+    const m = new Map<number, Buffer>()
+    for (const [status, reply] of Object.entries(p.errorReplies ?? {})) {
+      if (reply.head === undefined) continue
+      // An empty errorfile (`errorfile 408 /dev/null`): nothing is sent, the connection is closed.
+      m.set(Number(status), reply.head === '' ? Buffer.alloc(0)
+        : Buffer.from(`${reply.head}connection: close\r\n\r\n${reply.body ?? ''}`, 'latin1'))
+    }
+    pages = m
+    proxyPages.set(p, pages)
+  }
+  return pages
+}
+
+/**
+ * The response for `status`, as HAProxy 2.6 picks it (http_error_message): the backend's reply,
+ * else the frontend's, else the default page.
+ */
+export function errorPage (status: ErrorStatus, frontend: Proxy, backend?: Proxy): Buffer {
+  return (backend === undefined ? undefined : pagesOf(backend).get(status)) ?? pagesOf(frontend).get(status) ??
+    errorResponse(status)
 }

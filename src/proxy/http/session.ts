@@ -7,6 +7,7 @@ import type { Socket } from 'node:net'
 import { connectTermination, type Backend, type Connected } from '../backend.ts'
 import { ConnectError } from '../errors.ts'
 import { sendsProxyHeader } from '../proxy-protocol/send.ts'
+import { errorPage } from './error-pages.ts'
 import type { HttpFrontend } from '../frontend-context.ts'
 import { socketAddresses, type ConnAddresses } from '../conn-addresses.ts'
 import type { ServerState } from '../server-state.ts'
@@ -846,8 +847,10 @@ class HttpSession implements UpstreamOwner {
     if (ex !== undefined) {
       ex.status = status
       if (ex.response === undefined && !this.client.destroyed) {
-        ex.bytesToClient += errorResponse(status).length
-        this.client.end(errorResponse(status))
+        // No backend when no rule routed the request: `backend` is typed as set for the rest of the exchange.
+        const page = errorPage(status, this.fe.config, (ex.backend as Backend | undefined)?.config)
+        ex.bytesToClient += page.length
+        this.client.end(page)
       }
       this.finishExchange(false)
     }
@@ -856,7 +859,7 @@ class HttpSession implements UpstreamOwner {
 
   private reject (status: ErrorStatus, termination: string, log = true): void {
     this.clearRequestDeadline()
-    const body = errorResponse(status)
+    const body = errorPage(status, this.fe.config)
     if (!this.client.destroyed) this.client.end(body)
     this.phase = 'closed'
     if (!this.fe.logging || !log) return
