@@ -72,6 +72,13 @@ function diagnostic (loc: Location, message: string, severity: 'error' | 'warnin
 export async function loadErrorReplies (config: Config, read: ReadFile = systemRead): Promise<Diagnostic[]> {
   const diagnostics: Diagnostic[] = []
   const load = async (reply: HttpReply, keyword: string): Promise<void> => {
+    if (reply.redirect !== undefined) {
+      const { code, location } = reply.redirect
+      reply.head = `HTTP/1.1 ${code} ${code === 302 ? 'Found' : 'See Other'}\r\ncache-control: no-cache\r\n` +
+        `content-length: 0\r\nlocation: ${location}\r\n`
+      reply.body = ''
+      return
+    }
     const path = reply.file ?? reply.generated?.bodyFile
     let raw: Buffer | undefined
     if (path !== undefined) {

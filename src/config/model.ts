@@ -222,6 +222,8 @@ export interface HttpReply {
     /** `file F`: the body's file. */
     readonly bodyFile?: string
   }
+  /** `errorloc302|303 CODE URL` (`errorloc`: 302): a redirection. */
+  readonly redirect?: { readonly code: 302 | 303, readonly location: string }
   /** Status line and header lines (each ending CRLF, names lower-cased, no `connection`), latin1. */
   head?: string
   /** The body, latin1. */

@@ -1,6 +1,6 @@
 /**
  * Error pages against HAProxy 2.6 (/usr/sbin/haproxy): one configuration with `errorfile`,
- * `errorfiles`, `http-error` and an `http-errors` section run by both, the same requests (each
+ * `errorfiles`, `errorloc`, `http-error` and an `http-errors` section run by both, the same requests (each
  * ending in a 503 from a backend without server) sent to both. tslb's responses must be HAProxy's
  * bytes, plus the `connection: close` tslb adds to every page it generates (it closes after it).
  */
@@ -29,7 +29,7 @@ function haproxyVersion (): string | undefined {
 const version = haproxyVersion()
 const skip = version === undefined ? 'no /usr/sbin/haproxy' : !version.startsWith('2.6') ? `HAProxy ${version}` : false
 
-const PATHS = ['/1', '/2', '/3', '/4', '/5', '/6', '/7', '/8', '/9']
+const PATHS = ['/1', '/2', '/3', '/4', '/5', '/6', '/7', '/8', '/9', '/10', '/11']
 
 function config (dir: string, port: number): string {
   const f = (name: string): string => join(dir, name)
@@ -44,8 +44,8 @@ http-errors site
 frontend f
     bind 127.0.0.1:${port}
     errorfile 503 ${f('fe503.http')}
-${PATHS.slice(0, 8).map((p, i) => `    use_backend b${i + 1} if { path ${p} }`).join('\n')}
-    default_backend b9
+${PATHS.slice(0, 10).map((p, i) => `    use_backend b${i + 1} if { path ${p} }`).join('\n')}
+    default_backend b11
 backend b1
     errorfile 503 ${f('e503.http')}
     errorfiles site
@@ -68,6 +68,10 @@ backend b8
     http-error status 503 content-type "text/html; charset=utf-8" file ${f('body.html')}
 backend b9
     http-error status 503 default-errorfiles
+backend b10
+    errorloc 503 http://example.com/sorry
+backend b11
+    errorloc303 503 /sorry?x=1
 `
 }
 
@@ -152,7 +156,7 @@ test('errorfile, errorfiles, http-error, http-errors: HAProxy 2.6\'s bytes (plus
     const ours = await tslbReplies()
     for (const [i, path] of PATHS.entries()) {
       const expected = theirs[i] ?? ''
-      assert.match(expected, /^HTTP\/1\.1 503 /, `${path}: ${haproxyOut}`)
+      assert.match(expected, /^HTTP\/1\.1 (503|302|303) /, `${path}: ${haproxyOut}`)
       const withClose = expected.includes('\r\nconnection: close\r\n') ? expected
         : expected.replace('\r\n\r\n', '\r\nconnection: close\r\n\r\n')
       assert.equal(ours[i], withClose, path)

@@ -1,6 +1,7 @@
 /**
- * Error pages: `errorfile CODE FILE`, `errorfiles NAME [CODE…]` and `http-error status CODE …` in
- * proxies, and the `errorfile` lines of `http-errors NAME` sections (HAProxy 2.6's manual, §4
+ * Error pages: `errorfile CODE FILE`, `errorfiles NAME [CODE…]`, `errorloc[302|303] CODE URL` and
+ * `http-error status CODE …` in proxies, and the `errorfile` lines of `http-errors NAME` sections (HAProxy 2.6's
+ * manual, §4
  * and §3.8). What they name is read and checked when the configuration is loaded
  * (`error-replies.ts`).
  */
@@ -29,6 +30,15 @@ export function applyErrorfile (p: Proxy, args: readonly string[], loc: Location
   const status = errorCode(args[0], 'errorfile')
   if (file === undefined || extra !== undefined) throw new ValueError("'errorfile' expects a status and a file")
   p.errorfiles.push({ kind: 'reply', status, reply: { file, loc } })
+}
+
+/** `errorloc CODE URL` (= `errorloc302`) and `errorloc303 CODE URL`: a redirection instead of the page. */
+export function applyErrorloc (p: Proxy, keyword: string, args: readonly string[], loc: Location): void {
+  const [, location, extra] = args
+  const status = errorCode(args[0], keyword)
+  if (location === undefined || extra !== undefined) throw new ValueError(`'${keyword}' expects a status and a URL`)
+  p.errorfiles.push({ kind: 'reply', status, reply: { redirect: { code: keyword === 'errorloc303' ? 303 : 302,
+    location }, loc } })
 }
 
 /** `errorfiles NAME [CODE…]`. */

@@ -12,7 +12,7 @@ import { applyLegacyTimeout, applyOption, applyTimeout, LEGACY_TIMEOUT_KEYWORDS,
 import { parseServerOptions } from './server.ts'
 import { applyStickRule, parseStickTable } from './stick.ts'
 import { parseLogTarget } from './log.ts'
-import { applyErrorfile, applyErrorfiles, applyHttpError } from './errors.ts'
+import { applyErrorfile, applyErrorfiles, applyErrorloc, applyHttpError } from './errors.ts'
 
 export interface ProxyKeyword {
   /** Sections it may appear in: d(efaults), f(rontend), b(ackend), l(isten). */
@@ -217,6 +217,9 @@ export const PROXY_KEYWORDS: Readonly<Record<string, ProxyKeyword>> = {
   capture: { where: 'fl', parse: (p, args) => { applyCapture(p, args) } },
   errorfile: { where: 'dfbl', parse: (p, args, ctx) => { applyErrorfile(p, args, ctx.loc) } },
   errorfiles: { where: 'dfbl', parse: (p, args, ctx) => { applyErrorfiles(p, args, ctx.loc) } },
+  errorloc: { where: 'dfbl', parse: (p, args, ctx) => { applyErrorloc(p, 'errorloc', args, ctx.loc) } },
+  errorloc302: { where: 'dfbl', parse: (p, args, ctx) => { applyErrorloc(p, 'errorloc302', args, ctx.loc) } },
+  errorloc303: { where: 'dfbl', parse: (p, args, ctx) => { applyErrorloc(p, 'errorloc303', args, ctx.loc) } },
   'http-error': { where: 'dfbl', parse: (p, args, ctx) => { applyHttpError(p, args, ctx.loc) } },
   'monitor-uri': { where: 'dfl', parse: (p, args) => { const u = oneArg('monitor-uri', args);
     if (!u.startsWith('/')) throw new ValueError("'monitor-uri' must start with '/'"); p.monitorUri = u } },
