@@ -1,9 +1,8 @@
 /**
  * Error pages: `errorfile CODE FILE`, `errorfiles NAME [CODE…]`, `errorloc[302|303] CODE URL` and
- * `http-error status CODE …` in proxies, and the `errorfile` lines of `http-errors NAME` sections (HAProxy 2.6's
- * manual, §4
- * and §3.8). What they name is read and checked when the configuration is loaded
- * (`error-replies.ts`).
+ * `http-error status CODE …` in proxies, and the `errorfile` lines of `http-errors NAME` sections
+ * (HAProxy 2.6's manual, §4 and §3.8). What they name is read and checked when the configuration
+ * is loaded (`error-replies.ts`).
  */
 import type { HttpErrorsSection, Location, Proxy } from '../model.ts'
 import { parseInteger } from '../values.ts'
