@@ -8,7 +8,9 @@
  * mode where each answer ends with "\n> " and the connection stays open until `quit`, the client
  * closing, or `stats timeout` (10 s) of silence. A line ending with `<<` starts a payload that
  * ends at an empty line. A line longer than the buffer (tune.bufsize, 16 kB) closes the
- * connection without an answer, as HAProxy does.
+ * connection without an answer, as HAProxy does. A command and its payload together must fit the
+ * buffer too (HAProxy gathers both in one tune.bufsize chunk): past it the command is refused with
+ * TOO_BIG and the connection closed, so no client holds more than one buffer of memory.
  */
 import { chmod, rename, stat, unlink } from 'node:fs/promises'
 import { createServer, type Server, type Socket } from 'node:net'
@@ -26,6 +28,9 @@ import { LEVEL_RANK, type CliLevel, type StatsProviders, type TableAction } from
 import { adminChangedAtRuntime, CHECK_STATUS_NUMBER, checkResult, isConfigMaint, serverStatus } from './status.ts'
 
 export const PERMISSION_DENIED = 'Permission denied\n'
+/** HAProxy's answer to a command (with its payload) that does not fit tune.bufsize (2.6 closes without it). */
+export const TOO_BIG = 'The command is too big for the buffer size. Please change tune.bufsize in the configuration ' +
+  'to use a bigger command.\n'
 
 /** HAProxy's tune.bufsize: the longest command line accepted. */
 const DEFAULT_MAX_LINE = 16384
@@ -499,7 +504,8 @@ export function serveConnection (api: RuntimeApi, socket: Socket, level: CliLeve
   timeoutMs: number): void {
   const session = newSession(level)
   let buf = ''
-  let payload: { line: string, lines: string[] } | undefined
+  /** The command line ending `<<`, the payload lines so far, and the bytes both take in HAProxy's buffer. */
+  let payload: { line: string, lines: string[], bytes: number } | undefined
   let ended = false
   const finish = (): void => {
     if (ended) return
@@ -549,6 +555,14 @@ export function serveConnection (api: RuntimeApi, socket: Socket, level: CliLeve
         buf = buf.slice(nl + 1)
         if (line.endsWith('\r')) line = line.slice(0, -1)
         if (line !== '') {
+          payload.bytes += Buffer.byteLength(line) + 1
+          if (payload.bytes >= maxLine - 1) {
+            payload = undefined
+            buf = ''
+            respond(TOO_BIG)
+            finish()
+            return
+          }
           payload.lines.push(line)
           if (session.prompt && !socket.destroyed) socket.write('+ ')
           continue
@@ -564,7 +578,7 @@ export function serveConnection (api: RuntimeApi, socket: Socket, level: CliLeve
         buf = buf.slice(end + 1)
         if (line.endsWith('\r')) line = line.slice(0, -1)
         if (line.endsWith('<<')) {
-          payload = { line, lines: [] }
+          payload = { line, lines: [], bytes: Buffer.byteLength(line) + 1 }
           if (session.prompt && !socket.destroyed) socket.write('+ ')
           continue
         }
@@ -576,13 +590,21 @@ export function serveConnection (api: RuntimeApi, socket: Socket, level: CliLeve
         return
       }
     }
-    if (!ended && buf.length >= maxLine - 1) {
+    if (!ended && payload !== undefined && payload.bytes + buf.length >= maxLine - 1) {
+      payload = undefined
+      buf = ''
+      respond(TOO_BIG)
+      finish()
+    } else if (!ended && buf.length >= maxLine - 1) {
       // A command that does not fit HAProxy's buffer: closed without an answer.
       ended = true
       socket.destroySoon()
     }
   }
   socket.on('data', (chunk: string) => {
+    // Whatever follows a refused or last command is not kept (a client that does not read its answer holds the
+    // connection open until the idle timeout, not memory).
+    if (ended) return
     buf += chunk
     drain()
   })
@@ -609,7 +631,7 @@ function findDelimiter (s: string): number {
 export async function listenRuntimeApi (where: string | { readonly handle: object }, mode: number | undefined,
   level: CliLevel, engine: Engine, providers: RuntimeApiOptions = {}): Promise<RuntimeApiServer> {
   const api = new RuntimeApi(engine, providers)
-  const maxLine = providers.maxLineLength ?? DEFAULT_MAX_LINE
+  const maxLine = providers.maxLineLength ?? providers.config?.global.tune['tune.bufsize'] ?? DEFAULT_MAX_LINE
   const timeoutMs = providers.timeoutMs ?? providers.config?.global.statsTimeout ?? DEFAULT_TIMEOUT_MS
   const sockets = new Set<Socket>()
   const server = createServer({ allowHalfOpen: true }, socket => {
