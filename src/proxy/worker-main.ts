@@ -7,7 +7,7 @@ import type { Config } from '../config/model.ts'
 import { createLogger } from '../util/log.ts'
 import { Engine } from './engine.ts'
 import { LogSinks } from './log/sink.ts'
-import { listenRuntimeApi, newSession, RuntimeApi, type RuntimeApiOptions,
+import { bindRuntimeApi, newSession, type PendingRuntimeApi, RuntimeApi, type RuntimeApiOptions,
   type RuntimeApiServer } from './stats/runtime-api.ts'
 import { createStatsHandler } from './stats/page.ts'
 import { prometheusResponse } from './stats/prometheus.ts'
@@ -86,16 +86,25 @@ async function start (): Promise<void> {
     e.listen(handles)
     e.startChecks(global, (level, line) => { log[level]({ type: 'health' }, line) })
     masterCliApi = new RuntimeApi(e, providers)
-    for (const s of global.statsSockets) {
-      if (s.address === undefined) {
-        apis.push(await listenRuntimeApi(s.path, s.mode ?? 0o600, s.level, e, providers))
-        continue
+    // Every stats socket is bound under a temporary name first; the serving generation's stay on their paths until
+    // all of this generation's are bound.
+    const pending: PendingRuntimeApi[] = []
+    try {
+      for (const s of global.statsSockets) {
+        if (s.address === undefined) {
+          pending.push(await bindRuntimeApi(s.path, s.mode ?? 0o600, s.level, e, providers))
+          continue
+        }
+        const handle = handles.get(addressKey(s.address, s.address.port ?? 0))
+        if (handle === undefined) throw new Error(
+          `no listening socket for stats socket ${addressKey(s.address, s.address.port ?? 0)}`)
+        pending.push(await bindRuntimeApi({ handle }, undefined, s.level, e, providers))
       }
-      const handle = handles.get(addressKey(s.address, s.address.port ?? 0))
-      if (handle === undefined) throw new Error(
-        `no listening socket for stats socket ${addressKey(s.address, s.address.port ?? 0)}`)
-      apis.push(await listenRuntimeApi({ handle }, undefined, s.level, e, providers))
+    } catch (err) {
+      await Promise.all(pending.map(async p => { await p.abort() }))
+      throw err
     }
+    for (const p of pending) apis.push(await p.publish())
     log.info({ frontends: e.frontends.length, backends: e.backends.size }, 'worker serving')
     send({ type: 'ready' })
   } catch (err) {

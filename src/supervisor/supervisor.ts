@@ -13,6 +13,9 @@ import type { Logger } from '../util/log.ts'
 import { type ControlReply, type ControlRequest, listenControlSocket } from './control-socket.ts'
 import { ListenerRegistry, listenerSpecs } from './listeners.ts'
 import { removePidFile, writePidFile } from './pidfile.ts'
+import { lockNode, type NodeLock } from './node-lock.ts'
+import { checkCompileCache } from './compile-cache.ts'
+import { removeHandoffSockets } from './run-dir.ts'
 import { formatShowVrrp } from '../vrrp/show-vrrp.ts'
 import { VrrpSpeaker } from '../vrrp/speaker.ts'
 import { WorkerProcess } from './worker-process.ts'
@@ -72,6 +75,8 @@ export class Supervisor {
   private vrrp: VrrpSpeaker | undefined
   private vrrpNotice: NodeJS.Timeout | undefined
   private readonly systemd = new SystemdNotifier(systemdSend())
+  private lock: NodeLock | undefined
+  private compileCache: string | undefined
 
   constructor (opts: SupervisorOptions) {
     this.opts = opts
@@ -85,10 +90,36 @@ export class Supervisor {
     return this.opts.localPeer ?? hostname()
   }
 
+  private get runDir (): string {
+    return dirname(this.opts.controlSocket)
+  }
+
   async start (): Promise<void> {
+    // Nothing of the node (sockets, firewall rules, qdiscs, pid file) is touched before this: a second `tslb run`
+    // stops here.
+    this.lock = await lockNode(this.opts.controlSocket)
+    try {
+      await this.startLocked()
+    } catch (err) {
+      if (!this.stopping) {
+        this.lock.release()
+        this.lock = undefined
+      }
+      throw err
+    }
+  }
+
+  private async startLocked (): Promise<void> {
     const { config, diagnostics } = await loadConfig(this.opts.configFiles, { localPeer: this.node })
     for (const d of diagnostics) this.opts.log.warn(formatDiagnostic(d))
     this.config = config
+    const cache = join(this.runDir, 'compile-cache')
+    const cacheCheck = checkCompileCache(cache)
+    if (cacheCheck.ok) this.compileCache = cache
+    else this.opts.log.warn({ dir: cache, reason: cacheCheck.reason },
+      'V8 compile cache refused: workers start without it')
+    for (const f of await removeHandoffSockets(this.runDir)) this.opts.log.info({ path: f },
+      'removed a peers socket left by an earlier run')
     if (this.opts.cleanupReloadRules !== false) for (const r of await removeReloadRules(
       this.opts.log)) this.opts.log.warn(`removed ${r} left by an earlier run`)
     if (config.proxies.length > 0) {
@@ -308,10 +339,14 @@ export class Supervisor {
   }
 
   private async startWorker (config: Config, handles: ReadonlyMap<string, TcpHandle>): Promise<WorkerProcess> {
-    const worker = new WorkerProcess(++this.generation, join(dirname(this.opts.controlSocket), 'compile-cache'))
+    const worker = new WorkerProcess(++this.generation, this.compileCache)
     this.opts.log.info({ generation: worker.generation, workerPid: worker.pid }, 'starting proxy worker')
-    await worker.start(config, handles, { localPeer: this.node, runDir: dirname(this.opts.controlSocket) })
-    void worker.exitPromise.then(({ code, signal }) => { this.onWorkerExit(worker, code, signal) })
+    void worker.exitPromise.then(async ({ code, signal }) => {
+      this.onWorkerExit(worker, code, signal)
+      // A generation that is gone leaves no hand-off socket behind (it may have been killed before closing them).
+      await removeHandoffSockets(this.runDir, worker.generation)
+    })
+    await worker.start(config, handles, { localPeer: this.node, runDir: this.runDir })
     return worker
   }
 
@@ -398,6 +433,8 @@ export class Supervisor {
       else this.control.close(() => { resolve() })
     })
     if (this.opts.pidFile !== undefined) await removePidFile(this.opts.pidFile)
+    this.lock?.release()
+    this.lock = undefined
     this.opts.log.info('stopped')
   }
 }

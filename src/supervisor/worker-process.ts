@@ -3,7 +3,6 @@
  * configuration and listening handles over IPC and reports ready, drained or dead.
  */
 import { type ChildProcess, fork } from 'node:child_process'
-import { accessSync, constants, mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { Config } from '../config/model.ts'
 import type { TcpHandle } from '../net/listen-handle.ts'
@@ -34,12 +33,11 @@ export class WorkerProcess {
 
   /**
    * `compileCacheDir`: where V8's compiled code for the worker's modules is kept, so the next generation starts in
-   * about a third of the time.
+   * about a third of the time; checked by the caller (compile-cache.ts).
    */
   constructor (generation: number, compileCacheDir?: string) {
     this.generation = generation
-    const cache = compileCacheDir !== undefined && usableDirectory(compileCacheDir) ? {
-      NODE_COMPILE_CACHE: compileCacheDir } : {}
+    const cache = compileCacheDir !== undefined ? { NODE_COMPILE_CACHE: compileCacheDir } : {}
     this.child = fork(WORKER_ENTRY, [], {
       serialization: 'advanced',
       execArgv: ['--disable-warning=ExperimentalWarning'],
@@ -129,19 +127,5 @@ export class WorkerProcess {
 
   kill (): void {
     if (this.alive) this.child.kill('SIGKILL')
-  }
-}
-
-/**
- * Node 24 hangs at start when NODE_COMPILE_CACHE names a directory it cannot create: only a directory that exists (or
- * can be made) and is writable is passed on.
- */
-function usableDirectory (dir: string): boolean {
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 })
-    accessSync(dir, constants.W_OK)
-    return true
-  } catch {
-    return false
   }
 }

@@ -622,6 +622,12 @@ function findDelimiter (s: string): number {
   return -1
 }
 
+/** A runtime API socket bound under a temporary name: `publish` moves it onto its path, `abort` removes it. */
+export interface PendingRuntimeApi {
+  publish (): Promise<RuntimeApiServer>
+  abort (): Promise<void>
+}
+
 /**
  * Opens the runtime API on a unix socket. The socket file gets `mode` (default 0600: tslb's policy;
  * HAProxy's default is whatever the process umask leaves) before it appears under `path`: it is
@@ -630,6 +636,16 @@ function findDelimiter (s: string): number {
  */
 export async function listenRuntimeApi (where: string | { readonly handle: object }, mode: number | undefined,
   level: CliLevel, engine: Engine, providers: RuntimeApiOptions = {}): Promise<RuntimeApiServer> {
+  return await (await bindRuntimeApi(where, mode, level, engine, providers)).publish()
+}
+
+/**
+ * The first half of `listenRuntimeApi`: the socket is bound (and serving) under a temporary name beside `path`, and
+ * the path still belongs to whoever had it. A worker binds all its sockets first and publishes them once it is ready,
+ * so a generation that fails to start leaves the serving one's sockets in place.
+ */
+export async function bindRuntimeApi (where: string | { readonly handle: object }, mode: number | undefined,
+  level: CliLevel, engine: Engine, providers: RuntimeApiOptions = {}): Promise<PendingRuntimeApi> {
   const api = new RuntimeApi(engine, providers)
   const maxLine = providers.maxLineLength ?? providers.config?.global.tune['tune.bufsize'] ?? DEFAULT_MAX_LINE
   const timeoutMs = providers.timeoutMs ?? providers.config?.global.statsTimeout ?? DEFAULT_TIMEOUT_MS
@@ -652,7 +668,8 @@ export async function listenRuntimeApi (where: string | { readonly handle: objec
       server.listen(where.handle, () => { server.off('error', reject); resolve() })
     })
     server.on('error', () => {})
-    return { path: '', server, api, close: closeServer }
+    const ready: RuntimeApiServer = { path: '', server, api, close: closeServer }
+    return { publish: async () => await Promise.resolve(ready), abort: closeServer }
   }
   const path = where
   // HAProxy binds "PATH.PID.tmp" and renames it; a shorter name keeps within sun_path (107 bytes).
@@ -666,27 +683,40 @@ export async function listenRuntimeApi (where: string | { readonly handle: objec
       resolve()
     })
   })
-  let ino: number
+  server.on('error', () => {})
+  const abort = async (): Promise<void> => {
+    await closeServer()
+    if (tmp !== path) await unlink(tmp).catch(() => {})
+  }
   try {
     await chmod(tmp, mode ?? 0o600)
-    if (tmp !== path) await rename(tmp, path)
-    ino = (await stat(path)).ino
   } catch (err) {
-    await new Promise<void>(resolve => { server.close(() => { resolve() }) })
-    if (tmp !== path) await unlink(tmp).catch(() => {})
+    await abort()
     throw err
   }
-  server.on('error', () => {})
   return {
-    path,
-    server,
-    api,
-    async close (): Promise<void> {
-      await closeServer()
+    abort,
+    async publish (): Promise<RuntimeApiServer> {
+      let ino: number
       try {
-        if ((await stat(path)).ino === ino) await unlink(path)
-      } catch {
-        // already gone
+        if (tmp !== path) await rename(tmp, path)
+        ino = (await stat(path)).ino
+      } catch (err) {
+        await abort()
+        throw err
+      }
+      return {
+        path,
+        server,
+        api,
+        async close (): Promise<void> {
+          await closeServer()
+          try {
+            if ((await stat(path)).ino === ino) await unlink(path)
+          } catch {
+            // already gone
+          }
+        }
       }
     }
   }
