@@ -4,7 +4,7 @@
  * The messages are src/ipc/messages.ts; queries (`tslb status`) src/ipc/query.ts.
  */
 import type { Config } from '../config/model.ts'
-import { createLogger } from '../util/log.ts'
+import { createLogger, droppedLogLines } from '../util/log.ts'
 import { Engine } from './engine.ts'
 import { LogSinks } from './log/sink.ts'
 import { bindRuntimeApi, newSession, type PendingRuntimeApi, RuntimeApi, type RuntimeApiOptions,
@@ -58,6 +58,7 @@ process.on('message', (msg: SupervisorMessage, handle: object | undefined) => {
 /** What the supervisor may ask (`tslb status`). */
 const queryHandlers = {
   peers: () => peers?.status(),
+  log: () => droppedLogLines(),
   // The master CLI (`tslb haproxy -S`): one command at admin level, as HAProxy's master relays it.
   cli: (command: string | undefined) => masterCliApi?.execute(command ?? '',
     newSession('admin')) ?? 'Worker not ready.\n'

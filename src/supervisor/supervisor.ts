@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path'
 import type { Config } from '../config/model.ts'
 import { loadConfig } from '../config/parser.ts'
 import { ConfigError, formatDiagnostic, TslbError } from '../util/errors.ts'
-import type { Logger } from '../util/log.ts'
+import { droppedLogLines, type Logger } from '../util/log.ts'
 import { type ControlReply, type ControlRequest, listenControlSocket } from './control-socket.ts'
 import { ListenerRegistry, listenerSpecs } from './listeners.ts'
 import { removePidFile, writePidFile } from './pidfile.ts'
@@ -19,7 +19,7 @@ import { removeHandoffSockets } from './run-dir.ts'
 import { formatShowVrrp } from '../vrrp/show-vrrp.ts'
 import { VrrpSpeaker } from '../vrrp/speaker.ts'
 import { WorkerProcess } from './worker-process.ts'
-import { queryWorkerPeers } from './peers-status.ts'
+import { PEERS_QUERY_TIMEOUT_MS, queryWorkerPeers } from './peers-status.ts'
 import { SystemdNotifier, systemdSend } from './sd-notify.ts'
 import { type LocalStatus, statusText, type SupervisorStatus, type WorkerSummary } from './status.ts'
 import type { TcpHandle } from '../net/listen-handle.ts'
@@ -47,6 +47,15 @@ export interface SupervisorOptions {
    * several instances side by side, skips it.
    */
   readonly cleanupReloadRules?: boolean
+}
+
+async function queryLogDropped (worker: WorkerProcess): Promise<{ logLinesDropped?: number }> {
+  try {
+    const n = await worker.queries.ask('log', PEERS_QUERY_TIMEOUT_MS)
+    return typeof n === 'number' ? { logLinesDropped: n } : {}
+  } catch {
+    return {}
+  }
 }
 
 function summary (worker: WorkerProcess, state: WorkerSummary['state']): WorkerSummary {
@@ -174,7 +183,7 @@ export class Supervisor {
     return {
       ...this.localStatus(),
       workers: await Promise.all(this.generations().map(async ({ worker, state }) => ({ ...summary(worker, state),
-        ...await queryWorkerPeers(worker) })))
+        ...await queryWorkerPeers(worker), ...await queryLogDropped(worker) })))
     }
   }
 
@@ -220,6 +229,7 @@ export class Supervisor {
         configuredState: v.state ?? (v.priority === 255 ? 'MASTER' : 'BACKUP'), priority: v.priority,
           runtime: vrrp.get(v.name) })) ?? [],
       peers: c?.peers.map(p => ({ name: p.name, peers: p.peers.map(x => x.name) })) ?? [],
+      logLinesDropped: droppedLogLines(),
       workers: this.generations().map(({ worker, state }) => summary(worker, state))
     }
   }
