@@ -3,7 +3,9 @@
  * TSLB_LOG_LEVEL (trace, debug, info, warn, error) sets the level; TSLB_LOG_FORMAT=json|pretty forces a format.
  *
  * Logging never stops the process: a destination that fails (a closed pipe, a full disk, /dev/full) loses the line
- * and every later one (a Node stream that failed once stays failed), counted in `droppedLogLines()`.
+ * and every later one (a Node stream that failed once stays failed), counted in `droppedLogLines()`. A reader that
+ * stops reading (a pipe that fills up) costs lines too: past MAX_PENDING bytes waiting in the stream's buffer, lines
+ * are dropped until it drains, so memory stays bounded.
  */
 import { Writable } from 'node:stream'
 import { pino, type Logger } from 'pino'
@@ -11,6 +13,7 @@ import pretty from 'pino-pretty'
 
 export type { Logger }
 
+const MAX_PENDING = 4 * 1024 * 1024
 let dropped = 0
 const guarded = new WeakSet<NodeJS.WritableStream>()
 
@@ -25,8 +28,9 @@ export function countDroppedLogLine (): void {
 }
 
 function writeLine (dest: NodeJS.WritableStream, line: string): void {
-  const s = dest as NodeJS.WritableStream & { destroyed?: boolean, writableErrored?: unknown }
-  if (s.destroyed === true || (s.writableErrored ?? null) !== null) {
+  const s = dest as NodeJS.WritableStream & { destroyed?: boolean, writableErrored?: unknown,
+    writableLength?: number }
+  if (s.destroyed === true || (s.writableErrored ?? null) !== null || (s.writableLength ?? 0) > MAX_PENDING) {
     dropped++
     return
   }

@@ -59,3 +59,22 @@ test('a destination that throws or fails loses lines without throwing', () => {
   }
   assert.ok(droppedLogLines() > before)
 })
+
+test('a stdout nobody reads holds at most a few MiB of lines; the rest are dropped and counted', async () => {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', `import { createLogger, droppedLogLines } from '${LOG}'
+const log = createLogger('t')
+for (let i = 0; i < 40000; i++) log.info('x'.repeat(500))
+process.stderr.write('pending=' + process.stdout.writableLength + ' dropped=' + droppedLogLines() + '\\n')
+process.exit(0)`], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TSLB_LOG_FORMAT: 'json' } })
+  // The pipe stays open and unread.
+  child.stdout?.pause()
+  let stderr = ''
+  child.stderr?.on('data', (b: Buffer) => { stderr += b.toString() })
+  const code = await new Promise<number | null>(resolve => { child.once('exit', c => { resolve(c) }) })
+  child.stdout?.destroy()
+  assert.equal(code, 0, stderr)
+  const m = /pending=(\d+) dropped=(\d+)/.exec(stderr)
+  assert.ok(m !== null, stderr)
+  assert.ok(Number(m[1]) < 5 * 1024 * 1024, stderr)
+  assert.ok(Number(m[2]) > 20000, stderr)
+})
