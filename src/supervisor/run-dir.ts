@@ -1,6 +1,7 @@
-/** What the supervisor keeps in its run directory (the control socket's) besides the control socket. */
+/** Files a worker generation leaves that the supervisor removes once it is gone. */
 import { readdir, rm } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import type { Config } from '../config/model.ts'
 
 /**
  * Removes the peers hand-off sockets (`peers.gN.SECTION.sock`, src/peers/section.ts) of generation `generation`, or of
@@ -21,4 +22,21 @@ export async function removeHandoffSockets (dir: string, generation?: number): P
     removed.push(join(dir, name))
   }
   return removed
+}
+
+/**
+ * Removes the stats sockets a worker bound under temporary names and never moved onto their paths
+ * (`.tslb.PID.RANDOM` beside each path, src/proxy/stats/runtime-api.ts): it was killed before it served.
+ */
+export async function removeStatsTemporaries (config: Config, pid: number): Promise<void> {
+  const dirs = new Set(config.global.statsSockets.filter(s => s.address === undefined).map(s => dirname(s.path)))
+  for (const dir of dirs) {
+    let names: string[]
+    try {
+      names = await readdir(dir)
+    } catch {
+      continue
+    }
+    for (const n of names.filter(x => x.startsWith(`.tslb.${pid}.`))) await rm(join(dir, n), { force: true })
+  }
 }

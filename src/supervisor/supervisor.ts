@@ -15,7 +15,7 @@ import { ListenerRegistry, listenerSpecs } from './listeners.ts'
 import { removePidFile, writePidFile } from './pidfile.ts'
 import { lockNode, type NodeLock } from './node-lock.ts'
 import { checkCompileCache } from './compile-cache.ts'
-import { removeHandoffSockets } from './run-dir.ts'
+import { removeHandoffSockets, removeStatsTemporaries } from './run-dir.ts'
 import { formatShowVrrp } from '../vrrp/show-vrrp.ts'
 import { VrrpSpeaker } from '../vrrp/speaker.ts'
 import { WorkerProcess } from './worker-process.ts'
@@ -85,6 +85,8 @@ export class Supervisor {
   private vrrpNotice: NodeJS.Timeout | undefined
   private readonly systemd = new SystemdNotifier(systemdSend())
   private lock: NodeLock | undefined
+  /** The serving generation's stats sockets moving onto their paths; a retired generation drains after it. */
+  private publishing: Promise<void> = Promise.resolve()
   private compileCache: string | undefined
 
   constructor (opts: SupervisorOptions) {
@@ -134,6 +136,7 @@ export class Supervisor {
     if (config.proxies.length > 0) {
       const handles = this.listeners.acquire(listenerSpecs(config))
       this.serving = { worker: await this.startWorker(config, handles), config, handles }
+      await this.publish(this.serving.worker)
     }
     try {
       await this.applyVrrp(config, true)
@@ -291,6 +294,7 @@ export class Supervisor {
         await strategy.preflight(this.opts.log)
         step(`reload strategy: ${strategy.name}`)
         await strategy.reload(this.reloadContext(step), config)
+        await this.publishing
       } catch (err) {
         if (!(err instanceof TslbError)) throw err
         step(err.message)
@@ -343,6 +347,7 @@ export class Supervisor {
       activate: next => {
         this.serving = next
         this.crashed = undefined
+        this.publishing = this.publish(next.worker)
       },
       retire: old => { this.retire(old, step) }
     }
@@ -353,19 +358,33 @@ export class Supervisor {
     this.opts.log.info({ generation: worker.generation, workerPid: worker.pid }, 'starting proxy worker')
     void worker.exitPromise.then(async ({ code, signal }) => {
       this.onWorkerExit(worker, code, signal)
-      // A generation that is gone leaves no hand-off socket behind (it may have been killed before closing them).
+      // A generation that is gone leaves no hand-off or temporary stats socket behind (it may have been killed).
       await removeHandoffSockets(this.runDir, worker.generation)
+      if (worker.pid !== undefined) await removeStatsTemporaries(config, worker.pid)
     })
     await worker.start(config, handles, { localPeer: this.node, runDir: this.runDir })
     return worker
   }
 
-  /** Tells `old` to stop accepting and drain; its slot sockets are closed once it has exited. */
+  /** The worker's stats sockets onto their paths; a failure is logged (the worker serves, its runtime API does not). */
+  private async publish (worker: WorkerProcess): Promise<void> {
+    try {
+      await worker.publish()
+    } catch (err) {
+      this.opts.log.error({ generation: worker.generation, err: err instanceof Error ? err.message : String(err) },
+        'the stats sockets of the new generation could not take over their paths')
+    }
+  }
+
+  /**
+   * Tells `old` to stop accepting and drain (once the serving generation's stats sockets hold their paths, so a path
+   * never goes missing); its slot sockets are closed once it has exited.
+   */
   private retire (old: Serving, step: (m: string) => void = () => {}): void {
     step(`draining worker generation ${old.worker.generation}`)
     if (this.serving === old) this.serving = undefined
     this.draining.add(old)
-    old.worker.drain(old.config.global.hardStopAfter ?? DEFAULT_HARD_STOP_AFTER_MS)
+    void this.publishing.then(() => { old.worker.drain(old.config.global.hardStopAfter ?? DEFAULT_HARD_STOP_AFTER_MS) })
     void old.worker.exitPromise.then(() => {
       this.draining.delete(old)
       old.slot?.close()
@@ -412,6 +431,7 @@ export class Supervisor {
     const worker = await this.startWorker(config, handles)
     this.serving = { worker, config, handles, ...(crashed?.slot === undefined ? {} : { slot: crashed.slot }) }
     this.crashed = undefined
+    await this.publish(worker)
     return worker
   }
 

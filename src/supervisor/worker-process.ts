@@ -12,6 +12,7 @@ import { WorkerStartError } from './errors.ts'
 
 const WORKER_ENTRY = fileURLToPath(new URL('../proxy/worker-main.ts', import.meta.url))
 export const READY_TIMEOUT_MS = 30_000
+const PUBLISH_TIMEOUT_MS = 10_000
 
 /** What a worker needs besides the configuration: who it is, and where generations hand over peers state. */
 export interface WorkerContext {
@@ -113,6 +114,14 @@ export class WorkerProcess {
       this.child.send(msg, handle as never, { keepOpen: true }, err => { if (err === null) resolve();
         else reject(err) })
     })
+  }
+
+  /**
+   * Makes this generation's stats sockets take over their paths (they were bound under temporary names): called when
+   * it becomes the serving generation, never for one that fails.
+   */
+  async publish (): Promise<void> {
+    await this.queries.ask('publish', PUBLISH_TIMEOUT_MS)
   }
 
   /** Stops accepting and exits once its connections are done (or after `hardStopAfter`). */

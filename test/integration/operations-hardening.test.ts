@@ -5,13 +5,15 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { ChildProcess } from 'node:child_process'
-import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { useLab, type LabNode } from '../helpers/lab.ts'
 import { runTslbOn, type RunningTslb } from '../helpers/tslb-node.ts'
 import { TSLB, tslb as cli } from '../helpers/cli.ts'
+import { parseConfig } from '../../src/config/parser.ts'
+import { WorkerProcess } from '../../src/supervisor/worker-process.ts'
 
 const lab = useLab()
 const statsDir = mkdtempSync(join(tmpdir(), 'tslb-hardops-stats-'))
@@ -126,6 +128,25 @@ describe('operations hardening', () => {
       return await Promise.resolve(socks.length === 1 && socks[0] === `peers.g${serving?.generation ?? 0}.mypeers.sock`)
     }, 5000)
   })
+})
+
+test('a ready worker generation has not taken its stats socket paths until it is made the serving one', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tslb-hardops-publish-'))
+  t.after(() => { rmSync(dir, { recursive: true, force: true }) })
+  const { config } = parseConfig(`global
+    stats socket ${dir}/s.sock level admin
+backend app
+    server s1 127.0.0.1:9
+`, 't.cfg', { env: {} })
+  const worker = new WorkerProcess(1)
+  t.after(() => { worker.kill() })
+  await worker.start(config, new Map(), { localPeer: 'x', runDir: dir })
+  // Ready: bound under a temporary name, the path still belongs to whoever had it.
+  assert.ok(!existsSync(join(dir, 's.sock')))
+  assert.equal(readdirSync(dir).filter(n => n.startsWith(`.tslb.${worker.pid ?? 0}.`)).length, 1)
+  await worker.publish()
+  assert.match(await showInfo(join(dir, 's.sock')), /^Name: /)
+  assert.deepEqual(readdirSync(dir).filter(n => n.startsWith('.tslb.')), [])
 })
 
 describe('logging never stops the node', () => {
