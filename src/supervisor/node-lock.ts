@@ -24,10 +24,10 @@ export function lockPathFor (controlSocket: string): string {
 }
 
 export async function lockNode (controlSocket: string, pid = process.pid): Promise<NodeLock> {
-  await mkdir(dirname(controlSocket), { recursive: true, mode: 0o700 })
   const path = lockPathFor(controlSocket)
   let fd: number
   try {
+    await mkdir(dirname(controlSocket), { recursive: true, mode: 0o700 })
     fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600)
   } catch (err) {
     throw new NodeLockError(path, err instanceof Error ? err.message : String(err), err)

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { removePidFile, writePidFile } from '../../../src/supervisor/pidfile.ts'
 import { checkCompileCache } from '../../../src/supervisor/compile-cache.ts'
 import { lockNode } from '../../../src/supervisor/node-lock.ts'
-import { NodeLockedError, PidFileError } from '../../../src/supervisor/errors.ts'
+import { NodeLockError, NodeLockedError, PidFileError } from '../../../src/supervisor/errors.ts'
 import { removeHandoffSockets } from '../../../src/supervisor/run-dir.ts'
 
 function scratch (t: { after: (fn: () => void) => void }): string {
@@ -93,4 +93,11 @@ test('hand-off sockets: one generation\'s, or every generation\'s', async (t) =>
   assert.deepEqual((await removeHandoffSockets(dir)).sort(), [join(dir, 'peers.g12.x.sock'),
     join(dir, 'peers.g2.mypeers.sock')])
   assert.ok(existsSync(join(dir, 'master.sock')))
+})
+
+test('node lock: a directory that cannot be created is a lock error, not a crash', async (t) => {
+  const dir = scratch(t)
+  writeFileSync(join(dir, 'file'), '')
+  await assert.rejects(lockNode(join(dir, 'file', 'master.sock')), (err: unknown) => err instanceof NodeLockError &&
+    /cannot take the node lock/.test(err.message))
 })
