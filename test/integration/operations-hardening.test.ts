@@ -83,6 +83,7 @@ describe('operations hardening', () => {
   after(async () => {
     await node?.stop()
     rmSync(statsDir, { recursive: true, force: true })
+    rmSync(dirname(node.socket), { recursive: true, force: true })
   })
 
   test('a second tslb run is refused naming the first pid, and the first node is untouched', async () => {
@@ -151,6 +152,7 @@ backend app
 
 describe('logging never stops the node', () => {
   const runs: ChildProcess[] = []
+  const dirs: string[] = []
   after(async () => {
     for (const c of runs) {
       if (c.exitCode !== null) continue
@@ -158,10 +160,12 @@ describe('logging never stops the node', () => {
       c.kill('SIGTERM')
       await exited
     }
+    for (const d of dirs) rmSync(d, { recursive: true, force: true })
   })
 
   async function startWithStdout (n: LabNode, stdout: 'closed' | number): Promise<string> {
     const dir = mkdtempSync(join(tmpdir(), `tslb-hardops-${n}-`))
+    dirs.push(dir)
     const cfg = join(dir, 'tslb.cfg')
     writeFileSync(cfg, `global
     log stdout format raw local0
