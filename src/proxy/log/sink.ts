@@ -10,7 +10,7 @@ import { createRequire } from 'node:module'
 import { isIP } from 'node:net'
 import { hostname } from 'node:os'
 import type { GlobalSettings, LogTarget, Proxy } from '../../config/model.ts'
-import type { Logger } from '../../util/log.ts'
+import { countDroppedLogLine, type Logger } from '../../util/log.ts'
 import { FACILITIES, LEVELS } from '../../config/keywords/log.ts'
 import { DEFAULT_LOG_LEN, formatLogLine, type SyslogHeader } from './syslog.ts'
 
@@ -20,6 +20,7 @@ export type LogLine = (line: string, severity?: number) => void
 /** The log function of a proxy without any log target: callers skip formatting the line. */
 export const NO_LOG: LogLine = () => {}
 
+const DROP_WARNING_INTERVAL_MS = 60_000
 const INFO = LEVELS.indexOf('info')
 const WARNING = LEVELS.indexOf('warning')
 /**
@@ -45,8 +46,9 @@ export class LogSinks {
   private unix: UnixDgramSocket | undefined
   private readonly logger: Logger
   private readonly tag: string
-  /** Lines a transport could not take (socket missing, full): HAProxy drops them too. */
+  /** Lines a transport could not take (socket missing or full, send refused): HAProxy drops them too. */
   dropped = 0
+  private lastWarning = -Infinity
 
   constructor (logger: Logger, tag = 'tslb') {
     this.logger = logger
@@ -101,17 +103,34 @@ export class LogSinks {
       const path = target.replace(/^unix@/, '')
       const socket = this.unix ??= this.openUnix()
       return bytes => {
-        socket.send(bytes, 0, bytes.length, path, err => { if (err !== undefined) this.dropped++ })
+        socket.send(bytes, 0, bytes.length, path, err => { if (err !== undefined) this.lost(err) })
       }
     }
     const { host, port } = splitHostPort(target.replace(/^(udp[46]?|ipv[46])@/, ''))
     const socket = isIP(host) === 6 ? (this.udp6 ??= this.openUdp('udp6')) : (this.udp4 ??= this.openUdp('udp4'))
-    return bytes => { socket.send(bytes, port, host) }
+    return bytes => {
+      try {
+        socket.send(bytes, port, host, err => { if (err !== null) this.lost(err) })
+      } catch (err) {
+        this.lost(err)
+      }
+    }
+  }
+
+  /** A traffic line a target did not take: counted, and said at most once a minute. */
+  private lost (err: unknown): void {
+    countDroppedLogLine()
+    this.dropped++
+    const now = Date.now()
+    if (now - this.lastWarning < DROP_WARNING_INTERVAL_MS) return
+    this.lastWarning = now
+    this.logger.warn({ err: err instanceof Error ? err.message : String(err), dropped: this.dropped },
+      'syslog send failed: traffic log lines dropped')
   }
 
   private openUdp (type: 'udp4' | 'udp6'): Socket {
     const s = createSocket(type)
-    s.on('error', err => { this.logger.warn({ err: err.message }, 'syslog send failed') })
+    s.on('error', err => { this.lost(err) })
     s.unref()
     return s
   }
@@ -119,7 +138,7 @@ export class LogSinks {
   private openUnix (): UnixDgramSocket {
     const addon = requireAddon('unix-dgram') as { createSocket (type: 'unix_dgram'): UnixDgramSocket }
     const s = addon.createSocket('unix_dgram')
-    s.on('error', () => { this.dropped++ })
+    s.on('error', err => { this.lost(err) })
     return s
   }
 
