@@ -820,8 +820,11 @@ class HttpSession implements UpstreamOwner {
     const ex = this.ex
     if (ex === undefined) return
     this.ex = undefined
-    this.log(ex)
+    const now = this.record(ex)
     this.releaseServer(ex, reusable)
+    // After the release, as HAProxy logs: %bc and %sc no longer count this exchange.
+    if (!this.fe.logging || ex.loggedEarly || (this.fe.dontLogNull && ex.status === 0 && ex.bytesToClient === 0)) return
+    this.logExchange(ex, now, false)
   }
 
   private releaseServer (ex: Exchange, reusable: boolean): void {
@@ -893,7 +896,8 @@ class HttpSession implements UpstreamOwner {
     this.ownIdle?.closeAll()
   }
 
-  private log (ex: Exchange): void {
+  /** The exchange's counters (while it still holds its connections: the session maxima count it); returns now. */
+  private record (ex: Exchange): number {
     const now = Date.now()
     recordExchange({
       frontend: this.fe, backend: ex.backend, server: ex.server, http: true, status: ex.status,
@@ -908,8 +912,7 @@ class HttpSession implements UpstreamOwner {
       ex.server.bytesIn += ex.requestBytesSent + ex.head.headLength
       ex.server.bytesOut += ex.bytesToClient
     }
-    if (!this.fe.logging || ex.loggedEarly || (this.fe.dontLogNull && ex.status === 0 && ex.bytesToClient === 0)) return
-    this.logExchange(ex, now, false)
+    return now
   }
 
   private logExchange (ex: Exchange, now: number, early: boolean): void {
