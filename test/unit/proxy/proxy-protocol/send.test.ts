@@ -82,3 +82,47 @@ backend b
   }
   assert.deepEqual(seen, [{ src: '127.0.0.2', requests: 2 }, { src: '127.0.0.3', requests: 2 }])
 })
+
+test('mode tcp: accept-proxy in, send-proxy-v2 out: the server gets the address the client\'s header named', async () => {
+  const origin = createServer(s => {
+    let buf = Buffer.alloc(0)
+    s.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d])
+      const r = decodeProxyHeader(buf)
+      if (!r.done) return
+      const { source, destination } = r.header
+      s.end(`${source?.address ?? '?'}:${source?.port ?? 0} ${destination?.address ?? '?'}:${destination?.port ?? 0} ` +
+        buf.subarray(r.length).toString())
+    })
+    s.on('error', () => {})
+  })
+  origin.listen(0, '127.0.0.1')
+  await once(origin, 'listening')
+  const handle = bindTcp('127.0.0.1', 0, 4)
+  const port = handleAddress(handle).port
+  const { config, diagnostics } = parseConfig(`defaults
+    mode tcp
+    timeout client 5s
+    timeout connect 1s
+    timeout server 5s
+listen t
+    bind 127.0.0.1:${port} accept-proxy
+    server o 127.0.0.1:${(origin.address() as AddressInfo).port} send-proxy-v2
+`, 't.cfg')
+  assert.deepEqual(diagnostics.filter(d => d.severity === 'error'), [])
+  const engine = new Engine(config, { logFor: () => () => {} })
+  engine.listen(new Map([[listenerKey('127.0.0.1', port), handle]]))
+  try {
+    const sock = connect({ host: '127.0.0.1', port })
+    let reply = ''
+    sock.on('data', (d: Buffer) => { reply += d.toString() })
+    const closed = new Promise(resolve => { sock.on('close', resolve) })
+    sock.end('PROXY TCP6 2001:db8::7 2001:db8::1 5555 443\r\nhello')
+    await closed
+    assert.equal(reply, '2001:db8::7:5555 2001:db8::1:443 hello')
+  } finally {
+    engine.stopAccepting()
+    engine.close()
+    origin.close()
+  }
+})
