@@ -2,7 +2,8 @@
  * `server … send-proxy` in HTTP mode: each server connection starts with the header of the
  * client it was opened for, so an idle one is never handed to another client's request, even
  * with `http-reuse always` (HAProxy 2.6 hashes the PROXY addresses into its reuse key); the same
- * client's next request does reuse it.
+ * client's next request does reuse it. In TCP mode, the addresses of an accepted header are the
+ * ones sent on.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
