@@ -10,7 +10,7 @@ import { createRequire } from 'node:module'
 import { isIP } from 'node:net'
 import { hostname } from 'node:os'
 import type { GlobalSettings, LogTarget, Proxy } from '../../config/model.ts'
-import { countDroppedLogLine, type Logger } from '../../util/log.ts'
+import { countDroppedLogLine, safeDestination, type Logger } from '../../util/log.ts'
 import { FACILITIES, LEVELS } from '../../config/keywords/log.ts'
 import { DEFAULT_LOG_LEN, formatLogLine, type SyslogHeader } from './syslog.ts'
 
@@ -96,8 +96,9 @@ export class LogSinks {
 
   private transport (target: string): Send {
     if (target === 'stdout' || target === 'stderr') {
-      const stream = target === 'stdout' ? process.stdout : process.stderr
-      return bytes => { stream.write(bytes) }
+      // Guarded as the process log is: a reader that stops or a closed pipe costs lines, never memory or the process.
+      const stream = safeDestination(target === 'stdout' ? process.stdout : process.stderr)
+      return bytes => { stream.write(bytes.toString()) }
     }
     if (target.startsWith('/') || target.startsWith('unix@')) {
       const path = target.replace(/^unix@/, '')
