@@ -77,6 +77,7 @@ async function send (chunks: (Buffer | string)[], gapMs = 0): Promise<Outcome> {
     sock.write(c)
     if (gapMs > 0) await new Promise(resolve => setTimeout(resolve, gapMs))
   }
+  if (chunks.length === 0) sock.end()
   await closed
   return { reply, error, ms: Date.now() - started }
 }
@@ -138,4 +139,11 @@ test('an incomplete header: closed after timeout client, logged', async () => {
   assert.equal(o.reply, '')
   assert.ok(o.ms >= 280 && o.ms < 1500, `closed after ${o.ms} ms`)
   assert.match((await logged).line, / www\/pp: Timeout while waiting for PROXY protocol header$/)
+})
+
+test('a client that closes before its header: logged (no dontlognull here), nothing else', async () => {
+  const logged = lastLog()
+  const o = await send([])
+  assert.equal(o.reply, '')
+  assert.match((await logged).line, / www\/pp: Connection closed while waiting for PROXY protocol header$/)
 })
