@@ -59,6 +59,9 @@ export function parseBind (args: readonly string[], ctx: KeywordContext): Bind {
     }
   }
   if (options.ssl === true) throw new ValueError("'bind ... ssl' (TLS termination) is not supported by tslb yet")
+  if (options['accept-netscaler-cip'] !== undefined) throw new ValueError(
+    "'bind ... accept-netscaler-cip' is not supported by tslb: the client address it carries would be ignored " +
+    "(use 'accept-proxy' with the PROXY protocol)")
   return { addresses, options, loc: ctx.loc }
 }
 

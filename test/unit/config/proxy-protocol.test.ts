@@ -37,3 +37,8 @@ test('accept-proxy on a peers bind is refused (peers sessions read no header)', 
   assert.deepEqual(diagnostics.filter(d => d.severity === 'error').map(d => d.message),
     ["'accept-proxy' on a peers 'bind' is not supported: peers sessions read no PROXY protocol header"])
 })
+
+test('bind accept-netscaler-cip is refused: the address it carries would be ignored', () => {
+  const { diagnostics } = parseConfig('frontend f\n    bind 127.0.0.1:1 accept-netscaler-cip 1234\n', 'f.cfg', { env: {} })
+  assert.match(diagnostics.find(d => d.severity === 'error')?.message ?? '', /accept-netscaler-cip' is not supported/)
+})
