@@ -65,17 +65,19 @@ export class LogSinks {
   }
 
   private sender (t: LogTarget, global: GlobalSettings): LogLine {
-    if ((t.target === 'stdout' || t.target === 'stderr') && t.format === undefined) {
-      const traffic = this.logger.child({ type: 'traffic' })
-      return (line, severity = INFO) => {
-        if (severity <= WARNING) traffic.warn(line)
-        else traffic.info(line)
-      }
-    }
     // HAProxy: a line less important than the target's level is not sent; `minlevel` raises the
     // level of more important ones to it.
     const max = t.level === undefined ? LEVELS.length - 1 : LEVELS.indexOf(t.level)
     const min = t.minLevel === undefined ? 0 : LEVELS.indexOf(t.minLevel)
+    const sampled = sampler(t.sample)
+    if ((t.target === 'stdout' || t.target === 'stderr') && t.format === undefined) {
+      const traffic = this.logger.child({ type: 'traffic' })
+      return (line, severity = INFO) => {
+        if (severity > max || !sampled()) return
+        if (Math.max(severity, min) <= WARNING) traffic.warn(line)
+        else traffic.info(line)
+      }
+    }
     const head: SyslogHeader = {
       format: t.format,
       facility: FACILITIES.indexOf(t.facility),
@@ -86,7 +88,6 @@ export class LogSinks {
       len: t.len ?? DEFAULT_LOG_LEN
     }
     const send = this.transport(t.target)
-    const sampled = sampler(t.sample)
     return (line, severity = INFO) => {
       if (severity > max || !sampled()) return
       const us = (performance.timeOrigin + performance.now()) * 1000

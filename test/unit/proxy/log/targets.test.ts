@@ -125,3 +125,18 @@ sinks.forProxy(config.proxies[0], config.global)('127.0.0.1:1 [x] f b/s "GET / H
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] })
   assert.equal(out.toString(), '127.0.0.1:1 [x] f b/s "GET / HTTP/1.1"\n')
 })
+
+test('log stdout without format: through the process logger, the level still filters', () => {
+  let out = ''
+  const logger = createLogger('t', new Writable({ write (c: Buffer, _e, cb) { out += c.toString(); cb() } }))
+  const { config } = parseConfig('frontend f\n    bind 127.0.0.1:1\n    log stdout local0 notice\n', 't.cfg', { env: {} })
+  const px = config.proxies[0]
+  assert.ok(px !== undefined)
+  const sinks = new LogSinks(logger)
+  const log = sinks.forProxy(px, config.global)
+  log('an info line')
+  log('an err line', 3)
+  sinks.close()
+  assert.doesNotMatch(out, /an info line/)
+  assert.match(out, /"type":"traffic".*"msg":"an err line"/)
+})
