@@ -26,8 +26,9 @@ import { RequestSample, type SampleOrigin } from './request-sample.ts'
 
 /** Pipelined bytes buffered ahead of the current request before the client is paused. */
 const MAX_PIPELINE_BUFFER = 64 * 1024
+/** HAProxy 2.6's monitor-uri answer, byte for byte (its 200 page; the connection stays open). */
 const MONITOR_OK = Buffer.from(
-  ('HTTP/1.1 200 OK\r\nContent-Length: 58\r\nCache-Control: no-cache\r\nContent-Type: ' +
+  ('HTTP/1.1 200 OK\r\ncontent-length: 58\r\ncache-control: no-cache\r\ncontent-type: ' +
     'text/html\r\n\r\n<html><body><h1>200 OK</h1>\nService ready.\n</body></html>\n'))
 const MONITOR_FAIL = errorResponse(503)
 const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n')
@@ -396,8 +397,10 @@ class HttpSession implements UpstreamOwner {
    */
   private answerMonitor (head: RequestHead, sample: SampleSource, rest: Buffer): void {
     const failing = this.fe.monitorFailing(sample)
-    const body = failing ? MONITOR_FAIL : MONITOR_OK
-    if (head.versionMinor === 1 ? head.connection.close : !head.connection.keepAlive) {
+    // `errorfile 200` / `errorfile 503` replace the answers; such a page closes the connection.
+    const custom = this.fe.config.errorReplies?.[failing ? 503 : 200] !== undefined
+    const body = custom ? errorPage(failing ? 503 : 200, this.fe.config) : failing ? MONITOR_FAIL : MONITOR_OK
+    if (custom || (head.versionMinor === 1 ? head.connection.close : !head.connection.keepAlive)) {
       this.clearRequestDeadline()
       this.client.end(body)
       this.phase = 'closed'
