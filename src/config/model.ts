@@ -22,6 +22,11 @@ export interface Address {
   readonly hostName?: string
   /** `fd@N`: a listening socket inherited from the parent process (host '' and no port). */
   readonly fd?: number
+  /**
+   * A server on a unix stream socket (`/path`, `unix@/path`; `abns@NAME`: the abstract name, NUL
+   * first): host '' and no port.
+   */
+  readonly path?: string
 }
 
 export interface Bind {
