@@ -5,13 +5,14 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { connect, createServer, type Server, type Socket } from 'node:net'
+import { createServer, type Server, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseConfig } from '../../../src/config/index.ts'
 import { listenerKey } from '../../../src/ipc/messages.ts'
 import { bindTcp, handleAddress } from '../../../src/net/listen-handle.ts'
 import { Engine } from '../../../src/proxy/engine.ts'
+import { rawExchange } from '../../helpers/http-get.ts'
 import { Backend } from '../../../src/proxy/backend.ts'
 import { HealthChecker } from '../../../src/proxy/health/checker.ts'
 
@@ -24,18 +25,6 @@ async function listenUnix (path: string, onConnection: (socket: Socket) => void)
   return srv
 }
 
-async function exchange (port: number, request: string): Promise<string> {
-  const sock = connect({ host: '127.0.0.1', port })
-  let text = ''
-  sock.setEncoding('utf8')
-  sock.on('data', (d: string) => { text += d })
-  sock.write(request)
-  await new Promise<void>(resolve => {
-    sock.on('close', () => { resolve() })
-    sock.on('error', () => { resolve() })
-  })
-  return text
-}
 
 test('server addresses: /path, unix@/path and abns@name; relative or empty paths are refused', () => {
   const servers = (line: string): { config: ReturnType<typeof parseConfig>['config'], errors: string[] } => {
@@ -74,7 +63,7 @@ backend app
   const engine = new Engine(config, { logFor: () => () => {} })
   engine.listen(new Map([[listenerKey('127.0.0.1', port), handle]]))
   try {
-    const reply = await exchange(port, 'GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n')
+    const reply = await rawExchange(port, 'GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n')
     assert.match(reply, /^HTTP\/1\.1 200 [^]*\r\n\r\nunix$/)
   } finally {
     engine.stopAccepting()
