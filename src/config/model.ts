@@ -137,7 +137,7 @@ export interface AclDefinition {
   readonly fetch: string
   readonly fetchArgs: string[]
   readonly flags: { readonly ignoreCase: boolean, readonly match?: string, readonly files: string[],
-    readonly noDns: boolean }
+    readonly noDns: boolean, readonly ignoredFlags?: string[] }
   readonly operator?: string
   readonly values: string[]
   readonly loc: Location

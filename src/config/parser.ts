@@ -20,6 +20,7 @@ import {
 } from './keywords/vrrp-tracking.ts'
 import { applyVrrpInstanceKeyword, applyVrrpScriptKeyword, newVrrpInstance, newVrrpScript } from './keywords/vrrp.ts'
 import { validate } from './validate.ts'
+import { notEnforcedMessage, PROXY_KEYWORD_STATUS } from './enforcement.ts'
 import { type Lookup, resolveHostNames } from './resolve.ts'
 import { braceMessage, isBraceLine, outsideSectionHint, unknownKeywordHint, withoutBraces } from './hints.ts'
 
@@ -378,6 +379,7 @@ class SectionParser {
         }
         if (!allowedIn(kw, p)) throw new ValueError(`'${keyword}' is not allowed in a '${p.kind}' section`)
         kw.parse(p, args, ctx)
+        if (PROXY_KEYWORD_STATUS[keyword] !== 'enforced') ctx.warn(notEnforcedMessage(keyword))
         return
       }
       case 'peers':

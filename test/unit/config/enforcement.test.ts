@@ -1,0 +1,93 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { parseConfig } from '../../../src/config/parser.ts'
+import { formatDiagnostic } from '../../../src/util/errors.ts'
+import * as registry from '../../../src/config/enforcement.ts'
+import { PROXY_KEYWORDS } from '../../../src/config/keywords/proxy.ts'
+import { rootPath } from '../../../src/cli/docs/generate.ts'
+
+const HEAD = 'defaults\n  mode http\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\n' +
+  'backend be\n  server s1 127.0.0.1:9\nfrontend fe\n  bind 127.0.0.1:80\n  default_backend be\n'
+const RULES_LINE = 11
+
+function diagnostics (rules: string): string[] {
+  return parseConfig(HEAD + rules, 't.cfg', { env: {} }).diagnostics.map(formatDiagnostic)
+}
+
+test('every entry of every registry has a status, enforced or not-enforced', () => {
+  const tables: Record<string, Readonly<Record<string, registry.Entry>>> = {
+    HTTP_REQUEST_ACTIONS: registry.HTTP_REQUEST_ACTIONS, HTTP_RESPONSE_ACTIONS: registry.HTTP_RESPONSE_ACTIONS,
+    TCP_REQUEST_ACTIONS: registry.TCP_REQUEST_ACTIONS, FETCHES: registry.FETCHES, CONVERTERS: registry.CONVERTERS,
+    MATCH_METHODS: registry.MATCH_METHODS, ACL_FLAGS: registry.ACL_FLAGS, PREDEFINED_ACLS: registry.PREDEFINED_ACLS
+  }
+  let n = 0
+  for (const [table, entries] of Object.entries(tables)) {
+    for (const [name, e] of Object.entries(entries)) {
+      assert.ok(e.status === 'enforced' || e.status === 'not-enforced', `${table}.${name} has no status`)
+      n++
+    }
+  }
+  assert.ok(n > 150)
+  assert.ok(['enforced', 'not-enforced'].includes(registry.TCP_INSPECT_DELAY.status))
+  for (const kw of Object.keys(PROXY_KEYWORDS)) {
+    const s = registry.PROXY_KEYWORD_STATUS[kw]
+    assert.ok(s === 'enforced' || s === 'not-enforced', `proxy keyword '${kw}' has no status`)
+  }
+  for (const kw of Object.keys(registry.PROXY_KEYWORD_STATUS)) assert.ok(kw in PROXY_KEYWORDS, `'${kw}' is no keyword`)
+})
+
+test("docs/configuration.md's proxy keyword table says `parsed` exactly for the keywords the registry calls not-enforced", () => {
+  const doc = readFileSync(rootPath('docs/configuration.md'), 'utf8')
+  const section = doc.slice(doc.indexOf('### 2.2'), doc.indexOf('### 2.3'))
+  let checked = 0
+  for (const row of section.split('\n').filter(l => l.startsWith('| `'))) {
+    const cells = row.split(/(?<!\\)\|/).map(c => c.trim())
+    const status = cells[cells.length - 2] ?? ''
+    for (const kw of [...(cells[1] ?? '').matchAll(/`([^`]+)`/g)].map(m => m[1] as string)) {
+      const s = registry.PROXY_KEYWORD_STATUS[kw]
+      if (s === undefined) continue
+      assert.equal(status.startsWith('`parsed`'), s === 'not-enforced', `${kw}: '${status}' vs registry ${s}`)
+      checked++
+    }
+  }
+  assert.ok(checked >= Object.keys(registry.PROXY_KEYWORD_STATUS).length - 1)
+})
+
+test("http-request deny is refused while it is not enforced: 'tslb check' fails instead of letting /admin through", (t) => {
+  const deny = registry.HTTP_REQUEST_ACTIONS.deny
+  if (deny?.status === 'enforced') { t.skip('deny is enforced'); return }
+  assert.deepEqual(diagnostics('  http-request deny if { path_beg /admin }\n'), [
+    `t.cfg:${RULES_LINE}: 'http-request deny' is not enforced yet: tslb refuses it rather than let through what it would stop`
+  ])
+})
+
+test('a not-enforced action is a warning naming it; an ACL file (-f) is an error; a not-enforced fetch a warning', () => {
+  const action = Object.entries(registry.HTTP_REQUEST_ACTIONS).find(([, e]) => e.status === 'not-enforced' && e.guard !== true)
+  assert.ok(action !== undefined)
+  const args = { 'set-var(txn.x)': 'str(1)' }[action[0]] ?? 'x y'
+  assert.deepEqual(diagnostics(`  http-request ${action[0]} ${args}\n`), [
+    `t.cfg:${RULES_LINE}: warning: 'http-request ${action[0]}' is parsed but not enforced yet`
+  ])
+  assert.deepEqual(diagnostics('  acl bad src -f /etc/bad.lst\n'), [
+    `t.cfg:${RULES_LINE}: 'acl -f' is not enforced yet: tslb refuses it rather than let through what it would stop`
+  ])
+  const fetch = Object.entries(registry.FETCHES).find(([, e]) => e.status === 'not-enforced' && !e.args)
+  assert.ok(fetch !== undefined)
+  assert.deepEqual(diagnostics(`  acl x ${fetch[0]} -m found\n  use_backend be if x\n`), [
+    `t.cfg:${RULES_LINE}: warning: '${fetch[0]}' is parsed but not enforced yet`
+  ])
+})
+
+test('a not-enforced proxy keyword is a warning at its line', () => {
+  assert.deepEqual(diagnostics('  log-format "%ci"\n'), [
+    `t.cfg:${RULES_LINE}: warning: 'log-format' is parsed but not enforced yet`
+  ])
+})
+
+test('tcp-request reject and track-sc0 are refused while not enforced', (t) => {
+  if (registry.TCP_REQUEST_ACTIONS.reject?.status === 'enforced') { t.skip('enforced'); return }
+  assert.deepEqual(diagnostics('  tcp-request connection reject if { src 10.0.0.0/8 }\n'), [
+    `t.cfg:${RULES_LINE}: 'tcp-request connection reject' is not enforced yet: tslb refuses it rather than let through what it would stop`
+  ])
+})
