@@ -7,7 +7,8 @@
 import type { Diagnostics } from './context.ts'
 import type { AclDefinition, Condition, Config, HttpRule, Location, Proxy } from './model.ts'
 import { ACL_FLAGS, type Entry, FETCHES, HTTP_REQUEST_ACTIONS, HTTP_RESPONSE_ACTIONS, MATCH_METHODS,
-  notEnforcedMessage, PREDEFINED_ACLS, refusedMessage, TCP_INSPECT_DELAY, TCP_REQUEST_ACTIONS } from './enforcement.ts'
+  notEnforcedMessage, PREDEFINED_ACLS, refusedMessage, supportedPasswordHash, TCP_INSPECT_DELAY,
+  TCP_REQUEST_ACTIONS } from './enforcement.ts'
 import { parseFetch } from './acl.ts'
 import { ValueError } from './errors.ts'
 
@@ -119,4 +120,12 @@ function checkProxy (p: Proxy, out: Reporter): void {
 export function checkEnforcement (config: Config, diag: Diagnostics): void {
   const out = new Reporter(diag)
   for (const p of config.proxies) checkProxy(p, out)
+  // A hash tslb cannot check would refuse that user forever: said at load instead.
+  for (const u of config.userlists) {
+    for (const user of u.users) {
+      if (!user.insecure && !supportedPasswordHash(user.password)) diag.error(u.loc,
+        `userlist '${u.name}' user '${user.name}': this password hash format is not supported (use a SHA-crypt ` +
+          "'$5$' or '$6$' hash, e.g. from 'mkpasswd -m sha-512', or insecure-password)")
+    }
+  }
 }

@@ -16,17 +16,18 @@ export interface Entry {
 const ON: Entry = { status: 'enforced' }
 const OFF: Entry = { status: 'not-enforced' }
 const GUARD_OFF: Entry = { status: 'not-enforced', guard: true }
+const GUARD_ON: Entry = { status: 'enforced', guard: true }
 
 /**
  * `http-request` actions. Guards: the actions that stop or admit a request, and those that change
  * what later access rules look at (addresses, counters).
  */
 export const HTTP_REQUEST_ACTIONS: Readonly<Record<string, Entry>> = {
-  allow: GUARD_OFF, deny: GUARD_OFF, tarpit: GUARD_OFF, auth: GUARD_OFF, reject: GUARD_OFF, 'silent-drop': GUARD_OFF,
-  redirect: OFF, return: OFF,
-  'add-header': OFF, 'set-header': OFF, 'del-header': OFF, 'replace-header': OFF, 'replace-value': OFF,
-  'replace-path': OFF, 'replace-uri': OFF, 'set-path': OFF, 'set-uri': OFF, 'set-query': OFF, 'set-method': OFF,
-  'set-var': OFF, 'unset-var': OFF, 'set-log-level': OFF, capture: OFF,
+  allow: GUARD_ON, deny: GUARD_ON, tarpit: GUARD_ON, auth: GUARD_ON, reject: GUARD_ON, 'silent-drop': GUARD_ON,
+  redirect: ON, return: ON,
+  'add-header': ON, 'set-header': ON, 'del-header': ON, 'replace-header': ON, 'replace-value': ON,
+  'replace-path': ON, 'replace-pathq': ON, 'replace-uri': ON, 'set-path': ON, 'set-pathq': ON, 'set-uri': ON,
+  'set-query': ON, 'set-method': ON, 'set-var': ON, 'unset-var': ON, 'set-log-level': OFF, capture: OFF,
   'track-sc0': GUARD_OFF, 'track-sc1': GUARD_OFF, 'track-sc2': GUARD_OFF, 'sc-inc-gpc0': GUARD_OFF,
   'sc-inc-gpc1': GUARD_OFF,
   'use-service': ON,
@@ -35,10 +36,10 @@ export const HTTP_REQUEST_ACTIONS: Readonly<Record<string, Entry>> = {
 }
 
 export const HTTP_RESPONSE_ACTIONS: Readonly<Record<string, Entry>> = {
-  allow: GUARD_OFF, deny: GUARD_OFF, 'silent-drop': GUARD_OFF,
-  'add-header': OFF, 'set-header': OFF, 'del-header': OFF, 'replace-header': OFF, 'replace-value': OFF,
-  'set-status': OFF, 'set-var': OFF, 'unset-var': OFF, 'set-log-level': OFF, capture: OFF, redirect: OFF,
-  return: OFF, 'track-sc0': GUARD_OFF, 'track-sc1': GUARD_OFF, 'track-sc2': GUARD_OFF
+  allow: GUARD_ON, deny: GUARD_ON, 'silent-drop': GUARD_ON,
+  'add-header': ON, 'set-header': ON, 'del-header': ON, 'replace-header': ON, 'replace-value': ON,
+  'set-status': ON, 'set-var': ON, 'unset-var': ON, 'set-log-level': OFF, capture: OFF, redirect: OFF,
+  return: ON, 'track-sc0': GUARD_OFF, 'track-sc1': GUARD_OFF, 'track-sc2': GUARD_OFF
 }
 
 /** `tcp-request connection|session|content` actions (one list for the three). */
@@ -78,12 +79,12 @@ export const FETCHES: Readonly<Record<string, FetchEntry>> = {
   sc1_conn_rate: f(true, OFF),
   'req.len': f(false, OFF), req_len: f(false, OFF), 'req.payload': f(true, OFF),
   'req.ssl_hello_type': f(false, OFF),
-  http_auth: f(true, OFF), http_auth_group: f(true, OFF),
+  http_auth: f(true, ON), http_auth_group: f(true, OFF),
   always_true: f(false, ON), always_false: f(false, ON),
   // Always false: tslb has no TLS, so no connection came over it.
   ssl_fc: f(false, ON),
   'capture.req.hdr': f(true, OFF), 'capture.res.hdr': f(true, OFF), 'req.body_param': f(true, OFF),
-  env: f(true, ON)
+  env: f(true, ON), var: f(true, ON)
 }
 
 /** Converters (`FETCH,conv(args)`): none is accepted yet; a converter is refused as an unknown fetch. */
@@ -131,4 +132,9 @@ export function notEnforcedMessage (what: string): string {
 /** The error for a guard that is not enforced. */
 export function refusedMessage (what: string): string {
   return `'${what}' is not enforced yet: tslb refuses it rather than let through what it would stop`
+}
+
+/** crypt(3) formats `userlist … password` may use: SHA-256 (`$5$`) and SHA-512 (`$6$`). */
+export function supportedPasswordHash (hash: string): boolean {
+  return /^\$[56]\$(rounds=\d+\$)?[^$]{0,16}\$[./0-9A-Za-z]+$/.test(hash)
 }

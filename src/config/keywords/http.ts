@@ -6,6 +6,7 @@ import type { CookieSettings, HttpRule, Proxy } from '../model.ts'
 import { splitCondition } from '../acl.ts'
 import { parseInteger, parseTime } from '../values.ts'
 import { ValueError } from '../errors.ts'
+import { actionName, parseAction } from '../rule-actions.ts'
 import { HTTP_REQUEST_ACTIONS, HTTP_RESPONSE_ACTIONS, notEnforcedMessage, TCP_REQUEST_ACTIONS } from '../enforcement.ts'
 
 export function applyCookie (p: Proxy, args: readonly string[]): void {
@@ -52,18 +53,20 @@ function requireArg (v: string | undefined, what: string): string {
 export function applyHttpRule (phase: 'request' | 'response', p: Proxy, args: readonly string[],
   ctx: KeywordContext): void {
   const { head, cond } = splitCondition(args, ctx.loc)
-  const [action, ...rest] = head
+  const [word, ...rest] = head
+  const action = word === undefined ? undefined : actionName(word)
   const known = phase === 'request' ? HTTP_REQUEST_ACTIONS : HTTP_RESPONSE_ACTIONS
   if (action === undefined || !Object.hasOwn(known, action)) {
     throw new ValueError(`'http-${phase}': unknown action '${action ?? ''}' (known: ${Object.keys(known).join(', ')})`)
   }
   const needsArgs = ['add-header', 'set-header', 'del-header', 'replace-header', 'replace-value', 'redirect',
-    'use-service', 'set-path', 'set-uri', 'set-status', 'set-var', 'set-method']
+    'use-service', 'set-path', 'set-uri', 'set-status', 'set-method']
   if (needsArgs.includes(action) && rest.length === 0) throw new ValueError(
     `'http-${phase} ${action}' expects arguments`)
   if (action === 'use-service' && rest[0] !== 'prometheus-exporter') throw new ValueError(
     `'http-request use-service': only 'prometheus-exporter' is available, got '${rest[0] ?? ''}'`)
-  const rule: HttpRule = { phase, action, args: rest, cond, loc: ctx.loc }
+  const spec = parseAction(phase, head)
+  const rule: HttpRule = { phase, action, args: rest, cond, loc: ctx.loc, ...(spec === undefined ? {} : { spec }) }
   p.httpRules.push(rule)
 }
 

@@ -38,7 +38,7 @@ function defaultMatch (fetch: string): string {
   if (fetch === 'src' || fetch === 'dst' || fetch === 'hdr_ip') return 'ip'
   if (fetch === 'src_port' || fetch === 'dst_port' || fetch === 'hdr_cnt' || fetch === 'req.hdr_cnt' || fetch ===
     'hdr_val' || fetch === 'status' || fetch === 'nbsrv') return 'int'
-  if (fetch === 'always_true' || fetch === 'always_false') return 'bool'
+  if (fetch === 'always_true' || fetch === 'always_false' || fetch === 'http_auth' || fetch === 'ssl_fc') return 'bool'
   return 'str'
 }
 

@@ -2,6 +2,8 @@
  * What a sample fetch reads: the connection's addresses and, in HTTP mode, the request head.
  * Fetches return strings (or undefined when the sample does not exist).
  */
+import { authenticate } from '../rules/userlists.ts'
+
 export interface SampleSource {
   readonly src: string
   readonly srcPort: number
@@ -17,6 +19,8 @@ export interface SampleSource {
   /** First value of a response header / cookie (store-response). */
   responseHeaderValues? (name: string): string[]
   responseCookie? (name: string): string | undefined
+  /** A variable (`txn.name`, …) set by `set-var`. */
+  variable? (name: string): string | undefined
   /** Usable servers of a backend (nbsrv), undefined for an unknown backend. */
   nbsrv? (backend: string): number | undefined
 }
@@ -80,6 +84,9 @@ export function fetchSamples (fetch: string, args: readonly string[], s: SampleS
     case 'always_false': return []
     case 'req.ver': case 'req_ver': return []
     case 'env': return one(process.env[arg])
+    case 'var': return one(s.variable?.(arg))
+    case 'http_auth': return s.headerValues === undefined ? [] : [authenticate(arg, s.headerValues('authorization')[0])
+      ? '1' : '0']
     default: return []
   }
 }

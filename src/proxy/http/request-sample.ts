@@ -12,15 +12,18 @@ export interface SampleOrigin {
   readonly dstIp: string
   readonly dstPort: number
   nbsrv: (backend: string) => number | undefined
+  /** `sess.` variables: they live as long as the client connection. */
+  sessionVars?: Map<string, string>
 }
+
+/** `proc.` variables: one set per worker process. */
+const PROC_VARS = new Map<string, string>()
 
 export class RequestSample implements SampleSource {
   readonly src: string
   readonly srcPort: number
   readonly dst: string
   readonly dstPort: number
-  readonly method: string
-  readonly url: string
   private readonly head: RequestHead
   private readonly origin: SampleOrigin
   /** The server's answer, once there is one (`stick store-response`). */
@@ -31,10 +34,32 @@ export class RequestSample implements SampleSource {
     this.srcPort = origin.srcPort
     this.dst = origin.dstIp
     this.dstPort = origin.dstPort
-    this.method = head.method
-    this.url = head.target
     this.head = head
     this.origin = origin
+  }
+
+  /** Read from the head each time: rules may have rewritten it. */
+  get method (): string {
+    return this.head.method
+  }
+
+  get url (): string {
+    return this.head.target
+  }
+
+  /** Variables of this request (`txn.`, `req.`, `res.` scopes) and of its connection (`sess.`). */
+  readonly vars = new Map<string, string>()
+
+  variable (name: string): string | undefined {
+    return name.startsWith('sess.') ? this.origin.sessionVars?.get(name) : name.startsWith('proc.')
+      ? PROC_VARS.get(name) : this.vars.get(name)
+  }
+
+  setVariable (name: string, value: string | undefined): void {
+    const map = name.startsWith('sess.') ? (this.origin.sessionVars ??= new Map()) : name.startsWith('proc.')
+      ? PROC_VARS : this.vars
+    if (value === undefined) map.delete(name)
+    else map.set(name, value)
   }
 
   headerValues (name: string): string[] {

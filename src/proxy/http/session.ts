@@ -19,6 +19,7 @@ import { claimUpstream, disownUpstream, reuseMode, UpstreamPool, type UpstreamOw
 import { recordExchange } from '../counters.ts'
 import { editResponseCookies, insertedCookie, readRequestCookie } from './cookie.ts'
 import { RequestSample, type SampleOrigin } from './request-sample.ts'
+import { analyseRequest, analyseResponse, type RequestOutcome } from './analysis.ts'
 
 /** Pipelined bytes buffered ahead of the current request before the client is paused. */
 const MAX_PIPELINE_BUFFER = 64 * 1024
@@ -86,6 +87,9 @@ interface Exchange {
   cookieOut: string
   /** What the request's sample fetches read (stick rules need it again at connect and response time). */
   sample: RequestSample | undefined
+  /** Answered by a rule: counted as denied (deny, auth, tarpit) or intercepted (return, redirect). */
+  denied?: boolean
+  intercepted?: boolean
 }
 
 class HttpSession implements UpstreamOwner {
@@ -247,22 +251,11 @@ class HttpSession implements UpstreamOwner {
       this.answerMonitor(sample)
       return
     }
-    const backend = this.fe.route(sample)
+    const outcome = analyseRequest(this.fe, { request: head, sample })
+    if (outcome.kind !== 'forward') { this.answerRule(head, rest, sample, outcome); return }
+    const backend = outcome.backend
     if (this.answerService(head, sample, backend)) return
-    const cfg = this.fe.config
-    const httpclose = cfg.options.httpclose === true || backend?.config.options.httpclose === true
-    const keepClientAlive = !httpclose && (head.versionMinor === 1 ? !head.connection.close : head.connection.keepAlive)
-    const ex: Exchange = {
-      head, startedAt: this.headStartedAt, headAt: Date.now(), backend: backend as Backend, keepClientAlive,
-      server: undefined, upstream: undefined, response: undefined, sample: undefined, reused: false, connectMs: -1,
-        queuedMs: -1, connecting: false, abortQueue: undefined, retries: 0, requestFramer: framerFor(head),
-          requestDone: false, requestBytesSent: 0,
-      responseBuf: undefined, responseFramer: undefined, responseUntilClose: false, responseDone: false, responseAt: 0,
-        loggedEarly: false,
-      bytesToClient: 0, status: 0, termination: '--', persistServer: undefined, requestCookies: undefined,
-        cookieIn: '-', cookieOut: '-'
-    }
-    ex.requestDone = ex.requestFramer === undefined
+    const ex = this.newExchange(head, backend)
     this.ex = ex
     this.client.setTimeout(this.fe.timeouts.client ?? 0)
     if (backend === undefined) {
@@ -275,6 +268,76 @@ class HttpSession implements UpstreamOwner {
     this.applyRequestCookie(ex)
     if (ex.persistServer === undefined && !backend.stick.empty) this.applyStickMatch(ex, sample)
     this.connectUpstream(ex, sample)
+  }
+
+  private newExchange (head: RequestHead, backend: Backend | undefined, keepClientAlive = this.keepsAlive(head,
+    backend)): Exchange {
+    const ex: Exchange = {
+      head, startedAt: this.headStartedAt, headAt: Date.now(), backend: backend as Backend, keepClientAlive,
+      server: undefined, upstream: undefined, response: undefined, sample: undefined, reused: false, connectMs: -1,
+        queuedMs: -1, connecting: false, abortQueue: undefined, retries: 0, requestFramer: framerFor(head),
+          requestDone: false, requestBytesSent: 0,
+      responseBuf: undefined, responseFramer: undefined, responseUntilClose: false, responseDone: false, responseAt: 0,
+        loggedEarly: false,
+      bytesToClient: 0, status: 0, termination: '--', persistServer: undefined, requestCookies: undefined,
+        cookieIn: '-', cookieOut: '-'
+    }
+    ex.requestDone = ex.requestFramer === undefined
+    return ex
+  }
+
+  private keepsAlive (head: RequestHead, backend: Backend | undefined): boolean {
+    const httpclose = this.fe.config.options.httpclose === true || backend?.config.options.httpclose === true
+    return !httpclose && (head.versionMinor === 1 ? !head.connection.close : head.connection.keepAlive)
+  }
+
+  /** A rule answered (deny, auth, return, redirect, tarpit) or dropped the request; keep-alive as HAProxy. */
+  private answerRule (head: RequestHead, rest: Buffer, sample: RequestSample,
+    outcome: Exclude<RequestOutcome, { kind: 'forward' }>): void {
+    const ex = this.newExchange(head, undefined)
+    this.ex = ex
+    ex.sample = sample
+    if (outcome.kind === 'drop') {
+      ex.termination = 'PR'
+      ex.denied = true
+      this.abort()
+      return
+    }
+    ex.status = outcome.status
+    ex.bytesToClient = outcome.bytes.length
+    if (outcome.kind === 'reply') {
+      ex.termination = outcome.termination
+      if (outcome.denied) ex.denied = true
+      else ex.intercepted = true
+    } else {
+      ex.termination = 'PT'
+      ex.denied = true
+    }
+    // A request body is not read: the connection closes after the answer.
+    const keep = ex.keepClientAlive && ex.requestFramer === undefined && !this.fe.draining
+    const send = (): void => {
+      if (this.ex !== ex || this.client.destroyed) return
+      if (!keep) {
+        this.client.end(outcome.bytes)
+        this.finishExchange(false)
+        this.phase = 'closed'
+        return
+      }
+      this.client.write(outcome.bytes)
+      this.finishExchange(false)
+      this.phase = 'head'
+      this.pending = rest
+      this.headStartedAt = Date.now()
+      this.armHeadTimer()
+      if (this.pending.length > 0) this.tryHead()
+    }
+    if (outcome.kind === 'tarpit') {
+      const t = this.fe.config.timeouts
+      const timer = setTimeout(send, t.tarpit ?? t.connect ?? 0)
+      this.client.once('close', () => { clearTimeout(timer) })
+    } else {
+      send()
+    }
   }
 
   /** The stats page (`stats uri`) and `http-request use-service prometheus-exporter`, answered by the proxy itself. */
@@ -557,12 +620,18 @@ class HttpSession implements UpstreamOwner {
       this.client.resume()
       return
     }
+    if (ex.sample !== undefined) {
+      ex.sample.response = res
+      const verdict = analyseResponse(this.fe.config, ex.backend.config, { request: ex.head, response: res,
+        sample: ex.sample })
+      if (verdict !== undefined) { this.answerResponseRule(ex, verdict); return }
+      ex.status = res.status
+    }
     const untilClose = res.bodyKind === 'until-close'
     const closeClient = !ex.keepClientAlive || untilClose || this.fe.draining
     const add: [string, string][] = []
     const remove: string[] = []
     if (ex.backend.stick.storesResponses && ex.server !== undefined && ex.sample !== undefined) {
-      ex.sample.response = res
       ex.backend.stick.store('response', ex.sample, ex.server, Date.now())
     }
     this.responseCookieEdits(ex, res, add, remove)
@@ -584,6 +653,24 @@ class HttpSession implements UpstreamOwner {
     } else if (res.bodyKind === 'chunked') {
       ex.responseFramer = new ChunkedFramer({ errorStatus: 502 })
     }
+  }
+
+  /** An `http-response` rule replaced the server's answer (deny: 502) or dropped it: the connection closes. */
+  private answerResponseRule (ex: Exchange, verdict: NonNullable<ReturnType<typeof analyseResponse>>): void {
+    if (verdict.kind === 'reply') {
+      ex.status = verdict.status
+      ex.termination = verdict.termination
+      if (verdict.denied) ex.denied = true
+      else ex.intercepted = true
+      ex.bytesToClient += verdict.bytes.length
+      if (!this.client.destroyed) this.client.end(verdict.bytes)
+      this.finishExchange(false)
+      this.phase = 'closed'
+      return
+    }
+    ex.termination = 'PH'
+    ex.denied = true
+    this.abort()
   }
 
   /**
@@ -783,6 +870,7 @@ class HttpSession implements UpstreamOwner {
       bytesOut: ex.bytesToClient, tw: ex.queuedMs, tc: ex.connectMs,
         tr: ex.responseAt === 0 ? -1 : ex.responseAt - ex.headAt, tt: now - ex.startedAt,
       retries: ex.retries, reused: ex.reused, termination: ex.termination, feconn: this.fe.connections(),
+        denied: ex.denied, intercepted: ex.intercepted,
         beconn: ex.backend?.activeConnections,
       srvConn: ex.server?.activeConnections
     }, now)
@@ -808,7 +896,8 @@ class HttpSession implements UpstreamOwner {
         actconn: this.fe.globalConnections(), feconn: this.fe.connections(),
       beconn: ex.backend?.activeConnections ?? 0, srvConn: ex.server?.activeConnections ?? 0, retries: ex.retries,
       srvQueue: ex.server === undefined ? 0 : ex.backend.admission.serverQueueLength(ex.server),
-      backendQueue: ex.backend.admission.queueLength, requestLine: `${h.method} ${h.target} HTTP/1.${h.versionMinor}`
+      backendQueue: ex.backend?.admission.queueLength ?? 0, requestLine:
+        `${h.method} ${h.target} HTTP/1.${h.versionMinor}`
     })
   }
 }

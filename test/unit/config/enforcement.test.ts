@@ -91,3 +91,19 @@ test('tcp-request reject and track-sc0 are refused while not enforced', (t) => {
     `t.cfg:${RULES_LINE}: 'tcp-request connection reject' is not enforced yet: tslb refuses it rather than let through what it would stop`
   ])
 })
+
+test('an enforced deny is accepted; what it depends on must be enforced too (a fetch yielding nothing would disable it)', () => {
+  assert.deepEqual(diagnostics('  http-request deny if { path_beg /admin }\n'), [])
+  const fetch = Object.entries(registry.FETCHES).find(([, e]) => e.status === 'not-enforced' && !e.args)
+  assert.ok(fetch !== undefined)
+  assert.deepEqual(diagnostics(`  acl x ${fetch[0]} -m found\n  http-request allow unless x\n`), [
+    `t.cfg:${RULES_LINE}: '${fetch[0]}' is not enforced yet: tslb refuses it rather than let through what it would stop ('http-request allow' at line ${RULES_LINE + 1} depends on it)`
+  ])
+})
+
+test('a userlist password hash tslb cannot check is an error at load', () => {
+  const text = 'userlist ul\n  user a password $1$abc$xyz\n  user b password $6$salt$' + 'a'.repeat(86) + '\n  user c insecure-password x\n'
+  assert.deepEqual(parseConfig(HEAD + text, 't.cfg', { env: {} }).diagnostics.map(formatDiagnostic), [
+    "t.cfg:11: userlist 'ul' user 'a': this password hash format is not supported (use a SHA-crypt '$5$' or '$6$' hash, e.g. from 'mkpasswd -m sha-512', or insecure-password)"
+  ])
+})
