@@ -6,6 +6,10 @@ import { parseFetch } from './acl.ts'
 import { ValueError } from './errors.ts'
 import type { ActionSpec, Format, FormatPart, ReplySpec, SampleExpr, VarScope } from './model.ts'
 
+/** The statuses HAProxy has a default page for: a `deny` without a body may only use these. */
+export const DEFAULT_PAGE_STATUSES: readonly number[] = [200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429,
+  500, 501, 502, 503, 504]
+
 /** Headers whose edit would change where a message ends: refused in rules. */
 export const FRAMING_HEADERS = ['content-length', 'transfer-encoding']
 
@@ -34,9 +38,10 @@ export function parseFormat (text: string, what: string): Format {
 /** `fetch` or `fetch(args)`; converters (`,conv`) are not accepted yet. */
 export function parseSampleExpr (text: string, what: string): SampleExpr {
   const open = text.indexOf('(')
-  const close = open < 0 ? -1 : text.indexOf(')', open)
-  const afterFetch = open < 0 ? text.indexOf(',') : text.indexOf(',', close)
-  if (afterFetch >= 0) throw new ValueError(`${what}: converters ('${text.slice(afterFetch)}') are not supported yet`)
+  const comma = text.indexOf(',')
+  const fetchEnd = open >= 0 && (comma < 0 || open < comma) ? text.indexOf(')', open) + 1 : comma
+  const rest = fetchEnd <= 0 ? '' : text.slice(fetchEnd)
+  if (rest !== '') throw new ValueError(`${what}: converters ('${rest}') are not supported yet`)
   const f = parseFetch(text, false)
   return { fetch: f.fetch, args: f.args }
 }
@@ -148,6 +153,8 @@ export function parseAction (phase: 'request' | 'response', words: readonly stri
       if (args.length === 0) return { type: action, reply: undefined, status: dflt }
       const reply = parseReply(args, what, dflt, 0)
       const simple = reply.body === undefined && reply.headers.length === 0
+      if (reply.body === undefined && !DEFAULT_PAGE_STATUSES.includes(reply.status)) throw new ValueError(
+        `${what}: status ${reply.status} has no default page: give it a body ('content-type … string …')`)
       return { type: action, reply: simple ? undefined : reply, status: reply.status }
     }
     case 'auth': {
