@@ -63,16 +63,19 @@ export function editHeaderValues (head: HttpHead, name: string, edit: (value: st
   }
 }
 
-/** `replace-value`: each comma-separated element of the value edited on its own. */
+/**
+ * `replace-value`: each comma-separated element edited on its own; an edited element loses the
+ * blanks before it (HAProxy 2.6 rewrites `v1, v2` into `w1,w2`).
+ */
 export function editEachValue (edit: (value: string) => string | undefined): (value: string) => string | undefined {
   return value => {
     let changed = false
     const out = value.split(',').map(part => {
-      const lead = /^\s*/.exec(part)?.[0] ?? ''
+      const lead = /^[ \t]*/.exec(part)?.[0] ?? ''
       const v = edit(part.slice(lead.length))
       if (v === undefined) return part
       changed = true
-      return lead + v
+      return v
     })
     return changed ? out.join(',') : undefined
   }

@@ -76,13 +76,14 @@ function compileRedirect (spec: Extract<ActionSpec, { type: 'redirect' }>): Run 
   return t => {
     const v = value(t.sample)
     const parts = splitTarget(t.request.target)
-    let path = parts.path
-    if (spec.appendSlash && !path.endsWith('/')) path += '/'
+    const path = parts.path
     const query = spec.dropQuery || parts.query === undefined ? '' : `?${parts.query}`
     let location: string
     if (spec.mode === 'location') location = v
     else if (spec.mode === 'prefix') location = (v === '/' ? '' : v) + path + query
     else location = `${v}://${t.request.host ?? ''}${path}${query}`
+    // As HAProxy 2.6: after the query string too, when there is one (meant for drop-query).
+    if (spec.appendSlash && !location.endsWith('/')) location += '/'
     return { kind: 'reply', bytes: redirectReply(spec.code, location), status: spec.code, denied: false,
       termination: 'LR' }
   }
