@@ -199,7 +199,7 @@ describe('http rules: tslb and HAProxy 2.6 answer the same', { skip }, () => {
         await exchange(hapPort, 'GET /ping HTTP/1.1\r\nHost: h\r\n\r\n')
         break
       } catch (err) {
-        if (Date.now() > end) throw new Error(`haproxy did not start: ${out} ${String(err)}`)
+        if (Date.now() > end) throw new Error(`haproxy did not start: ${out}`, { cause: err })
         await new Promise(resolve => setTimeout(resolve, 100))
       }
     }
