@@ -7,7 +7,8 @@
 import type { Diagnostics } from './context.ts'
 import type { AclDefinition, Condition, Config, HttpRule, Location, Proxy } from './model.ts'
 import { ACL_FLAGS, type Entry, FETCHES, HTTP_REQUEST_ACTIONS, HTTP_RESPONSE_ACTIONS, MATCH_METHODS,
-  notEnforcedMessage, PREDEFINED_ACLS, refusedMessage, supportedPasswordHash, TCP_INSPECT_DELAY,
+  LAYER4_FETCHES, LAYER4_PREDEFINED, notEnforcedMessage, PREDEFINED_ACLS, refusedMessage, supportedPasswordHash,
+    TCP_INSPECT_DELAY,
   TCP_REQUEST_ACTIONS } from './enforcement.ts'
 import { parseFetch } from './acl.ts'
 import { ValueError } from './errors.ts'
@@ -85,11 +86,38 @@ function checkCondition (p: Proxy, cond: Condition | undefined, loc: Location, o
   }
 }
 
+/** Fetches and predefined ACLs of a condition that are not known at accept time. */
+function layer7Uses (p: Proxy, cond: Condition | undefined): string[] {
+  const found: string[] = []
+  for (const term of cond?.terms.flat() ?? []) {
+    const defs = typeof term.acl === 'string' ? p.acls.filter(a => a.name === term.acl) : [term.acl]
+    if (typeof term.acl === 'string' && defs.length === 0 && !LAYER4_PREDEFINED.has(term.acl)) found.push(term.acl)
+    for (const a of defs) if (!LAYER4_FETCHES.has(a.fetch)) found.push(a.fetch)
+  }
+  return found
+}
+
+/** `tcp-request` rules are run by frontends at accept time: elsewhere, or over layer-7 fetches, they are refused. */
+function checkTcpRule (p: Proxy, rule: HttpRule, use: Use, out: Reporter): void {
+  if (use.entry.status !== 'enforced' || rule.action === 'inspect-delay') return
+  if (p.kind === 'backend') {
+    out.report(rule.loc, { what: `${use.what} in a backend`, entry: { status: 'not-enforced', guard: true } }, true)
+    return
+  }
+  for (const f of layer7Uses(p, rule.cond)) {
+    out.report(rule.loc, { what: `${use.what} over ${f}`, entry: { status: 'not-enforced', guard: true } }, true)
+  }
+}
+
 function checkProxy (p: Proxy, out: Reporter): void {
   const rules = [
     ...p.tcpRules.map(r => ({ rule: r, use: ruleEntry(r, 'tcp') })),
     ...p.httpRules.map(r => ({ rule: r, use: ruleEntry(r, 'http') }))
   ]
+  for (const r of p.tcpRules) {
+    const use = ruleEntry(r, 'tcp')
+    if (use !== undefined) checkTcpRule(p, r, use, out)
+  }
   for (const { rule, use } of rules) {
     if (use === undefined) continue
     if (use.entry.status !== 'enforced') out.report(rule.loc, use, false)

@@ -44,12 +44,19 @@ export const HTTP_RESPONSE_ACTIONS: Readonly<Record<string, Entry>> = {
 
 /** `tcp-request connection|session|content` actions (one list for the three). */
 export const TCP_REQUEST_ACTIONS: Readonly<Record<string, Entry>> = {
-  accept: GUARD_OFF, reject: GUARD_OFF, 'silent-drop': GUARD_OFF,
+  accept: GUARD_ON, reject: GUARD_ON, 'silent-drop': GUARD_ON,
   'track-sc0': GUARD_OFF, 'track-sc1': GUARD_OFF, 'track-sc2': GUARD_OFF, 'sc-inc-gpc0': GUARD_OFF,
   // Without it `src` is the relay's address, which every source-based rule would then see.
   'expect-proxy': GUARD_OFF,
   'inspect-delay': OFF, 'set-var': OFF, capture: OFF
 }
+
+/** Fetches known when a connection is accepted: the only ones `tcp-request` rules are enforced over. */
+export const LAYER4_FETCHES: ReadonlySet<string> = new Set(['src', 'dst', 'src_port', 'dst_port', 'always_true',
+  'always_false', 'env'])
+
+/** Predefined ACLs that need no request: usable in `tcp-request` rules. */
+export const LAYER4_PREDEFINED: ReadonlySet<string> = new Set(['TRUE', 'FALSE', 'LOCALHOST'])
 
 /** `tcp-request inspect-delay TIME` */
 export const TCP_INSPECT_DELAY: Entry = OFF

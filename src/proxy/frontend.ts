@@ -13,6 +13,7 @@ import { startHttpSession } from './http/session.ts'
 import { startRoutedTcpSession } from './tcp/tcp-session.ts'
 import { NO_LOG } from './log/sink.ts'
 import type { GatedFrontend } from './accept-gate.ts'
+import { compileTcpRules, tcpAccepts, type TcpRuleSet } from './rules/tcp-rules.ts'
 
 const DEFAULT_MAX_HEAD = 16_384
 /** The kernel accept queue asked for when `bind` has no `backlog`. */
@@ -55,6 +56,7 @@ export class Frontend implements HttpFrontend, GatedFrontend {
   private readonly backends: ReadonlyMap<string, Backend>
   private readonly monitorNet: Predicate | undefined
   private readonly monitorFail: Predicate[]
+  private readonly tcpRules: TcpRuleSet | undefined
   private current = 0
   totalSessions = 0
   /** Set once the worker drains: responses then carry `Connection: close`. */
@@ -89,6 +91,7 @@ export class Frontend implements HttpFrontend, GatedFrontend {
     })
     this.defaultBackend = backends.get(config.kind === 'listen' ? config.name : config.defaultBackend ?? '')
     this.monitorFail = config.monitorFail.map(c => compileCondition(c, config.acls))
+    this.tcpRules = compileTcpRules(config)
     this.monitorNet = config.monitorNets.length === 0
       ? undefined
       : compileAcl({ name: 'monitor-net', fetch: 'src', fetchArgs: [], flags: { ignoreCase: false, files: [],
@@ -151,6 +154,12 @@ export class Frontend implements HttpFrontend, GatedFrontend {
       // monitor-net: answer "alive" without logging or forwarding, as HAProxy does.
       if (this.mode === 'http') socket.end('HTTP/1.0 200 OK\r\n\r\n')
       else socket.end()
+      return
+    }
+    if (this.tcpRules !== undefined && !tcpAccepts(this.tcpRules, { src: socket.remoteAddress ?? '',
+      srcPort: socket.remotePort ?? 0, dst: socket.localAddress ?? '', dstPort: socket.localPort ?? 0 })) {
+      // tcp-request … reject: closed before anything is read or logged, as HAProxy does.
+      socket.destroy()
       return
     }
     SESSION_STARTERS[this.mode](socket, this)

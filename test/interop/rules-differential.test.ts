@@ -82,6 +82,10 @@ userlist admins
   user ops password ${'$'}6$saltsalt$pn.eNCAqRIao3pxsOGdjVa9wVR7Rb/3WnbxOluoQKVZPzLuyetx3yF6VIZDfQnn/arrFVfrq3BqRb9gLqhI5z0
 frontend fe
   bind 127.0.0.1:${bind}
+  tcp-request connection reject if { src 127.0.0.2 }
+  tcp-request connection accept if { src 127.0.0.4 }
+  tcp-request connection reject if { src 127.0.0.4 }
+  tcp-request content reject if { src 127.0.0.3 }
   acl is_admin path_beg /admin
   acl internal src 10.0.0.0/8
   http-request deny if is_admin !internal
@@ -222,6 +226,23 @@ describe('http rules: tslb and HAProxy 2.6 answer the same', { skip }, () => {
       assert.deepEqual(t, h)
     })
   }
+
+  test('tcp-request connection/content reject close the connection without an answer; accept ends its list', async () => {
+    const from = async (port: number, source: string): Promise<string> => await new Promise((resolve, reject) => {
+      const s = net.connect({ port, host: '127.0.0.1', localAddress: source })
+      let text = ''
+      s.on('data', (b: Buffer) => { text += b.toString('latin1'); if (text.endsWith('pong')) s.destroy() })
+      s.on('close', () => { resolve(text.split('\r\n')[0] ?? '') })
+      s.on('error', () => { resolve(`error: ${text}`) })
+      setTimeout(() => { s.destroy(); reject(new Error('neither answered nor closed')) }, 3000)
+      s.write('GET /ping HTTP/1.1\r\nHost: h\r\n\r\n')
+    })
+    for (const source of ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5']) {
+      const [h, t] = [await from(hapPort, source), await from(tslbPort, source)]
+      assert.equal(t.startsWith('error') ? '' : t, h.startsWith('error') ? '' : h, source)
+      assert.equal(h === '' || h.startsWith('error'), source === '127.0.0.2' || source === '127.0.0.3', source)
+    }
+  })
 
   test('a denied request on a keep-alive connection: the next request on it is served, as HAProxy does', async () => {
     const two = 'GET /admin HTTP/1.1\r\nHost: h\r\n\r\nGET /ping HTTP/1.1\r\nHost: h\r\n\r\n'

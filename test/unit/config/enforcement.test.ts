@@ -107,3 +107,14 @@ test('a userlist password hash tslb cannot check is an error at load', () => {
     "t.cfg:11: userlist 'ul' user 'a': this password hash format is not supported (use a SHA-crypt '$5$' or '$6$' hash, e.g. from 'mkpasswd -m sha-512', or insecure-password)"
   ])
 })
+
+test('tcp-request accept/reject are enforced in frontends over layer-4 fetches; refused in a backend or over layer-7 fetches', () => {
+  assert.deepEqual(diagnostics('  tcp-request connection reject if { src 10.0.0.0/8 }\n  tcp-request content accept if LOCALHOST\n'), [])
+  assert.deepEqual(diagnostics('  tcp-request content reject if { path_beg /x }\n'), [
+    `t.cfg:${RULES_LINE}: 'tcp-request content reject over path' is not enforced yet: tslb refuses it rather than let through what it would stop`
+  ])
+  const backend = parseConfig(HEAD.replace('  server s1', '  tcp-request content reject if { src 10.0.0.1 }\n  server s1'), 't.cfg', { env: {} })
+  assert.deepEqual(backend.diagnostics.map(formatDiagnostic), [
+    "t.cfg:7: 'tcp-request content reject in a backend' is not enforced yet: tslb refuses it rather than let through what it would stop"
+  ])
+})
