@@ -39,7 +39,8 @@ function aclGaps (acl: AclDefinition): Use[] {
   const method = acl.flags.match === undefined ? undefined : MATCH_METHODS[acl.flags.match]
   if (method !== undefined && method.status !== 'enforced') gaps.push({ what: `-m ${acl.flags.match ?? ''}`,
     entry: method })
-  if (acl.flags.files.length > 0) gaps.push({ what: 'acl -f', entry: ACL_FLAGS['-f'] as Entry })
+  const files = ACL_FLAGS['-f'] as Entry
+  if (acl.flags.files.length > 0 && files.status !== 'enforced') gaps.push({ what: 'acl -f', entry: files })
   for (const flag of acl.flags.ignoredFlags ?? []) {
     const entry = ACL_FLAGS[flag]
     if (entry !== undefined && entry.status !== 'enforced') gaps.push({ what: `acl ${flag}`, entry })

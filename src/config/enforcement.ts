@@ -103,9 +103,9 @@ export const MATCH_METHODS: Readonly<Record<string, Entry>> = {
   bin: OFF, cnt: OFF, val: OFF
 }
 
-/** ACL flags. `-f FILE` reads nothing yet: the ACL would match none of the file's patterns. */
+/** ACL flags. `-f FILE` is read at load (`acl-files.ts`), with `-M` as a map file (its keys); `-u` is unused. */
 export const ACL_FLAGS: Readonly<Record<string, Entry>> = {
-  '-i': ON, '-n': ON, '-m': ON, '-f': GUARD_OFF, '-M': OFF, '-u': OFF, '--': ON
+  '-i': ON, '-n': ON, '-m': ON, '-f': GUARD_ON, '-M': ON, '-u': OFF, '--': ON
 }
 
 export const PREDEFINED_ACLS: Readonly<Record<string, Entry>> = {

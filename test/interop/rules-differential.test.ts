@@ -87,6 +87,10 @@ frontend fe
   tcp-request connection reject if { src 127.0.0.4 }
   tcp-request content reject if { src 127.0.0.3 }
   acl is_admin path_beg /admin
+  acl bad_path path_beg -f ${dir}/paths.lst
+  http-request deny if bad_path
+  http-request deny deny_status 403 if { src -f ${dir}/blocked.lst }
+  http-request return status 200 content-type text/plain string mapped if { hdr(host) -M -f ${dir}/hosts.map }
   acl internal src 10.0.0.0/8
   http-request deny if is_admin !internal
   http-request deny deny_status 429 hdr X-Limit 1 content-type text/plain string "slow down" if { path_beg /limited }
@@ -162,7 +166,11 @@ const CASES: readonly (readonly [string, string])[] = [
   ['backend deny', 'GET /backend-deny HTTP/1.1\r\nHost: h\r\n\r\n'],
   ['http-response set-status', 'GET /status HTTP/1.1\r\nHost: h\r\n\r\n'],
   ['http-response deny', 'GET /leak HTTP/1.1\r\nHost: h\r\n\r\n'],
-  ['HTTP/1.0 deny', 'GET /admin HTTP/1.0\r\n\r\n']
+  ['HTTP/1.0 deny', 'GET /admin HTTP/1.0\r\n\r\n'],
+  ['ACL file (path_beg -f), first pattern', 'GET /forbidden/x HTTP/1.1\r\nHost: h\r\n\r\n'],
+  ['ACL file, a pattern with leading blanks', 'GET /secret/a HTTP/1.1\r\nHost: h\r\n\r\n'],
+  ['ACL file, no pattern matches', 'GET /secretive HTTP/1.1\r\nHost: h\r\n\r\n'],
+  ['ACL map file (-M -f)', 'GET /m HTTP/1.1\r\nHost: mapped.example\r\n\r\n']
 ]
 
 describe('http rules: tslb and HAProxy 2.6 answer the same', { skip }, () => {
@@ -189,6 +197,9 @@ describe('http rules: tslb and HAProxy 2.6 answer the same', { skip }, () => {
     await new Promise<void>(resolve => { echo.listen(0, '127.0.0.1', resolve) })
     const echoPort = (echo.address() as net.AddressInfo).port;
     [hapPort, tslbPort] = await freePorts(2) as [number, number]
+    writeFileSync(join(dir, 'paths.lst'), '# paths nobody may see\n/forbidden\n  /secret/\n\n')
+    writeFileSync(join(dir, 'blocked.lst'), '127.0.0.6\n# a network\n10.0.0.0/8\n')
+    writeFileSync(join(dir, 'hosts.map'), 'mapped.example backend1\n')
     writeFileSync(join(dir, 'haproxy.cfg'), config(hapPort, echoPort, dir))
     writeFileSync(join(dir, 'tslb.cfg'), config(tslbPort, echoPort, dir))
     let out = ''
@@ -231,16 +242,17 @@ describe('http rules: tslb and HAProxy 2.6 answer the same', { skip }, () => {
     const from = async (port: number, source: string): Promise<string> => await new Promise((resolve, reject) => {
       const s = net.connect({ port, host: '127.0.0.1', localAddress: source })
       let text = ''
-      s.on('data', (b: Buffer) => { text += b.toString('latin1'); if (text.endsWith('pong')) s.destroy() })
+      s.on('data', (b: Buffer) => { text += b.toString('latin1'); if (text.includes('\r\n\r\n')) s.destroy() })
       s.on('close', () => { resolve(text.split('\r\n')[0] ?? '') })
       s.on('error', () => { resolve(`error: ${text}`) })
       setTimeout(() => { s.destroy(); reject(new Error('neither answered nor closed')) }, 3000)
       s.write('GET /ping HTTP/1.1\r\nHost: h\r\n\r\n')
     })
-    for (const source of ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5']) {
+    for (const source of ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6']) {
       const [h, t] = [await from(hapPort, source), await from(tslbPort, source)]
       assert.equal(t.startsWith('error') ? '' : t, h.startsWith('error') ? '' : h, source)
       assert.equal(h === '' || h.startsWith('error'), source === '127.0.0.2' || source === '127.0.0.3', source)
+      if (source === '127.0.0.6') assert.equal(t, 'HTTP/1.1 403 Forbidden')
     }
   })
 

@@ -1,0 +1,74 @@
+/**
+ * `acl … -f FILE`: the patterns of each file, read once at load and appended to the ACL's values
+ * (one pattern per line; leading blanks, empty lines and `#` comments skipped, as HAProxy reads
+ * them). Problems are reported at the ACL's line.
+ */
+import { readFileSync } from 'node:fs'
+import { isIP } from 'node:net'
+import type { Diagnostics } from './context.ts'
+import type { AclDefinition, Condition, Config } from './model.ts'
+
+export type FileReader = (path: string) => string
+
+export function readPatterns (text: string): string[] {
+  const out: string[] = []
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/\r$/, '').replace(/^[ \t]+/, '')
+    if (line === '' || line.startsWith('#')) continue
+    out.push(line)
+  }
+  return out
+}
+
+function invalidPattern (acl: AclDefinition, p: string): string | undefined {
+  const match = acl.flags.match ?? (acl.fetch === 'src' || acl.fetch === 'dst' ? 'ip' : undefined)
+  if (match === 'reg') {
+    try { new RegExp(p) } catch { return 'an invalid regular expression' }
+  }
+  if (match === 'ip') {
+    const [addr, len] = p.split('/')
+    const family = isIP(addr ?? '')
+    if (family === 0) return 'not an IP address or network'
+    const max = family === 4 ? 32 : 128
+    if (len !== undefined && isIP(len) !== 4 && !(/^\d+$/.test(len) && Number(len) <= max)) return 'a bad prefix length'
+  }
+  return undefined
+}
+
+function load (acl: AclDefinition, diag: Diagnostics, read: FileReader, done: Set<AclDefinition>): void {
+  if (acl.flags.files.length === 0 || done.has(acl)) return
+  done.add(acl)
+  for (const file of acl.flags.files) {
+    let text: string
+    try {
+      text = read(file)
+    } catch (err) {
+      diag.error(acl.loc,
+        `ACL '${acl.name}': cannot read '${file}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`)
+      continue
+    }
+    // -M: the file is a map; its keys are the patterns.
+    const asMap = acl.flags.ignoredFlags?.includes('-M') === true
+    for (const line of readPatterns(text)) {
+      const p = asMap ? line.split(/[ \t]+/)[0] as string : line
+      const bad = invalidPattern(acl, p)
+      if (bad !== undefined) diag.error(acl.loc, `ACL '${acl.name}': '${p}' in '${file}' is ${bad}`)
+      else acl.values.push(p)
+    }
+  }
+}
+
+function anonymous (cond: Condition | undefined): AclDefinition[] {
+  return (cond?.terms.flat() ?? []).flatMap(t => typeof t.acl === 'string' ? [] : [t.acl])
+}
+
+/** Reads the `-f` files of every ACL, named or anonymous. */
+export function loadAclFiles (config: Config, diag: Diagnostics, read: FileReader = f => readFileSync(f, 'utf8')):
+  void {
+  const done = new Set<AclDefinition>()
+  for (const p of config.proxies) {
+    const conds = [...p.useBackends.map(u => u.cond), ...p.httpRules.map(r => r.cond), ...p.tcpRules.map(r => r.cond),
+      ...p.stickRules.map(r => r.cond), ...p.monitorFail, p.stats.adminCond]
+    for (const acl of [...p.acls, ...conds.flatMap(anonymous)]) load(acl, diag, read, done)
+  }
+}
