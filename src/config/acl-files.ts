@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import type { Diagnostics } from './context.ts'
-import type { AclDefinition, Condition, Config } from './model.ts'
+import type { AclDefinition, Condition, Config, ConverterCall, Location } from './model.ts'
 
 export type FileReader = (path: string) => string
 
@@ -62,7 +62,41 @@ function anonymous (cond: Condition | undefined): AclDefinition[] {
   return (cond?.terms.flat() ?? []).flatMap(t => typeof t.acl === 'string' ? [] : [t.acl])
 }
 
-/** Reads the `-f` files of every ACL, named or anonymous. */
+/** `map*` converter files: `KEY VALUE` lines (the value is the rest of the line). */
+function loadMap (call: ConverterCall, loc: Location, diag: Diagnostics, read: FileReader): void {
+  if (!call.name.startsWith('map') || call.entries !== undefined) return
+  const file = call.args[0] ?? ''
+  let text: string
+  try {
+    text = read(file)
+  } catch (err) {
+    diag.error(loc, `converter '${call.name}': cannot read '${file}': ${(err as NodeJS.ErrnoException).code ??
+      String(err)}`)
+    call.entries = []
+    return
+  }
+  call.entries = readPatterns(text).map(line => {
+    const m = /^(\S+)[ \t]*(.*)$/.exec(line) as RegExpExecArray
+    return [m[1] as string, (m[2] as string).replace(/[ \t]+$/, '')]
+  })
+  if (call.name === 'map_reg') {
+    for (const [k] of call.entries) {
+      try { new RegExp(k) } catch { diag.error(loc, `converter 'map_reg': '${k}' in '${file}' is an invalid regex`) }
+    }
+  }
+}
+
+/** Every converter call under `value` (rule specs, ACLs), with the location of what holds it. */
+function eachConverter (value: unknown, loc: Location, fn: (c: ConverterCall, loc: Location) => void): void {
+  if (Array.isArray(value)) { for (const v of value) eachConverter(v, loc, fn); return }
+  if (value === null || typeof value !== 'object') return
+  const o = value as Record<string, unknown>
+  const here = typeof o.loc === 'object' && o.loc !== null ? o.loc as Location : loc
+  if (Array.isArray(o.converters)) for (const c of o.converters as ConverterCall[]) fn(c, here)
+  for (const [k, v] of Object.entries(o)) if (k !== 'converters' && k !== 'loc') eachConverter(v, here, fn)
+}
+
+/** Reads the `-f` files of every ACL, named or anonymous, and the files of `map*` converters. */
 export function loadAclFiles (config: Config, diag: Diagnostics, read: FileReader = f => readFileSync(f, 'utf8')):
   void {
   const done = new Set<AclDefinition>()
@@ -70,5 +104,7 @@ export function loadAclFiles (config: Config, diag: Diagnostics, read: FileReade
     const conds = [...p.useBackends.map(u => u.cond), ...p.httpRules.map(r => r.cond), ...p.tcpRules.map(r => r.cond),
       ...p.stickRules.map(r => r.cond), ...p.monitorFail, p.stats.adminCond]
     for (const acl of [...p.acls, ...conds.flatMap(anonymous)]) load(acl, diag, read, done)
+    eachConverter([p.acls, p.httpRules, p.tcpRules, p.useBackends, p.stickRules, p.monitorFail], p.loc,
+      (c, loc) => { loadMap(c, loc, diag, read) })
   }
 }

@@ -4,7 +4,8 @@
  */
 import type { AclDefinition, AclTerm, Condition, Location } from './model.ts'
 import { ValueError } from './errors.ts'
-import { FETCHES, MATCH_METHODS as METHOD_STATUS, PREDEFINED_ACLS as PREDEFINED } from './enforcement.ts'
+import { CONVERTERS, FETCHES, MATCH_METHODS as METHOD_STATUS, PREDEFINED_ACLS as PREDEFINED } from './enforcement.ts'
+import type { ConverterCall } from './model.ts'
 
 /** ACL-only fetch aliases: `path_beg` means fetch `path` matched with `-m beg`. */
 const MATCH_SUFFIXES = ['beg', 'end', 'sub', 'reg', 'dir', 'dom', 'len', 'str', 'found', 'ip', 'int', 'cnt',
@@ -43,12 +44,57 @@ export function parseFetch (text: string, allowAclSuffix: boolean): ParsedFetch 
   return { fetch: name, args, impliedMatch }
 }
 
+/** Splits on the commas outside parentheses: `hdr(x,1),lower` → `hdr(x,1)`, `lower`. */
+function splitTopLevel (text: string): string[] {
+  const parts: string[] = []
+  let depth = 0
+  let start = 0
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]
+    if (ch === '(') depth++
+    else if (ch === ')') depth--
+    else if (ch === ',' && depth === 0) { parts.push(text.slice(start, i)); start = i + 1 }
+  }
+  parts.push(text.slice(start))
+  return parts
+}
+
+function parseConverter (text: string): ConverterCall {
+  const m = /^([a-z0-9_]+)(?:\((.*)\))?$/.exec(text)
+  const entry = m === null ? undefined : CONVERTERS[m[1] as string]
+  if (m === null || entry === undefined) throw new ValueError(`unknown converter '${text}'`)
+  const name = m[1] as string
+  const args = m[2] === undefined || m[2] === '' ? [] : m[2].split(',')
+  const [min, max] = entry.args
+  if (args.length < min || args.length > max) throw new ValueError(
+    `converter '${name}' expects ${min === max ? String(min) : `${min} to ${max}`} argument(s), got ${args.length}`)
+  for (const i of entry.ints ?? []) {
+    const a = args[i]
+    if (a !== undefined && !/^-?\d+$/.test(a)) throw new ValueError(
+      `converter '${name}': argument ${i + 1} must be an integer, got '${a}'`)
+  }
+  if (name === 'regsub') {
+    try { new RegExp(args[0] ?? '') } catch { throw new ValueError(`converter 'regsub': invalid regular expression`) }
+  }
+  return { name, args }
+}
+
+export interface ParsedSample extends ParsedFetch {
+  readonly converters: ConverterCall[]
+}
+
+/** `FETCH[(ARGS)][,CONV[(ARGS)]]…` */
+export function parseSampleChain (text: string, allowAclSuffix: boolean): ParsedSample {
+  const [first, ...rest] = splitTopLevel(text)
+  return { ...parseFetch(first ?? '', allowAclSuffix), converters: rest.map(parseConverter) }
+}
+
 export function parseAclDefinition (name: string, words: readonly string[], loc: Location): AclDefinition {
   if (!/^[A-Za-z0-9_.:-]+$/.test(name)) throw new ValueError(
     `invalid ACL name '${name}' (letters, digits, '_', '.', ':' and '-' only)`)
   const [fetchText, ...rest] = words
   if (fetchText === undefined) throw new ValueError(`ACL '${name}' has no fetch method`)
-  const fetch = parseFetch(fetchText, true)
+  const fetch = parseSampleChain(fetchText, true)
   let ignoreCase = false
   let match = fetch.impliedMatch
   let noDns = false
@@ -93,7 +139,8 @@ export function parseAclDefinition (name: string, words: readonly string[], loc:
   if (values.length === 0 && files.length === 0 && !acceptsNoValue) {
     throw new ValueError(`ACL '${name}': no value to match '${fetchText}' against`)
   }
-  return { name, fetch: fetch.fetch, fetchArgs: fetch.args, flags: { ignoreCase, match, files, noDns,
+  return { name, fetch: fetch.fetch, fetchArgs: fetch.args,
+    ...(fetch.converters.length > 0 ? { converters: fetch.converters } : {}), flags: { ignoreCase, match, files, noDns,
     ...(ignoredFlags.length > 0 ? { ignoredFlags } : {}) }, operator,
     values, loc }
 }

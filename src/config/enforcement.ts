@@ -94,8 +94,26 @@ export const FETCHES: Readonly<Record<string, FetchEntry>> = {
   env: f(true, ON), var: f(true, ON)
 }
 
-/** Converters (`FETCH,conv(args)`): none is accepted yet; a converter is refused as an unknown fetch. */
-export const CONVERTERS: Readonly<Record<string, Entry>> = {}
+export interface ConverterEntry extends Entry {
+  /** Least and most arguments. */
+  readonly args: readonly [number, number]
+  /** Arguments that must be integers (by position). */
+  readonly ints?: readonly number[]
+}
+
+const c = (min: number, max: number, ints?: readonly number[]): ConverterEntry => ({ status: 'enforced',
+  args: [min, max], ...(ints === undefined ? {} : { ints }) })
+
+/** Converters (`FETCH,NAME(ARGS)`), in samples, ACLs and `%[…]`; `map*` read their file at load. */
+export const CONVERTERS: Readonly<Record<string, ConverterEntry>> = {
+  lower: c(0, 0), upper: c(0, 0), length: c(0, 0), field: c(2, 3, [0, 2]), word: c(2, 3, [0, 2]),
+  regsub: c(2, 3), base64: c(0, 0), b64dec: c(0, 0), hex: c(0, 0), url_dec: c(0, 1), json: c(0, 1),
+  ipmask: c(1, 2), bool: c(0, 0), not: c(0, 0), add: c(1, 1, [0]), sub: c(1, 1, [0]), mul: c(1, 1, [0]),
+  div: c(1, 1, [0]), mod: c(1, 1, [0]), bytes: c(1, 2, [0, 1]), crc32: c(0, 1, [0]), djb2: c(0, 1, [0]),
+  sdbm: c(0, 1, [0]), wt6: c(0, 1, [0]),
+  map: c(1, 2), map_str: c(1, 2), map_beg: c(1, 2), map_end: c(1, 2), map_sub: c(1, 2), map_reg: c(1, 2),
+  map_ip: c(1, 2), map_int: c(1, 2)
+}
 
 /** ACL match methods: `-m NAME` and the fetch suffixes (`path_beg`); `cnt` and `val` are suffixes only. */
 export const MATCH_METHODS: Readonly<Record<string, Entry>> = {

@@ -132,10 +132,18 @@ export interface HttpCheck {
 }
 
 /** ACL pattern set: `acl NAME FETCH [flags] [operator] VALUE...`. */
+/** A converter applied to a sample (`FETCH,NAME(ARGS)`); `map*` converters carry their file's entries. */
+export interface ConverterCall {
+  readonly name: string
+  readonly args: string[]
+  entries?: [string, string][]
+}
+
 export interface AclDefinition {
   readonly name: string
   readonly fetch: string
   readonly fetchArgs: string[]
+  readonly converters?: ConverterCall[]
   readonly flags: { readonly ignoreCase: boolean, readonly match?: string, readonly files: string[],
     readonly noDns: boolean, readonly ignoredFlags?: string[] }
   readonly operator?: string
@@ -179,6 +187,7 @@ export type FormatPart =
 export interface SampleExpr {
   readonly fetch: string
   readonly args: string[]
+  readonly converters?: ConverterCall[]
 }
 
 export interface ReplySpec {

@@ -2,7 +2,7 @@
  * The arguments of `http-request` / `http-response` actions, parsed into typed specs at load
  * (HAProxy 2.6 syntax). Only the actions tslb enforces get a spec; the others keep their words.
  */
-import { parseFetch } from './acl.ts'
+import { parseSampleChain } from './acl.ts'
 import { ValueError } from './errors.ts'
 import type { ActionSpec, Format, FormatPart, ReplySpec, SampleExpr, VarScope } from './model.ts'
 
@@ -35,15 +35,15 @@ export function parseFormat (text: string, what: string): Format {
   return parts
 }
 
-/** `fetch` or `fetch(args)`; converters (`,conv`) are not accepted yet. */
+/** `fetch[(args)][,conv[(args)]]…` */
 export function parseSampleExpr (text: string, what: string): SampleExpr {
-  const open = text.indexOf('(')
-  const comma = text.indexOf(',')
-  const fetchEnd = open >= 0 && (comma < 0 || open < comma) ? text.indexOf(')', open) + 1 : comma
-  const rest = fetchEnd <= 0 ? '' : text.slice(fetchEnd)
-  if (rest !== '') throw new ValueError(`${what}: converters ('${rest}') are not supported yet`)
-  const f = parseFetch(text, false)
-  return { fetch: f.fetch, args: f.args }
+  try {
+    const f = parseSampleChain(text, false)
+    return { fetch: f.fetch, args: f.args, ...(f.converters.length > 0 ? { converters: f.converters } : {}) }
+  } catch (err) {
+    if (err instanceof ValueError) throw new ValueError(`${what}: ${err.message}`)
+    throw err
+  }
 }
 
 function checkRegex (re: string, what: string): string {

@@ -90,7 +90,7 @@ frontend fe
   acl bad_path path_beg -f ${dir}/paths.lst
   http-request deny if bad_path
   http-request deny deny_status 403 if { src -f ${dir}/blocked.lst }
-  http-request return status 200 content-type text/plain string mapped if { hdr(host) -M -f ${dir}/hosts.map }
+  http-request return status 200 content-type text/plain string mapped if { hdr(host) -M -f ${dir}/acl-hosts.map }
   acl internal src 10.0.0.0/8
   http-request deny if is_admin !internal
   http-request deny deny_status 429 hdr X-Limit 1 content-type text/plain string "slow down" if { path_beg /limited }
@@ -123,6 +123,32 @@ frontend fe
   http-request set-method PUT if { path_beg /method }
   http-request replace-path ^/strip/(.*) /\\1
   http-request deny if { path_beg /denied-after-rewrite }
+  acl conv path_beg /conv
+  http-request deny if conv { req.hdr(x-user),lower -m str admin }
+  http-request set-header X-Lower %[req.hdr(x-mixed),lower] if conv
+  http-request set-header X-Upper %[req.hdr(x-mixed),upper] if conv
+  http-request set-header X-Net %[src,ipmask(24)] if conv
+  http-request set-header X-Map %[req.hdr(host),map(${dir}/hosts.map,none)] if conv
+  http-request set-header X-Map-Beg %[path,map_beg(${dir}/paths.map)] if conv
+  http-request set-header X-Field %[req.hdr(x-csv),field(2,:)] if conv
+  http-request set-header X-Field-Last %[req.hdr(x-csv),field(-1,:)] if conv
+  http-request set-header X-Word %[req.hdr(x-words),word(2,/)] if conv
+  http-request set-header X-B64 %[req.hdr(x-mixed),base64] if conv
+  http-request set-header X-Hex %[req.hdr(x-mixed),hex] if conv
+  http-request set-header X-Crc %[req.hdr(x-mixed),crc32] if conv
+  http-request set-header X-Djb2 %[req.hdr(x-mixed),djb2] if conv
+  http-request set-header X-Sdbm %[req.hdr(x-mixed),sdbm] if conv
+  http-request set-header X-Wt6 %[req.hdr(x-mixed),wt6] if conv
+  http-request set-header X-Dec %[url_param(q),url_dec] if conv
+  http-request set-header X-Regsub %[req.hdr(x-mixed),regsub(l+,L,g)] if conv
+  http-request set-header X-Json %[req.hdr(x-quote),json] if conv
+  http-request set-header X-Add %[req.hdr(x-num),add(5),mul(3),sub(1)] if conv
+  http-request set-header X-Div %[req.hdr(x-num),div(3)] if conv
+  http-request set-header X-Mod %[req.hdr(x-num),mod(3)] if conv
+  http-request set-header X-Bool %[req.hdr(x-num),bool] if conv
+  http-request set-header X-Not %[req.hdr(x-num),not] if conv
+  http-request set-header X-Bytes %[req.hdr(x-mixed),bytes(1,3)] if conv
+  http-request set-header X-Len %[req.hdr(x-mixed),length] if conv
   http-response set-header X-Frontend 1
   http-response del-header X-Echo-Secret
   default_backend echo
@@ -170,7 +196,10 @@ const CASES: readonly (readonly [string, string])[] = [
   ['ACL file (path_beg -f), first pattern', 'GET /forbidden/x HTTP/1.1\r\nHost: h\r\n\r\n'],
   ['ACL file, a pattern with leading blanks', 'GET /secret/a HTTP/1.1\r\nHost: h\r\n\r\n'],
   ['ACL file, no pattern matches', 'GET /secretive HTTP/1.1\r\nHost: h\r\n\r\n'],
-  ['ACL map file (-M -f)', 'GET /m HTTP/1.1\r\nHost: mapped.example\r\n\r\n']
+  ['ACL map file (-M -f)', 'GET /m HTTP/1.1\r\nHost: mapped.example\r\n\r\n'],
+  ['converters in header values', 'GET /conv/a/b?q=a%20b%2Fc+d HTTP/1.1\r\nHost: h\r\nX-Mixed: HeLlo World\r\nX-Csv: a:b:c\r\nX-Words: //x//y/z\r\nX-Quote: say "hi"\\ok\r\nX-Num: 7\r\n\r\n'],
+  ['converters: map default, missing samples', 'GET /conv HTTP/1.1\r\nHost: other\r\n\r\n'],
+  ['an ACL with a converter', 'GET /conv HTTP/1.1\r\nHost: h\r\nX-User: AdMiN\r\n\r\n']
 ]
 
 describe('http rules: tslb and HAProxy 2.6 answer the same', { skip }, () => {
@@ -199,7 +228,9 @@ describe('http rules: tslb and HAProxy 2.6 answer the same', { skip }, () => {
     [hapPort, tslbPort] = await freePorts(2) as [number, number]
     writeFileSync(join(dir, 'paths.lst'), '# paths nobody may see\n/forbidden\n  /secret/\n\n')
     writeFileSync(join(dir, 'blocked.lst'), '127.0.0.6\n# a network\n10.0.0.0/8\n')
-    writeFileSync(join(dir, 'hosts.map'), 'mapped.example backend1\n')
+    writeFileSync(join(dir, 'acl-hosts.map'), 'mapped.example backend1\n')
+    writeFileSync(join(dir, 'hosts.map'), 'mapped.example backend1\nh   host h value\n')
+    writeFileSync(join(dir, 'paths.map'), '/conv/a first\n/conv second\n')
     writeFileSync(join(dir, 'haproxy.cfg'), config(hapPort, echoPort, dir))
     writeFileSync(join(dir, 'tslb.cfg'), config(tslbPort, echoPort, dir))
     let out = ''

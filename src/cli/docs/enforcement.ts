@@ -2,7 +2,7 @@
  * The status tables of docs/configuration.md, made from the registry in `config/enforcement.ts`:
  * `scripts/gen-docs` rewrites what lies between each pair of markers.
  */
-import { ACL_FLAGS, type Entry, FETCHES, HTTP_REQUEST_ACTIONS, HTTP_RESPONSE_ACTIONS, MATCH_METHODS,
+import { ACL_FLAGS, CONVERTERS, type Entry, FETCHES, HTTP_REQUEST_ACTIONS, HTTP_RESPONSE_ACTIONS, MATCH_METHODS,
   PREDEFINED_ACLS, TCP_REQUEST_ACTIONS } from '../../config/enforcement.ts'
 
 const END = '<!-- end of generated table -->'
@@ -51,8 +51,16 @@ function aclTable (): string[] {
     ...rows.map(([n, e]) => `| ${code(n)} | ${statusText(e)} |`)]
 }
 
+function convertersTable (): string[] {
+  return ['| Converter | arguments | Status |', '|---|---|---|',
+    ...Object.keys(CONVERTERS).sort().map(n => {
+      const [min, max] = CONVERTERS[n]?.args ?? [0, 0]
+      return `| ${code(n)} | ${min === max ? String(min) : `${min}–${max}`} | ${statusText(CONVERTERS[n])} |`
+    })]
+}
+
 const TABLES: Readonly<Record<string, () => string[]>> = {
-  actions: actionsTable, fetches: fetchesTable, acl: aclTable
+  actions: actionsTable, fetches: fetchesTable, converters: convertersTable, acl: aclTable
 }
 
 /** `doc` with every generated table rewritten; throws if a marker is missing. */

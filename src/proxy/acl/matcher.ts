@@ -5,6 +5,7 @@
 import { isIP, BlockList } from 'node:net'
 import type { AclDefinition, Condition } from '../../config/model.ts'
 import { fetchSamples, type SampleSource } from './sample.ts'
+import { compileChain } from './converters.ts'
 
 export type Predicate = (s: SampleSource) => boolean
 
@@ -110,17 +111,32 @@ function compileString (method: string, values: readonly string[], ignoreCase: b
   }
 }
 
+/** The match method a converter's output calls for when none is given. */
+const CONVERTER_MATCH: Readonly<Record<string, string>> = {
+  ipmask: 'ip', bool: 'bool', not: 'bool', add: 'int', sub: 'int', mul: 'int', div: 'int', mod: 'int', length: 'int',
+  crc32: 'int', djb2: 'int', sdbm: 'int', wt6: 'int', map_ip: 'str'
+}
+
+function samplesOf (acl: AclDefinition): (s: SampleSource) => string[] {
+  const { fetch, fetchArgs } = acl
+  const chain = compileChain(acl.converters)
+  if (chain === undefined) return s => fetchSamples(fetch, fetchArgs, s)
+  return s => fetchSamples(fetch, fetchArgs, s).map(chain).filter((v): v is string => v !== undefined)
+}
+
 export function compileAcl (acl: AclDefinition): Predicate {
-  const method = acl.flags.match ?? defaultMatch(acl.fetch)
+  const lastConverter = acl.converters?.[acl.converters.length - 1]?.name
+  const method = acl.flags.match ?? (lastConverter === undefined ? defaultMatch(acl.fetch)
+    : CONVERTER_MATCH[lastConverter] ?? 'str')
   let test: (v: string) => boolean
   if (method === 'int') test = compileInt(acl.operator, acl.values)
   else if (method === 'ip') test = compileIp(acl.values)
   else test = compileString(method, acl.values, acl.flags.ignoreCase)
-  const { fetch, fetchArgs } = acl
-  if (method === 'found') return s => fetchSamples(fetch, fetchArgs, s).length > 0
-  if (method === 'bool' && acl.values.length === 0) return s => fetchSamples(fetch, fetchArgs, s).some(test)
-  if (fetch === 'hdr_cnt' || fetch === 'req.hdr_cnt') return s => test(fetchSamples(fetch, fetchArgs, s)[0] ?? '0')
-  return s => fetchSamples(fetch, fetchArgs, s).some(test)
+  const samples = samplesOf(acl)
+  if (method === 'found') return s => samples(s).length > 0
+  if (method === 'bool' && acl.values.length === 0) return s => samples(s).some(test)
+  if (acl.fetch === 'hdr_cnt' || acl.fetch === 'req.hdr_cnt') return s => test(samples(s)[0] ?? '0')
+  return s => samples(s).some(test)
 }
 
 /**

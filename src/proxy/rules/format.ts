@@ -4,15 +4,18 @@
  */
 import type { Format, SampleExpr } from '../../config/model.ts'
 import { fetchSamples, type SampleSource } from '../acl/sample.ts'
+import { compileChain } from '../acl/converters.ts'
 
 export type Compiled = (s: SampleSource) => string
 
 /** A sample expression's value in a value context: the last occurrence (HAProxy's hdr() there), or none. */
 export function compileSample (expr: SampleExpr): (s: SampleSource) => string | undefined {
   const { fetch, args } = expr
+  const chain = compileChain(expr.converters)
   return s => {
     const values = fetchSamples(fetch, args, s)
-    return values[values.length - 1]
+    const last = values[values.length - 1]
+    return chain === undefined || last === undefined ? last : chain(last)
   }
 }
 

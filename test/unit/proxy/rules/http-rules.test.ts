@@ -152,7 +152,7 @@ test('rule arguments are checked at load with a FILE:LINE error', () => {
     .diagnostics.filter(d => d.severity === 'error').map(d => `${d.line}: ${d.message}`)
   assert.deepEqual(errors('  http-request set-header Content-Length 1\n'), ["4: 'http-request set-header': 'Content-Length' frames the message and cannot be changed by a rule"])
   assert.deepEqual(errors('  http-request set-header X %ci\n'), ["4: 'http-request set-header': log-format tags such as '%c…' are not supported in rule arguments yet (only %[sample])"])
-  assert.deepEqual(errors('  http-request set-header X %[src,ipmask(24)]\n'), ["4: 'http-request set-header': converters (',ipmask(24)') are not supported yet"])
+  assert.deepEqual(errors('  http-request set-header X %[src,ipmask]\n'), ["4: 'http-request set-header': converter 'ipmask' expects 1 to 2 argument(s), got 0"])
   assert.deepEqual(errors('  http-request redirect location /x code 305\n'), ["4: 'http-request redirect' code expects 301, 302, 303, 307 or 308, got 305"])
   assert.deepEqual(errors('  http-request deny deny_status 418\n'), ["4: 'http-request deny': status 418 has no default page: give it a body ('content-type … string …')"])
   assert.deepEqual(errors('  http-request set-var(foo) src\n'), ["4: 'http-request set-var' expects set-var(SCOPE.NAME) with SCOPE proc, sess, txn, req or res"])
