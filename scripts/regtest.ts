@@ -123,8 +123,15 @@ async function runOne (file: string, exe: string): Promise<Result> {
   return await new Promise(resolve => {
     const child = spawn(vtest, ['-v', '-t', String(timeout), file], { env, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
-    child.stdout.on('data', (d: Buffer) => { if (out.length < 4_000_000) out += d.toString() })
-    child.stderr.on('data', (d: Buffer) => { if (out.length < 4_000_000) out += d.toString() })
+    // A refused configuration fails the test, but VTest's clients then wait on the listeners it
+    // bound itself until -t: stop it at once (not for -conf-BAD tests, which expect the refusal).
+    const expectsRefusal = readFileSync(file, 'utf8').includes('-conf-BAD')
+    const collect = (d: Buffer): void => {
+      if (out.length < 4_000_000) out += d.toString()
+      if (!expectsRefusal && out.includes('Fatal errors found in configuration')) child.kill('SIGKILL')
+    }
+    child.stdout.on('data', collect)
+    child.stderr.on('data', collect)
     // VTest kills the test at -t; this bounds VTest itself.
     const guard = setTimeout(() => { child.kill('SIGKILL') }, (timeout + 15) * 1000)
     child.once('close', code => {

@@ -4,7 +4,7 @@
 import type { KeywordContext } from '../context.ts'
 import type { Balance, Bind, Proxy } from '../model.ts'
 import { parseAclDefinition, parseCondition, splitCondition } from '../acl.ts'
-import { parseAddress, parseInteger, parseListenAddress, parseNetwork, parseTime } from '../values.ts'
+import { checkName, parseAddress, parseInteger, parseListenAddress, parseNetwork, parseTime } from '../values.ts'
 import { ValueError } from '../errors.ts'
 import { applyCapture, applyCookie, applyErrorfile, applyHttpCheck, applyHttpRule, applyStats,
   applyTcpRule } from './http.ts'
@@ -136,6 +136,7 @@ export const PROXY_KEYWORDS: Readonly<Record<string, ProxyKeyword>> = {
     parse: (p, args, ctx) => {
       const [name, addr, ...opts] = args
       if (name === undefined || addr === undefined) throw new ValueError("'server' expects a name and an address")
+      checkName("'server'", name)
       if (p.servers.some(s => s.name === name)) throw new ValueError(
         `server '${name}' is already defined in ${ctx.section}`)
       const address = parseAddress(ctx.expandAddress(addr), `server '${name}'`, false, true)
