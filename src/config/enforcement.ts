@@ -71,15 +71,15 @@ const f = (args: boolean, e: Entry): FetchEntry => ({ ...e, args })
 /** Sample fetches usable in ACLs, stick rules and balance. */
 export const FETCHES: Readonly<Record<string, FetchEntry>> = {
   path: f(false, ON), url: f(false, ON), base: f(false, ON), query: f(false, ON), method: f(false, ON),
-  'req.ver': f(false, OFF), req_ver: f(false, OFF),
+  'req.ver': f(false, ON), req_ver: f(false, ON), fe_name: f(false, ON),
   hdr: f(true, ON), 'req.hdr': f(true, ON), 'res.hdr': f(true, ON), shdr: f(true, ON), hdr_cnt: f(true, ON),
-  hdr_val: f(true, OFF), hdr_ip: f(true, OFF), 'req.fhdr': f(true, ON), 'req.hdr_cnt': f(true, ON),
+  hdr_val: f(true, ON), hdr_ip: f(true, ON), 'req.fhdr': f(true, ON), 'req.hdr_cnt': f(true, ON),
   'req.cook': f(true, ON), cook: f(true, ON), 'res.cook': f(true, ON), scook: f(true, ON),
   'req.cook_cnt': f(true, OFF),
   url_param: f(true, ON), urlp: f(true, ON), url_ip: f(false, OFF), url_port: f(false, OFF),
   src: f(false, ON), dst: f(false, ON), src_port: f(false, ON), dst_port: f(false, ON),
   so_id: f(false, OFF), fe_id: f(false, OFF), be_id: f(false, OFF),
-  status: f(false, OFF), nbsrv: f(true, ON), srv_is_up: f(true, OFF), connslots: f(true, OFF),
+  status: f(false, ON), nbsrv: f(true, ON), srv_is_up: f(true, OFF), connslots: f(true, OFF),
   queue: f(true, OFF), avg_queue: f(true, OFF), be_conn: f(true, OFF), fe_conn: f(true, OFF),
   src_conn_cur: f(true, OFF), src_conn_rate: f(true, OFF), src_http_req_rate: f(true, OFF),
   src_get_gpc0: f(true, OFF), src_inc_gpc0: f(true, OFF), sc0_conn_rate: f(true, OFF),
@@ -127,7 +127,7 @@ export const ACL_FLAGS: Readonly<Record<string, Entry>> = {
 }
 
 export const PREDEFINED_ACLS: Readonly<Record<string, Entry>> = {
-  FALSE: ON, TRUE: ON, HTTP: ON, 'HTTP_1.0': OFF, 'HTTP_1.1': OFF, HTTP_CONTENT: ON, HTTP_URL_ABS: ON,
+  FALSE: ON, TRUE: ON, HTTP: ON, 'HTTP_1.0': ON, 'HTTP_1.1': ON, HTTP_CONTENT: ON, HTTP_URL_ABS: ON,
   HTTP_URL_SLASH: ON, HTTP_URL_STAR: ON, LOCALHOST: ON, METH_CONNECT: ON, METH_DELETE: ON, METH_GET: ON,
   METH_HEAD: ON, METH_OPTIONS: ON, METH_POST: ON, METH_PUT: ON, METH_TRACE: ON, RDP_COOKIE: OFF, REQ_CONTENT: OFF,
   WAIT_END: ON

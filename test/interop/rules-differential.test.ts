@@ -123,6 +123,21 @@ frontend fe
   http-request set-method PUT if { path_beg /method }
   http-request replace-path ^/strip/(.*) /\\1
   http-request deny if { path_beg /denied-after-rewrite }
+  acl fetch path_beg /fetch
+  http-request return status 200 content-type text/plain lf-string "path=%[path] query=%[query] base=%[base]" if { path_beg /abs }
+  http-request deny deny_status 400 if fetch { hdr(x-multi) -m str second }
+  http-request deny deny_status 405 if fetch HTTP_1.0
+  http-request deny deny_status 429 if fetch { hdr_val(x-n) gt 10 }
+  http-request set-header X-Fe %[fe_name] if fetch
+  http-request set-header X-Ver %[req.ver] if fetch
+  http-request set-header X-Last %[req.hdr(x-multi)] if fetch
+  http-request set-header X-Full %[req.fhdr(x-multi)] if fetch
+  http-request set-header X-Cnt %[req.hdr_cnt(x-multi)] if fetch
+  http-request set-header X-Path %[path] if fetch
+  http-request set-header X-Query %[query] if fetch
+  http-request set-header X-Url-Param %[url_param(b)] if fetch
+  http-request set-header X-Base %[base] if fetch
+  http-request set-header X-Cookie %[req.cook(sid)] if fetch
   acl conv path_beg /conv
   http-request deny if conv { req.hdr(x-user),lower -m str admin }
   http-request set-header X-Lower %[req.hdr(x-mixed),lower] if conv
@@ -149,6 +164,7 @@ frontend fe
   http-request set-header X-Not %[req.hdr(x-num),not] if conv
   http-request set-header X-Bytes %[req.hdr(x-mixed),bytes(1,3)] if conv
   http-request set-header X-Len %[req.hdr(x-mixed),length] if conv
+  http-response set-header X-Status %[status] if { res.hdr(x-echo-path) -m beg /fetch }
   http-response set-header X-Frontend 1
   http-response del-header X-Echo-Secret
   default_backend echo
@@ -199,6 +215,12 @@ const CASES: readonly (readonly [string, string])[] = [
   ['ACL map file (-M -f)', 'GET /m HTTP/1.1\r\nHost: mapped.example\r\n\r\n'],
   ['converters in header values', 'GET /conv/a/b?q=a%20b%2Fc+d HTTP/1.1\r\nHost: h\r\nX-Mixed: HeLlo World\r\nX-Csv: a:b:c\r\nX-Words: //x//y/z\r\nX-Quote: say "hi"\\ok\r\nX-Num: 7\r\n\r\n'],
   ['converters: map default, missing samples', 'GET /conv HTTP/1.1\r\nHost: other\r\n\r\n'],
+  ['fetches: hdr occurrences, fhdr, hdr_cnt, path, query, url_param, base, cook, req.ver, fe_name, status',
+    'GET /fetch/a?a=1&b=two HTTP/1.1\r\nHost: h\r\nX-Multi: one, two\r\nX-Multi: three\r\nCookie: a=1; sid=xyz\r\n\r\n'],
+  ['hdr() matches each comma-separated value', 'GET /fetch HTTP/1.1\r\nHost: h\r\nX-Multi: first, second\r\n\r\n'],
+  ['HTTP_1.0 predefined ACL', 'GET /fetch HTTP/1.0\r\n\r\n'],
+  ['hdr_val with an integer comparison', 'GET /fetch HTTP/1.1\r\nHost: h\r\nX-N: 12\r\n\r\n'],
+  ['path of an absolute-form target', 'GET http://h/abs/x?y=1 HTTP/1.1\r\nHost: h\r\n\r\n'],
   ['an ACL with a converter', 'GET /conv HTTP/1.1\r\nHost: h\r\nX-User: AdMiN\r\n\r\n']
 ]
 

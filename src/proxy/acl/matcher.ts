@@ -13,8 +13,8 @@ const PREDEFINED: Readonly<Record<string, Predicate>> = {
   TRUE: () => true,
   FALSE: () => false,
   HTTP: s => s.method !== undefined,
-  'HTTP_1.0': () => false,
-  'HTTP_1.1': s => s.method !== undefined,
+  'HTTP_1.0': s => s.versionMinor === 0,
+  'HTTP_1.1': s => s.versionMinor === 1,
   HTTP_CONTENT: s => (s.headerValues?.('content-length').length ?? 0) > 0 || (s.headerValues?.(
     'transfer-encoding').length ?? 0) > 0,
   HTTP_URL_ABS: s => /^[a-z][a-z0-9+.-]*:\/\//i.test(s.url ?? ''),
@@ -37,6 +37,7 @@ const PREDEFINED: Readonly<Record<string, Predicate>> = {
 /** Default match method of each fetch when no `-m` or suffix says otherwise. */
 function defaultMatch (fetch: string): string {
   if (fetch === 'src' || fetch === 'dst' || fetch === 'hdr_ip') return 'ip'
+  if (fetch === 'req.ver' || fetch === 'req_ver') return 'str'
   if (fetch === 'src_port' || fetch === 'dst_port' || fetch === 'hdr_cnt' || fetch === 'req.hdr_cnt' || fetch ===
     'hdr_val' || fetch === 'status' || fetch === 'nbsrv') return 'int'
   if (fetch === 'always_true' || fetch === 'always_false' || fetch === 'http_auth' || fetch === 'ssl_fc') return 'bool'

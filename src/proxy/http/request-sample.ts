@@ -12,6 +12,7 @@ export interface SampleOrigin {
   readonly dstIp: string
   readonly dstPort: number
   nbsrv: (backend: string) => number | undefined
+  readonly frontendName?: string
   /** `sess.` variables: they live as long as the client connection. */
   sessionVars?: Map<string, string>
 }
@@ -36,6 +37,18 @@ export class RequestSample implements SampleSource {
     this.dstPort = origin.dstPort
     this.head = head
     this.origin = origin
+  }
+
+  get versionMinor (): number {
+    return this.head.versionMinor
+  }
+
+  get frontendName (): string | undefined {
+    return this.origin.frontendName
+  }
+
+  responseStatus (): string | undefined {
+    return this.response === undefined ? undefined : String(this.response.status)
   }
 
   /** Read from the head each time: rules may have rewritten it. */
