@@ -127,8 +127,6 @@ function checkProxy (p: Proxy, out: Reporter): void {
     checkCondition(p, rule.cond, rule.loc, out, guard ? `'${use.what}' at line ${rule.loc.line}` : undefined)
   }
   for (const u of p.useBackends) {
-    if (u.backend.includes('%[')) out.report(u.loc, { what: 'use_backend %[…]', entry: { status: 'not-enforced' } },
-      false)
     checkCondition(p, u.cond, u.loc, out, undefined)
   }
   for (const r of p.stickRules) {

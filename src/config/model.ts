@@ -164,6 +164,8 @@ export interface AclTerm {
 
 export interface UseBackend {
   readonly backend: string
+  /** A dynamic name (`%[…]`), evaluated per request. */
+  readonly format?: Format
   readonly cond: Condition | undefined
   readonly loc: Location
 }

@@ -14,6 +14,7 @@ import { startRoutedTcpSession } from './tcp/tcp-session.ts'
 import { NO_LOG } from './log/sink.ts'
 import type { GatedFrontend } from './accept-gate.ts'
 import { compileTcpRules, tcpAccepts, type TcpRuleSet } from './rules/tcp-rules.ts'
+import { compileFormat } from './rules/format.ts'
 
 const DEFAULT_MAX_HEAD = 16_384
 /** The kernel accept queue asked for when `bind` has no `backlog`. */
@@ -22,7 +23,8 @@ const DEFAULT_BACKLOG = 1024
 const DEFAULT_MAXCONN = 2000
 
 export interface Route {
-  readonly backend: Backend
+  /** The backend, or undefined when a dynamic name names none (the next rule is tried). */
+  readonly backend: (s: SampleSource) => Backend | undefined
   readonly when: Predicate
 }
 
@@ -86,8 +88,13 @@ export class Frontend implements HttpFrontend, GatedFrontend {
     // 0 is taken as unset.
     this.maxconn = config.maxconn === undefined || config.maxconn === 0 ? DEFAULT_MAXCONN : config.maxconn
     this.routes = config.useBackends.flatMap(u => {
+      const when = compileCondition(u.cond, config.acls)
+      if (u.format !== undefined) {
+        const name = compileFormat(u.format)
+        return [{ backend: (s: SampleSource) => backends.get(name(s)), when }]
+      }
       const backend = backends.get(u.backend)
-      return backend === undefined ? [] : [{ backend, when: compileCondition(u.cond, config.acls) }]
+      return backend === undefined ? [] : [{ backend: () => backend, when }]
     })
     this.defaultBackend = backends.get(config.kind === 'listen' ? config.name : config.defaultBackend ?? '')
     this.monitorFail = config.monitorFail.map(c => compileCondition(c, config.acls))
@@ -136,7 +143,11 @@ export class Frontend implements HttpFrontend, GatedFrontend {
   }
 
   route (s: SampleSource): Backend | undefined {
-    for (const r of this.routes) if (r.when(s)) return r.backend
+    for (const r of this.routes) {
+      if (!r.when(s)) continue
+      const backend = r.backend(s)
+      if (backend !== undefined) return backend
+    }
     return this.defaultBackend
   }
 

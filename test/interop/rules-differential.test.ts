@@ -167,7 +167,11 @@ frontend fe
   http-response set-header X-Status %[status] if { res.hdr(x-echo-path) -m beg /fetch }
   http-response set-header X-Frontend 1
   http-response del-header X-Echo-Secret
+  use_backend %[req.hdr(x-backend),lower] if { req.hdr(x-backend) -m found }
   default_backend echo
+backend echo2
+  http-response set-header X-Which echo2
+  server s1 127.0.0.1:${echo}
 backend echo
   http-request deny if { path_beg /backend-deny }
   http-request set-header X-Backend seen
@@ -221,6 +225,8 @@ const CASES: readonly (readonly [string, string])[] = [
   ['HTTP_1.0 predefined ACL', 'GET /fetch HTTP/1.0\r\n\r\n'],
   ['hdr_val with an integer comparison', 'GET /fetch HTTP/1.1\r\nHost: h\r\nX-N: 12\r\n\r\n'],
   ['path of an absolute-form target', 'GET http://h/abs/x?y=1 HTTP/1.1\r\nHost: h\r\n\r\n'],
+  ['dynamic use_backend naming a backend', 'GET /dyn HTTP/1.1\r\nHost: h\r\nX-Backend: ECHO2\r\n\r\n'],
+  ['dynamic use_backend naming no backend', 'GET /dyn HTTP/1.1\r\nHost: h\r\nX-Backend: nope\r\n\r\n'],
   ['an ACL with a converter', 'GET /conv HTTP/1.1\r\nHost: h\r\nX-User: AdMiN\r\n\r\n']
 ]
 
