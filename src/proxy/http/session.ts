@@ -9,7 +9,7 @@ import { ConnectError } from '../errors.ts'
 import type { HttpFrontend } from '../frontend-context.ts'
 import type { ServerState } from '../server-state.ts'
 import { formatHttpLog } from '../log/format.ts'
-import { compileAcl, compileCondition, type Predicate } from '../acl/matcher.ts'
+import { compileCondition, type Predicate } from '../acl/matcher.ts'
 import type { Proxy } from '../../config/model.ts'
 import { pathOf, type SampleSource } from '../acl/sample.ts'
 import { type BodyFramer, ChunkedFramer, errorResponse, getHeader, getHeaderValues, HttpParseError, LengthFramer,
@@ -20,6 +20,7 @@ import { recordExchange } from '../counters.ts'
 import { editResponseCookies, insertedCookie, readRequestCookie } from './cookie.ts'
 import { RequestSample, type SampleOrigin } from './request-sample.ts'
 import { analyseRequest, analyseResponse, type RequestOutcome } from './analysis.ts'
+import { forwardForExcept } from '../rules/index.ts'
 
 /** Pipelined bytes buffered ahead of the current request before the client is paused. */
 const MAX_PIPELINE_BUFFER = 64 * 1024
@@ -111,7 +112,6 @@ class HttpSession implements UpstreamOwner {
   private headStartedAt = Date.now()
   /** How much of `pending` the head parser already searched (its resume hint). */
   private parsedUpTo = 0
-  private readonly forwardForExcept: ((s: SampleSource) => boolean) | undefined
   private sampleOrigin: SampleOrigin | undefined
   /** `timeout http-request`: a deadline for the whole head (and the body with `option http-buffer-request`). */
   private requestDeadline: NodeJS.Timeout | undefined
@@ -126,9 +126,6 @@ class HttpSession implements UpstreamOwner {
     this.maxHead = fe.maxHead
     this.srcIp = client.remoteAddress ?? ''
     this.srcPort = client.remotePort ?? 0
-    const except = fe.config.forwardFor?.except
-    this.forwardForExcept = except === undefined ? undefined : compileAcl({ name: 'forwardfor-except', fetch: 'src',
-      fetchArgs: [], flags: { ignoreCase: false, files: [], noDns: false }, values: [except], loc: fe.config.loc })
   }
 
   start (): void {
@@ -571,9 +568,10 @@ class HttpSession implements UpstreamOwner {
   private requestHeadBytes (ex: Exchange): Buffer {
     const head = ex.head
     const add: [string, string][] = []
-    const ff = this.fe.config.forwardFor ?? ex.backend.config.forwardFor
+    const owner = this.fe.config.forwardFor !== undefined ? this.fe.config : ex.backend.config
+    const ff = owner.forwardFor
     const s = { src: this.srcIp, srcPort: this.srcPort, dst: '', dstPort: 0 }
-    if (ff !== undefined && this.forwardForExcept?.(s) !== true && !(ff.ifNone && getHeader(head,
+    if (ff !== undefined && forwardForExcept(owner)?.(s) !== true && !(ff.ifNone && getHeader(head,
       ff.header) !== undefined)) {
       add.push([ff.header, this.srcIp.startsWith('::ffff:') ? this.srcIp.slice(7) : this.srcIp])
     }

@@ -6,10 +6,22 @@ import type { Config, HttpRule, Proxy } from '../../config/model.ts'
 import { HTTP_REQUEST_ACTIONS, HTTP_RESPONSE_ACTIONS } from '../../config/enforcement.ts'
 import { compileHttpRules, type HttpRuleSet } from './http-rules.ts'
 import { setUserlists } from './userlists.ts'
+import { compileAcl, type Predicate } from '../acl/matcher.ts'
 
 export { runRules, type RuleTarget, type Verdict } from './http-rules.ts'
 
 const compiled = new WeakMap<Proxy, HttpRuleSet>()
+const forwardFor = new WeakMap<Proxy, Predicate | undefined>()
+
+/** `option forwardfor except NET` of `proxy`, compiled once. */
+export function forwardForExcept (proxy: Proxy): Predicate | undefined {
+  if (forwardFor.has(proxy)) return forwardFor.get(proxy)
+  const except = proxy.forwardFor?.except
+  const p = except === undefined ? undefined : compileAcl({ name: 'forwardfor-except', fetch: 'src', fetchArgs: [],
+    flags: { ignoreCase: false, files: [], noDns: false }, values: [except], loc: proxy.loc })
+  forwardFor.set(proxy, p)
+  return p
+}
 
 function enforced (r: HttpRule): boolean {
   const table = r.phase === 'request' ? HTTP_REQUEST_ACTIONS : HTTP_RESPONSE_ACTIONS
@@ -29,5 +41,8 @@ export function rulesOf (proxy: Proxy): HttpRuleSet {
 /** Compiles every proxy's rules and installs the userlists: once per configuration load. */
 export function prepareRules (config: Config): void {
   setUserlists(config.userlists)
-  for (const p of config.proxies) rulesOf(p)
+  for (const p of config.proxies) {
+    rulesOf(p)
+    forwardForExcept(p)
+  }
 }
