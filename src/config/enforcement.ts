@@ -86,7 +86,7 @@ export const FETCHES: Readonly<Record<string, FetchEntry>> = {
   sc1_conn_rate: f(true, OFF),
   'req.len': f(false, OFF), req_len: f(false, OFF), 'req.payload': f(true, OFF),
   'req.ssl_hello_type': f(false, OFF),
-  http_auth: f(true, ON), http_auth_group: f(true, OFF),
+  http_auth: f(true, ON), http_auth_group: f(true, ON),
   always_true: f(false, ON), always_false: f(false, ON),
   // Always false: tslb has no TLS, so no connection came over it.
   ssl_fc: f(false, ON),

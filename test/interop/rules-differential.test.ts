@@ -78,8 +78,10 @@ defaults
   timeout connect 5s
   timeout tarpit 100ms
 userlist admins
+  group ops
+  group staff users admin
   user admin insecure-password secret
-  user ops password ${'$'}6$saltsalt$pn.eNCAqRIao3pxsOGdjVa9wVR7Rb/3WnbxOluoQKVZPzLuyetx3yF6VIZDfQnn/arrFVfrq3BqRb9gLqhI5z0
+  user ops groups ops password ${'$'}6$saltsalt$pn.eNCAqRIao3pxsOGdjVa9wVR7Rb/3WnbxOluoQKVZPzLuyetx3yF6VIZDfQnn/arrFVfrq3BqRb9gLqhI5z0
 frontend fe
   bind 127.0.0.1:${bind}
   tcp-request connection reject if { src 127.0.0.2 }
@@ -97,6 +99,8 @@ frontend fe
   http-request deny deny_status 503 if { path_beg /unavailable }
   http-request tarpit if { path_beg /tarpit }
   http-request auth realm Private if { path_beg /private } !{ http_auth(admins) }
+  http-request deny if { path_beg /private/staff } !{ http_auth_group(admins) staff }
+  http-request set-header X-User %[http_auth_group(admins)] if { path_beg /private }
   http-request redirect location /moved code 301 if { path /old }
   http-request redirect prefix /v2 drop-query if { path_beg /v1/ }
   http-request redirect prefix /app append-slash if { path_beg /dir }
@@ -192,6 +196,8 @@ const CASES: readonly (readonly [string, string])[] = [
   ['auth without credentials', 'GET /private HTTP/1.1\r\nHost: h\r\n\r\n'],
   ['auth, good plain password', `GET /private HTTP/1.1\r\nHost: h\r\nAuthorization: Basic ${Buffer.from('admin:secret').toString('base64')}\r\n\r\n`],
   ['auth, good SHA-512 password', `GET /private HTTP/1.1\r\nHost: h\r\nAuthorization: Basic ${Buffer.from('ops:Hello world!').toString('base64')}\r\n\r\n`],
+  ['http_auth_group: a member of the group', `GET /private/staff HTTP/1.1\r\nHost: h\r\nAuthorization: Basic ${Buffer.from('admin:secret').toString('base64')}\r\n\r\n`],
+  ['http_auth_group: not a member', `GET /private/staff HTTP/1.1\r\nHost: h\r\nAuthorization: Basic ${Buffer.from('ops:Hello world!').toString('base64')}\r\n\r\n`],
   ['auth, bad password', `GET /private HTTP/1.1\r\nHost: h\r\nAuthorization: Basic ${Buffer.from('admin:nope').toString('base64')}\r\n\r\n`],
   ['redirect location 301', 'GET /old HTTP/1.1\r\nHost: h\r\n\r\n'],
   ['redirect prefix drop-query', 'GET /v1/items?page=2 HTTP/1.1\r\nHost: h\r\n\r\n'],

@@ -6,6 +6,7 @@ import { isIP, BlockList } from 'node:net'
 import type { AclDefinition, Condition } from '../../config/model.ts'
 import { fetchSamples, type SampleSource } from './sample.ts'
 import { compileChain } from './converters.ts'
+import { authenticatedUser } from '../rules/userlists.ts'
 
 export type Predicate = (s: SampleSource) => boolean
 
@@ -126,6 +127,15 @@ function samplesOf (acl: AclDefinition): (s: SampleSource) => string[] {
 }
 
 export function compileAcl (acl: AclDefinition): Predicate {
+  if (acl.fetch === 'http_auth_group' && acl.converters === undefined) {
+    // As HAProxy: the values are group names, matched against the authenticated user's groups.
+    const list = acl.fetchArgs[0] ?? ''
+    const wanted = acl.values
+    return s => {
+      const user = authenticatedUser(list, s.headerValues?.('authorization')[0])
+      return user !== undefined && wanted.some(g => user.groups.has(g))
+    }
+  }
   const lastConverter = acl.converters?.[acl.converters.length - 1]?.name
   const method = acl.flags.match ?? (lastConverter === undefined ? defaultMatch(acl.fetch)
     : CONVERTER_MATCH[lastConverter] ?? 'str')

@@ -3,7 +3,7 @@
  * Fetches return strings (or undefined when the sample does not exist).
  */
 import { isIP } from 'node:net'
-import { authenticate } from '../rules/userlists.ts'
+import { authenticate, authenticatedUser } from '../rules/userlists.ts'
 
 export interface SampleSource {
   readonly src: string
@@ -115,6 +115,7 @@ export function fetchSamples (fetch: string, args: readonly string[], s: SampleS
     case 'always_false': return []
     case 'env': return one(process.env[arg])
     case 'var': return one(s.variable?.(arg))
+    case 'http_auth_group': return one(authenticatedUser(arg, s.headerValues?.('authorization')[0])?.name)
     case 'http_auth': return s.headerValues === undefined ? [] : [authenticate(arg, s.headerValues('authorization')[0])
       ? '1' : '0']
     default: return []

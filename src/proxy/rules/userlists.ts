@@ -21,11 +21,20 @@ export function basicCredentials (authorization: string | undefined): { user: st
   return colon < 0 ? undefined : { user: text.slice(0, colon), password: text.slice(colon + 1) }
 }
 
-/** True when the credentials name a user of `list` with that password. */
-export function authenticate (list: string, authorization: string | undefined): boolean {
+/** The user of `list` the credentials name with the right password, and its groups; undefined otherwise. */
+export function authenticatedUser (list: string, authorization: string | undefined):
+  { readonly name: string, readonly groups: ReadonlySet<string> } | undefined {
   const creds = basicCredentials(authorization)
   const ul = lists.get(list)
-  if (creds === undefined || ul === undefined) return false
+  if (creds === undefined || ul === undefined) return undefined
   const user = ul.users.find(u => u.name === creds.user)
-  return user !== undefined && checkPassword(creds.password, user.password, user.insecure)
+  if (user === undefined || !checkPassword(creds.password, user.password, user.insecure)) return undefined
+  const groups = new Set(user.groups)
+  for (const g of ul.groups) if (g.users.includes(user.name)) groups.add(g.name)
+  return { name: user.name, groups }
+}
+
+/** True when the credentials name a user of `list` with that password. */
+export function authenticate (list: string, authorization: string | undefined): boolean {
+  return authenticatedUser(list, authorization) !== undefined
 }
