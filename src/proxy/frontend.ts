@@ -133,6 +133,26 @@ export class Frontend implements HttpFrontend, GatedFrontend {
     return this.backends.get(backend)?.servers.filter(s => s.usable && !s.backup).length
   }
 
+  proxyState (fetch: string, arg: string): string | undefined {
+    if (fetch === 'fe_conn') return arg === '' || arg === this.name ? String(this.current) : undefined
+    if (fetch === 'srv_is_up' || fetch === 'srv_conn') {
+      const [be, srv] = arg.split('/')
+      const server = this.backends.get(be ?? '')?.servers.find(x => x.name === srv)
+      if (server === undefined) return undefined
+      return fetch === 'srv_conn' ? String(server.activeConnections) : server.usable ? '1' : '0'
+    }
+    const backend = this.backends.get(arg)
+    if (backend === undefined) return undefined
+    if (fetch === 'be_conn') return String(backend.activeConnections)
+    const queued = backend.admission.queueLength
+    if (fetch === 'queue') return String(queued)
+    if (fetch === 'avg_queue') {
+      const usable = backend.servers.filter(x => x.usable).length
+      return String(usable === 0 ? queued : Math.floor(queued / usable))
+    }
+    return undefined
+  }
+
   services (): HttpServices | undefined {
     return this.hooks.services()
   }

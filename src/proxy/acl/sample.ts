@@ -28,6 +28,8 @@ export interface SampleSource {
   responseStatus? (): string | undefined
   /** A variable (`txn.name`, …) set by `set-var`. */
   variable? (name: string): string | undefined
+  /** be_conn, fe_conn, queue, avg_queue, srv_is_up, srv_conn: what the proxy knows of itself. */
+  proxyState? (fetch: string, arg: string): string | undefined
   /** Usable servers of a backend (nbsrv), undefined for an unknown backend. */
   nbsrv? (backend: string): number | undefined
 }
@@ -111,6 +113,8 @@ export function fetchSamples (fetch: string, args: readonly string[], s: SampleS
       const n = s.nbsrv?.(arg)
       return n === undefined ? [] : [String(n)]
     }
+    case 'be_conn': case 'fe_conn': case 'queue': case 'avg_queue': case 'srv_is_up': case 'srv_conn':
+      return one(s.proxyState?.(fetch, arg))
     case 'always_true': return ['1']
     case 'always_false': return []
     case 'env': return one(process.env[arg])

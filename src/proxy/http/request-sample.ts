@@ -12,6 +12,7 @@ export interface SampleOrigin {
   readonly dstIp: string
   readonly dstPort: number
   nbsrv: (backend: string) => number | undefined
+  proxyState?: (fetch: string, arg: string) => string | undefined
   readonly frontendName?: string
   /** `sess.` variables: they live as long as the client connection. */
   sessionVars?: Map<string, string>
@@ -81,6 +82,10 @@ export class RequestSample implements SampleSource {
 
   cookie (name: string): string | undefined {
     return requestCookieValue(getHeaderValues(this.head, 'cookie'), name)
+  }
+
+  proxyState (fetch: string, arg: string): string | undefined {
+    return this.origin.proxyState?.(fetch, arg)
   }
 
   nbsrv (backend: string): number | undefined {

@@ -286,7 +286,8 @@ class HttpSession implements UpstreamOwner {
     if (this.sampleOrigin === undefined) {
       const fe = this.fe
       this.sampleOrigin = { srcIp: this.srcIp, srcPort: this.srcPort, dstIp: this.client.localAddress ?? '',
-        dstPort: this.client.localPort ?? 0, nbsrv: name => fe.nbsrv(name), frontendName: fe.name }
+        dstPort: this.client.localPort ?? 0, nbsrv: name => fe.nbsrv(name), frontendName: fe.name,
+        proxyState: (f, a) => fe.proxyState(f, a) }
     }
     return this.sampleOrigin
   }
