@@ -15,6 +15,7 @@ export const FRAMING_HEADERS = ['content-length', 'transfer-encoding']
 
 /** Parses a log-format string limited to text, `%%` and `%[fetch(args)]`. */
 export function parseFormat (text: string, what: string): Format {
+  noLineBreak(text, what)
   const parts: FormatPart[] = []
   let buf = ''
   for (let i = 0; i < text.length; i++) {
@@ -44,6 +45,12 @@ export function parseSampleExpr (text: string, what: string): SampleExpr {
     if (err instanceof ValueError) throw new ValueError(`${what}: ${err.message}`)
     throw err
   }
+}
+
+/** Text that goes into a message head: a CR, LF or NUL would split it. */
+function noLineBreak (text: string, what: string): string {
+  if (/[\r\n\0]/.test(text)) throw new ValueError(`${what}: '${JSON.stringify(text)}' holds a line break or NUL`)
+  return text
 }
 
 function checkRegex (re: string, what: string): string {
@@ -78,7 +85,7 @@ function parseReply (words: readonly string[], what: string, defaultStatus: numb
     if (v === undefined) throw new ValueError(`${what}: '${w}' expects a value`)
     switch (w) {
       case 'status': case 'deny_status': s = status(v, `${what} ${w}`, 200, 599); i++; break
-      case 'content-type': contentType = v; i++; break
+      case 'content-type': contentType = noLineBreak(v, what); i++; break
       case 'string': body = { kind: 'string', text: v }; i++; break
       case 'lf-string': body = { kind: 'lf-string', format: parseFormat(v, what) }; i++; break
       case 'hdr': {
@@ -194,7 +201,8 @@ export function parseAction (phase: 'request' | 'response', words: readonly stri
     case 'set-status': {
       if (args.length !== 1 && !(args.length === 3 && args[1] === 'reason')) throw new ValueError(
         `${what} expects STATUS [reason TEXT]`)
-      return { type: 'set-status', status: status(args[0], what, 100, 999), reason: args[2] }
+      return { type: 'set-status', status: status(args[0], what, 100, 999), reason: args[2] === undefined ? undefined
+        : noLineBreak(args[2], what) }
     }
     case 'set-var': case 'unset-var': {
       const m = VAR_RE.exec(word)

@@ -12,14 +12,27 @@ function edited (head: HttpHead): void {
   head.rawExact = false
 }
 
-export function addHeader (head: HttpHead, name: string, value: string): void {
-  head.headers.push(name, value)
-  edited(head)
+/** A field value a rule may write: no CR, LF or NUL (no header injection), one byte per character. */
+export function validValue (value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i)
+    if (c === 0x0d || c === 0x0a || c === 0 || c > 0xff) return false
+  }
+  return true
 }
 
-export function setHeader (head: HttpHead, name: string, value: string): void {
+/** False (nothing changed) when the value cannot be written: the rewrite failed. */
+export function addHeader (head: HttpHead, name: string, value: string): boolean {
+  if (!validValue(value)) return false
+  head.headers.push(name, value)
+  edited(head)
+  return true
+}
+
+export function setHeader (head: HttpHead, name: string, value: string): boolean {
+  if (!validValue(value)) return false
   deleteHeaders(head, n => matches(n, name.toLowerCase()))
-  addHeader(head, name, value)
+  return addHeader(head, name, value)
 }
 
 /** Removes the fields whose name satisfies `test`; true when one was removed. */
@@ -49,18 +62,19 @@ export function headerNameTest (name: string, method: 'str' | 'beg' | 'end' | 's
   }
 }
 
-/** Rewrites the value of each field named `name` with `edit` (undefined: unchanged). */
-export function editHeaderValues (head: HttpHead, name: string, edit: (value: string) => string | undefined): void {
+/** Rewrites the value of each field named `name` with `edit` (undefined: unchanged); false when one is invalid. */
+export function editHeaderValues (head: HttpHead, name: string, edit: (value: string) => string | undefined): boolean {
   const lower = name.toLowerCase()
   const h = head.headers
   for (let i = 0; i < h.length; i += 2) {
     if (!matches(h[i] as string, lower)) continue
     const v = edit(h[i + 1] as string)
-    if (v !== undefined) {
-      h[i + 1] = v
-      edited(head)
-    }
+    if (v === undefined) continue
+    if (!validValue(v)) return false
+    h[i + 1] = v
+    edited(head)
   }
+  return true
 }
 
 /**

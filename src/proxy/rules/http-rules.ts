@@ -9,7 +9,7 @@ import type { SampleSource } from '../acl/sample.ts'
 import type { HttpHead, RequestHead, ResponseHead } from '../http/codec.ts'
 import { compileFormat, compileSample, regexReplace, type Compiled } from './format.ts'
 import { addHeader, deleteHeaders, editEachValue, editHeaderValues, headerNameTest, joinTarget, setHeader, setMethod,
-  setTarget, splitTarget } from './head-edit.ts'
+  setTarget, splitTarget, validValue } from './head-edit.ts'
 import { customReply, defaultPage, reasonPhrase, redirectReply } from './reply.ts'
 
 /** What a rule sees: the message it edits and the sample fetches of its transaction. */
@@ -53,12 +53,28 @@ export function runRules (rules: readonly CompiledRule[], t: RuleTarget): Verdic
   return undefined
 }
 
+/**
+ * A rewrite that cannot be done (a value with CR or LF, an invalid target): HAProxy's default
+ * `strict-mode on` aborts the transaction with a 500.
+ */
+const FAILED_PAGE = defaultPage(500)
+const REWRITE_FAILED: Verdict = { kind: 'reply', bytes: FAILED_PAGE, status: 500, denied: false, termination: 'PR' }
+
+/** Replies whose fields a sample filled: refused (500) rather than let a CR or LF split them. */
+function safeReply (make: (s: SampleSource) => Buffer | undefined): (s: SampleSource) => Buffer {
+  return s => make(s) ?? FAILED_PAGE
+}
+
 function compileReply (reply: ReplySpec): (s: SampleSource) => Buffer {
   const headers = reply.headers.map(([n, f]) => [n, compileFormat(f)] as const)
   const body = reply.body
   const text: Compiled | undefined = body === undefined ? undefined : body.kind === 'string'
     ? () => body.text : compileFormat(body.format)
-  return s => customReply(reply.status, headers.map(([n, f]) => [n, f(s)] as const), reply.contentType, text?.(s))
+  return safeReply(s => {
+    const fields = headers.map(([n, f]) => [n, f(s)] as const)
+    return fields.every(([, v]) => validValue(v)) ? customReply(reply.status, fields, reply.contentType, text?.(s))
+      : undefined
+  })
 }
 
 function deny (spec: { readonly reply: ReplySpec | undefined, readonly status: number }): (s: SampleSource) => Buffer {
@@ -84,6 +100,7 @@ function compileRedirect (spec: Extract<ActionSpec, { type: 'redirect' }>): Run 
     else location = `${v}://${t.request.host ?? ''}${path}${query}`
     // As HAProxy 2.6: after the query string too, when there is one (meant for drop-query).
     if (spec.appendSlash && !location.endsWith('/')) location += '/'
+    if (!validValue(location)) return REWRITE_FAILED
     return { kind: 'reply', bytes: redirectReply(spec.code, location), status: spec.code, denied: false,
       termination: 'LR' }
   }
@@ -98,16 +115,18 @@ function compileTargetEdit (spec: ActionSpec): Run | undefined {
         const v = value(t.sample)
         const r = t.request
         const p = splitTarget(r.target)
-        if (type === 'set-method') setMethod(r, v)
-        else if (type === 'set-uri') setTarget(r, v)
-        else if (type === 'set-path') setTarget(r, joinTarget({ ...p, path: v }))
-        else if (type === 'set-query') setTarget(r, joinTarget({ ...p, query: v.startsWith('?') ? v.slice(1) : v }))
+        let ok: boolean
+        if (type === 'set-method') ok = setMethod(r, v)
+        else if (type === 'set-uri') ok = setTarget(r, v)
+        else if (type === 'set-path') ok = setTarget(r, joinTarget({ ...p, path: v }))
+        else if (type === 'set-query') ok = setTarget(r, joinTarget({ ...p,
+          query: v.startsWith('?') ? v.slice(1) : v }))
         else {
           const q = v.indexOf('?')
-          setTarget(r, joinTarget({ prefix: p.prefix, path: q < 0 ? v : v.slice(0, q), query: q < 0 ? undefined :
+          ok = setTarget(r, joinTarget({ prefix: p.prefix, path: q < 0 ? v : v.slice(0, q), query: q < 0 ? undefined :
             v.slice(q + 1) }))
         }
-        return undefined
+        return ok ? undefined : REWRITE_FAILED
       }
     }
     case 'replace-path': case 'replace-pathq': case 'replace-uri': {
@@ -121,14 +140,16 @@ function compileTargetEdit (spec: ActionSpec): Run | undefined {
           : p.path + (p.query === undefined ? '' : `?${p.query}`)
         const out = regexReplace(subject, re, replace(t.sample))
         if (out === undefined) return undefined
-        if (type === 'replace-uri') setTarget(r, out)
-        else if (type === 'replace-path') setTarget(r, joinTarget({ ...p, path: out }))
+        let ok: boolean
+        if (type === 'replace-uri') ok = setTarget(r, out)
+        else if (type === 'replace-path') ok = setTarget(r, joinTarget({ ...p, path: out }))
         else {
           const q = out.indexOf('?')
-          setTarget(r, joinTarget({ prefix: p.prefix, path: q < 0 ? out : out.slice(0, q), query: q < 0 ? undefined :
+          ok = setTarget(r, joinTarget({ prefix: p.prefix, path: q < 0 ? out : out.slice(0, q),
+            query: q < 0 ? undefined :
             out.slice(q + 1) }))
         }
-        return undefined
+        return ok ? undefined : REWRITE_FAILED
       }
     }
     default: return undefined
@@ -141,7 +162,7 @@ function compileHeaderEdit (spec: ActionSpec): Run | undefined {
       const { name } = spec
       const value = compileFormat(spec.value)
       const op = spec.type === 'set-header' ? setHeader : addHeader
-      return t => { op(messageOf(t), name, value(t.sample)); return undefined }
+      return t => op(messageOf(t), name, value(t.sample)) ? undefined : REWRITE_FAILED
     }
     case 'del-header': {
       const test = headerNameTest(spec.name, spec.match)
@@ -155,8 +176,7 @@ function compileHeaderEdit (spec: ActionSpec): Run | undefined {
       return t => {
         const template = replace(t.sample)
         const one = (v: string): string | undefined => regexReplace(v, re, template)
-        editHeaderValues(messageOf(t), name, each ? editEachValue(one) : one)
-        return undefined
+        return editHeaderValues(messageOf(t), name, each ? editEachValue(one) : one) ? undefined : REWRITE_FAILED
       }
     }
     case 'set-status': {
@@ -182,7 +202,11 @@ function compileAction (spec: ActionSpec, proxy: Proxy): Run {
     case 'use-service': return () => ({ kind: 'service' })
     case 'deny': {
       const bytes = deny(spec)
-      return t => ({ kind: 'reply', bytes: bytes(t.sample), status: spec.status, denied: true, termination: 'PR' })
+      return t => {
+        const b = bytes(t.sample)
+        return b === FAILED_PAGE ? REWRITE_FAILED : { kind: 'reply', bytes: b, status: spec.status, denied: true,
+          termination: 'PR' }
+      }
     }
     case 'tarpit': {
       const bytes = deny(spec)
@@ -196,7 +220,11 @@ function compileAction (spec: ActionSpec, proxy: Proxy): Run {
     case 'return': {
       const bytes = compileReply(spec.reply)
       const status = spec.reply.status
-      return t => ({ kind: 'reply', bytes: bytes(t.sample), status, denied: false, termination: 'LR' })
+      return t => {
+        const b = bytes(t.sample)
+        return b === FAILED_PAGE ? REWRITE_FAILED : { kind: 'reply', bytes: b, status, denied: false,
+          termination: 'LR' }
+      }
     }
     case 'redirect': return compileRedirect(spec)
     case 'set-var': {

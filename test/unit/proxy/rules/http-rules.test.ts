@@ -157,3 +157,22 @@ test('rule arguments are checked at load with a FILE:LINE error', () => {
   assert.deepEqual(errors('  http-request deny deny_status 418\n'), ["4: 'http-request deny': status 418 has no default page: give it a body ('content-type … string …')"])
   assert.deepEqual(errors('  http-request set-var(foo) src\n'), ["4: 'http-request set-var' expects set-var(SCOPE.NAME) with SCOPE proc, sess, txn, req or res"])
 })
+
+test('a value with CR or LF from a sample is never written: the rewrite fails with a 500 (HAProxy strict-mode)', () => {
+  const p = frontend([
+    '  http-request set-header X-Q %[url_param(q),url_dec] if { path_beg /h }',
+    '  http-request redirect location %[url_param(q),url_dec] if { path_beg /r }',
+    '  http-request return status 200 hdr X-Q %[url_param(q),url_dec] if { path_beg /ret }',
+    '  http-request set-path %[url_param(q),url_dec] if { path_beg /p }', ''].join('\n'))
+  for (const path of ['/h', '/r', '/ret', '/p']) {
+    const { verdict, head } = request(p, GET(`${path}?q=a%0d%0aEvil:%201`))
+    assert.ok(verdict?.kind === 'reply', path)
+    assert.equal(verdict.status, 500, path)
+    assert.ok(!verdict.bytes.toString().includes('Evil'), path)
+    assert.ok(!head.includes('\r\nEvil'), path)
+  }
+  const errors = parseConfig('frontend fe\n  mode http\n  bind :80\n  http-request set-header X "a\\r\\nB: c"\n', 't.cfg', { env: {} })
+    .diagnostics.filter(d => d.severity === 'error').map(d => d.message)
+  assert.equal(errors.length, 1)
+  assert.match(errors[0] ?? '', /holds a line break/)
+})
