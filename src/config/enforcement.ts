@@ -143,7 +143,8 @@ export const PROXY_KEYWORD_STATUS: Readonly<Record<string, Status>> = {
   option: 'enforced', default_backend: 'enforced', use_backend: 'enforced', acl: 'enforced', log: 'enforced',
   'log-format': 'not-enforced', description: 'enforced', disabled: 'enforced', enabled: 'enforced', id: 'enforced',
   source: 'enforced', cookie: 'enforced', 'http-request': 'enforced', 'http-response': 'enforced',
-  'tcp-request': 'enforced', 'http-check': 'enforced', stats: 'enforced', 'stick-table': 'enforced',
+  'tcp-request': 'enforced', 'http-check': 'enforced', 'tcp-check': 'enforced', stats: 'enforced',
+    'stick-table': 'enforced',
   stick: 'enforced', capture: 'not-enforced', errorfile: 'not-enforced', 'monitor-uri': 'enforced',
   'monitor-net': 'enforced', monitor: 'enforced', dispatch: 'enforced', redispatch: 'enforced', grace: 'not-enforced',
   'http-reuse': 'enforced', contimeout: 'enforced', clitimeout: 'enforced', srvtimeout: 'enforced'
