@@ -38,7 +38,7 @@ export const HTTP_REQUEST_ACTIONS: Readonly<Record<string, Entry>> = {
 export const HTTP_RESPONSE_ACTIONS: Readonly<Record<string, Entry>> = {
   allow: GUARD_ON, deny: GUARD_ON, 'silent-drop': GUARD_ON,
   'add-header': ON, 'set-header': ON, 'del-header': ON, 'replace-header': ON, 'replace-value': ON,
-  'set-status': ON, 'set-var': ON, 'unset-var': ON, 'set-log-level': OFF, capture: OFF, redirect: OFF,
+  'set-status': ON, 'set-var': ON, 'unset-var': ON, 'set-log-level': OFF, capture: OFF, redirect: ON,
   return: ON, 'track-sc0': GUARD_OFF, 'track-sc1': GUARD_OFF, 'track-sc2': GUARD_OFF
 }
 

@@ -169,7 +169,10 @@ export function parseAction (phase: 'request' | 'response', words: readonly stri
       if (args[0] !== 'realm' || args.length !== 2) throw new ValueError(`${what} expects [realm REALM]`)
       return { type: 'auth', realm: args[1] }
     }
-    case 'redirect': return parseRedirect(args, what)
+    case 'redirect':
+      if (phase === 'response' && args[0] !== 'location') throw new ValueError(
+        `${what}: only 'location' redirects are possible on a response`)
+      return parseRedirect(args, what)
     case 'return': return { type: 'return', reply: parseReply(args, what, 200, 0) }
     case 'set-header': case 'add-header': {
       if (args.length !== 2) throw new ValueError(`${what} expects a header name and a value`)

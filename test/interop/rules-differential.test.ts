@@ -184,6 +184,7 @@ backend echo
   http-request set-header X-Backend seen
   http-response set-status 299 reason Rewritten if { res.hdr(x-echo-path) -m beg /status }
   http-response deny if { res.hdr(x-echo-path) -m beg /leak }
+  http-response redirect location /elsewhere?from=%[res.hdr(x-echo-path)] code 303 if { res.hdr(x-echo-path) -m beg /redirect-response }
   http-response replace-value X-Echo-List ^(.*)$ <\\1>
   server s1 127.0.0.1:${echo}
 # ${dir}
@@ -221,6 +222,7 @@ const CASES: readonly (readonly [string, string])[] = [
   ['backend deny', 'GET /backend-deny HTTP/1.1\r\nHost: h\r\n\r\n'],
   ['http-response set-status', 'GET /status HTTP/1.1\r\nHost: h\r\n\r\n'],
   ['http-response deny', 'GET /leak HTTP/1.1\r\nHost: h\r\n\r\n'],
+  ['http-response redirect', 'GET /redirect-response HTTP/1.1\r\nHost: h\r\n\r\n'],
   ['HTTP/1.0 deny', 'GET /admin HTTP/1.0\r\n\r\n'],
   ['ACL file (path_beg -f), first pattern', 'GET /forbidden/x HTTP/1.1\r\nHost: h\r\n\r\n'],
   ['ACL file, a pattern with leading blanks', 'GET /secret/a HTTP/1.1\r\nHost: h\r\n\r\n'],
