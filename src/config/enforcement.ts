@@ -48,7 +48,9 @@ export const TCP_REQUEST_ACTIONS: Readonly<Record<string, Entry>> = {
   'track-sc0': GUARD_OFF, 'track-sc1': GUARD_OFF, 'track-sc2': GUARD_OFF, 'sc-inc-gpc0': GUARD_OFF,
   // Without it `src` is the relay's address, which every source-based rule would then see.
   'expect-proxy': GUARD_OFF,
-  'inspect-delay': OFF, 'set-var': OFF, capture: OFF
+  // A variable it does not set would be read as unset by an enforced deny through var().
+  'set-var': GUARD_OFF,
+  'inspect-delay': OFF, capture: OFF
 }
 
 /** Fetches known when a connection is accepted: the only ones `tcp-request` rules are enforced over. */

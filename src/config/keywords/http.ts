@@ -81,7 +81,8 @@ export function applyTcpRule (p: Proxy, args: readonly string[], ctx: KeywordCon
     return
   }
   const { head, cond } = splitCondition(after, ctx.loc)
-  const [action, ...rest] = head
+  const [word, ...rest] = head
+  const action = word === undefined ? undefined : actionName(word)
   if (action === undefined || !Object.hasOwn(TCP_REQUEST_ACTIONS, action)) throw new ValueError(
     `'tcp-request ${where}': unknown action '${action ?? ''}'`)
   p.tcpRules.push({ phase: 'request', action: `${where} ${action}`, args: rest, cond, loc: ctx.loc })
