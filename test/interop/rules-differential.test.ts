@@ -144,6 +144,17 @@ frontend fe
   http-request set-header X-Cookie %[req.cook(sid)] if fetch
   http-request set-header X-State be_conn=%[be_conn(echo)],fe_conn=%[fe_conn],queue=%[queue(echo)],avg=%[avg_queue(echo)],up=%[srv_is_up(echo/s1)],srv_conn=%[srv_conn(echo/s1)],nbsrv=%[nbsrv(echo)] if fetch
   http-request deny deny_status 503 if fetch { srv_is_up(echo/s1) -m bool } { req.hdr(x-check-up) -m found }
+  acl match path_beg /match
+  http-request return status 200 content-type text/plain string dir if match { path -m dir sub }
+  http-request return status 200 content-type text/plain string dom if match { hdr(host) -m dom example }
+  http-request return status 200 content-type text/plain string len if match { hdr(x-l) -m len gt 5 }
+  http-request return status 200 content-type text/plain string end if match { hdr(x-e) -i -m end .JPG }
+  http-request return status 200 content-type text/plain string reg if match { hdr(x-r) -i -m reg ^ab+c$ }
+  http-request return status 200 content-type text/plain string range if match { hdr_val(x-n) 5:9 }
+  http-request return status 200 content-type text/plain string sub if match { hdr(x-s) -m sub needle }
+  http-request return status 200 content-type text/plain string ip if match { hdr(x-ip) -m ip 192.0.2.0/24 2001:db8::/32 }
+  http-request return status 200 content-type text/plain string not-or if match !{ hdr(x-a) -m found } || { hdr(x-b) -m found }
+  http-request return status 200 content-type text/plain string none if match
   acl conv path_beg /conv
   http-request deny if conv { req.hdr(x-user),lower -m str admin }
   http-request set-header X-Lower %[req.hdr(x-mixed),lower] if conv
@@ -239,6 +250,17 @@ const CASES: readonly (readonly [string, string])[] = [
   ['path of an absolute-form target', 'GET http://h/abs/x?y=1 HTTP/1.1\r\nHost: h\r\n\r\n'],
   ['dynamic use_backend naming a backend', 'GET /dyn HTTP/1.1\r\nHost: h\r\nX-Backend: ECHO2\r\n\r\n'],
   ['dynamic use_backend naming no backend', 'GET /dyn HTTP/1.1\r\nHost: h\r\nX-Backend: nope\r\n\r\n'],
+  ['-m dir', 'GET /match/sub?q HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n\r\n'],
+  ['-m dom', 'GET /match HTTP/1.1\r\nHost: www.example.org:80\r\nX-A: 1\r\n\r\n'],
+  ['-m len with an operator', 'GET /match HTTP/1.1\r\nHost: h\r\nX-L: 123456\r\nX-A: 1\r\n\r\n'],
+  ['-m len not matching', 'GET /match HTTP/1.1\r\nHost: h\r\nX-L: 12345\r\nX-A: 1\r\n\r\n'],
+  ['-i -m end', 'GET /match HTTP/1.1\r\nHost: h\r\nX-E: photo.jpg\r\nX-A: 1\r\n\r\n'],
+  ['-i -m reg', 'GET /match HTTP/1.1\r\nHost: h\r\nX-R: ABBBC\r\nX-A: 1\r\n\r\n'],
+  ['an integer range', 'GET /match HTTP/1.1\r\nHost: h\r\nX-N: 7\r\nX-A: 1\r\n\r\n'],
+  ['-m sub', 'GET /match HTTP/1.1\r\nHost: h\r\nX-S: haystackneedlehay\r\nX-A: 1\r\n\r\n'],
+  ['-m ip over IPv4 and IPv6 patterns', 'GET /match HTTP/1.1\r\nHost: h\r\nX-IP: 2001:db8::5\r\nX-A: 1\r\n\r\n'],
+  ['! and || as HAProxy', 'GET /match HTTP/1.1\r\nHost: h\r\n\r\n'],
+  ['nothing matches', 'GET /match HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n\r\n'],
   ['an ACL with a converter', 'GET /conv HTTP/1.1\r\nHost: h\r\nX-User: AdMiN\r\n\r\n']
 ]
 

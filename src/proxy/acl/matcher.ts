@@ -103,9 +103,8 @@ function compileString (method: string, values: readonly string[], ignoreCase: b
       const res = values.map(p => new RegExp(p, ignoreCase ? 'i' : ''))
       return v => res.some(r => r.test(v))
     }
-    case 'dir': return v => { const parts = norm(v).split('/'); return pats.some(p => parts.includes(p)) }
+    case 'dir': return v => { const parts = norm(v).split(/[/?]/); return pats.some(p => parts.includes(p)) }
     case 'dom': return v => { const parts = norm(v).split(/[/?.:]/); return pats.some(p => parts.includes(p)) }
-    case 'len': return v => pats.some(p => v.length === Number(p))
     case 'found': return () => true
     case 'bool': return v => v !== '' && v !== '0'
     default: {
@@ -143,6 +142,10 @@ export function compileAcl (acl: AclDefinition): Predicate {
     : CONVERTER_MATCH[lastConverter] ?? 'str')
   let test: (v: string) => boolean
   if (method === 'int') test = compileInt(acl.operator, acl.values)
+  else if (method === 'len') {
+    const length = compileInt(acl.operator, acl.values)
+    test = v => length(String(v.length))
+  }
   else if (method === 'ip') test = compileIp(acl.values)
   else test = compileString(method, acl.values, acl.flags.ignoreCase)
   const samples = samplesOf(acl)
