@@ -77,7 +77,7 @@ export const FETCHES: Readonly<Record<string, FetchEntry>> = {
   hdr: f(true, ON), 'req.hdr': f(true, ON), 'res.hdr': f(true, ON), shdr: f(true, ON), hdr_cnt: f(true, ON),
   hdr_val: f(true, ON), hdr_ip: f(true, ON), 'req.fhdr': f(true, ON), 'req.hdr_cnt': f(true, ON),
   'req.cook': f(true, ON), cook: f(true, ON), 'res.cook': f(true, ON), scook: f(true, ON),
-  'req.cook_cnt': f(true, OFF),
+  'req.cook_cnt': f(true, ON),
   url_param: f(true, ON), urlp: f(true, ON), url_ip: f(false, OFF), url_port: f(false, OFF),
   src: f(false, ON), dst: f(false, ON), src_port: f(false, ON), dst_port: f(false, ON),
   so_id: f(false, OFF), fe_id: f(false, OFF), be_id: f(false, OFF),

@@ -142,6 +142,8 @@ frontend fe
   http-request set-header X-Url-Param %[url_param(b)] if fetch
   http-request set-header X-Base %[base] if fetch
   http-request set-header X-Cookie %[req.cook(sid)] if fetch
+  http-request set-header X-Cookie-Cnt %[req.cook_cnt(sid)] if fetch
+  http-request deny deny_status 403 if fetch { req.cook(sid) -m str first } { req.cook_cnt(sid) ge 2 }
   http-request set-header X-State be_conn=%[be_conn(echo)],fe_conn=%[fe_conn],queue=%[queue(echo)],avg=%[avg_queue(echo)],up=%[srv_is_up(echo/s1)],srv_conn=%[srv_conn(echo/s1)],nbsrv=%[nbsrv(echo)] if fetch
   http-request deny deny_status 503 if fetch { srv_is_up(echo/s1) -m bool } { req.hdr(x-check-up) -m found }
   acl match path_beg /match
@@ -244,6 +246,8 @@ const CASES: readonly (readonly [string, string])[] = [
   ['fetches: hdr occurrences, fhdr, hdr_cnt, path, query, url_param, base, cook, req.ver, fe_name, status',
     'GET /fetch/a?a=1&b=two HTTP/1.1\r\nHost: h\r\nX-Multi: one, two\r\nX-Multi: three\r\nCookie: a=1; sid=xyz\r\n\r\n'],
   ['srv_is_up as a boolean ACL', 'GET /fetch HTTP/1.1\r\nHost: h\r\nX-Check-Up: 1\r\n\r\n'],
+  ['cookies: the last occurrence as a value, every one in an ACL, req.cook_cnt', 'GET /fetch HTTP/1.1\r\nHost: h\r\nCookie: sid=first; a=1\r\nCookie: sid=second\r\n\r\n'],
+  ['cookies: req.cook_cnt counts', 'GET /fetch HTTP/1.1\r\nHost: h\r\nCookie: sid=one; sid=two; sid=three\r\n\r\n'],
   ['hdr() matches each comma-separated value', 'GET /fetch HTTP/1.1\r\nHost: h\r\nX-Multi: first, second\r\n\r\n'],
   ['HTTP_1.0 predefined ACL', 'GET /fetch HTTP/1.0\r\n\r\n'],
   ['hdr_val with an integer comparison', 'GET /fetch HTTP/1.1\r\nHost: h\r\nX-N: 12\r\n\r\n'],

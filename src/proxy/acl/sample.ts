@@ -21,6 +21,8 @@ export interface SampleSource {
   readonly frontendName?: string
   /** Values of a request cookie. */
   cookie? (name: string): string | undefined
+  /** Every occurrence of a request cookie (ACLs match each; a value context takes the last). */
+  cookieValues? (name: string): string[]
   /** First value of a response header / cookie (store-response). */
   responseHeaderValues? (name: string): string[]
   responseCookie? (name: string): string | undefined
@@ -106,7 +108,8 @@ export function fetchSamples (fetch: string, args: readonly string[], s: SampleS
     case 'status': return one(s.responseStatus?.())
     case 'req.ver': case 'req_ver': return one(s.versionMinor === undefined ? undefined : `1.${s.versionMinor}`)
     case 'fe_name': return one(s.frontendName)
-    case 'req.cook': case 'cook': return one(s.cookie?.(arg))
+    case 'req.cook': case 'cook': return s.cookieValues?.(arg) ?? one(s.cookie?.(arg))
+    case 'req.cook_cnt': return [String(s.cookieValues?.(arg).length ?? 0)]
     case 'res.cook': case 'scook': return one(s.responseCookie?.(arg))
     case 'url_param': case 'urlp': return one(s.url === undefined ? undefined : urlParam(s.url, arg))
     case 'nbsrv': {

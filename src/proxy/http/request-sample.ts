@@ -4,7 +4,7 @@
  */
 import type { SampleSource } from '../acl/sample.ts'
 import { getHeaderValues, type RequestHead, type ResponseHead } from './codec.ts'
-import { requestCookieValue, responseCookieValue } from './cookie.ts'
+import { requestCookieValue, responseCookieValue, splitCookieHeader } from './cookie.ts'
 
 export interface SampleOrigin {
   readonly srcIp: string
@@ -78,6 +78,15 @@ export class RequestSample implements SampleSource {
 
   headerValues (name: string): string[] {
     return getHeaderValues(this.head, name)
+  }
+
+  /** Every occurrence of cookie `name`, in order. */
+  cookieValues (name: string): string[] {
+    const out: string[] = []
+    for (const h of getHeaderValues(this.head, 'cookie')) {
+      for (const c of splitCookieHeader(h)) if (c.name === name) out.push(c.value)
+    }
+    return out
   }
 
   cookie (name: string): string | undefined {
