@@ -6,7 +6,9 @@
 import { readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import type { Diagnostics } from './context.ts'
-import type { AclDefinition, Condition, Config, ConverterCall, Location } from './model.ts'
+import type { AclDefinition, Condition, Config, ConverterCall, HttpRule, Location, ReplySpec } from './model.ts'
+import { parseFormat } from './rule-actions.ts'
+import { ValueError } from './errors.ts'
 
 export type FileReader = (path: string) => string
 
@@ -96,6 +98,31 @@ function eachConverter (value: unknown, loc: Location, fn: (c: ConverterCall, lo
   for (const [k, v] of Object.entries(o)) if (k !== 'converters' && k !== 'loc') eachConverter(v, here, fn)
 }
 
+/** `return`/`deny` bodies given as `file` / `lf-file`: read at load into `string` / `lf-string`. */
+function loadReplyFiles (rule: HttpRule, diag: Diagnostics, read: FileReader): void {
+  const spec = rule.spec as { reply?: ReplySpec } | undefined
+  const body = spec?.reply?.body
+  if (spec?.reply === undefined || body === undefined || (body.kind !== 'file' && body.kind !== 'lf-file')) return
+  let text: string
+  try {
+    text = read(body.path)
+  } catch (err) {
+    diag.error(rule.loc, `'${body.kind} ${body.path}': cannot read it: ${(err as NodeJS.ErrnoException).code ??
+      String(err)}`)
+    return
+  }
+  let loaded: ReplySpec['body']
+  try {
+    loaded = body.kind === 'file' ? { kind: 'string', text } : { kind: 'lf-string', format: parseFormat(text,
+      `'lf-file ${body.path}'`, true) }
+  } catch (err) {
+    if (!(err instanceof ValueError)) throw err
+    diag.error(rule.loc, err.message)
+    return
+  }
+  spec.reply = { ...spec.reply, body: loaded, ...(text === '' ? { contentType: undefined } : {}) }
+}
+
 /** Reads the `-f` files of every ACL, named or anonymous, and the files of `map*` converters. */
 export function loadAclFiles (config: Config, diag: Diagnostics, read: FileReader = f => readFileSync(f, 'utf8')):
   void {
@@ -104,6 +131,7 @@ export function loadAclFiles (config: Config, diag: Diagnostics, read: FileReade
     const conds = [...p.useBackends.map(u => u.cond), ...p.httpRules.map(r => r.cond), ...p.tcpRules.map(r => r.cond),
       ...p.stickRules.map(r => r.cond), ...p.monitorFail, p.stats.adminCond]
     for (const acl of [...p.acls, ...conds.flatMap(anonymous)]) load(acl, diag, read, done)
+    for (const r of p.httpRules) loadReplyFiles(r, diag, read)
     eachConverter([p.acls, p.httpRules, p.tcpRules, p.useBackends, p.stickRules, p.monitorFail], p.loc,
       (c, loc) => { loadMap(c, loc, diag, read) })
   }

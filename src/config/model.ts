@@ -219,7 +219,7 @@ export interface ReplySpec {
   readonly contentType?: string
   /** `string` is literal; `lf-string` a Format. */
   readonly body?: { readonly kind: 'string', readonly text: string } | { readonly kind: 'lf-string',
-    readonly format: Format }
+    readonly format: Format } | { readonly kind: 'file' | 'lf-file', readonly path: string }
   readonly headers: readonly (readonly [string, Format])[]
 }
 

@@ -14,8 +14,9 @@ export const DEFAULT_PAGE_STATUSES: readonly number[] = [200, 400, 401, 403, 404
 export const FRAMING_HEADERS = ['content-length', 'transfer-encoding']
 
 /** Parses a log-format string limited to text, `%%` and `%[fetch(args)]`. */
-export function parseFormat (text: string, what: string): Format {
-  noLineBreak(text, what)
+/** `body`: a message body, where line breaks are text like any other. */
+export function parseFormat (text: string, what: string, body = false): Format {
+  if (!body) noLineBreak(text, what)
   const parts: FormatPart[] = []
   let buf = ''
   for (let i = 0; i < text.length; i++) {
@@ -87,7 +88,7 @@ function parseReply (words: readonly string[], what: string, defaultStatus: numb
       case 'status': case 'deny_status': s = status(v, `${what} ${w}`, 200, 599); i++; break
       case 'content-type': contentType = noLineBreak(v, what); i++; break
       case 'string': body = { kind: 'string', text: v }; i++; break
-      case 'lf-string': body = { kind: 'lf-string', format: parseFormat(v, what) }; i++; break
+      case 'lf-string': body = { kind: 'lf-string', format: parseFormat(v, what, true) }; i++; break
       case 'hdr': {
         const value = words[i + 2]
         if (value === undefined) throw new ValueError(`${what}: 'hdr' expects a name and a value`)
@@ -95,17 +96,18 @@ function parseReply (words: readonly string[], what: string, defaultStatus: numb
         i += 2
         break
       }
-      case 'file': case 'lf-file': case 'errorfile': case 'errorfiles': case 'default-errorfiles':
-        throw new ValueError(`${what}: '${w}' is not supported yet (use 'string' or 'lf-string')`)
+      case 'file': case 'lf-file': body = { kind: w, path: v }; i++; break
+      case 'errorfile': case 'errorfiles': case 'default-errorfiles':
+        throw new ValueError(`${what}: '${w}' is not supported yet (use 'string', 'lf-string', 'file' or 'lf-file')`)
       default:
         throw new ValueError(`${what}: unknown argument '${w}' (expected status, content-type, string, lf-string, hdr)`)
     }
   }
   if (body !== undefined && contentType === undefined) throw new ValueError(
-    `${what}: a body ('string' or 'lf-string') needs 'content-type'`)
-  if (body === undefined && contentType !== undefined) throw new ValueError(
-    `${what}: 'content-type' without a body`)
-  return { status: s, contentType, body, headers }
+    `${what}: a body ('string', 'lf-string', 'file' or 'lf-file') needs 'content-type'`)
+  // As HAProxy: without a body (or with an empty one) there is no content-type.
+  const empty = body === undefined || (body.kind === 'string' && body.text === '')
+  return { status: s, contentType: empty ? undefined : contentType, body, headers }
 }
 
 function parseRedirect (words: readonly string[], what: string): ActionSpec {

@@ -85,6 +85,8 @@ export function fetchSamples (fetch: string, args: readonly string[], s: SampleS
     case 'method': return one(s.method)
     case 'path': return one(s.url === undefined ? undefined : pathOf(s.url))
     case 'url': return one(s.url)
+    case 'pathq': return one(s.url === undefined ? undefined : pathOf(s.url) + (queryOf(s.url) === '' &&
+      !s.url.includes('?') ? '' : `?${queryOf(s.url)}`))
     case 'query': return one(s.url === undefined ? undefined : queryOf(s.url))
     case 'base': {
       if (s.url === undefined) return []

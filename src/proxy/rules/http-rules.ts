@@ -68,8 +68,9 @@ function safeReply (make: (s: SampleSource) => Buffer | undefined): (s: SampleSo
 function compileReply (reply: ReplySpec): (s: SampleSource) => Buffer {
   const headers = reply.headers.map(([n, f]) => [n, compileFormat(f)] as const)
   const body = reply.body
+  // `file` and `lf-file` bodies were read into `string` and `lf-string` at load.
   const text: Compiled | undefined = body === undefined ? undefined : body.kind === 'string'
-    ? () => body.text : compileFormat(body.format)
+    ? () => body.text : body.kind === 'lf-string' ? compileFormat(body.format) : () => ''
   return safeReply(s => {
     const fields = headers.map(([n, f]) => [n, f(s)] as const)
     return fields.every(([, v]) => validValue(v)) ? customReply(reply.status, fields, reply.contentType, text?.(s))
