@@ -13,6 +13,7 @@ import { applyLegacyTimeout, applyOption, applyTimeout, LEGACY_TIMEOUT_KEYWORDS,
 import { parseServerOptions } from './server.ts'
 import { applyStickRule, parseStickTable } from './stick.ts'
 import { parseLogTarget } from './log.ts'
+import { parseFormat } from '../rule-actions.ts'
 import { parseTcpCheck } from './tcp-check.ts'
 
 export interface ProxyKeyword {
@@ -177,7 +178,9 @@ export const PROXY_KEYWORDS: Readonly<Record<string, ProxyKeyword>> = {
       const { head, cond } = splitCondition(args, ctx.loc)
       if (head.length !== 1) throw new ValueError(
         "'use_backend' expects a backend name, then optionally 'if' or 'unless' and a condition")
-      p.useBackends.push({ backend: head[0] as string, cond, loc: ctx.loc })
+      const backend = head[0] as string
+      const format = backend.includes('%[') ? parseFormat(backend, "'use_backend'") : undefined
+      p.useBackends.push({ backend, ...(format === undefined ? {} : { format }), cond, loc: ctx.loc })
     }
   },
   acl: {
