@@ -157,8 +157,9 @@ export class Backend {
     const onread = opts.onread
     const header = proxyHeaderFor(server.config, opts.client)
     return await new Promise<Socket>((resolve, reject) => {
-      const socket = connect({ host: server.host, port, noDelay: true, allowHalfOpen: true,
-        localAddress: server.config.source ?? this.config.source, onread })
+      const socket = server.path !== undefined ? connect({ path: server.path, allowHalfOpen: true, onread })
+        : connect({ host: server.host, port, noDelay: true, allowHalfOpen: true,
+          localAddress: server.config.source ?? this.config.source, onread })
       const timer = setTimeout(() => { fail(new ConnectError(server, true, undefined)) }, this.connectTimeout)
       const fail = (err: ConnectError): void => {
         clearTimeout(timer)

@@ -17,6 +17,8 @@ import type { LogPolicy } from './log/policy.ts'
 import { socketAddresses, type ConnAddresses } from './conn-addresses.ts'
 import { FAILURE_TEXT, readProxyHeader, type HeaderOutcome } from './proxy-protocol/accept.ts'
 import type { GatedFrontend } from './accept-gate.ts'
+import { compileTcpRules, tcpAccepts, type TcpRuleSet } from './rules/tcp-rules.ts'
+import { compileFormat } from './rules/format.ts'
 
 const DEFAULT_MAX_HEAD = 16_384
 /** Syslog severity `err`. */
@@ -27,7 +29,8 @@ const DEFAULT_BACKLOG = 1024
 const DEFAULT_MAXCONN = 2000
 
 export interface Route {
-  readonly backend: Backend
+  /** The backend, or undefined when a dynamic name names none (the next rule is tried). */
+  readonly backend: (s: SampleSource) => Backend | undefined
   readonly when: Predicate
 }
 
@@ -61,6 +64,7 @@ export class Frontend implements HttpFrontend, GatedFrontend {
   private readonly backends: ReadonlyMap<string, Backend>
   private readonly monitorNet: Predicate | undefined
   private readonly monitorFail: Predicate[]
+  private readonly tcpRules: TcpRuleSet | undefined
   private current = 0
   totalSessions = 0
   /** Set once the worker drains: responses then carry `Connection: close`. */
@@ -95,11 +99,17 @@ export class Frontend implements HttpFrontend, GatedFrontend {
     // 0 is taken as unset.
     this.maxconn = config.maxconn === undefined || config.maxconn === 0 ? DEFAULT_MAXCONN : config.maxconn
     this.routes = config.useBackends.flatMap(u => {
+      const when = compileCondition(u.cond, config.acls)
+      if (u.format !== undefined) {
+        const name = compileFormat(u.format)
+        return [{ backend: (s: SampleSource) => backends.get(name(s)), when }]
+      }
       const backend = backends.get(u.backend)
-      return backend === undefined ? [] : [{ backend, when: compileCondition(u.cond, config.acls) }]
+      return backend === undefined ? [] : [{ backend: () => backend, when }]
     })
     this.defaultBackend = backends.get(config.kind === 'listen' ? config.name : config.defaultBackend ?? '')
     this.monitorFail = config.monitorFail.map(c => compileCondition(c, config.acls))
+    this.tcpRules = compileTcpRules(config)
     this.monitorNet = config.monitorNets.length === 0
       ? undefined
       : compileAcl({ name: 'monitor-net', fetch: 'src', fetchArgs: [], flags: { ignoreCase: false, files: [],
@@ -140,6 +150,26 @@ export class Frontend implements HttpFrontend, GatedFrontend {
     return this.backends.get(backend)?.servers.filter(s => s.usable && !s.backup).length
   }
 
+  proxyState (fetch: string, arg: string): string | undefined {
+    if (fetch === 'fe_conn') return arg === '' || arg === this.name ? String(this.current) : undefined
+    if (fetch === 'srv_is_up' || fetch === 'srv_conn') {
+      const [be, srv] = arg.split('/')
+      const server = this.backends.get(be ?? '')?.servers.find(x => x.name === srv)
+      if (server === undefined) return undefined
+      return fetch === 'srv_conn' ? String(server.activeConnections) : server.usable ? '1' : '0'
+    }
+    const backend = this.backends.get(arg)
+    if (backend === undefined) return undefined
+    if (fetch === 'be_conn') return String(backend.activeConnections)
+    const queued = backend.admission.queueLength
+    if (fetch === 'queue') return String(queued)
+    if (fetch === 'avg_queue') {
+      const usable = backend.servers.filter(x => x.usable).length
+      return String(usable === 0 ? queued : Math.floor(queued / usable))
+    }
+    return undefined
+  }
+
   services (): HttpServices | undefined {
     return this.hooks.services()
   }
@@ -150,7 +180,11 @@ export class Frontend implements HttpFrontend, GatedFrontend {
   }
 
   route (s: SampleSource): Backend | undefined {
-    for (const r of this.routes) if (r.when(s)) return r.backend
+    for (const r of this.routes) {
+      if (!r.when(s)) continue
+      const backend = r.backend(s)
+      if (backend !== undefined) return backend
+    }
     return this.defaultBackend
   }
 
@@ -164,32 +198,41 @@ export class Frontend implements HttpFrontend, GatedFrontend {
       this.hooks.connectionDelta(-1)
     })
     socket.on('error', () => {})
-    const listener = this.proxied.get(socket)
-    if (listener === undefined) {
-      this.start(socket, socketAddresses(socket))
-      return
-    }
-    const acceptedAt = Date.now()
-    readProxyHeader(socket, this.timeouts.client, outcome => {
-      if (outcome.ok) {
-        const own = socketAddresses(socket)
-        const { source: s, destination: d } = outcome.header
-        this.start(socket, s === undefined || d === undefined ? own :
-          { src: s.address, srcPort: s.port, dst: d.address, dstPort: d.port })
-        return
-      }
-      this.refuse(socket, outcome, listener, acceptedAt)
-    })
-  }
-
-  private start (socket: Socket, addrs: ConnAddresses): void {
-    if (this.monitorNet?.({ src: addrs.src, srcPort: 0, dst: '', dstPort: 0 }) === true) {
+    const own = socketAddresses(socket)
+    if (this.monitorNet?.({ src: own.src, srcPort: 0, dst: '', dstPort: 0 }) === true) {
       // monitor-net: answer "alive" without logging or forwarding, as HAProxy does.
       if (this.mode === 'http') socket.end('HTTP/1.0 200 OK\r\n\r\n')
       else socket.end()
       return
     }
-    SESSION_STARTERS[this.mode](socket, this, addrs)
+    const listener = this.proxied.get(socket)
+    if (listener === undefined) {
+      if (this.tcpAllows(socket, own, 0)) SESSION_STARTERS[this.mode](socket, this, own)
+      return
+    }
+    // accept-proxy, in HAProxy's order: `tcp-request connection` rules judge the connection itself
+    // (the proxy that sent it), before the header; `session` and `content` rules see the addresses
+    // the header carried.
+    if (!this.tcpAllows(socket, own, 0, 1)) return
+    const acceptedAt = Date.now()
+    readProxyHeader(socket, this.timeouts.client, outcome => {
+      if (!outcome.ok) {
+        this.refuse(socket, outcome, listener, acceptedAt)
+        return
+      }
+      const { source: src, destination: dst } = outcome.header
+      const addrs = src === undefined || dst === undefined ? own :
+        { src: src.address, srcPort: src.port, dst: dst.address, dstPort: dst.port }
+      if (this.tcpAllows(socket, addrs, 1)) SESSION_STARTERS[this.mode](socket, this, addrs)
+    })
+  }
+
+  /** `tcp-request` phases `from`..`to` (connection, session, content) over `addrs`; a reject closes the socket. */
+  private tcpAllows (socket: Socket, addrs: ConnAddresses, from: number, to?: number): boolean {
+    if (this.tcpRules === undefined || tcpAccepts(this.tcpRules, addrs, from, to)) return true
+    // tcp-request … reject: closed before anything is read or logged, as HAProxy does.
+    socket.destroy()
+    return false
   }
 
   /**

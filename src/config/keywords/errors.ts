@@ -8,6 +8,12 @@ import type { HttpErrorsSection, Location, Proxy } from '../model.ts'
 import { parseInteger } from '../values.ts'
 import { ValueError } from '../errors.ts'
 
+/** The error-page keywords of proxies, all enforced (the status registry, `enforcement.ts`, takes them from here). */
+export const ERROR_PAGE_KEYWORD_STATUS: Readonly<Record<string, 'enforced'>> = {
+  errorfile: 'enforced', errorfiles: 'enforced', errorloc: 'enforced', errorloc302: 'enforced',
+  errorloc303: 'enforced', 'http-error': 'enforced'
+}
+
 /** The statuses HAProxy 2.6 has a page for, with its reason phrases. */
 export const ERROR_REASONS: Readonly<Record<number, string>> = {
   200: 'OK', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
