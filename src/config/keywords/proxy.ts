@@ -15,6 +15,7 @@ import { applyStickRule, parseStickTable } from './stick.ts'
 import { parseLogTarget } from './log.ts'
 import { parseFormat } from '../rule-actions.ts'
 import { parseTcpCheck } from './tcp-check.ts'
+import { checkBindOptions } from './bind-options.ts'
 
 export interface ProxyKeyword {
   /** Sections it may appear in: d(efaults), f(rontend), b(ackend), l(isten). */
@@ -59,6 +60,7 @@ export function parseBind (args: readonly string[], ctx: KeywordContext): Bind {
       throw new ValueError(`unknown bind option '${w}'`)
     }
   }
+  checkBindOptions(options, m => { ctx.warn(m) })
   if (options.ssl === true) throw new ValueError("'bind ... ssl' (TLS termination) is not supported by tslb yet")
   return { addresses, options, loc: ctx.loc }
 }
