@@ -16,6 +16,7 @@ import { parseLogTarget } from './log.ts'
 import { applyErrorfile, applyErrorfiles, applyErrorloc, applyHttpError } from './errors.ts'
 import { parseFormat } from '../rule-actions.ts'
 import { parseTcpCheck } from './tcp-check.ts'
+import { checkBindOptions } from './bind-options.ts'
 
 export interface ProxyKeyword {
   /** Sections it may appear in: d(efaults), f(rontend), b(ackend), l(isten). */
@@ -60,6 +61,7 @@ export function parseBind (args: readonly string[], ctx: KeywordContext): Bind {
       throw new ValueError(`unknown bind option '${w}'`)
     }
   }
+  checkBindOptions(options, m => { ctx.warn(m) })
   if (options.ssl === true) throw new ValueError("'bind ... ssl' (TLS termination) is not supported by tslb yet")
   if (options['accept-netscaler-cip'] !== undefined) throw new ValueError(
     "'bind ... accept-netscaler-cip' is not supported by tslb: the client address it carries would be ignored " +
