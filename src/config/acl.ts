@@ -4,6 +4,7 @@
  */
 import type { AclDefinition, AclTerm, Condition, Location } from './model.ts'
 import { ValueError } from './errors.ts'
+import { TLS_FETCHES } from './tls-fetches.ts'
 
 /** Sample fetches usable in ACLs, stick rules and balance; `true` when they take an argument. */
 const FETCHES: Readonly<Record<string, boolean>> = {
@@ -17,8 +18,9 @@ const FETCHES: Readonly<Record<string, boolean>> = {
   be_conn: true, fe_conn: true, src_conn_cur: true, src_conn_rate: true, src_http_req_rate: true,
   src_get_gpc0: true, src_inc_gpc0: true, sc0_conn_rate: true, sc1_conn_rate: true,
   'req.len': false, req_len: false, 'req.payload': true, 'req.ssl_hello_type': false,
-  http_auth: true, http_auth_group: true, always_true: false, always_false: false, ssl_fc: false,
-  'capture.req.hdr': true, 'capture.res.hdr': true, 'req.body_param': true, env: true
+  http_auth: true, http_auth_group: true, always_true: false, always_false: false,
+  'capture.req.hdr': true, 'capture.res.hdr': true, 'req.body_param': true, env: true,
+  ...Object.fromEntries(Object.entries(TLS_FETCHES).map(([name, spec]) => [name, spec.args]))
 }
 
 /** ACL-only fetch aliases: `path_beg` means fetch `path` matched with `-m beg`. */
@@ -107,8 +109,8 @@ export function parseAclDefinition (name: string, words: readonly string[], loc:
     }
   }
   const acceptsNoValue = fetch.impliedMatch === 'found' || match === 'found' || match === 'bool' ||
-    fetch.fetch === 'always_true' || fetch.fetch === 'always_false' || fetch.fetch === 'ssl_fc' || fetch.fetch ===
-      'http_auth'
+    fetch.fetch === 'always_true' || fetch.fetch === 'always_false' || TLS_FETCHES[fetch.fetch]?.type === 'bool' ||
+      fetch.fetch === 'http_auth'
   if (values.length === 0 && files.length === 0 && !acceptsNoValue) {
     throw new ValueError(`ACL '${name}': no value to match '${fetchText}' against`)
   }

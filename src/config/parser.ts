@@ -21,6 +21,7 @@ import {
 import { applyVrrpInstanceKeyword, applyVrrpScriptKeyword, newVrrpInstance, newVrrpScript } from './keywords/vrrp.ts'
 import { validate } from './validate.ts'
 import { type Lookup, resolveHostNames } from './resolve.ts'
+import { loadTlsFiles } from './tls-files.ts'
 import { braceMessage, isBraceLine, outsideSectionHint, unknownKeywordHint, withoutBraces } from './hints.ts'
 
 export interface ParseOptions {
@@ -139,7 +140,7 @@ export async function loadConfig (paths: string | readonly string[], options: Pa
   const parsed = parseConfigSources(sources, options)
   if (parsed.diagnostics.some(d => d.severity === 'error')) throw new ConfigError(parsed.diagnostics)
   const result = { ...parsed, diagnostics: [...parsed.diagnostics, ...await resolveHostNames(parsed.config,
-    options.lookup)] }
+    options.lookup), ...await loadTlsFiles(parsed.config)] }
   if (result.diagnostics.some(d => d.severity === 'error')) throw new ConfigError(result.diagnostics)
   return result
 }

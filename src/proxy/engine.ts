@@ -74,6 +74,7 @@ export class Engine {
       if (p.kind !== 'frontend' && p.kind !== 'listen') continue
       const fe = new Frontend(p, this.backends, hooks)
       if (config.global.closeSpreadTime !== undefined) fe.closeSpreadMs = config.global.closeSpreadTime
+      fe.tlsGlobal = config.global.tls
       const bufsize = config.global.tune['tune.bufsize']
       if (bufsize !== undefined) fe.maxHead = bufsize
       this.frontends.push(fe)
@@ -110,7 +111,7 @@ export class Engine {
           for (let port = a.port ?? 0; port <= (a.portEnd ?? a.port ?? 0); port++) {
             const handle = handles.get(addressKey(a, port))
             if (handle === undefined) throw new Error(`no listening socket for ${addressKey(a, port)}`)
-            fe.listen(handle, backlog)
+            fe.listen(handle, backlog, bind)
           }
         }
       }

@@ -3,7 +3,10 @@
  * picks the backend (use_backend rules, then default_backend) and starts a session of its mode.
  */
 import { createServer, type Server, type Socket } from 'node:net'
-import type { Proxy, Timeouts } from '../config/model.ts'
+import type { Bind, Proxy, Timeouts } from '../config/model.ts'
+import type { BindTls, GlobalTls } from '../config/tls-model.ts'
+import { TlsTerminator } from './tls/terminator.ts'
+import { clientAddress, haproxyDate } from './log/format.ts'
 import { compileCondition, type Predicate } from './acl/matcher.ts'
 import type { SampleSource } from './acl/sample.ts'
 import type { Backend } from './backend.ts'
@@ -67,6 +70,10 @@ export class Frontend implements HttpFrontend, GatedFrontend {
    */
   closeSpreadMs: number | undefined
   private readonly drainListeners = new Set<() => void>()
+  /** The global TLS settings (ticket keys, session cache), set by the engine before `listen`. */
+  tlsGlobal: GlobalTls | undefined
+  private readonly terminators = new Map<Bind, TlsTerminator>()
+  private readonly tlsOf = new WeakMap<Socket, TlsTerminator>()
   private readonly hooks: EngineHooks
   readonly logTraffic: (line: string) => void
   readonly logging: boolean
@@ -107,11 +114,17 @@ export class Frontend implements HttpFrontend, GatedFrontend {
     return this.hooks.globalConnections()
   }
 
-  /** Starts accepting on `handle` (a bound socket from the supervisor); `bindBacklog`: `bind … backlog`. */
-  listen (handle: object, bindBacklog?: number): Server {
+  /**
+   * Starts accepting on `handle` (a bound socket from the supervisor); `bindBacklog`: `bind … backlog`; `bind`: its
+   * line, for `ssl` (one TLS terminator per line).
+   */
+  listen (handle: object, bindBacklog?: number, bind?: Bind): Server {
     const backlog = bindBacklog ?? DEFAULT_BACKLOG
-    const server = createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: true },
-      socket => { this.hooks.offer(this, socket) })
+    const terminator = bind?.ssl === undefined ? undefined : this.terminatorFor(bind, bind.ssl)
+    const server = createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: true }, socket => {
+      if (terminator !== undefined) this.tlsOf.set(socket, terminator)
+      this.hooks.offer(this, socket)
+    })
     this.pendingLimit += backlog
     server.listen(handle, backlog)
     server.on('error', () => {})
@@ -153,7 +166,28 @@ export class Frontend implements HttpFrontend, GatedFrontend {
       else socket.end()
       return
     }
-    SESSION_STARTERS[this.mode](socket, this)
+    const terminator = this.tlsOf.get(socket)
+    if (terminator !== undefined) terminator.handshake(socket)
+    else SESSION_STARTERS[this.mode](socket, this)
+  }
+
+  private terminatorFor (bind: Bind, ssl: BindTls): TlsTerminator {
+    let t = this.terminators.get(bind)
+    if (t === undefined) {
+      const label = bind.options.name ?? String(this.config.binds.indexOf(bind) + 1)
+      t = new TlsTerminator(ssl, this.tlsGlobal, {
+        handshakeTimeout: this.timeouts.client,
+        // The session of the negotiated protocol: HTTP/1.1 (or none) today; ALPN h2 will choose an HTTP/2 session.
+        onSecure: socket => { SESSION_STARTERS[this.mode](socket, this) },
+        onFailure: (socket, reason) => {
+          if (!this.logging || this.dontLogNull) return
+          this.logTraffic(`${clientAddress(socket.remoteAddress ?? '', socket.remotePort ?? 0)} ` +
+            `[${haproxyDate(Date.now())}] ${this.name}/${String(label)}: ${reason}`)
+        }
+      })
+      this.terminators.set(bind, t)
+    }
+    return t
   }
 
   /** Registers `fn` to run when the frontend starts draining; returns the unregister function. */

@@ -26,6 +26,7 @@ export function applyPeersKeyword (s: PeersSection, keyword: string, args: reado
     }
     case 'bind':
       s.bind = parseBind(args, ctx)
+      if (s.bind.ssl !== undefined) throw new ValueError("peers over TLS ('bind ... ssl' in 'peers') are not supported")
       return true
     case 'table': {
       const [name, ...rest] = args

@@ -2,6 +2,8 @@
  * What a sample fetch reads: the connection's addresses and, in HTTP mode, the request head.
  * Fetches return strings (or undefined when the sample does not exist).
  */
+import { tlsSamples, type TlsFacts } from '../tls/facts.ts'
+
 export interface SampleSource {
   readonly src: string
   readonly srcPort: number
@@ -19,6 +21,8 @@ export interface SampleSource {
   responseCookie? (name: string): string | undefined
   /** Usable servers of a backend (nbsrv), undefined for an unknown backend. */
   nbsrv? (backend: string): number | undefined
+  /** The client connection's TLS facts (`ssl_fc*`, `ssl_c_*`); undefined without TLS. */
+  readonly tls?: TlsFacts
 }
 
 export function pathOf (url: string): string {
@@ -80,6 +84,6 @@ export function fetchSamples (fetch: string, args: readonly string[], s: SampleS
     case 'always_false': return []
     case 'req.ver': case 'req_ver': return []
     case 'env': return one(process.env[arg])
-    default: return []
+    default: return tlsSamples(fetch, args, s.tls) ?? []
   }
 }

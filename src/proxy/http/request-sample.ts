@@ -4,6 +4,7 @@
  */
 import type { SampleSource } from '../acl/sample.ts'
 import { getHeaderValues, type RequestHead, type ResponseHead } from './codec.ts'
+import type { TlsFacts } from '../tls/facts.ts'
 import { requestCookieValue, responseCookieValue } from './cookie.ts'
 
 export interface SampleOrigin {
@@ -12,6 +13,7 @@ export interface SampleOrigin {
   readonly dstIp: string
   readonly dstPort: number
   nbsrv: (backend: string) => number | undefined
+  readonly tls?: TlsFacts
 }
 
 export class RequestSample implements SampleSource {
@@ -21,6 +23,7 @@ export class RequestSample implements SampleSource {
   readonly dstPort: number
   readonly method: string
   readonly url: string
+  readonly tls: TlsFacts | undefined
   private readonly head: RequestHead
   private readonly origin: SampleOrigin
   /** The server's answer, once there is one (`stick store-response`). */
@@ -33,6 +36,7 @@ export class RequestSample implements SampleSource {
     this.dstPort = origin.dstPort
     this.method = head.method
     this.url = head.target
+    this.tls = origin.tls
     this.head = head
     this.origin = origin
   }

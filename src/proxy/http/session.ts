@@ -3,6 +3,7 @@
  * forwarded to a server over a pooled keep-alive connection. Bodies stream through unchanged
  * (framers find where each message ends); heads are parsed strictly and rewritten.
  */
+import { tlsFacts } from '../tls/facts.ts'
 import type { Socket } from 'node:net'
 import { connectTermination, type Backend, type Connected } from '../backend.ts'
 import { ConnectError } from '../errors.ts'
@@ -234,7 +235,7 @@ class HttpSession implements UpstreamOwner {
     if (this.sampleOrigin === undefined) {
       const fe = this.fe
       this.sampleOrigin = { srcIp: this.srcIp, srcPort: this.srcPort, dstIp: this.client.localAddress ?? '',
-        dstPort: this.client.localPort ?? 0, nbsrv: name => fe.nbsrv(name) }
+        dstPort: this.client.localPort ?? 0, nbsrv: name => fe.nbsrv(name), tls: tlsFacts(this.client) }
     }
     return this.sampleOrigin
   }

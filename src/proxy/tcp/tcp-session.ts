@@ -10,12 +10,13 @@ import type { FrontendContext, RoutingFrontend } from '../frontend-context.ts'
 import type { ServerState } from '../server-state.ts'
 import { formatTcpLog } from '../log/format.ts'
 import { recordExchange } from '../counters.ts'
+import { tlsFacts } from '../tls/facts.ts'
 import { relayClientToServer, ServerToClient } from './relay.ts'
 
 /** A TCP-mode frontend's session: the backend its rules pick (none: the connection is closed). */
 export function startRoutedTcpSession (client: Socket, fe: RoutingFrontend): void {
   const backend = fe.route({ src: client.remoteAddress ?? '', srcPort: client.remotePort ?? 0,
-    dst: client.localAddress ?? '', dstPort: client.localPort ?? 0 })
+    dst: client.localAddress ?? '', dstPort: client.localPort ?? 0, tls: tlsFacts(client) })
   if (backend === undefined) {
     client.destroy()
     return
@@ -85,7 +86,7 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
 
   const abort = new AbortController()
   client.once('close', () => { abort.abort() })
-  const sample = { src: srcIp, srcPort, dst: client.localAddress ?? '', dstPort }
+  const sample = { src: srcIp, srcPort, dst: client.localAddress ?? '', dstPort, tls: tlsFacts(client) }
   const sticky = backend.stick.empty ? undefined : backend.stick.match(sample, Date.now())
   const preferred = sticky !== undefined && (sticky.persistable || (backend.config.options.persist === true &&
     sticky.admin !== 'maint')) ? sticky : undefined

@@ -1,0 +1,24 @@
+/**
+ * The TLS sample fetches (HAProxy 2.6 names): whether each takes arguments and the type of its
+ * sample, which sets the default match method of an ACL on it.
+ */
+export interface TlsFetchSpec {
+  readonly args: boolean
+  readonly type: 'bool' | 'int' | 'str'
+}
+
+export const TLS_FETCHES: Readonly<Record<string, TlsFetchSpec>> = {
+  ssl_fc: { args: false, type: 'bool' },
+  ssl_fc_sni: { args: false, type: 'str' },
+  ssl_fc_has_sni: { args: false, type: 'bool' },
+  ssl_fc_alpn: { args: false, type: 'str' },
+  ssl_fc_protocol: { args: false, type: 'str' },
+  ssl_fc_cipher: { args: false, type: 'str' },
+  ssl_fc_is_resumed: { args: false, type: 'bool' },
+  ssl_fc_has_crt: { args: false, type: 'bool' },
+  ssl_c_used: { args: false, type: 'bool' },
+  ssl_c_verify: { args: false, type: 'int' },
+  ssl_c_s_dn: { args: true, type: 'str' },
+  ssl_c_i_dn: { args: true, type: 'str' },
+  ssl_c_serial: { args: false, type: 'str' }
+}
