@@ -9,6 +9,9 @@ import { ServerState } from './server-state.ts'
 import { StickRules } from './stick-rules.ts'
 import type { StickTable } from '../stick/index.ts'
 import { Admission, type Slot } from './admission.ts'
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls'
+import type { SampleSource } from './acl/sample.ts'
+import { constantSni, rememberSessions, serverName, serverTlsOptions } from './tls/client.ts'
 import { ConnectError, NoServerError, QueueAbortedError, QueueTimeoutError } from './errors.ts'
 
 export interface Connected {
@@ -37,6 +40,8 @@ export interface ConnectOptions {
   readonly reuse?: (server: ServerState) => Socket | undefined
   /** Read the server's bytes this way instead of as 'data' events. */
   readonly onread?: OnReadOpts
+  /** What a server's `sni` expression reads. */
+  readonly sample?: SampleSource
 }
 
 const DEFAULT_CONNECT_TIMEOUT = 5000
@@ -112,7 +117,7 @@ export class Backend {
     if (chosen === 'none') return Promise.reject(new NoServerError(this.name))
     if (chosen === 'full') return this.admission.wait(ctx, opts.preferred, force,
       opts.signal?.()).then(async slot => await this.openSlot(slot, true, ctx, clientDstPort, opts, started))
-    const reused = opts.reuse?.(chosen)
+    const reused = reusable(chosen) ? opts.reuse?.(chosen) : undefined
     if (reused !== undefined) return { server: chosen, socket: reused, retries: 0, connectMs: 0, queuedMs: 0,
       reused: true }
     return this.openSlot({ server: chosen, queuedMs: 0 }, false, ctx, clientDstPort, opts, started)
@@ -123,11 +128,11 @@ export class Backend {
     const failed = new Set<ServerState>()
     let server = slot.server
     const queuedMs = slot.queuedMs
-    const reused = tryReuse ? opts.reuse?.(server) : undefined
+    const reused = tryReuse && reusable(server) ? opts.reuse?.(server) : undefined
     if (reused !== undefined) return { server, socket: reused, retries: 0, connectMs: 0, queuedMs, reused: true }
     for (let attempt = 0; ; attempt++) {
       try {
-        const socket = await this.open(server, clientDstPort, opts.onread)
+        const socket = await this.open(server, clientDstPort, opts.onread, opts.sample)
         return { server, socket, retries: attempt, connectMs: Date.now() - started - queuedMs, queuedMs, reused: false }
       } catch (err) {
         if (!(err instanceof ConnectError)) throw err
@@ -148,11 +153,16 @@ export class Backend {
     }
   }
 
-  private async open (server: ServerState, clientDstPort: number, onread: OnReadOpts | undefined): Promise<Socket> {
+  private async open (server: ServerState, clientDstPort: number, onread: OnReadOpts | undefined,
+    sample: SampleSource | undefined): Promise<Socket> {
     const port = server.port ?? clientDstPort
+    const localAddress = server.config.source ?? this.config.source
+    const t = server.config.ssl === true ? server.config.tls : undefined
     return await new Promise<Socket>((resolve, reject) => {
-      const socket = connect({ host: server.host, port, noDelay: true, allowHalfOpen: true,
-        localAddress: server.config.source ?? this.config.source, onread })
+      const socket = t === undefined
+        ? connect({ host: server.host, port, noDelay: true, allowHalfOpen: true, localAddress, onread })
+        : tlsConnect(tcpOptions({ host: server.host, port, ...serverTlsOptions(t, serverName(t, sample)) },
+          localAddress, onread))
       const timer = setTimeout(() => { fail(new ConnectError(server, true, undefined)) }, this.connectTimeout)
       const fail = (err: ConnectError): void => {
         clearTimeout(timer)
@@ -160,14 +170,32 @@ export class Backend {
         server.connectFailures++
         reject(err)
       }
-      socket.once('connect', () => {
+      socket.once(t === undefined ? 'connect' : 'secureConnect', () => {
         clearTimeout(timer)
         socket.removeAllListeners('error')
+        if (t !== undefined) {
+          socket.setNoDelay(true)
+          rememberSessions(t, socket as TLSSocket)
+        }
         resolve(socket)
       })
       socket.once('error', (e: Error) => { fail(new ConnectError(server, false, e)) })
     })
   }
+}
+
+/** tls.connect hands its options to the TCP socket, which takes `localAddress` and `onread` (not in the types). */
+function tcpOptions (o: ConnectionOptions, localAddress: string | undefined, onread: OnReadOpts | undefined):
+ConnectionOptions {
+  const all: ConnectionOptions & { localAddress?: string, onread?: OnReadOpts } = o
+  if (localAddress !== undefined) all.localAddress = localAddress
+  if (onread !== undefined) all.onread = onread
+  return all
+}
+
+/** A server's idle connections serve any request unless its SNI depends on the request. */
+function reusable (server: ServerState): boolean {
+  return server.config.ssl !== true || constantSni(server.config.tls)
 }
 
 /**

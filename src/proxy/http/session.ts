@@ -359,7 +359,8 @@ class HttpSession implements UpstreamOwner {
       preferred: ex.persistServer,
       forcePreferred: ex.persistServer !== undefined,
       signal: () => (ex.abortQueue ??= new AbortController()).signal,
-      reuse
+      reuse,
+      sample
     })
     if (!(connected instanceof Promise)) {
       this.onConnected(ex, connected)
@@ -660,7 +661,7 @@ class HttpSession implements UpstreamOwner {
       ex.upstream = undefined
       ex.server = undefined
       ex.backend.connect({ source: this.srcIp, path: ex.head.target, header: name => getHeader(ex.head, name) },
-        this.client.localPort ?? 0).then(c => {
+        this.client.localPort ?? 0, { sample: ex.sample }).then(c => {
         if (this.ex !== ex || this.phase === 'closed') {
           c.socket.destroy()
           ex.backend.serverReleased(c.server)

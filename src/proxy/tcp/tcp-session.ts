@@ -91,7 +91,7 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
   const preferred = sticky !== undefined && (sticky.persistable || (backend.config.options.persist === true &&
     sticky.admin !== 'maint')) ? sticky : undefined
   backend.connect({ source: srcIp }, dstPort, { signal: () => abort.signal, preferred,
-    forcePreferred: preferred !== undefined, onread: fromServer.onread }).then(c => {
+    forcePreferred: preferred !== undefined, onread: fromServer.onread, sample }).then(c => {
     if (!backend.stick.empty) backend.stick.store('request', sample, c.server, Date.now())
     server = c.server
     upstream = c.socket
