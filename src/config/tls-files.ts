@@ -185,8 +185,7 @@ export async function loadCertificate (file: string): Promise<TlsCertificate> {
   const certs = blocks.filter(m => m[1] === 'CERTIFICATE' || m[1] === 'TRUSTED CERTIFICATE').map(m => m[0])
   let keys = blocks.filter(m => (m[1] ?? '').endsWith('PRIVATE KEY')).map(m => m[0])
   if (keys.length === 0) {
-    const side = await readFile(`${file}.key`, 'utf8').catch(() => undefined) ??
-      await readFile(file.replace(/\.(pem|crt)$/, '.key'), 'utf8').catch(() => undefined)
+    const side = await readFile(`${file}.key`, 'utf8').catch(() => undefined)
     keys = [...(side ?? '').matchAll(PEM_BLOCK)].filter(m => (m[1] ?? '').endsWith('PRIVATE KEY')).map(m => m[0])
   }
   if (certs.length === 0) throw new TlsFileError(`no certificate in '${file}'`)
