@@ -390,9 +390,27 @@ export interface VrrpInstance {
   garpMasterRepeat: number
   garpMasterRefresh: number
   garpMasterRefreshRepeat: number
-  notify: { master?: string, backup?: string, fault?: string, stop?: string, any?: string }
+  notify: NotifyScripts
   dontTrackPrimary: boolean
   nativeIpv6: boolean
+}
+
+/**
+ * A notify script (keepalived: `notify_master "COMMAND ARGS" [USER [GROUP]]`): the user and group
+ * it runs as, when given, win over `script_user`.
+ */
+export interface NotifyScript {
+  readonly command: string
+  readonly user?: string
+  readonly group?: string
+}
+
+export interface NotifyScripts {
+  master?: NotifyScript
+  backup?: NotifyScript
+  fault?: NotifyScript
+  stop?: NotifyScript
+  any?: NotifyScript
 }
 
 /** keepalived's vrrp_sync_group: its instances change state together. */
@@ -400,7 +418,7 @@ export interface VrrpSyncGroup {
   readonly name: string
   readonly loc: Location
   members: string[]
-  notify: { master?: string, backup?: string, fault?: string, stop?: string, any?: string }
+  notify: NotifyScripts
   /** `sync_group_tracking_weight`: members keep their tracking weights (otherwise a failure is FAULT). */
   trackingWeight: boolean
 }

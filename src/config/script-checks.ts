@@ -6,7 +6,7 @@
  * configuration (tslb's own user when no script_user / user is set).
  */
 import type { Diagnostics } from './context.ts'
-import type { Config, Location } from './model.ts'
+import type { Config, Location, NotifyScript, NotifyScripts } from './model.ts'
 import { splitCommand } from '../util/command-words.ts'
 import { lookupGroup, lookupUser } from '../util/script-env.ts'
 import { systemLstat, unsafeScriptReason, type Lstat } from '../util/script-security.ts'
@@ -39,8 +39,16 @@ interface ScriptRef {
   readonly loc: Location
 }
 
+const NOTIFY_KINDS: readonly (keyof NotifyScripts)[] = ['master', 'backup', 'fault', 'stop', 'any']
+
 function notifyKeyword (kind: string): string {
   return kind === 'any' ? 'notify' : `notify_${kind}`
+}
+
+/** The command and who runs it: the script's own user and group, else `script_user`. */
+function notifyRunsAs (s: NotifyScript, g: Config['global']): Pick<ScriptRef, 'command' | 'user' | 'group'> {
+  return s.user === undefined ? { command: s.command, user: g.scriptUser?.user, group: g.scriptUser?.group }
+    : { command: s.command, user: s.user, group: s.group }
 }
 
 export function validateScripts (config: Config, diag: Diagnostics, env: ScriptCheckEnv = systemScriptCheckEnv): void {
@@ -53,17 +61,18 @@ export function validateScripts (config: Config, diag: Diagnostics, env: ScriptC
     refs.push({ what: `vrrp_script '${s.name}'`, command: s.script.command, ...who, loc: s.loc })
   }
   for (const v of config.vrrpInstances) {
-    for (const [kind, command] of Object.entries(v.notify)) {
-      if (command === undefined) continue
-      refs.push({ what: `vrrp_instance '${v.name}' ${notifyKeyword(kind)}`, command, user: g.scriptUser?.user,
-        group: g.scriptUser?.group, loc: v.loc })
+    for (const kind of NOTIFY_KINDS) {
+      const script = v.notify[kind]
+      if (script === undefined) continue
+      refs.push({ what: `vrrp_instance '${v.name}' ${notifyKeyword(kind)}`, ...notifyRunsAs(script, g), loc: v.loc })
     }
   }
   for (const sg of config.vrrpSyncGroups) {
-    for (const [kind, command] of Object.entries(sg.notify)) {
-      if (command === undefined) continue
-      refs.push({ what: `vrrp_sync_group '${sg.name}' ${notifyKeyword(kind)}`, command, user: g.scriptUser?.user,
-        group: g.scriptUser?.group, loc: sg.loc })
+    for (const kind of NOTIFY_KINDS) {
+      const script = sg.notify[kind]
+      if (script === undefined) continue
+      refs.push({ what: `vrrp_sync_group '${sg.name}' ${notifyKeyword(kind)}`, ...notifyRunsAs(script, g),
+        loc: sg.loc })
     }
   }
   for (const r of refs) {

@@ -79,7 +79,8 @@ export function ipv6Forwarding (ifname: string): boolean {
 
 /**
  * One pcap handle per interface, opened with a filter that captures nothing (send only). libpcap
- * always asks for promiscuous mode (cap's choice); no captured packet is ever read.
+ * always asks for promiscuous mode (cap's choice); no captured packet is ever read. When the
+ * interface goes down the handle is dropped and the next send() opens another.
  */
 export class FrameSender {
   readonly ifname: string
@@ -100,6 +101,8 @@ export class FrameSender {
         (`cannot open ${this.ifname} for gratuitous ARP (needs root or CAP_NET_RAW): ` +
           `${err instanceof Error ? err.message : String(err)}`), { cause: err })
     }
+    // The interface went down: drop the handle; the next send() opens a new one.
+    pcap.on('poll-error', () => { if (this.#pcap === pcap) this.close() })
     this.#pcap = pcap
   }
 

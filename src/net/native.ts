@@ -42,6 +42,12 @@ export interface PcapHandle {
   close (): boolean
   /** A captured frame is in the buffer given to open(), `nbytes` long: copy it before returning. */
   on (event: 'packet', listener: (nbytes: number, truncated: boolean) => void): this
+  /**
+   * The handle's poll failed (POLLERR: the interface went down or away) and it stopped reading;
+   * close it and open another. Emitted by tslb's patch to cap (patches/cap+0.2.1.patch): upstream
+   * aborts the process there.
+   */
+  on (event: 'poll-error', listener: (status: number) => void): this
 }
 
 interface CapModule {

@@ -24,6 +24,8 @@ import { formatIp, ipBytes } from './addr.ts'
 import { loadCap, loadRawSocket, type PcapHandle, type RawSocket } from './native.ts'
 import { VrrpSocketError } from './errors.ts'
 
+/** After the interface went down: how often to try capturing IPv6 adverts again. */
+const CAPTURE_RETRY_MS = 1000
 const SOL_SOCKET = 1
 const SO_BINDTODEVICE = 25
 const SO_RCVBUF = 8
@@ -89,6 +91,7 @@ export class VrrpSocket extends EventEmitter<{ message: [Buffer, string], error:
   #sock: RawSocket
   #capture: PcapHandle | undefined
   #closed = false
+  #recaptureTimer: NodeJS.Timeout | undefined
 
   constructor (opts: VrrpSocketOptions) {
     super()
@@ -144,6 +147,7 @@ export class VrrpSocket extends EventEmitter<{ message: [Buffer, string], error:
       pcap.close()
       throw new VrrpSocketError(`IPv6 VRRP needs an Ethernet interface; ${ifname} is ${linkType}`)
     }
+    pcap.on('poll-error', () => { this.#recapture(ifname, pcap) })
     pcap.on('packet', (nbytes: number) => {
       if (this.#closed) return
       const packet = ipv6PacketOfFrame(buffer.subarray(0, nbytes))
@@ -152,6 +156,25 @@ export class VrrpSocket extends EventEmitter<{ message: [Buffer, string], error:
       this.emit('message', copy, formatIp(copy.subarray(8, 24)))
     })
     return pcap
+  }
+
+  /**
+   * The interface went down (or away): the capture stopped. Open a new one once the interface
+   * can be captured again, trying every CAPTURE_RETRY_MS; adverts are not received meanwhile.
+   */
+  #recapture (ifname: string, failed: PcapHandle): void {
+    if (this.#capture !== failed) return
+    try { failed.close() } catch { /* closing anyway */ }
+    this.#capture = undefined
+    const retry = (): void => {
+      if (this.#closed) return
+      try {
+        this.#capture = this.#openCapture(ifname)
+      } catch {
+        this.#recaptureTimer = setTimeout(retry, CAPTURE_RETRY_MS)
+      }
+    }
+    this.#recaptureTimer = setTimeout(retry, CAPTURE_RETRY_MS)
   }
 
   #configure (opts: VrrpSocketOptions): void {
@@ -224,6 +247,7 @@ export class VrrpSocket extends EventEmitter<{ message: [Buffer, string], error:
     if (this.#closed) return
     this.#closed = true
     try { this.#sock.close() } catch { /* already closed */ }
+    clearTimeout(this.#recaptureTimer)
     try { this.#capture?.close() } catch { /* already closed */ }
     this.#capture = undefined
   }

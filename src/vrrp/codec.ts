@@ -96,7 +96,8 @@ export interface DecodedAdvertV3 extends DecodedCommon {
 
 export type DecodedAdvert = DecodedAdvertV2 | DecodedAdvertV3
 
-export type CodecFailure = { readonly ok: false, readonly reason: 'too-short' | 'bad-length' | 'version-mismatch' | 'bad-ip-header', readonly message: string }
+export type CodecFailure = { readonly ok: false, readonly reason: 'too-short' | 'bad-length' | 'version-mismatch' |
+  'bad-ip-header', readonly message: string }
 export type CodecResult<T> = { readonly ok: true, readonly value: T } | CodecFailure
 
 /** The 8 fixed bytes of any VRRP header, without interpretation. */
@@ -137,15 +138,19 @@ export function expectedVrrpLength (version: number, count: number, family: 4 | 
 /** Decode a VRRP message (no IP header). The length must be exact; the checksum is not checked here. */
 export function decodeAdvert (vrrp: Uint8Array, family: 4 | 6): CodecResult<DecodedAdvert> {
   const h = readRawHeader(vrrp)
-  if (h === undefined) return { ok: false, reason: 'too-short', message: `VRRP packet too short - ${vrrp.length} bytes` }
-  if (h.version !== 2 && h.version !== 3) return { ok: false, reason: 'version-mismatch', message: `unknown VRRP version ${h.version}` }
+  if (h === undefined) return { ok: false, reason: 'too-short',
+    message: `VRRP packet too short - ${vrrp.length} bytes` }
+  if (h.version !== 2 && h.version !== 3) return { ok: false, reason: 'version-mismatch',
+    message: `unknown VRRP version ${h.version}` }
   const expected = expectedVrrpLength(h.version, h.count, family)
   if (vrrp.length !== expected) {
-    return { ok: false, reason: 'bad-length', message: `vrrp packet too ${vrrp.length > expected ? 'long' : 'short'}, length ${vrrp.length} and expect ${expected}` }
+    return { ok: false, reason: 'bad-length', message:
+      `vrrp packet too ${vrrp.length > expected ? 'long' : 'short'}, length ${vrrp.length} and expect ${expected}` }
   }
   const size = family === 4 ? 4 : 16
   const addressBytes: Uint8Array[] = []
-  for (let i = 0; i < h.count; i++) addressBytes.push(vrrp.slice(VRRP_HEADER_LEN + i * size, VRRP_HEADER_LEN + (i + 1) * size))
+  for (let i = 0; i < h.count; i++) addressBytes.push(vrrp.slice(VRRP_HEADER_LEN + i * size,
+    VRRP_HEADER_LEN + (i + 1) * size))
   const common = {
     family,
     type: h.type,
@@ -159,7 +164,8 @@ export function decodeAdvert (vrrp: Uint8Array, family: 4 | 6): CodecResult<Deco
   }
   if (h.version === 2) {
     const authData = family === 4 ? vrrp.slice(vrrp.length - VRRP_AUTH_LEN) : new Uint8Array(VRRP_AUTH_LEN)
-    return { ok: true, value: { ...common, version: 2, authType: h.word4 >> 8, advertIntervalSec: h.word4 & 0xff, authData } }
+    return { ok: true, value: { ...common, version: 2, authType: h.word4 >> 8, advertIntervalSec: h.word4 & 0xff,
+      authData } }
   }
   return { ok: true, value: { ...common, version: 3, maxAdvertIntervalCs: h.word4 & 0x0fff, reserved: h.word4 >> 12 } }
 }
@@ -167,13 +173,16 @@ export function decodeAdvert (vrrp: Uint8Array, family: 4 | 6): CodecResult<Deco
 /** The fields to give encodeAdvert to rebuild a decoded advert byte for byte (reserved bits aside). */
 export function advertFields (d: DecodedAdvert): AdvertFields {
   if (d.version === 2) {
-    return { version: 2, type: d.type, vrid: d.vrid, priority: d.priority, addresses: d.addresses, advertIntervalSec: d.advertIntervalSec, authType: d.authType, authData: d.authData }
+    return { version: 2, type: d.type, vrid: d.vrid, priority: d.priority, addresses: d.addresses,
+      advertIntervalSec: d.advertIntervalSec, authType: d.authType, authData: d.authData }
   }
-  return { version: 3, type: d.type, vrid: d.vrid, priority: d.priority, addresses: d.addresses, maxAdvertIntervalCs: d.maxAdvertIntervalCs }
+  return { version: 3, type: d.type, vrid: d.vrid, priority: d.priority, addresses: d.addresses,
+    maxAdvertIntervalCs: d.maxAdvertIntervalCs }
 }
 
 function checkByte (what: string, v: number, min: number, max: number): void {
-  if (!Number.isInteger(v) || v < min || v > max) throw new VrrpEncodeError(`${what} must be an integer in ${min}..${max}, got ${v}`)
+  if (!Number.isInteger(v) || v < min || v > max) throw new VrrpEncodeError(
+    `${what} must be an integer in ${min}..${max}, got ${v}`)
 }
 
 /** The 8 auth bytes of a v2 advert: text is zero-padded and cut to 8 bytes (keepalived auth_data). */
@@ -189,7 +198,8 @@ export function authBytes (data: Uint8Array | string | undefined): Uint8Array {
  * The value of the checksum field for a VRRP message (whose own checksum bytes are ignored).
  * v2: no pseudo-header; v3: pseudo-header with `pseudo` (required for v3).
  */
-export function computeAdvertChecksum (vrrp: Uint8Array, version: 2 | 3, pseudo?: { readonly src: Uint8Array, readonly dst: Uint8Array }): number {
+export function computeAdvertChecksum (vrrp: Uint8Array, version: 2 | 3, pseudo?: { readonly src: Uint8Array,
+  readonly dst: Uint8Array }): number {
   const zeroed = vrrp.slice()
   if (zeroed.length >= VRRP_HEADER_LEN) { zeroed[6] = 0; zeroed[7] = 0 }
   if (version === 2) return internetChecksum(zeroed)
@@ -198,7 +208,8 @@ export function computeAdvertChecksum (vrrp: Uint8Array, version: 2 | 3, pseudo?
 }
 
 /** True when the checksum field of `vrrp` is right (see computeAdvertChecksum). */
-export function checksumValid (vrrp: Uint8Array, version: 2 | 3, pseudo?: { readonly src: Uint8Array, readonly dst: Uint8Array }): boolean {
+export function checksumValid (vrrp: Uint8Array, version: 2 | 3, pseudo?: { readonly src: Uint8Array,
+  readonly dst: Uint8Array }): boolean {
   if (vrrp.length < VRRP_HEADER_LEN) return false
   if (version === 2) return internetChecksum(vrrp) === 0
   if (pseudo === undefined) return false
@@ -233,12 +244,15 @@ export function encodeAdvert (fields: AdvertFields, pseudo?: PseudoHeaderAddress
   checkByte('VRID', fields.vrid, 1, 255)
   checkByte('priority', fields.priority, 0, 255)
   checkByte('type', fields.type ?? VRRP_TYPE_ADVERT, 0, 15)
-  if (fields.addresses.length > 255) throw new VrrpEncodeError(`at most 255 addresses in an advert, got ${fields.addresses.length}`)
+  if (fields.addresses.length > 255) throw new VrrpEncodeError(
+    `at most 255 addresses in an advert, got ${fields.addresses.length}`)
   const pseudoBytes = pseudo === undefined ? undefined : { src: ipBytes(pseudo.src), dst: ipBytes(pseudo.dst) }
-  if (pseudoBytes !== undefined && pseudoBytes.src.length !== pseudoBytes.dst.length) throw new VrrpEncodeError('source and destination must be of one family')
+  if (pseudoBytes !== undefined && pseudoBytes.src.length !== pseudoBytes.dst.length) throw new VrrpEncodeError(
+    'source and destination must be of one family')
   let family: 4 | 6 = 4
   if (fields.version === 3) {
-    if (pseudoBytes === undefined) throw new VrrpEncodeError('a VRRPv3 advert needs the source and destination addresses for its checksum')
+    if (pseudoBytes === undefined) throw new VrrpEncodeError(
+      'a VRRPv3 advert needs the source and destination addresses for its checksum')
     family = pseudoBytes.src.length === 4 ? 4 : 6
   } else if (pseudoBytes !== undefined && pseudoBytes.src.length !== 4) {
     throw new VrrpEncodeError('VRRPv2 is IPv4 only')
@@ -292,11 +306,14 @@ export interface Ipv4Header {
  * needed to find the payload (version 4, IHL ≥ 5, header present); the rest is the caller's.
  */
 export function decodeIpv4Header (packet: Uint8Array): CodecResult<Ipv4Header> {
-  if (packet.length < IPV4_HEADER_LEN) return { ok: false, reason: 'too-short', message: `IPv4 VRRP packet too short - ${packet.length} bytes` }
+  if (packet.length < IPV4_HEADER_LEN) return { ok: false, reason: 'too-short',
+    message: `IPv4 VRRP packet too short - ${packet.length} bytes` }
   const b0 = packet[0] as number
   const headerLength = (b0 & 0x0f) * 4
-  if (b0 >> 4 !== 4 || headerLength < IPV4_HEADER_LEN) return { ok: false, reason: 'bad-ip-header', message: `not an IPv4 header (version ${b0 >> 4}, IHL ${b0 & 0x0f})` }
-  if (packet.length < headerLength) return { ok: false, reason: 'too-short', message: `IPv4 VRRP packet too short - ${packet.length} bytes, IP header ${headerLength}` }
+  if (b0 >> 4 !== 4 || headerLength < IPV4_HEADER_LEN) return { ok: false, reason: 'bad-ip-header',
+    message: `not an IPv4 header (version ${b0 >> 4}, IHL ${b0 & 0x0f})` }
+  if (packet.length < headerLength) return { ok: false, reason: 'too-short',
+    message: `IPv4 VRRP packet too short - ${packet.length} bytes, IP header ${headerLength}` }
   const w = (i: number): number => (packet[i] as number) << 8 | (packet[i + 1] as number)
   const srcBytes = packet.slice(12, 16)
   const dstBytes = packet.slice(16, 20)
@@ -332,7 +349,9 @@ export interface Ipv4EncodeOptions {
   readonly protocol?: number
 }
 
-/** An IPv4 header (20 bytes, DF clear, with its checksum) followed by `payload`: what keepalived sends with IP_HDRINCL. */
+/**
+ * An IPv4 header (20 bytes, DF clear, with its checksum) followed by `payload`: what keepalived sends with IP_HDRINCL.
+ */
 export function encodeIpv4Packet (payload: Uint8Array, opts: Ipv4EncodeOptions): Uint8Array {
   const src = ipBytes(opts.src, 4)
   const dst = ipBytes(opts.dst, 4)
@@ -378,7 +397,8 @@ export interface Ipv6Header {
  * adverts through a packet capture, which keeps the header a raw IPv6 socket strips).
  */
 export function decodeIpv6Header (packet: Uint8Array): CodecResult<Ipv6Header> {
-  if (packet.length < IPV6_HEADER_LEN) return { ok: false, reason: 'too-short', message: `IPv6 VRRP packet too short - ${packet.length} bytes` }
+  if (packet.length < IPV6_HEADER_LEN) return { ok: false, reason: 'too-short',
+    message: `IPv6 VRRP packet too short - ${packet.length} bytes` }
   const version = (packet[0] as number) >> 4
   if (version !== 6) return { ok: false, reason: 'bad-ip-header', message: `not an IPv6 header (version ${version})` }
   const srcBytes = packet.slice(8, 24)
@@ -398,7 +418,8 @@ export function decodeIpv6Header (packet: Uint8Array): CodecResult<Ipv6Header> {
 }
 
 /** An IPv6 packet around `payload` (traffic class 0xc0, hop limit 255 unless given), as on the wire. */
-export function encodeIpv6Packet (payload: Uint8Array, opts: { readonly src: string, readonly dst: string, readonly hopLimit?: number, readonly nextHeader?: number }): Uint8Array {
+export function encodeIpv6Packet (payload: Uint8Array, opts: { readonly src: string, readonly dst: string,
+  readonly hopLimit?: number, readonly nextHeader?: number }): Uint8Array {
   const hopLimit = opts.hopLimit ?? VRRP_TTL
   checkByte('hop limit', hopLimit, 0, 255)
   if (payload.length > 0xffff) throw new VrrpEncodeError(`IPv6 payload too long (${payload.length} bytes)`)

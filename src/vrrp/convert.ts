@@ -6,13 +6,7 @@
  *
  * Pure: text in, text out.
  */
-import { TslbError } from '../util/errors.ts'
-
-export class ConvertError extends TslbError {
-  constructor (message: string) {
-    super('TSLB_ERR_CONVERT', message)
-  }
-}
+import { ConvertError } from './errors.ts'
 
 interface Word {
   readonly text: string
@@ -27,7 +21,8 @@ export interface Statement {
   readonly block: Statement[] | undefined
 }
 
-type Token = { readonly kind: 'word', readonly word: Word, readonly line: number } | { readonly kind: '{' | '}' | 'eol', readonly line: number }
+type Token = { readonly kind: 'word', readonly word: Word, readonly line: number } | { readonly kind: '{' | '}' | 'eol',
+  readonly line: number }
 
 /** keepalived's lexing: `#` and `!` start comments (outside quotes), braces are tokens. */
 function tokenize (text: string): Token[] {
@@ -120,6 +115,14 @@ function commandWord (words: readonly Word[]): string {
   return quoteWord(text)
 }
 
+/** `notify* COMMAND [USER [GROUP]]`: the command as one word, the user and group carried over. */
+function emitNotify (w: Writer, line: number, kw: string, args: readonly Word[]): void {
+  const [command, ...runAs] = args
+  if (command === undefined) return
+  w.emit(1, [`${kw} ${commandWord([command])}`, ...runAs.slice(0, 2).map(a => quoteWord(a.text))].join(' '))
+  if (runAs.length > 2) w.warn(1, line, `${kw}: '${runAs.slice(2).map(a => a.text).join(' ')}' after the group ignored`)
+}
+
 const GLOBAL_INSTANCE_DEFAULTS: Readonly<Record<string, string>> = {
   vrrp_version: 'version',
   vrrp_garp_master_delay: 'garp_master_delay',
@@ -187,7 +190,8 @@ function convertScript (s: Statement, w: Writer): void {
       case 'script':
         if (args.length === 0) { w.warn(1, st.line, "'script' without a command: skipped"); break }
         w.emit(1, `script ${commandWord(args)}`)
-        if (/\b(haproxy|pidof|killall)\b/.test(args.map(a => a.text).join(' '))) w.emit(1, "# hint: on a tslb node the proxy is tslb's own worker; 'script builtin proxy' checks that it serves")
+        if (/\b(haproxy|pidof|killall)\b/.test(args.map(a => a.text).join(' '))) w.emit(1,
+          "# hint: on a tslb node the proxy is tslb's own worker; 'script builtin proxy' checks that it serves")
         break
       case 'interval': case 'timeout': case 'rise': case 'fall':
         if (args.length !== 1) { w.warn(1, st.line, `'${kw}' expects one value: '${wordsText(st)}' skipped`); break }
@@ -197,7 +201,8 @@ function convertScript (s: Statement, w: Writer): void {
         const value = args[0]?.text
         if (value === undefined) { w.warn(1, st.line, "'weight' without a value: skipped"); break }
         w.emit(1, `weight ${quoteWord(value)}`)
-        if (args[1]?.text === 'reverse') w.warn(1, st.line, "'weight ... reverse' is not supported: the weight is applied as written")
+        if (args[1]?.text === 'reverse') w.warn(1, st.line,
+          "'weight ... reverse' is not supported: the weight is applied as written")
         break
       }
       case 'user':
@@ -223,7 +228,8 @@ function convertVip (st: Statement, indent: number, w: Writer): void {
     const k = rest[i] as string
     if (['dev', 'label', 'brd', 'broadcast', 'scope'].includes(k) && rest[i + 1] !== undefined) {
       out.push(k === 'broadcast' ? 'brd' : k, quoteWord(rest[++i] as string))
-    } else if (['peer', 'preferred_lft', 'home', 'nodad', 'noprefixroute', 'autojoin', 'no_track', 'track_group', 'mngtmpaddr'].includes(k)) {
+    } else if (['peer', 'preferred_lft', 'home', 'nodad', 'noprefixroute', 'autojoin', 'no_track', 'track_group',
+      'mngtmpaddr'].includes(k)) {
       const takesValue = ['peer', 'preferred_lft', 'track_group'].includes(k)
       dropped.push(takesValue ? `${k} ${rest[i + 1] ?? ''}` : k)
       if (takesValue) i++
@@ -231,7 +237,8 @@ function convertVip (st: Statement, indent: number, w: Writer): void {
       dropped.push(k)
     }
   }
-  if (dropped.length > 0) w.warn(indent, st.line, `virtual_ipaddress ${addr}: '${dropped.join(' ')}' not supported: dropped`)
+  if (dropped.length > 0) w.warn(indent, st.line,
+    `virtual_ipaddress ${addr}: '${dropped.join(' ')}' not supported: dropped`)
   w.emit(indent, `virtual_ipaddress ${out.join(' ')}`)
 }
 
@@ -240,7 +247,8 @@ function convertTrackRef (kw: string, t: Statement, w: Writer): void {
   const [n, k, v, dir] = t.words.map(x => x.text)
   if (n === undefined) return
   if (k === undefined) { w.emit(1, `${kw} ${quoteWord(n)}`); return }
-  if (k !== 'weight' || v === undefined || (dir !== undefined && dir !== 'reverse' && dir !== 'noreverse') || t.words.length > 4) {
+  if (k !== 'weight' || v === undefined || (dir !== undefined && dir !== 'reverse' && dir !== 'noreverse') ||
+    t.words.length > 4) {
     w.warn(1, t.line, `${kw} ${n}: '${t.words.slice(1).map(x => x.text).join(' ')}' not understood: dropped`)
     w.emit(1, `${kw} ${quoteWord(n)}`)
     return
@@ -254,7 +262,8 @@ function vipFamily (st: Statement): 4 | 6 {
 }
 
 function vipLines (body: readonly Statement[]): Statement[] {
-  return body.filter(st => st.words[0]?.text === 'virtual_ipaddress').flatMap(st => st.block ?? (st.words.length > 1 ? [{ words: st.words.slice(1), line: st.line, block: undefined }] : []))
+  return body.filter(st => st.words[0]?.text === 'virtual_ipaddress').flatMap(st => st.block ?? (st.words.length > 1 ? [
+    { words: st.words.slice(1), line: st.line, block: undefined }] : []))
 }
 
 /**
@@ -273,18 +282,23 @@ export function splitMixedFamilies (s: Statement): { readonly parts: Statement[]
   const fam = vipFamily(first)
   const unicast = body.some(st => st.words[0]?.text === 'unicast_peer')
   const rest = body.filter(st => st.words[0]?.text !== 'virtual_ipaddress')
-  const vipStmt = (list: Statement[]): Statement => ({ words: [{ text: 'virtual_ipaddress', quoted: false }], line: first.line, block: list })
+  const vipStmt = (list: Statement[]): Statement => ({ words: [{ text: 'virtual_ipaddress', quoted: false }],
+    line: first.line, block: list })
   const main: Statement = { ...s, block: [...rest, vipStmt(vips.filter(v => vipFamily(v) === fam))] }
   if (unicast) return { parts: [main], unicast: true }
   const other = fam === 4 ? 6 : 4
   const name = `${s.words[1]?.text ?? ''}_v${other}`
-  const otherBody = rest.filter(st => !(other === 6 && (st.words[0]?.text === 'version' || st.words[0]?.text === 'authentication')))
-  if (other === 6) otherBody.push({ words: [{ text: 'version', quoted: false }, { text: '3', quoted: false }], line: s.line, block: undefined })
-  const split: Statement = { words: [s.words[0] as Word, { text: name, quoted: false }], line: s.line, block: [...otherBody, vipStmt(vips.filter(v => vipFamily(v) === other))] }
+  const otherBody = rest.filter(st => !(other === 6 && (st.words[0]?.text === 'version' || st.words[0]?.text ===
+    'authentication')))
+  if (other === 6) otherBody.push({ words: [{ text: 'version', quoted: false }, { text: '3', quoted: false }],
+    line: s.line, block: undefined })
+  const split: Statement = { words: [s.words[0] as Word, { text: name, quoted: false }], line: s.line,
+    block: [...otherBody, vipStmt(vips.filter(v => vipFamily(v) === other))] }
   return { parts: [main, split], unicast: false }
 }
 
-function convertInstance (s: Statement, defaults: ReadonlyMap<string, string>, checkUnicastSrc: boolean, w: Writer, groupTracks: readonly Statement[] = []): void {
+function convertInstance (s: Statement, defaults: ReadonlyMap<string, string>, checkUnicastSrc: boolean, w: Writer,
+  groupTracks: readonly Statement[] = []): void {
   const name = s.words[1]?.text
   if (name === undefined) { w.warn(0, s.line, 'vrrp_instance without a name: skipped'); return }
   w.emit(0, `vrrp_instance ${quoteWord(name)}`)
@@ -322,15 +336,19 @@ function convertInstance (s: Statement, defaults: ReadonlyMap<string, string>, c
       case 'authentication': {
         const type = st.block?.find(x => x.words[0]?.text === 'auth_type')?.words[1]?.text
         const pass = st.block?.find(x => x.words[0]?.text === 'auth_pass')?.words[1]?.text
-        if (version === 3) w.warn(1, st.line, 'authentication is ignored in VRRPv3 (keepalived ignores it too): dropped')
-        else if (type === 'AH') w.warn(1, st.line, 'auth_type AH is not supported (deprecated in keepalived): dropped; use PASS or none on every node')
-        else if (type !== 'PASS' || pass === undefined) w.warn(1, st.line, 'authentication block without auth_type PASS and auth_pass: dropped')
+        if (version === 3) w.warn(1, st.line,
+          'authentication is ignored in VRRPv3 (keepalived ignores it too): dropped')
+        else if (type === 'AH') w.warn(1, st.line,
+          'auth_type AH is not supported (deprecated in keepalived): dropped; use PASS or none on every node')
+        else if (type !== 'PASS' || pass === undefined) w.warn(1, st.line,
+          'authentication block without auth_type PASS and auth_pass: dropped')
         else w.emit(1, `authentication PASS ${quoteWord(pass)}`)
         break
       }
       case 'virtual_ipaddress':
         for (const v of st.block ?? []) { convertVip(v, 1, w); vipCount++ }
-        if (st.block === undefined && args.length > 0) { convertVip({ words: args, line: st.line, block: undefined }, 1, w); vipCount++ }
+        if (st.block === undefined && args.length > 0) { convertVip({ words: args, line: st.line, block: undefined }, 1,
+          w); vipCount++ }
         break
       case 'track_file': case 'track_process':
         for (const t of st.block ?? []) convertTrackRef(kw, t, w)
@@ -341,7 +359,8 @@ function convertInstance (s: Statement, defaults: ReadonlyMap<string, string>, c
           if (n === undefined) continue
           if (k === 'weight' && v !== undefined) w.emit(1, `${kw} ${quoteWord(n)} weight ${quoteWord(v)}`)
           else {
-            if (k !== undefined) w.warn(1, t.line, `${kw} ${n}: '${t.words.slice(1).map(x => x.text).join(' ')}' not supported: dropped`)
+            if (k !== undefined) w.warn(1, t.line,
+              `${kw} ${n}: '${t.words.slice(1).map(x => x.text).join(' ')}' not supported: dropped`)
             w.emit(1, `${kw} ${quoteWord(n)}`)
           }
         }
@@ -362,15 +381,14 @@ function convertInstance (s: Statement, defaults: ReadonlyMap<string, string>, c
           else peers.push(quoteWord(ip))
         }
         if (peers.length > 0) w.emit(1, `unicast_peer ${peers.join(' ')}`)
-        if (checkUnicastSrc && !has('check_unicast_src') && (st.block ?? []).length > 0) w.emit(1, 'check_unicast_src   # from global_defs vrrp_check_unicast_src')
+        if (checkUnicastSrc && !has('check_unicast_src') && (st.block ?? []).length > 0) w.emit(1,
+          'check_unicast_src   # from global_defs vrrp_check_unicast_src')
         break
       }
       case 'notify_master': case 'notify_backup': case 'notify_fault': case 'notify_stop': case 'notify': {
         if (args.length === 0) { w.warn(1, st.line, `'${kw}' without a command: skipped`); break }
         // keepalived: a quoted string is the whole command, then an optional user; unquoted, the first word is.
-        const first = args[0] as Word
-        w.emit(1, `${kw} ${commandWord([first])}`)
-        if (args.length > 1) w.warn(1, st.line, `${kw}: user '${args.slice(1).map(a => a.text).join(' ')}' ignored: notify scripts run as tslb's user`)
+        emitNotify(w, st.line, kw, args)
         break
       }
       default: {
@@ -379,7 +397,8 @@ function convertInstance (s: Statement, defaults: ReadonlyMap<string, string>, c
       }
     }
   }
-  if (vipCount === 0) w.warn(1, s.line, 'no virtual_ipaddress: tslb needs at least one (add it before using this section)')
+  if (vipCount === 0) w.warn(1, s.line,
+    'no virtual_ipaddress: tslb needs at least one (add it before using this section)')
   w.emit(0, '')
 }
 
@@ -402,12 +421,13 @@ function convertSyncGroup (s: Statement, extra: ReadonlyMap<string, string>, w: 
       }
       case 'notify_master': case 'notify_backup': case 'notify_fault': case 'notify_stop': case 'notify':
         if (args.length === 0) { w.warn(1, st.line, `'${kw}' without a command: skipped`); break }
-        w.emit(1, `${kw} ${commandWord([args[0] as Word])}`)
-        if (args.length > 1) w.warn(1, st.line, `${kw}: user '${args.slice(1).map(a => a.text).join(' ')}' ignored: notify scripts run as 'script_user' (global) or tslb's user`)
+        emitNotify(w, st.line, kw, args)
         break
       case 'sync_group_tracking_weight': w.emit(1, kw); break
       case 'global_tracking':
-        w.warn(1, st.line, "'global_tracking' (deprecated in keepalived) becomes 'sync_group_tracking_weight': members keep their tracking weights")
+        w.warn(1, st.line,
+          ("'global_tracking' (deprecated in keepalived) becomes 'sync_group_tracking_weight': members keep their " +
+            "tracking weights"))
         w.emit(1, 'sync_group_tracking_weight')
         break
       default:
@@ -431,7 +451,8 @@ function convertTrackFile (s: Statement, w: Writer): void {
   w.emit(0, '')
 }
 
-const TRACK_PROCESS_KEYWORDS = new Set(['process', 'param_match', 'weight', 'quorum', 'quorum_max', 'fork_delay', 'terminate_delay', 'delay', 'full_command'])
+const TRACK_PROCESS_KEYWORDS = new Set(['process', 'param_match', 'weight', 'quorum', 'quorum_max', 'fork_delay',
+  'terminate_delay', 'delay', 'full_command'])
 
 function convertTrackProcess (s: Statement, w: Writer): void {
   const name = s.words[1]?.text
@@ -473,13 +494,18 @@ export function convertKeepalived (text: string, source = 'keepalived.conf'): Co
       const value = st.words[1]?.text
       if (mapped !== undefined && value !== undefined) defaults.set(mapped, value)
       else if (kw === 'vrrp_check_unicast_src') checkUnicastSrc = true
-      else if (kw === 'script_user' && value !== undefined) globals.push(`script_user ${st.words.slice(1, 3).map(x => quoteWord(x.text)).join(' ')}`)
+      else if (kw === 'script_user' && value !== undefined) globals.push(
+        `script_user ${st.words.slice(1, 3).map(x => quoteWord(x.text)).join(' ')}`)
       else if (kw === 'enable_script_security') globals.push('enable_script_security')
-      else if (kw === 'vrrp_strict') w.warn(0, st.line, 'vrrp_strict is not supported: tslb behaves as keepalived without it')
+      else if (kw === 'vrrp_strict') w.warn(0, st.line,
+        'vrrp_strict is not supported: tslb behaves as keepalived without it')
       else if (kw !== '') ignored.push(kw)
     }
-    w.emit(0, `# global_defs (line ${s.line}) ignored${ignored.length > 0 ? `: ${ignored.join(', ')}` : ''} (no tslb equivalent)`)
-    if (defaults.size > 0) w.emit(0, `# global_defs applied to every instance: ${[...defaults].map(([k, v]) => `${k} ${v}`).join(', ')}`)
+    w.emit(0,
+      (`# global_defs (line ${s.line}) ignored${ignored.length > 0 ? `: ${ignored.join(', ')}` : ''} (no tslb ` +
+        `equivalent)`))
+    if (defaults.size > 0) w.emit(0,
+      `# global_defs applied to every instance: ${[...defaults].map(([k, v]) => `${k} ${v}`).join(', ')}`)
     if (checkUnicastSrc) w.emit(0, '# global_defs vrrp_check_unicast_src: check_unicast_src on every unicast instance')
     w.emit(0, '')
   }
@@ -514,10 +540,16 @@ export function convertKeepalived (text: string, source = 'keepalived.conf'): Co
       case 'vrrp_instance': {
         const name = s.words[1]?.text ?? ''
         const { parts, unicast } = splitMixedFamilies(s)
-        if (unicast) w.warn(0, s.line, `vrrp_instance ${name} mixes IPv4 and IPv6 VIPs on unicast peers of one family: the other family's VIPs are dropped, as keepalived 2.2 ignores them ("address family must match VRRP instance")`)
+        if (unicast) w.warn(0, s.line,
+          (`vrrp_instance ${name} mixes IPv4 and IPv6 VIPs on unicast peers of one family: the other family's VIPs ` +
+            `are dropped, as keepalived 2.2 ignores them ("address family must match VRRP instance")`))
         const extra = parts[1]?.words[1]?.text
         if (extra !== undefined) {
-          w.warn(0, s.line, `vrrp_instance ${name} mixes IPv4 and IPv6 VIPs: split into ${name} and ${extra} (VRRPv3), which ${groupOf.has(name) ? `join vrrp_sync_group ${groupOf.get(name) ?? ''}` : `move together in vrrp_sync_group ${name}_families`}. keepalived 2.2 ignores the second family's VIPs: on a mixed cluster, convert every node`)
+          w.warn(0, s.line,
+            (`vrrp_instance ${name} mixes IPv4 and IPv6 VIPs: split into ${name} and ${extra} (VRRPv3), which ` +
+              `${groupOf.has(name) ? `join vrrp_sync_group ${groupOf.get(name) ?? ''}` : (`move together in ` +
+                `vrrp_sync_group ${name}_families`)}. keepalived 2.2 ignores the second family's VIPs: ` +
+              'on a mixed cluster, convert every node'))
         }
         for (const part of parts) {
           convertInstance(part, defaults, checkUnicastSrc, w, groupTracks.get(name) ?? [])
@@ -534,7 +566,8 @@ export function convertKeepalived (text: string, source = 'keepalived.conf'): Co
       case 'track_file': case 'vrrp_track_file': convertTrackFile(s, w); break
       case 'vrrp_track_process': convertTrackProcess(s, w); break
       case 'virtual_server': case 'virtual_server_group':
-        w.warn(0, s.line, `${wordsText(s)}: LVS virtual servers are not converted: use tslb frontends/backends (haproxy syntax)`)
+        w.warn(0, s.line,
+          `${wordsText(s)}: LVS virtual servers are not converted: use tslb frontends/backends (haproxy syntax)`)
         w.emit(0, '')
         break
       case 'include':

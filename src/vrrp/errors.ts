@@ -17,3 +17,10 @@ export class VrrpConfigError extends TslbError {
     super('TSLB_ERR_VRRP_CONFIG', message)
   }
 }
+
+/** keepalived.conf text `tslb convert` cannot read (unbalanced braces, an unterminated quote). */
+export class ConvertError extends TslbError {
+  constructor (message: string) {
+    super('TSLB_ERR_CONVERT', message)
+  }
+}

@@ -37,7 +37,8 @@ export interface RunOptions {
 export type ScriptPolicy = Pick<RunOptions, 'user' | 'group' | 'keepAmbientCapabilities'>
 
 export function scriptPolicy (g: GlobalSettings): ScriptPolicy {
-  return { user: g.scriptUser?.user, group: g.scriptUser?.group, keepAmbientCapabilities: g.scriptAmbientCapabilities === true }
+  return { user: g.scriptUser?.user, group: g.scriptUser?.group,
+    keepAmbientCapabilities: g.scriptAmbientCapabilities === true }
 }
 
 /** Runs argv; never rejects. */
@@ -47,7 +48,8 @@ const MAX_OUTPUT = 2000
 
 export const runCommand: CommandRunner = async (argv, opts) => {
   const started = performance.now()
-  const fail = (error: string): CommandResult => ({ ok: false, exitCode: undefined, signal: undefined, timedOut: false, error, output: '', durationMs: performance.now() - started })
+  const fail = (error: string): CommandResult => ({ ok: false, exitCode: undefined, signal: undefined, timedOut: false,
+    error, output: '', durationMs: performance.now() - started })
   if (argv.length === 0) return fail('empty command')
   let ids: { uid: number, gid: number } | undefined
   if (opts.user !== undefined) {
@@ -73,7 +75,8 @@ export const runCommand: CommandRunner = async (argv, opts) => {
       ...(ids === undefined ? {} : { uid: ids.uid, gid: ids.gid })
     })
     const output = typeof r.all === 'string' ? r.all.slice(0, MAX_OUTPUT) : ''
-    const spawnError = r.exitCode === undefined && r.signal === undefined && !r.timedOut ? (r.cause instanceof Error ? r.cause.message : r.shortMessage) : undefined
+    const spawnError = r.exitCode === undefined && r.signal === undefined && !r.timedOut ? (r.cause instanceof Error ?
+      r.cause.message : r.shortMessage) : undefined
     return {
       ok: r.exitCode === 0 && !r.timedOut,
       exitCode: r.exitCode,

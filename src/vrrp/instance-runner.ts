@@ -13,10 +13,12 @@ import type { VirtualAddress, VrrpInstance, VrrpScript } from '../config/model.t
 import type { Logger } from '../util/log.ts'
 import { encodeAdvert, encodeIpv4Packet, VRRP_MULTICAST_V4, VRRP_MULTICAST_V6, AUTH_NONE, AUTH_PASS } from './codec.ts'
 import type { Notifier, NotifyState } from './notify.ts'
-import { advertEvent, machineOptionsFromInstance, VrrpStateMachine, type VrrpAction, type VrrpState } from './state-machine.ts'
+import { advertEvent, machineOptionsFromInstance, VrrpStateMachine, type VrrpAction,
+  type VrrpState } from './state-machine.ts'
 import { trackedItems, trackingOutcome, type OtherTrackers, type TrackedItem, type TrackState } from './track.ts'
 import type { SyncGroup, SyncMember } from './sync-group.ts'
-import { advertCheckConfig, isProtocolError, validateAdvert, type AdvertCheckConfig, type DropReason, type ReceiveMeta } from './validate.ts'
+import { advertCheckConfig, isProtocolError, validateAdvert, type AdvertCheckConfig, type DropReason,
+  type ReceiveMeta } from './validate.ts'
 import { canonicalIp } from '../net/addr.ts'
 import { garpFrame, unsolicitedNaFrame } from '../net/garp.ts'
 import { scopeNumber, type AddressSpec, type InterfaceAddress, type LinkInfo } from '../net/rtnl.ts'
@@ -56,7 +58,8 @@ export interface VrrpInstanceStatus {
   readonly vips: readonly string[]
   readonly vipsHeld: boolean
   readonly faultReasons: readonly string[]
-  readonly tracking: readonly { readonly kind: TrackedItem['kind'], readonly name: string, readonly weight: number | undefined, readonly state: TrackState, readonly value?: number }[]
+  readonly tracking: readonly { readonly kind: TrackedItem['kind'], readonly name: string,
+    readonly weight: number | undefined, readonly state: TrackState, readonly value?: number }[]
   readonly syncGroup: string | undefined
   readonly counters: VrrpCounters
 }
@@ -112,12 +115,16 @@ export class InstanceRunner implements SyncMember {
   #initError: string | undefined
   #retry: NodeJS.Timeout | undefined
   #starting = false
-  /** Adverts handed to the socket and not yet sent: the priority-0 advert must leave before the VIPs go and before close. */
+  /**
+   * Adverts handed to the socket and not yet sent: the priority-0 advert must leave before the VIPs go and before
+   * close.
+   */
   readonly #pendingSends = new Set<Promise<void>>()
   #faultReasons: readonly string[] = []
   #ownFault = false
   readonly #dropLoggedAt = new Map<DropReason, number>()
-  readonly counters: VrrpCounters = { advertsSent: 0, advertsReceived: 0, becameMaster: 0, releasedMaster: 0, priorityZeroSent: 0, priorityZeroReceived: 0, garpsSent: 0, sendErrors: 0, drops: {} }
+  readonly counters: VrrpCounters = { advertsSent: 0, advertsReceived: 0, becameMaster: 0, releasedMaster: 0,
+    priorityZeroSent: 0, priorityZeroReceived: 0, garpsSent: 0, sendErrors: 0, drops: {} }
 
   constructor (inst: VrrpInstance, ctx: SpeakerContext) {
     this.inst = inst
@@ -169,7 +176,8 @@ export class InstanceRunner implements SyncMember {
     const vipSet = new Set(this.inst.virtualAddresses.map(v => canonicalIp(v.address)))
     if (local === undefined) {
       const own = addrs.filter(a => a.index === link.index && !vipSet.has(a.address))
-      const pick = this.#family === 4 ? own.find(a => !a.secondary) ?? own[0] : own.find(a => a.address.startsWith('fe80:')) ?? own[0]
+      const pick = this.#family === 4 ? own.find(a => !a.secondary) ?? own[0] : own.find(a => a.address.startsWith(
+        'fe80:')) ?? own[0]
       local = pick?.address
     }
     if (local === undefined) { this.#setInitError(`interface ${ifname} has no IPv${this.#family} address`); return }
@@ -180,22 +188,26 @@ export class InstanceRunner implements SyncMember {
       if (dev === undefined) continue
       if (addrs.some(a => a.index === dev.index && a.address === canonicalIp(v.address))) {
         this.#log.warn({ vip: vipText(v), dev: dev.name }, 'removing a VIP left on the interface by a previous run')
-        try { await this.#ctx.rtnl.delAddress(this.#spec(v, dev)) } catch (err) { this.#log.error({ err: errText(err) }, 'cannot remove leftover VIP') }
+        try { await this.#ctx.rtnl.delAddress(this.#spec(v, dev)) } catch (err) { this.#log.error({ err: errText(err) },
+          'cannot remove leftover VIP') }
       }
     }
-    const socket = this.#ctx.io.openSocket({ family: this.#family, ifname, ifindex: link.index, joinGroup: this.inst.unicastPeers.length === 0 })
+    const socket = this.#ctx.io.openSocket({ family: this.#family, ifname, ifindex: link.index,
+      joinGroup: this.inst.unicastPeers.length === 0 })
     if (this.#stopped) { socket.close(); return }
     this.#socket = socket
     socket.on('message', buf => { this.#onPacket(buf) })
     socket.on('error', err => { this.#log.error({ err: err.message }, 'VRRP socket error') })
     // Open the GARP/NA senders now: opening a pcap handle takes tens of ms, not to be paid at takeover.
     for (const dev of new Set(this.inst.virtualAddresses.map(v => v.dev ?? ifname))) {
-      try { this.#ctx.frameSink(dev) } catch (err) { this.#log.error({ dev, err: errText(err) }, 'cannot open the interface for gratuitous ARP / NA') }
+      try { this.#ctx.frameSink(dev) } catch (err) { this.#log.error({ dev, err: errText(err) },
+        'cannot open the interface for gratuitous ARP / NA') }
     }
     this.#localAddress = local
     this.#check = { ...advertCheckConfig(this.inst), localAddress: local }
     this.#initError = undefined
-    const machine = new VrrpStateMachine({ ...machineOptionsFromInstance(this.inst, local), masterGate: () => this.#ctx.sync(this.inst.name)?.canGoMaster(this.inst.name) ?? true })
+    const machine = new VrrpStateMachine({ ...machineOptionsFromInstance(this.inst, local),
+      masterGate: () => this.#ctx.sync(this.inst.name)?.canGoMaster(this.inst.name) ?? true })
     for (const w of machine.warnings) this.#log.warn(w)
     this.#machine = machine
     const now = this.#ctx.io.now()
@@ -204,13 +216,17 @@ export class InstanceRunner implements SyncMember {
     if (outcome.fault) machine.fault(now)
     this.#perform(machine.priorityChanged(now, outcome.effectivePriority))
     if (this.#ownFault) this.#ctx.sync(this.inst.name)?.ownFaultChanged(this.inst.name)
-    this.#log.info({ vrid: this.inst.virtualRouterId, interface: ifname, version: this.inst.version, priority: this.inst.priority, src: local, unicastPeers: this.inst.unicastPeers.length > 0 ? this.inst.unicastPeers : undefined }, 'VRRP instance starting')
+    this.#log.info({ vrid: this.inst.virtualRouterId, interface: ifname, version: this.inst.version,
+      priority: this.inst.priority, src: local, unicastPeers: this.inst.unicastPeers.length > 0 ?
+        this.inst.unicastPeers : undefined }, 'VRRP instance starting')
     this.#perform(machine.start(now))
     this.#schedule()
   }
 
   #setInitError (message: string): void {
-    if (this.#initError !== message) this.#log.error(`VRRP instance cannot run: ${message}; FAULT until it can (retried every ${INIT_RETRY_MS / 1000} s and on link changes)`)
+    if (this.#initError !== message) this.#log.error(
+      (`VRRP instance cannot run: ${message}; FAULT until it can (retried every ${INIT_RETRY_MS / 1000} s and on ` +
+        `link changes)`))
     this.#initError = message
     this.#faultReasons = [message]
     clearTimeout(this.#retry)
@@ -257,7 +273,8 @@ export class InstanceRunner implements SyncMember {
 
   #items (): TrackedItem[] {
     const sync = this.#ctx.sync(this.inst.name)
-    return trackedItems(this.inst, this.#ctx.scriptStates(), name => this.#ctx.link(name)?.up, { ...this.#ctx.otherTrackers(), ignoreWeights: sync?.ignoreWeights })
+    return trackedItems(this.inst, this.#ctx.scriptStates(), name => this.#ctx.link(name)?.up,
+      { ...this.#ctx.otherTrackers(), ignoreWeights: sync?.ignoreWeights })
   }
 
   /** Own tracking, then the sync group's: another member's fault is a fault here too. */
@@ -316,7 +333,8 @@ export class InstanceRunner implements SyncMember {
       const last = this.#dropLoggedAt.get(v.reason)
       if (last === undefined || now - last >= DROP_LOG_EVERY_MS) {
         this.#dropLoggedAt.set(v.reason, now)
-        this.#log.warn({ reason: v.reason, src: v.src, count: this.counters.drops[v.reason] }, `advert dropped: ${v.message}`)
+        this.#log.warn({ reason: v.reason, src: v.src, count: this.counters.drops[v.reason] },
+          `advert dropped: ${v.message}`)
       }
       return
     }
@@ -396,7 +414,8 @@ export class InstanceRunner implements SyncMember {
           })
         } else {
           const pseudoDst = this.#legacyChecksum && !multicast ? VRRP_MULTICAST_V4 : dst
-          payload = encodeAdvert({ version: 3, vrid: this.#check.vrid, priority, addresses: vips, maxAdvertIntervalCs: Math.round(machine.advertIntervalMs / 10) }, { src, dst: pseudoDst })
+          payload = encodeAdvert({ version: 3, vrid: this.#check.vrid, priority, addresses: vips,
+            maxAdvertIntervalCs: Math.round(machine.advertIntervalMs / 10) }, { src, dst: pseudoDst })
         }
       } catch (err) {
         this.counters.sendErrors++
@@ -419,7 +438,8 @@ export class InstanceRunner implements SyncMember {
   }
 
   #spec (v: VirtualAddress, dev: LinkInfo): AddressSpec {
-    return { family: v.family, address: v.address, prefixLength: v.prefixLength, index: dev.index, label: v.label, broadcast: v.broadcast, scope: scopeNumber(v.scope) }
+    return { family: v.family, address: v.address, prefixLength: v.prefixLength, index: dev.index, label: v.label,
+      broadcast: v.broadcast, scope: scopeNumber(v.scope) }
   }
 
   async #addVips (): Promise<void> {
@@ -427,7 +447,8 @@ export class InstanceRunner implements SyncMember {
     const ifname = this.inst.interface as string
     for (const v of this.inst.virtualAddresses) {
       const dev = this.#ctx.link(v.dev ?? ifname)
-      if (dev === undefined) { this.#log.error({ vip: vipText(v), dev: v.dev ?? ifname }, 'cannot add VIP: no such interface'); continue }
+      if (dev === undefined) { this.#log.error({ vip: vipText(v), dev: v.dev ?? ifname },
+        'cannot add VIP: no such interface'); continue }
       const r = await this.#ctx.rtnl.addAddress(this.#spec(v, dev))
       if (r === 'exists') this.#log.info({ vip: vipText(v), dev: dev.name }, 'VIP already present')
       held.push({ family: v.family, address: v.address, prefixLength: v.prefixLength, dev: dev.name })
@@ -441,7 +462,8 @@ export class InstanceRunner implements SyncMember {
     // keepalived's order on stop and fault: the priority-0 advert is on the wire, then the VIPs go.
     await Promise.all([...this.#pendingSends])
     const ifname = this.inst.interface as string
-    this.#ctx.reaper.release(this.inst.virtualAddresses.map(v => ({ family: v.family, address: v.address, prefixLength: v.prefixLength, dev: v.dev ?? ifname })))
+    this.#ctx.reaper.release(this.inst.virtualAddresses.map(v => ({ family: v.family, address: v.address,
+      prefixLength: v.prefixLength, dev: v.dev ?? ifname })))
     const removed: string[] = []
     for (const v of this.inst.virtualAddresses) {
       const dev = this.#ctx.link(v.dev ?? ifname)
@@ -464,7 +486,8 @@ export class InstanceRunner implements SyncMember {
       const dev = this.#ctx.link(v.dev ?? ifname)
       if (dev?.mac === undefined) continue
       try {
-        const frame = v.family === 4 ? garpFrame(dev.mac, v.address) : unsolicitedNaFrame(dev.mac, v.address, this.#ctx.io.ipv6Forwarding(dev.name))
+        const frame = v.family === 4 ? garpFrame(dev.mac, v.address) : unsolicitedNaFrame(dev.mac, v.address,
+          this.#ctx.io.ipv6Forwarding(dev.name))
         const sink = this.#ctx.frameSink(dev.name)
         for (let i = 0; i < count; i++) { sink.send(frame); sent++ }
       } catch (err) {

@@ -4,7 +4,7 @@
  * (STATE is MASTER, BACKUP, FAULT, STOP or DELETED). Fire and forget: started at once, never
  * awaited by the timer path, killed after a timeout, output and status logged.
  */
-import type { VrrpInstance, VrrpSyncGroup } from '../config/model.ts'
+import type { NotifyScript, NotifyScripts, VrrpInstance, VrrpSyncGroup } from '../config/model.ts'
 import type { Logger } from '../util/log.ts'
 import { type CommandRunner, describeResult, type ScriptPolicy } from './exec.ts'
 import { splitCommand } from '../util/command-words.ts'
@@ -13,22 +13,41 @@ export type NotifyState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP' | 'DELETED'
 
 export const NOTIFY_TIMEOUT_MS = 60_000
 
-/** The command lines to run for a transition, in keepalived's order (the state's own script, then `notify`). */
-export function notifyCommands (inst: VrrpInstance, state: NotifyState, priority: number): string[][] {
-  const out: string[][] = []
-  const own = state === 'MASTER' ? inst.notify.master : state === 'BACKUP' ? inst.notify.backup : state === 'FAULT' ? inst.notify.fault : inst.notify.stop
-  if (own !== undefined) out.push(splitCommand(own))
-  if (inst.notify.any !== undefined) out.push([...splitCommand(inst.notify.any), 'INSTANCE', inst.name, state, String(priority)])
-  return out.filter(a => a.length > 0)
+/** A notify script to start: its argv, and the user / group it runs as when its line names them. */
+export interface NotifyRun {
+  readonly argv: readonly string[]
+  readonly user?: string
+  readonly group?: string
 }
 
-/** A vrrp_sync_group's scripts for a group state change (`notify` gets `GROUP NAME STATE 0`, keepalived send_group_notifies). */
-export function groupNotifyCommands (group: VrrpSyncGroup, state: Exclude<NotifyState, 'DELETED'>): string[][] {
-  const out: string[][] = []
-  const own = state === 'MASTER' ? group.notify.master : state === 'BACKUP' ? group.notify.backup : state === 'FAULT' ? group.notify.fault : group.notify.stop
-  if (own !== undefined) out.push(splitCommand(own))
-  if (group.notify.any !== undefined) out.push([...splitCommand(group.notify.any), 'GROUP', group.name, state, '0'])
-  return out.filter(a => a.length > 0)
+function run (script: NotifyScript, extra: readonly string[] = []): NotifyRun {
+  return { argv: [...splitCommand(script.command), ...extra], user: script.user, group: script.group }
+}
+
+function ownScript (notify: NotifyScripts, state: NotifyState): NotifyScript | undefined {
+  return state === 'MASTER' ? notify.master : state === 'BACKUP' ? notify.backup : state === 'FAULT' ?
+    notify.fault : state === 'STOP' ? notify.stop : undefined
+}
+
+/** The scripts to run for a transition, in keepalived's order (the state's own script, then `notify`). */
+export function notifyCommands (inst: VrrpInstance, state: NotifyState, priority: number): NotifyRun[] {
+  const out: NotifyRun[] = []
+  const own = ownScript(inst.notify, state === 'DELETED' ? 'STOP' : state)
+  if (own !== undefined) out.push(run(own))
+  if (inst.notify.any !== undefined) out.push(run(inst.notify.any, ['INSTANCE', inst.name, state, String(priority)]))
+  return out.filter(r => r.argv.length > 0)
+}
+
+/**
+ * A vrrp_sync_group's scripts for a group state change (`notify` gets `GROUP NAME STATE 0`, keepalived
+ * send_group_notifies).
+ */
+export function groupNotifyCommands (group: VrrpSyncGroup, state: Exclude<NotifyState, 'DELETED'>): NotifyRun[] {
+  const out: NotifyRun[] = []
+  const own = ownScript(group.notify, state)
+  if (own !== undefined) out.push(run(own))
+  if (group.notify.any !== undefined) out.push(run(group.notify.any, ['GROUP', group.name, state, '0']))
+  return out.filter(r => r.argv.length > 0)
 }
 
 export class Notifier {
@@ -38,7 +57,8 @@ export class Notifier {
 
   readonly #policy: () => ScriptPolicy
 
-  constructor (run: CommandRunner, log: Logger, timeoutMs = NOTIFY_TIMEOUT_MS, policy: () => ScriptPolicy = () => ({})) {
+  constructor (run: CommandRunner, log: Logger, timeoutMs = NOTIFY_TIMEOUT_MS,
+    policy: () => ScriptPolicy = () => ({})) {
     this.#run = run
     this.#log = log
     this.#timeoutMs = timeoutMs
@@ -56,15 +76,19 @@ export class Notifier {
     this.#start(group.name, state, groupNotifyCommands(group, state))
   }
 
-  #start (name: string, state: NotifyState, commands: readonly string[][]): void {
-    for (const argv of commands) {
-      const started = this.#run(argv, { timeoutMs: this.#timeoutMs, ...this.#policy(), killWithParent: false })
+  #start (name: string, state: NotifyState, commands: readonly NotifyRun[]): void {
+    for (const { argv, user, group } of commands) {
+      const policy = this.#policy()
+      const runsAs = user === undefined ? { user: policy.user, group: policy.group } : { user, group }
+      const started = this.#run(argv, { timeoutMs: this.#timeoutMs, ...policy, ...runsAs, killWithParent: false })
       started.then(r => {
-        const fields = { instance: name, state, command: argv.join(' '), output: r.output === '' ? undefined : r.output }
+        const fields = { instance: name, state, command: argv.join(' '),
+          output: r.output === '' ? undefined : r.output }
         if (r.ok) this.#log.info(fields, 'notify script done')
         else this.#log.warn({ ...fields, result: describeResult(r, this.#timeoutMs) }, 'notify script failed')
       }, (err: unknown) => {
-        this.#log.warn({ instance: name, state, err: err instanceof Error ? err.message : String(err) }, 'notify script failed')
+        this.#log.warn({ instance: name, state, err: err instanceof Error ? err.message : String(err) },
+          'notify script failed')
       })
     }
   }

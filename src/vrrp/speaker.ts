@@ -93,8 +93,10 @@ export class VrrpSpeaker {
     this.#unwatch ??= rtnl.watchLinks(() => { this.#onLinksChanged() })
     if (this.#reaper === undefined) {
       const reaper = this.#io.reaper()
-      reaper.onDeath(why => { this.#log.error({ why }, 'the VIP reaper child died: VIPs would stay if tslb were killed (restarted at the next takeover)') })
-      if (!reaper.start()) this.#log.warn("'ip' (iproute2) not found: nothing would remove the VIPs if tslb were killed")
+      reaper.onDeath(why => { this.#log.error({ why },
+        'the VIP reaper child died: VIPs would stay if tslb were killed (restarted at the next takeover)') })
+      if (!reaper.start()) this.#log.warn(
+        "'ip' (iproute2) not found: nothing would remove the VIPs if tslb were killed")
       this.#reaper = reaper
     }
 
@@ -111,7 +113,8 @@ export class VrrpSpeaker {
     const trackedNames = new Set(config.vrrpInstances.flatMap(i => i.trackScripts.map(t => t.name)))
     for (const spec of config.vrrpScripts) {
       if (this.#scripts.has(spec.name) || !trackedNames.has(spec.name)) continue
-      const tracker = new ScriptTracker(spec, { run: this.#run, proxyHealthy: this.#proxyHealthy, log: this.#log.child({ vrrpScript: spec.name }), policy: () => this.#policy })
+      const tracker = new ScriptTracker(spec, { run: this.#run, proxyHealthy: this.#proxyHealthy,
+        log: this.#log.child({ vrrpScript: spec.name }), policy: () => this.#policy })
       tracker.on('change', () => { this.#onTrackingChanged() })
       this.#scripts.set(spec.name, tracker)
       tracker.start()
@@ -127,7 +130,8 @@ export class VrrpSpeaker {
       const inst = next.get(name)
       if (inst !== undefined && sameConfig(inst, runner.inst)) continue
       this.#instances.delete(name)
-      this.#log.info({ vrrp: name }, inst === undefined ? 'VRRP instance removed' : 'VRRP instance changed: restarting it')
+      this.#log.info({ vrrp: name }, inst === undefined ? 'VRRP instance removed' :
+        'VRRP instance changed: restarting it')
       stops.push(runner.stop(inst === undefined ? 'removed' : 'changed'))
     }
     await Promise.all(stops)
@@ -158,12 +162,16 @@ export class VrrpSpeaker {
     }))
   }
 
-  /** Track files and processes: unchanged ones keep their value; changed, new and untracked ones are rebuilt or stopped. */
+  /**
+   * Track files and processes: unchanged ones keep their value; changed, new and untracked ones are rebuilt or stopped.
+   */
   #applyTrackers (config: Config): void {
     const filesTracked = new Set(config.vrrpInstances.flatMap(i => i.trackFiles.map(t => t.name)))
     const processesTracked = new Set(config.vrrpInstances.flatMap(i => i.trackProcesses.map(t => t.name)))
-    const sync = <T extends { readonly spec: { readonly name: string }, stop: () => void, start: () => void, on: (e: 'change', l: () => void) => unknown }>(
-      running: Map<string, T>, specs: ReadonlyArray<T['spec']>, tracked: ReadonlySet<string>, make: (spec: T['spec']) => T): void => {
+    const sync = <T extends { readonly spec: { readonly name: string }, stop: () => void, start: () => void,
+      on: (e: 'change', l: () => void) => unknown }>(
+      running: Map<string, T>, specs: ReadonlyArray<T['spec']>, tracked: ReadonlySet<string>,
+        make: (spec: T['spec']) => T): void => {
       for (const [name, t] of running) {
         const spec = specs.find(x => x.name === name)
         if (spec === undefined || !tracked.has(name) || !sameConfig(spec, t.spec)) { t.stop(); running.delete(name) }
@@ -176,8 +184,10 @@ export class VrrpSpeaker {
         t.start()
       }
     }
-    sync(this.#files, config.vrrpTrackFiles, filesTracked, spec => new FileTracker(spec, this.#log.child({ vrrpTrackFile: spec.name })))
-    sync(this.#processes, config.vrrpTrackProcesses, processesTracked, spec => new ProcessTracker(spec, this.#log.child({ vrrpTrackProcess: spec.name })))
+    sync(this.#files, config.vrrpTrackFiles, filesTracked, spec => new FileTracker(spec,
+      this.#log.child({ vrrpTrackFile: spec.name })))
+    sync(this.#processes, config.vrrpTrackProcesses, processesTracked, spec => new ProcessTracker(spec,
+      this.#log.child({ vrrpTrackProcess: spec.name })))
   }
 
   /** Sync groups: an unchanged one keeps its state. */
@@ -187,7 +197,8 @@ export class VrrpSpeaker {
       const kept = this.#groups.get(spec.name)
       groups.set(spec.name, kept !== undefined && sameConfig(kept.spec, spec)
         ? kept
-        : new SyncGroup(spec, name => this.#instances.get(name), (g, state) => { this.#notifier.fireGroup(g, state) }, this.#log))
+        : new SyncGroup(spec, name => this.#instances.get(name), (g, state) => { this.#notifier.fireGroup(g, state) },
+          this.#log))
     }
     this.#groups = groups
     this.#groupOf = new Map([...groups.values()].flatMap(g => g.spec.members.map(m => [m, g] as const)))

@@ -56,7 +56,8 @@ export type VrrpAction =
   /** Send `count` gratuitous ARPs / unsolicited NAs for every VIP, now. */
   | { readonly type: 'send-garp', readonly count: number, readonly reason: GarpReason }
   /** Log it and run the notify scripts (asynchronously: never stall the driver). */
-  | { readonly type: 'state-change', readonly from: VrrpState, readonly to: VrrpState, readonly reason: StateChangeReason, readonly priority: number }
+  | { readonly type: 'state-change', readonly from: VrrpState, readonly to: VrrpState,
+    readonly reason: StateChangeReason, readonly priority: number }
   /** A line keepalived logs at this point (forcing new election, owner conflict...). */
   | { readonly type: 'log', readonly level: 'info' | 'warn', readonly message: string }
 
@@ -84,7 +85,10 @@ export interface VrrpMachineOptions {
   readonly initialState?: 'MASTER' | 'BACKUP'
   readonly nopreempt?: boolean
   readonly preemptDelayMs?: number
-  /** Our address in adverts (unicast_src_ip, or the interface's primary): the equal-priority tie-break. setLocalAddress() changes it. */
+  /**
+   * Our address in adverts (unicast_src_ip, or the interface's primary): the equal-priority tie-break.
+   * setLocalAddress() changes it.
+   */
   readonly localAddress?: string
   /** Default 5000; 0 = no second burst. */
   readonly garpMasterDelayMs?: number
@@ -147,13 +151,17 @@ function nonNegative (what: string, v: number | undefined, dflt: number): number
  * - preempt_delay with initial state MASTER, or with nopreempt: preempt_delay is cleared;
  * - advert_int not representable in the version: rounded.
  */
-export function resolveMachineOptions (o: VrrpMachineOptions): { readonly options: ResolvedMachineOptions, readonly warnings: readonly string[] } {
+export function resolveMachineOptions (o: VrrpMachineOptions): { readonly options: ResolvedMachineOptions,
+  readonly warnings: readonly string[] } {
   const name = o.name ?? 'VI'
   const warnings: string[] = []
   if (o.version !== 2 && o.version !== 3) throw new VrrpConfigError(`(${name}) VRRP version must be 2 or 3`)
-  if (!Number.isInteger(o.priority) || o.priority < 1 || o.priority > PRIORITY_OWNER) throw new VrrpConfigError(`(${name}) priority must be 1..255, got ${o.priority}`)
-  if (!Number.isFinite(o.advertIntervalMs) || o.advertIntervalMs <= 0) throw new VrrpConfigError(`(${name}) advert_int must be positive`)
-  if (o.localAddress !== undefined && parseIp(o.localAddress) === undefined) throw new VrrpConfigError(`(${name}) '${o.localAddress}' is not an IP address`)
+  if (!Number.isInteger(o.priority) || o.priority < 1 || o.priority > PRIORITY_OWNER) throw new VrrpConfigError(
+    `(${name}) priority must be 1..255, got ${o.priority}`)
+  if (!Number.isFinite(o.advertIntervalMs) || o.advertIntervalMs <= 0) throw new VrrpConfigError(
+    `(${name}) advert_int must be positive`)
+  if (o.localAddress !== undefined && parseIp(o.localAddress) === undefined) throw new VrrpConfigError(
+    `(${name}) '${o.localAddress}' is not an IP address`)
   const interval = normalizeAdvertInterval(o.version, o.advertIntervalMs)
   if (interval.warning !== undefined) warnings.push(`(${name}) ${interval.warning}`)
   const initialState = o.initialState ?? (o.priority === PRIORITY_OWNER ? 'MASTER' : 'BACKUP')
@@ -180,7 +188,8 @@ export function resolveMachineOptions (o: VrrpMachineOptions): { readonly option
   const garpMasterDelayMs = nonNegative('garp_master_delay', o.garpMasterDelayMs, 5000)
   const garpMasterRepeat = nonNegative('garp_master_repeat', o.garpMasterRepeat, 5)
   const downTimerAdverts = o.downTimerAdverts ?? DOWN_TIMER_ADVERTS
-  if (!Number.isInteger(downTimerAdverts) || downTimerAdverts < 1) throw new VrrpConfigError(`(${name}) down_timer_adverts must be a positive integer`)
+  if (!Number.isInteger(downTimerAdverts) || downTimerAdverts < 1) throw new VrrpConfigError(
+    `(${name}) down_timer_adverts must be a positive integer`)
   return {
     options: {
       name,
@@ -230,7 +239,8 @@ export function machineOptionsFromInstance (inst: VrrpInstance, localAddress?: s
 }
 
 /** The state machine's view of an advert validateAdvert() accepted. */
-export function advertEvent (v: { readonly advert: { readonly priority: number }, readonly src: string, readonly advertIntervalMs: number }): ReceivedAdvert {
+export function advertEvent (v: { readonly advert: { readonly priority: number }, readonly src: string,
+  readonly advertIntervalMs: number }): ReceivedAdvert {
   return { priority: v.advert.priority, srcAddress: v.src, advertIntervalMs: v.advertIntervalMs }
 }
 
@@ -303,7 +313,8 @@ export class VrrpStateMachine {
 
   /** Master_Down_Interval = down_timer_adverts × Master_Adver_Interval + Skew_Time. */
   masterDownIntervalMs (): number {
-    return masterDownIntervalMs(this.options.version, this.#effectivePriority, this.#masterAdvertIntervalMs, this.options.downTimerAdverts)
+    return masterDownIntervalMs(this.options.version, this.#effectivePriority, this.#masterAdvertIntervalMs,
+      this.options.downTimerAdverts)
   }
 
   /** The earliest instant at which timerFired must be called, or undefined (nothing scheduled). */
@@ -332,7 +343,8 @@ export class VrrpStateMachine {
   start (now: number): VrrpAction[] {
     if (this.#state !== 'INIT') return []
     if (this.#faulted) return this.#enter('FAULT', 'fault')
-    if (this.options.initialState === 'MASTER' && this.#basePriority === PRIORITY_OWNER) return this.#gotoMaster(now, 'address-owner')
+    if (this.options.initialState === 'MASTER' && this.#basePriority === PRIORITY_OWNER) return this.#gotoMaster(now,
+      'address-owner')
     this.#masterAdvertIntervalMs = this.options.advertIntervalMs
     this.#downAt = now + this.masterDownIntervalMs()
     this.#nextMasterReason = 'master-no-response'
@@ -393,7 +405,8 @@ export class VrrpStateMachine {
     if (this.#state === 'BACKUP' && this.#downAt !== undefined) {
       this.#downAt = Math.max(now, this.#downAt + this.skewTimeMs() - oldSkew)
     }
-    return [{ type: 'log', level: 'info', message: `(${this.options.name}) Changing effective priority from ${old} to ${p}` }]
+    return [{ type: 'log', level: 'info', message:
+      `(${this.options.name}) Changing effective priority from ${old} to ${p}` }]
   }
 
   /**
@@ -407,7 +420,8 @@ export class VrrpStateMachine {
     this.#faulted = true
     if (this.#state === 'INIT' || this.#state === 'STOP' || this.#state === 'FAULT') return []
     const actions: VrrpAction[] = []
-    if (this.#state === 'MASTER') actions.push({ type: 'send-advert', priority: PRIORITY_STOP }, { type: 'remove-vips' })
+    if (this.#state === 'MASTER') actions.push({ type: 'send-advert', priority: PRIORITY_STOP },
+      { type: 'remove-vips' })
     this.#clearTimers()
     actions.push(...this.#enter('FAULT', 'fault'))
     return actions
@@ -451,7 +465,8 @@ export class VrrpStateMachine {
     void now
     if (this.#state === 'STOP') return []
     const actions: VrrpAction[] = []
-    if (this.#state === 'MASTER') actions.push({ type: 'send-advert', priority: PRIORITY_STOP }, { type: 'remove-vips' })
+    if (this.#state === 'MASTER') actions.push({ type: 'send-advert', priority: PRIORITY_STOP },
+      { type: 'remove-vips' })
     this.#clearTimers()
     if (this.#state === 'INIT') {
       this.#state = 'STOP'
@@ -487,7 +502,8 @@ export class VrrpStateMachine {
     const actions: VrrpAction[] = [{ type: 'send-advert', priority: this.#effectivePriority }, { type: 'add-vips' }]
     if (o.garpMasterRepeat > 0) actions.push({ type: 'send-garp', count: o.garpMasterRepeat, reason: 'become-master' })
     if (o.garpMasterRefreshMs > 0) this.#refreshAt = now + o.garpMasterRefreshMs
-    if (o.garpMasterDelayMs > 0) this.#garps.push({ at: now + o.garpMasterDelayMs, count: o.garpMasterRepeat, reason: 'master-delay' })
+    if (o.garpMasterDelayMs > 0) this.#garps.push({ at: now + o.garpMasterDelayMs, count: o.garpMasterRepeat,
+      reason: 'master-delay' })
     actions.push(...this.#enter('MASTER', reason))
     return actions
   }
@@ -497,7 +513,8 @@ export class VrrpStateMachine {
     const o = this.options
     const actions: VrrpAction[] = [{ type: 'send-advert', priority: this.#effectivePriority }]
     if (this.#refreshAt !== undefined && now > this.#refreshAt) {
-      if (o.garpMasterRefreshRepeat > 0) actions.push({ type: 'send-garp', count: o.garpMasterRefreshRepeat, reason: 'refresh' })
+      if (o.garpMasterRefreshRepeat > 0) actions.push({ type: 'send-garp', count: o.garpMasterRefreshRepeat,
+        reason: 'refresh' })
       this.#refreshAt = now + o.garpMasterRefreshMs
     }
     this.#advertAt = now + o.advertIntervalMs
@@ -527,7 +544,8 @@ export class VrrpStateMachine {
           this.#preemptUntil = undefined
         } else if (this.#preemptUntil === undefined) {
           this.#preemptUntil = now + o.preemptDelayMs
-          actions.push({ type: 'log', level: 'info', message: `(${o.name}) start preempt delay (${o.preemptDelayMs / 1000}s)` })
+          actions.push({ type: 'log', level: 'info', message:
+            `(${o.name}) start preempt delay (${o.preemptDelayMs / 1000}s)` })
         }
       }
       return actions
@@ -536,7 +554,8 @@ export class VrrpStateMachine {
     // over when it expires.
     this.#nextMasterReason = 'preempted'
     this.#masterAddress = adv.srcAddress
-    actions.push({ type: 'log', level: 'info', message: `(${o.name}) received lower priority (${adv.priority}) advert from ${adv.srcAddress} - discarding` })
+    actions.push({ type: 'log', level: 'info', message:
+      `(${o.name}) received lower priority (${adv.priority}) advert from ${adv.srcAddress} - discarding` })
     return actions
   }
 
@@ -555,10 +574,14 @@ export class VrrpStateMachine {
     }
     if (adv.priority === eff) {
       if (cmp === 0) {
-        const why = this.#localAddress === undefined ? 'and our own address is not known (setLocalAddress)' : 'from remote host with our IP address'
-        actions.push({ type: 'log', level: 'warn', message: `(${o.name}) WARNING - equal priority advert received ${why}.` })
+        const why = this.#localAddress === undefined ? 'and our own address is not known (setLocalAddress)' :
+          'from remote host with our IP address'
+        actions.push({ type: 'log', level: 'warn', message:
+          `(${o.name}) WARNING - equal priority advert received ${why}.` })
       } else if (eff === PRIORITY_OWNER) {
-        actions.push({ type: 'log', level: 'warn', message: `(${o.name}) CONFIGURATION ERROR: local instance and a remote instance are both configured as address owner, please fix - reducing local priority` })
+        actions.push({ type: 'log', level: 'warn', message:
+          (`(${o.name}) CONFIGURATION ERROR: local instance and a remote instance are both configured as address ` +
+            `owner, please fix - reducing local priority`) })
         this.#basePriority = PRIORITY_OWNER - 1
         this.#effectivePriority = PRIORITY_OWNER - 1
       }
@@ -566,14 +589,17 @@ export class VrrpStateMachine {
     const ours = this.#effectivePriority
     if (adv.priority < ours || (adv.priority === ours && cmp < 0)) {
       // A lower-priority router thinks it is master: reassert at once ("forcing new election").
-      actions.push({ type: 'log', level: 'info', message: `(${o.name}) Received advert from ${adv.srcAddress} with lower priority ${adv.priority}, ours ${ours}${o.lowerPrioNoAdvert ? '' : ', forcing new election'}` })
+      actions.push({ type: 'log', level: 'info', message:
+        (`(${o.name}) Received advert from ${adv.srcAddress} with lower priority ${adv.priority}, ours ` +
+          `${ours}${o.lowerPrioNoAdvert ? '' : ', forcing new election'}`) })
       if (!o.lowerPrioNoAdvert) {
         actions.push({ type: 'send-advert', priority: ours })
         this.#advertAt = now + o.advertIntervalMs
       }
       if (o.garpLowerPrioRepeat > 0) {
         actions.push({ type: 'send-garp', count: o.garpLowerPrioRepeat, reason: 'lower-priority' })
-        if (o.garpLowerPrioDelayMs > 0) this.#garps.push({ at: now + o.garpLowerPrioDelayMs, count: o.garpLowerPrioRepeat, reason: 'lower-priority-delay' })
+        if (o.garpLowerPrioDelayMs > 0) this.#garps.push({ at: now + o.garpLowerPrioDelayMs,
+          count: o.garpLowerPrioRepeat, reason: 'lower-priority-delay' })
       }
       return actions
     }

@@ -14,20 +14,25 @@
 export const DOWN_TIMER_ADVERTS = 3
 
 /** The advertisement interval keepalived actually uses for this version, and a warning if it changed it. */
-export function normalizeAdvertInterval (version: 2 | 3, ms: number): { readonly ms: number, readonly warning?: string } {
+export function normalizeAdvertInterval (version: 2 | 3, ms: number): { readonly ms: number,
+  readonly warning?: string } {
   const us = Math.round(ms * 1000)
   if (version === 2) {
-    if (us >= 256 * 1_000_000) return { ms: 255_000, warning: `VRRPv2 advertisement interval ${ms / 1000}s is out of range; must be less than 256s; using 255s` }
+    if (us >= 256 * 1_000_000) return { ms: 255_000, warning:
+      `VRRPv2 advertisement interval ${ms / 1000}s is out of range; must be less than 256s; using 255s` }
     if (us % 1_000_000 !== 0) {
       const r = Math.max(1_000_000, Math.round(us / 1_000_000) * 1_000_000)
-      return { ms: r / 1000, warning: `VRRPv2 advertisement interval ${ms / 1000}s must be an integer; rounded to ${r / 1_000_000}s` }
+      return { ms: r / 1000, warning:
+        `VRRPv2 advertisement interval ${ms / 1000}s must be an integer; rounded to ${r / 1_000_000}s` }
     }
     return { ms: Math.max(us, 1_000_000) / 1000 }
   }
-  if (us >= 4096 * 10_000) return { ms: 40_950, warning: `VRRPv3 advertisement interval ${ms / 1000}s is out of range; must be less than 40.96s; using 40.95s` }
+  if (us >= 4096 * 10_000) return { ms: 40_950, warning:
+    `VRRPv3 advertisement interval ${ms / 1000}s is out of range; must be less than 40.96s; using 40.95s` }
   if (us % 10_000 !== 0) {
     const r = Math.max(10_000, Math.round(us / 10_000) * 10_000)
-    return { ms: r / 1000, warning: `VRRPv3 advertisement interval ${ms / 1000}s must be in units of 10ms; rounded to ${r / 1000}ms` }
+    return { ms: r / 1000, warning:
+      `VRRPv3 advertisement interval ${ms / 1000}s must be in units of 10ms; rounded to ${r / 1000}ms` }
   }
   return { ms: Math.max(us, 10_000) / 1000 }
 }
@@ -45,6 +50,8 @@ export function skewTimeMs (version: 2 | 3, priority: number, masterAdvertInterv
 }
 
 /** Master_Down_Interval in ms (fractional). */
-export function masterDownIntervalMs (version: 2 | 3, priority: number, masterAdvertIntervalMs: number, downTimerAdverts = DOWN_TIMER_ADVERTS): number {
-  return (downTimerAdverts * Math.round(masterAdvertIntervalMs * 1000) + skewUs(version, priority, masterAdvertIntervalMs)) / 1000
+export function masterDownIntervalMs (version: 2 | 3, priority: number, masterAdvertIntervalMs: number,
+  downTimerAdverts = DOWN_TIMER_ADVERTS): number {
+  return (downTimerAdverts * Math.round(masterAdvertIntervalMs * 1000) + skewUs(version, priority,
+    masterAdvertIntervalMs)) / 1000
 }

@@ -116,7 +116,8 @@ export class FileTracker extends EventEmitter<{ change: [number] }> {
       return 0
     }
     const v = parseTrackFileValue(text)
-    if (v === undefined) this.#log.warn({ file: this.spec.file }, `Invalid number read from ${String(this.spec.file)} - ignoring`)
+    if (v === undefined) this.#log.warn({ file: this.spec.file },
+      `Invalid number read from ${String(this.spec.file)} - ignoring`)
     return v
   }
 }

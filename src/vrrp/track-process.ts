@@ -33,7 +33,8 @@ export function processMatches (spec: ProcessMatch, p: ProcEntry): boolean {
     case 'partial': return have.length >= want.length && want.every((w, i) => have[i] === w)
     case 'initial': {
       const last = want.length - 1
-      return have.length >= want.length && want.every((w, i) => i === last ? (have[i] as string).startsWith(w) : have[i] === w)
+      return have.length >= want.length && want.every((w, i) => i === last ? (have[i] as string).startsWith(w) : have[
+        i] === w)
     }
   }
 }

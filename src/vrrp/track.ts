@@ -143,7 +143,8 @@ export class ScriptTracker extends EventEmitter<{ change: [TrackState] }> {
       if (this.#rf.record(ok)) {
         const s = this.#rf.state
         if (s === 'ok') this.#deps.log.info({ script: this.spec.name }, `VRRP_Script(${this.spec.name}) succeeded`)
-        else this.#deps.log.warn({ script: this.spec.name, result: detail }, `VRRP_Script(${this.spec.name}) failed (${detail})`)
+        else this.#deps.log.warn({ script: this.spec.name, result: detail },
+          `VRRP_Script(${this.spec.name}) failed (${detail})`)
         if (before === 'init') this.#resolveFirst()
         this.emit('change', s)
       }
@@ -161,9 +162,12 @@ export class ScriptTracker extends EventEmitter<{ change: [TrackState] }> {
     this.#running = true
     const timeoutMs = this.timeoutMs
     const policy = this.#deps.policy?.() ?? {}
-    const who = this.spec.user === undefined ? { user: policy.user, group: policy.group } : { user: this.spec.user, group: this.spec.group }
-    this.#deps.run(this.#argv, { timeoutMs, ...who, keepAmbientCapabilities: policy.keepAmbientCapabilities, killWithParent: true }).then(r => {
-      if (!r.ok && r.output !== '') this.#deps.log.debug({ script: this.spec.name, output: r.output }, 'track script output')
+    const who = this.spec.user === undefined ? { user: policy.user, group: policy.group } : { user: this.spec.user,
+      group: this.spec.group }
+    this.#deps.run(this.#argv, { timeoutMs, ...who, keepAmbientCapabilities: policy.keepAmbientCapabilities,
+      killWithParent: true }).then(r => {
+      if (!r.ok && r.output !== '') this.#deps.log.debug({ script: this.spec.name, output: r.output },
+        'track script output')
       done(r.ok, r.ok ? 'exit 0' : describeResult(r, timeoutMs))
     }, (err: unknown) => { done(false, err instanceof Error ? err.message : String(err)) })
   }
@@ -195,11 +199,13 @@ export function trackingOutcome (basePriority: number, items: readonly TrackedIt
   const contributions: number[] = []
   const faultReasons: string[] = []
   for (const it of items) {
-    const c = it.kind === 'file' ? trackFileContribution(it.value ?? 0, it.weight ?? 0, it.reverse === true) : trackerContribution(it.weight, it.state !== 'fail', it.reverse === true)
+    const c = it.kind === 'file' ? trackFileContribution(it.value ?? 0, it.weight ?? 0,
+      it.reverse === true) : trackerContribution(it.weight, it.state !== 'fail', it.reverse === true)
     if (c === 'fault') faultReasons.push(`${it.kind} ${it.name}`)
     else contributions.push(c)
   }
-  return { fault: faultReasons.length > 0, effectivePriority: computeEffectivePriority(basePriority, contributions), faultReasons }
+  return { fault: faultReasons.length > 0, effectivePriority: computeEffectivePriority(basePriority, contributions),
+    faultReasons }
 }
 
 /**
@@ -214,15 +220,19 @@ export interface OtherTrackers {
   readonly ignoreWeights?: boolean
 }
 
-export function trackedItems (inst: VrrpInstance, scripts: ReadonlyMap<string, { readonly spec: VrrpScript, readonly state: TrackState }>, linkUp: (ifname: string) => boolean | undefined, other: OtherTrackers = {}): TrackedItem[] {
+export function trackedItems (inst: VrrpInstance, scripts: ReadonlyMap<string, { readonly spec: VrrpScript,
+  readonly state: TrackState }>, linkUp: (ifname: string) => boolean | undefined,
+    other: OtherTrackers = {}): TrackedItem[] {
   const items: TrackedItem[] = []
   for (const t of inst.trackFiles) {
     const f = other.files?.get(t.name)
-    items.push({ kind: 'file', name: t.name, weight: t.weight ?? f?.spec.weight ?? 1, reverse: t.reverse ?? f?.spec.reverse ?? false, state: 'ok', value: f?.value ?? 0 })
+    items.push({ kind: 'file', name: t.name, weight: t.weight ?? f?.spec.weight ?? 1,
+      reverse: t.reverse ?? f?.spec.reverse ?? false, state: 'ok', value: f?.value ?? 0 })
   }
   for (const t of inst.trackProcesses) {
     const p = other.processes?.get(t.name)
-    items.push({ kind: 'process', name: t.name, weight: t.weight ?? p?.spec.weight ?? 0, reverse: t.reverse ?? p?.spec.reverse ?? false, state: p?.state ?? 'init' })
+    items.push({ kind: 'process', name: t.name, weight: t.weight ?? p?.spec.weight ?? 0,
+      reverse: t.reverse ?? p?.spec.reverse ?? false, state: p?.state ?? 'init' })
   }
   for (const t of inst.trackScripts) {
     const s = scripts.get(t.name)
@@ -232,8 +242,10 @@ export function trackedItems (inst: VrrpInstance, scripts: ReadonlyMap<string, {
     const up = linkUp(name)
     return up === undefined ? 'fail' : up ? 'ok' : 'fail'
   }
-  for (const t of inst.trackInterfaces) items.push({ kind: 'interface', name: t.name, weight: t.weight, state: ifState(t.name) })
-  if (!inst.dontTrackPrimary && inst.interface !== undefined && !inst.trackInterfaces.some(t => t.name === inst.interface)) {
+  for (const t of inst.trackInterfaces) items.push({ kind: 'interface', name: t.name, weight: t.weight,
+    state: ifState(t.name) })
+  if (!inst.dontTrackPrimary && inst.interface !== undefined && !inst.trackInterfaces.some(t => t.name ===
+    inst.interface)) {
     items.push({ kind: 'interface', name: inst.interface, weight: undefined, state: ifState(inst.interface) })
   }
   return other.ignoreWeights === true ? items.map(i => ({ ...i, weight: 0 })) : items

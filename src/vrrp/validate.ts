@@ -5,8 +5,10 @@
  */
 import { equalIp, formatIp, ipBytes, isMulticast } from '../net/addr.ts'
 import {
-  AUTH_AH, AUTH_NONE, AUTH_PASS, IPPROTO_AH, IPPROTO_VRRP, IPV6_HEADER_LEN, VRRP_HEADER_LEN, VRRP_MULTICAST_V4, VRRP_MULTICAST_V6,
-  VRRP_TTL, VRRP_TYPE_ADVERT, authBytes, checksumValid, decodeAdvert, decodeIpv4Header, decodeIpv6Header, expectedVrrpLength,
+  AUTH_AH, AUTH_NONE, AUTH_PASS, IPPROTO_AH, IPPROTO_VRRP, IPV6_HEADER_LEN, VRRP_HEADER_LEN, VRRP_MULTICAST_V4,
+    VRRP_MULTICAST_V6,
+  VRRP_TTL, VRRP_TYPE_ADVERT, authBytes, checksumValid, decodeAdvert, decodeIpv4Header, decodeIpv6Header,
+    expectedVrrpLength,
   readRawHeader, type DecodedAdvert
 } from './codec.ts'
 import { VrrpConfigError } from './errors.ts'
@@ -30,7 +32,9 @@ export const DROP_REASONS = [
   'wrong-destination',
   /** Another VRID: not an error, just not this instance's ("Unknown VRID(%d) ... ignoring"). */
   'not-for-us',
-  /** Length is not exactly IP header + 16+4n (v2) / 8+4n or 8+16n (v3) ("vrrp packet too short/long"; packet_len_err). */
+  /**
+   * Length is not exactly IP header + 16+4n (v2) / 8+4n or 8+16n (v3) ("vrrp packet too short/long"; packet_len_err).
+   */
   'bad-length',
   /** TTL / hop limit is not 255 on a multicast instance ("invalid TTL/HL"; ip_ttl_err). */
   'bad-ttl',
@@ -54,11 +58,17 @@ export const DROP_REASONS = [
   'bad-checksum',
   /** Multicast destination on a unicast instance or the reverse ("Expected %sicast packet"; addr_list_err). */
   'multicast-unicast-mismatch',
-  /** One of our VIPs is not in the advert ("ip address associated with VRID not present in MASTER advert"; addr_list_err). */
+  /**
+   * One of our VIPs is not in the advert ("ip address associated with VRID not present in MASTER advert";
+   * addr_list_err).
+   */
   'vip-mismatch',
   /** check_unicast_src: the source is not a unicast_peer ("unicast source address %s not a unicast peer"). */
   'unicast-src-not-peer',
-  /** check_unicast_src: TTL / hop limit outside the peer's min_ttl..max_ttl ("TTL/HL %d not in range %d - %d"; ip_ttl_err). */
+  /**
+   * check_unicast_src: TTL / hop limit outside the peer's min_ttl..max_ttl ("TTL/HL %d not in range %d - %d";
+   * ip_ttl_err).
+   */
   'ttl-out-of-range'
 ] as const
 
@@ -188,11 +198,13 @@ function compile (cfg: AdvertCheckConfig): Compiled {
 
 /** The checks for an instance of the configuration. Throws VrrpConfigError when it cannot run. */
 export function advertCheckConfig (inst: VrrpInstance): AdvertCheckConfig {
-  if (inst.virtualRouterId === undefined) throw new VrrpConfigError(`vrrp_instance ${inst.name}: virtual_router_id is not set`)
+  if (inst.virtualRouterId === undefined) throw new VrrpConfigError(
+    `vrrp_instance ${inst.name}: virtual_router_id is not set`)
   const families = new Set(inst.virtualAddresses.map(v => v.family))
   if (families.size > 1) throw new VrrpConfigError(`vrrp_instance ${inst.name}: virtual_ipaddress mixes IPv4 and IPv6`)
   const family: 4 | 6 = families.has(6) ? 6 : 4
-  if (family === 6 && inst.version === 2) throw new VrrpConfigError(`vrrp_instance ${inst.name}: IPv6 needs VRRP version 3`)
+  if (family === 6 && inst.version === 2) throw new VrrpConfigError(
+    `vrrp_instance ${inst.name}: IPv6 needs VRRP version 3`)
   const cfg: AdvertCheckConfig = {
     vrid: inst.virtualRouterId,
     version: inst.version,
@@ -204,13 +216,15 @@ export function advertCheckConfig (inst: VrrpInstance): AdvertCheckConfig {
     peerTtl: inst.unicastPeerTtl
   }
   // keepalived: authentication is v2 only ("ignored with an error" in v3); AH is refused by the config parser.
-  if (inst.version === 2 && inst.authentication?.type === 'PASS') return { ...cfg, auth: { type: 'PASS', password: inst.authentication.password } }
+  if (inst.version === 2 && inst.authentication?.type === 'PASS') return { ...cfg, auth: { type: 'PASS',
+    password: inst.authentication.password } }
   return cfg
 }
 
 /** The VRID of a received packet (to find the instance), or undefined if it is too short to hold one. */
 export function peekVrid (bytes: Uint8Array, meta: ReceiveMeta): number | undefined {
-  if (meta.family === 6 && meta.header === 'included') return bytes.length >= IPV6_HEADER_LEN + VRRP_HEADER_LEN ? bytes[IPV6_HEADER_LEN + 1] : undefined
+  if (meta.family === 6 && meta.header === 'included') return bytes.length >= IPV6_HEADER_LEN + VRRP_HEADER_LEN ? bytes[
+    IPV6_HEADER_LEN + 1] : undefined
   if (meta.family === 6) return bytes.length >= VRRP_HEADER_LEN ? bytes[1] : undefined
   if (bytes.length < 20) return undefined
   const ihl = ((bytes[0] as number) & 0x0f) * 4
@@ -239,10 +253,13 @@ function check (bytes: Uint8Array, meta: ReceiveMeta, cfg: AdvertCheckConfig, c:
     const ip = decodeIpv4Header(bytes)
     if (!ip.ok) return drop(ip.reason === 'too-short' ? 'too-short' : 'bad-ip-header', ip.message)
     const h = ip.value
-    if (bytes.length < h.headerLength + VRRP_HEADER_LEN) return drop('too-short', `IPv4 VRRP packet too short - ${bytes.length} bytes`, undefined, h.src)
+    if (bytes.length < h.headerLength + VRRP_HEADER_LEN) return drop('too-short',
+      `IPv4 VRRP packet too short - ${bytes.length} bytes`, undefined, h.src)
     // keepalived only ever gets 112 (or 51) from its raw socket; anything else is a bad header for us.
-    if (h.protocol === IPPROTO_AH) return drop('auth-type-mismatch', 'Received AH header but auth type not AH', undefined, h.src)
-    if (h.protocol !== IPPROTO_VRRP) return drop('bad-ip-header', `IP protocol ${h.protocol} is not VRRP (112)`, undefined, h.src)
+    if (h.protocol === IPPROTO_AH) return drop('auth-type-mismatch', 'Received AH header but auth type not AH',
+      undefined, h.src)
+    if (h.protocol !== IPPROTO_VRRP) return drop('bad-ip-header', `IP protocol ${h.protocol} is not VRRP (112)`,
+      undefined, h.src)
     vrrp = bytes.subarray(h.headerLength)
     srcBytes = h.srcBytes
     dstBytes = h.dstBytes
@@ -252,15 +269,18 @@ function check (bytes: Uint8Array, meta: ReceiveMeta, cfg: AdvertCheckConfig, c:
     const ip = decodeIpv6Header(bytes)
     if (!ip.ok) return drop(ip.reason === 'too-short' ? 'too-short' : 'bad-ip-header', ip.message)
     const h = ip.value
-    if (bytes.length < IPV6_HEADER_LEN + VRRP_HEADER_LEN) return drop('too-short', `IPv6 VRRP packet too short - ${bytes.length} bytes`, undefined, h.src)
-    if (h.nextHeader !== IPPROTO_VRRP) return drop('bad-ip-header', `IPv6 next header ${h.nextHeader} is not VRRP (112)`, undefined, h.src)
+    if (bytes.length < IPV6_HEADER_LEN + VRRP_HEADER_LEN) return drop('too-short',
+      `IPv6 VRRP packet too short - ${bytes.length} bytes`, undefined, h.src)
+    if (h.nextHeader !== IPPROTO_VRRP) return drop('bad-ip-header',
+      `IPv6 next header ${h.nextHeader} is not VRRP (112)`, undefined, h.src)
     vrrp = bytes.subarray(IPV6_HEADER_LEN)
     srcBytes = h.srcBytes
     dstBytes = h.dstBytes
     ttl = h.hopLimit
     totalLength = IPV6_HEADER_LEN + h.payloadLength
   } else {
-    if (bytes.length < VRRP_HEADER_LEN) return drop('too-short', `IPv6 VRRP packet too short - ${bytes.length} bytes`, undefined, meta.src)
+    if (bytes.length < VRRP_HEADER_LEN) return drop('too-short', `IPv6 VRRP packet too short - ${bytes.length} bytes`,
+      undefined, meta.src)
     vrrp = bytes
     try {
       srcBytes = ipBytes(meta.src, 6)
@@ -271,9 +291,11 @@ function check (bytes: Uint8Array, meta: ReceiveMeta, cfg: AdvertCheckConfig, c:
     ttl = meta.hopLimit
   }
   const src = formatIp(srcBytes)
-  if (srcBytes.length !== (cfg.family === 4 ? 4 : 16)) return drop('bad-ip-header', `IPv${meta.family} packet on an IPv${cfg.family} instance`, undefined, src)
+  if (srcBytes.length !== (cfg.family === 4 ? 4 : 16)) return drop('bad-ip-header',
+    `IPv${meta.family} packet on an IPv${cfg.family} instance`, undefined, src)
   if (c.local !== undefined && !equalIp(dstBytes, c.group) && !equalIp(dstBytes, c.local)) {
-    return drop('wrong-destination', `destination ${formatIp(dstBytes)} is neither ${formatIp(c.group)} nor ${formatIp(c.local)}`, undefined, src)
+    return drop('wrong-destination',
+      `destination ${formatIp(dstBytes)} is neither ${formatIp(c.group)} nor ${formatIp(c.local)}`, undefined, src)
   }
   const h = readRawHeader(vrrp)
   if (h === undefined) return drop('too-short', 'VRRP packet too short', undefined, src)
@@ -283,18 +305,24 @@ function check (bytes: Uint8Array, meta: ReceiveMeta, cfg: AdvertCheckConfig, c:
   // 1. exact length
   const expected = expectedVrrpLength(h.version, h.count, cfg.family)
   if (vrrp.length !== expected) {
-    return drop('bad-length', `vrrp packet too ${vrrp.length > expected ? 'long' : 'short'}, length ${vrrp.length} and expect ${expected}`, vrid, src)
+    return drop('bad-length',
+      `vrrp packet too ${vrrp.length > expected ? 'long' : 'short'}, length ${vrrp.length} and expect ${expected}`,
+        vrid, src)
   }
   const unicast = cfg.unicastPeers.length > 0
   // 2. TTL / hop limit 255, multicast only (keepalived checks unicast only against min_ttl/max_ttl)
-  if (!unicast && ttl !== undefined && ttl !== VRRP_TTL) return drop('bad-ttl', `invalid TTL/HL. Received ${ttl} and expect ${VRRP_TTL}`, vrid, src)
+  if (!unicast && ttl !== undefined && ttl !== VRRP_TTL) return drop('bad-ttl',
+    `invalid TTL/HL. Received ${ttl} and expect ${VRRP_TTL}`, vrid, src)
   // 3. version
-  if (h.version !== cfg.version) return drop('version-mismatch', `wrong version. Received ${h.version} and expect ${cfg.version}`, vrid, src)
+  if (h.version !== cfg.version) return drop('version-mismatch',
+    `wrong version. Received ${h.version} and expect ${cfg.version}`, vrid, src)
   // 4. v2: auth type, password, advert interval
   if (cfg.version === 2) {
     const authType = h.word4 >> 8
-    if (authType !== AUTH_NONE && authType !== AUTH_PASS && authType !== AUTH_AH) return drop('invalid-auth-type', `Invalid auth type: ${authType}`, vrid, src)
-    if (authType !== c.authType) return drop('auth-type-mismatch', `received a ${authType} auth, expecting ${c.authType}!`, vrid, src)
+    if (authType !== AUTH_NONE && authType !== AUTH_PASS && authType !== AUTH_AH) return drop('invalid-auth-type',
+      `Invalid auth type: ${authType}`, vrid, src)
+    if (authType !== c.authType) return drop('auth-type-mismatch',
+      `received a ${authType} auth, expecting ${c.authType}!`, vrid, src)
     if (c.authType === AUTH_PASS) {
       const pw = vrrp.subarray(vrrp.length - 8)
       let diff = 0
@@ -302,16 +330,20 @@ function check (bytes: Uint8Array, meta: ReceiveMeta, cfg: AdvertCheckConfig, c:
       if (diff !== 0) return drop('auth-failure', 'received an invalid passwd!', vrid, src)
     }
     const interval = h.word4 & 0xff
-    if (interval !== c.intervalSec) return drop('interval-mismatch', `advertisement interval mismatch mine=${c.intervalSec} sec rcv'd=${interval} sec`, vrid, src)
+    if (interval !== c.intervalSec) return drop('interval-mismatch',
+      `advertisement interval mismatch mine=${c.intervalSec} sec rcv'd=${interval} sec`, vrid, src)
   }
   // 5. type
-  if (h.type !== VRRP_TYPE_ADVERT) return drop('bad-type', `Invalid packet type. ${h.type} and expect ${VRRP_TYPE_ADVERT}`, vrid, src)
+  if (h.type !== VRRP_TYPE_ADVERT) return drop('bad-type',
+    `Invalid packet type. ${h.type} and expect ${VRRP_TYPE_ADVERT}`, vrid, src)
   const checkVips = cfg.checkVipAddresses ?? true
   // 6. address count
-  if (checkVips && h.count !== c.vips.length) return drop('address-count-mismatch', `received an unexpected ip number count ${h.count}, expected ${c.vips.length}!`, vrid, src)
+  if (checkVips && h.count !== c.vips.length) return drop('address-count-mismatch',
+    `received an unexpected ip number count ${h.count}, expected ${c.vips.length}!`, vrid, src)
   // 7. IPv4 total length / IPv6 payload length
   if (totalLength !== undefined && totalLength !== bytes.length) {
-    return drop('ip-length-mismatch', `ip_tot_len mismatch against received length. ${totalLength} and received ${bytes.length}`, vrid, src)
+    return drop('ip-length-mismatch',
+      `ip_tot_len mismatch against received length. ${totalLength} and received ${bytes.length}`, vrid, src)
   }
   // 8. checksum (keepalived leaves IPv6 to the kernel, IPV6_CHECKSUM; we check it as well)
   let legacyChecksum = false
@@ -321,7 +353,8 @@ function check (bytes: Uint8Array, meta: ReceiveMeta, cfg: AdvertCheckConfig, c:
     // keepalived _WITH_UNICAST_CHKSUM_COMPAT_: a unicast v3 advert from keepalived < 1.3.6 used the
     // multicast group in the pseudo-header.
     const group = ipBytes(VRRP_MULTICAST_V4)
-    if (cfg.family === 4 && unicast && !equalIp(dstBytes, group) && checksumValid(vrrp, 3, { src: srcBytes, dst: group })) {
+    if (cfg.family === 4 && unicast && !equalIp(dstBytes, group) && checksumValid(vrrp, 3, { src: srcBytes,
+      dst: group })) {
       legacyChecksum = true
     } else {
       return drop('bad-checksum', 'Invalid VRRPv3 checksum', vrid, src)
@@ -330,23 +363,27 @@ function check (bytes: Uint8Array, meta: ReceiveMeta, cfg: AdvertCheckConfig, c:
   // 9. multicast vs unicast
   const multicast = isMulticast(dstBytes)
   if (multicast === unicast) {
-    return drop('multicast-unicast-mismatch', `Expected ${unicast ? 'un' : 'mult'}icast packet but received ${unicast ? 'mult' : 'un'}icast packet`, vrid, src)
+    return drop('multicast-unicast-mismatch',
+      `Expected ${unicast ? 'un' : 'mult'}icast packet but received ${unicast ? 'mult' : 'un'}icast packet`, vrid, src)
   }
   const decoded = decodeAdvert(vrrp, cfg.family)
   // Cannot fail after the checks above; kept for type narrowing.
-  if (!decoded.ok) return drop(decoded.reason === 'too-short' ? 'too-short' : decoded.reason === 'version-mismatch' ? 'version-mismatch' : 'bad-length', decoded.message, vrid, src)
+  if (!decoded.ok) return drop(decoded.reason === 'too-short' ? 'too-short' : decoded.reason === 'version-mismatch' ?
+    'version-mismatch' : 'bad-length', decoded.message, vrid, src)
   const advert = decoded.value
   if (checkVips) {
     // 10. every configured VIP present, in any order
     for (const vip of c.vips) {
       if (!advert.addressBytes.some(a => equalIp(a, vip))) {
-        return drop('vip-mismatch', `ip address associated with VRID ${vrid} not present in MASTER advert: ${formatIp(vip)}`, vrid, src)
+        return drop('vip-mismatch',
+          `ip address associated with VRID ${vrid} not present in MASTER advert: ${formatIp(vip)}`, vrid, src)
       }
     }
     // 11. check_unicast_src, then the peer's min_ttl / max_ttl
     if (unicast && cfg.checkUnicastSrc === true) {
       const peer = c.peers.find(p => equalIp(p.address, srcBytes))
-      if (peer === undefined) return drop('unicast-src-not-peer', `unicast source address ${src} not a unicast peer`, vrid, src)
+      if (peer === undefined) return drop('unicast-src-not-peer', `unicast source address ${src} not a unicast peer`,
+        vrid, src)
       if (ttl !== undefined && (ttl < peer.minTtl || ttl > peer.maxTtl)) {
         return drop('ttl-out-of-range', `TTL/HL ${ttl} not in range ${peer.minTtl} - ${peer.maxTtl}`, vrid, src)
       }

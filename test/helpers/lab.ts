@@ -8,7 +8,7 @@
 // throws, so integration suites fail loudly rather than silently skipping.
 // Set TSLB_LAB_KEEP=1 to leave a useLab() lab up after the suite, for poking at it.
 
-import { execFile, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -92,9 +92,21 @@ export function assertRoot(): void {
   }
 }
 
-/** A fresh prefix such as "tl1a2b3c-" (9 characters, so every link name stays <= 15). */
+/**
+ * A fresh prefix such as "tl1a2b3c-" (9 characters, so every link name stays <= 15) whose /24
+ * (netForPrefix) no interface of the root namespace uses: labs of concurrent runs do not collide.
+ */
 export function uniquePrefix(): string {
-  return `tl${randomBytes(3).toString('hex')}-`;
+  let inUse = '';
+  try {
+    inUse = execFileSync('ip', ['-o', '-4', 'addr', 'show'], { encoding: 'utf8' });
+  } catch {
+    // no ip(8): the lab cannot come up anyway, and says so
+  }
+  for (let i = 0; ; i++) {
+    const prefix = `tl${randomBytes(3).toString('hex')}-`;
+    if (i >= 50 || !inUse.includes(` ${netForPrefix(prefix)}.`)) return prefix;
+  }
 }
 
 /**

@@ -4,7 +4,8 @@
  * multicast one, both MASTER alone at priority 100. lb3 (not a peer) and lb2 with a decremented
  * TTL send priority-200 adverts: each is dropped with its reason and lb1 stays MASTER. The same
  * adverts with the right source and TTL / hop limit 255 do take the mastership, so the
- * injection itself is sound.
+ * injection itself is sound (after the interface went down and up: the IPv6 capture was
+ * reopened).
  */
 import assert from 'node:assert/strict'
 import { fileURLToPath } from 'node:url'
@@ -76,6 +77,24 @@ describe('VRRP: adverts from off-link or unlisted routers are ignored', () => {
     await inject('lb3', { vrid: 62, vips: [VIP6], dst: 'ff02::12', ttl: 64 })
     await lb1.waitLog(of('VI_6', r => r.reason === 'bad-ttl'), 5_000, since)
     assert.equal(entered('VI_6', 'BACKUP', since), false, 'lb1 stayed MASTER')
+  })
+
+  test('the VRRP interface going down and up: the node keeps running (FAULT), then captures and sends again', async () => {
+    // libpcap's handles (the IPv6 capture, the GARP/NA sender) see POLLERR when the link goes
+    // down; cap asserted on it and the supervisor aborted (patches/cap+0.2.1.patch).
+    const since = Date.now()
+    assert.equal((await lab.exec('lb1', ['ip', 'link', 'set', 'eth0', 'down'])).code, 0)
+    await lb1.waitLog(of('VI_6', r => r.msg === 'Entering FAULT STATE'), 5_000, since)
+    await lb1.waitLog(of('VI_U', r => r.msg === 'Entering FAULT STATE'), 5_000, since)
+    await new Promise(resolve => setTimeout(resolve, 1_500))
+    assert.equal(lb1.child.exitCode, null, `tslb exited:\n${lb1.output().slice(-3000)}`)
+    assert.equal(lb1.child.signalCode, null, `tslb was killed:\n${lb1.output().slice(-3000)}`)
+    const up = Date.now()
+    assert.equal((await lab.exec('lb1', ['ip', 'link', 'set', 'eth0', 'up'])).code, 0)
+    await lb1.waitLog(of('VI_U', r => r.msg === 'Entering MASTER STATE'), 10_000, up)
+    await lb1.waitLog(of('VI_6', r => r.msg === 'Entering MASTER STATE'), 10_000, up)
+    const sent = await lb1.waitLog(r => r.msg === 'gratuitous ARPs sent' && (r.count as number) > 0, 10_000, up)
+    assert.ok(sent.count)
   })
 
   test('the same adverts from the listed peer with TTL / hop limit 255 take the mastership', async () => {

@@ -3,7 +3,7 @@
  * `track_file` block) and `vrrp_track_process` sections, with keepalived's keyword names and
  * defaults (2.2.7's parser: a track file's weight 1, a tracked process's weight 0, quorum 1).
  */
-import type { VrrpSyncGroup, VrrpTrackFile, VrrpTrackProcess } from '../model.ts'
+import type { NotifyScript, VrrpSyncGroup, VrrpTrackFile, VrrpTrackProcess } from '../model.ts'
 import { ValueError } from '../errors.ts'
 import { parseInteger, parseSeconds } from '../values.ts'
 
@@ -25,6 +25,17 @@ function weightReverse (args: readonly string[], min: number, max: number): { we
   return { weight: parseInteger(w.replace(/^\+/, ''), 'weight', min, max), reverse: dir === 'reverse' }
 }
 
+/**
+ * `notify* "COMMAND ARGS" [USER [GROUP]]`, as keepalived reads it: the first word is the command
+ * (quote a command that has arguments), the next ones the user and group it runs as.
+ */
+export function parseNotifyScript (keyword: string, args: readonly string[]): NotifyScript {
+  const [command, user, group] = args
+  if (command === undefined || command.trim() === '' || args.length > 3) throw new ValueError(
+    `'${keyword}' expects "COMMAND ARGS" [USER [GROUP]] (quote a command that has arguments, as in keepalived)`)
+  return { command, ...(user === undefined ? {} : { user }), ...(group === undefined ? {} : { group }) }
+}
+
 export function newVrrpSyncGroup (name: string, loc: VrrpSyncGroup['loc']): VrrpSyncGroup {
   return { name, loc, members: [], notify: {}, trackingWeight: false }
 }
@@ -36,9 +47,8 @@ export function applyVrrpSyncGroupKeyword (g: VrrpSyncGroup, keyword: string, ar
       g.members.push(...args)
       return true
     case 'notify_master': case 'notify_backup': case 'notify_fault': case 'notify_stop': case 'notify': {
-      if (args.length === 0) throw new ValueError(`'${keyword}' expects a command line`)
       const key = keyword === 'notify' ? 'any' : keyword.slice('notify_'.length) as keyof VrrpSyncGroup['notify']
-      g.notify[key] = args.join(' ')
+      g.notify[key] = parseNotifyScript(keyword, args)
       return true
     }
     case 'sync_group_tracking_weight': none(keyword, args); g.trackingWeight = true; return true

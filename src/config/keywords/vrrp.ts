@@ -6,6 +6,7 @@ import type { KeywordContext } from '../context.ts'
 import type { TrackRef, VirtualAddress, VrrpInstance, VrrpScript } from '../model.ts'
 import { parseInteger, parseSeconds } from '../values.ts'
 import { ValueError } from '../errors.ts'
+import { parseNotifyScript } from './vrrp-tracking.ts'
 
 function one (kw: string, args: readonly string[]): string {
   if (args.length !== 1) throw new ValueError(`'${kw}' expects exactly one argument`)
@@ -192,10 +193,9 @@ export function applyVrrpInstanceKeyword (v: VrrpInstance, keyword: string, args
     case 'dont_track_primary': v.dontTrackPrimary = true; return true
     case 'native_ipv6': v.nativeIpv6 = true; return true
     case 'notify_master': case 'notify_backup': case 'notify_fault': case 'notify_stop': case 'notify': {
-      if (args.length === 0) throw new ValueError(`'${keyword}' expects a command line`)
       const key = keyword === 'notify' ? 'any' : keyword.slice('notify_'.length) as 'master' | 'backup' | 'fault' |
         'stop'
-      v.notify[key] = args.join(' ')
+      v.notify[key] = parseNotifyScript(keyword, args)
       return true
     }
     default: return false

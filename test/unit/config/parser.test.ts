@@ -253,7 +253,7 @@ vrrp_instance VI_6
   assert.deepEqual(v?.unicastPeers, ['198.18.0.12', '198.18.0.13'])
   assert.deepEqual(v?.virtualAddresses.map(a => [a.address, a.prefixLength, a.dev, a.label]), [['198.18.0.100', 24, 'eth0', 'eth0:ha'], ['198.18.0.101', 24, undefined, undefined]])
   assert.deepEqual(v?.trackInterfaces, [{ name: 'eth1', weight: -20 }])
-  assert.equal(v?.notify.master, '/usr/local/bin/became-master --now')
+  assert.deepEqual(v?.notify.master, { command: '/usr/local/bin/became-master --now' })
   assert.deepEqual([v6?.version, v6?.advertInt, v6?.nopreempt, v6?.virtualAddresses[0]?.family], [3, 100, true, 6])
 })
 

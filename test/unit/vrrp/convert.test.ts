@@ -2,7 +2,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { convertKeepalived, ConvertError, parseKeepalived, quoteWord } from '../../../src/vrrp/convert.ts'
+import { convertKeepalived, parseKeepalived, quoteWord } from '../../../src/vrrp/convert.ts'
+import { ConvertError } from '../../../src/vrrp/errors.ts'
 import { parseConfig } from '../../../src/config/parser.ts'
 import { tokenizeLine } from '../../../src/config/tokenizer.ts'
 import { formatDiagnostic } from '../../../src/util/errors.ts'
@@ -159,8 +160,8 @@ test('a richer keepalived.conf: globals applied, blocks flattened, unsupported o
   assert.deepEqual(vi1?.virtualAddresses.map(v => `${v.address}/${v.prefixLength} ${v.label ?? ''}`), ['198.18.0.100/24 eth0:vi1', '198.18.0.101/32 '])
   assert.deepEqual(vi1?.trackScripts, [{ name: 'chk_web', weight: 10 }])
   assert.deepEqual(vi1?.trackInterfaces, [{ name: 'eth1', weight: -30 }, { name: 'eth2' }])
-  assert.equal(vi1?.notify.master, '/etc/keepalived/master.sh arg1')
-  assert.equal(vi1?.notify.any, '/etc/keepalived/any.sh')
+  assert.deepEqual(vi1?.notify.master, { command: '/etc/keepalived/master.sh arg1', user: 'root' }, 'the notify user carried')
+  assert.deepEqual(vi1?.notify.any, { command: '/etc/keepalived/any.sh' })
   assert.equal(vi6?.version, 2, 'a per-instance version wins over vrrp_version')
   assert.equal(vi6?.advertInt, 2000, 'v2: rounded to whole seconds')
   assert.equal(vi6?.authentication, undefined, 'AH dropped')
@@ -180,7 +181,6 @@ test('a richer keepalived.conf: globals applied, blocks flattened, unsupported o
     /'init_fail' has no equivalent/,
     /virtual_ipaddress 198\.18\.0\.101: 'peer 198\.18\.0\.1 no_track' not supported/,
     /'virtual_ipaddress_excluded' has no tslb equivalent/,
-    /notify_master: user 'root' ignored/,
     /'smtp_alert' has no tslb equivalent/,
     /'use_vmac' has no tslb equivalent/,
     /'mcast_src_ip' has no tslb equivalent/,
@@ -264,8 +264,8 @@ vrrp_instance B {
   const c = load(r.text)
   const g = c.vrrpSyncGroups[0]
   assert.deepEqual(g?.members, ['A', 'B'])
-  assert.equal(g?.notify.master, '/etc/keepalived/group-master.sh x')
-  assert.equal(g?.notify.any, '/etc/keepalived/group.sh')
+  assert.deepEqual(g?.notify.master, { command: '/etc/keepalived/group-master.sh x' })
+  assert.deepEqual(g?.notify.any, { command: '/etc/keepalived/group.sh' })
   assert.deepEqual(c.vrrpInstances.map(i => i.trackScripts), [[{ name: 'chk' }], [{ name: 'chk' }]])
   assert.match(r.text, /'smtp_alert' has no tslb equivalent/)
 })

@@ -147,16 +147,29 @@ test("command splitting is keepalived's: quotes group, backslash escapes", () =>
 
 test('notify: the state script, then `notify` with INSTANCE NAME STATE PRIORITY', () => {
   const inst = newVrrpInstance('VI_1', loc)
-  inst.notify.master = '/usr/local/bin/became-master "x y"'
-  inst.notify.any = '/usr/local/bin/any'
-  assert.deepEqual(notifyCommands(inst, 'MASTER', 150), [['/usr/local/bin/became-master', 'x y'], ['/usr/local/bin/any', 'INSTANCE', 'VI_1', 'MASTER', '150']])
-  assert.deepEqual(notifyCommands(inst, 'BACKUP', 100), [['/usr/local/bin/any', 'INSTANCE', 'VI_1', 'BACKUP', '100']])
-  inst.notify.stop = '/bin/stop'
-  assert.deepEqual(notifyCommands(inst, 'STOP', 0)[0], ['/bin/stop'])
-  assert.deepEqual(notifyCommands(inst, 'DELETED', 100), [['/bin/stop'], ['/usr/local/bin/any', 'INSTANCE', 'VI_1', 'DELETED', '100']])
+  inst.notify.master = { command: '/usr/local/bin/became-master "x y"' }
+  inst.notify.any = { command: '/usr/local/bin/any' }
+  const argvs = (state: Parameters<typeof notifyCommands>[1], priority: number): (readonly string[])[] =>
+    notifyCommands(inst, state, priority).map(r => r.argv)
+  assert.deepEqual(argvs('MASTER', 150), [['/usr/local/bin/became-master', 'x y'], ['/usr/local/bin/any', 'INSTANCE', 'VI_1', 'MASTER', '150']])
+  assert.deepEqual(argvs('BACKUP', 100), [['/usr/local/bin/any', 'INSTANCE', 'VI_1', 'BACKUP', '100']])
+  inst.notify.stop = { command: '/bin/stop' }
+  assert.deepEqual(argvs('STOP', 0)[0], ['/bin/stop'])
+  assert.deepEqual(argvs('DELETED', 100), [['/bin/stop'], ['/usr/local/bin/any', 'INSTANCE', 'VI_1', 'DELETED', '100']])
 })
 
-test('script_user and script_ambient_capabilities reach track and notify scripts; a vrrp_script user wins', async () => {
+test('notify "COMMAND ARGS" USER GROUP: parsed as keepalived reads it; more than three words is an error', () => {
+  const cfg = (line: string): string => `vrrp_instance VI_1\n    interface eth0\n    virtual_router_id 1\n    ${line}\n`
+  const parsed = parseConfig(cfg('notify_master "/bin/up arg" nobody nogroup'), 't.cfg')
+  assert.deepEqual(parsed.config.vrrpInstances[0]?.notify.master, { command: '/bin/up arg', user: 'nobody', group: 'nogroup' })
+  assert.deepEqual(parseConfig(cfg('notify /bin/any'), 't.cfg').config.vrrpInstances[0]?.notify.any, { command: '/bin/any' })
+  const tooMany = parseConfig(cfg('notify_backup /bin/down a b c'), 't.cfg')
+  assert.match(tooMany.diagnostics.map(d => d.message).join('\n'), /'notify_backup' expects "COMMAND ARGS" \[USER \[GROUP\]\]/)
+  const group = parseConfig(`vrrp_sync_group G\n    group VI_1\n    notify_fault "/bin/f x" nobody\n`, 't.cfg')
+  assert.deepEqual(group.config.vrrpSyncGroups[0]?.notify.fault, { command: '/bin/f x', user: 'nobody' })
+})
+
+test('script_user and script_ambient_capabilities reach track and notify scripts; a vrrp_script or notify user wins', async () => {
   const calls: RunOptions[] = []
   const run = async (_argv: readonly string[], opts: RunOptions): Promise<CommandResult> => {
     calls.push(opts)
@@ -178,10 +191,15 @@ test('script_user and script_ambient_capabilities reach track and notify scripts
   assert.equal(calls[1]?.user, 'other')
   assert.equal(calls[1]?.group, undefined, "the script's own user runs with that user's group")
   const inst = newVrrpInstance('VI_1', loc)
-  inst.notify.master = '/bin/notify'
+  inst.notify.master = { command: '/bin/notify' }
   new Notifier(run, log, 1000, policy).fire(inst, 'MASTER', 100)
   assert.equal(calls[2]?.user, 'chk')
   assert.equal(calls[2]?.killWithParent, false)
+  inst.notify.backup = { command: '/bin/notify', user: 'own' }
+  new Notifier(run, log, 1000, policy).fire(inst, 'BACKUP', 100)
+  assert.equal(calls[3]?.user, 'own', "the notify line's own user wins")
+  assert.equal(calls[3]?.group, undefined, "the notify line's own user runs with that user's group")
+  assert.equal(calls[3]?.keepAmbientCapabilities, true)
   assert.deepEqual(scriptPolicy(parseConfig('global\n    script_user u g\n    script_ambient_capabilities\n', 't.cfg').config.global), { user: 'u', group: 'g', keepAmbientCapabilities: true })
   assert.deepEqual(scriptPolicy(parseConfig('global\n    maxconn 10\n', 't.cfg').config.global), { user: undefined, group: undefined, keepAmbientCapabilities: false })
 })

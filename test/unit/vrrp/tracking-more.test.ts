@@ -146,7 +146,7 @@ test('config: vrrp_sync_group, vrrp_track_file, vrrp_track_process and their che
   assert.deepEqual(c.vrrpInstances[0]?.trackFiles, [{ name: 'f', weight: 3, reverse: false }])
   assert.deepEqual(c.vrrpInstances[0]?.trackProcesses, [{ name: 'p' }])
   assert.deepEqual(c.vrrpSyncGroups[0]?.members, ['A', 'B'])
-  assert.equal(c.vrrpSyncGroups[0]?.notify.master, '/bin/m x')
+  assert.deepEqual(c.vrrpSyncGroups[0]?.notify.master, { command: '/bin/m x' })
   assert.equal(c.vrrpSyncGroups[0]?.trackingWeight, true)
   assert.ok(diags(`${base}vrrp_sync_group G\n    group A C\n`).includes("error: vrrp_sync_group 'G': vrrp_instance 'C' does not exist"))
   assert.ok(diags(`${base}vrrp_sync_group G\n    group A\n`).some(d => /warning: .*only 1 vrrp_instance/.test(d)))
