@@ -36,7 +36,8 @@ async function run (cmd: string, args: readonly string[], input = ''): Promise<{
 
 const certs: CertDir = makeCertDir()
 const otherCa: CertDir = makeCertDir()
-const P: Record<string, number> = {}
+const P = { https: 0, plain: 0, mtls: 0, mtlsOptional: 0, strict: 0, tcp: 0, nginx: 0, app: 0, b: 0, plainApp: 0,
+  client1: 0, tls13: 0 }
 const servers: HttpServer[] = []
 let nginx: ChildProcess | undefined
 let proxy: Awaited<ReturnType<typeof startTslb>> | undefined
@@ -145,8 +146,8 @@ describe('TLS', () => {
     certs.leaf('b', ['b.example.com', '*.b.example.com'])
     certs.leaf('client1', ['client1'], { client: true })
     otherCa.leaf('intruder', ['intruder'], { client: true })
-    for (const name of ['https', 'plain', 'mtls', 'mtlsOptional', 'strict', 'tcp', 'nginx']) P[name] = await freePort()
-    for (const name of ['app', 'b', 'plainApp', 'client1', 'tls13']) {
+    for (const name of ['https', 'plain', 'mtls', 'mtlsOptional', 'strict', 'tcp', 'nginx'] as const) P[name] = await freePort()
+    for (const name of ['app', 'b', 'plainApp', 'client1', 'tls13'] as const) {
       const srv = createHttpServer((req, res) => { res.end(`${name} ${req.url ?? ''}\n`) })
       await new Promise<void>(resolve => { srv.listen(0, '127.0.0.1', resolve) })
       P[name] = (srv.address() as { port: number }).port
