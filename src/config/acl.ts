@@ -4,7 +4,7 @@
  */
 import type { AclDefinition, AclTerm, Condition, Location } from './model.ts'
 import { ValueError } from './errors.ts'
-import { TLS_FETCHES } from './tls-fetches.ts'
+import { HELLO_FETCHES, TLS_FETCHES } from './tls-fetches.ts'
 
 /** Sample fetches usable in ACLs, stick rules and balance; `true` when they take an argument. */
 const FETCHES: Readonly<Record<string, boolean>> = {
@@ -17,10 +17,10 @@ const FETCHES: Readonly<Record<string, boolean>> = {
   status: false, nbsrv: true, srv_is_up: true, connslots: true, queue: true, avg_queue: true,
   be_conn: true, fe_conn: true, src_conn_cur: true, src_conn_rate: true, src_http_req_rate: true,
   src_get_gpc0: true, src_inc_gpc0: true, sc0_conn_rate: true, sc1_conn_rate: true,
-  'req.len': false, req_len: false, 'req.payload': true, 'req.ssl_hello_type': false,
+  'req.len': false, req_len: false, 'req.payload': true,
   http_auth: true, http_auth_group: true, always_true: false, always_false: false,
   'capture.req.hdr': true, 'capture.res.hdr': true, 'req.body_param': true, env: true,
-  ...Object.fromEntries(Object.entries(TLS_FETCHES).map(([name, spec]) => [name, spec.args]))
+  ...Object.fromEntries(Object.entries({ ...TLS_FETCHES, ...HELLO_FETCHES }).map(([name, spec]) => [name, spec.args]))
 }
 
 /** ACL-only fetch aliases: `path_beg` means fetch `path` matched with `-m beg`. */

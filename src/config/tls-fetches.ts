@@ -22,3 +22,12 @@ export const TLS_FETCHES: Readonly<Record<string, TlsFetchSpec>> = {
   ssl_c_i_dn: { args: true, type: 'str' },
   ssl_c_serial: { args: false, type: 'str' }
 }
+
+/** Fetches over the first bytes of a `mode tcp` connection (the ClientHello, read without terminating TLS). */
+export const HELLO_FETCHES: Readonly<Record<string, TlsFetchSpec>> = {
+  'req.ssl_sni': { args: false, type: 'str' },
+  req_ssl_sni: { args: false, type: 'str' },
+  'req.ssl_hello_type': { args: false, type: 'int' },
+  req_ssl_hello_type: { args: false, type: 'int' },
+  'req.ssl_alpn': { args: false, type: 'str' }
+}

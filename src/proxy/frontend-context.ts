@@ -25,6 +25,11 @@ export interface FrontendContext {
 
 /** A frontend that picks the backend of a session (use_backend rules, then default_backend). */
 export interface RoutingFrontend extends FrontendContext {
+  /**
+   * `mode tcp`: how long to wait for the ClientHello before routing (`tcp-request inspect-delay`, when the rules read
+   * `req.ssl_*`); undefined: route at once.
+   */
+  readonly helloWait?: number
   route (s: SampleSource): Backend | undefined
 }
 

@@ -6,6 +6,8 @@ import { createServer, type Server, type Socket } from 'node:net'
 import type { Bind, Proxy, Timeouts } from '../config/model.ts'
 import type { BindTls, GlobalTls } from '../config/tls-model.ts'
 import { TlsTerminator } from './tls/terminator.ts'
+import { HELLO_FETCHES } from '../config/tls-fetches.ts'
+import { parseTime } from '../config/values.ts'
 import { clientAddress, haproxyDate } from './log/format.ts'
 import { compileCondition, type Predicate } from './acl/matcher.ts'
 import type { SampleSource } from './acl/sample.ts'
@@ -43,6 +45,17 @@ export interface EngineHooks {
 const SESSION_STARTERS: Readonly<Record<'http' | 'tcp', SessionStarter>> = { http: startHttpSession,
   tcp: startRoutedTcpSession }
 
+/** `tcp-request inspect-delay` of a `mode tcp` proxy whose routing reads the ClientHello (`req.ssl_*`). */
+function helloWait (p: Proxy): number | undefined {
+  if (p.mode !== 'tcp') return undefined
+  const delay = p.tcpRules.find(r => r.action === 'inspect-delay')?.args[0]
+  if (delay === undefined) return undefined
+  const reads = (fetch: string): boolean => fetch in HELLO_FETCHES
+  const anonymous = [...p.useBackends.map(u => u.cond), ...p.tcpRules.map(r => r.cond)].flatMap(c => c?.terms.flat() ??
+    []).map(t => t.acl).filter(a => typeof a !== 'string')
+  return [...p.acls, ...anonymous].some(a => reads(a.fetch)) ? parseTime(delay) : undefined
+}
+
 export class Frontend implements HttpFrontend, GatedFrontend {
   readonly name: string
   readonly config: Proxy
@@ -52,6 +65,7 @@ export class Frontend implements HttpFrontend, GatedFrontend {
   readonly routes: Route[]
   readonly defaultBackend: Backend | undefined
   readonly maxconn: number
+  readonly helloWait: number | undefined
   /** Accepted connections that may wait for a slot: the sum of the listeners' accept queue sizes. */
   pendingLimit = 0
   readonly servers: Server[] = []
@@ -94,6 +108,7 @@ export class Frontend implements HttpFrontend, GatedFrontend {
       const backend = backends.get(u.backend)
       return backend === undefined ? [] : [{ backend, when: compileCondition(u.cond, config.acls) }]
     })
+    this.helloWait = helloWait(config)
     this.defaultBackend = backends.get(config.kind === 'listen' ? config.name : config.defaultBackend ?? '')
     this.monitorFail = config.monitorFail.map(c => compileCondition(c, config.acls))
     this.monitorNet = config.monitorNets.length === 0

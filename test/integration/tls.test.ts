@@ -36,7 +36,7 @@ async function run (cmd: string, args: readonly string[], input = ''): Promise<{
 
 const certs: CertDir = makeCertDir()
 const otherCa: CertDir = makeCertDir()
-const P = { https: 0, plain: 0, mtls: 0, mtlsOptional: 0, strict: 0, tcp: 0, nginx: 0, app: 0, b: 0, plainApp: 0,
+const P = { router: 0, https: 0, plain: 0, mtls: 0, mtlsOptional: 0, strict: 0, tcp: 0, nginx: 0, app: 0, b: 0, plainApp: 0,
   client1: 0, tls13: 0 }
 const servers: HttpServer[] = []
 let nginx: ChildProcess | undefined
@@ -82,6 +82,20 @@ frontend tcp_tls
   bind 127.0.0.1:${P.tcp} ssl crt a.pem crt b.pem
   use_backend tcp_b if { ssl_fc_sni b.example.com }
   default_backend tcp_a
+frontend sni_router
+  mode tcp
+  bind 127.0.0.1:${P.router}
+  tcp-request inspect-delay 2s
+  tcp-request content accept if { req_ssl_hello_type 1 }
+  use_backend to_nginx if { req.ssl_sni -i a.example.com }
+  use_backend to_https if { req.ssl_sni -m end .b.example.com }
+  default_backend tcp_a
+backend to_nginx
+  mode tcp
+  server n 127.0.0.1:${P.nginx}
+backend to_https
+  mode tcp
+  server h 127.0.0.1:${P.https}
 backend app
   server s 127.0.0.1:${P.app}
 backend b
@@ -146,7 +160,7 @@ describe('TLS', () => {
     certs.leaf('b', ['b.example.com', '*.b.example.com'])
     certs.leaf('client1', ['client1'], { client: true })
     otherCa.leaf('intruder', ['intruder'], { client: true })
-    for (const name of ['https', 'plain', 'mtls', 'mtlsOptional', 'strict', 'tcp', 'nginx'] as const) P[name] = await freePort()
+    for (const name of ['router', 'https', 'plain', 'mtls', 'mtlsOptional', 'strict', 'tcp', 'nginx'] as const) P[name] = await freePort()
     for (const name of ['app', 'b', 'plainApp', 'client1', 'tls13'] as const) {
       const srv = createHttpServer((req, res) => { res.end(`${name} ${req.url ?? ''}\n`) })
       await new Promise<void>(resolve => { srv.listen(0, '127.0.0.1', resolve) })
@@ -267,6 +281,14 @@ http {
     })
     assert.equal(await ask('a.example.com'), 'app /tcp\n')
     assert.equal(await ask('b.example.com'), 'b /tcp\n')
+  })
+
+  test('mode tcp routes by req.ssl_sni after tcp-request inspect-delay, TLS passing through untouched', async () => {
+    assert.equal((await curl(['--resolve', `a.example.com:${P.router}:127.0.0.1`,
+      `https://a.example.com:${P.router}/r`])).out, 'nginx sni=a.example.com\n')
+    assert.equal((await curl(['--resolve', `www.b.example.com:${P.router}:127.0.0.1`,
+      `https://www.b.example.com:${P.router}/r`])).out, 'b /r\n')
+    assert.equal((await curl([`http://127.0.0.1:${P.router}/plain`])).out, 'app /plain\n', 'not TLS: default backend')
   })
 
   test('sessions resume: tickets across a reload, the session cache with no-tls-tickets', async () => {

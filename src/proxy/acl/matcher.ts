@@ -5,7 +5,7 @@
 import { isIP, BlockList } from 'node:net'
 import type { AclDefinition, Condition } from '../../config/model.ts'
 import { fetchSamples, type SampleSource } from './sample.ts'
-import { TLS_FETCHES } from '../../config/tls-fetches.ts'
+import { HELLO_FETCHES, TLS_FETCHES } from '../../config/tls-fetches.ts'
 
 export type Predicate = (s: SampleSource) => boolean
 
@@ -40,7 +40,7 @@ function defaultMatch (fetch: string): string {
   if (fetch === 'src_port' || fetch === 'dst_port' || fetch === 'hdr_cnt' || fetch === 'req.hdr_cnt' || fetch ===
     'hdr_val' || fetch === 'status' || fetch === 'nbsrv') return 'int'
   if (fetch === 'always_true' || fetch === 'always_false') return 'bool'
-  return TLS_FETCHES[fetch]?.type ?? 'str'
+  return (TLS_FETCHES[fetch] ?? HELLO_FETCHES[fetch])?.type ?? 'str'
 }
 
 function compileInt (operator: string | undefined, values: readonly string[]): (v: string) => boolean {

@@ -2,7 +2,7 @@
  * What a sample fetch reads: the connection's addresses and, in HTTP mode, the request head.
  * Fetches return strings (or undefined when the sample does not exist).
  */
-import { tlsSamples, type TlsFacts } from '../tls/facts.ts'
+import { helloSamples, tlsSamples, type TlsFacts } from '../tls/facts.ts'
 
 export interface SampleSource {
   readonly src: string
@@ -23,6 +23,8 @@ export interface SampleSource {
   nbsrv? (backend: string): number | undefined
   /** The client connection's TLS facts (`ssl_fc*`, `ssl_c_*`); undefined without TLS. */
   readonly tls?: TlsFacts
+  /** `mode tcp` with `tcp-request inspect-delay`: the bytes received before routing (`req.ssl_sni`). */
+  readonly payload?: Uint8Array
 }
 
 export function pathOf (url: string): string {
@@ -84,6 +86,6 @@ export function fetchSamples (fetch: string, args: readonly string[], s: SampleS
     case 'always_false': return []
     case 'req.ver': case 'req_ver': return []
     case 'env': return one(process.env[arg])
-    default: return tlsSamples(fetch, args, s.tls) ?? []
+    default: return tlsSamples(fetch, args, s.tls) ?? helloSamples(fetch, s.payload) ?? []
   }
 }

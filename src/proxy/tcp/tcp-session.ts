@@ -11,12 +11,21 @@ import type { ServerState } from '../server-state.ts'
 import { formatTcpLog } from '../log/format.ts'
 import { recordExchange } from '../counters.ts'
 import { tlsFacts } from '../tls/facts.ts'
+import { awaitClientHello } from './inspect.ts'
 import { relayClientToServer, ServerToClient } from './relay.ts'
 
 /** A TCP-mode frontend's session: the backend its rules pick (none: the connection is closed). */
 export function startRoutedTcpSession (client: Socket, fe: RoutingFrontend): void {
+  if (fe.helloWait !== undefined) {
+    awaitClientHello(client, fe.helloWait, payload => { routeTcpSession(client, fe, payload) })
+    return
+  }
+  routeTcpSession(client, fe, undefined)
+}
+
+function routeTcpSession (client: Socket, fe: RoutingFrontend, payload: Buffer | undefined): void {
   const backend = fe.route({ src: client.remoteAddress ?? '', srcPort: client.remotePort ?? 0,
-    dst: client.localAddress ?? '', dstPort: client.localPort ?? 0, tls: tlsFacts(client) })
+    dst: client.localAddress ?? '', dstPort: client.localPort ?? 0, tls: tlsFacts(client), payload })
   if (backend === undefined) {
     client.destroy()
     return

@@ -6,6 +6,7 @@
 import { TLSSocket } from 'node:tls'
 import type { X509Certificate } from 'node:crypto'
 import type { Socket } from 'node:net'
+import { parseClientHello } from './client-hello.ts'
 
 export interface TlsFacts {
   readonly sni: string | undefined
@@ -124,4 +125,15 @@ export function tlsSamples (fetch: string, args: readonly string[], t: TlsFacts 
     case 'ssl_c_serial': return one(t.peerCertificate?.serialNumber.toUpperCase())
     default: return undefined
   }
+}
+
+/** `req.ssl_sni`, `req.ssl_hello_type`, `req.ssl_alpn` over the inspected bytes; undefined when not one of them. */
+export function helloSamples (fetch: string, payload: Uint8Array | undefined): string[] | undefined {
+  const kind = fetch.replace(/^req_/, 'req.')
+  if (kind !== 'req.ssl_sni' && kind !== 'req.ssl_hello_type' && kind !== 'req.ssl_alpn') return undefined
+  const hello = payload === undefined ? undefined : parseClientHello(payload)
+  if (hello?.state !== 'hello') return []
+  if (kind === 'req.ssl_hello_type') return [String(hello.helloType)]
+  if (kind === 'req.ssl_alpn') return hello.alpn ?? []
+  return hello.sni === undefined ? [] : [hello.sni]
 }
