@@ -59,28 +59,37 @@ export class TlsTerminator {
     this.selector = new SniSelector(entries)
     const fallback = this.selector.fallback as Entry
     const requestCert = [bind.settings, ...entries.map(e => e.settings)].some(s => (s.verify ?? 'none') !== 'none')
-    const alpnLists = [bind.settings.alpn, ...entries.map(e => e.settings.alpn)]
-    // The server's own context (no SNI, or no match) is built from the default certificate's options.
+    // The server's own context (no SNI, or no match) is built from the default certificate's options. The callbacks
+    // run in JavaScript in the middle of each handshake: they are set only when there is something to choose.
     const serverOptions: tls.TlsOptions = {
       ...fallback.options,
-      SNICallback: (name, cb) => { cb(null, (this.selector.match(name) ?? fallback).context) },
       requestCert,
       rejectUnauthorized: false,
       handshakeTimeout: opts.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
       allowHalfOpen: true
     }
-    if (alpnLists.some(a => a !== undefined)) {
+    if (entries.length > 1) {
+      serverOptions.SNICallback = (name, cb) => { cb(null, (this.selector.match(name) ?? fallback).context) }
+    }
+    const alpnLists = entries.map(e => e.settings.alpn?.join(',')).filter(a => a !== undefined)
+    if (new Set(alpnLists).size > 1) {
       serverOptions.ALPNCallback = ({ servername, protocols }) => {
         const mine = this.entryFor(servername).settings.alpn ?? bind.settings.alpn
         return mine?.find(p => protocols.includes(p))
       }
+    } else if (bind.settings.alpn !== undefined || alpnLists.length > 0) {
+      serverOptions.ALPNProtocols = fallback.settings.alpn ?? bind.settings.alpn
     }
     this.server = tls.createServer(serverOptions)
-    const cache = new SessionCache(global?.cacheSize ?? DEFAULT_CACHE_SIZE, lifetime)
-    this.server.on('newSession', (id: Buffer, data: Buffer, cb: () => void) => { cache.set(id, data); cb() })
-    this.server.on('resumeSession', (id: Buffer, cb: (err: Error | null, data?: Buffer | null) => void) => {
-      cb(null, cache.get(id) ?? null)
-    })
+    // The session cache only where tickets are off: its lookups run in JavaScript, in the middle of every handshake
+    // (TLSv1.3 clients send a session ID too), and cost more than they save where tickets resume sessions.
+    if ([bind.settings, ...entries.map(e => e.settings)].some(s => s.noTlsTickets === true)) {
+      const cache = new SessionCache(global?.cacheSize ?? DEFAULT_CACHE_SIZE, lifetime)
+      this.server.on('newSession', (id: Buffer, data: Buffer, cb: () => void) => { cache.set(id, data); cb() })
+      this.server.on('resumeSession', (id: Buffer, cb: (err: Error | null, data?: Buffer | null) => void) => {
+        cb(null, cache.get(id) ?? null)
+      })
+    }
     this.server.on('secureConnection', (socket: tls.TLSSocket) => {
       const refusal = this.refusal(socket)
       if (refusal === undefined) {
