@@ -293,6 +293,25 @@ http {
     assert.equal((await curl([`http://127.0.0.1:${P.router}/plain`])).out, 'app /plain\n', 'not TLS: default backend')
   })
 
+  test('clients resetting TLS connections mid-request do not take the worker down', async () => {
+    const workersBefore = (proxy?.output() ?? '').split('starting proxy worker').length
+    for (let i = 0; i < 5; i++) {
+      await new Promise<void>(resolve => {
+        const raw = netConnect(P.https, '127.0.0.1')
+        const s = tlsConnect({ socket: raw, servername: 'a.example.com', ca: readFileSync(certs.ca) }, () => {
+          s.write('GET /reset HTTP/1.1\r\nHost: a\r\n')
+          // An RST, not a FIN: the worker's TLS socket gets ECONNRESET.
+          setTimeout(() => { raw.resetAndDestroy(); resolve() }, 20)
+        })
+        s.on('error', () => { resolve() })
+      })
+    }
+    await new Promise(resolve => setTimeout(resolve, 300))
+    assert.equal((await curl(['--resolve', `a.example.com:${P.https}:127.0.0.1`,
+      `https://a.example.com:${P.https}/after`])).out, 'app /after\n')
+    assert.equal((proxy?.output() ?? '').split('starting proxy worker').length, workersBefore, 'no worker restart')
+  })
+
   test('sessions resume: tickets across a reload, the session cache with no-tls-tickets', async () => {
     const sess = join(certs.dir, 'sess')
     // TLSv1.3 tickets come after the handshake: ask for a response so that s_client reads them before it leaves.

@@ -93,6 +93,8 @@ export class TlsTerminator {
     this.server.on('secureConnection', (socket: tls.TLSSocket) => {
       const refusal = this.refusal(socket)
       if (refusal === undefined) {
+        // As for plain connections (Frontend.admit): an error is followed by 'close', which the session handles.
+        socket.on('error', () => {})
         opts.onSecure(socket)
         return
       }
