@@ -258,7 +258,7 @@ http {
     const r = await curl(['-k', '--resolve', `nope.test:${P.strict}:127.0.0.1`, `https://nope.test:${P.strict}/`])
     assert.notEqual(r.code, 0)
     await waitFor('the handshake failure log line', async () => await Promise.resolve(
-      /strict\/1: SSL handshake failure \(strict-sni/.test(proxy?.output() ?? '')))
+      /strict\/1: SSL handshake failure/.test(proxy?.output() ?? '')))
   })
 
   test('TLS to nginx: verify required with the CA and SNI; a wrong CA fails the connection and check-ssl', async () => {

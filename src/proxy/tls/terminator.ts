@@ -68,7 +68,14 @@ export class TlsTerminator {
       handshakeTimeout: opts.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
       allowHalfOpen: true
     }
-    if (entries.length > 1) {
+    if (bind.strictSni === true) {
+      // strict-sni: without a matching name the handshake goes on with a context that has no certificate, so OpenSSL
+      // aborts it with an alert, as HAProxy does (a client without SNI gets the server's own context: the same).
+      delete serverOptions.cert
+      delete serverOptions.key
+      const none = tls.createSecureContext({ ...fallback.options, cert: undefined, key: undefined })
+      serverOptions.SNICallback = (name, cb) => { cb(null, this.selector.match(name)?.context ?? none) }
+    } else if (entries.length > 1) {
       serverOptions.SNICallback = (name, cb) => { cb(null, (this.selector.match(name) ?? fallback).context) }
     }
     const alpnLists = entries.map(e => e.settings.alpn?.join(',')).filter(a => a !== undefined)
