@@ -54,7 +54,8 @@ export async function loadTlsFiles (config: Config): Promise<Diagnostic[]> {
       const s = p.servers[i] as Server
       if (s.ssl !== true && s.checkSsl !== true) continue
       try {
-        p.servers[i] = { ...s, tls: await loadServer(p, s, g) }
+        p.servers[i] = { ...s, tls: await loadServer(p, s, g, m => { out.push({ severity: 'warning', file: s.loc.file,
+          line: s.loc.line, message: m }) }) }
       } catch (err) { report(s.loc, err) }
     }
   }
@@ -112,8 +113,12 @@ function checkAlpn (p: Proxy, alpn: string[] | undefined, warn: (m: string) => v
   return rest
 }
 
-async function loadServer (p: Proxy, s: Server, g: GlobalTls): Promise<Server['tls']> {
+async function loadServer (p: Proxy, s: Server, g: GlobalTls, warn: (m: string) => void): Promise<Server['tls']> {
   const t = mergeTls(g.defaultServer, s.tls ?? {})
+  // tslb speaks HTTP/1.1 to servers: a server must not be offered h2 in mode http.
+  t.alpn = checkAlpn(p, t.alpn, m => {
+    warn(`server '${s.name}': ${m.replace('clients get', 'the server is offered')}`)
+  })
   t.verify ??= g.serverVerify ?? 'required'
   if (t.verify === 'required' && t.caFile === undefined) {
     throw new TlsFileError(`'server ${p.name}/${s.name}' : verify is enabled by default but no CA file specified. ` +

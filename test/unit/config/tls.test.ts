@@ -194,6 +194,16 @@ backend b
       /error/)
   })
 
+  test('servers in mode http are never offered h2 (tslb speaks HTTP/1.1 to them)', async () => {
+    const { config, messages } = await load(`global\n  ssl-server-verify none\n${BASE}backend b
+  server s 127.0.0.1:443 ssl alpn h2,http/1.1
+`)
+    assert.match(messages.join('\n'), /warning: server 's': 'alpn h2,http\/1.1': h2 is not offered/)
+    assert.deepEqual(config.proxies.find(p => p.name === 'b')?.servers[0]?.tls?.alpn, ['http/1.1'])
+    assert.match((await load(`global\n  ssl-server-verify none\n${BASE}backend b\n  server s 127.0.0.1:443 ssl alpn h2\n`))
+      .messages.join('\n'), /'alpn h2': HTTP\/2 is not supported by tslb yet/)
+  })
+
   test('mode tcp offers the ALPN list as written (the server speaks it)', async () => {
     const { config, messages } = await load(`${BASE}listen t
   mode tcp
