@@ -10,7 +10,7 @@ import type { Config, PeersSection, Proxy, ProxyKind, UserlistSection, VrrpInsta
 import { newProxy, UNSUPPORTED_SECTIONS } from './sections.ts'
 import { type Environment, expandEnvironment, tokenizeLine } from './tokenizer.ts'
 import { LineSyntaxError, ValueError } from './errors.ts'
-import { parseAddress } from './values.ts'
+import { checkName, parseAddress } from './values.ts'
 import { applyGlobal } from './keywords/global.ts'
 import { allowedIn, applyNo, PROXY_KEYWORDS, REMOVED_KEYWORDS } from './keywords/proxy.ts'
 import { applyPeersKeyword, applyUserlistKeyword } from './keywords/peers.ts'
@@ -238,9 +238,7 @@ class SectionParser {
       return { kind: 'global' }
     }
     if (PROXY_SECTIONS.has(keyword)) return this.openProxy(keyword as ProxyKind, name, rest, line)
-    if (name === undefined || !/^[A-Za-z0-9_.:-]+$/.test(name)) {
-      throw new ValueError(`'${keyword}' expects a name (letters, digits, '_', '.', ':' and '-'), got '${name ?? ''}'`)
-    }
+    checkName(`'${keyword}'`, name)
     if (rest.length > 0) throw new ValueError(`'${keyword} ${name}': unexpected '${rest.join(' ')}'`)
     const loc = line.loc
     switch (keyword) {
@@ -302,14 +300,13 @@ class SectionParser {
       let from: Proxy | undefined
       if (rest[0] === 'from') from = this.findDefaults(rest[1])
       else if (rest.length > 0) throw new ValueError(`'defaults': unexpected '${rest.join(' ')}'`)
+      if (name !== undefined) checkName("'defaults'", name)
       const d = newProxy('defaults', name ?? '', line.loc, from)
       if (name !== undefined) this.namedDefaults.set(name, d)
       this.currentDefaults = d
       return { kind: 'proxy', proxy: d }
     }
-    if (name === undefined || !/^[A-Za-z0-9_.:-]+$/.test(name)) {
-      throw new ValueError(`'${kind}' expects a name (letters, digits, '_', '.', ':' and '-'), got '${name ?? ''}'`)
-    }
+    checkName(`'${kind}'`, name)
     let defaults = this.currentDefaults
     let extra = [...rest]
     const fromAt = extra.indexOf('from')

@@ -10,6 +10,16 @@ const TIME_UNITS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1000
   d: 86_400_000 }
 
 /** HAProxy time: an integer with an optional unit (us, ms, s, m, h, d); milliseconds by default. */
+/**
+ * HAProxy's name rule for proxies, servers and other sections: letters, digits, '-', '_', '.', ':'. Anything else
+ * could break the `;`-separated CSV stats, Prometheus labels or log lines that carry the name.
+ */
+export function checkName (what: string, name: string | undefined): asserts name is string {
+  if (name === undefined || !/^[A-Za-z0-9_.:-]+$/.test(name)) {
+    throw new ValueError(`${what} expects a name (letters, digits, '_', '.', ':' and '-'), got '${name ?? ''}'`)
+  }
+}
+
 export function parseTime (text: string | undefined, what = 'time'): number {
   const m = text === undefined ? null : /^(\d{1,12})(us|ms|s|m|h|d)?$/.exec(text)
   if (m === null) throw new ValueError(`${what}: expected a time such as 5000, 5s or 1m, got '${text ?? ''}'`)

@@ -110,6 +110,11 @@ backend tls13
   server s 127.0.0.1:${P.tls13}
 backend nginx
   server n 127.0.0.1:${P.nginx} ssl verify required ca-file ca.pem sni str(a.example.com) check inter 300
+backend tcpcheck
+  option tcp-check
+  tcp-check send "GET / HTTP/1.0\\r\\n\\r\\n"
+  tcp-check expect string "nginx sni=a.example.com"
+  server n 127.0.0.1:${P.nginx} ssl verify required ca-file ca.pem sni str(a.example.com) check-sni a.example.com check inter 300
 backend badca
   server n 127.0.0.1:${P.nginx} ssl verify required ca-file ${otherCa.ca} sni str(a.example.com) check inter 300
 backend tcp_a
@@ -261,11 +266,12 @@ http {
       /strict\/1: SSL handshake failure/.test(proxy?.output() ?? '')))
   })
 
-  test('TLS to nginx: verify required with the CA and SNI; a wrong CA fails the connection and check-ssl', async () => {
+  test('TLS to nginx: verify required with the CA and SNI; a wrong CA fails the connection and check-ssl (also tcp-check)', async () => {
     assert.equal((await curl(['--resolve', `a.example.com:${P.https}:127.0.0.1`,
       `https://a.example.com:${P.https}/nginx`])).out, 'nginx sni=a.example.com\n')
     await waitFor('check-ssl to mark badca/n DOWN and nginx/n UP', async () =>
-      (await serverStatus('badca')).startsWith('DOWN') && (await serverStatus('nginx')) === 'UP')
+      (await serverStatus('badca')).startsWith('DOWN') && (await serverStatus('nginx')) === 'UP' &&
+      (await serverStatus('tcpcheck')) === 'UP')
     const r = await curl(['-w', '%{http_code}', '-o', '/dev/null', '--resolve', `a.example.com:${P.https}:127.0.0.1`,
       `https://a.example.com:${P.https}/badca`])
     assert.equal(r.out, '503')

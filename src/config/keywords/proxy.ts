@@ -5,7 +5,7 @@ import type { KeywordContext } from '../context.ts'
 import type { Balance, Bind, Proxy } from '../model.ts'
 import type { BindTls } from '../tls-model.ts'
 import { parseAclDefinition, parseCondition, splitCondition } from '../acl.ts'
-import { parseAddress, parseInteger, parseListenAddress, parseNetwork, parseTime } from '../values.ts'
+import { checkName, parseAddress, parseInteger, parseListenAddress, parseNetwork, parseTime } from '../values.ts'
 import { ValueError } from '../errors.ts'
 import { applyCapture, applyCookie, applyErrorfile, applyHttpCheck, applyHttpRule, applyStats,
   applyTcpRule } from './http.ts'
@@ -14,6 +14,7 @@ import { parseServerOptions } from './server.ts'
 import { applyStickRule, parseStickTable } from './stick.ts'
 import { parseLogTarget } from './log.ts'
 import { applyTlsOption, refusedTlsOption, TLS_COMMON_OPTIONS } from './ssl.ts'
+import { parseTcpCheck } from './tcp-check.ts'
 
 export interface ProxyKeyword {
   /** Sections it may appear in: d(efaults), f(rontend), b(ackend), l(isten). */
@@ -158,6 +159,7 @@ export const PROXY_KEYWORDS: Readonly<Record<string, ProxyKeyword>> = {
     parse: (p, args, ctx) => {
       const [name, addr, ...opts] = args
       if (name === undefined || addr === undefined) throw new ValueError("'server' expects a name and an address")
+      checkName("'server'", name)
       if (p.servers.some(s => s.name === name)) throw new ValueError(
         `server '${name}' is already defined in ${ctx.section}`)
       const address = parseAddress(ctx.expandAddress(addr), `server '${name}'`, false, true)
@@ -225,6 +227,7 @@ export const PROXY_KEYWORDS: Readonly<Record<string, ProxyKeyword>> = {
   'http-response': { where: 'flb', parse: (p, args, ctx) => { applyHttpRule('response', p, args, ctx) } },
   'tcp-request': { where: 'flb', parse: applyTcpRule },
   'http-check': { where: 'dbl', parse: (p, args) => { applyHttpCheck(p, args) } },
+  'tcp-check': { where: 'dbl', parse: (p, args) => { p.ownTcpCheckRules.push(parseTcpCheck(args)) } },
   stats: { where: 'dflb', parse: applyStats },
   'stick-table': {
     where: 'flb',

@@ -42,6 +42,9 @@ import { EXCHANGE_NAMES, type ExchangeName, newExchange } from './exchanges.ts'
 import type { ConnectionOptions } from 'node:tls'
 import type { Server } from '../../config/model.ts'
 import { serverTlsOptions } from '../tls/client.ts'
+import { compileTcpCheck, type CompiledTcpCheck } from './tcp-check.ts'
+import { effectiveTcpCheckRules } from '../../config/sections.ts'
+import { startTcpCheckProbe } from './tcp-check-probe.ts'
 
 export type { CheckClock } from './probe.ts'
 export type { CheckStatusCode } from './status.ts'
@@ -167,6 +170,8 @@ export class HealthChecker {
   private readonly logHealthChecks: boolean
   private readonly disableOn404: boolean
   private readonly sendState: boolean
+  /** `option tcp-check` with `tcp-check` rules. */
+  private readonly tcpCheck: CompiledTcpCheck | undefined
   private running = false
 
   constructor (backend: Backend, opts: HealthCheckerOptions) {
@@ -187,6 +192,8 @@ export class HealthChecker {
     } else if (px.options['ssl-hello-chk'] === true) this.kind = 'ssl-hello'
     else if (px.options['tcp-check'] === true) this.kind = 'tcp-check'
     else this.kind = 'tcp'
+    const tcpCheckRules = effectiveTcpCheckRules(px) ?? []
+    this.tcpCheck = this.kind === 'tcp-check' && tcpCheckRules.length > 0 ? compileTcpCheck(tcpCheckRules) : undefined
     this.expect = compileExpect(px.httpCheck?.expect)
     this.staticRequest = px.httpCheck !== undefined && !this.sendState ? buildHttpRequest(px.httpCheck) : undefined
 
@@ -347,12 +354,14 @@ export class HealthChecker {
     }
     if (t.paused) this.leaveMaint(t)
     t.checkStart = this.clock.now()
-    t.probe = startProbe(this.probeSpec(t), this.clock, outcome => {
+    const onOutcome = (outcome: ProbeOutcome): void => {
       t.probe = undefined
       if (!this.running) return
       this.complete(t, outcome)
       this.schedule(t, this.nextDelay(t))
-    })
+    }
+    t.probe = this.tcpCheck === undefined ? startProbe(this.probeSpec(t), this.clock, onOutcome)
+      : startTcpCheckProbe(this.probeSpec(t), this.tcpCheck, this.clock, onOutcome)
   }
 
   private probeSpec (t: Tracked): ProbeSpec {

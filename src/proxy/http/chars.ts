@@ -14,6 +14,7 @@ export const COMMA = 0x2c
 export const SEMI = 0x3b
 export const DQUOTE = 0x22
 export const BACKSLASH = 0x5c
+export const HASH = 0x23
 
 function table (pred: (c: number) => boolean): Uint8Array {
   const t = new Uint8Array(256)
@@ -33,8 +34,11 @@ export const TOKEN = table(c => isAlpha(c) || isDigit(c) || "!#$%&'*+-.^_`|~".in
  */
 export const VALUE = table(c => c === HT || (c >= 0x20 && c !== 0x7f))
 
-/** Bytes allowed in a request-target: VCHAR only (no SP, no CTL, no obs-text — as HAProxy). */
-export const TARGET = table(c => c >= 0x21 && c <= 0x7e)
+/**
+ * Bytes allowed in a request-target: VCHAR only (no SP, no CTL, no obs-text), and no '#': a fragment is never sent
+ * (RFC 9110 §7.1); HAProxy 2.6 refuses it too (CVE-2023-45539).
+ */
+export const TARGET = table(c => c >= 0x21 && c <= 0x7e && c !== HASH)
 
 /** Reason-phrase bytes (RFC 9112 §4): HTAB / SP / VCHAR / obs-text. */
 export const REASON = VALUE

@@ -8,7 +8,7 @@
  * @module
  */
 import { Buffer } from 'node:buffer'
-import { bytesEqualLower, COLON, COMMA, CR, HOST, HOST_IP_LITERAL, HT, latin1, LF, LOWER, REASON, SCHEME, SP,
+import { bytesEqualLower, COLON, COMMA, CR, HASH, HOST, HOST_IP_LITERAL, HT, latin1, LF, LOWER, REASON, SCHEME, SP,
   stringEqualLower, TARGET, TOKEN, VALUE } from './chars.ts'
 import { HttpErrorCode as E, type HttpErrorCode, type HttpErrorStatus, HttpParseError } from './errors.ts'
 
@@ -513,6 +513,7 @@ export function parseRequestHead (buf: Buffer, maxHeadSize: number,
     if (b === CR && p > ts) fail(400, E.INVALID_VERSION, 'missing HTTP version (HTTP/0.9 request)', p)
     if (b === LF) fail(400, E.BARE_LF, 'LF without CR', p)
     if (b === 0) fail(400, E.NUL, 'NUL in request target', p)
+    if (b === HASH) fail(400, E.INVALID_TARGET, "fragment ('#') in request target", p)
     fail(400, E.INVALID_TARGET, p === ts ? 'empty request target' : 'invalid character in request target', p)
   }
   const te = p++
@@ -703,12 +704,11 @@ export function toOriginForm (head: RequestHead): string {
   while (p < t.length) {
     const c = t.charCodeAt(p)
     if (c === 0x2f || c === 0x3f) break
-    if (c === 0x23) return head.method === 'OPTIONS' ? '*' : '/'
     p++
   }
   if (p === t.length) return head.method === 'OPTIONS' ? '*' : '/'
-  const hash = t.indexOf('#', p)
-  const rest = hash === -1 ? t.slice(p) : t.slice(p, hash)
+  // The parser refuses a fragment ('#'), so none is left to strip.
+  const rest = t.slice(p)
   return rest.charCodeAt(0) === 0x3f ? `/${rest}` : rest
 }
 

@@ -27,6 +27,7 @@ const MONITOR_OK = Buffer.from(
   ('HTTP/1.1 200 OK\r\nContent-Length: 58\r\nCache-Control: no-cache\r\nContent-Type: ' +
     'text/html\r\n\r\n<html><body><h1>200 OK</h1>\nService ready.\n</body></html>\n'))
 const MONITOR_FAIL = errorResponse(503)
+const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n')
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 
 const pools = new WeakMap<Backend, UpstreamPool>()
@@ -87,6 +88,8 @@ interface Exchange {
   cookieOut: string
   /** What the request's sample fetches read (stick rules need it again at connect and response time). */
   sample: RequestSample | undefined
+  /** `option http-buffer-request` answered `Expect: 100-continue` itself. */
+  continueSent?: boolean
 }
 
 class HttpSession implements UpstreamOwner {
@@ -107,6 +110,12 @@ class HttpSession implements UpstreamOwner {
   private parsedUpTo = 0
   private readonly forwardForExcept: ((s: SampleSource) => boolean) | undefined
   private sampleOrigin: SampleOrigin | undefined
+  /** `timeout http-request`: a deadline for the whole head (and the body with `option http-buffer-request`). */
+  private requestDeadline: NodeJS.Timeout | undefined
+  /** Between two requests with no byte of the next one yet: `timeout http-keep-alive` runs, not the deadline. */
+  private keepAliveWait = false
+  /** `option http-buffer-request`: finds the end of the body being waited for before the server is chosen. */
+  private bodyWait: BodyFramer | undefined
 
   constructor (client: Socket, fe: HttpFrontend) {
     this.client = client
@@ -159,20 +168,58 @@ class HttpSession implements UpstreamOwner {
     c.resume()
   }
 
+  /**
+   * Waiting for a request head. Between two requests (nothing of the next one yet) `timeout http-keep-alive` (else
+   * `timeout http-request`, else `timeout client`) bounds the wait. Otherwise `timeout client` is the idle timer
+   * and `timeout http-request` a deadline, from the accept for the first request and from the first byte for the
+   * next ones: trickling bytes does not extend it (HAProxy's rule; without it, only the idle timer runs).
+   */
   private armHeadTimer (): void {
     const t = this.fe.timeouts
-    const idle = this.pending.length === 0 && this.exchanges > 0
-    const ms = idle ? t.httpKeepAlive ?? t.httpRequest ?? t.client : t.httpRequest ?? t.client
-    this.client.setTimeout(ms ?? 0)
+    this.clearRequestDeadline()
+    this.keepAliveWait = this.pending.length === 0 && this.exchanges > 0
+    if (this.keepAliveWait) {
+      this.client.setTimeout(t.httpKeepAlive ?? t.httpRequest ?? t.client ?? 0)
+      return
+    }
+    this.client.setTimeout(t.client ?? 0)
+    // 0 is no timeout, as in HAProxy.
+    if (t.httpRequest === undefined || t.httpRequest === 0) return
+    this.requestDeadline = setTimeout(() => { this.onRequestDeadline() }, t.httpRequest)
+  }
+
+  private clearRequestDeadline (): void {
+    if (this.requestDeadline !== undefined) clearTimeout(this.requestDeadline)
+    this.requestDeadline = undefined
+  }
+
+  /** `timeout http-request` expired: 408 and close, logged `cR--` as HAProxy does. */
+  private onRequestDeadline (): void {
+    this.requestDeadline = undefined
+    if (this.bodyWait !== undefined && this.ex !== undefined) {
+      this.bodyWait = undefined
+      this.ex.termination = 'cR'
+      this.respondError(408)
+    } else if (this.phase === 'head') this.onClientTimeout()
   }
 
   private onClientTimeout (): void {
     if (this.phase === 'head') {
-      if (this.pending.length > 0) this.reject(408, 'cR')
-      else this.close()
+      // As HAProxy: a connection that sent nothing of its first request gets a 408 too, unless
+      // `option http-ignore-probes` (browsers' pre-connections); `option dontlognull` keeps it out of the log.
+      const probe = this.pending.length === 0
+      const options = this.fe.config.options
+      if (probe && (this.exchanges > 0 || options['http-ignore-probes'] === true)) this.close()
+      else this.reject(408, 'cR', !(probe && this.fe.dontLogNull))
       return
     }
     if (this.ex !== undefined) this.ex.termination = 'cD'
+    if (this.bodyWait !== undefined) {
+      // Waiting for the body (http-buffer-request): 408, as HAProxy (cD).
+      this.bodyWait = undefined
+      this.respondError(408)
+      return
+    }
     this.abort()
   }
 
@@ -187,6 +234,7 @@ class HttpSession implements UpstreamOwner {
     }
     this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk])
     if (this.phase === 'head') this.tryHead()
+    else if (this.bodyWait !== undefined) this.waitBody(chunk)
     else if (this.pending.length > MAX_PIPELINE_BUFFER) this.client.pause()
   }
 
@@ -198,12 +246,14 @@ class HttpSession implements UpstreamOwner {
   }
 
   private onClientClose (): void {
+    this.clearRequestDeadline()
     if (this.phase === 'closed') return
     if (this.ex?.connecting === true && this.ex.backend.config.options.abortonclose === true) {
       this.ex.abortQueue?.abort()
       this.ex.termination = 'CQ'
     }
     if (this.ex !== undefined && !this.ex.responseDone) {
+      if (this.bodyWait !== undefined) this.ex.termination = 'CR'
       if (this.ex.termination === '--') this.ex.termination = this.ex.response === undefined ? 'CH' : 'CD'
       this.finishExchange(false)
     }
@@ -222,7 +272,8 @@ class HttpSession implements UpstreamOwner {
     }
     if (head === null) {
       this.parsedUpTo = this.pending.length
-      if (this.exchanges > 0 && this.pending.length > 0) this.armHeadTimer()
+      // The first byte of a keep-alive request starts its deadline.
+      if (this.keepAliveWait && this.pending.length > 0) this.armHeadTimer()
       return
     }
     this.parsedUpTo = 0
@@ -245,7 +296,7 @@ class HttpSession implements UpstreamOwner {
     this.exchanges++
     const sample = new RequestSample(head, this.origin())
     if (this.fe.config.monitorUri !== undefined && pathOf(head.target) === this.fe.config.monitorUri) {
-      this.answerMonitor(sample)
+      this.answerMonitor(head, sample, rest)
       return
     }
     const backend = this.fe.route(sample)
@@ -275,7 +326,44 @@ class HttpSession implements UpstreamOwner {
     ex.sample = sample
     this.applyRequestCookie(ex)
     if (ex.persistServer === undefined && !backend.stick.empty) this.applyStickMatch(ex, sample)
+    if (!ex.requestDone && (cfg.options['http-buffer-request'] === true ||
+      backend.config.options['http-buffer-request'] === true)) {
+      this.bodyWait = framerFor(head)
+      // As HAProxy: the proxy, not the server, invites the body, and the server does not see the Expect.
+      if (head.expectContinue) {
+        ex.continueSent = true
+        ex.bytesToClient += CONTINUE.length
+        this.client.write(CONTINUE)
+      }
+      this.waitBody(Buffer.alloc(0))
+      return
+    }
+    this.clearRequestDeadline()
     this.connectUpstream(ex, sample)
+  }
+
+  /**
+   * `option http-buffer-request`: the request's body (up to tune.bufsize) is read before the server is chosen, under
+   * the request's `timeout http-request` deadline; `chunk` is what has just been added to `pending`.
+   */
+  private waitBody (chunk: Buffer): void {
+    const ex = this.ex
+    const framer = this.bodyWait
+    if (ex === undefined || framer === undefined) return
+    let done = this.pending.length >= this.maxHead
+    if (!done) {
+      try {
+        done = framer.push(chunk.length === 0 ? this.pending : chunk, 0).done
+      } catch (err) {
+        // Forwarding answers it (400): the body framer meets the same bytes.
+        if (!(err instanceof HttpParseError)) throw err
+        done = true
+      }
+    }
+    if (!done) return
+    this.bodyWait = undefined
+    this.clearRequestDeadline()
+    this.connectUpstream(ex, ex.sample as RequestSample)
   }
 
   /** The stats page (`stats uri`) and `http-request use-service prometheus-exporter`, answered by the proxy itself. */
@@ -297,14 +385,23 @@ class HttpSession implements UpstreamOwner {
     return true
   }
 
-  /** monitor-uri: answered here, neither forwarded nor logged; 503 while a `monitor fail` condition holds. */
-  private answerMonitor (sample: SampleSource): void {
+  /**
+   * monitor-uri: answered here, neither forwarded nor logged; 503 while a `monitor fail` condition holds. `rest`:
+   * what the client sent after the head (pipelined requests, answered next, in order).
+   */
+  private answerMonitor (head: RequestHead, sample: SampleSource, rest: Buffer): void {
     const failing = this.fe.monitorFailing(sample)
     const body = failing ? MONITOR_FAIL : MONITOR_OK
+    if (head.versionMinor === 1 ? head.connection.close : !head.connection.keepAlive) {
+      this.clearRequestDeadline()
+      this.client.end(body)
+      this.phase = 'closed'
+      return
+    }
     this.phase = 'head'
-    this.exchanges++
     this.client.write(body)
     this.headStartedAt = Date.now()
+    this.pending = rest
     this.armHeadTimer()
     if (this.pending.length > 0) this.tryHead()
   }
@@ -423,6 +520,7 @@ class HttpSession implements UpstreamOwner {
     if (upgrade) add.push(['Connection', 'upgrade'])
     const target = head.targetForm === 'absolute' ? toOriginForm(head) : undefined
     const remove: string[] = []
+    if (ex.continueSent === true) remove.push('expect')
     if (ex.requestCookies !== undefined) {
       remove.push('cookie')
       for (const c of ex.requestCookies) add.push(['Cookie', c])
@@ -503,6 +601,12 @@ class HttpSession implements UpstreamOwner {
           ex.bytesToClient += interim.length
           this.client.write(interim)
           continue
+        }
+        if (res.status === 101 && !upgradeGranted(ex.head, res)) {
+          // Never a blind tunnel the request did not ask for: what follows would reach the server unparsed.
+          ex.termination = 'PH'
+          this.respondError(502)
+          return
         }
         this.onResponseHead(ex, res)
         if ((this.phase as Phase) === 'tunnel') {
@@ -745,11 +849,12 @@ class HttpSession implements UpstreamOwner {
     this.close()
   }
 
-  private reject (status: ErrorStatus, termination: string): void {
+  private reject (status: ErrorStatus, termination: string, log = true): void {
+    this.clearRequestDeadline()
     const body = errorResponse(status)
     if (!this.client.destroyed) this.client.end(body)
     this.phase = 'closed'
-    if (!this.fe.logging) return
+    if (!this.fe.logging || !log) return
     this.fe.logTraffic(formatHttpLog({
       clientIp: this.srcIp, clientPort: this.srcPort, acceptedAt: this.headStartedAt, frontend: this.fe.name,
         backend: this.fe.name,
@@ -773,6 +878,7 @@ class HttpSession implements UpstreamOwner {
   private close (): void {
     if (this.phase === 'closed' && this.client.destroyed) return
     this.phase = 'closed'
+    this.clearRequestDeadline()
     this.client.destroy()
     this.ownIdle?.closeAll()
   }
@@ -810,7 +916,9 @@ class HttpSession implements UpstreamOwner {
         actconn: this.fe.globalConnections(), feconn: this.fe.connections(),
       beconn: ex.backend?.activeConnections ?? 0, srvConn: ex.server?.activeConnections ?? 0, retries: ex.retries,
       srvQueue: ex.server === undefined ? 0 : ex.backend.admission.serverQueueLength(ex.server),
-      backendQueue: ex.backend.admission.queueLength, requestLine: `${h.method} ${h.target} HTTP/1.${h.versionMinor}`
+      // No backend (no use_backend matched, no default_backend): the request was answered 503.
+      backendQueue: ex.backend?.admission.queueLength ?? 0,
+      requestLine: `${h.method} ${h.target} HTTP/1.${h.versionMinor}`
     })
   }
 }
@@ -842,6 +950,21 @@ function usesService (proxy: Proxy, sample: SampleSource): boolean {
 function closesServerSide (fe: HttpFrontend, backend: Backend): boolean {
   const o = (name: string): boolean => fe.config.options[name] === true || backend.config.options[name] === true
   return o('httpclose') || o('http-server-close')
+}
+
+/**
+ * A 101 switches to a protocol the request offered (Connection: upgrade and Upgrade, as forwarded), never to h2c
+ * (HTTP/2 is not relayed), and names only offered protocols in its own Upgrade.
+ */
+function upgradeGranted (req: RequestHead, res: ResponseHead): boolean {
+  if (req.upgrade === undefined || !req.connection.upgrade) return false
+  const offered = protocols(req.upgrade).filter(p => p !== 'h2c')
+  const chosen = protocols(getHeaderValues(res, 'upgrade').join(','))
+  return chosen.length > 0 && chosen.every(p => offered.includes(p))
+}
+
+function protocols (list: string): string[] {
+  return list.split(',').map(p => p.trim().toLowerCase()).filter(p => p !== '')
 }
 
 function framerFor (head: RequestHead): BodyFramer | undefined {
