@@ -9,6 +9,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
 import { createServer as createNetServer, connect as netConnect } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
+import { X509Certificate } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { makeCertDir, type CertDir } from '../helpers/certs.ts'
@@ -316,6 +317,27 @@ http {
     assert.equal((await curl(['--resolve', `a.example.com:${P.https}:127.0.0.1`,
       `https://a.example.com:${P.https}/after`])).out, 'app /after\n')
     assert.equal((proxy?.output() ?? '').split('starting proxy worker').length, workersBefore, 'no worker restart')
+  })
+
+  test('a reload serves a certificate changed on disk; a broken one is refused and the old one kept', async () => {
+    const serial = async (): Promise<string> => await new Promise((resolve, reject) => {
+      const sock = tlsConnect({ host: '127.0.0.1', port: P.https, servername: 'a.example.com', rejectUnauthorized: false },
+        () => { resolve(sock.getPeerX509Certificate()?.serialNumber ?? ''); sock.destroy() })
+      sock.on('error', reject)
+    })
+    const before = await serial()
+    certs.leaf('a', ['a.example.com'])
+    const expected = new X509Certificate(readFileSync(join(certs.dir, 'a.crt'))).serialNumber
+    assert.notEqual(expected, before)
+    const r = await tslb(['reload', '-S', ctl])
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    assert.equal(await serial(), expected)
+    writeFileSync(join(certs.dir, 'a.pem'), readFileSync(join(certs.dir, 'a.crt')))
+    const refused = await tslb(['reload', '-S', ctl])
+    assert.equal(refused.code, 1)
+    assert.match(refused.stdout + refused.stderr, /no private key/)
+    assert.equal(await serial(), expected, 'the running generation keeps serving')
+    certs.leaf('a', ['a.example.com'])
   })
 
   test('sessions resume: tickets across a reload, the session cache with no-tls-tickets', async () => {
