@@ -15,7 +15,8 @@ export interface CertDir {
    * A certificate for `names` (first one the CN, all of them DNS SANs) signed by the CA:
    * `NAME.crt`, `NAME.key` and `NAME.pem` (certificate then key). Returns the .pem path.
    */
-  leaf: (file: string, names: readonly string[], opts?: { client?: boolean, selfSigned?: boolean }) => string
+  leaf: (file: string, names: readonly string[], opts?: { client?: boolean, selfSigned?: boolean, rsa?: boolean }) =>
+  string
   remove: () => void
 }
 
@@ -32,8 +33,9 @@ export function makeCertDir (prefix = 'tslb-tls-'): CertDir {
     ca: join(dir, 'ca.pem'),
     leaf: (file, names, opts = {}) => {
       const cn = names[0] ?? file
-      openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${file}.key`,
-        '-out', `${file}.csr`, '-subj', `/O=tslb/CN=${cn}`], dir)
+      const key = opts.rsa === true ? ['rsa:2048'] : ['ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1']
+      openssl(['req', '-newkey', ...key, '-nodes', '-keyout', `${file}.key`, '-out', `${file}.csr`, '-subj',
+        `/O=tslb/CN=${cn}`], dir)
       const ext = `${file}.ext`
       writeFileSync(join(dir, ext), (names.length > 0 ? `subjectAltName=${names.map(n => `DNS:${n}`).join(',')}\n` : '') +
         `extendedKeyUsage=${opts.client === true ? 'clientAuth' : 'serverAuth'}\n`)

@@ -34,7 +34,7 @@ async function freePort (): Promise<number> {
   })
 }
 
-interface Ports { main: number, strict: number, optional: number }
+interface Ports { main: number, strict: number, optional: number, dual: number }
 
 const certs: CertDir = makeCertDir()
 const other: CertDir = makeCertDir()
@@ -52,6 +52,9 @@ frontend main
   bind 127.0.0.1:${p.main} ssl crt ${certs.dir}/default.pem crt-list ${certs.dir}/list.txt
   use_backend sni_api if { ssl_fc_sni api.example.com }
   use_backend tls13 if { ssl_fc_protocol TLSv1.3 } { path /protocol }
+  default_backend app
+frontend dual
+  bind 127.0.0.1:${p.dual} ssl crt ${certs.dir}/dual-rsa.pem crt ${certs.dir}/dual-ec.pem
   default_backend app
 frontend strict
   bind 127.0.0.1:${p.strict} ssl crt ${certs.dir}/default.pem strict-sni
@@ -91,8 +94,8 @@ async function ask (port: number, path: string, extra: ConnectionOptions = {}): 
 }
 
 describe('TLS termination: tslb answers as HAProxy 2.6', { skip }, () => {
-  const ports: Record<'haproxy' | 'tslb', Ports> = { haproxy: { main: 0, strict: 0, optional: 0 },
-    tslb: { main: 0, strict: 0, optional: 0 } }
+  const ports: Record<'haproxy' | 'tslb', Ports> = { haproxy: { main: 0, strict: 0, optional: 0, dual: 0 },
+    tslb: { main: 0, strict: 0, optional: 0, dual: 0 } }
   let haproxy: ChildProcess | undefined
   let tslb: Awaited<ReturnType<typeof startTslb>> | undefined
 
@@ -101,6 +104,8 @@ describe('TLS termination: tslb answers as HAProxy 2.6', { skip }, () => {
     certs.leaf('wild', ['*.example.com'])
     certs.leaf('exact', ['api.example.com'])
     certs.leaf('secure', ['*.example.com'])
+    certs.leaf('dual-rsa', ['dual.example.com'], { rsa: true })
+    certs.leaf('dual-ec', ['dual.example.com'])
     certs.leaf('client1', ['client1'], { client: true })
     other.leaf('intruder', ['intruder'], { client: true })
     // In the crt-list the first wildcard certificate keeps out of secure.example.com, which the second one takes.
@@ -115,7 +120,7 @@ ${certs.dir}/secure.pem *.example.com
       backends.push(srv)
     }
     for (const who of ['haproxy', 'tslb'] as const) {
-      ports[who] = { main: await freePort(), strict: await freePort(), optional: await freePort() }
+      ports[who] = { main: await freePort(), strict: await freePort(), optional: await freePort(), dual: await freePort() }
       writeFileSync(join(certs.dir, `${who}.cfg`), config(ports[who]))
     }
     haproxy = spawn(HAPROXY, ['-db', '-f', join(certs.dir, 'haproxy.cfg')], { stdio: 'ignore' })
@@ -149,6 +154,25 @@ ${certs.dir}/secure.pem *.example.com
     for (const n of [undefined, 'default.test', 'unknown.test']) {
       assert.equal(await presented(ports.tslb.strict, n), await presented(ports.haproxy.strict, n),
         `strict-sni, SNI ${n ?? '(none)'}`)
+    }
+  })
+
+  // On a line with several names, Node switches to the SNI-selected context with one certificate: there a client that
+  // cannot take ECDSA gets the default context's RSA certificate (documented in configuration.md §3.15).
+  test('RSA and ECDSA certificates for one name: each client gets the one its signature algorithms allow', async () => {
+    const keyType = async (port: number, sigalgs: string | undefined): Promise<string> => await new Promise(resolve => {
+      const s = tlsConnect({ host: '127.0.0.1', port, servername: 'dual.example.com', rejectUnauthorized: false,
+        ...(sigalgs === undefined ? {} : { sigalgs }) })
+      s.on('secureConnect', () => {
+        resolve(s.getPeerX509Certificate()?.publicKey.asymmetricKeyType ?? 'none')
+        s.destroy()
+      })
+      s.on('error', (e: Error) => { resolve(`refused: ${e.message}`) })
+    })
+    for (const sigalgs of [undefined, 'rsa_pss_rsae_sha256:rsa_pkcs1_sha256', 'ecdsa_secp256r1_sha256']) {
+      const h = await keyType(ports.haproxy.dual, sigalgs)
+      const t = await keyType(ports.tslb.dual, sigalgs)
+      assert.equal(t, h, `sigalgs ${sigalgs ?? '(default)'}: HAProxy presents ${h}, tslb ${t}`)
     }
   })
 

@@ -5,9 +5,9 @@
  * socket goes to the session of the frontend's mode, which reads and writes clear text.
  */
 import * as tls from 'node:tls'
-import { constants } from 'node:crypto'
+import { constants, createPrivateKey } from 'node:crypto'
 import type { Socket } from 'node:net'
-import type { BindTls, GlobalTls, TlsSettings, TlsVerify } from '../../config/tls-model.ts'
+import type { BindTls, GlobalTls, TlsCertificate, TlsSettings, TlsVerify } from '../../config/tls-model.ts'
 import { secureContextOptions } from '../../config/tls-options.ts'
 import { SniSelector } from './sni.ts'
 import { SessionCache } from './session-cache.ts'
@@ -44,16 +44,25 @@ export class TlsTerminator {
     this.verify = bind.settings.verify ?? 'none'
     const lifetime = global?.lifetime ?? DEFAULT_LIFETIME_MS
     const ticketKeys = global?.ticketKeys === undefined ? undefined : Buffer.from(global.ticketKeys, 'base64')
-    const optionsFor = (settings: TlsSettings, c: BindTls['certs'][number]): tls.SecureContextOptions => ({
-      ...secureContextOptions(settings), cert: c.cert, key: c.key, ca: c.ca ?? bind.ca,
-        crl: c.crl ?? bind.crl, dhparam: bind.dhparam ?? (global?.defaultDhParam === undefined ? undefined : 'auto'),
-        sessionTimeout: Math.ceil(lifetime / 1000), ticketKeys,
+    const optionsFor = (settings: TlsSettings, group: readonly TlsCertificate[]): tls.SecureContextOptions => {
+      const c = group[0] as TlsCertificate
+      return {
+        ...secureContextOptions(settings),
+        cert: group.map(g => g.cert),
+        key: group.map(g => g.key),
+        ca: c.ca ?? bind.ca,
+        crl: c.crl ?? bind.crl,
+        dhparam: bind.dhparam ?? (global?.defaultDhParam === undefined ? undefined : 'auto'),
+        sessionTimeout: Math.ceil(lifetime / 1000),
+        ticketKeys,
         // no-tls-tickets: no stateless tickets; resumption goes through the session cache (TLSv1.3 stateful tickets).
         secureOptions: settings.noTlsTickets === true ? constants.SSL_OP_NO_TICKET : undefined
-    })
-    const entries = bind.certs.map(c => {
+      }
+    }
+    const entries = keyTypeGroups(bind.certs).map(group => {
+      const c = group[0] as TlsCertificate
       const settings = c.settings ?? bind.settings
-      const options = optionsFor(settings, c)
+      const options = optionsFor(settings, group)
       return { names: c.filters ?? c.names, context: tls.createSecureContext(options), options, settings }
     })
     this.selector = new SniSelector(entries)
@@ -144,4 +153,27 @@ function handshakeReason (err: Error): string {
   const code = (err as NodeJS.ErrnoException).code
   if (code === 'ERR_TLS_HANDSHAKE_TIMEOUT') return 'Timeout during SSL handshake'
   return 'SSL handshake failure'
+}
+
+/**
+ * Certificates for the same names and options but of different key types (RSA and ECDSA) share one context: OpenSSL
+ * then presents the one the client's signature algorithms allow, as HAProxy does — for the default context; see below
+ * for SNI-selected ones. Of two of one type, the first wins.
+ */
+function keyTypeGroups (certs: readonly TlsCertificate[]): TlsCertificate[][] {
+  const groups = new Map<string, { certs: TlsCertificate[], types: Set<string> }>()
+  for (const c of certs) {
+    const key = JSON.stringify([[...(c.filters ?? c.names)].sort(), c.settings ?? null, c.ca ?? null, c.crl ?? null])
+    const type = createPrivateKey(c.key).asymmetricKeyType ?? 'unknown'
+    const g = groups.get(key)
+    if (g === undefined) groups.set(key, { certs: [c], types: new Set([type]) })
+    else if (!g.types.has(type)) {
+      g.certs.push(c)
+      g.types.add(type)
+    }
+  }
+  // Node switches to an SNI-selected context with its last certificate only: ECDSA last, so that the clients of today
+  // get it there too (a client that cannot take ECDSA then gets the RSA certificate of the default context, if any).
+  const ecLast = (c: TlsCertificate): number => createPrivateKey(c.key).asymmetricKeyType === 'ec' ? 1 : 0
+  return [...groups.values()].map(g => g.certs.sort((a, b) => ecLast(a) - ecLast(b)))
 }
