@@ -17,6 +17,8 @@ export interface CertDir {
    */
   leaf: (file: string, names: readonly string[], opts?: { client?: boolean, selfSigned?: boolean, rsa?: boolean }) =>
   string
+  /** A CRL of the CA revoking the certificates `files` (leaf names); returns its path. */
+  crl: (files: readonly string[]) => string
   remove: () => void
 }
 
@@ -45,6 +47,16 @@ export function makeCertDir (prefix = 'tslb-tls-'): CertDir {
       const pem = join(dir, `${file}.pem`)
       writeFileSync(pem, readFileSync(join(dir, `${file}.crt`), 'utf8') + readFileSync(join(dir, `${file}.key`), 'utf8'))
       return pem
+    },
+    crl: files => {
+      writeFileSync(join(dir, 'index.txt'), '')
+      writeFileSync(join(dir, 'crlnumber'), '01\n')
+      writeFileSync(join(dir, 'ca.cnf'), '[ ca ]\ndefault_ca = d\n[ d ]\ndatabase = index.txt\ncrlnumber = crlnumber\n' +
+        'default_md = sha256\ndefault_crl_days = 2\n')
+      const ca = ['-config', 'ca.cnf', '-keyfile', 'ca.key', '-cert', 'ca.pem']
+      for (const f of files) openssl(['ca', ...ca, '-revoke', `${f}.crt`], dir)
+      openssl(['ca', ...ca, '-gencrl', '-out', 'crl.pem'], dir)
+      return join(dir, 'crl.pem')
     },
     remove: () => { rmSync(dir, { recursive: true, force: true }) }
   }

@@ -39,7 +39,7 @@ async function run (cmd: string, args: readonly string[], input = ''): Promise<{
 
 const certs: CertDir = makeCertDir()
 const otherCa: CertDir = makeCertDir()
-const P = { router: 0, https: 0, plain: 0, mtls: 0, mtlsOptional: 0, strict: 0, tcp: 0, nginx: 0, app: 0, b: 0, plainApp: 0,
+const P = { mtlsCrl: 0, router: 0, https: 0, plain: 0, mtls: 0, mtlsOptional: 0, strict: 0, tcp: 0, nginx: 0, app: 0, b: 0, plainApp: 0,
   client1: 0, tls13: 0 }
 const servers: HttpServer[] = []
 let nginx: ChildProcess | undefined
@@ -73,6 +73,9 @@ frontend mtls
   bind 127.0.0.1:${P.mtls} ssl crt a.pem ca-file ca.pem verify required
   use_backend client1 if { ssl_c_s_dn(CN) client1 } { ssl_c_verify 0 }
   default_backend app
+frontend mtls_crl
+  bind 127.0.0.1:${P.mtlsCrl} ssl crt a.pem ca-file ca.pem crl-file crl.pem verify required
+  default_backend client1
 frontend mtls_optional
   bind 127.0.0.1:${P.mtlsOptional} ssl crt a.pem ca-file ca.pem verify optional
   use_backend client1 if { ssl_c_used }
@@ -167,8 +170,10 @@ describe('TLS', () => {
     certs.leaf('a', ['a.example.com'])
     certs.leaf('b', ['b.example.com', '*.b.example.com'])
     certs.leaf('client1', ['client1'], { client: true })
+    certs.leaf('revoked', ['revoked'], { client: true })
+    certs.crl(['revoked'])
     otherCa.leaf('intruder', ['intruder'], { client: true })
-    for (const name of ['router', 'https', 'plain', 'mtls', 'mtlsOptional', 'strict', 'tcp', 'nginx'] as const) P[name] = await freePort()
+    for (const name of ['mtlsCrl', 'router', 'https', 'plain', 'mtls', 'mtlsOptional', 'strict', 'tcp', 'nginx'] as const) P[name] = await freePort()
     for (const name of ['app', 'b', 'plainApp', 'client1', 'tls13'] as const) {
       const srv = createHttpServer((req, res) => { res.end(`${name} ${req.url ?? ''}\n`) })
       await new Promise<void>(resolve => { srv.listen(0, '127.0.0.1', resolve) })
@@ -247,6 +252,17 @@ http {
       join(otherCa.dir, 'intruder.key'), url])
     assert.notEqual(untrusted.code, 0, 'a certificate from another CA: refused')
     assert.equal(untrusted.out, '')
+  })
+
+  test('client certificates: a certificate the crl-file revokes is refused', async () => {
+    const url = `https://a.example.com:${P.mtlsCrl}/crl`
+    const resolve = ['--resolve', `a.example.com:${P.mtlsCrl}:127.0.0.1`]
+    const withCert = (name: string): string[] => ['--cert', join(certs.dir, `${name}.crt`), '--key',
+      join(certs.dir, `${name}.key`)]
+    assert.equal((await curl([...resolve, ...withCert('client1'), url])).out, 'client1 /crl\n')
+    const revoked = await curl([...resolve, ...withCert('revoked'), url])
+    assert.notEqual(revoked.code, 0)
+    assert.equal(revoked.out, '')
   })
 
   test('client certificates: verify optional lets clients without one in, ssl_c_used tells them apart', async () => {
