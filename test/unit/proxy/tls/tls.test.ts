@@ -7,6 +7,8 @@ import { mergeTls, versionRange } from '../../../../src/config/tls-options.ts'
 import { fetchSamples } from '../../../../src/proxy/acl/sample.ts'
 import { compileAcl } from '../../../../src/proxy/acl/matcher.ts'
 import { parseAclDefinition } from '../../../../src/config/acl.ts'
+import { constantSni, serverName, serverTlsOptions } from '../../../../src/proxy/tls/client.ts'
+import type { PeerCertificate } from 'node:tls'
 
 const cert = (id: string, names: string[]): { id: string, names: string[] } => ({ id, names })
 
@@ -103,4 +105,32 @@ test('bind settings over ssl-default-bind-options, no-tlsv1x accumulating', () =
     { ciphers: 'B', disabled: ['TLSv1.0', 'TLSv1.1'] })
   assert.deepEqual(mergeTls({ disabled: ['TLSv1.2'] }, { minVer: 'TLSv1.2' }), { minVer: 'TLSv1.2',
     disabled: undefined }, 'an explicit version range replaces the default flags')
+})
+
+test('server SNI: a constant, a fetch over the request (port dropped), nothing', () => {
+  const req = { src: '1.2.3.4', srcPort: 1, dst: '5.6.7.8', dstPort: 443,
+    headerValues: (n: string) => n === 'host' ? ['api.example.com:8443'] : [] }
+  assert.equal(serverName({ sni: 'str(backend.test)' }, undefined), 'backend.test')
+  assert.equal(serverName({ sni: 'req.hdr(host)' }, req), 'api.example.com')
+  assert.equal(serverName({ sni: 'req.hdr(x-none)' }, req), undefined)
+  assert.equal(serverName({}, req), undefined)
+  assert.equal(constantSni({ sni: 'str(a)' }), true)
+  assert.equal(constantSni({ sni: 'req.hdr(host)' }), false)
+  assert.equal(constantSni(undefined), true)
+})
+
+test('server verification: none, the chain only, the SNI or verifyhost name', () => {
+  const cert = { subject: { CN: 'a.test' }, subjectaltname: 'DNS:a.test' } as unknown as PeerCertificate
+  const none = serverTlsOptions({ verify: 'none' }, 'b.test')
+  assert.equal(none.rejectUnauthorized, false)
+  assert.equal(none.checkServerIdentity?.('x', cert), undefined)
+  const chainOnly = serverTlsOptions({ verify: 'required' }, undefined)
+  assert.equal(chainOnly.rejectUnauthorized, true)
+  assert.equal(chainOnly.checkServerIdentity?.('127.0.0.1', cert), undefined, 'no SNI, no verifyhost: no name check')
+  assert.equal(serverTlsOptions({ verify: 'required' }, 'a.test').checkServerIdentity?.('x', cert), undefined)
+  assert.ok(serverTlsOptions({ verify: 'required' }, 'b.test').checkServerIdentity?.('x', cert) instanceof Error)
+  assert.ok(serverTlsOptions({ verify: 'required', verifyhost: 'c.test' }, 'a.test').checkServerIdentity?.('x',
+    cert) instanceof Error, 'verifyhost wins over the SNI')
+  assert.equal(serverTlsOptions({ verify: 'none' }, '10.0.0.1').servername, undefined, 'never an IP address as SNI')
+  assert.deepEqual(serverTlsOptions({ verify: 'none', alpn: ['http/1.1'] }, undefined).ALPNProtocols, ['http/1.1'])
 })
