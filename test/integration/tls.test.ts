@@ -39,7 +39,7 @@ async function run (cmd: string, args: readonly string[], input = ''): Promise<{
 
 const certs: CertDir = makeCertDir()
 const otherCa: CertDir = makeCertDir()
-const P = { mtlsCrl: 0, router: 0, https: 0, plain: 0, mtls: 0, mtlsOptional: 0, strict: 0, tcp: 0, nginx: 0, app: 0, b: 0, plainApp: 0,
+const P = { nginxMtls: 0, mtlsCrl: 0, router: 0, https: 0, plain: 0, mtls: 0, mtlsOptional: 0, strict: 0, tcp: 0, nginx: 0, app: 0, b: 0, plainApp: 0,
   client1: 0, tls13: 0 }
 const servers: HttpServer[] = []
 let nginx: ChildProcess | undefined
@@ -66,6 +66,8 @@ frontend https
   use_backend plain if !{ ssl_fc }
   use_backend nginx if { path_beg /nginx }
   use_backend badca if { path_beg /badca }
+  use_backend withcrt if { path_beg /withcrt }
+  use_backend nocrt if { path_beg /nocrt }
   use_backend b if { ssl_fc_sni -m end .b.example.com }
   use_backend tls13 if { ssl_fc_protocol TLSv1.3 } { path /protocol }
   default_backend app
@@ -114,6 +116,10 @@ backend tls13
   server s 127.0.0.1:${P.tls13}
 backend nginx
   server n 127.0.0.1:${P.nginx} ssl verify required ca-file ca.pem sni str(a.example.com) check inter 300
+backend withcrt
+  server n 127.0.0.1:${P.nginxMtls} ssl verify required ca-file ca.pem verifyhost a.example.com crt client1.pem
+backend nocrt
+  server n 127.0.0.1:${P.nginxMtls} ssl verify required ca-file ca.pem verifyhost a.example.com
 backend tcpcheck
   option tcp-check
   tcp-check send "GET / HTTP/1.0\\r\\n\\r\\n"
@@ -173,7 +179,7 @@ describe('TLS', () => {
     certs.leaf('revoked', ['revoked'], { client: true })
     certs.crl(['revoked'])
     otherCa.leaf('intruder', ['intruder'], { client: true })
-    for (const name of ['mtlsCrl', 'router', 'https', 'plain', 'mtls', 'mtlsOptional', 'strict', 'tcp', 'nginx'] as const) P[name] = await freePort()
+    for (const name of ['nginxMtls', 'mtlsCrl', 'router', 'https', 'plain', 'mtls', 'mtlsOptional', 'strict', 'tcp', 'nginx'] as const) P[name] = await freePort()
     for (const name of ['app', 'b', 'plainApp', 'client1', 'tls13'] as const) {
       const srv = createHttpServer((req, res) => { res.end(`${name} ${req.url ?? ''}\n`) })
       await new Promise<void>(resolve => { srv.listen(0, '127.0.0.1', resolve) })
@@ -195,6 +201,14 @@ http {
     ssl_certificate ${certs.dir}/a.crt;
     ssl_certificate_key ${certs.dir}/a.key;
     location / { return 200 "nginx sni=$ssl_server_name\\n"; }
+  }
+  server {
+    listen 127.0.0.1:${P.nginxMtls} ssl;
+    ssl_certificate ${certs.dir}/a.crt;
+    ssl_certificate_key ${certs.dir}/a.key;
+    ssl_client_certificate ${certs.ca};
+    ssl_verify_client on;
+    location / { return 200 "nginx client=$ssl_client_s_dn\\n"; }
   }
 }
 `)
@@ -292,6 +306,14 @@ http {
     const r = await curl(['-w', '%{http_code}', '-o', '/dev/null', '--resolve', `a.example.com:${P.https}:127.0.0.1`,
       `https://a.example.com:${P.https}/badca`])
     assert.equal(r.out, '503')
+  })
+
+  test('TLS to servers: crt presents a client certificate', async () => {
+    const resolve = ['--resolve', `a.example.com:${P.https}:127.0.0.1`]
+    assert.equal((await curl([...resolve, `https://a.example.com:${P.https}/withcrt`])).out,
+      'nginx client=CN=client1,O=tslb\n')
+    assert.match((await curl([...resolve, `https://a.example.com:${P.https}/nocrt`])).out,
+      /400 No required SSL certificate was sent/)
   })
 
   test('mode tcp: TLS terminated, clear bytes relayed, routed by ssl_fc_sni', async () => {
