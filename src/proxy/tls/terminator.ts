@@ -52,7 +52,8 @@ export class TlsTerminator {
         key: group.map(g => g.key),
         ca: c.ca ?? bind.ca,
         crl: c.crl ?? bind.crl,
-        dhparam: bind.dhparam ?? (global?.defaultDhParam === undefined ? undefined : 'auto'),
+        // HAProxy offers DHE by default (2048-bit groups): OpenSSL's built-in groups here.
+        dhparam: bind.dhparam ?? 'auto',
         sessionTimeout: Math.ceil(lifetime / 1000),
         ticketKeys,
         // no-tls-tickets: no stateless tickets; resumption goes through the session cache (TLSv1.3 stateful tickets).
