@@ -39,7 +39,7 @@ async function run (cmd: string, args: readonly string[], input = ''): Promise<{
 
 const certs: CertDir = makeCertDir()
 const otherCa: CertDir = makeCertDir()
-const P = { nginxMtls: 0, mtlsCrl: 0, router: 0, https: 0, plain: 0, mtls: 0, mtlsOptional: 0, strict: 0, tcp: 0, nginx: 0, app: 0, b: 0, plainApp: 0,
+const P = { stats: 0, nginxMtls: 0, mtlsCrl: 0, router: 0, https: 0, plain: 0, mtls: 0, mtlsOptional: 0, strict: 0, tcp: 0, nginx: 0, app: 0, b: 0, plainApp: 0,
   client1: 0, tls13: 0 }
 const servers: HttpServer[] = []
 let nginx: ChildProcess | undefined
@@ -104,6 +104,11 @@ backend to_nginx
 backend to_https
   mode tcp
   server h 127.0.0.1:${P.https}
+listen stats
+  bind 127.0.0.1:${P.stats} ssl crt a.pem
+  stats enable
+  stats uri /stats
+  http-request use-service prometheus-exporter if { path /metrics }
 backend app
   server s 127.0.0.1:${P.app}
 backend b
@@ -179,7 +184,7 @@ describe('TLS', () => {
     certs.leaf('revoked', ['revoked'], { client: true })
     certs.crl(['revoked'])
     otherCa.leaf('intruder', ['intruder'], { client: true })
-    for (const name of ['nginxMtls', 'mtlsCrl', 'router', 'https', 'plain', 'mtls', 'mtlsOptional', 'strict', 'tcp', 'nginx'] as const) P[name] = await freePort()
+    for (const name of ['stats', 'nginxMtls', 'mtlsCrl', 'router', 'https', 'plain', 'mtls', 'mtlsOptional', 'strict', 'tcp', 'nginx'] as const) P[name] = await freePort()
     for (const name of ['app', 'b', 'plainApp', 'client1', 'tls13'] as const) {
       const srv = createHttpServer((req, res) => { res.end(`${name} ${req.url ?? ''}\n`) })
       await new Promise<void>(resolve => { srv.listen(0, '127.0.0.1', resolve) })
@@ -314,6 +319,14 @@ http {
       'nginx client=CN=client1,O=tslb\n')
     assert.match((await curl([...resolve, `https://a.example.com:${P.https}/nocrt`])).out,
       /400 No required SSL certificate was sent/)
+  })
+
+  test('the stats page and the Prometheus exporter on an ssl bind', async () => {
+    const resolve = ['--resolve', `a.example.com:${P.stats}:127.0.0.1`]
+    assert.equal((await curl([...resolve, '-o', '/dev/null', '-w', '%{http_code}',
+      `https://a.example.com:${P.stats}/stats`])).out, '200')
+    assert.match((await curl([...resolve, `https://a.example.com:${P.stats}/metrics`])).out,
+      /^haproxy_process_nbthread 1$/m)
   })
 
   test('mode tcp: TLS terminated, clear bytes relayed, routed by ssl_fc_sni', async () => {
