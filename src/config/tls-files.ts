@@ -17,6 +17,7 @@ import { ValueError } from './errors.ts'
 
 /** Side files a certificate directory holds next to certificates, skipped as certificates (HAProxy's list). */
 const SIDE_EXTENSIONS = ['.key', '.ocsp', '.issuer', '.sctl']
+const BUNDLE_EXTENSIONS = ['.rsa', '.ecdsa', '.dsa']
 /** Options a crt-list line may carry in brackets (HAProxy 2.6's ssl_bind_kw list, less what tslb refuses). */
 const CRT_LIST_OPTIONS = new Set(['alpn', 'ca-file', 'ciphers', 'ciphersuites', 'crl-file', 'curves', 'ecdhe',
   'ssl-min-ver', 'ssl-max-ver', 'verify'])
@@ -168,6 +169,14 @@ async function loadCrtPath (path: string): Promise<TlsCertificate[]> {
   try {
     isDir = (await stat(path)).isDirectory()
   } catch (err) {
+    // A multi-certificate bundle: NAME stands for NAME.rsa, NAME.ecdsa, NAME.dsa (loaded as separate certificates).
+    const bundle = []
+    for (const ext of BUNDLE_EXTENSIONS) {
+      if ((await stat(`${path}${ext}`).catch(() => undefined))?.isFile() === true) {
+        bundle.push(await loadCertificate(`${path}${ext}`))
+      }
+    }
+    if (bundle.length > 0) return bundle
     throw new TlsFileError(`unable to stat SSL certificate from file '${path}' : ${(err as NodeJS.ErrnoException)
       .code ?? String(err)}`)
   }

@@ -204,6 +204,22 @@ backend b
       .messages.join('\n'), /'alpn h2': HTTP\/2 is not supported by tslb yet/)
   })
 
+  test('a multi-certificate bundle name loads NAME.rsa and NAME.ecdsa', async () => {
+    certs.leaf('bundle-rsa', ['bundle.test'], { rsa: true })
+    certs.leaf('bundle-ec', ['bundle.test'])
+    renameSync(join(certs.dir, 'bundle-rsa.pem'), join(certs.dir, 'bundle.pem.rsa'))
+    renameSync(join(certs.dir, 'bundle-ec.pem'), join(certs.dir, 'bundle.pem.ecdsa'))
+    const { config, messages } = await load(`${BASE}frontend f
+  bind 127.0.0.1:8443 ssl crt ${join(certs.dir, 'bundle.pem')}
+  default_backend b
+backend b
+  server s 127.0.0.1:80
+`)
+    assert.deepEqual(messages, [])
+    assert.deepEqual(config.proxies.find(p => p.name === 'f')?.binds[0]?.ssl?.certs.map(c => c.file),
+      [join(certs.dir, 'bundle.pem.rsa'), join(certs.dir, 'bundle.pem.ecdsa')])
+  })
+
   test('mode tcp offers the ALPN list as written (the server speaks it)', async () => {
     const { config, messages } = await load(`${BASE}listen t
   mode tcp
