@@ -4,6 +4,7 @@
  */
 import * as tls from 'node:tls'
 import { isIP } from 'node:net'
+import { constants } from 'node:crypto'
 import type { ServerTls } from '../../config/tls-model.ts'
 import { secureContextOptions } from '../../config/tls-options.ts'
 import type { SampleSource } from '../acl/sample.ts'
@@ -17,7 +18,7 @@ function contextOf (t: ServerTls): tls.SecureContext {
   let c = contexts.get(t)
   if (c === undefined) {
     c = tls.createSecureContext({ ...secureContextOptions(t), ca: t.caPem, crl: t.crlPem, cert: t.certPem,
-      key: t.keyPem })
+      key: t.keyPem, secureOptions: t.noTlsTickets === true ? constants.SSL_OP_NO_TICKET : undefined })
     contexts.set(t, c)
   }
   return c
