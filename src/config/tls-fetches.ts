@@ -2,6 +2,9 @@
  * The TLS sample fetches (HAProxy 2.6 names): whether each takes arguments and the type of its
  * sample, which sets the default match method of an ACL on it.
  */
+import type { Proxy } from './model.ts'
+import { parseTime } from './values.ts'
+
 export interface TlsFetchSpec {
   readonly args: boolean
   readonly type: 'bool' | 'int' | 'str'
@@ -30,4 +33,17 @@ export const HELLO_FETCHES: Readonly<Record<string, TlsFetchSpec>> = {
   'req.ssl_hello_type': { args: false, type: 'int' },
   req_ssl_hello_type: { args: false, type: 'int' },
   'req.ssl_alpn': { args: false, type: 'str' }
+}
+
+/**
+ * `tcp-request inspect-delay` of a `mode tcp` proxy whose rules read the ClientHello (`req.ssl_*`): how long a
+ * connection waits for it before `tcp-request content` rules and routing run. Undefined: no waiting.
+ */
+export function helloInspectDelay (p: Proxy): number | undefined {
+  if (p.mode !== 'tcp') return undefined
+  const delay = p.tcpRules.find(r => r.action === 'inspect-delay')?.args[0]
+  if (delay === undefined) return undefined
+  const anonymous = [...p.useBackends.map(u => u.cond), ...p.tcpRules.map(r => r.cond)].flatMap(c => c?.terms.flat() ??
+    []).map(t => t.acl).filter(a => typeof a !== 'string')
+  return [...p.acls, ...anonymous].some(a => a.fetch in HELLO_FETCHES) ? parseTime(delay) : undefined
 }

@@ -159,10 +159,12 @@ export class Backend {
     const localAddress = server.config.source ?? this.config.source
     const t = server.config.ssl === true ? server.config.tls : undefined
     return await new Promise<Socket>((resolve, reject) => {
-      const socket = t === undefined
-        ? connect({ host: server.host, port, noDelay: true, allowHalfOpen: true, localAddress, onread })
-        : tlsConnect(tcpOptions({ host: server.host, port, ...serverTlsOptions(t, serverName(t, sample)) },
-          localAddress, onread))
+      const where = server.path !== undefined ? { path: server.path } : { host: server.host, port }
+      const socket = t !== undefined
+        ? tlsConnect(tcpOptions({ ...where, ...serverTlsOptions(t, serverName(t, sample)) },
+          server.path !== undefined ? undefined : localAddress, onread))
+        : server.path !== undefined ? connect({ path: server.path, allowHalfOpen: true, onread })
+          : connect({ host: server.host, port, noDelay: true, allowHalfOpen: true, localAddress, onread })
       const timer = setTimeout(() => { fail(new ConnectError(server, true, undefined)) }, this.connectTimeout)
       const fail = (err: ConnectError): void => {
         clearTimeout(timer)

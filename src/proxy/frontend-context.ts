@@ -30,6 +30,8 @@ export interface RoutingFrontend extends FrontendContext {
    * `req.ssl_*`); undefined: route at once.
    */
   readonly helloWait?: number
+  /** `tcp-request content` rules over the bytes read while waiting (false: reject). */
+  contentAccepts? (s: SampleSource): boolean
   route (s: SampleSource): Backend | undefined
 }
 
@@ -52,6 +54,8 @@ export interface HttpFrontend extends RoutingFrontend {
   services (): HttpServices | undefined
   /** Usable active servers of a backend (the `nbsrv` fetch). */
   nbsrv (backend: string): number | undefined
+  /** The proxy-state fetches (`be_conn`, `fe_conn`, `queue`, `avg_queue`, `srv_is_up`, `srv_conn`). */
+  proxyState (fetch: string, arg: string): string | undefined
   /** True when a `monitor fail` condition holds: monitor-uri then answers 503. */
   monitorFailing (s: SampleSource): boolean
   /** Registers `fn` to run when the frontend starts draining; returns the unregister function. */

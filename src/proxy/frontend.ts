@@ -6,8 +6,7 @@ import { createServer, type Server, type Socket } from 'node:net'
 import type { Bind, Proxy, Timeouts } from '../config/model.ts'
 import type { BindTls, GlobalTls } from '../config/tls-model.ts'
 import { TlsTerminator } from './tls/terminator.ts'
-import { HELLO_FETCHES } from '../config/tls-fetches.ts'
-import { parseTime } from '../config/values.ts'
+import { helloInspectDelay } from '../config/tls-fetches.ts'
 import { clientAddress, haproxyDate } from './log/format.ts'
 import { compileCondition, type Predicate } from './acl/matcher.ts'
 import type { SampleSource } from './acl/sample.ts'
@@ -18,6 +17,8 @@ import { startHttpSession } from './http/session.ts'
 import { startRoutedTcpSession } from './tcp/tcp-session.ts'
 import { NO_LOG } from './log/sink.ts'
 import type { GatedFrontend } from './accept-gate.ts'
+import { compileTcpRules, tcpAccepts, tcpContentAccepts, type TcpRuleSet } from './rules/tcp-rules.ts'
+import { compileFormat } from './rules/format.ts'
 
 const DEFAULT_MAX_HEAD = 16_384
 /** The kernel accept queue asked for when `bind` has no `backlog`. */
@@ -26,7 +27,8 @@ const DEFAULT_BACKLOG = 1024
 const DEFAULT_MAXCONN = 2000
 
 export interface Route {
-  readonly backend: Backend
+  /** The backend, or undefined when a dynamic name names none (the next rule is tried). */
+  readonly backend: (s: SampleSource) => Backend | undefined
   readonly when: Predicate
 }
 
@@ -45,17 +47,6 @@ export interface EngineHooks {
 const SESSION_STARTERS: Readonly<Record<'http' | 'tcp', SessionStarter>> = { http: startHttpSession,
   tcp: startRoutedTcpSession }
 
-/** `tcp-request inspect-delay` of a `mode tcp` proxy whose routing reads the ClientHello (`req.ssl_*`). */
-function helloWait (p: Proxy): number | undefined {
-  if (p.mode !== 'tcp') return undefined
-  const delay = p.tcpRules.find(r => r.action === 'inspect-delay')?.args[0]
-  if (delay === undefined) return undefined
-  const reads = (fetch: string): boolean => fetch in HELLO_FETCHES
-  const anonymous = [...p.useBackends.map(u => u.cond), ...p.tcpRules.map(r => r.cond)].flatMap(c => c?.terms.flat() ??
-    []).map(t => t.acl).filter(a => typeof a !== 'string')
-  return [...p.acls, ...anonymous].some(a => reads(a.fetch)) ? parseTime(delay) : undefined
-}
-
 export class Frontend implements HttpFrontend, GatedFrontend {
   readonly name: string
   readonly config: Proxy
@@ -72,6 +63,7 @@ export class Frontend implements HttpFrontend, GatedFrontend {
   private readonly backends: ReadonlyMap<string, Backend>
   private readonly monitorNet: Predicate | undefined
   private readonly monitorFail: Predicate[]
+  private readonly tcpRules: TcpRuleSet | undefined
   private current = 0
   totalSessions = 0
   /** Set once the worker drains: responses then carry `Connection: close`. */
@@ -105,12 +97,18 @@ export class Frontend implements HttpFrontend, GatedFrontend {
     // 0 is taken as unset.
     this.maxconn = config.maxconn === undefined || config.maxconn === 0 ? DEFAULT_MAXCONN : config.maxconn
     this.routes = config.useBackends.flatMap(u => {
+      const when = compileCondition(u.cond, config.acls)
+      if (u.format !== undefined) {
+        const name = compileFormat(u.format)
+        return [{ backend: (s: SampleSource) => backends.get(name(s)), when }]
+      }
       const backend = backends.get(u.backend)
-      return backend === undefined ? [] : [{ backend, when: compileCondition(u.cond, config.acls) }]
+      return backend === undefined ? [] : [{ backend: () => backend, when }]
     })
-    this.helloWait = helloWait(config)
+    this.helloWait = helloInspectDelay(config)
     this.defaultBackend = backends.get(config.kind === 'listen' ? config.name : config.defaultBackend ?? '')
     this.monitorFail = config.monitorFail.map(c => compileCondition(c, config.acls))
+    this.tcpRules = compileTcpRules(config)
     this.monitorNet = config.monitorNets.length === 0
       ? undefined
       : compileAcl({ name: 'monitor-net', fetch: 'src', fetchArgs: [], flags: { ignoreCase: false, files: [],
@@ -147,8 +145,33 @@ export class Frontend implements HttpFrontend, GatedFrontend {
     return server
   }
 
+  /** `tcp-request content` rules over what the connection sent before routing (`req.ssl_*`). */
+  contentAccepts (s: SampleSource): boolean {
+    return this.tcpRules === undefined || tcpContentAccepts(this.tcpRules, s)
+  }
+
   nbsrv (backend: string): number | undefined {
     return this.backends.get(backend)?.servers.filter(s => s.usable && !s.backup).length
+  }
+
+  proxyState (fetch: string, arg: string): string | undefined {
+    if (fetch === 'fe_conn') return arg === '' || arg === this.name ? String(this.current) : undefined
+    if (fetch === 'srv_is_up' || fetch === 'srv_conn') {
+      const [be, srv] = arg.split('/')
+      const server = this.backends.get(be ?? '')?.servers.find(x => x.name === srv)
+      if (server === undefined) return undefined
+      return fetch === 'srv_conn' ? String(server.activeConnections) : server.usable ? '1' : '0'
+    }
+    const backend = this.backends.get(arg)
+    if (backend === undefined) return undefined
+    if (fetch === 'be_conn') return String(backend.activeConnections)
+    const queued = backend.admission.queueLength
+    if (fetch === 'queue') return String(queued)
+    if (fetch === 'avg_queue') {
+      const usable = backend.servers.filter(x => x.usable).length
+      return String(usable === 0 ? queued : Math.floor(queued / usable))
+    }
+    return undefined
   }
 
   services (): HttpServices | undefined {
@@ -161,7 +184,11 @@ export class Frontend implements HttpFrontend, GatedFrontend {
   }
 
   route (s: SampleSource): Backend | undefined {
-    for (const r of this.routes) if (r.when(s)) return r.backend
+    for (const r of this.routes) {
+      if (!r.when(s)) continue
+      const backend = r.backend(s)
+      if (backend !== undefined) return backend
+    }
     return this.defaultBackend
   }
 
@@ -179,6 +206,14 @@ export class Frontend implements HttpFrontend, GatedFrontend {
       // monitor-net: answer "alive" without logging or forwarding, as HAProxy does.
       if (this.mode === 'http') socket.end('HTTP/1.0 200 OK\r\n\r\n')
       else socket.end()
+      return
+    }
+    // Waiting for the ClientHello, the content rules run once it is there (contentAccepts).
+    if (this.tcpRules !== undefined && !tcpAccepts(this.tcpRules, { src: socket.remoteAddress ?? '',
+      srcPort: socket.remotePort ?? 0, dst: socket.localAddress ?? '', dstPort: socket.localPort ?? 0 },
+    this.helloWait !== undefined)) {
+      // tcp-request … reject: closed before anything is read or logged, as HAProxy does.
+      socket.destroy()
       return
     }
     const terminator = this.tlsOf.get(socket)

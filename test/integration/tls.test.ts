@@ -94,6 +94,7 @@ frontend sni_router
   mode tcp
   bind 127.0.0.1:${P.router}
   tcp-request inspect-delay 2s
+  tcp-request content reject if { req.ssl_sni -i blocked.example.com }
   tcp-request content accept if { req_ssl_hello_type 1 }
   use_backend to_nginx if { req.ssl_sni -i a.example.com }
   use_backend to_https if { req.ssl_sni -m end .b.example.com }
@@ -343,12 +344,15 @@ http {
     assert.equal(await ask('b.example.com'), 'b /tcp\n')
   })
 
-  test('mode tcp routes by req.ssl_sni after tcp-request inspect-delay, TLS passing through untouched', async () => {
+  test('mode tcp routes by req.ssl_sni after tcp-request inspect-delay (content rules too), TLS untouched', async () => {
     assert.equal((await curl(['--resolve', `a.example.com:${P.router}:127.0.0.1`,
       `https://a.example.com:${P.router}/r`])).out, 'nginx sni=a.example.com\n')
     assert.equal((await curl(['--resolve', `www.b.example.com:${P.router}:127.0.0.1`,
       `https://www.b.example.com:${P.router}/r`])).out, 'b /r\n')
     assert.equal((await curl([`http://127.0.0.1:${P.router}/plain`])).out, 'app /plain\n', 'not TLS: default backend')
+    const blocked = await curl(['-k', '--resolve', `blocked.example.com:${P.router}:127.0.0.1`,
+      `https://blocked.example.com:${P.router}/r`])
+    assert.notEqual(blocked.code, 0, 'tcp-request content reject over req.ssl_sni')
   })
 
   test('clients resetting TLS connections mid-request do not take the worker down', async () => {

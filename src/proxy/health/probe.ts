@@ -45,6 +45,8 @@ export type ProbeKind = 'tcp' | 'tcp-check' | 'http' | 'ssl-hello' | 'exchange'
 export interface ProbeSpec {
   readonly kind: ProbeKind
   readonly host: string
+  /** A unix socket to connect to instead of host and port. */
+  readonly path?: string
   readonly port: number
   readonly localAddress?: string
   /** Time allowed from the start to an established connection. */
@@ -131,10 +133,12 @@ export function startProbe (spec: ProbeSpec, clock: CheckClock, done: (outcome: 
   let secured = spec.tls === undefined
   try {
     if (spec.tls === undefined) {
-      socket = connect({ host: spec.host, port: spec.port, localAddress: spec.localAddress, noDelay: true })
+      socket = spec.path !== undefined ? connect({ path: spec.path })
+        : connect({ host: spec.host, port: spec.port, localAddress: spec.localAddress, noDelay: true })
     } else {
-      const options: ConnectionOptions & { localAddress?: string } = { ...spec.tls, host: spec.host, port: spec.port }
-      if (spec.localAddress !== undefined) options.localAddress = spec.localAddress
+      const options: ConnectionOptions & { localAddress?: string } = { ...spec.tls,
+        ...(spec.path !== undefined ? { path: spec.path } : { host: spec.host, port: spec.port }) }
+      if (spec.localAddress !== undefined && spec.path === undefined) options.localAddress = spec.localAddress
       socket = tlsConnect(options)
       socket.on('connect', () => { connected = true })
     }

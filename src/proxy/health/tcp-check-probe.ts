@@ -43,20 +43,24 @@ export function startTcpCheckProbe (spec: ProbeSpec, rules: CompiledTcpCheck, cl
     for (const bytes of step.sends) socket?.write(bytes)
     const next = step.next
     if (next.kind === 'done') finish(next.outcome)
-    else if (next.kind === 'connect') open(next.addr ?? spec.host, next.port ?? spec.port)
+    else if (next.kind === 'connect') open(next.addr ?? spec.host, next.port ?? spec.port,
+      next.addr === undefined && next.port === undefined ? spec.path : undefined)
   }
 
-  const open = (host: string, port: number): void => {
+  const open = (host: string, port: number, path: string | undefined): void => {
     dropSocket()
     arm(spec.connectTimeout)
     let connected = false
     let s: Socket
     try {
-      if (spec.tls === undefined) s = connect({ host, port, localAddress: spec.localAddress, noDelay: true })
-      else {
+      if (spec.tls === undefined) {
+        s = path !== undefined ? connect({ path })
+          : connect({ host, port, localAddress: spec.localAddress, noDelay: true })
+      } else {
         // check-ssl: the rules run over TLS, from the end of the handshake (a failed one is a connection failure).
-        const options: ConnectionOptions & { localAddress?: string } = { ...spec.tls, host, port }
-        if (spec.localAddress !== undefined) options.localAddress = spec.localAddress
+        const options: ConnectionOptions & { localAddress?: string } = { ...spec.tls,
+          ...(path !== undefined ? { path } : { host, port }) }
+        if (spec.localAddress !== undefined && path === undefined) options.localAddress = spec.localAddress
         s = tlsConnect(options)
       }
     } catch (err) {

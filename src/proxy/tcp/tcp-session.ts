@@ -24,8 +24,13 @@ export function startRoutedTcpSession (client: Socket, fe: RoutingFrontend): voi
 }
 
 function routeTcpSession (client: Socket, fe: RoutingFrontend, payload: Buffer | undefined): void {
-  const backend = fe.route({ src: client.remoteAddress ?? '', srcPort: client.remotePort ?? 0,
-    dst: client.localAddress ?? '', dstPort: client.localPort ?? 0, tls: tlsFacts(client), payload })
+  const sample = { src: client.remoteAddress ?? '', srcPort: client.remotePort ?? 0, dst: client.localAddress ?? '',
+    dstPort: client.localPort ?? 0, tls: tlsFacts(client), payload }
+  if (fe.helloWait !== undefined && fe.contentAccepts?.(sample) === false) {
+    client.destroy()
+    return
+  }
+  const backend = fe.route(sample)
   if (backend === undefined) {
     client.destroy()
     return

@@ -230,3 +230,24 @@ backend b
     assert.deepEqual(config.proxies.find(p => p.name === 't')?.binds[0]?.ssl?.settings.alpn, ['h2', 'http/1.1'])
   })
 })
+
+test('SNI routing without termination: content rules over req.ssl_* are enforced once inspect-delay waits for the ClientHello', () => {
+  const errs = (text: string): string[] => diagnostics(text)
+  const sniRouting = `${BASE}frontend f
+  mode tcp
+  bind :443
+  tcp-request inspect-delay 5s
+  tcp-request content reject if { req.ssl_sni -i blocked.test }
+  tcp-request content accept if { req_ssl_hello_type 1 }
+  use_backend b if { req.ssl_sni -i a.test }
+  default_backend b
+backend b
+  mode tcp
+  server s 127.0.0.1:443
+`
+  assert.deepEqual(errs(sniRouting), [])
+  assert.match(errs(sniRouting.replace('  tcp-request inspect-delay 5s\n', '')).join('\n'),
+    /'tcp-request content reject over req.ssl_sni' is not enforced yet/, 'without inspect-delay nothing waits')
+  assert.match(errs(sniRouting.replace('  mode tcp\n  bind', '  mode http\n  bind')).join('\n'),
+    /over req.ssl_sni' is not enforced yet/, 'mode http does not read the ClientHello')
+})
