@@ -39,7 +39,7 @@ async function run (cmd: string, args: readonly string[], input = ''): Promise<{
 
 const certs: CertDir = makeCertDir()
 const otherCa: CertDir = makeCertDir()
-const P = { stats: 0, nginxMtls: 0, mtlsCrl: 0, router: 0, https: 0, plain: 0, mtls: 0, mtlsOptional: 0, strict: 0, tcp: 0, nginx: 0, app: 0, b: 0, plainApp: 0,
+const P = { redirectPlain: 0, redirectTls: 0, stats: 0, nginxMtls: 0, mtlsCrl: 0, router: 0, https: 0, plain: 0, mtls: 0, mtlsOptional: 0, strict: 0, tcp: 0, nginx: 0, app: 0, b: 0, plainApp: 0,
   client1: 0, tls13: 0 }
 const servers: HttpServer[] = []
 let nginx: ChildProcess | undefined
@@ -105,6 +105,13 @@ backend to_nginx
 backend to_https
   mode tcp
   server h 127.0.0.1:${P.https}
+frontend redirect
+  bind 127.0.0.1:${P.redirectPlain}
+  bind 127.0.0.1:${P.redirectTls} ssl crt a.pem
+  http-request redirect scheme https code 301 unless { ssl_fc }
+  http-response set-header Strict-Transport-Security "max-age=31536000"
+  http-response set-header X-TLS "%[ssl_fc_protocol] %[ssl_fc_sni]"
+  default_backend app
 listen stats
   bind 127.0.0.1:${P.stats} ssl crt a.pem
   stats enable
@@ -185,7 +192,7 @@ describe('TLS', () => {
     certs.leaf('revoked', ['revoked'], { client: true })
     certs.crl(['revoked'])
     otherCa.leaf('intruder', ['intruder'], { client: true })
-    for (const name of ['stats', 'nginxMtls', 'mtlsCrl', 'router', 'https', 'plain', 'mtls', 'mtlsOptional', 'strict', 'tcp', 'nginx'] as const) P[name] = await freePort()
+    for (const name of ['redirectPlain', 'redirectTls', 'stats', 'nginxMtls', 'mtlsCrl', 'router', 'https', 'plain', 'mtls', 'mtlsOptional', 'strict', 'tcp', 'nginx'] as const) P[name] = await freePort()
     for (const name of ['app', 'b', 'plainApp', 'client1', 'tls13'] as const) {
       const srv = createHttpServer((req, res) => { res.end(`${name} ${req.url ?? ''}\n`) })
       await new Promise<void>(resolve => { srv.listen(0, '127.0.0.1', resolve) })
@@ -320,6 +327,17 @@ http {
       'nginx client=CN=client1,O=tslb\n')
     assert.match((await curl([...resolve, `https://a.example.com:${P.https}/nocrt`])).out,
       /400 No required SSL certificate was sent/)
+  })
+
+  test('rules see TLS: redirect to HTTPS unless ssl_fc, HSTS, %[ssl_fc_*] in a header', async () => {
+    const plain = await curl(['-i', '-H', 'Host: a.example.com', `http://127.0.0.1:${P.redirectPlain}/r`])
+    assert.match(plain.out, /^HTTP\/1\.1 301 /)
+    assert.match(plain.out, /^location: https:\/\/a\.example\.com\/r\r$/mi)
+    const tls = await curl(['-i', '--resolve', `a.example.com:${P.redirectTls}:127.0.0.1`,
+      `https://a.example.com:${P.redirectTls}/r`])
+    assert.match(tls.out, /^HTTP\/1\.1 200 /)
+    assert.match(tls.out, /^strict-transport-security: max-age=31536000\r$/mi)
+    assert.match(tls.out, /^x-tls: TLSv1\.3 a\.example\.com\r$/mi)
   })
 
   test('the stats page and the Prometheus exporter on an ssl bind', async () => {
