@@ -360,6 +360,16 @@ http {
     })
     assert.equal(await ask('a.example.com'), 'app /tcp\n')
     assert.equal(await ask('b.example.com'), 'b /tcp\n')
+    // Half-close after the request (close_notify and FIN): the answer still comes back.
+    const halfClosed = await new Promise<string>((resolve, reject) => {
+      const s = tlsConnect({ host: '127.0.0.1', port: P.tcp, servername: 'a.example.com', ca: readFileSync(certs.ca),
+        allowHalfOpen: true }, () => { s.end('GET /half HTTP/1.0\r\n\r\n') })
+      let out = ''
+      s.on('data', (b: Buffer) => { out += b.toString() })
+      s.on('close', () => { resolve(out.split('\r\n\r\n')[1] ?? '') })
+      s.on('error', reject)
+    })
+    assert.equal(halfClosed, 'app /half\n')
   })
 
   test('mode tcp routes by req.ssl_sni after tcp-request inspect-delay (content rules too), TLS untouched', async () => {
