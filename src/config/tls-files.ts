@@ -115,6 +115,11 @@ function checkAlpn (p: Proxy, alpn: string[] | undefined, warn: (m: string) => v
 }
 
 async function loadServer (p: Proxy, s: Server, g: GlobalTls, warn: (m: string) => void): Promise<Server['tls']> {
+  if (s.ssl === true && (s.sendProxy === true || s.sendProxyV2 === true)) throw new TlsFileError(
+    `server '${s.name}': 'send-proxy' with 'ssl' is not supported by tslb yet (the header must precede the handshake)`)
+  if (s.checkSendProxy === true && (s.checkSsl ?? (s.ssl === true && s.port === undefined && s.addr === undefined))) {
+    throw new TlsFileError(`server '${s.name}': 'check-send-proxy' with TLS checks is not supported by tslb yet`)
+  }
   const t = mergeTls(g.defaultServer, s.tls ?? {})
   // tslb speaks HTTP/1.1 to servers: a server must not be offered h2 in mode http.
   t.alpn = checkAlpn(p, t.alpn, m => {

@@ -12,6 +12,8 @@ import { Admission, type Slot } from './admission.ts'
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls'
 import type { SampleSource } from './acl/sample.ts'
 import { constantSni, rememberSessions, serverName, serverTlsOptions } from './tls/client.ts'
+import type { ConnAddresses } from './conn-addresses.ts'
+import { proxyHeaderFor } from './proxy-protocol/send.ts'
 import { ConnectError, NoServerError, QueueAbortedError, QueueTimeoutError } from './errors.ts'
 
 export interface Connected {
@@ -42,6 +44,8 @@ export interface ConnectOptions {
   readonly onread?: OnReadOpts
   /** What a server's `sni` expression reads. */
   readonly sample?: SampleSource
+  /** The client's addresses, for the PROXY protocol header of `send-proxy` servers. */
+  readonly client?: ConnAddresses
 }
 
 const DEFAULT_CONNECT_TIMEOUT = 5000
@@ -132,7 +136,7 @@ export class Backend {
     if (reused !== undefined) return { server, socket: reused, retries: 0, connectMs: 0, queuedMs, reused: true }
     for (let attempt = 0; ; attempt++) {
       try {
-        const socket = await this.open(server, clientDstPort, opts.onread, opts.sample)
+        const socket = await this.open(server, clientDstPort, opts)
         return { server, socket, retries: attempt, connectMs: Date.now() - started - queuedMs, queuedMs, reused: false }
       } catch (err) {
         if (!(err instanceof ConnectError)) throw err
@@ -153,11 +157,14 @@ export class Backend {
     }
   }
 
-  private async open (server: ServerState, clientDstPort: number, onread: OnReadOpts | undefined,
-    sample: SampleSource | undefined): Promise<Socket> {
+  private async open (server: ServerState, clientDstPort: number, opts: ConnectOptions): Promise<Socket> {
     const port = server.port ?? clientDstPort
+    const onread = opts.onread
+    const header = proxyHeaderFor(server.config, opts.client)
     const localAddress = server.config.source ?? this.config.source
+    // send-proxy with ssl is refused at load (the header would have to precede the handshake).
     const t = server.config.ssl === true ? server.config.tls : undefined
+    const sample = opts.sample
     return await new Promise<Socket>((resolve, reject) => {
       const where = server.path !== undefined ? { path: server.path } : { host: server.host, port }
       const socket = t !== undefined
@@ -179,6 +186,7 @@ export class Backend {
           socket.setNoDelay(true)
           rememberSessions(t, socket as TLSSocket)
         }
+        if (header !== undefined) socket.write(header)
         resolve(socket)
       })
       socket.once('error', (e: Error) => { fail(new ConnectError(server, false, e)) })

@@ -3,7 +3,7 @@
  * picks the backend (use_backend rules, then default_backend) and starts a session of its mode.
  */
 import { createServer, type Server, type Socket } from 'node:net'
-import type { Bind, Proxy, Timeouts } from '../config/model.ts'
+import type { Proxy, Timeouts } from '../config/model.ts'
 import type { BindTls, GlobalTls } from '../config/tls-model.ts'
 import { TlsTerminator } from './tls/terminator.ts'
 import { helloInspectDelay } from '../config/tls-fetches.ts'
@@ -15,14 +15,22 @@ import type { HttpFrontend, HttpServices, SessionStarter } from './frontend-cont
 import { compileAcl } from './acl/matcher.ts'
 import { startHttpSession } from './http/session.ts'
 import { startRoutedTcpSession } from './tcp/tcp-session.ts'
-import { NO_LOG } from './log/sink.ts'
+import { NO_LOG, type LogLine } from './log/sink.ts'
+import { formatEmbryonicLog } from './log/format.ts'
+import type { LogPolicy } from './log/policy.ts'
+import { socketAddresses, type ConnAddresses } from './conn-addresses.ts'
+import { FAILURE_TEXT, readProxyHeader, type HeaderOutcome } from './proxy-protocol/accept.ts'
 import type { GatedFrontend } from './accept-gate.ts'
-import { compileTcpRules, tcpAccepts, tcpContentAccepts, type TcpRuleSet } from './rules/tcp-rules.ts'
+import { compileTcpRules, tcpAccepts, type TcpRuleSet } from './rules/tcp-rules.ts'
 import { compileFormat } from './rules/format.ts'
 
 const DEFAULT_MAX_HEAD = 16_384
+/** Syslog severity `err`. */
+const LOG_ERR = 3
 /** The kernel accept queue asked for when `bind` has no `backlog`. */
 const DEFAULT_BACKLOG = 1024
+/** Index of `tcp-request content` among the rule phases (connection, session, content). */
+const CONTENT_PHASE = 2
 /** HAProxy's frontend maxconn when none is set. */
 const DEFAULT_MAXCONN = 2000
 
@@ -33,7 +41,7 @@ export interface Route {
 }
 
 export interface EngineHooks {
-  logFor (proxy: Proxy): (line: string) => void
+  logFor (proxy: Proxy): LogLine
   globalConnections (): number
   /** Called on admission and close, so the engine can keep the process-wide count. */
   connectionDelta (delta: number): void
@@ -78,11 +86,14 @@ export class Frontend implements HttpFrontend, GatedFrontend {
   private readonly drainListeners = new Set<() => void>()
   /** The global TLS settings (ticket keys, session cache), set by the engine before `listen`. */
   tlsGlobal: GlobalTls | undefined
-  private readonly terminators = new Map<Bind, TlsTerminator>()
+  private readonly terminators = new Map<BindTls, TlsTerminator>()
   private readonly tlsOf = new WeakMap<Socket, TlsTerminator>()
   private readonly hooks: EngineHooks
-  readonly logTraffic: (line: string) => void
+  readonly logTraffic: LogLine
   readonly logging: boolean
+  readonly logPolicy: LogPolicy
+  /** Accepted sockets of `accept-proxy` listeners, with the listener's name for the logs. */
+  private readonly proxied = new WeakMap<Socket, string>()
 
   constructor (config: Proxy, backends: ReadonlyMap<string, Backend>, hooks: EngineHooks) {
     this.name = config.name
@@ -94,6 +105,8 @@ export class Frontend implements HttpFrontend, GatedFrontend {
     this.backends = backends
     this.logTraffic = hooks.logFor(config)
     this.logging = this.logTraffic !== NO_LOG
+    this.logPolicy = { dontLogNormal: config.options['dontlog-normal'] === true,
+      separateErrors: config.options['log-separate-errors'] === true }
     // 0 is taken as unset.
     this.maxconn = config.maxconn === undefined || config.maxconn === 0 ? DEFAULT_MAXCONN : config.maxconn
     this.routes = config.useBackends.flatMap(u => {
@@ -128,13 +141,17 @@ export class Frontend implements HttpFrontend, GatedFrontend {
   }
 
   /**
-   * Starts accepting on `handle` (a bound socket from the supervisor); `bindBacklog`: `bind … backlog`; `bind`: its
-   * line, for `ssl` (one TLS terminator per line).
+   * Starts accepting on `handle` (a bound socket from the supervisor); `bind.backlog`: `bind … backlog`;
+   * `bind.acceptProxy`: connections start with a PROXY protocol header, `bind.name` names the listener in logs;
+   * `bind.tls`: `ssl` and its options (one TLS terminator per bind line).
    */
-  listen (handle: object, bindBacklog?: number, bind?: Bind): Server {
-    const backlog = bindBacklog ?? DEFAULT_BACKLOG
-    const terminator = bind?.ssl === undefined ? undefined : this.terminatorFor(bind, bind.ssl)
+  listen (handle: object, bind: { backlog?: number, acceptProxy?: boolean, name?: string, tls?: BindTls } = {}):
+  Server {
+    const backlog = bind.backlog ?? DEFAULT_BACKLOG
+    const proxied = bind.acceptProxy === true ? bind.name ?? String(this.servers.length + 1) : undefined
+    const terminator = bind.tls === undefined ? undefined : this.terminatorFor(bind.tls, bind.name)
     const server = createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: true }, socket => {
+      if (proxied !== undefined) this.proxied.set(socket, proxied)
       if (terminator !== undefined) this.tlsOf.set(socket, terminator)
       this.hooks.offer(this, socket)
     })
@@ -143,11 +160,6 @@ export class Frontend implements HttpFrontend, GatedFrontend {
     server.on('error', () => {})
     this.servers.push(server)
     return server
-  }
-
-  /** `tcp-request content` rules over what the connection sent before routing (`req.ssl_*`). */
-  contentAccepts (s: SampleSource): boolean {
-    return this.tcpRules === undefined || tcpContentAccepts(this.tcpRules, s)
   }
 
   nbsrv (backend: string): number | undefined {
@@ -202,42 +214,86 @@ export class Frontend implements HttpFrontend, GatedFrontend {
       this.hooks.connectionDelta(-1)
     })
     socket.on('error', () => {})
-    if (this.monitorNet?.({ src: socket.remoteAddress ?? '', srcPort: 0, dst: '', dstPort: 0 }) === true) {
+    const own = socketAddresses(socket)
+    if (this.monitorNet?.({ src: own.src, srcPort: 0, dst: '', dstPort: 0 }) === true) {
       // monitor-net: answer "alive" without logging or forwarding, as HAProxy does.
       if (this.mode === 'http') socket.end('HTTP/1.0 200 OK\r\n\r\n')
       else socket.end()
       return
     }
-    // Waiting for the ClientHello, the content rules run once it is there (contentAccepts).
-    if (this.tcpRules !== undefined && !tcpAccepts(this.tcpRules, { src: socket.remoteAddress ?? '',
-      srcPort: socket.remotePort ?? 0, dst: socket.localAddress ?? '', dstPort: socket.localPort ?? 0 },
-    this.helloWait !== undefined)) {
-      // tcp-request … reject: closed before anything is read or logged, as HAProxy does.
-      socket.destroy()
+    const listener = this.proxied.get(socket)
+    if (listener === undefined) {
+      if (!this.tcpAllows(socket, own, 0)) return
+      const terminator = this.tlsOf.get(socket)
+      if (terminator !== undefined) terminator.handshake(socket)
+      else SESSION_STARTERS[this.mode](socket, this, own)
       return
     }
-    const terminator = this.tlsOf.get(socket)
-    if (terminator !== undefined) terminator.handshake(socket)
-    else SESSION_STARTERS[this.mode](socket, this)
+    // accept-proxy, in HAProxy's order: `tcp-request connection` rules judge the connection itself
+    // (the proxy that sent it), before the header; `session` and `content` rules see the addresses
+    // the header carried.
+    if (!this.tcpAllows(socket, own, 0, 1)) return
+    const acceptedAt = Date.now()
+    readProxyHeader(socket, this.timeouts.client, outcome => {
+      if (!outcome.ok) {
+        this.refuse(socket, outcome, listener, acceptedAt)
+        return
+      }
+      const { source: src, destination: dst } = outcome.header
+      const addrs = src === undefined || dst === undefined ? own :
+        { src: src.address, srcPort: src.port, dst: dst.address, dstPort: dst.port }
+      if (this.tcpAllows(socket, addrs, 1)) SESSION_STARTERS[this.mode](socket, this, addrs)
+    })
   }
 
-  private terminatorFor (bind: Bind, ssl: BindTls): TlsTerminator {
-    let t = this.terminators.get(bind)
+  /**
+   * `tcp-request` phases `from`..`to` (connection, session, content) over `addrs`; a reject closes the socket. A
+   * frontend waiting for the ClientHello runs its content rules once it is there (`contentAccepts`).
+   */
+  private tcpAllows (socket: Socket, addrs: ConnAddresses, from: number, to?: number): boolean {
+    const end = this.helloWait === undefined ? to : Math.min(to ?? CONTENT_PHASE, CONTENT_PHASE)
+    if (this.tcpRules === undefined || tcpAccepts(this.tcpRules, addrs, from, end)) return true
+    // tcp-request … reject: closed before anything is read or logged, as HAProxy does.
+    socket.destroy()
+    return false
+  }
+
+  /** `tcp-request content` rules over what the connection sent before routing (`req.ssl_*`). */
+  contentAccepts (s: SampleSource): boolean {
+    return this.tcpRules === undefined || tcpAccepts(this.tcpRules, s, CONTENT_PHASE)
+  }
+
+  private terminatorFor (tls: BindTls, name: string | undefined): TlsTerminator {
+    let t = this.terminators.get(tls)
     if (t === undefined) {
-      const label = bind.options.name ?? String(this.config.binds.indexOf(bind) + 1)
-      t = new TlsTerminator(ssl, this.tlsGlobal, {
+      const label = name ?? String(this.config.binds.findIndex(b => b.ssl === tls) + 1)
+      t = new TlsTerminator(tls, this.tlsGlobal, {
         handshakeTimeout: this.timeouts.client,
         // The session of the negotiated protocol: HTTP/1.1 (or none) today; ALPN h2 will choose an HTTP/2 session.
-        onSecure: socket => { SESSION_STARTERS[this.mode](socket, this) },
+        onSecure: socket => { SESSION_STARTERS[this.mode](socket, this, socketAddresses(socket)) },
         onFailure: (socket, reason) => {
           if (!this.logging || this.dontLogNull) return
           this.logTraffic(`${clientAddress(socket.remoteAddress ?? '', socket.remotePort ?? 0)} ` +
-            `[${haproxyDate(Date.now())}] ${this.name}/${String(label)}: ${reason}`)
+            `[${haproxyDate(Date.now())}] ${this.name}/${label}: ${reason}`)
         }
       })
-      this.terminators.set(bind, t)
+      this.terminators.set(tls, t)
     }
     return t
+  }
+
+  /**
+   * A connection without a valid PROXY header: logged as HAProxy logs an embryonic session (not a
+   * client that only closed, with dontlognull), then reset (refused header) or closed (timeout).
+   */
+  private refuse (socket: Socket, outcome: HeaderOutcome & { ok: false }, listener: string, acceptedAt: number):
+  void {
+    if (this.logging && !(outcome.failure === 'closed' && this.dontLogNull)) {
+      this.logTraffic(formatEmbryonicLog(socket.remoteAddress ?? '', socket.remotePort ?? 0, acceptedAt, this.name,
+        listener, FAILURE_TEXT[outcome.failure]), this.logPolicy.separateErrors ? LOG_ERR : undefined)
+    }
+    if (outcome.failure === 'missing' || outcome.failure === 'malformed') socket.resetAndDestroy()
+    else socket.destroy()
   }
 
   /** Registers `fn` to run when the frontend starts draining; returns the unregister function. */

@@ -362,8 +362,8 @@ http {
     assert.equal(await ask('b.example.com'), 'b /tcp\n')
     // Half-close after the request (close_notify and FIN): the answer still comes back.
     const halfClosed = await new Promise<string>((resolve, reject) => {
-      const s = tlsConnect({ host: '127.0.0.1', port: P.tcp, servername: 'a.example.com', ca: readFileSync(certs.ca),
-        allowHalfOpen: true }, () => { s.end('GET /half HTTP/1.0\r\n\r\n') })
+      const s = tlsConnect({ host: '127.0.0.1', port: P.tcp, servername: 'a.example.com', ca: readFileSync(certs.ca) },
+        () => { s.end('GET /half HTTP/1.0\r\n\r\n') })
       let out = ''
       s.on('data', (b: Buffer) => { out += b.toString() })
       s.on('close', () => { resolve(out.split('\r\n\r\n')[1] ?? '') })

@@ -6,6 +6,7 @@
  * cancelled, and it reports at most once.
  * @module
  */
+import type { Endpoint } from '../proxy-protocol/codec.ts'
 import { Buffer } from 'node:buffer'
 import { connect, type Socket } from 'node:net'
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls'
@@ -62,6 +63,8 @@ export interface ProbeSpec {
     readonly expect: CompiledExpect
     readonly accept404AsStopping: boolean
   }
+  /** The PROXY protocol header the check starts with (`check-send-proxy`), from the connection's own addresses. */
+  readonly proxyHeader?: (local: Endpoint, remote: Endpoint) => Buffer | undefined
   /** For `exchange`: a fresh protocol exchange per probe. */
   readonly exchange?: () => Exchange
   /** `check-ssl`: the check runs over TLS with these options (a TCP check then reports L6OK). */
@@ -154,6 +157,9 @@ export function startProbe (spec: ProbeSpec, clock: CheckClock, done: (outcome: 
     if (finished || socket === undefined) return
     connected = true
     secured = true
+    const header = spec.proxyHeader?.({ address: socket.localAddress ?? '', port: socket.localPort ?? 0 },
+      { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 })
+    if (header !== undefined) socket.write(header)
     if (spec.kind === 'tcp' || spec.kind === 'tcp-check') {
       finish({ status: spec.tls === undefined ? 'L4OK' : 'L6OK', code: 0, desc: '' })
       return

@@ -29,16 +29,14 @@ export function compileTcpRules (proxy: Proxy): TcpRuleSet | undefined {
   return phases.some(p => p.length > 0) ? phases : undefined
 }
 
-/** False when a rule rejects the connection; `deferContent`: the content phase runs later (tcpContentAccepts). */
-export function tcpAccepts (rules: TcpRuleSet, s: SampleSource, deferContent = false): boolean {
-  for (const phase of deferContent ? rules.slice(0, 2) : rules) {
+/**
+ * False when a rule rejects the connection. `from`/`to`: the phases to run (0 connection, 1 session,
+ * 2 content; `to` excluded), for `accept-proxy`, whose header comes between connection and session.
+ */
+export function tcpAccepts (rules: TcpRuleSet, s: SampleSource, from = 0, to = rules.length): boolean {
+  for (const phase of rules.slice(from, to)) {
     const rule = phase.find(r => r.when(s))
     if (rule !== undefined && !rule.accept) return false
   }
   return true
-}
-
-/** The content phase alone, once the ClientHello `tcp-request inspect-delay` waited for is there (`req.ssl_*`). */
-export function tcpContentAccepts (rules: TcpRuleSet, s: SampleSource): boolean {
-  return rules[2]?.find(r => r.when(s))?.accept ?? true
 }

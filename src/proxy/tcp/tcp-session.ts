@@ -7,25 +7,27 @@ import type { Socket } from 'node:net'
 import { connectTermination, type Backend } from '../backend.ts'
 import { ConnectError } from '../errors.ts'
 import type { FrontendContext, RoutingFrontend } from '../frontend-context.ts'
+import { socketAddresses, type ConnAddresses } from '../conn-addresses.ts'
 import type { ServerState } from '../server-state.ts'
 import { formatTcpLog } from '../log/format.ts'
+import { trafficSeverity } from '../log/policy.ts'
 import { recordExchange } from '../counters.ts'
 import { tlsFacts } from '../tls/facts.ts'
 import { awaitClientHello } from './inspect.ts'
 import { relayClientToServer, ServerToClient } from './relay.ts'
 
 /** A TCP-mode frontend's session: the backend its rules pick (none: the connection is closed). */
-export function startRoutedTcpSession (client: Socket, fe: RoutingFrontend): void {
+export function startRoutedTcpSession (client: Socket, fe: RoutingFrontend, addrs = socketAddresses(client)): void {
   if (fe.helloWait !== undefined) {
-    awaitClientHello(client, fe.helloWait, payload => { routeTcpSession(client, fe, payload) })
+    awaitClientHello(client, fe.helloWait, payload => { routeTcpSession(client, fe, addrs, payload) })
     return
   }
-  routeTcpSession(client, fe, undefined)
+  routeTcpSession(client, fe, addrs, undefined)
 }
 
-function routeTcpSession (client: Socket, fe: RoutingFrontend, payload: Buffer | undefined): void {
-  const sample = { src: client.remoteAddress ?? '', srcPort: client.remotePort ?? 0, dst: client.localAddress ?? '',
-    dstPort: client.localPort ?? 0, tls: tlsFacts(client), payload }
+function routeTcpSession (client: Socket, fe: RoutingFrontend, addrs: ConnAddresses, payload: Buffer | undefined):
+void {
+  const sample = { ...addrs, tls: tlsFacts(client), payload }
   if (fe.helloWait !== undefined && fe.contentAccepts?.(sample) === false) {
     client.destroy()
     return
@@ -35,14 +37,15 @@ function routeTcpSession (client: Socket, fe: RoutingFrontend, payload: Buffer |
     client.destroy()
     return
   }
-  startTcpSession(client, backend, fe)
+  startTcpSession(client, backend, fe, addrs)
 }
 
-export function startTcpSession (client: Socket, backend: Backend, fe: FrontendContext): void {
+export function startTcpSession (client: Socket, backend: Backend, fe: FrontendContext,
+  addrs = socketAddresses(client)): void {
   const acceptedAt = Date.now()
-  const srcIp = client.remoteAddress ?? ''
-  const srcPort = client.remotePort ?? 0
-  const dstPort = client.localPort ?? 0
+  const srcIp = addrs.src
+  const srcPort = addrs.srcPort
+  const dstPort = addrs.dstPort
   let server: ServerState | undefined
   let upstream: Socket | undefined
   let connectMs = -1
@@ -79,6 +82,8 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
   }
   /** The `option tcplog` line; `early` (logasap: once connected): Tt and the bytes are so far. */
   const logLine = (early: boolean): void => {
+    const severity = trafficSeverity(fe.logPolicy, { termination, retries })
+    if (severity === undefined) return
     fe.logTraffic(formatTcpLog({
       early,
       clientIp: srcIp, clientPort: srcPort, acceptedAt, frontend: fe.name, backend: backend.name,
@@ -88,7 +93,7 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
       srvConn: server?.activeConnections ?? 0, retries,
       srvQueue: server === undefined ? 0 : backend.admission.serverQueueLength(server),
         backendQueue: backend.admission.queueLength
-    }))
+    }), severity)
   }
 
   client.on('error', () => { if (termination === '--') termination = 'CD'; finish() })
@@ -100,12 +105,12 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
 
   const abort = new AbortController()
   client.once('close', () => { abort.abort() })
-  const sample = { src: srcIp, srcPort, dst: client.localAddress ?? '', dstPort, tls: tlsFacts(client) }
+  const sample = { src: srcIp, srcPort, dst: addrs.dst, dstPort, tls: tlsFacts(client) }
   const sticky = backend.stick.empty ? undefined : backend.stick.match(sample, Date.now())
   const preferred = sticky !== undefined && (sticky.persistable || (backend.config.options.persist === true &&
     sticky.admin !== 'maint')) ? sticky : undefined
   backend.connect({ source: srcIp }, dstPort, { signal: () => abort.signal, preferred,
-    forcePreferred: preferred !== undefined, onread: fromServer.onread, sample }).then(c => {
+    forcePreferred: preferred !== undefined, onread: fromServer.onread, client: addrs, sample }).then(c => {
     if (!backend.stick.empty) backend.stick.store('request', sample, c.server, Date.now())
     server = c.server
     upstream = c.socket
