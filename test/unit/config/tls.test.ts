@@ -192,6 +192,10 @@ backend b
       /'server b\/s1' : verify is enabled by default but no CA file specified/)
     assert.doesNotMatch(await errs('global\n  ssl-server-verify none\n' + BASE + 'backend b\n  server s1 127.0.0.1:443 ssl\n'),
       /error/)
+    assert.match(await errs('backend b\n  server s1 127.0.0.1:443 ssl verify none send-proxy\n'),
+      /'send-proxy' with 'ssl' is not supported by tslb yet/)
+    assert.match(await errs(`frontend f\n  bind :8443 ssl crt ${join(certs.dir, 'a.pem')} accept-proxy\n`),
+      /'bind ... ssl accept-proxy' is not supported by tslb yet/)
   })
 
   test('servers in mode http are never offered h2 (tslb speaks HTTP/1.1 to them)', async () => {
