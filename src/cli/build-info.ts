@@ -32,7 +32,7 @@ const LIBRARIES: readonly (readonly [string, string])[] = [
 
 /** `+NAME` where tslb does it, `-NAME` where it does not (yet). */
 const FEATURES = [
-  '+HTTP1', '-HTTP2', '-HTTP3', '-TLS', '+TCP', '+ACL', '+STICK-TABLES', '+PEERS-2.1', '+VRRPv2', '+VRRPv3',
+  '+HTTP1', '-HTTP2', '-HTTP3', '+TLS', '+TCP', '+ACL', '+STICK-TABLES', '+PEERS-2.1', '+VRRPv2', '+VRRPv3',
     '+VRRP-UNICAST',
   '-VRRP-AH', '+GARP', '+RUNTIME-API', '+STATS-PAGE', '+PROMETHEUS-EXPORTER', '+SD-NOTIFY', '+SEAMLESS-RELOAD', '-LUA',
     '-SPOE', '-COMPRESSION', '-CACHE'

@@ -6,6 +6,7 @@ import type { AclDefinition, AclTerm, Condition, Location } from './model.ts'
 import { ValueError } from './errors.ts'
 import { CONVERTERS, FETCHES, MATCH_METHODS as METHOD_STATUS, PREDEFINED_ACLS as PREDEFINED } from './enforcement.ts'
 import type { ConverterCall } from './model.ts'
+import { TLS_FETCHES } from './tls-fetches.ts'
 
 /** ACL-only fetch aliases: `path_beg` means fetch `path` matched with `-m beg`. */
 const MATCH_SUFFIXES = ['beg', 'end', 'sub', 'reg', 'dir', 'dom', 'len', 'str', 'found', 'ip', 'int', 'cnt',
@@ -134,8 +135,8 @@ export function parseAclDefinition (name: string, words: readonly string[], loc:
     }
   }
   const acceptsNoValue = fetch.impliedMatch === 'found' || match === 'found' || match === 'bool' ||
-    fetch.fetch === 'always_true' || fetch.fetch === 'always_false' || fetch.fetch === 'ssl_fc' || fetch.fetch ===
-      'http_auth'
+    fetch.fetch === 'always_true' || fetch.fetch === 'always_false' || TLS_FETCHES[fetch.fetch]?.type === 'bool' ||
+      fetch.fetch === 'http_auth'
   if (values.length === 0 && files.length === 0 && !acceptsNoValue) {
     throw new ValueError(`ACL '${name}': no value to match '${fetchText}' against`)
   }

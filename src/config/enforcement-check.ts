@@ -11,6 +11,7 @@ import { ACL_FLAGS, type Entry, FETCHES, HTTP_REQUEST_ACTIONS, HTTP_RESPONSE_ACT
     TCP_INSPECT_DELAY,
   TCP_REQUEST_ACTIONS } from './enforcement.ts'
 import { parseFetch } from './acl.ts'
+import { HELLO_FETCHES, helloInspectDelay } from './tls-fetches.ts'
 import { ValueError } from './errors.ts'
 
 interface Use {
@@ -105,7 +106,9 @@ function checkTcpRule (p: Proxy, rule: HttpRule, use: Use, out: Reporter): void 
     out.report(rule.loc, { what: `${use.what} in a backend`, entry: { status: 'not-enforced', guard: true } }, true)
     return
   }
-  for (const f of layer7Uses(p, rule.cond)) {
+  // A proxy that waits for the ClientHello runs its content rules once it is there: req.ssl_* are known then.
+  const hello = helloInspectDelay(p) !== undefined && rule.action.startsWith('content ')
+  for (const f of layer7Uses(p, rule.cond).filter(f => !(hello && f in HELLO_FETCHES))) {
     out.report(rule.loc, { what: `${use.what} over ${f}`, entry: { status: 'not-enforced', guard: true } }, true)
   }
 }
@@ -121,7 +124,8 @@ function checkProxy (p: Proxy, out: Reporter): void {
   }
   for (const { rule, use } of rules) {
     if (use === undefined) continue
-    if (use.entry.status !== 'enforced') out.report(rule.loc, use, false)
+    const waits = rule.action === 'inspect-delay' && helloInspectDelay(p) !== undefined
+    if (use.entry.status !== 'enforced' && !waits) out.report(rule.loc, use, false)
     // A refused rule is reported once; what an enforced guard depends on must be enforced too.
     const guard = use.entry.guard === true && use.entry.status === 'enforced'
     checkCondition(p, rule.cond, rule.loc, out, guard ? `'${use.what}' at line ${rule.loc.line}` : undefined)

@@ -6,6 +6,8 @@
  */
 import { ERROR_PAGE_KEYWORD_STATUS } from './keywords/errors.ts'
 
+import { HELLO_FETCHES, TLS_FETCHES } from './tls-fetches.ts'
+
 export type Status = 'enforced' | 'not-enforced'
 
 export interface Entry {
@@ -89,13 +91,13 @@ export const FETCHES: Readonly<Record<string, FetchEntry>> = {
   src_get_gpc0: f(true, OFF), src_inc_gpc0: f(true, OFF), sc0_conn_rate: f(true, OFF),
   sc1_conn_rate: f(true, OFF),
   'req.len': f(false, OFF), req_len: f(false, OFF), 'req.payload': f(true, OFF),
-  'req.ssl_hello_type': f(false, OFF),
   http_auth: f(true, ON), http_auth_group: f(true, ON),
   always_true: f(false, ON), always_false: f(false, ON),
-  // Always false: tslb has no TLS, so no connection came over it.
-  ssl_fc: f(false, ON),
   'capture.req.hdr': f(true, OFF), 'capture.res.hdr': f(true, OFF), 'req.body_param': f(true, OFF),
-  env: f(true, ON), var: f(true, ON)
+  env: f(true, ON), var: f(true, ON),
+  // ssl_fc*, ssl_c_* (src/proxy/tls/facts.ts) and req.ssl_* (mode tcp, before routing).
+  ...Object.fromEntries(Object.entries({ ...TLS_FETCHES, ...HELLO_FETCHES }).map(([name, spec]) => [name,
+    f(spec.args, ON)]))
 }
 
 export interface ConverterEntry extends Entry {

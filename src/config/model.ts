@@ -3,6 +3,8 @@
  * Times are milliseconds, sizes bytes; `undefined` means "not set" (the subsystem's default).
  */
 
+import type { BindTls, GlobalTls, ServerTls } from './tls-model.ts'
+
 export interface Location {
   readonly file: string
   readonly line: number
@@ -32,6 +34,8 @@ export interface Address {
 export interface Bind {
   readonly addresses: Address[]
   readonly options: Record<string, string | true>
+  /** `ssl` and its options (the certificates are read at load time). */
+  readonly ssl?: BindTls
   readonly loc: Location
 }
 
@@ -70,7 +74,8 @@ export interface ServerOptions {
   errorLimit?: number
   checkSsl?: boolean
   ssl?: boolean
-  verify?: string
+  /** `server … ssl` options (ca-file, verify, sni, crt, …). */
+  tls?: ServerTls
   init?: string
   resolvers?: string
 }
@@ -450,6 +455,8 @@ export interface GlobalSettings {
   enableScriptSecurity?: boolean
   /** `script_ambient_capabilities` (tslb): scripts keep tslb's ambient capabilities. */
   scriptAmbientCapabilities?: boolean
+  /** The `ssl-*`, `crt-base`, `ca-base` and `tune.ssl.*` keywords. */
+  tls?: GlobalTls
 }
 
 export interface PeerEntry {

@@ -25,6 +25,7 @@ import { validate } from './validate.ts'
 import { notEnforcedMessage, PROXY_KEYWORD_STATUS } from './enforcement.ts'
 import { type FileReader, loadAclFiles } from './acl-files.ts'
 import { type Lookup, resolveHostNames } from './resolve.ts'
+import { loadTlsFiles } from './tls-files.ts'
 import { loadErrorReplies } from './error-replies.ts'
 import { braceMessage, isBraceLine, outsideSectionHint, unknownKeywordHint, withoutBraces } from './hints.ts'
 
@@ -150,7 +151,7 @@ export async function loadConfig (paths: string | readonly string[], options: Pa
   const parsed = parseConfigSources(sources, options)
   if (parsed.diagnostics.some(d => d.severity === 'error')) throw new ConfigError(parsed.diagnostics)
   const result = { ...parsed, diagnostics: [...parsed.diagnostics, ...await resolveHostNames(parsed.config,
-    options.lookup), ...await loadErrorReplies(parsed.config)] }
+    options.lookup), ...await loadErrorReplies(parsed.config), ...await loadTlsFiles(parsed.config)] }
   if (result.diagnostics.some(d => d.severity === 'error')) throw new ConfigError(result.diagnostics)
   return result
 }

@@ -9,6 +9,9 @@ import { ServerState } from './server-state.ts'
 import { StickRules } from './stick-rules.ts'
 import type { StickTable } from '../stick/index.ts'
 import { Admission, type Slot } from './admission.ts'
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls'
+import type { SampleSource } from './acl/sample.ts'
+import { constantSni, rememberSessions, serverName, serverTlsOptions } from './tls/client.ts'
 import type { ConnAddresses } from './conn-addresses.ts'
 import { proxyHeaderFor } from './proxy-protocol/send.ts'
 import { ConnectError, NoServerError, QueueAbortedError, QueueTimeoutError } from './errors.ts'
@@ -39,6 +42,8 @@ export interface ConnectOptions {
   readonly reuse?: (server: ServerState) => Socket | undefined
   /** Read the server's bytes this way instead of as 'data' events. */
   readonly onread?: OnReadOpts
+  /** What a server's `sni` expression reads. */
+  readonly sample?: SampleSource
   /** The client's addresses, for the PROXY protocol header of `send-proxy` servers. */
   readonly client?: ConnAddresses
 }
@@ -116,7 +121,7 @@ export class Backend {
     if (chosen === 'none') return Promise.reject(new NoServerError(this.name))
     if (chosen === 'full') return this.admission.wait(ctx, opts.preferred, force,
       opts.signal?.()).then(async slot => await this.openSlot(slot, true, ctx, clientDstPort, opts, started))
-    const reused = opts.reuse?.(chosen)
+    const reused = reusable(chosen) ? opts.reuse?.(chosen) : undefined
     if (reused !== undefined) return { server: chosen, socket: reused, retries: 0, connectMs: 0, queuedMs: 0,
       reused: true }
     return this.openSlot({ server: chosen, queuedMs: 0 }, false, ctx, clientDstPort, opts, started)
@@ -127,7 +132,7 @@ export class Backend {
     const failed = new Set<ServerState>()
     let server = slot.server
     const queuedMs = slot.queuedMs
-    const reused = tryReuse ? opts.reuse?.(server) : undefined
+    const reused = tryReuse && reusable(server) ? opts.reuse?.(server) : undefined
     if (reused !== undefined) return { server, socket: reused, retries: 0, connectMs: 0, queuedMs, reused: true }
     for (let attempt = 0; ; attempt++) {
       try {
@@ -156,10 +161,17 @@ export class Backend {
     const port = server.port ?? clientDstPort
     const onread = opts.onread
     const header = proxyHeaderFor(server.config, opts.client)
+    const localAddress = server.config.source ?? this.config.source
+    // send-proxy with ssl is refused at load (the header would have to precede the handshake).
+    const t = server.config.ssl === true ? server.config.tls : undefined
+    const sample = opts.sample
     return await new Promise<Socket>((resolve, reject) => {
-      const socket = server.path !== undefined ? connect({ path: server.path, allowHalfOpen: true, onread })
-        : connect({ host: server.host, port, noDelay: true, allowHalfOpen: true,
-          localAddress: server.config.source ?? this.config.source, onread })
+      const where = server.path !== undefined ? { path: server.path } : { host: server.host, port }
+      const socket = t !== undefined
+        ? tlsConnect(tcpOptions({ ...where, ...serverTlsOptions(t, serverName(t, sample)) },
+          server.path !== undefined ? undefined : localAddress, onread))
+        : server.path !== undefined ? connect({ path: server.path, allowHalfOpen: true, onread })
+          : connect({ host: server.host, port, noDelay: true, allowHalfOpen: true, localAddress, onread })
       const timer = setTimeout(() => { fail(new ConnectError(server, true, undefined)) }, this.connectTimeout)
       const fail = (err: ConnectError): void => {
         clearTimeout(timer)
@@ -167,15 +179,33 @@ export class Backend {
         server.connectFailures++
         reject(err)
       }
-      socket.once('connect', () => {
+      socket.once(t === undefined ? 'connect' : 'secureConnect', () => {
         clearTimeout(timer)
         socket.removeAllListeners('error')
+        if (t !== undefined) {
+          socket.setNoDelay(true)
+          rememberSessions(t, socket as TLSSocket)
+        }
         if (header !== undefined) socket.write(header)
         resolve(socket)
       })
       socket.once('error', (e: Error) => { fail(new ConnectError(server, false, e)) })
     })
   }
+}
+
+/** tls.connect hands its options to the TCP socket, which takes `localAddress` and `onread` (not in the types). */
+function tcpOptions (o: ConnectionOptions, localAddress: string | undefined, onread: OnReadOpts | undefined):
+ConnectionOptions {
+  const all: ConnectionOptions & { localAddress?: string, onread?: OnReadOpts } = o
+  if (localAddress !== undefined) all.localAddress = localAddress
+  if (onread !== undefined) all.onread = onread
+  return all
+}
+
+/** A server's idle connections serve any request unless its SNI depends on the request. */
+function reusable (server: ServerState): boolean {
+  return server.config.ssl !== true || constantSni(server.config.tls)
 }
 
 /**

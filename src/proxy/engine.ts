@@ -76,6 +76,7 @@ export class Engine {
       if (p.kind !== 'frontend' && p.kind !== 'listen') continue
       const fe = new Frontend(p, this.backends, hooks)
       if (config.global.closeSpreadTime !== undefined) fe.closeSpreadMs = config.global.closeSpreadTime
+      fe.tlsGlobal = config.global.tls
       const bufsize = config.global.tune['tune.bufsize']
       if (bufsize !== undefined) fe.maxHead = bufsize
       this.frontends.push(fe)
@@ -113,7 +114,7 @@ export class Engine {
             const handle = handles.get(addressKey(a, port))
             if (handle === undefined) throw new Error(`no listening socket for ${addressKey(a, port)}`)
             fe.listen(handle, { backlog, acceptProxy: bind.options['accept-proxy'] === true,
-              name: typeof bind.options.name === 'string' ? bind.options.name : undefined })
+              name: typeof bind.options.name === 'string' ? bind.options.name : undefined, tls: bind.ssl })
           }
         }
       }

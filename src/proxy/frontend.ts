@@ -4,6 +4,10 @@
  */
 import { createServer, type Server, type Socket } from 'node:net'
 import type { Proxy, Timeouts } from '../config/model.ts'
+import type { BindTls, GlobalTls } from '../config/tls-model.ts'
+import { TlsTerminator } from './tls/terminator.ts'
+import { helloInspectDelay } from '../config/tls-fetches.ts'
+import { clientAddress, haproxyDate } from './log/format.ts'
 import { compileCondition, type Predicate } from './acl/matcher.ts'
 import type { SampleSource } from './acl/sample.ts'
 import type { Backend } from './backend.ts'
@@ -25,6 +29,8 @@ const DEFAULT_MAX_HEAD = 16_384
 const LOG_ERR = 3
 /** The kernel accept queue asked for when `bind` has no `backlog`. */
 const DEFAULT_BACKLOG = 1024
+/** Index of `tcp-request content` among the rule phases (connection, session, content). */
+const CONTENT_PHASE = 2
 /** HAProxy's frontend maxconn when none is set. */
 const DEFAULT_MAXCONN = 2000
 
@@ -58,6 +64,7 @@ export class Frontend implements HttpFrontend, GatedFrontend {
   readonly routes: Route[]
   readonly defaultBackend: Backend | undefined
   readonly maxconn: number
+  readonly helloWait: number | undefined
   /** Accepted connections that may wait for a slot: the sum of the listeners' accept queue sizes. */
   pendingLimit = 0
   readonly servers: Server[] = []
@@ -77,6 +84,10 @@ export class Frontend implements HttpFrontend, GatedFrontend {
    */
   closeSpreadMs: number | undefined
   private readonly drainListeners = new Set<() => void>()
+  /** The global TLS settings (ticket keys, session cache), set by the engine before `listen`. */
+  tlsGlobal: GlobalTls | undefined
+  private readonly terminators = new Map<BindTls, TlsTerminator>()
+  private readonly tlsOf = new WeakMap<Socket, TlsTerminator>()
   private readonly hooks: EngineHooks
   readonly logTraffic: LogLine
   readonly logging: boolean
@@ -107,6 +118,7 @@ export class Frontend implements HttpFrontend, GatedFrontend {
       const backend = backends.get(u.backend)
       return backend === undefined ? [] : [{ backend: () => backend, when }]
     })
+    this.helloWait = helloInspectDelay(config)
     this.defaultBackend = backends.get(config.kind === 'listen' ? config.name : config.defaultBackend ?? '')
     this.monitorFail = config.monitorFail.map(c => compileCondition(c, config.acls))
     this.tcpRules = compileTcpRules(config)
@@ -130,13 +142,17 @@ export class Frontend implements HttpFrontend, GatedFrontend {
 
   /**
    * Starts accepting on `handle` (a bound socket from the supervisor); `bind.backlog`: `bind … backlog`;
-   * `bind.acceptProxy`: connections start with a PROXY protocol header, `bind.name` names the listener in logs.
+   * `bind.acceptProxy`: connections start with a PROXY protocol header, `bind.name` names the listener in logs;
+   * `bind.tls`: `ssl` and its options (one TLS terminator per bind line).
    */
-  listen (handle: object, bind: { backlog?: number, acceptProxy?: boolean, name?: string } = {}): Server {
+  listen (handle: object, bind: { backlog?: number, acceptProxy?: boolean, name?: string, tls?: BindTls } = {}):
+  Server {
     const backlog = bind.backlog ?? DEFAULT_BACKLOG
     const proxied = bind.acceptProxy === true ? bind.name ?? String(this.servers.length + 1) : undefined
+    const terminator = bind.tls === undefined ? undefined : this.terminatorFor(bind.tls, bind.name)
     const server = createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: true }, socket => {
       if (proxied !== undefined) this.proxied.set(socket, proxied)
+      if (terminator !== undefined) this.tlsOf.set(socket, terminator)
       this.hooks.offer(this, socket)
     })
     this.pendingLimit += backlog
@@ -207,7 +223,10 @@ export class Frontend implements HttpFrontend, GatedFrontend {
     }
     const listener = this.proxied.get(socket)
     if (listener === undefined) {
-      if (this.tcpAllows(socket, own, 0)) SESSION_STARTERS[this.mode](socket, this, own)
+      if (!this.tcpAllows(socket, own, 0)) return
+      const terminator = this.tlsOf.get(socket)
+      if (terminator !== undefined) terminator.handshake(socket)
+      else SESSION_STARTERS[this.mode](socket, this, own)
       return
     }
     // accept-proxy, in HAProxy's order: `tcp-request connection` rules judge the connection itself
@@ -227,12 +246,40 @@ export class Frontend implements HttpFrontend, GatedFrontend {
     })
   }
 
-  /** `tcp-request` phases `from`..`to` (connection, session, content) over `addrs`; a reject closes the socket. */
+  /**
+   * `tcp-request` phases `from`..`to` (connection, session, content) over `addrs`; a reject closes the socket. A
+   * frontend waiting for the ClientHello runs its content rules once it is there (`contentAccepts`).
+   */
   private tcpAllows (socket: Socket, addrs: ConnAddresses, from: number, to?: number): boolean {
-    if (this.tcpRules === undefined || tcpAccepts(this.tcpRules, addrs, from, to)) return true
+    const end = this.helloWait === undefined ? to : Math.min(to ?? CONTENT_PHASE, CONTENT_PHASE)
+    if (this.tcpRules === undefined || tcpAccepts(this.tcpRules, addrs, from, end)) return true
     // tcp-request … reject: closed before anything is read or logged, as HAProxy does.
     socket.destroy()
     return false
+  }
+
+  /** `tcp-request content` rules over what the connection sent before routing (`req.ssl_*`). */
+  contentAccepts (s: SampleSource): boolean {
+    return this.tcpRules === undefined || tcpAccepts(this.tcpRules, s, CONTENT_PHASE)
+  }
+
+  private terminatorFor (tls: BindTls, name: string | undefined): TlsTerminator {
+    let t = this.terminators.get(tls)
+    if (t === undefined) {
+      const label = name ?? String(this.config.binds.findIndex(b => b.ssl === tls) + 1)
+      t = new TlsTerminator(tls, this.tlsGlobal, {
+        handshakeTimeout: this.timeouts.client,
+        // The session of the negotiated protocol: HTTP/1.1 (or none) today; ALPN h2 will choose an HTTP/2 session.
+        onSecure: socket => { SESSION_STARTERS[this.mode](socket, this, socketAddresses(socket)) },
+        onFailure: (socket, reason) => {
+          if (!this.logging || this.dontLogNull) return
+          this.logTraffic(`${clientAddress(socket.remoteAddress ?? '', socket.remotePort ?? 0)} ` +
+            `[${haproxyDate(Date.now())}] ${this.name}/${label}: ${reason}`)
+        }
+      })
+      this.terminators.set(tls, t)
+    }
+    return t
   }
 
   /**

@@ -6,6 +6,7 @@ import type { GlobalSettings } from '../model.ts'
 import { parseInteger, parseListenAddress, parseSize, parseTime } from '../values.ts'
 import { ValueError } from '../errors.ts'
 import { parseLogTarget } from './log.ts'
+import { GLOBAL_TLS_KEYWORDS } from './ssl.ts'
 
 type GlobalHandler = (g: GlobalSettings, args: readonly string[], ctx: KeywordContext) => void
 
@@ -100,23 +101,12 @@ export const GLOBAL_KEYWORDS: Readonly<Record<string, GlobalHandler>> = {
   },
   enable_script_security: (g, a) => { none('enable_script_security', a); g.enableScriptSecurity = true },
   script_ambient_capabilities: (g, a) => { none('script_ambient_capabilities', a); g.scriptAmbientCapabilities = true },
-  'ca-base': tlsIgnored,
-  'crt-base': tlsIgnored,
-  'ssl-default-bind-ciphers': tlsIgnored,
-  'ssl-default-bind-options': tlsIgnored,
-  'ssl-default-server-ciphers': tlsIgnored,
-  'ssl-default-server-options': tlsIgnored,
-  'tune.ssl.default-dh-param': tlsIgnored,
-  'tune.ssl.capture-buffer-size': tlsIgnored,
+  ...GLOBAL_TLS_KEYWORDS,
   // Sharing idle server connections between threads: tslb's worker is one thread, so there is nothing to share.
   'tune.idle-pool.shared': (g, a) => {
     const v = one('tune.idle-pool.shared', a)
     if (v !== 'on' && v !== 'off') throw new ValueError(`'tune.idle-pool.shared' expects 'on' or 'off', got '${v}'`)
   }
-}
-
-function tlsIgnored (_g: GlobalSettings, _a: readonly string[], ctx: KeywordContext): void {
-  ctx.warn('TLS settings are ignored: tslb does not terminate TLS yet')
 }
 
 export function applyGlobal (g: GlobalSettings, keyword: string, args: readonly string[],

@@ -26,6 +26,7 @@ export function applyPeersKeyword (s: PeersSection, keyword: string, args: reado
     }
     case 'bind':
       s.bind = parseBind(args, ctx)
+      if (s.bind.ssl !== undefined) throw new ValueError("peers over TLS ('bind ... ssl' in 'peers') are not supported")
       if (s.bind.options['accept-proxy'] === true) throw new ValueError(
         "'accept-proxy' on a peers 'bind' is not supported: peers sessions read no PROXY protocol header")
       return true

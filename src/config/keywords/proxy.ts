@@ -3,6 +3,7 @@
  */
 import type { KeywordContext } from '../context.ts'
 import type { Balance, Bind, Proxy } from '../model.ts'
+import type { BindTls } from '../tls-model.ts'
 import { parseAclDefinition, parseCondition, splitCondition } from '../acl.ts'
 import { checkName, parseAddress, parseInteger, parseListenAddress, parseNetwork, parseTime,
   parseUnixServerAddress } from '../values.ts'
@@ -13,6 +14,7 @@ import { applyLegacyTimeout, applyOption, applyTimeout, LEGACY_TIMEOUT_KEYWORDS,
 import { parseServerOptions } from './server.ts'
 import { applyStickRule, parseStickTable } from './stick.ts'
 import { parseLogTarget } from './log.ts'
+import { applyTlsOption, refusedTlsOption, TLS_COMMON_OPTIONS } from './ssl.ts'
 import { applyErrorfile, applyErrorfiles, applyErrorloc, applyHttpError } from './errors.ts'
 import { parseFormat } from '../rule-actions.ts'
 import { parseTcpCheck } from './tcp-check.ts'
@@ -45,10 +47,12 @@ export function parseBind (args: readonly string[], ctx: KeywordContext): Bind {
   const addresses = list.split(',').map(a => parseListenAddress(ctx.expandAddress(a), 'bind'))
   const options: Record<string, string | true> = {}
   const withValue = new Set(['name', 'id', 'backlog', 'maxconn', 'mode', 'uid', 'gid', 'user', 'group', 'interface',
-    'namespace', 'process', 'thread', 'accept-netscaler-cip', 'tcp-ut', 'nice', 'crt', 'ca-file', 'alpn', 'ssl-min-ver',
-      'ciphers', 'level', 'severity-output', 'mss', 'label'])
-  const flags = new Set(['transparent', 'v4v6', 'v6only', 'defer-accept', 'tfo', 'accept-proxy', 'ssl', 'allow-0rtt',
-    'no-tls-tickets'])
+    'namespace', 'process', 'thread', 'accept-netscaler-cip', 'tcp-ut', 'nice', 'level', 'severity-output', 'mss',
+    'label'])
+  const flags = new Set(['transparent', 'v4v6', 'v6only', 'defer-accept', 'tfo', 'accept-proxy'])
+  const tls: BindTls = { settings: {}, crt: [], crtList: [], certs: [] }
+  let ssl = false
+  let tlsWord: string | undefined
   for (let i = 0; i < rest.length; i++) {
     const w = rest[i] as string
     if (flags.has(w)) options[w] = true
@@ -57,16 +61,36 @@ export function parseBind (args: readonly string[], ctx: KeywordContext): Bind {
       if (v === undefined) throw new ValueError(`bind option '${w}' expects a value`)
       if (w === 'backlog' || w === 'maxconn') parseInteger(v, `bind ${w}`, 1, 1_000_000)
       options[w] = v
+    } else if (w === 'ssl') ssl = true
+    else if (w === 'crt' || w === 'crt-list') {
+      const v = rest[++i]
+      if (v === undefined) throw new ValueError(`bind option '${w}' expects a file name`)
+      ;(w === 'crt' ? tls.crt : tls.crtList).push(v)
+      tlsWord ??= w
+    } else if (w === 'strict-sni') { tls.strictSni = true; tlsWord ??= w }
+    else if (w === 'allow-0rtt') ctx.warn("bind option 'allow-0rtt' is ignored: tslb does not accept TLS early data")
+    else if (refusedTlsOption(w) !== undefined) throw new ValueError(`bind option '${w}': ${refusedTlsOption(w) ?? ''}`)
+    else if (w in TLS_COMMON_OPTIONS) {
+      const v = TLS_COMMON_OPTIONS[w] === true ? rest[++i] : undefined
+      applyTlsOption(tls.settings, w, v, m => { ctx.warn(m) })
+      tlsWord ??= w
     } else {
       throw new ValueError(`unknown bind option '${w}'`)
     }
   }
   checkBindOptions(options, m => { ctx.warn(m) })
-  if (options.ssl === true) throw new ValueError("'bind ... ssl' (TLS termination) is not supported by tslb yet")
   if (options['accept-netscaler-cip'] !== undefined) throw new ValueError(
     "'bind ... accept-netscaler-cip' is not supported by tslb: the client address it carries would be ignored " +
     "(use 'accept-proxy' with the PROXY protocol)")
-  return { addresses, options, loc: ctx.loc }
+  if (!ssl) {
+    if (tlsWord !== undefined) ctx.warn(`bind option '${tlsWord}' has no effect without 'ssl'`)
+    return { addresses, options, loc: ctx.loc }
+  }
+  if (options['accept-proxy'] === true) throw new ValueError(
+    "'bind ... ssl accept-proxy' is not supported by tslb yet (the PROXY header before TLS)")
+  if (tls.crt.length === 0 && tls.crtList.length === 0) throw new ValueError(
+    "'bind ... ssl' needs a certificate: 'crt FILE|DIR' or 'crt-list FILE'")
+  return { addresses, options, ssl: tls, loc: ctx.loc }
 }
 
 function parseBalance (args: readonly string[]): Balance {

@@ -5,6 +5,9 @@ import type { ServerOptions } from '../model.ts'
 import { suggest } from '../context.ts'
 import { parseAddress, parseInteger, parseTime } from '../values.ts'
 import { ValueError } from '../errors.ts'
+import type { ServerTls } from '../tls-model.ts'
+import { parseFetch } from '../acl.ts'
+import { applyTlsOption, TLS_COMMON_OPTIONS } from './ssl.ts'
 
 type OptionParser = (o: ServerOptions, arg: string) => void
 interface ServerOption {
@@ -14,6 +17,24 @@ interface ServerOption {
 
 const flag = (apply: (o: ServerOptions) => void): ServerOption => ({ takesArg: false, apply: o => { apply(o) } })
 const withArg = (apply: OptionParser): ServerOption => ({ takesArg: true, apply })
+
+/** Copy on write: `default-server` options are copied shallowly into each server. */
+function tls (o: ServerOptions): ServerTls {
+  o.tls = { ...o.tls }
+  return o.tls
+}
+
+/** `sni`: a fetch such as `req.hdr(host)` or a constant `str(NAME)`. */
+function parseSniExpression (text: string, what: string): string {
+  if (/^str\(.*\)$/.test(text)) return text
+  try {
+    parseFetch(text, false)
+  } catch (err) {
+    if (!(err instanceof ValueError)) throw err
+    throw new ValueError(`server option '${what}': ${err.message} (a fetch such as req.hdr(host), or str(NAME))`)
+  }
+  return text
+}
 
 const SERVER_OPTIONS: Readonly<Record<string, ServerOption>> = {
   check: flag(o => { o.check = true }),
@@ -28,8 +49,23 @@ const SERVER_OPTIONS: Readonly<Record<string, ServerOption>> = {
   'no-send-proxy-v2': flag(o => { o.sendProxyV2 = false }),
   'check-send-proxy': flag(o => { o.checkSendProxy = true }),
   'agent-check': flag(o => { o.agentCheck = true }),
-  'check-ssl': flag(() => { throw new ValueError("server option 'check-ssl': TLS is not supported by tslb yet") }),
-  ssl: flag(() => { throw new ValueError("server option 'ssl': TLS to servers is not supported by tslb yet") }),
+  'check-ssl': flag(o => { o.checkSsl = true }),
+  'no-check-ssl': flag(o => { o.checkSsl = false }),
+  ssl: flag(o => { o.ssl = true }),
+  'no-ssl': flag(o => { o.ssl = false }),
+  sni: withArg((o, a) => { tls(o).sni = parseSniExpression(a, 'sni') }),
+  'check-sni': withArg((o, a) => { tls(o).checkSni = a }),
+  'check-alpn': withArg((o, a) => { tls(o).checkAlpn = a.split(',') }),
+  verifyhost: withArg((o, a) => { tls(o).verifyhost = a }),
+  crt: withArg((o, a) => { tls(o).crt = a }),
+  ...Object.fromEntries(Object.entries(TLS_COMMON_OPTIONS).filter(([name]) => name !== 'curves' && name !== 'ecdhe' &&
+    name !== 'prefer-client-ciphers').map(([name, takesArg]) => [name, {
+    takesArg,
+    apply: (o: ServerOptions, a: string) => {
+      if (name === 'verify' && a === 'optional') throw new ValueError("server option 'verify' expects none or required")
+      applyTlsOption(tls(o), name, takesArg ? a : undefined, () => {})
+    }
+  }])),
   inter: withArg((o, a) => { o.inter = positiveTime(a, 'inter') }),
   fastinter: withArg((o, a) => { o.fastinter = positiveTime(a, 'fastinter') }),
   downinter: withArg((o, a) => { o.downinter = positiveTime(a, 'downinter') }),

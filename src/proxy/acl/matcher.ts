@@ -5,6 +5,7 @@
 import { isIP, BlockList } from 'node:net'
 import type { AclDefinition, Condition } from '../../config/model.ts'
 import { fetchSamples, type SampleSource } from './sample.ts'
+import { HELLO_FETCHES, TLS_FETCHES } from '../../config/tls-fetches.ts'
 import { compileChain } from './converters.ts'
 import { authenticatedUser } from '../rules/userlists.ts'
 
@@ -44,7 +45,7 @@ function defaultMatch (fetch: string): string {
     fetch === 'queue' || fetch === 'avg_queue' || fetch === 'srv_conn' || fetch === 'req.cook_cnt') return 'int'
   if (fetch === 'srv_is_up') return 'bool'
   if (fetch === 'always_true' || fetch === 'always_false' || fetch === 'http_auth' || fetch === 'ssl_fc') return 'bool'
-  return 'str'
+  return (TLS_FETCHES[fetch] ?? HELLO_FETCHES[fetch])?.type ?? 'str'
 }
 
 function compileInt (operator: string | undefined, values: readonly string[]): (v: string) => boolean {

@@ -2,6 +2,7 @@
  * What a sample fetch reads: the connection's addresses and, in HTTP mode, the request head.
  * Fetches return strings (or undefined when the sample does not exist).
  */
+import { helloSamples, tlsSamples, type TlsFacts } from '../tls/facts.ts'
 import { isIP } from 'node:net'
 import { authenticate, authenticatedUser } from '../rules/userlists.ts'
 
@@ -34,6 +35,10 @@ export interface SampleSource {
   proxyState? (fetch: string, arg: string): string | undefined
   /** Usable servers of a backend (nbsrv), undefined for an unknown backend. */
   nbsrv? (backend: string): number | undefined
+  /** The client connection's TLS facts (`ssl_fc*`, `ssl_c_*`); undefined without TLS. */
+  readonly tls?: TlsFacts
+  /** `mode tcp` with `tcp-request inspect-delay`: the bytes received before routing (`req.ssl_sni`). */
+  readonly payload?: Uint8Array
 }
 
 /** The path of a request target; for the absolute form (`http://h/p?q`) the part after the authority. */
@@ -127,6 +132,6 @@ export function fetchSamples (fetch: string, args: readonly string[], s: SampleS
     case 'http_auth_group': return one(authenticatedUser(arg, s.headerValues?.('authorization')[0])?.name)
     case 'http_auth': return s.headerValues === undefined ? [] : [authenticate(arg, s.headerValues('authorization')[0])
       ? '1' : '0']
-    default: return []
+    default: return tlsSamples(fetch, args, s.tls) ?? helloSamples(fetch, s.payload) ?? []
   }
 }

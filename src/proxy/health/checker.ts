@@ -40,6 +40,9 @@ import { type CheckClock, type ProbeKind, type ProbeOutcome, type ProbeSpec, typ
 import { appendStatus, type CheckReport, type CheckStatusCode, MAX_DESC_LENGTH, statusDescription, statusResult,
   type TransitionCounts } from './status.ts'
 import { EXCHANGE_NAMES, type ExchangeName, newExchange } from './exchanges.ts'
+import type { ConnectionOptions } from 'node:tls'
+import type { Server } from '../../config/model.ts'
+import { serverTlsOptions } from '../tls/client.ts'
 import { compileTcpCheck, type CompiledTcpCheck } from './tcp-check.ts'
 import { effectiveTcpCheckRules } from '../../config/sections.ts'
 import { startTcpCheckProbe } from './tcp-check-probe.ts'
@@ -382,7 +385,8 @@ export class HealthChecker {
       localAddress: t.server.config.source ?? px.source,
       proxyHeader: (local, remote) => checkProxyHeader(t.server.config, local, remote),
       connectTimeout: connect,
-      checkTimeout
+      checkTimeout,
+      tls: checkTls(t.server.config)
     }
     const exchange = this.exchange
     if (exchange !== undefined) return { ...spec, exchange: () => newExchange(exchange.name, exchange.args) }
@@ -626,4 +630,17 @@ export class HealthChecker {
       checkPort: t.checked ? t.port : undefined
     }
   }
+}
+
+/**
+ * `check-ssl`, or `ssl` on a server whose checks go where its traffic goes (no check `port` or
+ * `addr`): the checks run over TLS, with the server's verification and `check-sni` / `check-alpn`.
+ */
+function checkTls (c: Server): ConnectionOptions | undefined {
+  const tls = checksOverTls(c) ? c.tls : undefined
+  return tls === undefined ? undefined : serverTlsOptions(tls, tls.checkSni, tls.checkAlpn)
+}
+
+function checksOverTls (c: Server): boolean {
+  return c.checkSsl ?? (c.ssl === true && c.port === undefined && c.addr === undefined)
 }

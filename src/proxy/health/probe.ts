@@ -9,6 +9,7 @@
 import type { Endpoint } from '../proxy-protocol/codec.ts'
 import { Buffer } from 'node:buffer'
 import { connect, type Socket } from 'node:net'
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls'
 import { CheckResponseReader, type CompiledExpect, judgeHttpResponse } from './http-check.ts'
 import { isTlsRecordStart, SSL_HELLO_MIN_RECV, sslv3ClientHello } from './ssl-hello.ts'
 import { connectError, type ProbeOutcome, strerror } from './status.ts'
@@ -66,6 +67,8 @@ export interface ProbeSpec {
   readonly proxyHeader?: (local: Endpoint, remote: Endpoint) => Buffer | undefined
   /** For `exchange`: a fresh protocol exchange per probe. */
   readonly exchange?: () => Exchange
+  /** `check-ssl`: the check runs over TLS with these options (a TCP check then reports L6OK). */
+  readonly tls?: ConnectionOptions
 }
 
 export interface RunningProbe {
@@ -127,12 +130,21 @@ export function startProbe (spec: ProbeSpec, clock: CheckClock, done: (outcome: 
   const onTimeout = (): void => {
     timer = undefined
     if (!connected) finish({ status: 'L4TOUT', code: 0, desc: suffix === '' ? '' : suffix })
-    else finish({ status: spec.kind === 'ssl-hello' ? 'L6TOUT' : 'L7TOUT', code: 0, desc: '' })
+    else finish({ status: spec.kind === 'ssl-hello' || !secured ? 'L6TOUT' : 'L7TOUT', code: 0, desc: '' })
   }
 
+  let secured = spec.tls === undefined
   try {
-    socket = spec.path !== undefined ? connect({ path: spec.path })
-      : connect({ host: spec.host, port: spec.port, localAddress: spec.localAddress, noDelay: true })
+    if (spec.tls === undefined) {
+      socket = spec.path !== undefined ? connect({ path: spec.path })
+        : connect({ host: spec.host, port: spec.port, localAddress: spec.localAddress, noDelay: true })
+    } else {
+      const options: ConnectionOptions & { localAddress?: string } = { ...spec.tls,
+        ...(spec.path !== undefined ? { path: spec.path } : { host: spec.host, port: spec.port }) }
+      if (spec.localAddress !== undefined && spec.path === undefined) options.localAddress = spec.localAddress
+      socket = tlsConnect(options)
+      socket.on('connect', () => { connected = true })
+    }
   } catch (err) {
     // Bad address or port: HAProxy fails such a check before any connection attempt.
     finished = true
@@ -141,14 +153,15 @@ export function startProbe (spec: ProbeSpec, clock: CheckClock, done: (outcome: 
   }
   timer = clock.setTimeout(onTimeout, spec.connectTimeout)
 
-  socket.on('connect', () => {
+  socket.on(spec.tls === undefined ? 'connect' : 'secureConnect', () => {
     if (finished || socket === undefined) return
     connected = true
+    secured = true
     const header = spec.proxyHeader?.({ address: socket.localAddress ?? '', port: socket.localPort ?? 0 },
       { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 })
     if (header !== undefined) socket.write(header)
     if (spec.kind === 'tcp' || spec.kind === 'tcp-check') {
-      finish({ status: 'L4OK', code: 0, desc: '' })
+      finish({ status: spec.tls === undefined ? 'L4OK' : 'L6OK', code: 0, desc: '' })
       return
     }
     if (spec.checkTimeout !== undefined) {
@@ -176,6 +189,10 @@ export function startProbe (spec: ProbeSpec, clock: CheckClock, done: (outcome: 
     if (finished) return
     if (!connected) {
       finish({ status: 'L4CON', code: 0, desc: connectError(err) + suffix })
+      return
+    }
+    if (!secured) {
+      finish({ status: 'L6RSP', code: 0, desc: `SSL handshake failure (${err.message})` })
       return
     }
     // Data already read is judged as it is (a RST right after a response is common);

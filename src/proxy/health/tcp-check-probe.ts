@@ -2,6 +2,7 @@
  * The I/O of a `tcp-check` ruleset: one socket at a time (a `connect` rule closes the previous
  * one), the writes and waits the session (tcp-check.ts) asks for, one timer. Reports once.
  */
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls'
 import { connect, type Socket } from 'node:net'
 import type { CheckClock, ProbeSpec, RunningProbe } from './probe.ts'
 import { connectError, type ProbeOutcome, strerror } from './status.ts'
@@ -52,14 +53,22 @@ export function startTcpCheckProbe (spec: ProbeSpec, rules: CompiledTcpCheck, cl
     let connected = false
     let s: Socket
     try {
-      s = path !== undefined ? connect({ path })
-        : connect({ host, port, localAddress: spec.localAddress, noDelay: true })
+      if (spec.tls === undefined) {
+        s = path !== undefined ? connect({ path })
+          : connect({ host, port, localAddress: spec.localAddress, noDelay: true })
+      } else {
+        // check-ssl: the rules run over TLS, from the end of the handshake (a failed one is a connection failure).
+        const options: ConnectionOptions & { localAddress?: string } = { ...spec.tls,
+          ...(path !== undefined ? { path } : { host, port }) }
+        if (spec.localAddress !== undefined && path === undefined) options.localAddress = spec.localAddress
+        s = tlsConnect(options)
+      }
     } catch (err) {
       queueMicrotask(() => { finish(session.connectFailed(strerror(err))) })
       return
     }
     socket = s
-    s.on('connect', () => {
+    s.on(spec.tls === undefined ? 'connect' : 'secureConnect', () => {
       connected = true
       if (spec.checkTimeout !== undefined) arm(spec.checkTimeout)
       apply(session.connected())

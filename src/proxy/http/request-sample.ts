@@ -4,6 +4,7 @@
  */
 import type { SampleSource } from '../acl/sample.ts'
 import { getHeaderValues, type RequestHead, type ResponseHead } from './codec.ts'
+import type { TlsFacts } from '../tls/facts.ts'
 import { requestCookieValue, responseCookieValue, splitCookieHeader } from './cookie.ts'
 
 export interface SampleOrigin {
@@ -12,6 +13,7 @@ export interface SampleOrigin {
   readonly dstIp: string
   readonly dstPort: number
   nbsrv: (backend: string) => number | undefined
+  readonly tls?: TlsFacts
   proxyState?: (fetch: string, arg: string) => string | undefined
   readonly frontendName?: string
   /** `sess.` variables: they live as long as the client connection. */
@@ -26,6 +28,7 @@ export class RequestSample implements SampleSource {
   readonly srcPort: number
   readonly dst: string
   readonly dstPort: number
+  readonly tls: TlsFacts | undefined
   private readonly head: RequestHead
   private readonly origin: SampleOrigin
   /** The server's answer, once there is one (`stick store-response`). */
@@ -36,6 +39,7 @@ export class RequestSample implements SampleSource {
     this.srcPort = origin.srcPort
     this.dst = origin.dstIp
     this.dstPort = origin.dstPort
+    this.tls = origin.tls
     this.head = head
     this.origin = origin
   }

@@ -3,6 +3,7 @@
  * forwarded to a server over a pooled keep-alive connection. Bodies stream through unchanged
  * (framers find where each message ends); heads are parsed strictly and rewritten.
  */
+import { tlsFacts } from '../tls/facts.ts'
 import type { Socket } from 'node:net'
 import { connectTermination, type Backend, type Connected } from '../backend.ts'
 import { ConnectError } from '../errors.ts'
@@ -294,7 +295,7 @@ class HttpSession implements UpstreamOwner {
       const fe = this.fe
       this.sampleOrigin = { srcIp: this.srcIp, srcPort: this.srcPort, dstIp: this.addrs.dst,
         dstPort: this.addrs.dstPort, nbsrv: name => fe.nbsrv(name), frontendName: fe.name,
-        proxyState: (f, a) => fe.proxyState(f, a) }
+        proxyState: (f, a) => fe.proxyState(f, a), tls: tlsFacts(this.client) }
     }
     return this.sampleOrigin
   }
@@ -529,7 +530,8 @@ class HttpSession implements UpstreamOwner {
       forcePreferred: ex.persistServer !== undefined,
       signal: () => (ex.abortQueue ??= new AbortController()).signal,
       reuse,
-      client: this.addrs
+      client: this.addrs,
+      sample
     })
     if (!(connected instanceof Promise)) {
       this.onConnected(ex, connected)
@@ -862,7 +864,7 @@ class HttpSession implements UpstreamOwner {
       ex.upstream = undefined
       ex.server = undefined
       ex.backend.connect({ source: this.srcIp, path: ex.head.target, header: name => getHeader(ex.head, name) },
-        this.addrs.dstPort, { client: this.addrs }).then(c => {
+        this.addrs.dstPort, { client: this.addrs, sample: ex.sample }).then(c => {
         if (this.ex !== ex || this.phase === 'closed') {
           c.socket.destroy()
           ex.backend.serverReleased(c.server)

@@ -3,7 +3,8 @@
  * at load and run when a connection is accepted, before its session starts. Each phase's list
  * stops at its first matching rule (`accept` lets the next phase run); a reject closes the
  * connection. Content rules run at once: tslb enforces them only over layer-4 fetches
- * (`config/enforcement-check.ts`), whose values are known at accept time.
+ * (`config/enforcement-check.ts`), whose values are known at accept time, and over `req.ssl_*`
+ * in a proxy that waits for the ClientHello (`helloInspectDelay`): then they run once it is there.
  */
 import type { Proxy } from '../../config/model.ts'
 import { compileCondition, type Predicate } from '../acl/matcher.ts'

@@ -7,16 +7,32 @@ import type { Socket } from 'node:net'
 import { connectTermination, type Backend } from '../backend.ts'
 import { ConnectError } from '../errors.ts'
 import type { FrontendContext, RoutingFrontend } from '../frontend-context.ts'
-import { socketAddresses } from '../conn-addresses.ts'
+import { socketAddresses, type ConnAddresses } from '../conn-addresses.ts'
 import type { ServerState } from '../server-state.ts'
 import { formatTcpLog } from '../log/format.ts'
 import { trafficSeverity } from '../log/policy.ts'
 import { recordExchange } from '../counters.ts'
+import { tlsFacts } from '../tls/facts.ts'
+import { awaitClientHello } from './inspect.ts'
 import { relayClientToServer, ServerToClient } from './relay.ts'
 
 /** A TCP-mode frontend's session: the backend its rules pick (none: the connection is closed). */
 export function startRoutedTcpSession (client: Socket, fe: RoutingFrontend, addrs = socketAddresses(client)): void {
-  const backend = fe.route(addrs)
+  if (fe.helloWait !== undefined) {
+    awaitClientHello(client, fe.helloWait, payload => { routeTcpSession(client, fe, addrs, payload) })
+    return
+  }
+  routeTcpSession(client, fe, addrs, undefined)
+}
+
+function routeTcpSession (client: Socket, fe: RoutingFrontend, addrs: ConnAddresses, payload: Buffer | undefined):
+void {
+  const sample = { ...addrs, tls: tlsFacts(client), payload }
+  if (fe.helloWait !== undefined && fe.contentAccepts?.(sample) === false) {
+    client.destroy()
+    return
+  }
+  const backend = fe.route(sample)
   if (backend === undefined) {
     client.destroy()
     return
@@ -89,12 +105,12 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
 
   const abort = new AbortController()
   client.once('close', () => { abort.abort() })
-  const sample = { src: srcIp, srcPort, dst: addrs.dst, dstPort }
+  const sample = { src: srcIp, srcPort, dst: addrs.dst, dstPort, tls: tlsFacts(client) }
   const sticky = backend.stick.empty ? undefined : backend.stick.match(sample, Date.now())
   const preferred = sticky !== undefined && (sticky.persistable || (backend.config.options.persist === true &&
     sticky.admin !== 'maint')) ? sticky : undefined
   backend.connect({ source: srcIp }, dstPort, { signal: () => abort.signal, preferred,
-    forcePreferred: preferred !== undefined, onread: fromServer.onread, client: addrs }).then(c => {
+    forcePreferred: preferred !== undefined, onread: fromServer.onread, client: addrs, sample }).then(c => {
     if (!backend.stick.empty) backend.stick.store('request', sample, c.server, Date.now())
     server = c.server
     upstream = c.socket
