@@ -73,6 +73,10 @@ function parseConverter (text: string): ConverterCall {
     if (a !== undefined && !/^-?\d+$/.test(a)) throw new ValueError(
       `converter '${name}': argument ${i + 1} must be an integer, got '${a}'`)
   }
+  const varArg = name === 'concat' ? 1 : name === 'strcmp' || name === 'secure_memcmp' ? 0 : -1
+  const v = args[varArg]
+  if (v !== undefined && v !== '' && !/^(proc|sess|txn|req|res)\.[A-Za-z0-9_.]+$/.test(v)) throw new ValueError(
+    `converter '${name}': '${v}' is not a variable name (SCOPE.NAME, SCOPE proc, sess, txn, req or res)`)
   if (name === 'regsub') {
     try { new RegExp(args[0] ?? '') } catch { throw new ValueError(`converter 'regsub': invalid regular expression`) }
   }

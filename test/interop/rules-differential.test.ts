@@ -183,6 +183,14 @@ frontend fe
   http-request set-header X-Not %[req.hdr(x-num),not] if conv
   http-request set-header X-Bytes %[req.hdr(x-mixed),bytes(1,3)] if conv
   http-request set-header X-Len %[req.hdr(x-mixed),length] if conv
+  http-request set-var(txn.sep) str(-) if conv
+  http-request set-var(txn.user) req.hdr(x-mixed) if conv
+  http-request set-header X-Concat %[req.hdr(x-csv),concat(<,txn.sep,>)] if conv
+  http-request set-header X-Concat2 %[str(a),concat(,txn.user)] if conv
+  http-request set-header X-Strcmp "%[str(HeLlo World),strcmp(txn.user)]" if conv
+  http-request set-header X-Strcmp2 %[str(Zzz),strcmp(txn.user)] if conv
+  http-request set-header X-Memcmp "%[str(HeLlo World),secure_memcmp(txn.user)]" if conv
+  http-request set-header X-Int %[int(41),add(1)] if conv
   http-response set-header X-Status %[status] if { res.hdr(x-echo-path) -m beg /fetch }
   http-response set-header X-Frontend 1
   http-response del-header X-Echo-Secret

@@ -4,11 +4,13 @@
  * decimal, addresses in text form, binary as latin1. Arguments were checked at load
  * (`config/acl.ts`, `CONVERTERS` in `config/enforcement.ts`); `map*` entries were read at load.
  */
+import { timingSafeEqual } from 'node:crypto'
 import { BlockList, isIP } from 'node:net'
 import type { ConverterCall } from '../../config/model.ts'
 import { crc32, djb2, fullHash, type HashFunction, sdbm, wt6 } from '../balance/hash.ts'
 
-export type Converter = (value: string) => string | undefined
+/** `vars` reads a variable (`txn.name`) for the converters that take one (concat, strcmp, secure_memcmp). */
+export type Converter = (value: string, vars?: (name: string) => string | undefined) => string | undefined
 
 function toInt (v: string): number {
   const m = /^\s*[-+]?\d+/.exec(v)
@@ -171,6 +173,13 @@ function map (kind: string, entries: readonly (readonly [string, string])[], dfl
   }
 }
 
+/** HAProxy's strcmp: the difference of the first differing bytes, else of the lengths. */
+function byteDifference (a: Buffer, b: Buffer): number {
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number)
+  return a.length - b.length
+}
+
 /** The converter a call names, ready to run. */
 export function compileConverter (call: ConverterCall): Converter {
   const [a0 = '', a1, a2] = call.args
@@ -201,6 +210,18 @@ export function compileConverter (call: ConverterCall): Converter {
       const len = a1 === undefined ? undefined : Number(a1)
       return v => off > v.length ? undefined : v.slice(off, len === undefined ? undefined : off + len)
     }
+    case 'concat': return (v, vars) => `${v}${a0}${a1 === undefined || a1 === '' ? '' : vars?.(a1) ?? ''}${a2 ?? ''}`
+    case 'strcmp': return (v, vars) => {
+      const other = vars?.(a0)
+      return other === undefined ? undefined : String(byteDifference(Buffer.from(v), Buffer.from(other)))
+    }
+    case 'secure_memcmp': return (v, vars) => {
+      const other = vars?.(a0)
+      if (other === undefined) return undefined
+      const a = Buffer.from(v)
+      const b = Buffer.from(other)
+      return a.length === b.length && timingSafeEqual(a, b) ? '1' : '0'
+    }
     case 'crc32': return hash(crc32, call.args[0])
     case 'djb2': return hash(djb2, call.args[0])
     case 'sdbm': return hash(sdbm, call.args[0])
@@ -215,11 +236,11 @@ export function compileConverter (call: ConverterCall): Converter {
 export function compileChain (calls: readonly ConverterCall[] | undefined): Converter | undefined {
   if (calls === undefined || calls.length === 0) return undefined
   const steps = calls.map(compileConverter)
-  return v => {
+  return (v, vars) => {
     let cur: string | undefined = v
     for (const s of steps) {
       if (cur === undefined) return undefined
-      cur = s(cur)
+      cur = s(cur, vars)
     }
     return cur
   }

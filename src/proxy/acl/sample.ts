@@ -120,6 +120,8 @@ export function fetchSamples (fetch: string, args: readonly string[], s: SampleS
     }
     case 'be_conn': case 'fe_conn': case 'queue': case 'avg_queue': case 'srv_is_up': case 'srv_conn':
       return one(s.proxyState?.(fetch, arg))
+    case 'str': return [args.join(',')]
+    case 'int': return /^-?\d+$/.test(arg) ? [String(Number(arg))] : []
     case 'always_true': return ['1']
     case 'always_false': return []
     case 'env': return one(process.env[arg])

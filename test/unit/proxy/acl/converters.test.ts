@@ -100,3 +100,16 @@ test('sample chains parse at load: fetch arguments keep their commas; unknown co
   assert.throws(() => parseSampleChain('src,add(x)', false), /argument 1 must be an integer/)
   assert.throws(() => parseSampleChain('src,ipmask', false), /expects 1 to 2 argument/)
 })
+
+test('concat appends to the sample; strcmp gives the first byte difference (else the length one); secure_memcmp a boolean', () => {
+  const vars = (n: string): string | undefined => ({ 'txn.sep': '-', 'txn.user': 'HeLlo World' } as Record<string, string>)[n]
+  assert.equal(conv('concat', '<', 'txn.sep', '>')('a:b', vars), 'a:b<->')
+  assert.equal(conv('concat', '', 'txn.none')('a', vars), 'a')
+  assert.equal(conv('strcmp', 'txn.user')('HeLlo World', vars), '0')
+  assert.equal(conv('strcmp', 'txn.user')('Zzz', vars), '18')
+  assert.equal(conv('strcmp', 'txn.user')('HeLlo', vars), '-6')
+  assert.equal(conv('strcmp', 'txn.none')('x', vars), undefined)
+  assert.equal(conv('secure_memcmp', 'txn.user')('HeLlo World', vars), '1')
+  assert.equal(conv('secure_memcmp', 'txn.user')('HeLlo', vars), '0')
+  assert.throws(() => parseSampleChain('src,strcmp(user)', false), /not a variable name/)
+})
