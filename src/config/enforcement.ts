@@ -76,7 +76,7 @@ export const FETCHES: Readonly<Record<string, FetchEntry>> = {
     ON),
   'req.ver': f(false, ON), req_ver: f(false, ON), fe_name: f(false, ON),
   hdr: f(true, ON), 'req.hdr': f(true, ON), 'res.hdr': f(true, ON), shdr: f(true, ON), hdr_cnt: f(true, ON),
-  hdr_val: f(true, ON), hdr_ip: f(true, ON), 'req.fhdr': f(true, ON), 'req.hdr_cnt': f(true, ON),
+  hdr_val: f(true, ON), hdr_ip: f(true, ON), 'req.hdr_ip': f(true, ON), 'req.fhdr': f(true, ON), 'req.hdr_cnt': f(true, ON),
   'req.cook': f(true, ON), cook: f(true, ON), 'res.cook': f(true, ON), scook: f(true, ON),
   'req.cook_cnt': f(true, ON),
   url_param: f(true, ON), urlp: f(true, ON), url_ip: f(false, OFF), url_port: f(false, OFF),
@@ -115,7 +115,7 @@ export const CONVERTERS: Readonly<Record<string, ConverterEntry>> = {
   div: c(1, 1, [0]), mod: c(1, 1, [0]), bytes: c(1, 2, [0, 1]), crc32: c(0, 1, [0]), djb2: c(0, 1, [0]),
   sdbm: c(0, 1, [0]), wt6: c(0, 1, [0]),
   map: c(1, 2), map_str: c(1, 2), map_beg: c(1, 2), map_end: c(1, 2), map_sub: c(1, 2), map_reg: c(1, 2),
-  map_ip: c(1, 2), map_int: c(1, 2),
+  map_ip: c(1, 2), map_int: c(1, 2), map_regm: c(1, 2),
   // Their variable arguments name `txn.`/`sess.`/`proc.`/`req.`/`res.` variables.
   concat: c(0, 3), strcmp: c(1, 1), secure_memcmp: c(1, 1)
 }

@@ -147,9 +147,17 @@ function map (kind: string, entries: readonly (readonly [string, string])[], dfl
     case 'map_beg': return v => entries.find(([k]) => v.startsWith(k))?.[1] ?? miss()
     case 'map_end': return v => entries.find(([k]) => v.endsWith(k))?.[1] ?? miss()
     case 'map_sub': return v => entries.find(([k]) => v.includes(k))?.[1] ?? miss()
-    case 'map_reg': {
+    case 'map_reg': case 'map_regm': {
       const res = entries.map(([k, val]) => [new RegExp(k), val] as const)
-      return v => res.find(([re]) => re.test(v))?.[1] ?? miss()
+      if (kind === 'map_reg') return v => res.find(([re]) => re.test(v))?.[1] ?? miss()
+      // map_regm: the value's \N take the groups of the match.
+      return v => {
+        for (const [re, val] of res) {
+          const m = re.exec(v)
+          if (m !== null) return val.replace(/\\([0-9])/g, (_, n: string) => m[Number(n)] ?? '')
+        }
+        return miss()
+      }
     }
     case 'map_int': return v => entries.find(([k]) => Number(k) === toInt(v))?.[1] ?? miss()
     default: {

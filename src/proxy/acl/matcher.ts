@@ -37,7 +37,7 @@ const PREDEFINED: Readonly<Record<string, Predicate>> = {
 
 /** Default match method of each fetch when no `-m` or suffix says otherwise. */
 function defaultMatch (fetch: string): string {
-  if (fetch === 'src' || fetch === 'dst' || fetch === 'hdr_ip') return 'ip'
+  if (fetch === 'src' || fetch === 'dst' || fetch === 'hdr_ip' || fetch === 'req.hdr_ip') return 'ip'
   if (fetch === 'req.ver' || fetch === 'req_ver') return 'str'
   if (fetch === 'src_port' || fetch === 'dst_port' || fetch === 'hdr_cnt' || fetch === 'req.hdr_cnt' || fetch ===
     'hdr_val' || fetch === 'status' || fetch === 'nbsrv' || fetch === 'be_conn' || fetch === 'fe_conn' ||

@@ -93,12 +93,12 @@ export function fetchSamples (fetch: string, args: readonly string[], s: SampleS
       const host = s.headerValues?.('host')[0] ?? ''
       return [host + pathOf(s.url)]
     }
-    case 'hdr': case 'req.hdr': case 'req.fhdr': case 'hdr_val': case 'hdr_ip': {
+    case 'hdr': case 'req.hdr': case 'req.fhdr': case 'hdr_val': case 'hdr_ip': case 'req.hdr_ip': {
       // hdr() sees each comma-separated value as an occurrence; fhdr() the whole field line.
       const lines = s.headerValues?.(arg) ?? []
       let values = fetch === 'req.fhdr' ? lines : splitValues(lines)
       if (fetch === 'hdr_val') values = values.filter(v => /^[-+]?\d+$/.test(v)).map(v => String(Number(v)))
-      if (fetch === 'hdr_ip') values = values.filter(v => isIP(v) !== 0)
+      if (fetch === 'hdr_ip' || fetch === 'req.hdr_ip') values = values.filter(v => isIP(v) !== 0)
       const occ = args[1]
       if (occ === undefined) return values
       const n = Number(occ)

@@ -113,3 +113,10 @@ test('concat appends to the sample; strcmp gives the first byte difference (else
   assert.equal(conv('secure_memcmp', 'txn.user')('HeLlo', vars), '0')
   assert.throws(() => parseSampleChain('src,strcmp(user)', false), /not a variable name/)
 })
+
+test('map_regm: the first matching regex, its value taking the groups (\\N)', () => {
+  const m = compileConverter({ name: 'map_regm', args: ['f', 'dflt'], entries: [['^/api/v(\\d+)/(.*)$', 'api\\1:\\2'], ['.', 'any']] })
+  assert.equal(m('/api/v2/users'), 'api2:users')
+  assert.equal(m('/x'), 'any')
+  assert.equal(m(''), 'dflt')
+})
