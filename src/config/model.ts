@@ -22,6 +22,11 @@ export interface Address {
   readonly hostName?: string
   /** `fd@N`: a listening socket inherited from the parent process (host '' and no port). */
   readonly fd?: number
+  /**
+   * A server on a unix stream socket (`/path`, `unix@/path`; `abns@NAME`: the abstract name, NUL
+   * first): host '' and no port.
+   */
+  readonly path?: string
 }
 
 export interface Bind {
@@ -150,6 +155,8 @@ export interface HttpCheck {
   readonly uri: string
   readonly version: string
   readonly headers: string[]
+  /** `http-check send ... body TEXT`. */
+  readonly body?: string
   readonly expect?: { readonly negate: boolean, readonly kind: string, readonly pattern: string }
 }
 
@@ -341,6 +348,11 @@ export interface Proxy extends ProxySettings {
   captures: { readonly kind: 'request' | 'response', readonly header: string, readonly len: number }[]
   /** The `tcp-check` lines of this section (they replace the ruleset inherited from `defaults`). */
   ownTcpCheckRules: TcpCheckRule[]
+  /**
+   * This section wrote `option httpchk` or an `http-check send|expect` line: its HTTP check no longer builds on the one
+   * inherited from `defaults` (HAProxy: a proxy's own check ruleset replaces the inherited one).
+   */
+  ownHttpCheck?: boolean
 }
 
 export interface StatsSocket {

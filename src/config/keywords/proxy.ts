@@ -4,7 +4,8 @@
 import type { KeywordContext } from '../context.ts'
 import type { Balance, Bind, Proxy } from '../model.ts'
 import { parseAclDefinition, parseCondition, splitCondition } from '../acl.ts'
-import { checkName, parseAddress, parseInteger, parseListenAddress, parseNetwork, parseTime } from '../values.ts'
+import { checkName, parseAddress, parseInteger, parseListenAddress, parseNetwork, parseTime,
+  parseUnixServerAddress } from '../values.ts'
 import { ValueError } from '../errors.ts'
 import { applyCapture, applyCookie, applyErrorfile, applyHttpCheck, applyHttpRule, applyStats,
   applyTcpRule } from './http.ts'
@@ -141,12 +142,15 @@ export const PROXY_KEYWORDS: Readonly<Record<string, ProxyKeyword>> = {
       checkName("'server'", name)
       if (p.servers.some(s => s.name === name)) throw new ValueError(
         `server '${name}' is already defined in ${ctx.section}`)
-      const address = parseAddress(ctx.expandAddress(addr), `server '${name}'`, false, true)
-      if (address.host === '') throw new ValueError(`server '${name}': missing address`)
+      const expanded = ctx.expandAddress(addr)
+      const address = parseUnixServerAddress(expanded, `server '${name}'`) ??
+        parseAddress(expanded, `server '${name}'`, false, true)
+      if (address.host === '' && address.path === undefined) throw new ValueError(`server '${name}': missing address`)
       if (address.portEnd !== address.port) throw new ValueError(`server '${name}': a port range is not allowed`)
       const options = { ...p.defaultServer }
       parseServerOptions(opts, options)
-      if (address.port === undefined && options.port === undefined && p.mode === 'tcp' && p.dispatch === undefined) {
+      if (address.port === undefined && address.path === undefined && options.port === undefined && p.mode === 'tcp' &&
+        p.dispatch === undefined) {
         ctx.warn(`server '${name}' has no port: connections go to the port the client connected to`)
       }
       p.servers.push({ ...options, name, address, loc: ctx.loc })
