@@ -343,6 +343,22 @@ describe('http rules: tslb and HAProxy 2.6 answer the same', { skip }, () => {
     })
   }
 
+  test('a request sent while a tarpit holds the previous answer is served after it, on the same connection', async () => {
+    const read = async (port: number): Promise<string> => await new Promise((resolve, reject) => {
+      const s = net.connect(port, '127.0.0.1')
+      let text = ''
+      s.on('data', (b: Buffer) => {
+        text += b.toString('latin1')
+        if (text.endsWith('pong')) { s.destroy(); resolve(text.replace(/\r\n(date|connection): [^\r]*/gi, '')) }
+      })
+      s.on('error', reject)
+      setTimeout(() => { s.destroy(); reject(new Error(`only ${text}`)) }, 3000)
+      s.write('GET /tarpit HTTP/1.1\r\nHost: h\r\n\r\n')
+      setTimeout(() => { s.write('GET /ping HTTP/1.1\r\nHost: h\r\n\r\n') }, 30)
+    })
+    assert.equal(await read(tslbPort), await read(hapPort))
+  })
+
   test('tcp-request connection/content reject close the connection without an answer; accept ends its list', async () => {
     const from = async (port: number, source: string): Promise<string> => await new Promise((resolve, reject) => {
       const s = net.connect({ port, host: '127.0.0.1', localAddress: source })

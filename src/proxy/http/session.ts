@@ -390,9 +390,11 @@ class HttpSession implements UpstreamOwner {
       this.client.write(outcome.bytes)
       this.finishExchange(false)
       this.phase = 'head'
-      this.pending = rest
+      // What the client sent while a tarpit held the answer follows what came with the request.
+      this.pending = this.pending.length === 0 ? rest : Buffer.concat([rest, this.pending])
       this.headStartedAt = Date.now()
       this.armHeadTimer()
+      this.client.resume()
       if (this.pending.length > 0) this.tryHead()
     }
     if (outcome.kind === 'tarpit') {
