@@ -74,7 +74,7 @@ const f = (args: boolean, e: Entry): FetchEntry => ({ ...e, args })
 export const FETCHES: Readonly<Record<string, FetchEntry>> = {
   path: f(false, ON), pathq: f(false, ON), url: f(false, ON), base: f(false, ON), query: f(false, ON), method: f(false,
     ON),
-  'req.ver': f(false, ON), req_ver: f(false, ON), fe_name: f(false, ON),
+  'req.ver': f(false, ON), req_ver: f(false, ON), fe_name: f(false, ON), be_name: f(false, ON),
   hdr: f(true, ON), 'req.hdr': f(true, ON), 'res.hdr': f(true, ON), shdr: f(true, ON), hdr_cnt: f(true, ON),
   hdr_val: f(true, ON), hdr_ip: f(true, ON), 'req.hdr_ip': f(true, ON), 'req.fhdr': f(true, ON), 'req.hdr_cnt': f(true,
     ON),

@@ -199,10 +199,12 @@ frontend fe
 backend echo2
   option forwardfor except 127.0.0.5
   http-response set-header X-Which echo2
+  http-response set-header X-Be %[be_name]
   server s1 127.0.0.1:${echo}
 backend echo
   http-request deny if { path_beg /backend-deny }
   http-request set-header X-Backend seen
+  http-request set-header X-Be-Name %[be_name]
   http-response set-status 299 reason Rewritten if { res.hdr(x-echo-path) -m beg /status }
   http-response deny if { res.hdr(x-echo-path) -m beg /leak }
   http-response redirect location /elsewhere?from=%[res.hdr(x-echo-path)] code 303 if { res.hdr(x-echo-path) -m beg /redirect-response }

@@ -19,6 +19,8 @@ export interface SampleSource {
   readonly versionMinor?: number
   /** The name of the frontend that accepted the connection. */
   readonly frontendName?: string
+  /** The backend chosen for the request, once `use_backend` / `default_backend` chose it. */
+  readonly backendName?: string
   /** Values of a request cookie. */
   cookie? (name: string): string | undefined
   /** Every occurrence of a request cookie (ACLs match each; a value context takes the last). */
@@ -110,6 +112,7 @@ export function fetchSamples (fetch: string, args: readonly string[], s: SampleS
     case 'status': return one(s.responseStatus?.())
     case 'req.ver': case 'req_ver': return one(s.versionMinor === undefined ? undefined : `1.${s.versionMinor}`)
     case 'fe_name': return one(s.frontendName)
+    case 'be_name': return one(s.backendName)
     case 'req.cook': case 'cook': return s.cookieValues?.(arg) ?? one(s.cookie?.(arg))
     case 'req.cook_cnt': return [String(s.cookieValues?.(arg).length ?? 0)]
     case 'res.cook': case 'scook': return one(s.responseCookie?.(arg))

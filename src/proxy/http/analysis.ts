@@ -21,8 +21,13 @@ function final (v: Verdict | undefined): v is Exclude<Verdict, { kind: 'allow' }
 export function analyseRequest (fe: RoutingFrontend & { readonly config: Proxy }, t: RuleTarget): RequestOutcome {
   const first = runRules(rulesOf(fe.config).request, t)
   if (final(first)) return first
-  if (first?.kind === 'service') return { kind: 'forward', backend: fe.route(t.sample), service: true }
+  if (first?.kind === 'service') {
+    const chosen = fe.route(t.sample)
+    if (chosen !== undefined) t.sample.backendName = chosen.name
+    return { kind: 'forward', backend: chosen, service: true }
+  }
   const backend = fe.route(t.sample)
+  if (backend !== undefined) t.sample.backendName = backend.name
   if (backend !== undefined && backend.config !== fe.config) {
     const second = runRules(rulesOf(backend.config).request, t)
     if (final(second)) return second

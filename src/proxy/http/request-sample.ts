@@ -38,11 +38,15 @@ export class RequestSample implements SampleSource {
     this.dstPort = origin.dstPort
     this.head = head
     this.origin = origin
+    this.backendName = origin.frontendName
   }
 
   get versionMinor (): number {
     return this.head.versionMinor
   }
+
+  /** Until the backend is chosen, the frontend (HAProxy's stream backend starts as the frontend). */
+  backendName: string | undefined
 
   get frontendName (): string | undefined {
     return this.origin.frontendName

@@ -16,7 +16,8 @@ import { customReply, defaultPage, reasonPhrase, redirectReply } from './reply.t
 export interface RuleTarget {
   readonly request: RequestHead
   readonly response?: ResponseHead
-  readonly sample: SampleSource & { setVariable?: (name: string, value: string | undefined) => void }
+  readonly sample: SampleSource & { setVariable?: (name: string, value: string | undefined) => void,
+    backendName?: string }
 }
 
 /** How a final rule ends the message's analysis. */
