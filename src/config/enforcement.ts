@@ -31,7 +31,7 @@ export const HTTP_REQUEST_ACTIONS: Readonly<Record<string, Entry>> = {
   'track-sc0': GUARD_OFF, 'track-sc1': GUARD_OFF, 'track-sc2': GUARD_OFF, 'sc-inc-gpc0': GUARD_OFF,
   'sc-inc-gpc1': GUARD_OFF,
   'use-service': ON,
-  'set-src': GUARD_OFF, 'set-dst': GUARD_OFF, 'set-dst-port': GUARD_OFF,
+  'set-src': GUARD_ON, 'set-dst': GUARD_OFF, 'set-dst-port': GUARD_OFF,
   'early-hint': OFF, 'normalize-uri': OFF, 'set-timeout': OFF
 }
 

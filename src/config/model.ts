@@ -251,6 +251,7 @@ export type ActionSpec =
   | { readonly type: 'set-var', readonly scope: VarScope, readonly name: string, readonly expr: SampleExpr }
   | { readonly type: 'unset-var', readonly scope: VarScope, readonly name: string }
   | { readonly type: 'use-service' }
+  | { readonly type: 'set-src', readonly expr: SampleExpr }
 
 export type VarScope = 'proc' | 'sess' | 'txn' | 'req' | 'res'
 

@@ -220,6 +220,10 @@ export function parseAction (phase: 'request' | 'response', words: readonly stri
       return { type: 'set-var', scope, name, expr: parseSampleExpr(args[0] as string, what) }
     }
     case 'use-service': return { type: 'use-service' }
+    case 'set-src': {
+      if (args.length !== 1) throw new ValueError(`${what} expects one sample expression`)
+      return { type: 'set-src', expr: parseSampleExpr(args[0] as string, what) }
+    }
     default: return undefined
   }
 }

@@ -89,6 +89,8 @@ frontend fe
   tcp-request connection reject if { src 127.0.0.4 }
   tcp-request content reject if { src 127.0.0.3 }
   acl is_admin path_beg /admin
+  http-request set-src hdr(x-real-ip) if { hdr(x-real-ip) -m found }
+  http-request deny deny_status 403 if { path_beg /setsrc } { src 10.66.0.0/16 }
   acl bad_path path_beg -f ${dir}/paths.lst
   http-request deny if bad_path
   http-request deny deny_status 403 if { src -f ${dir}/blocked.lst }
@@ -275,6 +277,9 @@ const CASES: readonly (readonly [string, string])[] = [
   ['-m ip over IPv4 and IPv6 patterns', 'GET /match HTTP/1.1\r\nHost: h\r\nX-IP: 2001:db8::5\r\nX-A: 1\r\n\r\n'],
   ['! and || as HAProxy', 'GET /match HTTP/1.1\r\nHost: h\r\n\r\n'],
   ['nothing matches', 'GET /match HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n\r\n'],
+  ['set-src from a header, then an ACL on src denies', 'GET /setsrc HTTP/1.1\r\nHost: h\r\nX-Real-IP: 10.66.1.1\r\n\r\n'],
+  ['set-src: the new address in values and X-Forwarded-For', 'GET /setsrc HTTP/1.1\r\nHost: h\r\nX-Real-IP: 192.0.2.9\r\nX-Backend: echo2\r\n\r\n'],
+  ['set-src with something that is no address', 'GET /setsrc HTTP/1.1\r\nHost: h\r\nX-Real-IP: garbage\r\nX-Backend: echo2\r\n\r\n'],
   ['an ACL with a converter', 'GET /conv HTTP/1.1\r\nHost: h\r\nX-User: AdMiN\r\n\r\n']
 ]
 

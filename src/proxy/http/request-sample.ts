@@ -2,12 +2,14 @@
  * What the sample fetches of one HTTP request read (ACLs, balance hashes, stick rules): one
  * object per request, its lookups done on demand.
  */
+import { isIP } from 'node:net'
 import type { SampleSource } from '../acl/sample.ts'
 import { getHeaderValues, type RequestHead, type ResponseHead } from './codec.ts'
 import { requestCookieValue, responseCookieValue, splitCookieHeader } from './cookie.ts'
 
 export interface SampleOrigin {
-  readonly srcIp: string
+  /** The client's address; `http-request set-src` changes it for the rest of the connection. */
+  srcIp: string
   readonly srcPort: number
   readonly dstIp: string
   readonly dstPort: number
@@ -22,7 +24,6 @@ export interface SampleOrigin {
 const PROC_VARS = new Map<string, string>()
 
 export class RequestSample implements SampleSource {
-  readonly src: string
   readonly srcPort: number
   readonly dst: string
   readonly dstPort: number
@@ -32,7 +33,6 @@ export class RequestSample implements SampleSource {
   response: ResponseHead | undefined
 
   constructor (head: RequestHead, origin: SampleOrigin) {
-    this.src = origin.srcIp
     this.srcPort = origin.srcPort
     this.dst = origin.dstIp
     this.dstPort = origin.dstPort
@@ -54,6 +54,15 @@ export class RequestSample implements SampleSource {
 
   responseStatus (): string | undefined {
     return this.response === undefined ? undefined : String(this.response.status)
+  }
+
+  get src (): string {
+    return this.origin.srcIp
+  }
+
+  /** `http-request set-src`: an address, else nothing changes. */
+  setSource (address: string): void {
+    if (isIP(address) !== 0) this.origin.srcIp = address
   }
 
   /** Read from the head each time: rules may have rewritten it. */

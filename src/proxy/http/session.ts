@@ -106,7 +106,7 @@ class HttpSession implements UpstreamOwner {
   private exchanges = 0
   /** `http-reuse never`: this session's idle server connections, shared with no other session. */
   private ownIdle: UpstreamPool | undefined
-  private readonly srcIp: string
+  private readonly clientIp: string
   private readonly srcPort: number
   private readonly acceptedAt = Date.now()
   private headStartedAt = Date.now()
@@ -124,7 +124,7 @@ class HttpSession implements UpstreamOwner {
     this.client = client
     this.fe = fe
     this.maxHead = fe.maxHead
-    this.srcIp = client.remoteAddress ?? ''
+    this.clientIp = client.remoteAddress ?? ''
     this.srcPort = client.remotePort ?? 0
   }
 
@@ -282,10 +282,15 @@ class HttpSession implements UpstreamOwner {
     this.beginExchange(head, rest)
   }
 
+  /** The client's address, as `http-request set-src` may have replaced it. */
+  private get srcIp (): string {
+    return this.sampleOrigin?.srcIp ?? this.clientIp
+  }
+
   private origin (): SampleOrigin {
     if (this.sampleOrigin === undefined) {
       const fe = this.fe
-      this.sampleOrigin = { srcIp: this.srcIp, srcPort: this.srcPort, dstIp: this.client.localAddress ?? '',
+      this.sampleOrigin = { srcIp: this.clientIp, srcPort: this.srcPort, dstIp: this.client.localAddress ?? '',
         dstPort: this.client.localPort ?? 0, nbsrv: name => fe.nbsrv(name), frontendName: fe.name,
         proxyState: (f, a) => fe.proxyState(f, a) }
     }

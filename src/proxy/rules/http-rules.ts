@@ -17,7 +17,7 @@ export interface RuleTarget {
   readonly request: RequestHead
   readonly response?: ResponseHead
   readonly sample: SampleSource & { setVariable?: (name: string, value: string | undefined) => void,
-    backendName?: string }
+    backendName?: string, setSource?: (address: string) => void }
 }
 
 /** How a final rule ends the message's analysis. */
@@ -233,6 +233,14 @@ function compileAction (spec: ActionSpec, proxy: Proxy): Run {
       const sample = compileSample(spec.expr)
       const name = `${spec.scope}.${spec.name}`
       return t => { t.sample.setVariable?.(name, sample(t.sample)); return undefined }
+    }
+    case 'set-src': {
+      const sample = compileSample(spec.expr)
+      return t => {
+        const v = sample(t.sample)
+        if (v !== undefined) t.sample.setSource?.(v)
+        return undefined
+      }
     }
     case 'unset-var': {
       const name = `${spec.scope}.${spec.name}`
