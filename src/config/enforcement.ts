@@ -91,7 +91,8 @@ export const FETCHES: Readonly<Record<string, FetchEntry>> = {
   'req.len': f(false, OFF), req_len: f(false, OFF), 'req.payload': f(true, OFF),
   'req.ssl_hello_type': f(false, OFF),
   http_auth: f(true, ON), http_auth_group: f(true, ON),
-  always_true: f(false, ON), always_false: f(false, ON), str: f(true, ON), int: f(true, ON),
+  always_true: f(false, ON), always_false: f(false, ON), str: f(true, ON), int: f(true, ON), date: f(true, ON),
+    rand: f(true, ON), uuid: f(true, ON),
   // Always false: tslb has no TLS, so no connection came over it.
   ssl_fc: f(false, ON),
   'capture.req.hdr': f(true, OFF), 'capture.res.hdr': f(true, OFF), 'req.body_param': f(true, OFF),
@@ -118,8 +119,12 @@ export const CONVERTERS: Readonly<Record<string, ConverterEntry>> = {
   map: c(1, 2), map_str: c(1, 2), map_beg: c(1, 2), map_end: c(1, 2), map_sub: c(1, 2), map_reg: c(1, 2),
   map_ip: c(1, 2), map_int: c(1, 2), map_regm: c(1, 2),
   // Their variable arguments name `txn.`/`sess.`/`proc.`/`req.`/`res.` variables.
-  concat: c(0, 3), strcmp: c(1, 1), secure_memcmp: c(1, 1)
+  concat: c(0, 3), strcmp: c(1, 1), secure_memcmp: c(1, 1),
+  ltime: c(1, 2, [1]), utime: c(1, 2, [1])
 }
+
+/** The strftime(3) directives `ltime` and `utime` format. */
+export const TIME_DIRECTIVES = 'aAbBdeHIjmMpSsyYzZ%'
 
 /** ACL match methods: `-m NAME` and the fetch suffixes (`path_beg`); `cnt` and `val` are suffixes only. */
 export const MATCH_METHODS: Readonly<Record<string, Entry>> = {

@@ -193,6 +193,11 @@ frontend fe
   http-request set-header X-Strcmp2 %[str(Zzz),strcmp(txn.user)] if conv
   http-request set-header X-Memcmp "%[str(HeLlo World),secure_memcmp(txn.user)]" if conv
   http-request set-header X-Int %[int(41),add(1)] if conv
+  http-request set-header X-Utime "%[int(1700000000),utime(%Y-%m-%d %H:%M:%S %a %b %j %e %I%p %y %z %Z %s)]" if conv
+  http-request set-header X-Ltime "%[int(1700000000),ltime(%Y-%m-%dT%H:%M:%S%z,3600)]" if conv
+  http-request set-header X-Date-Ok %[date,sub(1700000000),bool] if conv
+  http-request set-header X-Uuid-Len %[uuid,length] if conv
+  http-request set-header X-Rand %[rand(1)] if conv
   http-response set-header X-Status %[status] if { res.hdr(x-echo-path) -m beg /fetch }
   http-response set-header X-Frontend 1
   http-response del-header X-Echo-Secret

@@ -181,6 +181,52 @@ function map (kind: string, entries: readonly (readonly [string, string])[], dfl
   }
 }
 
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat']
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
+const LONG_DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday']
+const LONG_MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October',
+  'November', 'December']
+
+/**
+ * strftime(3) over epoch seconds, in UTC (`utime`) or the process's time zone (`ltime`); directives checked at load.
+ */
+export function strftime (format: string, seconds: number, utc: boolean): string {
+  const d = new Date(seconds * 1000)
+  const get = (local: () => number, u: () => number): number => utc ? u() : local()
+  const year = get(() => d.getFullYear(), () => d.getUTCFullYear())
+  const month = get(() => d.getMonth(), () => d.getUTCMonth())
+  const day = get(() => d.getDate(), () => d.getUTCDate())
+  const hour = get(() => d.getHours(), () => d.getUTCHours())
+  const wday = get(() => d.getDay(), () => d.getUTCDay())
+  const offset = utc ? 0 : -d.getTimezoneOffset()
+  const p2 = (n: number): string => String(n).padStart(2, '0')
+  const yday = Math.floor((Date.UTC(year, month, day) - Date.UTC(year, 0, 1)) / 86_400_000) + 1
+  return format.replace(/%(.)/g, (_, c: string) => {
+    switch (c) {
+      case 'a': return DAYS[wday] as string
+      case 'A': return LONG_DAYS[wday] as string
+      case 'b': return MONTHS[month] as string
+      case 'B': return LONG_MONTHS[month] as string
+      case 'd': return p2(day)
+      case 'e': return String(day).padStart(2, ' ')
+      case 'H': return p2(hour)
+      case 'I': return p2(hour % 12 === 0 ? 12 : hour % 12)
+      case 'j': return String(yday).padStart(3, '0')
+      case 'm': return p2(month + 1)
+      case 'M': return p2(get(() => d.getMinutes(), () => d.getUTCMinutes()))
+      case 'p': return hour < 12 ? 'AM' : 'PM'
+      case 'S': return p2(get(() => d.getSeconds(), () => d.getUTCSeconds()))
+      case 's': return String(seconds)
+      case 'y': return p2(year % 100)
+      case 'Y': return String(year)
+      case 'z': return `${offset < 0 ? '-' : '+'}${p2(Math.floor(Math.abs(offset) / 60))}${p2(Math.abs(offset) % 60)}`
+      case 'Z': return utc ? 'GMT' : (Intl.DateTimeFormat('en', { timeZoneName: 'short' }).formatToParts(d)
+        .find(x => x.type === 'timeZoneName')?.value ?? '')
+      default: return '%'
+    }
+  })
+}
+
 /** HAProxy's strcmp: the difference of the first differing bytes, else of the lengths. */
 function byteDifference (a: Buffer, b: Buffer): number {
   const n = Math.min(a.length, b.length)
@@ -229,6 +275,11 @@ export function compileConverter (call: ConverterCall): Converter {
       const a = Buffer.from(v)
       const b = Buffer.from(other)
       return a.length === b.length && timingSafeEqual(a, b) ? '1' : '0'
+    }
+    case 'ltime': case 'utime': {
+      const offset = a1 === undefined ? 0 : Number(a1)
+      const utc = call.name === 'utime'
+      return v => /^-?\d+$/.test(v) ? strftime(a0, Number(v) + offset, utc) : undefined
     }
     case 'crc32': return hash(crc32, call.args[0])
     case 'djb2': return hash(djb2, call.args[0])

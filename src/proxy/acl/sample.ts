@@ -2,6 +2,7 @@
  * What a sample fetch reads: the connection's addresses and, in HTTP mode, the request head.
  * Fetches return strings (or undefined when the sample does not exist).
  */
+import { randomUUID } from 'node:crypto'
 import { isIP } from 'node:net'
 import { authenticate, authenticatedUser } from '../rules/userlists.ts'
 
@@ -124,6 +125,9 @@ export function fetchSamples (fetch: string, args: readonly string[], s: SampleS
     case 'be_conn': case 'fe_conn': case 'queue': case 'avg_queue': case 'srv_is_up': case 'srv_conn':
       return one(s.proxyState?.(fetch, arg))
     case 'str': return [args.join(',')]
+    case 'date': return [String(Math.floor(Date.now() / 1000) + (arg === '' ? 0 : Number(arg)))]
+    case 'rand': return [String(Math.floor(Math.random() * (arg === '' ? 0x1_0000_0000 : Number(arg))))]
+    case 'uuid': return [randomUUID()]
     case 'int': return /^-?\d+$/.test(arg) ? [String(Number(arg))] : []
     case 'always_true': return ['1']
     case 'always_false': return []

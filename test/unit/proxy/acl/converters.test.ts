@@ -120,3 +120,11 @@ test('map_regm: the first matching regex, its value taking the groups (\\N)', ()
   assert.equal(m('/x'), 'any')
   assert.equal(m(''), 'dflt')
 })
+
+test('utime/ltime format epoch seconds as strftime does (utime in GMT, with an offset); unsupported directives refused', () => {
+  assert.equal(conv('utime', '%Y-%m-%d %H:%M:%S %a %b %j %e %I%p %y %z %Z %s')('1700000000'),
+    '2023-11-14 22:13:20 Tue Nov 318 14 10PM 23 +0000 GMT 1700000000')
+  assert.equal(conv('utime', '%H:%M', '3600')('1700000000'), '23:13')
+  assert.equal(conv('utime', '%Y')('x'), undefined)
+  assert.throws(() => parseSampleChain('date,utime(%Q)', false), /'%Q' is not supported/)
+})
