@@ -42,6 +42,12 @@ export const HTTP_RESPONSE_ACTIONS: Readonly<Record<string, Entry>> = {
   return: ON, 'track-sc0': GUARD_OFF, 'track-sc1': GUARD_OFF, 'track-sc2': GUARD_OFF
 }
 
+/** `http-after-response`: on every response, the server's and those the rules generate. */
+export const HTTP_AFTER_RESPONSE_ACTIONS: Readonly<Record<string, Entry>> = {
+  allow: ON, 'add-header': ON, 'set-header': ON, 'del-header': ON, 'replace-header': ON, 'replace-value': ON,
+  'set-status': ON, 'set-var': ON, 'unset-var': ON, 'set-log-level': OFF, capture: OFF
+}
+
 /** `tcp-request connection|session|content` actions (one list for the three). */
 export const TCP_REQUEST_ACTIONS: Readonly<Record<string, Entry>> = {
   accept: GUARD_ON, reject: GUARD_ON, 'silent-drop': GUARD_ON,
@@ -154,7 +160,8 @@ export const PROXY_KEYWORD_STATUS: Readonly<Record<string, Status>> = {
   option: 'enforced', default_backend: 'enforced', use_backend: 'enforced', acl: 'enforced', log: 'enforced',
   'log-format': 'not-enforced', description: 'enforced', disabled: 'enforced', enabled: 'enforced', id: 'enforced',
   source: 'enforced', cookie: 'enforced', 'http-request': 'enforced', 'http-response': 'enforced',
-  'tcp-request': 'enforced', 'http-check': 'enforced', 'tcp-check': 'enforced', stats: 'enforced',
+  'tcp-request': 'enforced', 'http-after-response': 'enforced', 'http-check': 'enforced', 'tcp-check': 'enforced',
+    stats: 'enforced',
     'stick-table': 'enforced',
   stick: 'enforced', capture: 'not-enforced', errorfile: 'not-enforced', 'monitor-uri': 'enforced',
   'monitor-net': 'enforced', monitor: 'enforced', dispatch: 'enforced', redispatch: 'enforced', grace: 'not-enforced',

@@ -200,7 +200,7 @@ export interface UseBackend {
 }
 
 export interface HttpRule {
-  readonly phase: 'request' | 'response'
+  readonly phase: 'request' | 'response' | 'after-response'
   readonly action: string
   readonly args: string[]
   readonly cond: Condition | undefined

@@ -146,7 +146,8 @@ export function actionName (word: string): string {
  * Parses the words of one rule (action first, condition removed) into its spec; `undefined` for
  * an action tslb does not enforce. Throws ValueError for bad arguments.
  */
-export function parseAction (phase: 'request' | 'response', words: readonly string[]): ActionSpec | undefined {
+export function parseAction (phase: 'request' | 'response' | 'after-response',
+  words: readonly string[]): ActionSpec | undefined {
   const [word, ...args] = words as [string, ...string[]]
   const action = actionName(word)
   const what = `'http-${phase} ${action}'`

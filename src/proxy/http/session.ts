@@ -19,7 +19,8 @@ import { claimUpstream, disownUpstream, reuseMode, UpstreamPool, type UpstreamOw
 import { recordExchange } from '../counters.ts'
 import { editResponseCookies, insertedCookie, readRequestCookie } from './cookie.ts'
 import { RequestSample, type SampleOrigin } from './request-sample.ts'
-import { analyseRequest, analyseResponse, type RequestOutcome } from './analysis.ts'
+import { afterResponseOnReply, analyseAfterResponse, analyseRequest, analyseResponse,
+  type RequestOutcome } from './analysis.ts'
 import { forwardForExcept } from '../rules/index.ts'
 
 /** Pipelined bytes buffered ahead of the current request before the client is paused. */
@@ -372,8 +373,10 @@ class HttpSession implements UpstreamOwner {
       this.abort()
       return
     }
+    const bytes = afterResponseOnReply(this.fe.config, outcome.backend?.config, { request: head, sample },
+      outcome.bytes)
     ex.status = outcome.status
-    ex.bytesToClient = outcome.bytes.length
+    ex.bytesToClient = bytes.length
     if (outcome.kind === 'reply') {
       ex.termination = outcome.termination
       if (outcome.denied) ex.denied = true
@@ -387,12 +390,12 @@ class HttpSession implements UpstreamOwner {
     const send = (): void => {
       if (this.ex !== ex || this.client.destroyed) return
       if (!keep) {
-        this.client.end(outcome.bytes)
+        this.client.end(bytes)
         this.finishExchange(false)
         this.phase = 'closed'
         return
       }
-      this.client.write(outcome.bytes)
+      this.client.write(bytes)
       this.finishExchange(false)
       this.phase = 'head'
       // What the client sent while a tarpit held the answer follows what came with the request.
@@ -737,6 +740,7 @@ class HttpSession implements UpstreamOwner {
       const verdict = analyseResponse(this.fe.config, ex.backend.config, { request: ex.head, response: res,
         sample: ex.sample })
       if (verdict !== undefined) { this.answerResponseRule(ex, verdict); return }
+      analyseAfterResponse(this.fe.config, ex.backend.config, { request: ex.head, response: res, sample: ex.sample })
       ex.status = res.status
     }
     const untilClose = res.bodyKind === 'until-close'
@@ -770,12 +774,14 @@ class HttpSession implements UpstreamOwner {
   /** An `http-response` rule replaced the server's answer (deny: 502) or dropped it: the connection closes. */
   private answerResponseRule (ex: Exchange, verdict: NonNullable<ReturnType<typeof analyseResponse>>): void {
     if (verdict.kind === 'reply') {
+      const bytes = ex.sample === undefined ? verdict.bytes : afterResponseOnReply(this.fe.config, ex.backend.config,
+        { request: ex.head, sample: ex.sample }, verdict.bytes)
       ex.status = verdict.status
       ex.termination = verdict.termination
       if (verdict.denied) ex.denied = true
       else ex.intercepted = true
-      ex.bytesToClient += verdict.bytes.length
-      if (!this.client.destroyed) this.client.end(verdict.bytes)
+      ex.bytesToClient += bytes.length
+      if (!this.client.destroyed) this.client.end(bytes)
       this.finishExchange(false)
       this.phase = 'closed'
       return

@@ -17,7 +17,7 @@ export interface RuleTarget {
   readonly request: RequestHead
   readonly response?: ResponseHead
   readonly sample: SampleSource & { setVariable?: (name: string, value: string | undefined) => void,
-    backendName?: string, setSource?: (address: string) => void }
+    backendName?: string, setSource?: (address: string) => void, response?: ResponseHead }
 }
 
 /** How a final rule ends the message's analysis. */
@@ -42,6 +42,7 @@ interface CompiledRule {
 export interface HttpRuleSet {
   readonly request: readonly CompiledRule[]
   readonly response: readonly CompiledRule[]
+  readonly afterResponse: readonly CompiledRule[]
 }
 
 /** Runs `rules` in order; the verdict of the first final action, or undefined when none applied. */
@@ -266,6 +267,7 @@ function compileList (rules: readonly HttpRule[], proxy: Proxy, isEnforced: (r: 
 export function compileHttpRules (proxy: Proxy, isEnforced: (r: HttpRule) => boolean): HttpRuleSet {
   return {
     request: compileList(proxy.httpRules.filter(r => r.phase === 'request'), proxy, isEnforced),
-    response: compileList(proxy.httpRules.filter(r => r.phase === 'response'), proxy, isEnforced)
+    response: compileList(proxy.httpRules.filter(r => r.phase === 'response'), proxy, isEnforced),
+    afterResponse: compileList(proxy.httpRules.filter(r => r.phase === 'after-response'), proxy, isEnforced)
   }
 }
