@@ -42,6 +42,7 @@ function defaultMatch (fetch: string): string {
   if (fetch === 'src_port' || fetch === 'dst_port' || fetch === 'hdr_cnt' || fetch === 'req.hdr_cnt' || fetch ===
     'hdr_val' || fetch === 'status' || fetch === 'nbsrv' || fetch === 'be_conn' || fetch === 'fe_conn' ||
     fetch === 'queue' || fetch === 'avg_queue' || fetch === 'srv_conn' || fetch === 'req.cook_cnt' || fetch ===
+      'res.hdr_cnt' || fetch ===
       'int') return 'int'
   if (fetch === 'srv_is_up') return 'bool'
   if (fetch === 'always_true' || fetch === 'always_false' || fetch === 'http_auth' || fetch === 'ssl_fc') return 'bool'

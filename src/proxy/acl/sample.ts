@@ -110,6 +110,8 @@ export function fetchSamples (fetch: string, args: readonly string[], s: SampleS
     }
     case 'hdr_cnt': case 'req.hdr_cnt': return [String(splitValues(s.headerValues?.(arg) ?? []).length)]
     case 'res.hdr': case 'shdr': return splitValues(s.responseHeaderValues?.(arg) ?? [])
+    case 'res.fhdr': return s.responseHeaderValues?.(arg) ?? []
+    case 'res.hdr_cnt': return [String(splitValues(s.responseHeaderValues?.(arg) ?? []).length)]
     case 'status': return one(s.responseStatus?.())
     case 'req.ver': case 'req_ver': return one(s.versionMinor === undefined ? undefined : `1.${s.versionMinor}`)
     case 'fe_name': return one(s.frontendName)
