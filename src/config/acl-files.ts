@@ -81,7 +81,7 @@ function loadMap (call: ConverterCall, loc: Location, diag: Diagnostics, read: F
     const m = /^(\S+)[ \t]*(.*)$/.exec(line) as RegExpExecArray
     return [m[1] as string, (m[2] as string).replace(/[ \t]+$/, '')]
   })
-  if (call.name === 'map_reg') {
+  if (call.name === 'map_reg' || call.name === 'map_regm') {
     for (const [k] of call.entries) {
       try { new RegExp(k) } catch { diag.error(loc, `converter 'map_reg': '${k}' in '${file}' is an invalid regex`) }
     }

@@ -4,7 +4,8 @@
  */
 import type { AclDefinition, AclTerm, Condition, Location } from './model.ts'
 import { ValueError } from './errors.ts'
-import { CONVERTERS, FETCHES, MATCH_METHODS as METHOD_STATUS, PREDEFINED_ACLS as PREDEFINED } from './enforcement.ts'
+import { CONVERTERS, FETCHES, TIME_DIRECTIVES, MATCH_METHODS as METHOD_STATUS,
+  PREDEFINED_ACLS as PREDEFINED } from './enforcement.ts'
 import type { ConverterCall } from './model.ts'
 import { TLS_FETCHES } from './tls-fetches.ts'
 
@@ -73,6 +74,16 @@ function parseConverter (text: string): ConverterCall {
     const a = args[i]
     if (a !== undefined && !/^-?\d+$/.test(a)) throw new ValueError(
       `converter '${name}': argument ${i + 1} must be an integer, got '${a}'`)
+  }
+  const varArg = name === 'concat' ? 1 : name === 'strcmp' || name === 'secure_memcmp' ? 0 : -1
+  const v = args[varArg]
+  if (v !== undefined && v !== '' && !/^(proc|sess|txn|req|res)\.[A-Za-z0-9_.]+$/.test(v)) throw new ValueError(
+    `converter '${name}': '${v}' is not a variable name (SCOPE.NAME, SCOPE proc, sess, txn, req or res)`)
+  if (name === 'ltime' || name === 'utime') {
+    for (const m of (args[0] ?? '').matchAll(/%(.)/g)) {
+      if (!TIME_DIRECTIVES.includes(m[1] as string)) throw new ValueError(
+        `converter '${name}': '%${m[1] as string}' is not supported (use %${[...TIME_DIRECTIVES].join(' %')})`)
+    }
   }
   if (name === 'regsub') {
     try { new RegExp(args[0] ?? '') } catch { throw new ValueError(`converter 'regsub': invalid regular expression`) }

@@ -6,7 +6,8 @@
  */
 import type { Diagnostics } from './context.ts'
 import type { AclDefinition, Condition, Config, HttpRule, Location, Proxy } from './model.ts'
-import { ACL_FLAGS, type Entry, FETCHES, HTTP_REQUEST_ACTIONS, HTTP_RESPONSE_ACTIONS, MATCH_METHODS,
+import { ACL_FLAGS, type Entry, FETCHES, HTTP_AFTER_RESPONSE_ACTIONS, HTTP_REQUEST_ACTIONS, HTTP_RESPONSE_ACTIONS,
+  MATCH_METHODS,
   LAYER4_FETCHES, LAYER4_PREDEFINED, notEnforcedMessage, PREDEFINED_ACLS, refusedMessage, supportedPasswordHash,
     TCP_INSPECT_DELAY,
   TCP_REQUEST_ACTIONS } from './enforcement.ts'
@@ -27,7 +28,8 @@ export function ruleEntry (rule: HttpRule, keyword: 'http' | 'tcp'): Use | undef
     const entry = TCP_REQUEST_ACTIONS[action]
     return entry === undefined ? undefined : { what: `tcp-request ${where} ${action}`, entry }
   }
-  const table = rule.phase === 'request' ? HTTP_REQUEST_ACTIONS : HTTP_RESPONSE_ACTIONS
+  const table = rule.phase === 'request' ? HTTP_REQUEST_ACTIONS : rule.phase === 'response' ? HTTP_RESPONSE_ACTIONS
+    : HTTP_AFTER_RESPONSE_ACTIONS
   const entry = table[rule.action]
   return entry === undefined ? undefined : { what: `http-${rule.phase} ${rule.action}`, entry }
 }

@@ -34,7 +34,7 @@ export const HTTP_REQUEST_ACTIONS: Readonly<Record<string, Entry>> = {
   'track-sc0': GUARD_OFF, 'track-sc1': GUARD_OFF, 'track-sc2': GUARD_OFF, 'sc-inc-gpc0': GUARD_OFF,
   'sc-inc-gpc1': GUARD_OFF,
   'use-service': ON,
-  'set-src': GUARD_OFF, 'set-dst': GUARD_OFF, 'set-dst-port': GUARD_OFF,
+  'set-src': GUARD_ON, 'set-dst': GUARD_OFF, 'set-dst-port': GUARD_OFF,
   'early-hint': OFF, 'normalize-uri': OFF, 'set-timeout': OFF
 }
 
@@ -43,6 +43,12 @@ export const HTTP_RESPONSE_ACTIONS: Readonly<Record<string, Entry>> = {
   'add-header': ON, 'set-header': ON, 'del-header': ON, 'replace-header': ON, 'replace-value': ON,
   'set-status': ON, 'set-var': ON, 'unset-var': ON, 'set-log-level': OFF, capture: OFF, redirect: ON,
   return: ON, 'track-sc0': GUARD_OFF, 'track-sc1': GUARD_OFF, 'track-sc2': GUARD_OFF
+}
+
+/** `http-after-response`: on every response, the server's and those the rules generate. */
+export const HTTP_AFTER_RESPONSE_ACTIONS: Readonly<Record<string, Entry>> = {
+  allow: ON, 'add-header': ON, 'set-header': ON, 'del-header': ON, 'replace-header': ON, 'replace-value': ON,
+  'set-status': ON, 'set-var': ON, 'unset-var': ON, 'set-log-level': OFF, capture: OFF
 }
 
 /** `tcp-request connection|session|content` actions (one list for the three). */
@@ -77,9 +83,11 @@ const f = (args: boolean, e: Entry): FetchEntry => ({ ...e, args })
 export const FETCHES: Readonly<Record<string, FetchEntry>> = {
   path: f(false, ON), pathq: f(false, ON), url: f(false, ON), base: f(false, ON), query: f(false, ON), method: f(false,
     ON),
-  'req.ver': f(false, ON), req_ver: f(false, ON), fe_name: f(false, ON),
-  hdr: f(true, ON), 'req.hdr': f(true, ON), 'res.hdr': f(true, ON), shdr: f(true, ON), hdr_cnt: f(true, ON),
-  hdr_val: f(true, ON), hdr_ip: f(true, ON), 'req.fhdr': f(true, ON), 'req.hdr_cnt': f(true, ON),
+  'req.ver': f(false, ON), req_ver: f(false, ON), fe_name: f(false, ON), be_name: f(false, ON),
+  hdr: f(true, ON), 'req.hdr': f(true, ON), 'res.hdr': f(true, ON), 'res.fhdr': f(true, ON), 'res.hdr_cnt': f(true, ON),
+    shdr: f(true, ON), hdr_cnt: f(true, ON),
+  hdr_val: f(true, ON), hdr_ip: f(true, ON), 'req.hdr_ip': f(true, ON), 'req.fhdr': f(true, ON), 'req.hdr_cnt': f(true,
+    ON),
   'req.cook': f(true, ON), cook: f(true, ON), 'res.cook': f(true, ON), scook: f(true, ON),
   'req.cook_cnt': f(true, ON),
   url_param: f(true, ON), urlp: f(true, ON), url_ip: f(false, OFF), url_port: f(false, OFF),
@@ -92,7 +100,8 @@ export const FETCHES: Readonly<Record<string, FetchEntry>> = {
   sc1_conn_rate: f(true, OFF),
   'req.len': f(false, OFF), req_len: f(false, OFF), 'req.payload': f(true, OFF),
   http_auth: f(true, ON), http_auth_group: f(true, ON),
-  always_true: f(false, ON), always_false: f(false, ON),
+  always_true: f(false, ON), always_false: f(false, ON), str: f(true, ON), int: f(true, ON), date: f(true, ON),
+    rand: f(true, ON), uuid: f(true, ON),
   'capture.req.hdr': f(true, OFF), 'capture.res.hdr': f(true, OFF), 'req.body_param': f(true, OFF),
   env: f(true, ON), var: f(true, ON),
   // ssl_fc*, ssl_c_* (src/proxy/tls/facts.ts) and req.ssl_* (mode tcp, before routing).
@@ -118,8 +127,14 @@ export const CONVERTERS: Readonly<Record<string, ConverterEntry>> = {
   div: c(1, 1, [0]), mod: c(1, 1, [0]), bytes: c(1, 2, [0, 1]), crc32: c(0, 1, [0]), djb2: c(0, 1, [0]),
   sdbm: c(0, 1, [0]), wt6: c(0, 1, [0]),
   map: c(1, 2), map_str: c(1, 2), map_beg: c(1, 2), map_end: c(1, 2), map_sub: c(1, 2), map_reg: c(1, 2),
-  map_ip: c(1, 2), map_int: c(1, 2)
+  map_ip: c(1, 2), map_int: c(1, 2), map_regm: c(1, 2),
+  // Their variable arguments name `txn.`/`sess.`/`proc.`/`req.`/`res.` variables.
+  concat: c(0, 3), strcmp: c(1, 1), secure_memcmp: c(1, 1),
+  ltime: c(1, 2, [1]), utime: c(1, 2, [1])
 }
+
+/** The strftime(3) directives `ltime` and `utime` format. */
+export const TIME_DIRECTIVES = 'aAbBdeHIjmMpSsyYzZ%'
 
 /** ACL match methods: `-m NAME` and the fetch suffixes (`path_beg`); `cnt` and `val` are suffixes only. */
 export const MATCH_METHODS: Readonly<Record<string, Entry>> = {
@@ -149,7 +164,8 @@ export const PROXY_KEYWORD_STATUS: Readonly<Record<string, Status>> = {
   option: 'enforced', default_backend: 'enforced', use_backend: 'enforced', acl: 'enforced', log: 'enforced',
   'log-format': 'not-enforced', description: 'enforced', disabled: 'enforced', enabled: 'enforced', id: 'enforced',
   source: 'enforced', cookie: 'enforced', 'http-request': 'enforced', 'http-response': 'enforced',
-  'tcp-request': 'enforced', 'http-check': 'enforced', 'tcp-check': 'enforced', stats: 'enforced',
+  'tcp-request': 'enforced', 'http-after-response': 'enforced', 'http-check': 'enforced', 'tcp-check': 'enforced',
+    stats: 'enforced',
     'stick-table': 'enforced',
   stick: 'enforced', capture: 'not-enforced', 'monitor-uri': 'enforced',
   'monitor-net': 'enforced', monitor: 'enforced', dispatch: 'enforced', redispatch: 'enforced', grace: 'not-enforced',

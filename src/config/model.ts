@@ -209,7 +209,7 @@ export interface UseBackend {
 }
 
 export interface HttpRule {
-  readonly phase: 'request' | 'response'
+  readonly phase: 'request' | 'response' | 'after-response'
   readonly action: string
   readonly args: string[]
   readonly cond: Condition | undefined
@@ -260,6 +260,7 @@ export type ActionSpec =
   | { readonly type: 'set-var', readonly scope: VarScope, readonly name: string, readonly expr: SampleExpr }
   | { readonly type: 'unset-var', readonly scope: VarScope, readonly name: string }
   | { readonly type: 'use-service' }
+  | { readonly type: 'set-src', readonly expr: SampleExpr }
 
 export type VarScope = 'proc' | 'sess' | 'txn' | 'req' | 'res'
 

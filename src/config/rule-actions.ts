@@ -146,7 +146,8 @@ export function actionName (word: string): string {
  * Parses the words of one rule (action first, condition removed) into its spec; `undefined` for
  * an action tslb does not enforce. Throws ValueError for bad arguments.
  */
-export function parseAction (phase: 'request' | 'response', words: readonly string[]): ActionSpec | undefined {
+export function parseAction (phase: 'request' | 'response' | 'after-response',
+  words: readonly string[]): ActionSpec | undefined {
   const [word, ...args] = words as [string, ...string[]]
   const action = actionName(word)
   const what = `'http-${phase} ${action}'`
@@ -220,6 +221,10 @@ export function parseAction (phase: 'request' | 'response', words: readonly stri
       return { type: 'set-var', scope, name, expr: parseSampleExpr(args[0] as string, what) }
     }
     case 'use-service': return { type: 'use-service' }
+    case 'set-src': {
+      if (args.length !== 1) throw new ValueError(`${what} expects one sample expression`)
+      return { type: 'set-src', expr: parseSampleExpr(args[0] as string, what) }
+    }
     default: return undefined
   }
 }

@@ -2,7 +2,8 @@
  * The status tables of docs/configuration.md, made from the registry in `config/enforcement.ts`:
  * `scripts/gen-docs` rewrites what lies between each pair of markers.
  */
-import { ACL_FLAGS, CONVERTERS, type Entry, FETCHES, HTTP_REQUEST_ACTIONS, HTTP_RESPONSE_ACTIONS, MATCH_METHODS,
+import { ACL_FLAGS, CONVERTERS, type Entry, FETCHES, HTTP_AFTER_RESPONSE_ACTIONS, HTTP_REQUEST_ACTIONS,
+  HTTP_RESPONSE_ACTIONS, MATCH_METHODS,
   PREDEFINED_ACLS, TCP_REQUEST_ACTIONS } from '../../config/enforcement.ts'
 
 const END = '<!-- end of generated table -->'
@@ -23,12 +24,14 @@ function code (s: string): string {
 
 function actionsTable (): string[] {
   const names = [...new Set([...Object.keys(HTTP_REQUEST_ACTIONS), ...Object.keys(HTTP_RESPONSE_ACTIONS),
-    ...Object.keys(TCP_REQUEST_ACTIONS)])].sort()
+    ...Object.keys(HTTP_AFTER_RESPONSE_ACTIONS), ...Object.keys(TCP_REQUEST_ACTIONS)])].sort()
   return [
-    '| Action | `http-request` | `http-response` | `tcp-request connection\\|session\\|content` |',
-    '|---|---|---|---|',
+    '| Action | `http-request` | `http-response` | `http-after-response` | ' +
+      '`tcp-request connection\\|session\\|content` |',
+    '|---|---|---|---|---|',
     ...names.map(n => `| ${code(n)} | ${statusText(HTTP_REQUEST_ACTIONS[n])} | ` +
-      `${statusText(HTTP_RESPONSE_ACTIONS[n])} | ${statusText(TCP_REQUEST_ACTIONS[n])} |`)
+      `${statusText(HTTP_RESPONSE_ACTIONS[n])} | ${statusText(HTTP_AFTER_RESPONSE_ACTIONS[n])} | ` +
+      `${statusText(TCP_REQUEST_ACTIONS[n])} |`)
   ]
 }
 

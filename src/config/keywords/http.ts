@@ -7,7 +7,8 @@ import { splitCondition } from '../acl.ts'
 import { parseInteger, parseTime } from '../values.ts'
 import { ValueError } from '../errors.ts'
 import { actionName, parseAction } from '../rule-actions.ts'
-import { HTTP_REQUEST_ACTIONS, HTTP_RESPONSE_ACTIONS, notEnforcedMessage, TCP_REQUEST_ACTIONS } from '../enforcement.ts'
+import { HTTP_AFTER_RESPONSE_ACTIONS, HTTP_REQUEST_ACTIONS, HTTP_RESPONSE_ACTIONS, notEnforcedMessage,
+  TCP_REQUEST_ACTIONS } from '../enforcement.ts'
 
 export function applyCookie (p: Proxy, args: readonly string[]): void {
   const [name, ...rest] = args
@@ -50,12 +51,13 @@ function requireArg (v: string | undefined, what: string): string {
   return v
 }
 
-export function applyHttpRule (phase: 'request' | 'response', p: Proxy, args: readonly string[],
+export function applyHttpRule (phase: 'request' | 'response' | 'after-response', p: Proxy, args: readonly string[],
   ctx: KeywordContext): void {
   const { head, cond } = splitCondition(args, ctx.loc)
   const [word, ...rest] = head
   const action = word === undefined ? undefined : actionName(word)
-  const known = phase === 'request' ? HTTP_REQUEST_ACTIONS : HTTP_RESPONSE_ACTIONS
+  const known = phase === 'request' ? HTTP_REQUEST_ACTIONS : phase === 'response' ? HTTP_RESPONSE_ACTIONS
+    : HTTP_AFTER_RESPONSE_ACTIONS
   if (action === undefined || !Object.hasOwn(known, action)) {
     throw new ValueError(`'http-${phase}': unknown action '${action ?? ''}' (known: ${Object.keys(known).join(', ')})`)
   }

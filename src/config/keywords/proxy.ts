@@ -240,6 +240,7 @@ export const PROXY_KEYWORDS: Readonly<Record<string, ProxyKeyword>> = {
   cookie: { where: 'dbl', parse: (p, args, ctx) => { warnIfIgnored(p, 'b', 'cookie', ctx); applyCookie(p, args) } },
   'http-request': { where: 'flb', parse: (p, args, ctx) => { applyHttpRule('request', p, args, ctx) } },
   'http-response': { where: 'flb', parse: (p, args, ctx) => { applyHttpRule('response', p, args, ctx) } },
+  'http-after-response': { where: 'flb', parse: (p, args, ctx) => { applyHttpRule('after-response', p, args, ctx) } },
   'tcp-request': { where: 'flb', parse: applyTcpRule },
   'http-check': { where: 'dbl', parse: (p, args) => { applyHttpCheck(p, args) } },
   'tcp-check': { where: 'dbl', parse: (p, args) => { p.ownTcpCheckRules.push(parseTcpCheck(args)) } },

@@ -4,11 +4,13 @@
  * decimal, addresses in text form, binary as latin1. Arguments were checked at load
  * (`config/acl.ts`, `CONVERTERS` in `config/enforcement.ts`); `map*` entries were read at load.
  */
+import { timingSafeEqual } from 'node:crypto'
 import { BlockList, isIP } from 'node:net'
 import type { ConverterCall } from '../../config/model.ts'
 import { crc32, djb2, fullHash, type HashFunction, sdbm, wt6 } from '../balance/hash.ts'
 
-export type Converter = (value: string) => string | undefined
+/** `vars` reads a variable (`txn.name`) for the converters that take one (concat, strcmp, secure_memcmp). */
+export type Converter = (value: string, vars?: (name: string) => string | undefined) => string | undefined
 
 function toInt (v: string): number {
   const m = /^\s*[-+]?\d+/.exec(v)
@@ -145,9 +147,17 @@ function map (kind: string, entries: readonly (readonly [string, string])[], dfl
     case 'map_beg': return v => entries.find(([k]) => v.startsWith(k))?.[1] ?? miss()
     case 'map_end': return v => entries.find(([k]) => v.endsWith(k))?.[1] ?? miss()
     case 'map_sub': return v => entries.find(([k]) => v.includes(k))?.[1] ?? miss()
-    case 'map_reg': {
+    case 'map_reg': case 'map_regm': {
       const res = entries.map(([k, val]) => [new RegExp(k), val] as const)
-      return v => res.find(([re]) => re.test(v))?.[1] ?? miss()
+      if (kind === 'map_reg') return v => res.find(([re]) => re.test(v))?.[1] ?? miss()
+      // map_regm: the value's \N take the groups of the match.
+      return v => {
+        for (const [re, val] of res) {
+          const m = re.exec(v)
+          if (m !== null) return val.replace(/\\([0-9])/g, (_, n: string) => m[Number(n)] ?? '')
+        }
+        return miss()
+      }
     }
     case 'map_int': return v => entries.find(([k]) => Number(k) === toInt(v))?.[1] ?? miss()
     default: {
@@ -169,6 +179,59 @@ function map (kind: string, entries: readonly (readonly [string, string])[], dfl
       }
     }
   }
+}
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat']
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
+const LONG_DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday']
+const LONG_MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October',
+  'November', 'December']
+
+/**
+ * strftime(3) over epoch seconds, in UTC (`utime`) or the process's time zone (`ltime`); directives checked at load.
+ */
+export function strftime (format: string, seconds: number, utc: boolean): string {
+  const d = new Date(seconds * 1000)
+  const get = (local: () => number, u: () => number): number => utc ? u() : local()
+  const year = get(() => d.getFullYear(), () => d.getUTCFullYear())
+  const month = get(() => d.getMonth(), () => d.getUTCMonth())
+  const day = get(() => d.getDate(), () => d.getUTCDate())
+  const hour = get(() => d.getHours(), () => d.getUTCHours())
+  const wday = get(() => d.getDay(), () => d.getUTCDay())
+  const offset = utc ? 0 : -d.getTimezoneOffset()
+  const p2 = (n: number): string => String(n).padStart(2, '0')
+  const yday = Math.floor((Date.UTC(year, month, day) - Date.UTC(year, 0, 1)) / 86_400_000) + 1
+  return format.replace(/%(.)/g, (_, c: string) => {
+    switch (c) {
+      case 'a': return DAYS[wday] as string
+      case 'A': return LONG_DAYS[wday] as string
+      case 'b': return MONTHS[month] as string
+      case 'B': return LONG_MONTHS[month] as string
+      case 'd': return p2(day)
+      case 'e': return String(day).padStart(2, ' ')
+      case 'H': return p2(hour)
+      case 'I': return p2(hour % 12 === 0 ? 12 : hour % 12)
+      case 'j': return String(yday).padStart(3, '0')
+      case 'm': return p2(month + 1)
+      case 'M': return p2(get(() => d.getMinutes(), () => d.getUTCMinutes()))
+      case 'p': return hour < 12 ? 'AM' : 'PM'
+      case 'S': return p2(get(() => d.getSeconds(), () => d.getUTCSeconds()))
+      case 's': return String(seconds)
+      case 'y': return p2(year % 100)
+      case 'Y': return String(year)
+      case 'z': return `${offset < 0 ? '-' : '+'}${p2(Math.floor(Math.abs(offset) / 60))}${p2(Math.abs(offset) % 60)}`
+      case 'Z': return utc ? 'GMT' : (Intl.DateTimeFormat('en', { timeZoneName: 'short' }).formatToParts(d)
+        .find(x => x.type === 'timeZoneName')?.value ?? '')
+      default: return '%'
+    }
+  })
+}
+
+/** HAProxy's strcmp: the difference of the first differing bytes, else of the lengths. */
+function byteDifference (a: Buffer, b: Buffer): number {
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number)
+  return a.length - b.length
 }
 
 /** The converter a call names, ready to run. */
@@ -201,6 +264,23 @@ export function compileConverter (call: ConverterCall): Converter {
       const len = a1 === undefined ? undefined : Number(a1)
       return v => off > v.length ? undefined : v.slice(off, len === undefined ? undefined : off + len)
     }
+    case 'concat': return (v, vars) => `${v}${a0}${a1 === undefined || a1 === '' ? '' : vars?.(a1) ?? ''}${a2 ?? ''}`
+    case 'strcmp': return (v, vars) => {
+      const other = vars?.(a0)
+      return other === undefined ? undefined : String(byteDifference(Buffer.from(v), Buffer.from(other)))
+    }
+    case 'secure_memcmp': return (v, vars) => {
+      const other = vars?.(a0)
+      if (other === undefined) return undefined
+      const a = Buffer.from(v)
+      const b = Buffer.from(other)
+      return a.length === b.length && timingSafeEqual(a, b) ? '1' : '0'
+    }
+    case 'ltime': case 'utime': {
+      const offset = a1 === undefined ? 0 : Number(a1)
+      const utc = call.name === 'utime'
+      return v => /^-?\d+$/.test(v) ? strftime(a0, Number(v) + offset, utc) : undefined
+    }
     case 'crc32': return hash(crc32, call.args[0])
     case 'djb2': return hash(djb2, call.args[0])
     case 'sdbm': return hash(sdbm, call.args[0])
@@ -215,11 +295,11 @@ export function compileConverter (call: ConverterCall): Converter {
 export function compileChain (calls: readonly ConverterCall[] | undefined): Converter | undefined {
   if (calls === undefined || calls.length === 0) return undefined
   const steps = calls.map(compileConverter)
-  return v => {
+  return (v, vars) => {
     let cur: string | undefined = v
     for (const s of steps) {
       if (cur === undefined) return undefined
-      cur = s(cur)
+      cur = s(cur, vars)
     }
     return cur
   }

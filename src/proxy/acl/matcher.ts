@@ -38,11 +38,13 @@ const PREDEFINED: Readonly<Record<string, Predicate>> = {
 
 /** Default match method of each fetch when no `-m` or suffix says otherwise. */
 function defaultMatch (fetch: string): string {
-  if (fetch === 'src' || fetch === 'dst' || fetch === 'hdr_ip') return 'ip'
+  if (fetch === 'src' || fetch === 'dst' || fetch === 'hdr_ip' || fetch === 'req.hdr_ip') return 'ip'
   if (fetch === 'req.ver' || fetch === 'req_ver') return 'str'
   if (fetch === 'src_port' || fetch === 'dst_port' || fetch === 'hdr_cnt' || fetch === 'req.hdr_cnt' || fetch ===
     'hdr_val' || fetch === 'status' || fetch === 'nbsrv' || fetch === 'be_conn' || fetch === 'fe_conn' ||
-    fetch === 'queue' || fetch === 'avg_queue' || fetch === 'srv_conn' || fetch === 'req.cook_cnt') return 'int'
+    fetch === 'queue' || fetch === 'avg_queue' || fetch === 'srv_conn' || fetch === 'req.cook_cnt' || fetch ===
+      'res.hdr_cnt' || fetch ===
+      'int') return 'int'
   if (fetch === 'srv_is_up') return 'bool'
   if (fetch === 'always_true' || fetch === 'always_false' || fetch === 'http_auth' || fetch === 'ssl_fc') return 'bool'
   return (TLS_FETCHES[fetch] ?? HELLO_FETCHES[fetch])?.type ?? 'str'
@@ -125,7 +127,10 @@ function samplesOf (acl: AclDefinition): (s: SampleSource) => string[] {
   const { fetch, fetchArgs } = acl
   const chain = compileChain(acl.converters)
   if (chain === undefined) return s => fetchSamples(fetch, fetchArgs, s)
-  return s => fetchSamples(fetch, fetchArgs, s).map(chain).filter((v): v is string => v !== undefined)
+  return s => {
+    const vars = (n: string): string | undefined => s.variable?.(n)
+    return fetchSamples(fetch, fetchArgs, s).map(v => chain(v, vars)).filter((v): v is string => v !== undefined)
+  }
 }
 
 export function compileAcl (acl: AclDefinition): Predicate {

@@ -2,6 +2,7 @@
  * What a sample fetch reads: the connection's addresses and, in HTTP mode, the request head.
  * Fetches return strings (or undefined when the sample does not exist).
  */
+import { randomUUID } from 'node:crypto'
 import { helloSamples, tlsSamples, type TlsFacts } from '../tls/facts.ts'
 import { isIP } from 'node:net'
 import { authenticate, authenticatedUser } from '../rules/userlists.ts'
@@ -20,6 +21,8 @@ export interface SampleSource {
   readonly versionMinor?: number
   /** The name of the frontend that accepted the connection. */
   readonly frontendName?: string
+  /** The backend chosen for the request, once `use_backend` / `default_backend` chose it. */
+  readonly backendName?: string
   /** Values of a request cookie. */
   cookie? (name: string): string | undefined
   /** Every occurrence of a request cookie (ACLs match each; a value context takes the last). */
@@ -98,12 +101,12 @@ export function fetchSamples (fetch: string, args: readonly string[], s: SampleS
       const host = s.headerValues?.('host')[0] ?? ''
       return [host + pathOf(s.url)]
     }
-    case 'hdr': case 'req.hdr': case 'req.fhdr': case 'hdr_val': case 'hdr_ip': {
+    case 'hdr': case 'req.hdr': case 'req.fhdr': case 'hdr_val': case 'hdr_ip': case 'req.hdr_ip': {
       // hdr() sees each comma-separated value as an occurrence; fhdr() the whole field line.
       const lines = s.headerValues?.(arg) ?? []
       let values = fetch === 'req.fhdr' ? lines : splitValues(lines)
       if (fetch === 'hdr_val') values = values.filter(v => /^[-+]?\d+$/.test(v)).map(v => String(Number(v)))
-      if (fetch === 'hdr_ip') values = values.filter(v => isIP(v) !== 0)
+      if (fetch === 'hdr_ip' || fetch === 'req.hdr_ip') values = values.filter(v => isIP(v) !== 0)
       const occ = args[1]
       if (occ === undefined) return values
       const n = Number(occ)
@@ -112,9 +115,12 @@ export function fetchSamples (fetch: string, args: readonly string[], s: SampleS
     }
     case 'hdr_cnt': case 'req.hdr_cnt': return [String(splitValues(s.headerValues?.(arg) ?? []).length)]
     case 'res.hdr': case 'shdr': return splitValues(s.responseHeaderValues?.(arg) ?? [])
+    case 'res.fhdr': return s.responseHeaderValues?.(arg) ?? []
+    case 'res.hdr_cnt': return [String(splitValues(s.responseHeaderValues?.(arg) ?? []).length)]
     case 'status': return one(s.responseStatus?.())
     case 'req.ver': case 'req_ver': return one(s.versionMinor === undefined ? undefined : `1.${s.versionMinor}`)
     case 'fe_name': return one(s.frontendName)
+    case 'be_name': return one(s.backendName)
     case 'req.cook': case 'cook': return s.cookieValues?.(arg) ?? one(s.cookie?.(arg))
     case 'req.cook_cnt': return [String(s.cookieValues?.(arg).length ?? 0)]
     case 'res.cook': case 'scook': return one(s.responseCookie?.(arg))
@@ -125,6 +131,11 @@ export function fetchSamples (fetch: string, args: readonly string[], s: SampleS
     }
     case 'be_conn': case 'fe_conn': case 'queue': case 'avg_queue': case 'srv_is_up': case 'srv_conn':
       return one(s.proxyState?.(fetch, arg))
+    case 'str': return [args.join(',')]
+    case 'date': return [String(Math.floor(Date.now() / 1000) + (arg === '' ? 0 : Number(arg)))]
+    case 'rand': return [String(Math.floor(Math.random() * (arg === '' ? 0x1_0000_0000 : Number(arg))))]
+    case 'uuid': return [randomUUID()]
+    case 'int': return /^-?\d+$/.test(arg) ? [String(Number(arg))] : []
     case 'always_true': return ['1']
     case 'always_false': return []
     case 'env': return one(process.env[arg])

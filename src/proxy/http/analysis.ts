@@ -9,10 +9,12 @@ import type { RoutingFrontend } from '../frontend-context.ts'
 import type { Proxy } from '../../config/model.ts'
 import { rulesOf, runRules, type RuleTarget, type Verdict } from '../rules/index.ts'
 import { defaultPage } from '../rules/reply.ts'
+import { parseResponseHead, serializeResponseHead } from './codec.ts'
 
 export type RequestOutcome =
   | { readonly kind: 'forward', readonly backend: Backend | undefined, readonly service: boolean }
-  | Exclude<Verdict, { kind: 'allow' } | { kind: 'service' }>
+  /** `backend`: set when the backend's rules answered (its `http-after-response` rules apply too). */
+  | (Exclude<Verdict, { kind: 'allow' } | { kind: 'service' }> & { readonly backend?: Backend })
 
 function final (v: Verdict | undefined): v is Exclude<Verdict, { kind: 'allow' } | { kind: 'service' }> {
   return v !== undefined && v.kind !== 'allow' && v.kind !== 'service'
@@ -21,11 +23,16 @@ function final (v: Verdict | undefined): v is Exclude<Verdict, { kind: 'allow' }
 export function analyseRequest (fe: RoutingFrontend & { readonly config: Proxy }, t: RuleTarget): RequestOutcome {
   const first = runRules(rulesOf(fe.config).request, t)
   if (final(first)) return first
-  if (first?.kind === 'service') return { kind: 'forward', backend: fe.route(t.sample), service: true }
+  if (first?.kind === 'service') {
+    const chosen = fe.route(t.sample)
+    if (chosen !== undefined) t.sample.backendName = chosen.name
+    return { kind: 'forward', backend: chosen, service: true }
+  }
   const backend = fe.route(t.sample)
+  if (backend !== undefined) t.sample.backendName = backend.name
   if (backend !== undefined && backend.config !== fe.config) {
     const second = runRules(rulesOf(backend.config).request, t)
-    if (final(second)) return second
+    if (final(second)) return { ...second, backend }
     if (second?.kind === 'service') return { kind: 'forward', backend, service: true }
   }
   return { kind: 'forward', backend, service: false }
@@ -44,4 +51,28 @@ export function analyseResponse (fe: Proxy, backend: Proxy, t: RuleTarget): Verd
     return { kind: 'reply', bytes: BAD_GATEWAY, status: 502, denied: true, termination: 'PH' }
   }
   return undefined
+}
+
+function afterProxies (fe: Proxy, backend: Proxy | undefined): Proxy[] {
+  return backend === undefined || backend === fe ? [fe] : [backend, fe]
+}
+
+/** `http-after-response` on a server's response head: the backend's rules, then the frontend's. */
+export function analyseAfterResponse (fe: Proxy, backend: Proxy | undefined, t: RuleTarget): void {
+  // A rewrite that fails leaves the response as it is.
+  for (const p of afterProxies(fe, backend)) runRules(rulesOf(p).afterResponse, t)
+}
+
+/** `http-after-response` on an answer the rules generated (deny, return, redirect…): edited and re-serialised. */
+export function afterResponseOnReply (fe: Proxy, backend: Proxy | undefined, t: RuleTarget, bytes: Buffer): Buffer {
+  const proxies = afterProxies(fe, backend)
+  if (proxies.every(p => rulesOf(p).afterResponse.length === 0)) return bytes
+  const head = parseResponseHead(bytes, bytes.length, t.request.method)
+  if (head === null) return bytes
+  // The `status` and `res.*` fetches read the answer being edited.
+  const before = t.sample.response
+  t.sample.response = head
+  analyseAfterResponse(fe, backend, { ...t, response: head })
+  t.sample.response = before
+  return Buffer.concat([serializeResponseHead(head), bytes.subarray(head.headLength)])
 }

@@ -2,13 +2,15 @@
  * What the sample fetches of one HTTP request read (ACLs, balance hashes, stick rules): one
  * object per request, its lookups done on demand.
  */
+import { isIP } from 'node:net'
 import type { SampleSource } from '../acl/sample.ts'
 import { getHeaderValues, type RequestHead, type ResponseHead } from './codec.ts'
 import type { TlsFacts } from '../tls/facts.ts'
 import { requestCookieValue, responseCookieValue, splitCookieHeader } from './cookie.ts'
 
 export interface SampleOrigin {
-  readonly srcIp: string
+  /** The client's address; `http-request set-src` changes it for the rest of the connection. */
+  srcIp: string
   readonly srcPort: number
   readonly dstIp: string
   readonly dstPort: number
@@ -24,7 +26,6 @@ export interface SampleOrigin {
 const PROC_VARS = new Map<string, string>()
 
 export class RequestSample implements SampleSource {
-  readonly src: string
   readonly srcPort: number
   readonly dst: string
   readonly dstPort: number
@@ -35,18 +36,21 @@ export class RequestSample implements SampleSource {
   response: ResponseHead | undefined
 
   constructor (head: RequestHead, origin: SampleOrigin) {
-    this.src = origin.srcIp
     this.srcPort = origin.srcPort
     this.dst = origin.dstIp
     this.dstPort = origin.dstPort
     this.tls = origin.tls
     this.head = head
     this.origin = origin
+    this.backendName = origin.frontendName
   }
 
   get versionMinor (): number {
     return this.head.versionMinor
   }
+
+  /** Until the backend is chosen, the frontend (HAProxy's stream backend starts as the frontend). */
+  backendName: string | undefined
 
   get frontendName (): string | undefined {
     return this.origin.frontendName
@@ -54,6 +58,15 @@ export class RequestSample implements SampleSource {
 
   responseStatus (): string | undefined {
     return this.response === undefined ? undefined : String(this.response.status)
+  }
+
+  get src (): string {
+    return this.origin.srcIp
+  }
+
+  /** `http-request set-src`: an address, else nothing changes. */
+  setSource (address: string): void {
+    if (isIP(address) !== 0) this.origin.srcIp = address
   }
 
   /** Read from the head each time: rules may have rewritten it. */

@@ -24,7 +24,8 @@ import { claimUpstream, disownUpstream, reuseMode, UpstreamPool, type UpstreamOw
 import { recordExchange } from '../counters.ts'
 import { editResponseCookies, insertedCookie, readRequestCookie } from './cookie.ts'
 import { RequestSample, type SampleOrigin } from './request-sample.ts'
-import { analyseRequest, analyseResponse, type RequestOutcome } from './analysis.ts'
+import { afterResponseOnReply, analyseAfterResponse, analyseRequest, analyseResponse,
+  type RequestOutcome } from './analysis.ts'
 import { forwardForExcept } from '../rules/index.ts'
 
 /** Pipelined bytes buffered ahead of the current request before the client is paused. */
@@ -112,7 +113,7 @@ class HttpSession implements UpstreamOwner {
   private exchanges = 0
   /** `http-reuse never`: this session's idle server connections, shared with no other session. */
   private ownIdle: UpstreamPool | undefined
-  private readonly srcIp: string
+  private readonly clientIp: string
   private readonly srcPort: number
   private readonly addrs: ConnAddresses
   private readonly acceptedAt = Date.now()
@@ -132,7 +133,7 @@ class HttpSession implements UpstreamOwner {
     this.fe = fe
     this.maxHead = fe.maxHead
     this.addrs = addrs
-    this.srcIp = addrs.src
+    this.clientIp = addrs.src
     this.srcPort = addrs.srcPort
   }
 
@@ -290,10 +291,15 @@ class HttpSession implements UpstreamOwner {
     this.beginExchange(head, rest)
   }
 
+  /** The client's address, as `http-request set-src` may have replaced it. */
+  private get srcIp (): string {
+    return this.sampleOrigin?.srcIp ?? this.clientIp
+  }
+
   private origin (): SampleOrigin {
     if (this.sampleOrigin === undefined) {
       const fe = this.fe
-      this.sampleOrigin = { srcIp: this.srcIp, srcPort: this.srcPort, dstIp: this.addrs.dst,
+      this.sampleOrigin = { srcIp: this.clientIp, srcPort: this.srcPort, dstIp: this.addrs.dst,
         dstPort: this.addrs.dstPort, nbsrv: name => fe.nbsrv(name), frontendName: fe.name,
         proxyState: (f, a) => fe.proxyState(f, a), tls: tlsFacts(this.client) }
     }
@@ -375,8 +381,10 @@ class HttpSession implements UpstreamOwner {
       this.abort()
       return
     }
+    const bytes = afterResponseOnReply(this.fe.config, outcome.backend?.config, { request: head, sample },
+      outcome.bytes)
     ex.status = outcome.status
-    ex.bytesToClient = outcome.bytes.length
+    ex.bytesToClient = bytes.length
     if (outcome.kind === 'reply') {
       ex.termination = outcome.termination
       if (outcome.denied) ex.denied = true
@@ -390,17 +398,19 @@ class HttpSession implements UpstreamOwner {
     const send = (): void => {
       if (this.ex !== ex || this.client.destroyed) return
       if (!keep) {
-        this.client.end(outcome.bytes)
+        this.client.end(bytes)
         this.finishExchange(false)
         this.phase = 'closed'
         return
       }
-      this.client.write(outcome.bytes)
+      this.client.write(bytes)
       this.finishExchange(false)
       this.phase = 'head'
-      this.pending = rest
+      // What the client sent while a tarpit held the answer follows what came with the request.
+      this.pending = this.pending.length === 0 ? rest : Buffer.concat([rest, this.pending])
       this.headStartedAt = Date.now()
       this.armHeadTimer()
+      this.client.resume()
       if (this.pending.length > 0) this.tryHead()
     }
     if (outcome.kind === 'tarpit') {
@@ -743,6 +753,7 @@ class HttpSession implements UpstreamOwner {
       const verdict = analyseResponse(this.fe.config, ex.backend.config, { request: ex.head, response: res,
         sample: ex.sample })
       if (verdict !== undefined) { this.answerResponseRule(ex, verdict); return }
+      analyseAfterResponse(this.fe.config, ex.backend.config, { request: ex.head, response: res, sample: ex.sample })
       ex.status = res.status
     }
     const untilClose = res.bodyKind === 'until-close'
@@ -776,12 +787,14 @@ class HttpSession implements UpstreamOwner {
   /** An `http-response` rule replaced the server's answer (deny: 502) or dropped it: the connection closes. */
   private answerResponseRule (ex: Exchange, verdict: NonNullable<ReturnType<typeof analyseResponse>>): void {
     if (verdict.kind === 'reply') {
+      const bytes = ex.sample === undefined ? verdict.bytes : afterResponseOnReply(this.fe.config, ex.backend.config,
+        { request: ex.head, sample: ex.sample }, verdict.bytes)
       ex.status = verdict.status
       ex.termination = verdict.termination
       if (verdict.denied) ex.denied = true
       else ex.intercepted = true
-      ex.bytesToClient += verdict.bytes.length
-      if (!this.client.destroyed) this.client.end(verdict.bytes)
+      ex.bytesToClient += bytes.length
+      if (!this.client.destroyed) this.client.end(bytes)
       this.finishExchange(false)
       this.phase = 'closed'
       return

@@ -15,7 +15,7 @@ export function compileSample (expr: SampleExpr): (s: SampleSource) => string | 
   return s => {
     const values = fetchSamples(fetch, args, s)
     const last = values[values.length - 1]
-    return chain === undefined || last === undefined ? last : chain(last)
+    return chain === undefined || last === undefined ? last : chain(last, n => s.variable?.(n))
   }
 }
 

@@ -16,7 +16,8 @@ import { customReply, defaultPage, reasonPhrase, redirectReply } from './reply.t
 export interface RuleTarget {
   readonly request: RequestHead
   readonly response?: ResponseHead
-  readonly sample: SampleSource & { setVariable?: (name: string, value: string | undefined) => void }
+  readonly sample: SampleSource & { setVariable?: (name: string, value: string | undefined) => void,
+    backendName?: string, setSource?: (address: string) => void, response?: ResponseHead }
 }
 
 /** How a final rule ends the message's analysis. */
@@ -41,6 +42,7 @@ interface CompiledRule {
 export interface HttpRuleSet {
   readonly request: readonly CompiledRule[]
   readonly response: readonly CompiledRule[]
+  readonly afterResponse: readonly CompiledRule[]
 }
 
 /** Runs `rules` in order; the verdict of the first final action, or undefined when none applied. */
@@ -233,6 +235,14 @@ function compileAction (spec: ActionSpec, proxy: Proxy): Run {
       const name = `${spec.scope}.${spec.name}`
       return t => { t.sample.setVariable?.(name, sample(t.sample)); return undefined }
     }
+    case 'set-src': {
+      const sample = compileSample(spec.expr)
+      return t => {
+        const v = sample(t.sample)
+        if (v !== undefined) t.sample.setSource?.(v)
+        return undefined
+      }
+    }
     case 'unset-var': {
       const name = `${spec.scope}.${spec.name}`
       return t => { t.sample.setVariable?.(name, undefined); return undefined }
@@ -257,6 +267,7 @@ function compileList (rules: readonly HttpRule[], proxy: Proxy, isEnforced: (r: 
 export function compileHttpRules (proxy: Proxy, isEnforced: (r: HttpRule) => boolean): HttpRuleSet {
   return {
     request: compileList(proxy.httpRules.filter(r => r.phase === 'request'), proxy, isEnforced),
-    response: compileList(proxy.httpRules.filter(r => r.phase === 'response'), proxy, isEnforced)
+    response: compileList(proxy.httpRules.filter(r => r.phase === 'response'), proxy, isEnforced),
+    afterResponse: compileList(proxy.httpRules.filter(r => r.phase === 'after-response'), proxy, isEnforced)
   }
 }

@@ -3,7 +3,7 @@
  * (`prepareRules`, called by the engine), looked up by the sessions per request.
  */
 import type { Config, HttpRule, Proxy } from '../../config/model.ts'
-import { HTTP_REQUEST_ACTIONS, HTTP_RESPONSE_ACTIONS } from '../../config/enforcement.ts'
+import { HTTP_AFTER_RESPONSE_ACTIONS, HTTP_REQUEST_ACTIONS, HTTP_RESPONSE_ACTIONS } from '../../config/enforcement.ts'
 import { compileHttpRules, type HttpRuleSet } from './http-rules.ts'
 import { setUserlists } from './userlists.ts'
 import { compileAcl, type Predicate } from '../acl/matcher.ts'
@@ -24,7 +24,8 @@ export function forwardForExcept (proxy: Proxy): Predicate | undefined {
 }
 
 function enforced (r: HttpRule): boolean {
-  const table = r.phase === 'request' ? HTTP_REQUEST_ACTIONS : HTTP_RESPONSE_ACTIONS
+  const table = r.phase === 'request' ? HTTP_REQUEST_ACTIONS : r.phase === 'response' ? HTTP_RESPONSE_ACTIONS
+    : HTTP_AFTER_RESPONSE_ACTIONS
   return table[r.action]?.status === 'enforced'
 }
 

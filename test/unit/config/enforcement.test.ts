@@ -18,6 +18,7 @@ function diagnostics (rules: string): string[] {
 test('every entry of every registry has a status, enforced or not-enforced', () => {
   const tables: Record<string, Readonly<Record<string, registry.Entry>>> = {
     HTTP_REQUEST_ACTIONS: registry.HTTP_REQUEST_ACTIONS, HTTP_RESPONSE_ACTIONS: registry.HTTP_RESPONSE_ACTIONS,
+    HTTP_AFTER_RESPONSE_ACTIONS: registry.HTTP_AFTER_RESPONSE_ACTIONS,
     TCP_REQUEST_ACTIONS: registry.TCP_REQUEST_ACTIONS, FETCHES: registry.FETCHES, CONVERTERS: registry.CONVERTERS,
     MATCH_METHODS: registry.MATCH_METHODS, ACL_FLAGS: registry.ACL_FLAGS, PREDEFINED_ACLS: registry.PREDEFINED_ACLS
   }

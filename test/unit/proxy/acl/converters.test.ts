@@ -100,3 +100,31 @@ test('sample chains parse at load: fetch arguments keep their commas; unknown co
   assert.throws(() => parseSampleChain('src,add(x)', false), /argument 1 must be an integer/)
   assert.throws(() => parseSampleChain('src,ipmask', false), /expects 1 to 2 argument/)
 })
+
+test('concat appends to the sample; strcmp gives the first byte difference (else the length one); secure_memcmp a boolean', () => {
+  const vars = (n: string): string | undefined => ({ 'txn.sep': '-', 'txn.user': 'HeLlo World' } as Record<string, string>)[n]
+  assert.equal(conv('concat', '<', 'txn.sep', '>')('a:b', vars), 'a:b<->')
+  assert.equal(conv('concat', '', 'txn.none')('a', vars), 'a')
+  assert.equal(conv('strcmp', 'txn.user')('HeLlo World', vars), '0')
+  assert.equal(conv('strcmp', 'txn.user')('Zzz', vars), '18')
+  assert.equal(conv('strcmp', 'txn.user')('HeLlo', vars), '-6')
+  assert.equal(conv('strcmp', 'txn.none')('x', vars), undefined)
+  assert.equal(conv('secure_memcmp', 'txn.user')('HeLlo World', vars), '1')
+  assert.equal(conv('secure_memcmp', 'txn.user')('HeLlo', vars), '0')
+  assert.throws(() => parseSampleChain('src,strcmp(user)', false), /not a variable name/)
+})
+
+test('map_regm: the first matching regex, its value taking the groups (\\N)', () => {
+  const m = compileConverter({ name: 'map_regm', args: ['f', 'dflt'], entries: [['^/api/v(\\d+)/(.*)$', 'api\\1:\\2'], ['.', 'any']] })
+  assert.equal(m('/api/v2/users'), 'api2:users')
+  assert.equal(m('/x'), 'any')
+  assert.equal(m(''), 'dflt')
+})
+
+test('utime/ltime format epoch seconds as strftime does (utime in GMT, with an offset); unsupported directives refused', () => {
+  assert.equal(conv('utime', '%Y-%m-%d %H:%M:%S %a %b %j %e %I%p %y %z %Z %s')('1700000000'),
+    '2023-11-14 22:13:20 Tue Nov 318 14 10PM 23 +0000 GMT 1700000000')
+  assert.equal(conv('utime', '%H:%M', '3600')('1700000000'), '23:13')
+  assert.equal(conv('utime', '%Y')('x'), undefined)
+  assert.throws(() => parseSampleChain('date,utime(%Q)', false), /'%Q' is not supported/)
+})

@@ -20,7 +20,8 @@ function frontend (rules: string, extra = ''): Proxy {
 
 function request (p: Proxy, text: string): { verdict: ReturnType<typeof runRules>, head: string, sample: RequestSample } {
   const head = req(text)
-  const sample = new RequestSample(head, ORIGIN)
+  // A new connection each time: set-src changes the connection's address.
+  const sample = new RequestSample(head, { ...ORIGIN })
   const verdict = runRules(rulesOf(p).request, { request: head, sample })
   return { verdict, head: serializeRequestHead(head).toString('latin1'), sample }
 }
@@ -175,4 +176,12 @@ test('a value with CR or LF from a sample is never written: the rewrite fails wi
     .diagnostics.filter(d => d.severity === 'error').map(d => d.message)
   assert.equal(errors.length, 1)
   assert.match(errors[0] ?? '', /holds a line break/)
+})
+
+test('set-src replaces the client address for later rules (an invalid address changes nothing)', () => {
+  const p = frontend('  http-request set-src hdr(x-real-ip)\n  http-request deny if { src 10.66.0.0/16 }\n')
+  assert.equal(request(p, GET('/', 'X-Real-IP: 10.66.1.1\r\n')).verdict?.kind, 'reply')
+  const kept = request(p, GET('/', 'X-Real-IP: nonsense\r\n'))
+  assert.equal(kept.verdict, undefined)
+  assert.equal(kept.sample.src, '192.0.2.7')
 })
