@@ -2,6 +2,7 @@
  * The proxy engine a worker hosts: backends and frontends built from the configuration,
  * listening on handles the supervisor bound.
  */
+import { h2Settings } from './h2/connection.ts'
 import type { Socket } from 'node:net'
 import type { Config, GlobalSettings, Proxy } from '../config/model.ts'
 import type { HttpServices } from './frontend-context.ts'
@@ -76,6 +77,7 @@ export class Engine {
       if (config.global.closeSpreadTime !== undefined) fe.closeSpreadMs = config.global.closeSpreadTime
       const bufsize = config.global.tune['tune.bufsize']
       if (bufsize !== undefined) fe.maxHead = bufsize
+      fe.h2 = h2Settings(config.global.tune)
       this.frontends.push(fe)
     }
   }
@@ -110,7 +112,7 @@ export class Engine {
           for (let port = a.port ?? 0; port <= (a.portEnd ?? a.port ?? 0); port++) {
             const handle = handles.get(addressKey(a, port))
             if (handle === undefined) throw new Error(`no listening socket for ${addressKey(a, port)}`)
-            fe.listen(handle, backlog)
+            fe.listen(handle, backlog, bind)
           }
         }
       }

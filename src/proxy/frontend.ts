@@ -3,13 +3,14 @@
  * picks the backend (use_backend rules, then default_backend) and starts a session of its mode.
  */
 import { createServer, type Server, type Socket } from 'node:net'
-import type { Proxy, Timeouts } from '../config/model.ts'
+import type { Bind, Proxy, Timeouts } from '../config/model.ts'
 import { compileCondition, type Predicate } from './acl/matcher.ts'
 import type { SampleSource } from './acl/sample.ts'
 import type { Backend } from './backend.ts'
 import type { HttpFrontend, HttpServices, SessionStarter } from './frontend-context.ts'
 import { compileAcl } from './acl/matcher.ts'
 import { startHttpSession } from './http/session.ts'
+import { DEFAULT_H2_SETTINGS, type H2Frontend, type H2Settings, serveH2 } from './h2/connection.ts'
 import { startRoutedTcpSession } from './tcp/tcp-session.ts'
 import { NO_LOG } from './log/sink.ts'
 import type { GatedFrontend } from './accept-gate.ts'
@@ -40,7 +41,7 @@ export interface EngineHooks {
 const SESSION_STARTERS: Readonly<Record<'http' | 'tcp', SessionStarter>> = { http: startHttpSession,
   tcp: startRoutedTcpSession }
 
-export class Frontend implements HttpFrontend, GatedFrontend {
+export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
   readonly name: string
   readonly config: Proxy
   readonly timeouts: Timeouts
@@ -67,6 +68,10 @@ export class Frontend implements HttpFrontend, GatedFrontend {
    */
   closeSpreadMs: number | undefined
   private readonly drainListeners = new Set<() => void>()
+  /** HTTP/2 settings (global tune.h2.*), set by the engine before `listen`. */
+  h2: H2Settings = DEFAULT_H2_SETTINGS
+  /** Connections accepted on a `proto h2` bind: HTTP/2 with prior knowledge. */
+  private readonly h2Sockets = new WeakSet<Socket>()
   private readonly hooks: EngineHooks
   readonly logTraffic: (line: string) => void
   readonly logging: boolean
@@ -107,11 +112,17 @@ export class Frontend implements HttpFrontend, GatedFrontend {
     return this.hooks.globalConnections()
   }
 
-  /** Starts accepting on `handle` (a bound socket from the supervisor); `bindBacklog`: `bind … backlog`. */
-  listen (handle: object, bindBacklog?: number): Server {
+  /**
+   * Starts accepting on `handle` (a bound socket from the supervisor); `bindBacklog`: `bind … backlog`; `bind`: its
+   * line (`proto h2`).
+   */
+  listen (handle: object, bindBacklog?: number, bind?: Bind): Server {
     const backlog = bindBacklog ?? DEFAULT_BACKLOG
-    const server = createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: true },
-      socket => { this.hooks.offer(this, socket) })
+    const h2 = bind?.options.proto === 'h2' && this.mode === 'http'
+    const server = createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: true }, socket => {
+      if (h2) this.h2Sockets.add(socket)
+      this.hooks.offer(this, socket)
+    })
     this.pendingLimit += backlog
     server.listen(handle, backlog)
     server.on('error', () => {})
@@ -153,7 +164,8 @@ export class Frontend implements HttpFrontend, GatedFrontend {
       else socket.end()
       return
     }
-    SESSION_STARTERS[this.mode](socket, this)
+    if (this.h2Sockets.has(socket)) serveH2(socket, this)
+    else SESSION_STARTERS[this.mode](socket, this)
   }
 
   /** Registers `fn` to run when the frontend starts draining; returns the unregister function. */

@@ -41,7 +41,7 @@ export function parseBind (args: readonly string[], ctx: KeywordContext): Bind {
   const options: Record<string, string | true> = {}
   const withValue = new Set(['name', 'id', 'backlog', 'maxconn', 'mode', 'uid', 'gid', 'user', 'group', 'interface',
     'namespace', 'process', 'thread', 'accept-netscaler-cip', 'tcp-ut', 'nice', 'crt', 'ca-file', 'alpn', 'ssl-min-ver',
-      'ciphers', 'level', 'severity-output', 'mss', 'label'])
+      'ciphers', 'level', 'severity-output', 'mss', 'label', 'proto'])
   const flags = new Set(['transparent', 'v4v6', 'v6only', 'defer-accept', 'tfo', 'accept-proxy', 'ssl', 'allow-0rtt',
     'no-tls-tickets'])
   for (let i = 0; i < rest.length; i++) {
@@ -57,6 +57,9 @@ export function parseBind (args: readonly string[], ctx: KeywordContext): Bind {
     }
   }
   if (options.ssl === true) throw new ValueError("'bind ... ssl' (TLS termination) is not supported by tslb yet")
+  const proto = options.proto
+  if (proto !== undefined && proto !== 'h1' && proto !== 'h2') throw new ValueError(
+    `bind option 'proto' expects h1 or h2, got '${String(proto)}'`)
   return { addresses, options, loc: ctx.loc }
 }
 

@@ -39,8 +39,9 @@ function poolOf (backend: Backend): UpstreamPool {
   return p
 }
 
-export function startHttpSession (client: Socket, fe: HttpFrontend): void {
-  new HttpSession(client, fe).start()
+/** `version`: the client's protocol as logged (`HTTP/2.0` for an HTTP/2 stream, h2/stream-bridge.ts). */
+export function startHttpSession (client: Socket, fe: HttpFrontend, version?: string): void {
+  new HttpSession(client, fe, version).start()
 }
 
 type Phase = 'head' | 'exchange' | 'tunnel' | 'closed'
@@ -116,9 +117,13 @@ class HttpSession implements UpstreamOwner {
   /** `option http-buffer-request`: finds the end of the body being waited for before the server is chosen. */
   private bodyWait: BodyFramer | undefined
 
-  constructor (client: Socket, fe: HttpFrontend) {
+  /** The request line's version in logs when not the head's own (HTTP/2 streams). */
+  private readonly version: string | undefined
+
+  constructor (client: Socket, fe: HttpFrontend, version?: string) {
     this.client = client
     this.fe = fe
+    this.version = version
     this.maxHead = fe.maxHead
     this.srcIp = client.remoteAddress ?? ''
     this.srcPort = client.remotePort ?? 0
@@ -914,7 +919,8 @@ class HttpSession implements UpstreamOwner {
         actconn: this.fe.globalConnections(), feconn: this.fe.connections(),
       beconn: ex.backend?.activeConnections ?? 0, srvConn: ex.server?.activeConnections ?? 0, retries: ex.retries,
       srvQueue: ex.server === undefined ? 0 : ex.backend.admission.serverQueueLength(ex.server),
-      backendQueue: ex.backend.admission.queueLength, requestLine: `${h.method} ${h.target} HTTP/1.${h.versionMinor}`
+      backendQueue: ex.backend.admission.queueLength,
+      requestLine: `${h.method} ${h.target} ${this.version ?? `HTTP/1.${h.versionMinor}`}`
     })
   }
 }
