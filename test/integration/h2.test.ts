@@ -1,0 +1,223 @@
+/**
+ * HTTP/2 from clients on loopback (`bind … proto h2`, h2c with prior knowledge): curl and h2load through tslb to a
+ * Node HTTP/1.1 backend, per-stream routing, persistence and logs, the stream limit, requests that would smuggle on the
+ * HTTP/1.1 side (raw frames), the rapid-reset guard (CVE-2023-44487) and GOAWAY on drain. See docs/security.md.
+ */
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { connect as h2connect, constants } from 'node:http2'
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { parseConfig } from '../../src/config/index.ts'
+import { listenerKey } from '../../src/ipc/messages.ts'
+import { bindTcp, handleAddress } from '../../src/net/listen-handle.ts'
+import { Engine } from '../../src/proxy/engine.ts'
+import { data, FRAME, headers, rawH2 } from '../helpers/h2-raw.ts'
+
+const run = promisify(execFile)
+const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+
+interface Seen { method: string, url: string, version: string, headers: Record<string, string | string[] | undefined>,
+  body: string }
+let web: HttpServer
+let webPort = 0
+const seen: Seen[] = []
+
+before(async () => {
+  web = createHttpServer((req, res) => {
+    let body = ''
+    req.setEncoding('latin1')
+    req.on('data', (d: string) => { body += d })
+    req.on('end', () => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '', version: req.httpVersion, headers: req.headers, body })
+      const delay = req.url?.startsWith('/slow') === true ? 400 : 0
+      setTimeout(() => {
+        if (req.url === '/chunked') {
+          res.write('part1-')
+          res.end('part2')
+          return
+        }
+        res.setHeader('x-backend', 'node')
+        res.end(`answer ${req.url ?? ''} body=${body.length}`)
+      }, delay)
+    })
+  })
+  await new Promise<void>(resolve => { web.listen(0, '127.0.0.1', resolve) })
+  webPort = (web.address() as AddressInfo).port
+})
+after(async () => {
+  web.closeAllConnections()
+  await new Promise(resolve => { web.close(resolve) })
+})
+
+interface Proxy { engine: Engine, port: number, logs: string[], stop: () => void }
+
+function startProxy (global = '', frontend = '', backend = ''): Proxy {
+  const handle = bindTcp('127.0.0.1', 0, 4)
+  const { port } = handleAddress(handle)
+  const { config, diagnostics } = parseConfig(`global
+${global}
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:${port} proto h2
+    option httplog
+${frontend}
+    default_backend be
+backend be
+${backend}
+    server s1 127.0.0.1:${webPort}
+`, 'h2.cfg', { env: {} })
+  assert.deepEqual(diagnostics.filter(d => d.severity === 'error'), [])
+  const logs: string[] = []
+  const engine = new Engine(config, { logFor: () => line => { logs.push(line) } })
+  engine.listen(new Map([[listenerKey('127.0.0.1', port), handle]]))
+  return { engine, port, logs, stop: () => { engine.stopAccepting(); engine.close() } }
+}
+
+async function curl (args: string[]): Promise<string> {
+  const r = await run('curl', ['-s', '--http2-prior-knowledge', '--max-time', '5', ...args])
+  return r.stdout
+}
+
+describe('HTTP/2 with prior knowledge (proto h2)', () => {
+  test('curl: GET and POST reach the server as HTTP/1.1 with Host from :authority; logged as HTTP/2.0', async () => {
+    const p = startProxy()
+    try {
+      seen.length = 0
+      const out = await curl(['-i', `http://127.0.0.1:${p.port}/hello?x=1`])
+      assert.match(out, /^HTTP\/2 200 \r\n/)
+      assert.match(out, /x-backend: node/)
+      assert.match(out, /answer \/hello\?x=1 body=0$/)
+      assert.doesNotMatch(out, /^connection:/im)
+      const post = await curl(['-d', 'abcdef', `http://127.0.0.1:${p.port}/post`])
+      assert.equal(post, 'answer /post body=6')
+      const chunked = await curl([`http://127.0.0.1:${p.port}/chunked`])
+      assert.equal(chunked, 'part1-part2')
+      assert.equal(seen[0]?.version, '1.1')
+      assert.equal(seen[0]?.headers.host, `127.0.0.1:${p.port}`)
+      assert.equal(seen[1]?.headers['content-length'], '6')
+      await p.engine.idle()
+      assert.match(p.logs.find(l => l.includes('/hello')) ?? '', / fe be\/s1 .* 200 .* ---- .*"GET \/hello\?x=1 HTTP\/2\.0"$/)
+    } finally {
+      p.stop()
+    }
+  })
+
+  test('a body without content-length is forwarded chunked and arrives whole', async () => {
+    const p = startProxy()
+    const client = h2connect(`http://127.0.0.1:${p.port}`)
+    try {
+      seen.length = 0
+      const req = client.request({ ':method': 'POST', ':path': '/stream' })
+      req.write('abc')
+      await sleep(50)
+      req.end('defgh')
+      let text = ''
+      req.setEncoding('latin1')
+      req.on('data', (d: string) => { text += d })
+      await new Promise(resolve => req.on('end', resolve))
+      assert.equal(text, 'answer /stream body=8')
+      assert.equal(seen[0]?.headers['transfer-encoding'], 'chunked')
+    } finally {
+      client.close()
+      p.stop()
+    }
+  })
+
+  test('h2load: 400 requests on 4 connections, 10 streams each at once, all answered; connections all closed after', async () => {
+    const p = startProxy('    tune.h2.max-concurrent-streams 10')
+    try {
+      const r = await run('h2load', ['-n', '400', '-c', '4', '-m', '10', `http://127.0.0.1:${p.port}/load`])
+      assert.match(r.stdout, /requests: 400 total, 400 started, 400 done, 400 succeeded, 0 failed/)
+      assert.match(r.stdout, /status codes: 400 2xx/)
+      await Promise.race([p.engine.idle(), sleep(3000)])
+      assert.equal(p.engine.activeConnections, 0)
+      assert.equal(p.logs.filter(l => l.includes('"GET /load HTTP/2.0"')).length, 400)
+    } finally {
+      p.stop()
+    }
+  })
+
+  test('tune.h2.max-concurrent-streams and initial-window-size are what the client is told', async () => {
+    const p = startProxy('    tune.h2.max-concurrent-streams 7\n    tune.h2.initial-window-size 1000')
+    const client = h2connect(`http://127.0.0.1:${p.port}`)
+    try {
+      await new Promise(resolve => client.once('remoteSettings', resolve))
+      assert.equal(client.remoteSettings.maxConcurrentStreams, 7)
+      assert.equal(client.remoteSettings.initialWindowSize, 1000)
+    } finally {
+      client.close()
+    }
+    // An 8th stream while 7 are in progress breaks the limit the client acknowledged: nghttp2 answers GOAWAY
+    // PROTOCOL_ERROR (naming stream 13 as the last one processed) and closes the connection.
+    const raw = await rawH2(p.port)
+    try {
+      await raw.waitFor(f => f.type === FRAME.SETTINGS && (f.flags & 1) === 1)
+      for (let i = 0; i < 8; i++) {
+        raw.sock.write(headers(1 + 2 * i, [[':method', 'GET'], [':scheme', 'http'], [':path', '/slow'],
+          [':authority', 'x']], true))
+      }
+      const goaway = await raw.waitFor(f => f.type === FRAME.GOAWAY)
+      assert.equal(goaway?.payload.readUInt32BE(0), 13)
+      assert.equal(goaway?.payload.readUInt32BE(4), constants.NGHTTP2_PROTOCOL_ERROR)
+      await Promise.race([p.engine.idle(), sleep(3000)])
+      assert.equal(p.engine.activeConnections, 0)
+    } finally {
+      raw.close()
+      p.stop()
+    }
+  })
+
+  test('routing, persistence cookie and per-stream logs apply to each stream of one connection', async () => {
+    const handle = bindTcp('127.0.0.1', 0, 4)
+    const { port } = handleAddress(handle)
+    const { config } = parseConfig(`defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:${port} proto h2
+    option httplog
+    use_backend other if { path_beg /other }
+    default_backend be
+backend be
+    cookie SRV insert indirect nocache
+    server s1 127.0.0.1:${webPort} cookie one
+backend other
+    server o1 127.0.0.1:${webPort}
+`, 'h2.cfg', { env: {} })
+    const logs: string[] = []
+    const engine = new Engine(config, { logFor: () => line => { logs.push(line) } })
+    engine.listen(new Map([[listenerKey('127.0.0.1', port), handle]]))
+    const client = h2connect(`http://127.0.0.1:${port}`)
+    try {
+      const get = async (path: string, h: Record<string, string> = {}): Promise<Record<string, unknown>> =>
+        await new Promise((resolve, reject) => {
+          const r = client.request({ ':path': path, ...h })
+          r.on('response', resolve)
+          r.on('error', reject)
+          r.resume()
+        })
+      const [a, b] = await Promise.all([get('/a'), get('/other/b')])
+      assert.match(String(a?.['set-cookie']), /^SRV=one; path=\//)
+      assert.equal(b?.['set-cookie'], undefined)
+      const c = await get('/c', { cookie: 'SRV=one' })
+      assert.equal(c?.['set-cookie'], undefined)
+      await sleep(50)
+      assert.ok(logs.some(l => / fe be\/s1 .* --NI .*"GET \/a HTTP\/2\.0"$/.test(l)), logs.join('\n'))
+      assert.ok(logs.some(l => / fe other\/o1 .*"GET \/other\/b HTTP\/2\.0"$/.test(l)), logs.join('\n'))
+      assert.ok(logs.some(l => / fe be\/s1 .* --VN .*"GET \/c HTTP\/2\.0"$/.test(l)), logs.join('\n'))
+    } finally {
+      client.close()
+      engine.stopAccepting()
+      engine.close()
+    }
+  })
+})
