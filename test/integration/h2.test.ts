@@ -221,3 +221,164 @@ backend other
     }
   })
 })
+
+/** A request with a field HTTP/1.1 would read differently, and what must happen to it. */
+interface Probe {
+  name: string
+  fields: [string, string][]
+  body?: string[]
+  /** refused: RST_STREAM or GOAWAY and nothing reaches the server; dropped: nghttp2 removes the field, the rest goes. */
+  outcome: 'refused' | 'dropped'
+}
+
+const REQ: [string, string][] = [[':method', 'POST'], [':scheme', 'http'], [':path', '/probe'], [':authority', 'x']]
+const PROBES: Probe[] = [
+  { name: 'upper-case field name', fields: [...REQ, ['X-Foo', '1']], outcome: 'refused' },
+  { name: 'space in a field name', fields: [...REQ, ['x foo', '1']], outcome: 'dropped' },
+  { name: 'colon in a field name', fields: [...REQ, ['x:foo', '1']], outcome: 'dropped' },
+  { name: 'CR in a value', fields: [...REQ, ['x-foo', 'a\rb']], outcome: 'dropped' },
+  { name: 'LF in a value', fields: [...REQ, ['x-foo', 'a\nb']], outcome: 'dropped' },
+  { name: 'NUL in a value', fields: [...REQ, ['x-foo', 'a\0b']], outcome: 'dropped' },
+  { name: 'CRLF header injection', fields: [...REQ, ['x-foo', 'a\r\nx-injected: 1']], outcome: 'dropped' },
+  { name: 'leading space in a value', fields: [...REQ, ['x-foo', ' a']], outcome: 'dropped' },
+  { name: 'connection', fields: [...REQ, ['connection', 'keep-alive']], outcome: 'refused' },
+  { name: 'transfer-encoding: chunked', fields: [...REQ, ['transfer-encoding', 'chunked']],
+    body: ['3\r\nabc\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nhost: x\r\n\r\n'], outcome: 'refused' },
+  { name: 'upgrade', fields: [...REQ, ['upgrade', 'h2c']], outcome: 'refused' },
+  { name: 'keep-alive', fields: [...REQ, ['keep-alive', '5']], outcome: 'refused' },
+  { name: 'proxy-connection', fields: [...REQ, ['proxy-connection', 'close']], outcome: 'refused' },
+  { name: 'te other than trailers', fields: [...REQ, ['te', 'gzip']], outcome: 'refused' },
+  { name: 'content-length above the DATA sent', fields: [...REQ, ['content-length', '5']], body: ['abc'],
+    outcome: 'refused' },
+  { name: 'content-length below the DATA sent', fields: [...REQ, ['content-length', '2']],
+    body: ['abGET /smuggled HTTP/1.1\r\nhost: x\r\n\r\n'], outcome: 'refused' },
+  { name: 'two different content-length', fields: [...REQ, ['content-length', '2'], ['content-length', '3']],
+    body: ['ab'], outcome: 'refused' },
+  { name: 'content-length not a number', fields: [...REQ, ['content-length', '2x']], body: ['ab'], outcome: 'refused' },
+  { name: 'pseudo-header after a field', fields: [[':method', 'GET'], ['x-a', '1'], [':scheme', 'http'], [':path', '/'],
+    [':authority', 'x']], outcome: 'refused' },
+  { name: 'repeated :path', fields: [...REQ, [':path', '/other']], outcome: 'refused' },
+  { name: 'no :path', fields: [[':method', 'GET'], [':scheme', 'http']], outcome: 'refused' },
+  { name: 'invalid :authority', fields: [[':method', 'GET'], [':scheme', 'http'], [':path', '/'], [':authority', 'a b']],
+    outcome: 'refused' }
+]
+
+describe('HTTP/2 requests that would smuggle on the HTTP/1.1 side', () => {
+  let p: Proxy
+  before(() => { p = startProxy() })
+  after(() => { p.stop() })
+
+  for (const probe of PROBES) {
+    test(`${probe.name}: ${probe.outcome}`, async () => {
+      seen.length = 0
+      const raw = await rawH2(p.port)
+      try {
+        await raw.waitFor(f => f.type === FRAME.SETTINGS && (f.flags & 1) === 1)
+        raw.sock.write(headers(1, probe.fields, probe.body === undefined))
+        probe.body?.forEach((b, i) => raw.sock.write(data(1, b, i === (probe.body?.length ?? 0) - 1)))
+        const answer = await raw.waitFor(f => f.stream <= 1 && (f.type === FRAME.RST_STREAM ||
+          f.type === FRAME.GOAWAY || f.type === FRAME.HEADERS))
+        await sleep(100)
+        if (probe.outcome === 'refused') {
+          assert.ok(answer !== undefined && answer.type !== FRAME.HEADERS, `answered: ${String(answer?.type)}`)
+          const code = answer.payload.readUInt32BE(answer.type === FRAME.GOAWAY ? 4 : 0)
+          assert.ok(code === constants.NGHTTP2_PROTOCOL_ERROR || code === constants.NGHTTP2_INTERNAL_ERROR,
+            `error code ${code}`)
+          assert.equal(seen.length, 0, 'the server got a whole request')
+        } else {
+          assert.equal(answer?.type, FRAME.HEADERS)
+          assert.equal(seen.length, 1)
+          assert.deepEqual(Object.keys(seen[0]?.headers ?? {}), ['host'])
+        }
+        assert.equal(seen.some(s => s.url === '/smuggled'), false)
+      } finally {
+        raw.close()
+      }
+    })
+  }
+})
+
+describe('HTTP/2 connection protections and drain', () => {
+  test('rapid reset (CVE-2023-44487): a client resetting streams faster than the bound gets GOAWAY ENHANCE_YOUR_CALM',
+    async () => {
+      const p = startProxy()
+      const client = h2connect(`http://127.0.0.1:${p.port}`)
+      client.on('error', () => {})
+      try {
+        await new Promise(resolve => client.once('remoteSettings', resolve))
+        const goaway = new Promise<number>(resolve => client.once('goaway', (code: number) => { resolve(code) }))
+        let sent = 0
+        const loop = async (): Promise<void> => {
+          while (!client.destroyed && !client.closed && sent < 2000) {
+            const r = client.request({ ':path': '/slow/reset' })
+            r.on('error', () => {})
+            r.close(constants.NGHTTP2_CANCEL)
+            sent++
+            if (sent % 20 === 0) await sleep(1)
+          }
+        }
+        void loop()
+        const code = await Promise.race([goaway, sleep(5000).then(() => -1)])
+        assert.equal(code, constants.NGHTTP2_ENHANCE_YOUR_CALM, `after ${sent} resets`)
+        assert.ok(sent < 1000, `GOAWAY after ${sent} resets (nghttp2's own bound is 1000)`)
+        assert.ok(p.logs.some(l => l.includes('too many streams reset by the client')), p.logs.join('\n'))
+        await Promise.race([p.engine.idle(), sleep(3000)])
+        assert.equal(p.engine.activeConnections, 0)
+      } finally {
+        client.destroy()
+        p.stop()
+      }
+    })
+
+  test('a browser cancelling a few streams is not cut off', async () => {
+    const p = startProxy()
+    const client = h2connect(`http://127.0.0.1:${p.port}`)
+    try {
+      for (let i = 0; i < 50; i++) {
+        const r = client.request({ ':path': '/slow/cancelled' })
+        r.on('error', () => {})
+        r.close(constants.NGHTTP2_CANCEL)
+      }
+      const r = client.request({ ':path': '/after' })
+      let text = ''
+      r.setEncoding('latin1')
+      r.on('data', (d: string) => { text += d })
+      await new Promise(resolve => r.on('end', resolve))
+      assert.equal(text, 'answer /after body=0')
+    } finally {
+      client.close()
+      p.stop()
+    }
+  })
+
+  test('drain (reload): GOAWAY, the stream in progress finishes, no new stream, then the connection closes', async () => {
+    const p = startProxy()
+    const client = h2connect(`http://127.0.0.1:${p.port}`)
+    client.on('error', () => {})
+    try {
+      const goaway = new Promise<number>(resolve => client.once('goaway', (code: number) => { resolve(code) }))
+      const r = client.request({ ':path': '/slow/inflight' })
+      let text = ''
+      r.setEncoding('latin1')
+      r.on('data', (d: string) => { text += d })
+      const ended = new Promise(resolve => r.on('end', resolve))
+      await sleep(100)
+      p.engine.stopAccepting()
+      assert.equal(await goaway, constants.NGHTTP2_NO_ERROR)
+      await ended
+      assert.equal(text, 'answer /slow/inflight body=0')
+      const late = client.request({ ':path': '/late' })
+      const lateError = await new Promise<unknown>(resolve => {
+        late.on('error', resolve)
+        late.on('response', () => { resolve(undefined) })
+      })
+      assert.ok(lateError instanceof Error)
+      assert.equal(seen.some(s => s.url === '/late'), false)
+      await Promise.race([p.engine.idle(), sleep(3000)])
+      assert.equal(p.engine.activeConnections, 0)
+    } finally {
+      client.destroy()
+      p.stop()
+    }
+  })
+})

@@ -105,18 +105,17 @@ class H2Connection {
 
   private onStream (stream: ServerHttp2Stream, raw: string[]): void {
     let weReset = false
-    let answered = false
     const made: { bridge?: StreamBridge } = {}
     this.open++
     this.armIdle()
     stream.once('close', () => {
       this.open--
-      const fromClient = !weReset && made.bridge?.resetByUs !== true && !answered &&
+      // A reset by the client of a stream whose response was not yet whole (one the proxy did not reset itself).
+      const fromClient = !weReset && made.bridge?.resetByUs !== true && made.bridge?.complete !== true &&
         stream.rstCode !== constants.NGHTTP2_NO_ERROR
       if (fromClient && !this.guard.reset(Date.now())) this.calm()
       if (this.open === 0 && !this.closing) this.armIdle()
     })
-    stream.once('finish', () => { answered = true })
     let req
     try {
       req = toHttp1Request(raw, stream.endAfterHeaders)
@@ -124,10 +123,10 @@ class H2Connection {
       if (!(err instanceof H2RequestError)) throw err
       this.fe.logTraffic(`${this.socket.remoteAddress ?? ''}:${this.socket.remotePort ?? 0} rejected HTTP/2 ` +
         `request: ${err.code}: ${err.message}`)
+      weReset = true
       if (err.status !== undefined) {
         stream.respond({ ':status': err.status }, { endStream: true })
       } else {
-        weReset = true
         stream.close(constants.NGHTTP2_PROTOCOL_ERROR)
       }
       return

@@ -57,6 +57,11 @@ export class StreamBridge extends Duplex {
     stream.once('close', () => { if (!this.destroyed) this.destroy() })
   }
 
+  /** The whole response went out. */
+  get complete (): boolean {
+    return this.finished
+  }
+
   /** Net.Socket's idle timer: 'timeout' after `ms` without a byte either way; 0 stops it. */
   setTimeout (ms: number): this {
     this.idleMs = ms
