@@ -20,7 +20,7 @@ export type H2ErrorCode = typeof H2ErrorCode[keyof typeof H2ErrorCode]
 /** A request the proxy refuses with RST_STREAM (PROTOCOL_ERROR), or with `status` when it is well-formed. */
 export class H2RequestError extends TslbError {
   declare readonly code: H2ErrorCode
-  /** Set when the request is well-formed but not served (CONNECT): answered with this status. */
+  /** Set when the stream is answered with this status rather than reset (CONNECT: 501, a bad :authority: 400). */
   readonly status: number | undefined
   constructor (code: H2ErrorCode, message: string, status?: number) {
     super(code, message)

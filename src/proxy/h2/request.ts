@@ -78,7 +78,7 @@ export function toHttp1Request (raw: readonly string[], endStream: boolean): H2R
     method === 'OPTIONS'))) throw new H2RequestError(E.PSEUDO_HEADER, 'missing or invalid :scheme or :path')
   const authority = pseudo.get(':authority')
   if (authority !== undefined && !isValidAuthority(authority, false)) {
-    throw new H2RequestError(E.AUTHORITY, `invalid :authority '${authority}'`)
+    throw new H2RequestError(E.AUTHORITY, `invalid :authority '${authority}'`, 400)
   }
   if (endStream && contentLength > 0) throw new H2RequestError(E.CONTENT_LENGTH,
     'content-length announces a body the stream does not have')

@@ -77,7 +77,8 @@ describe('HTTP/2 request → HTTP/1.1 head', () => {
     refused([':method', 'GET', 'accept', '*', ':scheme', 'http', ':path', '/'], H2ErrorCode.PSEUDO_HEADER)
     refused([':method', 'GET', ':scheme', 'http', ':path', 'noslash'], H2ErrorCode.PSEUDO_HEADER)
     refused([':method', 'G T', ':scheme', 'http', ':path', '/'], H2ErrorCode.PSEUDO_HEADER)
-    refused([':method', 'GET', ':scheme', 'http', ':path', '/', ':authority', 'u@h'], H2ErrorCode.AUTHORITY)
+    assert.throws(() => toHttp1Request([':method', 'GET', ':scheme', 'http', ':path', '/', ':authority', 'u@h'], true),
+      (e: unknown) => e instanceof H2RequestError && e.code === H2ErrorCode.AUTHORITY && e.status === 400)
     assert.equal(toHttp1Request([':method', 'OPTIONS', ':scheme', 'http', ':path', '*', ':authority', 'h'], true)
       .path, '*')
   })
