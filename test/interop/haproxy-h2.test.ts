@@ -80,7 +80,8 @@ async function request (port: number, fields: Record<string, string | string[]>,
       r.on('response', h => { head = h })
       r.on('data', (d: string) => { text += d })
       r.on('end', () => {
-        const { ':status': status, date: _date, ...rest } = head
+        const { ':status': status, ...rest } = head
+        delete rest.date
         resolve({ status: Number(status), fields: rest, body: text })
       })
       r.on('error', reject)
