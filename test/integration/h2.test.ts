@@ -175,6 +175,21 @@ describe('HTTP/2 with prior knowledge (proto h2)', () => {
     }
   })
 
+  test('header list bound: above tune.bufsize or above 100 fields the request gets 431 and is not forwarded', async () => {
+    const p = startProxy()
+    try {
+      seen.length = 0
+      const status = async (args: string[]): Promise<string> =>
+        await curl(['-o', '/dev/null', '-w', '%{http_code}', ...args, `http://127.0.0.1:${p.port}/big`])
+      assert.equal(await status(['-H', `x-big: ${'a'.repeat(20_000)}`]), '431')
+      assert.equal(await status(Array.from({ length: 110 }, (_, i) => ['-H', `x-h${i}: v`]).flat()), '431')
+      assert.equal(seen.length, 0)
+      assert.equal(await status(['-H', `x-big: ${'a'.repeat(15_000)}`]), '200')
+    } finally {
+      p.stop()
+    }
+  })
+
   test('routing, persistence cookie and per-stream logs apply to each stream of one connection', async () => {
     const handle = bindTcp('127.0.0.1', 0, 4)
     const { port } = handleAddress(handle)
@@ -310,6 +325,31 @@ describe('HTTP/2 connection protections and drain', () => {
       assert.equal(text, 'answer /after body=0')
     } finally {
       client.close()
+      p.stop()
+    }
+  })
+
+  test('an idle connection is closed with GOAWAY after timeout http-keep-alive; a busy one is not', async () => {
+    const p = startProxy('', '    timeout http-keep-alive 300ms')
+    const client = h2connect(`http://127.0.0.1:${p.port}`)
+    client.on('error', () => {})
+    try {
+      const goaway = new Promise<number>(resolve => client.once('goaway', (code: number) => { resolve(code) }))
+      const closed = new Promise(resolve => client.once('close', resolve))
+      // /slow takes 400 ms, longer than the idle timeout: the stream in progress keeps the connection.
+      const r = client.request({ ':path': '/slow/busy' })
+      let text = ''
+      r.setEncoding('latin1')
+      r.on('data', (d: string) => { text += d })
+      await new Promise(resolve => r.on('end', resolve))
+      assert.equal(text, 'answer /slow/busy body=0')
+      const t0 = Date.now()
+      assert.equal(await goaway, constants.NGHTTP2_NO_ERROR)
+      await closed
+      const idle = Date.now() - t0
+      assert.ok(idle >= 200 && idle < 1500, `closed ${idle} ms after the last stream`)
+    } finally {
+      client.destroy()
       p.stop()
     }
   })
