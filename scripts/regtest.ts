@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process'
 import { execFileSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { parseArgs } from 'node:util'
 
@@ -117,29 +117,37 @@ export function classify (log: string): { outcome: Outcome, reason: string } {
   return { outcome: 'behaviour', reason: line.replace(/^[*\s-]+/, '').replace(/\s+/g, ' ').slice(0, 140) }
 }
 
+let runCount = 0
+
 async function runOne (file: string, exe: string): Promise<Result> {
   const started = Date.now()
-  const env = { ...process.env, HAPROXY_PROGRAM: exe, TMPDIR: process.env.TMPDIR ?? '/tmp' }
+  const refusedFile = join(process.env.TMPDIR ?? '/tmp', `tslb-regtest-refused-${process.pid}-${++runCount}`)
+  const env = { ...process.env, HAPROXY_PROGRAM: exe, TMPDIR: process.env.TMPDIR ?? '/tmp',
+    TSLB_HAPROXY_REFUSED_FILE: refusedFile }
   return await new Promise(resolve => {
     const child = spawn(vtest, ['-v', '-t', String(timeout), file], { env, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
-    // A refused configuration fails the test, but VTest's clients then wait on the listeners it
-    // bound itself until -t: stop it at once (not for -conf-BAD tests, which expect the refusal).
-    const expectsRefusal = readFileSync(file, 'utf8').includes('-conf-BAD')
-    const collect = (d: Buffer): void => {
-      if (out.length < 4_000_000) out += d.toString()
-      if (!expectsRefusal && out.includes('Fatal errors found in configuration')) child.kill('SIGKILL')
-    }
-    child.stdout.on('data', collect)
-    child.stderr.on('data', collect)
+    child.stdout.on('data', (d: Buffer) => { if (out.length < 4_000_000) out += d.toString() })
+    child.stderr.on('data', (d: Buffer) => { if (out.length < 4_000_000) out += d.toString() })
+    // A refused start fails the test, but VTest's clients then wait on the listeners it bound
+    // itself until -t: `tslb haproxy` notes the refusal in this file and the test is stopped at
+    // once (not for -conf-BAD tests, which expect the refusal).
+    const watch = readFileSync(file, 'utf8').includes('-conf-BAD') ? undefined : setInterval(() => {
+      if (existsSync(refusedFile)) child.kill('SIGKILL')
+    }, 200)
     // VTest kills the test at -t; this bounds VTest itself.
     const guard = setTimeout(() => { child.kill('SIGKILL') }, (timeout + 15) * 1000)
     child.once('close', code => {
       clearTimeout(guard)
+      clearInterval(watch)
+      const refusal = existsSync(refusedFile) ? readFileSync(refusedFile, 'utf8').split('\n')[0] ?? '' : undefined
+      rmSync(refusedFile, { force: true })
       const seconds = (Date.now() - started) / 1000
       const test = relative(regtests, file)
       if (code === 0) resolve({ test, outcome: 'pass', seconds, reason: '' })
       else if (code === 77) resolve({ test, outcome: 'skipped', seconds, reason: 'feature cmd: not available' })
+      else if (refusal !== undefined && code === null) resolve({ test, outcome: 'refused', seconds,
+        reason: refusal.slice(0, 140) })
       else {
         const c = classify(out)
         if (values.verbose === true) process.stderr.write(out)

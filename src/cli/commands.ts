@@ -54,12 +54,18 @@ export const COMMANDS: readonly CommandSpec[] = [
       ('Loads the configuration, opens the listening sockets, starts the proxy workers, the VRRP speaker and the ' +
         ('control socket, and serves until SIGTERM or SIGINT. SIGHUP and SIGUSR2 reload, re-reading the same -f ' +
           'files and directories.')),
-      'A configuration with errors is refused: nothing starts and the exit status is 1.'
+      'A configuration with errors is refused: nothing starts and the exit status is 1.',
+      ('One supervisor per node: it takes an exclusive lock (the control socket path plus .lock) before it touches ' +
+        'anything; a second tslb run with the same control socket exits 1 naming the pid that holds it, and the ' +
+        'running node is left as it was.'),
+      ('Log lines that cannot be written (stdout closed or full) are dropped and counted (tslb status); the node ' +
+        'keeps serving.')
     ],
     options: [
       CONFIG, LOCAL_PEER,
       { name: 'pidfile', short: 'p', type: 'string', value: 'FILE', complete: 'file',
-        help: "write the supervisor's pid there" },
+        help: ("write the supervisor's pid there (a new file renamed over FILE; refused in a directory every " +
+          'user may write to without the sticky bit)') },
       SOCKET, HELP
     ]
   },

@@ -14,7 +14,7 @@
  * process does in `-d` mode; with `-W` they carry the worker's pid, as HAProxy's worker does.
  */
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ConfigError, type Diagnostic, TslbError, UsageError } from '../util/errors.ts'
@@ -153,6 +153,18 @@ function reportStartError (err: unknown): number {
   throw err
 }
 
+/**
+ * For harnesses: when TSLB_HAPROXY_REFUSED_FILE names a file, a refused start appends the reason
+ * there (VTest learns of it only when its clients time out; scripts/regtest stops at once).
+ */
+function noteRefusal (err: unknown): void {
+  const file = process.env.TSLB_HAPROXY_REFUSED_FILE
+  if (file === undefined || file === '') return
+  const reason = err instanceof ConfigError ? err.diagnostics.find(d => d.severity === 'error')?.message
+    : err instanceof Error ? err.message : undefined
+  try { appendFileSync(file, `${reason ?? 'start refused'}\n`) } catch { /* the harness times out instead */ }
+}
+
 async function serve (args: HaproxyArgs): Promise<number> {
   const log = createLogger()
   // HAProxy's single process logs its own pid; its master-worker mode, the worker's.
@@ -163,6 +175,7 @@ async function serve (args: HaproxyArgs): Promise<number> {
     try {
       await loadConfig(args.files, args.localPeer === undefined ? {} : { localPeer: args.localPeer })
     } catch (err) {
+      noteRefusal(err)
       return reportStartError(err)
     }
     await writePidFile(args.pidFile)
@@ -184,6 +197,7 @@ async function serve (args: HaproxyArgs): Promise<number> {
     await supervisor.start()
   } catch (err) {
     cleanup()
+    noteRefusal(err)
     return reportStartError(err)
   }
   let masterCli: MasterCli | undefined

@@ -32,12 +32,17 @@ const HELP =
   ('show proc      : show processes status\nreload         : reload haproxy\n@<relative pid> / @!<pid> / @master : ' +
     'send a command to a process\n')
 
+/** The longest command line (HAProxy's tune.bufsize) and the open connections accepted at once. */
+const MAX_LINE = 16384
+const MAX_CONNECTIONS = 100
+
 export interface MasterCli {
   close (): Promise<void>
 }
 
 export async function listenMasterCli (where: string, supervisor: Supervisor): Promise<MasterCli> {
   const server = createServer({ allowHalfOpen: true }, socket => { serve(socket, supervisor) })
+  server.maxConnections = MAX_CONNECTIONS
   const unix = where.startsWith('/') || where.startsWith('unix@')
   const path = where.replace(/^unix@/, '')
   await new Promise<void>((resolve, reject) => {
@@ -96,14 +101,20 @@ function serve (socket: Socket, supervisor: Supervisor): void {
       to.kind === 'pid' ? { pid: to.pid } : { relative: to.relative })
     write(answer ?? "Can't find the target CLI!\n")
   }
+  let pending = 0
   socket.on('data', (chunk: string) => {
     buffered += chunk
     let nl: number
     while ((nl = buffered.search(/[\n;]/)) >= 0) {
       const line = buffered.slice(0, nl)
       buffered = buffered.slice(nl + 1)
-      chain = chain.then(async () => { await run(line) })
+      pending++
+      chain = chain.then(async () => { await run(line) }).finally(() => { if (--pending === 0) socket.resume() })
     }
+    // Commands queue one read's worth at most: reading stops until they are answered.
+    if (pending > 0) socket.pause()
+    // A line that does not fit tune.bufsize closes the connection, as on the worker's socket.
+    if (buffered.length >= MAX_LINE) socket.destroy()
   })
   socket.on('end', () => {
     const rest = buffered

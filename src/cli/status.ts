@@ -31,6 +31,10 @@ function mib (bytes: number): string {
   return `${Math.round(bytes / 1048576)} MiB`
 }
 
+function dropped (n: number | undefined): string {
+  return n === undefined || n === 0 ? '' : `, ${n} log line(s) dropped (stdout closed or full)`
+}
+
 export function formatStatus (s: SupervisorStatus, host: HostStatus): string {
   const lines = [
     `node ${s.node} (pid ${s.pid}), config ${s.configFiles.join(' ')}`,
@@ -45,8 +49,10 @@ export function formatStatus (s: SupervisorStatus, host: HostStatus): string {
       `  ${v.runtime === undefined ? (`${v.name}: not running, vrid ${v.vrid ?? '?'}, configured ` +
         `${v.configuredState}, priority ${v.priority}`) : formatVrrpStatusLine(v.runtime)}`),
     `peers: ${s.peers.length === 0 ? 'none' : s.peers.map(p => `${p.name} (${p.peers.join(', ')})`).join(', ')}`,
-    ...s.workers.flatMap(w => [`worker generation ${w.generation} (pid ${w.pid ?? '?'}): ${w.state}`,
-      ...formatWorkerPeers(w)])
+    ...s.workers.flatMap(w => [`worker generation ${w.generation} (pid ${w.pid ?? '?'}): ${w.state}${dropped(
+      w.logLinesDropped)}`, ...formatWorkerPeers(w)])
   ]
+  if ((s.logLinesDropped ?? 0) > 0) lines.splice(2, 0,
+    `log: ${s.logLinesDropped ?? 0} line(s) dropped by the supervisor (stdout closed or full)`)
   return `${lines.join('\n')}\n`
 }

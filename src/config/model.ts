@@ -123,11 +123,35 @@ export interface ForwardFor {
   readonly ifNone: boolean
 }
 
+/** A `tcp-check` line (HAProxy 2.6 tcpcheck.c semantics); `comment` is the line's own `comment`. */
+export type TcpCheckRule =
+  | { readonly type: 'connect', readonly port?: number, readonly addr?: string, readonly comment?: string }
+  /** `data`: the bytes to send, one character per byte (latin1). */
+  | { readonly type: 'send', readonly data: string, readonly comment?: string }
+  | {
+    readonly type: 'expect'
+    readonly negate: boolean
+    readonly match: 'string' | 'rstring' | 'binary' | 'rbinary'
+    /** The text for string/rstring/rbinary; the hex digits for binary. */
+    readonly pattern: string
+    /** Bytes to wait for before a verdict; -1: wait for a match until the end or the timeout. */
+    readonly minRecv: number
+    readonly okStatus?: 'L4OK' | 'L6OK' | 'L7OK' | 'L7OKC'
+    readonly errorStatus?: 'L4CON' | 'L6RSP' | 'L7RSP' | 'L7STS'
+    readonly toutStatus?: 'L4TOUT' | 'L6TOUT' | 'L7TOUT'
+    readonly onSuccess?: string
+    readonly onError?: string
+    readonly comment?: string
+  }
+  | { readonly type: 'comment', readonly comment: string }
+
 export interface HttpCheck {
   readonly method: string
   readonly uri: string
   readonly version: string
   readonly headers: string[]
+  /** `http-check send ... body TEXT`. */
+  readonly body?: string
   readonly expect?: { readonly negate: boolean, readonly kind: string, readonly pattern: string }
 }
 
@@ -222,6 +246,8 @@ export interface ProxySettings {
    * arguments.
    */
   checkOption?: { readonly name: string, readonly args: readonly string[] }
+  /** The `tcp-check` rules in force: the proxy's own, else those of its `defaults`. */
+  tcpCheckRules?: readonly TcpCheckRule[]
   cookie?: CookieSettings
   maxconn?: number
   fullconn?: number
@@ -257,6 +283,13 @@ export interface Proxy extends ProxySettings {
   stickRules: StickRule[]
   monitorFail: Condition[]
   captures: { readonly kind: 'request' | 'response', readonly header: string, readonly len: number }[]
+  /** The `tcp-check` lines of this section (they replace the ruleset inherited from `defaults`). */
+  ownTcpCheckRules: TcpCheckRule[]
+  /**
+   * This section wrote `option httpchk` or an `http-check send|expect` line: its HTTP check no longer builds on the one
+   * inherited from `defaults` (HAProxy: a proxy's own check ruleset replaces the inherited one).
+   */
+  ownHttpCheck?: boolean
 }
 
 export interface StatsSocket {

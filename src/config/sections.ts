@@ -1,7 +1,7 @@
 /**
  * Section constructors: what each section header creates, and the proxy settings `defaults` hands down.
  */
-import type { Location, Proxy, ProxyKind, ProxySettings } from './model.ts'
+import type { Location, Proxy, ProxyKind, ProxySettings, TcpCheckRule } from './model.ts'
 
 export function emptySettings (): ProxySettings {
   return {
@@ -17,8 +17,13 @@ export function newProxy (kind: ProxyKind, name: string, loc: Location, defaults
     ...inherited,
     kind, name, loc,
     binds: [], servers: [], acls: [], useBackends: [], httpRules: [], tcpRules: [], stickRules: [], monitorFail: [],
-      captures: []
+      captures: [], ownTcpCheckRules: []
   }
+}
+
+/** A section's `tcp-check` ruleset: its own lines, else the one it inherited. */
+export function effectiveTcpCheckRules (p: Proxy): readonly TcpCheckRule[] | undefined {
+  return p.ownTcpCheckRules.length > 0 ? p.ownTcpCheckRules : p.tcpCheckRules
 }
 
 function pickSettings (p: Proxy): ProxySettings {
@@ -30,7 +35,8 @@ function pickSettings (p: Proxy): ProxySettings {
   return {
     mode, balance, hashType, timeouts, options, forwardFor, httpCheck, checkOption, cookie, maxconn, fullconn, retries,
       logs, logGlobal,
-    logFormat, defaultServer, monitorNets, monitorUri, stats, errorfiles, source, grace, disabled, defaultBackend
+    logFormat, defaultServer, monitorNets, monitorUri, stats, errorfiles, source, grace, disabled, defaultBackend,
+    tcpCheckRules: effectiveTcpCheckRules(p)
   }
 }
 

@@ -62,6 +62,8 @@ function validateProxy (p: Proxy, config: Config, backends: Map<string, Proxy>, 
     if (p.options.httplog === true && hasFrontend) diag.warn(p.loc,
       `'option httplog' in tcp mode: ${p.kind} '${p.name}' logs in tcplog format`)
   }
+  if (hasBackend && p.ownTcpCheckRules.length > 0 && p.options['tcp-check'] !== true) diag.warn(p.loc,
+    `${p.kind} '${p.name}' has 'tcp-check' rules but no 'option tcp-check': they are not used`)
   if (hasBackend) {
     const cookies = new Map<string, string>()
     for (const s of p.servers) {

@@ -108,11 +108,18 @@ export function answerQuery (msg: unknown, handlers: Readonly<Record<string, (ar
     send({ type: 'query-reply', id: m.id, ok: false, error: `unknown query '${m.what}'` })
     return true
   }
+  const id = m.id
+  const fail = (err: unknown): void => {
+    send({ type: 'query-reply', id, ok: false, error: err instanceof Error ? err.message : String(err) })
+  }
   try {
-    send({ type: 'query-reply', id: m.id, ok: true, result: handler(typeof m.arg === 'string' ? m.arg : undefined) ??
-      null })
+    const result = handler(typeof m.arg === 'string' ? m.arg : undefined)
+    // A handler may answer later (a promise): the reply is sent when it settles.
+    if (result instanceof Promise) result.then(r => { send({ type: 'query-reply', id, ok: true, result: r ?? null }) },
+      fail)
+    else send({ type: 'query-reply', id, ok: true, result: result ?? null })
   } catch (err) {
-    send({ type: 'query-reply', id: m.id, ok: false, error: err instanceof Error ? err.message : String(err) })
+    fail(err)
   }
   return true
 }

@@ -4,10 +4,10 @@
  * The messages are src/ipc/messages.ts; queries (`tslb status`) src/ipc/query.ts.
  */
 import type { Config } from '../config/model.ts'
-import { createLogger } from '../util/log.ts'
+import { createLogger, droppedLogLines } from '../util/log.ts'
 import { Engine } from './engine.ts'
 import { LogSinks } from './log/sink.ts'
-import { listenRuntimeApi, newSession, RuntimeApi, type RuntimeApiOptions,
+import { bindRuntimeApi, newSession, type PendingRuntimeApi, RuntimeApi, type RuntimeApiOptions,
   type RuntimeApiServer } from './stats/runtime-api.ts'
 import { createStatsHandler } from './stats/page.ts'
 import { prometheusResponse } from './stats/prometheus.ts'
@@ -27,6 +27,9 @@ let peers: PeersManager | undefined
 let vrrpText: string | undefined
 let context: { generation: number, previous: number | undefined, localPeer: string, runDir: string } | undefined
 const apis: RuntimeApiServer[] = []
+/** Stats sockets bound under temporary names, moved onto their paths when the supervisor activates us. */
+const unpublished: PendingRuntimeApi[] = []
+let published = false
 
 function send (msg: WorkerMessage | QueryReply): void {
   if (process.send !== undefined && process.connected) process.send(msg)
@@ -58,6 +61,8 @@ process.on('message', (msg: SupervisorMessage, handle: object | undefined) => {
 /** What the supervisor may ask (`tslb status`). */
 const queryHandlers = {
   peers: () => peers?.status(),
+  log: () => droppedLogLines(),
+  publish: async () => { await publish(); return true },
   // The master CLI (`tslb haproxy -S`): one command at admin level, as HAProxy's master relays it.
   cli: (command: string | undefined) => masterCliApi?.execute(command ?? '',
     newSession('admin')) ?? 'Worker not ready.\n'
@@ -86,17 +91,25 @@ async function start (): Promise<void> {
     e.listen(handles)
     e.startChecks(global, (level, line) => { log[level]({ type: 'health' }, line) })
     masterCliApi = new RuntimeApi(e, providers)
-    for (const s of global.statsSockets) {
-      if (s.address === undefined) {
-        apis.push(await listenRuntimeApi(s.path, s.mode ?? 0o600, s.level, e, providers))
-        continue
+    // Every stats socket is bound under a temporary name; the serving generation's stay on their paths until the
+    // supervisor makes this one serve (`publish`): a generation that fails, before or after `ready`, never took them.
+    const pending: PendingRuntimeApi[] = []
+    try {
+      for (const s of global.statsSockets) {
+        if (s.address === undefined) {
+          pending.push(await bindRuntimeApi(s.path, s.mode ?? 0o600, s.level, e, providers))
+          continue
+        }
+        const handle = handles.get(addressKey(s.address, s.address.port ?? 0))
+        if (handle === undefined) throw new Error(
+          `no listening socket for stats socket ${addressKey(s.address, s.address.port ?? 0)}`)
+        pending.push(await bindRuntimeApi({ handle }, undefined, s.level, e, providers))
       }
-      const handle = handles.get(addressKey(s.address, s.address.port ?? 0))
-      if (handle === undefined) throw new Error(
-        `no listening socket for stats socket ${addressKey(s.address, s.address.port ?? 0)}`)
-      apis.push(await listenRuntimeApi({ handle }, undefined, s.level, e, providers))
+    } catch (err) {
+      await Promise.all(pending.map(async p => { await p.abort() }))
+      throw err
     }
-    log.info({ frontends: e.frontends.length, backends: e.backends.size }, 'worker serving')
+    unpublished.push(...pending)
     send({ type: 'ready' })
   } catch (err) {
     send({ type: 'failed', error: err instanceof Error ? err.message : String(err) })
@@ -117,12 +130,21 @@ function statsProviders (e: Engine, c: Config): RuntimeApiOptions {
   }
 }
 
+/** The supervisor made this generation the serving one: its stats sockets take over their paths. */
+async function publish (): Promise<void> {
+  if (published) return
+  published = true
+  for (const p of unpublished.splice(0)) apis.push(await p.publish())
+  log.info({ frontends: engine?.frontends.length, backends: engine?.backends.size }, 'worker serving')
+}
+
 async function drain (hardStopAfter: number): Promise<void> {
   if (engine === undefined) process.exit(0)
   engine.stopAccepting()
   engine.close()
   void peers?.retire()
-  await Promise.all(apis.splice(0).map(async a => { await a.close() }))
+  await Promise.all([...apis.splice(0).map(async a => { await a.close() }),
+    ...unpublished.splice(0).map(async p => { await p.abort() })])
   log.info({ connections: engine.activeConnections }, 'draining')
   const timer = setTimeout(() => {
     log.warn({ connections: engine?.activeConnections }, 'hard-stop-after reached: closing remaining connections')

@@ -10,6 +10,15 @@ import { ControlSocketError } from './errors.ts'
 
 export const DEFAULT_CONTROL_SOCKET = '/run/tslb/master.sock'
 const MAX_REQUEST_BYTES = 64 * 1024
+/** A client has this long to send its request line (HAProxy's `stats timeout` default). */
+export const CONTROL_IDLE_TIMEOUT_MS = 10_000
+/** Connections open at once; more are closed at accept (status and reload need few). */
+export const CONTROL_MAX_CONNECTIONS = 16
+
+export interface ControlSocketOptions {
+  readonly idleTimeoutMs?: number
+  readonly maxConnections?: number
+}
 
 export interface ControlRequest {
   readonly cmd: string
@@ -25,10 +34,13 @@ export interface ControlReply {
 /** Handles one request; `step` reports progress lines before the final reply. */
 export type ControlHandler = (req: ControlRequest, step: (message: string) => void) => Promise<ControlReply>
 
-export async function listenControlSocket (path: string, handler: ControlHandler): Promise<Server> {
+export async function listenControlSocket (path: string, handler: ControlHandler,
+  opts: ControlSocketOptions = {}): Promise<Server> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 })
   await rm(path, { force: true })
-  const server = createServer(socket => { serveConnection(socket, handler) })
+  const idleMs = opts.idleTimeoutMs ?? CONTROL_IDLE_TIMEOUT_MS
+  const server = createServer(socket => { serveConnection(socket, handler, idleMs) })
+  server.maxConnections = opts.maxConnections ?? CONTROL_MAX_CONNECTIONS
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(path, () => {
@@ -40,9 +52,11 @@ export async function listenControlSocket (path: string, handler: ControlHandler
   return server
 }
 
-function serveConnection (socket: Socket, handler: ControlHandler): void {
+function serveConnection (socket: Socket, handler: ControlHandler, idleMs: number): void {
   let buffered = ''
   socket.setEncoding('utf8')
+  // Until the request line is in; a reload then runs as long as it takes, its steps streamed.
+  socket.setTimeout(idleMs, () => { socket.destroy() })
   socket.on('error', () => { socket.destroy() })
   const send = (obj: object): void => {
     if (!socket.destroyed) socket.write(`${JSON.stringify(obj)}\n`)
@@ -50,6 +64,8 @@ function serveConnection (socket: Socket, handler: ControlHandler): void {
   const onData = (chunk: string): void => {
     buffered += chunk
     if (buffered.length > MAX_REQUEST_BYTES) {
+      socket.off('data', onData)
+      buffered = ''
       send({ done: true, ok: false, error: 'request too large' })
       socket.end()
       return
@@ -57,6 +73,7 @@ function serveConnection (socket: Socket, handler: ControlHandler): void {
     const nl = buffered.indexOf('\n')
     if (nl < 0) return
     socket.off('data', onData)
+    socket.setTimeout(0)
     let req: ControlRequest
     try {
       const parsed: unknown = JSON.parse(buffered.slice(0, nl))

@@ -20,12 +20,16 @@ export interface SupervisorStatus {
     readonly configuredState: string,
     readonly priority: number, readonly runtime: VrrpInstanceStatus | undefined }[]
   readonly peers: { readonly name: string, readonly peers: string[] }[]
+  /** Log lines the supervisor could not write (stdout closed or full). */
+  readonly logLinesDropped?: number
   /** With each generation's peers sessions (`peers`), or why they could not be read (`peersError`). */
   readonly workers: (WorkerSummary & WorkerPeers)[]
 }
 
 export interface WorkerSummary { readonly generation: number, readonly pid: number | undefined,
-  readonly state: 'serving' | 'draining' }
+  readonly state: 'serving' | 'draining',
+  /** Log lines (its own and traffic lines) the worker could not write. */
+  readonly logLinesDropped?: number }
 
 /** The status without the workers' own reports. */
 export type LocalStatus = Omit<SupervisorStatus, 'workers'> & { readonly workers: WorkerSummary[] }

@@ -9,14 +9,17 @@ import { dirname, join } from 'node:path'
 import type { Config } from '../config/model.ts'
 import { loadConfig } from '../config/parser.ts'
 import { ConfigError, formatDiagnostic, TslbError } from '../util/errors.ts'
-import type { Logger } from '../util/log.ts'
+import { droppedLogLines, type Logger } from '../util/log.ts'
 import { type ControlReply, type ControlRequest, listenControlSocket } from './control-socket.ts'
 import { ListenerRegistry, listenerSpecs } from './listeners.ts'
 import { removePidFile, writePidFile } from './pidfile.ts'
+import { lockNode, type NodeLock } from './node-lock.ts'
+import { checkCompileCache } from './compile-cache.ts'
+import { removeHandoffSockets, removeStatsTemporaries } from './run-dir.ts'
 import { formatShowVrrp } from '../vrrp/show-vrrp.ts'
 import { VrrpSpeaker } from '../vrrp/speaker.ts'
 import { WorkerProcess } from './worker-process.ts'
-import { queryWorkerPeers } from './peers-status.ts'
+import { PEERS_QUERY_TIMEOUT_MS, queryWorkerPeers } from './peers-status.ts'
 import { SystemdNotifier, systemdSend } from './sd-notify.ts'
 import { type LocalStatus, statusText, type SupervisorStatus, type WorkerSummary } from './status.ts'
 import type { TcpHandle } from '../net/listen-handle.ts'
@@ -46,6 +49,15 @@ export interface SupervisorOptions {
   readonly cleanupReloadRules?: boolean
 }
 
+async function queryLogDropped (worker: WorkerProcess): Promise<{ logLinesDropped?: number }> {
+  try {
+    const n = await worker.queries.ask('log', PEERS_QUERY_TIMEOUT_MS)
+    return typeof n === 'number' ? { logLinesDropped: n } : {}
+  } catch {
+    return {}
+  }
+}
+
 function summary (worker: WorkerProcess, state: WorkerSummary['state']): WorkerSummary {
   return { generation: worker.generation, pid: worker.pid, state }
 }
@@ -72,6 +84,10 @@ export class Supervisor {
   private vrrp: VrrpSpeaker | undefined
   private vrrpNotice: NodeJS.Timeout | undefined
   private readonly systemd = new SystemdNotifier(systemdSend())
+  private lock: NodeLock | undefined
+  /** The serving generation's stats sockets moving onto their paths; a retired generation drains after it. */
+  private publishing: Promise<void> = Promise.resolve()
+  private compileCache: string | undefined
 
   constructor (opts: SupervisorOptions) {
     this.opts = opts
@@ -85,15 +101,42 @@ export class Supervisor {
     return this.opts.localPeer ?? hostname()
   }
 
+  private get runDir (): string {
+    return dirname(this.opts.controlSocket)
+  }
+
   async start (): Promise<void> {
+    // Nothing of the node (sockets, firewall rules, qdiscs, pid file) is touched before this: a second `tslb run`
+    // stops here.
+    this.lock = await lockNode(this.opts.controlSocket)
+    try {
+      await this.startLocked()
+    } catch (err) {
+      if (!this.stopping) {
+        this.lock.release()
+        this.lock = undefined
+      }
+      throw err
+    }
+  }
+
+  private async startLocked (): Promise<void> {
     const { config, diagnostics } = await loadConfig(this.opts.configFiles, { localPeer: this.node })
     for (const d of diagnostics) this.opts.log.warn(formatDiagnostic(d))
     this.config = config
+    const cache = join(this.runDir, 'compile-cache')
+    const cacheCheck = checkCompileCache(cache)
+    if (cacheCheck.ok) this.compileCache = cache
+    else this.opts.log.warn({ dir: cache, reason: cacheCheck.reason },
+      'V8 compile cache refused: workers start without it')
+    for (const f of await removeHandoffSockets(this.runDir)) this.opts.log.info({ path: f },
+      'removed a peers socket left by an earlier run')
     if (this.opts.cleanupReloadRules !== false) for (const r of await removeReloadRules(
       this.opts.log)) this.opts.log.warn(`removed ${r} left by an earlier run`)
     if (config.proxies.length > 0) {
       const handles = this.listeners.acquire(listenerSpecs(config))
       this.serving = { worker: await this.startWorker(config, handles), config, handles }
+      await this.publish(this.serving.worker)
     }
     try {
       await this.applyVrrp(config, true)
@@ -143,7 +186,7 @@ export class Supervisor {
     return {
       ...this.localStatus(),
       workers: await Promise.all(this.generations().map(async ({ worker, state }) => ({ ...summary(worker, state),
-        ...await queryWorkerPeers(worker) })))
+        ...await queryWorkerPeers(worker), ...await queryLogDropped(worker) })))
     }
   }
 
@@ -189,6 +232,7 @@ export class Supervisor {
         configuredState: v.state ?? (v.priority === 255 ? 'MASTER' : 'BACKUP'), priority: v.priority,
           runtime: vrrp.get(v.name) })) ?? [],
       peers: c?.peers.map(p => ({ name: p.name, peers: p.peers.map(x => x.name) })) ?? [],
+      logLinesDropped: droppedLogLines(),
       workers: this.generations().map(({ worker, state }) => summary(worker, state))
     }
   }
@@ -250,6 +294,7 @@ export class Supervisor {
         await strategy.preflight(this.opts.log)
         step(`reload strategy: ${strategy.name}`)
         await strategy.reload(this.reloadContext(step), config)
+        await this.publishing
       } catch (err) {
         if (!(err instanceof TslbError)) throw err
         step(err.message)
@@ -302,25 +347,44 @@ export class Supervisor {
       activate: next => {
         this.serving = next
         this.crashed = undefined
+        this.publishing = this.publish(next.worker)
       },
       retire: old => { this.retire(old, step) }
     }
   }
 
   private async startWorker (config: Config, handles: ReadonlyMap<string, TcpHandle>): Promise<WorkerProcess> {
-    const worker = new WorkerProcess(++this.generation, join(dirname(this.opts.controlSocket), 'compile-cache'))
+    const worker = new WorkerProcess(++this.generation, this.compileCache)
     this.opts.log.info({ generation: worker.generation, workerPid: worker.pid }, 'starting proxy worker')
-    await worker.start(config, handles, { localPeer: this.node, runDir: dirname(this.opts.controlSocket) })
-    void worker.exitPromise.then(({ code, signal }) => { this.onWorkerExit(worker, code, signal) })
+    void worker.exitPromise.then(async ({ code, signal }) => {
+      this.onWorkerExit(worker, code, signal)
+      // A generation that is gone leaves no hand-off or temporary stats socket behind (it may have been killed).
+      await removeHandoffSockets(this.runDir, worker.generation)
+      if (worker.pid !== undefined) await removeStatsTemporaries(config, worker.pid)
+    })
+    await worker.start(config, handles, { localPeer: this.node, runDir: this.runDir })
     return worker
   }
 
-  /** Tells `old` to stop accepting and drain; its slot sockets are closed once it has exited. */
+  /** The worker's stats sockets onto their paths; a failure is logged (the worker serves, its runtime API does not). */
+  private async publish (worker: WorkerProcess): Promise<void> {
+    try {
+      await worker.publish()
+    } catch (err) {
+      this.opts.log.error({ generation: worker.generation, err: err instanceof Error ? err.message : String(err) },
+        'the stats sockets of the new generation could not take over their paths')
+    }
+  }
+
+  /**
+   * Tells `old` to stop accepting and drain (once the serving generation's stats sockets hold their paths, so a path
+   * never goes missing); its slot sockets are closed once it has exited.
+   */
   private retire (old: Serving, step: (m: string) => void = () => {}): void {
     step(`draining worker generation ${old.worker.generation}`)
     if (this.serving === old) this.serving = undefined
     this.draining.add(old)
-    old.worker.drain(old.config.global.hardStopAfter ?? DEFAULT_HARD_STOP_AFTER_MS)
+    void this.publishing.then(() => { old.worker.drain(old.config.global.hardStopAfter ?? DEFAULT_HARD_STOP_AFTER_MS) })
     void old.worker.exitPromise.then(() => {
       this.draining.delete(old)
       old.slot?.close()
@@ -367,6 +431,7 @@ export class Supervisor {
     const worker = await this.startWorker(config, handles)
     this.serving = { worker, config, handles, ...(crashed?.slot === undefined ? {} : { slot: crashed.slot }) }
     this.crashed = undefined
+    await this.publish(worker)
     return worker
   }
 
@@ -398,6 +463,8 @@ export class Supervisor {
       else this.control.close(() => { resolve() })
     })
     if (this.opts.pidFile !== undefined) await removePidFile(this.opts.pidFile)
+    this.lock?.release()
+    this.lock = undefined
     this.opts.log.info('stopped')
   }
 }

@@ -3,7 +3,6 @@
  * configuration and listening handles over IPC and reports ready, drained or dead.
  */
 import { type ChildProcess, fork } from 'node:child_process'
-import { accessSync, constants, mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { Config } from '../config/model.ts'
 import type { TcpHandle } from '../net/listen-handle.ts'
@@ -13,6 +12,7 @@ import { WorkerStartError } from './errors.ts'
 
 const WORKER_ENTRY = fileURLToPath(new URL('../proxy/worker-main.ts', import.meta.url))
 export const READY_TIMEOUT_MS = 30_000
+const PUBLISH_TIMEOUT_MS = 10_000
 
 /** What a worker needs besides the configuration: who it is, and where generations hand over peers state. */
 export interface WorkerContext {
@@ -34,12 +34,11 @@ export class WorkerProcess {
 
   /**
    * `compileCacheDir`: where V8's compiled code for the worker's modules is kept, so the next generation starts in
-   * about a third of the time.
+   * about a third of the time; checked by the caller (compile-cache.ts).
    */
   constructor (generation: number, compileCacheDir?: string) {
     this.generation = generation
-    const cache = compileCacheDir !== undefined && usableDirectory(compileCacheDir) ? {
-      NODE_COMPILE_CACHE: compileCacheDir } : {}
+    const cache = compileCacheDir !== undefined ? { NODE_COMPILE_CACHE: compileCacheDir } : {}
     this.child = fork(WORKER_ENTRY, [], {
       serialization: 'advanced',
       execArgv: ['--disable-warning=ExperimentalWarning'],
@@ -117,6 +116,14 @@ export class WorkerProcess {
     })
   }
 
+  /**
+   * Makes this generation's stats sockets take over their paths (they were bound under temporary names): called when
+   * it becomes the serving generation, never for one that fails.
+   */
+  async publish (): Promise<void> {
+    await this.queries.ask('publish', PUBLISH_TIMEOUT_MS)
+  }
+
   /** Stops accepting and exits once its connections are done (or after `hardStopAfter`). */
   drain (hardStopAfterMs: number): void {
     if (this.alive && this.child.connected) this.child.send({ type: 'drain', hardStopAfter: hardStopAfterMs })
@@ -129,19 +136,5 @@ export class WorkerProcess {
 
   kill (): void {
     if (this.alive) this.child.kill('SIGKILL')
-  }
-}
-
-/**
- * Node 24 hangs at start when NODE_COMPILE_CACHE names a directory it cannot create: only a directory that exists (or
- * can be made) and is writable is passed on.
- */
-function usableDirectory (dir: string): boolean {
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 })
-    accessSync(dir, constants.W_OK)
-    return true
-  } catch {
-    return false
   }
 }

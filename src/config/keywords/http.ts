@@ -100,7 +100,9 @@ export function applyTcpRule (p: Proxy, args: readonly string[], ctx: KeywordCon
 
 export function applyHttpCheck (p: Proxy, args: readonly string[]): void {
   const [sub, ...rest] = args
-  const base = p.httpCheck ?? { method: 'OPTIONS', uri: '/', version: 'HTTP/1.0', headers: [] }
+  const own = p.ownHttpCheck === true ? p.httpCheck : undefined
+  const base = own ?? { method: 'OPTIONS', uri: '/', version: 'HTTP/1.0', headers: [] }
+  if (sub === 'expect' || sub === 'send') p.ownHttpCheck = true
   if (sub === 'expect') {
     let negate = false
     let i = 0
@@ -117,21 +119,37 @@ export function applyHttpCheck (p: Proxy, args: readonly string[]): void {
     p.httpCheck = { ...base, expect: { negate, kind, pattern } }
   } else if (sub === 'send') {
     let { method, uri, version } = base
-    const headers = [...base.headers]
+    let body: string | undefined
+    // The headers of the send line replace those written after the version of `option httpchk`.
+    const headers: string[] = []
     for (let i = 0; i < rest.length; i++) {
       const w = rest[i]
       const v = rest[i + 1]
+      if (w === 'uri-lf' || w === 'body-lf') throw new ValueError(
+        `'http-check send ${w}': log-format strings are not supported by tslb yet`)
       if (v === undefined) throw new ValueError(`'http-check send': '${w ?? ''}' expects a value`)
       if (w === 'meth') method = v
       else if (w === 'uri') uri = v
       else if (w === 'ver') version = v
-      else if (w === 'hdr') { headers.push(`${v}: ${rest[i + 2] ?? ''}`); i++ }
-      else throw new ValueError(`'http-check send': unknown argument '${w ?? ''}' (expected meth, uri, ver, hdr)`)
+      else if (w === 'body') body = v
+      else if (w === 'hdr') {
+        const value = rest[i + 2] ?? ''
+        // HAProxy reads header values as log-format strings.
+        if (value.includes('%')) throw new ValueError(
+          `'http-check send hdr ${v}': log-format values are not supported by tslb yet (no '%' in the value)`)
+        headers.push(`${v}: ${value}`)
+        i++
+      } else throw new ValueError(
+        `'http-check send': unknown argument '${w ?? ''}' (expected meth, uri, ver, hdr, body)`)
       i++
     }
-    p.httpCheck = { ...base, method, uri, version, headers }
+    p.httpCheck = { ...base, method, uri, version, headers, ...(body === undefined ? {} : { body }) }
   } else if (sub === 'disable-on-404' || sub === 'send-state') {
     p.options[`http-check ${sub}`] = true
+  } else if (sub === 'connect' || sub === 'comment' || sub?.startsWith('set-var(') === true ||
+    sub?.startsWith('unset-var(') === true || sub === 'send-lf') {
+    throw new ValueError(`'http-check ${sub.replace(/\(.*$/, '')}' is not supported by tslb yet (one HTTP ` +
+      'request per check: option httpchk, http-check send and http-check expect)')
   } else {
     throw new ValueError(`'http-check' expects expect, send, disable-on-404 or send-state, got '${sub ?? ''}'`)
   }

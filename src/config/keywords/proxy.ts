@@ -12,6 +12,7 @@ import { applyLegacyTimeout, applyOption, applyTimeout, LEGACY_TIMEOUT_KEYWORDS,
 import { parseServerOptions } from './server.ts'
 import { applyStickRule, parseStickTable } from './stick.ts'
 import { parseLogTarget } from './log.ts'
+import { parseTcpCheck } from './tcp-check.ts'
 
 export interface ProxyKeyword {
   /** Sections it may appear in: d(efaults), f(rontend), b(ackend), l(isten). */
@@ -207,6 +208,7 @@ export const PROXY_KEYWORDS: Readonly<Record<string, ProxyKeyword>> = {
   'http-response': { where: 'flb', parse: (p, args, ctx) => { applyHttpRule('response', p, args, ctx) } },
   'tcp-request': { where: 'flb', parse: applyTcpRule },
   'http-check': { where: 'dbl', parse: (p, args) => { applyHttpCheck(p, args) } },
+  'tcp-check': { where: 'dbl', parse: (p, args) => { p.ownTcpCheckRules.push(parseTcpCheck(args)) } },
   stats: { where: 'dflb', parse: applyStats },
   'stick-table': {
     where: 'flb',

@@ -39,6 +39,9 @@ import { type CheckClock, type ProbeKind, type ProbeOutcome, type ProbeSpec, typ
 import { appendStatus, type CheckReport, type CheckStatusCode, MAX_DESC_LENGTH, statusDescription, statusResult,
   type TransitionCounts } from './status.ts'
 import { EXCHANGE_NAMES, type ExchangeName, newExchange } from './exchanges.ts'
+import { compileTcpCheck, type CompiledTcpCheck } from './tcp-check.ts'
+import { effectiveTcpCheckRules } from '../../config/sections.ts'
+import { startTcpCheckProbe } from './tcp-check-probe.ts'
 
 export type { CheckClock } from './probe.ts'
 export type { CheckStatusCode } from './status.ts'
@@ -164,6 +167,8 @@ export class HealthChecker {
   private readonly logHealthChecks: boolean
   private readonly disableOn404: boolean
   private readonly sendState: boolean
+  /** `option tcp-check` with `tcp-check` rules. */
+  private readonly tcpCheck: CompiledTcpCheck | undefined
   private running = false
 
   constructor (backend: Backend, opts: HealthCheckerOptions) {
@@ -184,6 +189,8 @@ export class HealthChecker {
     } else if (px.options['ssl-hello-chk'] === true) this.kind = 'ssl-hello'
     else if (px.options['tcp-check'] === true) this.kind = 'tcp-check'
     else this.kind = 'tcp'
+    const tcpCheckRules = effectiveTcpCheckRules(px) ?? []
+    this.tcpCheck = this.kind === 'tcp-check' && tcpCheckRules.length > 0 ? compileTcpCheck(tcpCheckRules) : undefined
     this.expect = compileExpect(px.httpCheck?.expect)
     this.staticRequest = px.httpCheck !== undefined && !this.sendState ? buildHttpRequest(px.httpCheck) : undefined
 
@@ -344,12 +351,14 @@ export class HealthChecker {
     }
     if (t.paused) this.leaveMaint(t)
     t.checkStart = this.clock.now()
-    t.probe = startProbe(this.probeSpec(t), this.clock, outcome => {
+    const onOutcome = (outcome: ProbeOutcome): void => {
       t.probe = undefined
       if (!this.running) return
       this.complete(t, outcome)
       this.schedule(t, this.nextDelay(t))
-    })
+    }
+    t.probe = this.tcpCheck === undefined ? startProbe(this.probeSpec(t), this.clock, onOutcome)
+      : startTcpCheckProbe(this.probeSpec(t), this.tcpCheck, this.clock, onOutcome)
   }
 
   private probeSpec (t: Tracked): ProbeSpec {

@@ -59,8 +59,8 @@ export function compileExpect (expect: HttpCheck['expect']): CompiledExpect {
  * The request of an HTTP check as HAProxy's H1 mux writes it: the request line, the configured
  * headers (HTX stores names in lower case, the mux writes them so), `connection: close` unless
  * the configuration sent a Connection header — left out for HTTP/1.0, where it is the default
- * (mux_h1.c h1_update_req_conn_value) — then `content-length: 0` (tcpcheck_eval_send) and the
- * empty line.
+ * (mux_h1.c h1_update_req_conn_value) — then `content-length` (0 without `body`, tcpcheck_eval_send),
+ * the empty line and the body.
  */
 export function buildHttpRequest (check: HttpCheck, extraHeaders: readonly (readonly [string, string])[] = []): Buffer {
   let out = `${check.method} ${check.uri} ${check.version}\r\n`
@@ -79,7 +79,8 @@ export function buildHttpRequest (check: HttpCheck, extraHeaders: readonly (read
     out += `${lower}: ${value}\r\n`
   }
   if (!hasConnection && isHttp11OrLater(check.version)) out += 'connection: close\r\n'
-  out += 'content-length: 0\r\n\r\n'
+  const body = check.body ?? ''
+  out += `content-length: ${Buffer.byteLength(body, 'latin1')}\r\n\r\n${body}`
   return Buffer.from(out, 'latin1')
 }
 

@@ -919,7 +919,8 @@ class HttpSession implements UpstreamOwner {
         actconn: this.fe.globalConnections(), feconn: this.fe.connections(),
       beconn: ex.backend?.activeConnections ?? 0, srvConn: ex.server?.activeConnections ?? 0, retries: ex.retries,
       srvQueue: ex.server === undefined ? 0 : ex.backend.admission.serverQueueLength(ex.server),
-      backendQueue: ex.backend.admission.queueLength,
+      // No backend (no use_backend matched, no default_backend): the request was answered 503.
+      backendQueue: ex.backend?.admission.queueLength ?? 0,
       requestLine: `${h.method} ${h.target} ${this.version ?? `HTTP/1.${h.versionMinor}`}`
     })
   }

@@ -6,7 +6,7 @@
 import { createSocket, type Socket } from 'node:dgram'
 import { isIP } from 'node:net'
 import type { GlobalSettings, LogTarget, Proxy } from '../../config/model.ts'
-import type { Logger } from '../../util/log.ts'
+import { countDroppedLogLine, type Logger } from '../../util/log.ts'
 import { FACILITIES, LEVELS } from '../../config/keywords/log.ts'
 
 /** One log line; `severity` is a syslog level number (0 emerg … 7 debug), info (6) when omitted. */
@@ -15,6 +15,7 @@ export type LogLine = (line: string, severity?: number) => void
 /** The log function of a proxy without any log target: callers skip formatting the line. */
 export const NO_LOG: LogLine = () => {}
 
+const DROP_WARNING_INTERVAL_MS = 60_000
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
 const INFO = LEVELS.indexOf('info')
 const WARNING = LEVELS.indexOf('warning')
@@ -35,6 +36,8 @@ export class LogSinks {
   private udp6: Socket | undefined
   private readonly logger: Logger
   private readonly tag: string
+  private dropped = 0
+  private lastWarning = -Infinity
 
   constructor (logger: Logger, tag = 'tslb') {
     this.logger = logger
@@ -71,13 +74,28 @@ export class LogSinks {
       if (severity > max) return
       const msg = Buffer.from(
         `<${facility + Math.max(severity, min)}>${syslogDate(new Date())} ${tag}[${LOG_PID}]: ${line}`)
-      socket.send(msg, port, host)
+      try {
+        socket.send(msg, port, host, err => { if (err !== null) this.lost(err) })
+      } catch (err) {
+        this.lost(err)
+      }
     }
+  }
+
+  /** A traffic line the syslog target did not take: counted, and said at most once a minute. */
+  private lost (err: unknown): void {
+    countDroppedLogLine()
+    this.dropped++
+    const now = Date.now()
+    if (now - this.lastWarning < DROP_WARNING_INTERVAL_MS) return
+    this.lastWarning = now
+    this.logger.warn({ err: err instanceof Error ? err.message : String(err), dropped: this.dropped },
+      'syslog send failed: traffic log lines dropped')
   }
 
   private open (type: 'udp4' | 'udp6'): Socket {
     const s = createSocket(type)
-    s.on('error', err => { this.logger.warn({ err: err.message }, 'syslog send failed') })
+    s.on('error', err => { this.lost(err) })
     s.unref()
     return s
   }

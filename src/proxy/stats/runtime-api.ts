@@ -8,7 +8,9 @@
  * mode where each answer ends with "\n> " and the connection stays open until `quit`, the client
  * closing, or `stats timeout` (10 s) of silence. A line ending with `<<` starts a payload that
  * ends at an empty line. A line longer than the buffer (tune.bufsize, 16 kB) closes the
- * connection without an answer, as HAProxy does.
+ * connection without an answer, as HAProxy does. A command and its payload together must fit the
+ * buffer too (HAProxy gathers both in one tune.bufsize chunk): past it the command is refused with
+ * TOO_BIG and the connection closed, so no client holds more than one buffer of memory.
  */
 import { chmod, rename, stat, unlink } from 'node:fs/promises'
 import { createServer, type Server, type Socket } from 'node:net'
@@ -26,6 +28,9 @@ import { LEVEL_RANK, type CliLevel, type StatsProviders, type TableAction } from
 import { adminChangedAtRuntime, CHECK_STATUS_NUMBER, checkResult, isConfigMaint, serverStatus } from './status.ts'
 
 export const PERMISSION_DENIED = 'Permission denied\n'
+/** HAProxy's answer to a command (with its payload) that does not fit tune.bufsize (2.6 closes without it). */
+export const TOO_BIG = 'The command is too big for the buffer size. Please change tune.bufsize in the configuration ' +
+  'to use a bigger command.\n'
 
 /** HAProxy's tune.bufsize: the longest command line accepted. */
 const DEFAULT_MAX_LINE = 16384
@@ -499,7 +504,8 @@ export function serveConnection (api: RuntimeApi, socket: Socket, level: CliLeve
   timeoutMs: number): void {
   const session = newSession(level)
   let buf = ''
-  let payload: { line: string, lines: string[] } | undefined
+  /** The command line ending `<<`, the payload lines so far, and the bytes both take in HAProxy's buffer. */
+  let payload: { line: string, lines: string[], bytes: number } | undefined
   let ended = false
   const finish = (): void => {
     if (ended) return
@@ -549,6 +555,14 @@ export function serveConnection (api: RuntimeApi, socket: Socket, level: CliLeve
         buf = buf.slice(nl + 1)
         if (line.endsWith('\r')) line = line.slice(0, -1)
         if (line !== '') {
+          payload.bytes += Buffer.byteLength(line) + 1
+          if (payload.bytes >= maxLine - 1) {
+            payload = undefined
+            buf = ''
+            respond(TOO_BIG)
+            finish()
+            return
+          }
           payload.lines.push(line)
           if (session.prompt && !socket.destroyed) socket.write('+ ')
           continue
@@ -564,7 +578,7 @@ export function serveConnection (api: RuntimeApi, socket: Socket, level: CliLeve
         buf = buf.slice(end + 1)
         if (line.endsWith('\r')) line = line.slice(0, -1)
         if (line.endsWith('<<')) {
-          payload = { line, lines: [] }
+          payload = { line, lines: [], bytes: Buffer.byteLength(line) + 1 }
           if (session.prompt && !socket.destroyed) socket.write('+ ')
           continue
         }
@@ -576,13 +590,21 @@ export function serveConnection (api: RuntimeApi, socket: Socket, level: CliLeve
         return
       }
     }
-    if (!ended && buf.length >= maxLine - 1) {
+    if (!ended && payload !== undefined && payload.bytes + buf.length >= maxLine - 1) {
+      payload = undefined
+      buf = ''
+      respond(TOO_BIG)
+      finish()
+    } else if (!ended && buf.length >= maxLine - 1) {
       // A command that does not fit HAProxy's buffer: closed without an answer.
       ended = true
       socket.destroySoon()
     }
   }
   socket.on('data', (chunk: string) => {
+    // Whatever follows a refused or last command is not kept (a client that does not read its answer holds the
+    // connection open until the idle timeout, not memory).
+    if (ended) return
     buf += chunk
     drain()
   })
@@ -600,6 +622,12 @@ function findDelimiter (s: string): number {
   return -1
 }
 
+/** A runtime API socket bound under a temporary name: `publish` moves it onto its path, `abort` removes it. */
+export interface PendingRuntimeApi {
+  publish (): Promise<RuntimeApiServer>
+  abort (): Promise<void>
+}
+
 /**
  * Opens the runtime API on a unix socket. The socket file gets `mode` (default 0600: tslb's policy;
  * HAProxy's default is whatever the process umask leaves) before it appears under `path`: it is
@@ -608,8 +636,18 @@ function findDelimiter (s: string): number {
  */
 export async function listenRuntimeApi (where: string | { readonly handle: object }, mode: number | undefined,
   level: CliLevel, engine: Engine, providers: RuntimeApiOptions = {}): Promise<RuntimeApiServer> {
+  return await (await bindRuntimeApi(where, mode, level, engine, providers)).publish()
+}
+
+/**
+ * The first half of `listenRuntimeApi`: the socket is bound (and serving) under a temporary name beside `path`, and
+ * the path still belongs to whoever had it. A worker binds all its sockets first and publishes them once it is ready,
+ * so a generation that fails to start leaves the serving one's sockets in place.
+ */
+export async function bindRuntimeApi (where: string | { readonly handle: object }, mode: number | undefined,
+  level: CliLevel, engine: Engine, providers: RuntimeApiOptions = {}): Promise<PendingRuntimeApi> {
   const api = new RuntimeApi(engine, providers)
-  const maxLine = providers.maxLineLength ?? DEFAULT_MAX_LINE
+  const maxLine = providers.maxLineLength ?? providers.config?.global.tune['tune.bufsize'] ?? DEFAULT_MAX_LINE
   const timeoutMs = providers.timeoutMs ?? providers.config?.global.statsTimeout ?? DEFAULT_TIMEOUT_MS
   const sockets = new Set<Socket>()
   const server = createServer({ allowHalfOpen: true }, socket => {
@@ -630,7 +668,8 @@ export async function listenRuntimeApi (where: string | { readonly handle: objec
       server.listen(where.handle, () => { server.off('error', reject); resolve() })
     })
     server.on('error', () => {})
-    return { path: '', server, api, close: closeServer }
+    const ready: RuntimeApiServer = { path: '', server, api, close: closeServer }
+    return { publish: async () => await Promise.resolve(ready), abort: closeServer }
   }
   const path = where
   // HAProxy binds "PATH.PID.tmp" and renames it; a shorter name keeps within sun_path (107 bytes).
@@ -644,27 +683,40 @@ export async function listenRuntimeApi (where: string | { readonly handle: objec
       resolve()
     })
   })
-  let ino: number
+  server.on('error', () => {})
+  const abort = async (): Promise<void> => {
+    await closeServer()
+    if (tmp !== path) await unlink(tmp).catch(() => {})
+  }
   try {
     await chmod(tmp, mode ?? 0o600)
-    if (tmp !== path) await rename(tmp, path)
-    ino = (await stat(path)).ino
   } catch (err) {
-    await new Promise<void>(resolve => { server.close(() => { resolve() }) })
-    if (tmp !== path) await unlink(tmp).catch(() => {})
+    await abort()
     throw err
   }
-  server.on('error', () => {})
   return {
-    path,
-    server,
-    api,
-    async close (): Promise<void> {
-      await closeServer()
+    abort,
+    async publish (): Promise<RuntimeApiServer> {
+      let ino: number
       try {
-        if ((await stat(path)).ino === ino) await unlink(path)
-      } catch {
-        // already gone
+        if (tmp !== path) await rename(tmp, path)
+        ino = (await stat(path)).ino
+      } catch (err) {
+        await abort()
+        throw err
+      }
+      return {
+        path,
+        server,
+        api,
+        async close (): Promise<void> {
+          await closeServer()
+          try {
+            if ((await stat(path)).ino === ino) await unlink(path)
+          } catch {
+            // already gone
+          }
+        }
       }
     }
   }

@@ -44,3 +44,29 @@ frontend www
     engine.close()
   }
 })
+
+test('a frontend without a backend answers 503 and logs it with option httplog, request after request', async () => {
+  const handle = bindTcp('127.0.0.1', 0, 4)
+  const { port } = handleAddress(handle)
+  const { config } = parseConfig(`defaults
+    mode http
+    timeout client 5s
+frontend www
+    bind 127.0.0.1:${port}
+    option httplog
+`, 'sessions.cfg')
+  const lines: string[] = []
+  const engine = new Engine(config, { logFor: () => line => { lines.push(line) } })
+  engine.listen(new Map([[listenerKey('127.0.0.1', port), handle]]))
+  try {
+    for (let i = 0; i < 2; i++) {
+      const reply = await exchange(port, 'GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n')
+      assert.match(reply, /^HTTP\/1\.1 503 /)
+    }
+    assert.equal(lines.length, 2)
+    assert.match(lines[0] ?? '', / www www\/<NOSRV> .* 503 .* "GET \/ HTTP\/1\.1"/)
+  } finally {
+    engine.stopAccepting()
+    engine.close()
+  }
+})

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { createServer as createTlsServer } from 'node:tls'
 import { HealthChecker } from '../../../../src/proxy/health/checker.ts'
 import { backendFrom, close, FakeClock, httpServer, listen, logSink, portOf, refusedPort, runCheck, tcpServer, waitFor } from './helpers.ts'
+import { parseConfig } from '../../../../src/config/parser.ts'
 
 const DOWN_TAIL = (active: number, backup = 0): string => `. ${active} active and ${backup} backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.`
 const UP_TAIL = (active: number, backup = 0): string => `. ${active} active and ${backup} backup servers online. 0 sessions requeued, 0 total in queue.`
@@ -298,13 +299,15 @@ backend be
   await close(web)
 })
 
-test('HTTP check request on the wire: HAProxy 2.6 header casing, connection: close for HTTP/1.1, content-length: 0', async () => {
+test('HTTP check request on the wire: HAProxy 2.6 header casing, connection: close for HTTP/1.1, content-length, body; send headers replace the option line\'s', async () => {
   const requests: string[] = []
   const web = await tcpServer(0, socket => {
     let data = ''
     socket.on('data', (d: Buffer) => {
       data += d.toString('latin1')
-      if (data.includes('\r\n\r\n')) {
+      const end = data.indexOf('\r\n\r\n')
+      const length = /content-length: (\d+)/.exec(data)
+      if (end >= 0 && data.length >= end + 4 + Number(length?.[1] ?? 0)) {
         requests.push(data)
         socket.end('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n')
       }
@@ -315,7 +318,9 @@ test('HTTP check request on the wire: HAProxy 2.6 header casing, connection: clo
     ['option httpchk', 'OPTIONS / HTTP/1.0\r\ncontent-length: 0\r\n\r\n'],
     ['option httpchk GET /health HTTP/1.1\\r\\nHost:\\ www.example.com', 'GET /health HTTP/1.1\r\nhost: www.example.com\r\nconnection: close\r\ncontent-length: 0\r\n\r\n'],
     ['option httpchk HEAD /\n  http-check send meth GET uri /ping ver HTTP/1.1 hdr Host example.org hdr X-Check 1',
-      'GET /ping HTTP/1.1\r\nhost: example.org\r\nx-check: 1\r\nconnection: close\r\ncontent-length: 0\r\n\r\n']
+      'GET /ping HTTP/1.1\r\nhost: example.org\r\nx-check: 1\r\nconnection: close\r\ncontent-length: 0\r\n\r\n'],
+    ['option httpchk POST /x HTTP/1.1\\r\\nHdr:\\ dropped\n  http-check send hdr Host h body "ping body"',
+      'POST /x HTTP/1.1\r\nhost: h\r\nconnection: close\r\ncontent-length: 9\r\n\r\nping body']
   ]
   for (const [line] of cases) {
     const backend = backendFrom(`
@@ -790,4 +795,29 @@ backend be
   await waitFor(() => count() === baseline, 2000, `resources back to ${baseline}, now ${count()}`)
   await close(silent.server, silent.sockets)
   await close(ok)
+})
+
+test('a section\'s own option httpchk or http-check send starts its check afresh; without them it inherits the defaults\' check', () => {
+  const r = parseConfig(`defaults
+  option httpchk GET /status HTTP/1.1
+  http-check send hdr Host www body "b"
+  http-check expect status 204
+backend inherits
+  server s 127.0.0.1:1 check
+backend own-option
+  option httpchk
+  server s 127.0.0.1:1 check
+backend own-send
+  http-check send hdr Host other
+  server s 127.0.0.1:1 check
+`, 't.cfg', { env: {} })
+  const [inherits, ownOption, ownSend] = r.config.proxies
+  assert.deepEqual(inherits?.httpCheck, { method: 'GET', uri: '/status', version: 'HTTP/1.1', headers: ['Host: www'], body: 'b', expect: { negate: false, kind: 'status', pattern: '204' } })
+  assert.deepEqual(ownOption?.httpCheck, { method: 'OPTIONS', uri: '/', version: 'HTTP/1.0', headers: [], expect: undefined })
+  assert.deepEqual(ownSend?.httpCheck, { method: 'OPTIONS', uri: '/', version: 'HTTP/1.0', headers: ['Host: other'] })
+  const refused = (line: string): string => parseConfig(`backend b\n  ${line}\n`, 't.cfg', { env: {} }).diagnostics.map(d => d.message).join('\n')
+  assert.match(refused('http-check connect port 80'), /'http-check connect' is not supported by tslb yet/)
+  assert.match(refused('http-check set-var(check.x) str(y)'), /'http-check set-var' is not supported by tslb yet/)
+  assert.match(refused('http-check send uri-lf "%[var(x)]"'), /log-format strings are not supported/)
+  assert.match(refused('http-check send hdr X "%[src]"'), /log-format values are not supported/)
 })

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { existsSync, statSync } from 'node:fs'
 import { connect } from 'node:net'
 import { join } from 'node:path'
-import { listenRuntimeApi, newSession, RuntimeApi, splitArgs, type RuntimeApiServer } from '../../../../src/proxy/stats/runtime-api.ts'
+import { listenRuntimeApi, newSession, RuntimeApi, splitArgs, TOO_BIG, type RuntimeApiServer } from '../../../../src/proxy/stats/runtime-api.ts'
 import { cli, csvHeader, csvRows, fakeTables, fixture, fixtureLab, talk, tempDir, type Lab } from './helpers.ts'
 
 interface Setup {
@@ -354,6 +354,43 @@ describe('runtime API protocol', () => {
   test('a payload (<<) is gathered until an empty line', async () => {
     const out = await talk(s.admin.path, ['add map foo <<\n', 'a 1\n', 'b 2\n', '\n'])
     assert.match(out, /^Unknown command/)
+  })
+
+  test('a payload that does not fit tune.bufsize is refused with HAProxy\'s message and the session closed', async () => {
+    const small = await talk(s.user.path, ['add map foo <<\n', 'a 1\n'.repeat(100), '\n'])
+    assert.match(small, /^Unknown command/)
+    // 5000 lines of 4 bytes: 20 kB with the command line, over the 16 kB buffer; nothing is run.
+    const big = await talk(s.user.path, ['add map foo <<\n', 'a 1\n'.repeat(5000), '\n', 'show info\n'])
+    assert.equal(big, `${TOO_BIG}\n`)
+    // One payload line that never ends is bounded the same way.
+    assert.equal(await talk(s.user.path, ['add map foo <<\nk ', 'v'.repeat(20000)], { end: false }), `${TOO_BIG}\n`)
+  })
+
+  test('a client streaming an endless payload holds one buffer of memory and is closed', async () => {
+    const heapBefore = process.memoryUsage().heapUsed
+    let sent = 0
+    const closed = await new Promise<boolean>(resolve => {
+      const c = connect(s.user.path)
+      const chunk = Buffer.from('k v\n'.repeat(16384))
+      c.on('error', () => {})
+      c.on('close', () => { resolve(true) })
+      c.on('connect', () => {
+        c.write('add map foo <<\n')
+        const pump = (): void => {
+          // 64 MiB at most; an unbounded server keeps reading it all and never closes.
+          while (!c.destroyed && sent < 64 * 1024 * 1024) {
+            sent += chunk.length
+            if (!c.write(chunk)) { c.once('drain', pump); return }
+          }
+          if (!c.destroyed) setTimeout(() => { c.destroy(); resolve(false) }, 2000)
+        }
+        pump()
+      })
+    })
+    assert.ok(closed, 'the server did not close the session')
+    assert.ok(sent < 64 * 1024 * 1024, `the server read ${sent} bytes of payload`)
+    assert.ok(process.memoryUsage().heapUsed - heapBefore < 32 * 1024 * 1024)
+    assert.equal(await cli(s.user.path, 'get weight be_app/s1'), '10 (initial 10)\n\n')
   })
 
   test('a line longer than the buffer closes the connection without an answer', async () => {

@@ -1,0 +1,30 @@
+/**
+ * V8's compile cache for the workers (NODE_COMPILE_CACHE), beside the control socket. Code loaded from it runs in every
+ * worker, so it is used only when it is a real directory (not a symlink) owned by this user, with no access for
+ * anyone else: created 0700 when missing, refused otherwise (the workers then start without a cache).
+ */
+import { accessSync, constants, lstatSync, mkdirSync } from 'node:fs'
+
+/** Whether `dir` is safe to use, else why not. */
+export type CacheCheck = { readonly ok: true } | { readonly ok: false, readonly reason: string }
+
+export function checkCompileCache (dir: string): CacheCheck {
+  try {
+    mkdirSync(dir, { mode: 0o700 })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return { ok: false, reason: String(
+      (err as Error).message) }
+  }
+  try {
+    const st = lstatSync(dir)
+    if (!st.isDirectory()) return { ok: false, reason: 'not a directory' }
+    const uid = process.getuid?.() ?? st.uid
+    if (st.uid !== uid) return { ok: false, reason: `owned by uid ${st.uid}, not by this user (${uid})` }
+    if ((st.mode & 0o077) !== 0) return { ok: false, reason: `mode ${(st.mode & 0o7777).toString(8)}, not 700` }
+    // Node 24 hangs at start when NODE_COMPILE_CACHE names a directory it cannot write.
+    accessSync(dir, constants.W_OK)
+    return { ok: true }
+  } catch (err) {
+    return { ok: false, reason: err instanceof Error ? err.message : String(err) }
+  }
+}
