@@ -53,6 +53,8 @@ class H2Connection {
   private session: ServerHttp2Session | undefined
   private readonly guard = new ResetGuard(Date.now())
   private open = 0
+  /** Streams served so far. */
+  private streams = 0
   private closing = false
 
   constructor (socket: Socket, fe: H2Frontend) {
@@ -78,6 +80,7 @@ class H2Connection {
       this.onStream(stream, raw)
     })
     session.once('close', () => { if (!this.socket.destroyed) this.socket.destroy() })
+    session.on('timeout', () => { if (this.open === 0) this.goaway() })
     const unregister = this.fe.onDrain(() => { this.goaway() })
     this.socket.once('close', unregister)
     if (this.fe.draining) this.goaway()
@@ -89,9 +92,7 @@ class H2Connection {
   private armIdle (): void {
     const t = this.fe.timeouts
     const ms = this.open === 0 ? t.httpKeepAlive ?? t.client ?? 0 : 0
-    this.session?.setTimeout(ms, ms === 0 ? undefined : () => {
-      if (this.open === 0) this.goaway()
-    })
+    this.session?.setTimeout(ms)
   }
 
   /** Graceful close: GOAWAY, the streams in progress finish, then the connection closes. */
@@ -135,7 +136,7 @@ class H2Connection {
     const bridge = new StreamBridge(stream, req, { remoteAddress: s.remoteAddress ?? '', remotePort: s.remotePort ?? 0,
       localAddress: s.localAddress ?? '', localPort: s.localPort ?? 0 }, this.fe.maxHead)
     made.bridge = bridge
-    startHttpSession(bridge as unknown as Socket, this.fe, 'HTTP/2.0')
+    startHttpSession(bridge as unknown as Socket, this.fe, { version: 'HTTP/2.0', laterRequest: this.streams++ > 0 })
   }
 
   /** Too many streams reset by the client: GOAWAY ENHANCE_YOUR_CALM, then the connection is closed. */

@@ -120,10 +120,4 @@ function checkValue (name: string, value: string): void {
   }
 }
 
-/** One DATA payload as an HTTP/1.1 chunk. */
-export function chunk (data: Buffer): Buffer[] {
-  return [Buffer.from(`${data.length.toString(16)}\r\n`, 'latin1'), data, CRLF]
-}
-
-const CRLF = Buffer.from('\r\n', 'latin1')
 export const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1')

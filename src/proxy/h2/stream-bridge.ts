@@ -3,13 +3,16 @@
  * request as HTTP/1.1 bytes (head, then the DATA frames, chunked when no content-length was given) and writes its
  * HTTP/1.1 response, which goes out as HEADERS and DATA frames. Everything the HTTP/1.1 path does to an exchange
  * (rules, balancing, persistence, queueing, logs, counters) so applies to each stream unchanged.
+ *
+ * It implements only the part of net.Socket the session uses (events data/close/timeout/drain, write/end/destroy,
+ * pause/resume, setTimeout, the addresses), without stream machinery: a write is handled at once.
  * @module
  */
-import { Duplex } from 'node:stream'
+import { EventEmitter } from 'node:events'
 import { constants, type ServerHttp2Stream } from 'node:http2'
 import { parseResponseHead, type ResponseHead } from '../http/head.ts'
 import { HttpParseError } from '../http/errors.ts'
-import { chunk, LAST_CHUNK, type H2Request } from './request.ts'
+import { LAST_CHUNK, type H2Request } from './request.ts'
 import { ChunkedDecoder, toH2Fields } from './response.ts'
 
 export interface Endpoints {
@@ -19,47 +22,86 @@ export interface Endpoints {
   readonly localPort: number
 }
 
-export class StreamBridge extends Duplex {
+const CRLF = Buffer.from('\r\n', 'latin1')
+
+export class StreamBridge extends EventEmitter {
   readonly remoteAddress: string
   readonly remotePort: number
   readonly localAddress: string
   readonly localPort: number
+  /** Never true: the request side ends with the exchange (`connection: close`), not with a half-close. */
+  readonly readableEnded = false
+  destroyed = false
   private readonly stream: ServerHttp2Stream
   private readonly method: string
   private readonly maxHead: number
-  private headBuf: Buffer | undefined = Buffer.alloc(0)
+  private readonly chunked: boolean
+  /** Request bytes not yet given to the session (it paused, or has not resumed yet). */
+  private inbox: Buffer[] = []
+  private paused = true
+  private delivering = false
+  private headBuf: Buffer | undefined
   private response: ResponseHead | undefined
   private decoder: ChunkedDecoder | undefined
+  /** Body bytes still to come for a response with a content-length (-1: not known). */
+  private remaining = -1
   private idleMs = 0
   private idleTimer: NodeJS.Timeout | undefined
-  /** The response reached its end: the stream ended normally. */
-  private finished = false
+  /** The whole response went out. */
+  complete = false
   /** This side cut the stream short (RST_STREAM sent by the proxy, not the client). */
   resetByUs = false
 
   constructor (stream: ServerHttp2Stream, req: H2Request, ends: Endpoints, maxHead: number) {
-    super({ allowHalfOpen: true })
+    super()
     this.stream = stream
     this.method = req.method
     this.maxHead = maxHead
+    this.chunked = req.chunked
     this.remoteAddress = ends.remoteAddress
     this.remotePort = ends.remotePort
     this.localAddress = ends.localAddress
     this.localPort = ends.localPort
-    this.push(req.head)
+    this.inbox.push(req.head)
     stream.on('data', (data: Buffer) => {
       this.touch()
-      const ok = req.chunked ? chunk(data).map(b => this.push(b)).every(Boolean) : this.push(data)
-      if (!ok) stream.pause()
+      this.receive(this.chunked ? Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`, 'latin1'), data,
+        CRLF]) : data)
     })
-    if (req.chunked) stream.once('end', () => { this.push(LAST_CHUNK) })
+    if (req.chunked) stream.once('end', () => { this.receive(LAST_CHUNK) })
     stream.on('error', () => {})
-    stream.once('close', () => { if (!this.destroyed) this.destroy() })
+    stream.on('drain', () => { this.emit('drain') })
+    stream.once('close', () => { this.destroy() })
   }
 
-  /** The whole response went out. */
-  get complete (): boolean {
-    return this.finished
+  private receive (data: Buffer): void {
+    if (this.paused || this.inbox.length > 0) {
+      this.inbox.push(data)
+      this.stream.pause()
+    } else this.emit('data', data)
+  }
+
+  pause (): this {
+    this.paused = true
+    return this
+  }
+
+  resume (): this {
+    this.paused = false
+    if (this.inbox.length > 0) {
+      // As a socket: what was held back arrives on a later tick, never inside the caller.
+      if (!this.delivering) {
+        this.delivering = true
+        process.nextTick(() => { this.deliver() })
+      }
+    } else if (this.stream.isPaused()) this.stream.resume()
+    return this
+  }
+
+  private deliver (): void {
+    this.delivering = false
+    while (!this.paused && !this.destroyed && this.inbox.length > 0) this.emit('data', this.inbox.shift())
+    if (!this.paused && this.inbox.length === 0 && this.stream.isPaused()) this.stream.resume()
   }
 
   /** Net.Socket's idle timer: 'timeout' after `ms` without a byte either way; 0 stops it. */
@@ -74,74 +116,85 @@ export class StreamBridge extends Duplex {
     if (this.idleMs > 0) this.idleTimer?.refresh()
   }
 
-  override _read (): void {
-    if (this.stream.isPaused()) this.stream.resume()
-  }
+  cork (): void {}
+  uncork (): void {}
 
-  override _write (data: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+  /** The session's HTTP/1.1 response bytes; false when the client's window is full ('drain' follows). */
+  write (data: Buffer): boolean {
+    if (this.destroyed) return false
     this.touch()
     let body = data
     if (this.response === undefined) {
-      const buf = (this.headBuf?.length ?? 0) === 0 ? data : Buffer.concat([this.headBuf as Buffer, data])
+      const buf = this.headBuf === undefined ? data : Buffer.concat([this.headBuf, data])
       let res: ResponseHead | null
       try {
         res = parseResponseHead(buf, this.maxHead, this.method)
       } catch (err) {
-        cb(err instanceof HttpParseError ? err : new Error(String(err)))
-        return
+        if (!(err instanceof HttpParseError)) throw err
+        this.destroy()
+        return false
       }
       if (res === null) {
         this.headBuf = buf
-        cb()
-        return
+        return true
       }
-      body = buf.subarray(res.headLength)
       this.headBuf = undefined
+      body = buf.subarray(res.headLength)
       // Interim responses (100 Continue) are the HTTP/1.1 side's business: the client gets the final one only.
-      if (res.status < 200) {
-        this.headBuf = Buffer.alloc(0)
-        if (body.length > 0) this._write(body, _enc, cb)
-        else cb()
-        return
-      }
+      if (res.status < 200) return body.length === 0 || this.write(body)
       this.response = res
       if (res.bodyKind === 'chunked') this.decoder = new ChunkedDecoder()
-      const empty = res.bodyKind === 'none' || (res.bodyKind === 'length' && res.contentLength === 0)
+      if (res.bodyKind === 'length') this.remaining = res.contentLength
+      const empty = res.bodyKind === 'none' || this.remaining === 0
       if (!this.stream.destroyed) this.stream.respond(toH2Fields(res), { endStream: empty })
-      if (empty) this.finished = true
+      if (empty) this.complete = true
     }
-    if (this.finished || body.length === 0) {
-      cb()
-      return
+    if (this.complete || body.length === 0) return true
+    if (this.stream.destroyed) return false
+    if (this.remaining >= 0) {
+      this.remaining -= body.length
+      // The last bytes go out with END_STREAM: one write fewer, and none left pending when the stream closes.
+      if (this.remaining <= 0) {
+        this.complete = true
+        this.stream.end(body)
+        return true
+      }
+      return this.stream.write(body)
     }
-    const parts = this.decoder === undefined ? [body] : this.decoder.push(body)
     let ok = true
-    for (const p of parts) if (p.length > 0 && !this.stream.destroyed) ok = this.stream.write(p) && ok
-    if (this.decoder?.done === true) this.endStream()
-    if (ok || this.stream.destroyed) cb()
-    else this.stream.once('drain', () => { cb() })
+    if (this.decoder === undefined) ok = this.stream.write(body)
+    else {
+      for (const p of this.decoder.push(body)) if (p.length > 0) ok = this.stream.write(p) && ok
+      if (this.decoder.done) this.finish()
+    }
+    return ok
   }
 
-  override _final (cb: (err?: Error | null) => void): void {
-    // The session ends its side once the exchange is complete: the response is whole.
-    if (this.response !== undefined) this.endStream()
-    cb()
+  /** The session is done with the exchange: the response is whole (or there is none). */
+  end (data?: Buffer): this {
+    if (data !== undefined) this.write(data)
+    if (this.response !== undefined) this.finish()
     this.destroy()
+    return this
   }
 
-  private endStream (): void {
-    if (this.finished && this.stream.writableEnded) return
-    this.finished = true
+  private finish (): void {
+    if (this.complete && this.stream.writableEnded) return
+    this.complete = true
     if (!this.stream.destroyed && !this.stream.writableEnded) this.stream.end()
   }
 
-  override _destroy (err: Error | null, cb: (err?: Error | null) => void): void {
+  destroy (): this {
+    if (this.destroyed) return this
+    this.destroyed = true
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer)
+    this.inbox = []
     // Cut short (server gone, timeout, error, an answer that never came): the client learns it from RST_STREAM.
-    if (!this.finished && !this.stream.destroyed) {
+    if (!this.complete && !this.stream.destroyed) {
       this.resetByUs = true
       this.stream.close(constants.NGHTTP2_INTERNAL_ERROR)
     }
-    cb(err)
+    process.nextTick(() => { this.emit('close') })
+    return this
   }
 }

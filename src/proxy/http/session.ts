@@ -39,9 +39,16 @@ function poolOf (backend: Backend): UpstreamPool {
   return p
 }
 
-/** `version`: the client's protocol as logged (`HTTP/2.0` for an HTTP/2 stream, h2/stream-bridge.ts). */
-export function startHttpSession (client: Socket, fe: HttpFrontend, version?: string): void {
-  new HttpSession(client, fe, version).start()
+/** How an HTTP/2 stream (h2/stream-bridge.ts) differs from a client connection. */
+export interface StreamOrigin {
+  /** The client's protocol as logged (`HTTP/2.0`). */
+  readonly version: string
+  /** Not the first request of its client connection: `http-reuse safe` may give it an idle server connection. */
+  readonly laterRequest: boolean
+}
+
+export function startHttpSession (client: Socket, fe: HttpFrontend, stream?: StreamOrigin): void {
+  new HttpSession(client, fe, stream).start()
 }
 
 type Phase = 'head' | 'exchange' | 'tunnel' | 'closed'
@@ -117,13 +124,13 @@ class HttpSession implements UpstreamOwner {
   /** `option http-buffer-request`: finds the end of the body being waited for before the server is chosen. */
   private bodyWait: BodyFramer | undefined
 
-  /** The request line's version in logs when not the head's own (HTTP/2 streams). */
-  private readonly version: string | undefined
+  /** Set for an HTTP/2 stream. */
+  private readonly stream: StreamOrigin | undefined
 
-  constructor (client: Socket, fe: HttpFrontend, version?: string) {
+  constructor (client: Socket, fe: HttpFrontend, stream?: StreamOrigin) {
     this.client = client
     this.fe = fe
-    this.version = version
+    this.stream = stream
     this.maxHead = fe.maxHead
     this.srcIp = client.remoteAddress ?? ''
     this.srcPort = client.remotePort ?? 0
@@ -450,7 +457,8 @@ class HttpSession implements UpstreamOwner {
     const mode = reuseMode(ex.backend.config.options)
     // http-reuse: the session's own idle connection first; the shared ones never (never), not
     // for the session's first request (safe), or always (aggressive, always).
-    const shared = mode === 'never' || (mode === 'safe' && this.exchanges <= 1) ? undefined : pool.takeIdle
+    const shared = mode === 'never' || (mode === 'safe' && this.exchanges <= 1 &&
+      this.stream?.laterRequest !== true) ? undefined : pool.takeIdle
     const mine = this.ownIdle
     const reuse = mine === undefined ? shared : (server: ServerState): Socket | undefined => mine.take(server) ??
       shared?.(server)
@@ -921,7 +929,7 @@ class HttpSession implements UpstreamOwner {
       srvQueue: ex.server === undefined ? 0 : ex.backend.admission.serverQueueLength(ex.server),
       // No backend (no use_backend matched, no default_backend): the request was answered 503.
       backendQueue: ex.backend?.admission.queueLength ?? 0,
-      requestLine: `${h.method} ${h.target} ${this.version ?? `HTTP/1.${h.versionMinor}`}`
+      requestLine: `${h.method} ${h.target} ${this.stream?.version ?? `HTTP/1.${h.versionMinor}`}`
     })
   }
 }
