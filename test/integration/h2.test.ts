@@ -6,6 +6,10 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createServer as createTlsServer } from 'node:tls'
 import { promisify } from 'node:util'
 import { connect as h2connect, constants } from 'node:http2'
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
@@ -14,6 +18,7 @@ import { parseConfig } from '../../src/config/index.ts'
 import { listenerKey } from '../../src/ipc/messages.ts'
 import { bindTcp, handleAddress } from '../../src/net/listen-handle.ts'
 import { Engine } from '../../src/proxy/engine.ts'
+import { serveH2 } from '../../src/proxy/h2/connection.ts'
 import { data, FRAME, headers, rawH2 } from '../helpers/h2-raw.ts'
 import { PROBES } from '../helpers/h2-probes.ts'
 
@@ -187,6 +192,29 @@ describe('HTTP/2 with prior knowledge (proto h2)', () => {
       assert.equal(await status(['-H', `x-big: ${'a'.repeat(15_000)}`]), '200')
     } finally {
       p.stop()
+    }
+  })
+
+  test('the same entry point serves a TLS socket whose ALPN chose h2 (how bind … ssl alpn h2 plugs in)', async () => {
+    const p = startProxy()
+    const dir = mkdtempSync(join(tmpdir(), 'tslb-h2-tls-'))
+    await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+      '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-days', '1', '-subj', '/CN=h2.test'])
+    const fe = p.engine.frontends[0]
+    assert.ok(fe !== undefined)
+    const tls = createTlsServer({ key: readFileSync(join(dir, 'k.pem')), cert: readFileSync(join(dir, 'c.pem')),
+      ALPNProtocols: ['h2'] }, socket => { serveH2(socket, fe) })
+    await new Promise<void>(resolve => { tls.listen(0, '127.0.0.1', resolve) })
+    try {
+      const port = (tls.address() as AddressInfo).port
+      const out = await run('curl', ['-sk', '--http2', '-w', ' %{http_version}', `https://127.0.0.1:${port}/over-tls`])
+      assert.equal(out.stdout, 'answer /over-tls body=0 2')
+      await sleep(50)
+      assert.ok(p.logs.some(l => l.includes('"GET /over-tls HTTP/2.0"')), p.logs.join('\n'))
+    } finally {
+      tls.close()
+      p.stop()
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 

@@ -6,7 +6,6 @@
  * @module
  */
 import { constants, performServerHandshake, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2'
-import type { Duplex } from 'node:stream'
 import type { Socket } from 'node:net'
 import type { HttpFrontend } from '../frontend-context.ts'
 import { startHttpSession } from '../http/session.ts'
@@ -42,9 +41,9 @@ export interface H2Frontend extends HttpFrontend {
   readonly h2: H2Settings
 }
 
-/** The one entry point: `socket` speaks HTTP/2 (prior knowledge, or ALPN h2 on a TLS socket). */
-export function serveH2 (socket: Socket | Duplex & Partial<Socket>, fe: H2Frontend): void {
-  new H2Connection(socket as Socket, fe).start()
+/** The one entry point: `socket` speaks HTTP/2 (prior knowledge, or a TLSSocket whose ALPN chose h2). */
+export function serveH2 (socket: Socket, fe: H2Frontend): void {
+  new H2Connection(socket, fe).start()
 }
 
 class H2Connection {
