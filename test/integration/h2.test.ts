@@ -40,6 +40,26 @@ before(async () => {
       seen.push({ method: req.method ?? '', url: req.url ?? '', version: req.httpVersion, headers: req.headers, body })
       const delay = req.url?.startsWith('/slow') === true ? 400 : 0
       setTimeout(() => {
+        if (req.url?.startsWith('/chunked-bytes/') === true) {
+          let left = Number(req.url.slice(15))
+          const piece = (): void => {
+            while (left > 0) {
+              const n = Math.min(left, 65536)
+              left -= n
+              if (!res.write(Buffer.alloc(n, 'z'))) {
+                res.once('drain', piece)
+                return
+              }
+            }
+            res.end()
+          }
+          piece()
+          return
+        }
+        if (req.url?.startsWith('/bytes/') === true) {
+          res.end(Buffer.alloc(Number(req.url.slice(7)), 'x'))
+          return
+        }
         if (req.url === '/chunked') {
           res.write('part1-')
           res.end('part2')
@@ -191,6 +211,33 @@ describe('HTTP/2 with prior knowledge (proto h2)', () => {
       assert.equal(seen.length, 0)
       assert.equal(await status(['-H', `x-big: ${'a'.repeat(15_000)}`]), '200')
     } finally {
+      p.stop()
+    }
+  })
+
+  test('large bodies both ways under flow control: 8 MB down (content-length and chunked) and 8 MB up', async () => {
+    const p = startProxy('    tune.h2.initial-window-size 16384')
+    const client = h2connect(`http://127.0.0.1:${p.port}`)
+    try {
+      const fetch = async (path: string, body?: Buffer): Promise<number> => await new Promise((resolve, reject) => {
+        const r = client.request({ ':method': body === undefined ? 'GET' : 'POST', ':path': path },
+          { endStream: body === undefined })
+        let n = 0
+        r.on('data', (d: Buffer) => { n += d.length })
+        r.on('end', () => { resolve(n) })
+        r.on('error', reject)
+        if (body !== undefined) r.end(body)
+      })
+      const size = 8 * 1024 * 1024
+      assert.equal(await fetch(`/bytes/${size}`), size)
+      assert.equal(await fetch(`/chunked-bytes/${size}`), size)
+      seen.length = 0
+      const answer = await fetch('/upload', Buffer.alloc(size, 'y'))
+      assert.equal(answer, `answer /upload body=${size}`.length)
+      assert.equal(seen[0]?.body.length, size)
+      assert.equal(seen[0]?.headers['transfer-encoding'], 'chunked')
+    } finally {
+      client.close()
       p.stop()
     }
   })
