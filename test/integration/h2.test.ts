@@ -80,7 +80,7 @@ after(async () => {
 
 interface Proxy { engine: Engine, port: number, logs: string[], stop: () => void }
 
-function startProxy (global = '', frontend = '', backend = ''): Proxy {
+function startProxy (global = '', frontend = '', backend = '', extra = ''): Proxy {
   const handle = bindTcp('127.0.0.1', 0, 4)
   const { port } = handleAddress(handle)
   const { config, diagnostics } = parseConfig(`global
@@ -98,6 +98,7 @@ ${frontend}
 backend be
 ${backend}
     server s1 127.0.0.1:${webPort}
+${extra}
 `, 'h2.cfg', { env: {} })
   assert.deepEqual(diagnostics.filter(d => d.severity === 'error'), [])
   const logs: string[] = []
@@ -130,6 +131,25 @@ describe('HTTP/2 with prior knowledge (proto h2)', () => {
       assert.equal(seen[1]?.headers['content-length'], '6')
       await p.engine.idle()
       assert.match(p.logs.find(l => l.includes('/hello')) ?? '', / fe be\/s1 .* 200 .* ---- .*"GET \/hello\?x=1 HTTP\/2\.0"$/)
+    } finally {
+      p.stop()
+    }
+  })
+
+  test('answers of the proxy itself: monitor-uri, a 503 when no server is up, a 504 on timeout server', async () => {
+    const p = startProxy('', '    monitor-uri /alive\n    use_backend none if { path_beg /none }',
+      '    timeout server 200ms', 'backend none\n    server down 127.0.0.1:1 disabled')
+    try {
+      const status = async (path: string): Promise<string> =>
+        await curl(['-o', '/dev/null', '-w', '%{http_code} %{http_version}', `http://127.0.0.1:${p.port}${path}`])
+      assert.equal(await status('/alive'), '200 2')
+      assert.equal(await status('/none'), '503 2')
+      assert.equal(await status('/slow/too-slow'), '504 2')
+      // A client that closes its side (curl: GOAWAY, then FIN) leaves no connection behind.
+      await Promise.race([p.engine.idle(), sleep(1000)])
+      assert.equal(p.engine.activeConnections, 0)
+      assert.ok(p.logs.some(l => / 503 .*"GET \/none HTTP\/2\.0"$/.test(l)), p.logs.join('\n'))
+      assert.ok(p.logs.some(l => / 504 .* sH-- .*"GET \/slow\/too-slow HTTP\/2\.0"$/.test(l)), p.logs.join('\n'))
     } finally {
       p.stop()
     }

@@ -75,6 +75,8 @@ class H2Connection {
     this.session = session
     session.on('error', () => {})
     this.socket.on('error', () => {})
+    // The listener allows half-open connections (HTTP/1.1 needs them): a client that closed its side is done.
+    this.socket.once('end', () => { this.goaway() })
     session.on('stream', (stream: ServerHttp2Stream, _h: unknown, _f: number, raw: string[]) => {
       this.onStream(stream, raw)
     })
