@@ -449,6 +449,27 @@ describe('HTTP/2 connection protections and drain', () => {
     }
   })
 
+  test('a client that vanishes with streams in progress: each logged CH--, nothing left open', async () => {
+    const p = startProxy()
+    const client = h2connect(`http://127.0.0.1:${p.port}`)
+    client.on('error', () => {})
+    try {
+      const streams = Array.from({ length: 3 }, (_, i) => client.request({ ':path': `/slow/vanish${i}` }))
+      for (const r of streams) r.on('error', () => {})
+      await sleep(150)
+      client.socket.destroy()
+      await Promise.race([p.engine.idle(), sleep(2000)])
+      assert.equal(p.engine.activeConnections, 0)
+      await sleep(50)
+      for (let i = 0; i < 3; i++) {
+        assert.ok(p.logs.some(l => new RegExp(` CH-- .*"GET /slow/vanish${i} HTTP/2\\.0"$`).test(l)), p.logs.join('\n'))
+      }
+    } finally {
+      client.destroy()
+      p.stop()
+    }
+  })
+
   test('drain (reload): GOAWAY, the stream in progress finishes, no new stream, then the connection closes', async () => {
     const p = startProxy()
     const client = h2connect(`http://127.0.0.1:${p.port}`)

@@ -75,8 +75,9 @@ class H2Connection {
     this.session = session
     session.on('error', () => {})
     this.socket.on('error', () => {})
-    // The listener allows half-open connections (HTTP/1.1 needs them): a client that closed its side is done.
-    this.socket.once('end', () => { this.goaway() })
+    // The listener allows half-open connections (HTTP/1.1 needs them), HTTP/2 has no use for them: a client that closed
+    // its side is gone, and the streams it left in progress are aborted (logged CH/CD), as HAProxy does.
+    this.socket.once('end', () => { this.abort() })
     session.on('stream', (stream: ServerHttp2Stream, _h: unknown, _f: number, raw: string[]) => {
       this.onStream(stream, raw)
     })
@@ -138,6 +139,12 @@ class H2Connection {
       localAddress: s.localAddress ?? '', localPort: s.localPort ?? 0 }, this.fe.maxHead)
     made.bridge = bridge
     startHttpSession(bridge as unknown as Socket, this.fe, { version: 'HTTP/2.0', laterRequest: this.streams++ > 0 })
+  }
+
+  private abort (): void {
+    this.closing = true
+    if (this.session !== undefined && !this.session.destroyed) this.session.destroy()
+    if (!this.socket.destroyed) this.socket.destroy()
   }
 
   /** Too many streams reset by the client: GOAWAY ENHANCE_YOUR_CALM, then the connection is closed. */
