@@ -351,7 +351,15 @@ interface StreamResult {
   readonly reloadWindowN: number
   readonly firstFailures: string[]
 }
-interface SwitchResult { readonly failures: number, readonly maxMs: number, readonly medianMs: number, readonly detail: string[] }
+interface SwitchResult {
+  readonly failures: number
+  readonly maxMs: number
+  readonly medianMs: number
+  /** Reload latency: from the start of the reload to the first request issued that the new configuration answered. */
+  readonly latencyMedianMs: number
+  readonly latencyMaxMs: number
+  readonly detail: string[]
+}
 interface ContenderResult {
   readonly name: string
   readonly describe: string
@@ -408,6 +416,7 @@ function switchCheck (recs: readonly Rec[], stream: StreamName, reloads: readonl
   const ok = recs.filter(r => r.stream === stream && r.outcome === 'ok').sort((a, b) => a.issue - b.issue)
   let failures = 0
   const delays: number[] = []
+  const latencies: number[] = []
   const detail: string[] = []
   reloads.forEach((rl, i) => {
     const until = reloads[i + 1]?.begin ?? loadEnd
@@ -422,12 +431,14 @@ function switchCheck (recs: readonly Rec[], stream: StreamName, reloads: readonl
     }
     const d = Math.max(0, first.issue - rl.end)
     delays.push(d)
+    latencies.push(Math.max(0, first.issue - rl.begin))
     if (d > 1000) {
       failures++
       detail.push(`reload ${rl.k} (${rl.variant}): ${stream} requests get the new configuration only ${d.toFixed(0)} ms after the reload returned`)
     }
   })
-  return { failures, maxMs: Math.max(0, ...delays), medianMs: percentile(delays, 0.5), detail }
+  return { failures, maxMs: Math.max(0, ...delays), medianMs: percentile(delays, 0.5),
+    latencyMedianMs: percentile(latencies, 0.5), latencyMaxMs: Math.max(0, ...latencies), detail }
 }
 
 async function runContender (lab: Lab, c: Contender, o: RunOptions): Promise<ContenderResult> {
@@ -597,16 +608,17 @@ function report (results: readonly ContenderResult[], o: RunOptions): string {
   L.push('')
   L.push('Latencies run from the moment the generator issued the request to the end of the answer; the slow stream\'s are the time over its 2 s. "In reload windows": issued between the start of a reload and 1 s after it returned. "≥ 1 s": completed requests that took 1 s or more.')
   L.push('')
+  L.push('"Reload latency": from the start of the reload (tslb: `tslb reload` started; HAProxy -W: SIGUSR2 sent; -sf: the new process started) to the first request issued after the last answer from the old configuration, on new connections: the time until a new connection meets the new configuration.')
   L.push('"New config after": from the moment the reload returned (tslb: `tslb reload` exited; HAProxy -W: SIGUSR2 sent; -sf: the new process has daemonized) to the first request of the stream issued after the last answer from the old configuration; a config-check failure is a reload whose configuration did not answer every new connection within 1 s.')
   L.push('')
-  L.push('| contender | reloads (failed) | reload returns after, median / max ms | config-check failures | new config on new connections after, median / max ms | on keep-alive, max ms | lb1 TcpOutRsts (to client / to backends) | lb1 ListenOverflows / ListenDrops | client EstabResets / AttemptFails / OutRsts | SynRetrans lb1 / client | old generations left | verdict |')
-  L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|')
+  L.push('| contender | reloads (failed) | reload returns after, median / max ms | config-check failures | new config on new connections after, median / max ms | reload latency (start to new config), median / max ms | on keep-alive, max ms | lb1 TcpOutRsts (to client / to backends) | lb1 ListenOverflows / ListenDrops | client EstabResets / AttemptFails / OutRsts | SynRetrans lb1 / client | old generations left | verdict |')
+  L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|')
   for (const r of results) {
     const v = verdict(r)
     const lb = r.nstatLb
     const cl = r.nstatClient
     const isTslb = r.name.startsWith('tslb')
-    L.push(`| ${r.name} | ${r.reloads} (${r.reloadErrors}) | ${r.reloadMedianMs.toFixed(0)} / ${r.reloadMaxMs.toFixed(0)} | ${r.switchNew.failures} | ${r.switchNew.medianMs.toFixed(0)} / ${r.switchNew.maxMs.toFixed(0)} | ${r.switchKa.maxMs.toFixed(0)} | ${lb.TcpOutRsts} (${r.rstToClient} / ${r.rstToOthers}) | ${lb.TcpExtListenOverflows} / ${lb.TcpExtListenDrops} | ${cl.TcpEstabResets} / ${cl.TcpAttemptFails} / ${cl.TcpOutRsts} | ${lb.TcpExtTCPSynRetrans} / ${cl.TcpExtTCPSynRetrans} | ${r.leftover} | ${v.pass ? '**pass**' : isTslb ? '**FAIL**' : 'fail'} |`)
+    L.push(`| ${r.name} | ${r.reloads} (${r.reloadErrors}) | ${r.reloadMedianMs.toFixed(0)} / ${r.reloadMaxMs.toFixed(0)} | ${r.switchNew.failures} | ${r.switchNew.medianMs.toFixed(0)} / ${r.switchNew.maxMs.toFixed(0)} | ${r.switchNew.latencyMedianMs.toFixed(0)} / ${r.switchNew.latencyMaxMs.toFixed(0)} | ${r.switchKa.maxMs.toFixed(0)} | ${lb.TcpOutRsts} (${r.rstToClient} / ${r.rstToOthers}) | ${lb.TcpExtListenOverflows} / ${lb.TcpExtListenDrops} | ${cl.TcpEstabResets} / ${cl.TcpAttemptFails} / ${cl.TcpOutRsts} | ${lb.TcpExtTCPSynRetrans} / ${cl.TcpExtTCPSynRetrans} | ${r.leftover} | ${v.pass ? '**pass**' : isTslb ? '**FAIL**' : 'fail'} |`)
   }
   L.push('')
   for (const r of results) {

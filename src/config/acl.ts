@@ -4,35 +4,16 @@
  */
 import type { AclDefinition, AclTerm, Condition, Location } from './model.ts'
 import { ValueError } from './errors.ts'
-
-/** Sample fetches usable in ACLs, stick rules and balance; `true` when they take an argument. */
-const FETCHES: Readonly<Record<string, boolean>> = {
-  path: false, url: false, base: false, query: false, method: false, 'req.ver': false, req_ver: false,
-  hdr: true, 'req.hdr': true, 'res.hdr': true, shdr: true, hdr_cnt: true, hdr_val: true, hdr_ip: true,
-  'req.fhdr': true, 'req.hdr_cnt': true,
-  'req.cook': true, cook: true, 'res.cook': true, scook: true, 'req.cook_cnt': true,
-  url_param: true, urlp: true, url_ip: false, url_port: false,
-  src: false, dst: false, src_port: false, dst_port: false, so_id: false, fe_id: false, be_id: false,
-  status: false, nbsrv: true, srv_is_up: true, connslots: true, queue: true, avg_queue: true,
-  be_conn: true, fe_conn: true, src_conn_cur: true, src_conn_rate: true, src_http_req_rate: true,
-  src_get_gpc0: true, src_inc_gpc0: true, sc0_conn_rate: true, sc1_conn_rate: true,
-  'req.len': false, req_len: false, 'req.payload': true, 'req.ssl_hello_type': false,
-  http_auth: true, http_auth_group: true, always_true: false, always_false: false, ssl_fc: false,
-  'capture.req.hdr': true, 'capture.res.hdr': true, 'req.body_param': true, env: true
-}
+import { CONVERTERS, FETCHES, MATCH_METHODS as METHOD_STATUS, PREDEFINED_ACLS as PREDEFINED } from './enforcement.ts'
+import type { ConverterCall } from './model.ts'
 
 /** ACL-only fetch aliases: `path_beg` means fetch `path` matched with `-m beg`. */
 const MATCH_SUFFIXES = ['beg', 'end', 'sub', 'reg', 'dir', 'dom', 'len', 'str', 'found', 'ip', 'int', 'cnt',
   'val'] as const
-const MATCH_METHODS = new Set(['str', 'beg', 'end', 'sub', 'reg', 'dir', 'dom', 'len', 'found', 'bool', 'int', 'ip',
-  'bin'])
+const MATCH_METHODS = new Set(Object.keys(METHOD_STATUS).filter(m => m !== 'cnt' && m !== 'val'))
 const INT_OPERATORS = new Set(['eq', 'ge', 'gt', 'le', 'lt'])
 
-export const PREDEFINED_ACLS = new Set([
-  'FALSE', 'TRUE', 'HTTP', 'HTTP_1.0', 'HTTP_1.1', 'HTTP_CONTENT', 'HTTP_URL_ABS', 'HTTP_URL_SLASH', 'HTTP_URL_STAR',
-  'LOCALHOST', 'METH_CONNECT', 'METH_DELETE', 'METH_GET', 'METH_HEAD', 'METH_OPTIONS', 'METH_POST', 'METH_PUT',
-  'METH_TRACE', 'RDP_COOKIE', 'REQ_CONTENT', 'WAIT_END'
-])
+export const PREDEFINED_ACLS: ReadonlySet<string> = new Set(Object.keys(PREDEFINED))
 
 export interface ParsedFetch {
   readonly fetch: string
@@ -57,10 +38,55 @@ export function parseFetch (text: string, allowAclSuffix: boolean): ParsedFetch 
       impliedMatch = suffix
     }
   }
-  const takesArgs = FETCHES[name]
+  const takesArgs = FETCHES[name]?.args
   if (takesArgs === undefined) throw new ValueError(`unknown fetch method '${m[1] as string}'`)
   if (args.length > 0 && !takesArgs) throw new ValueError(`fetch method '${name}' takes no argument`)
   return { fetch: name, args, impliedMatch }
+}
+
+/** Splits on the commas outside parentheses: `hdr(x,1),lower` → `hdr(x,1)`, `lower`. */
+function splitTopLevel (text: string): string[] {
+  const parts: string[] = []
+  let depth = 0
+  let start = 0
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]
+    if (ch === '(') depth++
+    else if (ch === ')') depth--
+    else if (ch === ',' && depth === 0) { parts.push(text.slice(start, i)); start = i + 1 }
+  }
+  parts.push(text.slice(start))
+  return parts
+}
+
+function parseConverter (text: string): ConverterCall {
+  const m = /^([a-z0-9_]+)(?:\((.*)\))?$/.exec(text)
+  const entry = m === null ? undefined : CONVERTERS[m[1] as string]
+  if (m === null || entry === undefined) throw new ValueError(`unknown converter '${text}'`)
+  const name = m[1] as string
+  const args = m[2] === undefined || m[2] === '' ? [] : m[2].split(',')
+  const [min, max] = entry.args
+  if (args.length < min || args.length > max) throw new ValueError(
+    `converter '${name}' expects ${min === max ? String(min) : `${min} to ${max}`} argument(s), got ${args.length}`)
+  for (const i of entry.ints ?? []) {
+    const a = args[i]
+    if (a !== undefined && !/^-?\d+$/.test(a)) throw new ValueError(
+      `converter '${name}': argument ${i + 1} must be an integer, got '${a}'`)
+  }
+  if (name === 'regsub') {
+    try { new RegExp(args[0] ?? '') } catch { throw new ValueError(`converter 'regsub': invalid regular expression`) }
+  }
+  return { name, args }
+}
+
+export interface ParsedSample extends ParsedFetch {
+  readonly converters: ConverterCall[]
+}
+
+/** `FETCH[(ARGS)][,CONV[(ARGS)]]…` */
+export function parseSampleChain (text: string, allowAclSuffix: boolean): ParsedSample {
+  const [first, ...rest] = splitTopLevel(text)
+  return { ...parseFetch(first ?? '', allowAclSuffix), converters: rest.map(parseConverter) }
 }
 
 export function parseAclDefinition (name: string, words: readonly string[], loc: Location): AclDefinition {
@@ -68,11 +94,12 @@ export function parseAclDefinition (name: string, words: readonly string[], loc:
     `invalid ACL name '${name}' (letters, digits, '_', '.', ':' and '-' only)`)
   const [fetchText, ...rest] = words
   if (fetchText === undefined) throw new ValueError(`ACL '${name}' has no fetch method`)
-  const fetch = parseFetch(fetchText, true)
+  const fetch = parseSampleChain(fetchText, true)
   let ignoreCase = false
   let match = fetch.impliedMatch
   let noDns = false
   const files: string[] = []
+  const ignoredFlags: string[] = []
   let i = 0
   for (; i < rest.length; i++) {
     const w = rest[i] as string
@@ -80,8 +107,8 @@ export function parseAclDefinition (name: string, words: readonly string[], loc:
     if (!w.startsWith('-') || /^-\d/.test(w)) break
     if (w === '-i') ignoreCase = true
     else if (w === '-n') noDns = true
-    else if (w === '-M') continue
-    else if (w === '-u') i++
+    else if (w === '-M') ignoredFlags.push(w)
+    else if (w === '-u') { ignoredFlags.push(w); i++ }
     else if (w === '-m') {
       const method = rest[++i]
       if (method === undefined || !MATCH_METHODS.has(method)) throw new ValueError(
@@ -112,7 +139,9 @@ export function parseAclDefinition (name: string, words: readonly string[], loc:
   if (values.length === 0 && files.length === 0 && !acceptsNoValue) {
     throw new ValueError(`ACL '${name}': no value to match '${fetchText}' against`)
   }
-  return { name, fetch: fetch.fetch, fetchArgs: fetch.args, flags: { ignoreCase, match, files, noDns }, operator,
+  return { name, fetch: fetch.fetch, fetchArgs: fetch.args,
+    ...(fetch.converters.length > 0 ? { converters: fetch.converters } : {}), flags: { ignoreCase, match, files, noDns,
+    ...(ignoredFlags.length > 0 ? { ignoredFlags } : {}) }, operator,
     values, loc }
 }
 

@@ -22,6 +22,11 @@ export interface Address {
   readonly hostName?: string
   /** `fd@N`: a listening socket inherited from the parent process (host '' and no port). */
   readonly fd?: number
+  /**
+   * A server on a unix stream socket (`/path`, `unix@/path`; `abns@NAME`: the abstract name, NUL
+   * first): host '' and no port.
+   */
+  readonly path?: string
 }
 
 export interface Bind {
@@ -156,12 +161,20 @@ export interface HttpCheck {
 }
 
 /** ACL pattern set: `acl NAME FETCH [flags] [operator] VALUE...`. */
+/** A converter applied to a sample (`FETCH,NAME(ARGS)`); `map*` converters carry their file's entries. */
+export interface ConverterCall {
+  readonly name: string
+  readonly args: string[]
+  entries?: [string, string][]
+}
+
 export interface AclDefinition {
   readonly name: string
   readonly fetch: string
   readonly fetchArgs: string[]
+  readonly converters?: ConverterCall[]
   readonly flags: { readonly ignoreCase: boolean, readonly match?: string, readonly files: string[],
-    readonly noDns: boolean }
+    readonly noDns: boolean, readonly ignoredFlags?: string[] }
   readonly operator?: string
   readonly values: string[]
   readonly loc: Location
@@ -180,6 +193,8 @@ export interface AclTerm {
 
 export interface UseBackend {
   readonly backend: string
+  /** A dynamic name (`%[…]`), evaluated per request. */
+  readonly format?: Format
   readonly cond: Condition | undefined
   readonly loc: Location
 }
@@ -190,7 +205,55 @@ export interface HttpRule {
   readonly args: string[]
   readonly cond: Condition | undefined
   readonly loc: Location
+  /** The parsed arguments of an action tslb enforces (`config/rule-actions.ts`). */
+  readonly spec?: ActionSpec
 }
+
+/** A value written as HAProxy's log-format string: text and `%[sample]` expressions. */
+export type Format = readonly FormatPart[]
+export type FormatPart =
+  | { readonly kind: 'text', readonly text: string }
+  | { readonly kind: 'sample', readonly expr: SampleExpr }
+
+export interface SampleExpr {
+  readonly fetch: string
+  readonly args: string[]
+  readonly converters?: ConverterCall[]
+}
+
+export interface ReplySpec {
+  readonly status: number
+  readonly contentType?: string
+  /** `string` is literal; `lf-string` a Format. */
+  readonly body?: { readonly kind: 'string', readonly text: string } | { readonly kind: 'lf-string',
+    readonly format: Format } | { readonly kind: 'file' | 'lf-file', readonly path: string }
+  readonly headers: readonly (readonly [string, Format])[]
+}
+
+export type ActionSpec =
+  | { readonly type: 'allow' }
+  | { readonly type: 'deny', readonly reply: ReplySpec | undefined, readonly status: number }
+  | { readonly type: 'tarpit', readonly reply: ReplySpec | undefined, readonly status: number }
+  | { readonly type: 'reject' }
+  | { readonly type: 'silent-drop' }
+  | { readonly type: 'auth', readonly realm: string | undefined }
+  | { readonly type: 'redirect', readonly mode: 'location' | 'prefix' | 'scheme', readonly value: Format,
+    readonly code: number, readonly dropQuery: boolean, readonly appendSlash: boolean }
+  | { readonly type: 'return', readonly reply: ReplySpec }
+  | { readonly type: 'set-header' | 'add-header', readonly name: string, readonly value: Format }
+  | { readonly type: 'del-header', readonly name: string, readonly match: 'str' | 'beg' | 'end' | 'sub' | 'reg' }
+  | { readonly type: 'replace-header' | 'replace-value', readonly name: string, readonly regex: string,
+    readonly replace: Format }
+  | { readonly type: 'set-path' | 'set-pathq' | 'set-uri' | 'set-query' | 'set-method', readonly value: Format }
+  | { readonly type: 'replace-path' | 'replace-pathq' | 'replace-uri', readonly regex: string,
+    readonly replace: Format }
+  | { readonly type: 'set-status', readonly status: number, readonly reason: string | undefined }
+  | { readonly type: 'set-var', readonly scope: VarScope, readonly name: string, readonly expr: SampleExpr }
+  | { readonly type: 'unset-var', readonly scope: VarScope, readonly name: string }
+  | { readonly type: 'use-service' }
+
+export type VarScope = 'proc' | 'sess' | 'txn' | 'req' | 'res'
+
 
 export interface StickTableSpec {
   readonly type: 'ip' | 'ipv6' | 'integer' | 'string' | 'binary'

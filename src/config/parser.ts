@@ -20,6 +20,8 @@ import {
 } from './keywords/vrrp-tracking.ts'
 import { applyVrrpInstanceKeyword, applyVrrpScriptKeyword, newVrrpInstance, newVrrpScript } from './keywords/vrrp.ts'
 import { validate } from './validate.ts'
+import { notEnforcedMessage, PROXY_KEYWORD_STATUS } from './enforcement.ts'
+import { type FileReader, loadAclFiles } from './acl-files.ts'
 import { type Lookup, resolveHostNames } from './resolve.ts'
 import { braceMessage, isBraceLine, outsideSectionHint, unknownKeywordHint, withoutBraces } from './hints.ts'
 
@@ -29,6 +31,8 @@ export interface ParseOptions {
   readonly localPeer?: string
   /** How loadConfig resolves server host names (default: the system resolver). */
   readonly lookup?: Lookup
+  /** How `acl … -f FILE` files are read (default: from disk). */
+  readonly readFile?: FileReader
 }
 
 export interface ParseResult {
@@ -106,6 +110,7 @@ export function parseConfigSources (sources: readonly ConfigSource[], options: P
       parser.line({ words, loc })
     }
   }
+  loadAclFiles(config, diag, options.readFile)
   validate(config, diag, options.localPeer)
   const fileOrder = new Map(sources.map((s, i) => [s.file, i]))
   // By file, then line; whole-configuration problems (line 0) last.
@@ -375,6 +380,7 @@ class SectionParser {
         }
         if (!allowedIn(kw, p)) throw new ValueError(`'${keyword}' is not allowed in a '${p.kind}' section`)
         kw.parse(p, args, ctx)
+        if (PROXY_KEYWORD_STATUS[keyword] !== 'enforced') ctx.warn(notEnforcedMessage(keyword))
         return
       }
       case 'peers':

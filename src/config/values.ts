@@ -56,6 +56,24 @@ export function parsePort (text: string, what: string): number {
   return parseInteger(text, what, 1, 65535)
 }
 
+/** HAProxy's longest unix socket path (sun_path less the terminating NUL). */
+const MAX_UNIX_PATH = 107
+
+/** A server's unix socket address (`/path`, `unix@/path`, `abns@NAME`), or undefined for another form. */
+export function parseUnixServerAddress (text: string, what: string): Address | undefined {
+  let path: string
+  if (text.startsWith('abns@')) path = `\0${text.slice('abns@'.length)}`
+  else if (text.startsWith('unix@')) path = text.slice('unix@'.length)
+  else if (text.startsWith('/')) path = text
+  else return undefined
+  if (path === '' || path === '\0') throw new ValueError(`${what}: '${text}' names no socket`)
+  if (!path.startsWith('\0') && !path.startsWith('/')) throw new ValueError(
+    `${what}: a unix socket path must be absolute, got '${path}'`)
+  if (Buffer.byteLength(path) > MAX_UNIX_PATH) throw new ValueError(
+    `${what}: unix socket path '${path}' is longer than ${MAX_UNIX_PATH} bytes`)
+  return { host: '', family: 0, port: undefined, portEnd: undefined, path }
+}
+
 /** `fd@N`: listen on file descriptor N inherited from the parent (VTest, systemd socket activation). */
 export function parseListenAddress (text: string, what: string): Address {
   const fd = /^fd@(\d+)$/.exec(text)
@@ -105,9 +123,7 @@ export function parseAddress (text: string, what: string, portRequired: boolean,
     return { ...portsOf(portText, what, portRequired, text), host, family: 0, hostName: host }
   }
   if (host !== '' && family === 0 && allowHostName && forced === 0) {
-    throw new ValueError(
-      `${what}: '${host}' is neither an IP address nor a host name${host.startsWith('/') ? (' (unix socket servers ' +
-        'are not supported)') : ''}`)
+    throw new ValueError(`${what}: '${host}' is neither an IP address nor a host name`)
   }
   if (host !== '' && family === 0) {
     throw new ValueError(`${what}: '${host}' is not an IP address (host names are not resolved; write the address)`)

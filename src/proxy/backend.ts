@@ -151,8 +151,9 @@ export class Backend {
   private async open (server: ServerState, clientDstPort: number, onread: OnReadOpts | undefined): Promise<Socket> {
     const port = server.port ?? clientDstPort
     return await new Promise<Socket>((resolve, reject) => {
-      const socket = connect({ host: server.host, port, noDelay: true, allowHalfOpen: true,
-        localAddress: server.config.source ?? this.config.source, onread })
+      const socket = server.path !== undefined ? connect({ path: server.path, allowHalfOpen: true, onread })
+        : connect({ host: server.host, port, noDelay: true, allowHalfOpen: true,
+          localAddress: server.config.source ?? this.config.source, onread })
       const timer = setTimeout(() => { fail(new ConnectError(server, true, undefined)) }, this.connectTimeout)
       const fail = (err: ConnectError): void => {
         clearTimeout(timer)

@@ -14,6 +14,7 @@ import { StickTable } from '../stick/index.ts'
 import { AcceptGate } from './accept-gate.ts'
 import type { LogLine } from './log/sink.ts'
 import { LEVELS } from '../config/keywords/log.ts'
+import { prepareRules } from './rules/index.ts'
 
 const EXPIRY_SWEEP_MS = 1000
 
@@ -40,6 +41,7 @@ export class Engine {
   private readonly logFor: (proxy: Proxy) => LogLine
 
   constructor (config: Config, opts: EngineOptions) {
+    prepareRules(config)
     this.logFor = opts.logFor
     const targeted = new Set(config.proxies.flatMap(p => p.stickRules.map(r => r.table ?? p.name)))
     for (const p of config.proxies) {

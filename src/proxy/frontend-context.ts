@@ -47,6 +47,8 @@ export interface HttpFrontend extends RoutingFrontend {
   services (): HttpServices | undefined
   /** Usable active servers of a backend (the `nbsrv` fetch). */
   nbsrv (backend: string): number | undefined
+  /** The proxy-state fetches (`be_conn`, `fe_conn`, `queue`, `avg_queue`, `srv_is_up`, `srv_conn`). */
+  proxyState (fetch: string, arg: string): string | undefined
   /** True when a `monitor fail` condition holds: monitor-uri then answers 503. */
   monitorFailing (s: SampleSource): boolean
   /** Registers `fn` to run when the frontend starts draining; returns the unregister function. */

@@ -14,6 +14,8 @@ import { DEFAULT_H2_SETTINGS, type H2Frontend, type H2Settings, serveH2 } from '
 import { startRoutedTcpSession } from './tcp/tcp-session.ts'
 import { NO_LOG } from './log/sink.ts'
 import type { GatedFrontend } from './accept-gate.ts'
+import { compileTcpRules, tcpAccepts, type TcpRuleSet } from './rules/tcp-rules.ts'
+import { compileFormat } from './rules/format.ts'
 
 const DEFAULT_MAX_HEAD = 16_384
 /** The kernel accept queue asked for when `bind` has no `backlog`. */
@@ -22,7 +24,8 @@ const DEFAULT_BACKLOG = 1024
 const DEFAULT_MAXCONN = 2000
 
 export interface Route {
-  readonly backend: Backend
+  /** The backend, or undefined when a dynamic name names none (the next rule is tried). */
+  readonly backend: (s: SampleSource) => Backend | undefined
   readonly when: Predicate
 }
 
@@ -56,6 +59,7 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
   private readonly backends: ReadonlyMap<string, Backend>
   private readonly monitorNet: Predicate | undefined
   private readonly monitorFail: Predicate[]
+  private readonly tcpRules: TcpRuleSet | undefined
   private current = 0
   totalSessions = 0
   /** Set once the worker drains: responses then carry `Connection: close`. */
@@ -89,11 +93,17 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
     // 0 is taken as unset.
     this.maxconn = config.maxconn === undefined || config.maxconn === 0 ? DEFAULT_MAXCONN : config.maxconn
     this.routes = config.useBackends.flatMap(u => {
+      const when = compileCondition(u.cond, config.acls)
+      if (u.format !== undefined) {
+        const name = compileFormat(u.format)
+        return [{ backend: (s: SampleSource) => backends.get(name(s)), when }]
+      }
       const backend = backends.get(u.backend)
-      return backend === undefined ? [] : [{ backend, when: compileCondition(u.cond, config.acls) }]
+      return backend === undefined ? [] : [{ backend: () => backend, when }]
     })
     this.defaultBackend = backends.get(config.kind === 'listen' ? config.name : config.defaultBackend ?? '')
     this.monitorFail = config.monitorFail.map(c => compileCondition(c, config.acls))
+    this.tcpRules = compileTcpRules(config)
     this.monitorNet = config.monitorNets.length === 0
       ? undefined
       : compileAcl({ name: 'monitor-net', fetch: 'src', fetchArgs: [], flags: { ignoreCase: false, files: [],
@@ -134,6 +144,26 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
     return this.backends.get(backend)?.servers.filter(s => s.usable && !s.backup).length
   }
 
+  proxyState (fetch: string, arg: string): string | undefined {
+    if (fetch === 'fe_conn') return arg === '' || arg === this.name ? String(this.current) : undefined
+    if (fetch === 'srv_is_up' || fetch === 'srv_conn') {
+      const [be, srv] = arg.split('/')
+      const server = this.backends.get(be ?? '')?.servers.find(x => x.name === srv)
+      if (server === undefined) return undefined
+      return fetch === 'srv_conn' ? String(server.activeConnections) : server.usable ? '1' : '0'
+    }
+    const backend = this.backends.get(arg)
+    if (backend === undefined) return undefined
+    if (fetch === 'be_conn') return String(backend.activeConnections)
+    const queued = backend.admission.queueLength
+    if (fetch === 'queue') return String(queued)
+    if (fetch === 'avg_queue') {
+      const usable = backend.servers.filter(x => x.usable).length
+      return String(usable === 0 ? queued : Math.floor(queued / usable))
+    }
+    return undefined
+  }
+
   services (): HttpServices | undefined {
     return this.hooks.services()
   }
@@ -144,7 +174,11 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
   }
 
   route (s: SampleSource): Backend | undefined {
-    for (const r of this.routes) if (r.when(s)) return r.backend
+    for (const r of this.routes) {
+      if (!r.when(s)) continue
+      const backend = r.backend(s)
+      if (backend !== undefined) return backend
+    }
     return this.defaultBackend
   }
 
@@ -162,6 +196,12 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
       // monitor-net: answer "alive" without logging or forwarding, as HAProxy does.
       if (this.mode === 'http') socket.end('HTTP/1.0 200 OK\r\n\r\n')
       else socket.end()
+      return
+    }
+    if (this.tcpRules !== undefined && !tcpAccepts(this.tcpRules, { src: socket.remoteAddress ?? '',
+      srcPort: socket.remotePort ?? 0, dst: socket.localAddress ?? '', dstPort: socket.localPort ?? 0 })) {
+      // tcp-request … reject: closed before anything is read or logged, as HAProxy does.
+      socket.destroy()
       return
     }
     if (this.h2Sockets.has(socket)) serveH2(socket, this)

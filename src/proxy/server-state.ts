@@ -15,6 +15,8 @@ export class ServerState implements BalancedServer {
   readonly host: string
   /** undefined: the port the client connected to (1.x servers without a port). */
   readonly port: number | undefined
+  /** A unix socket server's path (host '' and no port). */
+  readonly path: string | undefined
   readonly config: Server
   readonly initialWeight: number
   weight: number
@@ -40,6 +42,7 @@ export class ServerState implements BalancedServer {
     this.maxconn = config.maxconn === 0 ? undefined : config.maxconn
     this.host = config.address.host
     this.port = config.address.port
+    this.path = config.address.path
     this.initialWeight = config.weight ?? 1
     this.weight = this.initialWeight
     if (config.disabled === true) this.admin = 'maint'

@@ -1,6 +1,7 @@
-/** A plain HTTP GET without keep-alive, and test/helpers/slow-server.ts in lab nodes: starting it, reading its counters. */
+/** A plain HTTP GET without keep-alive, a raw request/answer exchange, and test/helpers/slow-server.ts in lab nodes: starting it, reading its counters. */
 import type { ChildProcess } from 'node:child_process'
 import { request } from 'node:http'
+import { connect } from 'node:net'
 import { join } from 'node:path'
 import type { Lab, LabNode } from './lab.ts'
 
@@ -34,4 +35,18 @@ export async function startSlowServer (lab: Lab, node: LabNode, port: number, de
 /** One slow server on port 8000 of each node, named after it. */
 export async function startSlowServers (lab: Lab, nodes: readonly LabNode[], delayMs: number): Promise<ChildProcess[]> {
   return await Promise.all(nodes.map(async node => await startSlowServer(lab, node, 8000, delayMs)))
+}
+
+/** Writes `request` on a fresh TCP connection and returns everything read until the peer closes. */
+export async function rawExchange (port: number, request: string, host = '127.0.0.1'): Promise<string> {
+  const sock = connect({ host, port })
+  let text = ''
+  sock.setEncoding('utf8')
+  sock.on('data', (d: string) => { text += d })
+  sock.write(request)
+  await new Promise<void>(resolve => {
+    sock.on('close', () => { resolve() })
+    sock.on('error', () => { resolve() })
+  })
+  return text
 }

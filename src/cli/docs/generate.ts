@@ -6,14 +6,17 @@ import { readFileSync } from 'node:fs'
 import { packageVersion } from '../build-info.ts'
 import { bashCompletion } from './completion.ts'
 import { tslbCfgManPage, tslbManPage } from './man.ts'
+import { withEnforcementTables } from './enforcement.ts'
 
 const ROOT = new URL('../../../', import.meta.url)
 
 export function generatedFiles (): Record<string, string> {
   const version = packageVersion()
+  const configuration = withEnforcementTables(readFileSync(new URL('docs/configuration.md', ROOT), 'utf8'))
   return {
+    'docs/configuration.md': configuration,
     'man/tslb.1': tslbManPage(version),
-    'man/tslb.cfg.5': tslbCfgManPage(version, readFileSync(new URL('docs/configuration.md', ROOT), 'utf8')),
+    'man/tslb.cfg.5': tslbCfgManPage(version, configuration),
     'completion/tslb.bash': bashCompletion()
   }
 }

@@ -86,7 +86,7 @@ export function markdownToRoff (markdown: string): string[] {
       for (i++; i < lines.length && !(lines[i] as string).startsWith('```');
         i++) out.push(escapeRoff(lines[i] as string))
       out.push('.RE', '.fi')
-    } else if (line.startsWith('# ')) {
+    } else if (line.startsWith('# ') || line.startsWith('<!--')) {
       flush()
     } else if (line.startsWith('## ')) {
       flush()

@@ -6,6 +6,8 @@ import type { CookieSettings, HttpRule, Proxy } from '../model.ts'
 import { splitCondition } from '../acl.ts'
 import { parseInteger, parseTime } from '../values.ts'
 import { ValueError } from '../errors.ts'
+import { actionName, parseAction } from '../rule-actions.ts'
+import { HTTP_REQUEST_ACTIONS, HTTP_RESPONSE_ACTIONS, notEnforcedMessage, TCP_REQUEST_ACTIONS } from '../enforcement.ts'
 
 export function applyCookie (p: Proxy, args: readonly string[]): void {
   const [name, ...rest] = args
@@ -48,36 +50,23 @@ function requireArg (v: string | undefined, what: string): string {
   return v
 }
 
-const HTTP_REQUEST_ACTIONS = new Set([
-  'allow', 'deny', 'tarpit', 'auth', 'redirect', 'add-header', 'set-header', 'del-header', 'replace-header',
-  'replace-value', 'replace-path', 'replace-uri', 'set-path', 'set-uri', 'set-query', 'set-method', 'set-var',
-  'unset-var', 'set-log-level', 'capture', 'track-sc0', 'track-sc1', 'track-sc2', 'sc-inc-gpc0', 'sc-inc-gpc1',
-  'return', 'use-service', 'set-src', 'set-dst', 'set-dst-port', 'early-hint', 'normalize-uri', 'set-timeout',
-    'silent-drop', 'reject'
-])
-const HTTP_RESPONSE_ACTIONS = new Set([
-  'allow', 'deny', 'add-header', 'set-header', 'del-header', 'replace-header', 'replace-value', 'set-status',
-  'set-var', 'unset-var', 'set-log-level', 'capture', 'redirect', 'return', 'track-sc0', 'track-sc1', 'track-sc2',
-    'silent-drop'
-])
-const TCP_REQUEST_ACTIONS = new Set(['accept', 'reject', 'track-sc0', 'track-sc1', 'track-sc2', 'expect-proxy',
-  'inspect-delay', 'set-var', 'capture', 'sc-inc-gpc0', 'silent-drop'])
-
 export function applyHttpRule (phase: 'request' | 'response', p: Proxy, args: readonly string[],
   ctx: KeywordContext): void {
   const { head, cond } = splitCondition(args, ctx.loc)
-  const [action, ...rest] = head
+  const [word, ...rest] = head
+  const action = word === undefined ? undefined : actionName(word)
   const known = phase === 'request' ? HTTP_REQUEST_ACTIONS : HTTP_RESPONSE_ACTIONS
-  if (action === undefined || !known.has(action)) {
-    throw new ValueError(`'http-${phase}': unknown action '${action ?? ''}' (known: ${[...known].join(', ')})`)
+  if (action === undefined || !Object.hasOwn(known, action)) {
+    throw new ValueError(`'http-${phase}': unknown action '${action ?? ''}' (known: ${Object.keys(known).join(', ')})`)
   }
   const needsArgs = ['add-header', 'set-header', 'del-header', 'replace-header', 'replace-value', 'redirect',
-    'use-service', 'set-path', 'set-uri', 'set-status', 'set-var', 'set-method']
+    'use-service', 'set-path', 'set-uri', 'set-status', 'set-method']
   if (needsArgs.includes(action) && rest.length === 0) throw new ValueError(
     `'http-${phase} ${action}' expects arguments`)
   if (action === 'use-service' && rest[0] !== 'prometheus-exporter') throw new ValueError(
     `'http-request use-service': only 'prometheus-exporter' is available, got '${rest[0] ?? ''}'`)
-  const rule: HttpRule = { phase, action, args: rest, cond, loc: ctx.loc }
+  const spec = parseAction(phase, head)
+  const rule: HttpRule = { phase, action, args: rest, cond, loc: ctx.loc, ...(spec === undefined ? {} : { spec }) }
   p.httpRules.push(rule)
 }
 
@@ -92,8 +81,9 @@ export function applyTcpRule (p: Proxy, args: readonly string[], ctx: KeywordCon
     return
   }
   const { head, cond } = splitCondition(after, ctx.loc)
-  const [action, ...rest] = head
-  if (action === undefined || !TCP_REQUEST_ACTIONS.has(action)) throw new ValueError(
+  const [word, ...rest] = head
+  const action = word === undefined ? undefined : actionName(word)
+  if (action === undefined || !Object.hasOwn(TCP_REQUEST_ACTIONS, action)) throw new ValueError(
     `'tcp-request ${where}': unknown action '${action ?? ''}'`)
   p.tcpRules.push({ phase: 'request', action: `${where} ${action}`, args: rest, cond, loc: ctx.loc })
 }
@@ -180,6 +170,7 @@ export function applyStats (p: Proxy, args: readonly string[], ctx: KeywordConte
     case 'show-node': s.showNode = rest[0] ?? true; break
     case 'scope': s.scope.push(one()); break
     case 'admin': {
+      ctx.warn(notEnforcedMessage('stats admin'))
       const { cond } = splitCondition(rest, ctx.loc)
       if (cond === undefined) throw new ValueError("'stats admin' expects 'if' or 'unless' and a condition")
       s.adminCond = cond

@@ -34,18 +34,17 @@ const LEGACY_OPTIONS: Readonly<Record<string, { readonly becomes: string, readon
 /** Options that take arguments in HAProxy, with a check of their shape. */
 const OPTION_ARGUMENTS: Readonly<Record<string, (rest: readonly string[]) => boolean>> = {
   httplog: rest => rest.length === 1 && rest[0] === 'clf',
-  'mysql-check': rest => rest[0] === 'user' && rest.length >= 2 && rest.length <= 4,
+  'mysql-check': rest => rest[0] === 'user' && (rest.length === 2 || (rest.length === 3 &&
+    (rest[2] === 'post-41' || rest[2] === 'pre-41'))),
   'pgsql-check': rest => rest[0] === 'user' && rest.length === 2,
   smtpchk: rest => (rest[0] === 'HELO' || rest[0] === 'EHLO') && rest.length === 2,
   originalto: rest => rest.length % 2 === 0 && rest.every((w, i) => i % 2 === 1 || w === 'except' || w === 'header')
 }
 
 /** Protocol checks tslb runs (src/proxy/health/exchanges.ts). */
-const PROTOCOL_CHECKS = new Set(['redis-check', 'smtpchk', 'pgsql-check'])
+const PROTOCOL_CHECKS = new Set(['redis-check', 'smtpchk', 'pgsql-check', 'mysql-check', 'ldap-check'])
 /** Protocol checks HAProxy has and tslb does not: refused rather than silently run as a TCP connect. */
 const UNSUPPORTED_CHECK_OPTIONS: Readonly<Record<string, string>> = {
-  'mysql-check': 'the MySQL handshake check',
-  'ldap-check': 'the LDAPv3 bind check',
   'spop-check': 'the SPOP HELLO check'
 }
 

@@ -4,7 +4,8 @@
 import type { KeywordContext } from '../context.ts'
 import type { Balance, Bind, Proxy } from '../model.ts'
 import { parseAclDefinition, parseCondition, splitCondition } from '../acl.ts'
-import { checkName, parseAddress, parseInteger, parseListenAddress, parseNetwork, parseTime } from '../values.ts'
+import { checkName, parseAddress, parseInteger, parseListenAddress, parseNetwork, parseTime,
+  parseUnixServerAddress } from '../values.ts'
 import { ValueError } from '../errors.ts'
 import { applyCapture, applyCookie, applyErrorfile, applyHttpCheck, applyHttpRule, applyStats,
   applyTcpRule } from './http.ts'
@@ -12,6 +13,7 @@ import { applyLegacyTimeout, applyOption, applyTimeout, LEGACY_TIMEOUT_KEYWORDS,
 import { parseServerOptions } from './server.ts'
 import { applyStickRule, parseStickTable } from './stick.ts'
 import { parseLogTarget } from './log.ts'
+import { parseFormat } from '../rule-actions.ts'
 import { parseTcpCheck } from './tcp-check.ts'
 
 export interface ProxyKeyword {
@@ -143,12 +145,15 @@ export const PROXY_KEYWORDS: Readonly<Record<string, ProxyKeyword>> = {
       checkName("'server'", name)
       if (p.servers.some(s => s.name === name)) throw new ValueError(
         `server '${name}' is already defined in ${ctx.section}`)
-      const address = parseAddress(ctx.expandAddress(addr), `server '${name}'`, false, true)
-      if (address.host === '') throw new ValueError(`server '${name}': missing address`)
+      const expanded = ctx.expandAddress(addr)
+      const address = parseUnixServerAddress(expanded, `server '${name}'`) ??
+        parseAddress(expanded, `server '${name}'`, false, true)
+      if (address.host === '' && address.path === undefined) throw new ValueError(`server '${name}': missing address`)
       if (address.portEnd !== address.port) throw new ValueError(`server '${name}': a port range is not allowed`)
       const options = { ...p.defaultServer }
       parseServerOptions(opts, options)
-      if (address.port === undefined && options.port === undefined && p.mode === 'tcp' && p.dispatch === undefined) {
+      if (address.port === undefined && address.path === undefined && options.port === undefined && p.mode === 'tcp' &&
+        p.dispatch === undefined) {
         ctx.warn(`server '${name}' has no port: connections go to the port the client connected to`)
       }
       p.servers.push({ ...options, name, address, loc: ctx.loc })
@@ -176,7 +181,9 @@ export const PROXY_KEYWORDS: Readonly<Record<string, ProxyKeyword>> = {
       const { head, cond } = splitCondition(args, ctx.loc)
       if (head.length !== 1) throw new ValueError(
         "'use_backend' expects a backend name, then optionally 'if' or 'unless' and a condition")
-      p.useBackends.push({ backend: head[0] as string, cond, loc: ctx.loc })
+      const backend = head[0] as string
+      const format = backend.includes('%[') ? parseFormat(backend, "'use_backend'") : undefined
+      p.useBackends.push({ backend, ...(format === undefined ? {} : { format }), cond, loc: ctx.loc })
     }
   },
   acl: {

@@ -5,6 +5,8 @@
 import { isIP, BlockList } from 'node:net'
 import type { AclDefinition, Condition } from '../../config/model.ts'
 import { fetchSamples, type SampleSource } from './sample.ts'
+import { compileChain } from './converters.ts'
+import { authenticatedUser } from '../rules/userlists.ts'
 
 export type Predicate = (s: SampleSource) => boolean
 
@@ -12,8 +14,8 @@ const PREDEFINED: Readonly<Record<string, Predicate>> = {
   TRUE: () => true,
   FALSE: () => false,
   HTTP: s => s.method !== undefined,
-  'HTTP_1.0': () => false,
-  'HTTP_1.1': s => s.method !== undefined,
+  'HTTP_1.0': s => s.versionMinor === 0,
+  'HTTP_1.1': s => s.versionMinor === 1,
   HTTP_CONTENT: s => (s.headerValues?.('content-length').length ?? 0) > 0 || (s.headerValues?.(
     'transfer-encoding').length ?? 0) > 0,
   HTTP_URL_ABS: s => /^[a-z][a-z0-9+.-]*:\/\//i.test(s.url ?? ''),
@@ -36,9 +38,12 @@ const PREDEFINED: Readonly<Record<string, Predicate>> = {
 /** Default match method of each fetch when no `-m` or suffix says otherwise. */
 function defaultMatch (fetch: string): string {
   if (fetch === 'src' || fetch === 'dst' || fetch === 'hdr_ip') return 'ip'
+  if (fetch === 'req.ver' || fetch === 'req_ver') return 'str'
   if (fetch === 'src_port' || fetch === 'dst_port' || fetch === 'hdr_cnt' || fetch === 'req.hdr_cnt' || fetch ===
-    'hdr_val' || fetch === 'status' || fetch === 'nbsrv') return 'int'
-  if (fetch === 'always_true' || fetch === 'always_false') return 'bool'
+    'hdr_val' || fetch === 'status' || fetch === 'nbsrv' || fetch === 'be_conn' || fetch === 'fe_conn' ||
+    fetch === 'queue' || fetch === 'avg_queue' || fetch === 'srv_conn' || fetch === 'req.cook_cnt') return 'int'
+  if (fetch === 'srv_is_up') return 'bool'
+  if (fetch === 'always_true' || fetch === 'always_false' || fetch === 'http_auth' || fetch === 'ssl_fc') return 'bool'
   return 'str'
 }
 
@@ -98,9 +103,8 @@ function compileString (method: string, values: readonly string[], ignoreCase: b
       const res = values.map(p => new RegExp(p, ignoreCase ? 'i' : ''))
       return v => res.some(r => r.test(v))
     }
-    case 'dir': return v => { const parts = norm(v).split('/'); return pats.some(p => parts.includes(p)) }
+    case 'dir': return v => { const parts = norm(v).split(/[/?]/); return pats.some(p => parts.includes(p)) }
     case 'dom': return v => { const parts = norm(v).split(/[/?.:]/); return pats.some(p => parts.includes(p)) }
-    case 'len': return v => pats.some(p => v.length === Number(p))
     case 'found': return () => true
     case 'bool': return v => v !== '' && v !== '0'
     default: {
@@ -110,17 +114,45 @@ function compileString (method: string, values: readonly string[], ignoreCase: b
   }
 }
 
+/** The match method a converter's output calls for when none is given. */
+const CONVERTER_MATCH: Readonly<Record<string, string>> = {
+  ipmask: 'ip', bool: 'bool', not: 'bool', add: 'int', sub: 'int', mul: 'int', div: 'int', mod: 'int', length: 'int',
+  crc32: 'int', djb2: 'int', sdbm: 'int', wt6: 'int', map_ip: 'str'
+}
+
+function samplesOf (acl: AclDefinition): (s: SampleSource) => string[] {
+  const { fetch, fetchArgs } = acl
+  const chain = compileChain(acl.converters)
+  if (chain === undefined) return s => fetchSamples(fetch, fetchArgs, s)
+  return s => fetchSamples(fetch, fetchArgs, s).map(chain).filter((v): v is string => v !== undefined)
+}
+
 export function compileAcl (acl: AclDefinition): Predicate {
-  const method = acl.flags.match ?? defaultMatch(acl.fetch)
+  if (acl.fetch === 'http_auth_group' && acl.converters === undefined) {
+    // As HAProxy: the values are group names, matched against the authenticated user's groups.
+    const list = acl.fetchArgs[0] ?? ''
+    const wanted = acl.values
+    return s => {
+      const user = authenticatedUser(list, s.headerValues?.('authorization')[0])
+      return user !== undefined && wanted.some(g => user.groups.has(g))
+    }
+  }
+  const lastConverter = acl.converters?.[acl.converters.length - 1]?.name
+  const method = acl.flags.match ?? (lastConverter === undefined ? defaultMatch(acl.fetch)
+    : CONVERTER_MATCH[lastConverter] ?? 'str')
   let test: (v: string) => boolean
   if (method === 'int') test = compileInt(acl.operator, acl.values)
+  else if (method === 'len') {
+    const length = compileInt(acl.operator, acl.values)
+    test = v => length(String(v.length))
+  }
   else if (method === 'ip') test = compileIp(acl.values)
   else test = compileString(method, acl.values, acl.flags.ignoreCase)
-  const { fetch, fetchArgs } = acl
-  if (method === 'found') return s => fetchSamples(fetch, fetchArgs, s).length > 0
-  if (method === 'bool' && acl.values.length === 0) return s => fetchSamples(fetch, fetchArgs, s).some(test)
-  if (fetch === 'hdr_cnt' || fetch === 'req.hdr_cnt') return s => test(fetchSamples(fetch, fetchArgs, s)[0] ?? '0')
-  return s => fetchSamples(fetch, fetchArgs, s).some(test)
+  const samples = samplesOf(acl)
+  if (method === 'found') return s => samples(s).length > 0
+  if (method === 'bool' && acl.values.length === 0) return s => samples(s).some(test)
+  if (acl.fetch === 'hdr_cnt' || acl.fetch === 'req.hdr_cnt') return s => test(samples(s)[0] ?? '0')
+  return s => samples(s).some(test)
 }
 
 /**

@@ -2,6 +2,9 @@
  * What a sample fetch reads: the connection's addresses and, in HTTP mode, the request head.
  * Fetches return strings (or undefined when the sample does not exist).
  */
+import { isIP } from 'node:net'
+import { authenticate, authenticatedUser } from '../rules/userlists.ts'
+
 export interface SampleSource {
   readonly src: string
   readonly srcPort: number
@@ -10,20 +13,49 @@ export interface SampleSource {
   readonly method?: string
   /** Request target as received: path and query. */
   readonly url?: string
-  /** All values of a request header (comma-split as HAProxy's hdr() does), case-insensitive name. */
+  /** Every field value of a request header, as received (case-insensitive name). */
   headerValues? (name: string): string[]
+  /** HTTP minor version of the request (0 or 1). */
+  readonly versionMinor?: number
+  /** The name of the frontend that accepted the connection. */
+  readonly frontendName?: string
   /** Values of a request cookie. */
   cookie? (name: string): string | undefined
+  /** Every occurrence of a request cookie (ACLs match each; a value context takes the last). */
+  cookieValues? (name: string): string[]
   /** First value of a response header / cookie (store-response). */
   responseHeaderValues? (name: string): string[]
   responseCookie? (name: string): string | undefined
+  /** The response's status, once there is one. */
+  responseStatus? (): string | undefined
+  /** A variable (`txn.name`, …) set by `set-var`. */
+  variable? (name: string): string | undefined
+  /** be_conn, fe_conn, queue, avg_queue, srv_is_up, srv_conn: what the proxy knows of itself. */
+  proxyState? (fetch: string, arg: string): string | undefined
   /** Usable servers of a backend (nbsrv), undefined for an unknown backend. */
   nbsrv? (backend: string): number | undefined
 }
 
+/** The path of a request target; for the absolute form (`http://h/p?q`) the part after the authority. */
 export function pathOf (url: string): string {
-  const q = url.indexOf('?')
-  return q < 0 ? url : url.slice(0, q)
+  let start = 0
+  if (url.charCodeAt(0) !== 0x2f) {
+    const as = url.indexOf('://')
+    if (as >= 0) {
+      const slash = url.indexOf('/', as + 3)
+      const q = url.indexOf('?', as + 3)
+      start = slash < 0 || (q >= 0 && q < slash) ? (q < 0 ? url.length : q) : slash
+    }
+  }
+  const q = url.indexOf('?', start)
+  return q < 0 ? url.slice(start) : url.slice(start, q)
+}
+
+/** The values of header fields as hdr() counts them: split on commas, blanks around each trimmed. */
+function splitValues (lines: readonly string[]): string[] {
+  const out: string[] = []
+  for (const line of lines) for (const v of line.split(',')) out.push(v.trim())
+  return out
 }
 
 export function queryOf (url: string): string {
@@ -53,33 +85,48 @@ export function fetchSamples (fetch: string, args: readonly string[], s: SampleS
     case 'method': return one(s.method)
     case 'path': return one(s.url === undefined ? undefined : pathOf(s.url))
     case 'url': return one(s.url)
+    case 'pathq': return one(s.url === undefined ? undefined : pathOf(s.url) + (queryOf(s.url) === '' &&
+      !s.url.includes('?') ? '' : `?${queryOf(s.url)}`))
     case 'query': return one(s.url === undefined ? undefined : queryOf(s.url))
     case 'base': {
       if (s.url === undefined) return []
       const host = s.headerValues?.('host')[0] ?? ''
       return [host + pathOf(s.url)]
     }
-    case 'hdr': case 'req.hdr': case 'req.fhdr': {
-      const values = s.headerValues?.(arg) ?? []
+    case 'hdr': case 'req.hdr': case 'req.fhdr': case 'hdr_val': case 'hdr_ip': {
+      // hdr() sees each comma-separated value as an occurrence; fhdr() the whole field line.
+      const lines = s.headerValues?.(arg) ?? []
+      let values = fetch === 'req.fhdr' ? lines : splitValues(lines)
+      if (fetch === 'hdr_val') values = values.filter(v => /^[-+]?\d+$/.test(v)).map(v => String(Number(v)))
+      if (fetch === 'hdr_ip') values = values.filter(v => isIP(v) !== 0)
       const occ = args[1]
       if (occ === undefined) return values
       const n = Number(occ)
       const v = n < 0 ? values[values.length + n] : values[n - 1]
       return one(v)
     }
-    case 'hdr_cnt': case 'req.hdr_cnt': return [String(s.headerValues?.(arg).length ?? 0)]
-    case 'res.hdr': case 'shdr': return s.responseHeaderValues?.(arg) ?? []
-    case 'req.cook': case 'cook': return one(s.cookie?.(arg))
+    case 'hdr_cnt': case 'req.hdr_cnt': return [String(splitValues(s.headerValues?.(arg) ?? []).length)]
+    case 'res.hdr': case 'shdr': return splitValues(s.responseHeaderValues?.(arg) ?? [])
+    case 'status': return one(s.responseStatus?.())
+    case 'req.ver': case 'req_ver': return one(s.versionMinor === undefined ? undefined : `1.${s.versionMinor}`)
+    case 'fe_name': return one(s.frontendName)
+    case 'req.cook': case 'cook': return s.cookieValues?.(arg) ?? one(s.cookie?.(arg))
+    case 'req.cook_cnt': return [String(s.cookieValues?.(arg).length ?? 0)]
     case 'res.cook': case 'scook': return one(s.responseCookie?.(arg))
     case 'url_param': case 'urlp': return one(s.url === undefined ? undefined : urlParam(s.url, arg))
     case 'nbsrv': {
       const n = s.nbsrv?.(arg)
       return n === undefined ? [] : [String(n)]
     }
+    case 'be_conn': case 'fe_conn': case 'queue': case 'avg_queue': case 'srv_is_up': case 'srv_conn':
+      return one(s.proxyState?.(fetch, arg))
     case 'always_true': return ['1']
     case 'always_false': return []
-    case 'req.ver': case 'req_ver': return []
     case 'env': return one(process.env[arg])
+    case 'var': return one(s.variable?.(arg))
+    case 'http_auth_group': return one(authenticatedUser(arg, s.headerValues?.('authorization')[0])?.name)
+    case 'http_auth': return s.headerValues === undefined ? [] : [authenticate(arg, s.headerValues('authorization')[0])
+      ? '1' : '0']
     default: return []
   }
 }

@@ -128,6 +128,8 @@ interface Tracked {
   readonly checked: boolean
   readonly host: string
   readonly port: number | undefined
+  /** A unix socket server checked on its socket (no `addr` or `port` for the check). */
+  readonly path: string | undefined
   readonly rise: number
   readonly fall: number
   readonly inter: number
@@ -209,7 +211,8 @@ export class HealthChecker {
       const inter = cfg.inter ?? DEFAULT_INTER
       const port = cfg.port ?? server.port
       let checked = cfg.check === true && px.disabled !== true
-      if (checked && port === undefined) {
+      const path = cfg.addr === undefined && cfg.port === undefined ? server.path : undefined
+      if (checked && port === undefined && path === undefined) {
         // HAProxy 2.6 refuses such a configuration (init_srv_check); tslb runs without the check.
         this.emit('warning',
           (`config: ${this.proxyType()} '${backend.name}': server '${server.name}' has neither service port nor ` +
@@ -222,6 +225,7 @@ export class HealthChecker {
         checked,
         host: cfg.addr ?? server.host,
         port,
+        path,
         rise,
         fall,
         inter,
@@ -373,6 +377,7 @@ export class HealthChecker {
       kind: this.kind,
       host: t.host,
       port: t.port ?? 0,
+      ...(t.path === undefined ? {} : { path: t.path }),
       localAddress: t.server.config.source ?? px.source,
       connectTimeout: connect,
       checkTimeout

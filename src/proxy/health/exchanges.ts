@@ -1,13 +1,14 @@
 /**
- * The protocol checks HAProxy 2.6 builds from `option redis-check`, `option smtpchk` and
- * `option pgsql-check` (its tcpcheck.c rule sets): what is sent, and the verdict with HAProxy's
- * status and info text. Pure: bytes in, a next message or a verdict out.
+ * The protocol checks HAProxy 2.6 builds from `option redis-check`, `option smtpchk`,
+ * `option pgsql-check`, `option mysql-check` and `option ldap-check` (its tcpcheck.c rule sets):
+ * what is sent, and the verdict with HAProxy's status and info text. Pure: bytes in, a next message or a verdict out.
  */
 import { Buffer } from 'node:buffer'
 import type { ProbeOutcome } from './status.ts'
 
-export type ExchangeName = 'redis-check' | 'smtpchk' | 'pgsql-check'
-export const EXCHANGE_NAMES: readonly ExchangeName[] = ['redis-check', 'smtpchk', 'pgsql-check']
+export type ExchangeName = 'redis-check' | 'smtpchk' | 'pgsql-check' | 'mysql-check' | 'ldap-check'
+export const EXCHANGE_NAMES: readonly ExchangeName[] = ['redis-check', 'smtpchk', 'pgsql-check', 'mysql-check',
+  'ldap-check']
 
 /** What to do after reading: send more, give the verdict, or (neither) wait for more bytes. */
 export interface ExchangeStep {
@@ -96,10 +97,102 @@ function pgsql (args: readonly string[]): Exchange {
   }
 }
 
+/**
+ * The client authentication packet `option mysql-check user NAME [post-41|pre-41]` sends at once
+ * (HAProxy's mysql41_req / mysql40_req): the login, then COM_QUIT.
+ */
+export function mysqlLogin (user: string, pre41: boolean): Buffer {
+  const name = Buffer.from(user, 'latin1')
+  const body = pre41 ? Buffer.from('0080000001', 'hex')
+    : Buffer.concat([Buffer.from('008200000080000121', 'hex'), Buffer.alloc(23)])
+  const length = body.length + name.length + 2
+  const header = Buffer.from([length & 0xff, (length >> 8) & 0xff, (length >> 16) & 0xff, 1])
+  return Buffer.concat([header, body, name, Buffer.from('00000100000001', 'hex')])
+}
+
+/** A NUL-terminated string at `at`, as HAProxy copies it into the check's info. */
+function cString (b: Buffer, at: number): string {
+  const end = b.indexOf(0, at)
+  return b.subarray(at, end < 0 ? b.length : end).toString('latin1')
+}
+
+/**
+ * tcpcheck_mysql_expect_packet(): the packet at `offset` is complete (else wait, or L7RSP at the
+ * end), an error packet (0xff) is L7STS with its code and message, anything else is good.
+ */
+function mysqlPacket (b: Buffer, offset: number, ended: boolean): ExchangeStep | 'ok' {
+  const length = b.length >= offset + 3 ? b.readUIntLE(offset, 3) : 0
+  if (b.length < offset + 4 || b.length < offset + 4 + length) {
+    return ended ? { outcome: { status: 'L7RSP', code: 0, desc: '' } } : {}
+  }
+  if (b[offset + 4] === 0xff) {
+    return { outcome: { status: 'L7STS', code: b.length >= offset + 7 ? b.readUInt16LE(offset + 5) : 0,
+      desc: cString(b, offset + 7) } }
+  }
+  return 'ok'
+}
+
+/**
+ * `option mysql-check [user NAME [post-41|pre-41]]`: the server's initial handshake (its version
+ * is the info); with a user, the login is sent at once and the answer after the handshake must
+ * not be an error packet.
+ */
+function mysql (args: readonly string[]): Exchange {
+  const user = args[0] === 'user' ? args[1] : undefined
+  return {
+    greeting: user === undefined ? undefined : mysqlLogin(user, args[2] === 'pre-41'),
+    onData (received, ended) {
+      const handshake = mysqlPacket(received, 0, ended)
+      if (handshake !== 'ok') return handshake
+      const ok = { outcome: { status: 'L7OK' as const, code: 0, desc: cString(received, 5) } }
+      if (user === undefined) return ok
+      const answer = mysqlPacket(received, 4 + received.readUIntLE(0, 3), ended)
+      return answer === 'ok' ? ok : answer
+    }
+  }
+}
+
+/** LDAPv3 simple bind of the anonymous user, as `option ldap-check` sends it. */
+const LDAP_BIND_REQUEST = Buffer.from('300C020101600702010304008000', 'hex')
+const NOT_LDAP = { outcome: { status: 'L7RSP' as const, code: 0, desc: 'Not LDAPv3 protocol' } }
+
+/** `option ldap-check`: a BindResponse with messageID 1 and resultCode 0 is up (tcpcheck_ldap_expect_bindrsp). */
+function ldap (): Exchange {
+  return {
+    greeting: LDAP_BIND_REQUEST,
+    onData (b, ended) {
+      if (b.length < 14 && !ended) return {}
+      if (b[0] !== 0x30) return NOT_LDAP
+      const tooShort = ended ? { outcome: { status: 'L7RSP' as const, code: 0, desc: '' } } : {}
+      const sizeByte = b[1] ?? 0
+      const sizeBytes = (sizeByte & 0x80) !== 0 ? sizeByte & 0x7f : 0
+      if (b.length < 1 + sizeBytes) return tooShort
+      let length: number
+      if (sizeBytes === 0) length = sizeByte
+      else if (sizeBytes === 4) length = b.readUInt32BE(2)
+      else if (sizeBytes === 2) length = b.readUInt16BE(2)
+      else return NOT_LDAP
+      if (b.length < 2 + sizeBytes + length) return tooShort
+      let at = 2 + sizeBytes
+      if (!b.subarray(at, at + 4).equals(Buffer.from([0x02, 0x01, 0x01, 0x61]))) return NOT_LDAP
+      at += 4
+      const bindSize = b[at] ?? 0
+      at += 1 + ((bindSize & 0x80) !== 0 ? bindSize & 0x7f : 0)
+      if (b[at] !== 0x0a || b[at + 1] !== 0x01) return NOT_LDAP
+      const code = b[at + 2] ?? 0
+      if (code !== 0) return { outcome: { status: 'L7STS', code,
+        desc: 'See RFC: http://tools.ietf.org/html/rfc4511#section-4.1.9' } }
+      return { outcome: { status: 'L7OK', code: 0, desc: 'Success' } }
+    }
+  }
+}
+
 export function newExchange (name: ExchangeName, args: readonly string[]): Exchange {
   switch (name) {
     case 'redis-check': return redis()
     case 'smtpchk': return smtp(args)
     case 'pgsql-check': return pgsql(args)
+    case 'mysql-check': return mysql(args)
+    case 'ldap-check': return ldap()
   }
 }

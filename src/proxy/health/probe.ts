@@ -44,6 +44,8 @@ export type ProbeKind = 'tcp' | 'tcp-check' | 'http' | 'ssl-hello' | 'exchange'
 export interface ProbeSpec {
   readonly kind: ProbeKind
   readonly host: string
+  /** A unix socket to connect to instead of host and port. */
+  readonly path?: string
   readonly port: number
   readonly localAddress?: string
   /** Time allowed from the start to an established connection. */
@@ -126,7 +128,8 @@ export function startProbe (spec: ProbeSpec, clock: CheckClock, done: (outcome: 
   }
 
   try {
-    socket = connect({ host: spec.host, port: spec.port, localAddress: spec.localAddress, noDelay: true })
+    socket = spec.path !== undefined ? connect({ path: spec.path })
+      : connect({ host: spec.host, port: spec.port, localAddress: spec.localAddress, noDelay: true })
   } catch (err) {
     // Bad address or port: HAProxy fails such a check before any connection attempt.
     finished = true

@@ -42,16 +42,18 @@ export function startTcpCheckProbe (spec: ProbeSpec, rules: CompiledTcpCheck, cl
     for (const bytes of step.sends) socket?.write(bytes)
     const next = step.next
     if (next.kind === 'done') finish(next.outcome)
-    else if (next.kind === 'connect') open(next.addr ?? spec.host, next.port ?? spec.port)
+    else if (next.kind === 'connect') open(next.addr ?? spec.host, next.port ?? spec.port,
+      next.addr === undefined && next.port === undefined ? spec.path : undefined)
   }
 
-  const open = (host: string, port: number): void => {
+  const open = (host: string, port: number, path: string | undefined): void => {
     dropSocket()
     arm(spec.connectTimeout)
     let connected = false
     let s: Socket
     try {
-      s = connect({ host, port, localAddress: spec.localAddress, noDelay: true })
+      s = path !== undefined ? connect({ path })
+        : connect({ host, port, localAddress: spec.localAddress, noDelay: true })
     } catch (err) {
       queueMicrotask(() => { finish(session.connectFailed(strerror(err))) })
       return

@@ -13,7 +13,7 @@ export interface RequestCookie {
 
 interface Pair { readonly name: string, readonly value: string, readonly raw: string }
 
-function splitCookieHeader (value: string): Pair[] {
+export function splitCookieHeader (value: string): Pair[] {
   const pairs: Pair[] = []
   for (const part of value.split(';')) {
     const raw = part.trim()

@@ -9,7 +9,7 @@ import { ConnectError } from '../errors.ts'
 import type { HttpFrontend } from '../frontend-context.ts'
 import type { ServerState } from '../server-state.ts'
 import { formatHttpLog } from '../log/format.ts'
-import { compileAcl, compileCondition, type Predicate } from '../acl/matcher.ts'
+import { compileCondition, type Predicate } from '../acl/matcher.ts'
 import type { Proxy } from '../../config/model.ts'
 import { pathOf, type SampleSource } from '../acl/sample.ts'
 import { type BodyFramer, ChunkedFramer, errorResponse, getHeader, getHeaderValues, HttpParseError, LengthFramer,
@@ -19,6 +19,8 @@ import { claimUpstream, disownUpstream, reuseMode, UpstreamPool, type UpstreamOw
 import { recordExchange } from '../counters.ts'
 import { editResponseCookies, insertedCookie, readRequestCookie } from './cookie.ts'
 import { RequestSample, type SampleOrigin } from './request-sample.ts'
+import { analyseRequest, analyseResponse, type RequestOutcome } from './analysis.ts'
+import { forwardForExcept } from '../rules/index.ts'
 
 /** Pipelined bytes buffered ahead of the current request before the client is paused. */
 const MAX_PIPELINE_BUFFER = 64 * 1024
@@ -95,6 +97,9 @@ interface Exchange {
   cookieOut: string
   /** What the request's sample fetches read (stick rules need it again at connect and response time). */
   sample: RequestSample | undefined
+  /** Answered by a rule: counted as denied (deny, auth, tarpit) or intercepted (return, redirect). */
+  denied?: boolean
+  intercepted?: boolean
   /** `option http-buffer-request` answered `Expect: 100-continue` itself. */
   continueSent?: boolean
 }
@@ -115,7 +120,6 @@ class HttpSession implements UpstreamOwner {
   private headStartedAt = Date.now()
   /** How much of `pending` the head parser already searched (its resume hint). */
   private parsedUpTo = 0
-  private readonly forwardForExcept: ((s: SampleSource) => boolean) | undefined
   private sampleOrigin: SampleOrigin | undefined
   /** `timeout http-request`: a deadline for the whole head (and the body with `option http-buffer-request`). */
   private requestDeadline: NodeJS.Timeout | undefined
@@ -134,9 +138,6 @@ class HttpSession implements UpstreamOwner {
     this.maxHead = fe.maxHead
     this.srcIp = client.remoteAddress ?? ''
     this.srcPort = client.remotePort ?? 0
-    const except = fe.config.forwardFor?.except
-    this.forwardForExcept = except === undefined ? undefined : compileAcl({ name: 'forwardfor-except', fetch: 'src',
-      fetchArgs: [], flags: { ignoreCase: false, files: [], noDns: false }, values: [except], loc: fe.config.loc })
   }
 
   start (): void {
@@ -297,7 +298,8 @@ class HttpSession implements UpstreamOwner {
     if (this.sampleOrigin === undefined) {
       const fe = this.fe
       this.sampleOrigin = { srcIp: this.srcIp, srcPort: this.srcPort, dstIp: this.client.localAddress ?? '',
-        dstPort: this.client.localPort ?? 0, nbsrv: name => fe.nbsrv(name) }
+        dstPort: this.client.localPort ?? 0, nbsrv: name => fe.nbsrv(name), frontendName: fe.name,
+        proxyState: (f, a) => fe.proxyState(f, a) }
     }
     return this.sampleOrigin
   }
@@ -310,22 +312,11 @@ class HttpSession implements UpstreamOwner {
       this.answerMonitor(head, sample, rest)
       return
     }
-    const backend = this.fe.route(sample)
+    const outcome = analyseRequest(this.fe, { request: head, sample })
+    if (outcome.kind !== 'forward') { this.answerRule(head, rest, sample, outcome); return }
+    const backend = outcome.backend
     if (this.answerService(head, sample, backend)) return
-    const cfg = this.fe.config
-    const httpclose = cfg.options.httpclose === true || backend?.config.options.httpclose === true
-    const keepClientAlive = !httpclose && (head.versionMinor === 1 ? !head.connection.close : head.connection.keepAlive)
-    const ex: Exchange = {
-      head, startedAt: this.headStartedAt, headAt: Date.now(), backend: backend as Backend, keepClientAlive,
-      server: undefined, upstream: undefined, response: undefined, sample: undefined, reused: false, connectMs: -1,
-        queuedMs: -1, connecting: false, abortQueue: undefined, retries: 0, requestFramer: framerFor(head),
-          requestDone: false, requestBytesSent: 0,
-      responseBuf: undefined, responseFramer: undefined, responseUntilClose: false, responseDone: false, responseAt: 0,
-        loggedEarly: false,
-      bytesToClient: 0, status: 0, termination: '--', persistServer: undefined, requestCookies: undefined,
-        cookieIn: '-', cookieOut: '-'
-    }
-    ex.requestDone = ex.requestFramer === undefined
+    const ex = this.newExchange(head, backend)
     this.ex = ex
     this.client.setTimeout(this.fe.timeouts.client ?? 0)
     if (backend === undefined) {
@@ -337,7 +328,7 @@ class HttpSession implements UpstreamOwner {
     ex.sample = sample
     this.applyRequestCookie(ex)
     if (ex.persistServer === undefined && !backend.stick.empty) this.applyStickMatch(ex, sample)
-    if (!ex.requestDone && (cfg.options['http-buffer-request'] === true ||
+    if (!ex.requestDone && (this.fe.config.options['http-buffer-request'] === true ||
       backend.config.options['http-buffer-request'] === true)) {
       this.bodyWait = framerFor(head)
       // As HAProxy: the proxy, not the server, invites the body, and the server does not see the Expect.
@@ -351,6 +342,78 @@ class HttpSession implements UpstreamOwner {
     }
     this.clearRequestDeadline()
     this.connectUpstream(ex, sample)
+  }
+
+  private newExchange (head: RequestHead, backend: Backend | undefined, keepClientAlive = this.keepsAlive(head,
+    backend)): Exchange {
+    const ex: Exchange = {
+      head, startedAt: this.headStartedAt, headAt: Date.now(), backend: backend as Backend, keepClientAlive,
+      server: undefined, upstream: undefined, response: undefined, sample: undefined, reused: false, connectMs: -1,
+        queuedMs: -1, connecting: false, abortQueue: undefined, retries: 0, requestFramer: framerFor(head),
+          requestDone: false, requestBytesSent: 0,
+      responseBuf: undefined, responseFramer: undefined, responseUntilClose: false, responseDone: false, responseAt: 0,
+        loggedEarly: false,
+      bytesToClient: 0, status: 0, termination: '--', persistServer: undefined, requestCookies: undefined,
+        cookieIn: '-', cookieOut: '-'
+    }
+    ex.requestDone = ex.requestFramer === undefined
+    return ex
+  }
+
+  private keepsAlive (head: RequestHead, backend: Backend | undefined): boolean {
+    const httpclose = this.fe.config.options.httpclose === true || backend?.config.options.httpclose === true
+    return !httpclose && (head.versionMinor === 1 ? !head.connection.close : head.connection.keepAlive)
+  }
+
+  /** A rule answered (deny, auth, return, redirect, tarpit) or dropped the request; keep-alive as HAProxy. */
+  private answerRule (head: RequestHead, rest: Buffer, sample: RequestSample,
+    outcome: Exclude<RequestOutcome, { kind: 'forward' }>): void {
+    const ex = this.newExchange(head, undefined)
+    this.ex = ex
+    ex.sample = sample
+    this.clearRequestDeadline()
+    this.client.setTimeout(this.fe.timeouts.client ?? 0)
+    if (outcome.kind === 'drop') {
+      ex.termination = 'PR'
+      ex.denied = true
+      this.abort()
+      return
+    }
+    ex.status = outcome.status
+    ex.bytesToClient = outcome.bytes.length
+    if (outcome.kind === 'reply') {
+      ex.termination = outcome.termination
+      if (outcome.denied) ex.denied = true
+      else ex.intercepted = true
+    } else {
+      ex.termination = 'PT'
+      ex.denied = true
+    }
+    // A request body is not read: the connection closes after the answer.
+    const keep = ex.keepClientAlive && ex.requestFramer === undefined && !this.fe.draining
+    const send = (): void => {
+      if (this.ex !== ex || this.client.destroyed) return
+      if (!keep) {
+        this.client.end(outcome.bytes)
+        this.finishExchange(false)
+        this.phase = 'closed'
+        return
+      }
+      this.client.write(outcome.bytes)
+      this.finishExchange(false)
+      this.phase = 'head'
+      this.pending = rest
+      this.headStartedAt = Date.now()
+      this.armHeadTimer()
+      if (this.pending.length > 0) this.tryHead()
+    }
+    if (outcome.kind === 'tarpit') {
+      const t = this.fe.config.timeouts
+      const timer = setTimeout(send, t.tarpit ?? t.connect ?? 0)
+      this.client.once('close', () => { clearTimeout(timer) })
+    } else {
+      send()
+    }
   }
 
   /**
@@ -519,9 +582,10 @@ class HttpSession implements UpstreamOwner {
   private requestHeadBytes (ex: Exchange): Buffer {
     const head = ex.head
     const add: [string, string][] = []
-    const ff = this.fe.config.forwardFor ?? ex.backend.config.forwardFor
+    const owner = this.fe.config.forwardFor !== undefined ? this.fe.config : ex.backend.config
+    const ff = owner.forwardFor
     const s = { src: this.srcIp, srcPort: this.srcPort, dst: '', dstPort: 0 }
-    if (ff !== undefined && this.forwardForExcept?.(s) !== true && !(ff.ifNone && getHeader(head,
+    if (ff !== undefined && forwardForExcept(owner)?.(s) !== true && !(ff.ifNone && getHeader(head,
       ff.header) !== undefined)) {
       add.push([ff.header, this.srcIp.startsWith('::ffff:') ? this.srcIp.slice(7) : this.srcIp])
     }
@@ -674,12 +738,18 @@ class HttpSession implements UpstreamOwner {
       this.client.resume()
       return
     }
+    if (ex.sample !== undefined) {
+      ex.sample.response = res
+      const verdict = analyseResponse(this.fe.config, ex.backend.config, { request: ex.head, response: res,
+        sample: ex.sample })
+      if (verdict !== undefined) { this.answerResponseRule(ex, verdict); return }
+      ex.status = res.status
+    }
     const untilClose = res.bodyKind === 'until-close'
     const closeClient = !ex.keepClientAlive || untilClose || this.fe.draining
     const add: [string, string][] = []
     const remove: string[] = []
     if (ex.backend.stick.storesResponses && ex.server !== undefined && ex.sample !== undefined) {
-      ex.sample.response = res
       ex.backend.stick.store('response', ex.sample, ex.server, Date.now())
     }
     this.responseCookieEdits(ex, res, add, remove)
@@ -701,6 +771,24 @@ class HttpSession implements UpstreamOwner {
     } else if (res.bodyKind === 'chunked') {
       ex.responseFramer = new ChunkedFramer({ errorStatus: 502 })
     }
+  }
+
+  /** An `http-response` rule replaced the server's answer (deny: 502) or dropped it: the connection closes. */
+  private answerResponseRule (ex: Exchange, verdict: NonNullable<ReturnType<typeof analyseResponse>>): void {
+    if (verdict.kind === 'reply') {
+      ex.status = verdict.status
+      ex.termination = verdict.termination
+      if (verdict.denied) ex.denied = true
+      else ex.intercepted = true
+      ex.bytesToClient += verdict.bytes.length
+      if (!this.client.destroyed) this.client.end(verdict.bytes)
+      this.finishExchange(false)
+      this.phase = 'closed'
+      return
+    }
+    ex.termination = 'PH'
+    ex.denied = true
+    this.abort()
   }
 
   /**
@@ -902,6 +990,7 @@ class HttpSession implements UpstreamOwner {
       bytesOut: ex.bytesToClient, tw: ex.queuedMs, tc: ex.connectMs,
         tr: ex.responseAt === 0 ? -1 : ex.responseAt - ex.headAt, tt: now - ex.startedAt,
       retries: ex.retries, reused: ex.reused, termination: ex.termination, feconn: this.fe.connections(),
+        denied: ex.denied, intercepted: ex.intercepted,
         beconn: ex.backend?.activeConnections,
       srvConn: ex.server?.activeConnections
     }, now)

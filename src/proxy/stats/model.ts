@@ -201,6 +201,7 @@ export function frontendRow (view: ProxyView, fe: Frontend): StatRow {
 }
 
 function address (s: ServerState): string {
+  if (s.path !== undefined) return s.path.startsWith('\0') ? `abns@${s.path.slice(1)}` : s.path
   const port = s.port ?? 0
   return s.host.includes(':') ? `[${s.host}]:${port}` : `${s.host}:${port}`
 }

@@ -4,24 +4,12 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { connect } from 'node:net'
 import { parseConfig } from '../../../src/config/index.ts'
 import { listenerKey } from '../../../src/ipc/messages.ts'
 import { bindTcp, handleAddress } from '../../../src/net/listen-handle.ts'
 import { Engine } from '../../../src/proxy/engine.ts'
+import { rawExchange } from '../../helpers/http-get.ts'
 
-async function exchange (port: number, request: string): Promise<string> {
-  const sock = connect({ host: '127.0.0.1', port })
-  let text = ''
-  sock.setEncoding('utf8')
-  sock.on('data', (d: string) => { text += d })
-  sock.write(request)
-  await new Promise<void>(resolve => {
-    sock.on('close', () => { resolve() })
-    sock.on('error', () => { resolve() })
-  })
-  return text
-}
 
 test('an HTTP frontend of an engine built with only a log function answers HTTP (monitor-uri)', async () => {
   const handle = bindTcp('127.0.0.1', 0, 4)
@@ -37,7 +25,7 @@ frontend www
   const engine = new Engine(config, { logFor: () => () => {} })
   engine.listen(new Map([[listenerKey('127.0.0.1', port), handle]]))
   try {
-    const reply = await exchange(port, 'GET /alive HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n')
+    const reply = await rawExchange(port, 'GET /alive HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n')
     assert.match(reply, /^HTTP\/1\.1 200 /)
   } finally {
     engine.stopAccepting()
@@ -60,7 +48,7 @@ frontend www
   engine.listen(new Map([[listenerKey('127.0.0.1', port), handle]]))
   try {
     for (let i = 0; i < 2; i++) {
-      const reply = await exchange(port, 'GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n')
+      const reply = await rawExchange(port, 'GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n')
       assert.match(reply, /^HTTP\/1\.1 503 /)
     }
     assert.equal(lines.length, 2)

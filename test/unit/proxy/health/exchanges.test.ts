@@ -51,11 +51,44 @@ test('a probe runs the SMTP exchange over a real connection', async () => {
   assert.deepEqual(outcome, { status: 'L7OK', code: 250, desc: 'fine' })
 })
 
-test('option mysql-check, ldap-check and spop-check are refused, not run as a TCP connect', () => {
-  for (const o of ['mysql-check user u', 'ldap-check', 'spop-check']) {
-    const r = parseConfig(`backend be\n  option ${o}\n  server s 127.0.0.1:1 check\n`, 't.cfg', { env: {} })
-    assert.match(r.diagnostics.filter(d => d.severity === 'error').map(d => d.message).join('\n'), new RegExp(`'option ${o.split(' ')[0] ?? ''}' is not supported by tslb yet`))
-  }
+test('option spop-check is refused, not run as a TCP connect; mysql-check and ldap-check take HAProxy\'s arguments', () => {
+  const errors = (o: string): string => parseConfig(`backend be\n  option ${o}\n  server s 127.0.0.1:1 check\n`, 't.cfg', { env: {} }).diagnostics.filter(d => d.severity === 'error').map(d => d.message).join('\n')
+  assert.match(errors('spop-check'), /'option spop-check' is not supported by tslb yet/)
+  for (const ok of ['mysql-check', 'mysql-check user u', 'mysql-check user u pre-41', 'mysql-check user u post-41', 'ldap-check']) assert.equal(errors(ok), '', ok)
+  assert.notEqual(errors('mysql-check user u pre-42'), '')
+  assert.notEqual(errors('mysql-check login u'), '')
   const ok = parseConfig('backend be\n  option smtpchk EHLO d.tld\n  server s 127.0.0.1:1 check\n', 't.cfg', { env: {} })
   assert.deepEqual(ok.config.proxies[0]?.checkOption, { name: 'smtpchk', args: ['EHLO', 'd.tld'] })
+})
+
+/** MySQL 8.0.19's initial handshake and error 1251, from HAProxy's reg-test checks/mysql-check.vtc. */
+const MYSQL_HANDSHAKE = Buffer.from('4A0000000A382E302E3139000A0000006F3C025E6249410D00FFFFFF0200FFC715000000000000000000007C182159106E2761144322200063616368696E675F736861325F70617373776F726400', 'hex')
+const MYSQL_1251 = Buffer.from('67000002FFE304436C69656E7420646F6573206E6F7420737570706F72742061757468656E7469636174696F6E2070726F746F636F6C20726571756573746564206279207365727665723B20636F6E736964657220757067726164696E67204D7953514C20636C69656E74', 'hex')
+
+test('mysql-check: the login packets HAProxy sends; the handshake\'s version is the info; an error packet is L7STS with its code', () => {
+  assert.equal(newExchange('mysql-check', ['user', 'user', 'pre-41']).greeting?.toString('hex').toUpperCase(), '0B00000100800000017573657200000100000001')
+  assert.equal(newExchange('mysql-check', ['user', 'user']).greeting?.toString('hex').toUpperCase(), '2600000100820000008000012100000000000000000000000000000000000000000000007573657200000100000001')
+  assert.equal(newExchange('mysql-check', []).greeting, undefined)
+  const plain = newExchange('mysql-check', [])
+  assert.deepEqual(plain.onData(MYSQL_HANDSHAKE.subarray(0, 20), false), {})
+  assert.deepEqual(plain.onData(MYSQL_HANDSHAKE, false).outcome, { status: 'L7OK', code: 0, desc: '8.0.19' })
+  const login = newExchange('mysql-check', ['user', 'u'])
+  assert.deepEqual(login.onData(MYSQL_HANDSHAKE, false), {}, 'waits for the answer to the login')
+  assert.deepEqual(login.onData(Buffer.concat([MYSQL_HANDSHAKE, Buffer.from('03000002000000', 'hex')]), false).outcome, { status: 'L7OK', code: 0, desc: '8.0.19' })
+  assert.deepEqual(newExchange('mysql-check', ['user', 'pouet']).onData(Buffer.concat([MYSQL_HANDSHAKE, MYSQL_1251]), false).outcome, { status: 'L7STS', code: 1251, desc: 'Client does not support authentication protocol requested by server; consider upgrading MySQL client' })
+  assert.deepEqual(newExchange('mysql-check', []).onData(MYSQL_HANDSHAKE.subarray(0, 10), true).outcome, { status: 'L7RSP', code: 0, desc: '' })
+})
+
+test('ldap-check: the anonymous bind; resultCode 0 is "Success", another code L7STS, anything else "Not LDAPv3 protocol"', () => {
+  const x = newExchange('ldap-check', [])
+  assert.equal(x.greeting?.toString('hex').toUpperCase(), '300C020101600702010304008000')
+  assert.deepEqual(x.onData(Buffer.from('300C02010161070A010004000400', 'hex'), false).outcome, { status: 'L7OK', code: 0, desc: 'Success' })
+  assert.deepEqual(newExchange('ldap-check', []).onData(Buffer.from('300C02010161070A013104000400', 'hex'), false).outcome, { status: 'L7STS', code: 0x31, desc: 'See RFC: http://tools.ietf.org/html/rfc4511#section-4.1.9' })
+  assert.deepEqual(newExchange('ldap-check', []).onData(Buffer.from('310C02010161070A010004000400', 'hex'), false).outcome, { status: 'L7RSP', code: 0, desc: 'Not LDAPv3 protocol' })
+  assert.deepEqual(newExchange('ldap-check', []).onData(Buffer.from('300C02010261070A010004000400', 'hex'), false).outcome, { status: 'L7RSP', code: 0, desc: 'Not LDAPv3 protocol' })
+  assert.deepEqual(newExchange('ldap-check', []).onData(Buffer.from('300C0201', 'hex'), false), {}, 'fewer than 14 bytes: waits')
+  const ad = newExchange('ldap-check', [])
+  const longForm = Buffer.from('308400000010020101618400000007' + '0A0100' + '04000400', 'hex')
+  assert.deepEqual(ad.onData(longForm.subarray(0, 17), false), {}, 'Active Directory: lengths on 4 bytes, the rest to come')
+  assert.deepEqual(ad.onData(longForm, false).outcome, { status: 'L7OK', code: 0, desc: 'Success' })
 })

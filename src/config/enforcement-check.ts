@@ -1,0 +1,158 @@
+/**
+ * Reports what a configuration uses that the proxy does not do (statuses in `enforcement.ts`):
+ * a warning each, or an error for an access-control construct, and for anything a rule that
+ * admits or stops traffic depends on (an ACL over a fetch that yields nothing would make
+ * `deny if …` never fire and `allow unless …` always fire).
+ */
+import type { Diagnostics } from './context.ts'
+import type { AclDefinition, Condition, Config, HttpRule, Location, Proxy } from './model.ts'
+import { ACL_FLAGS, type Entry, FETCHES, HTTP_REQUEST_ACTIONS, HTTP_RESPONSE_ACTIONS, MATCH_METHODS,
+  LAYER4_FETCHES, LAYER4_PREDEFINED, notEnforcedMessage, PREDEFINED_ACLS, refusedMessage, supportedPasswordHash,
+    TCP_INSPECT_DELAY,
+  TCP_REQUEST_ACTIONS } from './enforcement.ts'
+import { parseFetch } from './acl.ts'
+import { ValueError } from './errors.ts'
+
+interface Use {
+  readonly what: string
+  readonly entry: Entry
+}
+
+/** The registry entry of a rule's action, and how it is named in messages. */
+export function ruleEntry (rule: HttpRule, keyword: 'http' | 'tcp'): Use | undefined {
+  if (keyword === 'tcp') {
+    if (rule.action === 'inspect-delay') return { what: 'tcp-request inspect-delay', entry: TCP_INSPECT_DELAY }
+    const [where, action] = rule.action.split(' ') as [string, string]
+    const entry = TCP_REQUEST_ACTIONS[action]
+    return entry === undefined ? undefined : { what: `tcp-request ${where} ${action}`, entry }
+  }
+  const table = rule.phase === 'request' ? HTTP_REQUEST_ACTIONS : HTTP_RESPONSE_ACTIONS
+  const entry = table[rule.action]
+  return entry === undefined ? undefined : { what: `http-${rule.phase} ${rule.action}`, entry }
+}
+
+/** What an ACL uses that is not enforced. */
+function aclGaps (acl: AclDefinition): Use[] {
+  const gaps: Use[] = []
+  const fetch = FETCHES[acl.fetch]
+  if (fetch !== undefined && fetch.status !== 'enforced') gaps.push({ what: acl.fetch, entry: fetch })
+  const method = acl.flags.match === undefined ? undefined : MATCH_METHODS[acl.flags.match]
+  if (method !== undefined && method.status !== 'enforced') gaps.push({ what: `-m ${acl.flags.match ?? ''}`,
+    entry: method })
+  const files = ACL_FLAGS['-f'] as Entry
+  if (acl.flags.files.length > 0 && files.status !== 'enforced') gaps.push({ what: 'acl -f', entry: files })
+  for (const flag of acl.flags.ignoredFlags ?? []) {
+    const entry = ACL_FLAGS[flag]
+    if (entry !== undefined && entry.status !== 'enforced') gaps.push({ what: `acl ${flag}`, entry })
+  }
+  return gaps
+}
+
+class Reporter {
+  private readonly seen = new Set<string>()
+  private readonly diag: Diagnostics
+
+  constructor (diag: Diagnostics) {
+    this.diag = diag
+  }
+
+  /** `guarded`: a rule that admits or stops traffic depends on it. */
+  report (loc: Location, use: Use, guarded: boolean, dependant?: string): void {
+    const error = use.entry.guard === true || guarded
+    const because = dependant !== undefined && use.entry.guard !== true ? ` (${dependant} depends on it)` : ''
+    const message = error ? refusedMessage(use.what) + because : notEnforcedMessage(use.what)
+    const key = `${loc.file}:${loc.line}:${use.what}`
+    if (this.seen.has(key)) return
+    this.seen.add(key)
+    if (error) this.diag.error(loc, message)
+    else this.diag.warn(loc, message)
+  }
+}
+
+function checkCondition (p: Proxy, cond: Condition | undefined, loc: Location, out: Reporter,
+  dependant: string | undefined): void {
+  if (cond === undefined) return
+  const guarded = dependant !== undefined
+  for (const term of cond.terms.flat()) {
+    if (typeof term.acl !== 'string') {
+      for (const g of aclGaps(term.acl)) out.report(loc, g, guarded, dependant)
+      continue
+    }
+    const predefined = PREDEFINED_ACLS[term.acl]
+    const named = p.acls.filter(a => a.name === term.acl)
+    if (named.length === 0 && predefined !== undefined && predefined.status !== 'enforced') {
+      out.report(loc, { what: term.acl, entry: predefined }, guarded, dependant)
+    }
+    for (const a of named) for (const g of aclGaps(a)) out.report(a.loc, g, guarded, dependant)
+  }
+}
+
+/** Fetches and predefined ACLs of a condition that are not known at accept time. */
+function layer7Uses (p: Proxy, cond: Condition | undefined): string[] {
+  const found: string[] = []
+  for (const term of cond?.terms.flat() ?? []) {
+    const defs = typeof term.acl === 'string' ? p.acls.filter(a => a.name === term.acl) : [term.acl]
+    if (typeof term.acl === 'string' && defs.length === 0 && !LAYER4_PREDEFINED.has(term.acl)) found.push(term.acl)
+    for (const a of defs) if (!LAYER4_FETCHES.has(a.fetch)) found.push(a.fetch)
+  }
+  return found
+}
+
+/** `tcp-request` rules are run by frontends at accept time: elsewhere, or over layer-7 fetches, they are refused. */
+function checkTcpRule (p: Proxy, rule: HttpRule, use: Use, out: Reporter): void {
+  if (use.entry.status !== 'enforced' || rule.action === 'inspect-delay') return
+  if (p.kind === 'backend') {
+    out.report(rule.loc, { what: `${use.what} in a backend`, entry: { status: 'not-enforced', guard: true } }, true)
+    return
+  }
+  for (const f of layer7Uses(p, rule.cond)) {
+    out.report(rule.loc, { what: `${use.what} over ${f}`, entry: { status: 'not-enforced', guard: true } }, true)
+  }
+}
+
+function checkProxy (p: Proxy, out: Reporter): void {
+  const rules = [
+    ...p.tcpRules.map(r => ({ rule: r, use: ruleEntry(r, 'tcp') })),
+    ...p.httpRules.map(r => ({ rule: r, use: ruleEntry(r, 'http') }))
+  ]
+  for (const r of p.tcpRules) {
+    const use = ruleEntry(r, 'tcp')
+    if (use !== undefined) checkTcpRule(p, r, use, out)
+  }
+  for (const { rule, use } of rules) {
+    if (use === undefined) continue
+    if (use.entry.status !== 'enforced') out.report(rule.loc, use, false)
+    // A refused rule is reported once; what an enforced guard depends on must be enforced too.
+    const guard = use.entry.guard === true && use.entry.status === 'enforced'
+    checkCondition(p, rule.cond, rule.loc, out, guard ? `'${use.what}' at line ${rule.loc.line}` : undefined)
+  }
+  for (const u of p.useBackends) {
+    checkCondition(p, u.cond, u.loc, out, undefined)
+  }
+  for (const r of p.stickRules) {
+    checkCondition(p, r.cond, r.loc, out, undefined)
+    try {
+      const fetch = parseFetch(r.pattern, false)
+      const entry = FETCHES[fetch.fetch]
+      if (entry !== undefined && entry.status !== 'enforced') out.report(r.loc, { what: fetch.fetch, entry }, false)
+    } catch (err) {
+      if (!(err instanceof ValueError)) throw err
+    }
+  }
+  for (const c of p.monitorFail) checkCondition(p, c, p.loc, out, undefined)
+  // Declared but unused ACLs are reported too: nothing accepted silently.
+  for (const a of p.acls) for (const g of aclGaps(a)) out.report(a.loc, g, false)
+}
+
+export function checkEnforcement (config: Config, diag: Diagnostics): void {
+  const out = new Reporter(diag)
+  for (const p of config.proxies) checkProxy(p, out)
+  // A hash tslb cannot check would refuse that user forever: said at load instead.
+  for (const u of config.userlists) {
+    for (const user of u.users) {
+      if (!user.insecure && !supportedPasswordHash(user.password)) diag.error(u.loc,
+        `userlist '${u.name}' user '${user.name}': this password hash format is not supported (use a SHA-crypt ` +
+          "'$5$' or '$6$' hash, e.g. from 'mkpasswd -m sha-512', or insecure-password)")
+    }
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * Sample converters (`FETCH,NAME(ARGS)`), each a small pure function from one sample to another
+ * (undefined: no sample, as HAProxy's converter failing). Samples are strings here: integers in
+ * decimal, addresses in text form, binary as latin1. Arguments were checked at load
+ * (`config/acl.ts`, `CONVERTERS` in `config/enforcement.ts`); `map*` entries were read at load.
+ */
+import { BlockList, isIP } from 'node:net'
+import type { ConverterCall } from '../../config/model.ts'
+import { crc32, djb2, fullHash, type HashFunction, sdbm, wt6 } from '../balance/hash.ts'
+
+export type Converter = (value: string) => string | undefined
+
+function toInt (v: string): number {
+  const m = /^\s*[-+]?\d+/.exec(v)
+  return m === null ? 0 : Math.trunc(Number(m[0]))
+}
+
+function arith (op: (a: number, b: number) => number, arg: string): Converter {
+  const b = Number(arg)
+  return v => String(op(toInt(v), b))
+}
+
+/** 1-based field `index` (negative: from the end) of `count` fields; `word` skips empty fields. */
+function fields (index: number, delims: string, count: number, words: boolean): Converter {
+  const set = new Set(delims)
+  return v => {
+    let parts: string[] = []
+    let cur = ''
+    for (const ch of v) {
+      if (set.has(ch)) { parts.push(cur); cur = '' } else cur += ch
+    }
+    parts.push(cur)
+    if (words) parts = parts.filter(p => p !== '')
+    const start = index > 0 ? index - 1 : parts.length + index
+    if (start < 0 || start >= parts.length) return undefined
+    const n = count === 0 ? parts.length - start : count
+    const picked = index > 0 ? parts.slice(start, start + n) : parts.slice(Math.max(0, start - n + 1), start + 1)
+    return picked.join(delims[0] ?? '')
+  }
+}
+
+function regsub (pattern: string, subst: string, flags: string): Converter {
+  const re = new RegExp(pattern, [...new Set(flags.replace(/[^ig]/g, ''))].join(''))
+  const expand = (m: string[]): string => subst.replace(/\\([0-9])|\\\\/g, (all, n?: string) => n === undefined ? '\\'
+    : m[Number(n)] ?? '')
+  return v => v.replace(re, (...m: unknown[]) => expand(m.slice(0, -2) as string[]))
+}
+
+function ipmask (mask4: string, mask6: string | undefined): Converter {
+  const bits4 = isIP(mask4) === 4 ? mask4.split('.').reduce((n, o) => n + Number(o).toString(2).replace(/0/g,
+    '').length, 0)
+    : Number(mask4.replace(/^\//, ''))
+  const bits6 = mask6 === undefined ? undefined : Number(mask6.replace(/^\//, ''))
+  return v => {
+    const plain = v.startsWith('::ffff:') && isIP(v.slice(7)) === 4 ? v.slice(7) : v
+    const family = isIP(plain)
+    if (family === 4) {
+      const n = plain.split('.').reduce((a, o) => (a * 256) + Number(o), 0)
+      const mask = bits4 === 0 ? 0 : (0xffffffff << (32 - bits4)) >>> 0
+      const m = (n & mask) >>> 0
+      return [m >>> 24, (m >>> 16) & 255, (m >>> 8) & 255, m & 255].join('.')
+    }
+    if (family === 6 && bits6 !== undefined) {
+      const words = expand6(plain)
+      const out = words.map((w, i) => {
+        const keep = Math.max(0, Math.min(16, bits6 - i * 16))
+        return keep === 0 ? 0 : w & ((0xffff << (16 - keep)) & 0xffff)
+      })
+      return compress6(out)
+    }
+    return undefined
+  }
+}
+
+function expand6 (a: string): number[] {
+  const [head = '', tail] = a.split('::')
+  const h = head === '' ? [] : head.split(':')
+  const t = tail === undefined || tail === '' ? [] : tail.split(':')
+  const fill = Array<string>(8 - h.length - t.length).fill('0')
+  return [...h, ...(tail === undefined ? [] : fill), ...t].map(x => parseInt(x, 16))
+}
+
+function compress6 (w: number[]): string {
+  const text = w.map(x => x.toString(16))
+  let best = -1
+  let len = 0
+  for (let i = 0; i < 8; i++) {
+    let j = i
+    while (j < 8 && w[j] === 0) j++
+    if (j - i > len && j - i > 1) { best = i; len = j - i }
+  }
+  if (best < 0) return text.join(':')
+  return `${text.slice(0, best).join(':')}::${text.slice(best + len).join(':')}`
+}
+
+function json (v: string): string {
+  let out = ''
+  for (const ch of v) {
+    const c = ch.codePointAt(0) as number
+    if (ch === '"' || ch === '\\') out += `\\${ch}`
+    else if (c === 8) out += '\\b'
+    else if (c === 9) out += '\\t'
+    else if (c === 10) out += '\\n'
+    else if (c === 12) out += '\\f'
+    else if (c === 13) out += '\\r'
+    else if (c < 0x20) out += `\\u${c.toString(16).padStart(4, '0')}`
+    else out += ch
+  }
+  return out
+}
+
+function hash (fn: HashFunction, avalanche: string | undefined): Converter {
+  const full = avalanche !== undefined && avalanche !== '0'
+  return v => {
+    const bytes = Buffer.from(v, 'utf8').toString('latin1')
+    const h = fn(bytes, 0, bytes.length)
+    return String(full ? fullHash(h) : h)
+  }
+}
+
+function urlDecode (plusIsSpace: boolean): Converter {
+  return v => {
+    const bytes: number[] = []
+    for (let i = 0; i < v.length; i++) {
+      const ch = v[i] as string
+      if (ch === '%' && /^[0-9a-fA-F]{2}$/.test(v.slice(i + 1, i + 3))) { bytes.push(parseInt(v.slice(i + 1, i + 3),
+        16)); i += 2 }
+      else if (ch === '%') return undefined
+      else if (ch === '+' && plusIsSpace) bytes.push(0x20)
+      else bytes.push(...Buffer.from(ch, 'utf8'))
+    }
+    return Buffer.from(bytes).toString('utf8')
+  }
+}
+
+/** map_* lookups over the entries read at load: first match in file order, longest prefix for map_ip. */
+function map (kind: string, entries: readonly (readonly [string, string])[], dflt: string | undefined): Converter {
+  const miss = (): string | undefined => dflt
+  switch (kind) {
+    case 'map': case 'map_str': {
+      const table = new Map<string, string>()
+      for (const [k, val] of entries) if (!table.has(k)) table.set(k, val)
+      return v => table.get(v) ?? miss()
+    }
+    case 'map_beg': return v => entries.find(([k]) => v.startsWith(k))?.[1] ?? miss()
+    case 'map_end': return v => entries.find(([k]) => v.endsWith(k))?.[1] ?? miss()
+    case 'map_sub': return v => entries.find(([k]) => v.includes(k))?.[1] ?? miss()
+    case 'map_reg': {
+      const res = entries.map(([k, val]) => [new RegExp(k), val] as const)
+      return v => res.find(([re]) => re.test(v))?.[1] ?? miss()
+    }
+    case 'map_int': return v => entries.find(([k]) => Number(k) === toInt(v))?.[1] ?? miss()
+    default: {
+      // map_ip: the most specific network holding the address.
+      const nets = entries.map(([k, val]) => {
+        const [addr = '', len] = k.split('/')
+        const family = isIP(addr)
+        const bits = len === undefined ? (family === 4 ? 32 : 128) : Number(len)
+        const list = new BlockList()
+        if (family !== 0) list.addSubnet(addr, bits, family === 4 ? 'ipv4' : 'ipv6')
+        return { list, bits, val, family }
+      }).sort((a, b) => b.bits - a.bits)
+      return v => {
+        const plain = v.startsWith('::ffff:') && isIP(v.slice(7)) === 4 ? v.slice(7) : v
+        const family = isIP(plain)
+        if (family === 0) return miss()
+        const type = family === 4 ? 'ipv4' : 'ipv6'
+        return nets.find(n => n.family === family && n.list.check(plain, type))?.val ?? miss()
+      }
+    }
+  }
+}
+
+/** The converter a call names, ready to run. */
+export function compileConverter (call: ConverterCall): Converter {
+  const [a0 = '', a1, a2] = call.args
+  switch (call.name) {
+    case 'lower': return v => v.toLowerCase()
+    case 'upper': return v => v.toUpperCase()
+    case 'length': return v => String(v.length)
+    case 'field': return fields(Number(a0), a1 ?? '', Number(a2 ?? 1), false)
+    case 'word': return fields(Number(a0), a1 ?? '', Number(a2 ?? 1), true)
+    case 'regsub': return regsub(a0, a1 ?? '', a2 ?? '')
+    case 'base64': return v => Buffer.from(v, 'latin1').toString('base64')
+    case 'b64dec': return v => /^[A-Za-z0-9+/]*={0,2}$/.test(v) ? Buffer.from(v,
+      'base64').toString('latin1') : undefined
+    case 'hex': return v => Buffer.from(v, 'latin1').toString('hex').toUpperCase()
+    case 'url_dec': return urlDecode(a0 !== '' && a0 !== '0')
+    case 'json': return json
+    case 'ipmask': return ipmask(a0, a1)
+    case 'bool': return v => toInt(v) !== 0 ? '1' : '0'
+    case 'not': return v => toInt(v) === 0 ? '1' : '0'
+    case 'add': return arith((a, b) => a + b, a0)
+    case 'sub': return arith((a, b) => a - b, a0)
+    case 'mul': return arith((a, b) => a * b, a0)
+    // HAProxy: a division by zero gives the largest signed 64-bit integer; a modulo by zero 0.
+    case 'div': return arith((a, b) => b === 0 ? Number.MAX_SAFE_INTEGER : Math.trunc(a / b), a0)
+    case 'mod': return arith((a, b) => b === 0 ? 0 : a % b, a0)
+    case 'bytes': {
+      const off = Number(a0)
+      const len = a1 === undefined ? undefined : Number(a1)
+      return v => off > v.length ? undefined : v.slice(off, len === undefined ? undefined : off + len)
+    }
+    case 'crc32': return hash(crc32, call.args[0])
+    case 'djb2': return hash(djb2, call.args[0])
+    case 'sdbm': return hash(sdbm, call.args[0])
+    case 'wt6': return hash(wt6, call.args[0])
+    default:
+      if (call.name.startsWith('map')) return map(call.name, call.entries ?? [], a1)
+      throw new TypeError(`converter '${call.name}' has no implementation`)
+  }
+}
+
+/** A chain of converters; a step without a sample ends it without one. */
+export function compileChain (calls: readonly ConverterCall[] | undefined): Converter | undefined {
+  if (calls === undefined || calls.length === 0) return undefined
+  const steps = calls.map(compileConverter)
+  return v => {
+    let cur: string | undefined = v
+    for (const s of steps) {
+      if (cur === undefined) return undefined
+      cur = s(cur)
+    }
+    return cur
+  }
+}
