@@ -155,6 +155,22 @@ describe('HTTP/2 with prior knowledge (proto h2)', () => {
     }
   })
 
+  test('http-request / http-response rules apply to each stream', async () => {
+    const p = startProxy('', ['    http-request deny if { path_beg /denied }',
+      '    http-request set-header x-added %[req.hdr(x-in)]-ok',
+      '    http-response set-header strict-transport-security max-age=600'].join('\n'))
+    try {
+      seen.length = 0
+      const denied = await curl(['-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${p.port}/denied`])
+      assert.equal(denied, '403')
+      const out = await curl(['-i', '-H', 'x-in: v', `http://127.0.0.1:${p.port}/allowed`])
+      assert.match(out, /^strict-transport-security: max-age=600\r$/m)
+      assert.deepEqual(seen.map(s => [s.url, s.headers['x-added']]), [['/allowed', 'v-ok']])
+    } finally {
+      p.stop()
+    }
+  })
+
   test('a body without content-length is forwarded chunked and arrives whole', async () => {
     const p = startProxy()
     const client = h2connect(`http://127.0.0.1:${p.port}`)
