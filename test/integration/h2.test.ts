@@ -158,6 +158,9 @@ describe('HTTP/2 with prior knowledge (proto h2)', () => {
   test('http-request / http-response rules apply to each stream', async () => {
     const p = startProxy('', ['    http-request deny if { path_beg /denied }',
       '    http-request set-header x-added %[req.hdr(x-in)]-ok',
+      '    http-request set-header x-version %[req.ver]',
+      '    http-request set-header x-h2 yes if HTTP_2.0',
+      '    http-request set-header x-h11 yes if HTTP_1.1',
       '    http-response set-header strict-transport-security max-age=600'].join('\n'))
     try {
       seen.length = 0
@@ -165,7 +168,9 @@ describe('HTTP/2 with prior knowledge (proto h2)', () => {
       assert.equal(denied, '403')
       const out = await curl(['-i', '-H', 'x-in: v', `http://127.0.0.1:${p.port}/allowed`])
       assert.match(out, /^strict-transport-security: max-age=600\r$/m)
-      assert.deepEqual(seen.map(s => [s.url, s.headers['x-added']]), [['/allowed', 'v-ok']])
+      // req.ver is the client's version, as in HAProxy: 2.0 (the server gets HTTP/1.1).
+      assert.deepEqual(seen.map(s => [s.url, s.headers['x-added'], s.headers['x-version'], s.version,
+        s.headers['x-h2'], s.headers['x-h11']]), [['/allowed', 'v-ok', '2.0', '1.1', 'yes', undefined]])
     } finally {
       p.stop()
     }

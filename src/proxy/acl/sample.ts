@@ -17,6 +17,8 @@ export interface SampleSource {
   headerValues? (name: string): string[]
   /** HTTP minor version of the request (0 or 1). */
   readonly versionMinor?: number
+  /** The request's version when the client did not speak HTTP/1.x (`2.0` for an HTTP/2 stream). */
+  readonly httpVersion?: string
   /** The name of the frontend that accepted the connection. */
   readonly frontendName?: string
   /** Values of a request cookie. */
@@ -108,7 +110,8 @@ export function fetchSamples (fetch: string, args: readonly string[], s: SampleS
     case 'hdr_cnt': case 'req.hdr_cnt': return [String(splitValues(s.headerValues?.(arg) ?? []).length)]
     case 'res.hdr': case 'shdr': return splitValues(s.responseHeaderValues?.(arg) ?? [])
     case 'status': return one(s.responseStatus?.())
-    case 'req.ver': case 'req_ver': return one(s.versionMinor === undefined ? undefined : `1.${s.versionMinor}`)
+    case 'req.ver': case 'req_ver': return one(s.httpVersion ?? (s.versionMinor === undefined ? undefined
+      : `1.${s.versionMinor}`))
     case 'fe_name': return one(s.frontendName)
     case 'req.cook': case 'cook': return s.cookieValues?.(arg) ?? one(s.cookie?.(arg))
     case 'req.cook_cnt': return [String(s.cookieValues?.(arg).length ?? 0)]

@@ -14,6 +14,8 @@ export interface SampleOrigin {
   nbsrv: (backend: string) => number | undefined
   proxyState?: (fetch: string, arg: string) => string | undefined
   readonly frontendName?: string
+  /** The client's HTTP version when not HTTP/1.x (`2.0`: an HTTP/2 stream). */
+  readonly httpVersion?: string
   /** `sess.` variables: they live as long as the client connection. */
   sessionVars?: Map<string, string>
 }
@@ -42,6 +44,10 @@ export class RequestSample implements SampleSource {
 
   get versionMinor (): number {
     return this.head.versionMinor
+  }
+
+  get httpVersion (): string | undefined {
+    return this.origin.httpVersion
   }
 
   get frontendName (): string | undefined {

@@ -299,7 +299,7 @@ class HttpSession implements UpstreamOwner {
       const fe = this.fe
       this.sampleOrigin = { srcIp: this.srcIp, srcPort: this.srcPort, dstIp: this.client.localAddress ?? '',
         dstPort: this.client.localPort ?? 0, nbsrv: name => fe.nbsrv(name), frontendName: fe.name,
-        proxyState: (f, a) => fe.proxyState(f, a) }
+        proxyState: (f, a) => fe.proxyState(f, a), httpVersion: this.stream?.version.slice(5) }
     }
     return this.sampleOrigin
   }
