@@ -176,6 +176,29 @@ describe('HTTP/2 with prior knowledge (proto h2)', () => {
     }
   })
 
+  test('server maxconn queues the streams of one connection, each served in turn', async () => {
+    const p = startProxy('', '', '    default-server maxconn 1')
+    const client = h2connect(`http://127.0.0.1:${p.port}`)
+    try {
+      const t0 = Date.now()
+      const statuses = await Promise.all([0, 1, 2].map(async i => await new Promise<unknown>((resolve, reject) => {
+        const r = client.request({ ':path': `/slow/queued${i}` })
+        r.on('response', h => { resolve(h[':status']) })
+        r.on('error', reject)
+        r.resume()
+      })))
+      assert.deepEqual(statuses, [200, 200, 200])
+      assert.ok(Date.now() - t0 >= 1100, `three 400 ms answers one at a time took ${Date.now() - t0} ms`)
+      await sleep(50)
+      const waited = p.logs.filter(l => /"GET \/slow\/queued\d HTTP\/2\.0"$/.test(l)).map(l =>
+        Number(/ \d+\/(\d+)\/\d+\/\d+\/\d+ 200 /.exec(l)?.[1]))
+      assert.equal(waited.filter(w => w >= 300).length, 2, p.logs.join('\n'))
+    } finally {
+      client.close()
+      p.stop()
+    }
+  })
+
   test('a body without content-length is forwarded chunked and arrives whole', async () => {
     const p = startProxy()
     const client = h2connect(`http://127.0.0.1:${p.port}`)
