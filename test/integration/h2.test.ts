@@ -199,6 +199,19 @@ describe('HTTP/2 with prior knowledge (proto h2)', () => {
     }
   })
 
+  test('Expect: 100-continue: the server\'s 100 reaches the client as an interim HEADERS frame', async () => {
+    const p = startProxy()
+    try {
+      const t0 = Date.now()
+      const out = await curl(['-H', 'Expect: 100-continue', '--expect100-timeout', '3', '-d', 'abcdef',
+        `http://127.0.0.1:${p.port}/expect`])
+      assert.equal(out, 'answer /expect body=6')
+      assert.ok(Date.now() - t0 < 2000, `took ${Date.now() - t0} ms: the 100 did not arrive`)
+    } finally {
+      p.stop()
+    }
+  })
+
   test('a body without content-length is forwarded chunked and arrives whole', async () => {
     const p = startProxy()
     const client = h2connect(`http://127.0.0.1:${p.port}`)

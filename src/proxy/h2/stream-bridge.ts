@@ -140,8 +140,11 @@ export class StreamBridge extends EventEmitter {
       }
       this.headBuf = undefined
       body = buf.subarray(res.headLength)
-      // Interim responses (100 Continue) are the HTTP/1.1 side's business: the client gets the final one only.
-      if (res.status < 200) return body.length === 0 || this.write(body)
+      // Interim responses (100 Continue, 103) go out as their own HEADERS frame; 101 cannot happen (no upgrade).
+      if (res.status < 200) {
+        if (!this.stream.destroyed && !this.stream.headersSent) this.stream.additionalHeaders(toH2Fields(res))
+        return body.length === 0 || this.write(body)
+      }
       this.response = res
       if (res.bodyKind === 'chunked') this.decoder = new ChunkedDecoder()
       if (res.bodyKind === 'length') this.remaining = res.contentLength
