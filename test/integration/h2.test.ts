@@ -161,6 +161,8 @@ describe('HTTP/2 with prior knowledge (proto h2)', () => {
       '    http-request set-header x-version %[req.ver]',
       '    http-request set-header x-h2 yes if HTTP_2.0',
       '    http-request set-header x-h11 yes if HTTP_1.1',
+      '    http-request set-header x-seen-before %[var(sess.first)] if { var(sess.first) -m found }',
+      '    http-request set-var(sess.first) path',
       '    http-response set-header strict-transport-security max-age=600'].join('\n'))
     try {
       seen.length = 0
@@ -168,6 +170,15 @@ describe('HTTP/2 with prior knowledge (proto h2)', () => {
       assert.equal(denied, '403')
       const out = await curl(['-i', '-H', 'x-in: v', `http://127.0.0.1:${p.port}/allowed`])
       assert.match(out, /^strict-transport-security: max-age=600\r$/m)
+      // sess. variables belong to the connection: the second stream sees what the first set.
+      const client = h2connect(`http://127.0.0.1:${p.port}`)
+      for (const path of ['/one', '/two']) {
+        await new Promise(resolve => { client.request({ ':path': path }).on('end', resolve).resume() })
+      }
+      client.close()
+      assert.deepEqual(seen.filter(s => s.url === '/one' || s.url === '/two').map(s => [s.url, s.headers['x-seen-before']]),
+        [['/one', undefined], ['/two', '/one']])
+      seen.splice(1)
       // req.ver is the client's version, as in HAProxy: 2.0 (the server gets HTTP/1.1).
       assert.deepEqual(seen.map(s => [s.url, s.headers['x-added'], s.headers['x-version'], s.version,
         s.headers['x-h2'], s.headers['x-h11']]), [['/allowed', 'v-ok', '2.0', '1.1', 'yes', undefined]])

@@ -54,6 +54,8 @@ class H2Connection {
   private open = 0
   /** Streams served so far. */
   private streams = 0
+  /** `sess.` variables: they live as long as the connection, as in HAProxy. */
+  private readonly sessionVars = new Map<string, string>()
   private closing = false
 
   constructor (socket: Socket, fe: H2Frontend) {
@@ -138,7 +140,8 @@ class H2Connection {
     const bridge = new StreamBridge(stream, req, { remoteAddress: s.remoteAddress ?? '', remotePort: s.remotePort ?? 0,
       localAddress: s.localAddress ?? '', localPort: s.localPort ?? 0 }, this.fe.maxHead)
     made.bridge = bridge
-    startHttpSession(bridge as unknown as Socket, this.fe, { version: 'HTTP/2.0', laterRequest: this.streams++ > 0 })
+    startHttpSession(bridge as unknown as Socket, this.fe, { version: 'HTTP/2.0', laterRequest: this.streams++ > 0,
+      sessionVars: this.sessionVars })
   }
 
   private abort (): void {

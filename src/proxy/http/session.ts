@@ -47,6 +47,8 @@ export interface StreamOrigin {
   readonly version: string
   /** Not the first request of its client connection: `http-reuse safe` may give it an idle server connection. */
   readonly laterRequest: boolean
+  /** The connection's `sess.` variables, shared by its streams. */
+  readonly sessionVars: Map<string, string>
 }
 
 export function startHttpSession (client: Socket, fe: HttpFrontend, stream?: StreamOrigin): void {
@@ -299,7 +301,8 @@ class HttpSession implements UpstreamOwner {
       const fe = this.fe
       this.sampleOrigin = { srcIp: this.srcIp, srcPort: this.srcPort, dstIp: this.client.localAddress ?? '',
         dstPort: this.client.localPort ?? 0, nbsrv: name => fe.nbsrv(name), frontendName: fe.name,
-        proxyState: (f, a) => fe.proxyState(f, a), httpVersion: this.stream?.version.slice(5) }
+        proxyState: (f, a) => fe.proxyState(f, a), httpVersion: this.stream?.version.slice(5),
+        sessionVars: this.stream?.sessionVars }
     }
     return this.sampleOrigin
   }
