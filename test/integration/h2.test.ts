@@ -19,7 +19,7 @@ import { listenerKey } from '../../src/ipc/messages.ts'
 import { bindTcp, handleAddress } from '../../src/net/listen-handle.ts'
 import { Engine } from '../../src/proxy/engine.ts'
 import { serveH2 } from '../../src/proxy/h2/connection.ts'
-import { data, FRAME, headers, rawH2 } from '../helpers/h2-raw.ts'
+import { data, frame, FRAME, headers, rawH2 } from '../helpers/h2-raw.ts'
 import { PROBES } from '../helpers/h2-probes.ts'
 
 const run = promisify(execFile)
@@ -470,6 +470,27 @@ describe('HTTP/2 connection protections and drain', () => {
         p.stop()
       }
     })
+
+  test('CONTINUATION flood (CVE-2024-27316 class): a header block that never ends gets GOAWAY', async () => {
+    const p = startProxy()
+    seen.length = 0
+    const raw = await rawH2(p.port)
+    try {
+      await raw.waitFor(f => f.type === FRAME.SETTINGS && (f.flags & 1) === 1)
+      const first = headers(1, [[':method', 'GET'], [':scheme', 'http'], [':path', '/'], [':authority', 'x']], true)
+      first[4] = 0x1 // END_STREAM without END_HEADERS: CONTINUATION frames follow
+      raw.sock.write(first)
+      const block = headers(1, [['x-a', 'b']], false).subarray(9)
+      for (let i = 0; i < 1000 && !raw.sock.destroyed; i++) raw.sock.write(frame(9, 0, 1, block))
+      const goaway = await raw.waitFor(f => f.type === FRAME.GOAWAY)
+      assert.ok(goaway !== undefined)
+      assert.notEqual(goaway.payload.readUInt32BE(4), constants.NGHTTP2_NO_ERROR)
+      assert.equal(seen.some(s => s.url === '/'), false)
+    } finally {
+      raw.close()
+      p.stop()
+    }
+  })
 
   test('a browser cancelling a few streams is not cut off', async () => {
     const p = startProxy()
