@@ -13,7 +13,7 @@ import { createServer as createTlsServer } from 'node:tls'
 import { promisify } from 'node:util'
 import { connect as h2connect, constants } from 'node:http2'
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { connect as tcpConnect, type AddressInfo } from 'node:net'
 import { parseConfig } from '../../src/config/index.ts'
 import { listenerKey } from '../../src/ipc/messages.ts'
 import { bindTcp, handleAddress } from '../../src/net/listen-handle.ts'
@@ -488,6 +488,32 @@ describe('HTTP/2 connection protections and drain', () => {
       assert.equal(seen.some(s => s.url === '/'), false)
     } finally {
       raw.close()
+      p.stop()
+    }
+  })
+
+  test('PING flood from a client that does not read (CVE-2019-9512 class): the connection is closed', async () => {
+    const p = startProxy()
+    const sock = tcpConnect({ host: '127.0.0.1', port: p.port })
+    try {
+      await new Promise(resolve => sock.once('connect', resolve))
+      sock.on('error', () => {})
+      const closed = new Promise(resolve => sock.once('close', resolve))
+      sock.pause()
+      sock.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), frame(FRAME.SETTINGS, 0, 0)]))
+      const batch = Buffer.concat(Array.from({ length: 1000 }, () => frame(FRAME.PING, 0, 0, Buffer.alloc(8))))
+      let sent = 0
+      for (; sent < 200_000 && !sock.destroyed && sock.writable; sent += 1000) {
+        sock.write(batch)
+        await new Promise(resolve => setImmediate(resolve))
+        if (await Promise.race([closed.then(() => true), Promise.resolve(false)])) break
+      }
+      await Promise.race([closed, sleep(3000)])
+      assert.equal(sock.destroyed || sock.readableEnded, true, `still open after ${sent} PINGs`)
+      await Promise.race([p.engine.idle(), sleep(2000)])
+      assert.equal(p.engine.activeConnections, 0)
+    } finally {
+      sock.destroy()
       p.stop()
     }
   })
