@@ -20,7 +20,8 @@ const ADDONS: readonly (readonly [string, string])[] = [
   ['raw-socket', 'VRRP adverts (IP protocol 112)'],
   ['cap', 'gratuitous ARP and unsolicited NA frames'],
   ['netlink', 'virtual addresses and interface state (rtnetlink)'],
-  ['sd-notify', 'systemd Type=notify (READY, RELOADING, STATUS)']
+  ['sd-notify', 'systemd Type=notify (READY, RELOADING, STATUS)'],
+  ['unix-dgram', 'syslog to unix datagram sockets (log /dev/log, log unix@PATH)']
 ]
 
 const LIBRARIES: readonly (readonly [string, string])[] = [

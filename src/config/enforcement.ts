@@ -4,6 +4,7 @@
  * in `tslb check`, or an error when access control depends on it (`guard`): accepting a `deny` that
  * lets traffic through is worse than refusing the file.
  */
+import { ERROR_PAGE_KEYWORD_STATUS } from './keywords/errors.ts'
 
 export type Status = 'enforced' | 'not-enforced'
 
@@ -148,9 +149,10 @@ export const PROXY_KEYWORD_STATUS: Readonly<Record<string, Status>> = {
   source: 'enforced', cookie: 'enforced', 'http-request': 'enforced', 'http-response': 'enforced',
   'tcp-request': 'enforced', 'http-check': 'enforced', 'tcp-check': 'enforced', stats: 'enforced',
     'stick-table': 'enforced',
-  stick: 'enforced', capture: 'not-enforced', errorfile: 'not-enforced', 'monitor-uri': 'enforced',
+  stick: 'enforced', capture: 'not-enforced', 'monitor-uri': 'enforced',
   'monitor-net': 'enforced', monitor: 'enforced', dispatch: 'enforced', redispatch: 'enforced', grace: 'not-enforced',
-  'http-reuse': 'enforced', contimeout: 'enforced', clitimeout: 'enforced', srvtimeout: 'enforced'
+  'http-reuse': 'enforced', contimeout: 'enforced', clitimeout: 'enforced', srvtimeout: 'enforced',
+  ...ERROR_PAGE_KEYWORD_STATUS
 }
 
 /** `FILE:LINE: warning: 'X' is parsed but not enforced yet` */

@@ -58,7 +58,11 @@ export interface ServerOptions {
   source?: string
   redir?: string
   track?: string
+  /** `send-proxy` / `send-proxy-v2`: the PROXY protocol header version sent to this server (last one wins). */
   sendProxy?: boolean
+  sendProxyV2?: boolean
+  /** `check-send-proxy`: health checks start with a PROXY protocol header too. */
+  checkSendProxy?: boolean
   agentCheck?: boolean
   agentPort?: number
   observe?: string
@@ -279,7 +283,52 @@ export interface LogTarget {
   readonly facility: string
   readonly level?: string
   readonly minLevel?: string
+  /** `format F` (HAProxy's names); undefined: rfc3164, the host name only with `log-send-hostname`. */
+  readonly format?: 'rfc3164' | 'local' | 'rfc5424' | 'priority' | 'short' | 'timed' | 'iso' | 'raw'
+  /** `len N`: longest line sent, header and newline included (HAProxy: 1024). */
+  readonly len?: number
+  /** `sample RANGES:SIZE`: within each group of SIZE lines, the 1-based positions in RANGES are sent. */
+  readonly sample?: { readonly ranges: readonly (readonly [number, number])[], readonly size: number }
   readonly loc: Location
+}
+
+/**
+ * A response the proxy sends instead of its default page for a status. From `errorfile FILE` (a
+ * whole HTTP response) or `http-error` (a status, headers, a content type and a body); `head` and
+ * `body` are filled when the configuration is loaded (files read then).
+ */
+export interface HttpReply {
+  /** `errorfile`: the file holding the whole response. */
+  readonly file?: string
+  /** `http-error`: what the response is made of. */
+  readonly generated?: {
+    readonly status: number
+    readonly headers: readonly (readonly [string, string])[]
+    readonly contentType?: string
+    readonly body?: string
+    /** `file F`: the body's file. */
+    readonly bodyFile?: string
+  }
+  /** `errorloc302|303 CODE URL` (`errorloc`: 302): a redirection. */
+  readonly redirect?: { readonly code: 302 | 303, readonly location: string }
+  /** Status line and header lines (each ending CRLF, names lower-cased, no `connection`), latin1. */
+  head?: string
+  /** The body, latin1. */
+  body?: string
+  readonly loc: Location
+}
+
+export type ErrorDirective =
+  /** `reply` undefined: back to the default page (`http-error … default-errorfiles`). */
+  | { readonly kind: 'reply', readonly status: number, readonly reply: HttpReply | undefined }
+  /** `errorfiles NAME [CODE…]` (no code: all of the section's), or `http-error … errorfiles NAME`. */
+  | { readonly kind: 'import', readonly section: string, readonly codes: readonly number[], readonly loc: Location }
+
+/** `http-errors NAME`: `errorfile CODE FILE` lines shared by proxies through `errorfiles NAME`. */
+export interface HttpErrorsSection {
+  readonly name: string
+  readonly loc: Location
+  readonly replies: Record<number, HttpReply>
 }
 
 export interface StatsSettings {
@@ -322,7 +371,13 @@ export interface ProxySettings {
   monitorNets: string[]
   monitorUri?: string
   stats: StatsSettings
-  errorfiles: Record<number, string>
+  /**
+   * `errorfile`, `errorfiles` and `http-error` lines in the order written (the last one for a
+   * status wins, as in HAProxy); resolved into `errorReplies` when the configuration is loaded.
+   */
+  errorfiles: ErrorDirective[]
+  /** The reply per status, set by loadConfig (absent: the default page). */
+  errorReplies?: Record<number, HttpReply>
   source?: string
   grace?: number
   description?: string
@@ -557,6 +612,7 @@ export interface Config {
   proxies: Proxy[]
   peers: PeersSection[]
   userlists: UserlistSection[]
+  httpErrors: HttpErrorsSection[]
   vrrpScripts: VrrpScript[]
   vrrpInstances: VrrpInstance[]
   vrrpSyncGroups: VrrpSyncGroup[]

@@ -5,7 +5,8 @@ import { readFile } from 'node:fs/promises'
 import { configFiles } from './files.ts'
 import { ConfigError, ConfigReadError, type Diagnostic } from '../util/errors.ts'
 import { Diagnostics, type KeywordContext, type Line } from './context.ts'
-import type { Config, PeersSection, Proxy, ProxyKind, UserlistSection, VrrpInstance, VrrpScript, VrrpSyncGroup,
+import type { Config, HttpErrorsSection, PeersSection, Proxy, ProxyKind, UserlistSection, VrrpInstance, VrrpScript,
+  VrrpSyncGroup,
   VrrpTrackFile, VrrpTrackProcess } from './model.ts'
 import { newProxy, UNSUPPORTED_SECTIONS } from './sections.ts'
 import { type Environment, expandEnvironment, tokenizeLine } from './tokenizer.ts'
@@ -14,6 +15,7 @@ import { checkName, parseAddress } from './values.ts'
 import { applyGlobal } from './keywords/global.ts'
 import { allowedIn, applyNo, PROXY_KEYWORDS, REMOVED_KEYWORDS } from './keywords/proxy.ts'
 import { applyPeersKeyword, applyUserlistKeyword } from './keywords/peers.ts'
+import { applyHttpErrorsKeyword } from './keywords/errors.ts'
 import {
   applyVrrpSyncGroupKeyword, applyVrrpTrackFileKeyword, applyVrrpTrackProcessKeyword, newVrrpSyncGroup,
     newVrrpTrackFile, newVrrpTrackProcess
@@ -23,6 +25,7 @@ import { validate } from './validate.ts'
 import { notEnforcedMessage, PROXY_KEYWORD_STATUS } from './enforcement.ts'
 import { type FileReader, loadAclFiles } from './acl-files.ts'
 import { type Lookup, resolveHostNames } from './resolve.ts'
+import { loadErrorReplies } from './error-replies.ts'
 import { braceMessage, isBraceLine, outsideSectionHint, unknownKeywordHint, withoutBraces } from './hints.ts'
 
 export interface ParseOptions {
@@ -45,6 +48,7 @@ type Section =
   | { readonly kind: 'proxy', readonly proxy: Proxy }
   | { readonly kind: 'peers', readonly peers: PeersSection }
   | { readonly kind: 'userlist', readonly userlist: UserlistSection }
+  | { readonly kind: 'http-errors', readonly section: HttpErrorsSection }
   | { readonly kind: 'vrrp_script', readonly script: VrrpScript }
   | { readonly kind: 'vrrp_instance', readonly instance: VrrpInstance }
   | { readonly kind: 'vrrp_sync_group', readonly group: VrrpSyncGroup }
@@ -54,6 +58,7 @@ type Section =
 
 const PROXY_SECTIONS = new Set(['defaults', 'frontend', 'backend', 'listen'])
 export const SECTION_KEYWORDS = ['global', 'defaults', 'frontend', 'backend', 'listen', 'peers', 'userlist',
+  'http-errors',
   'vrrp_script', 'vrrp_instance', 'vrrp_sync_group', 'vrrp_track_file', 'vrrp_track_process']
 
 export function emptyConfig (files: string[]): Config {
@@ -63,6 +68,7 @@ export function emptyConfig (files: string[]): Config {
     proxies: [],
     peers: [],
     userlists: [],
+    httpErrors: [],
     vrrpScripts: [],
     vrrpInstances: [],
     vrrpSyncGroups: [],
@@ -144,7 +150,7 @@ export async function loadConfig (paths: string | readonly string[], options: Pa
   const parsed = parseConfigSources(sources, options)
   if (parsed.diagnostics.some(d => d.severity === 'error')) throw new ConfigError(parsed.diagnostics)
   const result = { ...parsed, diagnostics: [...parsed.diagnostics, ...await resolveHostNames(parsed.config,
-    options.lookup)] }
+    options.lookup), ...await loadErrorReplies(parsed.config)] }
   if (result.diagnostics.some(d => d.severity === 'error')) throw new ConfigError(result.diagnostics)
   return result
 }
@@ -252,6 +258,13 @@ class SectionParser {
         const peers: PeersSection = { name, loc, peers: [], tables: [], disabled: false }
         this.config.peers.push(peers)
         return { kind: 'peers', peers }
+      }
+      case 'http-errors': {
+        if (this.config.httpErrors.some(h => h.name === name)) throw new ValueError(
+          `http-errors section '${name}' is already defined`)
+        const section: HttpErrorsSection = { name, loc, replies: {} }
+        this.config.httpErrors.push(section)
+        return { kind: 'http-errors', section }
       }
       case 'userlist': {
         if (this.config.userlists.some(u => u.name === name)) throw new ValueError(
@@ -387,6 +400,11 @@ class SectionParser {
         if (!applyPeersKeyword(section.peers, keyword, args, this.context(line, `peers '${section.peers.name}'`))) {
           throw new ValueError(
             `unknown keyword '${keyword}' in 'peers' section${unknownKeywordHint(keyword, args, 'peers')}`)
+        }
+        return
+      case 'http-errors':
+        if (!applyHttpErrorsKeyword(section.section, keyword, args, line.loc)) {
+          throw new ValueError(`unknown keyword '${keyword}' in 'http-errors' section (only 'errorfile')`)
         }
         return
       case 'userlist':

@@ -6,7 +6,7 @@ import type { Location, Proxy, ProxyKind, ProxySettings, TcpCheckRule } from './
 export function emptySettings (): ProxySettings {
   return {
     timeouts: {}, options: {}, logs: [], defaultServer: {}, monitorNets: [], stats: { auth: [], scope: [] },
-      errorfiles: {}
+      errorfiles: []
   }
 }
 
@@ -47,7 +47,6 @@ export const UNSUPPORTED_SECTIONS: Readonly<Record<string, string>> = {
   cache: 'HTTP caching is not supported',
   ring: 'ring buffers are not supported: logs go to stdout/journald or syslog',
   program: "'program' sections are not supported: use systemd units",
-  'http-errors': "'http-errors' sections are not supported yet: use 'errorfile' in the proxy",
   'fcgi-app': 'FastCGI is not supported',
   'log-forward': "'log-forward' is not supported",
   global_defs:

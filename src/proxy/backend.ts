@@ -9,6 +9,8 @@ import { ServerState } from './server-state.ts'
 import { StickRules } from './stick-rules.ts'
 import type { StickTable } from '../stick/index.ts'
 import { Admission, type Slot } from './admission.ts'
+import type { ConnAddresses } from './conn-addresses.ts'
+import { proxyHeaderFor } from './proxy-protocol/send.ts'
 import { ConnectError, NoServerError, QueueAbortedError, QueueTimeoutError } from './errors.ts'
 
 export interface Connected {
@@ -37,6 +39,8 @@ export interface ConnectOptions {
   readonly reuse?: (server: ServerState) => Socket | undefined
   /** Read the server's bytes this way instead of as 'data' events. */
   readonly onread?: OnReadOpts
+  /** The client's addresses, for the PROXY protocol header of `send-proxy` servers. */
+  readonly client?: ConnAddresses
 }
 
 const DEFAULT_CONNECT_TIMEOUT = 5000
@@ -127,7 +131,7 @@ export class Backend {
     if (reused !== undefined) return { server, socket: reused, retries: 0, connectMs: 0, queuedMs, reused: true }
     for (let attempt = 0; ; attempt++) {
       try {
-        const socket = await this.open(server, clientDstPort, opts.onread)
+        const socket = await this.open(server, clientDstPort, opts)
         return { server, socket, retries: attempt, connectMs: Date.now() - started - queuedMs, queuedMs, reused: false }
       } catch (err) {
         if (!(err instanceof ConnectError)) throw err
@@ -148,8 +152,10 @@ export class Backend {
     }
   }
 
-  private async open (server: ServerState, clientDstPort: number, onread: OnReadOpts | undefined): Promise<Socket> {
+  private async open (server: ServerState, clientDstPort: number, opts: ConnectOptions): Promise<Socket> {
     const port = server.port ?? clientDstPort
+    const onread = opts.onread
+    const header = proxyHeaderFor(server.config, opts.client)
     return await new Promise<Socket>((resolve, reject) => {
       const socket = server.path !== undefined ? connect({ path: server.path, allowHalfOpen: true, onread })
         : connect({ host: server.host, port, noDelay: true, allowHalfOpen: true,
@@ -164,6 +170,7 @@ export class Backend {
       socket.once('connect', () => {
         clearTimeout(timer)
         socket.removeAllListeners('error')
+        if (header !== undefined) socket.write(header)
         resolve(socket)
       })
       socket.once('error', (e: Error) => { fail(new ConnectError(server, false, e)) })

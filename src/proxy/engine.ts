@@ -114,7 +114,9 @@ export class Engine {
           for (let port = a.port ?? 0; port <= (a.portEnd ?? a.port ?? 0); port++) {
             const handle = handles.get(addressKey(a, port))
             if (handle === undefined) throw new Error(`no listening socket for ${addressKey(a, port)}`)
-            fe.listen(handle, backlog, bind)
+            fe.listen(handle, { backlog, acceptProxy: bind.options['accept-proxy'] === true,
+              name: typeof bind.options.name === 'string' ? bind.options.name : undefined,
+              h2: bind.options.proto === 'h2' })
           }
         }
       }

@@ -31,3 +31,24 @@ export class QueueAbortedError extends TslbError {
     super('TSLB_ERR_QUEUE_ABORTED', `client left the queue of backend '${backend}'`)
   }
 }
+
+/** The connection's first bytes are not a PROXY protocol header (`accept-proxy`). */
+export class ProxyHeaderMissingError extends TslbError {
+  constructor () {
+    super('TSLB_ERR_PROXY_HEADER_MISSING', 'no PROXY protocol header')
+  }
+}
+
+/** A PROXY protocol header that breaks the specification. */
+export class ProxyHeaderError extends TslbError {
+  constructor (message: string) {
+    super('TSLB_ERR_PROXY_HEADER_MALFORMED', message)
+  }
+}
+
+/** No complete PROXY protocol header before the handshake timeout. */
+export class ProxyHeaderTimeoutError extends TslbError {
+  constructor (ms: number) {
+    super('TSLB_ERR_PROXY_HEADER_TIMEOUT', `no PROXY protocol header within ${ms} ms`)
+  }
+}

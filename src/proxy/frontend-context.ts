@@ -8,6 +8,8 @@ import type { Proxy, Timeouts } from '../config/model.ts'
 import type { SampleSource } from './acl/sample.ts'
 import type { Backend } from './backend.ts'
 import type { RequestHead } from './http/codec.ts'
+import type { ConnAddresses } from './conn-addresses.ts'
+import type { LogPolicy } from './log/policy.ts'
 
 /** What sessions need from their frontend. */
 export interface FrontendContext {
@@ -16,7 +18,10 @@ export interface FrontendContext {
   readonly dontLogNull: boolean
   /** `option logasap`: HTTP lines when the response head goes out, TCP lines once connected. */
   readonly logAsap?: boolean
-  readonly logTraffic: (line: string) => void
+  /** One traffic log line; `severity` a syslog level number (info when omitted). */
+  readonly logTraffic: (line: string, severity?: number) => void
+  /** `option dontlog-normal` / `log-separate-errors` (none: every line at info). */
+  readonly logPolicy?: LogPolicy
   /** False when the proxy has no log target: sessions then skip building log lines. */
   readonly logging: boolean
   connections (): number
@@ -56,4 +61,4 @@ export interface HttpFrontend extends RoutingFrontend {
 }
 
 /** Starts a session on an accepted connection the frontend took into service. */
-export type SessionStarter = (client: Socket, fe: HttpFrontend) => void
+export type SessionStarter = (client: Socket, fe: HttpFrontend, addrs: ConnAddresses) => void

@@ -3,7 +3,7 @@
  * picks the backend (use_backend rules, then default_backend) and starts a session of its mode.
  */
 import { createServer, type Server, type Socket } from 'node:net'
-import type { Bind, Proxy, Timeouts } from '../config/model.ts'
+import type { Proxy, Timeouts } from '../config/model.ts'
 import { compileCondition, type Predicate } from './acl/matcher.ts'
 import type { SampleSource } from './acl/sample.ts'
 import type { Backend } from './backend.ts'
@@ -12,12 +12,18 @@ import { compileAcl } from './acl/matcher.ts'
 import { startHttpSession } from './http/session.ts'
 import { DEFAULT_H2_SETTINGS, type H2Frontend, type H2Settings, serveH2 } from './h2/connection.ts'
 import { startRoutedTcpSession } from './tcp/tcp-session.ts'
-import { NO_LOG } from './log/sink.ts'
+import { NO_LOG, type LogLine } from './log/sink.ts'
+import { formatEmbryonicLog } from './log/format.ts'
+import type { LogPolicy } from './log/policy.ts'
+import { socketAddresses, type ConnAddresses } from './conn-addresses.ts'
+import { FAILURE_TEXT, readProxyHeader, type HeaderOutcome } from './proxy-protocol/accept.ts'
 import type { GatedFrontend } from './accept-gate.ts'
 import { compileTcpRules, tcpAccepts, type TcpRuleSet } from './rules/tcp-rules.ts'
 import { compileFormat } from './rules/format.ts'
 
 const DEFAULT_MAX_HEAD = 16_384
+/** Syslog severity `err`. */
+const LOG_ERR = 3
 /** The kernel accept queue asked for when `bind` has no `backlog`. */
 const DEFAULT_BACKLOG = 1024
 /** HAProxy's frontend maxconn when none is set. */
@@ -30,7 +36,7 @@ export interface Route {
 }
 
 export interface EngineHooks {
-  logFor (proxy: Proxy): (line: string) => void
+  logFor (proxy: Proxy): LogLine
   globalConnections (): number
   /** Called on admission and close, so the engine can keep the process-wide count. */
   connectionDelta (delta: number): void
@@ -77,8 +83,11 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
   /** Connections accepted on a `proto h2` bind: HTTP/2 with prior knowledge. */
   private readonly h2Sockets = new WeakSet<Socket>()
   private readonly hooks: EngineHooks
-  readonly logTraffic: (line: string) => void
+  readonly logTraffic: LogLine
   readonly logging: boolean
+  readonly logPolicy: LogPolicy
+  /** Accepted sockets of `accept-proxy` listeners, with the listener's name for the logs. */
+  private readonly proxied = new WeakMap<Socket, string>()
 
   constructor (config: Proxy, backends: ReadonlyMap<string, Backend>, hooks: EngineHooks) {
     this.name = config.name
@@ -90,6 +99,8 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
     this.backends = backends
     this.logTraffic = hooks.logFor(config)
     this.logging = this.logTraffic !== NO_LOG
+    this.logPolicy = { dontLogNormal: config.options['dontlog-normal'] === true,
+      separateErrors: config.options['log-separate-errors'] === true }
     // 0 is taken as unset.
     this.maxconn = config.maxconn === undefined || config.maxconn === 0 ? DEFAULT_MAXCONN : config.maxconn
     this.routes = config.useBackends.flatMap(u => {
@@ -123,13 +134,16 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
   }
 
   /**
-   * Starts accepting on `handle` (a bound socket from the supervisor); `bindBacklog`: `bind … backlog`; `bind`: its
-   * line (`proto h2`).
+   * Starts accepting on `handle` (a bound socket from the supervisor); `bind.backlog`: `bind … backlog`;
+   * `bind.acceptProxy`: connections start with a PROXY protocol header, `bind.name` names the listener in logs;
+   * `bind.h2`: `proto h2`, HTTP/2 with prior knowledge.
    */
-  listen (handle: object, bindBacklog?: number, bind?: Bind): Server {
-    const backlog = bindBacklog ?? DEFAULT_BACKLOG
-    const h2 = bind?.options.proto === 'h2' && this.mode === 'http'
+  listen (handle: object, bind: { backlog?: number, acceptProxy?: boolean, name?: string, h2?: boolean } = {}): Server {
+    const backlog = bind.backlog ?? DEFAULT_BACKLOG
+    const proxied = bind.acceptProxy === true ? bind.name ?? String(this.servers.length + 1) : undefined
+    const h2 = bind.h2 === true && this.mode === 'http'
     const server = createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: true }, socket => {
+      if (proxied !== undefined) this.proxied.set(socket, proxied)
       if (h2) this.h2Sockets.add(socket)
       this.hooks.offer(this, socket)
     })
@@ -192,20 +206,60 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
       this.hooks.connectionDelta(-1)
     })
     socket.on('error', () => {})
-    if (this.monitorNet?.({ src: socket.remoteAddress ?? '', srcPort: 0, dst: '', dstPort: 0 }) === true) {
+    const own = socketAddresses(socket)
+    if (this.monitorNet?.({ src: own.src, srcPort: 0, dst: '', dstPort: 0 }) === true) {
       // monitor-net: answer "alive" without logging or forwarding, as HAProxy does.
       if (this.mode === 'http') socket.end('HTTP/1.0 200 OK\r\n\r\n')
       else socket.end()
       return
     }
-    if (this.tcpRules !== undefined && !tcpAccepts(this.tcpRules, { src: socket.remoteAddress ?? '',
-      srcPort: socket.remotePort ?? 0, dst: socket.localAddress ?? '', dstPort: socket.localPort ?? 0 })) {
-      // tcp-request … reject: closed before anything is read or logged, as HAProxy does.
-      socket.destroy()
+    const listener = this.proxied.get(socket)
+    if (listener === undefined) {
+      if (this.tcpAllows(socket, own, 0)) this.startSession(socket, own)
       return
     }
-    if (this.h2Sockets.has(socket)) serveH2(socket, this)
-    else SESSION_STARTERS[this.mode](socket, this)
+    // accept-proxy, in HAProxy's order: `tcp-request connection` rules judge the connection itself
+    // (the proxy that sent it), before the header; `session` and `content` rules see the addresses
+    // the header carried.
+    if (!this.tcpAllows(socket, own, 0, 1)) return
+    const acceptedAt = Date.now()
+    readProxyHeader(socket, this.timeouts.client, outcome => {
+      if (!outcome.ok) {
+        this.refuse(socket, outcome, listener, acceptedAt)
+        return
+      }
+      const { source: src, destination: dst } = outcome.header
+      const addrs = src === undefined || dst === undefined ? own :
+        { src: src.address, srcPort: src.port, dst: dst.address, dstPort: dst.port }
+      if (this.tcpAllows(socket, addrs, 1)) this.startSession(socket, addrs)
+    })
+  }
+
+  private startSession (socket: Socket, addrs: ConnAddresses): void {
+    if (this.h2Sockets.has(socket)) serveH2(socket, this, addrs)
+    else SESSION_STARTERS[this.mode](socket, this, addrs)
+  }
+
+  /** `tcp-request` phases `from`..`to` (connection, session, content) over `addrs`; a reject closes the socket. */
+  private tcpAllows (socket: Socket, addrs: ConnAddresses, from: number, to?: number): boolean {
+    if (this.tcpRules === undefined || tcpAccepts(this.tcpRules, addrs, from, to)) return true
+    // tcp-request … reject: closed before anything is read or logged, as HAProxy does.
+    socket.destroy()
+    return false
+  }
+
+  /**
+   * A connection without a valid PROXY header: logged as HAProxy logs an embryonic session (not a
+   * client that only closed, with dontlognull), then reset (refused header) or closed (timeout).
+   */
+  private refuse (socket: Socket, outcome: HeaderOutcome & { ok: false }, listener: string, acceptedAt: number):
+  void {
+    if (this.logging && !(outcome.failure === 'closed' && this.dontLogNull)) {
+      this.logTraffic(formatEmbryonicLog(socket.remoteAddress ?? '', socket.remotePort ?? 0, acceptedAt, this.name,
+        listener, FAILURE_TEXT[outcome.failure]), this.logPolicy.separateErrors ? LOG_ERR : undefined)
+    }
+    if (outcome.failure === 'missing' || outcome.failure === 'malformed') socket.resetAndDestroy()
+    else socket.destroy()
   }
 
   /** Registers `fn` to run when the frontend starts draining; returns the unregister function. */

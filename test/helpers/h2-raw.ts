@@ -57,6 +57,11 @@ export interface RawH2 {
 }
 
 export async function rawH2 (port: number): Promise<RawH2> {
+  return await rawH2Behind(port, '')
+}
+
+/** `rawH2` that first sends `prefix` (a PROXY protocol header). */
+export async function rawH2Behind (port: number, prefix: string): Promise<RawH2> {
   const sock = connect({ host: '127.0.0.1', port })
   await new Promise<void>((resolve, reject) => { sock.once('connect', resolve); sock.once('error', reject) })
   sock.on('error', () => {})
@@ -78,7 +83,7 @@ export async function rawH2 (port: number): Promise<RawH2> {
     for (const w of waiters.splice(0)) w()
   })
   sock.on('close', () => { for (const w of waiters.splice(0)) w() })
-  sock.write(Buffer.concat([PREFACE, frame(FRAME.SETTINGS, 0, 0)]))
+  sock.write(Buffer.concat([Buffer.from(prefix, 'latin1'), PREFACE, frame(FRAME.SETTINGS, 0, 0)]))
   const waitFor = async (pred: (f: Frame) => boolean, ms = 2000): Promise<Frame | undefined> => {
     const deadline = Date.now() + ms
     for (;;) {

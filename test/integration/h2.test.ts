@@ -19,7 +19,7 @@ import { listenerKey } from '../../src/ipc/messages.ts'
 import { bindTcp, handleAddress } from '../../src/net/listen-handle.ts'
 import { Engine } from '../../src/proxy/engine.ts'
 import { serveH2 } from '../../src/proxy/h2/connection.ts'
-import { data, frame, FRAME, headers, rawH2 } from '../helpers/h2-raw.ts'
+import { data, frame, FRAME, headers, rawH2, rawH2Behind } from '../helpers/h2-raw.ts'
 import { PROBES } from '../helpers/h2-probes.ts'
 
 const run = promisify(execFile)
@@ -327,6 +327,44 @@ describe('HTTP/2 with prior knowledge (proto h2)', () => {
     } finally {
       client.close()
       p.stop()
+    }
+  })
+
+  test('accept-proxy with proto h2: the PROXY header first, then HTTP/2; its address is the client\'s', async () => {
+    const handle = bindTcp('127.0.0.1', 0, 4)
+    const { port } = handleAddress(handle)
+    const { config } = parseConfig(`defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:${port} proto h2 accept-proxy
+    option httplog
+    option forwardfor
+    default_backend be
+backend be
+    server s1 127.0.0.1:${webPort}
+`, 'h2.cfg', { env: {} })
+    const logs: string[] = []
+    const engine = new Engine(config, { logFor: () => line => { logs.push(line) } })
+    engine.listen(new Map([[listenerKey('127.0.0.1', port), handle]]))
+    const raw = await rawH2Behind(port, 'PROXY TCP4 203.0.113.7 127.0.0.1 40000 80\r\n')
+    try {
+      seen.length = 0
+      await raw.waitFor(f => f.type === FRAME.SETTINGS && (f.flags & 1) === 1)
+      raw.sock.write(headers(1, [[':method', 'GET'], [':scheme', 'http'], [':path', '/proxied'], [':authority', 'x']],
+        true))
+      const answer = await raw.waitFor(f => f.type === FRAME.HEADERS && f.stream === 1)
+      assert.ok(answer !== undefined)
+      await sleep(50)
+      assert.equal(seen[0]?.headers['x-forwarded-for'], '203.0.113.7')
+      assert.ok(logs.some(l => l.startsWith('203.0.113.7:40000 ') && l.includes('"GET /proxied HTTP/2.0"')),
+        logs.join('\n'))
+    } finally {
+      raw.close()
+      engine.stopAccepting()
+      engine.close()
     }
   })
 

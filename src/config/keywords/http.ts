@@ -1,5 +1,5 @@
 /**
- * HTTP-level proxy keywords: cookie, http-request/http-response, http-check, stats, capture, errorfile.
+ * HTTP-level proxy keywords: cookie, http-request/http-response, http-check, stats, capture.
  */
 import type { KeywordContext } from '../context.ts'
 import type { CookieSettings, HttpRule, Proxy } from '../model.ts'
@@ -192,15 +192,4 @@ export function applyCapture (p: Proxy, args: readonly string[]): void {
     throw new ValueError("'capture' expects request|response header NAME len LENGTH")
   }
   p.captures.push({ kind, header: name, len: parseInteger(len, 'capture len', 1, 64 * 1024) })
-}
-
-const ERROR_CODES = new Set([200, 400, 401, 403, 404, 405, 407, 408, 410, 425, 429, 500, 501, 502, 503, 504])
-
-export function applyErrorfile (p: Proxy, args: readonly string[]): void {
-  const [code, file] = args
-  const n = parseInteger(code, 'errorfile status', 200, 599)
-  if (!ERROR_CODES.has(n)) throw new ValueError(
-    `'errorfile': status ${n} cannot be customised (allowed: ${[...ERROR_CODES].join(', ')})`)
-  if (file === undefined) throw new ValueError("'errorfile' expects a status and a file")
-  p.errorfiles[n] = file
 }

@@ -26,6 +26,8 @@ export function applyPeersKeyword (s: PeersSection, keyword: string, args: reado
     }
     case 'bind':
       s.bind = parseBind(args, ctx)
+      if (s.bind.options['accept-proxy'] === true) throw new ValueError(
+        "'accept-proxy' on a peers 'bind' is not supported: peers sessions read no PROXY protocol header")
       return true
     case 'table': {
       const [name, ...rest] = args

@@ -7,14 +7,16 @@ import { parseAclDefinition, parseCondition, splitCondition } from '../acl.ts'
 import { checkName, parseAddress, parseInteger, parseListenAddress, parseNetwork, parseTime,
   parseUnixServerAddress } from '../values.ts'
 import { ValueError } from '../errors.ts'
-import { applyCapture, applyCookie, applyErrorfile, applyHttpCheck, applyHttpRule, applyStats,
+import { applyCapture, applyCookie, applyHttpCheck, applyHttpRule, applyStats,
   applyTcpRule } from './http.ts'
 import { applyLegacyTimeout, applyOption, applyTimeout, LEGACY_TIMEOUT_KEYWORDS, warnIfIgnored } from './options.ts'
 import { parseServerOptions } from './server.ts'
 import { applyStickRule, parseStickTable } from './stick.ts'
 import { parseLogTarget } from './log.ts'
+import { applyErrorfile, applyErrorfiles, applyErrorloc, applyHttpError } from './errors.ts'
 import { parseFormat } from '../rule-actions.ts'
 import { parseTcpCheck } from './tcp-check.ts'
+import { checkBindOptions } from './bind-options.ts'
 
 export interface ProxyKeyword {
   /** Sections it may appear in: d(efaults), f(rontend), b(ackend), l(isten). */
@@ -59,7 +61,11 @@ export function parseBind (args: readonly string[], ctx: KeywordContext): Bind {
       throw new ValueError(`unknown bind option '${w}'`)
     }
   }
+  checkBindOptions(options, m => { ctx.warn(m) })
   if (options.ssl === true) throw new ValueError("'bind ... ssl' (TLS termination) is not supported by tslb yet")
+  if (options['accept-netscaler-cip'] !== undefined) throw new ValueError(
+    "'bind ... accept-netscaler-cip' is not supported by tslb: the client address it carries would be ignored " +
+    "(use 'accept-proxy' with the PROXY protocol)")
   const proto = options.proto
   if (proto !== undefined && proto !== 'h1' && proto !== 'h2') throw new ValueError(
     `bind option 'proto' expects h1 or h2, got '${String(proto)}'`)
@@ -226,7 +232,12 @@ export const PROXY_KEYWORDS: Readonly<Record<string, ProxyKeyword>> = {
   },
   stick: { where: 'bl', parse: applyStickRule },
   capture: { where: 'fl', parse: (p, args) => { applyCapture(p, args) } },
-  errorfile: { where: 'dfbl', parse: (p, args) => { applyErrorfile(p, args) } },
+  errorfile: { where: 'dfbl', parse: (p, args, ctx) => { applyErrorfile(p, args, ctx.loc) } },
+  errorfiles: { where: 'dfbl', parse: (p, args, ctx) => { applyErrorfiles(p, args, ctx.loc) } },
+  errorloc: { where: 'dfbl', parse: (p, args, ctx) => { applyErrorloc(p, 'errorloc', args, ctx.loc) } },
+  errorloc302: { where: 'dfbl', parse: (p, args, ctx) => { applyErrorloc(p, 'errorloc302', args, ctx.loc) } },
+  errorloc303: { where: 'dfbl', parse: (p, args, ctx) => { applyErrorloc(p, 'errorloc303', args, ctx.loc) } },
+  'http-error': { where: 'dfbl', parse: (p, args, ctx) => { applyHttpError(p, args, ctx.loc) } },
   'monitor-uri': { where: 'dfl', parse: (p, args) => { const u = oneArg('monitor-uri', args);
     if (!u.startsWith('/')) throw new ValueError("'monitor-uri' must start with '/'"); p.monitorUri = u } },
   'monitor-net': {
@@ -314,7 +325,13 @@ export const REMOVED_KEYWORDS: Readonly<Record<string, string>> = {
 
 /** `no option NAME` */
 export function applyNo (p: Proxy, args: readonly string[], ctx: KeywordContext): void {
-  if (args[0] !== 'option') throw new ValueError("'no' is only valid before 'option'")
+  if (args[0] === 'log' && args.length === 1) {
+    // HAProxy's `no log`: this proxy logs nothing, whatever its defaults said.
+    p.logs = []
+    p.logGlobal = false
+    return
+  }
+  if (args[0] !== 'option') throw new ValueError("'no' is only valid before 'option' or 'log'")
   applyOption(p, args.slice(1), false, ctx)
 }
 

@@ -8,6 +8,7 @@
 import { constants, performServerHandshake, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2'
 import type { Socket } from 'node:net'
 import type { HttpFrontend } from '../frontend-context.ts'
+import { socketAddresses, type ConnAddresses } from '../conn-addresses.ts'
 import { startHttpSession } from '../http/session.ts'
 import { H2RequestError } from './errors.ts'
 import { toHttp1Request } from './request.ts'
@@ -41,9 +42,12 @@ export interface H2Frontend extends HttpFrontend {
   readonly h2: H2Settings
 }
 
-/** The one entry point: `socket` speaks HTTP/2 (prior knowledge, or a TLSSocket whose ALPN chose h2). */
-export function serveH2 (socket: Socket, fe: H2Frontend): void {
-  new H2Connection(socket, fe).start()
+/**
+ * The one entry point: `socket` speaks HTTP/2 (prior knowledge, or a TLSSocket whose ALPN chose h2); `addrs`: the
+ * client's addresses (those of a PROXY protocol header with `accept-proxy`).
+ */
+export function serveH2 (socket: Socket, fe: H2Frontend, addrs = socketAddresses(socket)): void {
+  new H2Connection(socket, fe, addrs).start()
 }
 
 class H2Connection {
@@ -58,9 +62,12 @@ class H2Connection {
   private readonly sessionVars = new Map<string, string>()
   private closing = false
 
-  constructor (socket: Socket, fe: H2Frontend) {
+  private readonly addrs: ConnAddresses
+
+  constructor (socket: Socket, fe: H2Frontend, addrs: ConnAddresses) {
     this.socket = socket
     this.fe = fe
+    this.addrs = addrs
   }
 
   start (): void {
@@ -89,7 +96,8 @@ class H2Connection {
     this.socket.once('close', unregister)
     if (this.fe.draining) this.goaway()
     this.armIdle()
-    this.socket.resume()
+    // Bytes already read (after a PROXY header) are handed to nghttp2 by Node on the next tick; reading starts after.
+    process.nextTick(() => { if (!this.socket.destroyed) this.socket.resume() })
   }
 
   /** No stream in progress: `timeout http-keep-alive` (else `timeout client`) closes the connection with GOAWAY. */
@@ -126,7 +134,7 @@ class H2Connection {
       req = toHttp1Request(raw, stream.endAfterHeaders)
     } catch (err) {
       if (!(err instanceof H2RequestError)) throw err
-      this.fe.logTraffic(`${this.socket.remoteAddress ?? ''}:${this.socket.remotePort ?? 0} rejected HTTP/2 ` +
+      this.fe.logTraffic(`${this.addrs.src}:${this.addrs.srcPort} rejected HTTP/2 ` +
         `request: ${err.code}: ${err.message}`)
       weReset = true
       if (err.status !== undefined) {
@@ -136,12 +144,12 @@ class H2Connection {
       }
       return
     }
-    const s = this.socket
-    const bridge = new StreamBridge(stream, req, { remoteAddress: s.remoteAddress ?? '', remotePort: s.remotePort ?? 0,
-      localAddress: s.localAddress ?? '', localPort: s.localPort ?? 0 }, this.fe.maxHead)
+    const a = this.addrs
+    const bridge = new StreamBridge(stream, req, { remoteAddress: a.src, remotePort: a.srcPort, localAddress: a.dst,
+      localPort: a.dstPort }, this.fe.maxHead)
     made.bridge = bridge
-    startHttpSession(bridge as unknown as Socket, this.fe, { version: 'HTTP/2.0', laterRequest: this.streams++ > 0,
-      sessionVars: this.sessionVars })
+    startHttpSession(bridge as unknown as Socket, this.fe, this.addrs, { version: 'HTTP/2.0',
+      laterRequest: this.streams++ > 0, sessionVars: this.sessionVars })
   }
 
   private abort (): void {
@@ -154,7 +162,7 @@ class H2Connection {
   private calm (): void {
     const session = this.session
     if (session === undefined || session.destroyed) return
-    this.fe.logTraffic(`${this.socket.remoteAddress ?? ''}:${this.socket.remotePort ?? 0} HTTP/2 connection closed: ` +
+    this.fe.logTraffic(`${this.addrs.src}:${this.addrs.srcPort} HTTP/2 connection closed: ` +
       'too many streams reset by the client (rapid reset)')
     this.closing = true
     session.goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM)

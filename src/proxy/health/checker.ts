@@ -30,6 +30,7 @@
  * `statuses()` for `show stat` and `show servers state`.
  * @module
  */
+import { checkProxyHeader } from '../proxy-protocol/send.ts'
 import { hostname } from 'node:os'
 import type { ServerState } from '../server-state.ts'
 import type { Backend } from '../backend.ts'
@@ -379,6 +380,7 @@ export class HealthChecker {
       port: t.port ?? 0,
       ...(t.path === undefined ? {} : { path: t.path }),
       localAddress: t.server.config.source ?? px.source,
+      proxyHeader: (local, remote) => checkProxyHeader(t.server.config, local, remote),
       connectTimeout: connect,
       checkTimeout
     }

@@ -6,6 +6,7 @@
  * cancelled, and it reports at most once.
  * @module
  */
+import type { Endpoint } from '../proxy-protocol/codec.ts'
 import { Buffer } from 'node:buffer'
 import { connect, type Socket } from 'node:net'
 import { CheckResponseReader, type CompiledExpect, judgeHttpResponse } from './http-check.ts'
@@ -61,6 +62,8 @@ export interface ProbeSpec {
     readonly expect: CompiledExpect
     readonly accept404AsStopping: boolean
   }
+  /** The PROXY protocol header the check starts with (`check-send-proxy`), from the connection's own addresses. */
+  readonly proxyHeader?: (local: Endpoint, remote: Endpoint) => Buffer | undefined
   /** For `exchange`: a fresh protocol exchange per probe. */
   readonly exchange?: () => Exchange
 }
@@ -141,6 +144,9 @@ export function startProbe (spec: ProbeSpec, clock: CheckClock, done: (outcome: 
   socket.on('connect', () => {
     if (finished || socket === undefined) return
     connected = true
+    const header = spec.proxyHeader?.({ address: socket.localAddress ?? '', port: socket.localPort ?? 0 },
+      { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 })
+    if (header !== undefined) socket.write(header)
     if (spec.kind === 'tcp' || spec.kind === 'tcp-check') {
       finish({ status: 'L4OK', code: 0, desc: '' })
       return

@@ -6,9 +6,13 @@
 import type { Socket } from 'node:net'
 import { connectTermination, type Backend, type Connected } from '../backend.ts'
 import { ConnectError } from '../errors.ts'
+import { sendsProxyHeader } from '../proxy-protocol/send.ts'
+import { errorPage } from './error-pages.ts'
 import type { HttpFrontend } from '../frontend-context.ts'
+import { socketAddresses, type ConnAddresses } from '../conn-addresses.ts'
 import type { ServerState } from '../server-state.ts'
 import { formatHttpLog } from '../log/format.ts'
+import { trafficSeverity } from '../log/policy.ts'
 import { compileCondition, type Predicate } from '../acl/matcher.ts'
 import type { Proxy } from '../../config/model.ts'
 import { pathOf, type SampleSource } from '../acl/sample.ts'
@@ -24,8 +28,9 @@ import { forwardForExcept } from '../rules/index.ts'
 
 /** Pipelined bytes buffered ahead of the current request before the client is paused. */
 const MAX_PIPELINE_BUFFER = 64 * 1024
+/** HAProxy 2.6's monitor-uri answer, byte for byte (its 200 page; the connection stays open). */
 const MONITOR_OK = Buffer.from(
-  ('HTTP/1.1 200 OK\r\nContent-Length: 58\r\nCache-Control: no-cache\r\nContent-Type: ' +
+  ('HTTP/1.1 200 OK\r\ncontent-length: 58\r\ncache-control: no-cache\r\ncontent-type: ' +
     'text/html\r\n\r\n<html><body><h1>200 OK</h1>\nService ready.\n</body></html>\n'))
 const MONITOR_FAIL = errorResponse(503)
 const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n')
@@ -51,8 +56,9 @@ export interface StreamOrigin {
   readonly sessionVars: Map<string, string>
 }
 
-export function startHttpSession (client: Socket, fe: HttpFrontend, stream?: StreamOrigin): void {
-  new HttpSession(client, fe, stream).start()
+export function startHttpSession (client: Socket, fe: HttpFrontend, addrs = socketAddresses(client),
+  stream?: StreamOrigin): void {
+  new HttpSession(client, fe, addrs, stream).start()
 }
 
 type Phase = 'head' | 'exchange' | 'tunnel' | 'closed'
@@ -118,6 +124,7 @@ class HttpSession implements UpstreamOwner {
   private ownIdle: UpstreamPool | undefined
   private readonly srcIp: string
   private readonly srcPort: number
+  private readonly addrs: ConnAddresses
   private readonly acceptedAt = Date.now()
   private headStartedAt = Date.now()
   /** How much of `pending` the head parser already searched (its resume hint). */
@@ -133,13 +140,14 @@ class HttpSession implements UpstreamOwner {
   /** Set for an HTTP/2 stream. */
   private readonly stream: StreamOrigin | undefined
 
-  constructor (client: Socket, fe: HttpFrontend, stream?: StreamOrigin) {
+  constructor (client: Socket, fe: HttpFrontend, addrs: ConnAddresses, stream?: StreamOrigin) {
     this.client = client
     this.fe = fe
     this.stream = stream
     this.maxHead = fe.maxHead
-    this.srcIp = client.remoteAddress ?? ''
-    this.srcPort = client.remotePort ?? 0
+    this.addrs = addrs
+    this.srcIp = addrs.src
+    this.srcPort = addrs.srcPort
   }
 
   start (): void {
@@ -299,8 +307,8 @@ class HttpSession implements UpstreamOwner {
   private origin (): SampleOrigin {
     if (this.sampleOrigin === undefined) {
       const fe = this.fe
-      this.sampleOrigin = { srcIp: this.srcIp, srcPort: this.srcPort, dstIp: this.client.localAddress ?? '',
-        dstPort: this.client.localPort ?? 0, nbsrv: name => fe.nbsrv(name), frontendName: fe.name,
+      this.sampleOrigin = { srcIp: this.srcIp, srcPort: this.srcPort, dstIp: this.addrs.dst,
+        dstPort: this.addrs.dstPort, nbsrv: name => fe.nbsrv(name), frontendName: fe.name,
         proxyState: (f, a) => fe.proxyState(f, a), httpVersion: this.stream?.version.slice(5),
         sessionVars: this.stream?.sessionVars }
     }
@@ -468,8 +476,10 @@ class HttpSession implements UpstreamOwner {
    */
   private answerMonitor (head: RequestHead, sample: SampleSource, rest: Buffer): void {
     const failing = this.fe.monitorFailing(sample)
-    const body = failing ? MONITOR_FAIL : MONITOR_OK
-    if (head.versionMinor === 1 ? head.connection.close : !head.connection.keepAlive) {
+    // `errorfile 200` / `errorfile 503` replace the answers; such a page closes the connection.
+    const custom = this.fe.config.errorReplies?.[failing ? 503 : 200] !== undefined
+    const body = custom ? errorPage(failing ? 503 : 200, this.fe.config) : failing ? MONITOR_FAIL : MONITOR_OK
+    if (custom || (head.versionMinor === 1 ? head.connection.close : !head.connection.keepAlive)) {
       this.clearRequestDeadline()
       this.client.end(body)
       this.phase = 'closed'
@@ -526,15 +536,17 @@ class HttpSession implements UpstreamOwner {
     const shared = mode === 'never' || (mode === 'safe' && this.exchanges <= 1 &&
       this.stream?.laterRequest !== true) ? undefined : pool.takeIdle
     const mine = this.ownIdle
-    const reuse = mine === undefined ? shared : (server: ServerState): Socket | undefined => mine.take(server) ??
-      shared?.(server)
+    // A connection that began with a PROXY header (send-proxy) carries this client's addresses: never shared.
+    const reuse = (server: ServerState): Socket | undefined => mine?.take(server) ??
+      (sendsProxyHeader(server.config) ? undefined : shared?.(server))
     const ctx = { source: sample.src, path: ex.head.target, header: (name: string) => getHeader(ex.head, name) }
     ex.connecting = true
     const connected = ex.backend.connectNow(ctx, sample.dstPort, {
       preferred: ex.persistServer,
       forcePreferred: ex.persistServer !== undefined,
       signal: () => (ex.abortQueue ??= new AbortController()).signal,
-      reuse
+      reuse,
+      client: this.addrs
     })
     if (!(connected instanceof Promise)) {
       this.onConnected(ex, connected)
@@ -763,7 +775,7 @@ class HttpSession implements UpstreamOwner {
     this.client.write(head)
     if (this.fe.logAsap && this.fe.logging) {
       ex.loggedEarly = true
-      this.fe.logTraffic(this.trafficLine(ex, Date.now(), true))
+      this.logExchange(ex, Date.now(), true)
     }
     ex.responseUntilClose = untilClose
     if (res.bodyKind === 'none') {
@@ -867,7 +879,7 @@ class HttpSession implements UpstreamOwner {
       ex.upstream = undefined
       ex.server = undefined
       ex.backend.connect({ source: this.srcIp, path: ex.head.target, header: name => getHeader(ex.head, name) },
-        this.client.localPort ?? 0).then(c => {
+        this.addrs.dstPort, { client: this.addrs }).then(c => {
         if (this.ex !== ex || this.phase === 'closed') {
           c.socket.destroy()
           ex.backend.serverReleased(c.server)
@@ -916,8 +928,11 @@ class HttpSession implements UpstreamOwner {
     const ex = this.ex
     if (ex === undefined) return
     this.ex = undefined
-    this.log(ex)
+    const now = this.record(ex)
     this.releaseServer(ex, reusable)
+    // After the release, as HAProxy logs: %bc and %sc no longer count this exchange.
+    if (!this.fe.logging || ex.loggedEarly || (this.fe.dontLogNull && ex.status === 0 && ex.bytesToClient === 0)) return
+    this.logExchange(ex, now, false)
   }
 
   private releaseServer (ex: Exchange, reusable: boolean): void {
@@ -931,9 +946,9 @@ class HttpSession implements UpstreamOwner {
       ex.backend.activeConnections--
       if (up !== undefined && reusable) {
         // http-reuse never: the connection stays the session's own, for its next requests only.
-        if (reuseMode(ex.backend.config.options) === 'never') (this.ownIdle ??= new UpstreamPool()).release(ex.server,
-          up)
-        else poolOf(ex.backend).release(ex.server, up)
+        if (reuseMode(ex.backend.config.options) === 'never' || sendsProxyHeader(ex.server.config)) {
+          (this.ownIdle ??= new UpstreamPool()).release(ex.server, up)
+        } else poolOf(ex.backend).release(ex.server, up)
       } else up?.destroy()
     }
   }
@@ -943,8 +958,10 @@ class HttpSession implements UpstreamOwner {
     if (ex !== undefined) {
       ex.status = status
       if (ex.response === undefined && !this.client.destroyed) {
-        ex.bytesToClient += errorResponse(status).length
-        this.client.end(errorResponse(status))
+        // No backend when no rule routed the request: `backend` is typed as set for the rest of the exchange.
+        const page = errorPage(status, this.fe.config, (ex.backend as Backend | undefined)?.config)
+        ex.bytesToClient += page.length
+        this.client.end(page)
       }
       this.finishExchange(false)
     }
@@ -953,10 +970,12 @@ class HttpSession implements UpstreamOwner {
 
   private reject (status: ErrorStatus, termination: string, log = true): void {
     this.clearRequestDeadline()
-    const body = errorResponse(status)
+    const body = errorPage(status, this.fe.config)
     if (!this.client.destroyed) this.client.end(body)
     this.phase = 'closed'
     if (!this.fe.logging || !log) return
+    const severity = trafficSeverity(this.fe.logPolicy, { termination, retries: 0, status })
+    if (severity === undefined) return
     this.fe.logTraffic(formatHttpLog({
       clientIp: this.srcIp, clientPort: this.srcPort, acceptedAt: this.headStartedAt, frontend: this.fe.name,
         backend: this.fe.name,
@@ -965,7 +984,7 @@ class HttpSession implements UpstreamOwner {
       termination, actconn: this.fe.globalConnections(), feconn: this.fe.connections(), beconn: 0, srvConn: 0,
         retries: 0,
       srvQueue: 0, backendQueue: 0, requestLine: '<BADREQ>'
-    }))
+    }), severity)
   }
 
   private logRejected (err: HttpParseError): void {
@@ -985,7 +1004,8 @@ class HttpSession implements UpstreamOwner {
     this.ownIdle?.closeAll()
   }
 
-  private log (ex: Exchange): void {
+  /** The exchange's counters (while it still holds its connections: the session maxima count it); returns now. */
+  private record (ex: Exchange): number {
     const now = Date.now()
     recordExchange({
       frontend: this.fe, backend: ex.backend, server: ex.server, http: true, status: ex.status,
@@ -1001,8 +1021,13 @@ class HttpSession implements UpstreamOwner {
       ex.server.bytesIn += ex.requestBytesSent + ex.head.headLength
       ex.server.bytesOut += ex.bytesToClient
     }
-    if (!this.fe.logging || ex.loggedEarly || (this.fe.dontLogNull && ex.status === 0 && ex.bytesToClient === 0)) return
-    this.fe.logTraffic(this.trafficLine(ex, now, false))
+    return now
+  }
+
+  private logExchange (ex: Exchange, now: number, early: boolean): void {
+    const severity = trafficSeverity(this.fe.logPolicy, { termination: ex.termination, retries: ex.retries,
+      status: ex.status })
+    if (severity !== undefined) this.fe.logTraffic(this.trafficLine(ex, now, early), severity)
   }
 
   /** The `option httplog` line; `early` (logasap): Tt and the bytes are so far. */

@@ -79,3 +79,9 @@ export function formatHttpLog (l: HttpLog): string {
     (`${l.tq}/${l.tw}/${l.tc}/${l.tr}/${plus(l)}${l.tt} ${l.status} ${plus(l)}${l.bytesRead} - - ` +
       `${l.termination.padEnd(4, '-')} ${tail(l)}${captures} "${l.requestLine}"`)
 }
+
+/** A connection that failed before its session started (HAProxy's `sess_log_embryonic`). */
+export function formatEmbryonicLog (ip: string, port: number, acceptedAt: number, frontend: string, listener: string,
+  message: string): string {
+  return `${clientAddress(ip, port)} [${haproxyDate(acceptedAt)}] ${frontend}/${listener}: ${message}`
+}

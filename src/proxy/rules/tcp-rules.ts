@@ -28,9 +28,12 @@ export function compileTcpRules (proxy: Proxy): TcpRuleSet | undefined {
   return phases.some(p => p.length > 0) ? phases : undefined
 }
 
-/** False when a rule rejects the connection. */
-export function tcpAccepts (rules: TcpRuleSet, s: SampleSource): boolean {
-  for (const phase of rules) {
+/**
+ * False when a rule rejects the connection. `from`/`to`: the phases to run (0 connection, 1 session,
+ * 2 content; `to` excluded), for `accept-proxy`, whose header comes between connection and session.
+ */
+export function tcpAccepts (rules: TcpRuleSet, s: SampleSource, from = 0, to = rules.length): boolean {
+  for (const phase of rules.slice(from, to)) {
     const rule = phase.find(r => r.when(s))
     if (rule !== undefined && !rule.accept) return false
   }

@@ -7,27 +7,29 @@ import type { Socket } from 'node:net'
 import { connectTermination, type Backend } from '../backend.ts'
 import { ConnectError } from '../errors.ts'
 import type { FrontendContext, RoutingFrontend } from '../frontend-context.ts'
+import { socketAddresses } from '../conn-addresses.ts'
 import type { ServerState } from '../server-state.ts'
 import { formatTcpLog } from '../log/format.ts'
+import { trafficSeverity } from '../log/policy.ts'
 import { recordExchange } from '../counters.ts'
 import { relayClientToServer, ServerToClient } from './relay.ts'
 
 /** A TCP-mode frontend's session: the backend its rules pick (none: the connection is closed). */
-export function startRoutedTcpSession (client: Socket, fe: RoutingFrontend): void {
-  const backend = fe.route({ src: client.remoteAddress ?? '', srcPort: client.remotePort ?? 0,
-    dst: client.localAddress ?? '', dstPort: client.localPort ?? 0 })
+export function startRoutedTcpSession (client: Socket, fe: RoutingFrontend, addrs = socketAddresses(client)): void {
+  const backend = fe.route(addrs)
   if (backend === undefined) {
     client.destroy()
     return
   }
-  startTcpSession(client, backend, fe)
+  startTcpSession(client, backend, fe, addrs)
 }
 
-export function startTcpSession (client: Socket, backend: Backend, fe: FrontendContext): void {
+export function startTcpSession (client: Socket, backend: Backend, fe: FrontendContext,
+  addrs = socketAddresses(client)): void {
   const acceptedAt = Date.now()
-  const srcIp = client.remoteAddress ?? ''
-  const srcPort = client.remotePort ?? 0
-  const dstPort = client.localPort ?? 0
+  const srcIp = addrs.src
+  const srcPort = addrs.srcPort
+  const dstPort = addrs.dstPort
   let server: ServerState | undefined
   let upstream: Socket | undefined
   let connectMs = -1
@@ -64,6 +66,8 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
   }
   /** The `option tcplog` line; `early` (logasap: once connected): Tt and the bytes are so far. */
   const logLine = (early: boolean): void => {
+    const severity = trafficSeverity(fe.logPolicy, { termination, retries })
+    if (severity === undefined) return
     fe.logTraffic(formatTcpLog({
       early,
       clientIp: srcIp, clientPort: srcPort, acceptedAt, frontend: fe.name, backend: backend.name,
@@ -73,7 +77,7 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
       srvConn: server?.activeConnections ?? 0, retries,
       srvQueue: server === undefined ? 0 : backend.admission.serverQueueLength(server),
         backendQueue: backend.admission.queueLength
-    }))
+    }), severity)
   }
 
   client.on('error', () => { if (termination === '--') termination = 'CD'; finish() })
@@ -85,12 +89,12 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
 
   const abort = new AbortController()
   client.once('close', () => { abort.abort() })
-  const sample = { src: srcIp, srcPort, dst: client.localAddress ?? '', dstPort }
+  const sample = { src: srcIp, srcPort, dst: addrs.dst, dstPort }
   const sticky = backend.stick.empty ? undefined : backend.stick.match(sample, Date.now())
   const preferred = sticky !== undefined && (sticky.persistable || (backend.config.options.persist === true &&
     sticky.admin !== 'maint')) ? sticky : undefined
   backend.connect({ source: srcIp }, dstPort, { signal: () => abort.signal, preferred,
-    forcePreferred: preferred !== undefined, onread: fromServer.onread }).then(c => {
+    forcePreferred: preferred !== undefined, onread: fromServer.onread, client: addrs }).then(c => {
     if (!backend.stick.empty) backend.stick.store('request', sample, c.server, Date.now())
     server = c.server
     upstream = c.socket

@@ -43,7 +43,7 @@ test('-vv prints the build: Node.js, OpenSSL, each native addon loading, systemi
   assert.equal(r.code, 0, r.stderr)
   assert.match(r.stdout, /^tslb \d+\.\d+\.\d+ \(node v24\./)
   assert.match(r.stdout, new RegExp(`Runtime: Node.js ${process.versions.node} .*OpenSSL ${process.versions.openssl.replace(/\./g, '\\.')}`))
-  for (const addon of ['raw-socket', 'cap', 'netlink', 'sd-notify']) assert.match(r.stdout, new RegExp(`  ${addon} \\d+\\.\\d+\\.\\d+: loads`))
+  for (const addon of ['raw-socket', 'cap', 'netlink', 'sd-notify', 'unix-dgram']) assert.match(r.stdout, new RegExp(`  ${addon} \\d+\\.\\d+\\.\\d+: loads`))
   assert.match(r.stdout, /systeminformation \d+\.\d+\.\d+/)
   assert.match(r.stdout, /Feature list : .*-TLS .*\+VRRPv3 /)
   assert.match(r.stdout, /Reload strategies : handoff syn-drop tc-plug iptables-flip/)

@@ -1,6 +1,8 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { errorResponse, type ErrorStatus, parseRequestHead, serializeRequestHead, serializeResponseHead, toOriginForm } from '../../../../src/proxy/http/codec.ts'
+import { readFileSync } from 'node:fs'
+import { ERROR_STATUSES } from '../../../../src/proxy/http/error-pages.ts'
 import { MAX, req, res } from './helpers.ts'
 import { VALID_TRICKY } from './smuggling-corpus.ts'
 
@@ -105,8 +107,7 @@ describe('serializeResponseHead', () => {
 })
 
 describe('errorResponse', () => {
-  const statuses: ErrorStatus[] = [400, 403, 404, 408, 414, 431, 500, 501, 502, 503, 504, 505]
-  for (const s of statuses) {
+  for (const s of ERROR_STATUSES) {
     test(`${s}: a complete, valid response that closes the connection`, () => {
       const buf = errorResponse(s)
       assert.equal(errorResponse(s), buf, 'precomputed')
@@ -115,13 +116,18 @@ describe('errorResponse', () => {
       assert.equal(h.bodyKind, 'length')
       assert.equal(h.connection.close, true)
       assert.equal(buf.length - h.headLength, h.contentLength)
-      assert.deepEqual(h.headers.filter((_, i) => i % 2 === 0), ['Content-Type', 'Content-Length', 'Cache-Control', 'Connection'])
+      assert.deepEqual(h.headers.filter((_, i) => i % 2 === 0), ['content-length', 'cache-control', 'content-type', 'connection'])
       assert.match(text(buf.subarray(h.headLength)), new RegExp(`^<html><body><h1>${s} `))
     })
   }
-  test('503 is HAProxy\'s page', () => {
-    assert.equal(text(errorResponse(503)),
-      'HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/html\r\nContent-Length: 107\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n' +
-      '<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n')
+  test('every page is HAProxy 2.6\'s (captured), with connection: close', () => {
+    const captured = readFileSync(new URL('./haproxy-2.6-error-pages.txt', import.meta.url), 'utf8').trim().split('\n')
+    assert.equal(captured.length, 17)
+    for (const line of captured) {
+      const status = Number(line.slice(0, 3)) as ErrorStatus
+      const page = JSON.parse(line.slice(4)) as string
+      const expected = page.includes('connection: close') ? page : page.replace('\r\n\r\n', '\r\nconnection: close\r\n\r\n')
+      assert.equal(text(errorResponse(status)), expected, String(status))
+    }
   })
 })
