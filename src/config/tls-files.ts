@@ -69,7 +69,6 @@ export async function loadTlsFiles (config: Config): Promise<Diagnostic[]> {
 
 async function loadBind (p: Proxy, b: BindTls, g: GlobalTls, warn: (m: string) => void): Promise<void> {
   b.settings = mergeTls(g.defaultBind, b.settings)
-  b.settings.alpn = checkAlpn(p, b.settings.alpn, warn)
   if (b.settings.verify !== undefined && b.settings.verify !== 'none' && b.settings.caFile === undefined) {
     throw new TlsFileError(`'verify ${b.settings.verify}' needs a 'ca-file' to verify client certificates against`)
   }
@@ -78,7 +77,6 @@ async function loadBind (p: Proxy, b: BindTls, g: GlobalTls, warn: (m: string) =
   for (const list of b.crtList) {
     for (const entry of await readCrtList(resolve(g.crtBase, list), warn)) {
       const settings = mergeTls(b.settings, entry.settings)
-      settings.alpn = checkAlpn(p, settings.alpn, warn)
       const caFile = entry.settings.caFile
       const ca = caFile === undefined ? undefined : await readCa(resolve(g.caBase, caFile))
       const crl = entry.settings.crlFile === undefined ? undefined : await readText(resolve(g.caBase,
@@ -104,7 +102,10 @@ async function loadBind (p: Proxy, b: BindTls, g: GlobalTls, warn: (m: string) =
   }
 }
 
-/** ALPN in `mode http`: h2 is not spoken yet, so it is dropped (a warning), never offered. */
+/**
+ * ALPN offered to a server in `mode http`: tslb speaks HTTP/1.1 to servers, so h2 is dropped (a
+ * warning), never offered. (Clients may negotiate h2: an HTTP/2 connection, src/proxy/h2.)
+ */
 function checkAlpn (p: Proxy, alpn: string[] | undefined, warn: (m: string) => void): string[] | undefined {
   if (alpn === undefined || p.mode !== 'http' || !alpn.includes('h2')) return alpn
   const rest = alpn.filter(a => a !== 'h2')

@@ -51,6 +51,8 @@ function validateProxy (p: Proxy, config: Config, backends: Map<string, Proxy>, 
   if (hasBackend && (p.timeouts.connect === undefined || p.timeouts.server === undefined)) {
     diag.warn(p.loc, `${p.kind} '${p.name}' is missing 'timeout connect' or 'timeout server'`)
   }
+  if (p.mode !== 'http') for (const b of p.binds) if (b.options.proto !== undefined) diag.error(b.loc,
+    `'bind ... proto ${String(b.options.proto)}' needs 'mode http' (${p.kind} '${p.name}' is in tcp mode)`)
   if (p.mode === 'tcp' || p.mode === undefined) {
     const httpOnly = [
       p.cookie !== undefined && hasBackend ? 'cookie' : '',

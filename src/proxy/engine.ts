@@ -2,6 +2,7 @@
  * The proxy engine a worker hosts: backends and frontends built from the configuration,
  * listening on handles the supervisor bound.
  */
+import { h2Settings } from './h2/connection.ts'
 import type { Socket } from 'node:net'
 import type { Config, GlobalSettings, Proxy } from '../config/model.ts'
 import type { HttpServices } from './frontend-context.ts'
@@ -79,6 +80,7 @@ export class Engine {
       fe.tlsGlobal = config.global.tls
       const bufsize = config.global.tune['tune.bufsize']
       if (bufsize !== undefined) fe.maxHead = bufsize
+      fe.h2 = h2Settings(config.global.tune)
       this.frontends.push(fe)
     }
   }
@@ -114,7 +116,8 @@ export class Engine {
             const handle = handles.get(addressKey(a, port))
             if (handle === undefined) throw new Error(`no listening socket for ${addressKey(a, port)}`)
             fe.listen(handle, { backlog, acceptProxy: bind.options['accept-proxy'] === true,
-              name: typeof bind.options.name === 'string' ? bind.options.name : undefined, tls: bind.ssl })
+              name: typeof bind.options.name === 'string' ? bind.options.name : undefined, tls: bind.ssl,
+              h2: bind.options.proto === 'h2' })
           }
         }
       }

@@ -14,6 +14,7 @@ import type { Backend } from './backend.ts'
 import type { HttpFrontend, HttpServices, SessionStarter } from './frontend-context.ts'
 import { compileAcl } from './acl/matcher.ts'
 import { startHttpSession } from './http/session.ts'
+import { DEFAULT_H2_SETTINGS, type H2Frontend, type H2Settings, serveH2 } from './h2/connection.ts'
 import { startRoutedTcpSession } from './tcp/tcp-session.ts'
 import { NO_LOG, type LogLine } from './log/sink.ts'
 import { formatEmbryonicLog } from './log/format.ts'
@@ -55,7 +56,7 @@ export interface EngineHooks {
 const SESSION_STARTERS: Readonly<Record<'http' | 'tcp', SessionStarter>> = { http: startHttpSession,
   tcp: startRoutedTcpSession }
 
-export class Frontend implements HttpFrontend, GatedFrontend {
+export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
   readonly name: string
   readonly config: Proxy
   readonly timeouts: Timeouts
@@ -88,6 +89,10 @@ export class Frontend implements HttpFrontend, GatedFrontend {
   tlsGlobal: GlobalTls | undefined
   private readonly terminators = new Map<BindTls, TlsTerminator>()
   private readonly tlsOf = new WeakMap<Socket, TlsTerminator>()
+  /** HTTP/2 settings (global tune.h2.*), set by the engine before `listen`. */
+  h2: H2Settings = DEFAULT_H2_SETTINGS
+  /** Connections accepted on a `proto h2` bind: HTTP/2 with prior knowledge. */
+  private readonly h2Sockets = new WeakSet<Socket>()
   private readonly hooks: EngineHooks
   readonly logTraffic: LogLine
   readonly logging: boolean
@@ -143,16 +148,19 @@ export class Frontend implements HttpFrontend, GatedFrontend {
   /**
    * Starts accepting on `handle` (a bound socket from the supervisor); `bind.backlog`: `bind … backlog`;
    * `bind.acceptProxy`: connections start with a PROXY protocol header, `bind.name` names the listener in logs;
-   * `bind.tls`: `ssl` and its options (one TLS terminator per bind line).
+   * `bind.tls`: `ssl` and its options (one TLS terminator per bind line); `bind.h2`: `proto h2`, HTTP/2 with prior
+   * knowledge.
    */
-  listen (handle: object, bind: { backlog?: number, acceptProxy?: boolean, name?: string, tls?: BindTls } = {}):
-  Server {
+  listen (handle: object, bind: { backlog?: number, acceptProxy?: boolean, name?: string, tls?: BindTls,
+    h2?: boolean } = {}): Server {
     const backlog = bind.backlog ?? DEFAULT_BACKLOG
     const proxied = bind.acceptProxy === true ? bind.name ?? String(this.servers.length + 1) : undefined
     const terminator = bind.tls === undefined ? undefined : this.terminatorFor(bind.tls, bind.name)
+    const h2 = bind.h2 === true && this.mode === 'http'
     const server = createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: true }, socket => {
       if (proxied !== undefined) this.proxied.set(socket, proxied)
       if (terminator !== undefined) this.tlsOf.set(socket, terminator)
+      if (h2) this.h2Sockets.add(socket)
       this.hooks.offer(this, socket)
     })
     this.pendingLimit += backlog
@@ -226,7 +234,7 @@ export class Frontend implements HttpFrontend, GatedFrontend {
       if (!this.tcpAllows(socket, own, 0)) return
       const terminator = this.tlsOf.get(socket)
       if (terminator !== undefined) terminator.handshake(socket)
-      else SESSION_STARTERS[this.mode](socket, this, own)
+      else this.startSession(socket, own)
       return
     }
     // accept-proxy, in HAProxy's order: `tcp-request connection` rules judge the connection itself
@@ -242,8 +250,13 @@ export class Frontend implements HttpFrontend, GatedFrontend {
       const { source: src, destination: dst } = outcome.header
       const addrs = src === undefined || dst === undefined ? own :
         { src: src.address, srcPort: src.port, dst: dst.address, dstPort: dst.port }
-      if (this.tcpAllows(socket, addrs, 1)) SESSION_STARTERS[this.mode](socket, this, addrs)
+      if (this.tcpAllows(socket, addrs, 1)) this.startSession(socket, addrs)
     })
+  }
+
+  private startSession (socket: Socket, addrs: ConnAddresses): void {
+    if (this.h2Sockets.has(socket)) serveH2(socket, this, addrs)
+    else SESSION_STARTERS[this.mode](socket, this, addrs)
   }
 
   /**
@@ -269,8 +282,13 @@ export class Frontend implements HttpFrontend, GatedFrontend {
       const label = name ?? String(this.config.binds.findIndex(b => b.ssl === tls) + 1)
       t = new TlsTerminator(tls, this.tlsGlobal, {
         handshakeTimeout: this.timeouts.client,
-        // The session of the negotiated protocol: HTTP/1.1 (or none) today; ALPN h2 will choose an HTTP/2 session.
-        onSecure: socket => { SESSION_STARTERS[this.mode](socket, this, socketAddresses(socket)) },
+        // The session of the negotiated protocol: ALPN h2 is an HTTP/2 connection, anything else HTTP/1.1 (or TCP).
+        onSecure: socket => {
+          const addrs = socketAddresses(socket)
+          if (this.mode === 'http' && (socket as { alpnProtocol?: string | false }).alpnProtocol === 'h2') {
+            serveH2(socket, this, addrs)
+          } else SESSION_STARTERS[this.mode](socket, this, addrs)
+        },
         onFailure: (socket, reason) => {
           if (!this.logging || this.dontLogNull) return
           this.logTraffic(`${clientAddress(socket.remoteAddress ?? '', socket.remotePort ?? 0)} ` +

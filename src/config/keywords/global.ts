@@ -23,6 +23,14 @@ const TUNE_SIZES = new Set(['tune.bufsize', 'tune.maxrewrite', 'tune.http.maxhdr
   'tune.maxpollevents', 'tune.rcvbuf.client', 'tune.rcvbuf.server', 'tune.sndbuf.client', 'tune.sndbuf.server',
     'tune.peers.max-updates-at-once', 'tune.pipesize', 'tune.idletimer'])
 
+/** HAProxy 2.6's HTTP/2 settings and their ranges (RFC 9113 §6.5.2). */
+const TUNE_H2: Readonly<Record<string, readonly [number, number]>> = {
+  'tune.h2.max-concurrent-streams': [1, 2_147_483_647],
+  'tune.h2.initial-window-size': [0, 2_147_483_647],
+  'tune.h2.header-table-size': [0, 65_536],
+  'tune.h2.max-frame-size': [16_384, 16_777_215]
+}
+
 function parseStatsSocket (g: GlobalSettings, args: readonly string[], ctx: KeywordContext): void {
   const [path, ...rest] = args
   if (path === undefined) throw new ValueError("'stats socket' expects a path")
@@ -116,6 +124,11 @@ export function applyGlobal (g: GlobalSettings, keyword: string, args: readonly 
     handler(g, args, ctx)
     return true
   }
+  const range = TUNE_H2[keyword]
+  if (range !== undefined) {
+    g.tune[keyword] = parseInteger(one(keyword, args), keyword, range[0], range[1])
+    return true
+  }
   if (TUNE_SIZES.has(keyword)) {
     g.tune[keyword] = parseSize(one(keyword, args), keyword)
     return true
@@ -123,4 +136,4 @@ export function applyGlobal (g: GlobalSettings, keyword: string, args: readonly 
   return false
 }
 
-export const GLOBAL_KEYWORD_NAMES = [...Object.keys(GLOBAL_KEYWORDS), ...TUNE_SIZES]
+export const GLOBAL_KEYWORD_NAMES = [...Object.keys(GLOBAL_KEYWORDS), ...TUNE_SIZES, ...Object.keys(TUNE_H2)]

@@ -48,7 +48,7 @@ export function parseBind (args: readonly string[], ctx: KeywordContext): Bind {
   const options: Record<string, string | true> = {}
   const withValue = new Set(['name', 'id', 'backlog', 'maxconn', 'mode', 'uid', 'gid', 'user', 'group', 'interface',
     'namespace', 'process', 'thread', 'accept-netscaler-cip', 'tcp-ut', 'nice', 'level', 'severity-output', 'mss',
-    'label'])
+    'label', 'proto'])
   const flags = new Set(['transparent', 'v4v6', 'v6only', 'defer-accept', 'tfo', 'accept-proxy'])
   const tls: BindTls = { settings: {}, crt: [], crtList: [], certs: [] }
   let ssl = false
@@ -82,6 +82,9 @@ export function parseBind (args: readonly string[], ctx: KeywordContext): Bind {
   if (options['accept-netscaler-cip'] !== undefined) throw new ValueError(
     "'bind ... accept-netscaler-cip' is not supported by tslb: the client address it carries would be ignored " +
     "(use 'accept-proxy' with the PROXY protocol)")
+  const proto = options.proto
+  if (proto !== undefined && proto !== 'h1' && proto !== 'h2') throw new ValueError(
+    `bind option 'proto' expects h1 or h2, got '${String(proto)}'`)
   if (!ssl) {
     if (tlsWord !== undefined) ctx.warn(`bind option '${tlsWord}' has no effect without 'ssl'`)
     return { addresses, options, loc: ctx.loc }

@@ -15,8 +15,9 @@ const PREDEFINED: Readonly<Record<string, Predicate>> = {
   TRUE: () => true,
   FALSE: () => false,
   HTTP: s => s.method !== undefined,
-  'HTTP_1.0': s => s.versionMinor === 0,
-  'HTTP_1.1': s => s.versionMinor === 1,
+  'HTTP_1.0': s => s.httpVersion === undefined && s.versionMinor === 0,
+  'HTTP_1.1': s => s.httpVersion === undefined && s.versionMinor === 1,
+  'HTTP_2.0': s => s.httpVersion === '2.0',
   HTTP_CONTENT: s => (s.headerValues?.('content-length').length ?? 0) > 0 || (s.headerValues?.(
     'transfer-encoding').length ?? 0) > 0,
   HTTP_URL_ABS: s => /^[a-z][a-z0-9+.-]*:\/\//i.test(s.url ?? ''),

@@ -19,6 +19,8 @@ export interface SampleSource {
   headerValues? (name: string): string[]
   /** HTTP minor version of the request (0 or 1). */
   readonly versionMinor?: number
+  /** The request's version when the client did not speak HTTP/1.x (`2.0` for an HTTP/2 stream). */
+  readonly httpVersion?: string
   /** The name of the frontend that accepted the connection. */
   readonly frontendName?: string
   /** The backend chosen for the request, once `use_backend` / `default_backend` chose it. */
@@ -118,7 +120,8 @@ export function fetchSamples (fetch: string, args: readonly string[], s: SampleS
     case 'res.fhdr': return s.responseHeaderValues?.(arg) ?? []
     case 'res.hdr_cnt': return [String(splitValues(s.responseHeaderValues?.(arg) ?? []).length)]
     case 'status': return one(s.responseStatus?.())
-    case 'req.ver': case 'req_ver': return one(s.versionMinor === undefined ? undefined : `1.${s.versionMinor}`)
+    case 'req.ver': case 'req_ver': return one(s.httpVersion ?? (s.versionMinor === undefined ? undefined
+      : `1.${s.versionMinor}`))
     case 'fe_name': return one(s.frontendName)
     case 'be_name': return one(s.backendName)
     case 'req.cook': case 'cook': return s.cookieValues?.(arg) ?? one(s.cookie?.(arg))

@@ -18,6 +18,8 @@ export interface SampleOrigin {
   readonly tls?: TlsFacts
   proxyState?: (fetch: string, arg: string) => string | undefined
   readonly frontendName?: string
+  /** The client's HTTP version when not HTTP/1.x (`2.0`: an HTTP/2 stream). */
+  readonly httpVersion?: string
   /** `sess.` variables: they live as long as the client connection. */
   sessionVars?: Map<string, string>
 }
@@ -51,6 +53,10 @@ export class RequestSample implements SampleSource {
 
   /** Until the backend is chosen, the frontend (HAProxy's stream backend starts as the frontend). */
   backendName: string | undefined
+
+  get httpVersion (): string | undefined {
+    return this.origin.httpVersion
+  }
 
   get frontendName (): string | undefined {
     return this.origin.frontendName

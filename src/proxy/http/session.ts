@@ -48,8 +48,19 @@ function poolOf (backend: Backend): UpstreamPool {
   return p
 }
 
-export function startHttpSession (client: Socket, fe: HttpFrontend, addrs = socketAddresses(client)): void {
-  new HttpSession(client, fe, addrs).start()
+/** How an HTTP/2 stream (h2/stream-bridge.ts) differs from a client connection. */
+export interface StreamOrigin {
+  /** The client's protocol as logged (`HTTP/2.0`). */
+  readonly version: string
+  /** Not the first request of its client connection: `http-reuse safe` may give it an idle server connection. */
+  readonly laterRequest: boolean
+  /** The connection's `sess.` variables, shared by its streams. */
+  readonly sessionVars: Map<string, string>
+}
+
+export function startHttpSession (client: Socket, fe: HttpFrontend, addrs = socketAddresses(client),
+  stream?: StreamOrigin): void {
+  new HttpSession(client, fe, addrs, stream).start()
 }
 
 type Phase = 'head' | 'exchange' | 'tunnel' | 'closed'
@@ -128,9 +139,13 @@ class HttpSession implements UpstreamOwner {
   /** `option http-buffer-request`: finds the end of the body being waited for before the server is chosen. */
   private bodyWait: BodyFramer | undefined
 
-  constructor (client: Socket, fe: HttpFrontend, addrs: ConnAddresses) {
+  /** Set for an HTTP/2 stream. */
+  private readonly stream: StreamOrigin | undefined
+
+  constructor (client: Socket, fe: HttpFrontend, addrs: ConnAddresses, stream?: StreamOrigin) {
     this.client = client
     this.fe = fe
+    this.stream = stream
     this.maxHead = fe.maxHead
     this.addrs = addrs
     this.clientIp = addrs.src
@@ -301,7 +316,8 @@ class HttpSession implements UpstreamOwner {
       const fe = this.fe
       this.sampleOrigin = { srcIp: this.clientIp, srcPort: this.srcPort, dstIp: this.addrs.dst,
         dstPort: this.addrs.dstPort, nbsrv: name => fe.nbsrv(name), frontendName: fe.name,
-        proxyState: (f, a) => fe.proxyState(f, a), tls: tlsFacts(this.client) }
+        proxyState: (f, a) => fe.proxyState(f, a), tls: tlsFacts(this.client),
+        httpVersion: this.stream?.version.slice(5), sessionVars: this.stream?.sessionVars }
     }
     return this.sampleOrigin
   }
@@ -528,7 +544,8 @@ class HttpSession implements UpstreamOwner {
     const mode = reuseMode(ex.backend.config.options)
     // http-reuse: the session's own idle connection first; the shared ones never (never), not
     // for the session's first request (safe), or always (aggressive, always).
-    const shared = mode === 'never' || (mode === 'safe' && this.exchanges <= 1) ? undefined : pool.takeIdle
+    const shared = mode === 'never' || (mode === 'safe' && this.exchanges <= 1 &&
+      this.stream?.laterRequest !== true) ? undefined : pool.takeIdle
     const mine = this.ownIdle
     // A connection that began with a PROXY header (send-proxy) carries this client's addresses: never shared.
     const reuse = (server: ServerState): Socket | undefined => mine?.take(server) ??
@@ -1044,7 +1061,7 @@ class HttpSession implements UpstreamOwner {
       srvQueue: ex.server === undefined ? 0 : ex.backend.admission.serverQueueLength(ex.server),
       // No backend (no use_backend matched, no default_backend): the request was answered 503.
       backendQueue: ex.backend?.admission.queueLength ?? 0,
-      requestLine: `${h.method} ${h.target} HTTP/1.${h.versionMinor}`
+      requestLine: `${h.method} ${h.target} ${this.stream?.version ?? `HTTP/1.${h.versionMinor}`}`
     })
   }
 }

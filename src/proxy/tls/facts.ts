@@ -66,7 +66,9 @@ class SocketFacts implements TlsFacts {
 const cache = new WeakMap<Socket, TlsFacts>()
 
 /** The facts of a client connection; undefined for a plain one. */
-export function tlsFacts (socket: Socket): TlsFacts | undefined {
+export function tlsFacts (client: Socket): TlsFacts | undefined {
+  // An HTTP/2 stream (h2/stream-bridge.ts) carries its TLS connection.
+  const socket = client instanceof TLSSocket ? client : (client as { readonly tlsSocket?: unknown }).tlsSocket
   if (!(socket instanceof TLSSocket)) return undefined
   let f = cache.get(socket)
   if (f === undefined) {

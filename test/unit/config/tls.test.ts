@@ -161,12 +161,11 @@ backend b
   server s 127.0.0.1:80
 `)
     assert.deepEqual(messages.filter(m => !m.includes('warning')), [])
-    assert.ok(messages.some(m => /h2 is not offered \(HTTP\/2 is not supported by tslb yet\)/.test(m)), messages.join('\n'))
     const ssl = config.proxies.find(p => p.name === 'f')?.binds[0]?.ssl
     assert.deepEqual(ssl?.certs.map(c => [c.names, c.filters]), [
       [['a.example.com'], undefined], [['c.example.com'], undefined], [['d.example.com'], ['d.example.com']],
       [['b.example.com', '*.b.example.com'], undefined]])
-    assert.deepEqual(ssl?.settings.alpn, ['http/1.1'], 'h2 is never offered in mode http')
+    assert.deepEqual(ssl?.settings.alpn, ['h2', 'http/1.1'], 'clients may negotiate HTTP/2')
     assert.ok(ssl?.certs[1]?.key.includes('PRIVATE KEY'))
     assert.equal(typeof config.global.tls?.ticketKeys, 'string')
   })
