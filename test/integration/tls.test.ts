@@ -259,12 +259,16 @@ http {
     assert.equal((await curl([`http://127.0.0.1:${P.plain}/z`])).out, 'plainApp /z\n')
   })
 
-  test('ALPN: http/1.1 is negotiated; h2 is never offered while HTTP/2 is not implemented', async () => {
-    const r = await curl(['--http2', '-w', '%{http_version}', '--resolve', `a.example.com:${P.https}:127.0.0.1`,
-      `https://a.example.com:${P.https}/alpn`])
-    assert.equal(r.out, 'app /alpn\n1.1')
+  test('ALPN h2: an HTTP/2 connection whose streams see the TLS facts; http/1.1 still negotiated for HTTP/1.1 clients', async () => {
+    const resolve = ['--resolve', `a.example.com:${P.https}:127.0.0.1`]
+    const h2 = await curl(['--http2', '-w', '%{http_version}', ...resolve, `https://a.example.com:${P.https}/alpn`])
+    assert.equal(h2.out, 'app /alpn\n2')
+    const facts = await curl(['--http2', '-w', '%{http_version}', ...resolve, `https://a.example.com:${P.https}/protocol`])
+    assert.equal(facts.out, 'tls13 /protocol\n2', 'use_backend on ssl_fc_protocol, per HTTP/2 stream')
+    const h1 = await curl(['--http1.1', '-w', '%{http_version}', ...resolve, `https://a.example.com:${P.https}/alpn`])
+    assert.equal(h1.out, 'app /alpn\n1.1')
     const h2only = await run('openssl', ['s_client', '-connect', `127.0.0.1:${P.https}`, '-alpn', 'h2'], '')
-    assert.match(h2only.out, /No ALPN negotiated/)
+    assert.match(h2only.out, /ALPN protocol: h2/)
   })
 
   test('client certificates: verify required refuses none and untrusted ones; rules read the subject', async () => {
