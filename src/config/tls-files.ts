@@ -109,9 +109,10 @@ async function loadBind (p: Proxy, b: BindTls, g: GlobalTls, warn: (m: string) =
 function checkAlpn (p: Proxy, alpn: string[] | undefined, warn: (m: string) => void): string[] | undefined {
   if (alpn === undefined || p.mode !== 'http' || !alpn.includes('h2')) return alpn
   const rest = alpn.filter(a => a !== 'h2')
-  if (rest.length === 0) throw new TlsFileError("'alpn h2': HTTP/2 is not supported by tslb yet (use http/1.1)")
-  warn(`'alpn ${alpn.join(',')}': h2 is not offered (HTTP/2 is not supported by tslb yet): clients get ` +
-    rest.join(','))
+  if (rest.length === 0) throw new TlsFileError(
+    "'alpn h2': HTTP/2 to servers is not supported by tslb yet (use http/1.1)")
+  warn(`'alpn ${alpn.join(',')}': h2 is not offered (HTTP/2 to servers is not supported by tslb yet): ` +
+    `the server is offered ${rest.join(',')}`)
   return rest
 }
 
