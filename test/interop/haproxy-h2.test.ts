@@ -3,10 +3,11 @@
  * tslb's engine, same configuration, same Node HTTP/1.1 backend: the statuses and response fields the client gets,
  * what the backend receives, and the fate of each smuggling probe (refused, or answered and what reached the server).
  */
+import { HAPROXY, haproxy26Skip } from '../helpers/haproxy.ts'
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
 import { connect as h2connect, type IncomingHttpHeaders } from 'node:http2'
 import { createServer, type AddressInfo } from 'node:net'
@@ -19,20 +20,8 @@ import { Engine } from '../../src/proxy/engine.ts'
 import { data, FRAME, headers, rawH2 } from '../helpers/h2-raw.ts'
 import { PROBES } from '../helpers/h2-probes.ts'
 
-const HAPROXY = '/usr/sbin/haproxy'
 
-function haproxyVersion (): string | undefined {
-  if (!existsSync(HAPROXY)) return undefined
-  try {
-    return /HAProxy version (\S+)/.exec(execFileSync(HAPROXY, ['-v']).toString())?.[1]
-  } catch {
-    return undefined
-  }
-}
-
-const version = haproxyVersion()
-const skip = version === undefined ? 'no /usr/sbin/haproxy' : !version.startsWith('2.6') ? `HAProxy ${version}, not 2.6`
-  : false
+const skip = haproxy26Skip()
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
 function config (port: number, backendPort: number): string {

@@ -5,10 +5,11 @@
  * under `timeout http-request` and a connection that sends nothing (408 within the deadline), an unsolicited 101 to a request without
  * Upgrade (502), pipelined monitor-uri requests (each answered).
  */
+import { HAPROXY, haproxy26Skip } from '../helpers/haproxy.ts'
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -17,19 +18,8 @@ import { listenerKey } from '../../src/ipc/messages.ts'
 import { bindTcp, handleAddress } from '../../src/net/listen-handle.ts'
 import { Engine } from '../../src/proxy/engine.ts'
 
-const HAPROXY = '/usr/sbin/haproxy'
 
-function haproxyVersion (): string | undefined {
-  if (!existsSync(HAPROXY)) return undefined
-  try {
-    return /HAProxy version (\S+)/.exec(execFileSync(HAPROXY, ['-v']).toString())?.[1]
-  } catch {
-    return undefined
-  }
-}
-
-const version = haproxyVersion()
-const skip = version === undefined ? 'no /usr/sbin/haproxy' : !version.startsWith('2.6') ? `HAProxy ${version}, not 2.6` : false
+const skip = haproxy26Skip()
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
 function config (port: number, backendPort: number): string {

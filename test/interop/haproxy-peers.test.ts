@@ -9,6 +9,7 @@
  * - HAProxy's `show peers` shows tslb1 established (ESTA) without protocol errors;
  * - a restarted HAProxy asks tslb for a resync and learns every entry back, with expiries.
  */
+import { HAPROXY, haproxy26Skip } from '../helpers/haproxy.ts'
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync, spawn } from 'node:child_process'
@@ -24,19 +25,8 @@ import { PeersManager } from '../../src/peers/peers-manager.ts'
 import { formatShowPeers } from '../../src/peers/show-peers.ts'
 import { StickTable } from '../../src/stick/index.ts'
 
-const HAPROXY = '/usr/sbin/haproxy'
 
-function haproxyVersion (): string | undefined {
-  if (!existsSync(HAPROXY)) return undefined
-  try {
-    return /HAProxy version (\S+)/.exec(execFileSync(HAPROXY, ['-v']).toString())?.[1]
-  } catch {
-    return undefined
-  }
-}
-
-const version = haproxyVersion()
-const skip = version === undefined ? 'no /usr/sbin/haproxy' : !version.startsWith('2.6') ? `HAProxy ${version}, not 2.6` : existsSync('/usr/bin/socat') ? false : 'no socat'
+const skip = haproxy26Skip() || (existsSync('/usr/bin/socat') ? false : 'no socat')
 
 async function freePorts (n: number): Promise<number[]> {
   const servers = await Promise.all(Array.from({ length: n }, async () => await new Promise<net.Server>(resolve => {

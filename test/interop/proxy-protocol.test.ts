@@ -10,10 +10,11 @@
  *   checks with `check-send-proxy` pass HAProxy's accept-proxy (UP), where checks without a header
  *   fail.
  */
+import { HAPROXY, haproxy26Skip } from '../helpers/haproxy.ts'
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { connect, createServer, type AddressInfo, type Server } from 'node:net'
 import { once } from 'node:events'
 import { tmpdir } from 'node:os'
@@ -23,17 +24,7 @@ import { listenerKey } from '../../src/ipc/messages.ts'
 import { bindTcp, handleAddress } from '../../src/net/listen-handle.ts'
 import { Engine } from '../../src/proxy/engine.ts'
 
-const HAPROXY = '/usr/sbin/haproxy'
-function haproxyVersion (): string | undefined {
-  if (!existsSync(HAPROXY)) return undefined
-  try {
-    return /HAProxy version (\S+)/.exec(execFileSync(HAPROXY, ['-v']).toString())?.[1]
-  } catch {
-    return undefined
-  }
-}
-const version = haproxyVersion()
-const skip = version === undefined ? 'no /usr/sbin/haproxy' : !version.startsWith('2.6') ? `HAProxy ${version}` : false
+const skip = haproxy26Skip()
 
 async function freePorts (n: number): Promise<number[]> {
   const servers = await Promise.all(Array.from({ length: n }, async () => await new Promise<Server>(resolve => {

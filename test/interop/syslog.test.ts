@@ -4,11 +4,12 @@
  * the same request sent to both. The lines must be equal once what differs between two runs is
  * masked (pid, time stamps, the client port, the timers).
  */
+import { HAPROXY, haproxy26Skip } from '../helpers/haproxy.ts'
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { createRequire } from 'node:module'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { connect, createServer, type AddressInfo, type Server } from 'node:net'
 import { Writable } from 'node:stream'
 import { tmpdir } from 'node:os'
@@ -20,17 +21,7 @@ import { Engine } from '../../src/proxy/engine.ts'
 import { LogSinks } from '../../src/proxy/log/sink.ts'
 import { createLogger } from '../../src/util/log.ts'
 
-const HAPROXY = '/usr/sbin/haproxy'
-function haproxyVersion (): string | undefined {
-  if (!existsSync(HAPROXY)) return undefined
-  try {
-    return /HAProxy version (\S+)/.exec(execFileSync(HAPROXY, ['-v']).toString())?.[1]
-  } catch {
-    return undefined
-  }
-}
-const version = haproxyVersion()
-const skip = version === undefined ? 'no /usr/sbin/haproxy' : !version.startsWith('2.6') ? `HAProxy ${version}` : false
+const skip = haproxy26Skip()
 
 interface Receiver { on (e: 'message', fn: (b: Buffer) => void): void, bind (p: string): void, close (): void }
 const unixDgram = createRequire(import.meta.url)('unix-dgram') as { createSocket (t: 'unix_dgram'): Receiver }
