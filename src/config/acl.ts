@@ -145,6 +145,10 @@ export function parseAclDefinition (name: string, words: readonly string[], loc:
       try { new RegExp(v) } catch { throw new ValueError(`ACL '${name}': invalid regular expression '${v}'`) }
     }
   }
+  if (match === 'bin') {
+    for (const v of values) if (!/^(?:[0-9a-fA-F]{2})+$/.test(v)) throw new ValueError(
+      `ACL '${name}': '-m bin' expects an even number of hexadecimal digits, got '${v}'`)
+  }
   const acceptsNoValue = fetch.impliedMatch === 'found' || match === 'found' || match === 'bool' ||
     fetch.fetch === 'always_true' || fetch.fetch === 'always_false' || TLS_FETCHES[fetch.fetch]?.type === 'bool' ||
       fetch.fetch === 'http_auth'

@@ -12,7 +12,7 @@ import { ACL_FLAGS, type Entry, FETCHES, HTTP_AFTER_RESPONSE_ACTIONS, HTTP_REQUE
     TCP_INSPECT_DELAY,
   TCP_REQUEST_ACTIONS } from './enforcement.ts'
 import { parseFetch } from './acl.ts'
-import { HELLO_FETCHES, helloInspectDelay } from './tls-fetches.ts'
+import { helloInspectDelay, INSPECT_FETCHES, PAYLOAD_FETCHES } from './tls-fetches.ts'
 import { ValueError } from './errors.ts'
 
 interface Use {
@@ -34,11 +34,16 @@ export function ruleEntry (rule: HttpRule, keyword: 'http' | 'tcp'): Use | undef
   return entry === undefined ? undefined : { what: `http-${rule.phase} ${rule.action}`, entry }
 }
 
-/** What an ACL uses that is not enforced. */
-function aclGaps (acl: AclDefinition): Use[] {
+/**
+ * What an ACL uses that is not enforced. `inspected`: in a `mode tcp` proxy's content rules or routing while it waits
+ * for the first bytes (`tcp-request inspect-delay`), where `req.len` and `req.payload` have their values.
+ */
+function aclGaps (acl: AclDefinition, inspected: boolean): Use[] {
   const gaps: Use[] = []
   const fetch = FETCHES[acl.fetch]
-  if (fetch !== undefined && fetch.status !== 'enforced') gaps.push({ what: acl.fetch, entry: fetch })
+  if (fetch !== undefined && fetch.status !== 'enforced' && !(inspected && acl.fetch in PAYLOAD_FETCHES)) {
+    gaps.push({ what: acl.fetch, entry: fetch })
+  }
   const method = acl.flags.match === undefined ? undefined : MATCH_METHODS[acl.flags.match]
   if (method !== undefined && method.status !== 'enforced') gaps.push({ what: `-m ${acl.flags.match ?? ''}`,
     entry: method })
@@ -73,12 +78,12 @@ class Reporter {
 }
 
 function checkCondition (p: Proxy, cond: Condition | undefined, loc: Location, out: Reporter,
-  dependant: string | undefined): void {
+  dependant: string | undefined, inspected = false): void {
   if (cond === undefined) return
   const guarded = dependant !== undefined
   for (const term of cond.terms.flat()) {
     if (typeof term.acl !== 'string') {
-      for (const g of aclGaps(term.acl)) out.report(loc, g, guarded, dependant)
+      for (const g of aclGaps(term.acl, inspected)) out.report(loc, g, guarded, dependant)
       continue
     }
     const predefined = PREDEFINED_ACLS[term.acl]
@@ -86,7 +91,7 @@ function checkCondition (p: Proxy, cond: Condition | undefined, loc: Location, o
     if (named.length === 0 && predefined !== undefined && predefined.status !== 'enforced') {
       out.report(loc, { what: term.acl, entry: predefined }, guarded, dependant)
     }
-    for (const a of named) for (const g of aclGaps(a)) out.report(a.loc, g, guarded, dependant)
+    for (const a of named) for (const g of aclGaps(a, inspected)) out.report(a.loc, g, guarded, dependant)
   }
 }
 
@@ -110,12 +115,13 @@ function checkTcpRule (p: Proxy, rule: HttpRule, use: Use, out: Reporter): void 
   }
   // A proxy that waits for the ClientHello runs its content rules once it is there: req.ssl_* are known then.
   const hello = helloInspectDelay(p) !== undefined && rule.action.startsWith('content ')
-  for (const f of layer7Uses(p, rule.cond).filter(f => !(hello && f in HELLO_FETCHES))) {
+  for (const f of layer7Uses(p, rule.cond).filter(f => !(hello && f in INSPECT_FETCHES))) {
     out.report(rule.loc, { what: `${use.what} over ${f}`, entry: { status: 'not-enforced', guard: true } }, true)
   }
 }
 
 function checkProxy (p: Proxy, out: Reporter): void {
+  const inspects = helloInspectDelay(p) !== undefined
   const rules = [
     ...p.tcpRules.map(r => ({ rule: r, use: ruleEntry(r, 'tcp') })),
     ...p.httpRules.map(r => ({ rule: r, use: ruleEntry(r, 'http') }))
@@ -130,10 +136,11 @@ function checkProxy (p: Proxy, out: Reporter): void {
     if (use.entry.status !== 'enforced' && !waits) out.report(rule.loc, use, false)
     // A refused rule is reported once; what an enforced guard depends on must be enforced too.
     const guard = use.entry.guard === true && use.entry.status === 'enforced'
-    checkCondition(p, rule.cond, rule.loc, out, guard ? `'${use.what}' at line ${rule.loc.line}` : undefined)
+    checkCondition(p, rule.cond, rule.loc, out, guard ? `'${use.what}' at line ${rule.loc.line}` : undefined,
+      inspects && rule.action.startsWith('content '))
   }
   for (const u of p.useBackends) {
-    checkCondition(p, u.cond, u.loc, out, undefined)
+    checkCondition(p, u.cond, u.loc, out, undefined, inspects)
   }
   for (const r of p.stickRules) {
     checkCondition(p, r.cond, r.loc, out, undefined)
@@ -147,7 +154,7 @@ function checkProxy (p: Proxy, out: Reporter): void {
   }
   for (const c of p.monitorFail) checkCondition(p, c, p.loc, out, undefined)
   // Declared but unused ACLs are reported too: nothing accepted silently.
-  for (const a of p.acls) for (const g of aclGaps(a)) out.report(a.loc, g, false)
+  for (const a of p.acls) for (const g of aclGaps(a, inspects)) out.report(a.loc, g, false)
 }
 
 export function checkEnforcement (config: Config, diag: Diagnostics): void {

@@ -139,7 +139,7 @@ export const TIME_DIRECTIVES = 'aAbBdeHIjmMpSsyYzZ%'
 /** ACL match methods: `-m NAME` and the fetch suffixes (`path_beg`); `cnt` and `val` are suffixes only. */
 export const MATCH_METHODS: Readonly<Record<string, Entry>> = {
   str: ON, beg: ON, end: ON, sub: ON, reg: ON, dir: ON, dom: ON, len: ON, found: ON, bool: ON, int: ON, ip: ON,
-  bin: OFF, cnt: OFF, val: OFF
+  bin: ON, cnt: OFF, val: OFF
 }
 
 /** ACL flags. `-f FILE` is read at load (`acl-files.ts`), with `-M` as a map file (its keys); `-u` is unused. */

@@ -7,7 +7,7 @@ import { parseTime } from './values.ts'
 
 export interface TlsFetchSpec {
   readonly args: boolean
-  readonly type: 'bool' | 'int' | 'str'
+  readonly type: 'bool' | 'int' | 'str' | 'bin'
 }
 
 export const TLS_FETCHES: Readonly<Record<string, TlsFetchSpec>> = {
@@ -35,15 +35,31 @@ export const HELLO_FETCHES: Readonly<Record<string, TlsFetchSpec>> = {
   'req.ssl_alpn': { args: false, type: 'str' }
 }
 
+/** Fetches over the bytes a `mode tcp` connection sent first, read during `tcp-request inspect-delay`. */
+export const PAYLOAD_FETCHES: Readonly<Record<string, TlsFetchSpec>> = {
+  'req.len': { args: false, type: 'int' },
+  req_len: { args: false, type: 'int' },
+  'req.payload': { args: true, type: 'bin' }
+}
+
+/** What a `mode tcp` proxy may read before routing when it waits (`tcp-request inspect-delay`). */
+export const INSPECT_FETCHES: Readonly<Record<string, TlsFetchSpec>> = { ...HELLO_FETCHES, ...PAYLOAD_FETCHES }
+
 /**
- * `tcp-request inspect-delay` of a `mode tcp` proxy whose rules read the ClientHello (`req.ssl_*`): how long a
- * connection waits for it before `tcp-request content` rules and routing run. Undefined: no waiting.
+ * `tcp-request inspect-delay` of a `mode tcp` proxy whose rules read the first bytes (the ClientHello with `req.ssl_*`,
+ * `req.len`, `req.payload`): how long a connection may wait for them before `tcp-request content` rules and routing
+ * run. Undefined: no waiting.
  */
 export function helloInspectDelay (p: Proxy): number | undefined {
   if (p.mode !== 'tcp') return undefined
   const delay = p.tcpRules.find(r => r.action === 'inspect-delay')?.args[0]
   if (delay === undefined) return undefined
+  return proxyUses(p, INSPECT_FETCHES) ? parseTime(delay) : undefined
+}
+
+/** Some ACL of the proxy (named, or anonymous in its rules and routing) reads one of `fetches`. */
+export function proxyUses (p: Proxy, fetches: Readonly<Record<string, unknown>>): boolean {
   const anonymous = [...p.useBackends.map(u => u.cond), ...p.tcpRules.map(r => r.cond)].flatMap(c => c?.terms.flat() ??
     []).map(t => t.acl).filter(a => typeof a !== 'string')
-  return [...p.acls, ...anonymous].some(a => a.fetch in HELLO_FETCHES) ? parseTime(delay) : undefined
+  return [...p.acls, ...anonymous].some(a => a.fetch in fetches)
 }

@@ -31,10 +31,12 @@ export interface FrontendContext {
 /** A frontend that picks the backend of a session (use_backend rules, then default_backend). */
 export interface RoutingFrontend extends FrontendContext {
   /**
-   * `mode tcp`: how long to wait for the ClientHello before routing (`tcp-request inspect-delay`, when the rules read
-   * `req.ssl_*`); undefined: route at once.
+   * `mode tcp`: how long to wait for the first bytes before routing (`tcp-request inspect-delay`, when the rules read
+   * `req.ssl_*`, `req.len` or `req.payload`); undefined: route at once.
    */
   readonly helloWait?: number
+  /** While waiting: the bytes read so far are enough (the ClientHello is complete, the content rules settled). */
+  contentReady? (s: SampleSource): boolean
   /** `tcp-request content` rules over the bytes read while waiting (false: reject). */
   contentAccepts? (s: SampleSource): boolean
   route (s: SampleSource): Backend | undefined

@@ -6,7 +6,8 @@ import { createServer, type Server, type Socket } from 'node:net'
 import type { Proxy, Timeouts } from '../config/model.ts'
 import type { BindTls, GlobalTls } from '../config/tls-model.ts'
 import { TlsTerminator } from './tls/terminator.ts'
-import { helloInspectDelay } from '../config/tls-fetches.ts'
+import { HELLO_FETCHES, helloInspectDelay, proxyUses } from '../config/tls-fetches.ts'
+import { parseClientHello } from './tls/client-hello.ts'
 import { clientAddress, haproxyDate } from './log/format.ts'
 import { compileCondition, type Predicate } from './acl/matcher.ts'
 import type { SampleSource } from './acl/sample.ts'
@@ -22,7 +23,7 @@ import type { LogPolicy } from './log/policy.ts'
 import { socketAddresses, type ConnAddresses } from './conn-addresses.ts'
 import { FAILURE_TEXT, readProxyHeader, type HeaderOutcome } from './proxy-protocol/accept.ts'
 import type { GatedFrontend } from './accept-gate.ts'
-import { compileTcpRules, tcpAccepts, type TcpRuleSet } from './rules/tcp-rules.ts'
+import { compileTcpRules, contentDecided, tcpAccepts, type TcpRuleSet } from './rules/tcp-rules.ts'
 import { compileFormat } from './rules/format.ts'
 
 const DEFAULT_MAX_HEAD = 16_384
@@ -66,6 +67,8 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
   readonly defaultBackend: Backend | undefined
   readonly maxconn: number
   readonly helloWait: number | undefined
+  /** The rules read the ClientHello (`req.ssl_*`): the inspection waits until it is complete. */
+  private readonly readsHello: boolean
   /** Accepted connections that may wait for a slot: the sum of the listeners' accept queue sizes. */
   pendingLimit = 0
   readonly servers: Server[] = []
@@ -124,6 +127,7 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
       return backend === undefined ? [] : [{ backend: () => backend, when }]
     })
     this.helloWait = helloInspectDelay(config)
+    this.readsHello = this.helloWait !== undefined && proxyUses(config, HELLO_FETCHES)
     this.defaultBackend = backends.get(config.kind === 'listen' ? config.name : config.defaultBackend ?? '')
     this.monitorFail = config.monitorFail.map(c => compileCondition(c, config.acls))
     this.tcpRules = compileTcpRules(config)
@@ -271,7 +275,12 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
     return false
   }
 
-  /** `tcp-request content` rules over what the connection sent before routing (`req.ssl_*`). */
+  contentReady (s: SampleSource): boolean {
+    if (this.readsHello && (s.payload === undefined || parseClientHello(s.payload).state === 'incomplete')) return false
+    return this.tcpRules === undefined || contentDecided(this.tcpRules, s)
+  }
+
+  /** `tcp-request content` rules over the first bytes, before routing (`req.ssl_*`, `req.len`, `req.payload`). */
   contentAccepts (s: SampleSource): boolean {
     return this.tcpRules === undefined || tcpAccepts(this.tcpRules, s, CONTENT_PHASE)
   }

@@ -5,7 +5,7 @@
 import { isIP, BlockList } from 'node:net'
 import type { AclDefinition, Condition } from '../../config/model.ts'
 import { fetchSamples, type SampleSource } from './sample.ts'
-import { HELLO_FETCHES, TLS_FETCHES } from '../../config/tls-fetches.ts'
+import { INSPECT_FETCHES, TLS_FETCHES } from '../../config/tls-fetches.ts'
 import { compileChain } from './converters.ts'
 import { authenticatedUser } from '../rules/userlists.ts'
 
@@ -48,7 +48,7 @@ function defaultMatch (fetch: string): string {
       'int') return 'int'
   if (fetch === 'srv_is_up') return 'bool'
   if (fetch === 'always_true' || fetch === 'always_false' || fetch === 'http_auth' || fetch === 'ssl_fc') return 'bool'
-  return (TLS_FETCHES[fetch] ?? HELLO_FETCHES[fetch])?.type ?? 'str'
+  return (TLS_FETCHES[fetch] ?? INSPECT_FETCHES[fetch])?.type ?? 'str'
 }
 
 function compileInt (operator: string | undefined, values: readonly string[]): (v: string) => boolean {
@@ -111,6 +111,11 @@ function compileString (method: string, values: readonly string[], ignoreCase: b
     case 'dom': return v => { const parts = norm(v).split(/[/?.:]/); return pats.some(p => parts.includes(p)) }
     case 'found': return () => true
     case 'bool': return v => v !== '' && v !== '0'
+    case 'bin': {
+      // The patterns are hexadecimal; a binary sample is its bytes, one character each.
+      const bytes = new Set(values.map(h => Buffer.from(h, 'hex').toString('latin1')))
+      return v => bytes.has(v)
+    }
     default: {
       const set = new Set(pats)
       return v => set.has(norm(v))

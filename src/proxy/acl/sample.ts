@@ -3,7 +3,7 @@
  * Fetches return strings (or undefined when the sample does not exist).
  */
 import { randomUUID } from 'node:crypto'
-import { helloSamples, tlsSamples, type TlsFacts } from '../tls/facts.ts'
+import { helloSamples, payloadSamples, tlsSamples, type TlsFacts } from '../tls/facts.ts'
 import { isIP } from 'node:net'
 import { authenticate, authenticatedUser } from '../rules/userlists.ts'
 
@@ -146,6 +146,7 @@ export function fetchSamples (fetch: string, args: readonly string[], s: SampleS
     case 'http_auth_group': return one(authenticatedUser(arg, s.headerValues?.('authorization')[0])?.name)
     case 'http_auth': return s.headerValues === undefined ? [] : [authenticate(arg, s.headerValues('authorization')[0])
       ? '1' : '0']
-    default: return tlsSamples(fetch, args, s.tls) ?? helloSamples(fetch, s.payload) ?? []
+    default: return tlsSamples(fetch, args, s.tls) ?? helloSamples(fetch, s.payload) ??
+      payloadSamples(fetch, args, s.payload) ?? []
   }
 }

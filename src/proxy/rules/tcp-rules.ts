@@ -3,28 +3,34 @@
  * at load and run when a connection is accepted, before its session starts. Each phase's list
  * stops at its first matching rule (`accept` lets the next phase run); a reject closes the
  * connection. Content rules run at once: tslb enforces them only over layer-4 fetches
- * (`config/enforcement-check.ts`), whose values are known at accept time, and over `req.ssl_*`
- * in a proxy that waits for the ClientHello (`helloInspectDelay`): then they run once it is there.
+ * (`config/enforcement-check.ts`), whose values are known at accept time, and over `req.ssl_*`,
+ * `req.len` and `req.payload` in a proxy that waits for the first bytes (`helloInspectDelay`):
+ * then they run once they can be decided (`contentDecided`) or the delay is over.
  */
-import type { Proxy } from '../../config/model.ts'
+import type { Condition, Proxy } from '../../config/model.ts'
+import { PAYLOAD_FETCHES } from '../../config/tls-fetches.ts'
 import { compileCondition, type Predicate } from '../acl/matcher.ts'
 import type { SampleSource } from '../acl/sample.ts'
 
 interface TcpRule {
   readonly when: Predicate
   readonly accept: boolean
+  /** Its condition reads the bytes still arriving (`req.len`, `req.payload`): false may turn true later. */
+  readonly mayChange: boolean
 }
 
 export type TcpRuleSet = readonly (readonly TcpRule[])[]
 
 const PHASES = ['connection', 'session', 'content'] as const
+const CONTENT = PHASES.indexOf('content')
 const ACTIONS: Readonly<Record<string, boolean>> = { accept: true, reject: false, 'silent-drop': false }
 
 export function compileTcpRules (proxy: Proxy): TcpRuleSet | undefined {
   const phases = PHASES.map(phase => proxy.tcpRules.flatMap(r => {
     const [where, action] = r.action.split(' ')
     const accept = ACTIONS[action ?? '']
-    return where !== phase || accept === undefined ? [] : [{ when: compileCondition(r.cond, proxy.acls), accept }]
+    return where !== phase || accept === undefined ? [] : [{ when: compileCondition(r.cond, proxy.acls), accept,
+      mayChange: readsPayload(proxy, r.cond) }]
   }))
   return phases.some(p => p.length > 0) ? phases : undefined
 }
@@ -37,6 +43,24 @@ export function tcpAccepts (rules: TcpRuleSet, s: SampleSource, from = 0, to = r
   for (const phase of rules.slice(from, to)) {
     const rule = phase.find(r => r.when(s))
     if (rule !== undefined && !rule.accept) return false
+  }
+  return true
+}
+
+function readsPayload (proxy: Proxy, cond: Condition | undefined): boolean {
+  return (cond?.terms.flat() ?? []).some(t => (typeof t.acl === 'string' ? proxy.acls.filter(a => a.name === t.acl)
+    : [t.acl]).some(a => a.fetch in PAYLOAD_FETCHES))
+}
+
+/**
+ * While the first bytes arrive (`tcp-request inspect-delay`): true once the content rules can be decided, as HAProxy
+ * decides them: the first rule whose condition holds acts; a rule over `req.len`/`req.payload` whose condition does
+ * not hold yet makes them wait for more bytes (until the delay ends, when they run as they are).
+ */
+export function contentDecided (rules: TcpRuleSet, s: SampleSource): boolean {
+  for (const rule of rules[CONTENT] ?? []) {
+    if (rule.when(s)) return true
+    if (rule.mayChange) return false
   }
   return true
 }

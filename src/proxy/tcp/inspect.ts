@@ -1,12 +1,17 @@
 /**
- * `tcp-request inspect-delay` for `req.ssl_*`: the first bytes of a `mode tcp` connection are read
- * until the ClientHello is complete (or is not TLS) or the delay runs out; then the bytes are put
- * back for the relay and routing goes on with them. A client that leaves first is dropped.
+ * `tcp-request inspect-delay`: the first bytes of a `mode tcp` connection are read until `ready`
+ * says the rules can be decided on them (the ClientHello is complete, the content rules over
+ * `req.len`/`req.payload` are settled), the buffer (tune.bufsize) is full, or the delay runs out;
+ * then the bytes are put back for the relay and routing goes on with them. A client that leaves
+ * first is dropped.
  */
 import type { Socket } from 'node:net'
-import { parseClientHello } from '../tls/client-hello.ts'
 
-export function awaitClientHello (client: Socket, delayMs: number, done: (payload: Buffer | undefined) => void): void {
+/** HAProxy's request buffer: a full one ends the inspection. */
+const INSPECT_BUFFER = 16384
+
+export function awaitFirstBytes (client: Socket, delayMs: number, ready: (payload: Buffer) => boolean,
+  done: (payload: Buffer | undefined) => void): void {
   let payload: Buffer = Buffer.alloc(0)
   let finished = false
   const stop = (): void => {
@@ -31,7 +36,7 @@ export function awaitClientHello (client: Socket, delayMs: number, done: (payloa
   }
   const onData = (chunk: Buffer): void => {
     payload = payload.length === 0 ? chunk : Buffer.concat([payload, chunk])
-    if (parseClientHello(payload).state !== 'incomplete') finish()
+    if (payload.length >= INSPECT_BUFFER || ready(payload)) finish()
   }
   const timer = setTimeout(finish, delayMs)
   client.on('data', onData)

@@ -13,13 +13,15 @@ import { formatTcpLog } from '../log/format.ts'
 import { trafficSeverity } from '../log/policy.ts'
 import { recordExchange } from '../counters.ts'
 import { tlsFacts } from '../tls/facts.ts'
-import { awaitClientHello } from './inspect.ts'
+import { awaitFirstBytes } from './inspect.ts'
 import { relayClientToServer, ServerToClient } from './relay.ts'
 
 /** A TCP-mode frontend's session: the backend its rules pick (none: the connection is closed). */
 export function startRoutedTcpSession (client: Socket, fe: RoutingFrontend, addrs = socketAddresses(client)): void {
   if (fe.helloWait !== undefined) {
-    awaitClientHello(client, fe.helloWait, payload => { routeTcpSession(client, fe, addrs, payload) })
+    const tls = tlsFacts(client)
+    awaitFirstBytes(client, fe.helloWait, payload => fe.contentReady?.({ ...addrs, tls, payload }) ?? true,
+      payload => { routeTcpSession(client, fe, addrs, payload) })
     return
   }
   routeTcpSession(client, fe, addrs, undefined)

@@ -129,6 +129,24 @@ export function tlsSamples (fetch: string, args: readonly string[], t: TlsFacts 
   }
 }
 
+/**
+ * `req.len` and `req.payload(OFFSET,LENGTH)` over the inspected bytes (LENGTH 0: to the end), the bytes one character
+ * each; undefined when not one of them. Nothing read (no inspection): no sample.
+ */
+export function payloadSamples (fetch: string, args: readonly string[], payload: Uint8Array | undefined):
+string[] | undefined {
+  if (fetch !== 'req.len' && fetch !== 'req_len' && fetch !== 'req.payload') return undefined
+  if (payload === undefined) return []
+  if (fetch !== 'req.payload') return [String(payload.length)]
+  const offset = Number(args[0] ?? 0)
+  const length = Number(args[1] ?? 0)
+  if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0) return []
+  const end = length === 0 ? payload.length : offset + length
+  // HAProxy gives no sample until the bytes asked for are there.
+  if (end > payload.length) return []
+  return [Buffer.from(payload.buffer, payload.byteOffset + offset, end - offset).toString('latin1')]
+}
+
 /** `req.ssl_sni`, `req.ssl_hello_type`, `req.ssl_alpn` over the inspected bytes; undefined when not one of them. */
 export function helloSamples (fetch: string, payload: Uint8Array | undefined): string[] | undefined {
   const kind = fetch.replace(/^req_/, 'req.')

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { parseConfig } from '../../../../src/config/parser.ts'
-import { compileTcpRules, tcpAccepts } from '../../../../src/proxy/rules/tcp-rules.ts'
+import { compileTcpRules, contentDecided, tcpAccepts } from '../../../../src/proxy/rules/tcp-rules.ts'
 import { formatDiagnostic } from '../../../../src/util/errors.ts'
 
 function rules (lines: string): ReturnType<typeof compileTcpRules> {
@@ -33,4 +33,26 @@ test('tcp-request set-var(txn.x) is HAProxy syntax and refused while not enforce
   assert.deepEqual(diagnostics.filter(d => d.severity === 'error').map(formatDiagnostic), [
     "t.cfg:3: 'tcp-request content set-var' is not enforced yet: tslb refuses it rather than let through what it would stop"
   ])
+})
+
+test('content rules over req.len / req.payload: wait while a rule over them does not hold yet, decide when one holds (as HAProxy)', () => {
+  const relay = ['  mode tcp', '  tcp-request inspect-delay 100ms',
+    '  tcp-request content accept if { req.len eq 4 } { req.payload(0,4) -m bin "0B000001" }',
+    '  tcp-request content reject', '  default_backend b', 'backend b', '  mode tcp', '  server s 127.0.0.1:1', ''].join('\n')
+  const { config, diagnostics } = parseConfig(`frontend fe\n  bind :80\n${relay}`, 't.cfg', { env: {} })
+  assert.deepEqual(diagnostics.filter(d => d.severity === 'error').map(formatDiagnostic), [])
+  const r = compileTcpRules(config.proxies[0] as NonNullable<typeof config.proxies[0]>)
+  assert.ok(r !== undefined)
+  const bytes = (hex: string) => ({ ...from('127.0.0.1'), payload: Buffer.from(hex, 'hex') })
+  assert.equal(contentDecided(r, bytes('0B00')), false, 'two of four bytes: the accept may still hold')
+  assert.equal(contentDecided(r, bytes('0B000001')), true)
+  assert.equal(tcpAccepts(r, bytes('0B000001')), true)
+  assert.equal(tcpAccepts(r, bytes('0B000002')), false, 'the right length, the wrong bytes: rejected')
+  assert.equal(tcpAccepts(r, bytes('0B00')), false, 'the delay over with two bytes: the rules run as they are')
+  const http = parseConfig('frontend fe\n  mode http\n  bind :80\n  http-request deny if { req.len gt 0 }\n', 't.cfg', { env: {} })
+  assert.match(http.diagnostics.map(formatDiagnostic).join('\n'), /'req\.len' is not enforced yet: tslb refuses it/, 'in HTTP rules req.len is not enforced: refused')
+  const noDelay = parseConfig(`frontend fe\n  mode tcp\n  bind :80\n  tcp-request content reject if { req.len gt 0 }\n`, 't.cfg', { env: {} })
+  assert.match(noDelay.diagnostics.map(formatDiagnostic).join('\n'), /'req\.len' is not enforced yet: tslb refuses it|tcp-request content reject over req\.len/, 'without inspect-delay nothing is read: refused')
+  assert.match(parseConfig('frontend fe\n  mode tcp\n  bind :80\n  acl x req.payload(0,2) -m bin 0B0\n', 't.cfg', { env: {} }).diagnostics.map(formatDiagnostic).join('\n'),
+    /'-m bin' expects an even number of hexadecimal digits/)
 })
