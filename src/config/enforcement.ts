@@ -167,7 +167,7 @@ export const PROXY_KEYWORD_STATUS: Readonly<Record<string, Status>> = {
   'tcp-request': 'enforced', 'http-after-response': 'enforced', 'http-check': 'enforced', 'tcp-check': 'enforced',
     stats: 'enforced',
     'stick-table': 'enforced',
-  stick: 'enforced', capture: 'not-enforced', 'monitor-uri': 'enforced',
+  stick: 'enforced', capture: 'enforced', 'monitor-uri': 'enforced',
   'monitor-net': 'enforced', monitor: 'enforced', dispatch: 'enforced', redispatch: 'enforced', grace: 'not-enforced',
   'http-reuse': 'enforced', contimeout: 'enforced', clitimeout: 'enforced', srvtimeout: 'enforced',
   ...ERROR_PAGE_KEYWORD_STATUS

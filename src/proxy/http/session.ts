@@ -13,6 +13,7 @@ import type { HttpFrontend } from '../frontend-context.ts'
 import { socketAddresses, type ConnAddresses } from '../conn-addresses.ts'
 import type { ServerState } from '../server-state.ts'
 import { formatHttpLog } from '../log/format.ts'
+import { captureBlock } from '../log/captures.ts'
 import { trafficSeverity } from '../log/policy.ts'
 import { compileCondition, type Predicate } from '../acl/matcher.ts'
 import type { Proxy } from '../../config/model.ts'
@@ -90,6 +91,9 @@ interface Exchange {
   responseUntilClose: boolean
   responseDone: boolean
   responseAt: number
+  /** `capture request|response header` blocks of the log line, taken as the heads arrived (before rules). */
+  capturedRequest: string | undefined
+  capturedResponse: string | undefined
   /** `option logasap`: the traffic line went out when the response head did. */
   loggedEarly: boolean
   bytesToClient: number
@@ -122,6 +126,8 @@ class HttpSession implements UpstreamOwner {
   private pending: Buffer = Buffer.alloc(0)
   private ex: Exchange | undefined
   private exchanges = 0
+  /** The request capture of the request being analysed (taken before its rules run). */
+  private requestCapture: string | undefined
   /** `http-reuse never`: this session's idle server connections, shared with no other session. */
   private ownIdle: UpstreamPool | undefined
   private readonly clientIp: string
@@ -325,6 +331,7 @@ class HttpSession implements UpstreamOwner {
   private beginExchange (head: RequestHead, rest: Buffer): void {
     this.phase = 'exchange'
     this.exchanges++
+    this.requestCapture = captureBlock(this.fe.config.captures, 'request', head)
     const sample = new RequestSample(head, this.origin())
     if (this.fe.config.monitorUri !== undefined && pathOf(head.target) === this.fe.config.monitorUri) {
       this.answerMonitor(head, sample, rest)
@@ -365,6 +372,7 @@ class HttpSession implements UpstreamOwner {
   private newExchange (head: RequestHead, backend: Backend | undefined, keepClientAlive = this.keepsAlive(head,
     backend)): Exchange {
     const ex: Exchange = {
+      capturedRequest: this.requestCapture, capturedResponse: undefined,
       head, startedAt: this.headStartedAt, headAt: Date.now(), backend: backend as Backend, keepClientAlive,
       server: undefined, upstream: undefined, response: undefined, sample: undefined, reused: false, connectMs: -1,
         queuedMs: -1, connecting: false, abortQueue: undefined, retries: 0, requestFramer: framerFor(head),
@@ -748,6 +756,7 @@ class HttpSession implements UpstreamOwner {
 
   private onResponseHead (ex: Exchange, res: ResponseHead): void {
     ex.response = res
+    ex.capturedResponse = captureBlock(this.fe.config.captures, 'response', res)
     this.client.setTimeout(this.fe.timeouts.client ?? 0)
     ex.status = res.status
     ex.responseAt = Date.now()
@@ -1061,7 +1070,10 @@ class HttpSession implements UpstreamOwner {
       srvQueue: ex.server === undefined ? 0 : ex.backend.admission.serverQueueLength(ex.server),
       // No backend (no use_backend matched, no default_backend): the request was answered 503.
       backendQueue: ex.backend?.admission.queueLength ?? 0,
-      requestLine: `${h.method} ${h.target} ${this.stream?.version ?? `HTTP/1.${h.versionMinor}`}`
+      requestLine: `${h.method} ${h.target} ${this.stream?.version ?? `HTTP/1.${h.versionMinor}`}`,
+      capturedRequest: ex.capturedRequest,
+      // HAProxy prints the response block (empty) even when no response came.
+      capturedResponse: ex.capturedResponse ?? captureBlock(this.fe.config.captures, 'response', undefined)
     })
   }
 }
