@@ -173,6 +173,39 @@ export const PROXY_KEYWORD_STATUS: Readonly<Record<string, Status>> = {
   ...ERROR_PAGE_KEYWORD_STATUS
 }
 
+/**
+ * `global` keywords, `option` names and `server`/`default-server` options the parser accepts
+ * without their effect yet, with what the user should know: `tslb check` warns on each (none of
+ * them decides what traffic is let through).
+ */
+export const GLOBAL_NOT_ENFORCED: Readonly<Record<string, string>> = {
+  nbthread: 'one worker process serves every bind',
+  pidfile: "'tslb run -p FILE' writes the pid file",
+  chroot: 'tslb does not chroot itself; its systemd unit sandboxes it',
+  user: 'tslb does not drop privileges itself; its systemd unit runs it as user tslb',
+  group: 'tslb does not drop privileges itself; its systemd unit runs it as user tslb',
+  uid: 'tslb does not drop privileges itself; its systemd unit runs it as user tslb',
+  gid: 'tslb does not drop privileges itself; its systemd unit runs it as user tslb',
+  'ulimit-n': "set LimitNOFILE= in the systemd unit",
+  description: 'not shown anywhere yet'
+}
+
+export const OPTION_NOT_ENFORCED: Readonly<Record<string, string>> = Object.fromEntries([
+  'http-pretend-keepalive', 'http-use-proxy-header', 'http-no-delay', 'checkcache', 'srvtcpka', 'clitcpka', 'tcpka',
+  'nolinger', 'splice-auto', 'splice-request', 'splice-response', 'tcp-smart-accept', 'tcp-smart-connect',
+  'accept-invalid-http-request', 'accept-invalid-http-response', 'prefer-last-server', 'independent-streams',
+  'contstats', 'socket-stats', 'transparent', 'originalto', 'http-restrict-req-hdr-names', 'disable-h2-upgrade',
+  'h1-case-adjust-bogus-client', 'h1-case-adjust-bogus-server'
+].map(name => [name, 'no effect yet']))
+
+export const SERVER_OPTION_NOT_ENFORCED: Readonly<Record<string, string>> = {
+  'agent-check': 'no agent check runs', 'agent-port': 'no agent check runs', maxqueue: 'the queue is not bounded',
+  slowstart: 'the weight is not ramped up', redir: 'requests are proxied, not redirected',
+  track: "the server's own checks decide its health", observe: 'no passive health checking',
+  'on-error': 'no passive health checking', 'error-limit': 'no passive health checking',
+  'init-addr': 'addresses are resolved once at load', resolvers: 'addresses are resolved once at load'
+}
+
 /** `FILE:LINE: warning: 'X' is parsed but not enforced yet` */
 export function notEnforcedMessage (what: string): string {
   return `'${what}' is parsed but not enforced yet`

@@ -22,7 +22,7 @@ import {
 } from './keywords/vrrp-tracking.ts'
 import { applyVrrpInstanceKeyword, applyVrrpScriptKeyword, newVrrpInstance, newVrrpScript } from './keywords/vrrp.ts'
 import { validate } from './validate.ts'
-import { notEnforcedMessage, PROXY_KEYWORD_STATUS } from './enforcement.ts'
+import { GLOBAL_NOT_ENFORCED, notEnforcedMessage, PROXY_KEYWORD_STATUS } from './enforcement.ts'
 import { type FileReader, loadAclFiles } from './acl-files.ts'
 import { type Lookup, resolveHostNames } from './resolve.ts'
 import { loadTlsFiles } from './tls-files.ts'
@@ -370,10 +370,13 @@ class SectionParser {
       case 'unsupported':
         return
       case 'global': {
-        if (!applyGlobal(this.config.global, keyword, args, this.context(line, "'global' section"))) {
+        const ctx = this.context(line, "'global' section")
+        if (!applyGlobal(this.config.global, keyword, args, ctx)) {
           throw new ValueError(
             `unknown keyword '${keyword}' in 'global' section${unknownKeywordHint(keyword, args, 'global')}`)
         }
+        const why = GLOBAL_NOT_ENFORCED[keyword]
+        if (why !== undefined) ctx.warn(`${notEnforcedMessage(keyword)} (${why})`)
         return
       }
       case 'proxy': {

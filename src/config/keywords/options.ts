@@ -7,6 +7,7 @@ import type { Proxy, Timeouts } from '../model.ts'
 import { suggest } from '../context.ts'
 import { parseNetwork, parseTime } from '../values.ts'
 import { ValueError } from '../errors.ts'
+import { notEnforcedMessage, OPTION_NOT_ENFORCED } from '../enforcement.ts'
 
 /** Boolean options and the proxy capability they need: f(rontend), b(ackend), or both. */
 const BOOLEAN_OPTIONS: Readonly<Record<string, 'f' | 'b' | 'fb'>> = {
@@ -109,6 +110,8 @@ export function applyOption (p: Proxy, args: readonly string[], enabled: boolean
       `connect check`))
   if (PROTOCOL_CHECKS.has(name)) p.checkOption = enabled ? { name, args: [...rest] } : undefined
   p.options[name] = enabled
+  const why = OPTION_NOT_ENFORCED[name]
+  if (why !== undefined && enabled) ctx.warn(`${notEnforcedMessage(`option ${name}`)} (${why})`)
   if (enabled) {
     // These three are one setting in HAProxy: the last one written wins.
     for (const group of EXCLUSIVE_OPTIONS) {

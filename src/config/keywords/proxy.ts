@@ -181,7 +181,7 @@ export const PROXY_KEYWORDS: Readonly<Record<string, ProxyKeyword>> = {
       if (address.host === '' && address.path === undefined) throw new ValueError(`server '${name}': missing address`)
       if (address.portEnd !== address.port) throw new ValueError(`server '${name}': a port range is not allowed`)
       const options = { ...p.defaultServer }
-      parseServerOptions(opts, options)
+      parseServerOptions(opts, options, m => { ctx.warn(m) })
       if (address.port === undefined && address.path === undefined && options.port === undefined && p.mode === 'tcp' &&
         p.dispatch === undefined) {
         ctx.warn(`server '${name}' has no port: connections go to the port the client connected to`)
@@ -189,7 +189,8 @@ export const PROXY_KEYWORDS: Readonly<Record<string, ProxyKeyword>> = {
       p.servers.push({ ...options, name, address, loc: ctx.loc })
     }
   },
-  'default-server': { where: 'dbl', parse: (p, args) => { parseServerOptions(args, p.defaultServer) } },
+  'default-server': { where: 'dbl', parse: (p, args, ctx) => { parseServerOptions(args, p.defaultServer,
+    m => { ctx.warn(m) }) } },
   balance: { where: 'dbl', parse: (p, args, ctx) => { warnIfIgnored(p, 'b', 'balance', ctx);
     p.balance = parseBalance(args) } },
   'hash-type': { where: 'dbl', parse: (p, args) => { p.hashType = parseHashType(args) } },

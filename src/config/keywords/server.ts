@@ -5,6 +5,7 @@ import type { ServerOptions } from '../model.ts'
 import { suggest } from '../context.ts'
 import { parseAddress, parseInteger, parseTime } from '../values.ts'
 import { ValueError } from '../errors.ts'
+import { notEnforcedMessage, SERVER_OPTION_NOT_ENFORCED } from '../enforcement.ts'
 import type { ServerTls } from '../tls-model.ts'
 import { parseFetch } from '../acl.ts'
 import { applyTlsOption, TLS_COMMON_OPTIONS } from './ssl.ts'
@@ -107,8 +108,8 @@ function positiveTime (a: string, what: string): number {
   return t
 }
 
-/** Applies `words` (options after the address) to `into`; unknown options are errors. */
-export function parseServerOptions (words: readonly string[], into: ServerOptions): void {
+/** Applies `words` (options after the address) to `into`; unknown options are errors, unenforced ones warned. */
+export function parseServerOptions (words: readonly string[], into: ServerOptions, warn: (m: string) => void): void {
   for (let i = 0; i < words.length; i++) {
     const name = words[i] as string
     const option = SERVER_OPTIONS[name]
@@ -118,5 +119,7 @@ export function parseServerOptions (words: readonly string[], into: ServerOption
     const arg = option.takesArg ? words[++i] : ''
     if (arg === undefined) throw new ValueError(`server option '${name}' expects an argument`)
     option.apply(into, arg)
+    const why = SERVER_OPTION_NOT_ENFORCED[name]
+    if (why !== undefined) warn(`${notEnforcedMessage(`server option ${name}`)} (${why})`)
   }
 }
