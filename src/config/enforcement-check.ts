@@ -12,7 +12,7 @@ import { ACL_FLAGS, type Entry, FETCHES, HTTP_AFTER_RESPONSE_ACTIONS, HTTP_REQUE
     TCP_INSPECT_DELAY,
   TCP_REQUEST_ACTIONS } from './enforcement.ts'
 import { parseFetch } from './acl.ts'
-import { helloInspectDelay, INSPECT_FETCHES, PAYLOAD_FETCHES } from './tls-fetches.ts'
+import { inspectDelay, INSPECT_FETCHES, PAYLOAD_FETCHES } from './tls-fetches.ts'
 import { ValueError } from './errors.ts'
 
 interface Use {
@@ -114,14 +114,14 @@ function checkTcpRule (p: Proxy, rule: HttpRule, use: Use, out: Reporter): void 
     return
   }
   // A proxy that waits for the ClientHello runs its content rules once it is there: req.ssl_* are known then.
-  const hello = helloInspectDelay(p) !== undefined && rule.action.startsWith('content ')
+  const hello = inspectDelay(p) !== undefined && rule.action.startsWith('content ')
   for (const f of layer7Uses(p, rule.cond).filter(f => !(hello && f in INSPECT_FETCHES))) {
     out.report(rule.loc, { what: `${use.what} over ${f}`, entry: { status: 'not-enforced', guard: true } }, true)
   }
 }
 
 function checkProxy (p: Proxy, out: Reporter): void {
-  const inspects = helloInspectDelay(p) !== undefined
+  const inspects = inspectDelay(p) !== undefined
   const rules = [
     ...p.tcpRules.map(r => ({ rule: r, use: ruleEntry(r, 'tcp') })),
     ...p.httpRules.map(r => ({ rule: r, use: ruleEntry(r, 'http') }))
@@ -132,7 +132,7 @@ function checkProxy (p: Proxy, out: Reporter): void {
   }
   for (const { rule, use } of rules) {
     if (use === undefined) continue
-    const waits = rule.action === 'inspect-delay' && helloInspectDelay(p) !== undefined
+    const waits = rule.action === 'inspect-delay' && inspectDelay(p) !== undefined
     if (use.entry.status !== 'enforced' && !waits) out.report(rule.loc, use, false)
     // A refused rule is reported once; what an enforced guard depends on must be enforced too.
     const guard = use.entry.guard === true && use.entry.status === 'enforced'

@@ -50,7 +50,7 @@ export const INSPECT_FETCHES: Readonly<Record<string, TlsFetchSpec>> = { ...HELL
  * `req.len`, `req.payload`): how long a connection may wait for them before `tcp-request content` rules and routing
  * run. Undefined: no waiting.
  */
-export function helloInspectDelay (p: Proxy): number | undefined {
+export function inspectDelay (p: Proxy): number | undefined {
   if (p.mode !== 'tcp') return undefined
   const delay = p.tcpRules.find(r => r.action === 'inspect-delay')?.args[0]
   if (delay === undefined) return undefined

@@ -6,7 +6,7 @@ import { createServer, type Server, type Socket } from 'node:net'
 import type { Proxy, Timeouts } from '../config/model.ts'
 import type { BindTls, GlobalTls } from '../config/tls-model.ts'
 import { TlsTerminator } from './tls/terminator.ts'
-import { HELLO_FETCHES, helloInspectDelay, proxyUses } from '../config/tls-fetches.ts'
+import { HELLO_FETCHES, inspectDelay, proxyUses } from '../config/tls-fetches.ts'
 import { parseClientHello } from './tls/client-hello.ts'
 import { clientAddress, haproxyDate } from './log/format.ts'
 import { compileCondition, type Predicate } from './acl/matcher.ts'
@@ -126,7 +126,7 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
       const backend = backends.get(u.backend)
       return backend === undefined ? [] : [{ backend: () => backend, when }]
     })
-    this.helloWait = helloInspectDelay(config)
+    this.helloWait = inspectDelay(config)
     this.readsHello = this.helloWait !== undefined && proxyUses(config, HELLO_FETCHES)
     this.defaultBackend = backends.get(config.kind === 'listen' ? config.name : config.defaultBackend ?? '')
     this.monitorFail = config.monitorFail.map(c => compileCondition(c, config.acls))

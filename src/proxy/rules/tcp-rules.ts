@@ -4,7 +4,7 @@
  * stops at its first matching rule (`accept` lets the next phase run); a reject closes the
  * connection. Content rules run at once: tslb enforces them only over layer-4 fetches
  * (`config/enforcement-check.ts`), whose values are known at accept time, and over `req.ssl_*`,
- * `req.len` and `req.payload` in a proxy that waits for the first bytes (`helloInspectDelay`):
+ * `req.len` and `req.payload` in a proxy that waits for the first bytes (`inspectDelay`):
  * then they run once they can be decided (`contentDecided`) or the delay is over.
  */
 import type { Condition, Proxy } from '../../config/model.ts'
