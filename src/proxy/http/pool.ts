@@ -111,8 +111,8 @@ export class UpstreamPool {
     while (list !== undefined && list.length > 0) {
       const entry = list.pop() as IdleEntry
       const socket = entry.socket
+      // Its idle timeout runs on, ignored, until the new owner sets `timeout server` (no timer made for nothing).
       disownUpstream(socket)
-      socket.setTimeout(0)
       if (!socket.destroyed && socket.writable) return socket
     }
     return undefined
