@@ -45,10 +45,12 @@ export async function warmCompileCache (dir: string, entry: string): Promise<boo
   } catch {
     return false
   }
-  const script = `await import(${JSON.stringify(pathToFileURL(entry).href)})`
+  // The entry goes by the environment: tools that find workers by their command line must not take this for one.
+  const script = 'await import(process.env.TSLB_WARM_ENTRY)'
   return await new Promise(resolve => {
     execFile(process.execPath, ['--disable-warning=ExperimentalWarning', '--input-type=module', '-e', script], {
-      env: { ...process.env, NODE_COMPILE_CACHE: dir }, timeout: WARM_TIMEOUT_MS, windowsHide: true
+      env: { ...process.env, NODE_COMPILE_CACHE: dir, TSLB_WARM_ENTRY: pathToFileURL(entry).href },
+      timeout: WARM_TIMEOUT_MS, windowsHide: true
     }, err => { resolve(err === null) })
   })
 }
