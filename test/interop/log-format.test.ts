@@ -149,6 +149,7 @@ async function startHaproxy (cfg: string, ports: { http: number }): Promise<() =
 }
 
 async function startTslb (cfg: string, ports: { http: number, tcp: number }): Promise<() => void> {
+  await Promise.resolve()
   const { config: c, diagnostics } = parseConfig(cfg, 't.cfg')
   assert.deepEqual(diagnostics.filter(x => x.severity === 'error'), [])
   const sinks = new LogSinks(createLogger('t', new Writable({ write: (_c, _e, cb) => { cb() } })))
