@@ -149,18 +149,17 @@ async function startHaproxy (cfg: string, ports: { http: number }): Promise<() =
 }
 
 async function startTslb (cfg: string, ports: { http: number, tcp: number }): Promise<() => void> {
-  await Promise.resolve()
   const { config: c, diagnostics } = parseConfig(cfg, 't.cfg')
   assert.deepEqual(diagnostics.filter(x => x.severity === 'error'), [])
   const sinks = new LogSinks(createLogger('t', new Writable({ write: (_c, _e, cb) => { cb() } })))
   const engine = new Engine(c, { logFor: p => sinks.forProxy(p, c.global) })
   engine.listen(new Map([[listenerKey('127.0.0.1', ports.http), bindTcp('127.0.0.1', ports.http, 4)],
     [listenerKey('127.0.0.1', ports.tcp), bindTcp('127.0.0.1', ports.tcp, 4)]]))
-  return () => {
+  return await Promise.resolve(() => {
     engine.stopAccepting()
     engine.close()
     sinks.close()
-  }
+  })
 }
 
 function fields (line: string, masked: ReadonlySet<number>): string[] {
