@@ -3,10 +3,10 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { workerExecArgv, workerMallocTunables } from '../../../src/supervisor/worker-process.ts'
 
-test('workers run with 1 MiB semi-spaces; TSLB_WORKER_NODE_FLAGS adds flags after them', () => {
-  assert.deepEqual(workerExecArgv({}), ['--disable-warning=ExperimentalWarning', '--max-semi-space-size=1'])
+test('workers run with 2 MiB semi-spaces; TSLB_WORKER_NODE_FLAGS adds flags after them', () => {
+  assert.deepEqual(workerExecArgv({}), ['--disable-warning=ExperimentalWarning', '--max-semi-space-size=2'])
   assert.deepEqual(workerExecArgv({ TSLB_WORKER_NODE_FLAGS: ' --trace-gc  --max-semi-space-size=4 ' }),
-    ['--disable-warning=ExperimentalWarning', '--max-semi-space-size=1', '--trace-gc', '--max-semi-space-size=4'])
+    ['--disable-warning=ExperimentalWarning', '--max-semi-space-size=2', '--trace-gc', '--max-semi-space-size=4'])
 })
 
 test('glibc malloc: 2 arenas, after the user\'s own tunables, never overriding theirs', () => {
