@@ -93,7 +93,7 @@ export const INITIAL_LOG = 1024
 // ctl: int32 words
 const LOCK = 0 // 0 free, 1 held, 2 held with waiters (Drepper's futex mutex)
 const OWNER = 1 // threadId + 1 of the holder, 0 when free
-const DEPTH = 2 // nesting depth of the holder (the lock is re-entrant)
+const DEPTH = 2 // how many table objects of the holding thread hold it (the lock is re-entrant)
 const EPOCH = 3 // bumped whenever a buffer grows: views must be mapped again
 const COUNT = 4
 const SLOTS = 5 // slots allocated in the per-slot buffers
@@ -195,6 +195,8 @@ export class Store {
   watchers: (() => void)[] = []
   #waiting = false
   #ownSignal = -1
+  /** Nesting of the lock through this object (the header's DEPTH counts objects of this thread holding it). */
+  #depth = 0
 
   /** A new table (`bufs` undefined) or one over another thread's memory. */
   constructor (name: string, spec: StickTableSpec, options: StickTableOptions, bufs?: StoreBuffers) {
@@ -340,16 +342,21 @@ export class Store {
    */
   lock (): void {
     const h = this.h
-    if (h[OWNER] === ME) h[DEPTH] = (h[DEPTH] as number) + 1
+    if (this.#depth > 0) this.#depth++
     else {
-      if (Atomics.compareExchange(h, LOCK, 0, 1) !== 0) lockSlow(h)
-      h[OWNER] = ME
-      h[DEPTH] = 1
+      if (h[OWNER] === ME) h[DEPTH] = (h[DEPTH] as number) + 1
+      else {
+        if (Atomics.compareExchange(h, LOCK, 0, 1) !== 0) lockSlow(h)
+        h[OWNER] = ME
+        h[DEPTH] = 1
+      }
+      this.#depth = 1
     }
     if (h[EPOCH] !== this.epoch) this.#map()
   }
 
   unlock (): void {
+    if (--this.#depth > 0) return
     const h = this.h
     const depth = (h[DEPTH] as number) - 1
     h[DEPTH] = depth
