@@ -8,6 +8,7 @@ import { PREDEFINED_ACLS, referencedAcls } from './acl.ts'
 import { formatAddress } from './values.ts'
 import { validateScripts } from './script-checks.ts'
 import { checkEnforcement } from './enforcement-check.ts'
+import { resolveStickCounters } from './stick-counters.ts'
 
 export function validate (config: Config, diag: Diagnostics, localPeer: string | undefined): void {
   const backends = new Map(config.proxies.filter(p => p.kind !== 'frontend').map(p => [p.name, p]))
@@ -18,6 +19,7 @@ export function validate (config: Config, diag: Diagnostics, localPeer: string |
   validatePeers(config, diag, localPeer)
   validateVrrp(config, diag)
   validateScripts(config, diag)
+  resolveStickCounters(config, diag)
   checkEnforcement(config, diag)
   if (config.proxies.length === 0 && config.vrrpInstances.length === 0 && config.peers.length === 0) {
     diag.error({ file: config.files[0] ?? '', line: 0 },

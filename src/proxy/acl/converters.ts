@@ -8,6 +8,7 @@ import { timingSafeEqual } from 'node:crypto'
 import { BlockList, isIP } from 'node:net'
 import type { ConverterCall } from '../../config/model.ts'
 import { crc32, djb2, fullHash, type HashFunction, sdbm, wt6 } from '../balance/hash.ts'
+import { tableConverter } from './counter-samples.ts'
 
 /** `vars` reads a variable (`txn.name`) for the converters that take one (concat, strcmp, secure_memcmp). */
 export type Converter = (value: string, vars?: (name: string) => string | undefined) => string | undefined
@@ -287,6 +288,10 @@ export function compileConverter (call: ConverterCall): Converter {
     case 'wt6': return hash(wt6, call.args[0])
     default:
       if (call.name.startsWith('map')) return map(call.name, call.entries ?? [], a1)
+      {
+        const table = tableConverter(call.name, call.args)
+        if (table !== undefined) return table
+      }
       throw new TypeError(`converter '${call.name}' has no implementation`)
   }
 }
