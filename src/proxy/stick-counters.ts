@@ -64,9 +64,22 @@ export function hitRate (table: StickTable, e: StickEntry, name: StickRateName, 
   if (stores(table, name)) e.hit(name, now, n)
 }
 
-/** A write on the tracked entry (created again if it expired), then touched so that the peers push it. */
+/**
+ * The entry for `key`: one that a tracker holds is found even past its expiry (HAProxy never expires an entry
+ * while it is tracked), any other only while it lives.
+ */
+export function findEntry (table: StickTable, key: string, now: number): StickEntry | undefined {
+  const id = table.normalizeKey(key)
+  if (id === undefined) return undefined
+  return table.lookup(key, trackerCount(table, id) > 0 ? undefined : now)
+}
+
+/** A write on the tracked entry (created again if the table dropped it), then touched so that the peers push it. */
 function write (t: Tracker, now: number, fn: (e: StickEntry) => void): void {
-  t.table.update(t.key, fn, now)
+  const e = t.table.lookup(t.key) ?? t.table.getOrCreate(t.key, now)
+  if (e === undefined) return
+  fn(e)
+  t.table.touchLocal(e, now)
 }
 
 const EMPTY: readonly undefined[] = Array<undefined>(STICK_COUNTER_SLOTS).fill(undefined)

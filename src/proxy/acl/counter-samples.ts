@@ -7,7 +7,7 @@
  */
 import { counterFetch, TABLE_CONVERTERS, type CounterFetch } from '../../config/counter-fetches.ts'
 import type { StickEntry, StickRateName, StickCounterName, StickTable } from '../../stick/index.ts'
-import { addCounter, stickTable, stores, trackerCount, type StickCounters } from '../stick-counters.ts'
+import { addCounter, findEntry, stickTable, stores, trackerCount, type StickCounters } from '../stick-counters.ts'
 
 /** What the counter fetches read of a sample source. */
 export interface CounterSource {
@@ -84,7 +84,7 @@ function readData (t: StickTable, e: StickEntry | undefined, data: string, idx: 
 /** `inc_gpc*` and `clr_gpc*`: they write, creating the source's entry for `src_*`. */
 function writeData (t: StickTable, key: string, data: string, idx: number, now: number, create: boolean):
   string[] {
-  const e = create ? t.getOrCreate(key, now) : t.lookup(key, now)
+  const e = findEntry(t, key, now) ?? (create ? t.getOrCreate(key, now) : undefined)
   if (e === undefined) return ['0']
   const { counter, rate } = gpcTargets(t, data, idx)
   if (data.startsWith('clr_')) {
@@ -133,7 +133,7 @@ export function counterSamples (fetch: string, args: readonly string[], s: Count
     return [String(id === undefined ? 0 : trackerCount(table, id))]
   }
   if (/^(inc|clr)_/.test(c.data)) return writeData(table, key, c.data, idx, now, c.form === 'src')
-  const v = readData(table, table.lookup(key, now), c.data, idx, now)
+  const v = readData(table, findEntry(table, key, now), c.data, idx, now)
   return v === undefined ? NONE : [v]
 }
 
@@ -166,7 +166,7 @@ export function tableConverter (name: string, args: readonly string[]): ((key: s
     const table = stickTable(tableName)
     if (table === undefined || table.normalizeKey(key) === undefined) return undefined
     const now = Date.now()
-    const e = table.lookup(key, now)
+    const e = findEntry(table, key, now)
     if (name === 'in_table') return e === undefined ? '0' : '1'
     // HAProxy counts its own lookup among the entry's references.
     if (name === 'table_trackers') return e === undefined ? '0' : String(trackerCount(table, table.normalizeKey(key)
