@@ -48,8 +48,8 @@ class Client {
   }
 
   /** `status body`, or `closed` when the proxy closed without an answer. */
-  async get (path: string): Promise<string> {
-    if (!this.closed) this.socket.write(`GET ${path} HTTP/1.1\r\nHost: h\r\n\r\n`)
+  async get (path: string, fields = ''): Promise<string> {
+    if (!this.closed) this.socket.write(`GET ${path} HTTP/1.1\r\nHost: h\r\n${fields}\r\n`)
     const end = Date.now() + 5000
     for (;;) {
       const head = this.buf.indexOf('\r\n\r\n')
@@ -97,6 +97,16 @@ frontend conn
   tcp-request connection track-sc0 src
   tcp-request connection reject if { sc_conn_cur(0) gt 2 }
   http-request return status 200 content-type text/plain lf-string "cur=%[sc0_conn_cur] cnt=%[sc0_conn_cnt] rate=%[sc0_conn_rate] sess=%[sc0_sess_cnt] req=%[sc0_http_req_cnt]"
+frontend shared
+  bind 127.0.0.1:${ports[2] as number}
+  tcp-request connection track-sc1 src table mypeers/t
+  http-request track-sc2 req.hdr(x-user) table mypeers/users
+  http-request sc-inc-gpc0(2)
+  http-request return status 200 content-type text/plain lf-string "cur=%[sc1_conn_cur] req=%[sc1_http_req_cnt] user=%[sc2_get_gpc0] t=%[src_conn_cnt(mypeers/t)]"
+peers mypeers
+  peer local 127.0.0.1:${ports[3] as number}
+  table t type ip size 1k expire 30s store conn_cur,conn_cnt,http_req_cnt
+  table users type string len 32 size 1k expire 30s store gpc0
 `
 }
 
@@ -127,15 +137,15 @@ describe('stick counters against HAProxy 2.6', { skip }, () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'counters-diff-'))
-    const ports = await freePorts(4)
-    hap = { ports: ports.slice(0, 2), sock: join(dir, 'haproxy.sock') }
-    ts = { ports: ports.slice(2), sock: join(dir, 'tslb.sock') }
+    const ports = await freePorts(8)
+    hap = { ports: ports.slice(0, 4), sock: join(dir, 'haproxy.sock') }
+    ts = { ports: ports.slice(4), sock: join(dir, 'tslb.sock') }
     writeFileSync(join(dir, 'haproxy.cfg'), config(hap.ports, hap.sock))
     writeFileSync(join(dir, 'tslb.cfg'), config(ts.ports, ts.sock))
     let out = ''
-    haproxy = spawn(HAPROXY, ['-db', '-f', join(dir, 'haproxy.cfg')], { stdio: ['ignore', 'pipe', 'pipe'] })
+    haproxy = spawn(HAPROXY, ['-db', '-L', 'local', '-f', join(dir, 'haproxy.cfg')], { stdio: ['ignore', 'pipe', 'pipe'] })
     haproxy.stderr?.on('data', (b: Buffer) => { out += b.toString() })
-    const t = await startTslb(['run', '-f', join(dir, 'tslb.cfg'), '-S', join(dir, 'ctl.sock'), '-p', join(dir, 'pid')],
+    const t = await startTslb(['run', '-L', 'local', '-f', join(dir, 'tslb.cfg'), '-S', join(dir, 'ctl.sock'), '-p', join(dir, 'pid')],
       /worker serving/)
     tslbChild = t.child
     const end = Date.now() + 10_000
@@ -227,8 +237,22 @@ describe('stick counters against HAProxy 2.6', { skip }, () => {
     assert.equal(r.haproxy[2], 'closed')
   })
 
+  test('tables of a peers section (table PEERS/TABLE): tcp-request and http-request track-sc on them', async () => {
+    const r = await both(async i => {
+      const out: string[] = []
+      for (const user of ['ann', 'bob', 'ann']) {
+        const c = new Client(i.ports[2] as number, '127.0.0.6')
+        out.push(await c.get('/', `x-user: ${user}\r\n`))
+        c.close()
+        await sleep(50)
+      }
+      return out
+    })
+    assert.deepEqual(r.tslb, r.haproxy)
+  })
+
   test('show table: the same entries and counters on both, after the traffic above', async () => {
-    for (const table of ['rate', 'conn']) {
+    for (const table of ['rate', 'conn', 'mypeers/t', 'mypeers/users']) {
       const h = normalized(await cli(hap.sock, `show table ${table}`))
       const t = normalized(await cli(ts.sock, `show table ${table}`))
       // http_req_rate read a moment apart on both still counts the same requests (10 s period).
