@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -74,7 +75,7 @@ class Client {
   }
 }
 
-function config (ports: readonly number[], sock: string): string {
+function config (ports: readonly number[], sock: string, server: number): string {
   return `global
   log stdout format raw local0 emerg
   stats socket ${sock} level admin
@@ -103,6 +104,17 @@ frontend shared
   http-request track-sc2 req.hdr(x-user) table mypeers/users
   http-request sc-inc-gpc0(2)
   http-request return status 200 content-type text/plain lf-string "cur=%[sc1_conn_cur] req=%[sc1_http_req_cnt] user=%[sc2_get_gpc0] t=%[src_conn_cnt(mypeers/t)]"
+frontend errs
+  bind 127.0.0.1:${ports[4] as number}
+  stick-table type ip size 1k expire 30s store http_req_cnt,http_err_cnt,http_err_rate(10s),http_fail_cnt,gpc1,gpt0
+  http-request track-sc0 src
+  http-request sc-inc-gpc1 if { path /count }
+  http-request sc-set-gpt0 42 if { path /count }
+  http-request deny if { path /deny }
+  http-request return status 200 content-type text/plain lf-string "req=%[sc0_http_req_cnt] err=%[sc0_http_err_cnt] errate=%[sc0_http_err_rate] fail=%[sc0_http_fail_cnt] gpc1=%[sc0_get_gpc1] gpt0=%[sc0_get_gpt0]" if { path /stats }
+  default_backend echo
+backend echo
+  server s1 127.0.0.1:${server}
 peers mypeers
   peer local 127.0.0.1:${ports[3] as number}
   table t type ip size 1k expire 30s store conn_cur,conn_cnt,http_req_cnt
@@ -134,14 +146,23 @@ describe('stick counters against HAProxy 2.6', { skip }, () => {
   let tslbChild: ChildProcess | undefined
   let hap: Instance
   let ts: Instance
+  let server: http.Server
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'counters-diff-'))
-    const ports = await freePorts(8)
-    hap = { ports: ports.slice(0, 4), sock: join(dir, 'haproxy.sock') }
-    ts = { ports: ports.slice(4), sock: join(dir, 'tslb.sock') }
-    writeFileSync(join(dir, 'haproxy.cfg'), config(hap.ports, hap.sock))
-    writeFileSync(join(dir, 'tslb.cfg'), config(ts.ports, ts.sock))
+    const ports = await freePorts(10)
+    hap = { ports: ports.slice(0, 5), sock: join(dir, 'haproxy.sock') }
+    ts = { ports: ports.slice(5), sock: join(dir, 'tslb.sock') }
+    // The server answers the status its path names (`/404`), 200 otherwise.
+    server = http.createServer((req, res) => {
+      const status = Number(/^\/(\d{3})$/.exec(req.url ?? '')?.[1] ?? 200)
+      res.writeHead(status, { 'content-type': 'text/plain', 'content-length': '1' })
+      res.end('x')
+    })
+    await new Promise<void>(resolve => { server.listen(0, '127.0.0.1', resolve) })
+    const serverPort = (server.address() as net.AddressInfo).port
+    writeFileSync(join(dir, 'haproxy.cfg'), config(hap.ports, hap.sock, serverPort))
+    writeFileSync(join(dir, 'tslb.cfg'), config(ts.ports, ts.sock, serverPort))
     let out = ''
     haproxy = spawn(HAPROXY, ['-db', '-L', 'local', '-f', join(dir, 'haproxy.cfg')], { stdio: ['ignore', 'pipe', 'pipe'] })
     haproxy.stderr?.on('data', (b: Buffer) => { out += b.toString() })
@@ -163,6 +184,7 @@ describe('stick counters against HAProxy 2.6', { skip }, () => {
   after(async () => {
     haproxy?.kill('SIGTERM')
     tslbChild?.kill('SIGTERM')
+    server.close()
     await sleep(300)
     rmSync(dir, { recursive: true, force: true })
   })
@@ -251,8 +273,27 @@ describe('stick counters against HAProxy 2.6', { skip }, () => {
     assert.deepEqual(r.tslb, r.haproxy)
   })
 
+  test('HTTP errors and failures: a 4xx from the server, a deny; a 5xx but 501; sc-inc-gpc1, sc-set-gpt0', async () => {
+    const r = await both(async i => {
+      const c = new Client(i.ports[4] as number, '127.0.0.7')
+      const out: string[] = []
+      for (const path of ['/', '/404', '/stats', '/403', '/500', '/501', '/stats', '/count', '/stats']) {
+        out.push(await c.get(path))
+      }
+      c.close()
+      const d = new Client(i.ports[4] as number, '127.0.0.7')
+      out.push(await d.get('/deny'))
+      d.close()
+      const e = new Client(i.ports[4] as number, '127.0.0.7')
+      out.push(await e.get('/stats'))
+      e.close()
+      return out
+    })
+    assert.deepEqual(r.tslb, r.haproxy)
+  })
+
   test('show table: the same entries and counters on both, after the traffic above', async () => {
-    for (const table of ['rate', 'conn', 'mypeers/t', 'mypeers/users']) {
+    for (const table of ['rate', 'conn', 'mypeers/t', 'mypeers/users', 'errs']) {
       const h = normalized(await cli(hap.sock, `show table ${table}`))
       const t = normalized(await cli(ts.sock, `show table ${table}`))
       // http_req_rate read a moment apart on both still counts the same requests (10 s period).
