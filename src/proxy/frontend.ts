@@ -241,7 +241,8 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
       return
     }
     const counters = this.tracks ? new StickCounters() : undefined
-    if (counters !== undefined) socket.once('close', () => { counters.endSession(Date.now()) })
+    // After the session's own close handlers: its last request and its bytes are counted first.
+    if (counters !== undefined) socket.once('close', () => { setImmediate(() => { counters.endSession(Date.now()) }) })
     const listener = this.proxied.get(socket)
     if (listener === undefined) {
       const addrs = counters === undefined ? own : { ...own, counters }
