@@ -7,11 +7,16 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { connect as h2connect } from 'node:http2'
 import { connect as tcpConnect, createServer, type AddressInfo, type Server } from 'node:net'
-import { parseConfig } from '../../src/config/index.ts'
+import { request as httpsRequest } from 'node:https'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { loadConfig, parseConfig } from '../../src/config/index.ts'
+import { makeCertDir } from '../helpers/certs.ts'
 import { listenerKey } from '../../src/ipc/messages.ts'
 import { bindTcp, handleAddress } from '../../src/net/listen-handle.ts'
 import { Engine } from '../../src/proxy/engine.ts'
 import { runTableCommand } from '../../src/stick/index.ts'
+import { setStickTables } from '../../src/proxy/stick-counters.ts'
 
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
@@ -104,6 +109,50 @@ frontend rate
     assert.match(show('h2fe'), /key=127\.0\.0\.1 use=0 exp=N conn_cnt=2 conn_cur=0 sess_cnt=0 http_req_cnt=2\n/)
     assert.match(show('sessions'), /key=127\.0\.0\.1 use=0 exp=N conn_cur=0 sess_cnt=1 http_req_cnt=2\n/)
   })
+
+  test('TLS: the counters of tcp-request connection rules reach the requests of the connection after its handshake',
+    async () => {
+      const certs = makeCertDir('tslb-counters-')
+      const pem = certs.leaf('site', ['localhost'])
+      const handle = bindTcp('127.0.0.1', 0, 16)
+      const port = handleAddress(handle).port
+      const file = join(certs.dir, 'tls.cfg')
+      writeFileSync(file, `defaults
+  mode http
+  timeout connect 1s
+  timeout client 5s
+  timeout server 5s
+frontend tlsfe
+  bind 127.0.0.1:${port} ssl crt ${pem}
+  stick-table type ip size 1k expire 30s store conn_cur,sess_cnt
+  tcp-request connection track-sc0 src
+  http-request return status 200 content-type text/plain lf-string "cur=%[sc0_conn_cur] sess=%[sc0_sess_cnt]"
+`)
+      const { config, diagnostics } = await loadConfig(file, { env: {} })
+      assert.deepEqual(diagnostics.filter(d => d.severity === 'error'), [])
+      const tls = new Engine(config, { logFor: () => () => {} })
+      tls.listen(new Map([[listenerKey('127.0.0.1', port), handle]]))
+      try {
+        const body = await new Promise<string>((resolve, reject) => {
+          const req = httpsRequest({ host: '127.0.0.1', port, path: '/', ca: readFileSync(certs.ca), servername: 'localhost' },
+            res => {
+              let b = ''
+              res.setEncoding('utf8')
+              res.on('data', (d: string) => { b += d })
+              res.on('end', () => { resolve(b) })
+            })
+          req.on('error', reject)
+          req.end()
+        })
+        assert.equal(body, 'cur=1 sess=1')
+      } finally {
+        tls.stopAccepting()
+        tls.close()
+        certs.remove()
+        // The tables are the process's (one engine per worker): the first engine's again.
+        setStickTables(engine.tables)
+      }
+    })
 
   test('keep-alive rate limit: the sixth request in 10 s is the first answered 429', async () => {
     const s = tcpConnect(ports[2] as number, '127.0.0.1')
