@@ -29,7 +29,7 @@ describe('stick counters on real sockets', () => {
     echo = createServer(s => { s.pipe(s) })
     await new Promise<void>(resolve => { echo.listen(0, '127.0.0.1', resolve) })
     const echoPort = (echo.address() as AddressInfo).port
-    const handles = [0, 1, 2].map(() => bindTcp('127.0.0.1', 0, 16))
+    const handles = [0, 1, 2].map(() => bindTcp('127.0.0.1', 0, 4))
     for (const h of handles) ports.push(handleAddress(h).port)
     const { config, diagnostics } = parseConfig(`defaults
   timeout connect 1s
@@ -114,7 +114,7 @@ frontend rate
     async () => {
       const certs = makeCertDir('tslb-counters-')
       const pem = certs.leaf('site', ['localhost'])
-      const handle = bindTcp('127.0.0.1', 0, 16)
+      const handle = bindTcp('127.0.0.1', 0, 4)
       const port = handleAddress(handle).port
       const file = join(certs.dir, 'tls.cfg')
       writeFileSync(file, `defaults

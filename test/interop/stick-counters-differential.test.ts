@@ -155,6 +155,7 @@ describe('stick counters against HAProxy 2.6', { skip }, () => {
     ts = { ports: ports.slice(5), sock: join(dir, 'tslb.sock') }
     // The server answers the status its path names (`/404`), 200 otherwise.
     server = http.createServer((req, res) => {
+      if (req.url === '/close') { req.socket.destroy(); return }
       const status = Number(/^\/(\d{3})$/.exec(req.url ?? '')?.[1] ?? 200)
       res.writeHead(status, { 'content-type': 'text/plain', 'content-length': '1' })
       res.end('x')
@@ -273,7 +274,7 @@ describe('stick counters against HAProxy 2.6', { skip }, () => {
     assert.deepEqual(r.tslb, r.haproxy)
   })
 
-  test('HTTP errors and failures: a 4xx from the server, a deny; a 5xx but 501; sc-inc-gpc1, sc-set-gpt0', async () => {
+  test('HTTP errors and failures: a 4xx from the server, a deny; a 5xx but 501, a 502; sc-inc-gpc1, sc-set-gpt0', async () => {
     const r = await both(async i => {
       const c = new Client(i.ports[4] as number, '127.0.0.7')
       const out: string[] = []
@@ -287,6 +288,13 @@ describe('stick counters against HAProxy 2.6', { skip }, () => {
       const e = new Client(i.ports[4] as number, '127.0.0.7')
       out.push(await e.get('/stats'))
       e.close()
+      // A server that closes without answering: 502, a failure.
+      const f = new Client(i.ports[4] as number, '127.0.0.7')
+      out.push(await f.get('/close'))
+      f.close()
+      const g = new Client(i.ports[4] as number, '127.0.0.7')
+      out.push(await g.get('/stats'))
+      g.close()
       return out
     })
     assert.deepEqual(r.tslb, r.haproxy)

@@ -1015,6 +1015,8 @@ class HttpSession implements UpstreamOwner {
     const ex = this.ex
     if (ex !== undefined) {
       ex.status = status
+      // A server that answered badly or not in time: an HTTP failure on the tracked counters, as HAProxy.
+      if ((status === 502 || status === 504) && ex.server !== undefined) ex.counters?.countHttpFailure(Date.now())
       if (ex.response === undefined && !this.client.destroyed) {
         // No backend when no rule routed the request: `backend` is typed as set for the rest of the exchange.
         const page = errorPage(status, this.fe.config, (ex.backend as Backend | undefined)?.config)
