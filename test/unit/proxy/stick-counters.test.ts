@@ -12,6 +12,7 @@ import { RequestSample } from '../../../src/proxy/http/request-sample.ts'
 import { parseRequestHead } from '../../../src/proxy/http/codec.ts'
 import { formatDiagnostic } from '../../../src/util/errors.ts'
 import { HTTP_REQUEST_ACTIONS } from '../../../src/config/enforcement.ts'
+import { COUNTER_FETCH_NAMES, counterFetch } from '../../../src/config/counter-fetches.ts'
 
 const LOC = { file: 't.cfg', line: 1 }
 
@@ -253,4 +254,39 @@ test('ACLs over counters: int by default, sc0_tracked and in_table are booleans 
   assert.deepEqual(['tracked', 'known', 'many'].map(n => cond(n)(s)), [false, false, false])
   c.track(0, own, '10.0.0.1', 'session', NOW)
   assert.deepEqual(['tracked', 'known', 'many'].map(n => cond(n)(s)), [true, true, true])
+})
+
+test('every counter fetch of the registry answers: a number (tracked, or src) or nothing; a boolean for *_tracked', () => {
+  const all = table('all', 'conn_cur,conn_cnt,conn_rate(1000),sess_cnt,sess_rate(1000),http_req_cnt,' +
+    'http_req_rate(1000),http_err_cnt,http_err_rate(1000),http_fail_cnt,http_fail_rate(1000),bytes_in_cnt,' +
+    'bytes_in_rate(1000),bytes_out_cnt,bytes_out_rate(1000),gpt0,gpc0,gpc0_rate(1000),gpc1,gpc1_rate(1000)')
+  const arrays = table('arr', 'gpt(3),gpc(3),gpc_rate(3,1000)')
+  setStickTables(new Map([['all', all], ['arr', arrays]]))
+  const c = new StickCounters()
+  for (const slot of [0, 1, 2]) c.track(slot, slot === 2 ? arrays : all, '10.0.0.1', 'stream', NOW)
+  for (const name of COUNTER_FETCH_NAMES) {
+    const f = counterFetch(name)
+    const indexed = f?.indexed === true
+    const args = f === undefined ? ['all'] : f.form === 'src' ? [...(indexed ? ['1'] : []), indexed ? 'arr' : 'all']
+      : f.form === 'sc' ? [...(indexed ? ['1'] : []), indexed ? '2' : '0'] : f.slot === 2 ? ['all'] : []
+    const got = counterSamples(name, args, { src: '10.0.0.1', counters: c })
+    assert.ok(got !== undefined && got.length === 1, `${name}(${args.join(',')}) gave ${JSON.stringify(got)}`)
+    assert.match(got[0] as string, /^\d+$/, name)
+    if (f?.data === 'tracked') assert.equal(got[0], '1', name)
+  }
+  const none = new StickCounters()
+  for (const name of COUNTER_FETCH_NAMES.filter(n => counterFetch(n)?.form === 'slot')) {
+    assert.deepEqual(counterSamples(name, [], { src: '10.0.0.1', counters: none }), name.endsWith('_tracked') ? ['0']
+      : [], name)
+  }
+})
+
+test('tslb check: what stays refused says so (a content track-sc over a layer-7 key); counters in tcp rules are fine', () => {
+  const { errors } = load(['frontend fe', '  bind :80', '  mode tcp',
+    '  stick-table type string size 1k store conn_cur', '  tcp-request inspect-delay 1s',
+    '  tcp-request content track-sc0 req.hdr(host)', '  tcp-request content reject if { sc0_conn_cur gt 1 }',
+    '  tcp-request connection reject if { src_conn_cur ge 5 }', '  default_backend be', 'backend be', '  mode tcp',
+    '  server s 127.0.0.1:1', ''].join('\n'))
+  assert.deepEqual(errors, ["t.cfg:6: 'tcp-request content track-sc0 over req.hdr' is not enforced yet: tslb refuses " +
+    'it rather than let through what it would stop'])
 })
