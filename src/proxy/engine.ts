@@ -15,6 +15,7 @@ import { AcceptGate } from './accept-gate.ts'
 import type { LogLine } from './log/sink.ts'
 import { LEVELS } from '../config/keywords/log.ts'
 import { prepareRules } from './rules/index.ts'
+import { setStickTables } from './stick-counters.ts'
 
 const EXPIRY_SWEEP_MS = 1000
 
@@ -54,6 +55,7 @@ export class Engine {
         this.tables.set(name, new StickTable(name, t, { stickRules: targeted.has(name) }))
       }
     }
+    setStickTables(this.tables)
     // Expiry costs O(expired entries): the tables keep entries in expiry order.
     this.expiryTimer = setInterval(() => { for (const t of this.tables.values()) t.expire(Date.now()) },
       EXPIRY_SWEEP_MS)
