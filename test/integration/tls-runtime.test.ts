@@ -61,6 +61,28 @@ function setPayload (file: string, pem: string): string {
   return `set ssl cert ${file} <<\n${pem.trimEnd()}\n\n`
 }
 
+/** A TLS session (ticket) from a handshake and one request on it. */
+async function ticket (): Promise<Buffer> {
+  return await new Promise((resolve, reject) => {
+    const s = tlsConnect({ host: '127.0.0.1', port, servername: 'b.example.com', rejectUnauthorized: false })
+    let session: Buffer | undefined
+    s.on('session', (b: Buffer) => { session ??= b })
+    s.on('data', () => {})
+    s.on('end', () => { if (session === undefined) reject(new Error('no ticket')); else resolve(session) })
+    s.on('error', reject)
+    s.end('GET / HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n')
+  })
+}
+
+/** Whether a handshake offering `session` resumed it. */
+async function resumes (session: Buffer): Promise<boolean> {
+  return await new Promise((resolve, reject) => {
+    const s = tlsConnect({ host: '127.0.0.1', port, servername: 'b.example.com', rejectUnauthorized: false, session },
+      () => { resolve(s.isSessionReused()); s.destroy() })
+    s.on('error', reject)
+  })
+}
+
 /** The serial of the certificate a fresh handshake gets for `servername` (none: no SNI). */
 async function served (servername?: string): Promise<string> {
   return await new Promise((resolve, reject) => {
@@ -244,6 +266,8 @@ backend app
           }
         }
       }
+      const session = await ticket()
+      assert.equal(await resumes(session), true, 'a ticket resumes before the reload')
       const clients = [loop(), loop(), loop(), loop()]
       await new Promise(resolve => setTimeout(resolve, 300))
       writeFileSync(B, reissued)
@@ -259,6 +283,7 @@ backend app
       assert.deepEqual(failures, [], `${failures.length} of ${ok + failures.length} handshakes failed`)
       assert.ok(ok > 20, `handshakes made: ${ok}`)
       assert.equal(await served('b.example.com'), expected)
+      assert.equal(await resumes(session), true, 'a ticket from before the reload resumes after it')
       // The runtime commit of a.pem was not written to disk: the new worker serves the file again.
       assert.equal(await served('a.example.com'), serialOf(A))
     })
