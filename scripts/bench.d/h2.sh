@@ -11,6 +11,8 @@
 #   --clients N         h2load connections (default 10)
 #   --streams N         concurrent streams per connection (default 10)
 #   --out DIR           results, configs, logs (default /tmp/tslb-bench-h2-DATE)
+#   --profile           instead: tslb alone under the load with --cpu-prof; prints the worker's top
+#                       self-time functions and files (scripts/bench.d/cpuprofile-top.ts)
 #   -h, --help          this help
 #
 # Topology: a private network namespace (loopback); the proxy on CPU0, h2load and nginx on CPU1. Prints req/s and the
@@ -26,6 +28,7 @@ WARMUP=1
 CLIENTS=10
 STREAMS=10
 OUT=
+PROFILE=0
 COMMAND="scripts/bench h2${*:+ $*}"
 
 usage() { awk 'NR >= 6 && /^#/ { sub(/^# ?/, ""); print; next } NR >= 6 { exit }' "${BASH_SOURCE[0]}"; }
@@ -40,6 +43,7 @@ while [[ $# -gt 0 ]]; do
     --clients) CLIENTS=${2:?}; shift 2 ;;
     --streams) STREAMS=${2:?}; shift 2 ;;
     --out) OUT=${2:?}; shift 2 ;;
+    --profile) PROFILE=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage_error "unknown option '$1'" ;;
   esac
@@ -51,6 +55,8 @@ done
 [[ $EUID -eq 0 ]] || die "must run as root (network namespace, CPU pinning)"
 for tool in haproxy nginx h2load curl taskset ip; do command -v "$tool" >/dev/null || die "'$tool' is missing"; done
 TSLB_BIN=$ROOT/bin/tslb
+# shellcheck source=profile.sh
+source "$ROOT/scripts/bench.d/profile.sh"
 
 OUT=${OUT:-/tmp/tslb-bench-h2-$(date -u +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT/nginx/tmp"
@@ -131,7 +137,9 @@ start_bg "$OUT/haproxy.log" taskset -c 0 haproxy -db -f "$OUT/haproxy.cfg"
 PIDS[haproxy]=$LAST_PID
 write_cfg "${PORT[tslb]}" >"$OUT/tslb.cfg"
 "$TSLB_BIN" check -f "$OUT/tslb.cfg" >/dev/null || die "tslb rejects $OUT/tslb.cfg"
-start_bg "$OUT/tslb.log" taskset -c 0 "$TSLB_BIN" run -f "$OUT/tslb.cfg" -S "$OUT/tslb.sock" -p "$OUT/tslb.pid"
+PROF_ENV=()
+(( PROFILE )) && { mkdir -p "$OUT/prof"; PROF_ENV=(env "NODE_OPTIONS=--cpu-prof --cpu-prof-dir=$OUT/prof"); }
+start_bg "$OUT/tslb.log" "${PROF_ENV[@]}" taskset -c 0 "$TSLB_BIN" run -f "$OUT/tslb.cfg" -S "$OUT/tslb.sock" -p "$OUT/tslb.pid"
 PIDS[tslb]=$LAST_PID
 
 for p in haproxy tslb; do
@@ -167,6 +175,15 @@ run_h2load() {  # proxy seconds -> "req/s failed"
   failed=$(awk '/^requests:/ { for (i = 1; i <= NF; i++) if ($(i+1) ~ /^failed/) print $i }' <<<"$out")
   echo "${rps:-0} ${failed:-1}"
 }
+
+if (( PROFILE )); then
+  say "profile: h2load -c$CLIENTS -m$STREAMS against tslb for ${DURATION}s under --cpu-prof"
+  (( WARMUP > 0 )) && run_h2load tslb "$WARMUP" >/dev/null
+  read -r rps failed < <(run_h2load tslb "$DURATION")
+  say "$rps req/s ($failed failed)"
+  profile_report "$OUT/tslb.pid" "$OUT/tslb.log" "$OUT/prof"
+  exit 0
+fi
 
 declare -A RPS=() CPU=()
 FAILED=0
