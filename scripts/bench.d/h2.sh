@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# scripts/bench h2 — HTTP/2 from clients (h2c with prior knowledge, `bind … proto h2`; ALPN h2 with --tls):
-# tslb (one worker) against HAProxy 2.6 (nbthread 1), same nginx backend (HTTP/1.1, keep-alive), same h2load
-# load, interleaved in one run.
+# scripts/bench h2 — HTTP/2 from clients (h2c, `bind … proto h2`; ALPN h2 with --tls): tslb (one worker) against
+# HAProxy 2.6 (nbthread 1), same nginx backend (HTTP/1.1, keep-alive), same h2load load, interleaved in one run.
 # See docs/benchmarks.md.
 #
 # Usage: scripts/bench h2 [options]
