@@ -14,7 +14,7 @@ import { constants, type ServerHttp2Stream } from 'node:http2'
 import { parseResponseHead, type ResponseHead } from '../http/head.ts'
 import { HttpParseError } from '../http/errors.ts'
 import { LAST_CHUNK, type H2Request } from './request.ts'
-import { ChunkedDecoder, toH2Fields } from './response.ts'
+import { ChunkedDecoder, toH2Fields, toH2RawFields } from './response.ts'
 
 export interface Endpoints {
   readonly remoteAddress: string
@@ -169,7 +169,7 @@ export class StreamBridge extends EventEmitter {
       if (res.bodyKind === 'chunked') this.decoder = new ChunkedDecoder()
       if (res.bodyKind === 'length') this.remaining = res.contentLength
       const empty = res.bodyKind === 'none' || this.remaining === 0
-      if (!this.stream.destroyed) this.stream.respond(toH2Fields(res), { endStream: empty })
+      if (!this.stream.destroyed) this.stream.respond(toH2RawFields(res), { endStream: empty })
       if (empty) this.complete = true
     }
     if (this.complete || body.length === 0) return true
