@@ -23,29 +23,44 @@ function bridge (): StreamBridge {
   { remoteAddress: '127.0.0.1', remotePort: 1, localAddress: '127.0.0.1', localPort: 2 }, 16384)
 }
 
-const wait = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+/** The bridge's one idle timer (white box: what the test checks is that calls re-arm it rather than make new ones). */
+function timerOf (b: StreamBridge): unknown {
+  return (b as unknown as { idleTimer: unknown }).idleTimer
+}
 
-test('setTimeout: timeout after the idle time, re-armed by each call with the same value, stopped by 0', async () => {
+test('setTimeout: one timer per stream, re-armed by calls with the same value', () => {
+  const b = bridge()
+  b.setTimeout(60_000)
+  const first = timerOf(b)
+  assert.ok(first !== undefined)
+  b.setTimeout(60_000)
+  b.setTimeout(0)
+  b.setTimeout(60_000)
+  assert.equal(timerOf(b), first, 'the same timer, re-armed')
+  b.setTimeout(30_000)
+  assert.notEqual(timerOf(b), first, 'another duration: another timer')
+  b.destroy()
+})
+
+test('setTimeout: timeout after the idle time, none while stopped by 0, none once destroyed', t => {
+  t.mock.timers.enable({ apis: ['setTimeout'] })
   const b = bridge()
   let fired = 0
   b.on('timeout', () => { fired++ })
   b.setTimeout(60)
-  await wait(30)
-  b.setTimeout(60)
-  await wait(40)
-  assert.equal(fired, 0, 'the second call re-armed the timer')
-  await wait(50)
+  t.mock.timers.tick(59)
+  assert.equal(fired, 0)
+  t.mock.timers.tick(1)
   assert.equal(fired, 1)
-  b.setTimeout(0)
   b.setTimeout(30)
   b.setTimeout(0)
-  await wait(60)
+  t.mock.timers.tick(60)
   assert.equal(fired, 1, 'stopped: no timeout')
-  b.setTimeout(30)
-  await wait(60)
-  assert.equal(fired, 2, 'started again after a stop')
-  b.destroy()
-  b.setTimeout(20)
-  await wait(40)
-  assert.equal(fired, 2, 'none once destroyed')
+  const c = bridge()
+  c.on('timeout', () => { fired++ })
+  c.setTimeout(20)
+  c.destroy()
+  c.setTimeout(20)
+  t.mock.timers.tick(40)
+  assert.equal(fired, 1, 'none once destroyed')
 })
