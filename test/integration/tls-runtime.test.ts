@@ -23,6 +23,8 @@ const cfgFile = join(certs.dir, 'tslb.cfg')
 const A = join(certs.dir, 'a.pem')
 const B = join(certs.dir, 'b.pem')
 let port = 0
+/** A strict-sni line serving a.pem too: a commit replaces it there as well. */
+let strictPort = 0
 let app: HttpServer | undefined
 let proxy: Awaited<ReturnType<typeof startTslb>> | undefined
 
@@ -84,9 +86,9 @@ async function resumes (session: Buffer): Promise<boolean> {
 }
 
 /** The serial of the certificate a fresh handshake gets for `servername` (none: no SNI). */
-async function served (servername?: string): Promise<string> {
+async function served (servername?: string, to = port): Promise<string> {
   return await new Promise((resolve, reject) => {
-    const sock = tlsConnect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false }, () => {
+    const sock = tlsConnect({ host: '127.0.0.1', port: to, servername, rejectUnauthorized: false }, () => {
       resolve(sock.getPeerX509Certificate()?.serialNumber ?? '')
       sock.destroy()
     })
@@ -129,6 +131,7 @@ describe('TLS certificates at runtime', () => {
     await new Promise<void>(resolve => { app?.listen(0, '127.0.0.1', resolve) })
     const appPort = (app.address() as { port: number }).port
     port = await freePort()
+    strictPort = await freePort()
     writeFileSync(cfgFile, `global
   stats socket ${admin} level admin
   stats socket ${operator} level operator
@@ -139,6 +142,9 @@ defaults
   timeout server 5s
 frontend https
   bind 127.0.0.1:${port} ssl crt ${A} crt ${B}
+  default_backend app
+frontend strict
+  bind 127.0.0.1:${strictPort} ssl crt ${A} strict-sni
   default_backend app
 backend app
   server s 127.0.0.1:${appPort}
@@ -174,6 +180,7 @@ backend app
     const old = serialOf(A)
     assert.equal(await served('a.example.com'), old)
     assert.equal(await served(), old, 'a.pem is the default certificate')
+    assert.equal(await served('a.example.com', strictPort), old)
     const next = reissue('a', ['a.example.com', 'new.example.com'])
     const nextSerial = new X509Certificate(next).serialNumber
     assert.equal(await cli(setPayload(A, next)), `Transaction created for certificate ${A}!\n\n`)
@@ -196,11 +203,14 @@ backend app
     assert.equal(await cli(`commit ssl cert ${B}\n`), `The ongoing transaction is about '${A}' but you are trying ` +
       `to set '${B}'\nCan't commit ${B}!\n\n`)
     assert.equal(await cli(`commit ssl cert ${A}\n`, operator), 'Permission denied\n\n')
-    assert.equal(await cli(`commit ssl cert ${A}\n`), `Committing ${A}.\nSuccess!\n\n`)
+    assert.equal(await cli(`commit ssl cert ${A}\n`), `Committing ${A}..\nSuccess!\n\n`, 'one dot per bind line')
     assert.equal(await served('a.example.com'), nextSerial)
     assert.equal(await served('new.example.com'), nextSerial, 'the new certificate\'s names select it')
     assert.equal(await served(), nextSerial, 'the default certificate is replaced too')
     assert.equal(await served('b.example.com'), serialOf(B), 'the other certificate is untouched')
+    assert.equal(await served('new.example.com', strictPort), nextSerial, 'strict-sni line: replaced too')
+    await assert.rejects(served('other.example.com', strictPort), 'strict-sni still refuses names it has no ' +
+      'certificate for')
     const reply = await new Promise<string>((resolve, reject) => {
       let out = ''
       early.on('data', (b: Buffer) => { out += b.toString() })
