@@ -25,6 +25,8 @@ const B = join(certs.dir, 'b.pem')
 let port = 0
 /** A strict-sni line serving a.pem too: a commit replaces it there as well. */
 let strictPort = 0
+/** A line first connected to after the commit: its terminator is made then, from the committed certificate. */
+let latePort = 0
 let app: HttpServer | undefined
 let proxy: Awaited<ReturnType<typeof startTslb>> | undefined
 
@@ -132,6 +134,7 @@ describe('TLS certificates at runtime', () => {
     const appPort = (app.address() as { port: number }).port
     port = await freePort()
     strictPort = await freePort()
+    latePort = await freePort()
     writeFileSync(cfgFile, `global
   stats socket ${admin} level admin
   stats socket ${operator} level operator
@@ -145,6 +148,9 @@ frontend https
   default_backend app
 frontend strict
   bind 127.0.0.1:${strictPort} ssl crt ${A} strict-sni
+  default_backend app
+frontend late
+  bind 127.0.0.1:${latePort} ssl crt ${A}
   default_backend app
 backend app
   server s 127.0.0.1:${appPort}
@@ -203,12 +209,13 @@ backend app
     assert.equal(await cli(`commit ssl cert ${B}\n`), `The ongoing transaction is about '${A}' but you are trying ` +
       `to set '${B}'\nCan't commit ${B}!\n\n`)
     assert.equal(await cli(`commit ssl cert ${A}\n`, operator), 'Permission denied\n\n')
-    assert.equal(await cli(`commit ssl cert ${A}\n`), `Committing ${A}..\nSuccess!\n\n`, 'one dot per bind line')
+    assert.equal(await cli(`commit ssl cert ${A}\n`), `Committing ${A}...\nSuccess!\n\n`, 'one dot per bind line')
     assert.equal(await served('a.example.com'), nextSerial)
     assert.equal(await served('new.example.com'), nextSerial, 'the new certificate\'s names select it')
     assert.equal(await served(), nextSerial, 'the default certificate is replaced too')
     assert.equal(await served('b.example.com'), serialOf(B), 'the other certificate is untouched')
     assert.equal(await served('new.example.com', strictPort), nextSerial, 'strict-sni line: replaced too')
+    assert.equal(await served('a.example.com', latePort), nextSerial, 'a line first used after the commit')
     await assert.rejects(served('other.example.com', strictPort), 'strict-sni still refuses names it has no ' +
       'certificate for')
     const reply = await new Promise<string>((resolve, reject) => {
