@@ -199,7 +199,7 @@ export const OPTION_NOT_ENFORCED: Readonly<Record<string, string>> = Object.from
   'http-pretend-keepalive', 'http-use-proxy-header', 'http-no-delay', 'checkcache', 'srvtcpka', 'clitcpka', 'tcpka',
   'nolinger', 'splice-auto', 'splice-request', 'splice-response', 'tcp-smart-accept', 'tcp-smart-connect',
   'accept-invalid-http-request', 'accept-invalid-http-response', 'prefer-last-server', 'independent-streams',
-  'contstats', 'socket-stats', 'transparent', 'originalto', 'http-restrict-req-hdr-names', 'disable-h2-upgrade',
+  'contstats', 'socket-stats', 'transparent', 'originalto', 'disable-h2-upgrade',
   'h1-case-adjust-bogus-client', 'h1-case-adjust-bogus-server'
 ].map(name => [name, 'no effect yet']))
 

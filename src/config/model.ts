@@ -380,6 +380,8 @@ export interface ProxySettings {
   logGlobal?: boolean
   /** `log-format`: checked against the proxy's mode once the configuration is read (config/log-format.ts). */
   logFormat?: FormatString
+  /** `option http-restrict-req-hdr-names`: request header names outside [A-Za-z0-9-] kept, deleted or refused. */
+  restrictHeaderNames?: 'preserve' | 'delete' | 'reject'
   /** `unique-id-format` and `unique-id-header`. */
   uniqueIdFormat?: FormatString
   uniqueIdHeader?: string
