@@ -16,6 +16,7 @@ import type { LogLine } from './log/sink.ts'
 import { LEVELS } from '../config/keywords/log.ts'
 import { prepareRules } from './rules/index.ts'
 import { setStickTables } from './stick-counters.ts'
+import { CertStore } from './tls/cert-store.ts'
 
 const EXPIRY_SWEEP_MS = 1000
 
@@ -32,6 +33,8 @@ export class Engine {
   /** Health checkers by backend name (backends with at least one `check` server). */
   readonly checkers = new Map<string, HealthChecker>()
   readonly frontends: Frontend[] = []
+  /** The certificates of the `bind … ssl` lines, by file (the runtime API's `show/set/commit ssl cert`). */
+  readonly certs: CertStore
   private connections = 0
   private idleWaiters: (() => void)[] = []
   /** Frontend and global `maxconn`: connections over a limit wait here. */
@@ -63,6 +66,7 @@ export class Engine {
     for (const p of config.proxies) {
       if (p.kind === 'backend' || p.kind === 'listen') this.backends.set(p.name, new Backend(p, this.tables))
     }
+    this.certs = CertStore.fromConfig(config)
     this.gate = new AcceptGate(config.global.maxconn, () => this.connections)
     const hooks = {
       logFor: opts.logFor,
@@ -80,6 +84,7 @@ export class Engine {
       const fe = new Frontend(p, this.backends, hooks)
       if (config.global.closeSpreadTime !== undefined) fe.closeSpreadMs = config.global.closeSpreadTime
       fe.tlsGlobal = config.global.tls
+      fe.certs = this.certs
       const bufsize = config.global.tune['tune.bufsize']
       if (bufsize !== undefined) fe.maxHead = bufsize
       fe.h2 = h2Settings(config.global.tune)

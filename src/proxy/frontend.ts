@@ -8,6 +8,7 @@ import { createServer, type Server, type Socket } from 'node:net'
 import type { Proxy, Timeouts } from '../config/model.ts'
 import type { BindTls, GlobalTls } from '../config/tls-model.ts'
 import { TlsTerminator } from './tls/terminator.ts'
+import type { CertStore } from './tls/cert-store.ts'
 import { HELLO_FETCHES, inspectDelay, proxyUses } from '../config/tls-fetches.ts'
 import { parseClientHello } from './tls/client-hello.ts'
 import { clientAddress, haproxyDate } from './log/format.ts'
@@ -97,6 +98,8 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
   private readonly drainListeners = new Set<() => void>()
   /** The global TLS settings (ticket keys, session cache), set by the engine before `listen`. */
   tlsGlobal: GlobalTls | undefined
+  /** The worker's certificates (runtime API commits), set by the engine before `listen`. */
+  certs: CertStore | undefined
   private readonly terminators = new Map<BindTls, TlsTerminator>()
   private readonly tlsOf = new WeakMap<Socket, TlsTerminator>()
   /** HTTP/2 settings (global tune.h2.*), set by the engine before `listen`. */
@@ -323,6 +326,7 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
       const label = name ?? String(this.config.binds.findIndex(b => b.ssl === tls) + 1)
       t = new TlsTerminator(tls, this.tlsGlobal, {
         handshakeTimeout: this.timeouts.client,
+        store: this.certs,
         // The session of the negotiated protocol: ALPN h2 is an HTTP/2 connection, anything else HTTP/1.1 (or TCP).
         onSecure: socket => {
           const own = socketAddresses(socket)

@@ -121,6 +121,7 @@ async function start (): Promise<void> {
 function statsProviders (e: Engine, c: Config): RuntimeApiOptions {
   return {
     config: c,
+    certs: e.certs,
     checkStatus: (be, s) => checkReportFrom(e.checkers.get(be.name)?.status(s.name)),
     tables: { run: (action, args, level) => runTableCommand(action, args, { tables: [...e.tables.values()], level,
       now: Date.now() }) },
