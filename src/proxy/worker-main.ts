@@ -158,3 +158,4 @@ async function drain (hardStopAfter: number): Promise<void> {
 
 // The supervisor owns this process: when it goes away, so do we.
 process.on('disconnect', () => { process.exit(0) })
+send({ type: 'booted' })
