@@ -80,7 +80,8 @@ async function runCommand (command: string, { values, positionals }: ParsedArgs)
       return printCheck(await checkConfig(opts), opts)
     }
     case 'run':
-      return await run(configPaths, stringValue(values['local-peer']), stringValue(values['pidfile']), socket)
+      return await run(configPaths, stringValue(values['local-peer']), stringValue(values['pidfile']), socket,
+        !flag(values['no-standby']))
     case 'reload': {
       const strategy = stringValue(values['strategy']) ?? DEFAULT_STRATEGY
       if (!isStrategyName(strategy)) throw new UsageError(
@@ -148,11 +149,11 @@ async function runCommand (command: string, { values, positionals }: ParsedArgs)
 }
 
 async function run (configFiles: readonly string[], localPeer: string | undefined, pidFile: string | undefined,
-  controlSocket: string): Promise<number> {
+  controlSocket: string, standby: boolean): Promise<number> {
   const [{ createLogger }, { Supervisor }] = await Promise.all([import('../util/log.ts'),
     import('../supervisor/supervisor.ts')])
   const log = createLogger()
-  const supervisor = new Supervisor({ configFiles, localPeer, pidFile, controlSocket, log })
+  const supervisor = new Supervisor({ configFiles, localPeer, pidFile, controlSocket, log, standby })
   try {
     await supervisor.start()
   } catch (err) {

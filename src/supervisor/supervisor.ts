@@ -49,6 +49,8 @@ export interface SupervisorOptions {
    * several instances side by side, skips it.
    */
   readonly cleanupReloadRules?: boolean
+  /** Boots the next worker generation's process ahead of time (default true; `tslb run --no-standby`). */
+  readonly standby?: boolean
 }
 
 async function queryLogDropped (worker: WorkerProcess): Promise<{ logLinesDropped?: number }> {
@@ -386,7 +388,7 @@ export class Supervisor {
 
   /** Forks the next generation's process unless one waits already (none while the configuration has no proxy). */
   private ensureStandby (): void {
-    if (this.stopping || this.standbyTimer !== undefined) return
+    if (this.stopping || this.standbyTimer !== undefined || this.opts.standby === false) return
     if ((this.config?.proxies.length ?? 0) === 0) {
       this.standby?.kill()
       this.standby = undefined

@@ -4,10 +4,12 @@
  * (the standby): reloads and restarts start on it, and it never outlives the supervisor.
  */
 import { after, before, describe, test } from 'node:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import assert from 'node:assert/strict'
 import { useLab } from '../helpers/lab.ts'
 import { runTslbOn, type RunningTslb } from '../helpers/tslb-node.ts'
-import { tslb as cli } from '../helpers/cli.ts'
+import { tslb as cli, startTslb, waitExit } from '../helpers/cli.ts'
 import { readdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 
@@ -157,4 +159,20 @@ describe('supervisor', () => {
     // The supervisor waited for it before exiting.
     assert.ok(!alive(standby), `standby ${standby} outlived the supervisor`)
   })
+})
+
+test('tslb run --no-standby boots no standby; a reload then starts a new process', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tslb-nostandby-'))
+  t.after(() => { rmSync(dir, { recursive: true, force: true }) })
+  const cfg = join(dir, 'tslb.cfg')
+  const sock = join(dir, 'master.sock')
+  writeFileSync(cfg, 'backend app\n    server s1 127.0.0.1:9\n')
+  const { child } = await startTslb(['run', '-f', cfg, '-S', sock, '--no-standby'], /"supervisor started"/)
+  t.after(async () => { child.kill('SIGTERM'); await waitExit(child) })
+  const r = await cli(['reload', '-S', sock])
+  assert.equal(r.code, 0, r.stdout + r.stderr)
+  assert.match(r.stdout, /starting worker generation 2 \(new process\)/)
+  const s = JSON.parse((await cli(['status', '--json', '-S', sock])).stdout) as Status
+  assert.equal(s.standby, undefined)
+  assert.equal(s.workers.filter(w => w.state === 'serving').length, 1)
 })
