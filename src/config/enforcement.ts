@@ -89,7 +89,9 @@ export const FETCHES: Readonly<Record<string, FetchEntry>> = {
   hdr_val: f(true, ON), hdr_ip: f(true, ON), 'req.hdr_ip': f(true, ON), 'req.fhdr': f(true, ON), 'req.hdr_cnt': f(true,
     ON),
   'req.cook': f(true, ON), cook: f(true, ON), 'res.cook': f(true, ON), scook: f(true, ON),
-  'req.cook_cnt': f(true, ON),
+  'req.cook_cnt': f(true, ON), cook_cnt: f(true, ON), 'req.cook_val': f(true, ON), cook_val: f(true, ON),
+  srv_name: f(false, ON), srv_id: f(false, ON), 'unique-id': f(false, ON), http_first_req: f(false, ON), bin: f(true,
+    ON),
   url_param: f(true, ON), urlp: f(true, ON), url_ip: f(false, OFF), url_port: f(false, OFF),
   src: f(false, ON), dst: f(false, ON), src_port: f(false, ON), dst_port: f(false, ON),
   so_id: f(false, OFF), fe_id: f(false, OFF), be_id: f(false, OFF),
@@ -130,7 +132,9 @@ export const CONVERTERS: Readonly<Record<string, ConverterEntry>> = {
   map_ip: c(1, 2), map_int: c(1, 2), map_regm: c(1, 2),
   // Their variable arguments name `txn.`/`sess.`/`proc.`/`req.`/`res.` variables.
   concat: c(0, 3), strcmp: c(1, 1), secure_memcmp: c(1, 1),
-  ltime: c(1, 2, [1]), utime: c(1, 2, [1])
+  ltime: c(1, 2, [1]), utime: c(1, 2, [1]),
+  sha1: c(0, 0), sha2: c(0, 1, [0]), digest: c(1, 1), hmac: c(2, 2), be2hex: c(0, 3, [1, 2]), be2dec: c(2, 3, [1, 2]),
+  url_enc: c(0, 1), ub64enc: c(0, 0), ub64dec: c(0, 0), iif: c(2, 2), add_item: c(1, 3)
 }
 
 /** The strftime(3) directives `ltime` and `utime` format. */
@@ -162,7 +166,8 @@ export const PROXY_KEYWORD_STATUS: Readonly<Record<string, Status>> = {
   mode: 'enforced', bind: 'enforced', server: 'enforced', 'default-server': 'enforced', balance: 'enforced',
   'hash-type': 'enforced', maxconn: 'enforced', fullconn: 'enforced', retries: 'enforced', timeout: 'enforced',
   option: 'enforced', default_backend: 'enforced', use_backend: 'enforced', acl: 'enforced', log: 'enforced',
-  'log-format': 'not-enforced', description: 'enforced', disabled: 'enforced', enabled: 'enforced', id: 'enforced',
+  'log-format': 'enforced', 'unique-id-format': 'enforced', 'unique-id-header': 'enforced', description: 'enforced',
+    disabled: 'enforced', enabled: 'enforced', id: 'enforced',
   source: 'enforced', cookie: 'enforced', 'http-request': 'enforced', 'http-response': 'enforced',
   'tcp-request': 'enforced', 'http-after-response': 'enforced', 'http-check': 'enforced', 'tcp-check': 'enforced',
     stats: 'enforced',
@@ -194,7 +199,7 @@ export const OPTION_NOT_ENFORCED: Readonly<Record<string, string>> = Object.from
   'http-pretend-keepalive', 'http-use-proxy-header', 'http-no-delay', 'checkcache', 'srvtcpka', 'clitcpka', 'tcpka',
   'nolinger', 'splice-auto', 'splice-request', 'splice-response', 'tcp-smart-accept', 'tcp-smart-connect',
   'accept-invalid-http-request', 'accept-invalid-http-response', 'prefer-last-server', 'independent-streams',
-  'contstats', 'socket-stats', 'transparent', 'originalto', 'http-restrict-req-hdr-names', 'disable-h2-upgrade',
+  'contstats', 'socket-stats', 'transparent', 'originalto', 'disable-h2-upgrade',
   'h1-case-adjust-bogus-client', 'h1-case-adjust-bogus-server'
 ].map(name => [name, 'no effect yet']))
 
