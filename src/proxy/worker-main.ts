@@ -14,6 +14,7 @@ import { prometheusResponse } from './stats/prometheus.ts'
 import { checkReportFrom } from './stats/providers.ts'
 import { runTableCommand } from '../stick/index.ts'
 import { formatShowPeers, handoffSocketPath, PeersManager } from '../peers/index.ts'
+import { flushCompileCache } from 'node:module'
 import { hostname, tmpdir } from 'node:os'
 import { addressKey, type SupervisorMessage, type WorkerMessage } from '../ipc/messages.ts'
 import { answerQuery, type QueryReply } from '../ipc/query.ts'
@@ -159,3 +160,6 @@ async function drain (hardStopAfter: number): Promise<void> {
 
 // The supervisor owns this process: when it goes away, so do we.
 process.on('disconnect', () => { process.exit(0) })
+// Node writes the compile cache at exit: now, so the next process boots from it.
+flushCompileCache()
+send({ type: 'booted' })
