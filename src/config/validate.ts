@@ -8,6 +8,7 @@ import { PREDEFINED_ACLS, referencedAcls } from './acl.ts'
 import { formatAddress } from './values.ts'
 import { validateScripts } from './script-checks.ts'
 import { checkEnforcement } from './enforcement-check.ts'
+import { validateThreads } from './threads.ts'
 
 export function validate (config: Config, diag: Diagnostics, localPeer: string | undefined): void {
   const backends = new Map(config.proxies.filter(p => p.kind !== 'frontend').map(p => [p.name, p]))
@@ -19,6 +20,7 @@ export function validate (config: Config, diag: Diagnostics, localPeer: string |
   validateVrrp(config, diag)
   validateScripts(config, diag)
   checkEnforcement(config, diag)
+  validateThreads(config, diag)
   if (config.proxies.length === 0 && config.vrrpInstances.length === 0 && config.peers.length === 0) {
     diag.error({ file: config.files[0] ?? '', line: 0 },
       'configuration has no frontend, backend, listen, peers or vrrp_instance section')

@@ -7,7 +7,7 @@ import type { Socket } from 'node:net'
 import type { Config, GlobalSettings, Proxy } from '../config/model.ts'
 import type { HttpServices } from './frontend-context.ts'
 import { HealthChecker, type HealthCheckerOptions } from './health/checker.ts'
-import { addressKey } from '../ipc/messages.ts'
+import { addressKey, groupOf } from '../ipc/messages.ts'
 import { Backend } from './backend.ts'
 import { Frontend } from './frontend.ts'
 import { StickTable } from '../stick/index.ts'
@@ -106,18 +106,29 @@ export class Engine {
     HealthChecker.startAll([...this.checkers.values()])
   }
 
-  /** Listens on the supervisor's handles, keyed as addressKey(address, port). */
-  listen (handles: ReadonlyMap<string, object>): void {
+  /**
+   * Listens on the supervisor's handles, keyed as memberKey(addressKey(address, port), i): every socket of a listener's
+   * group given (a proxy thread is given its share). `required`: a listener without a socket is an error (the
+   * threads after the first have none of a group smaller than the thread count, e.g. `fd@N`).
+   */
+  listen (handles: ReadonlyMap<string, object>, required = true): void {
+    const groups = new Map<string, object[]>()
+    for (const [member, handle] of handles) {
+      const key = groupOf(member).key
+      groups.set(key, [...groups.get(key) ?? [], handle])
+    }
     for (const fe of this.frontends) {
       for (const bind of fe.config.binds) {
         const backlog = typeof bind.options.backlog === 'string' ? Number(bind.options.backlog) : undefined
         for (const a of bind.addresses) {
           for (let port = a.port ?? 0; port <= (a.portEnd ?? a.port ?? 0); port++) {
-            const handle = handles.get(addressKey(a, port))
-            if (handle === undefined) throw new Error(`no listening socket for ${addressKey(a, port)}`)
-            fe.listen(handle, { backlog, acceptProxy: bind.options['accept-proxy'] === true,
-              name: typeof bind.options.name === 'string' ? bind.options.name : undefined, tls: bind.ssl,
-              h2: bind.options.proto === 'h2' })
+            const group = groups.get(addressKey(a, port)) ?? []
+            if (group.length === 0 && required) throw new Error(`no listening socket for ${addressKey(a, port)}`)
+            for (const handle of group) {
+              fe.listen(handle, { backlog, acceptProxy: bind.options['accept-proxy'] === true,
+                name: typeof bind.options.name === 'string' ? bind.options.name : undefined, tls: bind.ssl,
+                h2: bind.options.proto === 'h2' })
+            }
           }
         }
       }

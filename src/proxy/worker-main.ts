@@ -17,11 +17,16 @@ import { formatShowPeers, handoffSocketPath, PeersManager } from '../peers/index
 import { hostname, tmpdir } from 'node:os'
 import { addressKey, type SupervisorMessage, type WorkerMessage } from '../ipc/messages.ts'
 import { answerQuery, type QueryReply } from '../ipc/query.ts'
+import { threadCount } from '../config/threads.ts'
+import { ProxyThreads } from './threads/pool.ts'
+import { shareSockets } from './threads/share.ts'
 
 const log = createLogger('tslb-worker')
 const handles = new Map<string, object>()
 let config: Config | undefined
 let engine: Engine | undefined
+/** Proxy threads 2..N (`nbthread`); this thread is thread 1. */
+let threads: ProxyThreads | undefined
 let peers: PeersManager | undefined
 /** The supervisor's latest `show vrrp` text. */
 let vrrpText: string | undefined
@@ -72,6 +77,9 @@ let masterCliApi: RuntimeApi | undefined
 async function start (): Promise<void> {
   try {
     if (config === undefined) throw new Error('no configuration received')
+    // The threads get the configuration as received (the Engine below compiles rules into it).
+    const shares = shareSockets(handles.keys(), threadCount(config))
+    threads = startThreads(config, shares.slice(1))
     const sinks = new LogSinks(log)
     const global = config.global
     const e = new Engine(config, { logFor: proxy => sinks.forProxy(proxy, global) })
@@ -88,7 +96,7 @@ async function start (): Promise<void> {
       await peers.start(previous === undefined ? {} : { learnFrom: s => handoffSocketPath(runDir, previous, s) })
       await peers.localSyncDone
     }
-    e.listen(handles)
+    e.listen(new Map((shares[0] ?? []).map(k => [k, handles.get(k) ?? {}])))
     e.startChecks(global, (level, line) => { log[level]({ type: 'health' }, line) })
     masterCliApi = new RuntimeApi(e, providers)
     // Every stats socket is bound under a temporary name; the serving generation's stay on their paths until the
@@ -110,11 +118,22 @@ async function start (): Promise<void> {
       throw err
     }
     unpublished.push(...pending)
+    await threads?.ready()
     send({ type: 'ready' })
   } catch (err) {
     send({ type: 'failed', error: err instanceof Error ? err.message : String(err) })
     process.exit(1)
   }
+}
+
+function startThreads (c: Config, shares: readonly string[][]): ProxyThreads | undefined {
+  if (shares.length === 0) return undefined
+  const pool = new ProxyThreads(c, shares.map(keys => keys.map(k => [k, (handles.get(k) as { fd: number }).fd])))
+  pool.onDeath = (tid, why) => {
+    log.error({ thread: tid, why }, 'proxy thread died: the worker exits so that the supervisor restarts it')
+    process.exit(1)
+  }
+  return pool
 }
 
 /** What the runtime API, the stats page and the exporter read besides the engine. */
@@ -151,7 +170,7 @@ async function drain (hardStopAfter: number): Promise<void> {
     process.exit(0)
   }, hardStopAfter)
   timer.unref()
-  await engine.idle()
+  await Promise.all([engine.idle(), threads?.drain(hardStopAfter)])
   send({ type: 'drained' })
   process.exit(0)
 }
