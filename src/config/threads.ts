@@ -30,6 +30,7 @@ export function validateThreads (config: Config, diag: Diagnostics): void {
     diag.error(loc, `nbthread ${n}: stick tables are not shared between proxy threads yet, and a table per thread ` +
       'would stick and count each thread apart; use nbthread 1 with stick tables')
   }
-  diag.warn(loc, `nbthread ${n}: each proxy thread keeps its own server connection counts, maxconn slots and queues, ` +
-    'health checks and counters, and the runtime API and the stats see thread 1 only (not shared yet)')
+  diag.warn(loc, `nbthread ${n}: the global and frontend maxconn count each proxy thread's connections apart, and ` +
+    "the stats (show stat, show info, the stats page, Prometheus) count the serving thread's traffic only (not " +
+    'shared yet)')
 }

@@ -20,6 +20,7 @@ import { answerQuery, type QueryReply } from '../ipc/query.ts'
 import { threadCount } from '../config/threads.ts'
 import { ProxyThreads } from './threads/pool.ts'
 import { shareSockets } from './threads/share.ts'
+import { NodeState } from './threads/node-state.ts'
 
 const log = createLogger('tslb-worker')
 const handles = new Map<string, object>()
@@ -77,13 +78,14 @@ let masterCliApi: RuntimeApi | undefined
 async function start (): Promise<void> {
   try {
     if (config === undefined) throw new Error('no configuration received')
-    // The threads get the configuration as received (the Engine below compiles rules into it).
     const shares = shareSockets(handles.keys(), threadCount(config))
-    threads = startThreads(config, shares.slice(1))
+    // The threads get the configuration as received (the Engine below compiles rules into it).
+    const received = shares.length > 1 ? structuredClone(config) : config
     const sinks = new LogSinks(log)
     const global = config.global
     const e = new Engine(config, { logFor: proxy => sinks.forProxy(proxy, global) })
     engine = e
+    if (shares.length > 1) threads = startThreads(received, shares.slice(1), NodeState.create(e, shares.length))
     const providers = statsProviders(e, config)
     e.services = { stats: createStatsHandler(e, providers), prometheus: (target, isHead) => prometheusResponse(e,
       providers, target, isHead) }
@@ -126,9 +128,9 @@ async function start (): Promise<void> {
   }
 }
 
-function startThreads (c: Config, shares: readonly string[][]): ProxyThreads | undefined {
-  if (shares.length === 0) return undefined
-  const pool = new ProxyThreads(c, shares.map(keys => keys.map(k => [k, (handles.get(k) as { fd: number }).fd])))
+function startThreads (c: Config, shares: readonly string[][], state: NodeState): ProxyThreads {
+  const pool = new ProxyThreads(c, shares.map(keys => keys.map(k => [k, (handles.get(k) as { fd: number }).fd])),
+    state.handle)
   pool.onDeath = (tid, why) => {
     log.error({ thread: tid, why }, 'proxy thread died: the worker exits so that the supervisor restarts it')
     process.exit(1)

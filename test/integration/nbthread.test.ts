@@ -1,7 +1,8 @@
 /**
  * `nbthread 2` in the lab: both proxy threads accept (the kernel spreads connections over each listener's
- * SO_REUSEPORT group), and reloads under load (to three threads and back, so the group grows and a thread serves
- * several sockets) lose nothing.
+ * SO_REUSEPORT group); one node, one state: a server's maxconn and queue, its health (checked on thread 1) and the
+ * runtime API's changes hold for every thread; reloads under load (to three threads and back, so the group grows and
+ * a thread serves several sockets) lose nothing.
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -10,16 +11,23 @@ import { writeFileSync } from 'node:fs'
 import { useLab } from '../helpers/lab.ts'
 import { runTslbOn, type RunningTslb } from '../helpers/tslb-node.ts'
 import { tslb as cli } from '../helpers/cli.ts'
-import { startSlowServer } from '../helpers/http-get.ts'
+import { slowServerStats, startSlowServer } from '../helpers/http-get.ts'
+import { execFile } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
 
 const lab = useLab()
 let node: RunningTslb
-let slowServer: ChildProcess | undefined
+const servers: ChildProcess[] = []
 const SLOW_MS = 1500
+const statsSocket = join(mkdtempSync(join(tmpdir(), 'tslb-nbthread-')), 'admin.sock')
 
 function config (threads: number, webs: readonly number[]): string {
   return `global
     nbthread ${threads}
+    stats socket ${statsSocket} mode 600 level admin
 defaults
     mode http
     timeout connect 1s
@@ -32,22 +40,44 @@ frontend www
 listen slow
     bind *:8080
     server slow ${lab.net}.21:9000
+listen queued
+    bind *:8081
+    http-response set-header X-Thread %[thread]
+    timeout queue 10s
+    server q ${lab.net}.22:8000 maxconn 1
+listen checked
+    bind *:8082
+    http-response set-header X-Thread %[thread]
+    server web1 ${lab.net}.21:80 check inter 200 fall 1 rise 1
+    server down ${lab.net}.23:1 check inter 200 fall 1 rise 1
 backend app
     balance roundrobin
 ${webs.map(n => `    server web${n} ${lab.net}.2${n}:80`).join('\n')}
 `
 }
 
-/** The thread (0-based) that answered each of `n` new connections. */
-async function threadsServing (n: number): Promise<Map<string, number>> {
-  const r = await lab.exec('client', ['sh', '-c', `for i in $(seq ${n}); do curl -s -o /dev/null -D - --max-time 3 ` +
-    `http://${lab.addr('lb1')}/ | grep -i '^x-thread'; done`])
-  const counts = new Map<string, number>()
-  for (const line of r.stdout.split('\n')) {
-    const t = /^x-thread: (\d+)/i.exec(line.trim())?.[1]
-    if (t !== undefined) counts.set(t, (counts.get(t) ?? 0) + 1)
+/** The thread (0-based) that answered each of `n` new connections, and the bodies. */
+async function answers (n: number, port = 80): Promise<{ threads: Map<string, number>, bodies: Set<string> }> {
+  const r = await lab.exec('client', ['sh', '-c', `for i in $(seq ${n}); do curl -s -D - --max-time 3 ` +
+    `http://${lab.addr('lb1')}:${port}/; echo; done`])
+  const threads = new Map<string, number>()
+  const bodies = new Set<string>()
+  for (const line of r.stdout.split('\n').map(l => l.trim())) {
+    const t = /^x-thread: (\d+)/i.exec(line)?.[1]
+    if (t !== undefined) threads.set(t, (threads.get(t) ?? 0) + 1)
+    if (/^web\d$/.test(line)) bodies.add(line)
   }
-  return counts
+  return { threads, bodies }
+}
+
+async function threadsServing (n: number): Promise<Map<string, number>> {
+  return (await answers(n)).threads
+}
+
+async function socat (command: string): Promise<string> {
+  const { stdout } = await promisify(execFile)('sh', ['-c',
+    `echo "${command}" | socat stdio unix-connect:${statsSocket}`])
+  return stdout
 }
 
 function parseWrk (out: string): { requests: number, failed: number } {
@@ -59,18 +89,51 @@ function parseWrk (out: string): { requests: number, failed: number } {
 
 describe('nbthread', () => {
   before(async () => {
-    slowServer = await startSlowServer(lab, 'web1', 9000, SLOW_MS, 'slow')
+    servers.push(await startSlowServer(lab, 'web1', 9000, SLOW_MS, 'slow'),
+      await startSlowServer(lab, 'web2', 8000, 300, 'queued'))
     node = await runTslbOn(lab, 'lb1', config(2, [1, 2]))
   })
   after(async () => {
     await node?.stop()
-    slowServer?.kill()
+    for (const s of servers) s.kill()
   })
 
   test('nbthread 2: new connections are served by both threads', async () => {
     const counts = await threadsServing(40)
     assert.deepEqual([...counts.keys()].sort(), ['0', '1'], JSON.stringify([...counts]))
     assert.equal([...counts.values()].reduce((a, b) => a + b, 0), 40)
+  })
+
+  test('a server\'s maxconn 1 is the node\'s: clients queued on both threads, one at a time in service', async () => {
+    const r = await lab.exec('client', ['sh', '-c', `for i in $(seq 8); do curl -s -o /dev/null -D - --max-time 10 ` +
+      `http://${lab.addr('lb1')}:8081/ & done; wait`], { timeoutMs: 30_000 })
+    const threads = new Set(r.stdout.split('\n').map(l => /^x-thread: (\d+)/i.exec(l.trim())?.[1]).filter(t =>
+      t !== undefined))
+    assert.equal((r.stdout.match(/^HTTP\/1.1 200/gm) ?? []).length, 8, r.stdout)
+    assert.deepEqual([...threads].sort(), ['0', '1'])
+    const stats = await slowServerStats(lab.addr('web2'))
+    assert.equal(stats.max, 1, JSON.stringify(stats))
+  })
+
+  test('health checks run on thread 1; a server they find down is down for every thread', async () => {
+    await new Promise(resolve => setTimeout(resolve, 1000))
+    const { threads, bodies } = await answers(30, 8082)
+    assert.deepEqual([...threads.keys()].sort(), ['0', '1'])
+    assert.equal([...threads.values()].reduce((a, b) => a + b, 0), 30)
+    assert.deepEqual(bodies, new Set(['web1']))
+  })
+
+  test('disable server and set weight through the runtime API hold for every thread', async () => {
+    assert.equal(await socat('disable server app/web1'), '\n')
+    const disabled = await answers(30)
+    assert.deepEqual([...disabled.threads.keys()].sort(), ['0', '1'])
+    assert.deepEqual(disabled.bodies, new Set(['web2']))
+    assert.equal(await socat('enable server app/web1'), '\n')
+    assert.equal(await socat('set weight app/web2 0'), '\n')
+    const weighted = await answers(30)
+    assert.deepEqual([...weighted.threads.keys()].sort(), ['0', '1'])
+    assert.deepEqual(weighted.bodies, new Set(['web1']))
+    assert.equal(await socat('set weight app/web2 1'), '\n')
   })
 
   test('reloads under load, to 3 threads and back to 2: no failed request, in-flight requests finish', async () => {
@@ -80,7 +143,7 @@ describe('nbthread', () => {
       { timeoutMs: 30_000 })
     const slowLoop = `for i in 1 2 3; do curl -s -o /dev/null -w '%{http_code}\\n' --max-time 10 ` +
       `http://${lab.addr('lb1')}:8080/; done`
-    const slow = Array.from({ length: 3 }, async () => await lab.exec('client', ['sh', '-c', slowLoop],
+    const slowRequests = Array.from({ length: 3 }, async () => await lab.exec('client', ['sh', '-c', slowLoop],
       { timeoutMs: 60_000 }))
     await new Promise(resolve => setTimeout(resolve, 500))
     for (const [i, threads] of [3, 2, 3, 2].entries()) {
@@ -95,7 +158,7 @@ describe('nbthread', () => {
       assert.ok(w.requests > 100, `too little load:\n${out}`)
       assert.equal(w.failed, 0, out)
     }
-    const statuses = (await Promise.all(slow)).flatMap(r => r.stdout.split('\n').filter(l => l !== ''))
+    const statuses = (await Promise.all(slowRequests)).flatMap(r => r.stdout.split('\n').filter(l => l !== ''))
     assert.deepEqual(statuses, Array.from({ length: 9 }, () => '200'))
     // Back on 2 threads, over a group of 3 sockets: both threads still serve.
     assert.deepEqual([...(await threadsServing(30)).keys()].sort(), ['0', '1'])

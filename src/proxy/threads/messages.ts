@@ -3,6 +3,7 @@
  * what they say to each other over its MessagePort.
  */
 import type { Config } from '../../config/model.ts'
+import type { NodeStateHandle } from './node-state.ts'
 
 export interface ThreadData {
   readonly config: Config
@@ -11,6 +12,7 @@ export interface ThreadData {
   readonly threads: number
   /** The sockets this thread listens on: memberKey -> fd (thread 1 holds their handles and never closes them). */
   readonly sockets: readonly (readonly [string, number])[]
+  readonly state: NodeStateHandle
 }
 
 export type ToThread =

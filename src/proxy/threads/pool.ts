@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads'
 import { fileURLToPath } from 'node:url'
 import type { Config } from '../../config/model.ts'
 import type { FromThread, ThreadData, ToThread } from './messages.ts'
+import type { NodeStateHandle } from './node-state.ts'
 
 const THREAD_ENTRY = fileURLToPath(new URL('./thread-main.ts', import.meta.url))
 
@@ -18,10 +19,10 @@ export class ProxyThreads {
   onDeath: (tid: number, why: string) => void = () => {}
 
   /** `shares[i]`: memberKey -> fd for thread i + 2. */
-  constructor (config: Config, shares: readonly (readonly (readonly [string, number])[])[]) {
+  constructor (config: Config, shares: readonly (readonly (readonly [string, number])[])[], state: NodeStateHandle) {
     const threads = shares.length + 1
     shares.forEach((sockets, i) => {
-      const data: ThreadData = { config, tid: i + 2, threads, sockets }
+      const data: ThreadData = { config, tid: i + 2, threads, sockets, state }
       const w = new Worker(THREAD_ENTRY, { workerData: data })
       this.workers.push(w)
       this.exited.push(new Promise(resolve => {

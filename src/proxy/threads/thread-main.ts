@@ -13,11 +13,13 @@ import { prometheusResponse } from '../stats/prometheus.ts'
 import type { RuntimeApiOptions } from '../stats/runtime-api.ts'
 import type { FromThread, ThreadData, ToThread } from './messages.ts'
 import { setThreadPosition } from './current.ts'
+import { NodeState } from './node-state.ts'
 
 const data = workerData as ThreadData
 setThreadPosition(data.tid - 1)
 const log = createLogger('tslb-worker').child({ thread: data.tid })
 let engine: Engine | undefined
+let state: NodeState | undefined
 
 function send (msg: FromThread): void {
   parentPort?.postMessage(msg)
@@ -29,6 +31,7 @@ function start (): void {
     const config = data.config
     const e = new Engine(config, { logFor: proxy => sinks.forProxy(proxy, config.global) })
     engine = e
+    state = NodeState.attach(data.state, e, data.tid - 1)
     const providers: RuntimeApiOptions = { config }
     e.services = { stats: createStatsHandler(e, providers), prometheus: (target, isHead) => prometheusResponse(e,
       providers, target, isHead) }
@@ -46,6 +49,7 @@ async function drain (hardStopAfter: number): Promise<void> {
   if (e === undefined) process.exit(0)
   e.stopAccepting()
   e.close()
+  state?.close()
   const timer = setTimeout(() => { process.exit(0) }, hardStopAfter)
   timer.unref()
   await e.idle()
