@@ -30,7 +30,6 @@ export function validateThreads (config: Config, diag: Diagnostics): void {
     diag.error(loc, `nbthread ${n}: stick tables are not shared between proxy threads yet, and a table per thread ` +
       'would stick and count each thread apart; use nbthread 1 with stick tables')
   }
-  diag.warn(loc, `nbthread ${n}: the global and frontend maxconn count each proxy thread's connections apart, and ` +
-    "the stats (show stat, show info, the stats page, Prometheus) count the serving thread's traffic only (not " +
-    'shared yet)')
+  diag.warn(loc, `nbthread ${n}: the global and frontend maxconn count each proxy thread's connections apart ` +
+    '(not shared yet): each thread admits up to the limit')
 }

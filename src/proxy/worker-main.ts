@@ -11,7 +11,7 @@ import { bindRuntimeApi, newSession, type PendingRuntimeApi, RuntimeApi, type Ru
   type RuntimeApiServer } from './stats/runtime-api.ts'
 import { createStatsHandler } from './stats/page.ts'
 import { prometheusResponse } from './stats/prometheus.ts'
-import { checkReportFrom } from './stats/providers.ts'
+import { type CheckReport, checkReportFrom } from './stats/providers.ts'
 import { runTableCommand } from '../stick/index.ts'
 import { formatShowPeers, handoffSocketPath, PeersManager } from '../peers/index.ts'
 import { hostname, tmpdir } from 'node:os'
@@ -21,6 +21,7 @@ import { threadCount } from '../config/threads.ts'
 import { ProxyThreads } from './threads/pool.ts'
 import { shareSockets } from './threads/share.ts'
 import { NodeState } from './threads/node-state.ts'
+import { StatsShare } from './threads/stats-share.ts'
 
 const log = createLogger('tslb-worker')
 const handles = new Map<string, object>()
@@ -85,8 +86,12 @@ async function start (): Promise<void> {
     const global = config.global
     const e = new Engine(config, { logFor: proxy => sinks.forProxy(proxy, global) })
     engine = e
-    if (shares.length > 1) threads = startThreads(received, shares.slice(1), NodeState.create(e, shares.length))
-    const providers = statsProviders(e, config)
+    const own = statsProviders(e, config)
+    const stats = shares.length > 1 ? StatsShare.create(e, own, shares.length) : undefined
+    const providers: RuntimeApiOptions = { ...own, threads: stats }
+    if (stats !== undefined) {
+      threads = startThreads(received, shares.slice(1), NodeState.create(e, shares.length), stats)
+    }
     e.services = { stats: createStatsHandler(e, providers), prometheus: (target, isHead) => prometheusResponse(e,
       providers, target, isHead) }
     if (config.peers.some(ps => !ps.disabled && ps.peers.some(p => p.name === context?.localPeer))) {
@@ -100,6 +105,7 @@ async function start (): Promise<void> {
     }
     e.listen(new Map((shares[0] ?? []).map(k => [k, handles.get(k) ?? {}])))
     e.startChecks(global, (level, line) => { log[level]({ type: 'health' }, line) })
+    if (threads !== undefined && e.checkers.size > 0) shareCheckReports(e, threads)
     masterCliApi = new RuntimeApi(e, providers)
     // Every stats socket is bound under a temporary name; the serving generation's stay on their paths until the
     // supervisor makes this one serve (`publish`): a generation that fails, before or after `ready`, never took them.
@@ -128,9 +134,24 @@ async function start (): Promise<void> {
   }
 }
 
-function startThreads (c: Config, shares: readonly string[][], state: NodeState): ProxyThreads {
+/** The other threads render stats too: they get the health checks' reports as often as the counters move. */
+function shareCheckReports (e: Engine, pool: ProxyThreads): void {
+  const timer = setInterval(() => {
+    const reports: [string, CheckReport][] = []
+    for (const b of e.backends.values()) {
+      for (const s of b.servers) {
+        const r = checkReportFrom(e.checkers.get(b.name)?.status(s.name))
+        if (r !== undefined) reports.push([`${b.name}/${s.name}`, r])
+      }
+    }
+    pool.broadcast({ type: 'checks', reports })
+  }, 250)
+  timer.unref()
+}
+
+function startThreads (c: Config, shares: readonly string[][], state: NodeState, stats: StatsShare): ProxyThreads {
   const pool = new ProxyThreads(c, shares.map(keys => keys.map(k => [k, (handles.get(k) as { fd: number }).fd])),
-    state.handle)
+    state.handle, stats.handle)
   pool.onDeath = (tid, why) => {
     log.error({ thread: tid, why }, 'proxy thread died: the worker exits so that the supervisor restarts it')
     process.exit(1)

@@ -104,6 +104,27 @@ describe('nbthread', () => {
     assert.equal([...counts.values()].reduce((a, b) => a + b, 0), 40)
   })
 
+  test('show stat and show info count every thread\'s traffic', async () => {
+    const stot = async (): Promise<{ fe: number, web1: number, web2: number }> => {
+      const csv = (await socat('show stat')).split('\n').map(l => l.split(','))
+      const row = (px: string, sv: string): number => Number(csv.find(r => r[0] === px && r[1] === sv)?.[7])
+      return { fe: row('www', 'FRONTEND'), web1: row('app', 'web1'), web2: row('app', 'web2') }
+    }
+    const info = async (): Promise<Map<string, string>> => new Map((await socat('show info')).split('\n')
+      .map(l => l.split(': ') as [string, string]))
+    // Other threads publish their counters every 250 ms.
+    await new Promise(resolve => setTimeout(resolve, 600))
+    const [before, infoBefore] = [await stot(), await info()]
+    const { threads } = await answers(20)
+    assert.deepEqual([...threads.keys()].sort(), ['0', '1'])
+    await new Promise(resolve => setTimeout(resolve, 600))
+    const [after, infoAfter] = [await stot(), await info()]
+    assert.equal(after.fe - before.fe, 20, JSON.stringify({ before, after }))
+    assert.equal(after.web1 + after.web2 - before.web1 - before.web2, 20)
+    assert.equal(infoAfter.get('Nbthread'), '2')
+    assert.equal(Number(infoAfter.get('CumConns')) - Number(infoBefore.get('CumConns')), 20)
+  })
+
   test('a server\'s maxconn 1 is the node\'s: clients queued on both threads, one at a time in service', async () => {
     const r = await lab.exec('client', ['sh', '-c', `for i in $(seq 8); do curl -s -o /dev/null -D - --max-time 10 ` +
       `http://${lab.addr('lb1')}:8081/ & done; wait`], { timeoutMs: 30_000 })

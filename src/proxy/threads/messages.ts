@@ -4,6 +4,8 @@
  */
 import type { Config } from '../../config/model.ts'
 import type { NodeStateHandle } from './node-state.ts'
+import type { StatsShareHandle } from './stats-share.ts'
+import type { CheckReport } from '../stats/providers.ts'
 
 export interface ThreadData {
   readonly config: Config
@@ -13,10 +15,13 @@ export interface ThreadData {
   /** The sockets this thread listens on: memberKey -> fd (thread 1 holds their handles and never closes them). */
   readonly sockets: readonly (readonly [string, number])[]
   readonly state: NodeStateHandle
+  readonly stats: StatsShareHandle
 }
 
 export type ToThread =
   | { readonly type: 'drain', readonly hardStopAfter: number }
+  /** Thread 1's health-check reports, by `backend/server`, for the stats the thread renders. */
+  | { readonly type: 'checks', readonly reports: readonly (readonly [string, CheckReport])[] }
 
 export type FromThread =
   | { readonly type: 'ready' }

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import type { Config } from '../../config/model.ts'
 import type { FromThread, ThreadData, ToThread } from './messages.ts'
 import type { NodeStateHandle } from './node-state.ts'
+import type { StatsShareHandle } from './stats-share.ts'
 
 const THREAD_ENTRY = fileURLToPath(new URL('./thread-main.ts', import.meta.url))
 
@@ -19,10 +20,11 @@ export class ProxyThreads {
   onDeath: (tid: number, why: string) => void = () => {}
 
   /** `shares[i]`: memberKey -> fd for thread i + 2. */
-  constructor (config: Config, shares: readonly (readonly (readonly [string, number])[])[], state: NodeStateHandle) {
+  constructor (config: Config, shares: readonly (readonly (readonly [string, number])[])[], state: NodeStateHandle,
+    stats: StatsShareHandle) {
     const threads = shares.length + 1
     shares.forEach((sockets, i) => {
-      const data: ThreadData = { config, tid: i + 2, threads, sockets, state }
+      const data: ThreadData = { config, tid: i + 2, threads, sockets, state, stats }
       const w = new Worker(THREAD_ENTRY, { workerData: data })
       this.workers.push(w)
       this.exited.push(new Promise(resolve => {
@@ -55,6 +57,11 @@ export class ProxyThreads {
         w.once('exit', onExit)
       })
     }))
+  }
+
+  /** A notice for every thread. */
+  broadcast (msg: ToThread): void {
+    if (!this.draining) for (const w of this.workers) w.postMessage(msg)
   }
 
   /** Every thread stops accepting and finishes its connections; resolves when all have exited. */

@@ -14,12 +14,17 @@ import type { RuntimeApiOptions } from '../stats/runtime-api.ts'
 import type { FromThread, ThreadData, ToThread } from './messages.ts'
 import { setThreadPosition } from './current.ts'
 import { NodeState } from './node-state.ts'
+import { StatsShare } from './stats-share.ts'
+import type { CheckReport } from '../stats/providers.ts'
 
 const data = workerData as ThreadData
 setThreadPosition(data.tid - 1)
 const log = createLogger('tslb-worker').child({ thread: data.tid })
 let engine: Engine | undefined
 let state: NodeState | undefined
+let stats: StatsShare | undefined
+/** Thread 1's health-check reports (`backend/server`), for the stats this thread renders. */
+let checks = new Map<string, CheckReport>()
 
 function send (msg: FromThread): void {
   parentPort?.postMessage(msg)
@@ -32,7 +37,9 @@ function start (): void {
     const e = new Engine(config, { logFor: proxy => sinks.forProxy(proxy, config.global) })
     engine = e
     state = NodeState.attach(data.state, e, data.tid - 1)
-    const providers: RuntimeApiOptions = { config }
+    const own: RuntimeApiOptions = { config, checkStatus: (be, s) => checks.get(`${be.name}/${s.name}`) }
+    stats = StatsShare.attach(data.stats, e, own, data.tid - 1)
+    const providers: RuntimeApiOptions = { ...own, threads: stats }
     e.services = { stats: createStatsHandler(e, providers), prometheus: (target, isHead) => prometheusResponse(e,
       providers, target, isHead) }
     // The fds stay open in the main thread's handles too; only this thread's server closes them (when it drains).
@@ -50,6 +57,7 @@ async function drain (hardStopAfter: number): Promise<void> {
   e.stopAccepting()
   e.close()
   state?.close()
+  stats?.close()
   const timer = setTimeout(() => { process.exit(0) }, hardStopAfter)
   timer.unref()
   await e.idle()
@@ -59,5 +67,6 @@ async function drain (hardStopAfter: number): Promise<void> {
 
 parentPort?.on('message', (msg: ToThread) => {
   if (msg.type === 'drain') setImmediate(() => { void drain(msg.hardStopAfter) })
+  if (msg.type === 'checks') checks = new Map(msg.reports)
 })
 start()
