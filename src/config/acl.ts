@@ -3,6 +3,7 @@
  * (`if|unless [!]acl1 acl2 || { anonymous acl }`), parsed and checked against the fetches tslb knows.
  */
 import type { AclDefinition, AclTerm, Condition, Location } from './model.ts'
+import { getHashes } from 'node:crypto'
 import { ValueError } from './errors.ts'
 import { CONVERTERS, FETCHES, TIME_DIRECTIVES, MATCH_METHODS as METHOD_STATUS,
   PREDEFINED_ACLS as PREDEFINED } from './enforcement.ts'
@@ -29,7 +30,7 @@ export function parseFetch (text: string, allowAclSuffix: boolean): ParsedFetch 
   const m = /^([a-z0-9_.]+)(?:\((.*)\))?$/.exec(text)
   if (m === null) throw new ValueError(`invalid sample fetch '${text}'`)
   let name = m[1] as string
-  const args = m[2] === undefined ? [] : m[2].split(',')
+  const args = m[2] === undefined || m[2] === '' ? [] : splitArgs(m[2])
   let impliedMatch: string | undefined
   if (!(name in FETCHES) && allowAclSuffix) {
     const under = name.lastIndexOf('_')
@@ -46,14 +47,21 @@ export function parseFetch (text: string, allowAclSuffix: boolean): ParsedFetch 
   return { fetch: name, args, impliedMatch }
 }
 
-/** Splits on the commas outside parentheses: `hdr(x,1),lower` → `hdr(x,1)`, `lower`. */
+const BACKSLASH_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\', ' ': ' ', '"': '"', "'": "'", r: '\r',
+  n: '\n', t: '\t' }
+
+/** Splits on the commas outside parentheses and quotes: `hdr(x,1),lower` → `hdr(x,1)`, `lower`. */
 function splitTopLevel (text: string): string[] {
   const parts: string[] = []
   let depth = 0
   let start = 0
+  let quote = ''
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]
-    if (ch === '(') depth++
+    if (ch === '\\' && quote !== "'") i++
+    else if (quote !== '') { if (ch === quote) quote = '' }
+    else if (ch === "'" || ch === '"') quote = ch
+    else if (ch === '(') depth++
     else if (ch === ')') depth--
     else if (ch === ',' && depth === 0) { parts.push(text.slice(start, i)); start = i + 1 }
   }
@@ -61,12 +69,68 @@ function splitTopLevel (text: string): string[] {
   return parts
 }
 
+/**
+ * The arguments inside `NAME(…)`, as HAProxy's argument parser reads them: split on commas, each
+ * argument possibly in single or double quotes (a comma inside is text); outside single quotes a
+ * backslash escapes `\\`, a space and quotes, and `\\r`, `\\n`, `\\t` are control characters;
+ * any other backslash is kept.
+ */
+export function splitArgs (text: string): string[] {
+  const args: string[] = []
+  let cur = ''
+  let quote = ''
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i] as string
+    if (ch === '\\' && quote !== "'" && i + 1 < text.length) {
+      const next = text[i + 1] as string
+      const esc = BACKSLASH_ESCAPES[next]
+      if (esc !== undefined) { cur += esc; i++ } else cur += ch
+      continue
+    }
+    if (quote !== '') {
+      if (ch === quote) quote = ''
+      else cur += ch
+    } else if (ch === "'" || ch === '"') quote = ch
+    else if (ch === ',') { args.push(cur); cur = '' }
+    else cur += ch
+  }
+  if (quote !== '') throw new ValueError(`unterminated quote in '${text}'`)
+  args.push(cur)
+  return args
+}
+
+/** Converters whose output is a boolean: an ACL over them needs no value (it matches when true). */
+const BOOLEAN_CONVERTERS = new Set(['bool', 'not', 'secure_memcmp'])
+
+const JSON_INPUT_TYPES = new Set(['', 'ascii', 'utf8', 'utf8s', 'utf8p', 'utf8ps'])
+
+/** What HAProxy checks at load for the byte converters' arguments. */
+function checkConverterArgs (name: string, args: readonly string[]): void {
+  const [a0 = '', a1 = ''] = args
+  const bad = (why: string): never => { throw new ValueError(`converter '${name}': ${why}`) }
+  switch (name) {
+    case 'sha2': if (!['', '224', '256', '384', '512'].includes(a0)) bad(`unsupported number of bits '${a0}'`); break
+    case 'digest': case 'hmac':
+      if (!getHashes().includes(a0.toLowerCase())) bad(`unknown digest '${a0}'`)
+      if (name === 'hmac' && a1 === '') bad('a key (base64, or a variable holding it) is required')
+      break
+    case 'be2dec': {
+      const n = Number(a1)
+      if (!(n >= 1 && n <= 8)) bad(`chunk size must be 1 to 8, got '${a1}'`)
+      break
+    }
+    case 'be2hex': if (a1 !== '' && !(Number(a1) >= 1)) bad(`chunk size must be a positive integer, got '${a1}'`); break
+    case 'url_enc': if (a0 !== '' && a0 !== 'query') bad(`unexpected encode type '${a0}' (allowed: query)`); break
+    case 'json': if (!JSON_INPUT_TYPES.has(a0)) bad(`unknown input type '${a0}' (ascii, utf8, utf8s, utf8p, utf8ps)`)
+  }
+}
+
 function parseConverter (text: string): ConverterCall {
   const m = /^([a-z0-9_]+)(?:\((.*)\))?$/.exec(text)
   const entry = m === null ? undefined : CONVERTERS[m[1] as string]
   if (m === null || entry === undefined) throw new ValueError(`unknown converter '${text}'`)
   const name = m[1] as string
-  const args = m[2] === undefined || m[2] === '' ? [] : m[2].split(',')
+  const args = m[2] === undefined || m[2] === '' ? [] : splitArgs(m[2])
   const [min, max] = entry.args
   if (args.length < min || args.length > max) throw new ValueError(
     `converter '${name}' expects ${min === max ? String(min) : `${min} to ${max}`} argument(s), got ${args.length}`)
@@ -75,7 +139,7 @@ function parseConverter (text: string): ConverterCall {
     if (a !== undefined && !/^-?\d+$/.test(a)) throw new ValueError(
       `converter '${name}': argument ${i + 1} must be an integer, got '${a}'`)
   }
-  const varArg = name === 'concat' ? 1 : name === 'strcmp' || name === 'secure_memcmp' ? 0 : -1
+  const varArg = name === 'concat' || name === 'add_item' ? 1 : name === 'strcmp' || name === 'secure_memcmp' ? 0 : -1
   const v = args[varArg]
   if (v !== undefined && v !== '' && !/^(proc|sess|txn|req|res)\.[A-Za-z0-9_.]+$/.test(v)) throw new ValueError(
     `converter '${name}': '${v}' is not a variable name (SCOPE.NAME, SCOPE proc, sess, txn, req or res)`)
@@ -85,6 +149,7 @@ function parseConverter (text: string): ConverterCall {
         `converter '${name}': '%${m[1] as string}' is not supported (use %${[...TIME_DIRECTIVES].join(' %')})`)
     }
   }
+  checkConverterArgs(name, args)
   if (name === 'regsub') {
     try { new RegExp(args[0] ?? '') } catch { throw new ValueError(`converter 'regsub': invalid regular expression`) }
   }
@@ -149,7 +214,9 @@ export function parseAclDefinition (name: string, words: readonly string[], loc:
     for (const v of values) if (!/^(?:[0-9a-fA-F]{2})+$/.test(v)) throw new ValueError(
       `ACL '${name}': '-m bin' expects an even number of hexadecimal digits, got '${v}'`)
   }
-  const acceptsNoValue = fetch.impliedMatch === 'found' || match === 'found' || match === 'bool' ||
+  const last = fetch.converters.at(-1)?.name
+  const boolean = last === undefined ? fetch.fetch === 'http_first_req' : BOOLEAN_CONVERTERS.has(last)
+  const acceptsNoValue = fetch.impliedMatch === 'found' || match === 'found' || match === 'bool' || boolean ||
     fetch.fetch === 'always_true' || fetch.fetch === 'always_false' || TLS_FETCHES[fetch.fetch]?.type === 'bool' ||
       fetch.fetch === 'http_auth'
   if (values.length === 0 && files.length === 0 && !acceptsNoValue) {

@@ -89,7 +89,8 @@ export const FETCHES: Readonly<Record<string, FetchEntry>> = {
   hdr_val: f(true, ON), hdr_ip: f(true, ON), 'req.hdr_ip': f(true, ON), 'req.fhdr': f(true, ON), 'req.hdr_cnt': f(true,
     ON),
   'req.cook': f(true, ON), cook: f(true, ON), 'res.cook': f(true, ON), scook: f(true, ON),
-  'req.cook_cnt': f(true, ON),
+  'req.cook_cnt': f(true, ON), cook_cnt: f(true, ON), 'req.cook_val': f(true, ON), cook_val: f(true, ON),
+  srv_name: f(false, ON), srv_id: f(false, ON), http_first_req: f(false, ON), bin: f(true, ON),
   url_param: f(true, ON), urlp: f(true, ON), url_ip: f(false, OFF), url_port: f(false, OFF),
   src: f(false, ON), dst: f(false, ON), src_port: f(false, ON), dst_port: f(false, ON),
   so_id: f(false, OFF), fe_id: f(false, OFF), be_id: f(false, OFF),
@@ -130,7 +131,9 @@ export const CONVERTERS: Readonly<Record<string, ConverterEntry>> = {
   map_ip: c(1, 2), map_int: c(1, 2), map_regm: c(1, 2),
   // Their variable arguments name `txn.`/`sess.`/`proc.`/`req.`/`res.` variables.
   concat: c(0, 3), strcmp: c(1, 1), secure_memcmp: c(1, 1),
-  ltime: c(1, 2, [1]), utime: c(1, 2, [1])
+  ltime: c(1, 2, [1]), utime: c(1, 2, [1]),
+  sha1: c(0, 0), sha2: c(0, 1, [0]), digest: c(1, 1), hmac: c(2, 2), be2hex: c(0, 3, [1, 2]), be2dec: c(2, 3, [1, 2]),
+  url_enc: c(0, 1), ub64enc: c(0, 0), ub64dec: c(0, 0), iif: c(2, 2), add_item: c(1, 3)
 }
 
 /** The strftime(3) directives `ltime` and `utime` format. */

@@ -8,9 +8,11 @@ import { timingSafeEqual } from 'node:crypto'
 import { BlockList, isIP } from 'node:net'
 import type { ConverterCall } from '../../config/model.ts'
 import { crc32, djb2, fullHash, type HashFunction, sdbm, wt6 } from '../balance/hash.ts'
+import { addItem, base64url, base64urlDecode, be2dec, be2hex, bytesOf, digest, hmac, iif, jsonEscape, urlDecode,
+  urlEncode } from './converters-bytes.ts'
+import type { Converter } from './converter.ts'
 
-/** `vars` reads a variable (`txn.name`) for the converters that take one (concat, strcmp, secure_memcmp). */
-export type Converter = (value: string, vars?: (name: string) => string | undefined) => string | undefined
+export type { Converter } from './converter.ts'
 
 function toInt (v: string): number {
   const m = /^\s*[-+]?\d+/.exec(v)
@@ -95,43 +97,12 @@ function compress6 (w: number[]): string {
   return `${text.slice(0, best).join(':')}::${text.slice(best + len).join(':')}`
 }
 
-function json (v: string): string {
-  let out = ''
-  for (const ch of v) {
-    const c = ch.codePointAt(0) as number
-    if (ch === '"' || ch === '\\') out += `\\${ch}`
-    else if (c === 8) out += '\\b'
-    else if (c === 9) out += '\\t'
-    else if (c === 10) out += '\\n'
-    else if (c === 12) out += '\\f'
-    else if (c === 13) out += '\\r'
-    else if (c < 0x20) out += `\\u${c.toString(16).padStart(4, '0')}`
-    else out += ch
-  }
-  return out
-}
-
 function hash (fn: HashFunction, avalanche: string | undefined): Converter {
   const full = avalanche !== undefined && avalanche !== '0'
   return v => {
     const bytes = Buffer.from(v, 'utf8').toString('latin1')
     const h = fn(bytes, 0, bytes.length)
     return String(full ? fullHash(h) : h)
-  }
-}
-
-function urlDecode (plusIsSpace: boolean): Converter {
-  return v => {
-    const bytes: number[] = []
-    for (let i = 0; i < v.length; i++) {
-      const ch = v[i] as string
-      if (ch === '%' && /^[0-9a-fA-F]{2}$/.test(v.slice(i + 1, i + 3))) { bytes.push(parseInt(v.slice(i + 1, i + 3),
-        16)); i += 2 }
-      else if (ch === '%') return undefined
-      else if (ch === '+' && plusIsSpace) bytes.push(0x20)
-      else bytes.push(...Buffer.from(ch, 'utf8'))
-    }
-    return Buffer.from(bytes).toString('utf8')
   }
 }
 
@@ -244,12 +215,23 @@ export function compileConverter (call: ConverterCall): Converter {
     case 'field': return fields(Number(a0), a1 ?? '', Number(a2 ?? 1), false)
     case 'word': return fields(Number(a0), a1 ?? '', Number(a2 ?? 1), true)
     case 'regsub': return regsub(a0, a1 ?? '', a2 ?? '')
-    case 'base64': return v => Buffer.from(v, 'latin1').toString('base64')
+    case 'base64': return v => bytesOf(v).toString('base64')
     case 'b64dec': return v => /^[A-Za-z0-9+/]*={0,2}$/.test(v) ? Buffer.from(v,
       'base64').toString('latin1') : undefined
-    case 'hex': return v => Buffer.from(v, 'latin1').toString('hex').toUpperCase()
+    case 'hex': return v => bytesOf(v).toString('hex').toUpperCase()
     case 'url_dec': return urlDecode(a0 !== '' && a0 !== '0')
-    case 'json': return json
+    case 'url_enc': return urlEncode
+    case 'json': return jsonEscape(a0)
+    case 'sha1': return digest('sha1')
+    case 'sha2': return digest(`sha${a0 === '' ? '256' : a0}`)
+    case 'digest': return digest(a0)
+    case 'hmac': return hmac(a0, a1 ?? '')
+    case 'be2hex': return be2hex(a0, Number(a1 ?? 1), a2 !== undefined && a2 !== '0')
+    case 'be2dec': return be2dec(a0, Number(a1 ?? 1), a2 !== undefined && a2 !== '0')
+    case 'ub64enc': return base64url
+    case 'ub64dec': return base64urlDecode
+    case 'iif': return iif(a0, a1 ?? '')
+    case 'add_item': return addItem(a0, a1, a2 ?? '')
     case 'ipmask': return ipmask(a0, a1)
     case 'bool': return v => toInt(v) !== 0 ? '1' : '0'
     case 'not': return v => toInt(v) === 0 ? '1' : '0'

@@ -46,7 +46,8 @@ function defaultMatch (fetch: string): string {
     fetch === 'queue' || fetch === 'avg_queue' || fetch === 'srv_conn' || fetch === 'req.cook_cnt' || fetch ===
       'res.hdr_cnt' || fetch ===
       'int') return 'int'
-  if (fetch === 'srv_is_up') return 'bool'
+  if (fetch === 'srv_id' || fetch === 'req.cook_val' || fetch === 'cook_val' || fetch === 'cook_cnt') return 'int'
+  if (fetch === 'srv_is_up' || fetch === 'http_first_req') return 'bool'
   if (fetch === 'always_true' || fetch === 'always_false' || fetch === 'http_auth' || fetch === 'ssl_fc') return 'bool'
   return (TLS_FETCHES[fetch] ?? INSPECT_FETCHES[fetch])?.type ?? 'str'
 }
@@ -126,7 +127,7 @@ function compileString (method: string, values: readonly string[], ignoreCase: b
 /** The match method a converter's output calls for when none is given. */
 const CONVERTER_MATCH: Readonly<Record<string, string>> = {
   ipmask: 'ip', bool: 'bool', not: 'bool', add: 'int', sub: 'int', mul: 'int', div: 'int', mod: 'int', length: 'int',
-  crc32: 'int', djb2: 'int', sdbm: 'int', wt6: 'int', map_ip: 'str'
+  crc32: 'int', djb2: 'int', sdbm: 'int', wt6: 'int', map_ip: 'str', secure_memcmp: 'bool', strcmp: 'int'
 }
 
 function samplesOf (acl: AclDefinition): (s: SampleSource) => string[] {

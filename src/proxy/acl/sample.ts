@@ -33,6 +33,10 @@ export interface SampleSource {
   /** First value of a response header / cookie (store-response). */
   responseHeaderValues? (name: string): string[]
   responseCookie? (name: string): string | undefined
+  /** The server the request went to, once chosen (`srv_name`, `srv_id`). */
+  readonly server?: { readonly name: string, readonly id: number } | undefined
+  /** The request is the first of its client connection (`http_first_req`). */
+  readonly firstRequest?: boolean
   /** The response's status, once there is one. */
   responseStatus? (): string | undefined
   /** A variable (`txn.name`, …) set by `set-var`. */
@@ -84,6 +88,12 @@ export function urlParam (url: string, name: string): string | undefined {
   return undefined
 }
 
+/** HAProxy's strl2ic: the leading decimal integer, 0 when there is none. */
+function leadingInt (v: string): number {
+  const m = /^[-+]?\d+/.exec(v)
+  return m === null ? 0 : Number(m[0])
+}
+
 /** The samples a fetch yields for `source` (several for multi-valued headers). */
 export function fetchSamples (fetch: string, args: readonly string[], s: SampleSource): string[] {
   const arg = args[0] ?? ''
@@ -125,8 +135,21 @@ export function fetchSamples (fetch: string, args: readonly string[], s: SampleS
       : `1.${s.versionMinor}`))
     case 'fe_name': return one(s.frontendName)
     case 'be_name': return one(s.backendName)
-    case 'req.cook': case 'cook': return s.cookieValues?.(arg) ?? one(s.cookie?.(arg))
-    case 'req.cook_cnt': return [String(s.cookieValues?.(arg).length ?? 0)]
+    case 'req.cook': case 'cook': {
+      const values = s.cookieValues?.(arg) ?? one(s.cookie?.(arg))
+      return arg === '' ? values.slice(0, 1) : values
+    }
+    case 'req.cook_cnt': case 'cook_cnt': return [String(s.cookieValues?.(arg).length ?? 0)]
+    case 'req.cook_val': case 'cook_val': {
+      // The last occurrence (an empty name: the first cookie), as an integer.
+      const values = s.cookieValues?.(arg) ?? []
+      const v = arg === '' ? values[0] : values.at(-1)
+      return v === undefined ? [] : [String(leadingInt(v))]
+    }
+    case 'srv_name': return one(s.server?.name)
+    case 'srv_id': return one(s.server === undefined ? undefined : String(s.server.id))
+    case 'http_first_req': return s.firstRequest === undefined ? [] : [s.firstRequest ? '1' : '0']
+    case 'bin': return /^([0-9a-fA-F]{2})*$/.test(arg) ? [Buffer.from(arg, 'hex').toString('latin1')] : []
     case 'res.cook': case 'scook': return one(s.responseCookie?.(arg))
     case 'url_param': case 'urlp': return one(s.url === undefined ? undefined : urlParam(s.url, arg))
     case 'nbsrv': {

@@ -51,6 +51,8 @@ class UpstreamLink {
 }
 
 const links = new WeakMap<Socket, UpstreamLink>()
+/** Requests each server connection has carried to their end (counted as it returns to a pool). */
+const served = new WeakMap<Socket, number>()
 
 function linkOf (socket: Socket): UpstreamLink {
   let link = links.get(socket)
@@ -105,11 +107,20 @@ export class UpstreamPool {
   /** `take`, bound once: what `Backend.connect`'s `reuse` option wants. */
   readonly takeIdle = (server: ServerState): Socket | undefined => this.take(server)
 
-  /** An idle connection to `server`, or undefined. The caller owns it until `release` (and should claim it). */
-  take (server: ServerState): Socket | undefined {
+  /** An idle connection that has already carried two requests or more (`http-reuse aggressive`, first requests). */
+  readonly takeProven = (server: ServerState): Socket | undefined => this.take(server, 2)
+
+  /**
+   * An idle connection to `server` (the most recently used one that has carried `minServed` requests), or undefined.
+   * The caller owns it until `release` (and should claim it).
+   */
+  take (server: ServerState, minServed = 0): Socket | undefined {
     const list = this.idle.get(server)
     while (list !== undefined && list.length > 0) {
-      const entry = list.pop() as IdleEntry
+      let at = list.length - 1
+      while (at >= 0 && (served.get((list[at] as IdleEntry).socket) ?? 0) < minServed) at--
+      if (at < 0) return undefined
+      const entry = list.splice(at, 1)[0] as IdleEntry
       const socket = entry.socket
       disownUpstream(socket)
       socket.setTimeout(0)
@@ -118,8 +129,9 @@ export class UpstreamPool {
     return undefined
   }
 
-  /** Returns a healthy keep-alive connection to the pool (or closes it when the pool is full). */
+  /** Takes back a healthy keep-alive connection that finished one more request (closed when the pool is full). */
   release (server: ServerState, socket: Socket): void {
+    served.set(socket, (served.get(socket) ?? 0) + 1)
     let list = this.idle.get(server)
     if (list === undefined) {
       list = []

@@ -34,6 +34,10 @@ export class RequestSample implements SampleSource {
   readonly tls: TlsFacts | undefined
   private readonly head: RequestHead
   private readonly origin: SampleOrigin
+  /** The server chosen for the request (`srv_name`, `srv_id`). */
+  server: { readonly name: string, readonly id: number } | undefined
+  /** The first request of its client connection (`http_first_req`). */
+  firstRequest = true
   /** The server's answer, once there is one (`stick store-response`). */
   response: ResponseHead | undefined
 
@@ -103,11 +107,11 @@ export class RequestSample implements SampleSource {
     return getHeaderValues(this.head, name)
   }
 
-  /** Every occurrence of cookie `name`, in order. */
+  /** Every occurrence of cookie `name`, in order; every cookie for an empty name. */
   cookieValues (name: string): string[] {
     const out: string[] = []
     for (const h of getHeaderValues(this.head, 'cookie')) {
-      for (const c of splitCookieHeader(h)) if (c.name === name) out.push(c.value)
+      for (const c of splitCookieHeader(h)) if (c.name === name || name === '') out.push(c.value)
     }
     return out
   }

@@ -333,6 +333,7 @@ class HttpSession implements UpstreamOwner {
     this.exchanges++
     this.requestCapture = captureBlock(this.fe.config.captures, 'request', head)
     const sample = new RequestSample(head, this.origin())
+    sample.firstRequest = this.exchanges === 1
     if (this.fe.config.monitorUri !== undefined && pathOf(head.target) === this.fe.config.monitorUri) {
       this.answerMonitor(head, sample, rest)
       return
@@ -550,10 +551,11 @@ class HttpSession implements UpstreamOwner {
   private connectUpstream (ex: Exchange, sample: SampleSource): void {
     const pool = poolOf(ex.backend)
     const mode = reuseMode(ex.backend.config.options)
-    // http-reuse: the session's own idle connection first; the shared ones never (never), not
-    // for the session's first request (safe), or always (aggressive, always).
-    const shared = mode === 'never' || (mode === 'safe' && this.exchanges <= 1 &&
-      this.stream?.laterRequest !== true) ? undefined : pool.takeIdle
+    // http-reuse: the session's own idle connection first; the shared ones never (never), not for the session's first
+    // request (safe), for it only those that already carried two requests (aggressive), or always (always).
+    const first = this.exchanges <= 1 && this.stream?.laterRequest !== true
+    const shared = mode === 'never' || (mode === 'safe' && first) ? undefined
+      : mode === 'aggressive' && first ? pool.takeProven : pool.takeIdle
     const mine = this.ownIdle
     // A connection that began with a PROXY header (send-proxy) carries this client's addresses: never shared.
     const reuse = (server: ServerState): Socket | undefined => mine?.take(server) ??
@@ -598,6 +600,7 @@ class HttpSession implements UpstreamOwner {
 
   private attach (ex: Exchange, server: ServerState, up: Socket): void {
     ex.server = server
+    if (ex.sample !== undefined) ex.sample.server = server
     ex.upstream = up
     ex.backend.activeConnections++
     ex.backend.totalSessions++

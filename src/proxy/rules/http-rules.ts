@@ -233,7 +233,12 @@ function compileAction (spec: ActionSpec, proxy: Proxy): Run {
     case 'set-var': {
       const sample = compileSample(spec.expr)
       const name = `${spec.scope}.${spec.name}`
-      return t => { t.sample.setVariable?.(name, sample(t.sample)); return undefined }
+      // As HAProxy: an expression without a sample leaves the variable as it was.
+      return t => {
+        const v = sample(t.sample)
+        if (v !== undefined) t.sample.setVariable?.(name, v)
+        return undefined
+      }
     }
     case 'set-src': {
       const sample = compileSample(spec.expr)

@@ -26,8 +26,8 @@ after(async () => {
   await new Promise(resolve => { backend.close(resolve) })
 })
 
-/** Server connections used by 3 clients × 2 requests with `lines` in the backend. */
-async function serverConnections (lines: string, serverOptions = ''): Promise<number> {
+/** Server connections used by 3 clients × `requests` requests with `lines` in the backend. */
+async function serverConnections (lines: string, serverOptions = '', requests = 2): Promise<number> {
   const handle = bindTcp('127.0.0.1', 0, 4)
   const { port } = handleAddress(handle)
   const { config, diagnostics } = parseConfig(`defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n    http-reuse always\nfrontend www\n    bind 127.0.0.1:${port}\n    default_backend app\nbackend app\n${lines}\n    server s1 127.0.0.1:${backendPort} ${serverOptions}\n`, 'reuse.cfg', { env: {} })
@@ -40,12 +40,12 @@ async function serverConnections (lines: string, serverOptions = ''): Promise<nu
     sock.setEncoding('utf8')
     let text = ''
     sock.on('data', (d: string) => { text += d })
-    for (let r = 1; r <= 2; r++) {
+    for (let r = 1; r <= requests; r++) {
       sock.write('GET / HTTP/1.1\r\nHost: t\r\n\r\n')
       const deadline = Date.now() + 3000
       while ((text.match(/\r\n\r\nok/g) ?? []).length < r && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 10))
     }
-    assert.equal((text.match(/\r\n\r\nok/g) ?? []).length, 2, text)
+    assert.equal((text.match(/\r\n\r\nok/g) ?? []).length, requests, text)
     sock.destroy()
     await new Promise(resolve => setTimeout(resolve, 50))
   }
@@ -68,4 +68,12 @@ test('http-reuse safe: a session\'s first request never takes a shared idle conn
 
 test('pool-max-conn 0: no idle connection is kept, every request connects', async () => {
   assert.equal(await serverConnections('', 'pool-max-conn 0'), 6)
+})
+
+test('http-reuse aggressive: a first request takes only an idle connection that already carried two requests', async () => {
+  // One request per client: no connection is ever proven, each client connects (always would share one).
+  assert.equal(await serverConnections('    http-reuse aggressive', '', 1), 3)
+  assert.equal(await serverConnections('    http-reuse always', '', 1), 1)
+  // Two per client: the first client's connection carried two, the next clients' first requests may take it.
+  assert.equal(await serverConnections('    http-reuse aggressive'), 1)
 })

@@ -125,6 +125,11 @@ test('set-var / unset-var with var() in a condition and in a value; the scope is
   assert.equal(request(p, 'GET / HTTP/1.1\r\nHost: evil\r\n\r\n').verdict?.kind, 'reply')
 })
 
+test('set-var over an expression without a sample leaves the variable as it was (HAProxy: the action does nothing)', () => {
+  const p = frontend('  http-request set-var(txn.id) str(first)\n  http-request set-var(txn.id) req.hdr(x-none)\n')
+  assert.equal(request(p, GET('/')).sample.variable('txn.id'), 'first')
+})
+
 test('reject and silent-drop drop the request; tarpit carries its status', () => {
   assert.equal(request(frontend('  http-request reject\n'), GET('/')).verdict?.kind, 'drop')
   assert.equal(request(frontend('  http-request silent-drop\n'), GET('/')).verdict?.kind, 'drop')
