@@ -21,7 +21,7 @@ export function threadCount (config: Config): number {
   return Math.min(MAX_THREADS, Math.max(1, config.global.nbthread ?? 1))
 }
 
-/** What `nbthread` above 1 cannot do yet is refused (stick tables) or said (state each thread keeps apart). */
+/** What `nbthread` above 1 cannot do yet is refused: stick tables, until they live in shared memory. */
 export function validateThreads (config: Config, diag: Diagnostics): void {
   const n = config.global.nbthread ?? 1
   if (n <= 1) return
@@ -30,6 +30,4 @@ export function validateThreads (config: Config, diag: Diagnostics): void {
     diag.error(loc, `nbthread ${n}: stick tables are not shared between proxy threads yet, and a table per thread ` +
       'would stick and count each thread apart; use nbthread 1 with stick tables')
   }
-  diag.warn(loc, `nbthread ${n}: the global and frontend maxconn count each proxy thread's connections apart ` +
-    '(not shared yet): each thread admits up to the limit')
 }

@@ -35,6 +35,11 @@ export class Engine {
   private idleWaiters: (() => void)[] = []
   /** Frontend and global `maxconn`: connections over a limit wait here. */
   readonly gate: AcceptGate
+  /**
+   * The node's connection count when proxy threads share it (threads/node-state.ts): what global `maxconn` counts;
+   * `closed` wakes the threads whose connections wait for a slot.
+   */
+  nodeConnections: { add (d: number): number, read (): number, closed (): void } | undefined
 
   private readonly expiryTimer: NodeJS.Timeout
 
@@ -61,15 +66,19 @@ export class Engine {
     for (const p of config.proxies) {
       if (p.kind === 'backend' || p.kind === 'listen') this.backends.set(p.name, new Backend(p, this.tables))
     }
-    this.gate = new AcceptGate(config.global.maxconn, () => this.connections)
+    this.gate = new AcceptGate(config.global.maxconn, () => this.nodeConnections?.read() ?? this.connections)
     const hooks = {
       logFor: opts.logFor,
-      globalConnections: () => this.connections,
+      globalConnections: () => this.nodeConnections?.read() ?? this.connections,
       services: () => this.services,
       offer: (fe: Frontend, socket: Socket) => { this.gate.offer(fe, socket) },
       connectionDelta: (d: number) => {
         this.connections += d
-        if (d < 0) this.gate.serve()
+        this.nodeConnections?.add(d)
+        if (d < 0) {
+          this.gate.serve()
+          this.nodeConnections?.closed()
+        }
         if (this.connections === 0 && this.gate.waiting === 0) for (const w of this.idleWaiters.splice(0)) w()
       }
     }

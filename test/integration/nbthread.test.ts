@@ -1,7 +1,7 @@
 /**
  * `nbthread 2` in the lab: both proxy threads accept (the kernel spreads connections over each listener's
- * SO_REUSEPORT group); one node, one state: a server's maxconn and queue, its health (checked on thread 1) and the
- * runtime API's changes hold for every thread; reloads under load (to three threads and back, so the group grows and
+ * SO_REUSEPORT group); one node, one state: a server's maxconn and queue, a frontend's maxconn, a server's health
+ * (checked on thread 1), the runtime API's changes and the stats hold for every thread; reloads under load (to three threads and back, so the group grows and
  * a thread serves several sockets) lose nothing.
  */
 import { after, before, describe, test } from 'node:test'
@@ -45,6 +45,11 @@ listen queued
     http-response set-header X-Thread %[thread]
     timeout queue 10s
     server q ${lab.net}.22:8000 maxconn 1
+listen gated
+    bind *:8083
+    maxconn 2
+    http-response set-header X-Thread %[thread]
+    server g ${lab.net}.23:8000
 listen checked
     bind *:8082
     http-response set-header X-Thread %[thread]
@@ -90,7 +95,7 @@ function parseWrk (out: string): { requests: number, failed: number } {
 describe('nbthread', () => {
   before(async () => {
     servers.push(await startSlowServer(lab, 'web1', 9000, SLOW_MS, 'slow'),
-      await startSlowServer(lab, 'web2', 8000, 300, 'queued'))
+      await startSlowServer(lab, 'web2', 8000, 300, 'queued'), await startSlowServer(lab, 'web3', 8000, 300, 'gated'))
     node = await runTslbOn(lab, 'lb1', config(2, [1, 2]))
   })
   after(async () => {
@@ -134,6 +139,17 @@ describe('nbthread', () => {
     assert.deepEqual([...threads].sort(), ['0', '1'])
     const stats = await slowServerStats(lab.addr('web2'))
     assert.equal(stats.max, 1, JSON.stringify(stats))
+  })
+
+  test('a frontend\'s maxconn 2 is the node\'s: connections wait on both threads, two at a time in service', async () => {
+    const r = await lab.exec('client', ['sh', '-c', `for i in $(seq 8); do curl -s -o /dev/null -D - --max-time 10 ` +
+      `http://${lab.addr('lb1')}:8083/ & done; wait`], { timeoutMs: 30_000 })
+    const threads = new Set(r.stdout.split('\n').map(l => /^x-thread: (\d+)/i.exec(l.trim())?.[1]).filter(t =>
+      t !== undefined))
+    assert.equal((r.stdout.match(/^HTTP\/1.1 200/gm) ?? []).length, 8, r.stdout)
+    assert.deepEqual([...threads].sort(), ['0', '1'])
+    const stats = await slowServerStats(lab.addr('web3'))
+    assert.equal(stats.max, 2, JSON.stringify(stats))
   })
 
   test('health checks run on thread 1; a server they find down is down for every thread', async () => {

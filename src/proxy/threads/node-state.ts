@@ -1,18 +1,21 @@
 /**
  * One node, one state: what the proxy threads share in one SharedArrayBuffer of Int32 cells, read and written with
- * Atomics. Each server's connections, health, admin state and weight (ServerState reads its cells), each backend's
- * count of clients waiting per thread, a state version, and one doorbell per thread.
+ * Atomics. The node's connections (global `maxconn`) and each frontend's (its `maxconn`), the connections each thread
+ * holds waiting at its accept gate, each server's connections, health, admin state and weight (ServerState reads its
+ * cells), each backend's count of clients waiting per thread, a state version, and one doorbell per thread.
  *
  * A thread that changes a server's state bumps the version and rings the other threads' doorbells; a thread that
- * frees a slot rings the threads with clients waiting in that backend's queue. A woken thread refreshes its balancers
- * (version changed) and offers free slots to its queue. A thread waits on its doorbell with Atomics.waitAsync, so its
+ * frees a server slot rings the threads with clients waiting in that backend's queue, and one that closes a client
+ * connection the threads with connections waiting at their accept gate. A woken thread refreshes its balancers
+ * (version changed) and offers free slots to its queues. A thread waits on its doorbell with Atomics.waitAsync, so its
  * event loop never blocks.
  */
 import type { Engine } from '../engine.ts'
 import { SERVER_CELLS } from '../server-state.ts'
 
 const VERSION = 0
-const DOORBELLS = 1
+const CONNECTIONS = 1
+const DOORBELLS = 2
 
 /** What a thread needs to attach to the node's state: travels in workerData (the buffer is shared, not copied). */
 export interface NodeStateHandle {
@@ -34,7 +37,8 @@ export class NodeState {
   static create (engine: Engine, threads: number): NodeState {
     const backends = engine.backends.size
     const servers = [...engine.backends.values()].reduce((n, b) => n + b.servers.length, 0)
-    const buffer = new SharedArrayBuffer(4 * (DOORBELLS + threads + backends * threads + servers * SERVER_CELLS))
+    const buffer = new SharedArrayBuffer(4 * (DOORBELLS + 2 * threads + engine.frontends.length +
+      backends * threads + servers * SERVER_CELLS))
     return new NodeState({ buffer, threads }, engine, 0, true)
   }
 
@@ -49,7 +53,18 @@ export class NodeState {
     this.me = me
     this.engine = engine
     const threads = handle.threads
-    const waitingBase = DOORBELLS + threads
+    const gateWaiting = DOORBELLS + threads
+    const frontendBase = gateWaiting + threads
+    engine.frontends.forEach((fe, i) => { fe.sharedConnections = { cells: this.cells, index: frontendBase + i } })
+    engine.gate.onWaiting = n => { Atomics.store(this.cells, gateWaiting + me, n) }
+    engine.nodeConnections = {
+      add: d => Atomics.add(this.cells, CONNECTIONS, d) + d,
+      read: () => Atomics.load(this.cells, CONNECTIONS),
+      closed: () => {
+        for (let t = 0; t < threads; t++) if (t !== me && Atomics.load(this.cells, gateWaiting + t) > 0) this.ring(t)
+      }
+    }
+    const waitingBase = frontendBase + engine.frontends.length
     let serverBase = waitingBase + engine.backends.size * threads
     let b = 0
     for (const backend of engine.backends.values()) {
@@ -113,5 +128,6 @@ export class NodeState {
       if (changed) b.refresh()
       else if (b.admission.queueLength > 0) b.admission.serveQueue()
     }
+    if (this.engine.gate.waiting > 0) this.engine.gate.serve()
   }
 }
