@@ -173,6 +173,19 @@ describe('nbthread', () => {
     assert.equal(await socat('set weight app/web2 1'), '\n')
   })
 
+  test('a SIGKILLed worker is restarted with both threads on the same sockets', async () => {
+    const r = await cli(['status', '--json', '-S', node.socket])
+    const status = JSON.parse(r.stdout) as { workers: { pid: number, state: string }[] }
+    const pid = status.workers.find(w => w.state === 'serving')?.pid ?? assert.fail(r.stdout)
+    const serving = (): number => node.output().split('\n').filter(l => l.includes('"worker serving"')).length
+    const before = serving()
+    process.kill(pid, 'SIGKILL')
+    const deadline = Date.now() + 10_000
+    while (serving() === before && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 50))
+    assert.ok(serving() > before, 'no new worker generation')
+    assert.deepEqual([...(await threadsServing(30)).keys()].sort(), ['0', '1'])
+  })
+
   test('reloads under load, to 3 threads and back to 2: no failed request, in-flight requests finish', async () => {
     const url = `http://${lab.addr('lb1')}/`
     const keepAlive = lab.exec('client', ['wrk', '-t1', '-c8', '-d6s', url], { timeoutMs: 30_000 })
