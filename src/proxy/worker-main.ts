@@ -91,6 +91,7 @@ async function start (): Promise<void> {
     const providers: RuntimeApiOptions = { ...own, threads: stats }
     if (stats !== undefined) {
       threads = startThreads(received, shares.slice(1), NodeState.create(e, shares.length), stats)
+      threads.onSyslog = (path, bytes) => { sinks.sendUnix(path, bytes) }
     }
     e.services = { stats: createStatsHandler(e, providers), prometheus: (target, isHead) => prometheusResponse(e,
       providers, target, isHead) }

@@ -12,7 +12,7 @@ import { useLab } from '../helpers/lab.ts'
 import { runTslbOn, type RunningTslb } from '../helpers/tslb-node.ts'
 import { tslb as cli } from '../helpers/cli.ts'
 import { slowServerStats, startSlowServer } from '../helpers/http-get.ts'
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -22,14 +22,20 @@ const lab = useLab()
 let node: RunningTslb
 const servers: ChildProcess[] = []
 const SLOW_MS = 1500
-const statsSocket = join(mkdtempSync(join(tmpdir(), 'tslb-nbthread-')), 'admin.sock')
+const dir = mkdtempSync(join(tmpdir(), 'tslb-nbthread-'))
+const statsSocket = join(dir, 'admin.sock')
+const syslogSocket = join(dir, 'log.sock')
+let syslog = ''
 
 function config (threads: number, webs: readonly number[]): string {
   return `global
     nbthread ${threads}
     stats socket ${statsSocket} mode 600 level admin
+    log unix@${syslogSocket} local0
 defaults
     mode http
+    log global
+    option httplog
     timeout connect 1s
     timeout client 10s
     timeout server 10s
@@ -94,6 +100,9 @@ function parseWrk (out: string): { requests: number, failed: number } {
 
 describe('nbthread', () => {
   before(async () => {
+    const receiver = spawn('socat', ['-u', `UNIX-RECV:${syslogSocket}`, '-'], { stdio: ['ignore', 'pipe', 'inherit'] })
+    receiver.stdout.on('data', (b: Buffer) => { syslog += b.toString() })
+    servers.push(receiver)
     servers.push(await startSlowServer(lab, 'web1', 9000, SLOW_MS, 'slow'),
       await startSlowServer(lab, 'web2', 8000, 300, 'queued'), await startSlowServer(lab, 'web3', 8000, 300, 'gated'))
     node = await runTslbOn(lab, 'lb1', config(2, [1, 2]))
@@ -108,6 +117,18 @@ describe('nbthread', () => {
     assert.deepEqual([...counts.keys()].sort(), ['0', '1'], JSON.stringify([...counts]))
     assert.equal([...counts.values()].reduce((a, b) => a + b, 0), 40)
   })
+
+  test('every thread\'s traffic log lines reach a unix syslog socket (thread 1 sends the other threads\' lines)',
+    async () => {
+      const marker = `/syslog-${Date.now()}`
+      const r = await lab.exec('client', ['sh', '-c', `for i in $(seq 20); do curl -s -D - -o /dev/null --max-time 3 ` +
+        `http://${lab.addr('lb1')}${marker}; done`])
+      const threads = new Set(r.stdout.split('\n').map(l => /^x-thread: (\d+)/i.exec(l.trim())?.[1]).filter(t =>
+        t !== undefined))
+      assert.deepEqual([...threads].sort(), ['0', '1'])
+      await new Promise(resolve => setTimeout(resolve, 500))
+      assert.equal(syslog.split('\n').filter(l => l.includes(`GET ${marker} HTTP/1.1`)).length, 20)
+    })
 
   test('show stat and show info count every thread\'s traffic', async () => {
     const stot = async (): Promise<{ fe: number, web1: number, web2: number }> => {

@@ -27,3 +27,5 @@ export type FromThread =
   | { readonly type: 'ready' }
   | { readonly type: 'failed', readonly error: string }
   | { readonly type: 'drained' }
+  /** A traffic log line for a unix socket, which thread 1 sends (the syslog addon loads there only). */
+  | { readonly type: 'syslog', readonly path: string, readonly bytes: Uint8Array }

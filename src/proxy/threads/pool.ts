@@ -18,6 +18,8 @@ export class ProxyThreads {
   private readonly exited: Promise<void>[] = []
   /** Called once if a thread exits on its own (not while draining). */
   onDeath: (tid: number, why: string) => void = () => {}
+  /** A thread's traffic log line for a unix socket. */
+  onSyslog: (path: string, bytes: Buffer) => void = () => {}
 
   /** `shares[i]`: memberKey -> fd for thread i + 2. */
   constructor (config: Config, shares: readonly (readonly (readonly [string, number])[])[], state: NodeStateHandle,
@@ -27,6 +29,9 @@ export class ProxyThreads {
       const data: ThreadData = { config, tid: i + 2, threads, sockets, state, stats }
       const w = new Worker(THREAD_ENTRY, { workerData: data })
       this.workers.push(w)
+      w.on('message', (m: FromThread) => {
+        if (m.type === 'syslog') this.onSyslog(m.path, Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.length))
+      })
       this.exited.push(new Promise(resolve => {
         w.once('exit', code => {
           if (!this.draining) this.onDeath(i + 2, `exited with code ${code}`)

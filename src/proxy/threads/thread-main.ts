@@ -32,7 +32,7 @@ function send (msg: FromThread): void {
 
 function start (): void {
   try {
-    const sinks = new LogSinks(log)
+    const sinks = new LogSinks(log, undefined, (path, bytes) => { send({ type: 'syslog', path, bytes }) })
     const config = data.config
     const e = new Engine(config, { logFor: proxy => sinks.forProxy(proxy, config.global) })
     engine = e
