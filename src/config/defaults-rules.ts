@@ -36,7 +36,8 @@ export function inheritDefaultsRules (proxy: Proxy, defaults: Proxy | undefined)
   const label = `defaults section '${defaults.name}'`
   if (proxy.kind === 'defaults') throw new ValueError(`${label} holds rules: another defaults section cannot be ` +
     'made from it')
-  if (proxy.kind === 'listen') throw new ValueError(`listen '${proxy.name}' cannot use ${label}: it holds rules, which ` +
+  if (proxy.kind === 'listen') throw new ValueError(
+    `listen '${proxy.name}' cannot use ${label}: it holds rules, which ` +
     'a section with both frontend and backend capabilities may not inherit')
   const first = usedBy.get(defaults)
   if (first !== undefined && first.kind !== proxy.kind) throw new ValueError(`${proxy.kind} '${proxy.name}' cannot ` +
