@@ -70,7 +70,7 @@
  */
 import type { StickTableSpec } from '../config/model.ts'
 import { stickDataType, type StickDataName } from './data-types.ts'
-import { StickDataTypeError, StickIndexError, StickKeyError } from './errors.ts'
+import { StickDataTypeError, StickIndexError, StickKeyError, StickSpecError } from './errors.ts'
 import { freqFromWire, freqRead, freqSet, freqToWire, freqUpdate, type FreqCounterWire } from './freq.ts'
 import { formatKey, keyBytes, keyComparator, normalizeKey, type StickKeyId, type StickKeyInput,
   type StickKeyType } from './keys.ts'
@@ -448,6 +448,7 @@ export class StickTable {
 
   /** The table of `handle` (from `sharedHandle()` on another thread), over the same memory. */
   static attach (handle: StickTableHandle): StickTable {
+    if (handle.kind !== 'tslb-stick-table') throw new StickSpecError(handle.name, 'not a stick table handle')
     return new StickTable(handle.name, handle.spec, handle.options, handle.buffers)
   }
 
