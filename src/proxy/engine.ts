@@ -15,6 +15,8 @@ import { AcceptGate } from './accept-gate.ts'
 import type { LogLine } from './log/sink.ts'
 import { LEVELS } from '../config/keywords/log.ts'
 import { prepareRules } from './rules/index.ts'
+import { setStickTables } from './stick-counters.ts'
+import { CertStore } from './tls/cert-store.ts'
 
 const EXPIRY_SWEEP_MS = 1000
 
@@ -31,6 +33,8 @@ export class Engine {
   /** Health checkers by backend name (backends with at least one `check` server). */
   readonly checkers = new Map<string, HealthChecker>()
   readonly frontends: Frontend[] = []
+  /** The certificates of the `bind … ssl` lines, by file (the runtime API's `show/set/commit ssl cert`). */
+  readonly certs: CertStore
   private connections = 0
   private idleWaiters: (() => void)[] = []
   /** Frontend and global `maxconn`: connections over a limit wait here. */
@@ -54,6 +58,7 @@ export class Engine {
         this.tables.set(name, new StickTable(name, t, { stickRules: targeted.has(name) }))
       }
     }
+    setStickTables(this.tables)
     // Expiry costs O(expired entries): the tables keep entries in expiry order.
     this.expiryTimer = setInterval(() => { for (const t of this.tables.values()) t.expire(Date.now()) },
       EXPIRY_SWEEP_MS)
@@ -61,6 +66,7 @@ export class Engine {
     for (const p of config.proxies) {
       if (p.kind === 'backend' || p.kind === 'listen') this.backends.set(p.name, new Backend(p, this.tables))
     }
+    this.certs = CertStore.fromConfig(config)
     this.gate = new AcceptGate(config.global.maxconn, () => this.connections)
     const hooks = {
       logFor: opts.logFor,
@@ -78,6 +84,7 @@ export class Engine {
       const fe = new Frontend(p, this.backends, hooks)
       if (config.global.closeSpreadTime !== undefined) fe.closeSpreadMs = config.global.closeSpreadTime
       fe.tlsGlobal = config.global.tls
+      fe.certs = this.certs
       const bufsize = config.global.tune['tune.bufsize']
       if (bufsize !== undefined) fe.maxHead = bufsize
       fe.h2 = h2Settings(config.global.tune)

@@ -14,6 +14,7 @@ import { prometheusResponse } from './stats/prometheus.ts'
 import { checkReportFrom } from './stats/providers.ts'
 import { runTableCommand } from '../stick/index.ts'
 import { formatShowPeers, handoffSocketPath, PeersManager } from '../peers/index.ts'
+import { flushCompileCache } from 'node:module'
 import { hostname, tmpdir } from 'node:os'
 import { addressKey, type SupervisorMessage, type WorkerMessage } from '../ipc/messages.ts'
 import { answerQuery, type QueryReply } from '../ipc/query.ts'
@@ -121,6 +122,7 @@ async function start (): Promise<void> {
 function statsProviders (e: Engine, c: Config): RuntimeApiOptions {
   return {
     config: c,
+    certs: e.certs,
     checkStatus: (be, s) => checkReportFrom(e.checkers.get(be.name)?.status(s.name)),
     tables: { run: (action, args, level) => runTableCommand(action, args, { tables: [...e.tables.values()], level,
       now: Date.now() }) },
@@ -158,3 +160,6 @@ async function drain (hardStopAfter: number): Promise<void> {
 
 // The supervisor owns this process: when it goes away, so do we.
 process.on('disconnect', () => { process.exit(0) })
+// Node writes the compile cache at exit: now, so the next process boots from it.
+flushCompileCache()
+send({ type: 'booted' })
