@@ -35,7 +35,7 @@
  * short (O(1) but `expire()`, `clear()` and the listing methods), so threads contend briefly.
  * A thread stopped (`worker.terminate()`) inside a table call would leave the lock held: stop
  * threads that use tables by letting them return, or stop the process. `expire(now)` may run on
- * any thread; the node runs it on thread 0 with the peers sync.
+ * any thread (the peers sync, which watches updates, runs on the main thread).
  *
  * ## Expiry and eviction in O(1)
  * Every entry of a table shares the same `expire` period, and a local touch sets
