@@ -31,13 +31,13 @@ function pickSettings (p: Proxy): ProxySettings {
     mode, balance, hashType, timeouts, options, forwardFor, httpCheck, checkOption, cookie, maxconn, fullconn, retries,
       logs, logGlobal,
     logFormat, uniqueIdFormat, uniqueIdHeader, defaultServer, monitorNets, monitorUri, stats, errorfiles, source,
-    grace, disabled, defaultBackend
+    grace, disabled, defaultBackend, restrictHeaderNames
   } = p
   return {
     mode, balance, hashType, timeouts, options, forwardFor, httpCheck, checkOption, cookie, maxconn, fullconn, retries,
       logs, logGlobal,
     logFormat, uniqueIdFormat, uniqueIdHeader, defaultServer, monitorNets, monitorUri, stats, errorfiles, source,
-    grace, disabled, defaultBackend, tcpCheckRules: effectiveTcpCheckRules(p)
+    grace, disabled, defaultBackend, restrictHeaderNames, tcpCheckRules: effectiveTcpCheckRules(p)
   }
 }
 

@@ -8,6 +8,7 @@ import { fetchSamples, type SampleSource } from './sample.ts'
 import { INSPECT_FETCHES, TLS_FETCHES } from '../../config/tls-fetches.ts'
 import { compileChain } from './converters.ts'
 import { authenticatedUser } from '../rules/userlists.ts'
+import { counterMatch } from '../../config/counter-fetches.ts'
 
 export type Predicate = (s: SampleSource) => boolean
 
@@ -49,7 +50,7 @@ function defaultMatch (fetch: string): string {
   if (fetch === 'srv_id' || fetch === 'req.cook_val' || fetch === 'cook_val' || fetch === 'cook_cnt') return 'int'
   if (fetch === 'srv_is_up' || fetch === 'http_first_req') return 'bool'
   if (fetch === 'always_true' || fetch === 'always_false' || fetch === 'http_auth' || fetch === 'ssl_fc') return 'bool'
-  return (TLS_FETCHES[fetch] ?? INSPECT_FETCHES[fetch])?.type ?? 'str'
+  return (TLS_FETCHES[fetch] ?? INSPECT_FETCHES[fetch])?.type ?? counterMatch(fetch) ?? 'str'
 }
 
 function compileInt (operator: string | undefined, values: readonly string[]): (v: string) => boolean {
@@ -152,7 +153,7 @@ export function compileAcl (acl: AclDefinition): Predicate {
   }
   const lastConverter = acl.converters?.[acl.converters.length - 1]?.name
   const method = acl.flags.match ?? (lastConverter === undefined ? defaultMatch(acl.fetch)
-    : CONVERTER_MATCH[lastConverter] ?? 'str')
+    : CONVERTER_MATCH[lastConverter] ?? counterMatch(lastConverter) ?? 'str')
   let test: (v: string) => boolean
   if (method === 'int') test = compileInt(acl.operator, acl.values)
   else if (method === 'len') {
@@ -168,22 +169,35 @@ export function compileAcl (acl: AclDefinition): Predicate {
   return s => samples(s).some(test)
 }
 
+/** A proxy's ACL lines by name, built once per list (a proxy with one rule per ACL would otherwise be quadratic). */
+const aclIndexes = new WeakMap<readonly AclDefinition[], ReadonlyMap<string, readonly AclDefinition[]>>()
+
+function aclIndex (acls: readonly AclDefinition[]): ReadonlyMap<string, readonly AclDefinition[]> {
+  let index = aclIndexes.get(acls)
+  if (index === undefined) {
+    const byName = new Map<string, AclDefinition[]>()
+    for (const a of acls) {
+      const list = byName.get(a.name)
+      if (list === undefined) byName.set(a.name, [a])
+      else list.push(a)
+    }
+    index = byName
+    aclIndexes.set(acls, index)
+  }
+  return index
+}
+
 /**
  * Compiles a condition; named ACLs are looked up in `acls` (several `acl` lines with one name are ORed,
- * as HAProxy does). Returns a predicate that is true when the rule applies.
+ * as HAProxy does) and only those it names are compiled. Returns a predicate that is true when the rule applies.
  */
 export function compileCondition (cond: Condition | undefined, acls: readonly AclDefinition[]): Predicate {
   if (cond === undefined) return () => true
-  const named = new Map<string, Predicate[]>()
-  for (const a of acls) {
-    const list = named.get(a.name) ?? []
-    list.push(compileAcl(a))
-    named.set(a.name, list)
-  }
+  const index = aclIndex(acls)
   const groups = cond.terms.map(group => group.map(term => {
     let p: Predicate
     if (typeof term.acl === 'string') {
-      const list = named.get(term.acl)
+      const list = index.get(term.acl)?.map(compileAcl)
       const predefined = PREDEFINED[term.acl]
       p = list !== undefined ? (s => list.some(x => x(s))) : predefined ?? (() => false)
     } else {

@@ -7,8 +7,11 @@
 import type { Socket } from 'node:net'
 import type { ServerState } from '../server-state.ts'
 
-/** Idle connections kept per server without `pool-max-conn`. */
-export const MAX_IDLE_PER_SERVER = 64
+/**
+ * Idle connections kept per server without `pool-max-conn`: no limit (-1), as HAProxy. The pool never holds more than
+ * were in use at once (each was released by an exchange), and each closes after IDLE_TIMEOUT_MS unused.
+ */
+export const MAX_IDLE_PER_SERVER = -1
 
 export type ReuseMode = 'never' | 'safe' | 'aggressive' | 'always'
 

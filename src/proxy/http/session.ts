@@ -29,6 +29,7 @@ import { RequestSample, type SampleOrigin } from './request-sample.ts'
 import { afterResponseOnReply, analyseAfterResponse, analyseRequest, analyseResponse,
   type RequestOutcome } from './analysis.ts'
 import { forwardForExcept } from '../rules/index.ts'
+import type { StickCounters } from '../stick-counters.ts'
 
 /** Pipelined bytes buffered ahead of the current request before the client is paused. */
 const MAX_PIPELINE_BUFFER = 64 * 1024
@@ -142,6 +143,8 @@ interface Exchange {
   intercepted?: boolean
   /** `option http-buffer-request` answered `Expect: 100-continue` itself. */
   continueSent?: boolean
+  /** The request's stick counters (its own and its session's), released when it ends. */
+  counters: StickCounters | undefined
 }
 
 class HttpSession implements UpstreamOwner {
@@ -172,6 +175,8 @@ class HttpSession implements UpstreamOwner {
   private keepAliveWait = false
   /** `option http-buffer-request`: finds the end of the body being waited for before the server is chosen. */
   private bodyWait: BodyFramer | undefined
+  /** The stick counters of the request being analysed. */
+  private streamCounters: StickCounters | undefined
 
   /** Set for an HTTP/2 stream. */
   private readonly stream: StreamOrigin | undefined
@@ -333,6 +338,13 @@ class HttpSession implements UpstreamOwner {
     } catch (err) {
       if (!(err instanceof HttpParseError)) throw err
       this.logRejected(err)
+      // As HAProxy: a request that cannot be parsed counts as a request and an error on the session's counters.
+      const counters = this.addrs.counters
+      if (counters !== undefined && err.status === 400) {
+        const now = Date.now()
+        counters.countHttpRequest(now)
+        counters.countHttpError(now)
+      }
       this.reject(err.status, 'PR')
       return
     }
@@ -368,11 +380,20 @@ class HttpSession implements UpstreamOwner {
     this.phase = 'exchange'
     this.exchanges++
     this.requestCapture = captureBlock(this.fe.config.captures, 'request', head)
-    const sample = new RequestSample(head, this.origin())
+    const counters = this.addrs.counters?.forStream()
+    this.streamCounters = counters
+    const sample = new RequestSample(head, this.origin(), counters)
     sample.firstRequest = this.exchanges === 1
     sample.requestNumber = nextRequestNumber()
     const makeId = this.fe.uniqueId
     if (makeId !== undefined) sample.uniqueIdMaker = () => makeId(this.requestRecord(head, sample))
+    // Mode http: the `tcp-request content` rules run on each request (HAProxy's stream), then it is counted.
+    if (this.fe.contentAccepts?.(sample) === false) {
+      counters?.endStream(Date.now())
+      this.close()
+      return
+    }
+    counters?.countHttpRequest(Date.now())
     if (this.fe.config.monitorUri !== undefined && pathOf(head.target) === this.fe.config.monitorUri) {
       this.answerMonitor(head, sample, rest)
       return
@@ -421,7 +442,7 @@ class HttpSession implements UpstreamOwner {
       responseBuf: undefined, responseFramer: undefined, responseUntilClose: false, responseDone: false, responseAt: 0,
         loggedEarly: false,
       bytesToClient: 0, status: 0, termination: '--', persistServer: undefined, requestCookies: undefined,
-        cookieIn: '-', cookieOut: '-'
+        cookieIn: '-', cookieOut: '-', counters: this.streamCounters
     }
     ex.requestDone = ex.requestFramer === undefined
     return ex
@@ -458,6 +479,8 @@ class HttpSession implements UpstreamOwner {
       ex.termination = 'PT'
       ex.denied = true
     }
+    // deny and tarpit count an HTTP error on the tracked counters, as HAProxy.
+    if (outcome.kind === 'tarpit' || outcome.denied) ex.counters?.countHttpError(Date.now())
     // A request body is not read: the connection closes after the answer.
     const keep = ex.keepClientAlive && ex.requestFramer === undefined && !this.fe.draining
     const send = (): void => {
@@ -525,6 +548,8 @@ class HttpSession implements UpstreamOwner {
     if (answer === undefined) return false
     recordExchange({ frontend: this.fe, http: true, status: Number(answer.toString('latin1', 9, 12)),
       bytesOut: answer.length, intercepted: true })
+    this.streamCounters?.addBytes(head.headLength, answer.length, Date.now())
+    this.streamCounters?.endStream(Date.now())
     this.client.end(answer)
     this.phase = 'closed'
     return true
@@ -535,6 +560,7 @@ class HttpSession implements UpstreamOwner {
    * what the client sent after the head (pipelined requests, answered next, in order).
    */
   private answerMonitor (head: RequestHead, sample: SampleSource, rest: Buffer): void {
+    this.streamCounters?.endStream(Date.now())
     const failing = this.fe.monitorFailing(sample)
     // `errorfile 200` / `errorfile 503` replace the answers; such a page closes the connection.
     const custom = this.fe.config.errorReplies?.[failing ? 503 : 200] !== undefined
@@ -824,6 +850,7 @@ class HttpSession implements UpstreamOwner {
       this.client.resume()
       return
     }
+    if (ex.counters !== undefined) countResponse(ex.counters, res.status)
     if (ex.sample !== undefined) {
       ex.sample.response = res
       const verdict = analyseResponse(this.fe.config, ex.backend.config, { request: ex.head, response: res,
@@ -1003,6 +1030,10 @@ class HttpSession implements UpstreamOwner {
     if (ex === undefined) return
     this.ex = undefined
     const now = this.record(ex)
+    if (ex.counters !== undefined) {
+      ex.counters.addBytes(ex.requestBytesSent + ex.head.headLength, ex.bytesToClient, now)
+      ex.counters.endStream(now)
+    }
     this.releaseServer(ex, reusable)
     // After the release, as HAProxy logs: %bc and %sc no longer count this exchange.
     if (!this.fe.logging || ex.loggedEarly || (this.fe.dontLogNull && ex.status === 0 && ex.bytesToClient === 0)) return
@@ -1031,6 +1062,8 @@ class HttpSession implements UpstreamOwner {
     const ex = this.ex
     if (ex !== undefined) {
       ex.status = status
+      // A server that answered badly or not in time: an HTTP failure on the tracked counters, as HAProxy.
+      if ((status === 502 || status === 504) && ex.server !== undefined) ex.counters?.countHttpFailure(Date.now())
       if (ex.response === undefined && !this.client.destroyed) {
         // No backend when no rule routed the request: `backend` is typed as set for the rest of the exchange.
         const page = errorPage(status, this.fe.config, (ex.backend as Backend | undefined)?.config)
@@ -1204,6 +1237,12 @@ function upgradeGranted (req: RequestHead, res: ResponseHead): boolean {
 
 function protocols (list: string): string[] {
   return list.split(',').map(p => p.trim().toLowerCase()).filter(p => p !== '')
+}
+
+/** A server's answer on the tracked counters: a 4xx is an HTTP error, a 5xx but 501 and 505 a failure (HAProxy). */
+function countResponse (counters: StickCounters, status: number): void {
+  if (status >= 400 && status < 500) counters.countHttpError(Date.now())
+  else if (status >= 500 && status < 600 && status !== 501 && status !== 505) counters.countHttpFailure(Date.now())
 }
 
 function framerFor (head: RequestHead): BodyFramer | undefined {
