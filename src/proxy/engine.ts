@@ -16,6 +16,7 @@ import type { LogLine } from './log/sink.ts'
 import { LEVELS } from '../config/keywords/log.ts'
 import { prepareRules } from './rules/index.ts'
 import { CertStore } from './tls/cert-store.ts'
+import { replaceClientCertificate } from './tls/client.ts'
 
 const EXPIRY_SWEEP_MS = 1000
 
@@ -65,6 +66,16 @@ export class Engine {
       if (p.kind === 'backend' || p.kind === 'listen') this.backends.set(p.name, new Backend(p, this.tables))
     }
     this.certs = CertStore.fromConfig(config)
+    this.certs.onCommit(file => {
+      const c = this.certs.get(file)
+      if (c?.cert === undefined || c.key === undefined) return
+      for (const b of this.backends.values()) {
+        for (const s of b.servers) {
+          const t = s.config.tls
+          if (t?.crtFile === file) replaceClientCertificate(t, c.cert, c.key)
+        }
+      }
+    })
     this.gate = new AcceptGate(config.global.maxconn, () => this.connections)
     const hooks = {
       logFor: opts.logFor,
