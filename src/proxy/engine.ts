@@ -17,6 +17,7 @@ import { LEVELS } from '../config/keywords/log.ts'
 import { prepareRules } from './rules/index.ts'
 import { CertStore } from './tls/cert-store.ts'
 import { replaceClientCertificate } from './tls/client.ts'
+import { setStickTables } from './stick-counters.ts'
 
 const EXPIRY_SWEEP_MS = 1000
 
@@ -33,7 +34,7 @@ export class Engine {
   /** Health checkers by backend name (backends with at least one `check` server). */
   readonly checkers = new Map<string, HealthChecker>()
   readonly frontends: Frontend[] = []
-  /** The certificates of the `bind … ssl` lines, by file (the runtime API's `show/set/commit ssl cert`). */
+  /** The certificates of the `bind … ssl` lines and `server … crt`, by file (`show/set/commit ssl cert`). */
   readonly certs: CertStore
   private connections = 0
   private idleWaiters: (() => void)[] = []
@@ -58,6 +59,7 @@ export class Engine {
         this.tables.set(name, new StickTable(name, t, { stickRules: targeted.has(name) }))
       }
     }
+    setStickTables(this.tables)
     // Expiry costs O(expired entries): the tables keep entries in expiry order.
     this.expiryTimer = setInterval(() => { for (const t of this.tables.values()) t.expire(Date.now()) },
       EXPIRY_SWEEP_MS)

@@ -6,6 +6,8 @@ import { randomUUID } from 'node:crypto'
 import { helloSamples, payloadSamples, tlsSamples, type TlsFacts } from '../tls/facts.ts'
 import { isIP } from 'node:net'
 import { authenticate, authenticatedUser } from '../rules/userlists.ts'
+import { counterSamples } from './counter-samples.ts'
+import type { StickCounters } from '../stick-counters.ts'
 
 export interface SampleSource {
   readonly src: string
@@ -50,6 +52,8 @@ export interface SampleSource {
   readonly tls?: TlsFacts
   /** `mode tcp` with `tcp-request inspect-delay`: the bytes received before routing (`req.ssl_sni`). */
   readonly payload?: Uint8Array
+  /** The stick counters the session and this request track (`track-sc*`; the `sc*_` fetches). */
+  readonly counters?: StickCounters
 }
 
 /** The path of a request target; for the absolute form (`http://h/p?q`) the part after the authority. */
@@ -173,6 +177,6 @@ export function fetchSamples (fetch: string, args: readonly string[], s: SampleS
     case 'http_auth': return s.headerValues === undefined ? [] : [authenticate(arg, s.headerValues('authorization')[0])
       ? '1' : '0']
     default: return tlsSamples(fetch, args, s.tls) ?? helloSamples(fetch, s.payload) ??
-      payloadSamples(fetch, args, s.payload) ?? []
+      payloadSamples(fetch, args, s.payload) ?? counterSamples(fetch, args, s) ?? []
   }
 }
