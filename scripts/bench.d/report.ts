@@ -68,6 +68,8 @@ interface Meta {
   readonly warmup: number
   readonly connections: number
   readonly tcp_connections: number
+  /** nbthread of both proxies and wrk's -t (absent in runs before --threads). */
+  readonly threads?: number
   readonly body_bytes: number
   readonly cpus: string
   readonly kernel: string
@@ -340,7 +342,7 @@ function summary (runs: readonly Run[], meta: Meta, markdown: boolean): number {
   const fmtRow = (cols: string[]): string => cols.map((c, i) => i === 0 ? c.padEnd(28) : c.padStart(13)).join(' ')
   const out: string[] = []
   out.push('')
-  out.push(`medians of ${meta.rounds} round(s) x ${meta.duration} s (after ${meta.warmup} s warm-up each); wrk -t1 -c${meta.connections} (TCP: -c${meta.tcp_connections})`)
+  out.push(`medians of ${meta.rounds} round(s) x ${meta.duration} s (after ${meta.warmup} s warm-up each); nbthread ${meta.threads ?? 1}, wrk -t${meta.threads ?? 1} -c${meta.connections} (TCP: -c${meta.tcp_connections})`)
   out.push(fmtRow(head))
   for (const r of rows) out.push(fmtRow([r.label, ...r.vals, fmtRatio(r.vsH), fmtRatio(r.vsN)]))
   out.push('proxy CPU cost (median; share of one core the proxy used during the run in brackets):')
@@ -370,7 +372,7 @@ function summary (runs: readonly Run[], meta: Meta, markdown: boolean): number {
     md.push('')
     md.push(`Command: \`${meta.command}\` (${meta.rounds} interleaved rounds × ${meta.duration} s per proxy and load, after ${meta.warmup} s of warm-up each; medians).`)
     md.push(`Machine: ${meta.cpus}, kernel ${meta.kernel}. HAProxy ${meta.haproxy}, nginx ${meta.nginx}, Node ${meta.node}, wrk ${meta.wrk}, tslb ${meta.tslb}.`)
-    md.push(`Load: \`wrk -t1 -c${meta.connections}\` for HTTP (keep-alive; and \`Connection: close\` on every request for close/request), \`-c${meta.tcp_connections}\` fetching a ${meta.body_bytes / 1048576} MiB file through \`mode tcp\`.`)
+    md.push(`Load: \`wrk -t${meta.threads ?? 1} -c${meta.connections}\` (both proxies \`nbthread ${meta.threads ?? 1}\`) for HTTP (keep-alive; and \`Connection: close\` on every request for close/request), \`-c${meta.tcp_connections}\` fetching a ${meta.body_bytes / 1048576} MiB file through \`mode tcp\`.`)
     md.push('')
     md.push(`| | ${proxies.map(p => PROXY_LABEL[p]).join(' | ')} | tslb / HAProxy | tslb / Node proxy |`)
     md.push(`|---|${proxies.map(() => '---:').join('|')}|---:|---:|`)

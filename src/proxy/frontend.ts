@@ -160,9 +160,14 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
     return this.config.mode === 'http' ? 'http' : 'tcp'
   }
 
+  /** Connections in service: every proxy thread's when they share the count. */
   connections (): number {
-    return this.current
+    return this.sharedConnections === undefined ? this.current : Atomics.load(this.sharedConnections.cells,
+      this.sharedConnections.index)
   }
+
+  /** Set when proxy threads share the frontend's connection count (threads/node-state.ts). */
+  sharedConnections: { readonly cells: Int32Array, readonly index: number } | undefined
 
   globalConnections (): number {
     return this.hooks.globalConnections()
@@ -198,7 +203,7 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
   }
 
   proxyState (fetch: string, arg: string): string | undefined {
-    if (fetch === 'fe_conn') return arg === '' || arg === this.name ? String(this.current) : undefined
+    if (fetch === 'fe_conn') return arg === '' || arg === this.name ? String(this.connections()) : undefined
     if (fetch === 'srv_is_up' || fetch === 'srv_conn') {
       const [be, srv] = arg.split('/')
       const server = this.backends.get(be ?? '')?.servers.find(x => x.name === srv)
@@ -238,10 +243,13 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
   /** Takes an accepted connection into service (the accept gate found it a slot). */
   admit (socket: Socket): void {
     this.current++
+    const shared = this.sharedConnections
+    if (shared !== undefined) Atomics.add(shared.cells, shared.index, 1)
     this.totalSessions++
     this.hooks.connectionDelta(1)
     socket.once('close', () => {
       this.current--
+      if (shared !== undefined) Atomics.sub(shared.cells, shared.index, 1)
       this.hooks.connectionDelta(-1)
     })
     socket.on('error', () => {})

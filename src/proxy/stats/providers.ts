@@ -92,6 +92,18 @@ export interface StatsProviders {
   readonly version?: string
   /** Epoch ms the worker started (Uptime, Start_time_sec); module load time by default. */
   readonly startedAt?: number
+  /** With `nbthread` above 1: the other proxy threads' figures, added to this thread's (threads/stats-share.ts). */
+  readonly threads?: ThreadStats | undefined
+}
+
+/** What a stats row and `show info` add from the other proxy threads. */
+export interface ThreadStats {
+  readonly count: number
+  /** A row's values (by field position) with the other threads' added. */
+  mergeRow (kind: 'F' | 'B' | 'S', iid: number, sid: number, values: readonly (number | string | undefined)[]):
+  (number | string | undefined)[]
+  /** `show info` values (by position) with the other threads' added. */
+  mergeInfo (values: readonly (number | string | undefined)[]): (number | string | undefined)[]
 }
 
 export const LEVEL_RANK: Record<CliLevel, number> = { user: 1, operator: 2, admin: 3 }
