@@ -108,6 +108,7 @@ async function start (): Promise<void> {
     e.listen(new Map((shares[0] ?? []).map(k => [k, handles.get(k) ?? {}])))
     e.startChecks(global, (level, line) => { log[level]({ type: 'health' }, line) })
     if (threads !== undefined && e.checkers.size > 0) shareCheckReports(e, threads)
+    if (threads !== undefined) shareCommits(e, threads)
     masterCliApi = new RuntimeApi(e, providers)
     // Every stats socket is bound under a temporary name; the serving generation's stay on their paths until the
     // supervisor makes this one serve (`publish`): a generation that fails, before or after `ready`, never took them.
@@ -149,6 +150,14 @@ function shareCheckReports (e: Engine, pool: ProxyThreads): void {
     pool.broadcast({ type: 'checks', reports })
   }, 250)
   timer.unref()
+}
+
+/** `commit ssl cert` runs here (thread 1, where the runtime API is): the other threads serve the new one too. */
+function shareCommits (e: Engine, pool: ProxyThreads): void {
+  e.certs.onCommit(file => {
+    const c = e.certs.get(file)
+    if (c?.cert !== undefined && c.key !== undefined) pool.broadcast({ type: 'cert', file, cert: c.cert, key: c.key })
+  })
 }
 
 function startThreads (c: Config, shares: readonly string[][], state: NodeState, stats: StatsShare): ProxyThreads {

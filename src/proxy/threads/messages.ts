@@ -22,6 +22,8 @@ export type ToThread =
   | { readonly type: 'drain', readonly hardStopAfter: number }
   /** Thread 1's health-check reports, by `backend/server`, for the stats the thread renders. */
   | { readonly type: 'checks', readonly reports: readonly (readonly [string, CheckReport])[] }
+  /** A certificate committed on the runtime API (`commit ssl cert`): every thread serves it to new handshakes. */
+  | { readonly type: 'cert', readonly file: string, readonly cert: string, readonly key: string }
 
 export type FromThread =
   | { readonly type: 'ready' }

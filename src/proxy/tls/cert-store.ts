@@ -134,10 +134,22 @@ export class CertStore {
       throw new CertStoreError(Code.INCOMPLETE, `Committing ${file}\n${why}\nFailed!\n`)
     }
     this.tx = undefined
-    this.stored.set(file, tx)
-    this.replaced.set(file, { cert: tx.cert, key: tx.key, names: certificateNames(x509) })
-    for (const fn of this.listeners) fn(file)
+    this.install(file, tx.cert, tx.key, x509)
     return this.uses(file)
+  }
+
+  /**
+   * What another thread's commit replaced (`nbthread`: the runtime API runs on thread 1, which passes each commit
+   * on): the same effect, without a transaction. The pair was checked there.
+   */
+  adopt (file: string, cert: string, key: string): void {
+    this.install(file, cert, key, new X509Certificate(cert))
+  }
+
+  private install (file: string, cert: string, key: string, x509: X509Certificate): void {
+    this.stored.set(file, { file, cert, key })
+    this.replaced.set(file, { cert, key, names: certificateNames(x509) })
+    for (const fn of this.listeners) fn(file)
   }
 
   /** `abort ssl cert FILE`. */
