@@ -20,6 +20,7 @@ import { addressKey, type SupervisorMessage, type WorkerMessage } from '../ipc/m
 import { answerQuery, type QueryReply } from '../ipc/query.ts'
 import { threadCount } from '../config/threads.ts'
 import { ProxyThreads } from './threads/pool.ts'
+import type { CertStore } from './tls/cert-store.ts'
 import { shareSockets } from './threads/share.ts'
 import { NodeState } from './threads/node-state.ts'
 import { StatsShare } from './threads/stats-share.ts'
@@ -91,7 +92,7 @@ async function start (): Promise<void> {
     const stats = shares.length > 1 ? StatsShare.create(e, own, shares.length) : undefined
     const providers: RuntimeApiOptions = { ...own, threads: stats }
     if (stats !== undefined) {
-      threads = startThreads(received, shares.slice(1), NodeState.create(e, shares.length), stats)
+      threads = startThreads(received, shares.slice(1), NodeState.create(e, shares.length), stats, e.certs)
       threads.onSyslog = (path, bytes) => { sinks.sendUnix(path, bytes) }
     }
     e.services = { stats: createStatsHandler(e, providers), prometheus: (target, isHead) => prometheusResponse(e,
@@ -108,7 +109,6 @@ async function start (): Promise<void> {
     e.listen(new Map((shares[0] ?? []).map(k => [k, handles.get(k) ?? {}])))
     e.startChecks(global, (level, line) => { log[level]({ type: 'health' }, line) })
     if (threads !== undefined && e.checkers.size > 0) shareCheckReports(e, threads)
-    if (threads !== undefined) shareCommits(e, threads)
     masterCliApi = new RuntimeApi(e, providers)
     // Every stats socket is bound under a temporary name; the serving generation's stay on their paths until the
     // supervisor makes this one serve (`publish`): a generation that fails, before or after `ready`, never took them.
@@ -152,17 +152,15 @@ function shareCheckReports (e: Engine, pool: ProxyThreads): void {
   timer.unref()
 }
 
-/** `commit ssl cert` runs here (thread 1, where the runtime API is): the other threads serve the new one too. */
-function shareCommits (e: Engine, pool: ProxyThreads): void {
-  e.certs.onCommit(file => {
-    const c = e.certs.get(file)
-    if (c?.cert !== undefined && c.key !== undefined) pool.broadcast({ type: 'cert', file, cert: c.cert, key: c.key })
-  })
-}
-
-function startThreads (c: Config, shares: readonly string[][], state: NodeState, stats: StatsShare): ProxyThreads {
+function startThreads (c: Config, shares: readonly string[][], state: NodeState, stats: StatsShare,
+  certs: CertStore): ProxyThreads {
   const pool = new ProxyThreads(c, shares.map(keys => keys.map(k => [k, (handles.get(k) as { fd: number }).fd])),
     state.handle, stats.handle)
+  // `commit ssl cert` runs on this thread's store: every other thread serves the new certificate too.
+  certs.onCommit(file => {
+    const s = certs.get(file)
+    if (s?.cert !== undefined && s.key !== undefined) pool.broadcast({ type: 'cert', file, cert: s.cert, key: s.key })
+  })
   pool.onDeath = (tid, why) => {
     log.error({ thread: tid, why }, 'proxy thread died: the worker exits so that the supervisor restarts it')
     process.exit(1)

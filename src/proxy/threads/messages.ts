@@ -22,7 +22,7 @@ export type ToThread =
   | { readonly type: 'drain', readonly hardStopAfter: number }
   /** Thread 1's health-check reports, by `backend/server`, for the stats the thread renders. */
   | { readonly type: 'checks', readonly reports: readonly (readonly [string, CheckReport])[] }
-  /** A certificate committed on the runtime API (`commit ssl cert`): every thread serves it to new handshakes. */
+  /** `commit ssl cert` on the runtime API (thread 1): the file's new certificate, for this thread's handshakes. */
   | { readonly type: 'cert', readonly file: string, readonly cert: string, readonly key: string }
 
 export type FromThread =

@@ -68,6 +68,6 @@ async function drain (hardStopAfter: number): Promise<void> {
 parentPort?.on('message', (msg: ToThread) => {
   if (msg.type === 'drain') setImmediate(() => { void drain(msg.hardStopAfter) })
   if (msg.type === 'checks') checks = new Map(msg.reports)
-  if (msg.type === 'cert') engine?.certs.adopt(msg.file, msg.cert, msg.key)
+  if (msg.type === 'cert') engine?.certs.applyCommitted(msg.file, msg.cert, msg.key)
 })
 start()

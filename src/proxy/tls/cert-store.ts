@@ -138,11 +138,8 @@ export class CertStore {
     return this.uses(file)
   }
 
-  /**
-   * What another thread's commit replaced (`nbthread`: the runtime API runs on thread 1, which passes each commit
-   * on): the same effect, without a transaction. The pair was checked there.
-   */
-  adopt (file: string, cert: string, key: string): void {
+  /** A certificate another proxy thread's store committed (checked there): served here too from now on. */
+  applyCommitted (file: string, cert: string, key: string): void {
     this.install(file, cert, key, new X509Certificate(cert))
   }
 
