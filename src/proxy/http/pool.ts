@@ -8,8 +8,11 @@ import type { Socket } from 'node:net'
 import type { ServerState } from '../server-state.ts'
 
 /**
- * Idle connections kept per server without `pool-max-conn`: no limit (-1), as HAProxy. The pool never holds more than
- * were in use at once (each was released by an exchange), and each closes after IDLE_TIMEOUT_MS unused.
+ * Idle connections kept per server without `pool-max-conn`: no fixed limit (-1), as HAProxy. The pool keeps idle and
+ * busy connections together within the most the server had in use at once lately (this period of IDLE_TIMEOUT_MS or
+ * the one before), as HAProxy's purge brings its idle connections back to the recent peak; each closes after
+ * IDLE_TIMEOUT_MS unused. Without that bound a client opening a connection per request (whose first request may not
+ * take a shared idle connection under `http-reuse safe`) left one idle server connection behind per request.
  */
 export const MAX_IDLE_PER_SERVER = -1
 
@@ -99,8 +102,16 @@ class IdleEntry implements UpstreamOwner {
   onUpstreamTimeout (): void { this.drop() }
 }
 
+/** The most connections a server had in use at once, in this period and the one before. */
+interface UsePeak {
+  current: number
+  previous: number
+  since: number
+}
+
 export class UpstreamPool {
   private readonly idle = new Map<ServerState, IdleEntry[]>()
+  private readonly peaks = new Map<ServerState, UsePeak>()
   private readonly idleTimeoutMs: number
 
   constructor (idleTimeoutMs = IDLE_TIMEOUT_MS) {
@@ -141,7 +152,7 @@ export class UpstreamPool {
       this.idle.set(server, list)
     }
     const max = server.config.poolMaxConn ?? MAX_IDLE_PER_SERVER
-    if ((max >= 0 && list.length >= max) || socket.destroyed) {
+    if ((max >= 0 && list.length >= max) || (max < 0 && list.length >= this.idleRoom(server)) || socket.destroyed) {
       disownUpstream(socket)
       socket.destroy()
       return
@@ -153,6 +164,24 @@ export class UpstreamPool {
     // next request on it would never see its response.
     socket.resume()
     list.push(entry)
+  }
+
+  /** How many idle connections `server` may keep besides those in use: its recent peak of use, less its use now. */
+  private idleRoom (server: ServerState, now = Date.now()): number {
+    // The connection being released was in use until now; the caller has already given back its slot.
+    const inUse = server.activeConnections + 1
+    let p = this.peaks.get(server)
+    if (p === undefined) {
+      p = { current: 0, previous: 0, since: now }
+      this.peaks.set(server, p)
+    }
+    if (now - p.since >= this.idleTimeoutMs) {
+      p.previous = now - p.since >= 2 * this.idleTimeoutMs ? 0 : p.current
+      p.current = 0
+      p.since = now
+    }
+    p.current = Math.max(p.current, inUse)
+    return Math.max(p.current, p.previous) - inUse + 1
   }
 
   idleCount (server: ServerState): number {
