@@ -387,6 +387,21 @@ threads_json() {  # before after -> JSON array of each proxy thread's share of t
 
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 
+# Memory of each of the proxy's processes (tslb: supervisor, then worker), a JSON array. VmHWM is
+# the process's peak RSS since it started; RssFile is mostly the executable's pages (for Node the
+# same binary in supervisor and worker, shared between them, so a sum of RSS counts it twice).
+mem_json() {  # pids...
+  local p sep=''
+  printf '['
+  for p in "$@"; do
+    awk -v sep="$sep" '/^VmHWM:/ { h = $2 } /^VmRSS:/ { r = $2 } /^RssAnon:/ { a = $2 } /^RssFile:/ { f = $2 }
+      END { printf "%s{\"hwm_kib\":%d,\"rss_kib\":%d,\"anon_kib\":%d,\"file_kib\":%d}", sep, h, r, a, f }' \
+      "/proc/$p/status" 2>/dev/null || printf '%s{"hwm_kib":0,"rss_kib":0,"anon_kib":0,"file_kib":0}' "$sep"
+    sep=,
+  done
+  printf ']'
+}
+
 RESULTS=$OUT/results.jsonl
 ERRORS=0
 
@@ -396,7 +411,7 @@ ATTEMPTS=${BENCH_ATTEMPTS:-3}
 (( THREADS > 1 )) && ATTEMPTS=1
 
 measure_once() {  # round load proxy attempt -> prints the JSON record
-  local r=$1 load=$2 p=$3 a=$4 url out json t0 t1 c0 c1 rss port linger
+  local r=$1 load=$2 p=$3 a=$4 url out json t0 t1 c0 c1 rss mem port linger
   url=$(url_of "$p" "$load")
   out=$OUT/wrk/$r-$load-$p.$a.txt
   (( WARMUP > 0 )) && wrk_run "$load" "$url" "$WARMUP" "$OUT/wrk/$r-$load-$p.$a.warmup.txt"
@@ -411,6 +426,8 @@ measure_once() {  # round load proxy attempt -> prints the JSON record
   json=$(sed -n 's/^WRK_JSON //p' "$out")
   [[ -n $json ]] || { json='{"failed":true}'; echo "$PROG: wrk failed for $p/$load (see $out)" >&2; }
   rss=$(rss_kib "${PIDS[$p]##* }")   # the worker, for tslb
+  # shellcheck disable=SC2086
+  mem=$(mem_json ${PIDS[$p]})
   # wrk has exited and closed every connection: the proxy should have closed its side too
   sleep 1
   port=${url#http://127.0.0.1:}; port=${port%%/*}
@@ -422,9 +439,9 @@ measure_once() {  # round load proxy attempt -> prints the JSON record
   local shares=[]
   [[ -n $th1 ]] && shares=$(threads_json "$th0" "$th1")
   [[ $p == tslb && $THREADS -gt 1 ]] && echo "  (round $r $load tslb: each proxy thread's share of their CPU: $shares)" >&2
-  printf '{"round":%d,"load":"%s","proxy":"%s","attempt":%d,"threads":%d,"thread_shares":%s,"connections":%d,"proxy_cpu_s":%s,"proxy_jiffies":%d,"cpu0":{"busy":%d,"task":%d,"total":%d,"steal":%d},"cpu1":{"busy":%d,"task":%d,"total":%d,"steal":%d},"rss_kib":%d,"lingering":%d,"wrk":%s}\n' \
+  printf '{"round":%d,"load":"%s","proxy":"%s","attempt":%d,"threads":%d,"thread_shares":%s,"connections":%d,"proxy_cpu_s":%s,"proxy_jiffies":%d,"cpu0":{"busy":%d,"task":%d,"total":%d,"steal":%d},"cpu1":{"busy":%d,"task":%d,"total":%d,"steal":%d},"rss_kib":%d,"mem":%s,"lingering":%d,"wrk":%s}\n' \
     "$r" "$load" "$p" "$a" "$THREADS" "$shares" "$conns" "$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", d / hz }')" $((t1 - t0)) \
-    $((b1 - b0)) $((k1 - k0)) $((tt1 - tt0)) $((s1 - s0)) $((d1 - d0)) $((e1 - e0)) $((u1 - u0)) $((v1 - v0)) "$rss" "$linger" "$json"
+    $((b1 - b0)) $((k1 - k0)) $((tt1 - tt0)) $((s1 - s0)) $((d1 - d0)) $((e1 - e0)) $((u1 - u0)) $((v1 - v0)) "$rss" "$mem" "$linger" "$json"
 }
 
 # Share of CPU0 that other processes took while the proxy was measured: CPU0's process time

@@ -218,6 +218,12 @@ export interface HttpRule {
   readonly spec?: ActionSpec
 }
 
+/** A custom log format string (`log-format`, `unique-id-format`) as written, and where. */
+export interface FormatString {
+  readonly text: string
+  readonly loc: Location
+}
+
 /** A value written as HAProxy's log-format string: text and `%[sample]` expressions. */
 export type Format = readonly FormatPart[]
 export type FormatPart =
@@ -261,6 +267,13 @@ export type ActionSpec =
   | { readonly type: 'unset-var', readonly scope: VarScope, readonly name: string }
   | { readonly type: 'use-service' }
   | { readonly type: 'set-src', readonly expr: SampleExpr }
+  /** `track-sc0..2 KEY [table T]`: `table` undefined is the rule's own proxy's table. */
+  | { readonly type: 'track-sc', readonly slot: number, readonly key: SampleExpr, readonly table: string | undefined }
+  /** `sc-inc-gpc0|1[(SC)]` (`idx` 0 or 1, the gpc0/gpc1 fields) and `sc-inc-gpc(IDX,SC)` (`array`: the gpc array). */
+  | { readonly type: 'sc-inc-gpc', readonly slot: number, readonly idx: number, readonly array: boolean }
+  /** `sc-set-gpt0[(SC)] VALUE` and `sc-set-gpt(IDX,SC) VALUE`: an integer or a sample expression. */
+  | { readonly type: 'sc-set-gpt', readonly slot: number, readonly idx: number, readonly array: boolean,
+    readonly value: number | SampleExpr }
 
 export type VarScope = 'proc' | 'sess' | 'txn' | 'req' | 'res'
 
@@ -372,7 +385,13 @@ export interface ProxySettings {
   retries?: number
   logs: LogTarget[]
   logGlobal?: boolean
-  logFormat?: string
+  /** `log-format`: checked against the proxy's mode once the configuration is read (config/log-format.ts). */
+  logFormat?: FormatString
+  /** `option http-restrict-req-hdr-names`: request header names outside [A-Za-z0-9-] kept, deleted or refused. */
+  restrictHeaderNames?: 'preserve' | 'delete' | 'reject'
+  /** `unique-id-format` and `unique-id-header`. */
+  uniqueIdFormat?: FormatString
+  uniqueIdHeader?: string
   defaultServer: ServerOptions
   monitorNets: string[]
   monitorUri?: string
@@ -431,8 +450,6 @@ export interface GlobalSettings {
   daemon?: boolean
   maxconn?: number
   nbthread?: number
-  /** Where `nbthread` was set, for messages. */
-  nbthreadLoc?: Location
   pidfile?: string
   chroot?: string
   user?: string

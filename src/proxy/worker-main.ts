@@ -89,10 +89,7 @@ async function start (): Promise<void> {
     const own = statsProviders(e, config)
     const stats = shares.length > 1 ? StatsShare.create(e, own, shares.length) : undefined
     const providers: RuntimeApiOptions = { ...own, threads: stats }
-    if (stats !== undefined) {
-      threads = startThreads(received, shares.slice(1), NodeState.create(e, shares.length), stats)
-      threads.onSyslog = (path, bytes) => { sinks.sendUnix(path, bytes) }
-    }
+    const state = stats === undefined ? undefined : NodeState.create(e, shares.length)
     e.services = { stats: createStatsHandler(e, providers), prometheus: (target, isHead) => prometheusResponse(e,
       providers, target, isHead) }
     if (config.peers.some(ps => !ps.disabled && ps.peers.some(p => p.name === context?.localPeer))) {
@@ -103,6 +100,11 @@ async function start (): Promise<void> {
         log: log.child({ module: 'peers' }), handoffPath: s => handoffSocketPath(runDir, generation, s) })
       await peers.start(previous === undefined ? {} : { learnFrom: s => handoffSocketPath(runDir, previous, s) })
       await peers.localSyncDone
+    }
+    // The other threads start once the tables are learned, on the same tables.
+    if (stats !== undefined && state !== undefined) {
+      threads = startThreads(received, shares.slice(1), state, stats, e)
+      threads.onSyslog = (path, bytes) => { sinks.sendUnix(path, bytes) }
     }
     e.listen(new Map((shares[0] ?? []).map(k => [k, handles.get(k) ?? {}])))
     e.startChecks(global, (level, line) => { log[level]({ type: 'health' }, line) })
@@ -150,9 +152,10 @@ function shareCheckReports (e: Engine, pool: ProxyThreads): void {
   timer.unref()
 }
 
-function startThreads (c: Config, shares: readonly string[][], state: NodeState, stats: StatsShare): ProxyThreads {
+function startThreads (c: Config, shares: readonly string[][], state: NodeState, stats: StatsShare, e: Engine):
+ProxyThreads {
   const pool = new ProxyThreads(c, shares.map(keys => keys.map(k => [k, (handles.get(k) as { fd: number }).fd])),
-    state.handle, stats.handle)
+    state.handle, stats.handle, [...e.tables].map(([name, t]) => [name, t.sharedHandle()]))
   pool.onDeath = (tid, why) => {
     log.error({ thread: tid, why }, 'proxy thread died: the worker exits so that the supervisor restarts it')
     process.exit(1)
@@ -164,6 +167,7 @@ function startThreads (c: Config, shares: readonly string[][], state: NodeState,
 function statsProviders (e: Engine, c: Config): RuntimeApiOptions {
   return {
     config: c,
+    certs: e.certs,
     checkStatus: (be, s) => checkReportFrom(e.checkers.get(be.name)?.status(s.name)),
     tables: { run: (action, args, level) => runTableCommand(action, args, { tables: [...e.tables.values()], level,
       now: Date.now() }) },

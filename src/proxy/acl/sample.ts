@@ -7,6 +7,8 @@ import { helloSamples, payloadSamples, tlsSamples, type TlsFacts } from '../tls/
 import { isIP } from 'node:net'
 import { threadPosition } from '../threads/current.ts'
 import { authenticate, authenticatedUser } from '../rules/userlists.ts'
+import { counterSamples } from './counter-samples.ts'
+import type { StickCounters } from '../stick-counters.ts'
 
 export interface SampleSource {
   readonly src: string
@@ -35,6 +37,8 @@ export interface SampleSource {
   responseCookie? (name: string): string | undefined
   /** The server the request went to, once chosen (`srv_name`, `srv_id`). */
   readonly server?: { readonly name: string, readonly id: number } | undefined
+  /** The request's `unique-id-format` value, made when first asked for (`unique-id`). */
+  uniqueId? (): string | undefined
   /** The request is the first of its client connection (`http_first_req`). */
   readonly firstRequest?: boolean
   /** The response's status, once there is one. */
@@ -49,6 +53,8 @@ export interface SampleSource {
   readonly tls?: TlsFacts
   /** `mode tcp` with `tcp-request inspect-delay`: the bytes received before routing (`req.ssl_sni`). */
   readonly payload?: Uint8Array
+  /** The stick counters the session and this request track (`track-sc*`; the `sc*_` fetches). */
+  readonly counters?: StickCounters
 }
 
 /** The path of a request target; for the absolute form (`http://h/p?q`) the part after the authority. */
@@ -146,6 +152,7 @@ export function fetchSamples (fetch: string, args: readonly string[], s: SampleS
       const v = arg === '' ? values[0] : values.at(-1)
       return v === undefined ? [] : [String(leadingInt(v))]
     }
+    case 'unique-id': return one(s.uniqueId?.())
     case 'srv_name': return one(s.server?.name)
     case 'srv_id': return one(s.server === undefined ? undefined : String(s.server.id))
     case 'http_first_req': return s.firstRequest === undefined ? [] : [s.firstRequest ? '1' : '0']
@@ -172,6 +179,6 @@ export function fetchSamples (fetch: string, args: readonly string[], s: SampleS
     case 'http_auth': return s.headerValues === undefined ? [] : [authenticate(arg, s.headerValues('authorization')[0])
       ? '1' : '0']
     default: return tlsSamples(fetch, args, s.tls) ?? helloSamples(fetch, s.payload) ??
-      payloadSamples(fetch, args, s.payload) ?? []
+      payloadSamples(fetch, args, s.payload) ?? counterSamples(fetch, args, s) ?? []
   }
 }

@@ -7,6 +7,7 @@ import type { SampleSource } from '../acl/sample.ts'
 import { getHeaderValues, type RequestHead, type ResponseHead } from './codec.ts'
 import type { TlsFacts } from '../tls/facts.ts'
 import { requestCookieValue, responseCookieValue, splitCookieHeader } from './cookie.ts'
+import type { StickCounters } from '../stick-counters.ts'
 
 export interface SampleOrigin {
   /** The client's address; `http-request set-src` changes it for the rest of the connection. */
@@ -38,10 +39,22 @@ export class RequestSample implements SampleSource {
   server: { readonly name: string, readonly id: number } | undefined
   /** The first request of its client connection (`http_first_req`). */
   firstRequest = true
+  /** The process's request counter when this one began (`%rt`). */
+  requestNumber = 0
+  /** Makes the unique id (`unique-id-format`), once. */
+  uniqueIdMaker: (() => string) | undefined
+  private madeId: string | undefined
+
+  uniqueId (): string | undefined {
+    if (this.madeId === undefined && this.uniqueIdMaker !== undefined) this.madeId = this.uniqueIdMaker()
+    return this.madeId
+  }
   /** The server's answer, once there is one (`stick store-response`). */
   response: ResponseHead | undefined
+  readonly counters: StickCounters | undefined
 
-  constructor (head: RequestHead, origin: SampleOrigin) {
+  constructor (head: RequestHead, origin: SampleOrigin, counters?: StickCounters) {
+    this.counters = counters
     this.srcPort = origin.srcPort
     this.dst = origin.dstIp
     this.dstPort = origin.dstPort

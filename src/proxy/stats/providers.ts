@@ -8,6 +8,7 @@ import type { Config } from '../../config/model.ts'
 import type { Backend } from '../backend.ts'
 import type { ServerState } from '../server-state.ts'
 import type { ServerCheckStatus } from '../health/checker.ts'
+import type { CertStore } from '../tls/cert-store.ts'
 
 /** A runtime API access level (`stats socket ... level`), in increasing order of rights. */
 export type CliLevel = 'user' | 'operator' | 'admin'
@@ -83,6 +84,8 @@ export interface StatsProviders {
    * undefined when no such section exists ("No such peers").
    */
   readonly peers?: (section: string | undefined, dict: boolean) => string | undefined
+  /** The worker's certificates (`show/set/commit/abort/new/del ssl cert`); none: an empty store. */
+  readonly certs?: CertStore
   /** `show vrrp` (tslb addition): the VRRP instances' state. */
   readonly vrrp?: () => string
   /** Product version shown by `show info`, the stats page and Prometheus; package.json's by default. */

@@ -9,7 +9,7 @@ import { ConnectError } from '../errors.ts'
 import type { FrontendContext, RoutingFrontend } from '../frontend-context.ts'
 import { socketAddresses, type ConnAddresses } from '../conn-addresses.ts'
 import type { ServerState } from '../server-state.ts'
-import { formatTcpLog } from '../log/format.ts'
+import { formatTcpLog, type SessionLog } from '../log/format.ts'
 import { trafficSeverity } from '../log/policy.ts'
 import { recordExchange } from '../counters.ts'
 import { tlsFacts } from '../tls/facts.ts'
@@ -42,9 +42,13 @@ void {
   startTcpSession(client, backend, fe, addrs)
 }
 
+/** Sessions this process began (`%rt` of a log-format). */
+let sessionsBegun = 0
+
 export function startTcpSession (client: Socket, backend: Backend, fe: FrontendContext,
   addrs = socketAddresses(client)): void {
   const acceptedAt = Date.now()
+  const sessionNumber = sessionsBegun++
   const srcIp = addrs.src
   const srcPort = addrs.srcPort
   const dstPort = addrs.dstPort
@@ -72,6 +76,7 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
     }
     client.destroy()
     upstream?.destroy()
+    addrs.counters?.addBytes(bytesFromClient, fromServer.bytes, Date.now())
     recordExchange({
       frontend: fe, backend, server, http: false, bytesIn: bytesFromClient, bytesOut: fromServer.bytes, tw: queuedMs,
         tc: connectMs,
@@ -86,7 +91,7 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
   const logLine = (early: boolean): void => {
     const severity = trafficSeverity(fe.logPolicy, { termination, retries })
     if (severity === undefined) return
-    fe.logTraffic(formatTcpLog({
+    const line: SessionLog = {
       early,
       clientIp: srcIp, clientPort: srcPort, acceptedAt, frontend: fe.name, backend: backend.name,
       server: server?.name ?? '<NOSRV>', tw: queuedMs, tc: connectMs, tt: Date.now() - acceptedAt,
@@ -95,7 +100,15 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
       srvConn: server?.activeConnections ?? 0, retries,
       srvQueue: server === undefined ? 0 : backend.admission.serverQueueLength(server),
         backendQueue: backend.admission.queueLength
-    }), severity)
+    }
+    const custom = fe.customLog
+    if (custom === undefined) { fe.logTraffic(formatTcpLog(line), severity); return }
+    const tls = tlsFacts(client)
+    fe.logTraffic(custom({ ...line, http: false, tq: -1, tr: -1, status: 0, requestLine: '<BADREQ>', tls: tls !==
+      undefined, frontendIp: addrs.dst, frontendPort: dstPort, serverIp: server?.host, serverPort: server?.port ??
+      (server === undefined ? undefined : dstPort), sourceIp: upstream?.localAddress, sourcePort: upstream?.localPort,
+      bytesUploaded: bytesFromClient, requestCounter: sessionNumber, sample, tlsCipher: tls?.cipher,
+      tlsVersion: tls?.protocol }), severity)
   }
 
   client.on('error', () => { if (termination === '--') termination = 'CD'; finish() })
@@ -107,7 +120,7 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
 
   const abort = new AbortController()
   client.once('close', () => { abort.abort() })
-  const sample = { src: srcIp, srcPort, dst: addrs.dst, dstPort, tls: tlsFacts(client) }
+  const sample = { src: srcIp, srcPort, dst: addrs.dst, dstPort, tls: tlsFacts(client), counters: addrs.counters }
   const sticky = backend.stick.empty ? undefined : backend.stick.match(sample, Date.now())
   const preferred = sticky !== undefined && (sticky.persistable || (backend.config.options.persist === true &&
     sticky.admin !== 'maint')) ? sticky : undefined

@@ -6,6 +6,7 @@ import type { Config } from '../../config/model.ts'
 import type { NodeStateHandle } from './node-state.ts'
 import type { StatsShareHandle } from './stats-share.ts'
 import type { CheckReport } from '../stats/providers.ts'
+import type { StickTableHandle } from '../../stick/index.ts'
 
 export interface ThreadData {
   readonly config: Config
@@ -16,6 +17,8 @@ export interface ThreadData {
   readonly sockets: readonly (readonly [string, number])[]
   readonly state: NodeStateHandle
   readonly stats: StatsShareHandle
+  /** Thread 1's stick tables, by name: attached, so the node has one of each. */
+  readonly tables: readonly (readonly [string, StickTableHandle])[]
 }
 
 export type ToThread =

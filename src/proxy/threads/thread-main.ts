@@ -34,7 +34,8 @@ function start (): void {
   try {
     const sinks = new LogSinks(log, undefined, (path, bytes) => { send({ type: 'syslog', path, bytes }) })
     const config = data.config
-    const e = new Engine(config, { logFor: proxy => sinks.forProxy(proxy, config.global) })
+    const e = new Engine(config, { logFor: proxy => sinks.forProxy(proxy, config.global),
+      tables: new Map(data.tables) })
     engine = e
     state = NodeState.attach(data.state, e, data.tid - 1)
     const own: RuntimeApiOptions = { config, checkStatus: (be, s) => checks.get(`${be.name}/${s.name}`) }
