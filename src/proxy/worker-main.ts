@@ -173,7 +173,8 @@ function statsProviders (e: Engine, c: Config): RuntimeApiOptions {
       now: Date.now() }) },
     vrrp: () => vrrpText ?? 'No VRRP instance on this node.\n',
     peers: (section, dict) => peers === undefined ? undefined : formatShowPeers(peers, section, dict),
-    onServerChange: (be, s, change) => { if (change === 'admin') e.checkers.get(be.name)?.notifyAdminChange(s) }
+    onServerChange: (be, s, change) => { if (change === 'admin') e.checkers.get(be.name)?.notifyAdminChange(s) },
+    onSslCert: (verb, name, payload) => { threads?.broadcast({ type: 'ssl-cert', verb, name, payload }) }
   }
 }
 

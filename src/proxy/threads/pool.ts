@@ -27,7 +27,8 @@ export class ProxyThreads {
     stats: StatsShareHandle, tables: readonly (readonly [string, StickTableHandle])[]) {
     const threads = shares.length + 1
     shares.forEach((sockets, i) => {
-      const data: ThreadData = { config, tid: i + 2, threads, sockets, state, stats, tables }
+      const data: ThreadData = { config, tid: i + 2, threads, sockets, state, stats, tables,
+        argv: process.argv }
       const w = new Worker(THREAD_ENTRY, { workerData: data })
       this.workers.push(w)
       w.on('message', (m: FromThread) => {
