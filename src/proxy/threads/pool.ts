@@ -9,6 +9,7 @@ import type { Config } from '../../config/model.ts'
 import type { FromThread, ThreadData, ToThread } from './messages.ts'
 import type { NodeStateHandle } from './node-state.ts'
 import type { StatsShareHandle } from './stats-share.ts'
+import type { StickTableHandle } from '../../stick/index.ts'
 
 const THREAD_ENTRY = fileURLToPath(new URL('./thread-main.ts', import.meta.url))
 
@@ -23,10 +24,11 @@ export class ProxyThreads {
 
   /** `shares[i]`: memberKey -> fd for thread i + 2. */
   constructor (config: Config, shares: readonly (readonly (readonly [string, number])[])[], state: NodeStateHandle,
-    stats: StatsShareHandle) {
+    stats: StatsShareHandle, tables: readonly (readonly [string, StickTableHandle])[]) {
     const threads = shares.length + 1
     shares.forEach((sockets, i) => {
-      const data: ThreadData = { config, tid: i + 2, threads, sockets, state, stats }
+      const data: ThreadData = { config, tid: i + 2, threads, sockets, state, stats, tables,
+        argv: process.argv }
       const w = new Worker(THREAD_ENTRY, { workerData: data })
       this.workers.push(w)
       w.on('message', (m: FromThread) => {

@@ -16,8 +16,12 @@ import { setThreadPosition } from './current.ts'
 import { NodeState } from './node-state.ts'
 import { StatsShare } from './stats-share.ts'
 import type { CheckReport } from '../stats/providers.ts'
+import { sslCertCommand } from '../stats/runtime-api-ssl.ts'
 
 const data = workerData as ThreadData
+// A TLS server's default session id context is a hash of process.argv, whose script differs in a thread: with thread
+// 1's, a session or ticket from one thread resumes on another (and across generations, as with one thread).
+process.argv = [...data.argv]
 setThreadPosition(data.tid - 1)
 const log = createLogger('tslb-worker').child({ thread: data.tid })
 let engine: Engine | undefined
@@ -34,7 +38,8 @@ function start (): void {
   try {
     const sinks = new LogSinks(log, undefined, (path, bytes) => { send({ type: 'syslog', path, bytes }) })
     const config = data.config
-    const e = new Engine(config, { logFor: proxy => sinks.forProxy(proxy, config.global) })
+    const e = new Engine(config, { logFor: proxy => sinks.forProxy(proxy, config.global),
+      tables: new Map(data.tables) })
     engine = e
     state = NodeState.attach(data.state, e, data.tid - 1)
     const own: RuntimeApiOptions = { config, checkStatus: (be, s) => checks.get(`${be.name}/${s.name}`) }
@@ -68,6 +73,6 @@ async function drain (hardStopAfter: number): Promise<void> {
 parentPort?.on('message', (msg: ToThread) => {
   if (msg.type === 'drain') setImmediate(() => { void drain(msg.hardStopAfter) })
   if (msg.type === 'checks') checks = new Map(msg.reports)
-  if (msg.type === 'cert') engine?.certs.applyCommitted(msg.file, msg.cert, msg.key)
+  if (msg.type === 'ssl-cert' && engine !== undefined) sslCertCommand(engine.certs, msg.verb, msg.name, msg.payload)
 })
 start()
