@@ -29,7 +29,7 @@ describe('stick counters on real sockets', () => {
     echo = createServer(s => { s.pipe(s) })
     await new Promise<void>(resolve => { echo.listen(0, '127.0.0.1', resolve) })
     const echoPort = (echo.address() as AddressInfo).port
-    const handles = [0, 1, 2].map(() => bindTcp('127.0.0.1', 0, 4))
+    const handles = [0, 1, 2, 3].map(() => bindTcp('127.0.0.1', 0, 4))
     for (const h of handles) ports.push(handleAddress(h).port)
     const { config, diagnostics } = parseConfig(`defaults
   timeout connect 1s
@@ -53,6 +53,13 @@ frontend h2fe
   http-request return status 200 content-type text/plain lf-string "cur=%[sc0_conn_cur] req=%[sc1_http_req_cnt] sess=%[sc1_sess_cnt]"
 backend sessions
   stick-table type ip size 1k expire 30s store http_req_cnt,sess_cnt,conn_cur
+frontend tcpurl
+  bind 127.0.0.1:${ports[3] as number}
+  stick-table type string len 32 size 1k store gpc0,conn_cnt,conn_cur
+  tcp-request inspect-delay 1s
+  tcp-request content track-sc0 url
+  tcp-request content sc-inc-gpc0(0)
+  default_backend echo
 frontend rate
   mode http
   bind 127.0.0.1:${ports[2] as number}
@@ -87,6 +94,23 @@ frontend rate
       s.destroy()
       await sleep(200)
       assert.match(show('tcpfe'), /conn_cnt=1 conn_cur=0 sess_cnt=0 bytes_in_cnt=3000 bytes_in_rate\(10000\)=3000 bytes_out_cnt=3000\n/)
+    })
+
+  test('mode tcp with inspect-delay: tcp-request content track-sc0 url waits for the request head and tracks its URL',
+    async () => {
+      const s = tcpConnect(ports[3] as number, '127.0.0.1')
+      const request = 'GET /first?x=1 HTTP/1.1\r\nHost: h\r\n\r\n'
+      let got = ''
+      await new Promise<void>(resolve => {
+        // The head in two pieces: the rules wait for the whole of it.
+        s.on('connect', () => { s.write(request.slice(0, 10)); setTimeout(() => { s.write(request.slice(10)) }, 50) })
+        s.setEncoding('latin1')
+        s.on('data', (d: string) => { got += d; if (got.length >= request.length) resolve() })
+      })
+      s.destroy()
+      await sleep(200)
+      assert.equal(got, request)
+      assert.match(show('tcpurl'), /key=\/first\?x\\=1 use=0 exp=N gpc0=1 conn_cnt=1 conn_cur=0\n/)
     })
 
   test('HTTP/2: the connection\'s counter is seen by every stream; each stream tracks its own and gives it back', async () => {

@@ -281,12 +281,20 @@ test('every counter fetch of the registry answers: a number (tracked, or src) or
   }
 })
 
-test('tslb check: what stays refused says so (a content track-sc over a layer-7 key); counters in tcp rules are fine', () => {
+test('tslb check: what stays refused says so (a content track-sc over a layer-7 key without inspect-delay); counters in tcp rules are fine', () => {
   const { errors } = load(['frontend fe', '  bind :80', '  mode tcp',
-    '  stick-table type string size 1k store conn_cur', '  tcp-request inspect-delay 1s',
+    '  stick-table type string size 1k store conn_cur',
     '  tcp-request content track-sc0 req.hdr(host)', '  tcp-request content reject if { sc0_conn_cur gt 1 }',
     '  tcp-request connection reject if { src_conn_cur ge 5 }', '  default_backend be', 'backend be', '  mode tcp',
     '  server s 127.0.0.1:1', ''].join('\n'))
-  assert.deepEqual(errors, ["t.cfg:6: 'tcp-request content track-sc0 over req.hdr' is not enforced yet: tslb refuses " +
+  assert.deepEqual(errors, ["t.cfg:5: 'tcp-request content track-sc0 over req.hdr' is not enforced yet: tslb refuses " +
     'it rather than let through what it would stop'])
 })
+
+test('mode tcp with inspect-delay: content rules may track an HTTP request fetch of the first bytes (HAProxy parses them)',
+  () => {
+    const { errors } = load(['frontend fe', '  bind :80', '  stick-table type string size 1k store conn_cur',
+      '  tcp-request inspect-delay 1s', '  tcp-request content track-sc0 url', '  tcp-request content sc-inc-gpc0(0)',
+      '  default_backend be', 'backend be', '  server s 127.0.0.1:1', ''].join('\n'))
+    assert.deepEqual(errors, [])
+  })
