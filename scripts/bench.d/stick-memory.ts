@@ -6,8 +6,9 @@
  *   ip      stick-table type ip size N store server_id,conn_rate(10s),http_req_rate(10s)
  *
  * tslb: each case runs in a fresh `node --expose-gc` child; after a full GC before and after
- * filling the table, bytes/entry = (heapUsed + external) delta / N (typed arrays live in
- * `external`), and the RSS delta / N for comparison with HAProxy.
+ * filling the table, bytes/entry = (heapUsed + external delta + the table's shared buffers) / N
+ * (the store is in SharedArrayBuffers, which `external` does not count: `table.arrayBytes`), and
+ * the RSS delta / N for comparison with HAProxy.
  * HAProxy: one `haproxy -db` per case with the table and a stats socket; the table is filled
  * with `set table NAME key K data.server_id 1` over one interactive CLI session; bytes/entry =
  * VmRSS delta / N, plus the size of one object of its `sticktables` pool (`show pools`).
@@ -30,7 +31,7 @@ type Case = 'string' | 'ip'
 const CASES: readonly Case[] = ['string', 'ip']
 const HAPROXY = process.env.HAPROXY ?? '/usr/sbin/haproxy'
 
-interface TslbResult { readonly heapPerEntry: number, readonly externalPerEntry: number, readonly totalPerEntry: number, readonly rssPerEntry: number, readonly fillMs: number, readonly size: number }
+interface TslbResult { readonly heapPerEntry: number, readonly externalPerEntry: number, readonly sharedPerEntry: number, readonly totalPerEntry: number, readonly rssPerEntry: number, readonly fillMs: number, readonly size: number }
 interface HaproxyResult { readonly rssPerEntry: number, readonly poolObject: number | undefined, readonly fillMs: number, readonly used: number }
 
 function spec (kind: Case, n: number): StickTableSpec {
@@ -72,7 +73,9 @@ function child (kind: Case, n: number): void {
   const m1 = process.memoryUsage()
   const heap = m1.heapUsed - m0.heapUsed
   const ext = m1.external - m0.external
-  const out: TslbResult = { heapPerEntry: heap / n, externalPerEntry: ext / n, totalPerEntry: (heap + ext) / n, rssPerEntry: (m1.rss - m0.rss) / n, fillMs, size: table.size }
+  // SharedArrayBuffers are not counted in `external`: the table reports its own
+  const shared = table.arrayBytes
+  const out: TslbResult = { heapPerEntry: heap / n, externalPerEntry: ext / n, sharedPerEntry: shared / n, totalPerEntry: (heap + ext + shared) / n, rssPerEntry: (m1.rss - m0.rss) / n, fillMs, size: table.size }
   process.stdout.write(JSON.stringify(out) + '\n')
 }
 
@@ -197,7 +200,7 @@ async function main (): Promise<void> {
       rows.push({ kind, n, tslb, haproxy })
       if (!args.includes('--json')) {
         const h = haproxy === undefined ? 'HAProxy not measured' : `HAProxy RSS ${haproxy.rssPerEntry.toFixed(0)} B/entry (pool object ${haproxy.poolObject ?? '?'} B, used:${haproxy.used}, fill ${(haproxy.fillMs / 1000).toFixed(1)} s)`
-        console.error(`${kind.padEnd(6)} ${String(n).padStart(8)}: tslb heap+external ${rowTotal(tslb)} B/entry (RSS ${tslb.rssPerEntry.toFixed(0)}, fill ${(tslb.fillMs / 1000).toFixed(2)} s); ${h}`)
+        console.error(`${kind.padEnd(6)} ${String(n).padStart(8)}: tslb heap+ext+shared ${rowTotal(tslb)} B/entry (RSS ${tslb.rssPerEntry.toFixed(0)}, fill ${(tslb.fillMs / 1000).toFixed(2)} s); ${h}`)
       }
     }
   }
@@ -206,7 +209,7 @@ async function main (): Promise<void> {
     return
   }
   console.log(`\nstick-table memory per entry — node ${process.version}, ${hapVersion}`)
-  console.log('| table | entries | tslb heap+external | tslb RSS | HAProxy RSS | HAProxy pool object | ratio (tslb heap+ext / HAProxy RSS) | ratio (RSS / RSS) |')
+  console.log('| table | entries | tslb heap+ext+shared | tslb RSS | HAProxy RSS | HAProxy pool object | ratio (tslb heap+ext+shared / HAProxy RSS) | ratio (RSS / RSS) |')
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|')
   for (const r of rows) {
     const h = r.haproxy
@@ -218,7 +221,7 @@ async function main (): Promise<void> {
 }
 
 function rowTotal (r: TslbResult): string {
-  return `${r.totalPerEntry.toFixed(0)} (heap ${r.heapPerEntry.toFixed(0)} + ext ${r.externalPerEntry.toFixed(0)})`
+  return `${r.totalPerEntry.toFixed(0)} (heap ${r.heapPerEntry.toFixed(0)} + ext ${r.externalPerEntry.toFixed(0)} + shared ${r.sharedPerEntry.toFixed(0)})`
 }
 
 await main()

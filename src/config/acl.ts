@@ -28,7 +28,7 @@ export interface ParsedFetch {
 
 /** Parses `name` or `name(arg1,arg2)`, checking that the fetch exists and takes arguments if given. */
 export function parseFetch (text: string, allowAclSuffix: boolean): ParsedFetch {
-  const m = /^([a-z0-9_.]+)(?:\((.*)\))?$/.exec(text)
+  const m = /^([a-z0-9_.][a-z0-9_.-]*)(?:\((.*)\))?$/.exec(text)
   if (m === null) throw new ValueError(`invalid sample fetch '${text}'`)
   let name = m[1] as string
   const args = m[2] === undefined || m[2] === '' ? [] : splitArgs(m[2])

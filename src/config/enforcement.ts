@@ -93,7 +93,8 @@ export const FETCHES: Readonly<Record<string, FetchEntry>> = {
     ON),
   'req.cook': f(true, ON), cook: f(true, ON), 'res.cook': f(true, ON), scook: f(true, ON),
   'req.cook_cnt': f(true, ON), cook_cnt: f(true, ON), 'req.cook_val': f(true, ON), cook_val: f(true, ON),
-  srv_name: f(false, ON), srv_id: f(false, ON), http_first_req: f(false, ON), bin: f(true, ON),
+  srv_name: f(false, ON), srv_id: f(false, ON), 'unique-id': f(false, ON), http_first_req: f(false, ON), bin: f(true,
+    ON),
   url_param: f(true, ON), urlp: f(true, ON), url_ip: f(false, OFF), url_port: f(false, OFF),
   src: f(false, ON), dst: f(false, ON), src_port: f(false, ON), dst_port: f(false, ON),
   so_id: f(false, OFF), fe_id: f(false, OFF), be_id: f(false, OFF),
@@ -170,7 +171,8 @@ export const PROXY_KEYWORD_STATUS: Readonly<Record<string, Status>> = {
   mode: 'enforced', bind: 'enforced', server: 'enforced', 'default-server': 'enforced', balance: 'enforced',
   'hash-type': 'enforced', maxconn: 'enforced', fullconn: 'enforced', retries: 'enforced', timeout: 'enforced',
   option: 'enforced', default_backend: 'enforced', use_backend: 'enforced', acl: 'enforced', log: 'enforced',
-  'log-format': 'not-enforced', description: 'enforced', disabled: 'enforced', enabled: 'enforced', id: 'enforced',
+  'log-format': 'enforced', 'unique-id-format': 'enforced', 'unique-id-header': 'enforced', description: 'enforced',
+    disabled: 'enforced', enabled: 'enforced', id: 'enforced',
   source: 'enforced', cookie: 'enforced', 'http-request': 'enforced', 'http-response': 'enforced',
   'tcp-request': 'enforced', 'http-after-response': 'enforced', 'http-check': 'enforced', 'tcp-check': 'enforced',
     stats: 'enforced',
@@ -202,7 +204,7 @@ export const OPTION_NOT_ENFORCED: Readonly<Record<string, string>> = Object.from
   'http-pretend-keepalive', 'http-use-proxy-header', 'http-no-delay', 'checkcache', 'srvtcpka', 'clitcpka', 'tcpka',
   'nolinger', 'splice-auto', 'splice-request', 'splice-response', 'tcp-smart-accept', 'tcp-smart-connect',
   'accept-invalid-http-request', 'accept-invalid-http-response', 'prefer-last-server', 'independent-streams',
-  'contstats', 'socket-stats', 'transparent', 'originalto', 'http-restrict-req-hdr-names', 'disable-h2-upgrade',
+  'contstats', 'socket-stats', 'transparent', 'originalto', 'disable-h2-upgrade',
   'h1-case-adjust-bogus-client', 'h1-case-adjust-bogus-server'
 ].map(name => [name, 'no effect yet']))
 

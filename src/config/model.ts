@@ -218,6 +218,12 @@ export interface HttpRule {
   readonly spec?: ActionSpec
 }
 
+/** A custom log format string (`log-format`, `unique-id-format`) as written, and where. */
+export interface FormatString {
+  readonly text: string
+  readonly loc: Location
+}
+
 /** A value written as HAProxy's log-format string: text and `%[sample]` expressions. */
 export type Format = readonly FormatPart[]
 export type FormatPart =
@@ -379,7 +385,13 @@ export interface ProxySettings {
   retries?: number
   logs: LogTarget[]
   logGlobal?: boolean
-  logFormat?: string
+  /** `log-format`: checked against the proxy's mode once the configuration is read (config/log-format.ts). */
+  logFormat?: FormatString
+  /** `option http-restrict-req-hdr-names`: request header names outside [A-Za-z0-9-] kept, deleted or refused. */
+  restrictHeaderNames?: 'preserve' | 'delete' | 'reject'
+  /** `unique-id-format` and `unique-id-header`. */
+  uniqueIdFormat?: FormatString
+  uniqueIdHeader?: string
   defaultServer: ServerOptions
   monitorNets: string[]
   monitorUri?: string

@@ -30,13 +30,14 @@ function pickSettings (p: Proxy): ProxySettings {
   const {
     mode, balance, hashType, timeouts, options, forwardFor, httpCheck, checkOption, cookie, maxconn, fullconn, retries,
       logs, logGlobal,
-    logFormat, defaultServer, monitorNets, monitorUri, stats, errorfiles, source, grace, disabled, defaultBackend
+    logFormat, uniqueIdFormat, uniqueIdHeader, defaultServer, monitorNets, monitorUri, stats, errorfiles, source,
+    grace, disabled, defaultBackend, restrictHeaderNames
   } = p
   return {
     mode, balance, hashType, timeouts, options, forwardFor, httpCheck, checkOption, cookie, maxconn, fullconn, retries,
       logs, logGlobal,
-    logFormat, defaultServer, monitorNets, monitorUri, stats, errorfiles, source, grace, disabled, defaultBackend,
-    tcpCheckRules: effectiveTcpCheckRules(p)
+    logFormat, uniqueIdFormat, uniqueIdHeader, defaultServer, monitorNets, monitorUri, stats, errorfiles, source,
+    grace, disabled, defaultBackend, restrictHeaderNames, tcpCheckRules: effectiveTcpCheckRules(p)
   }
 }
 

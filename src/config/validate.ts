@@ -9,6 +9,8 @@ import { formatAddress } from './values.ts'
 import { validateScripts } from './script-checks.ts'
 import { checkEnforcement } from './enforcement-check.ts'
 import { resolveStickCounters } from './stick-counters.ts'
+import { parseLogFormat } from './log-format.ts'
+import { ValueError } from './errors.ts'
 
 export function validate (config: Config, diag: Diagnostics, localPeer: string | undefined): void {
   const backends = new Map(config.proxies.filter(p => p.kind !== 'frontend').map(p => [p.name, p]))
@@ -45,6 +47,17 @@ function validateProxy (p: Proxy, config: Config, backends: Map<string, Proxy>, 
   for (const c of p.monitorFail) checkCondition(p, c, p.loc, diag)
   if (p.stats.adminCond !== undefined) checkCondition(p, p.stats.adminCond, p.loc, diag)
 
+  if (hasFrontend) {
+    for (const [keyword, format] of [['log-format', p.logFormat], ['unique-id-format', p.uniqueIdFormat]] as const) {
+      if (format === undefined) continue
+      try {
+        parseLogFormat(format.text, p.mode === 'http' ? 'http' : 'tcp', keyword, keyword === 'log-format')
+      } catch (err) {
+        if (!(err instanceof ValueError)) throw err
+        diag.error(format.loc, `${p.kind} '${p.name}': failed to parse ${err.message}`)
+      }
+    }
+  }
   if (hasFrontend && p.binds.length === 0) {
     diag.warn(p.loc, `${p.kind} '${p.name}' has no 'bind' line: it accepts no connection`)
   }

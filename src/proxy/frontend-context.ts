@@ -9,6 +9,7 @@ import type { SampleSource } from './acl/sample.ts'
 import type { Backend } from './backend.ts'
 import type { RequestHead } from './http/codec.ts'
 import type { ConnAddresses } from './conn-addresses.ts'
+import type { LogRecord } from './log/log-format.ts'
 import type { LogPolicy } from './log/policy.ts'
 
 /** What sessions need from their frontend. */
@@ -24,6 +25,10 @@ export interface FrontendContext {
   readonly logPolicy?: LogPolicy
   /** False when the proxy has no log target: sessions then skip building log lines. */
   readonly logging: boolean
+  /** `log-format`: the line of a record, instead of the tcplog/httplog line. */
+  readonly customLog?: ((r: LogRecord) => string) | undefined
+  /** `unique-id-format`: a request's unique id, from what is known when it is first asked for. */
+  readonly uniqueId?: ((r: LogRecord) => string) | undefined
   connections (): number
   globalConnections (): number
 }

@@ -2,6 +2,8 @@
  * A frontend at run time: accepts connections on its listeners, applies maxconn and monitor-net,
  * picks the backend (use_backend rules, then default_backend) and starts a session of its mode.
  */
+import { compileLogFormat, type LogRecord } from './log/log-format.ts'
+import { parseLogFormat } from '../config/log-format.ts'
 import { createServer, type Server, type Socket } from 'node:net'
 import type { Proxy, Timeouts } from '../config/model.ts'
 import type { BindTls, GlobalTls } from '../config/tls-model.ts'
@@ -106,6 +108,8 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
   private readonly hooks: EngineHooks
   readonly logTraffic: LogLine
   readonly logging: boolean
+  readonly customLog: ((r: LogRecord) => string) | undefined
+  readonly uniqueId: ((r: LogRecord) => string) | undefined
   readonly logPolicy: LogPolicy
   /** Accepted sockets of `accept-proxy` listeners, with the listener's name for the logs. */
   private readonly proxied = new WeakMap<Socket, string>()
@@ -120,6 +124,11 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
     this.backends = backends
     this.logTraffic = hooks.logFor(config)
     this.logging = this.logTraffic !== NO_LOG
+    const mode = config.mode === 'http' ? 'http' : 'tcp'
+    if (config.logFormat !== undefined) this.customLog = compileLogFormat(parseLogFormat(config.logFormat.text, mode,
+      'log-format'))
+    if (config.uniqueIdFormat !== undefined) this.uniqueId = compileLogFormat(parseLogFormat(
+      config.uniqueIdFormat.text, mode, 'unique-id-format', false), false)
     this.logPolicy = { dontLogNormal: config.options['dontlog-normal'] === true,
       separateErrors: config.options['log-separate-errors'] === true }
     // 0 is taken as unset.

@@ -14,5 +14,6 @@ export { formatShowTable, formatTableEntry, formatTableHeader, matchesFilters, M
   runTableCommand, type CliAccessLevel, type DataFilter, type FilterOperator, type TableAction,
     type TableCommandContext } from './show.ts'
 export { STICK_MAX_SIZE, StickEntry, StickTable, type ExportedDatum, type RemoteDatum, type RemoteScalar,
-  type RemoteValue, type StickCounterName, type StickRateName, type StickTableOptions, type StickTableStats,
+  type RemoteValue, type StickCounterName, type StickRateName, type StickTableHandle, type StickTableOptions,
+  type StickTableStats,
     type StoredDataType } from './table.ts'

@@ -1,21 +1,41 @@
 /**
- * HAProxy stick tables as a pure in-memory store with an injected clock.
+ * HAProxy stick tables as an in-memory store with an injected clock, shareable by the threads of
+ * one process (one table per node, whatever the number of threads).
  *
  * The table has no timer of its own: its owner calls `expire(now)` from one timer set from
- * `nextExpiry()`, and passes `now` (integer ms from a monotonic clock, e.g.
- * `Math.floor(performance.now())`) to every operation that depends on time. Only the low 32 bits
- * of `now` are used internally, with HAProxy's wrapping tick arithmetic, so any epoch works; `now`
- * must not go backwards (a smaller value is taken as the largest seen so far).
+ * `nextExpiry()`, and passes `now` (integer ms) to every operation that depends on time. Only the
+ * low 32 bits of `now` are used internally, with HAProxy's wrapping tick arithmetic, so any epoch
+ * works; `now` must not go backwards (a smaller value is taken as the largest seen so far). Every
+ * thread using one table must read the same clock (the proxy uses `Date.now()`; a thread's own
+ * `performance.now()` starts at its own origin and would not do).
  *
  * ## Layout (why it is small)
- * One `Map` from the normalised key (see keys.ts: a small integer for ip/integer tables, a byte
- * string otherwise) to a slot number; everything else is in typed arrays indexed by slot
- * ("struct of arrays"): expiry tick, LRU links, update-log position, a generation, and one row of
- * 32-bit words per entry holding the stored data types back to back (frequency counters are three
- * words, as HAProxy's `struct freq_ctr`), plus a row of doubles for the two 64-bit byte counters.
+ * Everything is in typed arrays indexed by slot ("struct of arrays"): the key (fixed-size per
+ * table as in HAProxy: 4 bytes for ip/integer, 16 for ipv6, `len` for string/binary), expiry tick,
+ * LRU links, update-log position, a generation, and one row of 32-bit words per entry holding
+ * the stored data types back to back (frequency counters are three words, as HAProxy's `struct
+ * freq_ctr`), plus a row of doubles for the two 64-bit byte counters and a dictionary id for
+ * server_key. The key index is an open-addressing hash table over slot numbers (key-index.ts).
  * There is no JavaScript object per entry, so the garbage collector has almost nothing to trace
  * however large the table is. Slots are reused (like HAProxy's pool); a `StickEntry` is a
  * short-lived view (slot + generation) that throws once its entry is gone.
+ *
+ * ## Threads: what is shared, the lock, the costs
+ * All of it lives in SharedArrayBuffers (store.ts; the server_key names in dict.ts): a table made
+ * with `new StickTable()` gives `sharedHandle()`, a structured-cloneable object to post to a
+ * `worker_threads` thread, where `StickTable.attach(handle)` is the same table over the same
+ * memory. Single-threaded tables use the same store (no second code path). One lock per table,
+ * in the shared header, is taken by every public method and every `StickEntry` accessor: a
+ * compare-and-swap when free, a short spin, then `Atomics.wait` (a futex) when another thread
+ * holds it. It is re-entrant (the thread holding it takes it again for free), so `update()` runs
+ * its callback under the lock: get-or-create, the writes and the touch are one atomic step, and
+ * the entry cannot be evicted by another thread in between. An entry view checks its slot's
+ * generation under the lock, so a stale view throws on every thread. Uncontended, the lock costs
+ * two atomic instructions per call (scripts/bench.d/stick-ops.ts measures a call); calls are
+ * short (O(1) but `expire()`, `clear()` and the listing methods), so threads contend briefly.
+ * A thread stopped (`worker.terminate()`) inside a table call would leave the lock held: stop
+ * threads that use tables by letting them return, or stop the process. `expire(now)` may run on
+ * any thread; the node runs it on thread 0 with the peers sync.
  *
  * ## Expiry and eviction in O(1)
  * Every entry of a table shares the same `expire` period, and a local touch sets
@@ -33,24 +53,31 @@
  * list. Tables without `expire` never expire entries; their list is plain LRU order.
  *
  * ## Updates for the peers protocol
- * Each local touch gives the entry the next local update id (1, 2, 3, ... per table) and appends
- * it to the local update log; a remote update (`applyRemote`) never does: an entry first learned
- * from a peer goes to a separate remote log, and one already in a log stays where it is, which is
- * HAProxy's rule (`__stktable_touch_with_exp()`: remote updates get keys above 2^31 and are never
- * pushed to peers, so there is no relaying; a full mesh is required). `updatesSince(id, limit)`
- * returns live entries of the local log with a larger id, in id order: binary search over the
- * log, then a forward scan skipping records superseded by a later touch; the log is compacted
- * when half of it is superseded, so the cost is amortised O(1) per touch and O(log n + returned)
- * per call. `watchUpdates()` tells the peers sync that a log grew, once per burst of writes (a
- * flag test per write), so it does not have to poll.
+ * Each local touch gives the entry the next local update id (1, 2, 3, ... per table, whichever
+ * thread touches) and appends it to the local update log; a remote update (`applyRemote`) never
+ * does: an entry first learned from a peer goes to a separate remote log, and one already in a
+ * log stays where it is, which is HAProxy's rule (`__stktable_touch_with_exp()`: remote updates
+ * get keys above 2^31 and are never pushed to peers, so there is no relaying; a full mesh is
+ * required). `updatesSince(id, limit)` returns live entries of the local log with a larger id, in
+ * id order: binary search over the log, then a forward scan skipping records superseded by a
+ * later touch; the log is compacted when half of it is superseded, so the cost is amortised O(1)
+ * per touch and O(log n + returned) per call. `watchUpdates()` tells the peers sync that a log
+ * grew, once per burst of writes (a flag test per write), so it does not have to poll: at once
+ * when the write is made on the watcher's thread, and through a shared counter and
+ * `Atomics.notify` (woken by `Atomics.waitAsync`, a later event-loop turn) when another thread
+ * made it.
  * @module
  */
 import type { StickTableSpec } from '../config/model.ts'
-import { STICK_DATA_TYPES, stickDataType, type StickDataName, type StickDataType } from './data-types.ts'
-import { StickDataTypeError, StickIndexError, StickKeyError, StickSpecError, StickStaleEntryError } from './errors.ts'
+import { stickDataType, type StickDataName } from './data-types.ts'
+import { StickDataTypeError, StickIndexError, StickKeyError } from './errors.ts'
 import { freqFromWire, freqRead, freqSet, freqToWire, freqUpdate, type FreqCounterWire } from './freq.ts'
-import { formatKey, keyBytes, keyComparator, normalizeKey, type KeyShape, type StickKeyId, type StickKeyInput,
+import { formatKey, keyBytes, keyComparator, normalizeKey, type StickKeyId, type StickKeyInput,
   type StickKeyType } from './keys.ts'
+import { LOG_LOCAL, LOG_REMOTE, MAX_TIMER, Store, USED, type StickTableOptions, type StickTableStats,
+  type StoreBuffers, type StoredDataType } from './store.ts'
+
+export { STICK_MAX_SIZE, type StickTableOptions, type StickTableStats, type StoredDataType } from './store.ts'
 
 /** Counters and integers: read with `get`, written with `set`/`add`. */
 export type StickCounterName = 'server_id' | 'gpt0' | 'gpc0' | 'conn_cnt' | 'conn_cur' | 'sess_cnt' | 'http_req_cnt' |
@@ -60,44 +87,17 @@ export type StickRateName = 'gpc0_rate' | 'conn_rate' | 'sess_rate' | 'http_req_
   'bytes_in_rate' |
   'bytes_out_rate' | 'gpc1_rate' | 'http_fail_rate' | 'gpc_rate' | 'glitch_rate'
 
-/** A data type as this table stores it. */
-export interface StoredDataType {
-  readonly type: StickDataType
-  /** Elements: 1, or the array size of gpt/gpc/gpc_rate. */
-  readonly count: number
-  /** Frequency counters: the period in ms; 0 otherwise. */
-  readonly period: number
-  /**
-   * Word offset in the entry's 32-bit row (sint, uint, frqp: 3 words per element), or index in the double row (ull); -1
-   * for server_key.
-   */
-  readonly offset: number
+/**
+ * What another thread needs to use a table: post it (structured clone) and pass it to
+ * `StickTable.attach()`. Opaque apart from `name`.
+ */
+export interface StickTableHandle {
+  readonly kind: 'tslb-stick-table'
+  readonly name: string
+  readonly spec: StickTableSpec
+  readonly options: StickTableOptions
+  readonly buffers: StoreBuffers
 }
-
-export interface StickTableOptions {
-  /**
-   * The table is the target of `stick on/match/store` rules: add server_id and server_key to the
-   * stored types, as HAProxy 2.6 does (cfgparse.c), so the data bitfield a peer sees matches.
-   */
-  readonly stickRules?: boolean
-  /** The clock at creation (default 0); only seeds the "latest now seen". */
-  readonly now?: number
-}
-
-/** Counters since the table was created (or `clear()`ed: they are not reset). */
-export interface StickTableStats {
-  /** Entries created (locally or from a peer). */
-  created: number
-  /** Entries removed by `expire()` (and by lookups finding them expired). */
-  expired: number
-  /** Entries purged because the table was full (LRU, in batches as HAProxy: size/256 + 1). */
-  evicted: number
-  /** Creations refused because a `nopurge` table was full. */
-  createFailed: number
-  /** Entries removed by `delete()`/`clear()`. */
-  deleted: number
-}
-
 /** One value of a peer update: the shape of the peers codec's `DataValue`, structurally. */
 export interface RemoteDatum {
   /** `STKTABLE_DT_*` id. */
@@ -117,408 +117,6 @@ export interface ExportedDatum {
   readonly value: number | FreqCounterWire | string | null | readonly number[] | readonly FreqCounterWire[]
 }
 
-// flags per slot
-const USED = 1
-const IN_LIST = 2
-const IN_HEAP = 4
-const LOG_LOCAL = 8
-const LOG_REMOTE = 16
-
-const MAX_TIMER = 0x7fffffff
-/** V8's Map holds at most 2^24 entries. */
-export const STICK_MAX_SIZE = 1 << 24
-const INITIAL_SLOTS = 1024
-const INITIAL_LOG = 1024
-
-let tableSerial = 0
-
-interface UpdateLog {
-  slots: Int32Array
-  ids: Float64Array
-  len: number
-  live: number
-  lastId: number
-  readonly flag: number
-}
-
-function newLog (flag: number): UpdateLog {
-  return { slots: new Int32Array(INITIAL_LOG), ids: new Float64Array(INITIAL_LOG), len: 0, live: 0, lastId: 0, flag }
-}
-
-/**
- * The storage shared by a table and its entry views. Not exported from the package index: use
- * `StickTable` and `StickEntry`.
- */
-class Store {
-  readonly name: string
-  readonly type: StickKeyType
-  readonly shape: KeyShape
-  readonly capacity: number
-  readonly expireMs: number | undefined
-  readonly nopurge: boolean
-  readonly stored: readonly StoredDataType[]
-  readonly byId: readonly (StoredDataType | undefined)[]
-  readonly words: number
-  readonly doubles: number
-  readonly hasDict: boolean
-  readonly ptrBase: number
-  readonly stats: StickTableStats = { created: 0, expired: 0, evicted: 0, createFailed: 0, deleted: 0 }
-
-  index = new Map<StickKeyId, number>()
-  count = 0
-  slots = 0
-  keys: (StickKeyId | undefined)[] = []
-  exp = new Uint32Array(0)
-  prev = new Int32Array(0)
-  next = new Int32Array(0)
-  flags = new Uint8Array(0)
-  logPos = new Int32Array(0)
-  gen = new Uint32Array(0)
-  u32 = new Uint32Array(0)
-  f64 = new Float64Array(0)
-  dict: (string | undefined)[] = []
-  freeHead = -1
-  head = -1
-  tail = -1
-  heap = new Int32Array(0)
-  heapLen = 0
-  local = newLog(LOG_LOCAL)
-  remote = newLog(LOG_REMOTE)
-  lastNow = 0
-  lastTick = 0
-  watchers: (() => void)[] = []
-  /** The watchers were told of an append and nobody has re-armed since. */
-  signalled = false
-
-  constructor (name: string, spec: StickTableSpec, options: StickTableOptions) {
-    this.name = name
-    this.type = spec.type
-    if (!Number.isInteger(spec.size) || spec.size < 1) throw new StickSpecError(name,
-      `size must be a positive integer, got ${spec.size}`)
-    if (spec.size > STICK_MAX_SIZE) throw new StickSpecError(name,
-      `size ${spec.size} is above the ${STICK_MAX_SIZE} entries a table can hold`)
-    this.capacity = spec.size
-    if (spec.expire !== undefined && (!Number.isInteger(spec.expire) || spec.expire < 0 || spec.expire > MAX_TIMER)) {
-      throw new StickSpecError(name, `expire must be 0..${MAX_TIMER} ms, got ${spec.expire}`)
-    }
-    this.expireMs = spec.expire === 0 ? undefined : spec.expire
-    this.nopurge = spec.nopurge
-    const len = spec.len
-    if (len !== undefined && (!Number.isInteger(len) || len < 1)) throw new StickSpecError(name,
-      `len must be a positive integer, got ${len}`)
-    const maxLen = spec.type === 'ip' ? 4 : spec.type === 'integer' ? 4 : spec.type === 'ipv6' ? 16 : spec.type ===
-      'string' ? (len ?? 31) : (len ?? 32)
-    this.shape = { type: spec.type, maxLen }
-
-    const wanted = new Map<number, { name: string, period?: number, count?: number }>()
-    const items: { name: string, period?: number, count?: number }[] = [...spec.store]
-    if (options.stickRules === true) items.push({ name: 'server_id' }, { name: 'server_key' })
-    for (const item of items) {
-      const t = stickDataType(item.name)
-      if (t === undefined) throw new StickSpecError(name, `unknown data type '${item.name}'`)
-      if (!wanted.has(t.id)) wanted.set(t.id, item)
-    }
-    const has = (n: StickDataName): boolean => wanted.has((stickDataType(n) as StickDataType).id)
-    if (has('gpt') && has('gpt0')) throw new StickSpecError(name,
-      "simultaneous usage of 'gpt' and 'gpt0' in a same table is not permitted as 'gpt' overrides 'gpt0'")
-    if (has('gpc') && (has('gpc0') || has('gpc1'))) throw new StickSpecError(name,
-      "simultaneous usage of 'gpc' and 'gpc[0/1]' in a same table is not permitted as 'gpc' overrides 'gpc[0/1]'")
-    if (has('gpc_rate') && (has('gpc0_rate') || has('gpc1_rate'))) throw new StickSpecError(name,
-      ("simultaneous usage of 'gpc_rate' and 'gpc[0/1]_rate' in a same table is not permitted as 'gpc_rate' " +
-        "overrides 'gpc[0/1]_rate'"))
-
-    const stored: StoredDataType[] = []
-    const byId: (StoredDataType | undefined)[] = new Array<StoredDataType | undefined>(STICK_DATA_TYPES.length).fill(
-      undefined)
-    let words = 0
-    let doubles = 0
-    for (const t of STICK_DATA_TYPES) {
-      const item = wanted.get(t.id)
-      if (item === undefined) continue
-      let count = 1
-      if (t.isArray) {
-        if (item.count === undefined || !Number.isInteger(item.count) || item.count < 1 || item.count > 100) {
-          throw new StickSpecError(name, `array size is out of allowed range (1-100) for store option '${t.name}'`)
-        }
-        count = item.count
-      }
-      let period = 0
-      if (t.std === 'frqp') {
-        if (item.period === undefined || !Number.isInteger(item.period) || item.period < 1 || item.period > MAX_TIMER) {
-          throw new StickSpecError(name, `'${t.name}' needs a period of 1..${MAX_TIMER} ms`)
-        }
-        period = item.period
-      }
-      let offset = -1
-      if (t.std === 'ull') { offset = doubles; doubles += count } else if (t.std === 'frqp') { offset = words;
-        words += 3 * count } else if (t.std !== 'dict') { offset = words; words += count }
-      const s: StoredDataType = Object.freeze({ type: t, count, period, offset })
-      stored.push(s)
-      byId[t.id] = s
-    }
-    this.stored = Object.freeze(stored)
-    this.byId = byId
-    this.words = words
-    this.doubles = doubles
-    this.hasDict = byId[19] !== undefined
-    this.ptrBase = 0x5500_0000_0000 + (tableSerial++ % 0x400) * 0x1_0000_0000
-    this.lastNow = options.now ?? 0
-    this.lastTick = this.lastNow >>> 0
-    this.grow(Math.min(INITIAL_SLOTS, this.capacity))
-  }
-
-  /** Advances the clock: the tick (u32) of max(now, latest now seen). */
-  clock (now: number): number {
-    if (now > this.lastNow) {
-      this.lastNow = now
-      this.lastTick = Math.floor(now) >>> 0
-    }
-    return this.lastTick
-  }
-
-  grow (to: number): void {
-    const from = this.slots
-    const exp = new Uint32Array(to); exp.set(this.exp); this.exp = exp
-    const prev = new Int32Array(to); prev.set(this.prev); this.prev = prev
-    const next = new Int32Array(to); next.set(this.next); this.next = next
-    const flags = new Uint8Array(to); flags.set(this.flags); this.flags = flags
-    const logPos = new Int32Array(to); logPos.set(this.logPos); this.logPos = logPos
-    const gen = new Uint32Array(to); gen.set(this.gen); this.gen = gen
-    const u32 = new Uint32Array(to * this.words); u32.set(this.u32); this.u32 = u32
-    if (this.doubles > 0) { const f64 = new Float64Array(to * this.doubles); f64.set(this.f64); this.f64 = f64 }
-    // chain the new slots into the free list, lowest first
-    for (let s = to - 1; s >= from; s--) {
-      this.next[s] = this.freeHead
-      this.freeHead = s
-    }
-    this.slots = to
-  }
-
-  // ---- LRU list and heap -------------------------------------------------------------------
-
-  unlinkQueue (s: number): void {
-    const f = this.flags[s] as number
-    if ((f & IN_LIST) !== 0) {
-      const p = this.prev[s] as number
-      const n = this.next[s] as number
-      if (p === -1) this.head = n; else this.next[p] = n
-      if (n === -1) this.tail = p; else this.prev[n] = p
-      this.flags[s] = f & ~IN_LIST
-    } else if ((f & IN_HEAP) !== 0) {
-      this.heapRemove(this.prev[s] as number)
-      this.flags[s] = f & ~IN_HEAP
-    }
-  }
-
-  /** Puts slot `s`, expiring at tick `e`, where the expiry order needs it (tick = current tick). */
-  enqueue (s: number, e: number, tick: number): void {
-    this.exp[s] = e
-    const t = this.tail
-    const inOrder = this.expireMs === undefined ||
-      ((t === -1 || (((e - (this.exp[t] as number)) | 0) >= 0)) && ((e - tick - this.expireMs) | 0) <= 0)
-    if (inOrder) {
-      this.prev[s] = t
-      this.next[s] = -1
-      if (t === -1) this.head = s; else this.next[t] = s
-      this.tail = s
-      this.flags[s] = (this.flags[s] as number) | IN_LIST
-    } else {
-      this.heapPush(s)
-      this.flags[s] = (this.flags[s] as number) | IN_HEAP
-    }
-  }
-
-  /** a expires before b (wrapping ticks). */
-  before (a: number, b: number): boolean {
-    return (((this.exp[a] as number) - (this.exp[b] as number)) | 0) < 0
-  }
-
-  heapPush (s: number): void {
-    if (this.heapLen === this.heap.length) {
-      const h = new Int32Array(Math.max(64, this.heap.length * 2)); h.set(this.heap); this.heap = h
-    }
-    this.heap[this.heapLen] = s
-    this.prev[s] = this.heapLen
-    this.heapLen++
-    this.siftUp(this.heapLen - 1)
-  }
-
-  heapRemove (i: number): void {
-    const last = this.heap[--this.heapLen] as number
-    if (i === this.heapLen) return
-    this.heap[i] = last
-    this.prev[last] = i
-    this.siftUp(i)
-    this.siftDown(this.prev[last])
-  }
-
-  siftUp (i: number): void {
-    const h = this.heap
-    const s = h[i] as number
-    while (i > 0) {
-      const p = (i - 1) >> 1
-      const ps = h[p] as number
-      if (!this.before(s, ps)) break
-      h[i] = ps; this.prev[ps] = i
-      i = p
-    }
-    h[i] = s; this.prev[s] = i
-  }
-
-  siftDown (i: number): void {
-    const h = this.heap
-    const n = this.heapLen
-    const s = h[i] as number
-    while (true) {
-      const l = 2 * i + 1
-      if (l >= n) break
-      const r = l + 1
-      const c = r < n && this.before(h[r] as number, h[l] as number) ? r : l
-      const cs = h[c] as number
-      if (!this.before(cs, s)) break
-      h[i] = cs; this.prev[cs] = i
-      i = c
-    }
-    h[i] = s; this.prev[s] = i
-  }
-
-  /** The slot expiring first (list head or heap top), -1 if empty. */
-  oldest (): number {
-    const a = this.head
-    const b = this.heapLen > 0 ? this.heap[0] as number : -1
-    if (a === -1) return b
-    if (b === -1) return a
-    return this.before(b, a) ? b : a
-  }
-
-  // ---- update logs -------------------------------------------------------------------------
-
-  logRemove (s: number): void {
-    const f = this.flags[s] as number
-    if ((f & LOG_LOCAL) !== 0) this.local.live--
-    else if ((f & LOG_REMOTE) !== 0) this.remote.live--
-    this.flags[s] = f & ~(LOG_LOCAL | LOG_REMOTE)
-  }
-
-  logAppend (log: UpdateLog, s: number): void {
-    this.logRemove(s)
-    if (log.len === log.slots.length) this.logMakeRoom(log)
-    log.slots[log.len] = s
-    log.ids[log.len] = ++log.lastId
-    this.logPos[s] = log.len
-    log.len++
-    log.live++
-    this.flags[s] = (this.flags[s] as number) | log.flag
-    if (!this.signalled && this.watchers.length > 0) this.signal()
-  }
-
-  signal (): void {
-    this.signalled = true
-    for (const fn of [...this.watchers]) fn()
-  }
-
-  logLive (log: UpdateLog, i: number): boolean {
-    const s = log.slots[i] as number
-    return ((this.flags[s] as number) & log.flag) !== 0 && this.logPos[s] === i
-  }
-
-  logMakeRoom (log: UpdateLog): void {
-    if (log.live <= log.len >> 1) {
-      let w = 0
-      for (let i = 0; i < log.len; i++) {
-        if (!this.logLive(log, i)) continue
-        const s = log.slots[i] as number
-        log.slots[w] = s
-        log.ids[w] = log.ids[i] as number
-        this.logPos[s] = w
-        w++
-      }
-      log.len = w
-    }
-    if (log.len > (log.slots.length * 3) >> 2) {
-      const slots = new Int32Array(log.slots.length * 2); slots.set(log.slots.subarray(0, log.len)); log.slots = slots
-      const ids = new Float64Array(log.ids.length * 2); ids.set(log.ids.subarray(0, log.len)); log.ids = ids
-    }
-  }
-
-  updateId (s: number): number {
-    const f = this.flags[s] as number
-    if ((f & LOG_LOCAL) !== 0) return this.local.ids[this.logPos[s] as number] as number
-    if ((f & LOG_REMOTE) !== 0) return this.remote.ids[this.logPos[s] as number] as number
-    return 0
-  }
-
-  // ---- slots -------------------------------------------------------------------------------
-
-  /** A new slot for `key` (not yet in the index), or -1 when a nopurge table is full. */
-  alloc (key: StickKeyId, tick: number): number {
-    if (this.count >= this.capacity) {
-      if (this.nopurge) {
-        this.stats.createFailed++
-        return -1
-      }
-      this.purgeOldest((this.capacity >> 8) + 1)
-    }
-    if (this.freeHead === -1) this.grow(Math.min(this.capacity, Math.max(this.slots * 2, INITIAL_SLOTS)))
-    const s = this.freeHead
-    this.freeHead = this.next[s] as number
-    this.flags[s] = USED
-    this.keys[s] = key
-    if (this.words > 0) this.u32.fill(0, s * this.words, (s + 1) * this.words)
-    if (this.doubles > 0) this.f64.fill(0, s * this.doubles, (s + 1) * this.doubles)
-    if (this.hasDict) this.dict[s] = undefined
-    this.index.set(key, s)
-    this.count++
-    this.stats.created++
-    this.enqueue(s, this.expireMs === undefined ? tick : (tick + this.expireMs) >>> 0, tick)
-    return s
-  }
-
-  free (s: number): void {
-    this.unlinkQueue(s)
-    this.logRemove(s)
-    this.index.delete(this.keys[s] as StickKeyId)
-    this.keys[s] = undefined
-    if (this.hasDict) this.dict[s] = undefined
-    this.flags[s] = 0
-    this.gen[s] = ((this.gen[s] as number) + 1) >>> 0
-    this.next[s] = this.freeHead
-    this.freeHead = s
-    this.count--
-  }
-
-  purgeOldest (n: number): void {
-    for (let i = 0; i < n; i++) {
-      const s = this.oldest()
-      if (s === -1) return
-      this.free(s)
-      this.stats.evicted++
-    }
-  }
-
-  expired (s: number, tick: number): boolean {
-    return this.expireMs !== undefined && (((this.exp[s] as number) - tick) | 0) <= 0
-  }
-
-  touchLocal (s: number, tick: number): void {
-    this.unlinkQueue(s)
-    this.enqueue(s, this.expireMs === undefined ? tick : (tick + this.expireMs) >>> 0, tick)
-    this.logAppend(this.local, s)
-  }
-
-  layout (s: number, gen: number, name: string, std: 'counter' | 'rate' | 'any'): StoredDataType {
-    if (this.gen[s] !== gen || ((this.flags[s] as number) & USED) === 0) throw new StickStaleEntryError(this.name)
-    const t = stickDataType(name)
-    const l = t === undefined ? undefined : this.byId[t.id]
-    if (l === undefined) throw new StickDataTypeError(this.name, `data type '${name}' is not stored in this table`)
-    if (std === 'rate' && l.type.std !== 'frqp') throw new StickDataTypeError(this.name,
-      `'${name}' is not a frequency counter`)
-    if (std === 'counter' && (l.type.std === 'frqp' || l.type.std === 'dict')) throw new StickDataTypeError(this.name,
-      `'${name}' is not a counter`)
-    return l
-  }
-}
-
 function checkIndex (store: Store, l: StoredDataType, idx: number): void {
   if (!Number.isInteger(idx) || idx < 0 || idx >= l.count) throw new StickIndexError(store.name, l.type.name, idx,
     l.count)
@@ -526,16 +124,17 @@ function checkIndex (store: Store, l: StoredDataType, idx: number): void {
 
 /**
  * A view of one entry: valid until the entry is deleted, expires or is evicted (then every
- * accessor throws `TSLB_ERR_STICK_STALE_ENTRY`). Views are cheap; do not keep them across I/O.
- * Writes through a view do not touch the entry: call `table.touchLocal(entry, now)` (or use
- * `table.update()`) so that its expiry is refreshed and the peers see the change.
+ * accessor throws `TSLB_ERR_STICK_STALE_ENTRY`, on every thread). Views are cheap; do not keep
+ * them across I/O. Each accessor takes the table lock; writes through a view do not touch the
+ * entry: call `table.touchLocal(entry, now)` (or use `table.update()`) so that its expiry is
+ * refreshed and the peers see the change.
  */
 export class StickEntry {
   readonly #s: Store
   readonly #slot: number
   readonly #gen: number
 
-  /** @internal Entries come from a table. */
+  /** @internal Entries come from a table, which holds the lock. */
   constructor (store: Store, slot: number) {
     this.#s = store
     this.#slot = slot
@@ -544,24 +143,31 @@ export class StickEntry {
 
   /** @internal */
   get slot (): number {
-    this.#check()
-    return this.#slot
-  }
-
-  #check (): void {
-    if (this.#s.gen[this.#slot] !== this.#gen || ((this.#s.flags[this.#slot] as number) & USED) ===
-      0) throw new StickStaleEntryError(this.#s.name)
+    const s = this.#s
+    s.lock()
+    try {
+      s.check(this.#slot, this.#gen)
+      return this.#slot
+    } finally { s.unlock() }
   }
 
   /** The entry still exists (this view is usable). */
   get alive (): boolean {
-    return this.#s.gen[this.#slot] === this.#gen && ((this.#s.flags[this.#slot] as number) & USED) !== 0
+    const s = this.#s
+    s.lock()
+    try {
+      return s.live(this.#slot, this.#gen)
+    } finally { s.unlock() }
   }
 
   /** Normalised key (keys.ts); pass `keyBytes()` back to the table to find the entry again. */
   get key (): StickKeyId {
-    this.#check()
-    return this.#s.keys[this.#slot] as StickKeyId
+    const s = this.#s
+    s.lock()
+    try {
+      s.check(this.#slot, this.#gen)
+      return s.keys.keyOf(this.#slot)
+    } finally { s.unlock() }
   }
 
   /** The key as `show table` prints it. */
@@ -581,9 +187,12 @@ export class StickEntry {
 
   /** Absolute expiry (ms, the caller's clock); for tables without `expire`, the last touch. */
   get expire (): number {
-    this.#check()
     const s = this.#s
-    return s.lastNow + (((s.exp[this.#slot] as number) - s.lastTick) | 0)
+    s.lock()
+    try {
+      s.check(this.#slot, this.#gen)
+      return s.lastNow + (((s.exp[this.#slot] as number) - s.lastTick) | 0)
+    } finally { s.unlock() }
   }
 
   /**
@@ -591,17 +200,24 @@ export class StickEntry {
    * timed peer update carries).
    */
   expiresIn (now: number): number {
-    this.#check()
     const s = this.#s
-    if (s.expireMs === undefined) return 0
-    const r = ((s.exp[this.#slot] as number) - s.clock(now)) | 0
-    return r > 0 ? r : 0
+    s.lock()
+    try {
+      s.check(this.#slot, this.#gen)
+      if (s.expireMs === undefined) return 0
+      const r = ((s.exp[this.#slot] as number) - s.clock(now)) | 0
+      return r > 0 ? r : 0
+    } finally { s.unlock() }
   }
 
   /** The entry's latest update id in its log (0: never touched), see `origin`. */
   get updateId (): number {
-    this.#check()
-    return this.#s.updateId(this.#slot)
+    const s = this.#s
+    s.lock()
+    try {
+      s.check(this.#slot, this.#gen)
+      return s.updateId(this.#slot)
+    } finally { s.unlock() }
   }
 
   /**
@@ -609,134 +225,163 @@ export class StickEntry {
    * or undefined (created, never touched).
    */
   get origin (): 'local' | 'remote' | undefined {
-    this.#check()
-    const f = this.#s.flags[this.#slot] as number
-    return (f & LOG_LOCAL) !== 0 ? 'local' : (f & LOG_REMOTE) !== 0 ? 'remote' : undefined
+    const s = this.#s
+    s.lock()
+    try {
+      s.check(this.#slot, this.#gen)
+      const f = s.flags[this.#slot] as number
+      return (f & LOG_LOCAL) !== 0 ? 'local' : (f & LOG_REMOTE) !== 0 ? 'remote' : undefined
+    } finally { s.unlock() }
   }
 
   /** A counter or integer (sint/uint/ull), element `idx` for gpt/gpc. */
   get (name: StickCounterName, idx = 0): number {
     const s = this.#s
-    const l = s.layout(this.#slot, this.#gen, name, 'counter')
-    if (idx !== 0 || l.count !== 1) checkIndex(s, l, idx)
-    if (l.type.std === 'ull') return s.f64[this.#slot * s.doubles + l.offset + idx] as number
-    const v = s.u32[this.#slot * s.words + l.offset + idx] as number
-    return l.type.std === 'sint' ? v | 0 : v
+    s.lock()
+    try {
+      const l = s.layout(this.#slot, this.#gen, name, 'counter')
+      if (idx !== 0 || l.count !== 1) checkIndex(s, l, idx)
+      if (l.type.std === 'ull') return s.f64[this.#slot * s.doubles + l.offset + idx] as number
+      const v = s.u32[this.#slot * s.words + l.offset + idx] as number
+      return l.type.std === 'sint' ? v | 0 : v
+    } finally { s.unlock() }
   }
 
   /** Sets a counter: sint/uint keep the low 32 bits (as C's cast), ull is kept as a number ≥ 0. */
   set (name: StickCounterName, value: number, idx = 0): void {
     const s = this.#s
-    const l = s.layout(this.#slot, this.#gen, name, 'counter')
-    if (idx !== 0 || l.count !== 1) checkIndex(s, l, idx)
-    if (l.type.std === 'ull') s.f64[this.#slot * s.doubles + l.offset + idx] = value < 0 ? 0 : Math.floor(value)
-    else s.u32[this.#slot * s.words + l.offset + idx] = wrap32(value)
+    s.lock()
+    try {
+      const l = s.layout(this.#slot, this.#gen, name, 'counter')
+      if (idx !== 0 || l.count !== 1) checkIndex(s, l, idx)
+      if (l.type.std === 'ull') s.f64[this.#slot * s.doubles + l.offset + idx] = value < 0 ? 0 : Math.floor(value)
+      else s.u32[this.#slot * s.words + l.offset + idx] = wrap32(value)
+    } finally { s.unlock() }
   }
 
   /** Adds `delta` (default 1) and returns the new value; uint wraps at 2^32 like HAProxy's counters. */
   add (name: StickCounterName, delta = 1, idx = 0): number {
     const s = this.#s
-    const l = s.layout(this.#slot, this.#gen, name, 'counter')
-    if (idx !== 0 || l.count !== 1) checkIndex(s, l, idx)
-    if (l.type.std === 'ull') {
-      const o = this.#slot * s.doubles + l.offset + idx
-      const v = Math.max(0, Math.floor((s.f64[o] as number) + delta))
-      s.f64[o] = v
-      return v
-    }
-    const o = this.#slot * s.words + l.offset + idx
-    s.u32[o] = wrap32((s.u32[o] as number) + delta)
-    return l.type.std === 'sint' ? (s.u32[o]) | 0 : s.u32[o]
+    s.lock()
+    try {
+      const l = s.layout(this.#slot, this.#gen, name, 'counter')
+      if (idx !== 0 || l.count !== 1) checkIndex(s, l, idx)
+      if (l.type.std === 'ull') {
+        const o = this.#slot * s.doubles + l.offset + idx
+        const v = Math.max(0, Math.floor((s.f64[o] as number) + delta))
+        s.f64[o] = v
+        return v
+      }
+      const o = this.#slot * s.words + l.offset + idx
+      s.u32[o] = wrap32((s.u32[o] as number) + delta)
+      return l.type.std === 'sint' ? (s.u32[o]) | 0 : s.u32[o]
+    } finally { s.unlock() }
   }
 
   /** A frequency counter's rate at `now` (`read_freq_ctr_period()`). */
   rate (name: StickRateName, now: number, idx = 0): number {
     const s = this.#s
-    const l = s.layout(this.#slot, this.#gen, name, 'rate')
-    if (idx !== 0 || l.count !== 1) checkIndex(s, l, idx)
-    return freqRead(s.u32, this.#slot * s.words + l.offset + 3 * idx, l.period, s.clock(now))
+    s.lock()
+    try {
+      const l = s.layout(this.#slot, this.#gen, name, 'rate')
+      if (idx !== 0 || l.count !== 1) checkIndex(s, l, idx)
+      return freqRead(s.u32, this.#slot * s.words + l.offset + 3 * idx, l.period, s.clock(now))
+    } finally { s.unlock() }
   }
 
   /** Counts `inc` events (default 1) at `now` (`update_freq_ctr_period()`); returns the current period's count. */
   hit (name: StickRateName, now: number, inc = 1, idx = 0): number {
     const s = this.#s
-    const l = s.layout(this.#slot, this.#gen, name, 'rate')
-    if (idx !== 0 || l.count !== 1) checkIndex(s, l, idx)
-    return freqUpdate(s.u32, this.#slot * s.words + l.offset + 3 * idx, l.period, s.clock(now), inc)
+    s.lock()
+    try {
+      const l = s.layout(this.#slot, this.#gen, name, 'rate')
+      if (idx !== 0 || l.count !== 1) checkIndex(s, l, idx)
+      return freqUpdate(s.u32, this.#slot * s.words + l.offset + 3 * idx, l.period, s.clock(now), inc)
+    } finally { s.unlock() }
   }
 
   /** As `set table ... data.<rate> V`: V in a period starting now, nothing before. */
   setRate (name: StickRateName, value: number, now: number, idx = 0): void {
     const s = this.#s
-    const l = s.layout(this.#slot, this.#gen, name, 'rate')
-    if (idx !== 0 || l.count !== 1) checkIndex(s, l, idx)
-    freqSet(s.u32, this.#slot * s.words + l.offset + 3 * idx, s.clock(now), wrap32(value))
+    s.lock()
+    try {
+      const l = s.layout(this.#slot, this.#gen, name, 'rate')
+      if (idx !== 0 || l.count !== 1) checkIndex(s, l, idx)
+      freqSet(s.u32, this.#slot * s.words + l.offset + 3 * idx, s.clock(now), wrap32(value))
+    } finally { s.unlock() }
   }
 
   /** The counter as the peers protocol sends it at `now`. */
   freqWire (name: StickRateName, now: number, idx = 0): FreqCounterWire {
     const s = this.#s
-    const l = s.layout(this.#slot, this.#gen, name, 'rate')
-    if (idx !== 0 || l.count !== 1) checkIndex(s, l, idx)
-    return freqToWire(s.u32, this.#slot * s.words + l.offset + 3 * idx, s.clock(now))
+    s.lock()
+    try {
+      const l = s.layout(this.#slot, this.#gen, name, 'rate')
+      if (idx !== 0 || l.count !== 1) checkIndex(s, l, idx)
+      return freqToWire(s.u32, this.#slot * s.words + l.offset + 3 * idx, s.clock(now))
+    } finally { s.unlock() }
   }
 
   /** server_key (the server name), undefined when unset. */
   get serverKey (): string | undefined {
     const s = this.#s
-    s.layout(this.#slot, this.#gen, 'server_key', 'any')
-    return s.dict[this.#slot]
+    s.lock()
+    try {
+      s.layout(this.#slot, this.#gen, 'server_key', 'any')
+      return s.serverKey(this.#slot)
+    } finally { s.unlock() }
   }
 
+  /** Sets server_key (a name beyond the shared dictionary's limits, dict.ts, is not stored). */
   set serverKey (v: string | undefined) {
     const s = this.#s
-    s.layout(this.#slot, this.#gen, 'server_key', 'any')
-    s.dict[this.#slot] = v === undefined ? undefined : intern(v)
+    s.lock()
+    try {
+      s.layout(this.#slot, this.#gen, 'server_key', 'any')
+      s.setServerKey(this.#slot, v)
+    } finally { s.unlock() }
   }
 
   /** Every stored value in data-type id order, frequency counters in wire form at `now`. */
   exportValues (now: number): ExportedDatum[] {
-    this.#check()
     const s = this.#s
-    const tick = s.clock(now)
-    const out: ExportedDatum[] = []
-    for (const l of s.stored) {
-      const t = l.type
-      const base = this.#slot * s.words + l.offset
-      let value: ExportedDatum['value']
-      if (t.std === 'dict') value = s.dict[this.#slot] ?? null
-      else if (t.std === 'frqp') {
-        const arr: FreqCounterWire[] = []
-        for (let i = 0; i < l.count; i++) arr.push(freqToWire(s.u32, base + 3 * i, tick))
-        value = t.isArray ? arr : arr[0] as FreqCounterWire
-      } else {
-        const arr: number[] = []
-        for (let i = 0; i < l.count; i++) {
-          if (t.std === 'ull') arr.push(s.f64[this.#slot * s.doubles + l.offset + i] as number)
-          else if (t.std === 'sint') arr.push((s.u32[base + i] as number) | 0)
-          else arr.push(s.u32[base + i] as number)
-        }
-        value = t.isArray ? arr : arr[0] as number
-      }
-      out.push({ dataType: t.id, name: t.name, value })
-    }
-    return out
+    s.lock()
+    try {
+      s.check(this.#slot, this.#gen)
+      return exportValues(s, this.#slot, s.clock(now))
+    } finally { s.unlock() }
   }
+}
+
+function exportValues (s: Store, slot: number, tick: number): ExportedDatum[] {
+  const out: ExportedDatum[] = []
+  for (const l of s.stored) {
+    const t = l.type
+    const base = slot * s.words + l.offset
+    let value: ExportedDatum['value']
+    if (t.std === 'dict') value = s.serverKey(slot) ?? null
+    else if (t.std === 'frqp') {
+      const arr: FreqCounterWire[] = []
+      for (let i = 0; i < l.count; i++) arr.push(freqToWire(s.u32, base + 3 * i, tick))
+      value = t.isArray ? arr : arr[0] as FreqCounterWire
+    } else {
+      const arr: number[] = []
+      for (let i = 0; i < l.count; i++) {
+        if (t.std === 'ull') arr.push(s.f64[slot * s.doubles + l.offset + i] as number)
+        else if (t.std === 'sint') arr.push((s.u32[base + i] as number) | 0)
+        else arr.push(s.u32[base + i] as number)
+      }
+      value = t.isArray ? arr : arr[0] as number
+    }
+    out.push({ dataType: t.id, name: t.name, value })
+  }
+  return out
 }
 
 function wrap32 (v: number): number {
   if (Number.isSafeInteger(v)) return v >>> 0
   if (!Number.isFinite(v)) return 0
   return Number(BigInt.asUintN(32, BigInt(Math.trunc(v))))
-}
-
-const interned = new Map<string, string>()
-/** Server names are few: share one string per name (HAProxy's dictionary), bounded. */
-function intern (v: string): string {
-  const hit = interned.get(v)
-  if (hit !== undefined) return hit
-  if (interned.size < 4096) interned.set(v, v)
-  return v
 }
 
 function toNumber (v: RemoteScalar): number | undefined {
@@ -748,6 +393,8 @@ function toNumber (v: RemoteScalar): number | undefined {
 /** A HAProxy stick table. See the module comment for the model. */
 export class StickTable {
   readonly #s: Store
+  readonly #spec: StickTableSpec
+  readonly #options: StickTableOptions
   readonly name: string
   /** Key type. */
   readonly type: StickKeyType
@@ -769,11 +416,14 @@ export class StickTable {
   readonly keySize: number
   /** Most key bytes kept: string keySize-1; others keySize. */
   readonly maxKeyLength: number
+  /** Shared by every thread's view of the table. */
   readonly stats: StickTableStats
 
-  constructor (name: string, spec: StickTableSpec, options: StickTableOptions = {}) {
-    const s = new Store(name, spec, options)
+  constructor (name: string, spec: StickTableSpec, options: StickTableOptions = {}, shared?: StoreBuffers) {
+    const s = new Store(name, spec, options, shared)
     this.#s = s
+    this.#spec = spec
+    this.#options = options
     this.name = name
     this.type = s.type
     this.capacity = s.capacity
@@ -785,6 +435,20 @@ export class StickTable {
     this.maxKeyLength = s.shape.maxLen
     this.keySize = s.type === 'string' ? s.shape.maxLen + 1 : s.shape.maxLen
     this.stats = s.stats
+  }
+
+  /**
+   * This table as a structured-cloneable handle: post it to another thread of this process and
+   * `StickTable.attach()` it there.
+   */
+  sharedHandle (): StickTableHandle {
+    return { kind: 'tslb-stick-table', name: this.name, spec: this.#spec, options: this.#options,
+      buffers: this.#s.bufs }
+  }
+
+  /** The table of `handle` (from `sharedHandle()` on another thread), over the same memory. */
+  static attach (handle: StickTableHandle): StickTable {
+    return new StickTable(handle.name, handle.spec, handle.options, handle.buffers)
   }
 
   /** Entries in the table (`used:` of `show table`). */
@@ -819,14 +483,18 @@ export class StickTable {
     const s = this.#s
     const id = normalizeKey(s.shape, key)
     if (id === undefined) return undefined
-    const slot = s.index.get(id)
-    if (slot === undefined) return undefined
-    if (now !== undefined && s.expired(slot, s.clock(now))) {
-      s.free(slot)
-      s.stats.expired++
-      return undefined
-    }
-    return new StickEntry(s, slot)
+    const hash = s.keys.hashOf(id)
+    s.lock()
+    try {
+      const slot = s.find(id, hash)
+      if (slot === -1) return undefined
+      if (now !== undefined && s.expired(slot, s.clock(now))) {
+        s.free(slot)
+        s.count1('expired')
+        return undefined
+      }
+      return new StickEntry(s, slot)
+    } finally { s.unlock() }
   }
 
   /**
@@ -839,18 +507,23 @@ export class StickTable {
   getOrCreate (key: StickKeyInput, now: number): StickEntry | undefined {
     const s = this.#s
     const id = this.#id(key)
-    const tick = s.clock(now)
-    let slot = s.index.get(id)
-    if (slot !== undefined && s.expired(slot, tick)) {
+    const hash = s.keys.hashOf(id)
+    s.lock()
+    try {
+      const slot = this.#getOrCreate(id, hash, s.clock(now))
+      return slot === -1 ? undefined : new StickEntry(s, slot)
+    } finally { s.unlock() }
+  }
+
+  #getOrCreate (id: StickKeyId, hash: number, tick: number): number {
+    const s = this.#s
+    let slot = s.find(id, hash)
+    if (slot !== -1 && s.expired(slot, tick)) {
       s.free(slot)
-      s.stats.expired++
-      slot = undefined
+      s.count1('expired')
+      slot = -1
     }
-    if (slot === undefined) {
-      slot = s.alloc(id, tick)
-      if (slot === -1) return undefined
-    }
-    return new StickEntry(s, slot)
+    return slot === -1 ? s.alloc(id, hash, tick) : slot
   }
 
   /**
@@ -859,18 +532,32 @@ export class StickTable {
    */
   touchLocal (entry: StickEntry, now: number): void {
     const s = this.#s
-    s.touchLocal(entry.slot, s.clock(now))
+    s.lock()
+    try {
+      s.touchLocal(entry.slot, s.clock(now))
+    } finally { s.unlock() }
   }
 
   /**
-   * `getOrCreate`, then `fn(entry)`, then `touchLocal`: the usual write path. Undefined when a nopurge table is full.
+   * `getOrCreate`, then `fn(entry)`, then `touchLocal`: the usual write path, one atomic step
+   * (`fn` runs under the table lock: it must only read and write the entry). Undefined when a
+   * nopurge table is full.
    */
   update (key: StickKeyInput, fn: (entry: StickEntry) => void, now: number): StickEntry | undefined {
-    const e = this.getOrCreate(key, now)
-    if (e === undefined) return undefined
-    fn(e)
-    this.touchLocal(e, now)
-    return e
+    const s = this.#s
+    const id = this.#id(key)
+    const hash = s.keys.hashOf(id)
+    s.lock()
+    try {
+      const slot = this.#getOrCreate(id, hash, s.clock(now))
+      if (slot === -1) return undefined
+      const gen = s.gen[slot] as number
+      const e = new StickEntry(s, slot)
+      fn(e)
+      s.check(slot, gen)
+      s.touchLocal(slot, s.clock(now))
+      return e
+    } finally { s.unlock() }
   }
 
   /**
@@ -885,18 +572,22 @@ export class StickTable {
     now: number): StickEntry | undefined {
     const s = this.#s
     const id = this.#id(key)
-    const tick = s.clock(now)
-    let slot = s.index.get(id)
-    if (slot === undefined) {
-      slot = s.alloc(id, tick)
-      if (slot === -1) return undefined
-    }
-    for (const d of values) this.#applyDatum(slot, d, tick)
-    const ms = expireMs === undefined ? (s.expireMs ?? 0) : Math.min(Math.max(0, Math.floor(expireMs)), MAX_TIMER)
-    s.unlinkQueue(slot)
-    s.enqueue(slot, (tick + ms) >>> 0, tick)
-    if (((s.flags[slot] as number) & (LOG_LOCAL | LOG_REMOTE)) === 0) s.logAppend(s.remote, slot)
-    return new StickEntry(s, slot)
+    const hash = s.keys.hashOf(id)
+    s.lock()
+    try {
+      const tick = s.clock(now)
+      let slot = s.find(id, hash)
+      if (slot === -1) {
+        slot = s.alloc(id, hash, tick)
+        if (slot === -1) return undefined
+      }
+      for (const d of values) this.#applyDatum(slot, d, tick)
+      const ms = expireMs === undefined ? (s.expireMs ?? 0) : Math.min(Math.max(0, Math.floor(expireMs)), MAX_TIMER)
+      s.unlinkQueue(slot)
+      s.enqueue(slot, (tick + ms) >>> 0, tick)
+      if (((s.flags[slot] as number) & (LOG_LOCAL | LOG_REMOTE)) === 0) s.logAppend(s.remote, slot)
+      return new StickEntry(s, slot)
+    } finally { s.unlock() }
   }
 
   #applyDatum (slot: number, d: RemoteDatum, tick: number): void {
@@ -909,9 +600,9 @@ export class StickTable {
     const v = d.value
     if (t.std === 'dict') {
       if (v === null) return
-      if (typeof v === 'string') s.dict[slot] = intern(v)
+      if (typeof v === 'string') s.setServerKey(slot, v)
       else if (typeof v === 'object' && !Array.isArray(v) && 'value' in v) {
-        if (typeof v.value === 'string') s.dict[slot] = intern(v.value)
+        if (typeof v.value === 'string') s.setServerKey(slot, v.value)
       } else bad()
       return
     }
@@ -936,47 +627,61 @@ export class StickTable {
   delete (key: StickKeyInput): boolean {
     const s = this.#s
     const id = normalizeKey(s.shape, key)
-    const slot = id === undefined ? undefined : s.index.get(id)
-    if (slot === undefined) return false
-    s.free(slot)
-    s.stats.deleted++
-    return true
+    if (id === undefined) return false
+    const hash = s.keys.hashOf(id)
+    s.lock()
+    try {
+      const slot = s.find(id, hash)
+      if (slot === -1) return false
+      s.free(slot)
+      s.count1('deleted')
+      return true
+    } finally { s.unlock() }
   }
 
   /** Removes `entry` (a live view); false if it was already gone. */
   remove (entry: StickEntry): boolean {
-    if (!entry.alive) return false
-    this.#s.free(entry.slot)
-    this.#s.stats.deleted++
-    return true
+    const s = this.#s
+    s.lock()
+    try {
+      if (!entry.alive) return false
+      s.free(entry.slot)
+      s.count1('deleted')
+      return true
+    } finally { s.unlock() }
   }
 
   /** Removes every entry. Update ids keep increasing (the peers protocol relies on it). */
   clear (): void {
     const s = this.#s
-    for (const slot of [...s.index.values()]) {
-      s.free(slot)
-      s.stats.deleted++
-    }
-    // every record is stale now: drop them (and a log grown by a big table), keep the ids going
-    for (const log of [s.local, s.remote]) {
-      log.len = 0
-      log.live = 0
-      if (log.slots.length > INITIAL_LOG) { log.slots = new Int32Array(INITIAL_LOG);
-        log.ids = new Float64Array(INITIAL_LOG) }
-    }
+    s.lock()
+    try {
+      const hwm = s.hwm
+      let n = 0
+      for (let slot = 0; slot < hwm; slot++) {
+        if (((s.flags[slot] as number) & USED) === 0) continue
+        s.free(slot)
+        n++
+      }
+      s.count1('deleted', n)
+      // every record is stale now: drop them, keep the ids going
+      s.logsReset()
+    } finally { s.unlock() }
   }
 
   /** Removes the entries whose expiry is at or before `now`; returns how many. O(removed). */
   expire (now: number): number {
     const s = this.#s
     if (s.expireMs === undefined) return 0
-    const tick = s.clock(now)
-    let n = 0
-    while (s.head !== -1 && s.expired(s.head, tick)) { s.free(s.head); n++ }
-    while (s.heapLen > 0 && s.expired(s.heap[0] as number, tick)) { s.free(s.heap[0] as number); n++ }
-    s.stats.expired += n
-    return n
+    s.lock()
+    try {
+      const tick = s.clock(now)
+      let n = 0
+      while (s.head !== -1 && s.expired(s.head, tick)) { s.free(s.head); n++ }
+      while (s.heapLen > 0 && s.expired(s.heap[0] as number, tick)) { s.free(s.heap[0] as number); n++ }
+      s.count1('expired', n)
+      return n
+    } finally { s.unlock() }
   }
 
   /**
@@ -986,38 +691,49 @@ export class StickTable {
   nextExpiry (): number | undefined {
     const s = this.#s
     if (s.expireMs === undefined) return undefined
-    const o = s.oldest()
-    if (o === -1) return undefined
-    return s.lastNow + (((s.exp[o] as number) - s.lastTick) | 0)
+    s.lock()
+    try {
+      const o = s.oldest()
+      if (o === -1) return undefined
+      return s.lastNow + (((s.exp[o] as number) - s.lastTick) | 0)
+    } finally { s.unlock() }
   }
 
   /** The last local update id given (0: none yet). */
   get localUpdate (): number {
-    return this.#s.local.lastId
+    return this.#s.lastId(this.#s.local)
   }
 
   /** The last remote-log id given (ids of the remote log are a separate sequence). */
   get remoteUpdate (): number {
-    return this.#s.remote.lastId
+    return this.#s.lastId(this.#s.remote)
   }
 
   /**
-   * Calls `fn` (synchronously, from the write: it should only schedule work) at the first append
-   * to an update log (a local touch, or an entry first learned from a peer) after the latest
-   * `rearmWatchers()`, then no more until someone re-arms: a burst of writes costs one call. A
-   * watcher re-arms before it reads `updatesSince()`, so no update goes unnoticed. Returns the
-   * function that removes the watcher.
+   * Calls `fn` at the first append to an update log (a local touch, or an entry first learned
+   * from a peer), by any thread, after the latest `rearmWatchers()`, then no more until someone
+   * re-arms: a burst of writes costs one call. An append made on this thread calls `fn`
+   * synchronously, from the write (it should only schedule work); one made on another thread
+   * calls it on a later turn of this thread's event loop. A watcher re-arms before it reads
+   * `updatesSince()`, so no update goes unnoticed. Returns the function that removes the watcher.
    */
   watchUpdates (fn: () => void): () => void {
     const s = this.#s
-    s.watchers.push(fn)
-    s.signalled = false
-    return () => { s.watchers = s.watchers.filter(w => w !== fn) }
+    s.lock()
+    try {
+      s.addWatcher(fn)
+    } finally { s.unlock() }
+    return () => {
+      s.lock()
+      try {
+        s.removeWatcher(fn)
+      } finally { s.unlock() }
+    }
   }
 
   /** The next update-log append calls the watchers again. */
   rearmWatchers (): void {
-    this.#s.signalled = false
+    this.#s.rearm()
   }
 
   /**
@@ -1030,44 +746,73 @@ export class StickTable {
   updatesSince (afterId: number, limit: number, origin: 'local' | 'remote' = 'local'): StickEntry[] {
     const s = this.#s
     const log = origin === 'local' ? s.local : s.remote
-    let lo = 0
-    let hi = log.len
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      if ((log.ids[mid] as number) <= afterId) lo = mid + 1; else hi = mid
-    }
-    const out: StickEntry[] = []
-    for (let i = lo; i < log.len && out.length < limit; i++) {
-      if (s.logLive(log, i)) out.push(new StickEntry(s, log.slots[i] as number))
-    }
-    return out
+    s.lock()
+    try {
+      const len = s.logLen(log)
+      let lo = 0
+      let hi = len
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1
+        if ((log.ids[mid] as number) <= afterId) lo = mid + 1; else hi = mid
+      }
+      const out: StickEntry[] = []
+      for (let i = lo; i < len && out.length < limit; i++) {
+        if (s.logLive(log, i)) out.push(new StickEntry(s, log.slots[i] as number))
+      }
+      return out
+    } finally { s.unlock() }
   }
 
-  /** Every entry, in creation order of its key (the order of the key index). */
+  /** Every entry, in slot order (creation order until slots are reused); a snapshot taken at the first step. */
   * entries (): IterableIterator<StickEntry> {
+    yield * this.#snapshot()
+  }
+
+  #snapshot (): StickEntry[] {
     const s = this.#s
-    for (const slot of s.index.values()) yield new StickEntry(s, slot)
+    s.lock()
+    try {
+      const out: StickEntry[] = []
+      const hwm = s.hwm
+      for (let slot = 0; slot < hwm; slot++) {
+        if (((s.flags[slot] as number) & USED) !== 0) out.push(new StickEntry(s, slot))
+      }
+      return out
+    } finally { s.unlock() }
   }
 
   /** Every entry in HAProxy's key-tree order (what `show table` prints): O(n log n). */
   sortedEntries (): StickEntry[] {
     const s = this.#s
     const cmp = keyComparator(s.type)
-    const ids = [...s.index.keys()].sort(cmp)
-    return ids.map(id => new StickEntry(s, s.index.get(id) as number))
+    const pairs: { id: StickKeyId, e: StickEntry }[] = []
+    s.lock()
+    try {
+      const hwm = s.hwm
+      for (let slot = 0; slot < hwm; slot++) {
+        if (((s.flags[slot] as number) & USED) !== 0) pairs.push({ id: s.keys.keyOf(slot), e: new StickEntry(s, slot) })
+      }
+    } finally { s.unlock() }
+    return pairs.sort((a, b) => cmp(a.id, b.id)).map(p => p.e)
   }
 
-  /** Entries from least to most recently touched (eviction order), for diagnostics and tests. */
+  /** Entries from least to most recently touched (eviction order), for diagnostics and tests; a snapshot. */
   * lruOrder (): IterableIterator<StickEntry> {
     const s = this.#s
-    for (let slot = s.head; slot !== -1; slot = s.next[slot] as number) yield new StickEntry(s, slot)
+    const out: StickEntry[] = []
+    s.lock()
+    try {
+      for (let slot = s.head; slot !== -1; slot = s.next[slot] as number) out.push(new StickEntry(s, slot))
+    } finally { s.unlock() }
+    yield * out
   }
 
-  /** Approximate bytes held by the store's arrays (not the key index nor key strings). */
+  /** Bytes of the table's shared buffers as they are now (committed, not reserved). */
   get arrayBytes (): number {
     const s = this.#s
-    return s.exp.byteLength + s.prev.byteLength + s.next.byteLength + s.flags.byteLength + s.logPos.byteLength +
-      s.gen.byteLength + s.u32.byteLength + s.f64.byteLength + s.heap.byteLength +
-      s.local.slots.byteLength + s.local.ids.byteLength + s.remote.slots.byteLength + s.remote.ids.byteLength
+    s.lock()
+    try {
+      return s.arrayBytes
+    } finally { s.unlock() }
   }
 }

@@ -21,7 +21,7 @@ const BOOLEAN_OPTIONS: Readonly<Record<string, 'f' | 'b' | 'fb'>> = {
   'splice-request': 'fb', 'splice-response': 'fb', 'tcp-smart-accept': 'f', 'tcp-smart-connect': 'b',
   'accept-invalid-http-request': 'f', 'accept-invalid-http-response': 'b', 'prefer-last-server': 'b',
   'independent-streams': 'fb', 'contstats': 'f', 'socket-stats': 'f', 'transparent': 'b', 'originalto': 'fb',
-  'http-restrict-req-hdr-names': 'fb', 'disable-h2-upgrade': 'f', 'h1-case-adjust-bogus-client': 'f',
+  'disable-h2-upgrade': 'f', 'h1-case-adjust-bogus-client': 'f',
   'h1-case-adjust-bogus-server': 'b', 'spop-check': 'b', 'ldap-check': 'b', 'external-check': 'b'
 }
 
@@ -52,7 +52,9 @@ const UNSUPPORTED_CHECK_OPTIONS: Readonly<Record<string, string>> = {
 /** Options that are one setting in HAProxy: enabling one disables the others. */
 const EXCLUSIVE_OPTIONS = [['httpclose', 'http-server-close', 'http-keep-alive'], ['httplog', 'tcplog']]
 
-export const OPTION_NAMES = [...Object.keys(BOOLEAN_OPTIONS), 'forwardfor', 'httpchk']
+export const OPTION_NAMES = [...Object.keys(BOOLEAN_OPTIONS), 'forwardfor', 'httpchk', 'http-restrict-req-hdr-names']
+
+const RESTRICT_POLICIES = ['preserve', 'delete', 'reject'] as const
 
 /** `option NAME [args]` or `no option NAME`; `enabled` is false for `no option`. */
 export function applyOption (p: Proxy, args: readonly string[], enabled: boolean, ctx: KeywordContext): void {
@@ -88,6 +90,14 @@ export function applyOption (p: Proxy, args: readonly string[], enabled: boolean
     p.httpCheck = { method, uri, version: versionText as string, headers: headerLines.filter(h => h !== ''),
       expect: p.ownHttpCheck === true ? p.httpCheck?.expect : undefined }
     p.ownHttpCheck = true
+    return
+  }
+  if (name === 'http-restrict-req-hdr-names') {
+    const policy = RESTRICT_POLICIES.find(x => x === rest[0])
+    if (policy === undefined || rest.length !== 1) throw new ValueError(
+      `'option http-restrict-req-hdr-names' expects preserve, delete or reject, got '${rest.join(' ')}'`)
+    if (!enabled) throw new ValueError("'no option http-restrict-req-hdr-names' is not supported: write 'preserve'")
+    p.restrictHeaderNames = policy
     return
   }
   const legacy = LEGACY_OPTIONS[name]

@@ -2,7 +2,7 @@
  * The keyword table of `defaults`, `frontend`, `backend` and `listen` sections.
  */
 import type { KeywordContext } from '../context.ts'
-import type { Balance, Bind, Proxy } from '../model.ts'
+import type { Balance, Bind, FormatString, Location, Proxy } from '../model.ts'
 import type { BindTls } from '../tls-model.ts'
 import { parseAclDefinition, parseCondition, splitCondition } from '../acl.ts'
 import { checkName, parseAddress, parseInteger, parseListenAddress, parseNetwork, parseTime,
@@ -30,6 +30,12 @@ const KIND_LETTER = { defaults: 'd', frontend: 'f', backend: 'b', listen: 'l' } 
 
 export function allowedIn (kw: ProxyKeyword, p: Proxy): boolean {
   return kw.where.includes(KIND_LETTER[p.kind])
+}
+
+/** A format string's words joined by one space (HAProxy merges unescaped spaces). */
+function formatString (keyword: string, args: readonly string[], loc: Location): FormatString {
+  if (args.length === 0) throw new ValueError(`'${keyword}' expects a format string`)
+  return { text: args.join(' '), loc }
 }
 
 function noArgs (keyword: string, args: readonly string[]): void {
@@ -233,8 +239,16 @@ export const PROXY_KEYWORDS: Readonly<Record<string, ProxyKeyword>> = {
       p.logs.push(parseLogTarget(args, ctx.loc))
     }
   },
-  'log-format': { where: 'dfl', parse: (p, args) => { if (args.length === 0) throw new ValueError(
-    "'log-format' expects a format string"); p.logFormat = args.join(' ') } },
+  'log-format': { where: 'dfl', parse: (p, args, ctx) => { p.logFormat = formatString('log-format', args, ctx.loc) } },
+  'unique-id-format': { where: 'dfl', parse: (p, args, ctx) => {
+    p.uniqueIdFormat = formatString('unique-id-format', args, ctx.loc)
+  } },
+  'unique-id-header': { where: 'dfl', parse: (p, args) => {
+    const name = oneArg('unique-id-header', args)
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new ValueError(
+      `'unique-id-header' expects a header name, got '${name}'`)
+    p.uniqueIdHeader = name
+  } },
   description: { where: 'dfbl', parse: (p, args) => { p.description = args.join(' ') } },
   disabled: { where: 'dfbl', parse: (p, args) => { noArgs('disabled', args); p.disabled = true } },
   enabled: { where: 'dfbl', parse: (p, args) => { noArgs('enabled', args); p.disabled = false } },

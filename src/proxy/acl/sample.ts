@@ -36,6 +36,8 @@ export interface SampleSource {
   responseCookie? (name: string): string | undefined
   /** The server the request went to, once chosen (`srv_name`, `srv_id`). */
   readonly server?: { readonly name: string, readonly id: number } | undefined
+  /** The request's `unique-id-format` value, made when first asked for (`unique-id`). */
+  uniqueId? (): string | undefined
   /** The request is the first of its client connection (`http_first_req`). */
   readonly firstRequest?: boolean
   /** The response's status, once there is one. */
@@ -149,6 +151,7 @@ export function fetchSamples (fetch: string, args: readonly string[], s: SampleS
       const v = arg === '' ? values[0] : values.at(-1)
       return v === undefined ? [] : [String(leadingInt(v))]
     }
+    case 'unique-id': return one(s.uniqueId?.())
     case 'srv_name': return one(s.server?.name)
     case 'srv_id': return one(s.server === undefined ? undefined : String(s.server.id))
     case 'http_first_req': return s.firstRequest === undefined ? [] : [s.firstRequest ? '1' : '0']

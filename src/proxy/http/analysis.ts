@@ -9,6 +9,7 @@ import type { RoutingFrontend } from '../frontend-context.ts'
 import type { Proxy } from '../../config/model.ts'
 import { rulesOf, runRules, type RuleTarget, type Verdict } from '../rules/index.ts'
 import { defaultPage } from '../rules/reply.ts'
+import { deleteHeaders } from '../rules/head-edit.ts'
 import { parseResponseHead, serializeResponseHead } from './codec.ts'
 
 export type RequestOutcome =
@@ -20,9 +21,31 @@ function final (v: Verdict | undefined): v is Exclude<Verdict, { kind: 'allow' }
   return v !== undefined && v.kind !== 'allow' && v.kind !== 'service'
 }
 
+const FORBIDDEN: Verdict = { kind: 'reply', bytes: defaultPage(403), status: 403, denied: true, termination: 'PR' }
+const PLAIN_NAME = /^[A-Za-z0-9-]+$/
+
+/**
+ * `option http-restrict-req-hdr-names`, after the proxy's own rules: header names outside
+ * [A-Za-z0-9-] (`X_Forwarded-For`, which FastCGI and some servers read as `X-Forwarded-For`)
+ * deleted, or the request refused with a 403.
+ */
+function restrictNames (p: Proxy, t: RuleTarget): Verdict | undefined {
+  const policy = p.restrictHeaderNames
+  if (policy === undefined || policy === 'preserve') return undefined
+  const headers = t.request.headers
+  let odd = false
+  for (let i = 0; i < headers.length; i += 2) if (!PLAIN_NAME.test(headers[i] as string)) odd = true
+  if (!odd) return undefined
+  if (policy === 'reject') return FORBIDDEN
+  deleteHeaders(t.request, name => !PLAIN_NAME.test(name))
+  return undefined
+}
+
 export function analyseRequest (fe: RoutingFrontend & { readonly config: Proxy }, t: RuleTarget): RequestOutcome {
   const first = runRules(rulesOf(fe.config).request, t)
   if (final(first)) return first
+  const refused = restrictNames(fe.config, t)
+  if (final(refused)) return refused
   if (first?.kind === 'service') {
     const chosen = fe.route(t.sample)
     if (chosen !== undefined) t.sample.backendName = chosen.name
@@ -33,6 +56,8 @@ export function analyseRequest (fe: RoutingFrontend & { readonly config: Proxy }
   if (backend !== undefined && backend.config !== fe.config) {
     const second = runRules(rulesOf(backend.config).request, t)
     if (final(second)) return { ...second, backend }
+    const refusedByBackend = restrictNames(backend.config, t)
+    if (final(refusedByBackend)) return { ...refusedByBackend, backend }
     if (second?.kind === 'service') return { kind: 'forward', backend, service: true }
   }
   return { kind: 'forward', backend, service: false }

@@ -39,6 +39,16 @@ export class RequestSample implements SampleSource {
   server: { readonly name: string, readonly id: number } | undefined
   /** The first request of its client connection (`http_first_req`). */
   firstRequest = true
+  /** The process's request counter when this one began (`%rt`). */
+  requestNumber = 0
+  /** Makes the unique id (`unique-id-format`), once. */
+  uniqueIdMaker: (() => string) | undefined
+  private madeId: string | undefined
+
+  uniqueId (): string | undefined {
+    if (this.madeId === undefined && this.uniqueIdMaker !== undefined) this.madeId = this.uniqueIdMaker()
+    return this.madeId
+  }
   /** The server's answer, once there is one (`stick store-response`). */
   response: ResponseHead | undefined
   readonly counters: StickCounters | undefined

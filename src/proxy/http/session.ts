@@ -12,7 +12,8 @@ import { errorPage } from './error-pages.ts'
 import type { HttpFrontend } from '../frontend-context.ts'
 import { socketAddresses, type ConnAddresses } from '../conn-addresses.ts'
 import type { ServerState } from '../server-state.ts'
-import { formatHttpLog } from '../log/format.ts'
+import { formatHttpLog, type HttpLog } from '../log/format.ts'
+import type { LogRecord } from '../log/log-format.ts'
 import { captureBlock } from '../log/captures.ts'
 import { trafficSeverity } from '../log/policy.ts'
 import { compileCondition, type Predicate } from '../acl/matcher.ts'
@@ -66,6 +67,21 @@ export function startHttpSession (client: Socket, fe: HttpFrontend, addrs = sock
 }
 
 type Phase = 'head' | 'exchange' | 'tunnel' | 'closed'
+
+/**
+ * Tr: from the server connection being ready (after the queue and the connect) to the response head; -1 without a
+ * response.
+ */
+function serverResponseMs (ex: Exchange): number {
+  if (ex.responseAt === 0) return -1
+  return Math.max(0, ex.responseAt - ex.headAt - Math.max(0, ex.queuedMs) - Math.max(0, ex.connectMs))
+}
+
+/** Requests this process began (`%rt` of log and unique-id formats). */
+let requestsBegun = 0
+function nextRequestNumber (): number {
+  return requestsBegun++
+}
 
 interface Exchange {
   readonly head: RequestHead
@@ -348,6 +364,9 @@ class HttpSession implements UpstreamOwner {
     this.streamCounters = counters
     const sample = new RequestSample(head, this.origin(), counters)
     sample.firstRequest = this.exchanges === 1
+    sample.requestNumber = nextRequestNumber()
+    const makeId = this.fe.uniqueId
+    if (makeId !== undefined) sample.uniqueIdMaker = () => makeId(this.requestRecord(head, sample))
     // Mode http: the `tcp-request content` rules run on each request (HAProxy's stream), then it is counted.
     if (this.fe.contentAccepts?.(sample) === false) {
       counters?.endStream(Date.now())
@@ -653,6 +672,9 @@ class HttpSession implements UpstreamOwner {
       ff.header) !== undefined)) {
       add.push([ff.header, this.srcIp.startsWith('::ffff:') ? this.srcIp.slice(7) : this.srcIp])
     }
+    const idHeader = this.fe.config.uniqueIdHeader
+    const id = idHeader === undefined ? undefined : ex.sample?.uniqueId()
+    if (idHeader !== undefined && id !== undefined) add.push([idHeader, id])
     if (closesServerSide(this.fe, ex.backend)) add.push(['Connection', 'close'])
     else if (head.versionMinor === 0) add.push(['Connection', 'keep-alive'])
     const upgrade = head.upgrade !== undefined && head.connection.upgrade
@@ -1036,7 +1058,7 @@ class HttpSession implements UpstreamOwner {
     if (!this.fe.logging || !log) return
     const severity = trafficSeverity(this.fe.logPolicy, { termination, retries: 0, status })
     if (severity === undefined) return
-    this.fe.logTraffic(formatHttpLog({
+    const line: HttpLog = {
       clientIp: this.srcIp, clientPort: this.srcPort, acceptedAt: this.headStartedAt, frontend: this.fe.name,
         backend: this.fe.name,
       server: '<NOSRV>', tq: -1, tw: -1, tc: -1, tr: -1, tt: Date.now() - this.headStartedAt, status,
@@ -1044,7 +1066,11 @@ class HttpSession implements UpstreamOwner {
       termination, actconn: this.fe.globalConnections(), feconn: this.fe.connections(), beconn: 0, srvConn: 0,
         retries: 0,
       srvQueue: 0, backendQueue: 0, requestLine: '<BADREQ>'
-    }), severity)
+    }
+    const custom = this.fe.customLog
+    this.fe.logTraffic(custom === undefined ? formatHttpLog(line) : custom({ ...line,
+      ...this.recordExtras(undefined) }),
+      severity)
   }
 
   private logRejected (err: HttpParseError): void {
@@ -1071,7 +1097,7 @@ class HttpSession implements UpstreamOwner {
       frontend: this.fe, backend: ex.backend, server: ex.server, http: true, status: ex.status,
         bytesIn: ex.requestBytesSent + ex.head.headLength,
       bytesOut: ex.bytesToClient, tw: ex.queuedMs, tc: ex.connectMs,
-        tr: ex.responseAt === 0 ? -1 : ex.responseAt - ex.headAt, tt: now - ex.startedAt,
+        tr: serverResponseMs(ex), tt: now - ex.startedAt,
       retries: ex.retries, reused: ex.reused, termination: ex.termination, feconn: this.fe.connections(),
         denied: ex.denied, intercepted: ex.intercepted,
         beconn: ex.backend?.activeConnections,
@@ -1090,15 +1116,44 @@ class HttpSession implements UpstreamOwner {
     if (severity !== undefined) this.fe.logTraffic(this.trafficLine(ex, now, early), severity)
   }
 
-  /** The `option httplog` line; `early` (logasap): Tt and the bytes are so far. */
+  /** What a unique id made while the request is analysed may show: the connection, the request, no outcome yet. */
+  private requestRecord (head: RequestHead, sample: RequestSample): LogRecord {
+    return { ...this.recordExtras(sample, false), clientIp: this.srcIp, clientPort: this.srcPort,
+      acceptedAt: this.headStartedAt, frontend: this.fe.name, backend: sample.backendName ?? this.fe.name,
+      server: '<NOSRV>', tq: -1, tw: -1, tc: -1, tr: -1, tt: -1, status: -1, bytesRead: 0, termination: '--',
+      actconn: this.fe.globalConnections(), feconn: this.fe.connections(), beconn: 0, srvConn: 0, retries: 0,
+      srvQueue: 0, backendQueue: 0,
+      requestLine: `${head.method} ${head.target} ${this.stream?.version ?? `HTTP/1.${head.versionMinor}`}` }
+  }
+
+  /** `withId`: the record shows the unique id (not while it is being made). */
+  private recordExtras (sample: RequestSample | undefined, withId = true): Omit<LogRecord, keyof HttpLog> {
+    const tls = tlsFacts(this.client)
+    return { http: true, tls: tls !== undefined, frontendIp: this.addrs.dst, frontendPort: this.addrs.dstPort,
+      sample, uniqueId: withId ? sample?.uniqueId() : undefined, requestCounter: sample?.requestNumber,
+        tlsCipher: tls?.cipher,
+      tlsVersion: tls?.protocol }
+  }
+
+  /** The `option httplog` line, or the `log-format` one; `early` (logasap): Tt and the bytes are so far. */
   private trafficLine (ex: Exchange, now: number, early: boolean): string {
+    const line = this.httpLog(ex, now, early)
+    const custom = this.fe.customLog
+    if (custom === undefined) return formatHttpLog(line)
+    const up = ex.upstream
+    return custom({ ...line, ...this.recordExtras(ex.sample), serverIp: ex.server?.host, serverPort: ex.server?.port ??
+      (ex.server === undefined ? undefined : this.addrs.dstPort), sourceIp: up?.localAddress, sourcePort: up?.localPort,
+      bytesUploaded: ex.requestBytesSent + ex.head.headLength })
+  }
+
+  private httpLog (ex: Exchange, now: number, early: boolean): HttpLog {
     const h = ex.head
-    return formatHttpLog({
+    return {
       early,
       clientIp: this.srcIp, clientPort: this.srcPort, acceptedAt: ex.startedAt, frontend: this.fe.name,
         backend: ex.backend?.name ?? this.fe.name,
       server: ex.server?.name ?? '<NOSRV>', tq: ex.headAt - ex.startedAt, tw: ex.queuedMs, tc: ex.connectMs,
-      tr: ex.responseAt === 0 ? -1 : ex.responseAt - ex.headAt, tt: now - ex.startedAt,
+      tr: serverResponseMs(ex), tt: now - ex.startedAt,
         status: ex.status === 0 ? -1 : ex.status,
       bytesRead: ex.bytesToClient, termination: `${ex.termination}${ex.cookieIn}${ex.cookieOut}`,
         actconn: this.fe.globalConnections(), feconn: this.fe.connections(),
@@ -1110,7 +1165,7 @@ class HttpSession implements UpstreamOwner {
       capturedRequest: ex.capturedRequest,
       // HAProxy prints the response block (empty) even when no response came.
       capturedResponse: ex.capturedResponse ?? captureBlock(this.fe.config.captures, 'response', undefined)
-    })
+    }
   }
 }
 

@@ -9,7 +9,7 @@ import { ConnectError } from '../errors.ts'
 import type { FrontendContext, RoutingFrontend } from '../frontend-context.ts'
 import { socketAddresses, type ConnAddresses } from '../conn-addresses.ts'
 import type { ServerState } from '../server-state.ts'
-import { formatTcpLog } from '../log/format.ts'
+import { formatTcpLog, type SessionLog } from '../log/format.ts'
 import { trafficSeverity } from '../log/policy.ts'
 import { recordExchange } from '../counters.ts'
 import { tlsFacts } from '../tls/facts.ts'
@@ -44,9 +44,13 @@ void {
   startTcpSession(client, backend, fe, addrs)
 }
 
+/** Sessions this process began (`%rt` of a log-format). */
+let sessionsBegun = 0
+
 export function startTcpSession (client: Socket, backend: Backend, fe: FrontendContext,
   addrs = socketAddresses(client)): void {
   const acceptedAt = Date.now()
+  const sessionNumber = sessionsBegun++
   const srcIp = addrs.src
   const srcPort = addrs.srcPort
   const dstPort = addrs.dstPort
@@ -89,7 +93,7 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
   const logLine = (early: boolean): void => {
     const severity = trafficSeverity(fe.logPolicy, { termination, retries })
     if (severity === undefined) return
-    fe.logTraffic(formatTcpLog({
+    const line: SessionLog = {
       early,
       clientIp: srcIp, clientPort: srcPort, acceptedAt, frontend: fe.name, backend: backend.name,
       server: server?.name ?? '<NOSRV>', tw: queuedMs, tc: connectMs, tt: Date.now() - acceptedAt,
@@ -98,7 +102,15 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
       srvConn: server?.activeConnections ?? 0, retries,
       srvQueue: server === undefined ? 0 : backend.admission.serverQueueLength(server),
         backendQueue: backend.admission.queueLength
-    }), severity)
+    }
+    const custom = fe.customLog
+    if (custom === undefined) { fe.logTraffic(formatTcpLog(line), severity); return }
+    const tls = tlsFacts(client)
+    fe.logTraffic(custom({ ...line, http: false, tq: -1, tr: -1, status: 0, requestLine: '<BADREQ>', tls: tls !==
+      undefined, frontendIp: addrs.dst, frontendPort: dstPort, serverIp: server?.host, serverPort: server?.port ??
+      (server === undefined ? undefined : dstPort), sourceIp: upstream?.localAddress, sourcePort: upstream?.localPort,
+      bytesUploaded: bytesFromClient, requestCounter: sessionNumber, sample, tlsCipher: tls?.cipher,
+      tlsVersion: tls?.protocol }), severity)
   }
 
   client.on('error', () => { if (termination === '--') termination = 'CD'; finish() })
