@@ -13,6 +13,7 @@ import { createStatsHandler } from './stats/page.ts'
 import { prometheusResponse } from './stats/prometheus.ts'
 import { checkReportFrom } from './stats/providers.ts'
 import { runTableCommand } from '../stick/index.ts'
+import { trackerCount } from './stick-counters.ts'
 import { formatShowPeers, handoffSocketPath, PeersManager } from '../peers/index.ts'
 import { hostname, tmpdir } from 'node:os'
 import { addressKey, type SupervisorMessage, type WorkerMessage } from '../ipc/messages.ts'
@@ -123,7 +124,7 @@ function statsProviders (e: Engine, c: Config): RuntimeApiOptions {
     config: c,
     checkStatus: (be, s) => checkReportFrom(e.checkers.get(be.name)?.status(s.name)),
     tables: { run: (action, args, level) => runTableCommand(action, args, { tables: [...e.tables.values()], level,
-      now: Date.now() }) },
+      now: Date.now(), uses: (t, entry) => trackerCount(t, entry.key) }) },
     vrrp: () => vrrpText ?? 'No VRRP instance on this node.\n',
     peers: (section, dict) => peers === undefined ? undefined : formatShowPeers(peers, section, dict),
     onServerChange: (be, s, change) => { if (change === 'admin') e.checkers.get(be.name)?.notifyAdminChange(s) }

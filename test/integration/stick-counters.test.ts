@@ -16,7 +16,7 @@ import { listenerKey } from '../../src/ipc/messages.ts'
 import { bindTcp, handleAddress } from '../../src/net/listen-handle.ts'
 import { Engine } from '../../src/proxy/engine.ts'
 import { runTableCommand } from '../../src/stick/index.ts'
-import { setStickTables } from '../../src/proxy/stick-counters.ts'
+import { setStickTables, trackerCount } from '../../src/proxy/stick-counters.ts'
 
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
@@ -80,7 +80,7 @@ frontend rate
   })
 
   const show = (table: string): string => runTableCommand('show', [table], { tables: [...engine.tables.values()],
-    level: 'admin', now: Date.now() }).replace(/^0x[0-9a-f]+:/gm, 'PTR:').replace(/exp=\d+/g, 'exp=N')
+    level: 'admin', now: Date.now(), uses: (t, e) => trackerCount(t, e.key) }).replace(/^0x[0-9a-f]+:/gm, 'PTR:').replace(/exp=\d+/g, 'exp=N')
 
   test('mode tcp: tcp-request content track-sc0 counts the connection and the bytes each way; conn_cur goes back to 0',
     async () => {
@@ -90,7 +90,8 @@ frontend rate
         s.on('connect', () => { s.write(Buffer.alloc(3000, 'a')) })
         s.on('data', (b: Buffer) => { got += b.length; if (got >= 3000) resolve() })
       })
-      assert.match(show('tcpfe'), /key=127\.0\.0\.1 use=0 exp=N conn_cnt=1 conn_cur=1 sess_cnt=0 /)
+      // While the connection lasts, one tracker holds the entry (HAProxy's use=).
+      assert.match(show('tcpfe'), /key=127\.0\.0\.1 use=1 exp=N conn_cnt=1 conn_cur=1 sess_cnt=0 /)
       s.destroy()
       await sleep(200)
       assert.match(show('tcpfe'), /conn_cnt=1 conn_cur=0 sess_cnt=0 bytes_in_cnt=3000 bytes_in_rate\(10000\)=3000 bytes_out_cnt=3000\n/)

@@ -244,6 +244,8 @@ describe('stick counters against HAProxy 2.6', { skip }, () => {
       await a.connected()
       await b.connected()
       const out = [await a.get('/'), await b.get('/')]
+      // Two sessions hold the entry: use=2.
+      out.push(normalized(await cli(i.sock, 'show table conn')))
       const c = new Client(port, '127.0.0.5')
       out.push(await c.get('/'))
       a.close()
@@ -257,7 +259,8 @@ describe('stick counters against HAProxy 2.6', { skip }, () => {
       return out
     })
     assert.deepEqual(r.tslb, r.haproxy)
-    assert.equal(r.haproxy[2], 'closed')
+    assert.equal(r.haproxy[3], 'closed')
+    assert.match(r.haproxy[2] as string, /use=2 /)
   })
 
   test('tables of a peers section (table PEERS/TABLE): tcp-request and http-request track-sc on them', async () => {
