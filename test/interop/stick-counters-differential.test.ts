@@ -115,6 +115,12 @@ frontend errs
   default_backend echo
 backend echo
   server s1 127.0.0.1:${server}
+frontend content
+  bind 127.0.0.1:${ports[5] as number}
+  stick-table type string len 32 size 1k expire 30s store http_req_cnt,conn_cnt,conn_cur
+  tcp-request content reject if { path_beg /blocked }
+  tcp-request content track-sc0 req.hdr(x-user)
+  http-request return status 200 content-type text/plain lf-string "req=%[sc0_http_req_cnt] cnt=%[sc0_conn_cnt] cur=%[sc0_conn_cur] t=%[sc0_tracked]"
 peers mypeers
   peer local 127.0.0.1:${ports[3] as number}
   table t type ip size 1k expire 30s store conn_cur,conn_cnt,http_req_cnt
@@ -150,9 +156,9 @@ describe('stick counters against HAProxy 2.6', { skip }, () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'counters-diff-'))
-    const ports = await freePorts(10)
-    hap = { ports: ports.slice(0, 5), sock: join(dir, 'haproxy.sock') }
-    ts = { ports: ports.slice(5), sock: join(dir, 'tslb.sock') }
+    const ports = await freePorts(12)
+    hap = { ports: ports.slice(0, 6), sock: join(dir, 'haproxy.sock') }
+    ts = { ports: ports.slice(6), sock: join(dir, 'tslb.sock') }
     // The server answers the status its path names (`/404`), 200 otherwise.
     server = http.createServer((req, res) => {
       if (req.url === '/close') { req.socket.destroy(); return }
@@ -303,8 +309,21 @@ describe('stick counters against HAProxy 2.6', { skip }, () => {
     assert.deepEqual(r.tslb, r.haproxy)
   })
 
+  test('mode http: tcp-request content rules run on each request, over its fields (track-sc0 req.hdr(), reject)',
+    async () => {
+      const r = await both(async i => {
+        const c = new Client(i.ports[5] as number, '127.0.0.8')
+        const out = [await c.get('/', 'x-user: ann\r\n'), await c.get('/', 'x-user: ann\r\n'), await c.get('/'),
+          await c.get('/', 'x-user: bob\r\n'), await c.get('/blocked', 'x-user: ann\r\n')]
+        c.close()
+        return out
+      })
+      assert.deepEqual(r.tslb, r.haproxy)
+      assert.equal(r.haproxy[4], 'closed')
+    })
+
   test('show table: the same entries and counters on both, after the traffic above', async () => {
-    for (const table of ['rate', 'conn', 'mypeers/t', 'mypeers/users', 'errs']) {
+    for (const table of ['rate', 'conn', 'mypeers/t', 'mypeers/users', 'errs', 'content']) {
       const h = normalized(await cli(hap.sock, `show table ${table}`))
       const t = normalized(await cli(ts.sock, `show table ${table}`))
       // http_req_rate read a moment apart on both still counts the same requests (10 s period).
