@@ -9,7 +9,7 @@ import { compileCondition } from '../../../src/proxy/acl/matcher.ts'
 import { compileTcpRules, tcpAccepts } from '../../../src/proxy/rules/tcp-rules.ts'
 import { compileHttpRules, runRules } from '../../../src/proxy/rules/http-rules.ts'
 import { RequestSample } from '../../../src/proxy/http/request-sample.ts'
-import { parseRequestHead } from '../../../src/proxy/http/codec.ts'
+import { parseRequestHead, parseResponseHead } from '../../../src/proxy/http/codec.ts'
 import { formatDiagnostic } from '../../../src/util/errors.ts'
 import { HTTP_REQUEST_ACTIONS } from '../../../src/config/enforcement.ts'
 import { COUNTER_FETCH_NAMES, counterFetch } from '../../../src/config/counter-fetches.ts'
@@ -298,3 +298,32 @@ test('mode tcp with inspect-delay: content rules may track an HTTP request fetch
       '  default_backend be', 'backend be', '  server s 127.0.0.1:1', ''].join('\n'))
     assert.deepEqual(errors, [])
   })
+
+test('src_* over an address the table cannot hold (IPv6 in an ip table) gives no sample', () => {
+  assert.deepEqual(counterSamples('src_conn_cur', ['t'], { src: '2001:db8::1' }), [])
+  assert.deepEqual(counterSamples('src_conn_cur', ['t'], { src: '::ffff:10.0.0.9' }), ['0'])
+})
+
+test('http-response track-sc0: the response tracks, counting the request and its 4xx as an error', () => {
+  const { config, errors } = load(['frontend fe', '  bind :80', '  mode http',
+    '  stick-table type ip size 1k store http_req_cnt,http_err_cnt,http_fail_cnt,conn_cnt',
+    '  http-response track-sc0 src', ''].join('\n'))
+  assert.deepEqual(errors, [])
+  const own = table('fe', 'http_req_cnt,http_err_cnt,http_fail_cnt,conn_cnt')
+  setStickTables(new Map([['fe', own]]))
+  const rules = compileHttpRules(proxy(config, 'fe'), () => true)
+  const raw = Buffer.from('GET / HTTP/1.1\r\nhost: x\r\n\r\n')
+  const head = parseRequestHead(raw, raw.length)
+  assert.ok(head)
+  const counters = new StickCounters().forStream()
+  const sample = new RequestSample(head, { srcIp: '10.0.0.1', srcPort: 1, dstIp: '10.0.0.2', dstPort: 80,
+    nbsrv: () => 0 }, counters)
+  const resRaw = Buffer.from('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n')
+  const response = parseResponseHead(resRaw, resRaw.length, 'GET')
+  assert.ok(response)
+  runRules(rules.response, { request: head, response, sample })
+  const e = own.lookup('10.0.0.1')
+  assert.ok(e)
+  assert.deepEqual([e.get('http_req_cnt'), e.get('http_err_cnt'), e.get('http_fail_cnt'), e.get('conn_cnt')],
+    [1, 1, 0, 1])
+})
