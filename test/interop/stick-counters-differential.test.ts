@@ -111,6 +111,7 @@ frontend errs
   http-request sc-inc-gpc1 if { path /count }
   http-request sc-set-gpt0 42 if { path /count }
   http-request deny if { path /deny }
+  http-request auth realm r if { path /auth } !{ http_auth(ul) }
   http-request return status 200 content-type text/plain lf-string "req=%[sc0_http_req_cnt] err=%[sc0_http_err_cnt] errate=%[sc0_http_err_rate] fail=%[sc0_http_fail_cnt] gpc1=%[sc0_get_gpc1] gpt0=%[sc0_get_gpt0]" if { path /stats }
   default_backend echo
 backend echo
@@ -121,6 +122,8 @@ frontend content
   tcp-request content reject if { path_beg /blocked }
   tcp-request content track-sc0 req.hdr(x-user)
   http-request return status 200 content-type text/plain lf-string "req=%[sc0_http_req_cnt] cnt=%[sc0_conn_cnt] cur=%[sc0_conn_cur] t=%[sc0_tracked]"
+userlist ul
+  user u insecure-password p
 peers mypeers
   peer local 127.0.0.1:${ports[3] as number}
   table t type ip size 1k expire 30s store conn_cur,conn_cnt,http_req_cnt
@@ -283,7 +286,7 @@ describe('stick counters against HAProxy 2.6', { skip }, () => {
     assert.deepEqual(r.tslb, r.haproxy)
   })
 
-  test('HTTP errors and failures: a 4xx from the server, a deny; a 5xx but 501, a 502; sc-inc-gpc1, sc-set-gpt0', async () => {
+  test('HTTP errors and failures: a 4xx from the server, a deny, an auth; a 5xx but 501, a 502; sc-inc-gpc1, sc-set-gpt0', async () => {
     const r = await both(async i => {
       const c = new Client(i.ports[4] as number, '127.0.0.7')
       const out: string[] = []
@@ -301,6 +304,10 @@ describe('stick counters against HAProxy 2.6', { skip }, () => {
       const f = new Client(i.ports[4] as number, '127.0.0.7')
       out.push(await f.get('/close'))
       f.close()
+      // http-request auth answering 401 is an HTTP error too.
+      const a = new Client(i.ports[4] as number, '127.0.0.7')
+      out.push(await a.get('/auth'))
+      a.close()
       const g = new Client(i.ports[4] as number, '127.0.0.7')
       out.push(await g.get('/stats'))
       g.close()
