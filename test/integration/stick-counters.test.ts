@@ -29,7 +29,7 @@ describe('stick counters on real sockets', () => {
     echo = createServer(s => { s.pipe(s) })
     await new Promise<void>(resolve => { echo.listen(0, '127.0.0.1', resolve) })
     const echoPort = (echo.address() as AddressInfo).port
-    const handles = [0, 1, 2, 3].map(() => bindTcp('127.0.0.1', 0, 4))
+    const handles = [0, 1, 2, 3, 4].map(() => bindTcp('127.0.0.1', 0, 4))
     for (const h of handles) ports.push(handleAddress(h).port)
     const { config, diagnostics } = parseConfig(`defaults
   timeout connect 1s
@@ -59,6 +59,13 @@ frontend tcpurl
   tcp-request inspect-delay 1s
   tcp-request content track-sc0 url
   tcp-request content sc-inc-gpc0(0)
+  default_backend echo
+frontend idle
+  mode tcp
+  bind 127.0.0.1:${ports[4] as number}
+  stick-table type ip size 1k expire 1s store conn_cur,conn_cnt
+  tcp-request connection track-sc0 src
+  tcp-request connection reject if { sc_conn_cur(0) gt 1 }
   default_backend echo
 frontend rate
   mode http
@@ -178,6 +185,24 @@ frontend tlsfe
         setStickTables(engine.tables)
       }
     })
+
+  test('an entry a connection tracks does not expire while the connection is idle: the conn_cur limit holds', async () => {
+    const idle = tcpConnect(ports[4] as number, '127.0.0.1')
+    await new Promise<void>(resolve => { idle.on('connect', () => { resolve() }) })
+    await sleep(2600)
+    assert.match(show('idle'), /key=127\.0\.0\.1 use=1 exp=N conn_cnt=1 conn_cur=1\n/)
+    // A second connection is over the limit (conn_cur 2 > 1): refused.
+    const second = tcpConnect(ports[4] as number, '127.0.0.1')
+    const closed = await new Promise<boolean>(resolve => {
+      second.on('close', () => { resolve(true) })
+      second.on('error', () => {})
+      setTimeout(() => { resolve(false) }, 1000)
+    })
+    assert.equal(closed, true)
+    idle.destroy()
+    await sleep(2600)
+    assert.doesNotMatch(show('idle'), /key=/, 'released, it expires')
+  })
 
   test('keep-alive rate limit: the sixth request in 10 s is the first answered 429', async () => {
     const s = tcpConnect(ports[2] as number, '127.0.0.1')

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { parseConfig } from '../../../src/config/parser.ts'
 import type { Config, Proxy } from '../../../src/config/model.ts'
 import { StickTable } from '../../../src/stick/index.ts'
-import { setStickTables, StickCounters, incrementGpc, setGpt } from '../../../src/proxy/stick-counters.ts'
+import { setStickTables, StickCounters, incrementGpc, keepTrackedEntries, setGpt } from '../../../src/proxy/stick-counters.ts'
 import { counterSamples, tableConverter } from '../../../src/proxy/acl/counter-samples.ts'
 import { compileCondition } from '../../../src/proxy/acl/matcher.ts'
 import { compileTcpRules, tcpAccepts } from '../../../src/proxy/rules/tcp-rules.ts'
@@ -16,7 +16,7 @@ import { COUNTER_FETCH_NAMES, counterFetch } from '../../../src/config/counter-f
 
 const LOC = { file: 't.cfg', line: 1 }
 
-function table (name: string, store: string, type: 'ip' | 'string' = 'ip'): StickTable {
+function table (name: string, store: string, type: 'ip' | 'string' = 'ip', expire = 30_000): StickTable {
   const items = store.split(/,(?![^(]*\))/).map(s => {
     const m = /^(\w+)(?:\((\d+)(?:,(\d+))?\))?$/.exec(s) as RegExpExecArray
     const name = m[1] as string
@@ -25,7 +25,7 @@ function table (name: string, store: string, type: 'ip' | 'string' = 'ip'): Stic
     return name.endsWith('_rate') ? { name, period: n } : name === 'gpc' || name === 'gpt' ? { name, count: n }
       : { name }
   })
-  return new StickTable(name, { type, size: 100, expire: 30_000, nopurge: false, store: items, loc: LOC })
+  return new StickTable(name, { type, size: 100, expire, nopurge: false, store: items, loc: LOC })
 }
 
 let t: StickTable
@@ -326,4 +326,25 @@ test('http-response track-sc0: the response tracks, counting the request and its
   assert.ok(e)
   assert.deepEqual([e.get('http_req_cnt'), e.get('http_err_cnt'), e.get('http_fail_cnt'), e.get('conn_cnt')],
     [1, 1, 0, 1])
+})
+
+test('a tracked entry does not expire while tracked (an idle connection keeps its conn_cur), then does', () => {
+  const short = table('short', 'conn_cur', 'ip', 100)
+  setStickTables(new Map([['short', short]]))
+  const session = new StickCounters()
+  session.track(0, short, '10.0.0.1', 'session', NOW)
+  keepTrackedEntries(NOW + 50)
+  short.expire(NOW + 120)
+  assert.equal(short.lookup('10.0.0.1')?.get('conn_cur'), 1)
+  const other = new StickCounters()
+  other.track(0, short, '10.0.0.2', 'session', NOW + 130)
+  other.endSession(NOW + 130)
+  keepTrackedEntries(NOW + 200)
+  short.expire(NOW + 250)
+  assert.equal(short.lookup('10.0.0.2'), undefined, 'released: it expires')
+  assert.equal(short.lookup('10.0.0.1')?.get('conn_cur'), 1, 'still tracked')
+  session.endSession(NOW + 260)
+  assert.equal(short.lookup('10.0.0.1')?.get('conn_cur'), 0)
+  short.expire(NOW + 1000)
+  assert.equal(short.size, 0)
 })
