@@ -183,8 +183,9 @@ export function runTableCommand (action: TableAction, args: readonly string[], c
     return out
   }
   if (opLevel) {
+    // An entry a stick counter tracks stays (HAProxy's ref_cnt).
     for (const e of table.sortedEntries()) {
-      if (matchesFilters(e, filters, ctx.now)) table.remove(e)
+      if (matchesFilters(e, filters, ctx.now) && (ctx.uses?.(table, e) ?? 0) === 0) table.remove(e)
     }
   }
   return ''
@@ -232,6 +233,7 @@ function perKey (action: TableAction, table: StickTable, args: readonly string[]
   }
   if (action === 'clear') {
     const e = table.lookup(key)
+    if (e !== undefined && (ctx.uses?.(table, e) ?? 0) > 0) return 'Entry currently in use, cannot remove\n'
     if (e !== undefined) table.remove(e)
     return ''
   }

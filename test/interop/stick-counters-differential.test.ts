@@ -253,7 +253,9 @@ describe('stick counters against HAProxy 2.6', { skip }, () => {
       await a.connected()
       await b.connected()
       const out = [await a.get('/'), await b.get('/')]
-      // Two sessions hold the entry: use=2.
+      // Two sessions hold the entry: use=2, and it cannot be cleared.
+      out.push(normalized(await cli(i.sock, 'show table conn')))
+      out.push(await cli(i.sock, 'clear table conn key 127.0.0.5'), await cli(i.sock, 'clear table conn'))
       out.push(normalized(await cli(i.sock, 'show table conn')))
       const c = new Client(port, '127.0.0.5')
       out.push(await c.get('/'))
@@ -268,8 +270,9 @@ describe('stick counters against HAProxy 2.6', { skip }, () => {
       return out
     })
     assert.deepEqual(r.tslb, r.haproxy)
-    assert.equal(r.haproxy[3], 'closed')
+    assert.equal(r.haproxy[6], 'closed')
     assert.match(r.haproxy[2] as string, /use=2 /)
+    assert.match(r.haproxy[3] as string, /in use/)
   })
 
   test('tables of a peers section (table PEERS/TABLE): tcp-request and http-request track-sc on them', async () => {
