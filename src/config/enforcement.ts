@@ -105,7 +105,7 @@ export const FETCHES: Readonly<Record<string, FetchEntry>> = {
   'req.len': f(false, OFF), req_len: f(false, OFF), 'req.payload': f(true, OFF),
   http_auth: f(true, ON), http_auth_group: f(true, ON),
   always_true: f(false, ON), always_false: f(false, ON), str: f(true, ON), int: f(true, ON), date: f(true, ON),
-    rand: f(true, ON), uuid: f(true, ON),
+    rand: f(true, ON), uuid: f(true, ON), thread: f(false, ON),
   'capture.req.hdr': f(true, OFF), 'capture.res.hdr': f(true, OFF), 'req.body_param': f(true, OFF),
   env: f(true, ON), var: f(true, ON),
   // ssl_fc*, ssl_c_* (src/proxy/tls/facts.ts) and req.ssl_* (mode tcp, before routing).
@@ -189,7 +189,7 @@ export const PROXY_KEYWORD_STATUS: Readonly<Record<string, Status>> = {
  * them decides what traffic is let through).
  */
 export const GLOBAL_NOT_ENFORCED: Readonly<Record<string, string>> = {
-  nbthread: 'one worker process serves every bind',
+  'cpu-map': 'proxy threads are not pinned to CPUs: the kernel schedules them over the CPUs the process may use',
   pidfile: "'tslb run -p FILE' writes the pid file",
   chroot: 'tslb does not chroot itself; its systemd unit sandboxes it',
   user: 'tslb does not drop privileges itself; its systemd unit runs it as user tslb',

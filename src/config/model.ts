@@ -450,6 +450,8 @@ export interface GlobalSettings {
   daemon?: boolean
   maxconn?: number
   nbthread?: number
+  /** Where `nbthread` was set, for messages. */
+  nbthreadLoc?: Location
   pidfile?: string
   chroot?: string
   user?: string

@@ -8,6 +8,7 @@ import { createServer, type Server, type Socket } from 'node:net'
 import type { Proxy, Timeouts } from '../config/model.ts'
 import type { BindTls, GlobalTls } from '../config/tls-model.ts'
 import { TlsTerminator } from './tls/terminator.ts'
+import type { CertStore } from './tls/cert-store.ts'
 import { HELLO_FETCHES, HTTP_PAYLOAD_FETCHES, inspectDelay, proxyUses } from '../config/tls-fetches.ts'
 import { parseClientHello } from './tls/client-hello.ts'
 import { clientAddress, haproxyDate } from './log/format.ts'
@@ -99,6 +100,8 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
   private readonly drainListeners = new Set<() => void>()
   /** The global TLS settings (ticket keys, session cache), set by the engine before `listen`. */
   tlsGlobal: GlobalTls | undefined
+  /** The worker's certificates (runtime API commits), set by the engine before `listen`. */
+  certs: CertStore | undefined
   private readonly terminators = new Map<BindTls, TlsTerminator>()
   private readonly tlsOf = new WeakMap<Socket, TlsTerminator>()
   /** HTTP/2 settings (global tune.h2.*), set by the engine before `listen`. */
@@ -160,9 +163,14 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
     return this.config.mode === 'http' ? 'http' : 'tcp'
   }
 
+  /** Connections in service: every proxy thread's when they share the count. */
   connections (): number {
-    return this.current
+    return this.sharedConnections === undefined ? this.current : Atomics.load(this.sharedConnections.cells,
+      this.sharedConnections.index)
   }
+
+  /** Set when proxy threads share the frontend's connection count (threads/node-state.ts). */
+  sharedConnections: { readonly cells: Int32Array, readonly index: number } | undefined
 
   globalConnections (): number {
     return this.hooks.globalConnections()
@@ -198,7 +206,7 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
   }
 
   proxyState (fetch: string, arg: string): string | undefined {
-    if (fetch === 'fe_conn') return arg === '' || arg === this.name ? String(this.current) : undefined
+    if (fetch === 'fe_conn') return arg === '' || arg === this.name ? String(this.connections()) : undefined
     if (fetch === 'srv_is_up' || fetch === 'srv_conn') {
       const [be, srv] = arg.split('/')
       const server = this.backends.get(be ?? '')?.servers.find(x => x.name === srv)
@@ -238,10 +246,13 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
   /** Takes an accepted connection into service (the accept gate found it a slot). */
   admit (socket: Socket): void {
     this.current++
+    const shared = this.sharedConnections
+    if (shared !== undefined) Atomics.add(shared.cells, shared.index, 1)
     this.totalSessions++
     this.hooks.connectionDelta(1)
     socket.once('close', () => {
       this.current--
+      if (shared !== undefined) Atomics.sub(shared.cells, shared.index, 1)
       this.hooks.connectionDelta(-1)
     })
     socket.on('error', () => {})
@@ -327,6 +338,7 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
       const label = name ?? String(this.config.binds.findIndex(b => b.ssl === tls) + 1)
       t = new TlsTerminator(tls, this.tlsGlobal, {
         handshakeTimeout: this.timeouts.client,
+        store: this.certs,
         // The session of the negotiated protocol: ALPN h2 is an HTTP/2 connection, anything else HTTP/1.1 (or TCP).
         onSecure: socket => {
           const own = socketAddresses(socket)

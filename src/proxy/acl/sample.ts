@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto'
 import { helloSamples, payloadSamples, tlsSamples, type TlsFacts } from '../tls/facts.ts'
 import { isIP } from 'node:net'
+import { threadPosition } from '../threads/current.ts'
 import { authenticate, authenticatedUser } from '../rules/userlists.ts'
 import { counterSamples } from './counter-samples.ts'
 import type { StickCounters } from '../stick-counters.ts'
@@ -170,6 +171,7 @@ export function fetchSamples (fetch: string, args: readonly string[], s: SampleS
     case 'uuid': return [randomUUID()]
     case 'int': return /^-?\d+$/.test(arg) ? [String(Number(arg))] : []
     case 'always_true': return ['1']
+    case 'thread': return [String(threadPosition())]
     case 'always_false': return []
     case 'env': return one(process.env[arg])
     case 'var': return one(s.variable?.(arg))

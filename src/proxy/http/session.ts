@@ -22,7 +22,7 @@ import { pathOf, type SampleSource } from '../acl/sample.ts'
 import { type BodyFramer, ChunkedFramer, errorResponse, getHeader, getHeaderValues, HttpParseError, LengthFramer,
   parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead, serializeRequestHead, serializeResponseHead,
     toOriginForm, type ErrorStatus } from './codec.ts'
-import { claimUpstream, disownUpstream, reuseMode, UpstreamPool, type UpstreamOwner } from './pool.ts'
+import { claimUpstream, disownUpstream, reuseMode, type ReuseMode, UpstreamPool, type UpstreamOwner } from './pool.ts'
 import { recordExchange } from '../counters.ts'
 import { editResponseCookies, insertedCookie, readRequestCookie } from './cookie.ts'
 import { RequestSample, type SampleOrigin } from './request-sample.ts'
@@ -41,14 +41,24 @@ const MONITOR_FAIL = errorResponse(503)
 const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n')
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 
-const pools = new WeakMap<Backend, UpstreamPool>()
-function poolOf (backend: Backend): UpstreamPool {
-  let p = pools.get(backend)
-  if (p === undefined) {
-    p = new UpstreamPool()
-    pools.set(backend, p)
+/** What the HTTP path needs of a backend on every request, worked out once. */
+interface BackendHttp {
+  readonly pool: UpstreamPool
+  readonly reuse: ReuseMode
+  /** httpclose or http-server-close in the backend. */
+  readonly closesServer: boolean
+}
+
+const backendFacts = new WeakMap<Backend, BackendHttp>()
+function httpOf (backend: Backend): BackendHttp {
+  let f = backendFacts.get(backend)
+  if (f === undefined) {
+    const o = backend.config.options
+    f = { pool: new UpstreamPool(), reuse: reuseMode(o), closesServer: o.httpclose === true ||
+      o['http-server-close'] === true }
+    backendFacts.set(backend, f)
   }
-  return p
+  return f
 }
 
 /** How an HTTP/2 stream (h2/stream-bridge.ts) differs from a client connection. */
@@ -159,6 +169,8 @@ class HttpSession implements UpstreamOwner {
   private sampleOrigin: SampleOrigin | undefined
   /** `timeout http-request`: a deadline for the whole head (and the body with `option http-buffer-request`). */
   private requestDeadline: NodeJS.Timeout | undefined
+  /** The deadline timer is reused from request to request (refreshed, not reallocated); it is void when not armed. */
+  private deadlineArmed = false
   /** Between two requests with no byte of the next one yet: `timeout http-keep-alive` runs, not the deadline. */
   private keepAliveWait = false
   /** `option http-buffer-request`: finds the end of the body being waited for before the server is chosen. */
@@ -230,23 +242,30 @@ class HttpSession implements UpstreamOwner {
     this.clearRequestDeadline()
     this.keepAliveWait = this.pending.length === 0 && this.exchanges > 0
     if (this.keepAliveWait) {
-      this.client.setTimeout(t.httpKeepAlive ?? t.httpRequest ?? t.client ?? 0)
+      this.clientTimeout(t.httpKeepAlive ?? t.httpRequest ?? t.client ?? 0)
       return
     }
-    this.client.setTimeout(t.client ?? 0)
+    this.clientTimeout(t.client ?? 0)
     // 0 is no timeout, as in HAProxy.
     if (t.httpRequest === undefined || t.httpRequest === 0) return
-    this.requestDeadline = setTimeout(() => { this.onRequestDeadline() }, t.httpRequest)
+    this.deadlineArmed = true
+    if (this.requestDeadline === undefined) {
+      this.requestDeadline = setTimeout(() => { if (this.deadlineArmed) this.onRequestDeadline() }, t.httpRequest)
+    } else this.requestDeadline.refresh()
   }
 
   private clearRequestDeadline (): void {
-    if (this.requestDeadline !== undefined) clearTimeout(this.requestDeadline)
-    this.requestDeadline = undefined
+    this.deadlineArmed = false
+  }
+
+  /** Idle timeout of the client socket; a call that changes nothing costs no timer. */
+  private clientTimeout (ms: number): void {
+    if (this.client.timeout !== ms) this.client.setTimeout(ms)
   }
 
   /** `timeout http-request` expired: 408 and close, logged `cR--` as HAProxy does. */
   private onRequestDeadline (): void {
-    this.requestDeadline = undefined
+    this.deadlineArmed = false
     if (this.bodyWait !== undefined && this.ex !== undefined) {
       this.bodyWait = undefined
       this.ex.termination = 'cR'
@@ -298,6 +317,7 @@ class HttpSession implements UpstreamOwner {
 
   private onClientClose (): void {
     this.clearRequestDeadline()
+    clearTimeout(this.requestDeadline)
     if (this.phase === 'closed') return
     if (this.ex?.connecting === true && this.ex.backend.config.options.abortonclose === true) {
       this.ex.abortQueue?.abort()
@@ -384,7 +404,7 @@ class HttpSession implements UpstreamOwner {
     if (this.answerService(head, sample, backend)) return
     const ex = this.newExchange(head, backend)
     this.ex = ex
-    this.client.setTimeout(this.fe.timeouts.client ?? 0)
+    // `timeout client` from here on; set by whatever waits next (a request attached to a server at once sets its own).
     if (backend === undefined) {
       ex.termination = 'PR'
       this.respondError(503)
@@ -397,6 +417,7 @@ class HttpSession implements UpstreamOwner {
     if (!ex.requestDone && (this.fe.config.options['http-buffer-request'] === true ||
       backend.config.options['http-buffer-request'] === true)) {
       this.bodyWait = framerFor(head)
+      this.clientTimeout(this.fe.timeouts.client ?? 0)
       // As HAProxy: the proxy, not the server, invites the body, and the server does not see the Expect.
       if (head.expectContinue) {
         ex.continueSent = true
@@ -439,7 +460,7 @@ class HttpSession implements UpstreamOwner {
     this.ex = ex
     ex.sample = sample
     this.clearRequestDeadline()
-    this.client.setTimeout(this.fe.timeouts.client ?? 0)
+    this.clientTimeout(this.fe.timeouts.client ?? 0)
     if (outcome.kind === 'drop') {
       ex.termination = 'PR'
       ex.denied = true
@@ -594,8 +615,9 @@ class HttpSession implements UpstreamOwner {
   }
 
   private connectUpstream (ex: Exchange, sample: SampleSource): void {
-    const pool = poolOf(ex.backend)
-    const mode = reuseMode(ex.backend.config.options)
+    const facts = httpOf(ex.backend)
+    const pool = facts.pool
+    const mode = facts.reuse
     // http-reuse: the session's own idle connection first; the shared ones never (never), not for the session's first
     // request (safe), for it only those that already carried two requests (aggressive), or always (always).
     const first = this.exchanges <= 1 && this.stream?.laterRequest !== true
@@ -619,6 +641,7 @@ class HttpSession implements UpstreamOwner {
       this.onConnected(ex, connected)
       return
     }
+    this.clientTimeout(this.fe.timeouts.client ?? 0)
     connected.then(c => { this.onConnected(ex, c) }, (err: unknown) => {
       ex.connecting = false
       if (this.ex !== ex) return
@@ -655,7 +678,7 @@ class HttpSession implements UpstreamOwner {
     up.setTimeout(ex.backend.config.timeouts.server ?? 0)
     up.write(this.requestHeadBytes(ex))
     // While the server prepares its answer the client has nothing to send: only `timeout server` runs.
-    if (ex.requestDone) this.client.setTimeout(0)
+    this.clientTimeout(ex.requestDone ? 0 : this.fe.timeouts.client ?? 0)
     const body = this.pending
     this.pending = Buffer.alloc(0)
     if (body.length > 0) this.forwardRequestBody(body)
@@ -711,7 +734,7 @@ class HttpSession implements UpstreamOwner {
       return
     }
     ex.requestBytesSent += consumed
-    if (ex.requestDone) this.client.setTimeout(0)
+    if (ex.requestDone) this.clientTimeout(0)
     const ok = up.write(consumed === chunk.length ? chunk : chunk.subarray(0, consumed))
     if (consumed < chunk.length) {
       this.pending = Buffer.concat([this.pending, chunk.subarray(consumed)])
@@ -729,6 +752,11 @@ class HttpSession implements UpstreamOwner {
       this.forwardResponse(ex, chunk)
     } finally {
       this.client.uncork()
+    }
+    // The response is on its way to the client: `timeout client` runs (a response complete in this read has already
+    // set the keep-alive timeout instead, so no timer is made for nothing).
+    if (this.ex === ex && this.phase === 'exchange' && ex.response !== undefined) {
+      this.clientTimeout(this.fe.timeouts.client ?? 0)
     }
   }
 
@@ -808,7 +836,6 @@ class HttpSession implements UpstreamOwner {
   private onResponseHead (ex: Exchange, res: ResponseHead): void {
     ex.response = res
     ex.capturedResponse = captureBlock(this.fe.config.captures, 'response', res)
-    this.client.setTimeout(this.fe.timeouts.client ?? 0)
     ex.status = res.status
     ex.responseAt = Date.now()
     if (res.status === 101 || res.bodyKind === 'tunnel') {
@@ -818,10 +845,8 @@ class HttpSession implements UpstreamOwner {
       this.phase = 'tunnel'
       ex.requestDone = true
       const tunnel = ex.backend.config.timeouts.tunnel
-      if (tunnel !== undefined) {
-        this.client.setTimeout(tunnel)
-        ex.upstream?.setTimeout(tunnel)
-      }
+      this.clientTimeout(tunnel ?? this.fe.timeouts.client ?? 0)
+      if (tunnel !== undefined) ex.upstream?.setTimeout(tunnel)
       this.client.resume()
       return
     }
@@ -1017,18 +1042,18 @@ class HttpSession implements UpstreamOwner {
 
   private releaseServer (ex: Exchange, reusable: boolean): void {
     const up = ex.upstream
-    if (up !== undefined) {
-      disownUpstream(up)
-      up.setTimeout(0)
-    }
-    if (ex.server !== undefined) {
+    if (up !== undefined) disownUpstream(up)
+    // A connection kept gets the pool's idle timeout, one closed no timer: no `timeout server` survives the exchange.
+    if (ex.server === undefined) up?.setTimeout(0)
+    else {
       ex.backend.serverReleased(ex.server)
       ex.backend.activeConnections--
       if (up !== undefined && reusable) {
         // http-reuse never: the connection stays the session's own, for its next requests only.
-        if (reuseMode(ex.backend.config.options) === 'never' || sendsProxyHeader(ex.server.config)) {
+        const facts = httpOf(ex.backend)
+        if (facts.reuse === 'never' || sendsProxyHeader(ex.server.config)) {
           (this.ownIdle ??= new UpstreamPool()).release(ex.server, up)
-        } else poolOf(ex.backend).release(ex.server, up)
+        } else facts.pool.release(ex.server, up)
       } else up?.destroy()
     }
   }
@@ -1086,6 +1111,7 @@ class HttpSession implements UpstreamOwner {
     if (this.phase === 'closed' && this.client.destroyed) return
     this.phase = 'closed'
     this.clearRequestDeadline()
+    clearTimeout(this.requestDeadline)
     this.client.destroy()
     this.ownIdle?.closeAll()
   }
@@ -1194,8 +1220,8 @@ function usesService (proxy: Proxy, sample: SampleSource): boolean {
 
 /** httpclose and http-server-close both close the server connection after each response. */
 function closesServerSide (fe: HttpFrontend, backend: Backend): boolean {
-  const o = (name: string): boolean => fe.config.options[name] === true || backend.config.options[name] === true
-  return o('httpclose') || o('http-server-close')
+  const o = fe.config.options
+  return httpOf(backend).closesServer || o.httpclose === true || o['http-server-close'] === true
 }
 
 /**
