@@ -13,6 +13,7 @@ import { createStatsHandler } from './stats/page.ts'
 import { prometheusResponse } from './stats/prometheus.ts'
 import { type CheckReport, checkReportFrom } from './stats/providers.ts'
 import { runTableCommand } from '../stick/index.ts'
+import { trackerCount } from './stick-counters.ts'
 import { formatShowPeers, handoffSocketPath, PeersManager } from '../peers/index.ts'
 import { flushCompileCache } from 'node:module'
 import { hostname, tmpdir } from 'node:os'
@@ -171,7 +172,7 @@ function statsProviders (e: Engine, c: Config): RuntimeApiOptions {
     certs: e.certs,
     checkStatus: (be, s) => checkReportFrom(e.checkers.get(be.name)?.status(s.name)),
     tables: { run: (action, args, level) => runTableCommand(action, args, { tables: [...e.tables.values()], level,
-      now: Date.now() }) },
+      now: Date.now(), uses: (t, entry) => trackerCount(t, entry.key) }) },
     vrrp: () => vrrpText ?? 'No VRRP instance on this node.\n',
     peers: (section, dict) => peers === undefined ? undefined : formatShowPeers(peers, section, dict),
     onServerChange: (be, s, change) => { if (change === 'admin') e.checkers.get(be.name)?.notifyAdminChange(s) },
