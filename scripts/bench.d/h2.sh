@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scripts/bench h2 — HTTP/2 from clients (h2c with prior knowledge, `bind … proto h2`): tslb (one worker) against
+# scripts/bench h2 — HTTP/2 from clients (h2c, `bind … proto h2`; ALPN h2 with --tls): tslb (one worker) against
 # HAProxy 2.6 (nbthread 1), same nginx backend (HTTP/1.1, keep-alive), same h2load load, interleaved in one run.
 # See docs/benchmarks.md.
 #
@@ -11,6 +11,9 @@
 #   --clients N         h2load connections (default 10)
 #   --streams N         concurrent streams per connection (default 10)
 #   --out DIR           results, configs, logs (default /tmp/tslb-bench-h2-DATE)
+#   --tls               HTTP/2 over TLS (`bind … ssl crt … alpn h2`, ECDSA P-256 made for the run) instead of h2c
+#   --profile           instead: tslb alone under the load with --cpu-prof; prints the worker's top
+#                       self-time functions and files (scripts/bench.d/cpuprofile-top.ts)
 #   -h, --help          this help
 #
 # Topology: a private network namespace (loopback); the proxy on CPU0, h2load and nginx on CPU1. Prints req/s and the
@@ -26,6 +29,8 @@ WARMUP=1
 CLIENTS=10
 STREAMS=10
 OUT=
+PROFILE=0
+TLS=0
 COMMAND="scripts/bench h2${*:+ $*}"
 
 usage() { awk 'NR >= 6 && /^#/ { sub(/^# ?/, ""); print; next } NR >= 6 { exit }' "${BASH_SOURCE[0]}"; }
@@ -40,6 +45,8 @@ while [[ $# -gt 0 ]]; do
     --clients) CLIENTS=${2:?}; shift 2 ;;
     --streams) STREAMS=${2:?}; shift 2 ;;
     --out) OUT=${2:?}; shift 2 ;;
+    --profile) PROFILE=1; shift ;;
+    --tls) TLS=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage_error "unknown option '$1'" ;;
   esac
@@ -51,6 +58,8 @@ done
 [[ $EUID -eq 0 ]] || die "must run as root (network namespace, CPU pinning)"
 for tool in haproxy nginx h2load curl taskset ip; do command -v "$tool" >/dev/null || die "'$tool' is missing"; done
 TSLB_BIN=$ROOT/bin/tslb
+# shellcheck source=profile.sh
+source "$ROOT/scripts/bench.d/profile.sh"
 
 OUT=${OUT:-/tmp/tslb-bench-h2-$(date -u +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT/nginx/tmp"
@@ -106,6 +115,20 @@ http {
 EOF
 start_bg "$OUT/nginx/start.log" taskset -c 1 nginx -p "$OUT/nginx/" -c "$OUT/nginx/nginx.conf"
 
+SCHEME=http
+BIND_OPTS="proto h2"
+CURL_OPTS=(--http2-prior-knowledge)
+LABEL=h2c
+if (( TLS )); then
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$OUT/site.key" \
+    -out "$OUT/site.crt" -days 2 -subj /CN=bench.test -addext subjectAltName=DNS:bench.test 2>/dev/null
+  cat "$OUT/site.crt" "$OUT/site.key" >"$OUT/site.pem"
+  SCHEME=https
+  BIND_OPTS="ssl crt $OUT/site.pem alpn h2"
+  CURL_OPTS=(-k --http2)
+  LABEL="TLS, ALPN h2"
+fi
+
 write_cfg() {  # port — read by haproxy and tslb alike
   cat <<EOF
 global
@@ -117,7 +140,7 @@ defaults
     timeout client 30s
     timeout server 30s
 frontend fe_h2
-    bind 127.0.0.1:$1 proto h2
+    bind 127.0.0.1:$1 $BIND_OPTS
     default_backend be
 backend be
     http-reuse safe
@@ -131,14 +154,16 @@ start_bg "$OUT/haproxy.log" taskset -c 0 haproxy -db -f "$OUT/haproxy.cfg"
 PIDS[haproxy]=$LAST_PID
 write_cfg "${PORT[tslb]}" >"$OUT/tslb.cfg"
 "$TSLB_BIN" check -f "$OUT/tslb.cfg" >/dev/null || die "tslb rejects $OUT/tslb.cfg"
-start_bg "$OUT/tslb.log" taskset -c 0 "$TSLB_BIN" run -f "$OUT/tslb.cfg" -S "$OUT/tslb.sock" -p "$OUT/tslb.pid"
+PROF_ENV=()
+(( PROFILE )) && { mkdir -p "$OUT/prof"; PROF_ENV=(env "NODE_OPTIONS=--cpu-prof --cpu-prof-dir=$OUT/prof"); }
+start_bg "$OUT/tslb.log" "${PROF_ENV[@]}" taskset -c 0 "$TSLB_BIN" run -f "$OUT/tslb.cfg" -S "$OUT/tslb.sock" -p "$OUT/tslb.pid"
 PIDS[tslb]=$LAST_PID
 
 for p in haproxy tslb; do
   ok=
   for (( i = 0; i < 100; i++ )); do
-    [[ $(nsexec curl -s --http2-prior-knowledge -o /dev/null -w '%{http_code} %{http_version}' \
-      "http://127.0.0.1:${PORT[$p]}/" 2>/dev/null) == "200 2" ]] && { ok=1; break; }
+    [[ $(nsexec curl -s "${CURL_OPTS[@]}" -o /dev/null -w '%{http_code} %{http_version}' \
+      "$SCHEME://127.0.0.1:${PORT[$p]}/" 2>/dev/null) == "200 2" ]] && { ok=1; break; }
     sleep 0.2
   done
   [[ -n $ok ]] || die "$p does not answer HTTP/2 (see $OUT/$p.log)"
@@ -160,13 +185,22 @@ cpu_ticks() {  # proxy -> utime+stime of its processes (tslb: every process unde
 
 run_h2load() {  # proxy seconds -> "req/s failed"
   local p=$1 secs=$2 out
-  out=$(nsexec taskset -c 1 h2load -c"$CLIENTS" -m"$STREAMS" -D"$secs" "http://127.0.0.1:${PORT[$p]}/" 2>&1) || true
+  out=$(nsexec taskset -c 1 h2load -c"$CLIENTS" -m"$STREAMS" -D"$secs" "$SCHEME://127.0.0.1:${PORT[$p]}/" 2>&1) || true
   echo "$out" >>"$OUT/h2load-$p.log"
   local rps failed
   rps=$(awk '/^finished in/ { print $4 }' <<<"$out")
   failed=$(awk '/^requests:/ { for (i = 1; i <= NF; i++) if ($(i+1) ~ /^failed/) print $i }' <<<"$out")
   echo "${rps:-0} ${failed:-1}"
 }
+
+if (( PROFILE )); then
+  say "profile: h2load -c$CLIENTS -m$STREAMS against tslb for ${DURATION}s under --cpu-prof"
+  (( WARMUP > 0 )) && run_h2load tslb "$WARMUP" >/dev/null
+  read -r rps failed < <(run_h2load tslb "$DURATION")
+  say "$rps req/s ($failed failed)"
+  profile_report "$OUT/tslb.pid" "$OUT/tslb.log" "$OUT/prof"
+  exit 0
+fi
 
 declare -A RPS=() CPU=()
 FAILED=0
@@ -193,11 +227,11 @@ t=$(median <<<"${RPS[tslb]}")
 hc=$(median <<<"${CPU[haproxy]}")
 tc=$(median <<<"${CPU[tslb]}")
 echo
-echo "$COMMAND  (median of $ROUNDS rounds of ${DURATION}s; h2load -c$CLIENTS -m$STREAMS, h2c prior knowledge)"
+echo "$COMMAND  (median of $ROUNDS rounds of ${DURATION}s; h2load -c$CLIENTS -m$STREAMS, $LABEL)"
 echo
 echo "| load | HAProxy 2.6 req/s | tslb req/s | tslb / HAProxy | HAProxy CPU µs/req | tslb CPU µs/req | by CPU cost |"
 echo "|---|---|---|---|---|---|---|"
-printf '| HTTP/2 (h2c), %d×%d streams | %.0f | %.0f | %.2fx | %.1f | %.1f | %.2fx |\n' "$CLIENTS" "$STREAMS" "$h" "$t" \
+printf '| HTTP/2 (%s), %d×%d streams | %.0f | %.0f | %.2fx | %.1f | %.1f | %.2fx |\n' "$LABEL" "$CLIENTS" "$STREAMS" "$h" "$t" \
   "$(awk -v a="$t" -v b="$h" 'BEGIN { print (b > 0) ? a / b : 0 }')" "$hc" "$tc" \
   "$(awk -v a="$hc" -v b="$tc" 'BEGIN { print (b > 0) ? a / b : 0 }')"
 (( FAILED == 0 )) || { echo "$PROG: some requests failed (see $OUT/h2load-*.log)" >&2; exit 3; }

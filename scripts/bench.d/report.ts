@@ -38,9 +38,19 @@ interface Run {
   readonly cpu0: CpuJiffies
   readonly cpu1: CpuJiffies
   readonly rss_kib: number
+  /** Each of the proxy's processes (tslb: supervisor, then worker); absent in older results. */
+  readonly mem?: readonly ProcMem[]
   /** Client connections the proxy still held 1 s after wrk had exited (should be 0). */
   readonly lingering: number
   readonly wrk: WrkJson
+}
+
+/** /proc/PID/status when the run ended: VmHWM (peak RSS since the process started), VmRSS, RssAnon, RssFile. */
+interface ProcMem {
+  readonly hwm_kib: number
+  readonly rss_kib: number
+  readonly anon_kib: number
+  readonly file_kib: number
 }
 
 interface CpuJiffies {
@@ -58,6 +68,8 @@ interface Meta {
   readonly warmup: number
   readonly connections: number
   readonly tcp_connections: number
+  /** nbthread of both proxies and wrk's -t (absent in runs before --threads). */
+  readonly threads?: number
   readonly body_bytes: number
   readonly cpus: string
   readonly kernel: string
@@ -165,9 +177,40 @@ function pct (x: number): string {
   return `${Math.round(x * 100)}%`
 }
 
+function mib (kib: number): string {
+  return `${(kib / 1024).toFixed(0)} MiB`
+}
+
+const PROCESS_ROLES: Record<ProxyName, readonly string[]> = { haproxy: ['haproxy'], tslb: ['supervisor', 'worker'],
+  node: ['node'] }
+
+/** Peak RSS of each process of `p` over `runs` (VmHWM only grows while the process lives), and their sum. */
+function peakRss (runs: readonly Run[], p: ProxyName): { readonly each: number[], readonly total: number,
+  readonly sharedOnce: number } | undefined {
+  const mine = runs.filter(r => r.proxy === p && r.mem !== undefined && r.mem.length > 0)
+  if (mine.length === 0) return undefined
+  const n = Math.max(...mine.map(r => r.mem?.length ?? 0))
+  const each = Array.from({ length: n }, (_, i) => Math.max(...mine.map(r => r.mem?.[i]?.hwm_kib ?? 0)))
+  const total = each.reduce((a, b) => a + b, 0)
+  // The processes map the same executable: count its pages (RssFile) once, in the largest.
+  const files = Array.from({ length: n }, (_, i) => Math.max(...mine.map(r => r.mem?.[i]?.file_kib ?? 0)))
+  const sharedOnce = total - files.reduce((a, b) => a + b, 0) + Math.max(...files)
+  return { each, total, sharedOnce }
+}
+
+function peakRssText (runs: readonly Run[], p: ProxyName): string {
+  const peak = peakRss(runs, p)
+  if (peak === undefined) return `${PROXY_LABEL[p]} n/a`
+  if (peak.each.length === 1) return `${PROXY_LABEL[p]} ${mib(peak.total)}`
+  const parts = peak.each.map((k, i) => `${PROCESS_ROLES[p][i] ?? `process ${i + 1}`} ${mib(k)}`).join(' + ')
+  return `${PROXY_LABEL[p]} ${parts} = ${mib(peak.total)} (the shared node binary counted once: ${mib(peak.sharedOnce)})`
+}
+
 function lineOf (r: Run): string {
   const rate = r.load === 'tcp' ? `${mibPerSec(r).toFixed(0)} MiB/s (${fmtRate(reqPerSec(r))} req/s)` : `${fmtRate(reqPerSec(r))} req/s`
-  const rss = `, RSS ${(r.rss_kib / 1024).toFixed(0)} MiB`
+  const rss = r.mem !== undefined && r.mem.length > 1
+    ? `, RSS ${r.mem.map(m => (m.rss_kib / 1024).toFixed(0)).join(' + ')} MiB`
+    : `, RSS ${(r.rss_kib / 1024).toFixed(0)} MiB`
   const err = errors(r) > 0 ? `  !! ERRORS: ${errorDetail(r)}` : ''
   return `  round ${r.round} ${r.load.padEnd(9)} ${r.proxy.padEnd(7)} ${rate}, p99 ${fmtMs(p99Ms(r))} ms, proxy ${pct(cpuShare(r))} of a core, CPU0 ${pct(busy(r.cpu0))} busy (others ${pct(noise(r))}${r.cpu0.steal > 0 ? `, steal ${pct(r.cpu0.steal / r.cpu0.total)}` : ''}), CPU1 ${pct(busy(r.cpu1))}${rss}${err}`
 }
@@ -299,7 +342,7 @@ function summary (runs: readonly Run[], meta: Meta, markdown: boolean): number {
   const fmtRow = (cols: string[]): string => cols.map((c, i) => i === 0 ? c.padEnd(28) : c.padStart(13)).join(' ')
   const out: string[] = []
   out.push('')
-  out.push(`medians of ${meta.rounds} round(s) x ${meta.duration} s (after ${meta.warmup} s warm-up each); wrk -t1 -c${meta.connections} (TCP: -c${meta.tcp_connections})`)
+  out.push(`medians of ${meta.rounds} round(s) x ${meta.duration} s (after ${meta.warmup} s warm-up each); nbthread ${meta.threads ?? 1}, wrk -t${meta.threads ?? 1} -c${meta.connections} (TCP: -c${meta.tcp_connections})`)
   out.push(fmtRow(head))
   for (const r of rows) out.push(fmtRow([r.label, ...r.vals, fmtRatio(r.vsH), fmtRatio(r.vsN)]))
   out.push('proxy CPU cost (median; share of one core the proxy used during the run in brackets):')
@@ -309,7 +352,8 @@ function summary (runs: readonly Run[], meta: Meta, markdown: boolean): number {
   for (const t of targets) out.push(`  ${t.text}: ${verdict(t).replace(/\*\*/g, '')}`)
   out.push(`CPU0 (proxy) / CPU1 (wrk + nginx) busy, medians: ${loads.map(l => `${LOAD_LABEL[l]}: ${proxies.map(p => { const c = get(l, p); return c === undefined ? '' : `${PROXY_LABEL[p]} ${pct(c.cpu0)}/${pct(c.cpu1)}` }).join(', ')}`).join('; ')}`)
   const rssMax = (p: ProxyName): string => `${(Math.max(...runs.filter(r => r.proxy === p).map(r => r.rss_kib)) / 1024).toFixed(0)} MiB`
-  out.push(`max RSS: ${proxies.map(p => `${PROXY_LABEL[p]}${p === 'tslb' ? ' (worker)' : ''} ${rssMax(p)}`).join(', ')}`)
+  out.push(`max RSS at the end of a run: ${proxies.map(p => `${PROXY_LABEL[p]}${p === 'tslb' ? ' (worker)' : ''} ${rssMax(p)}`).join(', ')}`)
+  out.push(`peak RSS per process (VmHWM): ${proxies.map(p => peakRssText(runs, p)).join('; ')}`)
   out.push(`runs measured again because other processes took more than 20% of CPU0: ${repeated}`)
   if (noisy.length > 0) out.push(`note: other processes still took more than 10% of CPU0 (median) during: ${noisy.join(', ')}`)
   if (notBound.length > 0) out.push(`note: not limited by the proxy's core (CPU0 under 90% busy): ${notBound.join(', ')}`)
@@ -328,13 +372,15 @@ function summary (runs: readonly Run[], meta: Meta, markdown: boolean): number {
     md.push('')
     md.push(`Command: \`${meta.command}\` (${meta.rounds} interleaved rounds × ${meta.duration} s per proxy and load, after ${meta.warmup} s of warm-up each; medians).`)
     md.push(`Machine: ${meta.cpus}, kernel ${meta.kernel}. HAProxy ${meta.haproxy}, nginx ${meta.nginx}, Node ${meta.node}, wrk ${meta.wrk}, tslb ${meta.tslb}.`)
-    md.push(`Load: \`wrk -t1 -c${meta.connections}\` for HTTP (keep-alive; and \`Connection: close\` on every request for close/request), \`-c${meta.tcp_connections}\` fetching a ${meta.body_bytes / 1048576} MiB file through \`mode tcp\`.`)
+    md.push(`Load: \`wrk -t${meta.threads ?? 1} -c${meta.connections}\` (both proxies \`nbthread ${meta.threads ?? 1}\`) for HTTP (keep-alive; and \`Connection: close\` on every request for close/request), \`-c${meta.tcp_connections}\` fetching a ${meta.body_bytes / 1048576} MiB file through \`mode tcp\`.`)
     md.push('')
     md.push(`| | ${proxies.map(p => PROXY_LABEL[p]).join(' | ')} | tslb / HAProxy | tslb / Node proxy |`)
     md.push(`|---|${proxies.map(() => '---:').join('|')}|---:|---:|`)
     for (const r of rows) md.push(`| ${r.label} | ${r.vals.join(' | ')} | ${fmtRatio(r.vsH)} | ${fmtRatio(r.vsN)} |`)
     for (const r of cpuRows) md.push(`| ${r.label} | ${r.vals.join(' | ')} | ${fmtRatio(r.vsH)} | ${fmtRatio(r.vsN)} |`)
-    md.push(`| max RSS | ${proxies.map(rssMax).join(' | ')} | | |`)
+    md.push(`| peak RSS, all processes | ${proxies.map(p => { const k = peakRss(runs, p); return k === undefined ? 'n/a' : mib(k.total) }).join(' | ')} | | |`)
+    md.push('')
+    md.push(`Peak RSS per process (VmHWM, over the whole run): ${proxies.map(p => peakRssText(runs, p)).join('; ')}.`)
     md.push('')
     md.push('Spread (min–max over the rounds):')
     md.push('')

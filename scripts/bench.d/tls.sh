@@ -10,6 +10,8 @@
 #   --warmup S          seconds of discarded load before each run (default 1)
 #   --connections N     wrk connections (default 50)
 #   --out DIR           results, configs, logs (default /tmp/tslb-bench-tls-DATE)
+#   --profile LOAD      instead: tslb alone under LOAD (keepalive or handshake) with --cpu-prof; prints
+#                       the worker's top self-time functions and files (scripts/bench.d/cpuprofile-top.ts)
 #   -h, --help          this help
 #
 # Loads: `keepalive` (wrk over https, keep-alive: the record layer) and `handshake` (wrk with
@@ -25,6 +27,7 @@ DURATION=5
 WARMUP=1
 CONNS=50
 OUT=
+PROFILE=
 COMMAND="scripts/bench tls${*:+ $*}"
 
 usage() { awk 'NR >= 6 && /^#/ { sub(/^# ?/, ""); print; next } NR >= 6 { exit }' "${BASH_SOURCE[0]}"; }
@@ -38,6 +41,7 @@ while [[ $# -gt 0 ]]; do
     --warmup) WARMUP=${2:?}; shift 2 ;;
     --connections) CONNS=${2:?}; shift 2 ;;
     --out) OUT=${2:?}; shift 2 ;;
+    --profile) PROFILE=${2:?}; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) usage_error "unknown option '$1'" ;;
   esac
@@ -46,6 +50,8 @@ for v in ROUNDS DURATION CONNS; do [[ ${!v} =~ ^[1-9][0-9]*$ ]] || usage_error "
 [[ $EUID -eq 0 ]] || die "must run as root (network namespace, CPU pinning)"
 for tool in haproxy nginx wrk openssl taskset ip; do command -v "$tool" >/dev/null || die "'$tool' is missing"; done
 TSLB_BIN=$ROOT/bin/tslb
+# shellcheck source=profile.sh
+source "$ROOT/scripts/bench.d/profile.sh"
 
 OUT=${OUT:-/tmp/tslb-bench-tls-$(date -u +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT/nginx/tmp"
@@ -131,7 +137,9 @@ start_bg "$OUT/haproxy.log" taskset -c 0 haproxy -db -f "$OUT/haproxy.cfg"
 PIDS[haproxy]=$LAST_PID
 write_cfg "${PORT[tslb]}" >"$OUT/tslb.cfg"
 "$TSLB_BIN" check -f "$OUT/tslb.cfg" >/dev/null || die "tslb rejects $OUT/tslb.cfg"
-start_bg "$OUT/tslb.log" taskset -c 0 "$TSLB_BIN" run -f "$OUT/tslb.cfg" -S "$OUT/tslb.sock" -p "$OUT/tslb.pid"
+PROF_ENV=()
+[[ -n $PROFILE ]] && { mkdir -p "$OUT/prof"; PROF_ENV=(env "NODE_OPTIONS=--cpu-prof --cpu-prof-dir=$OUT/prof"); }
+start_bg "$OUT/tslb.log" "${PROF_ENV[@]}" taskset -c 0 "$TSLB_BIN" run -f "$OUT/tslb.cfg" -S "$OUT/tslb.sock" -p "$OUT/tslb.pid"
 PIDS[tslb]=$LAST_PID
 
 for p in haproxy tslb; do
@@ -165,6 +173,16 @@ run_wrk() {  # proxy load seconds -> "req/s errors"
   if grep -q 'Non-2xx' <<<"$out"; then errs=$(awk '/Non-2xx/ { print $NF }' <<<"$out"); fi
   echo "${rps:-0} $errs"
 }
+
+if [[ -n $PROFILE ]]; then
+  [[ $PROFILE == keepalive || $PROFILE == handshake ]] || usage_error "--profile takes keepalive or handshake"
+  say "profile: $PROFILE load against tslb for ${DURATION}s under --cpu-prof"
+  run_wrk tslb "$PROFILE" "$WARMUP" >/dev/null
+  read -r rps errs < <(run_wrk tslb "$PROFILE" "$DURATION")
+  say "$rps req/s ($errs errors)"
+  profile_report "$OUT/tslb.pid" "$OUT/tslb.log" "$OUT/prof"
+  exit 0
+fi
 
 declare -A RESULTS=() CPU=()
 FAILED=0

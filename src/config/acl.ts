@@ -9,6 +9,7 @@ import { CONVERTERS, FETCHES, TIME_DIRECTIVES, MATCH_METHODS as METHOD_STATUS,
   PREDEFINED_ACLS as PREDEFINED } from './enforcement.ts'
 import type { ConverterCall } from './model.ts'
 import { TLS_FETCHES } from './tls-fetches.ts'
+import { counterMatch } from './counter-fetches.ts'
 
 /** ACL-only fetch aliases: `path_beg` means fetch `path` matched with `-m beg`. */
 const MATCH_SUFFIXES = ['beg', 'end', 'sub', 'reg', 'dir', 'dom', 'len', 'str', 'found', 'ip', 'int', 'cnt',
@@ -218,7 +219,7 @@ export function parseAclDefinition (name: string, words: readonly string[], loc:
   const boolean = last === undefined ? fetch.fetch === 'http_first_req' : BOOLEAN_CONVERTERS.has(last)
   const acceptsNoValue = fetch.impliedMatch === 'found' || match === 'found' || match === 'bool' || boolean ||
     fetch.fetch === 'always_true' || fetch.fetch === 'always_false' || TLS_FETCHES[fetch.fetch]?.type === 'bool' ||
-      fetch.fetch === 'http_auth'
+      fetch.fetch === 'http_auth' || counterMatch(fetch.converters.at(-1)?.name ?? fetch.fetch) === 'bool'
   if (values.length === 0 && files.length === 0 && !acceptsNoValue) {
     throw new ValueError(`ACL '${name}': no value to match '${fetchText}' against`)
   }

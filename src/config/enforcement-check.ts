@@ -14,6 +14,7 @@ import { ACL_FLAGS, type Entry, FETCHES, HTTP_AFTER_RESPONSE_ACTIONS, HTTP_REQUE
 import { parseFetch } from './acl.ts'
 import { inspectDelay, INSPECT_FETCHES, PAYLOAD_FETCHES } from './tls-fetches.ts'
 import { ValueError } from './errors.ts'
+import { counterMatch } from './counter-fetches.ts'
 
 interface Use {
   readonly what: string
@@ -101,9 +102,22 @@ function layer7Uses (p: Proxy, cond: Condition | undefined): string[] {
   for (const term of cond?.terms.flat() ?? []) {
     const defs = typeof term.acl === 'string' ? p.acls.filter(a => a.name === term.acl) : [term.acl]
     if (typeof term.acl === 'string' && defs.length === 0 && !LAYER4_PREDEFINED.has(term.acl)) found.push(term.acl)
-    for (const a of defs) if (!LAYER4_FETCHES.has(a.fetch)) found.push(a.fetch)
+    for (const a of defs) if (!layer4(a.fetch)) found.push(a.fetch)
   }
   return found
+}
+
+/** Known when a connection is accepted: the addresses, and the stick counters (read from the tables). */
+function layer4 (fetch: string): boolean {
+  return LAYER4_FETCHES.has(fetch) || counterMatch(fetch) !== undefined
+}
+
+/** The samples a `tcp-request` action itself reads (the key of `track-sc`, the value of `sc-set-gpt`). */
+function actionSamples (rule: HttpRule): string[] {
+  const spec = rule.spec
+  if (spec?.type === 'track-sc') return [spec.key.fetch]
+  if (spec?.type === 'sc-set-gpt' && typeof spec.value !== 'number') return [spec.value.fetch]
+  return []
 }
 
 /** `tcp-request` rules are run by frontends at accept time: elsewhere, or over layer-7 fetches, they are refused. */
@@ -115,7 +129,8 @@ function checkTcpRule (p: Proxy, rule: HttpRule, use: Use, out: Reporter): void 
   }
   // A proxy that waits for the ClientHello runs its content rules once it is there: req.ssl_* are known then.
   const hello = inspectDelay(p) !== undefined && rule.action.startsWith('content ')
-  for (const f of layer7Uses(p, rule.cond).filter(f => !(hello && f in INSPECT_FETCHES))) {
+  const uses = [...layer7Uses(p, rule.cond), ...actionSamples(rule).filter(f => !layer4(f))]
+  for (const f of uses.filter(f => !(hello && f in INSPECT_FETCHES))) {
     out.report(rule.loc, { what: `${use.what} over ${f}`, entry: { status: 'not-enforced', guard: true } }, true)
   }
 }

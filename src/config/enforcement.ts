@@ -7,6 +7,7 @@
 import { ERROR_PAGE_KEYWORD_STATUS } from './keywords/errors.ts'
 
 import { HELLO_FETCHES, TLS_FETCHES } from './tls-fetches.ts'
+import { COUNTER_FETCH_NAMES, TABLE_CONVERTERS } from './counter-fetches.ts'
 
 export type Status = 'enforced' | 'not-enforced'
 
@@ -31,8 +32,8 @@ export const HTTP_REQUEST_ACTIONS: Readonly<Record<string, Entry>> = {
   'add-header': ON, 'set-header': ON, 'del-header': ON, 'replace-header': ON, 'replace-value': ON,
   'replace-path': ON, 'replace-pathq': ON, 'replace-uri': ON, 'set-path': ON, 'set-pathq': ON, 'set-uri': ON,
   'set-query': ON, 'set-method': ON, 'set-var': ON, 'unset-var': ON, 'set-log-level': OFF, capture: OFF,
-  'track-sc0': GUARD_OFF, 'track-sc1': GUARD_OFF, 'track-sc2': GUARD_OFF, 'sc-inc-gpc0': GUARD_OFF,
-  'sc-inc-gpc1': GUARD_OFF,
+  'track-sc0': GUARD_ON, 'track-sc1': GUARD_ON, 'track-sc2': GUARD_ON, 'sc-inc-gpc0': GUARD_ON,
+  'sc-inc-gpc1': GUARD_ON, 'sc-inc-gpc': GUARD_ON, 'sc-set-gpt0': GUARD_ON, 'sc-set-gpt': GUARD_ON,
   'use-service': ON,
   'set-src': GUARD_ON, 'set-dst': GUARD_OFF, 'set-dst-port': GUARD_OFF,
   'early-hint': OFF, 'normalize-uri': OFF, 'set-timeout': OFF
@@ -42,7 +43,8 @@ export const HTTP_RESPONSE_ACTIONS: Readonly<Record<string, Entry>> = {
   allow: GUARD_ON, deny: GUARD_ON, 'silent-drop': GUARD_ON,
   'add-header': ON, 'set-header': ON, 'del-header': ON, 'replace-header': ON, 'replace-value': ON,
   'set-status': ON, 'set-var': ON, 'unset-var': ON, 'set-log-level': OFF, capture: OFF, redirect: ON,
-  return: ON, 'track-sc0': GUARD_OFF, 'track-sc1': GUARD_OFF, 'track-sc2': GUARD_OFF
+  return: ON, 'track-sc0': GUARD_ON, 'track-sc1': GUARD_ON, 'track-sc2': GUARD_ON, 'sc-inc-gpc0': GUARD_ON,
+  'sc-inc-gpc1': GUARD_ON, 'sc-inc-gpc': GUARD_ON, 'sc-set-gpt0': GUARD_ON, 'sc-set-gpt': GUARD_ON
 }
 
 /** `http-after-response`: on every response, the server's and those the rules generate. */
@@ -54,7 +56,8 @@ export const HTTP_AFTER_RESPONSE_ACTIONS: Readonly<Record<string, Entry>> = {
 /** `tcp-request connection|session|content` actions (one list for the three). */
 export const TCP_REQUEST_ACTIONS: Readonly<Record<string, Entry>> = {
   accept: GUARD_ON, reject: GUARD_ON, 'silent-drop': GUARD_ON,
-  'track-sc0': GUARD_OFF, 'track-sc1': GUARD_OFF, 'track-sc2': GUARD_OFF, 'sc-inc-gpc0': GUARD_OFF,
+  'track-sc0': GUARD_ON, 'track-sc1': GUARD_ON, 'track-sc2': GUARD_ON, 'sc-inc-gpc0': GUARD_ON,
+  'sc-inc-gpc1': GUARD_ON, 'sc-inc-gpc': GUARD_ON, 'sc-set-gpt0': GUARD_ON, 'sc-set-gpt': GUARD_ON,
   // Without it `src` is the relay's address, which every source-based rule would then see.
   'expect-proxy': GUARD_OFF,
   // A variable it does not set would be read as unset by an enforced deny through var().
@@ -97,13 +100,12 @@ export const FETCHES: Readonly<Record<string, FetchEntry>> = {
   so_id: f(false, OFF), fe_id: f(false, OFF), be_id: f(false, OFF),
   status: f(false, ON), nbsrv: f(true, ON), srv_is_up: f(true, ON), srv_conn: f(true, ON), connslots: f(true, OFF),
   queue: f(true, ON), avg_queue: f(true, ON), be_conn: f(true, ON), fe_conn: f(true, ON),
-  src_conn_cur: f(true, OFF), src_conn_rate: f(true, OFF), src_http_req_rate: f(true, OFF),
-  src_get_gpc0: f(true, OFF), src_inc_gpc0: f(true, OFF), sc0_conn_rate: f(true, OFF),
-  sc1_conn_rate: f(true, OFF),
+  // Stick counters (sc_*, sc0_*…sc2_*, src_*): config/counter-fetches.ts.
+  ...Object.fromEntries(COUNTER_FETCH_NAMES.map(name => [name, f(true, ON)])),
   'req.len': f(false, OFF), req_len: f(false, OFF), 'req.payload': f(true, OFF),
   http_auth: f(true, ON), http_auth_group: f(true, ON),
   always_true: f(false, ON), always_false: f(false, ON), str: f(true, ON), int: f(true, ON), date: f(true, ON),
-    rand: f(true, ON), uuid: f(true, ON),
+    rand: f(true, ON), uuid: f(true, ON), thread: f(false, ON),
   'capture.req.hdr': f(true, OFF), 'capture.res.hdr': f(true, OFF), 'req.body_param': f(true, OFF),
   env: f(true, ON), var: f(true, ON),
   // ssl_fc*, ssl_c_* (src/proxy/tls/facts.ts) and req.ssl_* (mode tcp, before routing).
@@ -134,7 +136,10 @@ export const CONVERTERS: Readonly<Record<string, ConverterEntry>> = {
   concat: c(0, 3), strcmp: c(1, 1), secure_memcmp: c(1, 1),
   ltime: c(1, 2, [1]), utime: c(1, 2, [1]),
   sha1: c(0, 0), sha2: c(0, 1, [0]), digest: c(1, 1), hmac: c(2, 2), be2hex: c(0, 3, [1, 2]), be2dec: c(2, 3, [1, 2]),
-  url_enc: c(0, 1), ub64enc: c(0, 0), ub64dec: c(0, 0), iif: c(2, 2), add_item: c(1, 3)
+  url_enc: c(0, 1), ub64enc: c(0, 0), ub64dec: c(0, 0), iif: c(2, 2), add_item: c(1, 3),
+  // `KEY,table_X([TABLE])`, the table defaulting to the rule's proxy; `table_gpt(IDX[,TABLE])`.
+  ...Object.fromEntries(Object.entries(TABLE_CONVERTERS).map(([name, t]) => [name, t.indexed ? c(1, 2, [0])
+    : c(0, 1)]))
 }
 
 /** The strftime(3) directives `ltime` and `utime` format. */
@@ -184,7 +189,7 @@ export const PROXY_KEYWORD_STATUS: Readonly<Record<string, Status>> = {
  * them decides what traffic is let through).
  */
 export const GLOBAL_NOT_ENFORCED: Readonly<Record<string, string>> = {
-  nbthread: 'one worker process serves every bind',
+  'cpu-map': 'proxy threads are not pinned to CPUs: the kernel schedules them over the CPUs the process may use',
   pidfile: "'tslb run -p FILE' writes the pid file",
   chroot: 'tslb does not chroot itself; its systemd unit sandboxes it',
   user: 'tslb does not drop privileges itself; its systemd unit runs it as user tslb',

@@ -267,6 +267,13 @@ export type ActionSpec =
   | { readonly type: 'unset-var', readonly scope: VarScope, readonly name: string }
   | { readonly type: 'use-service' }
   | { readonly type: 'set-src', readonly expr: SampleExpr }
+  /** `track-sc0..2 KEY [table T]`: `table` undefined is the rule's own proxy's table. */
+  | { readonly type: 'track-sc', readonly slot: number, readonly key: SampleExpr, readonly table: string | undefined }
+  /** `sc-inc-gpc0|1[(SC)]` (`idx` 0 or 1, the gpc0/gpc1 fields) and `sc-inc-gpc(IDX,SC)` (`array`: the gpc array). */
+  | { readonly type: 'sc-inc-gpc', readonly slot: number, readonly idx: number, readonly array: boolean }
+  /** `sc-set-gpt0[(SC)] VALUE` and `sc-set-gpt(IDX,SC) VALUE`: an integer or a sample expression. */
+  | { readonly type: 'sc-set-gpt', readonly slot: number, readonly idx: number, readonly array: boolean,
+    readonly value: number | SampleExpr }
 
 export type VarScope = 'proc' | 'sess' | 'txn' | 'req' | 'res'
 
@@ -443,6 +450,8 @@ export interface GlobalSettings {
   daemon?: boolean
   maxconn?: number
   nbthread?: number
+  /** Where `nbthread` was set, for messages. */
+  nbthreadLoc?: Location
   pidfile?: string
   chroot?: string
   user?: string

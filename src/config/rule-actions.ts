@@ -4,6 +4,7 @@
  */
 import { parseSampleChain } from './acl.ts'
 import { ValueError } from './errors.ts'
+import { parseCounterAction } from './stick-counters.ts'
 import type { ActionSpec, Format, FormatPart, ReplySpec, SampleExpr, VarScope } from './model.ts'
 
 /** The statuses HAProxy has a default page for: a `deny` without a body may only use these. */
@@ -136,9 +137,12 @@ function parseRedirect (words: readonly string[], what: string): ActionSpec {
 const VAR_RE =
   /^set-var\((proc|sess|txn|req|res)\.([A-Za-z0-9_.]+)\)$|^unset-var\((proc|sess|txn|req|res)\.([A-Za-z0-9_.]+)\)$/
 
-/** The action word, `set-var(txn.x)` reduced to `set-var` (its variable is in the spec). */
+/**
+ * The action word, `set-var(txn.x)` reduced to `set-var` (its variable is in the spec), `sc-inc-gpc0(1)` to
+ * `sc-inc-gpc0`, `sc-set-gpt(0,1)` to `sc-set-gpt`.
+ */
 export function actionName (word: string): string {
-  const m = /^(set-var|unset-var)\(/.exec(word)
+  const m = /^(set-var|unset-var|sc-inc-gpc[01]?|sc-set-gpt0?)\(/.exec(word)
   return m === null ? word : m[1] as string
 }
 
@@ -225,6 +229,6 @@ export function parseAction (phase: 'request' | 'response' | 'after-response',
       if (args.length !== 1) throw new ValueError(`${what} expects one sample expression`)
       return { type: 'set-src', expr: parseSampleExpr(args[0] as string, what) }
     }
-    default: return undefined
+    default: return parseCounterAction(word, args, what)
   }
 }

@@ -19,6 +19,20 @@ export function addressKey (a: Address, port: number): string {
   return a.fd === undefined ? listenerKey(a.host, port) : `fd@${a.fd}`
 }
 
+/**
+ * The key of socket `index` (from 0) of a listener's SO_REUSEPORT group: the first keeps the listener's key, the
+ * others get `#2`, `#3`... (a worker thread listens on its share of the group).
+ */
+export function memberKey (key: string, index: number): string {
+  return index === 0 ? key : `${key}#${index + 1}`
+}
+
+/** The listener key of a group member's key (memberKey's inverse). */
+export function groupOf (member: string): { key: string, index: number } {
+  const m = /^(.*)#(\d+)$/.exec(member)
+  return m === null ? { key: member, index: 0 } : { key: m[1] ?? member, index: Number(m[2]) - 1 }
+}
+
 export interface ConfigMessage {
   readonly type: 'config'
   readonly config: Config

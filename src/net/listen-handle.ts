@@ -18,11 +18,17 @@ type CreateServerHandle = (address: string | null, port: number, addressType: 4 
 const createServerHandle = (net as unknown as { _createServerHandle: CreateServerHandle })._createServerHandle
 
 
-/** Binds host:port ('' = any address; IPv6 any for family 6 or 0 → dual-stack when available). */
-export function bindTcp (host: string, port: number, family: 0 | 4 | 6): TcpHandle {
+/** libuv's UV_TCP_REUSEPORT bind flag (SO_REUSEPORT on Linux). */
+const UV_TCP_REUSEPORT = 2
+
+/**
+ * Binds host:port ('' = any address; IPv6 any for family 6 or 0 → dual-stack when available). `reusePort`: with
+ * SO_REUSEPORT, so that more sockets can join the address's group, among which the kernel spreads connections.
+ */
+export function bindTcp (host: string, port: number, family: 0 | 4 | 6, reusePort = false): TcpHandle {
   const isV6 = family === 6 || (family === 0 && host.includes(':'))
   const address = host === '' ? (isV6 ? '::' : '0.0.0.0') : host
-  const handle = createServerHandle(address, port, isV6 ? 6 : 4, undefined, 0)
+  const handle = createServerHandle(address, port, isV6 ? 6 : 4, undefined, reusePort ? UV_TCP_REUSEPORT : 0)
   const where = `${isV6 ? `[${address}]` : address}:${port}`
   if (typeof handle === 'number') throw new BindError(where, handle)
   // libuv defers EADDRINUSE from bind() to listen(), which the worker calls on its copy of the

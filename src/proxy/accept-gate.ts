@@ -35,6 +35,8 @@ export class AcceptGate {
   private waitingCount = 0
   /** Connections reset because their frontend's waiting room was full. */
   overflowed = 0
+  /** Told how many connections wait here whenever that changes (proxy threads wake each other by it). */
+  onWaiting: ((n: number) => void) | undefined
 
   /** `globalMax`: global `maxconn` (undefined: no process-wide limit); `active`: connections in service. */
   constructor (globalMax: number | undefined, active: () => number) {
@@ -70,6 +72,8 @@ export class AcceptGate {
     socket.on('error', ignore)
     queue.push({ seq: this.seq++, socket })
     this.waitingCount++
+    // Said before looking again: a thread that frees a slot after this either wakes us or was seen here.
+    this.onWaiting?.(this.waitingCount)
     this.serve()
   }
 
@@ -85,6 +89,7 @@ export class AcceptGate {
       if (best === undefined) return
       const w = best[1].shift() as Waiting
       this.waitingCount--
+      this.onWaiting?.(this.waitingCount)
       best[0].admit(w.socket)
     }
   }

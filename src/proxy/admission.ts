@@ -29,7 +29,17 @@ export interface AdmissionOwner {
   readonly activeConnections: number
 }
 
+/** How a backend's queue meets the other proxy threads' (threads/node-state.ts). */
+export interface SharedQueue {
+  /** This thread now has `n` clients waiting in the backend's queue. */
+  readonly waiting: (n: number) => void
+  /** A slot was freed on `server`: threads with clients waiting are woken to try for it. */
+  readonly released: (server: ServerState) => void
+}
+
 export class Admission {
+  /** Set when proxy threads share the servers' slots. */
+  shared: SharedQueue | undefined
   private readonly owner: AdmissionOwner
   private readonly fullconn: number
   private readonly queueTimeout: number
@@ -91,8 +101,9 @@ export class Admission {
   tryAcquire (ctx: PickContext, preferred: ServerState | undefined, force: boolean,
     avoid?: ReadonlySet<ServerState>): ServerState | 'full' | 'none' {
     const chosen = this.tryPick(ctx, preferred, force, avoid)
-    if (chosen !== 'full' && chosen !== 'none') this.take(chosen)
-    return chosen
+    if (chosen === 'full' || chosen === 'none') return chosen
+    // Another thread may have taken the last slot since the pick.
+    return this.take(chosen) ? chosen : 'full'
   }
 
   /** Waits in the queue for a slot, after `tryAcquire` said 'full'. */
@@ -112,12 +123,18 @@ export class Admission {
         cleanup()
         const i = this.waiters.indexOf(waiter)
         if (i >= 0) this.waiters.splice(i, 1)
+        this.shared?.waiting(this.waiters.length)
       }
       signal?.addEventListener('abort', onAbort, { once: true })
       this.waiters.push(waiter)
       this.queuePeak = Math.max(this.queuePeak, this.waiters.length)
       if (required !== undefined) this.serverPeaks.set(required, Math.max(this.serverQueuePeak(required),
         this.serverQueueLength(required)))
+      if (this.shared !== undefined) {
+        // Said before looking again: a thread that frees a slot after this either wakes us or was seen here.
+        this.shared.waiting(this.waiters.length)
+        this.serveQueue()
+      }
     })
     return { server, queuedMs: Date.now() - enqueuedAt }
   }
@@ -133,17 +150,20 @@ export class Admission {
     return this.isFull(picked) ? 'full' : picked
   }
 
-  private take (server: ServerState): void {
-    server.activeConnections++
+  /** Reserves a slot on `server`; false if every slot went (to another thread) since it was picked. */
+  private take (server: ServerState): boolean {
+    if (!server.takeSlot(this.limit(server))) return false
     server.totalSessions++
     this.owner.balancer.loadChanged(server)
+    return true
   }
 
   /** Frees a slot on `server` and hands free slots to the queue, oldest first. */
   release (server: ServerState): void {
-    server.activeConnections--
+    server.releaseSlot()
     this.owner.balancer.loadChanged(server)
     this.serveQueue()
+    this.shared?.released(server)
   }
 
   /** Gives free slots to waiting clients (after a release, or when a server comes back). */
@@ -151,16 +171,17 @@ export class Admission {
     for (let i = 0; i < this.waiters.length;) {
       const w = this.waiters[i] as Waiter
       const target = w.server ?? this.tryPick(w.ctx, undefined, false)
-      if (typeof target !== 'string' && !this.isFull(target)) {
+      if (typeof target !== 'string' && !this.isFull(target) && this.take(target)) {
         this.waiters.splice(i, 1)
+        this.shared?.waiting(this.waiters.length)
         w.cleanup()
-        this.take(target)
         w.resolve(target)
         continue
       }
       if (target === 'none') {
         // No usable server any more: nothing will free up for this client.
         this.waiters.splice(i, 1)
+        this.shared?.waiting(this.waiters.length)
         w.cleanup()
         w.reject(new QueueTimeoutError(this.owner.name))
         continue

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net'
+import type { StickCounters } from './stick-counters.ts'
 
 /**
  * A connection's addresses as the proxy uses them (logs, ACLs, balancing, stick tables): the
@@ -9,6 +10,8 @@ export interface ConnAddresses {
   readonly srcPort: number
   readonly dst: string
   readonly dstPort: number
+  /** The stick counters of the connection's session (`track-sc*`), when its proxies track any. */
+  readonly counters?: StickCounters
 }
 
 export function socketAddresses (s: Socket): ConnAddresses {

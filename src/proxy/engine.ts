@@ -7,7 +7,7 @@ import type { Socket } from 'node:net'
 import type { Config, GlobalSettings, Proxy } from '../config/model.ts'
 import type { HttpServices } from './frontend-context.ts'
 import { HealthChecker, type HealthCheckerOptions } from './health/checker.ts'
-import { addressKey } from '../ipc/messages.ts'
+import { addressKey, groupOf } from '../ipc/messages.ts'
 import { Backend } from './backend.ts'
 import { Frontend } from './frontend.ts'
 import { StickTable } from '../stick/index.ts'
@@ -15,6 +15,8 @@ import { AcceptGate } from './accept-gate.ts'
 import type { LogLine } from './log/sink.ts'
 import { LEVELS } from '../config/keywords/log.ts'
 import { prepareRules } from './rules/index.ts'
+import { setStickTables } from './stick-counters.ts'
+import { CertStore } from './tls/cert-store.ts'
 
 const EXPIRY_SWEEP_MS = 1000
 
@@ -31,10 +33,17 @@ export class Engine {
   /** Health checkers by backend name (backends with at least one `check` server). */
   readonly checkers = new Map<string, HealthChecker>()
   readonly frontends: Frontend[] = []
+  /** The certificates of the `bind … ssl` lines, by file (the runtime API's `show/set/commit ssl cert`). */
+  readonly certs: CertStore
   private connections = 0
   private idleWaiters: (() => void)[] = []
   /** Frontend and global `maxconn`: connections over a limit wait here. */
   readonly gate: AcceptGate
+  /**
+   * The node's connection count when proxy threads share it (threads/node-state.ts): what global `maxconn` counts;
+   * `closed` wakes the threads whose connections wait for a slot.
+   */
+  nodeConnections: { add (d: number): number, read (): number, closed (): void } | undefined
 
   private readonly expiryTimer: NodeJS.Timeout
 
@@ -54,6 +63,7 @@ export class Engine {
         this.tables.set(name, new StickTable(name, t, { stickRules: targeted.has(name) }))
       }
     }
+    setStickTables(this.tables)
     // Expiry costs O(expired entries): the tables keep entries in expiry order.
     this.expiryTimer = setInterval(() => { for (const t of this.tables.values()) t.expire(Date.now()) },
       EXPIRY_SWEEP_MS)
@@ -61,15 +71,20 @@ export class Engine {
     for (const p of config.proxies) {
       if (p.kind === 'backend' || p.kind === 'listen') this.backends.set(p.name, new Backend(p, this.tables))
     }
-    this.gate = new AcceptGate(config.global.maxconn, () => this.connections)
+    this.certs = CertStore.fromConfig(config)
+    this.gate = new AcceptGate(config.global.maxconn, () => this.nodeConnections?.read() ?? this.connections)
     const hooks = {
       logFor: opts.logFor,
-      globalConnections: () => this.connections,
+      globalConnections: () => this.nodeConnections?.read() ?? this.connections,
       services: () => this.services,
       offer: (fe: Frontend, socket: Socket) => { this.gate.offer(fe, socket) },
       connectionDelta: (d: number) => {
         this.connections += d
-        if (d < 0) this.gate.serve()
+        this.nodeConnections?.add(d)
+        if (d < 0) {
+          this.gate.serve()
+          this.nodeConnections?.closed()
+        }
         if (this.connections === 0 && this.gate.waiting === 0) for (const w of this.idleWaiters.splice(0)) w()
       }
     }
@@ -78,6 +93,7 @@ export class Engine {
       const fe = new Frontend(p, this.backends, hooks)
       if (config.global.closeSpreadTime !== undefined) fe.closeSpreadMs = config.global.closeSpreadTime
       fe.tlsGlobal = config.global.tls
+      fe.certs = this.certs
       const bufsize = config.global.tune['tune.bufsize']
       if (bufsize !== undefined) fe.maxHead = bufsize
       fe.h2 = h2Settings(config.global.tune)
@@ -106,18 +122,29 @@ export class Engine {
     HealthChecker.startAll([...this.checkers.values()])
   }
 
-  /** Listens on the supervisor's handles, keyed as addressKey(address, port). */
-  listen (handles: ReadonlyMap<string, object>): void {
+  /**
+   * Listens on the supervisor's handles, keyed as memberKey(addressKey(address, port), i): every socket of a listener's
+   * group given (a proxy thread is given its share). `required`: a listener without a socket is an error (the
+   * threads after the first have none of a group smaller than the thread count, e.g. `fd@N`).
+   */
+  listen (handles: ReadonlyMap<string, object>, required = true): void {
+    const groups = new Map<string, object[]>()
+    for (const [member, handle] of handles) {
+      const key = groupOf(member).key
+      groups.set(key, [...groups.get(key) ?? [], handle])
+    }
     for (const fe of this.frontends) {
       for (const bind of fe.config.binds) {
         const backlog = typeof bind.options.backlog === 'string' ? Number(bind.options.backlog) : undefined
         for (const a of bind.addresses) {
           for (let port = a.port ?? 0; port <= (a.portEnd ?? a.port ?? 0); port++) {
-            const handle = handles.get(addressKey(a, port))
-            if (handle === undefined) throw new Error(`no listening socket for ${addressKey(a, port)}`)
-            fe.listen(handle, { backlog, acceptProxy: bind.options['accept-proxy'] === true,
-              name: typeof bind.options.name === 'string' ? bind.options.name : undefined, tls: bind.ssl,
-              h2: bind.options.proto === 'h2' })
+            const group = groups.get(addressKey(a, port)) ?? []
+            if (group.length === 0 && required) throw new Error(`no listening socket for ${addressKey(a, port)}`)
+            for (const handle of group) {
+              fe.listen(handle, { backlog, acceptProxy: bind.options['accept-proxy'] === true,
+                name: typeof bind.options.name === 'string' ? bind.options.name : undefined, tls: bind.ssl,
+                h2: bind.options.proto === 'h2' })
+            }
           }
         }
       }

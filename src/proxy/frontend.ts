@@ -8,6 +8,7 @@ import { createServer, type Server, type Socket } from 'node:net'
 import type { Proxy, Timeouts } from '../config/model.ts'
 import type { BindTls, GlobalTls } from '../config/tls-model.ts'
 import { TlsTerminator } from './tls/terminator.ts'
+import type { CertStore } from './tls/cert-store.ts'
 import { HELLO_FETCHES, inspectDelay, proxyUses } from '../config/tls-fetches.ts'
 import { parseClientHello } from './tls/client-hello.ts'
 import { clientAddress, haproxyDate } from './log/format.ts'
@@ -27,6 +28,7 @@ import { FAILURE_TEXT, readProxyHeader, type HeaderOutcome } from './proxy-proto
 import type { GatedFrontend } from './accept-gate.ts'
 import { compileTcpRules, contentDecided, tcpAccepts, type TcpRuleSet } from './rules/tcp-rules.ts'
 import { compileFormat } from './rules/format.ts'
+import { StickCounters } from './stick-counters.ts'
 
 const DEFAULT_MAX_HEAD = 16_384
 /** Syslog severity `err`. */
@@ -78,6 +80,10 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
   private readonly monitorNet: Predicate | undefined
   private readonly monitorFail: Predicate[]
   private readonly tcpRules: TcpRuleSet | undefined
+  /** Its rules or its backends' track stick counters: each connection gets its `StickCounters`. */
+  private readonly tracks: boolean
+  /** TLS connections' stick counters until their handshake ends (by `ADDRESS:PORT` of the client). */
+  private readonly handshaking = new Map<string, StickCounters>()
   private current = 0
   totalSessions = 0
   /** Set once the worker drains: responses then carry `Connection: close`. */
@@ -92,6 +98,8 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
   private readonly drainListeners = new Set<() => void>()
   /** The global TLS settings (ticket keys, session cache), set by the engine before `listen`. */
   tlsGlobal: GlobalTls | undefined
+  /** The worker's certificates (runtime API commits), set by the engine before `listen`. */
+  certs: CertStore | undefined
   private readonly terminators = new Map<BindTls, TlsTerminator>()
   private readonly tlsOf = new WeakMap<Socket, TlsTerminator>()
   /** HTTP/2 settings (global tune.h2.*), set by the engine before `listen`. */
@@ -140,6 +148,8 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
     this.defaultBackend = backends.get(config.kind === 'listen' ? config.name : config.defaultBackend ?? '')
     this.monitorFail = config.monitorFail.map(c => compileCondition(c, config.acls))
     this.tcpRules = compileTcpRules(config)
+    const tracking = (p: Proxy): boolean => [...p.tcpRules, ...p.httpRules].some(r => r.spec?.type === 'track-sc')
+    this.tracks = tracking(config) || [...backends.values()].some(b => tracking(b.config))
     this.monitorNet = config.monitorNets.length === 0
       ? undefined
       : compileAcl({ name: 'monitor-net', fetch: 'src', fetchArgs: [], flags: { ignoreCase: false, files: [],
@@ -150,9 +160,14 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
     return this.config.mode === 'http' ? 'http' : 'tcp'
   }
 
+  /** Connections in service: every proxy thread's when they share the count. */
   connections (): number {
-    return this.current
+    return this.sharedConnections === undefined ? this.current : Atomics.load(this.sharedConnections.cells,
+      this.sharedConnections.index)
   }
+
+  /** Set when proxy threads share the frontend's connection count (threads/node-state.ts). */
+  sharedConnections: { readonly cells: Int32Array, readonly index: number } | undefined
 
   globalConnections (): number {
     return this.hooks.globalConnections()
@@ -188,7 +203,7 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
   }
 
   proxyState (fetch: string, arg: string): string | undefined {
-    if (fetch === 'fe_conn') return arg === '' || arg === this.name ? String(this.current) : undefined
+    if (fetch === 'fe_conn') return arg === '' || arg === this.name ? String(this.connections()) : undefined
     if (fetch === 'srv_is_up' || fetch === 'srv_conn') {
       const [be, srv] = arg.split('/')
       const server = this.backends.get(be ?? '')?.servers.find(x => x.name === srv)
@@ -228,10 +243,13 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
   /** Takes an accepted connection into service (the accept gate found it a slot). */
   admit (socket: Socket): void {
     this.current++
+    const shared = this.sharedConnections
+    if (shared !== undefined) Atomics.add(shared.cells, shared.index, 1)
     this.totalSessions++
     this.hooks.connectionDelta(1)
     socket.once('close', () => {
       this.current--
+      if (shared !== undefined) Atomics.sub(shared.cells, shared.index, 1)
       this.hooks.connectionDelta(-1)
     })
     socket.on('error', () => {})
@@ -242,18 +260,29 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
       else socket.end()
       return
     }
+    const counters = this.tracks ? new StickCounters() : undefined
+    // After the session's own close handlers: its last request and its bytes are counted first.
+    if (counters !== undefined) socket.once('close', () => { setImmediate(() => { counters.endSession(Date.now()) }) })
     const listener = this.proxied.get(socket)
     if (listener === undefined) {
-      if (!this.tcpAllows(socket, own, 0)) return
+      const addrs = counters === undefined ? own : { ...own, counters }
+      if (!this.tcpAllows(socket, addrs, 0)) return
+      counters?.countSession(Date.now())
       const terminator = this.tlsOf.get(socket)
-      if (terminator !== undefined) terminator.handshake(socket)
-      else this.startSession(socket, own)
+      if (terminator !== undefined) {
+        if (counters !== undefined) {
+          const key = `${own.src}:${own.srcPort}`
+          this.handshaking.set(key, counters)
+          socket.once('close', () => { this.handshaking.delete(key) })
+        }
+        terminator.handshake(socket)
+      } else this.startSession(socket, addrs)
       return
     }
     // accept-proxy, in HAProxy's order: `tcp-request connection` rules judge the connection itself
     // (the proxy that sent it), before the header; `session` and `content` rules see the addresses
     // the header carried.
-    if (!this.tcpAllows(socket, own, 0, 1)) return
+    if (!this.tcpAllows(socket, counters === undefined ? own : { ...own, counters }, 0, 1)) return
     const acceptedAt = Date.now()
     readProxyHeader(socket, this.timeouts.client, outcome => {
       if (!outcome.ok) {
@@ -261,9 +290,12 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
         return
       }
       const { source: src, destination: dst } = outcome.header
-      const addrs = src === undefined || dst === undefined ? own :
+      const carried = src === undefined || dst === undefined ? own :
         { src: src.address, srcPort: src.port, dst: dst.address, dstPort: dst.port }
-      if (this.tcpAllows(socket, addrs, 1)) this.startSession(socket, addrs)
+      const addrs = counters === undefined ? carried : { ...carried, counters }
+      if (!this.tcpAllows(socket, addrs, 1)) return
+      counters?.countSession(Date.now())
+      this.startSession(socket, addrs)
     })
   }
 
@@ -277,7 +309,9 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
    * frontend waiting for the ClientHello runs its content rules once it is there (`contentAccepts`).
    */
   private tcpAllows (socket: Socket, addrs: ConnAddresses, from: number, to?: number): boolean {
-    const end = this.helloWait === undefined ? to : Math.min(to ?? CONTENT_PHASE, CONTENT_PHASE)
+    // In mode http the content rules run on each request (`contentAccepts`, from the HTTP session).
+    const waits = this.helloWait !== undefined || this.mode === 'http'
+    const end = !waits ? to : Math.min(to ?? CONTENT_PHASE, CONTENT_PHASE)
     if (this.tcpRules === undefined || tcpAccepts(this.tcpRules, addrs, from, end)) return true
     // tcp-request … reject: closed before anything is read or logged, as HAProxy does.
     socket.destroy()
@@ -300,9 +334,12 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
       const label = name ?? String(this.config.binds.findIndex(b => b.ssl === tls) + 1)
       t = new TlsTerminator(tls, this.tlsGlobal, {
         handshakeTimeout: this.timeouts.client,
+        store: this.certs,
         // The session of the negotiated protocol: ALPN h2 is an HTTP/2 connection, anything else HTTP/1.1 (or TCP).
         onSecure: socket => {
-          const addrs = socketAddresses(socket)
+          const own = socketAddresses(socket)
+          const counters = this.handshaking.get(`${own.src}:${own.srcPort}`)
+          const addrs = counters === undefined ? own : { ...own, counters }
           if (this.mode === 'http' && (socket as { alpnProtocol?: string | false }).alpnProtocol === 'h2') {
             serveH2(socket, this, addrs)
           } else SESSION_STARTERS[this.mode](socket, this, addrs)

@@ -11,18 +11,26 @@ import { bindRuntimeApi, newSession, type PendingRuntimeApi, RuntimeApi, type Ru
   type RuntimeApiServer } from './stats/runtime-api.ts'
 import { createStatsHandler } from './stats/page.ts'
 import { prometheusResponse } from './stats/prometheus.ts'
-import { checkReportFrom } from './stats/providers.ts'
+import { type CheckReport, checkReportFrom } from './stats/providers.ts'
 import { runTableCommand } from '../stick/index.ts'
 import { formatShowPeers, handoffSocketPath, PeersManager } from '../peers/index.ts'
 import { flushCompileCache } from 'node:module'
 import { hostname, tmpdir } from 'node:os'
 import { addressKey, type SupervisorMessage, type WorkerMessage } from '../ipc/messages.ts'
 import { answerQuery, type QueryReply } from '../ipc/query.ts'
+import { threadCount } from '../config/threads.ts'
+import { ProxyThreads } from './threads/pool.ts'
+import type { CertStore } from './tls/cert-store.ts'
+import { shareSockets } from './threads/share.ts'
+import { NodeState } from './threads/node-state.ts'
+import { StatsShare } from './threads/stats-share.ts'
 
 const log = createLogger('tslb-worker')
 const handles = new Map<string, object>()
 let config: Config | undefined
 let engine: Engine | undefined
+/** Proxy threads 2..N (`nbthread`); this thread is thread 1. */
+let threads: ProxyThreads | undefined
 let peers: PeersManager | undefined
 /** The supervisor's latest `show vrrp` text. */
 let vrrpText: string | undefined
@@ -73,11 +81,20 @@ let masterCliApi: RuntimeApi | undefined
 async function start (): Promise<void> {
   try {
     if (config === undefined) throw new Error('no configuration received')
+    const shares = shareSockets(handles.keys(), threadCount(config))
+    // The threads get the configuration as received (the Engine below compiles rules into it).
+    const received = shares.length > 1 ? structuredClone(config) : config
     const sinks = new LogSinks(log)
     const global = config.global
     const e = new Engine(config, { logFor: proxy => sinks.forProxy(proxy, global) })
     engine = e
-    const providers = statsProviders(e, config)
+    const own = statsProviders(e, config)
+    const stats = shares.length > 1 ? StatsShare.create(e, own, shares.length) : undefined
+    const providers: RuntimeApiOptions = { ...own, threads: stats }
+    if (stats !== undefined) {
+      threads = startThreads(received, shares.slice(1), NodeState.create(e, shares.length), stats, e.certs)
+      threads.onSyslog = (path, bytes) => { sinks.sendUnix(path, bytes) }
+    }
     e.services = { stats: createStatsHandler(e, providers), prometheus: (target, isHead) => prometheusResponse(e,
       providers, target, isHead) }
     if (config.peers.some(ps => !ps.disabled && ps.peers.some(p => p.name === context?.localPeer))) {
@@ -89,8 +106,9 @@ async function start (): Promise<void> {
       await peers.start(previous === undefined ? {} : { learnFrom: s => handoffSocketPath(runDir, previous, s) })
       await peers.localSyncDone
     }
-    e.listen(handles)
+    e.listen(new Map((shares[0] ?? []).map(k => [k, handles.get(k) ?? {}])))
     e.startChecks(global, (level, line) => { log[level]({ type: 'health' }, line) })
+    if (threads !== undefined && e.checkers.size > 0) shareCheckReports(e, threads)
     masterCliApi = new RuntimeApi(e, providers)
     // Every stats socket is bound under a temporary name; the serving generation's stay on their paths until the
     // supervisor makes this one serve (`publish`): a generation that fails, before or after `ready`, never took them.
@@ -111,6 +129,7 @@ async function start (): Promise<void> {
       throw err
     }
     unpublished.push(...pending)
+    await threads?.ready()
     send({ type: 'ready' })
   } catch (err) {
     send({ type: 'failed', error: err instanceof Error ? err.message : String(err) })
@@ -118,10 +137,42 @@ async function start (): Promise<void> {
   }
 }
 
+/** The other threads render stats too: they get the health checks' reports as often as the counters move. */
+function shareCheckReports (e: Engine, pool: ProxyThreads): void {
+  const timer = setInterval(() => {
+    const reports: [string, CheckReport][] = []
+    for (const b of e.backends.values()) {
+      for (const s of b.servers) {
+        const r = checkReportFrom(e.checkers.get(b.name)?.status(s.name))
+        if (r !== undefined) reports.push([`${b.name}/${s.name}`, r])
+      }
+    }
+    pool.broadcast({ type: 'checks', reports })
+  }, 250)
+  timer.unref()
+}
+
+function startThreads (c: Config, shares: readonly string[][], state: NodeState, stats: StatsShare,
+  certs: CertStore): ProxyThreads {
+  const pool = new ProxyThreads(c, shares.map(keys => keys.map(k => [k, (handles.get(k) as { fd: number }).fd])),
+    state.handle, stats.handle)
+  // `commit ssl cert` runs on this thread's store: every other thread serves the new certificate too.
+  certs.onCommit(file => {
+    const s = certs.get(file)
+    if (s?.cert !== undefined && s.key !== undefined) pool.broadcast({ type: 'cert', file, cert: s.cert, key: s.key })
+  })
+  pool.onDeath = (tid, why) => {
+    log.error({ thread: tid, why }, 'proxy thread died: the worker exits so that the supervisor restarts it')
+    process.exit(1)
+  }
+  return pool
+}
+
 /** What the runtime API, the stats page and the exporter read besides the engine. */
 function statsProviders (e: Engine, c: Config): RuntimeApiOptions {
   return {
     config: c,
+    certs: e.certs,
     checkStatus: (be, s) => checkReportFrom(e.checkers.get(be.name)?.status(s.name)),
     tables: { run: (action, args, level) => runTableCommand(action, args, { tables: [...e.tables.values()], level,
       now: Date.now() }) },
@@ -152,7 +203,7 @@ async function drain (hardStopAfter: number): Promise<void> {
     process.exit(0)
   }, hardStopAfter)
   timer.unref()
-  await engine.idle()
+  await Promise.all([engine.idle(), threads?.drain(hardStopAfter)])
   send({ type: 'drained' })
   process.exit(0)
 }

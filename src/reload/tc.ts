@@ -2,7 +2,7 @@
  * The plug qdisc through iproute2's `tc` (it knows `plug` since 2019): probing for kernel
  * support, and the plug on `lo` that tc-plug holds SYNs in.
  */
-import { execa } from 'execa'
+import { runTool } from '../util/run-tool.ts'
 import { COMMAND_ENV } from '../util/script-env.ts'
 import { TrafficControlError } from './errors.ts'
 import { PLUG_MARK } from './rules.ts'
@@ -35,8 +35,8 @@ export type ProbeResult = { readonly supported: true } | { readonly supported: f
 
 /** Tries the whole qdisc setup in a new, empty network namespace: nothing here is touched. */
 export async function probePlugSupport (): Promise<ProbeResult> {
-  const r = await execa('unshare', ['--net', 'tc', '-force', '-batch', '-'],
-    { input: PROBE_SCRIPT.map(l => l.command).join('\n'), reject: false, env: COMMAND_ENV, extendEnv: false })
+  const r = await runTool('unshare', ['--net', 'tc', '-force', '-batch', '-'],
+    { input: PROBE_SCRIPT.map(l => l.command).join('\n'), env: COMMAND_ENV })
   if (r.exitCode === 0) return { supported: true }
   const missing = missingFeatures(r.stderr)
   if (missing.length > 0) return { supported: false, reason: `this kernel lacks ${missing.join(', ')}` }
@@ -45,21 +45,20 @@ export async function probePlugSupport (): Promise<ProbeResult> {
 }
 
 async function tc (what: string, args: readonly string[]): Promise<void> {
-  const r = await execa('tc', args, { reject: false, env: COMMAND_ENV, extendEnv: false })
+  const r = await runTool('tc', args, { env: COMMAND_ENV })
   if (r.exitCode !== 0) throw new TrafficControlError(what, r.stderr.trim() !== '' ? r.stderr.trim() : r.message ??
     'failed')
 }
 
 /** Whether `lo` carries tslb's prio qdisc (from this run or a crashed one). */
 export async function plugInstalled (): Promise<boolean> {
-  const r = await execa('tc', ['qdisc', 'show', 'dev', 'lo'], { reject: false, env: COMMAND_ENV, extendEnv: false })
+  const r = await runTool('tc', ['qdisc', 'show', 'dev', 'lo'], { env: COMMAND_ENV })
   return r.exitCode === 0 && r.stdout.includes(`prio ${PRIO_HANDLE}`)
 }
 
 /** Whether `lo` has a root qdisc someone else configured (installing ours would replace it). */
 export async function loopbackRootTaken (): Promise<boolean> {
-  const r = await execa('tc', ['qdisc', 'show', 'dev', 'lo', 'root'], { reject: false, env: COMMAND_ENV,
-    extendEnv: false })
+  const r = await runTool('tc', ['qdisc', 'show', 'dev', 'lo', 'root'], { env: COMMAND_ENV })
   return r.exitCode === 0 && r.stdout.trim() !== '' && !/^qdisc noqueue /.test(r.stdout) && !r.stdout.includes(
     `prio ${PRIO_HANDLE}`)
 }

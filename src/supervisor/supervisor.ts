@@ -14,11 +14,11 @@ import { type ControlReply, type ControlRequest, listenControlSocket } from './c
 import { ListenerRegistry, listenerSpecs } from './listeners.ts'
 import { removePidFile, writePidFile } from './pidfile.ts'
 import { lockNode, type NodeLock } from './node-lock.ts'
-import { checkCompileCache } from './compile-cache.ts'
+import { checkCompileCache, warmCompileCache } from './compile-cache.ts'
 import { removeHandoffSockets, removeStatsTemporaries } from './run-dir.ts'
 import { formatShowVrrp } from '../vrrp/show-vrrp.ts'
 import { VrrpSpeaker } from '../vrrp/speaker.ts'
-import { WorkerProcess } from './worker-process.ts'
+import { WORKER_ENTRY, WorkerProcess } from './worker-process.ts'
 import { PEERS_QUERY_TIMEOUT_MS, queryWorkerPeers } from './peers-status.ts'
 import { SystemdNotifier, systemdSend } from './sd-notify.ts'
 import { type LocalStatus, statusText, type SupervisorStatus, type WorkerSummary } from './status.ts'
@@ -138,7 +138,10 @@ export class Supervisor {
     this.config = config
     const cache = join(this.runDir, 'compile-cache')
     const cacheCheck = checkCompileCache(cache)
-    if (cacheCheck.ok) this.compileCache = cache
+    if (cacheCheck.ok) {
+      this.compileCache = cache
+      if (await warmCompileCache(cache, WORKER_ENTRY)) this.opts.log.debug({ dir: cache }, 'compile cache warmed')
+    }
     else this.opts.log.warn({ dir: cache, reason: cacheCheck.reason },
       'V8 compile cache refused: workers start without it')
     for (const f of await removeHandoffSockets(this.runDir)) this.opts.log.info({ path: f },

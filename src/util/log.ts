@@ -7,9 +7,10 @@
  * stops reading (a pipe that fills up) costs lines too: past MAX_PENDING bytes waiting in the stream's buffer, lines
  * are dropped until it drains, so memory stays bounded.
  */
+import { createRequire } from 'node:module'
 import { Writable } from 'node:stream'
 import { pino, type Logger } from 'pino'
-import pretty from 'pino-pretty'
+import type PinoPretty from 'pino-pretty'
 
 export type { Logger }
 
@@ -62,6 +63,8 @@ export function createLogger (name = 'tslb', destination: NodeJS.WritableStream 
       safe.write(chunk.toString())
       cb()
     } })
+    // Loaded only for a terminal: the supervisor and workers that log JSON never hold it (about 3 MiB each).
+    const pretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty
     return pino(options, pretty({ destination: sink, sync: true, colorize: true, ignore: 'pid,hostname',
       translateTime: 'SYS:HH:MM:ss.l' }))
   }

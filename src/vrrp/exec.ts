@@ -5,7 +5,6 @@
  * global `script_user`, else tslb's own) with only that user's primary or configured group, and
  * without tslb's ambient capabilities unless `script_ambient_capabilities` is set.
  */
-import { execa } from 'execa'
 import type { GlobalSettings } from '../config/model.ts'
 import { COMMAND_ENV, lookupGroup, lookupUser, ownCapabilities, scriptArgv } from '../util/script-env.ts'
 
@@ -61,6 +60,8 @@ export const runCommand: CommandRunner = async (argv, opts) => {
   }
   const [file, ...args] = scriptArgv(argv, ownCapabilities(), opts.keepAmbientCapabilities === true)
   try {
+    // Loaded when the first script runs: a node without VRRP scripts never pays for execa.
+    const { execa } = await import('execa')
     const r = await execa(file as string, args, {
       reject: false,
       timeout: opts.timeoutMs,

@@ -24,6 +24,8 @@ export interface ConformanceExpectation {
   readonly tablesWhileServing: readonly string[]
   /** What a refusal says (outcome 'refuses'). */
   readonly refusal?: RegExp
+  /** `nbthread` of every configuration (default: none set). */
+  readonly threads?: number
 }
 
 export function reloadConfig (lab: Lab, webs: readonly number[], global = ''): string {
@@ -76,17 +78,18 @@ async function bootedStandby (node: RunningTslb, not?: number): Promise<number> 
 }
 
 export function runReloadConformance (strategy: string, expect: ConformanceExpectation): void {
-  describe(`reload --strategy ${strategy}: conformance`, () => {
+  const threads = expect.threads === undefined ? '' : `global\n    nbthread ${expect.threads}\n`
+  describe(`reload --strategy ${strategy}${threads === '' ? '' : ` (nbthread ${expect.threads})`}: conformance`, () => {
     const lab = useLab()
     let node: RunningTslb
     let slow: ChildProcess | undefined
     let current: readonly number[] = [1, 2]
     const reload = async (): Promise<CliResult> => await cli(['reload', '--strategy', strategy, '-S', node.socket])
-    const configure = (webs: readonly number[], global = ''): void => { writeFileSync(node.configFile, reloadConfig(lab, webs, global)) }
+    const configure = (webs: readonly number[], global = ''): void => { writeFileSync(node.configFile, reloadConfig(lab, webs, threads + global)) }
 
     before(async () => {
       slow = await startSlowServer(lab, 'web1', 9000, SLOW_MS, 'slow')
-      node = await runTslbOn(lab, 'lb1', reloadConfig(lab, current))
+      node = await runTslbOn(lab, 'lb1', reloadConfig(lab, current, threads))
     })
     after(async () => {
       await node?.stop()
@@ -140,7 +143,7 @@ export function runReloadConformance (strategy: string, expect: ConformanceExpec
     test('a broken configuration is refused and the running one keeps serving, rules unchanged', async () => {
       const before = await netState(lab)
       const standby = await bootedStandby(node)
-      writeFileSync(node.configFile, `${reloadConfig(lab, [1])}    balanc roundrobin\n`)
+      writeFileSync(node.configFile, `${reloadConfig(lab, [1], threads)}    balanc roundrobin\n`)
       const r = await reload()
       assert.equal(r.code, 1)
       assert.match(r.stdout, /unknown keyword 'balanc'/)

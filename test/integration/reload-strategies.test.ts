@@ -109,7 +109,7 @@ describe('reload strategies', () => {
   })
 
   test('rules a crashed run left are removed: syn-drop\'s before its next reload, all of them when tslb starts', async () => {
-    const specs = [{ key: listenerKey('', 80), host: '', port: 80, family: 0 as const }]
+    const specs = [{ key: listenerKey('', 80), host: '', port: 80, family: 0 as const, sockets: 1 }]
     const leave = async (script: string): Promise<void> => {
       const r = await lab.exec('lb1', ['sh', '-c', `nft -f - <<'EOF'\n${script}EOF`])
       assert.equal(r.code, 0, r.stderr)

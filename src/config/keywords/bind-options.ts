@@ -38,7 +38,7 @@ export const BIND_OPTION_TREATMENT: Readonly<Record<string, Treatment>> = {
   'tcp-ut': NOT_YET,
   nice: NOT_YET,
   process: { kind: 'ignored', why: 'has no effect: one worker process serves every bind' },
-  thread: { kind: 'ignored', why: 'has no effect: one worker process serves every bind' },
+  thread: { kind: 'ignored', why: 'has no effect: every proxy thread serves every bind' },
   label: NOT_YET,
   level: { kind: 'ignored', why: "applies to 'stats socket' lines only" },
   'severity-output': { kind: 'ignored', why: "applies to 'stats socket' lines only" }

@@ -7,6 +7,7 @@ import { splitCondition } from '../acl.ts'
 import { parseInteger, parseTime } from '../values.ts'
 import { ValueError } from '../errors.ts'
 import { actionName, parseAction } from '../rule-actions.ts'
+import { parseCounterAction } from '../stick-counters.ts'
 import { HTTP_AFTER_RESPONSE_ACTIONS, HTTP_REQUEST_ACTIONS, HTTP_RESPONSE_ACTIONS, notEnforcedMessage,
   TCP_REQUEST_ACTIONS } from '../enforcement.ts'
 
@@ -87,7 +88,9 @@ export function applyTcpRule (p: Proxy, args: readonly string[], ctx: KeywordCon
   const action = word === undefined ? undefined : actionName(word)
   if (action === undefined || !Object.hasOwn(TCP_REQUEST_ACTIONS, action)) throw new ValueError(
     `'tcp-request ${where}': unknown action '${action ?? ''}'`)
-  p.tcpRules.push({ phase: 'request', action: `${where} ${action}`, args: rest, cond, loc: ctx.loc })
+  const spec = parseCounterAction(word as string, rest, `'tcp-request ${where} ${action}'`)
+  p.tcpRules.push({ phase: 'request', action: `${where} ${action}`, args: rest, cond, loc: ctx.loc,
+    ...(spec === undefined ? {} : { spec }) })
 }
 
 export function applyHttpCheck (p: Proxy, args: readonly string[]): void {

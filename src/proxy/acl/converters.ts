@@ -8,6 +8,7 @@ import { timingSafeEqual } from 'node:crypto'
 import { BlockList, isIP } from 'node:net'
 import type { ConverterCall } from '../../config/model.ts'
 import { crc32, djb2, fullHash, type HashFunction, sdbm, wt6 } from '../balance/hash.ts'
+import { tableConverter } from './counter-samples.ts'
 import { addItem, base64url, base64urlDecode, be2dec, be2hex, bytesOf, digest, hmac, iif, jsonEscape, urlDecode,
   urlEncode } from './converters-bytes.ts'
 import type { Converter } from './converter.ts'
@@ -28,18 +29,22 @@ function arith (op: (a: number, b: number) => number, arg: string): Converter {
 function fields (index: number, delims: string, count: number, words: boolean): Converter {
   const set = new Set(delims)
   return v => {
-    let parts: string[] = []
-    let cur = ''
-    for (const ch of v) {
-      if (set.has(ch)) { parts.push(cur); cur = '' } else cur += ch
+    // Each field's [start, end) in `v`; the answer is the original text from the first to the last one picked.
+    let spans: [number, number][] = []
+    let start = 0
+    for (let i = 0; i <= v.length; i++) {
+      if (i < v.length && !set.has(v[i] as string)) continue
+      spans.push([start, i])
+      start = i + 1
     }
-    parts.push(cur)
-    if (words) parts = parts.filter(p => p !== '')
-    const start = index > 0 ? index - 1 : parts.length + index
-    if (start < 0 || start >= parts.length) return undefined
-    const n = count === 0 ? parts.length - start : count
-    const picked = index > 0 ? parts.slice(start, start + n) : parts.slice(Math.max(0, start - n + 1), start + 1)
-    return picked.join(delims[0] ?? '')
+    if (words) spans = spans.filter(([a, b]) => b > a)
+    const first = index > 0 ? index - 1 : spans.length + index
+    if (first < 0 || first >= spans.length) return undefined
+    const n = count === 0 ? (index > 0 ? spans.length - first : first + 1) : count
+    const lo = index > 0 ? first : Math.max(0, first - n + 1)
+    const hi = index > 0 ? Math.min(spans.length, first + n) - 1 : first
+    if (!words) return spans.slice(lo, hi + 1).map(([a, b]) => v.slice(a, b)).join(delims[0] ?? '')
+    return v.slice((spans[lo] as [number, number])[0], (spans[hi] as [number, number])[1])
   }
 }
 
@@ -54,9 +59,11 @@ function ipmask (mask4: string, mask6: string | undefined): Converter {
   const bits4 = isIP(mask4) === 4 ? mask4.split('.').reduce((n, o) => n + Number(o).toString(2).replace(/0/g,
     '').length, 0)
     : Number(mask4.replace(/^\//, ''))
-  const bits6 = mask6 === undefined ? undefined : Number(mask6.replace(/^\//, ''))
+  // The IPv6 mask: a prefix length, or a mask written as an address (`ffff:ffff::`).
+  const words6 = mask6 === undefined ? undefined : isIP(mask6) === 6 ? expand6(mask6)
+    : prefixWords(Number(mask6.replace(/^\//, '')))
   return v => {
-    const plain = v.startsWith('::ffff:') && isIP(v.slice(7)) === 4 ? v.slice(7) : v
+    const plain = v.slice(0, 7).toLowerCase() === '::ffff:' && isIP(v.slice(7)) === 4 ? v.slice(7) : v
     const family = isIP(plain)
     if (family === 4) {
       const n = plain.split('.').reduce((a, o) => (a * 256) + Number(o), 0)
@@ -64,16 +71,18 @@ function ipmask (mask4: string, mask6: string | undefined): Converter {
       const m = (n & mask) >>> 0
       return [m >>> 24, (m >>> 16) & 255, (m >>> 8) & 255, m & 255].join('.')
     }
-    if (family === 6 && bits6 !== undefined) {
-      const words = expand6(plain)
-      const out = words.map((w, i) => {
-        const keep = Math.max(0, Math.min(16, bits6 - i * 16))
-        return keep === 0 ? 0 : w & ((0xffff << (16 - keep)) & 0xffff)
-      })
-      return compress6(out)
+    if (family === 6 && words6 !== undefined) {
+      return compress6(expand6(plain).map((w, i) => w & (words6[i] ?? 0)))
     }
     return undefined
   }
+}
+
+function prefixWords (bits: number): number[] {
+  return Array.from({ length: 8 }, (_, i) => {
+    const keep = Math.max(0, Math.min(16, bits - i * 16))
+    return keep === 0 ? 0 : (0xffff << (16 - keep)) & 0xffff
+  })
 }
 
 function expand6 (a: string): number[] {
@@ -269,6 +278,10 @@ export function compileConverter (call: ConverterCall): Converter {
     case 'wt6': return hash(wt6, call.args[0])
     default:
       if (call.name.startsWith('map')) return map(call.name, call.entries ?? [], a1)
+      {
+        const table = tableConverter(call.name, call.args)
+        if (table !== undefined) return table
+      }
       throw new TypeError(`converter '${call.name}' has no implementation`)
   }
 }

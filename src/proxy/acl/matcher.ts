@@ -8,6 +8,7 @@ import { fetchSamples, type SampleSource } from './sample.ts'
 import { INSPECT_FETCHES, TLS_FETCHES } from '../../config/tls-fetches.ts'
 import { compileChain } from './converters.ts'
 import { authenticatedUser } from '../rules/userlists.ts'
+import { counterMatch } from '../../config/counter-fetches.ts'
 
 export type Predicate = (s: SampleSource) => boolean
 
@@ -49,7 +50,7 @@ function defaultMatch (fetch: string): string {
   if (fetch === 'srv_id' || fetch === 'req.cook_val' || fetch === 'cook_val' || fetch === 'cook_cnt') return 'int'
   if (fetch === 'srv_is_up' || fetch === 'http_first_req') return 'bool'
   if (fetch === 'always_true' || fetch === 'always_false' || fetch === 'http_auth' || fetch === 'ssl_fc') return 'bool'
-  return (TLS_FETCHES[fetch] ?? INSPECT_FETCHES[fetch])?.type ?? 'str'
+  return (TLS_FETCHES[fetch] ?? INSPECT_FETCHES[fetch])?.type ?? counterMatch(fetch) ?? 'str'
 }
 
 function compileInt (operator: string | undefined, values: readonly string[]): (v: string) => boolean {
@@ -152,7 +153,7 @@ export function compileAcl (acl: AclDefinition): Predicate {
   }
   const lastConverter = acl.converters?.[acl.converters.length - 1]?.name
   const method = acl.flags.match ?? (lastConverter === undefined ? defaultMatch(acl.fetch)
-    : CONVERTER_MATCH[lastConverter] ?? 'str')
+    : CONVERTER_MATCH[lastConverter] ?? counterMatch(lastConverter) ?? 'str')
   let test: (v: string) => boolean
   if (method === 'int') test = compileInt(acl.operator, acl.values)
   else if (method === 'len') {

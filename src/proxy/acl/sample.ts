@@ -5,7 +5,10 @@
 import { randomUUID } from 'node:crypto'
 import { helloSamples, payloadSamples, tlsSamples, type TlsFacts } from '../tls/facts.ts'
 import { isIP } from 'node:net'
+import { threadPosition } from '../threads/current.ts'
 import { authenticate, authenticatedUser } from '../rules/userlists.ts'
+import { counterSamples } from './counter-samples.ts'
+import type { StickCounters } from '../stick-counters.ts'
 
 export interface SampleSource {
   readonly src: string
@@ -50,6 +53,8 @@ export interface SampleSource {
   readonly tls?: TlsFacts
   /** `mode tcp` with `tcp-request inspect-delay`: the bytes received before routing (`req.ssl_sni`). */
   readonly payload?: Uint8Array
+  /** The stick counters the session and this request track (`track-sc*`; the `sc*_` fetches). */
+  readonly counters?: StickCounters
 }
 
 /** The path of a request target; for the absolute form (`http://h/p?q`) the part after the authority. */
@@ -166,6 +171,7 @@ export function fetchSamples (fetch: string, args: readonly string[], s: SampleS
     case 'uuid': return [randomUUID()]
     case 'int': return /^-?\d+$/.test(arg) ? [String(Number(arg))] : []
     case 'always_true': return ['1']
+    case 'thread': return [String(threadPosition())]
     case 'always_false': return []
     case 'env': return one(process.env[arg])
     case 'var': return one(s.variable?.(arg))
@@ -173,6 +179,6 @@ export function fetchSamples (fetch: string, args: readonly string[], s: SampleS
     case 'http_auth': return s.headerValues === undefined ? [] : [authenticate(arg, s.headerValues('authorization')[0])
       ? '1' : '0']
     default: return tlsSamples(fetch, args, s.tls) ?? helloSamples(fetch, s.payload) ??
-      payloadSamples(fetch, args, s.payload) ?? []
+      payloadSamples(fetch, args, s.payload) ?? counterSamples(fetch, args, s) ?? []
   }
 }

@@ -26,6 +26,22 @@ export function toH2Fields (res: ResponseHead): H2Fields {
   return out
 }
 
+/**
+ * The same as a flat `[name, value, ...]` list (Node's raw header form, which `respond` takes without building and
+ * validating an object first): `:status` first, repeated fields as repeated entries.
+ */
+export function toH2RawFields (res: ResponseHead): string[] {
+  const out = [':status', String(res.status)]
+  const dropped = res.connectionTokens
+  const h = res.headers
+  for (let i = 0; i + 1 < h.length; i += 2) {
+    const name = (h[i] as string).toLowerCase()
+    if (DROPPED.has(name) || dropped?.includes(name) === true) continue
+    out.push(name, h[i + 1] as string)
+  }
+  return out
+}
+
 type State = 'size' | 'ext' | 'sizeLf' | 'data' | 'dataCr' | 'dataLf' | 'trailer' | 'trailerLf' | 'done'
 
 /**

@@ -14,7 +14,7 @@ import { constants, type ServerHttp2Stream } from 'node:http2'
 import { parseResponseHead, type ResponseHead } from '../http/head.ts'
 import { HttpParseError } from '../http/errors.ts'
 import { LAST_CHUNK, type H2Request } from './request.ts'
-import { ChunkedDecoder, toH2Fields } from './response.ts'
+import { ChunkedDecoder, toH2Fields, toH2RawFields } from './response.ts'
 
 export interface Endpoints {
   readonly remoteAddress: string
@@ -50,6 +50,8 @@ export class StreamBridge extends EventEmitter {
   /** Body bytes still to come for a response with a content-length (-1: not known). */
   private remaining = -1
   private idleMs = 0
+  /** The duration `idleTimer` was made with. */
+  private timerMs = 0
   private idleTimer: NodeJS.Timeout | undefined
   /** The whole response went out. */
   complete = false
@@ -68,11 +70,14 @@ export class StreamBridge extends EventEmitter {
     this.localPort = ends.localPort
     this.tlsSocket = ends.tlsSocket
     this.inbox.push(req.head)
-    stream.on('data', (data: Buffer) => {
-      this.touch()
-      this.receive(this.chunked ? Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`, 'latin1'), data,
-        CRLF]) : data)
-    })
+    // A request without a body (END_STREAM on its HEADERS) has nothing to read.
+    if (!stream.endAfterHeaders) {
+      stream.on('data', (data: Buffer) => {
+        this.touch()
+        this.receive(this.chunked ? Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`, 'latin1'), data,
+          CRLF]) : data)
+      })
+    }
     if (req.chunked) stream.once('end', () => { this.receive(LAST_CHUNK) })
     stream.on('error', () => {})
     stream.on('drain', () => { this.emit('drain') })
@@ -109,11 +114,21 @@ export class StreamBridge extends EventEmitter {
     if (!this.paused && this.inbox.length === 0 && this.stream.isPaused()) this.stream.resume()
   }
 
-  /** Net.Socket's idle timer: 'timeout' after `ms` without a byte either way; 0 stops it. */
+  /**
+   * Net.Socket's idle timer: 'timeout' after `ms` without a byte either way; 0 stops it. The session sets it several
+   * times per exchange, mostly to the same value: one timer is kept and re-armed (while stopped it may still fire, for
+   * nothing), not one made per call.
+   */
   setTimeout (ms: number): this {
     this.idleMs = ms
+    if (ms <= 0 || this.destroyed) return this
+    if (this.idleTimer !== undefined && this.timerMs === ms) {
+      this.idleTimer.refresh()
+      return this
+    }
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer)
-    this.idleTimer = ms > 0 ? setTimeout(() => { this.emit('timeout') }, ms) : undefined
+    this.timerMs = ms
+    this.idleTimer = setTimeout(() => { if (this.idleMs > 0 && !this.destroyed) this.emit('timeout') }, ms)
     return this
   }
 
@@ -154,7 +169,7 @@ export class StreamBridge extends EventEmitter {
       if (res.bodyKind === 'chunked') this.decoder = new ChunkedDecoder()
       if (res.bodyKind === 'length') this.remaining = res.contentLength
       const empty = res.bodyKind === 'none' || this.remaining === 0
-      if (!this.stream.destroyed) this.stream.respond(toH2Fields(res), { endStream: empty })
+      if (!this.stream.destroyed) this.stream.respond(toH2RawFields(res), { endStream: empty })
       if (empty) this.complete = true
     }
     if (this.complete || body.length === 0) return true

@@ -7,8 +7,11 @@
 import type { Socket } from 'node:net'
 import type { ServerState } from '../server-state.ts'
 
-/** Idle connections kept per server without `pool-max-conn`. */
-export const MAX_IDLE_PER_SERVER = 64
+/**
+ * Idle connections kept per server without `pool-max-conn`: no limit (-1), as HAProxy. The pool never holds more than
+ * were in use at once (each was released by an exchange), and each closes after IDLE_TIMEOUT_MS unused.
+ */
+export const MAX_IDLE_PER_SERVER = -1
 
 export type ReuseMode = 'never' | 'safe' | 'aggressive' | 'always'
 
@@ -118,12 +121,12 @@ export class UpstreamPool {
     const list = this.idle.get(server)
     while (list !== undefined && list.length > 0) {
       let at = list.length - 1
-      while (at >= 0 && (served.get((list[at] as IdleEntry).socket) ?? 0) < minServed) at--
+      if (minServed > 0) while (at >= 0 && (served.get((list[at] as IdleEntry).socket) ?? 0) < minServed) at--
       if (at < 0) return undefined
-      const entry = list.splice(at, 1)[0] as IdleEntry
+      const entry = (at === list.length - 1 ? list.pop() : list.splice(at, 1)[0]) as IdleEntry
       const socket = entry.socket
+      // Its idle timeout runs on, ignored, until the new owner sets `timeout server` (no timer made for nothing).
       disownUpstream(socket)
-      socket.setTimeout(0)
       if (!socket.destroyed && socket.writable) return socket
     }
     return undefined

@@ -7,6 +7,7 @@ import type { SampleSource } from '../acl/sample.ts'
 import { getHeaderValues, type RequestHead, type ResponseHead } from './codec.ts'
 import type { TlsFacts } from '../tls/facts.ts'
 import { requestCookieValue, responseCookieValue, splitCookieHeader } from './cookie.ts'
+import type { StickCounters } from '../stick-counters.ts'
 
 export interface SampleOrigin {
   /** The client's address; `http-request set-src` changes it for the rest of the connection. */
@@ -50,8 +51,10 @@ export class RequestSample implements SampleSource {
   }
   /** The server's answer, once there is one (`stick store-response`). */
   response: ResponseHead | undefined
+  readonly counters: StickCounters | undefined
 
-  constructor (head: RequestHead, origin: SampleOrigin) {
+  constructor (head: RequestHead, origin: SampleOrigin, counters?: StickCounters) {
+    this.counters = counters
     this.srcPort = origin.srcPort
     this.dst = origin.dstIp
     this.dstPort = origin.dstPort

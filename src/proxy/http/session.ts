@@ -22,13 +22,14 @@ import { pathOf, type SampleSource } from '../acl/sample.ts'
 import { type BodyFramer, ChunkedFramer, errorResponse, getHeader, getHeaderValues, HttpParseError, LengthFramer,
   parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead, serializeRequestHead, serializeResponseHead,
     toOriginForm, type ErrorStatus } from './codec.ts'
-import { claimUpstream, disownUpstream, reuseMode, UpstreamPool, type UpstreamOwner } from './pool.ts'
+import { claimUpstream, disownUpstream, reuseMode, type ReuseMode, UpstreamPool, type UpstreamOwner } from './pool.ts'
 import { recordExchange } from '../counters.ts'
 import { editResponseCookies, insertedCookie, readRequestCookie } from './cookie.ts'
 import { RequestSample, type SampleOrigin } from './request-sample.ts'
 import { afterResponseOnReply, analyseAfterResponse, analyseRequest, analyseResponse,
   type RequestOutcome } from './analysis.ts'
 import { forwardForExcept } from '../rules/index.ts'
+import type { StickCounters } from '../stick-counters.ts'
 
 /** Pipelined bytes buffered ahead of the current request before the client is paused. */
 const MAX_PIPELINE_BUFFER = 64 * 1024
@@ -40,14 +41,24 @@ const MONITOR_FAIL = errorResponse(503)
 const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n')
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 
-const pools = new WeakMap<Backend, UpstreamPool>()
-function poolOf (backend: Backend): UpstreamPool {
-  let p = pools.get(backend)
-  if (p === undefined) {
-    p = new UpstreamPool()
-    pools.set(backend, p)
+/** What the HTTP path needs of a backend on every request, worked out once. */
+interface BackendHttp {
+  readonly pool: UpstreamPool
+  readonly reuse: ReuseMode
+  /** httpclose or http-server-close in the backend. */
+  readonly closesServer: boolean
+}
+
+const backendFacts = new WeakMap<Backend, BackendHttp>()
+function httpOf (backend: Backend): BackendHttp {
+  let f = backendFacts.get(backend)
+  if (f === undefined) {
+    const o = backend.config.options
+    f = { pool: new UpstreamPool(), reuse: reuseMode(o), closesServer: o.httpclose === true ||
+      o['http-server-close'] === true }
+    backendFacts.set(backend, f)
   }
-  return p
+  return f
 }
 
 /** How an HTTP/2 stream (h2/stream-bridge.ts) differs from a client connection. */
@@ -132,6 +143,8 @@ interface Exchange {
   intercepted?: boolean
   /** `option http-buffer-request` answered `Expect: 100-continue` itself. */
   continueSent?: boolean
+  /** The request's stick counters (its own and its session's), released when it ends. */
+  counters: StickCounters | undefined
 }
 
 class HttpSession implements UpstreamOwner {
@@ -156,10 +169,14 @@ class HttpSession implements UpstreamOwner {
   private sampleOrigin: SampleOrigin | undefined
   /** `timeout http-request`: a deadline for the whole head (and the body with `option http-buffer-request`). */
   private requestDeadline: NodeJS.Timeout | undefined
+  /** The deadline timer is reused from request to request (refreshed, not reallocated); it is void when not armed. */
+  private deadlineArmed = false
   /** Between two requests with no byte of the next one yet: `timeout http-keep-alive` runs, not the deadline. */
   private keepAliveWait = false
   /** `option http-buffer-request`: finds the end of the body being waited for before the server is chosen. */
   private bodyWait: BodyFramer | undefined
+  /** The stick counters of the request being analysed. */
+  private streamCounters: StickCounters | undefined
 
   /** Set for an HTTP/2 stream. */
   private readonly stream: StreamOrigin | undefined
@@ -225,23 +242,30 @@ class HttpSession implements UpstreamOwner {
     this.clearRequestDeadline()
     this.keepAliveWait = this.pending.length === 0 && this.exchanges > 0
     if (this.keepAliveWait) {
-      this.client.setTimeout(t.httpKeepAlive ?? t.httpRequest ?? t.client ?? 0)
+      this.clientTimeout(t.httpKeepAlive ?? t.httpRequest ?? t.client ?? 0)
       return
     }
-    this.client.setTimeout(t.client ?? 0)
+    this.clientTimeout(t.client ?? 0)
     // 0 is no timeout, as in HAProxy.
     if (t.httpRequest === undefined || t.httpRequest === 0) return
-    this.requestDeadline = setTimeout(() => { this.onRequestDeadline() }, t.httpRequest)
+    this.deadlineArmed = true
+    if (this.requestDeadline === undefined) {
+      this.requestDeadline = setTimeout(() => { if (this.deadlineArmed) this.onRequestDeadline() }, t.httpRequest)
+    } else this.requestDeadline.refresh()
   }
 
   private clearRequestDeadline (): void {
-    if (this.requestDeadline !== undefined) clearTimeout(this.requestDeadline)
-    this.requestDeadline = undefined
+    this.deadlineArmed = false
+  }
+
+  /** Idle timeout of the client socket; a call that changes nothing costs no timer. */
+  private clientTimeout (ms: number): void {
+    if (this.client.timeout !== ms) this.client.setTimeout(ms)
   }
 
   /** `timeout http-request` expired: 408 and close, logged `cR--` as HAProxy does. */
   private onRequestDeadline (): void {
-    this.requestDeadline = undefined
+    this.deadlineArmed = false
     if (this.bodyWait !== undefined && this.ex !== undefined) {
       this.bodyWait = undefined
       this.ex.termination = 'cR'
@@ -293,6 +317,7 @@ class HttpSession implements UpstreamOwner {
 
   private onClientClose (): void {
     this.clearRequestDeadline()
+    clearTimeout(this.requestDeadline)
     if (this.phase === 'closed') return
     if (this.ex?.connecting === true && this.ex.backend.config.options.abortonclose === true) {
       this.ex.abortQueue?.abort()
@@ -313,6 +338,13 @@ class HttpSession implements UpstreamOwner {
     } catch (err) {
       if (!(err instanceof HttpParseError)) throw err
       this.logRejected(err)
+      // As HAProxy: a request that cannot be parsed counts as a request and an error on the session's counters.
+      const counters = this.addrs.counters
+      if (counters !== undefined && err.status === 400) {
+        const now = Date.now()
+        counters.countHttpRequest(now)
+        counters.countHttpError(now)
+      }
       this.reject(err.status, 'PR')
       return
     }
@@ -348,11 +380,20 @@ class HttpSession implements UpstreamOwner {
     this.phase = 'exchange'
     this.exchanges++
     this.requestCapture = captureBlock(this.fe.config.captures, 'request', head)
-    const sample = new RequestSample(head, this.origin())
+    const counters = this.addrs.counters?.forStream()
+    this.streamCounters = counters
+    const sample = new RequestSample(head, this.origin(), counters)
     sample.firstRequest = this.exchanges === 1
     sample.requestNumber = nextRequestNumber()
     const makeId = this.fe.uniqueId
     if (makeId !== undefined) sample.uniqueIdMaker = () => makeId(this.requestRecord(head, sample))
+    // Mode http: the `tcp-request content` rules run on each request (HAProxy's stream), then it is counted.
+    if (this.fe.contentAccepts?.(sample) === false) {
+      counters?.endStream(Date.now())
+      this.close()
+      return
+    }
+    counters?.countHttpRequest(Date.now())
     if (this.fe.config.monitorUri !== undefined && pathOf(head.target) === this.fe.config.monitorUri) {
       this.answerMonitor(head, sample, rest)
       return
@@ -363,7 +404,7 @@ class HttpSession implements UpstreamOwner {
     if (this.answerService(head, sample, backend)) return
     const ex = this.newExchange(head, backend)
     this.ex = ex
-    this.client.setTimeout(this.fe.timeouts.client ?? 0)
+    // `timeout client` from here on; set by whatever waits next (a request attached to a server at once sets its own).
     if (backend === undefined) {
       ex.termination = 'PR'
       this.respondError(503)
@@ -376,6 +417,7 @@ class HttpSession implements UpstreamOwner {
     if (!ex.requestDone && (this.fe.config.options['http-buffer-request'] === true ||
       backend.config.options['http-buffer-request'] === true)) {
       this.bodyWait = framerFor(head)
+      this.clientTimeout(this.fe.timeouts.client ?? 0)
       // As HAProxy: the proxy, not the server, invites the body, and the server does not see the Expect.
       if (head.expectContinue) {
         ex.continueSent = true
@@ -400,7 +442,7 @@ class HttpSession implements UpstreamOwner {
       responseBuf: undefined, responseFramer: undefined, responseUntilClose: false, responseDone: false, responseAt: 0,
         loggedEarly: false,
       bytesToClient: 0, status: 0, termination: '--', persistServer: undefined, requestCookies: undefined,
-        cookieIn: '-', cookieOut: '-'
+        cookieIn: '-', cookieOut: '-', counters: this.streamCounters
     }
     ex.requestDone = ex.requestFramer === undefined
     return ex
@@ -418,7 +460,7 @@ class HttpSession implements UpstreamOwner {
     this.ex = ex
     ex.sample = sample
     this.clearRequestDeadline()
-    this.client.setTimeout(this.fe.timeouts.client ?? 0)
+    this.clientTimeout(this.fe.timeouts.client ?? 0)
     if (outcome.kind === 'drop') {
       ex.termination = 'PR'
       ex.denied = true
@@ -437,6 +479,8 @@ class HttpSession implements UpstreamOwner {
       ex.termination = 'PT'
       ex.denied = true
     }
+    // deny and tarpit count an HTTP error on the tracked counters, as HAProxy.
+    if (outcome.kind === 'tarpit' || outcome.denied) ex.counters?.countHttpError(Date.now())
     // A request body is not read: the connection closes after the answer.
     const keep = ex.keepClientAlive && ex.requestFramer === undefined && !this.fe.draining
     const send = (): void => {
@@ -504,6 +548,8 @@ class HttpSession implements UpstreamOwner {
     if (answer === undefined) return false
     recordExchange({ frontend: this.fe, http: true, status: Number(answer.toString('latin1', 9, 12)),
       bytesOut: answer.length, intercepted: true })
+    this.streamCounters?.addBytes(head.headLength, answer.length, Date.now())
+    this.streamCounters?.endStream(Date.now())
     this.client.end(answer)
     this.phase = 'closed'
     return true
@@ -514,6 +560,7 @@ class HttpSession implements UpstreamOwner {
    * what the client sent after the head (pipelined requests, answered next, in order).
    */
   private answerMonitor (head: RequestHead, sample: SampleSource, rest: Buffer): void {
+    this.streamCounters?.endStream(Date.now())
     const failing = this.fe.monitorFailing(sample)
     // `errorfile 200` / `errorfile 503` replace the answers; such a page closes the connection.
     const custom = this.fe.config.errorReplies?.[failing ? 503 : 200] !== undefined
@@ -568,8 +615,9 @@ class HttpSession implements UpstreamOwner {
   }
 
   private connectUpstream (ex: Exchange, sample: SampleSource): void {
-    const pool = poolOf(ex.backend)
-    const mode = reuseMode(ex.backend.config.options)
+    const facts = httpOf(ex.backend)
+    const pool = facts.pool
+    const mode = facts.reuse
     // http-reuse: the session's own idle connection first; the shared ones never (never), not for the session's first
     // request (safe), for it only those that already carried two requests (aggressive), or always (always).
     const first = this.exchanges <= 1 && this.stream?.laterRequest !== true
@@ -593,6 +641,7 @@ class HttpSession implements UpstreamOwner {
       this.onConnected(ex, connected)
       return
     }
+    this.clientTimeout(this.fe.timeouts.client ?? 0)
     connected.then(c => { this.onConnected(ex, c) }, (err: unknown) => {
       ex.connecting = false
       if (this.ex !== ex) return
@@ -629,7 +678,7 @@ class HttpSession implements UpstreamOwner {
     up.setTimeout(ex.backend.config.timeouts.server ?? 0)
     up.write(this.requestHeadBytes(ex))
     // While the server prepares its answer the client has nothing to send: only `timeout server` runs.
-    if (ex.requestDone) this.client.setTimeout(0)
+    this.clientTimeout(ex.requestDone ? 0 : this.fe.timeouts.client ?? 0)
     const body = this.pending
     this.pending = Buffer.alloc(0)
     if (body.length > 0) this.forwardRequestBody(body)
@@ -685,7 +734,7 @@ class HttpSession implements UpstreamOwner {
       return
     }
     ex.requestBytesSent += consumed
-    if (ex.requestDone) this.client.setTimeout(0)
+    if (ex.requestDone) this.clientTimeout(0)
     const ok = up.write(consumed === chunk.length ? chunk : chunk.subarray(0, consumed))
     if (consumed < chunk.length) {
       this.pending = Buffer.concat([this.pending, chunk.subarray(consumed)])
@@ -703,6 +752,11 @@ class HttpSession implements UpstreamOwner {
       this.forwardResponse(ex, chunk)
     } finally {
       this.client.uncork()
+    }
+    // The response is on its way to the client: `timeout client` runs (a response complete in this read has already
+    // set the keep-alive timeout instead, so no timer is made for nothing).
+    if (this.ex === ex && this.phase === 'exchange' && ex.response !== undefined) {
+      this.clientTimeout(this.fe.timeouts.client ?? 0)
     }
   }
 
@@ -782,7 +836,6 @@ class HttpSession implements UpstreamOwner {
   private onResponseHead (ex: Exchange, res: ResponseHead): void {
     ex.response = res
     ex.capturedResponse = captureBlock(this.fe.config.captures, 'response', res)
-    this.client.setTimeout(this.fe.timeouts.client ?? 0)
     ex.status = res.status
     ex.responseAt = Date.now()
     if (res.status === 101 || res.bodyKind === 'tunnel') {
@@ -792,13 +845,12 @@ class HttpSession implements UpstreamOwner {
       this.phase = 'tunnel'
       ex.requestDone = true
       const tunnel = ex.backend.config.timeouts.tunnel
-      if (tunnel !== undefined) {
-        this.client.setTimeout(tunnel)
-        ex.upstream?.setTimeout(tunnel)
-      }
+      this.clientTimeout(tunnel ?? this.fe.timeouts.client ?? 0)
+      if (tunnel !== undefined) ex.upstream?.setTimeout(tunnel)
       this.client.resume()
       return
     }
+    if (ex.counters !== undefined) countResponse(ex.counters, res.status)
     if (ex.sample !== undefined) {
       ex.sample.response = res
       const verdict = analyseResponse(this.fe.config, ex.backend.config, { request: ex.head, response: res,
@@ -978,6 +1030,10 @@ class HttpSession implements UpstreamOwner {
     if (ex === undefined) return
     this.ex = undefined
     const now = this.record(ex)
+    if (ex.counters !== undefined) {
+      ex.counters.addBytes(ex.requestBytesSent + ex.head.headLength, ex.bytesToClient, now)
+      ex.counters.endStream(now)
+    }
     this.releaseServer(ex, reusable)
     // After the release, as HAProxy logs: %bc and %sc no longer count this exchange.
     if (!this.fe.logging || ex.loggedEarly || (this.fe.dontLogNull && ex.status === 0 && ex.bytesToClient === 0)) return
@@ -986,18 +1042,18 @@ class HttpSession implements UpstreamOwner {
 
   private releaseServer (ex: Exchange, reusable: boolean): void {
     const up = ex.upstream
-    if (up !== undefined) {
-      disownUpstream(up)
-      up.setTimeout(0)
-    }
-    if (ex.server !== undefined) {
+    if (up !== undefined) disownUpstream(up)
+    // A connection kept gets the pool's idle timeout, one closed no timer: no `timeout server` survives the exchange.
+    if (ex.server === undefined) up?.setTimeout(0)
+    else {
       ex.backend.serverReleased(ex.server)
       ex.backend.activeConnections--
       if (up !== undefined && reusable) {
         // http-reuse never: the connection stays the session's own, for its next requests only.
-        if (reuseMode(ex.backend.config.options) === 'never' || sendsProxyHeader(ex.server.config)) {
+        const facts = httpOf(ex.backend)
+        if (facts.reuse === 'never' || sendsProxyHeader(ex.server.config)) {
           (this.ownIdle ??= new UpstreamPool()).release(ex.server, up)
-        } else poolOf(ex.backend).release(ex.server, up)
+        } else facts.pool.release(ex.server, up)
       } else up?.destroy()
     }
   }
@@ -1006,6 +1062,8 @@ class HttpSession implements UpstreamOwner {
     const ex = this.ex
     if (ex !== undefined) {
       ex.status = status
+      // A server that answered badly or not in time: an HTTP failure on the tracked counters, as HAProxy.
+      if ((status === 502 || status === 504) && ex.server !== undefined) ex.counters?.countHttpFailure(Date.now())
       if (ex.response === undefined && !this.client.destroyed) {
         // No backend when no rule routed the request: `backend` is typed as set for the rest of the exchange.
         const page = errorPage(status, this.fe.config, (ex.backend as Backend | undefined)?.config)
@@ -1053,6 +1111,7 @@ class HttpSession implements UpstreamOwner {
     if (this.phase === 'closed' && this.client.destroyed) return
     this.phase = 'closed'
     this.clearRequestDeadline()
+    clearTimeout(this.requestDeadline)
     this.client.destroy()
     this.ownIdle?.closeAll()
   }
@@ -1161,8 +1220,8 @@ function usesService (proxy: Proxy, sample: SampleSource): boolean {
 
 /** httpclose and http-server-close both close the server connection after each response. */
 function closesServerSide (fe: HttpFrontend, backend: Backend): boolean {
-  const o = (name: string): boolean => fe.config.options[name] === true || backend.config.options[name] === true
-  return o('httpclose') || o('http-server-close')
+  const o = fe.config.options
+  return httpOf(backend).closesServer || o.httpclose === true || o['http-server-close'] === true
 }
 
 /**
@@ -1178,6 +1237,12 @@ function upgradeGranted (req: RequestHead, res: ResponseHead): boolean {
 
 function protocols (list: string): string[] {
   return list.split(',').map(p => p.trim().toLowerCase()).filter(p => p !== '')
+}
+
+/** A server's answer on the tracked counters: a 4xx is an HTTP error, a 5xx but 501 and 505 a failure (HAProxy). */
+function countResponse (counters: StickCounters, status: number): void {
+  if (status >= 400 && status < 500) counters.countHttpError(Date.now())
+  else if (status >= 500 && status < 600 && status !== 501 && status !== 505) counters.countHttpFailure(Date.now())
 }
 
 function framerFor (head: RequestHead): BodyFramer | undefined {

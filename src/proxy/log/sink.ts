@@ -50,9 +50,22 @@ export class LogSinks {
   dropped = 0
   private lastWarning = -Infinity
 
-  constructor (logger: Logger, tag = 'tslb') {
+  /**
+   * Sends to unix sockets for this thread when set: the `unix-dgram` addon loads on the main thread only, so proxy
+   * threads 2..N hand their lines to thread 1 (threads/pool.ts), which sends them with `sendUnix`.
+   */
+  private readonly unixRelay: ((path: string, bytes: Uint8Array) => void) | undefined
+
+  constructor (logger: Logger, tag = 'tslb', unixRelay?: (path: string, bytes: Uint8Array) => void) {
     this.logger = logger
     this.tag = tag
+    this.unixRelay = unixRelay
+  }
+
+  /** One datagram to a unix socket (a proxy thread's line, relayed). */
+  sendUnix (path: string, bytes: Buffer): void {
+    const socket = this.unix ??= this.openUnix()
+    socket.send(bytes, 0, bytes.length, path, err => { if (err !== undefined) this.lost(err) })
   }
 
   /** The log function for `proxy`: its own `log` lines, then the global ones with `log global`. */
@@ -103,10 +116,9 @@ export class LogSinks {
     }
     if (target.startsWith('/') || target.startsWith('unix@')) {
       const path = target.replace(/^unix@/, '')
-      const socket = this.unix ??= this.openUnix()
-      return bytes => {
-        socket.send(bytes, 0, bytes.length, path, err => { if (err !== undefined) this.lost(err) })
-      }
+      const relay = this.unixRelay
+      if (relay !== undefined) return bytes => { relay(path, bytes) }
+      return bytes => { this.sendUnix(path, bytes) }
     }
     const { host, port } = splitHostPort(target.replace(/^(udp[46]?|ipv[46])@/, ''))
     const socket = isIP(host) === 6 ? (this.udp6 ??= this.openUdp('udp6')) : (this.udp4 ??= this.openUdp('udp4'))

@@ -11,6 +11,7 @@ import { compileFormat, compileSample, regexReplace, type Compiled } from './for
 import { addHeader, deleteHeaders, editEachValue, editHeaderValues, headerNameTest, joinTarget, setHeader, setMethod,
   setTarget, splitTarget, validValue } from './head-edit.ts'
 import { customReply, defaultPage, reasonPhrase, redirectReply } from './reply.ts'
+import { compileCounterAction } from './counter-actions.ts'
 
 /** What a rule sees: the message it edits and the sample fetches of its transaction. */
 export interface RuleTarget {
@@ -198,7 +199,7 @@ function compileHeaderEdit (spec: ActionSpec): Run | undefined {
   }
 }
 
-function compileAction (spec: ActionSpec, proxy: Proxy): Run {
+function compileAction (spec: ActionSpec, proxy: Proxy, phase: HttpRule['phase']): Run {
   switch (spec.type) {
     case 'allow': return () => ({ kind: 'allow' })
     case 'reject': case 'silent-drop': return () => ({ kind: 'drop' })
@@ -252,8 +253,11 @@ function compileAction (spec: ActionSpec, proxy: Proxy): Run {
       const name = `${spec.scope}.${spec.name}`
       return t => { t.sample.setVariable?.(name, undefined); return undefined }
     }
-    default:
+    default: {
+      const counter = compileCounterAction(spec, proxy, phase === 'request' ? 'http-request' : 'http-response')
+      if (counter !== undefined) return t => { counter(t.sample, t.response?.status); return undefined }
       return compileTargetEdit(spec) ?? compileHeaderEdit(spec) ?? (() => undefined)
+    }
   }
 }
 
@@ -261,7 +265,7 @@ function compileList (rules: readonly HttpRule[], proxy: Proxy, isEnforced: (r: 
   CompiledRule[] {
   return rules.filter(r => r.spec !== undefined && isEnforced(r)).map(r => ({
     when: compileCondition(r.cond, proxy.acls),
-    run: compileAction(r.spec as ActionSpec, proxy)
+    run: compileAction(r.spec as ActionSpec, proxy, r.phase)
   }))
 }
 

@@ -148,7 +148,8 @@ export function infoValues (engine: Engine, providers: StatsProviders, now = Dat
     'Build info': version, Memmax_bytes: 0, PoolAlloc_bytes: mem.rss, PoolUsed_bytes: mem.heapUsed,
     Start_time_sec: Math.floor(start / 1000), Tainted: '0'
   }
-  return INFO_FIELDS.map(f => values[f.name])
+  const own = INFO_FIELDS.map(f => values[f.name])
+  return providers.threads?.mergeInfo(own) ?? own
 }
 
 export type InfoFormat = 'plain' | 'typed' | 'json'

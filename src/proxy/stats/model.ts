@@ -296,7 +296,9 @@ export function proxyRows (view: ProxyView, providers: StatsProviders, opts: Row
     for (const s of be.servers) rows.push(serverRow(view, be, s, providers, opts))
     rows.push(backendRow(view, be, opts))
   }
-  return rows
+  const threads = providers.threads
+  return threads === undefined ? rows : rows.map(r => ({ ...r, values: threads.mergeRow(r.kind, r.iid, r.sid,
+    r.values) }))
 }
 
 /** Every row, refreshing the maxima and state tracking first. */

@@ -240,7 +240,7 @@ export function renderStatsPage (engine: Engine, providers: StatsProviders = {},
   html += opts.hideVersion === true ? '<h1>tslb</h1>\n' : `<h1><a href="#">tslb version ${esc(version)}</a></h1>\n`
   html += `<h2>Statistics Report for pid ${process.pid}${node !== undefined ? ' on ' + esc(node) : ''}</h2>\n`
   html += '<h3>&gt; General process information</h3>\n<div class="info"><p>\n'
-  html += `<b>pid = </b>${process.pid} (process #1, nbproc = 1, nbthread = 1)<br>\n`
+  html += `<b>pid = </b>${process.pid} (process #1, nbproc = 1, nbthread = ${providers.threads?.count ?? 1})<br>\n`
   html += `<b>uptime = </b>${humanDuration(uptime)}<br>\n`
   html += `<b>system limits:</b> memmax = unlimited; ulimit-n = ${n(infoOf('Ulimit-n'))}<br>\n`
   html += `<b>maxsock = </b>${n(infoOf('Maxsock'))}; <b>maxconn = </b>${n(infoOf('Maxconn'))}<br>\n`

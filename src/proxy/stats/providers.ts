@@ -8,6 +8,7 @@ import type { Config } from '../../config/model.ts'
 import type { Backend } from '../backend.ts'
 import type { ServerState } from '../server-state.ts'
 import type { ServerCheckStatus } from '../health/checker.ts'
+import type { CertStore } from '../tls/cert-store.ts'
 
 /** A runtime API access level (`stats socket ... level`), in increasing order of rights. */
 export type CliLevel = 'user' | 'operator' | 'admin'
@@ -83,12 +84,26 @@ export interface StatsProviders {
    * undefined when no such section exists ("No such peers").
    */
   readonly peers?: (section: string | undefined, dict: boolean) => string | undefined
+  /** The worker's certificates (`show/set/commit/abort/new/del ssl cert`); none: an empty store. */
+  readonly certs?: CertStore
   /** `show vrrp` (tslb addition): the VRRP instances' state. */
   readonly vrrp?: () => string
   /** Product version shown by `show info`, the stats page and Prometheus; package.json's by default. */
   readonly version?: string
   /** Epoch ms the worker started (Uptime, Start_time_sec); module load time by default. */
   readonly startedAt?: number
+  /** With `nbthread` above 1: the other proxy threads' figures, added to this thread's (threads/stats-share.ts). */
+  readonly threads?: ThreadStats | undefined
+}
+
+/** What a stats row and `show info` add from the other proxy threads. */
+export interface ThreadStats {
+  readonly count: number
+  /** A row's values (by field position) with the other threads' added. */
+  mergeRow (kind: 'F' | 'B' | 'S', iid: number, sid: number, values: readonly (number | string | undefined)[]):
+  (number | string | undefined)[]
+  /** `show info` values (by position) with the other threads' added. */
+  mergeInfo (values: readonly (number | string | undefined)[]): (number | string | undefined)[]
 }
 
 export const LEVEL_RANK: Record<CliLevel, number> = { user: 1, operator: 2, admin: 3 }

@@ -19,6 +19,8 @@ import type { Backend } from '../backend.ts'
 import type { Engine } from '../engine.ts'
 import type { ServerState } from '../server-state.ts'
 import { usageMessage, type UsageEntry } from './cli-usage.ts'
+import { listSslCerts, showSslCert, sslCertCommand, type SslCertVerb } from './runtime-api-ssl.ts'
+import { CertStore } from '../tls/cert-store.ts'
 import { countersOf } from '../counters.ts'
 import { refreshBackend, samplerFor } from './sampler.ts'
 import { FIELD_INDEX } from './fields.ts'
@@ -159,10 +161,12 @@ export class RuntimeApi {
   readonly engine: Engine
   readonly options: RuntimeApiOptions
   private readonly keywords: readonly Keyword[]
+  private readonly certs: CertStore
 
   constructor (engine: Engine, options: RuntimeApiOptions = {}) {
     this.engine = engine
     this.options = options
+    this.certs = options.certs ?? new CertStore([])
     samplerFor(engine)
     this.keywords = this.buildKeywords()
   }
@@ -363,6 +367,33 @@ export class RuntimeApi {
     return action === 'show' ? '' : TABLE_USAGE[action]
   }
 
+  private sslKeywords (kw: (words: string[], usage: string | undefined, run: Handler) => Keyword,
+    need: (level: CliLevel, session: CliSession) => boolean): Keyword[] {
+    const change = (verb: SslCertVerb, usage: string): Keyword => kw([verb, 'ssl', 'cert'], usage, (args, session,
+      payload) => need('admin', session) ? sslCertCommand(this.certs, verb, args[3] ?? '', payload) : PERMISSION_DENIED)
+    const crtList = (verb: string, usage: string): Keyword => kw([verb, 'ssl', 'crt-list'], usage, (_a, session) =>
+      need('admin', session) ? `'${verb} ssl crt-list' is not supported by tslb.\n` : PERMISSION_DENIED)
+    return [
+      crtList('add', 'add ssl crt-list <list> <cert> [opts]*  : add to crt-list file <list> a line <cert> or a ' +
+        'payload'),
+      change('abort', 'abort ssl cert <certfile>               : abort a transaction for a certificate file'),
+      change('commit', 'commit ssl cert <certfile>              : commit a certificate file'),
+      crtList('del', 'del ssl crt-list <list> <cert[:line]>   : delete a line <cert> from crt-list file <list>'),
+      change('del', 'del ssl cert <certfile>                 : delete an unused certificate file'),
+      change('new', 'new ssl cert <certfile>                 : create a new certificate file to be used in a ' +
+        'crt-list or a directory'),
+      change('set', 'set ssl cert <certfile> <payload>       : replace a certificate file'),
+      kw(['show', 'ssl', 'cert'], 'show ssl cert [<certfile>]              : display the SSL certificates used in ' +
+        'memory, or the details of a file', (args, session) => {
+        if (!need('operator', session)) return PERMISSION_DENIED
+        const name = args[3] ?? ''
+        return name === '' ? listSslCerts(this.certs) : showSslCert(this.certs, name)
+      }),
+      crtList('show', 'show ssl crt-list [-n] [<list>]         : show the list of crt-lists or the content of a ' +
+        'crt-list file <list>')
+    ]
+  }
+
   private buildKeywords (): Keyword[] {
     const need = (level: CliLevel, session: CliSession): boolean => hasLevel(session, level)
     const kw = (words: string[], usage: string | undefined, run: Handler): Keyword => ({ words, usage, run })
@@ -433,6 +464,7 @@ export class RuntimeApi {
         if (this.options.peers === undefined) return section === undefined ? '' : 'No such peers\n'
         return this.options.peers(section, dict) ?? 'No such peers\n'
       }),
+      ...this.sslKeywords(kw, need),
       kw(['show', 'vrrp'], 'show vrrp                               : report the state of the VRRP instances (tslb)',
         () => this.options.vrrp?.() ?? ''),
       kw(['disable', 'server'],

@@ -76,6 +76,7 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
     }
     client.destroy()
     upstream?.destroy()
+    addrs.counters?.addBytes(bytesFromClient, fromServer.bytes, Date.now())
     recordExchange({
       frontend: fe, backend, server, http: false, bytesIn: bytesFromClient, bytesOut: fromServer.bytes, tw: queuedMs,
         tc: connectMs,
@@ -119,7 +120,7 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
 
   const abort = new AbortController()
   client.once('close', () => { abort.abort() })
-  const sample = { src: srcIp, srcPort, dst: addrs.dst, dstPort, tls: tlsFacts(client) }
+  const sample = { src: srcIp, srcPort, dst: addrs.dst, dstPort, tls: tlsFacts(client), counters: addrs.counters }
   const sticky = backend.stick.empty ? undefined : backend.stick.match(sample, Date.now())
   const preferred = sticky !== undefined && (sticky.persistable || (backend.config.options.persist === true &&
     sticky.admin !== 'maint')) ? sticky : undefined

@@ -12,6 +12,10 @@ import { secureContextOptions } from '../../config/tls-options.ts'
 import { SniSelector } from './sni.ts'
 import { SessionCache } from './session-cache.ts'
 
+/** The session ID context of every bind (OpenSSL resumes only sessions made under the same one). */
+const SESSION_ID_CONTEXT = 'tslb'
+import type { CertStore } from './cert-store.ts'
+
 /** HAProxy's `tune.ssl.cachesize` and `tune.ssl.lifetime` defaults. */
 const DEFAULT_CACHE_SIZE = 20_000
 const DEFAULT_LIFETIME_MS = 300_000
@@ -31,20 +35,26 @@ export interface TerminatorOptions {
   readonly onSecure: (socket: tls.TLSSocket) => void
   /** A handshake that failed: `reason` is for the log. */
   readonly onFailure: (raw: Socket, reason: string) => void
+  /** The worker's certificates: a commit on the runtime API rebuilds the contexts of the files it replaced. */
+  readonly store?: CertStore
 }
 
 export class TlsTerminator {
   private readonly server: tls.Server
-  private readonly selector: SniSelector<Entry>
+  private selector: SniSelector<Entry>
+  private fallback: Entry
   private readonly bind: BindTls
   private readonly verify: TlsVerify
+  private readonly optionsFor: (settings: TlsSettings, group: readonly TlsCertificate[]) => tls.SecureContextOptions
+  private readonly store: CertStore | undefined
 
   constructor (bind: BindTls, global: GlobalTls | undefined, opts: TerminatorOptions) {
     this.bind = bind
+    this.store = opts.store
     this.verify = bind.settings.verify ?? 'none'
     const lifetime = global?.lifetime ?? DEFAULT_LIFETIME_MS
     const ticketKeys = global?.ticketKeys === undefined ? undefined : Buffer.from(global.ticketKeys, 'base64')
-    const optionsFor = (settings: TlsSettings, group: readonly TlsCertificate[]): tls.SecureContextOptions => {
+    this.optionsFor = (settings, group) => {
       const c = group[0] as TlsCertificate
       return {
         ...secureContextOptions(settings),
@@ -60,19 +70,14 @@ export class TlsTerminator {
         secureOptions: settings.noTlsTickets === true ? constants.SSL_OP_NO_TICKET : undefined
       }
     }
-    const entries = keyTypeGroups(bind.certs).map(group => {
-      const c = group[0] as TlsCertificate
-      const settings = c.settings ?? bind.settings
-      const options = optionsFor(settings, group)
-      return { names: c.filters ?? c.names, context: tls.createSecureContext(options), options, settings }
-    })
+    const entries = this.entries()
     this.selector = new SniSelector(entries)
-    const fallback = this.selector.fallback as Entry
+    this.fallback = this.selector.fallback as Entry
     const requestCert = [bind.settings, ...entries.map(e => e.settings)].some(s => (s.verify ?? 'none') !== 'none')
     // The server's own context (no SNI, or no match) is built from the default certificate's options. The callbacks
     // run in JavaScript in the middle of each handshake: they are set only when there is something to choose.
     const serverOptions: tls.TlsOptions = {
-      ...fallback.options,
+      ...this.serverContextOptions(),
       requestCert,
       rejectUnauthorized: false,
       handshakeTimeout: opts.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
@@ -81,12 +86,10 @@ export class TlsTerminator {
     if (bind.strictSni === true) {
       // strict-sni: without a matching name the handshake goes on with a context that has no certificate, so OpenSSL
       // aborts it with an alert, as HAProxy does (a client without SNI gets the server's own context: the same).
-      delete serverOptions.cert
-      delete serverOptions.key
-      const none = tls.createSecureContext({ ...fallback.options, cert: undefined, key: undefined })
+      const none = tls.createSecureContext({ ...this.fallback.options, cert: undefined, key: undefined })
       serverOptions.SNICallback = (name, cb) => { cb(null, this.selector.match(name)?.context ?? none) }
     } else if (entries.length > 1) {
-      serverOptions.SNICallback = (name, cb) => { cb(null, (this.selector.match(name) ?? fallback).context) }
+      serverOptions.SNICallback = (name, cb) => { cb(null, (this.selector.match(name) ?? this.fallback).context) }
     }
     const alpnLists = entries.map(e => e.settings.alpn?.join(',')).filter(a => a !== undefined)
     if (new Set(alpnLists).size > 1) {
@@ -95,7 +98,7 @@ export class TlsTerminator {
         return mine?.find(p => protocols.includes(p))
       }
     } else if (bind.settings.alpn !== undefined || alpnLists.length > 0) {
-      serverOptions.ALPNProtocols = fallback.settings.alpn ?? bind.settings.alpn
+      serverOptions.ALPNProtocols = this.fallback.settings.alpn ?? bind.settings.alpn
     }
     this.server = tls.createServer(serverOptions)
     // The session cache only where tickets are off: its lookups run in JavaScript, in the middle of every handshake
@@ -122,6 +125,41 @@ export class TlsTerminator {
       opts.onFailure(socket, handshakeReason(err))
       socket.destroy()
     })
+    this.store?.onCommit(file => { if (bind.certs.some(c => c.file === file)) this.rebuild() })
+  }
+
+  /** One entry per group of certificates served together, with the certificates the store holds now. */
+  private entries (): Entry[] {
+    const certs = this.bind.certs.map(c => this.store?.current(c) ?? c)
+    return keyTypeGroups(certs).map(group => {
+      const c = group[0] as TlsCertificate
+      const settings = c.settings ?? this.bind.settings
+      const options = this.optionsFor(settings, group)
+      return { names: c.filters ?? c.names, context: tls.createSecureContext(options), options, settings }
+    })
+  }
+
+  /** The server's own context: the default certificate's (none with strict-sni: a name must match). */
+  private serverContextOptions (): tls.SecureContextOptions & { sessionIdContext: string } {
+    // Node's default session ID context hashes process.argv, which differs in a proxy thread (and setSecureContext
+    // resets it): a session made on one thread would not resume on another. One context everywhere, as HAProxy's.
+    const options = { ...this.fallback.options, sessionIdContext: SESSION_ID_CONTEXT }
+    if (this.bind.strictSni === true) {
+      delete options.cert
+      delete options.key
+    }
+    return options
+  }
+
+  /**
+   * A certificate of this line was replaced at runtime: new contexts for new handshakes; a handshake under way keeps
+   * the context it started with.
+   */
+  private rebuild (): void {
+    const entries = this.entries()
+    this.selector = new SniSelector(entries)
+    this.fallback = this.selector.fallback as Entry
+    this.server.setSecureContext(this.serverContextOptions())
   }
 
   /** Starts the handshake on an accepted connection. */
@@ -131,7 +169,7 @@ export class TlsTerminator {
 
   private entryFor (servername: string | false | undefined): Entry {
     const name = typeof servername === 'string' ? servername : undefined
-    return this.selector.match(name) ?? this.selector.fallback as Entry
+    return this.selector.match(name) ?? this.fallback
   }
 
   /** Why a completed handshake is refused: strict-sni, or a client certificate `verify` rejects. */
@@ -141,7 +179,7 @@ export class TlsTerminator {
     const matched = this.selector.match(sni)
     if (this.bind.strictSni === true && matched === undefined) return 'SSL handshake failure (strict-sni: no ' +
       `certificate for '${sni ?? ''}')`
-    const verify = (matched ?? this.selector.fallback)?.settings.verify ?? this.verify
+    const verify = (matched ?? this.fallback).settings.verify ?? this.verify
     if (verify === 'none') return undefined
     const hasCert = socket.getPeerX509Certificate() !== undefined
     if (!hasCert) return verify === 'required' ? 'SSL client certificate missing' : undefined

@@ -112,7 +112,7 @@ test('global keywords, options and server options accepted without effect are wa
     assert.deepEqual(r.diagnostics.filter(d => d.severity === 'error').map(d => d.message), [], what)
     assert.ok(r.diagnostics.some(d => d.severity === 'warning' && d.message.startsWith(`'${what}' is parsed but not enforced yet`)), what)
   }
-  const globalArg: Readonly<Record<string, string>> = { nbthread: '2', 'ulimit-n': '100', uid: '0', gid: '0' }
+  const globalArg: Readonly<Record<string, string>> = { 'cpu-map': '1 0', 'ulimit-n': '100', uid: '0', gid: '0' }
   for (const kw of Object.keys(GLOBAL_NOT_ENFORCED)) warned(`global\n  ${kw} ${globalArg[kw] ?? 'x'}\nbackend b\n  server s 127.0.0.1:1\n`, kw)
   for (const o of Object.keys(OPTION_NOT_ENFORCED)) warned(`listen l\n  bind :80\n  option ${o}\n`, `option ${o}`)
   const serverArg: Readonly<Record<string, string>> = { 'agent-port': '1', maxqueue: '1', slowstart: '1s', observe: 'layer4', 'on-error': 'fastinter', 'error-limit': '1', 'agent-check': '', track: 's' }

@@ -5,7 +5,7 @@ import { listenerKey } from '../../../src/ipc/messages.ts'
 import type { ListenerSpec } from '../../../src/supervisor/listeners.ts'
 
 function spec (host: string, port: number, family: 0 | 4 | 6 = 0): ListenerSpec {
-  return { key: listenerKey(host, port), host, port, family }
+  return { key: listenerKey(host, port), host, port, family, sockets: 1 }
 }
 
 function ruleLines (script: string): string[] {

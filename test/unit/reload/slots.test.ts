@@ -5,7 +5,7 @@ import { handleAddress } from '../../../src/net/listen-handle.ts'
 import { listenerKey } from '../../../src/ipc/messages.ts'
 import type { ListenerSpec } from '../../../src/supervisor/listeners.ts'
 
-const spec = (host: string, port: number): ListenerSpec => ({ key: listenerKey(host, port), host, port, family: 4 })
+const spec = (host: string, port: number): ListenerSpec => ({ key: listenerKey(host, port), host, port, family: 4, sockets: 1 })
 
 test('slots alternate, starting with A', () => {
   assert.equal(nextSlot(undefined), 'A')
@@ -14,7 +14,7 @@ test('slots alternate, starting with A', () => {
 })
 
 test('a slot listener keeps the public address and family, with a kernel-chosen port', () => {
-  assert.deepEqual(slotSpec(spec('198.18.0.11', 80)), { key: listenerKey('198.18.0.11', 80), host: '198.18.0.11', port: 0, family: 4 })
+  assert.deepEqual(slotSpec(spec('198.18.0.11', 80)), { key: listenerKey('198.18.0.11', 80), host: '198.18.0.11', port: 0, family: 4, sockets: 1 })
 })
 
 test('bindSlot: one socket per public listener, keyed by the public key, mapped to its real port', () => {
@@ -32,6 +32,18 @@ test('bindSlot: one socket per public listener, keyed by the public key, mapped 
     }
   } finally {
     slot.close()
+    slot.close()
+  }
+})
+
+test('bindSlot: a listener of two threads gets a SO_REUSEPORT group of two on one slot port', () => {
+  const slot = bindSlot('A', [{ ...spec('127.0.0.1', 80), sockets: 2 }])
+  try {
+    assert.deepEqual([...slot.handles.keys()], ['127.0.0.1|80', '127.0.0.1|80#2'])
+    const [a, b] = [...slot.handles.values()].map(h => handleAddress(h).port)
+    assert.equal(a, b)
+    assert.equal(slot.mappings[0]?.slotPort, a)
+  } finally {
     slot.close()
   }
 })

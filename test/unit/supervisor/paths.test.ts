@@ -5,8 +5,10 @@ import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, re
   writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { execFileSync } from 'node:child_process'
+import { pathToFileURL } from 'node:url'
 import { removePidFile, writePidFile } from '../../../src/supervisor/pidfile.ts'
-import { checkCompileCache } from '../../../src/supervisor/compile-cache.ts'
+import { checkCompileCache, warmCompileCache } from '../../../src/supervisor/compile-cache.ts'
 import { lockNode } from '../../../src/supervisor/node-lock.ts'
 import { NodeLockError, NodeLockedError, PidFileError } from '../../../src/supervisor/errors.ts'
 import { removeHandoffSockets } from '../../../src/supervisor/run-dir.ts'
@@ -82,6 +84,22 @@ test('compile cache: created 0700; a symlink, a foreign owner or an open mode is
     chownSync(foreign, 65534, 65534)
     assert.match((checkCompileCache(foreign) as { reason: string }).reason, /owned by uid 65534/)
   }
+})
+
+test('compile cache: an empty one is warmed, so a process loading the same modules never loads the TS stripper', async (t) => {
+  const dir = scratch(t)
+  const cache = join(dir, 'compile-cache')
+  assert.deepEqual(checkCompileCache(cache), { ok: true })
+  writeFileSync(join(dir, 'dep.ts'), 'export const n: number = 1\n')
+  writeFileSync(join(dir, 'entry.ts'), "import { n } from './dep.ts'\nexport const m: number = n + 1\n")
+  const entry = join(dir, 'entry.ts')
+  assert.equal(await warmCompileCache(cache, entry), true)
+  assert.equal(await warmCompileCache(cache, entry), false, 'a cache with entries is left alone')
+  const probe = `await import(${JSON.stringify(pathToFileURL(entry).href)}); ` +
+    "process.stdout.write(process.moduleLoadList.filter(m => m.includes('amaro')).join(','))"
+  const stripper = execFileSync(process.execPath, ['--disable-warning=ExperimentalWarning', '--input-type=module', '-e',
+    probe], { env: { ...process.env, NODE_COMPILE_CACHE: cache }, encoding: 'utf8' })
+  assert.equal(stripper, '', 'the modules came from the cache')
 })
 
 test('hand-off sockets: one generation\'s, or every generation\'s', async (t) => {

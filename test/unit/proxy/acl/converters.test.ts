@@ -29,6 +29,11 @@ test('field and word: 1-based, negative from the end, a count; word skips empty 
   assert.equal(conv('field', '2', ':', '0')('a:b:c'), 'b:c')
   assert.equal(conv('field', '4', ':')('a:b:c'), undefined)
   assert.equal(conv('word', '2', '/')('//x//y/z'), 'y')
+  // Several words: the text as it was between the first and the last one, empty fields included (HAProxy).
+  assert.equal(conv('word', '2', '_', '0')('f1_f2_f3__f5'), 'f2_f3__f5')
+  assert.equal(conv('word', '3', '_', '2')('f1_f2_f3__f5'), 'f3__f5')
+  assert.equal(conv('word', '-2', '_', '3')('f1_f2_f3__f5'), 'f1_f2_f3')
+  assert.equal(conv('word', '-3', '_', '0')('f1_f2_f3__f5'), 'f1_f2')
   assert.equal(conv('field', '2', '/')('//x//y/z'), '')
 })
 
@@ -55,6 +60,10 @@ test('ipmask on IPv4 (prefix or dotted mask), IPv4-mapped, IPv6 with a second ma
   assert.equal(conv('ipmask', '24')('::ffff:192.0.2.77'), '192.0.2.0')
   assert.equal(conv('ipmask', '24', '64')('2001:db8:1:2:3::4'), '2001:db8:1:2::')
   assert.equal(conv('ipmask', '24')('2001:db8::1'), undefined)
+  // The IPv6 mask written as an address; an upper-case mapped prefix (reg-test converters_ipmask_…).
+  assert.equal(conv('ipmask', '24', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:fee0')('2001:db8::bad:c0f:ffff'),
+    '2001:db8::bad:c0f:fee0')
+  assert.equal(conv('ipmask', '32', '64')('::FFFF:192.168.1.101'), '192.168.1.101')
 })
 
 test('arithmetic and booleans over integers (a string casts by its leading digits)', () => {

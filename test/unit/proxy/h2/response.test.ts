@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { ChunkedDecoder, toH2Fields } from '../../../../src/proxy/h2/response.ts'
+import { ChunkedDecoder, toH2Fields, toH2RawFields } from '../../../../src/proxy/h2/response.ts'
 import { parseResponseHead } from '../../../../src/proxy/http/head.ts'
 import { ResetGuard } from '../../../../src/proxy/h2/reset-guard.ts'
 
@@ -11,6 +11,8 @@ describe('HTTP/1.1 response → HTTP/2', () => {
       'Transfer-Encoding: chunked\r\n\r\n'), 16384, 'GET')
     assert.ok(res !== null)
     assert.deepEqual(toH2Fields(res), { ':status': 200, 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'] })
+    assert.deepEqual(toH2RawFields(res), [':status', '200', 'content-type', 'text/plain', 'set-cookie', 'a=1',
+      'set-cookie', 'b=2'])
   })
 
   test('the chunked decoder returns the payload, whatever the split, and finds the end (trailers dropped)', () => {
