@@ -25,6 +25,8 @@ export interface ThreadData {
 }
 
 export type ToThread =
+  /** To a spare thread (started without workerData, its modules loaded): become this thread. */
+  | { readonly type: 'start', readonly data: ThreadData }
   | { readonly type: 'drain', readonly hardStopAfter: number }
   /** Thread 1's health-check reports, by `backend/server`, for the stats the thread renders. */
   | { readonly type: 'checks', readonly reports: readonly (readonly [string, CheckReport])[] }
