@@ -1,7 +1,7 @@
 /**
  * `nbthread 2` in the lab: both proxy threads accept (the kernel spreads connections over each listener's
  * SO_REUSEPORT group); one node, one state: a server's maxconn and queue, a frontend's maxconn, a server's health
- * (checked on thread 1), the runtime API's changes and the stats hold for every thread; reloads under load (to three threads and back, so the group grows and
+ * (checked on thread 1), the runtime API's changes, the stats and the stick tables hold for every thread; reloads under load (to three threads and back, so the group grows and
  * a thread serves several sockets) lose nothing.
  */
 import { after, before, describe, test } from 'node:test'
@@ -56,6 +56,15 @@ listen gated
     maxconn 2
     http-response set-header X-Thread %[thread]
     server g ${lab.net}.23:8000
+listen sticky
+    bind *:8084
+    http-response set-header X-Thread %[thread]
+    stick-table type ip size 1k expire 1m store http_req_cnt,http_req_rate(10s)
+    http-request track-sc0 src
+    http-request deny deny_status 429 if { sc_http_req_rate(0) gt 25 }
+    stick on src
+    server web1 ${lab.net}.21:80
+    server web2 ${lab.net}.22:80
 listen checked
     bind *:8082
     http-response set-header X-Thread %[thread]
@@ -149,6 +158,21 @@ describe('nbthread', () => {
     assert.equal(after.web1 + after.web2 - before.web1 - before.web2, 20)
     assert.equal(infoAfter.get('Nbthread'), '2')
     assert.equal(Number(infoAfter.get('CumConns')) - Number(infoBefore.get('CumConns')), 20)
+  })
+
+  test('one stick table for the node: requests counted over both threads, one rate limit, one stuck server', async () => {
+    await socat('clear table sticky')
+    const first = await answers(20, 8084)
+    assert.deepEqual([...first.threads.keys()].sort(), ['0', '1'])
+    // One server for the client whichever thread served it: the entry stuck by one thread is honoured by the other.
+    assert.equal(first.bodies.size, 1, JSON.stringify([...first.bodies]))
+    const table = await socat('show table sticky')
+    assert.match(table, /http_req_cnt=20\b/, table)
+    // The rate limit is the node's: 25 in 10 s over both threads (the 21st to the 25th pass), then 429.
+    const r = await lab.exec('client', ['sh', '-c', `for i in $(seq 10); do curl -s -o /dev/null -w '%{http_code}\\n' ` +
+      `--max-time 3 http://${lab.addr('lb1')}:8084/; done`])
+    assert.deepEqual(r.stdout.split('\n').filter(l => l !== ''), ['200', '200', '200', '200', '200', '429', '429', '429',
+      '429', '429'])
   })
 
   test('a server\'s maxconn 1 is the node\'s: clients queued on both threads, one at a time in service', async () => {

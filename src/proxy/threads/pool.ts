@@ -11,6 +11,7 @@ import type { Config } from '../../config/model.ts'
 import type { FromThread, ThreadData, ToThread } from './messages.ts'
 import type { NodeStateHandle } from './node-state.ts'
 import type { StatsShareHandle } from './stats-share.ts'
+import type { StickTableHandle } from '../../stick/index.ts'
 
 const THREAD_ENTRY = fileURLToPath(new URL('./thread-main.ts', import.meta.url))
 
@@ -32,13 +33,14 @@ export class ProxyThreads {
 
   /** `shares[i]`: memberKey -> fd for thread i + 2. `spares` (from spawnSpares) are used first, the rest ended. */
   constructor (config: Config, shares: readonly (readonly (readonly [string, number])[])[], state: NodeStateHandle,
-    stats: StatsShareHandle, spares: Worker[] = []) {
+    stats: StatsShareHandle, tables: readonly (readonly [string, StickTableHandle])[], spares: Worker[] = []) {
     const threads = shares.length + 1
     // A spare that has exited (threadId -1) is not used: its exit would never be seen.
     const alive = spares.filter(w => w.threadId !== -1)
     for (const extra of alive.splice(shares.length)) void extra.terminate()
     shares.forEach((sockets, i) => {
-      const data: ThreadData = { config, tid: i + 2, threads, sockets, state, stats }
+      const data: ThreadData = { config, tid: i + 2, threads, sockets, state, stats, tables,
+        argv: process.argv }
       const spare = alive[i]
       const w = spare ?? new Worker(THREAD_ENTRY, { workerData: data })
       if (spare !== undefined) spare.postMessage({ type: 'start', data } satisfies ToThread)

@@ -17,6 +17,7 @@ import { setThreadPosition } from './current.ts'
 import { NodeState } from './node-state.ts'
 import { StatsShare } from './stats-share.ts'
 import type { CheckReport } from '../stats/providers.ts'
+import { sslCertCommand } from '../stats/runtime-api-ssl.ts'
 
 let engine: Engine | undefined
 let state: NodeState | undefined
@@ -29,12 +30,16 @@ function send (msg: FromThread): void {
 }
 
 function start (data: ThreadData): void {
+  // A TLS server's default session id context is a hash of process.argv, whose script differs in a thread: with thread
+  // 1's, a session or ticket from one thread resumes on another (and across generations, as with one thread).
+  process.argv = [...data.argv]
   setThreadPosition(data.tid - 1)
   const log = createLogger('tslb-worker').child({ thread: data.tid })
   try {
     const sinks = new LogSinks(log, undefined, (path, bytes) => { send({ type: 'syslog', path, bytes }) })
     const config = data.config
-    const e = new Engine(config, { logFor: proxy => sinks.forProxy(proxy, config.global) })
+    const e = new Engine(config, { logFor: proxy => sinks.forProxy(proxy, config.global),
+      tables: new Map(data.tables) })
     engine = e
     state = NodeState.attach(data.state, e, data.tid - 1)
     const own: RuntimeApiOptions = { config, checkStatus: (be, s) => checks.get(`${be.name}/${s.name}`) }
@@ -69,6 +74,6 @@ parentPort?.on('message', (msg: ToThread) => {
   if (msg.type === 'start' && engine === undefined) start(msg.data)
   if (msg.type === 'drain') setImmediate(() => { void drain(msg.hardStopAfter) })
   if (msg.type === 'checks') checks = new Map(msg.reports)
-  if (msg.type === 'cert') engine?.certs.applyCommitted(msg.file, msg.cert, msg.key)
+  if (msg.type === 'ssl-cert' && engine !== undefined) sslCertCommand(engine.certs, msg.verb, msg.name, msg.payload)
 })
 if (workerData !== null && workerData !== undefined) start(workerData as ThreadData)
