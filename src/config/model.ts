@@ -450,8 +450,6 @@ export interface GlobalSettings {
   daemon?: boolean
   maxconn?: number
   nbthread?: number
-  /** Where `nbthread` was set, for messages. */
-  nbthreadLoc?: Location
   pidfile?: string
   chroot?: string
   user?: string

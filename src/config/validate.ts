@@ -11,7 +11,6 @@ import { checkEnforcement } from './enforcement-check.ts'
 import { parseLogFormat } from './log-format.ts'
 import { ValueError } from './errors.ts'
 import { resolveStickCounters } from './stick-counters.ts'
-import { validateThreads } from './threads.ts'
 
 export function validate (config: Config, diag: Diagnostics, localPeer: string | undefined): void {
   const backends = new Map(config.proxies.filter(p => p.kind !== 'frontend').map(p => [p.name, p]))
@@ -24,7 +23,6 @@ export function validate (config: Config, diag: Diagnostics, localPeer: string |
   validateScripts(config, diag)
   resolveStickCounters(config, diag)
   checkEnforcement(config, diag)
-  validateThreads(config, diag)
   if (config.proxies.length === 0 && config.vrrpInstances.length === 0 && config.peers.length === 0) {
     diag.error({ file: config.files[0] ?? '', line: 0 },
       'configuration has no frontend, backend, listen, peers or vrrp_instance section')

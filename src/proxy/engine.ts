@@ -4,13 +4,13 @@
  */
 import { h2Settings } from './h2/connection.ts'
 import type { Socket } from 'node:net'
-import type { Config, GlobalSettings, Proxy } from '../config/model.ts'
+import type { Config, GlobalSettings, Proxy, StickTableSpec } from '../config/model.ts'
 import type { HttpServices } from './frontend-context.ts'
 import { HealthChecker, type HealthCheckerOptions } from './health/checker.ts'
 import { addressKey, groupOf } from '../ipc/messages.ts'
 import { Backend } from './backend.ts'
 import { Frontend } from './frontend.ts'
-import { StickTable } from '../stick/index.ts'
+import { StickTable, type StickTableHandle } from '../stick/index.ts'
 import { AcceptGate } from './accept-gate.ts'
 import type { LogLine } from './log/sink.ts'
 import { LEVELS } from '../config/keywords/log.ts'
@@ -24,6 +24,11 @@ const EXPIRY_SWEEP_MS = 1000
 export interface EngineOptions {
   /** The traffic log function of a proxy (its `log` lines). */
   readonly logFor: (proxy: Proxy) => LogLine
+  /**
+   * Proxy threads 2..N: thread 1's stick tables, attached (one table per node); thread 1 alone sweeps their expired
+   * entries.
+   */
+  readonly tables?: ReadonlyMap<string, StickTableHandle>
 }
 
 export class Engine {
@@ -54,20 +59,21 @@ export class Engine {
     prepareRules(config)
     this.logFor = opts.logFor
     const targeted = new Set(config.proxies.flatMap(p => p.stickRules.map(r => r.table ?? p.name)))
-    for (const p of config.proxies) {
-      if (p.stickTable !== undefined) this.tables.set(p.name, new StickTable(p.name, p.stickTable,
-        { stickRules: targeted.has(p.name) }))
+    const shared = opts.tables
+    const table = (name: string, spec: StickTableSpec): StickTable => {
+      const handle = shared?.get(name)
+      return handle === undefined ? new StickTable(name, spec, { stickRules: targeted.has(name) })
+        : StickTable.attach(handle)
     }
+    for (const p of config.proxies) if (p.stickTable !== undefined) this.tables.set(p.name, table(p.name, p.stickTable))
     for (const ps of config.peers) {
-      for (const t of ps.tables) {
-        const name = `${ps.name}/${t.name}`
-        this.tables.set(name, new StickTable(name, t, { stickRules: targeted.has(name) }))
-      }
+      for (const t of ps.tables) this.tables.set(`${ps.name}/${t.name}`, table(`${ps.name}/${t.name}`, t))
     }
     setStickTables(this.tables)
     // Expiry costs O(expired entries): the tables keep entries in expiry order.
-    this.expiryTimer = setInterval(() => { for (const t of this.tables.values()) t.expire(Date.now()) },
-      EXPIRY_SWEEP_MS)
+    this.expiryTimer = setInterval(() => {
+      if (shared === undefined) for (const t of this.tables.values()) t.expire(Date.now())
+    }, EXPIRY_SWEEP_MS)
     this.expiryTimer.unref()
     for (const p of config.proxies) {
       if (p.kind === 'backend' || p.kind === 'listen') this.backends.set(p.name, new Backend(p, this.tables))

@@ -101,11 +101,6 @@ export class WorkerProcess {
     return this.hasBooted
   }
 
-  /** Forked, not started: no generation yet. */
-  get standby (): boolean {
-    return this.gen === 0
-  }
-
   get pid (): number | undefined {
     return this.child.pid
   }

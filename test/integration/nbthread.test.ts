@@ -1,7 +1,7 @@
 /**
  * `nbthread 2` in the lab: both proxy threads accept (the kernel spreads connections over each listener's
  * SO_REUSEPORT group); one node, one state: a server's maxconn and queue, a frontend's maxconn, a server's health
- * (checked on thread 1), the runtime API's changes and the stats hold for every thread; reloads under load (to three threads and back, so the group grows and
+ * (checked on thread 1), the runtime API's changes, the stats and the stick tables hold for every thread; reloads under load (to three threads and back, so the group grows and
  * a thread serves several sockets) lose nothing.
  */
 import { after, before, describe, test } from 'node:test'
@@ -13,7 +13,7 @@ import { runTslbOn, type RunningTslb } from '../helpers/tslb-node.ts'
 import { tslb as cli } from '../helpers/cli.ts'
 import { slowServerStats, startSlowServer } from '../helpers/http-get.ts'
 import { execFile, spawn } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -56,6 +56,15 @@ listen gated
     maxconn 2
     http-response set-header X-Thread %[thread]
     server g ${lab.net}.23:8000
+listen sticky
+    bind *:8084
+    http-response set-header X-Thread %[thread]
+    stick-table type ip size 1k expire 1m store http_req_cnt,http_req_rate(10s)
+    http-request track-sc0 src
+    http-request deny deny_status 429 if { sc_http_req_rate(0) gt 25 }
+    stick on src
+    server web1 ${lab.net}.21:80
+    server web2 ${lab.net}.22:80
 listen checked
     bind *:8082
     http-response set-header X-Thread %[thread]
@@ -151,6 +160,21 @@ describe('nbthread', () => {
     assert.equal(Number(infoAfter.get('CumConns')) - Number(infoBefore.get('CumConns')), 20)
   })
 
+  test('one stick table for the node: requests counted over both threads, one rate limit, one stuck server', async () => {
+    await socat('clear table sticky')
+    const first = await answers(20, 8084)
+    assert.deepEqual([...first.threads.keys()].sort(), ['0', '1'])
+    // One server for the client whichever thread served it: the entry stuck by one thread is honoured by the other.
+    assert.equal(first.bodies.size, 1, JSON.stringify([...first.bodies]))
+    const table = await socat('show table sticky')
+    assert.match(table, /http_req_cnt=20\b/, table)
+    // The rate limit is the node's: 25 in 10 s over both threads (the 21st to the 25th pass), then 429.
+    const r = await lab.exec('client', ['sh', '-c', `for i in $(seq 10); do curl -s -o /dev/null -w '%{http_code}\\n' ` +
+      `--max-time 3 http://${lab.addr('lb1')}:8084/; done`])
+    assert.deepEqual(r.stdout.split('\n').filter(l => l !== ''), ['200', '200', '200', '200', '200', '429', '429', '429',
+      '429', '429'])
+  })
+
   test('a server\'s maxconn 1 is the node\'s: clients queued on both threads, one at a time in service', async () => {
     const r = await lab.exec('client', ['sh', '-c', `for i in $(seq 8); do curl -s -o /dev/null -D - --max-time 10 ` +
       `http://${lab.addr('lb1')}:8081/ & done; wait`], { timeoutMs: 30_000 })
@@ -232,6 +256,30 @@ describe('nbthread', () => {
     const statuses = (await Promise.all(slowRequests)).flatMap(r => r.stdout.split('\n').filter(l => l !== ''))
     assert.deepEqual(statuses, Array.from({ length: 9 }, () => '200'))
     // Back on 2 threads, over a group of 3 sockets: both threads still serve.
+    assert.deepEqual([...(await threadsServing(30)).keys()].sort(), ['0', '1'])
+  })
+
+  test('the standby worker boots thread 2 ahead of time too; a reload runs on both', async () => {
+    const workerThreads = (pid: number): number => readdirSync(`/proc/${pid}/task`).filter(t => {
+      try { return readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim() === 'WorkerThread' } catch { return false }
+    }).length
+    const status = async (): Promise<{ workers: { pid: number, state: string }[], standby?: { pid: number,
+      state: string } }> => JSON.parse((await cli(['status', '--json', '-S', node.socket])).stdout) as {
+      workers: { pid: number, state: string }[], standby?: { pid: number, state: string } }
+    const deadline = Date.now() + 10_000
+    let standby: number | undefined
+    while (Date.now() < deadline) {
+      const s = (await status()).standby
+      if (s?.state === 'booted' && workerThreads(s.pid) === 1) { standby = s.pid; break }
+      await new Promise(resolve => setTimeout(resolve, 50))
+    }
+    assert.ok(standby !== undefined, 'no standby with a spare thread')
+    writeFileSync(node.configFile, config(2, [3, 4]))
+    const r = await cli(['reload', '-S', node.socket])
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    assert.equal((await status()).workers.find(w => w.state === 'serving')?.pid, standby)
+    // The spare became thread 2: no other thread was started.
+    assert.equal(workerThreads(standby), 1)
     assert.deepEqual([...(await threadsServing(30)).keys()].sort(), ['0', '1'])
   })
 })

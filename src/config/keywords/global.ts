@@ -78,10 +78,7 @@ export const GLOBAL_KEYWORDS: Readonly<Record<string, GlobalHandler>> = {
     "'debug' is ignored: use the TSLB_LOG_LEVEL=debug environment variable") },
   nbproc: (g, a, ctx) => { parseInteger(one('nbproc', a), 'nbproc', 1, 64);
     ctx.warn("'nbproc' is deprecated (removed in HAProxy 2.5): tslb runs one worker process per node") },
-  nbthread: (g, a, ctx) => {
-    g.nbthread = parseInteger(one('nbthread', a), 'nbthread', 1, 64)
-    g.nbthreadLoc = ctx.loc
-  },
+  nbthread: (g, a) => { g.nbthread = parseInteger(one('nbthread', a), 'nbthread', 1, 64) },
   'cpu-map': (g, a) => {
     if (a.length < 2) throw new ValueError("'cpu-map' expects a thread set and a CPU set, e.g. 'cpu-map 1/1-4 0-3'")
   },
