@@ -20,7 +20,7 @@ _tslb() {
           -p|--pidfile) COMPREPLY=($(compgen -f -- "$cur")); return ;;
           -S|--socket) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       esac
-      if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '-f --config -L --local-peer -p --pidfile -S --socket -h --help' -- "$cur")); fi
+      if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '-f --config -L --local-peer --no-standby -p --pidfile -S --socket -h --help' -- "$cur")); fi
       ;;
     check)
       case $prev in

@@ -283,9 +283,10 @@ start_proxy() {
       STARTED+=("$sup")
       disown "$sup"
       for (( i = 0; i < 200; i++ )); do
-        for c in $(pgrep -P "$sup"); do
-          grep -qa worker-main "/proc/$c/cmdline" 2>/dev/null && worker=$c
-        done
+        # The serving generation, as the supervisor names it: another worker-main child is the standby.
+        worker=$("$TSLB_BIN" status -S "$OUT/tslb.sock" --json 2>/dev/null |
+          "$NODE" -e 'const s = JSON.parse(require("fs").readFileSync(0, "utf8"))
+            console.log(s.workers.find(w => w.state === "serving")?.pid ?? "")' 2>/dev/null || true)
         [[ -n ${worker:-} ]] && break
         kill -0 "$sup" 2>/dev/null || { cat "$OUT/tslb.log" >&2; die "tslb exited at start"; }
         sleep 0.1

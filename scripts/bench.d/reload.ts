@@ -228,6 +228,8 @@ interface Contender {
   /** Runs one reload; resolves when the reload command returns (a signal: at once). */
   reload: () => Promise<ReloadOutcome>
   stop: () => Promise<void>
+  /** Processes besides the serving generation that belong there (tslb: the standby worker, when there is one). */
+  idleProcesses?: () => Promise<number>
 }
 
 function tslbContender (lab: Lab, dir: string, strategy: string, option: string): Contender {
@@ -256,6 +258,14 @@ function tslbContender (lab: Lab, dir: string, strategy: string, option: string)
     stop: async () => {
       await stopChild(child, 'SIGTERM')
       await emptyNamespace(lab, 'lb1')
+    },
+    idleProcesses: async () => {
+      try {
+        const r = await execFileAsync(TSLB, ['status', '--json', '-S', sock], { encoding: 'utf8', timeout: 10_000 })
+        return (JSON.parse(r.stdout) as { standby?: unknown }).standby === undefined ? 0 : 1
+      } catch {
+        return 0
+      }
     }
   }
 }
@@ -357,6 +367,7 @@ interface SwitchResult {
   readonly medianMs: number
   /** Reload latency: from the start of the reload to the first request issued that the new configuration answered. */
   readonly latencyMedianMs: number
+  readonly latencyP90Ms: number
   readonly latencyMaxMs: number
   readonly detail: string[]
 }
@@ -438,7 +449,8 @@ function switchCheck (recs: readonly Rec[], stream: StreamName, reloads: readonl
     }
   })
   return { failures, maxMs: Math.max(0, ...delays), medianMs: percentile(delays, 0.5),
-    latencyMedianMs: percentile(latencies, 0.5), latencyMaxMs: Math.max(0, ...latencies), detail }
+    latencyMedianMs: percentile(latencies, 0.5), latencyP90Ms: percentile(latencies, 0.9),
+    latencyMaxMs: Math.max(0, ...latencies), detail }
 }
 
 async function runContender (lab: Lab, c: Contender, o: RunOptions): Promise<ContenderResult> {
@@ -553,7 +565,7 @@ async function runContender (lab: Lab, c: Contender, o: RunOptions): Promise<Con
   }
 }
 
-/** Proxy processes beyond the one generation that should be serving. */
+/** Proxy processes beyond the one generation that should be serving (and tslb's standby). */
 async function countProxyProcesses (lab: Lab, c: Contender): Promise<number> {
   const pids = await nsPids(lab, 'lb1')
   let n = 0
@@ -564,7 +576,7 @@ async function countProxyProcesses (lab: Lab, c: Contender): Promise<number> {
   }
   // serving: tslb one worker; HAProxy -W master + worker; -sf one process
   const serving = c.name.startsWith('tslb') ? 1 : c.name === 'HAProxy -W' ? 2 : 1
-  return Math.max(0, n - serving)
+  return Math.max(0, n - serving - (await c.idleProcesses?.() ?? 0))
 }
 
 // ---------------------------------------------------------------- report
@@ -611,14 +623,14 @@ function report (results: readonly ContenderResult[], o: RunOptions): string {
   L.push('"Reload latency": from the start of the reload (tslb: `tslb reload` started; HAProxy -W: SIGUSR2 sent; -sf: the new process started) to the first request issued after the last answer from the old configuration, on new connections: the time until a new connection meets the new configuration.')
   L.push('"New config after": from the moment the reload returned (tslb: `tslb reload` exited; HAProxy -W: SIGUSR2 sent; -sf: the new process has daemonized) to the first request of the stream issued after the last answer from the old configuration; a config-check failure is a reload whose configuration did not answer every new connection within 1 s.')
   L.push('')
-  L.push('| contender | reloads (failed) | reload returns after, median / max ms | config-check failures | new config on new connections after, median / max ms | reload latency (start to new config), median / max ms | on keep-alive, max ms | lb1 TcpOutRsts (to client / to backends) | lb1 ListenOverflows / ListenDrops | client EstabResets / AttemptFails / OutRsts | SynRetrans lb1 / client | old generations left | verdict |')
+  L.push('| contender | reloads (failed) | reload returns after, median / max ms | config-check failures | new config on new connections after, median / max ms | reload latency (start to new config), median / p90 / max ms | on keep-alive, max ms | lb1 TcpOutRsts (to client / to backends) | lb1 ListenOverflows / ListenDrops | client EstabResets / AttemptFails / OutRsts | SynRetrans lb1 / client | old generations left | verdict |')
   L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|')
   for (const r of results) {
     const v = verdict(r)
     const lb = r.nstatLb
     const cl = r.nstatClient
     const isTslb = r.name.startsWith('tslb')
-    L.push(`| ${r.name} | ${r.reloads} (${r.reloadErrors}) | ${r.reloadMedianMs.toFixed(0)} / ${r.reloadMaxMs.toFixed(0)} | ${r.switchNew.failures} | ${r.switchNew.medianMs.toFixed(0)} / ${r.switchNew.maxMs.toFixed(0)} | ${r.switchNew.latencyMedianMs.toFixed(0)} / ${r.switchNew.latencyMaxMs.toFixed(0)} | ${r.switchKa.maxMs.toFixed(0)} | ${lb.TcpOutRsts} (${r.rstToClient} / ${r.rstToOthers}) | ${lb.TcpExtListenOverflows} / ${lb.TcpExtListenDrops} | ${cl.TcpEstabResets} / ${cl.TcpAttemptFails} / ${cl.TcpOutRsts} | ${lb.TcpExtTCPSynRetrans} / ${cl.TcpExtTCPSynRetrans} | ${r.leftover} | ${v.pass ? '**pass**' : isTslb ? '**FAIL**' : 'fail'} |`)
+    L.push(`| ${r.name} | ${r.reloads} (${r.reloadErrors}) | ${r.reloadMedianMs.toFixed(0)} / ${r.reloadMaxMs.toFixed(0)} | ${r.switchNew.failures} | ${r.switchNew.medianMs.toFixed(0)} / ${r.switchNew.maxMs.toFixed(0)} | ${r.switchNew.latencyMedianMs.toFixed(0)} / ${r.switchNew.latencyP90Ms.toFixed(0)} / ${r.switchNew.latencyMaxMs.toFixed(0)} | ${r.switchKa.maxMs.toFixed(0)} | ${lb.TcpOutRsts} (${r.rstToClient} / ${r.rstToOthers}) | ${lb.TcpExtListenOverflows} / ${lb.TcpExtListenDrops} | ${cl.TcpEstabResets} / ${cl.TcpAttemptFails} / ${cl.TcpOutRsts} | ${lb.TcpExtTCPSynRetrans} / ${cl.TcpExtTCPSynRetrans} | ${r.leftover} | ${v.pass ? '**pass**' : isTslb ? '**FAIL**' : 'fail'} |`)
   }
   L.push('')
   for (const r of results) {

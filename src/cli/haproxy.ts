@@ -187,7 +187,10 @@ async function serve (args: HaproxyArgs): Promise<number> {
     pidFile: args.pidFile,
     controlSocket: join(runDir, 'master.sock'),
     log,
-    cleanupReloadRules: false
+    cleanupReloadRules: false,
+    // A standby only in master-worker mode, HAProxy's reloading one: the reg-tests start many short-lived instances
+    // without it (a reload there starts a new process).
+    standby: args.masterWorker
   })
   const cleanup = (): void => {
     rmSync(runDir, { recursive: true, force: true })

@@ -6,15 +6,14 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { ConfigError, ConfigReadError, formatDiagnostic, TslbError, UsageError } from '../util/errors.ts'
-import { createLogger } from '../util/log.ts'
-import { parseConfig } from '../config/parser.ts'
 import { controlRequest, DEFAULT_CONTROL_SOCKET } from '../supervisor/control-socket.ts'
-import type { SupervisorStatus } from '../supervisor/supervisor.ts'
+import type { SupervisorStatus } from '../supervisor/status.ts'
 import { DEFAULT_STRATEGY, isStrategyName, STRATEGY_NAMES } from '../reload/strategy.ts'
 import { flag, parseCommandArgs, type ParsedArgs, stringValue, stringValues } from './args.ts'
-import { packageVersion } from './build-info.ts'
 import { COMMANDS, DEFAULT_CONFIG, findCommand, TOP_OPTIONS } from './commands.ts'
 import { commandHelp, topHelp } from './help.ts'
+// A command loads only what it uses (`await import`): `tslb reload` and `tslb status` start in a fraction of the time
+// the supervisor's, the parser's and the HAProxy entry's modules take to load.
 
 export { DEFAULT_CONFIG }
 
@@ -42,6 +41,7 @@ export async function main (argv: string[]): Promise<number> {
     return 0
   }
   if (verbosity === 1) {
+    const { packageVersion } = await import('./build-info.ts')
     process.stdout.write(`tslb ${packageVersion()} (node ${process.version})\n`)
     return 0
   }
@@ -83,7 +83,8 @@ async function runCommand (command: string, { values, positionals }: ParsedArgs)
       return printCheck(await checkConfig(opts), opts)
     }
     case 'run':
-      return await run(configPaths, stringValue(values['local-peer']), stringValue(values['pidfile']), socket)
+      return await run(configPaths, stringValue(values['local-peer']), stringValue(values['pidfile']), socket,
+        !flag(values['no-standby']))
     case 'reload': {
       const strategy = stringValue(values['strategy']) ?? DEFAULT_STRATEGY
       if (!isStrategyName(strategy)) throw new UsageError(
@@ -129,7 +130,8 @@ async function runCommand (command: string, { values, positionals }: ParsedArgs)
       } catch (err) {
         throw new ConfigReadError(file, err)
       }
-      const { convertKeepalived } = await import('../vrrp/convert.ts')
+      const [{ convertKeepalived }, { parseConfig }] = await Promise.all([import('../vrrp/convert.ts'),
+        import('../config/parser.ts')])
       const result = convertKeepalived(text, file === '-' ? 'standard input' : file)
       const out = stringValue(values['output'])
       if (out === undefined || out === '-') process.stdout.write(result.text)
@@ -150,10 +152,11 @@ async function runCommand (command: string, { values, positionals }: ParsedArgs)
 }
 
 async function run (configFiles: readonly string[], localPeer: string | undefined, pidFile: string | undefined,
-  controlSocket: string): Promise<number> {
+  controlSocket: string, standby: boolean): Promise<number> {
+  const [{ createLogger }, { Supervisor }] = await Promise.all([import('../util/log.ts'),
+    import('../supervisor/supervisor.ts')])
   const log = createLogger()
-  const { Supervisor } = await import('../supervisor/supervisor.ts')
-  const supervisor = new Supervisor({ configFiles, localPeer, pidFile, controlSocket, log })
+  const supervisor = new Supervisor({ configFiles, localPeer, pidFile, controlSocket, log, standby })
   try {
     await supervisor.start()
   } catch (err) {

@@ -50,7 +50,9 @@ export function formatStatus (s: SupervisorStatus, host: HostStatus): string {
         `${v.configuredState}, priority ${v.priority}`) : formatVrrpStatusLine(v.runtime)}`),
     `peers: ${s.peers.length === 0 ? 'none' : s.peers.map(p => `${p.name} (${p.peers.join(', ')})`).join(', ')}`,
     ...s.workers.flatMap(w => [`worker generation ${w.generation} (pid ${w.pid ?? '?'}): ${w.state}${dropped(
-      w.logLinesDropped)}`, ...formatWorkerPeers(w)])
+      w.logLinesDropped)}`, ...formatWorkerPeers(w)]),
+    ...(s.standby === undefined ? [] : [`standby worker (pid ${s.standby.pid ?? '?'}): ${s.standby.state === 'booted'
+      ? 'booted, takes the next reload or restart' : 'booting'}`])
   ]
   if ((s.logLinesDropped ?? 0) > 0) lines.splice(2, 0,
     `log: ${s.logLinesDropped ?? 0} line(s) dropped by the supervisor (stdout closed or full)`)

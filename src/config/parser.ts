@@ -26,6 +26,7 @@ import { GLOBAL_NOT_ENFORCED, notEnforcedMessage, PROXY_KEYWORD_STATUS } from '.
 import { type FileReader, loadAclFiles } from './acl-files.ts'
 import { type Lookup, resolveHostNames } from './resolve.ts'
 import { loadTlsFiles } from './tls-files.ts'
+import { DEFAULTS_RULE_KEYWORDS, inheritDefaultsRules } from './defaults-rules.ts'
 import { loadErrorReplies } from './error-replies.ts'
 import { braceMessage, isBraceLine, outsideSectionHint, unknownKeywordHint, withoutBraces } from './hints.ts'
 
@@ -320,6 +321,7 @@ class SectionParser {
       else if (rest.length > 0) throw new ValueError(`'defaults': unexpected '${rest.join(' ')}'`)
       if (name !== undefined) checkName("'defaults'", name)
       const d = newProxy('defaults', name ?? '', line.loc, from)
+      inheritDefaultsRules(d, from)
       if (name !== undefined) this.namedDefaults.set(name, d)
       this.currentDefaults = d
       return { kind: 'proxy', proxy: d }
@@ -340,6 +342,7 @@ class SectionParser {
           `${clash.loc.file}:${clash.loc.line}`))
     }
     const proxy = newProxy(kind, name, line.loc, defaults)
+    inheritDefaultsRules(proxy, defaults)
     this.config.proxies.push(proxy)
     if (extra.length === 0 && kind !== 'backend' && /^(\*|[0-9.]*|\[[0-9a-fA-F:.]+\]):\d+(-\d+)?$/.test(name)) {
       // The 1.x architecture guide writes `listen 192.168.1.1:80`: an address where the name goes.
@@ -396,6 +399,9 @@ class SectionParser {
             `unknown keyword '${keyword}' in ${p.kind} section${unknownKeywordHint(keyword, args, 'proxy')}`)
         }
         if (!allowedIn(kw, p)) throw new ValueError(`'${keyword}' is not allowed in a '${p.kind}' section`)
+        if (p.kind === 'defaults' && p.name === '' && DEFAULTS_RULE_KEYWORDS.has(keyword)) throw new ValueError(
+          `'${keyword}' is not allowed in an anonymous 'defaults' section: name it ('defaults NAME') and use it ` +
+          "with 'from NAME' (or as the last defaults before the proxies)")
         kw.parse(p, args, ctx)
         if (PROXY_KEYWORD_STATUS[keyword] !== 'enforced') ctx.warn(notEnforcedMessage(keyword))
         return

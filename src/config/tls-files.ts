@@ -141,6 +141,7 @@ async function loadServer (p: Proxy, s: Server, g: GlobalTls, warn: (m: string) 
     if (c === undefined) throw new TlsFileError(`no certificate in '${t.crt}'`)
     t.certPem = c.cert
     t.keyPem = c.key
+    t.crtFile = c.file
   }
   try {
     tls.createSecureContext({ ...secureContextOptions(t), ca: t.caPem, crl: t.crlPem, cert: t.certPem, key: t.keyPem })

@@ -79,6 +79,8 @@ export interface ServerTls extends TlsSettings {
   crlPem?: string
   certPem?: string
   keyPem?: string
+  /** The file `certPem` was read from (the runtime API's name for it: `set ssl cert FILE`). */
+  crtFile?: string
 }
 
 /** The `global` TLS keywords. */

@@ -2,9 +2,10 @@
  * The supervisor <-> proxy worker channel (Node's IPC, `serialization: 'advanced'`): the one
  * typed definition both sides import, so neither reaches into the other's package.
  *
- * Supervisor to worker: `config`, then one `listener` per bound socket (the handle rides along),
- * then `start`; later `vrrp` notices and `drain`. Worker to supervisor: `ready` or `failed`,
- * then `drained`. Queries (`tslb status`) ride the same channel: see query.ts.
+ * Worker to supervisor first: `booted` once its modules are loaded (a standby waits there, see
+ * supervisor/worker-process.ts). Supervisor to worker: `config`, then one `listener` per bound
+ * socket (the handle rides along), then `start`; later `vrrp` notices and `drain`. Worker to
+ * supervisor: `ready` or `failed`, then `drained`. Queries (`tslb status`) ride the same channel: see query.ts.
  */
 import type { Address, Config } from '../config/model.ts'
 
@@ -51,6 +52,7 @@ export type SupervisorMessage =
   | { readonly type: 'drain', readonly hardStopAfter: number }
 
 export type WorkerMessage =
+  | { readonly type: 'booted' }
   | { readonly type: 'ready' }
   | { readonly type: 'failed', readonly error: string }
   | { readonly type: 'drained' }

@@ -17,6 +17,7 @@ import { LEVELS } from '../config/keywords/log.ts'
 import { prepareRules } from './rules/index.ts'
 import { setStickTables } from './stick-counters.ts'
 import { CertStore } from './tls/cert-store.ts'
+import { replaceClientCertificate } from './tls/client.ts'
 
 const EXPIRY_SWEEP_MS = 1000
 
@@ -38,7 +39,7 @@ export class Engine {
   /** Health checkers by backend name (backends with at least one `check` server). */
   readonly checkers = new Map<string, HealthChecker>()
   readonly frontends: Frontend[] = []
-  /** The certificates of the `bind … ssl` lines, by file (the runtime API's `show/set/commit ssl cert`). */
+  /** The certificates of the `bind … ssl` lines and `server … crt`, by file (`show/set/commit ssl cert`). */
   readonly certs: CertStore
   private connections = 0
   private idleWaiters: (() => void)[] = []
@@ -78,6 +79,16 @@ export class Engine {
       if (p.kind === 'backend' || p.kind === 'listen') this.backends.set(p.name, new Backend(p, this.tables))
     }
     this.certs = CertStore.fromConfig(config)
+    this.certs.onCommit(file => {
+      const c = this.certs.get(file)
+      if (c?.cert === undefined || c.key === undefined) return
+      for (const b of this.backends.values()) {
+        for (const s of b.servers) {
+          const t = s.config.tls
+          if (t?.crtFile === file) replaceClientCertificate(t, c.cert, c.key)
+        }
+      }
+    })
     this.gate = new AcceptGate(config.global.maxconn, () => this.nodeConnections?.read() ?? this.connections)
     const hooks = {
       logFor: opts.logFor,

@@ -14,6 +14,7 @@ import { prometheusResponse } from './stats/prometheus.ts'
 import { type CheckReport, checkReportFrom } from './stats/providers.ts'
 import { runTableCommand } from '../stick/index.ts'
 import { formatShowPeers, handoffSocketPath, PeersManager } from '../peers/index.ts'
+import { flushCompileCache } from 'node:module'
 import { hostname, tmpdir } from 'node:os'
 import { addressKey, type SupervisorMessage, type WorkerMessage } from '../ipc/messages.ts'
 import { answerQuery, type QueryReply } from '../ipc/query.ts'
@@ -156,6 +157,11 @@ function startThreads (c: Config, shares: readonly string[][], state: NodeState,
 ProxyThreads {
   const pool = new ProxyThreads(c, shares.map(keys => keys.map(k => [k, (handles.get(k) as { fd: number }).fd])),
     state.handle, stats.handle, [...e.tables].map(([name, t]) => [name, t.sharedHandle()]))
+  // `commit ssl cert` runs on this thread's store: every other thread serves the new certificate too.
+  e.certs.onCommit(file => {
+    const s = e.certs.get(file)
+    if (s?.cert !== undefined && s.key !== undefined) pool.broadcast({ type: 'cert', file, cert: s.cert, key: s.key })
+  })
   pool.onDeath = (tid, why) => {
     log.error({ thread: tid, why }, 'proxy thread died: the worker exits so that the supervisor restarts it')
     process.exit(1)
@@ -173,8 +179,7 @@ function statsProviders (e: Engine, c: Config): RuntimeApiOptions {
       now: Date.now() }) },
     vrrp: () => vrrpText ?? 'No VRRP instance on this node.\n',
     peers: (section, dict) => peers === undefined ? undefined : formatShowPeers(peers, section, dict),
-    onServerChange: (be, s, change) => { if (change === 'admin') e.checkers.get(be.name)?.notifyAdminChange(s) },
-    onSslCert: (verb, name, payload) => { threads?.broadcast({ type: 'ssl-cert', verb, name, payload }) }
+    onServerChange: (be, s, change) => { if (change === 'admin') e.checkers.get(be.name)?.notifyAdminChange(s) }
   }
 }
 
@@ -206,3 +211,6 @@ async function drain (hardStopAfter: number): Promise<void> {
 
 // The supervisor owns this process: when it goes away, so do we.
 process.on('disconnect', () => { process.exit(0) })
+// Node writes the compile cache at exit: now, so the next process boots from it.
+flushCompileCache()
+send({ type: 'booted' })

@@ -596,8 +596,9 @@ export class Store {
     if (kept.length === 0 && this.#waiting) Atomics.notify(this.h, SIGNAL)
   }
 
+  /** Without the lock: an append racing with this is read by the caller's next `updatesSince()`. */
   rearm (): void {
-    this.h[ARMED] = 1
+    Atomics.store(this.h, ARMED, 1)
   }
 
   /**

@@ -35,7 +35,7 @@
  * short (O(1) but `expire()`, `clear()` and the listing methods), so threads contend briefly.
  * A thread stopped (`worker.terminate()`) inside a table call would leave the lock held: stop
  * threads that use tables by letting them return, or stop the process. `expire(now)` may run on
- * any thread; the node runs it on thread 0 with the peers sync.
+ * any thread (the peers sync, which watches updates, runs on the main thread).
  *
  * ## Expiry and eviction in O(1)
  * Every entry of a table shares the same `expire` period, and a local touch sets
@@ -70,7 +70,7 @@
  */
 import type { StickTableSpec } from '../config/model.ts'
 import { stickDataType, type StickDataName } from './data-types.ts'
-import { StickDataTypeError, StickIndexError, StickKeyError } from './errors.ts'
+import { StickDataTypeError, StickIndexError, StickKeyError, StickSpecError } from './errors.ts'
 import { freqFromWire, freqRead, freqSet, freqToWire, freqUpdate, type FreqCounterWire } from './freq.ts'
 import { formatKey, keyBytes, keyComparator, normalizeKey, type StickKeyId, type StickKeyInput,
   type StickKeyType } from './keys.ts'
@@ -448,6 +448,7 @@ export class StickTable {
 
   /** The table of `handle` (from `sharedHandle()` on another thread), over the same memory. */
   static attach (handle: StickTableHandle): StickTable {
+    if (handle.kind !== 'tslb-stick-table') throw new StickSpecError(handle.name, 'not a stick table handle')
     return new StickTable(handle.name, handle.spec, handle.options, handle.buffers)
   }
 

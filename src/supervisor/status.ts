@@ -24,7 +24,12 @@ export interface SupervisorStatus {
   readonly logLinesDropped?: number
   /** With each generation's peers sessions (`peers`), or why they could not be read (`peersError`). */
   readonly workers: (WorkerSummary & WorkerPeers)[]
+  /** The process forked ahead of time for the next generation (none without proxies, or while it is replaced). */
+  readonly standby?: StandbySummary
 }
+
+/** `booting`: still loading its modules; `booted`: waiting for the next reload or restart. */
+export interface StandbySummary { readonly pid: number | undefined, readonly state: 'booting' | 'booted' }
 
 export interface WorkerSummary { readonly generation: number, readonly pid: number | undefined,
   readonly state: 'serving' | 'draining',

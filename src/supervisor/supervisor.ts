@@ -32,6 +32,8 @@ export type { LocalStatus, SupervisorStatus, WorkerSummary } from './status.ts'
 const VRRP_NOTICE_MS = 1000
 const SYSTEMD_STATUS_MS = 1000
 const RESTART_BACKOFF_MS = [0, 500, 1000, 2000, 5000, 10_000]
+/** A standby that died before it was started is replaced after this, growing while they keep dying. */
+const STANDBY_BACKOFF_MS = [1000, 2000, 5000, 10_000, 30_000]
 const DEFAULT_HARD_STOP_AFTER_MS = 300_000
 const WORKER_CLI_TIMEOUT_MS = 10_000
 
@@ -47,6 +49,8 @@ export interface SupervisorOptions {
    * several instances side by side, skips it.
    */
   readonly cleanupReloadRules?: boolean
+  /** Boots the next worker generation's process ahead of time (default true; `tslb run --no-standby`). */
+  readonly standby?: boolean
 }
 
 async function queryLogDropped (worker: WorkerProcess): Promise<{ logLinesDropped?: number }> {
@@ -88,6 +92,14 @@ export class Supervisor {
   /** The serving generation's stats sockets moving onto their paths; a retired generation drains after it. */
   private publishing: Promise<void> = Promise.resolve()
   private compileCache: string | undefined
+  /**
+   * The next generation's process, forked and booted while the current one serves: a reload or a restart sends it
+   * the configuration instead of forking (the fork and the module loading are most of a worker's start).
+   */
+  private standby: WorkerProcess | undefined
+  private standbyTimer: NodeJS.Timeout | undefined
+  /** Standbys that died in a row before they were started. */
+  private standbyDeaths = 0
 
   constructor (opts: SupervisorOptions) {
     this.opts = opts
@@ -157,6 +169,7 @@ export class Supervisor {
       'supervisor started')
     this.systemd.ready(statusText(this.localStatus()))
     this.systemd.startStatusUpdates(() => statusText(this.localStatus()), SYSTEMD_STATUS_MS)
+    this.ensureStandby()
   }
 
   /** `script builtin proxy`: a proxy worker generation is alive and serving. */
@@ -236,7 +249,9 @@ export class Supervisor {
           runtime: vrrp.get(v.name) })) ?? [],
       peers: c?.peers.map(p => ({ name: p.name, peers: p.peers.map(x => x.name) })) ?? [],
       logLinesDropped: droppedLogLines(),
-      workers: this.generations().map(({ worker, state }) => summary(worker, state))
+      workers: this.generations().map(({ worker, state }) => summary(worker, state)),
+      ...(this.standby === undefined ? {} : { standby: { pid: this.standby.pid,
+        state: this.standby.booted ? 'booted' : 'booting' } })
     }
   }
 
@@ -271,6 +286,7 @@ export class Supervisor {
       return await this.reloadNow(step, strategyName)
     } finally {
       this.systemd.ready(statusText(this.localStatus()))
+      this.ensureStandby()
     }
   }
 
@@ -342,8 +358,7 @@ export class Supervisor {
       draining: () => [...this.draining],
       listeners: this.listeners,
       startWorker: async (config, handles) => {
-        step(`starting worker generation ${this.generation + 1}`)
-        const worker = await this.startWorker(config, handles)
+        const worker = await this.startWorker(config, handles, step)
         step(`worker generation ${worker.generation} (pid ${worker.pid ?? '?'}) is serving`)
         return worker
       },
@@ -356,17 +371,61 @@ export class Supervisor {
     }
   }
 
-  private async startWorker (config: Config, handles: ReadonlyMap<string, TcpHandle>): Promise<WorkerProcess> {
-    const worker = new WorkerProcess(++this.generation, this.compileCache)
-    this.opts.log.info({ generation: worker.generation, workerPid: worker.pid }, 'starting proxy worker')
+  private async startWorker (config: Config, handles: ReadonlyMap<string, TcpHandle>,
+    step: (m: string) => void = () => {}): Promise<WorkerProcess> {
+    const standby = this.takeStandby()
+    const worker = standby ?? new WorkerProcess(this.compileCache)
+    const generation = ++this.generation
+    step(`starting worker generation ${generation} ${standby === undefined ? '(new process)' : (`on the standby ` +
+      `process ${worker.pid ?? '?'}${standby.booted ? '' : ', still booting'}`)}`)
+    this.opts.log.info({ generation, workerPid: worker.pid, standby: standby !== undefined }, 'starting proxy worker')
     void worker.exitPromise.then(async ({ code, signal }) => {
       this.onWorkerExit(worker, code, signal)
       // A generation that is gone leaves no hand-off or temporary stats socket behind (it may have been killed).
       await removeHandoffSockets(this.runDir, worker.generation)
       if (worker.pid !== undefined) await removeStatsTemporaries(config, worker.pid)
     })
-    await worker.start(config, handles, { localPeer: this.node, runDir: this.runDir })
+    await worker.start(generation, config, handles, { localPeer: this.node, runDir: this.runDir })
     return worker
+  }
+
+  /** Forks the next generation's process unless one waits already (none while the configuration has no proxy). */
+  private ensureStandby (): void {
+    if (this.stopping || this.standbyTimer !== undefined || this.opts.standby === false) return
+    if ((this.config?.proxies.length ?? 0) === 0) {
+      this.standby?.kill()
+      this.standby = undefined
+      return
+    }
+    if (this.standby !== undefined) return
+    const standby = new WorkerProcess(this.compileCache)
+    this.standby = standby
+    void standby.exitPromise.then(({ code, signal }) => {
+      if (this.standby !== standby) return
+      this.standby = undefined
+      if (this.stopping) return
+      const delay = STANDBY_BACKOFF_MS[Math.min(this.standbyDeaths, STANDBY_BACKOFF_MS.length - 1)] ?? 30_000
+      this.standbyDeaths++
+      this.opts.log.warn({ workerPid: standby.pid, code, signal, replaceInMs: delay },
+        'the standby worker process died: forking another')
+      this.standbyTimer = setTimeout(() => {
+        this.standbyTimer = undefined
+        this.ensureStandby()
+      }, delay)
+    })
+  }
+
+  /** The standby, which stops being one (undefined: none alive, the caller forks). */
+  private takeStandby (): WorkerProcess | undefined {
+    const standby = this.standby
+    this.standby = undefined
+    if (standby === undefined) return undefined
+    if (!standby.alive || !standby.child.connected) {
+      standby.kill()
+      return undefined
+    }
+    if (standby.booted) this.standbyDeaths = 0
+    return standby
   }
 
   /** The worker's stats sockets onto their paths; a failure is logged (the worker serves, its runtime API does not). */
@@ -420,6 +479,7 @@ export class Supervisor {
       if (config === undefined || this.stopping || this.worker !== undefined) return
       this.restartWorker(config).then(w => {
         setTimeout(() => { if (this.worker === w && w.alive) this.crashes = 0 }, 30_000).unref()
+        this.ensureStandby()
       }, (err: unknown) => {
         this.opts.log.error({ err: err instanceof Error ? err.message : String(err) }, 'worker restart failed')
         this.scheduleRestart()
@@ -449,6 +509,10 @@ export class Supervisor {
     this.opts.log.info({ signal }, 'stopping')
     clearTimeout(this.restartTimer)
     clearInterval(this.vrrpNotice)
+    clearTimeout(this.standbyTimer)
+    const standby = this.standby
+    this.standby = undefined
+    standby?.kill()
     // VRRP first: priority-0 adverts and VIPs released while the proxy still serves the drain.
     const speaker = this.vrrp
     this.vrrp = undefined
@@ -456,7 +520,7 @@ export class Supervisor {
     const generations = [...this.draining, ...(this.serving === undefined ? [] : [this.serving])]
     for (const { worker: w } of generations) w.drain(hardStopAfterMs ?? this.config?.global.hardStopAfter ??
       DEFAULT_HARD_STOP_AFTER_MS)
-    await Promise.all(generations.map(async ({ worker: w }) => await w.exitPromise))
+    await Promise.all([...generations.map(async ({ worker: w }) => await w.exitPromise), standby?.exitPromise])
     if (this.opts.cleanupReloadRules !== false) for (const r of await removeReloadRules(
       this.opts.log)) this.opts.log.info(`removed ${r}`)
     for (const g of [...generations, ...(this.crashed === undefined ? [] : [this.crashed])]) g.slot?.close()

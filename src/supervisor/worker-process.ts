@@ -1,6 +1,8 @@
 /**
  * One proxy worker generation as the supervisor sees it: a forked child that gets the
  * configuration and listening handles over IPC and reports ready, drained or dead.
+ * The process is forked first and started later: until `start` it is a standby, booted (its
+ * modules loaded) and waiting, with no generation, configuration or socket.
  */
 import { type ChildProcess, fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -38,9 +40,11 @@ export interface WorkerContext {
 let lastReadyGeneration: number | undefined
 
 export class WorkerProcess {
-  readonly generation: number
+  /** 0 until `start` (a standby). */
+  private gen = 0
   readonly child: ChildProcess
   private exited = false
+  private hasBooted = false
   /** Questions to the worker (`tslb status`), answered over IPC with a deadline. */
   readonly queries: WorkerQueries
   readonly exitPromise: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
@@ -49,13 +53,12 @@ export class WorkerProcess {
    * `compileCacheDir`: where V8's compiled code for the worker's modules is kept, so the next generation starts in
    * about a third of the time; checked by the caller (compile-cache.ts).
    */
-  constructor (generation: number, compileCacheDir?: string) {
-    this.generation = generation
+  constructor (compileCacheDir?: string) {
     const cache = compileCacheDir !== undefined ? { NODE_COMPILE_CACHE: compileCacheDir } : {}
     this.child = fork(WORKER_ENTRY, [], {
       serialization: 'advanced',
       execArgv: workerExecArgv(),
-      env: { ...process.env, ...cache, TSLB_WORKER_GENERATION: String(generation) },
+      env: { ...process.env, ...cache },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc']
     })
     this.queries = new WorkerQueries(msg => {
@@ -63,7 +66,10 @@ export class WorkerProcess {
       this.child.send(msg)
       return true
     })
-    this.child.on('message', (m: unknown) => { this.queries.onMessage(m) })
+    this.child.on('message', (m: unknown) => {
+      if ((m as WorkerMessage | undefined)?.type === 'booted') this.hasBooted = true
+      this.queries.onMessage(m)
+    })
     this.exitPromise = new Promise(resolve => {
       this.child.once('exit', (code, signal) => {
         this.exited = true
@@ -71,6 +77,20 @@ export class WorkerProcess {
         resolve({ code, signal })
       })
     })
+  }
+
+  get generation (): number {
+    return this.gen
+  }
+
+  /** Its modules are loaded: `start` costs only the configuration's own work. */
+  get booted (): boolean {
+    return this.hasBooted
+  }
+
+  /** Forked, not started: no generation yet. */
+  get standby (): boolean {
+    return this.gen === 0
   }
 
   get pid (): number | undefined {
@@ -81,8 +101,11 @@ export class WorkerProcess {
     return !this.exited
   }
 
-  /** Sends the configuration and handles, then waits for `ready`. */
-  async start (config: Config, handles: ReadonlyMap<string, TcpHandle>, context?: WorkerContext): Promise<void> {
+  /** Makes this process generation `generation`: sends the configuration and handles, then waits for `ready`. */
+  async start (generation: number, config: Config, handles: ReadonlyMap<string, TcpHandle>,
+    context?: WorkerContext): Promise<void> {
+    if (this.gen !== 0) throw new WorkerStartError(`worker generation ${this.gen} is already started`)
+    this.gen = generation
     const ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => { reject(new WorkerStartError(
         `worker generation ${this.generation} not ready after ${READY_TIMEOUT_MS / 1000} s`)) }, READY_TIMEOUT_MS)

@@ -3,7 +3,8 @@
  * a reload changes which backend answers, a broken configuration is refused and the running one
  * keeps serving, requests in flight across a reload finish, and no nft table or qdisc is left
  * behind after a success, a forced failure or a stop. A strategy the host cannot run (tc-plug
- * here) must refuse every reload cleanly and change nothing.
+ * here) must refuse every reload cleanly and change nothing. Every strategy starts the next
+ * generation on the standby process the supervisor booted ahead of time.
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -64,6 +65,18 @@ async function workerPids (node: RunningTslb): Promise<number[]> {
   return status.workers.filter(w => w.state === 'serving').map(w => w.pid)
 }
 
+/** The standby process once it has booted, other than `not`. */
+async function bootedStandby (node: RunningTslb, not?: number): Promise<number> {
+  const deadline = Date.now() + 10_000
+  for (;;) {
+    const r = await cli(['status', '--json', '-S', node.socket])
+    const s = (JSON.parse(r.stdout) as { standby?: { pid: number, state: string } }).standby
+    if (s?.state === 'booted' && s.pid !== not) return s.pid
+    if (Date.now() > deadline) throw new Error(`no booted standby (other than ${not ?? '-'}) within 10 s: ${r.stdout}`)
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+}
+
 export function runReloadConformance (strategy: string, expect: ConformanceExpectation): void {
   const threads = expect.threads === undefined ? '' : `global\n    nbthread ${expect.threads}\n`
   describe(`reload --strategy ${strategy}${threads === '' ? '' : ` (nbthread ${expect.threads})`}: conformance`, () => {
@@ -87,9 +100,11 @@ export function runReloadConformance (strategy: string, expect: ConformanceExpec
       test('each reload changes which backend answers; only the serving rules remain', async () => {
         for (const webs of [[3, 4], [1, 2], [3, 4]]) {
           configure(webs)
+          const standby = await bootedStandby(node)
           const r = await reload()
           assert.equal(r.code, 0, `reload to web${webs.join('+web')} failed:\n${r.stdout}${r.stderr}`)
           assert.match(r.stdout, new RegExp(`reload strategy: ${strategy}`))
+          assert.deepEqual(await workerPids(node), [standby], 'the new generation runs on the standby process')
           current = webs
           assert.deepEqual(await servedBy(lab, 6), new Set(webs.map(n => `web${n}`)))
           const { tables, qdiscs } = await netState(lab)
@@ -101,12 +116,14 @@ export function runReloadConformance (strategy: string, expect: ConformanceExpec
       test('a reload is refused before anything changes; the running generation keeps serving', async () => {
         const before = await netState(lab)
         const pids = await workerPids(node)
+        const standby = await bootedStandby(node)
         configure([3, 4])
         const r = await reload()
         assert.equal(r.code, 1, `${r.stdout}${r.stderr}`)
         assert.match(r.stderr, expect.refusal ?? /./)
         assert.match(r.stderr, /--strategy handoff/)
         assert.deepEqual(await workerPids(node), pids)
+        assert.equal(await bootedStandby(node), standby, 'the standby is kept')
         assert.deepEqual(await servedBy(lab, 6), new Set(current.map(n => `web${n}`)))
         assert.deepEqual(await netState(lab), before)
       })
@@ -125,10 +142,12 @@ export function runReloadConformance (strategy: string, expect: ConformanceExpec
 
     test('a broken configuration is refused and the running one keeps serving, rules unchanged', async () => {
       const before = await netState(lab)
+      const standby = await bootedStandby(node)
       writeFileSync(node.configFile, `${reloadConfig(lab, [1], threads)}    balanc roundrobin\n`)
       const r = await reload()
       assert.equal(r.code, 1)
       assert.match(r.stdout, /unknown keyword 'balanc'/)
+      assert.equal(await bootedStandby(node), standby, 'the standby is kept')
       assert.deepEqual(await servedBy(lab, 4), new Set(current.map(n => `web${n}`)))
       assert.deepEqual(await netState(lab), before)
     })
@@ -136,9 +155,14 @@ export function runReloadConformance (strategy: string, expect: ConformanceExpec
     test('a reload whose worker cannot start (stats socket in a missing directory) leaves the rules as they were', async () => {
       const before = await netState(lab)
       configure(current.includes(1) ? [3, 4] : [1, 2], 'global\n    stats socket /nonexistent-tslb-dir/admin.sock\n')
+      const standby = await bootedStandby(node)
       const r = await reload()
       assert.equal(r.code, 1, `${r.stdout}${r.stderr}`)
-      if (expect.outcome === 'reloads') assert.match(`${r.stdout}${r.stderr}`, /failed to start: listen /)
+      if (expect.outcome === 'reloads') {
+        assert.match(`${r.stdout}${r.stderr}`, /failed to start: listen /)
+        // The standby started the failing generation and is gone; another one replaces it.
+        assert.notEqual(await bootedStandby(node, standby), standby)
+      }
       assert.deepEqual(await servedBy(lab, 4), new Set(current.map(n => `web${n}`)))
       assert.deepEqual(await netState(lab), before)
     })

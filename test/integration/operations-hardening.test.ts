@@ -139,9 +139,9 @@ test('a ready worker generation has not taken its stats socket paths until it is
 backend app
     server s1 127.0.0.1:9
 `, 't.cfg', { env: {} })
-  const worker = new WorkerProcess(1)
+  const worker = new WorkerProcess()
   t.after(() => { worker.kill() })
-  await worker.start(config, new Map(), { localPeer: 'x', runDir: dir })
+  await worker.start(1, config, new Map(), { localPeer: 'x', runDir: dir })
   // Ready: bound under a temporary name, the path still belongs to whoever had it.
   assert.ok(!existsSync(join(dir, 's.sock')))
   assert.equal(readdirSync(dir).filter(n => n.startsWith(`.tslb.${worker.pid ?? 0}.`)).length, 1)

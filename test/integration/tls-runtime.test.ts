@@ -10,13 +10,11 @@ import { X509Certificate } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
 import { connect as netConnect, createServer as createNetServer } from 'node:net'
-import { connect as tlsConnect, type TLSSocket } from 'node:tls'
+import { connect as tlsConnect, createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls'
 import { join } from 'node:path'
 import { makeCertDir } from '../helpers/certs.ts'
 import { startTslb, tslb, waitExit } from '../helpers/cli.ts'
 
-/** tls-runtime-nbthread.test.ts runs this file with `nbthread 2`: a commit must reach every proxy thread. */
-const threads = process.env.TSLB_TEST_NBTHREAD === undefined ? '' : `  nbthread ${process.env.TSLB_TEST_NBTHREAD}\n`
 const certs = makeCertDir('tslb-tlsrt-')
 const admin = join(certs.dir, 'admin.sock')
 const operator = join(certs.dir, 'oper.sock')
@@ -24,6 +22,10 @@ const ctl = join(certs.dir, 'ctl.sock')
 const cfgFile = join(certs.dir, 'tslb.cfg')
 const A = join(certs.dir, 'a.pem')
 const B = join(certs.dir, 'b.pem')
+/** The client certificate tslb presents to the `mtls` server (`server … ssl crt`). */
+const C = join(certs.dir, 'client.pem')
+/** A TLS server asking for a client certificate, answering with its serial number. */
+let mtls: TlsServer | undefined
 let port = 0
 /** A strict-sni line serving a.pem too: a commit replaces it there as well. */
 let strictPort = 0
@@ -100,16 +102,28 @@ async function served (servername?: string, to = port): Promise<string> {
   })
 }
 
+/** The body of `GET path` through the https frontend. */
+async function get (path: string): Promise<string> {
+  return await new Promise((resolve, reject) => {
+    const s = tlsConnect({ host: '127.0.0.1', port, servername: 'a.example.com', rejectUnauthorized: false })
+    let out = ''
+    s.on('data', (b: Buffer) => { out += b.toString() })
+    s.on('end', () => { resolve(out.slice(out.indexOf('\r\n\r\n') + 4)) })
+    s.on('error', reject)
+    s.end(`GET ${path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`)
+  })
+}
+
 function serialOf (pemFile: string): string {
   return new X509Certificate(readFileSync(pemFile)).serialNumber
 }
 
 /** A new certificate for `names` (re-issued: a new key and serial) as a PEM string; the files on disk are kept. */
-function reissue (file: string, names: string[]): string {
+function reissue (file: string, names: string[], opts: { client?: boolean } = {}): string {
   const saved = readFileSync(join(certs.dir, `${file}.pem`))
   const savedKey = readFileSync(join(certs.dir, `${file}.key`))
   const savedCrt = readFileSync(join(certs.dir, `${file}.crt`))
-  const pem = readFileSync(certs.leaf(file, names), 'utf8')
+  const pem = readFileSync(certs.leaf(file, names, opts), 'utf8')
   writeFileSync(join(certs.dir, `${file}.pem`), saved)
   writeFileSync(join(certs.dir, `${file}.key`), savedKey)
   writeFileSync(join(certs.dir, `${file}.crt`), savedCrt)
@@ -131,6 +145,17 @@ describe('TLS certificates at runtime', () => {
   before(async () => {
     certs.leaf('a', ['a.example.com'])
     certs.leaf('b', ['b.example.com'])
+    certs.leaf('client', ['client'], { client: true })
+    mtls = createTlsServer({ cert: readFileSync(join(certs.dir, 'b.crt')), key: readFileSync(join(certs.dir, 'b.key')),
+      requestCert: true, rejectUnauthorized: false }, sock => {
+      sock.once('data', () => {
+        const body = `${sock.getPeerX509Certificate()?.serialNumber ?? 'none'}\n`
+        sock.end(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`)
+      })
+      sock.on('error', () => {})
+    })
+    await new Promise<void>(resolve => { mtls?.listen(0, '127.0.0.1', resolve) })
+    const mtlsPort = (mtls.address() as { port: number }).port
     app = createHttpServer((req, res) => { res.end(`app ${req.url ?? ''}\n`) })
     await new Promise<void>(resolve => { app?.listen(0, '127.0.0.1', resolve) })
     const appPort = (app.address() as { port: number }).port
@@ -138,7 +163,8 @@ describe('TLS certificates at runtime', () => {
     strictPort = await freePort()
     latePort = await freePort()
     writeFileSync(cfgFile, `global
-${threads}  stats socket ${admin} level admin
+  nbthread 2
+  stats socket ${admin} level admin
   stats socket ${operator} level operator
 defaults
   mode http
@@ -147,7 +173,10 @@ defaults
   timeout server 5s
 frontend https
   bind 127.0.0.1:${port} ssl crt ${A} crt ${B}
+  use_backend mtls if { path /mtls }
   default_backend app
+backend mtls
+  server s 127.0.0.1:${mtlsPort} ssl verify none crt ${C}
 frontend strict
   bind 127.0.0.1:${strictPort} ssl crt ${A} strict-sni
   default_backend app
@@ -168,11 +197,12 @@ backend app
       await waitExit(proxy.child)
     }
     app?.close()
+    mtls?.close()
     certs.remove()
   })
 
   test('show ssl cert lists the files and details one as HAProxy does', async () => {
-    assert.equal(await cli('show ssl cert\n'), `# filename\n${A}\n${B}\n\n`)
+    assert.equal(await cli('show ssl cert\n'), `# filename\n${A}\n${B}\n${C}\n\n`)
     const x = new X509Certificate(readFileSync(A))
     const details = await cli(`show ssl cert ${A}\n`)
     assert.equal(details, `Filename: ${A}\nStatus: Used\nSerial: ${x.serialNumber}\nnotBefore: ${x.validFrom}\n` +
@@ -192,7 +222,7 @@ backend app
     const next = reissue('a', ['a.example.com', 'new.example.com'])
     const nextSerial = new X509Certificate(next).serialNumber
     assert.equal(await cli(setPayload(A, next)), `Transaction created for certificate ${A}!\n\n`)
-    assert.equal(await cli('show ssl cert\n'), `# transaction\n*${A}\n# filename\n${A}\n${B}\n\n`)
+    assert.equal(await cli('show ssl cert\n'), `# transaction\n*${A}\n# filename\n${A}\n${B}\n${C}\n\n`)
     assert.match(await cli(`show ssl cert *${A}\n`), new RegExp(`^Filename: \\*${A}\nStatus: Unused\nSerial: ` +
       `${nextSerial}\n[^]*Subject Alternative Name: DNS:a.example.com, DNS:new.example.com\n`))
     assert.equal(await served('a.example.com'), old, 'not before the commit')
@@ -212,7 +242,10 @@ backend app
       `to set '${B}'\nCan't commit ${B}!\n\n`)
     assert.equal(await cli(`commit ssl cert ${A}\n`, operator), 'Permission denied\n\n')
     assert.equal(await cli(`commit ssl cert ${A}\n`), `Committing ${A}...\nSuccess!\n\n`, 'one dot per bind line')
-    assert.equal(await served('a.example.com'), nextSerial)
+    // nbthread 2: the runtime API runs on thread 1, the commit reaches the other thread's lines too, a message later
+    // (the kernel spreads the handshakes over both).
+    await new Promise(resolve => setTimeout(resolve, 100))
+    for (let i = 0; i < 16; i++) assert.equal(await served('a.example.com'), nextSerial, `handshake ${i + 1}`)
     assert.equal(await served('new.example.com'), nextSerial, 'the new certificate\'s names select it')
     assert.equal(await served(), nextSerial, 'the default certificate is replaced too')
     assert.equal(await served('b.example.com'), serialOf(B), 'the other certificate is untouched')
@@ -231,11 +264,19 @@ backend app
     assert.match(await cli(`show ssl cert ${A}\n`), new RegExp(`Status: Used\nSerial: ${nextSerial}\n`))
   })
 
+  test('a server\'s client certificate (server … crt) is replaced for new connections to it', async () => {
+    assert.equal(await get('/mtls'), `${serialOf(C)}\n`)
+    const next = reissue('client', ['client'], { client: true })
+    assert.equal(await cli(setPayload(C, next)), `Transaction created for certificate ${C}!\n\n`)
+    assert.equal(await cli(`commit ssl cert ${C}\n`), `Committing ${C}.\nSuccess!\n\n`)
+    assert.equal(await get('/mtls'), `${new X509Certificate(next).serialNumber}\n`)
+  })
+
   test('a bad payload is refused with HAProxy\'s messages and changes nothing', async () => {
     const before = await served('b.example.com')
     assert.equal(await cli(setPayload(B, 'garbage')), `unable to load certificate from file '${B}'.\n` +
       `Can't load the payload\nCan't update ${B}!\n\n`)
-    assert.equal(await cli('show ssl cert\n'), `# filename\n${A}\n${B}\n\n`, 'no transaction')
+    assert.equal(await cli('show ssl cert\n'), `# filename\n${A}\n${B}\n${C}\n\n`, 'no transaction')
     const other = readFileSync(A, 'utf8')
     assert.equal(await cli(setPayload(join(certs.dir, 'zz.pem'), other)), "Can't replace a certificate which is not " +
       `referenced by the configuration!\nCan't update ${join(certs.dir, 'zz.pem')}!\n\n`)

@@ -91,11 +91,15 @@ export function applyHttpError (p: Proxy, args: readonly string[], loc: Location
   }
   if (payload !== undefined && contentType === undefined) throw new ValueError(
     `'http-error … ${kind ?? ''}' needs a 'content-type'`)
-  for (const [name] of headers) {
+  for (const [name, v] of headers) {
     if (/^(content-length|content-type|transfer-encoding|connection)$/i.test(name)) throw new ValueError(
       `'http-error … hdr ${name}': this header is set by the proxy`)
+    // HAProxy reads these values as log-format strings; tslb's error replies are made once, at load.
+    if (v.replaceAll('%%', '').includes('%')) throw new ValueError(`'http-error … hdr ${name}': log-format values ` +
+      "are not supported by tslb yet (write the value without '%', or '%%' for one)")
   }
-  p.errorfiles.push({ kind: 'reply', status, reply: { loc, generated: { status, headers, contentType,
+  p.errorfiles.push({ kind: 'reply', status, reply: { loc, generated: { status, contentType,
+    headers: headers.map(([n, v]) => [n, v.replaceAll('%%', '%')] as const),
     body: kind === 'string' ? payload?.value : undefined, bodyFile: kind === 'file' ? payload?.value : undefined } } })
 }
 

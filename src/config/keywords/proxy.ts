@@ -224,7 +224,7 @@ export const PROXY_KEYWORDS: Readonly<Record<string, ProxyKeyword>> = {
     }
   },
   acl: {
-    where: 'flb',
+    where: 'dflb',
     parse: (p, args, ctx) => {
       const [name, ...rest] = args
       if (name === undefined) throw new ValueError("'acl' expects a name, a fetch method and values")
@@ -256,10 +256,11 @@ export const PROXY_KEYWORDS: Readonly<Record<string, ProxyKeyword>> = {
   source: { where: 'dbl', parse: (p, args) => { p.source = parseAddress(args[0] ?? '', 'source', false).host;
     if (args.length > 1) throw new ValueError("'source' options (usesrc, interface) are not supported yet") } },
   cookie: { where: 'dbl', parse: (p, args, ctx) => { warnIfIgnored(p, 'b', 'cookie', ctx); applyCookie(p, args) } },
-  'http-request': { where: 'flb', parse: (p, args, ctx) => { applyHttpRule('request', p, args, ctx) } },
-  'http-response': { where: 'flb', parse: (p, args, ctx) => { applyHttpRule('response', p, args, ctx) } },
-  'http-after-response': { where: 'flb', parse: (p, args, ctx) => { applyHttpRule('after-response', p, args, ctx) } },
-  'tcp-request': { where: 'flb', parse: applyTcpRule },
+  'http-request': { where: 'dflb', parse: (p, args, ctx) => { applyHttpRule('request', p, args, ctx) } },
+  'http-response': { where: 'dflb', parse: (p, args, ctx) => { applyHttpRule('response', p, args, ctx) } },
+  'http-after-response': { where: 'dflb', parse: (p, args, ctx) => { applyHttpRule('after-response', p, args,
+    ctx) } },
+  'tcp-request': { where: 'dflb', parse: applyTcpRule },
   'http-check': { where: 'dbl', parse: (p, args) => { applyHttpCheck(p, args) } },
   'tcp-check': { where: 'dbl', parse: (p, args) => { p.ownTcpCheckRules.push(parseTcpCheck(args)) } },
   stats: { where: 'dflb', parse: applyStats },

@@ -169,22 +169,35 @@ export function compileAcl (acl: AclDefinition): Predicate {
   return s => samples(s).some(test)
 }
 
+/** A proxy's ACL lines by name, built once per list (a proxy with one rule per ACL would otherwise be quadratic). */
+const aclIndexes = new WeakMap<readonly AclDefinition[], ReadonlyMap<string, readonly AclDefinition[]>>()
+
+function aclIndex (acls: readonly AclDefinition[]): ReadonlyMap<string, readonly AclDefinition[]> {
+  let index = aclIndexes.get(acls)
+  if (index === undefined) {
+    const byName = new Map<string, AclDefinition[]>()
+    for (const a of acls) {
+      const list = byName.get(a.name)
+      if (list === undefined) byName.set(a.name, [a])
+      else list.push(a)
+    }
+    index = byName
+    aclIndexes.set(acls, index)
+  }
+  return index
+}
+
 /**
  * Compiles a condition; named ACLs are looked up in `acls` (several `acl` lines with one name are ORed,
- * as HAProxy does). Returns a predicate that is true when the rule applies.
+ * as HAProxy does) and only those it names are compiled. Returns a predicate that is true when the rule applies.
  */
 export function compileCondition (cond: Condition | undefined, acls: readonly AclDefinition[]): Predicate {
   if (cond === undefined) return () => true
-  const named = new Map<string, Predicate[]>()
-  for (const a of acls) {
-    const list = named.get(a.name) ?? []
-    list.push(compileAcl(a))
-    named.set(a.name, list)
-  }
+  const index = aclIndex(acls)
   const groups = cond.terms.map(group => group.map(term => {
     let p: Predicate
     if (typeof term.acl === 'string') {
-      const list = named.get(term.acl)
+      const list = index.get(term.acl)?.map(compileAcl)
       const predefined = PREDEFINED[term.acl]
       p = list !== undefined ? (s => list.some(x => x(s))) : predefined ?? (() => false)
     } else {

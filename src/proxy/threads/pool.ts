@@ -27,8 +27,7 @@ export class ProxyThreads {
     stats: StatsShareHandle, tables: readonly (readonly [string, StickTableHandle])[]) {
     const threads = shares.length + 1
     shares.forEach((sockets, i) => {
-      const data: ThreadData = { config, tid: i + 2, threads, sockets, state, stats, tables,
-        argv: process.argv }
+      const data: ThreadData = { config, tid: i + 2, threads, sockets, state, stats, tables }
       const w = new Worker(THREAD_ENTRY, { workerData: data })
       this.workers.push(w)
       w.on('message', (m: FromThread) => {
@@ -76,10 +75,5 @@ export class ProxyThreads {
     this.draining = true
     for (const w of this.workers) w.postMessage({ type: 'drain', hardStopAfter } satisfies ToThread)
     await Promise.all(this.exited)
-  }
-
-  async terminate (): Promise<void> {
-    this.draining = true
-    await Promise.all(this.workers.map(async w => await w.terminate()))
   }
 }

@@ -16,12 +16,8 @@ import { setThreadPosition } from './current.ts'
 import { NodeState } from './node-state.ts'
 import { StatsShare } from './stats-share.ts'
 import type { CheckReport } from '../stats/providers.ts'
-import { sslCertCommand } from '../stats/runtime-api-ssl.ts'
 
 const data = workerData as ThreadData
-// A TLS server's default session id context is a hash of process.argv, whose script differs in a thread: with thread
-// 1's, a session or ticket from one thread resumes on another (and across generations, as with one thread).
-process.argv = [...data.argv]
 setThreadPosition(data.tid - 1)
 const log = createLogger('tslb-worker').child({ thread: data.tid })
 let engine: Engine | undefined
@@ -73,6 +69,6 @@ async function drain (hardStopAfter: number): Promise<void> {
 parentPort?.on('message', (msg: ToThread) => {
   if (msg.type === 'drain') setImmediate(() => { void drain(msg.hardStopAfter) })
   if (msg.type === 'checks') checks = new Map(msg.reports)
-  if (msg.type === 'ssl-cert' && engine !== undefined) sslCertCommand(engine.certs, msg.verb, msg.name, msg.payload)
+  if (msg.type === 'cert') engine?.certs.applyCommitted(msg.file, msg.cert, msg.key)
 })
 start()

@@ -33,16 +33,22 @@ export class CertStore {
   private readonly listeners = new Set<(file: string) => void>()
   private tx: StoredCert | undefined
 
-  constructor (certs: readonly TlsCertificate[]) {
+  /** `certs`: one per bind line (or crt-list line) and per server (`crt`) that serves it. */
+  constructor (certs: readonly StoredCert[]) {
     for (const c of certs) {
       this.stored.set(c.file, { file: c.file, cert: c.cert, key: c.key })
       this.instances.set(c.file, (this.instances.get(c.file) ?? 0) + 1)
     }
   }
 
-  /** The certificates of every `bind … ssl` line of the configuration. */
+  /** The certificates of every `bind … ssl` line and every `server … crt` of the configuration. */
   static fromConfig (config: Config): CertStore {
-    return new CertStore(config.proxies.flatMap(p => p.binds.flatMap(b => b.ssl?.certs ?? [])))
+    const binds: StoredCert[] = config.proxies.flatMap(p => p.binds.flatMap(b => b.ssl?.certs ?? []))
+    const servers: StoredCert[] = config.proxies.flatMap(p => p.servers.flatMap(s => {
+      const t = s.tls
+      return t?.crtFile === undefined ? [] : [{ file: t.crtFile, cert: t.certPem, key: t.keyPem }]
+    }))
+    return new CertStore([...binds, ...servers])
   }
 
   /** File names in byte order, as HAProxy lists its tree. */
@@ -128,10 +134,19 @@ export class CertStore {
       throw new CertStoreError(Code.INCOMPLETE, `Committing ${file}\n${why}\nFailed!\n`)
     }
     this.tx = undefined
-    this.stored.set(file, tx)
-    this.replaced.set(file, { cert: tx.cert, key: tx.key, names: certificateNames(x509) })
-    for (const fn of this.listeners) fn(file)
+    this.install(file, tx.cert, tx.key, x509)
     return this.uses(file)
+  }
+
+  /** A certificate another proxy thread's store committed (checked there): served here too from now on. */
+  applyCommitted (file: string, cert: string, key: string): void {
+    this.install(file, cert, key, new X509Certificate(cert))
+  }
+
+  private install (file: string, cert: string, key: string, x509: X509Certificate): void {
+    this.stored.set(file, { file, cert, key })
+    this.replaced.set(file, { cert, key, names: certificateNames(x509) })
+    for (const fn of this.listeners) fn(file)
   }
 
   /** `abort ssl cert FILE`. */

@@ -14,14 +14,28 @@ const contexts = new WeakMap<ServerTls, tls.SecureContext>()
 /** The last session of each server, offered for resumption on the next connection. */
 const sessions = new WeakMap<ServerTls, Buffer>()
 
+/** Client certificates committed on the runtime API (`set/commit ssl cert` of a server's `crt` file). */
+const replaced = new WeakMap<ServerTls, { cert: string, key: string }>()
+
 function contextOf (t: ServerTls): tls.SecureContext {
   let c = contexts.get(t)
   if (c === undefined) {
-    c = tls.createSecureContext({ ...secureContextOptions(t), ca: t.caPem, crl: t.crlPem, cert: t.certPem,
-      key: t.keyPem, secureOptions: t.noTlsTickets === true ? constants.SSL_OP_NO_TICKET : undefined })
+    const r = replaced.get(t)
+    c = tls.createSecureContext({ ...secureContextOptions(t), ca: t.caPem, crl: t.crlPem, cert: r?.cert ?? t.certPem,
+      key: r?.key ?? t.keyPem, secureOptions: t.noTlsTickets === true ? constants.SSL_OP_NO_TICKET : undefined })
     contexts.set(t, c)
   }
   return c
+}
+
+/**
+ * The server's client certificate was replaced at runtime: new connections present the new one (connections already
+ * made, idle ones included, keep theirs). The remembered session goes too: resuming it would present the old identity.
+ */
+export function replaceClientCertificate (t: ServerTls, cert: string, key: string): void {
+  replaced.set(t, { cert, key })
+  contexts.delete(t)
+  sessions.delete(t)
 }
 
 /** True when `sni` names a constant (`str(NAME)`) or nothing: connections can then be shared between clients. */

@@ -11,6 +11,9 @@ import type { BindTls, GlobalTls, TlsCertificate, TlsSettings, TlsVerify } from 
 import { secureContextOptions } from '../../config/tls-options.ts'
 import { SniSelector } from './sni.ts'
 import { SessionCache } from './session-cache.ts'
+
+/** The session ID context of every bind (OpenSSL resumes only sessions made under the same one). */
+const SESSION_ID_CONTEXT = 'tslb'
 import type { CertStore } from './cert-store.ts'
 
 /** HAProxy's `tune.ssl.cachesize` and `tune.ssl.lifetime` defaults. */
@@ -137,8 +140,10 @@ export class TlsTerminator {
   }
 
   /** The server's own context: the default certificate's (none with strict-sni: a name must match). */
-  private serverContextOptions (): tls.SecureContextOptions {
-    const options = { ...this.fallback.options }
+  private serverContextOptions (): tls.SecureContextOptions & { sessionIdContext: string } {
+    // Node's default session ID context hashes process.argv, which differs in a proxy thread (and setSecureContext
+    // resets it): a session made on one thread would not resume on another. One context everywhere, as HAProxy's.
+    const options = { ...this.fallback.options, sessionIdContext: SESSION_ID_CONTEXT }
     if (this.bind.strictSni === true) {
       delete options.cert
       delete options.key

@@ -104,6 +104,8 @@ frontend f
     http-error status 503 string "no type"
     http-error status 503 content-type text/plain string a file /e/body.txt
     http-error status 503 errorfile /e/e503.http hdr a b
+    http-error status 503 content-type text/plain hdr x-path "path=%[path]" string x
+    http-error status 503 content-type text/plain hdr x-pct "100%%" string x
 `)
   assert.deepEqual(messages, [
     "4: unknown keyword 'retry' in 'http-errors' section (only 'errorfile')",
@@ -113,6 +115,8 @@ frontend f
     "11: 'http-error … string' needs a 'content-type'",
     "12: 'http-error': 'file' after 'string': one payload only",
     "13: 'http-error … errorfile': 'content-type' and 'hdr' cannot be used with it",
+    "14: 'http-error … hdr x-path': log-format values are not supported by tslb yet (write the value without '%', " +
+      "or '%%' for one)",
     "3: errorfile: error opening file '/e/none.http'",
     "8: errorfile: error opening file '/e/none.http'",
     "9: errorfiles: unknown http-errors section 'nosuch'"

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { parseAclDefinition } from '../../../../src/config/acl.ts'
-import { compileAcl } from '../../../../src/proxy/acl/matcher.ts'
+import { parseAclDefinition, parseCondition } from '../../../../src/config/acl.ts'
+import { compileAcl, compileCondition } from '../../../../src/proxy/acl/matcher.ts'
 import type { SampleSource } from '../../../../src/proxy/acl/sample.ts'
 
 const LOC = { file: 't.cfg', line: 1 }
@@ -29,4 +29,14 @@ test('hdr() matches each comma-separated value; HTTP versions; a converter sets 
   assert.equal(acl('req.fhdr(x) -m str b')(req('/', { x: 'a, b' })), false)
   assert.equal(acl('src,ipmask(24) 192.0.2.0/24')(req('/')), true)
   assert.equal(acl('hdr(x),lower -m str abc')(req('/', { x: 'AbC' })), true)
+})
+
+test('a condition compiles only the ACLs it names (a proxy with one use_backend per ACL builds in linear time)', () => {
+  const host = parseAclDefinition('host', ['hdr(host)', '-i', 'a.example'], LOC)
+  // Not one the parser lets through: compiling it would throw, so it shows whether it is compiled.
+  const other = { ...parseAclDefinition('other', ['path', '-m', 'reg', 'x'], LOC), values: ['('] }
+  const when = compileCondition(parseCondition(['if', 'host'], LOC), [host, other])
+  assert.equal(when(req('/', { host: 'A.example' })), true)
+  assert.equal(when(req('/', { host: 'b.example' })), false)
+  assert.throws(() => compileCondition(parseCondition(['if', 'other'], LOC), [host, other]), SyntaxError)
 })
