@@ -124,6 +124,7 @@ BACKEND_PORTS=(18081 18082 18083 18084)
 declare -A HTTP_PORT=([haproxy]=8001 [tslb]=8002 [node]=8003)
 declare -A TCP_PORT=([haproxy]=9001 [tslb]=9002 [node]=9003)
 declare -A PIDS=()        # proxy name -> pid(s) whose CPU time is the proxy's
+declare -A MEM_PIDS=()    # proxy name -> pid(s) whose memory is the proxy's (tslb: also the standby), if not PIDS
 STARTED=()                # every pid we started, stopped in reverse order on exit
 BODY_BYTES=$((1024 * 1024))
 
@@ -262,7 +263,7 @@ if (( THREADS > 1 )); then
 fi
 
 start_proxy() {
-  local p=$1 sup worker='' i c
+  local p=$1 sup worker='' standby='' i c
   case $p in
     haproxy)
       write_cfg haproxy "${HTTP_PORT[haproxy]}" "${TCP_PORT[haproxy]}" >"$OUT/haproxy.cfg"
@@ -293,6 +294,15 @@ start_proxy() {
       done
       [[ -n ${worker:-} ]] || die "tslb has no worker after 20 s (see $OUT/tslb.log)"
       PIDS[tslb]="$sup $worker"
+      # The standby (the next generation's process, booted ahead) is part of the node's memory, not of its CPU.
+      for (( i = 0; i < 100; i++ )); do
+        standby=$("$TSLB_BIN" status -S "$OUT/tslb.sock" --json 2>/dev/null |
+          "$NODE" -e 'const s = JSON.parse(require("fs").readFileSync(0, "utf8"))
+            console.log(s.standby?.state === "booted" ? s.standby.pid : "")' 2>/dev/null || true)
+        [[ -n ${standby:-} ]] && break
+        sleep 0.1
+      done
+      MEM_PIDS[tslb]="$sup $worker${standby:+ $standby}"
       TSLB_SUP=$sup
       TSLB_WORKER=$worker
       ;;
@@ -428,7 +438,7 @@ measure_once() {  # round load proxy attempt -> prints the JSON record
   [[ -n $json ]] || { json='{"failed":true}'; echo "$PROG: wrk failed for $p/$load (see $out)" >&2; }
   rss=$(rss_kib "${PIDS[$p]##* }")   # the worker, for tslb
   # shellcheck disable=SC2086
-  mem=$(mem_json ${PIDS[$p]})
+  mem=$(mem_json ${MEM_PIDS[$p]:-${PIDS[$p]}})
   # wrk has exited and closed every connection: the proxy should have closed its side too
   sleep 1
   port=${url#http://127.0.0.1:}; port=${port%%/*}

@@ -38,7 +38,7 @@ interface Run {
   readonly cpu0: CpuJiffies
   readonly cpu1: CpuJiffies
   readonly rss_kib: number
-  /** Each of the proxy's processes (tslb: supervisor, then worker); absent in older results. */
+  /** Each of the proxy's processes (tslb: supervisor, worker, standby when there is one); absent in older results. */
   readonly mem?: readonly ProcMem[]
   /** Client connections the proxy still held 1 s after wrk had exited (should be 0). */
   readonly lingering: number
@@ -181,8 +181,8 @@ function mib (kib: number): string {
   return `${(kib / 1024).toFixed(0)} MiB`
 }
 
-const PROCESS_ROLES: Record<ProxyName, readonly string[]> = { haproxy: ['haproxy'], tslb: ['supervisor', 'worker'],
-  node: ['node'] }
+const PROCESS_ROLES: Record<ProxyName, readonly string[]> = { haproxy: ['haproxy'],
+  tslb: ['supervisor', 'worker', 'standby'], node: ['node'] }
 
 /** Peak RSS of each process of `p` over `runs` (VmHWM only grows while the process lives), and their sum. */
 function peakRss (runs: readonly Run[], p: ProxyName): { readonly each: number[], readonly total: number,

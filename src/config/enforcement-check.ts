@@ -12,7 +12,7 @@ import { ACL_FLAGS, type Entry, FETCHES, HTTP_AFTER_RESPONSE_ACTIONS, HTTP_REQUE
     TCP_INSPECT_DELAY,
   TCP_REQUEST_ACTIONS } from './enforcement.ts'
 import { parseFetch } from './acl.ts'
-import { inspectDelay, INSPECT_FETCHES, PAYLOAD_FETCHES } from './tls-fetches.ts'
+import { HELLO_FETCHES, inspectDelay, INSPECT_FETCHES, PAYLOAD_FETCHES } from './tls-fetches.ts'
 import { ValueError } from './errors.ts'
 import { counterMatch } from './counter-fetches.ts'
 
@@ -107,6 +107,10 @@ function layer7Uses (p: Proxy, cond: Condition | undefined): string[] {
   return found
 }
 
+/** Fetches of the response: nothing to read before one. */
+const RESPONSE_FETCHES: ReadonlySet<string> = new Set(['status', 'res.hdr', 'res.fhdr', 'res.hdr_cnt', 'shdr',
+  'res.cook', 'scook'])
+
 /** Known when a connection is accepted: the addresses, and the stick counters (read from the tables). */
 function layer4 (fetch: string): boolean {
   return LAYER4_FETCHES.has(fetch) || counterMatch(fetch) !== undefined
@@ -128,9 +132,14 @@ function checkTcpRule (p: Proxy, rule: HttpRule, use: Use, out: Reporter): void 
     return
   }
   // A proxy that waits for the ClientHello runs its content rules once it is there: req.ssl_* are known then.
-  const hello = inspectDelay(p) !== undefined && rule.action.startsWith('content ')
+  const content = rule.action.startsWith('content ')
+  const hello = inspectDelay(p) !== undefined && content
+  // In mode http the content rules run on each request, whose fetches they read (not the response's, nor the raw
+  // bytes: the request is parsed).
+  const request = content && p.mode === 'http'
   const uses = [...layer7Uses(p, rule.cond), ...actionSamples(rule).filter(f => !layer4(f))]
-  for (const f of uses.filter(f => !(hello && f in INSPECT_FETCHES))) {
+  const ofRequest = (f: string): boolean => !RESPONSE_FETCHES.has(f) && !(f in HELLO_FETCHES) && !(f in PAYLOAD_FETCHES)
+  for (const f of uses.filter(f => !(hello && f in INSPECT_FETCHES) && !(request && ofRequest(f)))) {
     out.report(rule.loc, { what: `${use.what} over ${f}`, entry: { status: 'not-enforced', guard: true } }, true)
   }
 }

@@ -42,8 +42,22 @@ export const PAYLOAD_FETCHES: Readonly<Record<string, TlsFetchSpec>> = {
   'req.payload': { args: true, type: 'bin' }
 }
 
+/**
+ * HTTP request fetches over the first bytes of a `mode tcp` connection, once they hold a whole request head (HAProxy
+ * parses the buffer as HTTP for them): `tcp-request content track-sc0 url`.
+ */
+export const HTTP_PAYLOAD_FETCHES: Readonly<Record<string, TlsFetchSpec>> = {
+  url: { args: false, type: 'str' }, path: { args: false, type: 'str' }, pathq: { args: false, type: 'str' },
+  base: { args: false, type: 'str' }, query: { args: false, type: 'str' }, method: { args: false, type: 'str' },
+  'req.ver': { args: false, type: 'str' }, req_ver: { args: false, type: 'str' }, hdr: { args: true, type: 'str' },
+  'req.hdr': { args: true, type: 'str' }, 'req.fhdr': { args: true, type: 'str' },
+  url_param: { args: true, type: 'str' }, urlp: { args: true, type: 'str' }, 'req.cook': { args: true, type: 'str' },
+    cook: { args: true, type: 'str' }
+}
+
 /** What a `mode tcp` proxy may read before routing when it waits (`tcp-request inspect-delay`). */
-export const INSPECT_FETCHES: Readonly<Record<string, TlsFetchSpec>> = { ...HELLO_FETCHES, ...PAYLOAD_FETCHES }
+export const INSPECT_FETCHES: Readonly<Record<string, TlsFetchSpec>> = { ...HELLO_FETCHES, ...PAYLOAD_FETCHES,
+  ...HTTP_PAYLOAD_FETCHES }
 
 /**
  * `tcp-request inspect-delay` of a `mode tcp` proxy whose rules read the first bytes (the ClientHello with `req.ssl_*`,
@@ -51,15 +65,19 @@ export const INSPECT_FETCHES: Readonly<Record<string, TlsFetchSpec>> = { ...HELL
  * run. Undefined: no waiting.
  */
 export function inspectDelay (p: Proxy): number | undefined {
-  if (p.mode !== 'tcp') return undefined
+  if (p.mode === 'http') return undefined
   const delay = p.tcpRules.find(r => r.action === 'inspect-delay')?.args[0]
   if (delay === undefined) return undefined
   return proxyUses(p, INSPECT_FETCHES) ? parseTime(delay) : undefined
 }
 
-/** Some ACL of the proxy (named, or anonymous in its rules and routing) reads one of `fetches`. */
+/**
+ * Some ACL of the proxy (named, or anonymous in its rules and routing), or the key of a `tcp-request` track-sc, reads
+ * one of `fetches`.
+ */
 export function proxyUses (p: Proxy, fetches: Readonly<Record<string, unknown>>): boolean {
   const anonymous = [...p.useBackends.map(u => u.cond), ...p.tcpRules.map(r => r.cond)].flatMap(c => c?.terms.flat() ??
     []).map(t => t.acl).filter(a => typeof a !== 'string')
-  return [...p.acls, ...anonymous].some(a => a.fetch in fetches)
+  const keys = p.tcpRules.flatMap(r => r.spec?.type === 'track-sc' ? [r.spec.key] : [])
+  return [...p.acls, ...anonymous, ...keys].some(a => a.fetch in fetches)
 }

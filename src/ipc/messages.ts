@@ -48,6 +48,8 @@ export type SupervisorMessage =
   | ConfigMessage
   | { readonly type: 'listener', readonly key: string }
   | { readonly type: 'start' }
+  /** To a standby: the threads (`nbthread`) the serving configuration runs, to boot ahead of time as well. */
+  | { readonly type: 'prepare', readonly threads: number }
   | { readonly type: 'vrrp', readonly text: string }
   | { readonly type: 'drain', readonly hardStopAfter: number }
 

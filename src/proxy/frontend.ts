@@ -9,7 +9,7 @@ import type { Proxy, Timeouts } from '../config/model.ts'
 import type { BindTls, GlobalTls } from '../config/tls-model.ts'
 import { TlsTerminator } from './tls/terminator.ts'
 import type { CertStore } from './tls/cert-store.ts'
-import { HELLO_FETCHES, inspectDelay, proxyUses } from '../config/tls-fetches.ts'
+import { HELLO_FETCHES, HTTP_PAYLOAD_FETCHES, inspectDelay, proxyUses } from '../config/tls-fetches.ts'
 import { parseClientHello } from './tls/client-hello.ts'
 import { clientAddress, haproxyDate } from './log/format.ts'
 import { compileCondition, type Predicate } from './acl/matcher.ts'
@@ -73,6 +73,8 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
   readonly helloWait: number | undefined
   /** The rules read the ClientHello (`req.ssl_*`): the inspection waits until it is complete. */
   private readonly readsHello: boolean
+  /** The rules read the first bytes as an HTTP request (`url`, `hdr()`…): the inspection waits for a whole head. */
+  private readonly readsHttp: boolean
   /** Accepted connections that may wait for a slot: the sum of the listeners' accept queue sizes. */
   pendingLimit = 0
   readonly servers: Server[] = []
@@ -145,6 +147,7 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
     })
     this.helloWait = inspectDelay(config)
     this.readsHello = this.helloWait !== undefined && proxyUses(config, HELLO_FETCHES)
+    this.readsHttp = this.helloWait !== undefined && proxyUses(config, HTTP_PAYLOAD_FETCHES)
     this.defaultBackend = backends.get(config.kind === 'listen' ? config.name : config.defaultBackend ?? '')
     this.monitorFail = config.monitorFail.map(c => compileCondition(c, config.acls))
     this.tcpRules = compileTcpRules(config)
@@ -320,6 +323,7 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
 
   contentReady (s: SampleSource): boolean {
     if (this.readsHello && (s.payload === undefined || parseClientHello(s.payload).state === 'incomplete')) return false
+    if (this.readsHttp && s.url === undefined) return false
     return this.tcpRules === undefined || contentDecided(this.tcpRules, s)
   }
 

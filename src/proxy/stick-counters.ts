@@ -17,12 +17,43 @@ import type { StickCounterName, StickEntry, StickKeyId, StickRateName, StickTabl
 import { STICK_COUNTER_SLOTS } from '../config/counter-fetches.ts'
 
 let tables: ReadonlyMap<string, StickTable> = new Map()
-let refs = new WeakMap<StickTable, Map<StickKeyId, number>>()
+
+interface Held {
+  count: number
+  /** A key as a rule fetched it, to find the entry again. */
+  readonly key: string
+}
+
+/** The tracked entries of each table: how many trackers hold each (HAProxy's `ref_cnt`). */
+let refs = new Map<StickTable, Map<StickKeyId, Held>>()
+
+/**
+ * HAProxy never expires an entry while it is tracked. The tables expire entries on their own clock, so a tracked
+ * entry is touched again shortly before it would expire (checked every `KEEP_EVERY` ms): a connection that stays
+ * idle longer than `expire` keeps its `conn_cur`.
+ */
+const KEEP_EVERY = 1000
+const KEEP_MARGIN = 2500
+let keeper: NodeJS.Timeout | undefined
+
+/** Touches the tracked entries about to expire; `now` the tables' clock. */
+export function keepTrackedEntries (now: number): void {
+  for (const [table, held] of refs) {
+    for (const h of held.values()) {
+      const e = table.lookup(h.key)
+      if (e !== undefined && e.expiresIn(now) < KEEP_MARGIN) table.touchLocal(e, now)
+    }
+  }
+}
 
 /** The engine's tables, by the names rules use (`PROXY`, `PEERS/TABLE`): set once per configuration load. */
 export function setStickTables (byName: ReadonlyMap<string, StickTable>): void {
   tables = byName
-  refs = new WeakMap()
+  refs = new Map()
+  if (keeper === undefined) {
+    keeper = setInterval(() => { if (refs.size > 0) keepTrackedEntries(Date.now()) }, KEEP_EVERY)
+    keeper.unref()
+  }
 }
 
 export function stickTable (name: string): StickTable | undefined {
@@ -31,15 +62,21 @@ export function stickTable (name: string): StickTable | undefined {
 
 /** How many trackers hold `key` in `table`. */
 export function trackerCount (table: StickTable, key: StickKeyId): number {
-  return refs.get(table)?.get(key) ?? 0
+  return refs.get(table)?.get(key)?.count ?? 0
 }
 
-function addRef (table: StickTable, key: StickKeyId, delta: number): void {
+function addRef (table: StickTable, id: StickKeyId, key: string, delta: number): void {
   let m = refs.get(table)
   if (m === undefined) { m = new Map(); refs.set(table, m) }
-  const n = (m.get(key) ?? 0) + delta
-  if (n <= 0) m.delete(key)
-  else m.set(key, n)
+  const h = m.get(id)
+  const n = (h?.count ?? 0) + delta
+  if (n > 0) {
+    if (h === undefined) m.set(id, { count: n, key })
+    else h.count = n
+    return
+  }
+  m.delete(id)
+  if (m.size === 0) refs.delete(table)
 }
 
 export interface Tracker {
@@ -122,7 +159,7 @@ export class StickCounters {
     hitRate(table, e, 'conn_rate', now)
     table.touchLocal(e, now)
     const t: Tracker = { table, key, id }
-    addRef(table, id, 1)
+    addRef(table, id, key, 1)
     if (level === 'session') this.session[slot] = t
     else (this.stream ??= [...EMPTY])[slot] = t
     return t
@@ -205,7 +242,7 @@ export function countFailure (t: Tracker, now: number): void {
 
 /** `conn_cur` back (never below 0), the entry touched; one tracker fewer. */
 function release (t: Tracker, now: number): void {
-  addRef(t.table, t.id, -1)
+  addRef(t.table, t.id, t.key, -1)
   const e = t.table.lookup(t.key)
   if (e === undefined) return
   if (stores(t.table, 'conn_cur') && e.get('conn_cur') > 0) e.add('conn_cur', -1)

@@ -13,6 +13,7 @@ import { createStatsHandler } from './stats/page.ts'
 import { prometheusResponse } from './stats/prometheus.ts'
 import { type CheckReport, checkReportFrom } from './stats/providers.ts'
 import { runTableCommand } from '../stick/index.ts'
+import { trackerCount } from './stick-counters.ts'
 import { formatShowPeers, handoffSocketPath, PeersManager } from '../peers/index.ts'
 import { flushCompileCache } from 'node:module'
 import { hostname, tmpdir } from 'node:os'
@@ -20,6 +21,7 @@ import { addressKey, type SupervisorMessage, type WorkerMessage } from '../ipc/m
 import { answerQuery, type QueryReply } from '../ipc/query.ts'
 import { threadCount } from '../config/threads.ts'
 import { ProxyThreads } from './threads/pool.ts'
+import type { Worker } from 'node:worker_threads'
 import { shareSockets } from './threads/share.ts'
 import { NodeState } from './threads/node-state.ts'
 import { StatsShare } from './threads/stats-share.ts'
@@ -30,6 +32,8 @@ let config: Config | undefined
 let engine: Engine | undefined
 /** Proxy threads 2..N (`nbthread`); this thread is thread 1. */
 let threads: ProxyThreads | undefined
+/** Threads booted while this process is a standby (`prepare`), for `start` to use. */
+let spareThreads: Worker[] = []
 let peers: PeersManager | undefined
 /** The supervisor's latest `show vrrp` text. */
 let vrrpText: string | undefined
@@ -52,6 +56,7 @@ process.on('message', (msg: SupervisorMessage, handle: object | undefined) => {
         localPeer: msg.localPeer ?? hostname(), runDir: msg.runDir ?? tmpdir() }
       break
     case 'vrrp': vrrpText = msg.text; break
+    case 'prepare': if (config === undefined) spareThreads = ProxyThreads.spawnSpares(msg.threads - 1); break
     case 'listener': if (msg.key !== undefined && handle !== undefined) handles.set(msg.key, handle); break
     case 'start':
       void start()
@@ -81,6 +86,7 @@ async function start (): Promise<void> {
   try {
     if (config === undefined) throw new Error('no configuration received')
     const shares = shareSockets(handles.keys(), threadCount(config))
+    if (shares.length <= 1) for (const w of spareThreads.splice(0)) void w.terminate()
     // The threads get the configuration as received (the Engine below compiles rules into it).
     const received = shares.length > 1 ? structuredClone(config) : config
     const sinks = new LogSinks(log)
@@ -156,12 +162,7 @@ function shareCheckReports (e: Engine, pool: ProxyThreads): void {
 function startThreads (c: Config, shares: readonly string[][], state: NodeState, stats: StatsShare, e: Engine):
 ProxyThreads {
   const pool = new ProxyThreads(c, shares.map(keys => keys.map(k => [k, (handles.get(k) as { fd: number }).fd])),
-    state.handle, stats.handle, [...e.tables].map(([name, t]) => [name, t.sharedHandle()]))
-  // `commit ssl cert` runs on this thread's store: every other thread serves the new certificate too.
-  e.certs.onCommit(file => {
-    const s = e.certs.get(file)
-    if (s?.cert !== undefined && s.key !== undefined) pool.broadcast({ type: 'cert', file, cert: s.cert, key: s.key })
-  })
+    state.handle, stats.handle, [...e.tables].map(([name, t]) => [name, t.sharedHandle()]), spareThreads)
   pool.onDeath = (tid, why) => {
     log.error({ thread: tid, why }, 'proxy thread died: the worker exits so that the supervisor restarts it')
     process.exit(1)
@@ -176,10 +177,11 @@ function statsProviders (e: Engine, c: Config): RuntimeApiOptions {
     certs: e.certs,
     checkStatus: (be, s) => checkReportFrom(e.checkers.get(be.name)?.status(s.name)),
     tables: { run: (action, args, level) => runTableCommand(action, args, { tables: [...e.tables.values()], level,
-      now: Date.now() }) },
+      now: Date.now(), uses: (t, entry) => trackerCount(t, entry.key) }) },
     vrrp: () => vrrpText ?? 'No VRRP instance on this node.\n',
     peers: (section, dict) => peers === undefined ? undefined : formatShowPeers(peers, section, dict),
-    onServerChange: (be, s, change) => { if (change === 'admin') e.checkers.get(be.name)?.notifyAdminChange(s) }
+    onServerChange: (be, s, change) => { if (change === 'admin') e.checkers.get(be.name)?.notifyAdminChange(s) },
+    onSslCert: (verb, name, payload) => { threads?.broadcast({ type: 'ssl-cert', verb, name, payload }) }
   }
 }
 

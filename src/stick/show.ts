@@ -41,9 +41,9 @@ export function formatTableHeader (table: StickTable): string {
   return `# table: ${table.name}, type: ${table.type}, size:${table.capacity}, used:${table.size}\n`
 }
 
-/** One `show table` line: `PTR: key=K use=0 exp=MS name=value...` and a newline. */
-export function formatTableEntry (table: StickTable, entry: StickEntry, now: number): string {
-  let out = `${entry.pointer}: key=${entry.keyText} use=0 exp=${entry.expiresIn(now)}`
+/** One `show table` line: `PTR: key=K use=N exp=MS name=value...` and a newline; `use`: its trackers. */
+export function formatTableEntry (table: StickTable, entry: StickEntry, now: number, use = 0): string {
+  let out = `${entry.pointer}: key=${entry.keyText} use=${use} exp=${entry.expiresIn(now)}`
   for (const l of table.stored) {
     const t = l.type
     if (t.isArray) {
@@ -136,6 +136,8 @@ export interface TableCommandContext {
   readonly level: CliAccessLevel
   /** The tables' clock (ms). */
   readonly now: number
+  /** How many stick counters track an entry (`use=`, HAProxy's ref_cnt); 0 when not given. */
+  readonly uses?: (table: StickTable, entry: StickEntry) => number
 }
 
 export type TableAction = 'show' | 'clear' | 'set'
@@ -175,14 +177,15 @@ export function runTableCommand (action: TableAction, args: readonly string[], c
     let out = formatTableHeader(table)
     if (!opLevel) return out + '# contents not dumped due to insufficient privileges\n'
     for (const e of table.sortedEntries()) {
-      if (matchesFilters(e, filters, ctx.now)) out += formatTableEntry(table, e, ctx.now)
+      if (matchesFilters(e, filters, ctx.now)) out += formatTableEntry(table, e, ctx.now, ctx.uses?.(table, e))
     }
     table.expire(ctx.now)
     return out
   }
   if (opLevel) {
+    // An entry a stick counter tracks stays (HAProxy's ref_cnt).
     for (const e of table.sortedEntries()) {
-      if (matchesFilters(e, filters, ctx.now)) table.remove(e)
+      if (matchesFilters(e, filters, ctx.now) && (ctx.uses?.(table, e) ?? 0) === 0) table.remove(e)
     }
   }
   return ''
@@ -226,10 +229,11 @@ function perKey (action: TableAction, table: StickTable, args: readonly string[]
 
   if (action === 'show') {
     const e = table.lookup(key)
-    return e === undefined ? '' : formatTableHeader(table) + formatTableEntry(table, e, ctx.now)
+    return e === undefined ? '' : formatTableHeader(table) + formatTableEntry(table, e, ctx.now, ctx.uses?.(table, e))
   }
   if (action === 'clear') {
     const e = table.lookup(key)
+    if (e !== undefined && (ctx.uses?.(table, e) ?? 0) > 0) return 'Entry currently in use, cannot remove\n'
     if (e !== undefined) table.remove(e)
     return ''
   }

@@ -8,6 +8,7 @@ import { hostname } from 'node:os'
 import { dirname, join } from 'node:path'
 import type { Config } from '../config/model.ts'
 import { loadConfig } from '../config/parser.ts'
+import { threadCount } from '../config/threads.ts'
 import { ConfigError, formatDiagnostic, TslbError } from '../util/errors.ts'
 import { droppedLogLines, type Logger } from '../util/log.ts'
 import { type ControlReply, type ControlRequest, listenControlSocket } from './control-socket.ts'
@@ -400,6 +401,9 @@ export class Supervisor {
     if (this.standby !== undefined) return
     const standby = new WorkerProcess(this.compileCache)
     this.standby = standby
+    // The next configuration most likely runs as many threads as this one: they boot ahead of time too.
+    const threads = this.config === undefined ? 1 : threadCount(this.config)
+    if (threads > 1) standby.notify({ type: 'prepare', threads })
     void standby.exitPromise.then(({ code, signal }) => {
       if (this.standby !== standby) return
       this.standby = undefined

@@ -13,7 +13,7 @@ import { runTslbOn, type RunningTslb } from '../helpers/tslb-node.ts'
 import { tslb as cli } from '../helpers/cli.ts'
 import { slowServerStats, startSlowServer } from '../helpers/http-get.ts'
 import { execFile, spawn } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -256,6 +256,30 @@ describe('nbthread', () => {
     const statuses = (await Promise.all(slowRequests)).flatMap(r => r.stdout.split('\n').filter(l => l !== ''))
     assert.deepEqual(statuses, Array.from({ length: 9 }, () => '200'))
     // Back on 2 threads, over a group of 3 sockets: both threads still serve.
+    assert.deepEqual([...(await threadsServing(30)).keys()].sort(), ['0', '1'])
+  })
+
+  test('the standby worker boots thread 2 ahead of time too; a reload runs on both', async () => {
+    const workerThreads = (pid: number): number => readdirSync(`/proc/${pid}/task`).filter(t => {
+      try { return readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim() === 'WorkerThread' } catch { return false }
+    }).length
+    const status = async (): Promise<{ workers: { pid: number, state: string }[], standby?: { pid: number,
+      state: string } }> => JSON.parse((await cli(['status', '--json', '-S', node.socket])).stdout) as {
+      workers: { pid: number, state: string }[], standby?: { pid: number, state: string } }
+    const deadline = Date.now() + 10_000
+    let standby: number | undefined
+    while (Date.now() < deadline) {
+      const s = (await status()).standby
+      if (s?.state === 'booted' && workerThreads(s.pid) === 1) { standby = s.pid; break }
+      await new Promise(resolve => setTimeout(resolve, 50))
+    }
+    assert.ok(standby !== undefined, 'no standby with a spare thread')
+    writeFileSync(node.configFile, config(2, [3, 4]))
+    const r = await cli(['reload', '-S', node.socket])
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    assert.equal((await status()).workers.find(w => w.state === 'serving')?.pid, standby)
+    // The spare became thread 2: no other thread was started.
+    assert.equal(workerThreads(standby), 1)
     assert.deepEqual([...(await threadsServing(30)).keys()].sort(), ['0', '1'])
   })
 })

@@ -16,7 +16,7 @@ import { listenerKey } from '../../src/ipc/messages.ts'
 import { bindTcp, handleAddress } from '../../src/net/listen-handle.ts'
 import { Engine } from '../../src/proxy/engine.ts'
 import { runTableCommand } from '../../src/stick/index.ts'
-import { setStickTables } from '../../src/proxy/stick-counters.ts'
+import { setStickTables, trackerCount } from '../../src/proxy/stick-counters.ts'
 
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
@@ -29,7 +29,7 @@ describe('stick counters on real sockets', () => {
     echo = createServer(s => { s.pipe(s) })
     await new Promise<void>(resolve => { echo.listen(0, '127.0.0.1', resolve) })
     const echoPort = (echo.address() as AddressInfo).port
-    const handles = [0, 1, 2].map(() => bindTcp('127.0.0.1', 0, 4))
+    const handles = [0, 1, 2, 3, 4].map(() => bindTcp('127.0.0.1', 0, 4))
     for (const h of handles) ports.push(handleAddress(h).port)
     const { config, diagnostics } = parseConfig(`defaults
   timeout connect 1s
@@ -53,6 +53,20 @@ frontend h2fe
   http-request return status 200 content-type text/plain lf-string "cur=%[sc0_conn_cur] req=%[sc1_http_req_cnt] sess=%[sc1_sess_cnt]"
 backend sessions
   stick-table type ip size 1k expire 30s store http_req_cnt,sess_cnt,conn_cur
+frontend tcpurl
+  bind 127.0.0.1:${ports[3] as number}
+  stick-table type string len 32 size 1k store gpc0,conn_cnt,conn_cur
+  tcp-request inspect-delay 1s
+  tcp-request content track-sc0 url
+  tcp-request content sc-inc-gpc0(0)
+  default_backend echo
+frontend idle
+  mode tcp
+  bind 127.0.0.1:${ports[4] as number}
+  stick-table type ip size 1k expire 1s store conn_cur,conn_cnt
+  tcp-request connection track-sc0 src
+  tcp-request connection reject if { sc_conn_cur(0) gt 1 }
+  default_backend echo
 frontend rate
   mode http
   bind 127.0.0.1:${ports[2] as number}
@@ -73,7 +87,7 @@ frontend rate
   })
 
   const show = (table: string): string => runTableCommand('show', [table], { tables: [...engine.tables.values()],
-    level: 'admin', now: Date.now() }).replace(/^0x[0-9a-f]+:/gm, 'PTR:').replace(/exp=\d+/g, 'exp=N')
+    level: 'admin', now: Date.now(), uses: (t, e) => trackerCount(t, e.key) }).replace(/^0x[0-9a-f]+:/gm, 'PTR:').replace(/exp=\d+/g, 'exp=N')
 
   test('mode tcp: tcp-request content track-sc0 counts the connection and the bytes each way; conn_cur goes back to 0',
     async () => {
@@ -83,10 +97,28 @@ frontend rate
         s.on('connect', () => { s.write(Buffer.alloc(3000, 'a')) })
         s.on('data', (b: Buffer) => { got += b.length; if (got >= 3000) resolve() })
       })
-      assert.match(show('tcpfe'), /key=127\.0\.0\.1 use=0 exp=N conn_cnt=1 conn_cur=1 sess_cnt=0 /)
+      // While the connection lasts, one tracker holds the entry (HAProxy's use=).
+      assert.match(show('tcpfe'), /key=127\.0\.0\.1 use=1 exp=N conn_cnt=1 conn_cur=1 sess_cnt=0 /)
       s.destroy()
       await sleep(200)
       assert.match(show('tcpfe'), /conn_cnt=1 conn_cur=0 sess_cnt=0 bytes_in_cnt=3000 bytes_in_rate\(10000\)=3000 bytes_out_cnt=3000\n/)
+    })
+
+  test('mode tcp with inspect-delay: tcp-request content track-sc0 url waits for the request head and tracks its URL',
+    async () => {
+      const s = tcpConnect(ports[3] as number, '127.0.0.1')
+      const request = 'GET /first?x=1 HTTP/1.1\r\nHost: h\r\n\r\n'
+      let got = ''
+      await new Promise<void>(resolve => {
+        // The head in two pieces: the rules wait for the whole of it.
+        s.on('connect', () => { s.write(request.slice(0, 10)); setTimeout(() => { s.write(request.slice(10)) }, 50) })
+        s.setEncoding('latin1')
+        s.on('data', (d: string) => { got += d; if (got.length >= request.length) resolve() })
+      })
+      s.destroy()
+      await sleep(200)
+      assert.equal(got, request)
+      assert.match(show('tcpurl'), /key=\/first\?x\\=1 use=0 exp=N gpc0=1 conn_cnt=1 conn_cur=0\n/)
     })
 
   test('HTTP/2: the connection\'s counter is seen by every stream; each stream tracks its own and gives it back', async () => {
@@ -153,6 +185,24 @@ frontend tlsfe
         setStickTables(engine.tables)
       }
     })
+
+  test('an entry a connection tracks does not expire while the connection is idle: the conn_cur limit holds', async () => {
+    const idle = tcpConnect(ports[4] as number, '127.0.0.1')
+    await new Promise<void>(resolve => { idle.on('connect', () => { resolve() }) })
+    await sleep(2600)
+    assert.match(show('idle'), /key=127\.0\.0\.1 use=1 exp=N conn_cnt=1 conn_cur=1\n/)
+    // A second connection is over the limit (conn_cur 2 > 1): refused.
+    const second = tcpConnect(ports[4] as number, '127.0.0.1')
+    const closed = await new Promise<boolean>(resolve => {
+      second.on('close', () => { resolve(true) })
+      second.on('error', () => {})
+      setTimeout(() => { resolve(false) }, 1000)
+    })
+    assert.equal(closed, true)
+    idle.destroy()
+    await sleep(2600)
+    assert.doesNotMatch(show('idle'), /key=/, 'released, it expires')
+  })
 
   test('keep-alive rate limit: the sixth request in 10 s is the first answered 429', async () => {
     const s = tcpConnect(ports[2] as number, '127.0.0.1')

@@ -15,6 +15,8 @@ import { join } from 'node:path'
 import { makeCertDir } from '../helpers/certs.ts'
 import { startTslb, tslb, waitExit } from '../helpers/cli.ts'
 
+/** tls-runtime-nbthread.test.ts runs this file with `nbthread 2`: a commit must reach every proxy thread. */
+const threads = process.env.TSLB_TEST_NBTHREAD === undefined ? '' : `  nbthread ${process.env.TSLB_TEST_NBTHREAD}\n`
 const certs = makeCertDir('tslb-tlsrt-')
 const admin = join(certs.dir, 'admin.sock')
 const operator = join(certs.dir, 'oper.sock')
@@ -163,8 +165,7 @@ describe('TLS certificates at runtime', () => {
     strictPort = await freePort()
     latePort = await freePort()
     writeFileSync(cfgFile, `global
-  nbthread 2
-  stats socket ${admin} level admin
+${threads}  stats socket ${admin} level admin
   stats socket ${operator} level operator
 defaults
   mode http

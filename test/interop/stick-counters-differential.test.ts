@@ -111,10 +111,19 @@ frontend errs
   http-request sc-inc-gpc1 if { path /count }
   http-request sc-set-gpt0 42 if { path /count }
   http-request deny if { path /deny }
+  http-request auth realm r if { path /auth } !{ http_auth(ul) }
   http-request return status 200 content-type text/plain lf-string "req=%[sc0_http_req_cnt] err=%[sc0_http_err_cnt] errate=%[sc0_http_err_rate] fail=%[sc0_http_fail_cnt] gpc1=%[sc0_get_gpc1] gpt0=%[sc0_get_gpt0]" if { path /stats }
   default_backend echo
 backend echo
   server s1 127.0.0.1:${server}
+frontend content
+  bind 127.0.0.1:${ports[5] as number}
+  stick-table type string len 32 size 1k expire 30s store http_req_cnt,conn_cnt,conn_cur
+  tcp-request content reject if { path_beg /blocked }
+  tcp-request content track-sc0 req.hdr(x-user)
+  http-request return status 200 content-type text/plain lf-string "req=%[sc0_http_req_cnt] cnt=%[sc0_conn_cnt] cur=%[sc0_conn_cur] t=%[sc0_tracked]"
+userlist ul
+  user u insecure-password p
 peers mypeers
   peer local 127.0.0.1:${ports[3] as number}
   table t type ip size 1k expire 30s store conn_cur,conn_cnt,http_req_cnt
@@ -150,9 +159,9 @@ describe('stick counters against HAProxy 2.6', { skip }, () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'counters-diff-'))
-    const ports = await freePorts(10)
-    hap = { ports: ports.slice(0, 5), sock: join(dir, 'haproxy.sock') }
-    ts = { ports: ports.slice(5), sock: join(dir, 'tslb.sock') }
+    const ports = await freePorts(12)
+    hap = { ports: ports.slice(0, 6), sock: join(dir, 'haproxy.sock') }
+    ts = { ports: ports.slice(6), sock: join(dir, 'tslb.sock') }
     // The server answers the status its path names (`/404`), 200 otherwise.
     server = http.createServer((req, res) => {
       if (req.url === '/close') { req.socket.destroy(); return }
@@ -244,6 +253,10 @@ describe('stick counters against HAProxy 2.6', { skip }, () => {
       await a.connected()
       await b.connected()
       const out = [await a.get('/'), await b.get('/')]
+      // Two sessions hold the entry: use=2, and it cannot be cleared.
+      out.push(normalized(await cli(i.sock, 'show table conn')))
+      out.push(await cli(i.sock, 'clear table conn key 127.0.0.5'), await cli(i.sock, 'clear table conn'))
+      out.push(normalized(await cli(i.sock, 'show table conn')))
       const c = new Client(port, '127.0.0.5')
       out.push(await c.get('/'))
       a.close()
@@ -257,7 +270,9 @@ describe('stick counters against HAProxy 2.6', { skip }, () => {
       return out
     })
     assert.deepEqual(r.tslb, r.haproxy)
-    assert.equal(r.haproxy[2], 'closed')
+    assert.equal(r.haproxy[6], 'closed')
+    assert.match(r.haproxy[2] as string, /use=2 /)
+    assert.match(r.haproxy[3] as string, /in use/)
   })
 
   test('tables of a peers section (table PEERS/TABLE): tcp-request and http-request track-sc on them', async () => {
@@ -274,7 +289,7 @@ describe('stick counters against HAProxy 2.6', { skip }, () => {
     assert.deepEqual(r.tslb, r.haproxy)
   })
 
-  test('HTTP errors and failures: a 4xx from the server, a deny; a 5xx but 501, a 502; sc-inc-gpc1, sc-set-gpt0', async () => {
+  test('HTTP errors and failures: a 4xx from the server, a deny, an auth; a 5xx but 501, a 502; sc-inc-gpc1, sc-set-gpt0', async () => {
     const r = await both(async i => {
       const c = new Client(i.ports[4] as number, '127.0.0.7')
       const out: string[] = []
@@ -292,6 +307,10 @@ describe('stick counters against HAProxy 2.6', { skip }, () => {
       const f = new Client(i.ports[4] as number, '127.0.0.7')
       out.push(await f.get('/close'))
       f.close()
+      // http-request auth answering 401 is an HTTP error too.
+      const a = new Client(i.ports[4] as number, '127.0.0.7')
+      out.push(await a.get('/auth'))
+      a.close()
       const g = new Client(i.ports[4] as number, '127.0.0.7')
       out.push(await g.get('/stats'))
       g.close()
@@ -300,8 +319,21 @@ describe('stick counters against HAProxy 2.6', { skip }, () => {
     assert.deepEqual(r.tslb, r.haproxy)
   })
 
+  test('mode http: tcp-request content rules run on each request, over its fields (track-sc0 req.hdr(), reject)',
+    async () => {
+      const r = await both(async i => {
+        const c = new Client(i.ports[5] as number, '127.0.0.8')
+        const out = [await c.get('/', 'x-user: ann\r\n'), await c.get('/', 'x-user: ann\r\n'), await c.get('/'),
+          await c.get('/', 'x-user: bob\r\n'), await c.get('/blocked', 'x-user: ann\r\n')]
+        c.close()
+        return out
+      })
+      assert.deepEqual(r.tslb, r.haproxy)
+      assert.equal(r.haproxy[4], 'closed')
+    })
+
   test('show table: the same entries and counters on both, after the traffic above', async () => {
-    for (const table of ['rate', 'conn', 'mypeers/t', 'mypeers/users', 'errs']) {
+    for (const table of ['rate', 'conn', 'mypeers/t', 'mypeers/users', 'errs', 'content']) {
       const h = normalized(await cli(hap.sock, `show table ${table}`))
       const t = normalized(await cli(ts.sock, `show table ${table}`))
       // http_req_rate read a moment apart on both still counts the same requests (10 s period).

@@ -107,7 +107,9 @@ function target (c: CounterFetch, args: readonly string[], s: CounterSource, i: 
   { table: StickTable, key: string, tracked: boolean, alternate: boolean } | undefined {
   if (c.form === 'src') {
     const table = stickTable(args[i] ?? '')
-    return table === undefined ? undefined : { table, key: s.src, tracked: false, alternate: true }
+    // An address the table's keys cannot hold (IPv6 in an ip table): no sample.
+    return table === undefined || table.normalizeKey(s.src) === undefined ? undefined
+      : { table, key: s.src, tracked: false, alternate: true }
   }
   const slot = c.form === 'sc' ? Number(args[i++]) : c.slot
   const t = s.counters?.tracker(slot)

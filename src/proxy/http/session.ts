@@ -479,8 +479,8 @@ class HttpSession implements UpstreamOwner {
       ex.termination = 'PT'
       ex.denied = true
     }
-    // deny and tarpit count an HTTP error on the tracked counters, as HAProxy.
-    if (outcome.kind === 'tarpit' || outcome.denied) ex.counters?.countHttpError(Date.now())
+    // deny, tarpit and auth count an HTTP error on the tracked counters, as HAProxy.
+    if (outcome.kind === 'tarpit' || outcome.denied || outcome.auth === true) ex.counters?.countHttpError(Date.now())
     // A request body is not read: the connection closes after the answer.
     const keep = ex.keepClientAlive && ex.requestFramer === undefined && !this.fe.draining
     const send = (): void => {

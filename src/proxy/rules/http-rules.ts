@@ -26,7 +26,9 @@ export type Verdict =
   | { readonly kind: 'allow' }
   /** Answer with `bytes`; `denied` counts it as a denial, else an interception (return, redirect). */
   | { readonly kind: 'reply', readonly bytes: Buffer, readonly status: number, readonly denied: boolean,
-    readonly termination: string }
+    readonly termination: string,
+    /** `auth`: an HTTP error on the stick counters, as a deny. */
+    readonly auth?: boolean }
   | { readonly kind: 'tarpit', readonly bytes: Buffer, readonly status: number }
   /** Close without an answer (reject, silent-drop). */
   | { readonly kind: 'drop' }
@@ -219,7 +221,7 @@ function compileAction (spec: ActionSpec, proxy: Proxy, phase: HttpRule['phase']
     case 'auth': {
       const realm = (spec.realm ?? proxy.name).replace(/["\\]/g, '\\$&')
       const page = defaultPage(401, [['www-authenticate', `Basic realm="${realm}"`]])
-      return () => ({ kind: 'reply', bytes: page, status: 401, denied: false, termination: 'PR' })
+      return () => ({ kind: 'reply', bytes: page, status: 401, denied: false, termination: 'PR', auth: true })
     }
     case 'return': {
       const bytes = compileReply(spec.reply)

@@ -155,6 +155,8 @@ export interface RuntimeApiOptions extends StatsProviders {
    * HAProxy does, and to tell the health checks about admin changes (maintenance pauses them).
    */
   readonly onServerChange?: (backend: Backend, server: ServerState, change: 'admin' | 'weight' | 'health') => void
+  /** Called after a certificate-changing command ran (`nbthread`: the other proxy threads run it on their store). */
+  readonly onSslCert?: (verb: SslCertVerb, name: string, payload: string | undefined) => void
 }
 
 export class RuntimeApi {
@@ -370,7 +372,12 @@ export class RuntimeApi {
   private sslKeywords (kw: (words: string[], usage: string | undefined, run: Handler) => Keyword,
     need: (level: CliLevel, session: CliSession) => boolean): Keyword[] {
     const change = (verb: SslCertVerb, usage: string): Keyword => kw([verb, 'ssl', 'cert'], usage, (args, session,
-      payload) => need('admin', session) ? sslCertCommand(this.certs, verb, args[3] ?? '', payload) : PERMISSION_DENIED)
+      payload) => {
+      if (!need('admin', session)) return PERMISSION_DENIED
+      const answer = sslCertCommand(this.certs, verb, args[3] ?? '', payload)
+      this.options.onSslCert?.(verb, args[3] ?? '', payload)
+      return answer
+    })
     const crtList = (verb: string, usage: string): Keyword => kw([verb, 'ssl', 'crt-list'], usage, (_a, session) =>
       need('admin', session) ? `'${verb} ssl crt-list' is not supported by tslb.\n` : PERMISSION_DENIED)
     return [

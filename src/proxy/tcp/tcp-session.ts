@@ -14,13 +14,15 @@ import { trafficSeverity } from '../log/policy.ts'
 import { recordExchange } from '../counters.ts'
 import { tlsFacts } from '../tls/facts.ts'
 import { awaitFirstBytes } from './inspect.ts'
+import { inspectedSample } from './http-view.ts'
 import { relayClientToServer, ServerToClient } from './relay.ts'
 
 /** A TCP-mode frontend's session: the backend its rules pick (none: the connection is closed). */
 export function startRoutedTcpSession (client: Socket, fe: RoutingFrontend, addrs = socketAddresses(client)): void {
   if (fe.helloWait !== undefined) {
     const tls = tlsFacts(client)
-    awaitFirstBytes(client, fe.helloWait, payload => fe.contentReady?.({ ...addrs, tls, payload }) ?? true,
+    awaitFirstBytes(client, fe.helloWait, payload => fe.contentReady?.(inspectedSample({ ...addrs, tls, payload })) ??
+      true,
       payload => { routeTcpSession(client, fe, addrs, payload) })
     return
   }
@@ -29,7 +31,7 @@ export function startRoutedTcpSession (client: Socket, fe: RoutingFrontend, addr
 
 function routeTcpSession (client: Socket, fe: RoutingFrontend, addrs: ConnAddresses, payload: Buffer | undefined):
 void {
-  const sample = { ...addrs, tls: tlsFacts(client), payload }
+  const sample = inspectedSample({ ...addrs, tls: tlsFacts(client), payload })
   if (fe.helloWait !== undefined && fe.contentAccepts?.(sample) === false) {
     client.destroy()
     return

@@ -6,6 +6,7 @@ import type { Config } from '../../config/model.ts'
 import type { NodeStateHandle } from './node-state.ts'
 import type { StatsShareHandle } from './stats-share.ts'
 import type { CheckReport } from '../stats/providers.ts'
+import type { SslCertVerb } from '../stats/runtime-api-ssl.ts'
 import type { StickTableHandle } from '../../stick/index.ts'
 
 export interface ThreadData {
@@ -19,14 +20,19 @@ export interface ThreadData {
   readonly stats: StatsShareHandle
   /** Thread 1's stick tables, by name: attached, so the node has one of each. */
   readonly tables: readonly (readonly [string, StickTableHandle])[]
+  /** Thread 1's process.argv: Node's default TLS session id context hashes it (see thread-main.ts). */
+  readonly argv: readonly string[]
 }
 
 export type ToThread =
+  /** To a spare thread (started without workerData, its modules loaded): become this thread. */
+  | { readonly type: 'start', readonly data: ThreadData }
   | { readonly type: 'drain', readonly hardStopAfter: number }
   /** Thread 1's health-check reports, by `backend/server`, for the stats the thread renders. */
   | { readonly type: 'checks', readonly reports: readonly (readonly [string, CheckReport])[] }
-  /** `commit ssl cert` on the runtime API (thread 1): the file's new certificate, for this thread's handshakes. */
-  | { readonly type: 'cert', readonly file: string, readonly cert: string, readonly key: string }
+  /** A certificate-changing runtime API command thread 1 ran: the thread runs it on its own certificate store. */
+  | { readonly type: 'ssl-cert', readonly verb: SslCertVerb, readonly name: string,
+    readonly payload: string | undefined }
 
 export type FromThread =
   | { readonly type: 'ready' }

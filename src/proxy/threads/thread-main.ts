@@ -1,7 +1,8 @@
 /**
  * Entry point of proxy threads 2..N: the same Engine over the same configuration as the main thread, listening on
  * this thread's share of each listener's SO_REUSEPORT group (by fd). Health checks, the runtime API, peers and the
- * stats sockets run once per node, on the main thread.
+ * stats sockets run once per node, on the main thread. A spare (no workerData: a standby worker's, see pool.ts) only
+ * loads its modules, then waits for `start`.
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { createLogger } from '../../util/log.ts'
@@ -16,10 +17,8 @@ import { setThreadPosition } from './current.ts'
 import { NodeState } from './node-state.ts'
 import { StatsShare } from './stats-share.ts'
 import type { CheckReport } from '../stats/providers.ts'
+import { sslCertCommand } from '../stats/runtime-api-ssl.ts'
 
-const data = workerData as ThreadData
-setThreadPosition(data.tid - 1)
-const log = createLogger('tslb-worker').child({ thread: data.tid })
 let engine: Engine | undefined
 let state: NodeState | undefined
 let stats: StatsShare | undefined
@@ -30,7 +29,12 @@ function send (msg: FromThread): void {
   parentPort?.postMessage(msg)
 }
 
-function start (): void {
+function start (data: ThreadData): void {
+  // A TLS server's default session id context is a hash of process.argv, whose script differs in a thread: with thread
+  // 1's, a session or ticket from one thread resumes on another (and across generations, as with one thread).
+  process.argv = [...data.argv]
+  setThreadPosition(data.tid - 1)
+  const log = createLogger('tslb-worker').child({ thread: data.tid })
   try {
     const sinks = new LogSinks(log, undefined, (path, bytes) => { send({ type: 'syslog', path, bytes }) })
     const config = data.config
@@ -67,8 +71,9 @@ async function drain (hardStopAfter: number): Promise<void> {
 }
 
 parentPort?.on('message', (msg: ToThread) => {
+  if (msg.type === 'start' && engine === undefined) start(msg.data)
   if (msg.type === 'drain') setImmediate(() => { void drain(msg.hardStopAfter) })
   if (msg.type === 'checks') checks = new Map(msg.reports)
-  if (msg.type === 'cert') engine?.certs.applyCommitted(msg.file, msg.cert, msg.key)
+  if (msg.type === 'ssl-cert' && engine !== undefined) sslCertCommand(engine.certs, msg.verb, msg.name, msg.payload)
 })
-start()
+if (workerData !== null && workerData !== undefined) start(workerData as ThreadData)

@@ -138,11 +138,6 @@ export class CertStore {
     return this.uses(file)
   }
 
-  /** A certificate another proxy thread's store committed (checked there): served here too from now on. */
-  applyCommitted (file: string, cert: string, key: string): void {
-    this.install(file, cert, key, new X509Certificate(cert))
-  }
-
   private install (file: string, cert: string, key: string, x509: X509Certificate): void {
     this.stored.set(file, { file, cert, key })
     this.replaced.set(file, { cert, key, names: certificateNames(x509) })

@@ -96,8 +96,13 @@ test('a userlist password hash tslb cannot check is an error at load', () => {
 
 test('tcp-request accept/reject are enforced in frontends over layer-4 fetches; refused in a backend or over layer-7 fetches', () => {
   assert.deepEqual(diagnostics('  tcp-request connection reject if { src 10.0.0.0/8 }\n  tcp-request content accept if LOCALHOST\n'), [])
-  assert.deepEqual(diagnostics('  tcp-request content reject if { path_beg /x }\n'), [
-    `t.cfg:${RULES_LINE}: 'tcp-request content reject over path' is not enforced yet: tslb refuses it rather than let through what it would stop`
+  assert.deepEqual(diagnostics('  tcp-request connection reject if { path_beg /x }\n'), [
+    `t.cfg:${RULES_LINE}: 'tcp-request connection reject over path' is not enforced yet: tslb refuses it rather than let through what it would stop`
+  ])
+  // In mode http the content rules run on each request: its fetches are there, the response's are not.
+  assert.deepEqual(diagnostics('  tcp-request content reject if { path_beg /x }\n'), [])
+  assert.deepEqual(diagnostics('  tcp-request content reject if { status 200 }\n'), [
+    `t.cfg:${RULES_LINE}: 'tcp-request content reject over status' is not enforced yet: tslb refuses it rather than let through what it would stop`
   ])
   const backend = parseConfig(HEAD.replace('  server s1', '  tcp-request content reject if { src 10.0.0.1 }\n  server s1'), 't.cfg', { env: {} })
   assert.deepEqual(backend.diagnostics.map(formatDiagnostic), [

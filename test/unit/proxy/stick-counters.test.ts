@@ -3,20 +3,20 @@ import assert from 'node:assert/strict'
 import { parseConfig } from '../../../src/config/parser.ts'
 import type { Config, Proxy } from '../../../src/config/model.ts'
 import { StickTable } from '../../../src/stick/index.ts'
-import { setStickTables, StickCounters, incrementGpc, setGpt } from '../../../src/proxy/stick-counters.ts'
+import { setStickTables, StickCounters, incrementGpc, keepTrackedEntries, setGpt } from '../../../src/proxy/stick-counters.ts'
 import { counterSamples, tableConverter } from '../../../src/proxy/acl/counter-samples.ts'
 import { compileCondition } from '../../../src/proxy/acl/matcher.ts'
 import { compileTcpRules, tcpAccepts } from '../../../src/proxy/rules/tcp-rules.ts'
 import { compileHttpRules, runRules } from '../../../src/proxy/rules/http-rules.ts'
 import { RequestSample } from '../../../src/proxy/http/request-sample.ts'
-import { parseRequestHead } from '../../../src/proxy/http/codec.ts'
+import { parseRequestHead, parseResponseHead } from '../../../src/proxy/http/codec.ts'
 import { formatDiagnostic } from '../../../src/util/errors.ts'
 import { HTTP_REQUEST_ACTIONS } from '../../../src/config/enforcement.ts'
 import { COUNTER_FETCH_NAMES, counterFetch } from '../../../src/config/counter-fetches.ts'
 
 const LOC = { file: 't.cfg', line: 1 }
 
-function table (name: string, store: string, type: 'ip' | 'string' = 'ip'): StickTable {
+function table (name: string, store: string, type: 'ip' | 'string' = 'ip', expire = 30_000): StickTable {
   const items = store.split(/,(?![^(]*\))/).map(s => {
     const m = /^(\w+)(?:\((\d+)(?:,(\d+))?\))?$/.exec(s) as RegExpExecArray
     const name = m[1] as string
@@ -25,7 +25,7 @@ function table (name: string, store: string, type: 'ip' | 'string' = 'ip'): Stic
     return name.endsWith('_rate') ? { name, period: n } : name === 'gpc' || name === 'gpt' ? { name, count: n }
       : { name }
   })
-  return new StickTable(name, { type, size: 100, expire: 30_000, nopurge: false, store: items, loc: LOC })
+  return new StickTable(name, { type, size: 100, expire, nopurge: false, store: items, loc: LOC })
 }
 
 let t: StickTable
@@ -281,12 +281,70 @@ test('every counter fetch of the registry answers: a number (tracked, or src) or
   }
 })
 
-test('tslb check: what stays refused says so (a content track-sc over a layer-7 key); counters in tcp rules are fine', () => {
+test('tslb check: what stays refused says so (a content track-sc over a layer-7 key without inspect-delay); counters in tcp rules are fine', () => {
   const { errors } = load(['frontend fe', '  bind :80', '  mode tcp',
-    '  stick-table type string size 1k store conn_cur', '  tcp-request inspect-delay 1s',
+    '  stick-table type string size 1k store conn_cur',
     '  tcp-request content track-sc0 req.hdr(host)', '  tcp-request content reject if { sc0_conn_cur gt 1 }',
     '  tcp-request connection reject if { src_conn_cur ge 5 }', '  default_backend be', 'backend be', '  mode tcp',
     '  server s 127.0.0.1:1', ''].join('\n'))
-  assert.deepEqual(errors, ["t.cfg:6: 'tcp-request content track-sc0 over req.hdr' is not enforced yet: tslb refuses " +
+  assert.deepEqual(errors, ["t.cfg:5: 'tcp-request content track-sc0 over req.hdr' is not enforced yet: tslb refuses " +
     'it rather than let through what it would stop'])
+})
+
+test('mode tcp with inspect-delay: content rules may track an HTTP request fetch of the first bytes (HAProxy parses them)',
+  () => {
+    const { errors } = load(['frontend fe', '  bind :80', '  stick-table type string size 1k store conn_cur',
+      '  tcp-request inspect-delay 1s', '  tcp-request content track-sc0 url', '  tcp-request content sc-inc-gpc0(0)',
+      '  default_backend be', 'backend be', '  server s 127.0.0.1:1', ''].join('\n'))
+    assert.deepEqual(errors, [])
+  })
+
+test('src_* over an address the table cannot hold (IPv6 in an ip table) gives no sample', () => {
+  assert.deepEqual(counterSamples('src_conn_cur', ['t'], { src: '2001:db8::1' }), [])
+  assert.deepEqual(counterSamples('src_conn_cur', ['t'], { src: '::ffff:10.0.0.9' }), ['0'])
+})
+
+test('http-response track-sc0: the response tracks, counting the request and its 4xx as an error', () => {
+  const { config, errors } = load(['frontend fe', '  bind :80', '  mode http',
+    '  stick-table type ip size 1k store http_req_cnt,http_err_cnt,http_fail_cnt,conn_cnt',
+    '  http-response track-sc0 src', ''].join('\n'))
+  assert.deepEqual(errors, [])
+  const own = table('fe', 'http_req_cnt,http_err_cnt,http_fail_cnt,conn_cnt')
+  setStickTables(new Map([['fe', own]]))
+  const rules = compileHttpRules(proxy(config, 'fe'), () => true)
+  const raw = Buffer.from('GET / HTTP/1.1\r\nhost: x\r\n\r\n')
+  const head = parseRequestHead(raw, raw.length)
+  assert.ok(head)
+  const counters = new StickCounters().forStream()
+  const sample = new RequestSample(head, { srcIp: '10.0.0.1', srcPort: 1, dstIp: '10.0.0.2', dstPort: 80,
+    nbsrv: () => 0 }, counters)
+  const resRaw = Buffer.from('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n')
+  const response = parseResponseHead(resRaw, resRaw.length, 'GET')
+  assert.ok(response)
+  runRules(rules.response, { request: head, response, sample })
+  const e = own.lookup('10.0.0.1')
+  assert.ok(e)
+  assert.deepEqual([e.get('http_req_cnt'), e.get('http_err_cnt'), e.get('http_fail_cnt'), e.get('conn_cnt')],
+    [1, 1, 0, 1])
+})
+
+test('a tracked entry does not expire while tracked (an idle connection keeps its conn_cur), then does', () => {
+  const short = table('short', 'conn_cur', 'ip', 100)
+  setStickTables(new Map([['short', short]]))
+  const session = new StickCounters()
+  session.track(0, short, '10.0.0.1', 'session', NOW)
+  keepTrackedEntries(NOW + 50)
+  short.expire(NOW + 120)
+  assert.equal(short.lookup('10.0.0.1')?.get('conn_cur'), 1)
+  const other = new StickCounters()
+  other.track(0, short, '10.0.0.2', 'session', NOW + 130)
+  other.endSession(NOW + 130)
+  keepTrackedEntries(NOW + 200)
+  short.expire(NOW + 250)
+  assert.equal(short.lookup('10.0.0.2'), undefined, 'released: it expires')
+  assert.equal(short.lookup('10.0.0.1')?.get('conn_cur'), 1, 'still tracked')
+  session.endSession(NOW + 260)
+  assert.equal(short.lookup('10.0.0.1')?.get('conn_cur'), 0)
+  short.expire(NOW + 1000)
+  assert.equal(short.size, 0)
 })
