@@ -63,7 +63,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       ('While a worker generation serves, the next one\'s process is forked and booted ahead of time (the standby, ' +
         'shown by tslb status): a reload or a restart hands it the configuration instead of starting a new process ' +
         '(a reload is then a few tens of milliseconds of the supervisor\'s work instead of most of a second). It ' +
-        'costs one idle process, about 30 MiB of memory of its own; --no-standby saves it.')
+        'costs one idle process, about 25 MiB of memory of its own (and each of its nbthread - 1 spare threads about ' +
+          '30 MiB more); --no-standby saves it.')
     ],
     options: [
       CONFIG, LOCAL_PEER,
