@@ -189,7 +189,6 @@ export const PROXY_KEYWORD_STATUS: Readonly<Record<string, Status>> = {
  * them decides what traffic is let through).
  */
 export const GLOBAL_NOT_ENFORCED: Readonly<Record<string, string>> = {
-  'cpu-map': 'proxy threads are not pinned to CPUs: the kernel schedules them over the CPUs the process may use',
   pidfile: "'tslb run -p FILE' writes the pid file",
   chroot: 'tslb does not chroot itself; its systemd unit sandboxes it',
   user: 'tslb does not drop privileges itself; its systemd unit runs it as user tslb',

@@ -3,6 +3,7 @@
  * Times are milliseconds, sizes bytes; `undefined` means "not set" (the subsystem's default).
  */
 
+import type { CpuMapLine } from './cpu-map.ts'
 import type { BindTls, GlobalTls, ServerTls } from './tls-model.ts'
 
 export interface Location {
@@ -450,6 +451,8 @@ export interface GlobalSettings {
   daemon?: boolean
   maxconn?: number
   nbthread?: number
+  /** `cpu-map` lines, in order. */
+  cpuMap?: CpuMapLine[]
   pidfile?: string
   chroot?: string
   user?: string

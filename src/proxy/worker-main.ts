@@ -23,6 +23,7 @@ import { threadCount } from '../config/threads.ts'
 import { ProxyThreads } from './threads/pool.ts'
 import type { Worker } from 'node:worker_threads'
 import { shareSockets } from './threads/share.ts'
+import { pinThread } from './threads/pin.ts'
 import { NodeState } from './threads/node-state.ts'
 import { StatsShare } from './threads/stats-share.ts'
 
@@ -137,6 +138,13 @@ async function start (): Promise<void> {
     }
     unpublished.push(...pending)
     await threads?.ready()
+    // Thread 1 last: a thread starts with the mask of the thread that made it.
+    try {
+      const done = await pinThread(config, 1, shares.length)
+      if (done !== undefined) log.info(`cpu-map: ${done}`)
+    } catch (err) {
+      log.warn({ err: err instanceof Error ? err.message : String(err) }, 'cpu-map not applied')
+    }
     send({ type: 'ready' })
   } catch (err) {
     send({ type: 'failed', error: err instanceof Error ? err.message : String(err) })

@@ -30,6 +30,7 @@ let syslog = ''
 function config (threads: number, webs: readonly number[]): string {
   return `global
     nbthread ${threads}
+    cpu-map auto:1/1-2 0 1
     stats socket ${statsSocket} mode 600 level admin
     log unix@${syslogSocket} local0
 defaults
@@ -125,6 +126,19 @@ describe('nbthread', () => {
     const counts = await threadsServing(40)
     assert.deepEqual([...counts.keys()].sort(), ['0', '1'], JSON.stringify([...counts]))
     assert.equal([...counts.values()].reduce((a, b) => a + b, 0), 40)
+  })
+
+  test('cpu-map auto:1/1-2 0 1 pins thread 1 to CPU 0 and thread 2 to CPU 1', async () => {
+    const r = await cli(['status', '--json', '-S', node.socket])
+    const status = JSON.parse(r.stdout) as { workers: { pid: number, state: string }[] }
+    const pid = status.workers.find(w => w.state === 'serving')?.pid ?? assert.fail(r.stdout)
+    const masks = new Map<string, string>()
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const comm = readFileSync(`/proc/${pid}/task/${task}/comm`, 'utf8').trim()
+      const allowed = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/${pid}/task/${task}/status`, 'utf8'))?.[1]
+      if (comm === 'MainThread' || comm === 'WorkerThread') masks.set(comm, allowed ?? '')
+    }
+    assert.deepEqual(Object.fromEntries(masks), { MainThread: '0', WorkerThread: '1' })
   })
 
   test('every thread\'s traffic log lines reach a unix syslog socket (thread 1 sends the other threads\' lines)',

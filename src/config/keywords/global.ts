@@ -7,6 +7,7 @@ import { parseInteger, parseListenAddress, parseSize, parseTime } from '../value
 import { ValueError } from '../errors.ts'
 import { parseLogTarget } from './log.ts'
 import { GLOBAL_TLS_KEYWORDS } from './ssl.ts'
+import { parseCpuMap } from '../cpu-map.ts'
 
 type GlobalHandler = (g: GlobalSettings, args: readonly string[], ctx: KeywordContext) => void
 
@@ -79,9 +80,7 @@ export const GLOBAL_KEYWORDS: Readonly<Record<string, GlobalHandler>> = {
   nbproc: (g, a, ctx) => { parseInteger(one('nbproc', a), 'nbproc', 1, 64);
     ctx.warn("'nbproc' is deprecated (removed in HAProxy 2.5): tslb runs one worker process per node") },
   nbthread: (g, a) => { g.nbthread = parseInteger(one('nbthread', a), 'nbthread', 1, 64) },
-  'cpu-map': (g, a) => {
-    if (a.length < 2) throw new ValueError("'cpu-map' expects a thread set and a CPU set, e.g. 'cpu-map 1/1-4 0-3'")
-  },
+  'cpu-map': (g, a) => { g.cpuMap = [...g.cpuMap ?? [], parseCpuMap(a)] },
   maxconn: (g, a) => { g.maxconn = parseInteger(one('maxconn', a), 'maxconn', 1, 10_000_000) },
   pidfile: (g, a) => { g.pidfile = one('pidfile', a) },
   chroot: (g, a) => { g.chroot = one('chroot', a) },

@@ -18,6 +18,7 @@ import { NodeState } from './node-state.ts'
 import { StatsShare } from './stats-share.ts'
 import type { CheckReport } from '../stats/providers.ts'
 import { sslCertCommand } from '../stats/runtime-api-ssl.ts'
+import { pinThread } from './pin.ts'
 
 let engine: Engine | undefined
 let state: NodeState | undefined
@@ -35,6 +36,8 @@ function start (data: ThreadData): void {
   process.argv = [...data.argv]
   setThreadPosition(data.tid - 1)
   const log = createLogger('tslb-worker').child({ thread: data.tid })
+  pinThread(data.config, data.tid, data.threads).then(done => { if (done !== undefined) log.info(`cpu-map: ${done}`) },
+    (err: unknown) => { log.warn({ err: err instanceof Error ? err.message : String(err) }, 'cpu-map not applied') })
   try {
     const sinks = new LogSinks(log, undefined, (path, bytes) => { send({ type: 'syslog', path, bytes }) })
     const config = data.config
