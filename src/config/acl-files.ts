@@ -51,12 +51,14 @@ function load (acl: AclDefinition, diag: Diagnostics, read: FileReader, done: Se
     }
     // -M: the file is a map; its keys are the patterns.
     const asMap = acl.flags.ignoredFlags?.includes('-M') === true
+    const fileValues: string[] = []
     for (const line of readPatterns(text)) {
       const p = asMap ? line.split(/[ \t]+/)[0] as string : line
       const bad = invalidPattern(acl, p)
       if (bad !== undefined) diag.error(acl.loc, `ACL '${acl.name}': '${p}' in '${file}' is ${bad}`)
-      else acl.values.push(p)
+      else { acl.values.push(p); fileValues.push(p) }
     }
+    acl.filePatterns = [...(acl.filePatterns ?? []), { file, values: fileValues }]
   }
 }
 
@@ -89,7 +91,7 @@ function loadMap (call: ConverterCall, loc: Location, diag: Diagnostics, read: F
 }
 
 /** Every converter call under `value` (rule specs, ACLs), with the location of what holds it. */
-function eachConverter (value: unknown, loc: Location, fn: (c: ConverterCall, loc: Location) => void): void {
+export function eachConverter (value: unknown, loc: Location, fn: (c: ConverterCall, loc: Location) => void): void {
   if (Array.isArray(value)) { for (const v of value) eachConverter(v, loc, fn); return }
   if (value === null || typeof value !== 'object') return
   const o = value as Record<string, unknown>

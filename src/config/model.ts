@@ -187,6 +187,8 @@ export interface AclDefinition {
     readonly noDns: boolean, readonly ignoredFlags?: string[] }
   readonly operator?: string
   readonly values: string[]
+  /** `-f FILE`: the patterns each file gave (also appended to `values`, after the inline ones). */
+  filePatterns?: { readonly file: string, readonly values: readonly string[] }[]
   readonly loc: Location
 }
 

@@ -17,6 +17,7 @@ import { LEVELS } from '../config/keywords/log.ts'
 import { prepareRules } from './rules/index.ts'
 import { setStickTables } from './stick-counters.ts'
 import { CertStore } from './tls/cert-store.ts'
+import { PatternStore } from './acl/patterns.ts'
 import { replaceClientCertificate } from './tls/client.ts'
 
 const EXPIRY_SWEEP_MS = 1000
@@ -41,6 +42,8 @@ export class Engine {
   readonly frontends: Frontend[] = []
   /** The certificates of the `bind … ssl` lines and `server … crt`, by file (`show/set/commit ssl cert`). */
   readonly certs: CertStore
+  /** Map and ACL files, changed by the runtime API. */
+  readonly patterns: PatternStore
   private connections = 0
   private idleWaiters: (() => void)[] = []
   /** Frontend and global `maxconn`: connections over a limit wait here. */
@@ -56,6 +59,7 @@ export class Engine {
   private readonly logFor: (proxy: Proxy) => LogLine
 
   constructor (config: Config, opts: EngineOptions) {
+    this.patterns = PatternStore.fromConfig(config)
     prepareRules(config)
     this.logFor = opts.logFor
     const targeted = new Set(config.proxies.flatMap(p => p.stickRules.map(r => r.table ?? p.name)))

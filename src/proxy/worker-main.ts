@@ -189,7 +189,8 @@ function statsProviders (e: Engine, c: Config): RuntimeApiOptions {
     vrrp: () => vrrpText ?? 'No VRRP instance on this node.\n',
     peers: (section, dict) => peers === undefined ? undefined : formatShowPeers(peers, section, dict),
     onServerChange: (be, s, change) => { if (change === 'admin') e.checkers.get(be.name)?.notifyAdminChange(s) },
-    onSslCert: (verb, name, payload) => { threads?.broadcast({ type: 'ssl-cert', verb, name, payload }) }
+    onSslCert: (verb, name, payload) => { threads?.broadcast({ type: 'ssl-cert', verb, name, payload }) },
+    onPatterns: (verb, map, args, payload) => { threads?.broadcast({ type: 'patterns', verb, map, args, payload }) }
   }
 }
 

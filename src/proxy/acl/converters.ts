@@ -12,6 +12,7 @@ import { tableConverter } from './counter-samples.ts'
 import { addItem, base64url, base64urlDecode, be2dec, be2hex, bytesOf, digest, hmac, iif, jsonEscape, urlDecode,
   urlEncode } from './converters-bytes.ts'
 import type { Converter } from './converter.ts'
+import { type PatternFile, patternFileOf } from './patterns.ts'
 
 export type { Converter } from './converter.ts'
 
@@ -161,6 +162,19 @@ function map (kind: string, entries: readonly (readonly [string, string])[], dfl
   }
 }
 
+/** A map converter over a runtime-changeable file: its lookup structure is rebuilt after a change. */
+function liveMap (kind: string, file: PatternFile, dflt: string | undefined): Converter {
+  let version = -1
+  let lookup: Converter = () => dflt
+  return (v, vars) => {
+    if (version !== file.version) {
+      lookup = map(kind, file.entries.map(e => [e.key, e.value ?? ''] as const), dflt)
+      version = file.version
+    }
+    return lookup(v, vars)
+  }
+}
+
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat']
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
 const LONG_DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday']
@@ -277,7 +291,10 @@ export function compileConverter (call: ConverterCall): Converter {
     case 'sdbm': return hash(sdbm, call.args[0])
     case 'wt6': return hash(wt6, call.args[0])
     default:
-      if (call.name.startsWith('map')) return map(call.name, call.entries ?? [], a1)
+      if (call.name.startsWith('map')) {
+        const file = patternFileOf(call)
+        return file === undefined ? map(call.name, call.entries ?? [], a1) : liveMap(call.name, file, a1)
+      }
       {
         const table = tableConverter(call.name, call.args)
         if (table !== undefined) return table

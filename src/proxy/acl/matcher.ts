@@ -9,6 +9,7 @@ import { INSPECT_FETCHES, TLS_FETCHES } from '../../config/tls-fetches.ts'
 import { compileChain } from './converters.ts'
 import { authenticatedUser } from '../rules/userlists.ts'
 import { counterMatch } from '../../config/counter-fetches.ts'
+import { type PatternFile, aclPatternFiles } from './patterns.ts'
 
 export type Predicate = (s: SampleSource) => boolean
 
@@ -141,6 +142,32 @@ function samplesOf (acl: AclDefinition): (s: SampleSource) => string[] {
   }
 }
 
+function compileTest (acl: AclDefinition, method: string, values: readonly string[]): (v: string) => boolean {
+  if (method === 'int') return compileInt(acl.operator, values)
+  if (method === 'len') {
+    const length = compileInt(acl.operator, values)
+    return v => length(String(v.length))
+  }
+  if (method === 'ip') return compileIp(values)
+  return compileString(method, values, acl.flags.ignoreCase)
+}
+
+/** `-f` files changeable at runtime: the inline values, then the files' current patterns; recompiled on change. */
+function liveTest (acl: AclDefinition, method: string, files: readonly PatternFile[]): (v: string) => boolean {
+  const fromFiles = (acl.filePatterns ?? []).reduce((n, f) => n + f.values.length, 0)
+  const inline = acl.values.slice(0, acl.values.length - fromFiles)
+  let version = -1
+  let test: (v: string) => boolean = () => false
+  return v => {
+    const now = files.reduce((n, f) => n + f.version, 0)
+    if (now !== version) {
+      test = compileTest(acl, method, [...inline, ...files.flatMap(f => f.entries.map(e => e.key))])
+      version = now
+    }
+    return test(v)
+  }
+}
+
 export function compileAcl (acl: AclDefinition): Predicate {
   if (acl.fetch === 'http_auth_group' && acl.converters === undefined) {
     // As HAProxy: the values are group names, matched against the authenticated user's groups.
@@ -154,14 +181,8 @@ export function compileAcl (acl: AclDefinition): Predicate {
   const lastConverter = acl.converters?.[acl.converters.length - 1]?.name
   const method = acl.flags.match ?? (lastConverter === undefined ? defaultMatch(acl.fetch)
     : CONVERTER_MATCH[lastConverter] ?? counterMatch(lastConverter) ?? 'str')
-  let test: (v: string) => boolean
-  if (method === 'int') test = compileInt(acl.operator, acl.values)
-  else if (method === 'len') {
-    const length = compileInt(acl.operator, acl.values)
-    test = v => length(String(v.length))
-  }
-  else if (method === 'ip') test = compileIp(acl.values)
-  else test = compileString(method, acl.values, acl.flags.ignoreCase)
+  const files = aclPatternFiles(acl)
+  const test = files === undefined ? compileTest(acl, method, acl.values) : liveTest(acl, method, files)
   const samples = samplesOf(acl)
   if (method === 'found') return s => samples(s).length > 0
   if (method === 'bool' && acl.values.length === 0) return s => samples(s).some(test)

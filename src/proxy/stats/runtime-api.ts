@@ -19,6 +19,7 @@ import type { Backend } from '../backend.ts'
 import type { Engine } from '../engine.ts'
 import type { ServerState } from '../server-state.ts'
 import { usageMessage, type UsageEntry } from './cli-usage.ts'
+import { changesPatterns, patternCommand, type PatternVerb } from './runtime-api-maps.ts'
 import { listSslCerts, showSslCert, sslCertCommand, type SslCertVerb } from './runtime-api-ssl.ts'
 import { CertStore } from '../tls/cert-store.ts'
 import { countersOf } from '../counters.ts'
@@ -157,6 +158,8 @@ export interface RuntimeApiOptions extends StatsProviders {
   readonly onServerChange?: (backend: Backend, server: ServerState, change: 'admin' | 'weight' | 'health') => void
   /** Called after a certificate-changing command ran (`nbthread`: the other proxy threads run it on their store). */
   readonly onSslCert?: (verb: SslCertVerb, name: string, payload: string | undefined) => void
+  /** Called after a map/ACL-changing command ran (`nbthread`: the other proxy threads run it on their store). */
+  readonly onPatterns?: (verb: PatternVerb, map: boolean, args: readonly string[], payload: string | undefined) => void
 }
 
 export class RuntimeApi {
@@ -401,6 +404,41 @@ export class RuntimeApi {
     ]
   }
 
+  private patternKeywords (kw: (words: string[], usage: string | undefined, run: Handler) => Keyword,
+    need: (level: CliLevel, session: CliSession) => boolean): Keyword[] {
+    const cmd = (verb: PatternVerb, what: 'map' | 'acl', usage: string): Keyword => kw([verb, what], usage,
+      (args, session, payload) => {
+        if (changesPatterns(verb) && !need('operator', session)) return PERMISSION_DENIED
+        const answer = patternCommand(this.engine.patterns, verb, what === 'map', args.slice(2), payload)
+        if (changesPatterns(verb)) this.options.onPatterns?.(verb, what === 'map', args.slice(2), payload)
+        return answer
+      })
+    const versions = (verb: string, what: string, usage: string): Keyword => kw([verb, what], usage, (_a, session) =>
+      need('operator', session) ? `'${verb} ${what}' is not supported by tslb (no versioned updates).\n`
+        : PERMISSION_DENIED)
+    return [
+      cmd('add', 'acl', 'add acl [@<ver>] <acl> <pattern>        : add an acl entry'),
+      cmd('add', 'map', 'add map [@<ver>] <map> <key> <val>      : add a map entry (payload supported instead of ' +
+        'key/val)'),
+      cmd('clear', 'acl', 'clear acl [@<ver>] <acl>                : clear the contents of this acl'),
+      cmd('clear', 'map', 'clear map [@<ver>] <map>                : clear the contents of this map'),
+      versions('commit', 'acl', 'commit acl @<ver> <acl>                 : commit the ACL at this version'),
+      versions('commit', 'map', 'commit map @<ver> <map>                 : commit the map at this version'),
+      cmd('del', 'acl', 'del acl <acl> [<key>|#<ref>]            : delete acl entries matching <key>'),
+      cmd('del', 'map', 'del map <map> [<key>|#<ref>]            : delete map entries matching <key>'),
+      cmd('get', 'acl', 'get acl <acl> <value>                   : report the patterns matching a sample for an ACL'),
+      cmd('get', 'map', 'get map <acl> <value>                   : report the keys and values matching a sample for ' +
+        'a map'),
+      versions('prepare', 'acl', 'prepare acl <acl>                       : prepare a new version for atomic ACL ' +
+        'replacement'),
+      versions('prepare', 'map', 'prepare map <acl>                       : prepare a new version for atomic map ' +
+        'replacement'),
+      cmd('set', 'map', 'set map <map> [<key>|#<ref>] <value>    : modify a map entry'),
+      cmd('show', 'acl', "show acl [@<ver>] <acl>]                : report available acls or dump an acl's contents"),
+      cmd('show', 'map', "show map [@ver] [map]                   : report available maps or dump a map's contents")
+    ]
+  }
+
   private buildKeywords (): Keyword[] {
     const need = (level: CliLevel, session: CliSession): boolean => hasLevel(session, level)
     const kw = (words: string[], usage: string | undefined, run: Handler): Keyword => ({ words, usage, run })
@@ -472,6 +510,7 @@ export class RuntimeApi {
         return this.options.peers(section, dict) ?? 'No such peers\n'
       }),
       ...this.sslKeywords(kw, need),
+      ...this.patternKeywords(kw, need),
       kw(['show', 'vrrp'], 'show vrrp                               : report the state of the VRRP instances (tslb)',
         () => this.options.vrrp?.() ?? ''),
       kw(['disable', 'server'],

@@ -7,6 +7,7 @@ import type { NodeStateHandle } from './node-state.ts'
 import type { StatsShareHandle } from './stats-share.ts'
 import type { CheckReport } from '../stats/providers.ts'
 import type { SslCertVerb } from '../stats/runtime-api-ssl.ts'
+import type { PatternVerb } from '../stats/runtime-api-maps.ts'
 import type { StickTableHandle } from '../../stick/index.ts'
 
 export interface ThreadData {
@@ -32,6 +33,9 @@ export type ToThread =
   | { readonly type: 'checks', readonly reports: readonly (readonly [string, CheckReport])[] }
   /** A certificate-changing runtime API command thread 1 ran: the thread runs it on its own certificate store. */
   | { readonly type: 'ssl-cert', readonly verb: SslCertVerb, readonly name: string,
+    readonly payload: string | undefined }
+  /** A map/ACL change made through the runtime API on thread 1, replayed on this thread's store. */
+  | { readonly type: 'patterns', readonly verb: PatternVerb, readonly map: boolean, readonly args: readonly string[],
     readonly payload: string | undefined }
 
 export type FromThread =

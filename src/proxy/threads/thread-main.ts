@@ -18,6 +18,7 @@ import { NodeState } from './node-state.ts'
 import { StatsShare } from './stats-share.ts'
 import type { CheckReport } from '../stats/providers.ts'
 import { sslCertCommand } from '../stats/runtime-api-ssl.ts'
+import { patternCommand } from '../stats/runtime-api-maps.ts'
 import { pinThread } from './pin.ts'
 
 let engine: Engine | undefined
@@ -78,5 +79,8 @@ parentPort?.on('message', (msg: ToThread) => {
   if (msg.type === 'drain') setImmediate(() => { void drain(msg.hardStopAfter) })
   if (msg.type === 'checks') checks = new Map(msg.reports)
   if (msg.type === 'ssl-cert' && engine !== undefined) sslCertCommand(engine.certs, msg.verb, msg.name, msg.payload)
+  if (msg.type === 'patterns' && engine !== undefined) {
+    patternCommand(engine.patterns, msg.verb, msg.map, msg.args, msg.payload)
+  }
 })
 if (workerData !== null && workerData !== undefined) start(workerData as ThreadData)
