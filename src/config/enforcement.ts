@@ -123,7 +123,10 @@ export interface ConverterEntry extends Entry {
 const c = (min: number, max: number, ints?: readonly number[]): ConverterEntry => ({ status: 'enforced',
   args: [min, max], ...(ints === undefined ? {} : { ints }) })
 
-/** Converters (`FETCH,NAME(ARGS)`), in samples, ACLs and `%[…]`; `map*` read their file at load. */
+/**
+ * Converters (`FETCH,NAME(ARGS)`), in samples, ACLs and `%[…]`; `map*` read their file at load, the runtime API
+ * changes its entries (`proxy/acl/patterns.ts`).
+ */
 export const CONVERTERS: Readonly<Record<string, ConverterEntry>> = {
   lower: c(0, 0), upper: c(0, 0), length: c(0, 0), field: c(2, 3, [0, 2]), word: c(2, 3, [0, 2]),
   regsub: c(2, 3), base64: c(0, 0), b64dec: c(0, 0), hex: c(0, 0), url_dec: c(0, 1), json: c(0, 1),
@@ -151,7 +154,10 @@ export const MATCH_METHODS: Readonly<Record<string, Entry>> = {
   bin: ON, cnt: OFF, val: OFF
 }
 
-/** ACL flags. `-f FILE` is read at load (`acl-files.ts`), with `-M` as a map file (its keys); `-u` is unused. */
+/**
+ * ACL flags. `-f FILE` is read at load (`acl-files.ts`), with `-M` as a map file (its keys), and changed by the
+ * runtime API (`proxy/acl/patterns.ts`); `-u` is unused.
+ */
 export const ACL_FLAGS: Readonly<Record<string, Entry>> = {
   '-i': ON, '-n': ON, '-m': ON, '-f': GUARD_ON, '-M': ON, '-u': OFF, '--': ON
 }

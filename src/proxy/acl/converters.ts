@@ -2,7 +2,8 @@
  * Sample converters (`FETCH,NAME(ARGS)`), each a small pure function from one sample to another
  * (undefined: no sample, as HAProxy's converter failing). Samples are strings here: integers in
  * decimal, addresses in text form, binary as latin1. Arguments were checked at load
- * (`config/acl.ts`, `CONVERTERS` in `config/enforcement.ts`); `map*` entries were read at load.
+ * (`config/acl.ts`, `CONVERTERS` in `config/enforcement.ts`); `map*` entries were read at load
+ * and, bound to an engine's store (`patterns.ts`), follow the runtime API's changes.
  */
 import { timingSafeEqual } from 'node:crypto'
 import { BlockList, isIP } from 'node:net'
