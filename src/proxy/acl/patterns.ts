@@ -20,6 +20,8 @@ export interface PatternUse {
   readonly map: boolean
   readonly kind: string
   readonly ignoreCase: boolean
+  /** The configuration line that reads it. */
+  readonly loc: Location
 }
 
 const PTR_BASE = 0x55d0c0de0000
@@ -120,13 +122,13 @@ export class PatternStore {
       if (f.kind === 'map') {
         const call = f.node as ConverterCall
         const file = store.fileFor(call.args[0] ?? '', f.loc, () => call.entries ?? [])
-        file.uses.push({ map: true, kind: call.name, ignoreCase: false })
+        file.uses.push({ map: true, kind: call.name, ignoreCase: false, loc: f.loc })
         mapFiles.set(call, file)
       } else {
         const acl = f.node as AclDefinition
         const files = (acl.filePatterns ?? []).map(fp => {
           const file = store.fileFor(fp.file, f.loc, () => fp.values.map(v => [v, undefined]))
-          file.uses.push({ map: false, kind: acl.flags.match ?? 'str', ignoreCase: acl.flags.ignoreCase })
+          file.uses.push({ map: false, kind: acl.flags.match ?? 'str', ignoreCase: acl.flags.ignoreCase, loc: f.loc })
           return file
         })
         aclFiles.set(acl, files)

@@ -21,8 +21,10 @@ function list (store: PatternStore, map: boolean): string {
   let out = '# id (file) description\n'
   for (const f of store.files) {
     if (map ? !f.isMap : !f.isAcl) continue
-    out += `${f.id} (${f.file}) pattern loaded from file '${f.file}' used by ${map ? 'map' : 'acl'} at file ` +
-      `'${f.loc.file}' line ${f.loc.line}. curr_ver=0 next_ver=0 entry_cnt=${f.entries.length}\n`
+    const what = map ? 'map' : 'acl'
+    const uses = f.uses.filter(u => u.map === map).map(u => `by ${what} at file '${u.loc.file}' line ${u.loc.line}`)
+    out += `${f.id} (${f.file}) pattern loaded from file '${f.file}' used ${uses.join(', ')}. curr_ver=0 ` +
+      `next_ver=0 entry_cnt=${f.entries.length}\n`
   }
   return out
 }

@@ -24,8 +24,8 @@ backend be_a
 backend be_b
 `
 
-function load (): { config: Config, store: PatternStore } {
-  const { config, diagnostics } = parseConfig(CFG, 'h.cfg', { env: {}, readFile: f => {
+function load (text = CFG): { config: Config, store: PatternStore } {
+  const { config, diagnostics } = parseConfig(text, 'h.cfg', { env: {}, readFile: f => {
     const text = FILES[f]
     if (text === undefined) throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' })
     return text
@@ -55,6 +55,16 @@ test('show map / show acl: the list in HAProxy 2.6 form, files numbered in confi
   assert.equal(run(store, 'show acl'), '# id (file) description\n' +
     "0 (/m/paths.acl) pattern loaded from file '/m/paths.acl' used by acl at file 'h.cfg' line 5. " +
     'curr_ver=0 next_ver=0 entry_cnt=1\n')
+})
+
+test('show map: a file read on several lines lists each use, as HAProxy 2.6', () => {
+  const { store } = load(`${CFG}  http-request set-header X-B %[req.hdr(host),map_beg(/m/hosts.map)]\n`)
+  assert.equal(run(store, 'show map'), '# id (file) description\n' +
+    "1 (/m/hosts.map) pattern loaded from file '/m/hosts.map' used by map at file 'h.cfg' line 6, by map at file " +
+    "'h.cfg' line 9. curr_ver=0 next_ver=0 entry_cnt=2\n")
+  assert.equal(run(store, 'get map #1 a.example.org'),
+    'type=str, case=sensitive, found=no\n' +
+    'type=beg, case=sensitive, found=yes, idx=tree, key="a.example", value="be_a", type="str"\n')
 })
 
 test('show map FILE|#ID: one 0xPTR KEY VALUE line per entry, stable pointers', () => {
