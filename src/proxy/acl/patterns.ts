@@ -69,6 +69,20 @@ export class PatternFile {
     return true
   }
 
+  /** Why `key` cannot be a pattern of this file for one of its readers (HAProxy's message), if it cannot. */
+  invalid (key: string): string | undefined {
+    for (const u of this.uses) {
+      const m = u.kind.replace(/^map_?/, '')
+      if (m === 'ip' && !validIp(key)) return `'${key}' is not a valid IPv4 or IPv6 address.\n`
+      if (m === 'reg' || m === 'regm') {
+        try { new RegExp(key) } catch (err) {
+          return `regex '${key}' is invalid (error=${err instanceof Error ? err.message : String(err)}).\n`
+        }
+      }
+    }
+    return undefined
+  }
+
   clear (): void {
     this.entries.length = 0
     this.version++
@@ -128,7 +142,7 @@ export class PatternStore {
         const acl = f.node as AclDefinition
         const files = (acl.filePatterns ?? []).map(fp => {
           const file = store.fileFor(fp.file, f.loc, () => fp.values.map(v => [v, undefined]))
-          file.uses.push({ map: false, kind: acl.flags.match ?? 'str', ignoreCase: acl.flags.ignoreCase, loc: f.loc })
+          file.uses.push({ map: false, kind: aclMatch(acl), ignoreCase: acl.flags.ignoreCase, loc: f.loc })
           return file
         })
         aclFiles.set(acl, files)
@@ -181,6 +195,23 @@ export function matchEntry (file: PatternFile, kind: string, ignoreCase: boolean
   if (m !== 'ip') return file.entries.find(e => test(e.key))
   const bits = (k: string): number => Number(k.split('/')[1] ?? (isIP(k) === 6 ? 128 : 32))
   return file.entries.filter(e => test(e.key)).sort((a, b) => bits(b.key) - bits(a.key))[0]
+}
+
+/** The match method of an ACL over a file: `-m`, the fetch's suffix (`path_beg`), `ip` for addresses, else str. */
+function aclMatch (acl: AclDefinition): string {
+  if (acl.flags.match !== undefined) return acl.flags.match
+  const suffix = /_(beg|end|sub|reg|dom|dir|len|str|ip|int)$/.exec(acl.fetch)?.[1]
+  if (suffix !== undefined) return suffix
+  return acl.fetch === 'src' || acl.fetch === 'dst' ? 'ip' : 'str'
+}
+
+function validIp (key: string): boolean {
+  const [addr = '', len, extra] = key.split('/')
+  const family = isIP(addr)
+  if (family === 0 || extra !== undefined) return false
+  if (len === undefined) return true
+  if (family === 4 && isIP(len) === 4) return true
+  return /^\d+$/.test(len) && Number(len) <= (family === 4 ? 32 : 128)
 }
 
 function escape (s: string): string {

@@ -81,19 +81,25 @@ function add (file: PatternFile, map: boolean, words: readonly string[], payload
   }
   const usage = addUsage(map)
   const [key, value] = words
+  const entries: [string, string | undefined][] = []
   if (payload === undefined || key !== undefined) {
     if (key === undefined || (map && value === undefined)) return usage
-    file.add(key, map ? value : undefined)
-    return ''
+    entries.push([key, map ? value : undefined])
+  } else {
+    for (const raw of payload.split('\n')) {
+      const line = raw.replace(/^[ \t]+|[ \t\r]+$/g, '')
+      if (line === '') continue
+      const m = map ? /^(\S+)[ \t]+(.*)$/.exec(line) : null
+      if (map && m === null) return usage
+      entries.push(m === null ? [line, undefined] : [m[1] as string, m[2]])
+    }
   }
-  for (const raw of payload.split('\n')) {
-    const line = raw.replace(/^[ \t]+|[ \t\r]+$/g, '')
-    if (line === '') continue
-    if (!map) { file.add(line, undefined); continue }
-    const m = /^(\S+)[ \t]+(.*)$/.exec(line)
-    if (m === null) return usage
-    file.add(m[1] as string, m[2])
+  // All or nothing: a bad pattern anywhere adds none (a reader would fail on it at its next lookup).
+  for (const [k] of entries) {
+    const bad = file.invalid(k)
+    if (bad !== undefined) return bad
   }
+  for (const [k, v] of entries) file.add(k, v)
   return ''
 }
 

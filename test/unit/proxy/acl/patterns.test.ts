@@ -153,3 +153,20 @@ test('usage and error messages as HAProxy 2.6 prints them', () => {
   assert.equal(run(store, 'clear map'), 'Missing map identifier.\n')
   assert.match(run(store, 'show map @1 #1'), /not supported/)
 })
+
+test('a pattern its readers cannot use is refused with HAProxy 2.6 words, and nothing is added', () => {
+  FILES['/m/ips.acl'] = '10.0.0.0/8\n'
+  FILES['/m/re.map'] = '^a.* x\n'
+  const { store } = load(`${CFG}  http-request deny if { src -f /m/ips.acl }
+  http-request set-header X-A %[req.hdr(host),map_reg(/m/re.map)]
+`)
+  assert.equal(run(store, 'add acl /m/ips.acl notanip'), "'notanip' is not a valid IPv4 or IPv6 address.\n")
+  assert.equal(run(store, 'add acl /m/ips.acl 1.2.3.4/99'), "'1.2.3.4/99' is not a valid IPv4 or IPv6 address.\n")
+  assert.equal(run(store, 'add acl /m/ips.acl', '192.0.2.0/24\nbad\n'), "'bad' is not a valid IPv4 or IPv6 address.\n")
+  assert.match(run(store, 'show acl /m/ips.acl'), /^0x[0-9a-f]+ 10\.0\.0\.0\/8\n$/)
+  assert.equal(run(store, 'get acl /m/ips.acl 10.1.1.1'),
+    'type=ip, case=sensitive, match=yes, idx=tree, pattern="10.0.0.0/8"\n')
+  assert.match(run(store, 'add map /m/re.map a(b x'), /^regex 'a\(b' is invalid \(error=.*\)\.\n$/)
+  assert.equal(run(store, 'get map /m/re.map abc'),
+    'type=reg, case=sensitive, found=yes, idx=list, key="^a.*", value="x", type="str"\n')
+})
