@@ -151,14 +151,13 @@ export class PatternStore {
     return store
   }
 
-  /** A file by `#ID` or by name (HAProxy's pat_ref_lookupid / pat_ref_lookup). */
-  lookup (ref: string, map: boolean): PatternFile | undefined {
-    const usable = this.files.filter(f => map ? f.isMap : f.isAcl)
+  /** A file by `#ID` or by name (HAProxy's pat_ref_lookupid / pat_ref_lookup: maps and ACL files alike). */
+  lookup (ref: string): PatternFile | undefined {
     if (ref.startsWith('#')) {
       const id = /^#\d+$/.test(ref) ? Number(ref.slice(1)) : -1
-      return usable.find(f => f.id === id)
+      return this.files.find(f => f.id === id)
     }
-    return usable.find(f => f.file === ref)
+    return this.files.find(f => f.file === ref)
   }
 
   private fileFor (name: string, loc: Location, initial: () => readonly (readonly [string, string | undefined])[]):

@@ -124,7 +124,7 @@ export function patternCommand (store: PatternStore, verb: PatternVerb, map: boo
       : verb === 'get' ? expects(`Missing ${what} identifier and/or key.\n`)
         : verb === 'add' && payload === undefined && words.length < (map ? 3 : 2) ? addUsage(map) : undefined
   if (early !== undefined) return early
-  const file = store.lookup(ref ?? '', map)
+  const file = store.lookup(ref ?? '')
   if (file === undefined) return unknown(map)
   switch (verb) {
     case 'show': return show(file, map)

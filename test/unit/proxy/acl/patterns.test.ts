@@ -72,7 +72,9 @@ test('show map FILE|#ID: one 0xPTR KEY VALUE line per entry, stable pointers', (
   const shown = run(store, 'show map /m/hosts.map')
   assert.match(shown, /^0x[0-9a-f]+ a\.example be_a\n0x[0-9a-f]+ b\.example be_b\n$/)
   assert.equal(run(store, 'show map #1'), shown)
-  assert.equal(run(store, 'show map #0'), 'Unknown map identifier. Please use #<id> or <file>.\n')
+  assert.equal(run(store, 'show map #7'), 'Unknown map identifier. Please use #<id> or <file>.\n')
+  assert.equal(run(store, 'add acl /m/hosts.map x'), 'This ACL is shared with a map containing samples. You must ' +
+    "use the command 'add map' to add values.\n")
   assert.equal(run(store, 'show acl #9'), 'Unknown ACL identifier. Please use #<id> or <file>.\n')
   assert.match(run(store, 'show acl #0'), /^0x[0-9a-f]+ \/blocked\n$/)
 })
