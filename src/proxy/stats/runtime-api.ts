@@ -408,7 +408,7 @@ export class RuntimeApi {
     need: (level: CliLevel, session: CliSession) => boolean): Keyword[] {
     const cmd = (verb: PatternVerb, what: 'map' | 'acl', usage: string): Keyword => kw([verb, what], usage,
       (args, session, payload) => {
-        if (changesPatterns(verb) && !need('operator', session)) return PERMISSION_DENIED
+        if (changesPatterns(verb) && !need('admin', session)) return PERMISSION_DENIED
         const answer = patternCommand(this.engine.patterns, verb, what === 'map', args.slice(2), payload)
         if (changesPatterns(verb)) this.options.onPatterns?.(verb, what === 'map', args.slice(2), payload)
         return answer

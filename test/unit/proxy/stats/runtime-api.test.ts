@@ -351,6 +351,18 @@ describe('runtime API protocol', () => {
     assert.equal(await talk(s.admin.path, ['get wei', { wait: 30 }, 'ght be_app/s1', { wait: 30 }, '\n']), '10 (initial 10)\n\n')
   })
 
+  test('map and ACL changes need the admin level (stricter than HAProxy 2.6, which checks none); looking does not',
+    async () => {
+      for (const cmd of ['add map foo a b', 'set map foo a b', 'del map foo a', 'clear map foo', 'add acl foo a',
+        'del acl foo a', 'clear acl foo']) {
+        assert.equal(await cli(s.oper.path, cmd), 'Permission denied\n\n', cmd)
+        assert.equal(await cli(s.admin.path, cmd), `Unknown ${cmd.includes('acl') ? 'ACL' : 'map'} identifier. ` +
+          'Please use #<id> or <file>.\n\n', cmd)
+      }
+      assert.equal(await cli(s.user.path, 'show map'), '# id (file) description\n\n')
+      assert.equal(await cli(s.user.path, 'show acl foo'), 'Unknown ACL identifier. Please use #<id> or <file>.\n\n')
+    })
+
   test('a payload (<<) is gathered until an empty line', async () => {
     const out = await talk(s.admin.path, ['add map foo <<\n', 'a 1\n', 'b 2\n', '\n'])
     assert.equal(out, 'Unknown map identifier. Please use #<id> or <file>.\n\n')
