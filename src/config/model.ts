@@ -103,7 +103,11 @@ export interface Timeouts {
 
 export type Balance =
   | { readonly algorithm: 'roundrobin' | 'static-rr' | 'leastconn' | 'first' | 'source' | 'random' }
-  | { readonly algorithm: 'uri', readonly whole: boolean, readonly len?: number, readonly depth?: number }
+  | {
+    readonly algorithm: 'uri', readonly whole: boolean, readonly len?: number, readonly depth?: number,
+    /** `path-only`: the key starts at the path (an absolute URI's scheme and authority skipped). */
+    readonly pathOnly?: boolean
+  }
   | { readonly algorithm: 'url_param', readonly param: string, readonly checkPost?: number }
   | { readonly algorithm: 'hdr', readonly header: string, readonly useDomainOnly: boolean }
   | { readonly algorithm: 'rdp-cookie', readonly cookie: string }

@@ -110,16 +110,19 @@ function parseBalance (args: readonly string[]): Balance {
       return { algorithm: algo }
     case 'uri': {
       let whole = false
+      let pathOnly = false
       let len: number | undefined
       let depth: number | undefined
       for (let i = 0; i < rest.length; i++) {
         const w = rest[i]
         if (w === 'whole') whole = true
+        else if (w === 'path-only') pathOnly = true
         else if (w === 'len') len = parseInteger(rest[++i], 'balance uri len', 0, 65535)
         else if (w === 'depth') depth = parseInteger(rest[++i], 'balance uri depth', 0, 65535)
-        else throw new ValueError(`'balance uri': unknown argument '${w ?? ''}' (expected whole, len, depth)`)
+        else throw new ValueError(
+          `'balance uri': unknown argument '${w ?? ''}' (expected whole, path-only, len, depth)`)
       }
-      return { algorithm: 'uri', whole, len, depth }
+      return { algorithm: 'uri', whole, len, depth, ...(pathOnly ? { pathOnly } : {}) }
     }
     case 'url_param': {
       const [param, check, n] = rest

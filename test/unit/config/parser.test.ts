@@ -174,6 +174,8 @@ backend d
   assert.deepEqual(c.proxies[0]?.hashType, { method: 'consistent', function: 'djb2', avalanche: true })
   assert.deepEqual(c.proxies[1]?.balance, { algorithm: 'url_param', param: 'userid', checkPost: 64 })
   assert.deepEqual(c.proxies[2]?.balance, { algorithm: 'uri', whole: true, len: undefined, depth: 3 })
+  const po = config(`${BASE}backend b\n  balance uri path-only len 8\n  server s 198.18.0.21:80\n`)
+  assert.deepEqual(po.proxies[0]?.balance, { algorithm: 'uri', whole: false, len: 8, depth: undefined, pathOnly: true })
   assert.match(errors(`${BASE}backend b\n  balance roundrobinn\n`)[0] ?? '', /unknown balance algorithm 'roundrobinn'/)
 })
 
