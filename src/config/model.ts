@@ -399,6 +399,7 @@ export interface ProxySettings {
   uniqueIdHeader?: string
   defaultServer: ServerOptions
   monitorNets: string[]
+  /** Starting with '/': compared with the request's path; else with the request target as received. */
   monitorUri?: string
   stats: StatsSettings
   /**

@@ -282,8 +282,8 @@ export const PROXY_KEYWORDS: Readonly<Record<string, ProxyKeyword>> = {
   errorloc302: { where: 'dfbl', parse: (p, args, ctx) => { applyErrorloc(p, 'errorloc302', args, ctx.loc) } },
   errorloc303: { where: 'dfbl', parse: (p, args, ctx) => { applyErrorloc(p, 'errorloc303', args, ctx.loc) } },
   'http-error': { where: 'dfbl', parse: (p, args, ctx) => { applyHttpError(p, args, ctx.loc) } },
-  'monitor-uri': { where: 'dfl', parse: (p, args) => { const u = oneArg('monitor-uri', args);
-    if (!u.startsWith('/')) throw new ValueError("'monitor-uri' must start with '/'"); p.monitorUri = u } },
+  'monitor-uri': { where: 'dfl', parse: (p, args) => { const u = oneArg('monitor-uri', args)
+    if (u === '') throw new ValueError("'monitor-uri' expects a URI"); p.monitorUri = u } },
   'monitor-net': {
     where: 'dfl',
     parse: (p, args, ctx) => {

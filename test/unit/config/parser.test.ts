@@ -303,3 +303,11 @@ test('peers trust-peer-names: a flag of the section (tslb extension); it takes n
   assert.equal(config(base + '    trust-peer-names\n').peers[0]?.trustPeerNames, true)
   assert.match(errors(base + '    trust-peer-names yes\n').join('\n'), /'trust-peer-names' takes no argument/)
 })
+
+test('monitor-uri: a path or an absolute URI, not empty', () => {
+  const c = config(`${BASE}frontend a\n  bind :8080\n  monitor-uri /health\nfrontend b\n  bind :8081\n` +
+    '  monitor-uri http://www.haproxy.org/health\n')
+  assert.equal(c.proxies[0]?.monitorUri, '/health')
+  assert.equal(c.proxies[1]?.monitorUri, 'http://www.haproxy.org/health')
+  assert.match(errors(`${BASE}frontend a\n  bind :8080\n  monitor-uri ""\n`)[0] ?? '', /'monitor-uri' expects a URI/)
+})
