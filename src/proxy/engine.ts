@@ -18,6 +18,7 @@ import { prepareRules } from './rules/index.ts'
 import { setStickTables } from './stick-counters.ts'
 import { CertStore } from './tls/cert-store.ts'
 import { replaceClientCertificate } from './tls/client.ts'
+import { listenerIds } from '../config/listener-ids.ts'
 
 const EXPIRY_SWEEP_MS = 1000
 
@@ -151,20 +152,23 @@ export class Engine {
       groups.set(key, [...groups.get(key) ?? [], handle])
     }
     for (const fe of this.frontends) {
-      for (const bind of fe.config.binds) {
+      const ids = listenerIds(fe.config.binds)
+      fe.config.binds.forEach((bind, b) => {
         const backlog = typeof bind.options.backlog === 'string' ? Number(bind.options.backlog) : undefined
+        let socket = 0
         for (const a of bind.addresses) {
           for (let port = a.port ?? 0; port <= (a.portEnd ?? a.port ?? 0); port++) {
+            const id = ids[b]?.[socket++]
             const group = groups.get(addressKey(a, port)) ?? []
             if (group.length === 0 && required) throw new Error(`no listening socket for ${addressKey(a, port)}`)
             for (const handle of group) {
               fe.listen(handle, { backlog, acceptProxy: bind.options['accept-proxy'] === true,
                 name: typeof bind.options.name === 'string' ? bind.options.name : undefined, tls: bind.ssl,
-                h2: bind.options.proto === 'h2' })
+                h2: bind.options.proto === 'h2', id })
             }
           }
         }
-      }
+      })
     }
   }
 

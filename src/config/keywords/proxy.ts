@@ -19,6 +19,7 @@ import { applyErrorfile, applyErrorfiles, applyErrorloc, applyHttpError } from '
 import { parseFormat } from '../rule-actions.ts'
 import { parseTcpCheck } from './tcp-check.ts'
 import { checkBindOptions } from './bind-options.ts'
+import { socketCount } from '../listener-ids.ts'
 
 export interface ProxyKeyword {
   /** Sections it may appear in: d(efaults), f(rontend), b(ackend), l(isten). */
@@ -102,6 +103,17 @@ export function parseBind (args: readonly string[], ctx: KeywordContext): Bind {
   return { addresses, options, ssl: tls, loc: ctx.loc }
 }
 
+/** `bind … id N`: 1..2^31-1, a line with one socket, unique within the frontend. */
+function checkBindId (earlier: readonly Bind[], bind: Bind): Bind {
+  const id = bind.options.id
+  if (id === undefined) return bind
+  const n = parseInteger(typeof id === 'string' ? id : '', 'bind id', 1, 2_147_483_647)
+  if (socketCount(bind) !== 1) throw new ValueError("bind option 'id' can only be used with a single socket")
+  if (earlier.some(b => b.options.id !== undefined && Number(b.options.id) === n)) throw new ValueError(
+    `bind option 'id': ${String(n)} is already used by another bind line of this proxy`)
+  return { ...bind, options: { ...bind.options, id: String(n) } }
+}
+
 function parseBalance (args: readonly string[]): Balance {
   const [algo, ...rest] = args
   switch (algo) {
@@ -175,7 +187,7 @@ export const PROXY_KEYWORDS: Readonly<Record<string, ProxyKeyword>> = {
       p.mode = m as Proxy['mode']
     }
   },
-  bind: { where: 'fl', parse: (p, args, ctx) => { p.binds.push(parseBind(args, ctx)) } },
+  bind: { where: 'fl', parse: (p, args, ctx) => { p.binds.push(checkBindId(p.binds, parseBind(args, ctx))) } },
   server: {
     where: 'bl',
     parse: (p, args, ctx) => {

@@ -24,6 +24,8 @@ export interface SampleSource {
   readonly versionMinor?: number
   /** The request's version when the client did not speak HTTP/1.x (`2.0` for an HTTP/2 stream). */
   readonly httpVersion?: string
+  /** The listening socket that accepted the connection (`so_id`, `so_name`). */
+  readonly listener?: { readonly id: number, readonly name?: string }
   /** The name of the frontend that accepted the connection. */
   readonly frontendName?: string
   /** The backend chosen for the request, once `use_backend` / `default_backend` chose it. */
@@ -140,6 +142,8 @@ export function fetchSamples (fetch: string, args: readonly string[], s: SampleS
     case 'req.ver': case 'req_ver': return one(s.httpVersion ?? (s.versionMinor === undefined ? undefined
       : `1.${s.versionMinor}`))
     case 'fe_name': return one(s.frontendName)
+    case 'so_name': return one(s.listener?.name)
+    case 'so_id': return one(s.listener === undefined ? undefined : String(s.listener.id))
     case 'be_name': return one(s.backendName)
     case 'req.cook': case 'cook': {
       const values = s.cookieValues?.(arg) ?? one(s.cookie?.(arg))

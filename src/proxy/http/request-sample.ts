@@ -19,6 +19,7 @@ export interface SampleOrigin {
   readonly tls?: TlsFacts
   proxyState?: (fetch: string, arg: string) => string | undefined
   readonly frontendName?: string
+  readonly listener?: { readonly id: number, readonly name?: string }
   /** The client's HTTP version when not HTTP/1.x (`2.0`: an HTTP/2 stream). */
   readonly httpVersion?: string
   /** `sess.` variables: they live as long as the client connection. */
@@ -77,6 +78,10 @@ export class RequestSample implements SampleSource {
 
   get frontendName (): string | undefined {
     return this.origin.frontendName
+  }
+
+  get listener (): { readonly id: number, readonly name?: string } | undefined {
+    return this.origin.listener
   }
 
   responseStatus (): string | undefined {

@@ -122,7 +122,8 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
 
   const abort = new AbortController()
   client.once('close', () => { abort.abort() })
-  const sample = { src: srcIp, srcPort, dst: addrs.dst, dstPort, tls: tlsFacts(client), counters: addrs.counters }
+  const sample = { src: srcIp, srcPort, dst: addrs.dst, dstPort, tls: tlsFacts(client), counters: addrs.counters,
+    listener: addrs.listener }
   const sticky = backend.stick.empty ? undefined : backend.stick.match(sample, Date.now())
   const preferred = sticky !== undefined && (sticky.persistable || (backend.config.options.persist === true &&
     sticky.admin !== 'maint')) ? sticky : undefined
