@@ -19,6 +19,7 @@ import { setStickTables } from './stick-counters.ts'
 import { CertStore } from './tls/cert-store.ts'
 import { replaceClientCertificate } from './tls/client.ts'
 import { listenerIds } from '../config/listener-ids.ts'
+import { proxyIds } from '../config/proxy-ids.ts'
 
 const EXPIRY_SWEEP_MS = 1000
 
@@ -76,8 +77,13 @@ export class Engine {
       if (shared === undefined) for (const t of this.tables.values()) t.expire(Date.now())
     }, EXPIRY_SWEEP_MS)
     this.expiryTimer.unref()
+    // The ids the stats show (`iid`), for the fe_id and be_id fetches.
+    const ids = proxyIds(config.proxies.filter(p => p.kind !== 'defaults'), config.global.statsSockets.length > 0)
     for (const p of config.proxies) {
-      if (p.kind === 'backend' || p.kind === 'listen') this.backends.set(p.name, new Backend(p, this.tables))
+      if (p.kind !== 'backend' && p.kind !== 'listen') continue
+      const be = new Backend(p, this.tables)
+      be.proxyId = ids.get(p) ?? 0
+      this.backends.set(p.name, be)
     }
     this.certs = CertStore.fromConfig(config)
     this.certs.onCommit(file => {
@@ -109,6 +115,7 @@ export class Engine {
     for (const p of config.proxies) {
       if (p.kind !== 'frontend' && p.kind !== 'listen') continue
       const fe = new Frontend(p, this.backends, hooks)
+      fe.proxyId = ids.get(p) ?? 0
       if (config.global.closeSpreadTime !== undefined) fe.closeSpreadMs = config.global.closeSpreadTime
       fe.tlsGlobal = config.global.tls
       fe.certs = this.certs

@@ -64,6 +64,8 @@ const SESSION_STARTERS: Readonly<Record<'http' | 'tcp', SessionStarter>> = { htt
 export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
   readonly name: string
   readonly config: Proxy
+  /** HAProxy's proxy id (`fe_id`), set by the engine. */
+  proxyId = 0
   readonly timeouts: Timeouts
   readonly dontLogNull: boolean
   readonly logAsap: boolean

@@ -30,6 +30,9 @@ export interface SampleSource {
   readonly frontendName?: string
   /** The backend chosen for the request, once `use_backend` / `default_backend` chose it. */
   readonly backendName?: string
+  /** The proxy ids (HAProxy's, as the stats show them) of the frontend and of the chosen backend. */
+  readonly frontendId?: number
+  readonly backendId?: number
   /** Values of a request cookie. */
   cookie? (name: string): string | undefined
   /** Every occurrence of a request cookie (ACLs match each; a value context takes the last). */
@@ -142,6 +145,8 @@ export function fetchSamples (fetch: string, args: readonly string[], s: SampleS
     case 'req.ver': case 'req_ver': return one(s.httpVersion ?? (s.versionMinor === undefined ? undefined
       : `1.${s.versionMinor}`))
     case 'fe_name': return one(s.frontendName)
+    case 'fe_id': return one(s.frontendId === undefined ? undefined : String(s.frontendId))
+    case 'be_id': return one(s.backendId === undefined ? undefined : String(s.backendId))
     case 'so_name': return one(s.listener?.name)
     case 'so_id': return one(s.listener === undefined ? undefined : String(s.listener.id))
     case 'be_name': return one(s.backendName)

@@ -19,6 +19,7 @@ export interface SampleOrigin {
   readonly tls?: TlsFacts
   proxyState?: (fetch: string, arg: string) => string | undefined
   readonly frontendName?: string
+  readonly frontendId?: number
   readonly listener?: { readonly id: number, readonly name?: string }
   /** The client's HTTP version when not HTTP/1.x (`2.0`: an HTTP/2 stream). */
   readonly httpVersion?: string
@@ -63,6 +64,7 @@ export class RequestSample implements SampleSource {
     this.head = head
     this.origin = origin
     this.backendName = origin.frontendName
+    this.backendId = origin.frontendId
   }
 
   get versionMinor (): number {
@@ -71,6 +73,11 @@ export class RequestSample implements SampleSource {
 
   /** Until the backend is chosen, the frontend (HAProxy's stream backend starts as the frontend). */
   backendName: string | undefined
+  backendId: number | undefined
+
+  get frontendId (): number | undefined {
+    return this.origin.frontendId
+  }
 
   get httpVersion (): string | undefined {
     return this.origin.httpVersion

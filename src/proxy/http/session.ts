@@ -371,7 +371,7 @@ class HttpSession implements UpstreamOwner {
       const fe = this.fe
       this.sampleOrigin = { srcIp: this.clientIp, srcPort: this.srcPort, dstIp: this.addrs.dst,
         dstPort: this.addrs.dstPort, nbsrv: name => fe.nbsrv(name), frontendName: fe.name,
-        listener: this.addrs.listener,
+        listener: this.addrs.listener, frontendId: fe.proxyId,
         proxyState: (f, a) => fe.proxyState(f, a), tls: tlsFacts(this.client),
         httpVersion: this.stream?.version.slice(5), sessionVars: this.stream?.sessionVars }
     }
