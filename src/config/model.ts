@@ -171,7 +171,23 @@ export interface HttpCheck {
   readonly headers: string[]
   /** `http-check send ... body TEXT`. */
   readonly body?: string
-  readonly expect?: { readonly negate: boolean, readonly kind: string, readonly pattern: string }
+  /** The `http-check expect` rules, judged in order on the one response (all must pass). */
+  readonly expects?: readonly HttpCheckExpect[]
+}
+
+export type HeaderMatch = 'str' | 'beg' | 'end' | 'sub' | 'reg'
+
+export interface HttpCheckExpect {
+  readonly negate: boolean
+  readonly kind: string
+  readonly pattern: string
+  /** `hdr`/`fhdr name [-m M] NAME [value [-m M] VALUE]`. */
+  readonly header?: {
+    readonly nameMatch: HeaderMatch
+    readonly name: string
+    readonly valueMatch?: HeaderMatch
+    readonly value?: string
+  }
 }
 
 /** ACL pattern set: `acl NAME FETCH [flags] [operator] VALUE...`. */

@@ -2,7 +2,7 @@
  * HTTP-level proxy keywords: cookie, http-request/http-response, http-check, stats, capture.
  */
 import type { KeywordContext } from '../context.ts'
-import type { CookieSettings, HttpRule, Proxy } from '../model.ts'
+import type { CookieSettings, HeaderMatch, HttpCheckExpect, HttpRule, Proxy } from '../model.ts'
 import { splitCondition } from '../acl.ts'
 import { parseInteger, parseTime } from '../values.ts'
 import { ValueError } from '../errors.ts'
@@ -93,25 +93,66 @@ export function applyTcpRule (p: Proxy, args: readonly string[], ctx: KeywordCon
     ...(spec === undefined ? {} : { spec }) })
 }
 
+const HEADER_MATCHES: readonly HeaderMatch[] = ['str', 'beg', 'end', 'sub', 'reg']
+
+function checkRegex (pattern: string, flags = ''): void {
+  try { new RegExp(pattern, flags) } catch { throw new ValueError(
+    `'http-check expect': invalid regular expression '${pattern}'`) }
+}
+
+/** `[!] status|rstatus|string|rstring PATTERN` or `[!] hdr|fhdr name [-m M] NAME [value [-m M] VALUE]`. */
+function parseHttpCheckExpect (rest: readonly string[]): HttpCheckExpect {
+  let i = 0
+  const negate = rest[0] === '!'
+  if (negate) i = 1
+  const kind = rest[i]
+  if (kind === 'hdr' || kind === 'fhdr') {
+    const words = rest.slice(i + 1)
+    const part = (key: string): [HeaderMatch, string] | undefined => {
+      const w = words.shift()
+      if (w === undefined) return undefined
+      if (w === `${key}-lf`) throw new ValueError(
+        `'http-check expect ${kind} ${key}-lf': log-format patterns are not supported by tslb yet`)
+      if (w !== key) throw new ValueError(`'http-check expect ${kind}': expected '${key}', got '${w}'`)
+      let match: HeaderMatch = 'str'
+      if (words[0] === '-m') {
+        words.shift()
+        const m = words.shift()
+        if (m === undefined || !(HEADER_MATCHES as readonly string[]).includes(m)) throw new ValueError(
+          `'http-check expect ${kind} ${key} -m': expected str, beg, end, sub or reg, got '${m ?? ''}'`)
+        match = m as HeaderMatch
+      }
+      const pattern = words.shift()
+      if (pattern === undefined) throw new ValueError(`'http-check expect ${kind} ${key}' expects a pattern`)
+      // Header names match regardless of case, values exactly.
+      if (match === 'reg') checkRegex(pattern, key === 'name' ? 'i' : '')
+      return [match, pattern]
+    }
+    const name = part('name')
+    if (name === undefined) throw new ValueError(`'http-check expect ${kind}' expects 'name [-m METH] NAME'`)
+    const value = part('value')
+    if (words.length > 0) throw new ValueError(`'http-check expect ${kind}': unexpected '${words[0] ?? ''}'`)
+    return { negate, kind, pattern: name[1], header: { nameMatch: name[0], name: name[1],
+      ...(value === undefined ? {} : { valueMatch: value[0], value: value[1] }) } }
+  }
+  const pattern = rest[i + 1]
+  if (kind === undefined || !['status', 'rstatus', 'string', 'rstring'].includes(kind) || pattern === undefined ||
+    rest.length > i + 2) {
+    throw new ValueError("'http-check expect' expects [!] status|rstatus|string|rstring PATTERN or " +
+      '[!] hdr|fhdr name [-m METH] NAME [value [-m METH] VALUE]')
+  }
+  if (kind.startsWith('r')) checkRegex(pattern)
+  return { negate, kind, pattern }
+}
+
 export function applyHttpCheck (p: Proxy, args: readonly string[]): void {
   const [sub, ...rest] = args
   const own = p.ownHttpCheck === true ? p.httpCheck : undefined
   const base = own ?? { method: 'OPTIONS', uri: '/', version: 'HTTP/1.0', headers: [] }
   if (sub === 'expect' || sub === 'send') p.ownHttpCheck = true
   if (sub === 'expect') {
-    let negate = false
-    let i = 0
-    if (rest[0] === '!') { negate = true; i = 1 }
-    const kind = rest[i]
-    const pattern = rest[i + 1]
-    if (kind === undefined || !['status', 'rstatus', 'string', 'rstring'].includes(kind) || pattern === undefined) {
-      throw new ValueError("'http-check expect' expects [!] status|rstatus|string|rstring PATTERN")
-    }
-    if (kind.startsWith('r')) {
-      try { new RegExp(pattern) } catch { throw new ValueError(
-        `'http-check expect': invalid regular expression '${pattern}'`) }
-    }
-    p.httpCheck = { ...base, expect: { negate, kind, pattern } }
+    const expect = parseHttpCheckExpect(rest)
+    p.httpCheck = { ...base, expects: [...own?.expects ?? [], expect] }
   } else if (sub === 'send') {
     let { method, uri, version } = base
     let body: string | undefined

@@ -5,14 +5,20 @@
  * @module
  */
 import { Buffer } from 'node:buffer'
-import type { HttpCheck } from '../../config/model.ts'
+import type { HeaderMatch, HttpCheck, HttpCheckExpect } from '../../config/model.ts'
 import { HttpParseError, parseResponseHead, type ResponseHead } from '../http/codec.ts'
 import type { CheckStatusCode } from './status.ts'
 
 /** HAProxy reads a check response into one buffer of tune.bufsize bytes: what does not fit is never looked at. */
 export const CHECK_BUFFER_SIZE = 16_384
 
-export type ExpectKind = 'status' | 'rstatus' | 'string' | 'rstring'
+export type ExpectKind = 'status' | 'rstatus' | 'string' | 'rstring' | 'hdr' | 'fhdr'
+
+/** A header rule: which fields' names match, then (optionally) which values. */
+export interface HeaderExpect {
+  readonly name: (name: string) => boolean
+  readonly value: ((value: string) => boolean) | undefined
+}
 
 /** An `http-check expect` rule ready to run. */
 export interface CompiledExpect {
@@ -24,6 +30,8 @@ export interface CompiledExpect {
   readonly regex: RegExp | undefined
   /** `string`: the bytes looked for in the body. */
   readonly text: Buffer | undefined
+  /** `hdr` / `fhdr`. */
+  readonly header?: HeaderExpect
 }
 
 /** With no `http-check expect`, HAProxy adds `http-check expect status 200-399` (check_proxy_tcpcheck). */
@@ -42,11 +50,38 @@ function parseStatusList (pattern: string): [number, number][] {
   return ranges
 }
 
-export function compileExpect (expect: HttpCheck['expect']): CompiledExpect {
+function matcher (how: HeaderMatch, pattern: string, ignoreCase: boolean): (s: string) => boolean {
+  if (how === 'reg') {
+    const re = new RegExp(pattern, ignoreCase ? 'i' : '')
+    return s => re.test(s)
+  }
+  const p = ignoreCase ? pattern.toLowerCase() : pattern
+  const norm = ignoreCase ? (s: string): string => s.toLowerCase() : (s: string): string => s
+  switch (how) {
+    case 'str': return s => norm(s) === p
+    case 'beg': return s => norm(s).startsWith(p)
+    case 'end': return s => norm(s).endsWith(p)
+    case 'sub': return s => norm(s).includes(p)
+  }
+}
+
+/** The rules of a check in order; none: HAProxy's implicit `status 200-399`. */
+export function compileExpects (expects: HttpCheck['expects']): CompiledExpect[] {
+  return expects === undefined || expects.length === 0 ? [DEFAULT_EXPECT] : expects.map(compileExpect)
+}
+
+export function compileExpect (expect: HttpCheckExpect | undefined): CompiledExpect {
   if (expect === undefined) return DEFAULT_EXPECT
   const kind = expect.kind as ExpectKind
   const base = { negate: expect.negate, kind, ranges: [] as [number, number][], regex: undefined, text: undefined }
   switch (kind) {
+    case 'hdr':
+    case 'fhdr': {
+      const h = expect.header
+      if (h === undefined) return DEFAULT_EXPECT
+      return { ...base, header: { name: matcher(h.nameMatch, h.name, true),
+        value: h.value === undefined ? undefined : matcher(h.valueMatch ?? 'str', h.value, false) } }
+    }
     case 'status': return { ...base, ranges: parseStatusList(expect.pattern) }
     case 'rstatus':
     case 'rstring': return { ...base, regex: new RegExp(expect.pattern) }
@@ -193,7 +228,8 @@ export interface HttpVerdict {
 }
 
 export interface HttpJudgeOptions {
-  readonly expect: CompiledExpect
+  /** One rule, or the rules in order (all must pass). */
+  readonly expect: CompiledExpect | readonly CompiledExpect[]
   /** `http-check disable-on-404` and the server is not DOWN: a 404 is a conditional pass. */
   readonly accept404AsStopping: boolean
 }
@@ -215,7 +251,19 @@ export function judgeHttpResponse (reader: CheckResponseReader, opts: HttpJudgeO
   const last = lastRead || reader.full || reader.complete
   const code = head.status
   if (opts.accept404AsStopping && code === 404) return { status: 'L7OKC', code, desc: '' }
-  const expect = opts.expect
+  const e = opts.expect
+  const rules: readonly CompiledExpect[] = 'kind' in e ? [e] : e
+  for (const rule of rules) {
+    const verdict = judgeRule(reader, head, rule, last)
+    if (verdict !== 'pass') return verdict
+  }
+  return { status: 'L7OK', code, desc: '' }
+}
+
+/** One expect rule on the response read so far: passed, failed (the verdict), or undefined to wait for more. */
+function judgeRule (reader: CheckResponseReader, head: ResponseHead, expect: CompiledExpect, last: boolean):
+HttpVerdict | 'pass' | undefined {
+  const code = head.status
   let match: boolean
   let failStatus: CheckStatusCode
   let failDesc: string
@@ -227,6 +275,12 @@ export function judgeHttpResponse (reader: CheckResponseReader, opts: HttpJudgeO
       break
     case 'rstatus':
       match = expect.regex?.test(String(code).padStart(3, '0')) === true
+      failStatus = 'L7STS'
+      failDesc = head.reason
+      break
+    case 'hdr':
+    case 'fhdr':
+      match = headerMatches(head, expect)
       failStatus = 'L7STS'
       failDesc = head.reason
       break
@@ -248,6 +302,25 @@ export function judgeHttpResponse (reader: CheckResponseReader, opts: HttpJudgeO
       break
     }
   }
-  if (match !== expect.negate) return { status: 'L7OK', code, desc: '' }
+  if (match !== expect.negate) return 'pass'
   return { status: failStatus, code, desc: failDesc }
+}
+
+/**
+ * `hdr`: some field whose name matches has a comma-separated value that matches (or, with no value
+ * pattern, exists); `fhdr`: the same with each field's whole value.
+ */
+function headerMatches (head: ResponseHead, expect: CompiledExpect): boolean {
+  const h = expect.header
+  if (h === undefined) return false
+  const fields = head.headers
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = fields[i] as string
+    const value = fields[i + 1] as string
+    if (!h.name(name)) continue
+    if (h.value === undefined) return true
+    const values = expect.kind === 'fhdr' ? [value] : value.split(',').map(v => v.trim())
+    if (values.some(h.value)) return true
+  }
+  return false
 }
