@@ -171,7 +171,7 @@ export interface HttpCheck {
   readonly headers: string[]
   /** `http-check send ... body TEXT`. */
   readonly body?: string
-  /** The `http-check expect` rules, judged in order on the one response (all must pass). */
+  /** The `http-check expect` rules (and `set-var`/`unset-var` steps), run in order on the one response. */
   readonly expects?: readonly HttpCheckExpect[]
 }
 
@@ -187,7 +187,13 @@ export interface HttpCheckExpect {
     readonly name: string
     readonly valueMatch?: HeaderMatch
     readonly value?: string
+    /** `name-lf` / `value-lf`: the pattern is a log-format string evaluated per check. */
+    readonly nameFormat?: Format
+    readonly valueFormat?: Format
   }
+  /** `kind` 'set-var' / 'unset-var': `http-check set-var(check.NAME) EXPR`, `unset-var(check.NAME)`. */
+  readonly variable?: string
+  readonly expr?: SampleExpr
 }
 
 /** ACL pattern set: `acl NAME FETCH [flags] [operator] VALUE...`. */

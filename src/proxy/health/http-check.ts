@@ -7,17 +7,28 @@
 import { Buffer } from 'node:buffer'
 import type { HeaderMatch, HttpCheck, HttpCheckExpect } from '../../config/model.ts'
 import { HttpParseError, parseResponseHead, type ResponseHead } from '../http/codec.ts'
+import type { SampleSource } from '../acl/sample.ts'
+import { compileFormat, compileSample } from '../rules/format.ts'
 import type { CheckStatusCode } from './status.ts'
 
 /** HAProxy reads a check response into one buffer of tune.bufsize bytes: what does not fit is never looked at. */
 export const CHECK_BUFFER_SIZE = 16_384
 
-export type ExpectKind = 'status' | 'rstatus' | 'string' | 'rstring' | 'hdr' | 'fhdr'
+export type ExpectKind = 'status' | 'rstatus' | 'string' | 'rstring' | 'hdr' | 'fhdr' | 'set-var' | 'unset-var'
 
-/** A header rule: which fields' names match, then (optionally) which values. */
+type Match = (s: string) => boolean
+
+/**
+ * A header rule: which fields' names match, then (optionally) which values. A `-lf` pattern is a
+ * function of the check's sample (its response, its variables), evaluated when the rule runs.
+ */
 export interface HeaderExpect {
-  readonly name: (name: string) => boolean
-  readonly value: ((value: string) => boolean) | undefined
+  readonly name: Match | ((s: SampleSource) => string)
+  readonly nameLf: boolean
+  readonly nameMatch: HeaderMatch
+  readonly value: Match | ((s: SampleSource) => string) | undefined
+  readonly valueLf: boolean
+  readonly valueMatch: HeaderMatch
 }
 
 /** An `http-check expect` rule ready to run. */
@@ -32,6 +43,9 @@ export interface CompiledExpect {
   readonly text: Buffer | undefined
   /** `hdr` / `fhdr`. */
   readonly header?: HeaderExpect
+  /** `set-var` / `unset-var`: the variable (`check.NAME`) and the value of its expression. */
+  readonly variable?: string
+  readonly sample?: (s: SampleSource) => string | undefined
 }
 
 /** With no `http-check expect`, HAProxy adds `http-check expect status 200-399` (check_proxy_tcpcheck). */
@@ -79,9 +93,18 @@ export function compileExpect (expect: HttpCheckExpect | undefined): CompiledExp
     case 'fhdr': {
       const h = expect.header
       if (h === undefined) return DEFAULT_EXPECT
-      return { ...base, header: { name: matcher(h.nameMatch, h.name, true),
-        value: h.value === undefined ? undefined : matcher(h.valueMatch ?? 'str', h.value, false) } }
+      const valueMatch = h.valueMatch ?? 'str'
+      return { ...base, header: {
+        name: h.nameFormat !== undefined ? compileFormat(h.nameFormat) : matcher(h.nameMatch, h.name, true),
+        nameLf: h.nameFormat !== undefined, nameMatch: h.nameMatch,
+        value: h.valueFormat !== undefined ? compileFormat(h.valueFormat)
+          : h.value === undefined ? undefined : matcher(valueMatch, h.value, false),
+        valueLf: h.valueFormat !== undefined, valueMatch } }
     }
+    case 'set-var':
+    case 'unset-var':
+      return { ...base, variable: expect.variable,
+        ...(expect.expr === undefined ? {} : { sample: compileSample(expect.expr) }) }
     case 'status': return { ...base, ranges: parseStatusList(expect.pattern) }
     case 'rstatus':
     case 'rstring': return { ...base, regex: new RegExp(expect.pattern) }
@@ -253,16 +276,42 @@ export function judgeHttpResponse (reader: CheckResponseReader, opts: HttpJudgeO
   if (opts.accept404AsStopping && code === 404) return { status: 'L7OKC', code, desc: '' }
   const e = opts.expect
   const rules: readonly CompiledExpect[] = 'kind' in e ? [e] : e
+  // The rules run again from the first each time more of the response arrives: the variables too.
+  const vars = new Map<string, string>()
+  const sample = checkSample(head, vars)
   for (const rule of rules) {
-    const verdict = judgeRule(reader, head, rule, last)
+    if (rule.kind === 'set-var' || rule.kind === 'unset-var') {
+      const v = rule.sample?.(sample)
+      if (rule.kind === 'unset-var') vars.delete(rule.variable ?? '')
+      else if (v !== undefined) vars.set(rule.variable ?? '', v)
+      continue
+    }
+    const verdict = judgeRule(reader, head, rule, last, sample)
     if (verdict !== 'pass') return verdict
   }
   return { status: 'L7OK', code, desc: '' }
 }
 
+/** What a check's samples read: the response head and the check's own variables. */
+function checkSample (head: ResponseHead, vars: Map<string, string>): SampleSource {
+  return {
+    src: '', srcPort: 0, dst: '', dstPort: 0,
+    responseHeaderValues: name => {
+      const lower = name.toLowerCase()
+      const out: string[] = []
+      for (let i = 0; i + 1 < head.headers.length; i += 2) {
+        if ((head.headers[i] as string).toLowerCase() === lower) out.push(head.headers[i + 1] as string)
+      }
+      return out
+    },
+    responseStatus: () => String(head.status),
+    variable: name => vars.get(name)
+  }
+}
+
 /** One expect rule on the response read so far: passed, failed (the verdict), or undefined to wait for more. */
-function judgeRule (reader: CheckResponseReader, head: ResponseHead, expect: CompiledExpect, last: boolean):
-HttpVerdict | 'pass' | undefined {
+function judgeRule (reader: CheckResponseReader, head: ResponseHead, expect: CompiledExpect, last: boolean,
+  sample: SampleSource): HttpVerdict | 'pass' | undefined {
   const code = head.status
   let match: boolean
   let failStatus: CheckStatusCode
@@ -279,11 +328,17 @@ HttpVerdict | 'pass' | undefined {
       failDesc = head.reason
       break
     case 'hdr':
-    case 'fhdr':
-      match = headerMatches(head, expect)
+    case 'fhdr': {
+      const m = headerMatches(head, expect, sample)
+      if (m === undefined) return { status: 'L7RSP', code, desc: 'log-format string evaluated to an empty string' }
+      match = m
       failStatus = 'L7STS'
       failDesc = head.reason
       break
+    }
+    case 'set-var':
+    case 'unset-var':
+      return 'pass'
     case 'string':
     case 'rstring': {
       const body = reader.body
@@ -310,9 +365,19 @@ HttpVerdict | 'pass' | undefined {
  * `hdr`: some field whose name matches has a comma-separated value that matches (or, with no value
  * pattern, exists); `fhdr`: the same with each field's whole value.
  */
-function headerMatches (head: ResponseHead, expect: CompiledExpect): boolean {
-  const h = expect.header
-  if (h === undefined) return false
+function headerMatches (head: ResponseHead, expect: CompiledExpect, sample: SampleSource): boolean | undefined {
+  const h0 = expect.header
+  if (h0 === undefined) return false
+  const resolve = (lf: boolean, f: Match | ((s: SampleSource) => string), how: HeaderMatch, icase: boolean):
+  Match | undefined => {
+    if (!lf) return f as Match
+    const pattern = (f as (s: SampleSource) => string)(sample)
+    return pattern === '' ? undefined : matcher(how, pattern, icase)
+  }
+  const name = resolve(h0.nameLf, h0.name, h0.nameMatch, true)
+  const value = h0.value === undefined ? undefined : resolve(h0.valueLf, h0.value, h0.valueMatch, false)
+  if (name === undefined || (h0.value !== undefined && value === undefined)) return undefined
+  const h = { name, value }
   const fields = head.headers
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const name = fields[i] as string

@@ -817,7 +817,7 @@ backend own-send
   assert.deepEqual(ownSend?.httpCheck, { method: 'OPTIONS', uri: '/', version: 'HTTP/1.0', headers: ['Host: other'] })
   const refused = (line: string): string => parseConfig(`backend b\n  ${line}\n`, 't.cfg', { env: {} }).diagnostics.map(d => d.message).join('\n')
   assert.match(refused('http-check connect port 80'), /'http-check connect' is not supported by tslb yet/)
-  assert.match(refused('http-check set-var(check.x) str(y)'), /'http-check set-var' is not supported by tslb yet/)
+  assert.match(refused('http-check set-var(txn.x) str(y)'), /'http-check set-var' is not supported by tslb yet/)
   assert.match(refused('http-check send uri-lf "%[var(x)]"'), /log-format strings are not supported/)
   assert.match(refused('http-check send hdr X "%[src]"'), /log-format values are not supported/)
 })

@@ -122,9 +122,38 @@ test('http-check expect hdr/fhdr: name (any case) and value matching; several ex
   assert.equal(judge(head, one('! hdr name x-missing'))?.status, 'L7OK')
   const refused = (line: string): string => parseConfig(`backend b\n  http-check expect ${line}\n`, 't.cfg',
     { env: {} }).diagnostics.map(d => d.message).join('\n')
-  assert.match(refused('hdr name-lf "%[var(check.x)]"'), /log-format patterns are not supported/)
-  assert.match(refused('hdr name x value-lf "%[var(check.x)]"'), /log-format patterns are not supported/)
+  assert.match(refused('hdr name-lf -m reg "%[var(check.x)]"'), /cannot be used with the regex matching method/)
+  assert.match(refused('hdr name x value-lf "%[src]"'), /the fetch 'src' is not available in http-check rules/)
   assert.match(refused('hdr name -m dom x'), /expected str, beg, end, sub or reg/)
   assert.match(refused('hdr name -m reg "("'), /invalid regular expression/)
   assert.match(refused('status 200 comment x'), /'http-check expect' expects/)
+})
+
+test('http-check set-var(check.NAME) and name-lf/value-lf: evaluated on the response, in rule order', () => {
+  const rules = compileExpects(parseConfig(`backend b
+  option httpchk
+  http-check set-var(check.hdr_name) res.fhdr(x-hdr-name)
+  http-check expect hdr name-lf -m str "%[var(check.hdr_name)]"
+  http-check expect hdr name-lf -m str "%[res.fhdr(x-hdr-name)]"
+  http-check set-var(check.hdr_value) str(x-test1)
+  http-check expect fhdr name -m beg "x-" value-lf -m str "%[res.fhdr(x-hdr-name)]"
+  http-check expect hdr name -m beg "x-" value-lf -m str "%[var(check.hdr_value)]"
+`, 't.cfg', { env: {} }).config.proxies[0]?.httpCheck?.expects)
+  const judge = (raw: string, expect: ReturnType<typeof compileExpects>): ReturnType<typeof judgeHttpResponse> => {
+    const reader = new CheckResponseReader('OPTIONS')
+    reader.push(Buffer.from(raw, 'latin1'))
+    return judgeHttpResponse(reader, { expect, accept404AsStopping: false }, true)
+  }
+  assert.deepEqual(judge('HTTP/1.1 200 OK\r\nx-test1: x-test1\r\nx-hdr-name: x-test1\r\n\r\n', rules),
+    { status: 'L7OK', code: 200, desc: '' })
+  assert.deepEqual(judge('HTTP/1.1 200 OK\r\nx-test1: 1\r\nx-hdr-name: x-other\r\n\r\n', rules),
+    { status: 'L7STS', code: 200, desc: 'OK' })
+  // A pattern that evaluates to nothing is an error of its own, as HAProxy reports it.
+  assert.deepEqual(judge('HTTP/1.1 200 OK\r\n\r\n', rules),
+    { status: 'L7RSP', code: 200, desc: 'log-format string evaluated to an empty string' })
+  const refused = (line: string): string => parseConfig(`backend b\n  http-check ${line}\n`, 't.cfg',
+    { env: {} }).diagnostics.map(d => d.message).join('\n')
+  assert.match(refused('set-var(txn.x) str(y)'), /'http-check set-var' is not supported by tslb yet/)
+  assert.match(refused('set-var(check.x) src'), /the fetch 'src' is not available/)
+  assert.match(refused('unset-var(check.x) str(y)'), /takes no argument/)
 })
