@@ -97,7 +97,7 @@ export const FETCHES: Readonly<Record<string, FetchEntry>> = {
     ON),
   url_param: f(true, ON), urlp: f(true, ON), url_ip: f(false, OFF), url_port: f(false, OFF),
   src: f(false, ON), dst: f(false, ON), src_port: f(false, ON), dst_port: f(false, ON),
-  so_id: f(false, OFF), fe_id: f(false, OFF), be_id: f(false, OFF),
+  so_id: f(false, ON), so_name: f(false, ON), fe_id: f(false, ON), be_id: f(false, ON),
   status: f(false, ON), nbsrv: f(true, ON), srv_is_up: f(true, ON), srv_conn: f(true, ON), connslots: f(true, OFF),
   queue: f(true, ON), avg_queue: f(true, ON), be_conn: f(true, ON), fe_conn: f(true, ON),
   // Stick counters (sc_*, sc0_*…sc2_*, src_*): config/counter-fetches.ts.

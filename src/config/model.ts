@@ -103,7 +103,11 @@ export interface Timeouts {
 
 export type Balance =
   | { readonly algorithm: 'roundrobin' | 'static-rr' | 'leastconn' | 'first' | 'source' | 'random' }
-  | { readonly algorithm: 'uri', readonly whole: boolean, readonly len?: number, readonly depth?: number }
+  | {
+    readonly algorithm: 'uri', readonly whole: boolean, readonly len?: number, readonly depth?: number,
+    /** `path-only`: the key starts at the path (an absolute URI's scheme and authority skipped). */
+    readonly pathOnly?: boolean
+  }
   | { readonly algorithm: 'url_param', readonly param: string, readonly checkPost?: number }
   | { readonly algorithm: 'hdr', readonly header: string, readonly useDomainOnly: boolean }
   | { readonly algorithm: 'rdp-cookie', readonly cookie: string }
@@ -167,7 +171,29 @@ export interface HttpCheck {
   readonly headers: string[]
   /** `http-check send ... body TEXT`. */
   readonly body?: string
-  readonly expect?: { readonly negate: boolean, readonly kind: string, readonly pattern: string }
+  /** The `http-check expect` rules (and `set-var`/`unset-var` steps), run in order on the one response. */
+  readonly expects?: readonly HttpCheckExpect[]
+}
+
+export type HeaderMatch = 'str' | 'beg' | 'end' | 'sub' | 'reg'
+
+export interface HttpCheckExpect {
+  readonly negate: boolean
+  readonly kind: string
+  readonly pattern: string
+  /** `hdr`/`fhdr name [-m M] NAME [value [-m M] VALUE]`. */
+  readonly header?: {
+    readonly nameMatch: HeaderMatch
+    readonly name: string
+    readonly valueMatch?: HeaderMatch
+    readonly value?: string
+    /** `name-lf` / `value-lf`: the pattern is a log-format string evaluated per check. */
+    readonly nameFormat?: Format
+    readonly valueFormat?: Format
+  }
+  /** `kind` 'set-var' / 'unset-var': `http-check set-var(check.NAME) EXPR`, `unset-var(check.NAME)`. */
+  readonly variable?: string
+  readonly expr?: SampleExpr
 }
 
 /** ACL pattern set: `acl NAME FETCH [flags] [operator] VALUE...`. */
@@ -397,6 +423,7 @@ export interface ProxySettings {
   uniqueIdHeader?: string
   defaultServer: ServerOptions
   monitorNets: string[]
+  /** Starting with '/': compared with the request's path; else with the request target as received. */
   monitorUri?: string
   stats: StatsSettings
   /**

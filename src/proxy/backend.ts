@@ -61,6 +61,8 @@ export class Backend {
   readonly connectTimeout: number
   activeConnections = 0
   totalSessions = 0
+  /** HAProxy's proxy id (`be_id`), set by the engine. */
+  proxyId = 0
   readonly admission: Admission
 
   readonly stick: StickRules

@@ -12,6 +12,14 @@ export interface ConnAddresses {
   readonly dstPort: number
   /** The stick counters of the connection's session (`track-sc*`), when its proxies track any. */
   readonly counters?: StickCounters
+  /** The listening socket that accepted the connection (`so_id`, `so_name`). */
+  readonly listener?: ListenerIdentity
+}
+
+/** A listening socket's `bind … id` (else its automatic number) and `bind … name`. */
+export interface ListenerIdentity {
+  readonly id: number
+  readonly name?: string
 }
 
 export function socketAddresses (s: Socket): ConnAddresses {

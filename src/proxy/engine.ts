@@ -19,6 +19,8 @@ import { setStickTables } from './stick-counters.ts'
 import { CertStore } from './tls/cert-store.ts'
 import { PatternStore } from './acl/patterns.ts'
 import { replaceClientCertificate } from './tls/client.ts'
+import { listenerIds } from '../config/listener-ids.ts'
+import { proxyIds } from '../config/proxy-ids.ts'
 
 const EXPIRY_SWEEP_MS = 1000
 
@@ -79,8 +81,13 @@ export class Engine {
       if (shared === undefined) for (const t of this.tables.values()) t.expire(Date.now())
     }, EXPIRY_SWEEP_MS)
     this.expiryTimer.unref()
+    // The ids the stats show (`iid`), for the fe_id and be_id fetches.
+    const ids = proxyIds(config.proxies.filter(p => p.kind !== 'defaults'), config.global.statsSockets.length > 0)
     for (const p of config.proxies) {
-      if (p.kind === 'backend' || p.kind === 'listen') this.backends.set(p.name, new Backend(p, this.tables))
+      if (p.kind !== 'backend' && p.kind !== 'listen') continue
+      const be = new Backend(p, this.tables)
+      be.proxyId = ids.get(p) ?? 0
+      this.backends.set(p.name, be)
     }
     this.certs = CertStore.fromConfig(config)
     this.certs.onCommit(file => {
@@ -112,6 +119,7 @@ export class Engine {
     for (const p of config.proxies) {
       if (p.kind !== 'frontend' && p.kind !== 'listen') continue
       const fe = new Frontend(p, this.backends, hooks)
+      fe.proxyId = ids.get(p) ?? 0
       if (config.global.closeSpreadTime !== undefined) fe.closeSpreadMs = config.global.closeSpreadTime
       fe.tlsGlobal = config.global.tls
       fe.certs = this.certs
@@ -155,20 +163,23 @@ export class Engine {
       groups.set(key, [...groups.get(key) ?? [], handle])
     }
     for (const fe of this.frontends) {
-      for (const bind of fe.config.binds) {
+      const ids = listenerIds(fe.config.binds)
+      fe.config.binds.forEach((bind, b) => {
         const backlog = typeof bind.options.backlog === 'string' ? Number(bind.options.backlog) : undefined
+        let socket = 0
         for (const a of bind.addresses) {
           for (let port = a.port ?? 0; port <= (a.portEnd ?? a.port ?? 0); port++) {
+            const id = ids[b]?.[socket++]
             const group = groups.get(addressKey(a, port)) ?? []
             if (group.length === 0 && required) throw new Error(`no listening socket for ${addressKey(a, port)}`)
             for (const handle of group) {
               fe.listen(handle, { backlog, acceptProxy: bind.options['accept-proxy'] === true,
                 name: typeof bind.options.name === 'string' ? bind.options.name : undefined, tls: bind.ssl,
-                h2: bind.options.proto === 'h2' })
+                h2: bind.options.proto === 'h2', id })
             }
           }
         }
-      }
+      })
     }
   }
 

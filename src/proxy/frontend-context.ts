@@ -15,6 +15,8 @@ import type { LogPolicy } from './log/policy.ts'
 /** What sessions need from their frontend. */
 export interface FrontendContext {
   readonly name: string
+  /** HAProxy's proxy id (`fe_id`). */
+  readonly proxyId?: number
   readonly timeouts: Timeouts
   readonly dontLogNull: boolean
   /** `option logasap`: HTTP lines when the response head goes out, TCP lines once connected. */

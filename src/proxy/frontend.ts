@@ -23,7 +23,7 @@ import { startRoutedTcpSession } from './tcp/tcp-session.ts'
 import { NO_LOG, type LogLine } from './log/sink.ts'
 import { formatEmbryonicLog } from './log/format.ts'
 import type { LogPolicy } from './log/policy.ts'
-import { socketAddresses, type ConnAddresses } from './conn-addresses.ts'
+import { socketAddresses, type ConnAddresses, type ListenerIdentity } from './conn-addresses.ts'
 import { FAILURE_TEXT, readProxyHeader, type HeaderOutcome } from './proxy-protocol/accept.ts'
 import type { GatedFrontend } from './accept-gate.ts'
 import { compileTcpRules, contentDecided, tcpAccepts, type TcpRuleSet } from './rules/tcp-rules.ts'
@@ -64,6 +64,8 @@ const SESSION_STARTERS: Readonly<Record<'http' | 'tcp', SessionStarter>> = { htt
 export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
   readonly name: string
   readonly config: Proxy
+  /** HAProxy's proxy id (`fe_id`), set by the engine. */
+  proxyId = 0
   readonly timeouts: Timeouts
   readonly dontLogNull: boolean
   readonly logAsap: boolean
@@ -85,7 +87,9 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
   /** Its rules or its backends' track stick counters: each connection gets its `StickCounters`. */
   private readonly tracks: boolean
   /** TLS connections' stick counters until their handshake ends (by `ADDRESS:PORT` of the client). */
-  private readonly handshaking = new Map<string, StickCounters>()
+  private readonly handshaking = new Map<string, { counters?: StickCounters, listener?: ListenerIdentity }>()
+  /** The listening socket each accepted socket came from (`so_id`, `so_name`). */
+  private readonly listenerOf = new WeakMap<Socket, ListenerIdentity>()
   private current = 0
   totalSessions = 0
   /** Set once the worker drains: responses then carry `Connection: close`. */
@@ -183,12 +187,15 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
    * knowledge.
    */
   listen (handle: object, bind: { backlog?: number, acceptProxy?: boolean, name?: string, tls?: BindTls,
-    h2?: boolean } = {}): Server {
+    h2?: boolean, id?: number } = {}): Server {
+    const identity: ListenerIdentity = { id: bind.id ?? this.servers.length + 1,
+      ...(bind.name === undefined ? {} : { name: bind.name }) }
     const backlog = bind.backlog ?? DEFAULT_BACKLOG
     const proxied = bind.acceptProxy === true ? bind.name ?? String(this.servers.length + 1) : undefined
     const terminator = bind.tls === undefined ? undefined : this.terminatorFor(bind.tls, bind.name)
     const h2 = bind.h2 === true && this.mode === 'http'
     const server = createServer({ noDelay: true, allowHalfOpen: true, pauseOnConnect: true }, socket => {
+      this.listenerOf.set(socket, identity)
       if (proxied !== undefined) this.proxied.set(socket, proxied)
       if (terminator !== undefined) this.tlsOf.set(socket, terminator)
       if (h2) this.h2Sockets.add(socket)
@@ -256,7 +263,8 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
       this.hooks.connectionDelta(-1)
     })
     socket.on('error', () => {})
-    const own = socketAddresses(socket)
+    const listener = this.listenerOf.get(socket)
+    const own = listener === undefined ? socketAddresses(socket) : { ...socketAddresses(socket), listener }
     if (this.monitorNet?.({ src: own.src, srcPort: 0, dst: '', dstPort: 0 }) === true) {
       // monitor-net: answer "alive" without logging or forwarding, as HAProxy does.
       if (this.mode === 'http') socket.end('HTTP/1.0 200 OK\r\n\r\n')
@@ -266,16 +274,16 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
     const counters = this.tracks ? new StickCounters() : undefined
     // After the session's own close handlers: its last request and its bytes are counted first.
     if (counters !== undefined) socket.once('close', () => { setImmediate(() => { counters.endSession(Date.now()) }) })
-    const listener = this.proxied.get(socket)
-    if (listener === undefined) {
+    const proxiedBy = this.proxied.get(socket)
+    if (proxiedBy === undefined) {
       const addrs = counters === undefined ? own : { ...own, counters }
       if (!this.tcpAllows(socket, addrs, 0)) return
       counters?.countSession(Date.now())
       const terminator = this.tlsOf.get(socket)
       if (terminator !== undefined) {
-        if (counters !== undefined) {
+        if (counters !== undefined || listener !== undefined) {
           const key = `${own.src}:${own.srcPort}`
-          this.handshaking.set(key, counters)
+          this.handshaking.set(key, { counters, listener })
           socket.once('close', () => { this.handshaking.delete(key) })
         }
         terminator.handshake(socket)
@@ -289,12 +297,12 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
     const acceptedAt = Date.now()
     readProxyHeader(socket, this.timeouts.client, outcome => {
       if (!outcome.ok) {
-        this.refuse(socket, outcome, listener, acceptedAt)
+        this.refuse(socket, outcome, proxiedBy, acceptedAt)
         return
       }
       const { source: src, destination: dst } = outcome.header
       const carried = src === undefined || dst === undefined ? own :
-        { src: src.address, srcPort: src.port, dst: dst.address, dstPort: dst.port }
+        { src: src.address, srcPort: src.port, dst: dst.address, dstPort: dst.port, listener }
       const addrs = counters === undefined ? carried : { ...carried, counters }
       if (!this.tcpAllows(socket, addrs, 1)) return
       counters?.countSession(Date.now())
@@ -342,8 +350,9 @@ export class Frontend implements HttpFrontend, H2Frontend, GatedFrontend {
         // The session of the negotiated protocol: ALPN h2 is an HTTP/2 connection, anything else HTTP/1.1 (or TCP).
         onSecure: socket => {
           const own = socketAddresses(socket)
-          const counters = this.handshaking.get(`${own.src}:${own.srcPort}`)
-          const addrs = counters === undefined ? own : { ...own, counters }
+          const { counters, listener } = this.handshaking.get(`${own.src}:${own.srcPort}`) ?? {}
+          const addrs = { ...own, ...(counters === undefined ? {} : { counters }),
+            ...(listener === undefined ? {} : { listener }) }
           if (this.mode === 'http' && (socket as { alpnProtocol?: string | false }).alpnProtocol === 'h2') {
             serveH2(socket, this, addrs)
           } else SESSION_STARTERS[this.mode](socket, this, addrs)

@@ -19,7 +19,8 @@ export const BIND_OPTION_TREATMENT: Readonly<Record<string, Treatment>> = {
   backlog: ENFORCED,
   /** Names the listener in the logs of refused PROXY protocol headers. */
   name: ENFORCED,
-  id: NOT_YET,
+  /** The listening socket's id (`so_id`). */
+  id: ENFORCED,
   maxconn: { kind: 'ignored', why: "is parsed but not enforced yet (the frontend's maxconn applies)" },
   mode: UNIX_ONLY,
   uid: UNIX_ONLY,

@@ -2,11 +2,11 @@
  * HTTP-level proxy keywords: cookie, http-request/http-response, http-check, stats, capture.
  */
 import type { KeywordContext } from '../context.ts'
-import type { CookieSettings, HttpRule, Proxy } from '../model.ts'
+import type { CookieSettings, Format, HeaderMatch, HttpCheckExpect, HttpRule, Proxy, SampleExpr } from '../model.ts'
 import { splitCondition } from '../acl.ts'
 import { parseInteger, parseTime } from '../values.ts'
 import { ValueError } from '../errors.ts'
-import { actionName, parseAction } from '../rule-actions.ts'
+import { actionName, parseAction, parseFormat, parseSampleExpr } from '../rule-actions.ts'
 import { parseCounterAction } from '../stick-counters.ts'
 import { HTTP_AFTER_RESPONSE_ACTIONS, HTTP_REQUEST_ACTIONS, HTTP_RESPONSE_ACTIONS, notEnforcedMessage,
   TCP_REQUEST_ACTIONS } from '../enforcement.ts'
@@ -93,25 +93,98 @@ export function applyTcpRule (p: Proxy, args: readonly string[], ctx: KeywordCon
     ...(spec === undefined ? {} : { spec }) })
 }
 
+const HEADER_MATCHES: readonly HeaderMatch[] = ['str', 'beg', 'end', 'sub', 'reg']
+
+function checkRegex (pattern: string, flags = ''): void {
+  try { new RegExp(pattern, flags) } catch { throw new ValueError(
+    `'http-check expect': invalid regular expression '${pattern}'`) }
+}
+
+/** `[!] status|rstatus|string|rstring PATTERN` or `[!] hdr|fhdr name [-m M] NAME [value [-m M] VALUE]`. */
+function parseHttpCheckExpect (rest: readonly string[]): HttpCheckExpect {
+  let i = 0
+  const negate = rest[0] === '!'
+  if (negate) i = 1
+  const kind = rest[i]
+  if (kind === 'hdr' || kind === 'fhdr') {
+    const words = rest.slice(i + 1)
+    const part = (key: string): [HeaderMatch, string, Format | undefined] | undefined => {
+      const w = words.shift()
+      if (w === undefined) return undefined
+      const lf = w === `${key}-lf`
+      if (w !== key && !lf) throw new ValueError(`'http-check expect ${kind}': expected '${key}', got '${w}'`)
+      let match: HeaderMatch = 'str'
+      if (words[0] === '-m') {
+        words.shift()
+        const m = words.shift()
+        if (m === undefined || !(HEADER_MATCHES as readonly string[]).includes(m)) throw new ValueError(
+          `'http-check expect ${kind} ${key} -m': expected str, beg, end, sub or reg, got '${m ?? ''}'`)
+        match = m as HeaderMatch
+      }
+      const pattern = words.shift()
+      if (pattern === undefined) throw new ValueError(`'http-check expect ${kind} ${w}' expects a pattern`)
+      if (lf && match === 'reg') throw new ValueError(
+        `'http-check expect ${kind} ${w}' cannot be used with the regex matching method`)
+      // Header names match regardless of case, values exactly.
+      if (match === 'reg') checkRegex(pattern, key === 'name' ? 'i' : '')
+      const what = `'http-check expect ${kind} ${w}'`
+      return [match, pattern, lf ? checkFormat(parseFormat(pattern, what), what) : undefined]
+    }
+    const name = part('name')
+    if (name === undefined) throw new ValueError(`'http-check expect ${kind}' expects 'name [-m METH] NAME'`)
+    const value = part('value')
+    if (words.length > 0) throw new ValueError(`'http-check expect ${kind}': unexpected '${words[0] ?? ''}'`)
+    return { negate, kind, pattern: name[1], header: { nameMatch: name[0], name: name[1],
+      ...(name[2] === undefined ? {} : { nameFormat: name[2] }),
+      ...(value === undefined ? {} : { valueMatch: value[0], value: value[1] }),
+      ...(value?.[2] === undefined ? {} : { valueFormat: value[2] }) } }
+  }
+  const pattern = rest[i + 1]
+  if (kind === undefined || !['status', 'rstatus', 'string', 'rstring'].includes(kind) || pattern === undefined ||
+    rest.length > i + 2) {
+    throw new ValueError("'http-check expect' expects [!] status|rstatus|string|rstring PATTERN or " +
+      '[!] hdr|fhdr name [-m METH] NAME [value [-m METH] VALUE]')
+  }
+  if (kind.startsWith('r')) checkRegex(pattern)
+  return { negate, kind, pattern }
+}
+
+/** What a health check's samples can read: its response, its variables, constants. */
+const CHECK_FETCHES: ReadonlySet<string> = new Set(['res.hdr', 'res.fhdr', 'res.hdr_cnt', 'status', 'var', 'str',
+  'int', 'bin', 'env', 'always_true', 'always_false'])
+
+function checkFetch (expr: SampleExpr, what: string): SampleExpr {
+  if (!CHECK_FETCHES.has(expr.fetch)) throw new ValueError(`${what}: the fetch '${expr.fetch}' is not available ` +
+    `in http-check rules in tslb (${[...CHECK_FETCHES].join(', ')})`)
+  return expr
+}
+
+function checkFormat (format: Format, what: string): Format {
+  for (const p of format) if (p.kind === 'sample') checkFetch(p.expr, what)
+  return format
+}
+
+/** `set-var(check.NAME) EXPR` / `unset-var(check.NAME)`: a step among the expect rules. */
+function parseCheckVar (sub: string, rest: readonly string[]): HttpCheckExpect {
+  const set = sub.startsWith('set-')
+  const variable = sub.slice(sub.indexOf('(') + 1, -1)
+  if (!set) {
+    if (rest.length > 0) throw new ValueError(`'http-check ${sub}' takes no argument`)
+    return { negate: false, kind: 'unset-var', pattern: '', variable }
+  }
+  if (rest.length !== 1) throw new ValueError(`'http-check ${sub}' expects one sample expression`)
+  return { negate: false, kind: 'set-var', pattern: rest[0] as string, variable,
+    expr: checkFetch(parseSampleExpr(rest[0] as string, `'http-check ${sub}'`), `'http-check ${sub}'`) }
+}
+
 export function applyHttpCheck (p: Proxy, args: readonly string[]): void {
   const [sub, ...rest] = args
   const own = p.ownHttpCheck === true ? p.httpCheck : undefined
   const base = own ?? { method: 'OPTIONS', uri: '/', version: 'HTTP/1.0', headers: [] }
   if (sub === 'expect' || sub === 'send') p.ownHttpCheck = true
   if (sub === 'expect') {
-    let negate = false
-    let i = 0
-    if (rest[0] === '!') { negate = true; i = 1 }
-    const kind = rest[i]
-    const pattern = rest[i + 1]
-    if (kind === undefined || !['status', 'rstatus', 'string', 'rstring'].includes(kind) || pattern === undefined) {
-      throw new ValueError("'http-check expect' expects [!] status|rstatus|string|rstring PATTERN")
-    }
-    if (kind.startsWith('r')) {
-      try { new RegExp(pattern) } catch { throw new ValueError(
-        `'http-check expect': invalid regular expression '${pattern}'`) }
-    }
-    p.httpCheck = { ...base, expect: { negate, kind, pattern } }
+    const expect = parseHttpCheckExpect(rest)
+    p.httpCheck = { ...base, expects: [...own?.expects ?? [], expect] }
   } else if (sub === 'send') {
     let { method, uri, version } = base
     let body: string | undefined
@@ -141,6 +214,9 @@ export function applyHttpCheck (p: Proxy, args: readonly string[]): void {
     p.httpCheck = { ...base, method, uri, version, headers, ...(body === undefined ? {} : { body }) }
   } else if (sub === 'disable-on-404' || sub === 'send-state') {
     p.options[`http-check ${sub}`] = true
+  } else if (sub !== undefined && /^(set|unset)-var\(check\.[A-Za-z0-9._]+\)$/.test(sub)) {
+    p.ownHttpCheck = true
+    p.httpCheck = { ...base, expects: [...own?.expects ?? [], parseCheckVar(sub, rest)] }
   } else if (sub === 'connect' || sub === 'comment' || sub?.startsWith('set-var(') === true ||
     sub?.startsWith('unset-var(') === true || sub === 'send-lf') {
     throw new ValueError(`'http-check ${sub.replace(/\(.*$/, '')}' is not supported by tslb yet (one HTTP ` +

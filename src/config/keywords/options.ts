@@ -88,7 +88,7 @@ export function applyOption (p: Proxy, args: readonly string[], enabled: boolean
       `'option httpchk': URI must start with '/', got '${uri}'`)
     const [versionText, ...headerLines] = version.split('\r\n')
     p.httpCheck = { method, uri, version: versionText as string, headers: headerLines.filter(h => h !== ''),
-      expect: p.ownHttpCheck === true ? p.httpCheck?.expect : undefined }
+      expects: p.ownHttpCheck === true ? p.httpCheck?.expects : undefined }
     p.ownHttpCheck = true
     return
   }

@@ -19,6 +19,7 @@ import { applyErrorfile, applyErrorfiles, applyErrorloc, applyHttpError } from '
 import { parseFormat } from '../rule-actions.ts'
 import { parseTcpCheck } from './tcp-check.ts'
 import { checkBindOptions } from './bind-options.ts'
+import { socketCount } from '../listener-ids.ts'
 
 export interface ProxyKeyword {
   /** Sections it may appear in: d(efaults), f(rontend), b(ackend), l(isten). */
@@ -102,6 +103,17 @@ export function parseBind (args: readonly string[], ctx: KeywordContext): Bind {
   return { addresses, options, ssl: tls, loc: ctx.loc }
 }
 
+/** `bind … id N`: 1..2^31-1, a line with one socket, unique within the frontend. */
+function checkBindId (earlier: readonly Bind[], bind: Bind): Bind {
+  const id = bind.options.id
+  if (id === undefined) return bind
+  const n = parseInteger(typeof id === 'string' ? id : '', 'bind id', 1, 2_147_483_647)
+  if (socketCount(bind) !== 1) throw new ValueError("bind option 'id' can only be used with a single socket")
+  if (earlier.some(b => b.options.id !== undefined && Number(b.options.id) === n)) throw new ValueError(
+    `bind option 'id': ${String(n)} is already used by another bind line of this proxy`)
+  return { ...bind, options: { ...bind.options, id: String(n) } }
+}
+
 function parseBalance (args: readonly string[]): Balance {
   const [algo, ...rest] = args
   switch (algo) {
@@ -110,16 +122,19 @@ function parseBalance (args: readonly string[]): Balance {
       return { algorithm: algo }
     case 'uri': {
       let whole = false
+      let pathOnly = false
       let len: number | undefined
       let depth: number | undefined
       for (let i = 0; i < rest.length; i++) {
         const w = rest[i]
         if (w === 'whole') whole = true
+        else if (w === 'path-only') pathOnly = true
         else if (w === 'len') len = parseInteger(rest[++i], 'balance uri len', 0, 65535)
         else if (w === 'depth') depth = parseInteger(rest[++i], 'balance uri depth', 0, 65535)
-        else throw new ValueError(`'balance uri': unknown argument '${w ?? ''}' (expected whole, len, depth)`)
+        else throw new ValueError(
+          `'balance uri': unknown argument '${w ?? ''}' (expected whole, path-only, len, depth)`)
       }
-      return { algorithm: 'uri', whole, len, depth }
+      return { algorithm: 'uri', whole, len, depth, ...(pathOnly ? { pathOnly } : {}) }
     }
     case 'url_param': {
       const [param, check, n] = rest
@@ -172,7 +187,7 @@ export const PROXY_KEYWORDS: Readonly<Record<string, ProxyKeyword>> = {
       p.mode = m as Proxy['mode']
     }
   },
-  bind: { where: 'fl', parse: (p, args, ctx) => { p.binds.push(parseBind(args, ctx)) } },
+  bind: { where: 'fl', parse: (p, args, ctx) => { p.binds.push(checkBindId(p.binds, parseBind(args, ctx))) } },
   server: {
     where: 'bl',
     parse: (p, args, ctx) => {
@@ -279,8 +294,8 @@ export const PROXY_KEYWORDS: Readonly<Record<string, ProxyKeyword>> = {
   errorloc302: { where: 'dfbl', parse: (p, args, ctx) => { applyErrorloc(p, 'errorloc302', args, ctx.loc) } },
   errorloc303: { where: 'dfbl', parse: (p, args, ctx) => { applyErrorloc(p, 'errorloc303', args, ctx.loc) } },
   'http-error': { where: 'dfbl', parse: (p, args, ctx) => { applyHttpError(p, args, ctx.loc) } },
-  'monitor-uri': { where: 'dfl', parse: (p, args) => { const u = oneArg('monitor-uri', args);
-    if (!u.startsWith('/')) throw new ValueError("'monitor-uri' must start with '/'"); p.monitorUri = u } },
+  'monitor-uri': { where: 'dfl', parse: (p, args) => { const u = oneArg('monitor-uri', args)
+    if (u === '') throw new ValueError("'monitor-uri' expects a URI"); p.monitorUri = u } },
   'monitor-net': {
     where: 'dfl',
     parse: (p, args, ctx) => {

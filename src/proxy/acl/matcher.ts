@@ -48,7 +48,8 @@ function defaultMatch (fetch: string): string {
     fetch === 'queue' || fetch === 'avg_queue' || fetch === 'srv_conn' || fetch === 'req.cook_cnt' || fetch ===
       'res.hdr_cnt' || fetch ===
       'int') return 'int'
-  if (fetch === 'srv_id' || fetch === 'req.cook_val' || fetch === 'cook_val' || fetch === 'cook_cnt') return 'int'
+  if (fetch === 'srv_id' || fetch === 'so_id' || fetch === 'fe_id' || fetch === 'be_id' || fetch === 'req.cook_val' ||
+    fetch === 'cook_val' || fetch === 'cook_cnt') return 'int'
   if (fetch === 'srv_is_up' || fetch === 'http_first_req') return 'bool'
   if (fetch === 'always_true' || fetch === 'always_false' || fetch === 'http_auth' || fetch === 'ssl_fc') return 'bool'
   return (TLS_FETCHES[fetch] ?? INSPECT_FETCHES[fetch])?.type ?? counterMatch(fetch) ?? 'str'

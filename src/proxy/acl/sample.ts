@@ -24,10 +24,15 @@ export interface SampleSource {
   readonly versionMinor?: number
   /** The request's version when the client did not speak HTTP/1.x (`2.0` for an HTTP/2 stream). */
   readonly httpVersion?: string
+  /** The listening socket that accepted the connection (`so_id`, `so_name`). */
+  readonly listener?: { readonly id: number, readonly name?: string }
   /** The name of the frontend that accepted the connection. */
   readonly frontendName?: string
   /** The backend chosen for the request, once `use_backend` / `default_backend` chose it. */
   readonly backendName?: string
+  /** The proxy ids (HAProxy's, as the stats show them) of the frontend and of the chosen backend. */
+  readonly frontendId?: number
+  readonly backendId?: number
   /** Values of a request cookie. */
   cookie? (name: string): string | undefined
   /** Every occurrence of a request cookie (ACLs match each; a value context takes the last). */
@@ -140,6 +145,10 @@ export function fetchSamples (fetch: string, args: readonly string[], s: SampleS
     case 'req.ver': case 'req_ver': return one(s.httpVersion ?? (s.versionMinor === undefined ? undefined
       : `1.${s.versionMinor}`))
     case 'fe_name': return one(s.frontendName)
+    case 'fe_id': return one(s.frontendId === undefined ? undefined : String(s.frontendId))
+    case 'be_id': return one(s.backendId === undefined ? undefined : String(s.backendId))
+    case 'so_name': return one(s.listener?.name)
+    case 'so_id': return one(s.listener === undefined ? undefined : String(s.listener.id))
     case 'be_name': return one(s.backendName)
     case 'req.cook': case 'cook': {
       const values = s.cookieValues?.(arg) ?? one(s.cookie?.(arg))

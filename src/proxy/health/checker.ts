@@ -34,7 +34,7 @@ import { checkProxyHeader } from '../proxy-protocol/send.ts'
 import { hostname } from 'node:os'
 import type { ServerState } from '../server-state.ts'
 import type { Backend } from '../backend.ts'
-import { buildHttpRequest, compileExpect, type CompiledExpect } from './http-check.ts'
+import { buildHttpRequest, compileExpects, type CompiledExpect } from './http-check.ts'
 import { type CheckClock, type ProbeKind, type ProbeOutcome, type ProbeSpec, type RunningProbe, startProbe,
   systemClock } from './probe.ts'
 import { appendStatus, type CheckReport, type CheckStatusCode, MAX_DESC_LENGTH, statusDescription, statusResult,
@@ -168,7 +168,7 @@ export class HealthChecker {
   private readonly tracked: Tracked[]
   private readonly kind: ProbeKind
   private readonly exchange: { readonly name: ExchangeName, readonly args: readonly string[] } | undefined
-  private readonly expect: CompiledExpect
+  private readonly expect: readonly CompiledExpect[]
   private readonly staticRequest: Buffer | undefined
   private readonly logHealthChecks: boolean
   private readonly disableOn404: boolean
@@ -197,7 +197,7 @@ export class HealthChecker {
     else this.kind = 'tcp'
     const tcpCheckRules = effectiveTcpCheckRules(px) ?? []
     this.tcpCheck = this.kind === 'tcp-check' && tcpCheckRules.length > 0 ? compileTcpCheck(tcpCheckRules) : undefined
-    this.expect = compileExpect(px.httpCheck?.expect)
+    this.expect = compileExpects(px.httpCheck?.expects)
     this.staticRequest = px.httpCheck !== undefined && !this.sendState ? buildHttpRequest(px.httpCheck) : undefined
 
     const now = this.clock.now()

@@ -5,14 +5,31 @@
  * @module
  */
 import { Buffer } from 'node:buffer'
-import type { HttpCheck } from '../../config/model.ts'
+import type { HeaderMatch, HttpCheck, HttpCheckExpect } from '../../config/model.ts'
 import { HttpParseError, parseResponseHead, type ResponseHead } from '../http/codec.ts'
+import type { SampleSource } from '../acl/sample.ts'
+import { compileFormat, compileSample } from '../rules/format.ts'
 import type { CheckStatusCode } from './status.ts'
 
 /** HAProxy reads a check response into one buffer of tune.bufsize bytes: what does not fit is never looked at. */
 export const CHECK_BUFFER_SIZE = 16_384
 
-export type ExpectKind = 'status' | 'rstatus' | 'string' | 'rstring'
+export type ExpectKind = 'status' | 'rstatus' | 'string' | 'rstring' | 'hdr' | 'fhdr' | 'set-var' | 'unset-var'
+
+type Match = (s: string) => boolean
+
+/**
+ * A header rule: which fields' names match, then (optionally) which values. A `-lf` pattern is a
+ * function of the check's sample (its response, its variables), evaluated when the rule runs.
+ */
+export interface HeaderExpect {
+  readonly name: Match | ((s: SampleSource) => string)
+  readonly nameLf: boolean
+  readonly nameMatch: HeaderMatch
+  readonly value: Match | ((s: SampleSource) => string) | undefined
+  readonly valueLf: boolean
+  readonly valueMatch: HeaderMatch
+}
 
 /** An `http-check expect` rule ready to run. */
 export interface CompiledExpect {
@@ -24,6 +41,11 @@ export interface CompiledExpect {
   readonly regex: RegExp | undefined
   /** `string`: the bytes looked for in the body. */
   readonly text: Buffer | undefined
+  /** `hdr` / `fhdr`. */
+  readonly header?: HeaderExpect
+  /** `set-var` / `unset-var`: the variable (`check.NAME`) and the value of its expression. */
+  readonly variable?: string
+  readonly sample?: (s: SampleSource) => string | undefined
 }
 
 /** With no `http-check expect`, HAProxy adds `http-check expect status 200-399` (check_proxy_tcpcheck). */
@@ -42,11 +64,47 @@ function parseStatusList (pattern: string): [number, number][] {
   return ranges
 }
 
-export function compileExpect (expect: HttpCheck['expect']): CompiledExpect {
+function matcher (how: HeaderMatch, pattern: string, ignoreCase: boolean): (s: string) => boolean {
+  if (how === 'reg') {
+    const re = new RegExp(pattern, ignoreCase ? 'i' : '')
+    return s => re.test(s)
+  }
+  const p = ignoreCase ? pattern.toLowerCase() : pattern
+  const norm = ignoreCase ? (s: string): string => s.toLowerCase() : (s: string): string => s
+  switch (how) {
+    case 'str': return s => norm(s) === p
+    case 'beg': return s => norm(s).startsWith(p)
+    case 'end': return s => norm(s).endsWith(p)
+    case 'sub': return s => norm(s).includes(p)
+  }
+}
+
+/** The rules of a check in order; none: HAProxy's implicit `status 200-399`. */
+export function compileExpects (expects: HttpCheck['expects']): CompiledExpect[] {
+  return expects === undefined || expects.length === 0 ? [DEFAULT_EXPECT] : expects.map(compileExpect)
+}
+
+export function compileExpect (expect: HttpCheckExpect | undefined): CompiledExpect {
   if (expect === undefined) return DEFAULT_EXPECT
   const kind = expect.kind as ExpectKind
   const base = { negate: expect.negate, kind, ranges: [] as [number, number][], regex: undefined, text: undefined }
   switch (kind) {
+    case 'hdr':
+    case 'fhdr': {
+      const h = expect.header
+      if (h === undefined) return DEFAULT_EXPECT
+      const valueMatch = h.valueMatch ?? 'str'
+      return { ...base, header: {
+        name: h.nameFormat !== undefined ? compileFormat(h.nameFormat) : matcher(h.nameMatch, h.name, true),
+        nameLf: h.nameFormat !== undefined, nameMatch: h.nameMatch,
+        value: h.valueFormat !== undefined ? compileFormat(h.valueFormat)
+          : h.value === undefined ? undefined : matcher(valueMatch, h.value, false),
+        valueLf: h.valueFormat !== undefined, valueMatch } }
+    }
+    case 'set-var':
+    case 'unset-var':
+      return { ...base, variable: expect.variable,
+        ...(expect.expr === undefined ? {} : { sample: compileSample(expect.expr) }) }
     case 'status': return { ...base, ranges: parseStatusList(expect.pattern) }
     case 'rstatus':
     case 'rstring': return { ...base, regex: new RegExp(expect.pattern) }
@@ -193,7 +251,8 @@ export interface HttpVerdict {
 }
 
 export interface HttpJudgeOptions {
-  readonly expect: CompiledExpect
+  /** One rule, or the rules in order (all must pass). */
+  readonly expect: CompiledExpect | readonly CompiledExpect[]
   /** `http-check disable-on-404` and the server is not DOWN: a 404 is a conditional pass. */
   readonly accept404AsStopping: boolean
 }
@@ -215,7 +274,45 @@ export function judgeHttpResponse (reader: CheckResponseReader, opts: HttpJudgeO
   const last = lastRead || reader.full || reader.complete
   const code = head.status
   if (opts.accept404AsStopping && code === 404) return { status: 'L7OKC', code, desc: '' }
-  const expect = opts.expect
+  const e = opts.expect
+  const rules: readonly CompiledExpect[] = 'kind' in e ? [e] : e
+  // The rules run again from the first each time more of the response arrives: the variables too.
+  const vars = new Map<string, string>()
+  const sample = checkSample(head, vars)
+  for (const rule of rules) {
+    if (rule.kind === 'set-var' || rule.kind === 'unset-var') {
+      const v = rule.sample?.(sample)
+      if (rule.kind === 'unset-var') vars.delete(rule.variable ?? '')
+      else if (v !== undefined) vars.set(rule.variable ?? '', v)
+      continue
+    }
+    const verdict = judgeRule(reader, head, rule, last, sample)
+    if (verdict !== 'pass') return verdict
+  }
+  return { status: 'L7OK', code, desc: '' }
+}
+
+/** What a check's samples read: the response head and the check's own variables. */
+function checkSample (head: ResponseHead, vars: Map<string, string>): SampleSource {
+  return {
+    src: '', srcPort: 0, dst: '', dstPort: 0,
+    responseHeaderValues: name => {
+      const lower = name.toLowerCase()
+      const out: string[] = []
+      for (let i = 0; i + 1 < head.headers.length; i += 2) {
+        if ((head.headers[i] as string).toLowerCase() === lower) out.push(head.headers[i + 1] as string)
+      }
+      return out
+    },
+    responseStatus: () => String(head.status),
+    variable: name => vars.get(name)
+  }
+}
+
+/** One expect rule on the response read so far: passed, failed (the verdict), or undefined to wait for more. */
+function judgeRule (reader: CheckResponseReader, head: ResponseHead, expect: CompiledExpect, last: boolean,
+  sample: SampleSource): HttpVerdict | 'pass' | undefined {
+  const code = head.status
   let match: boolean
   let failStatus: CheckStatusCode
   let failDesc: string
@@ -230,6 +327,18 @@ export function judgeHttpResponse (reader: CheckResponseReader, opts: HttpJudgeO
       failStatus = 'L7STS'
       failDesc = head.reason
       break
+    case 'hdr':
+    case 'fhdr': {
+      const m = headerMatches(head, expect, sample)
+      if (m === undefined) return { status: 'L7RSP', code, desc: 'log-format string evaluated to an empty string' }
+      match = m
+      failStatus = 'L7STS'
+      failDesc = head.reason
+      break
+    }
+    case 'set-var':
+    case 'unset-var':
+      return 'pass'
     case 'string':
     case 'rstring': {
       const body = reader.body
@@ -248,6 +357,35 @@ export function judgeHttpResponse (reader: CheckResponseReader, opts: HttpJudgeO
       break
     }
   }
-  if (match !== expect.negate) return { status: 'L7OK', code, desc: '' }
+  if (match !== expect.negate) return 'pass'
   return { status: failStatus, code, desc: failDesc }
+}
+
+/**
+ * `hdr`: some field whose name matches has a comma-separated value that matches (or, with no value
+ * pattern, exists); `fhdr`: the same with each field's whole value.
+ */
+function headerMatches (head: ResponseHead, expect: CompiledExpect, sample: SampleSource): boolean | undefined {
+  const h0 = expect.header
+  if (h0 === undefined) return false
+  const resolve = (lf: boolean, f: Match | ((s: SampleSource) => string), how: HeaderMatch, icase: boolean):
+  Match | undefined => {
+    if (!lf) return f as Match
+    const pattern = (f as (s: SampleSource) => string)(sample)
+    return pattern === '' ? undefined : matcher(how, pattern, icase)
+  }
+  const name = resolve(h0.nameLf, h0.name, h0.nameMatch, true)
+  const value = h0.value === undefined ? undefined : resolve(h0.valueLf, h0.value, h0.valueMatch, false)
+  if (name === undefined || (h0.value !== undefined && value === undefined)) return undefined
+  const h = { name, value }
+  const fields = head.headers
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = fields[i] as string
+    const value = fields[i + 1] as string
+    if (!h.name(name)) continue
+    if (h.value === undefined) return true
+    const values = expect.kind === 'fhdr' ? [value] : value.split(',').map(v => v.trim())
+    if (values.some(h.value)) return true
+  }
+  return false
 }

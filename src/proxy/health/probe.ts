@@ -60,7 +60,7 @@ export interface ProbeSpec {
   readonly http?: {
     readonly request: Buffer
     readonly method: string
-    readonly expect: CompiledExpect
+    readonly expect: readonly CompiledExpect[]
     readonly accept404AsStopping: boolean
   }
   /** The PROXY protocol header the check starts with (`check-send-proxy`), from the connection's own addresses. */

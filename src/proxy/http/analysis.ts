@@ -48,11 +48,11 @@ export function analyseRequest (fe: RoutingFrontend & { readonly config: Proxy }
   if (final(refused)) return refused
   if (first?.kind === 'service') {
     const chosen = fe.route(t.sample)
-    if (chosen !== undefined) t.sample.backendName = chosen.name
+    if (chosen !== undefined) { t.sample.backendName = chosen.name; t.sample.backendId = chosen.proxyId }
     return { kind: 'forward', backend: chosen, service: true }
   }
   const backend = fe.route(t.sample)
-  if (backend !== undefined) t.sample.backendName = backend.name
+  if (backend !== undefined) { t.sample.backendName = backend.name; t.sample.backendId = backend.proxyId }
   if (backend !== undefined && backend.config !== fe.config) {
     const second = runRules(rulesOf(backend.config).request, t)
     if (final(second)) return { ...second, backend }

@@ -19,6 +19,8 @@ export interface SampleOrigin {
   readonly tls?: TlsFacts
   proxyState?: (fetch: string, arg: string) => string | undefined
   readonly frontendName?: string
+  readonly frontendId?: number
+  readonly listener?: { readonly id: number, readonly name?: string }
   /** The client's HTTP version when not HTTP/1.x (`2.0`: an HTTP/2 stream). */
   readonly httpVersion?: string
   /** `sess.` variables: they live as long as the client connection. */
@@ -62,6 +64,7 @@ export class RequestSample implements SampleSource {
     this.head = head
     this.origin = origin
     this.backendName = origin.frontendName
+    this.backendId = origin.frontendId
   }
 
   get versionMinor (): number {
@@ -70,6 +73,11 @@ export class RequestSample implements SampleSource {
 
   /** Until the backend is chosen, the frontend (HAProxy's stream backend starts as the frontend). */
   backendName: string | undefined
+  backendId: number | undefined
+
+  get frontendId (): number | undefined {
+    return this.origin.frontendId
+  }
 
   get httpVersion (): string | undefined {
     return this.origin.httpVersion
@@ -77,6 +85,10 @@ export class RequestSample implements SampleSource {
 
   get frontendName (): string | undefined {
     return this.origin.frontendName
+  }
+
+  get listener (): { readonly id: number, readonly name?: string } | undefined {
+    return this.origin.listener
   }
 
   responseStatus (): string | undefined {

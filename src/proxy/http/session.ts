@@ -18,7 +18,8 @@ import { captureBlock } from '../log/captures.ts'
 import { trafficSeverity } from '../log/policy.ts'
 import { compileCondition, type Predicate } from '../acl/matcher.ts'
 import type { Proxy } from '../../config/model.ts'
-import { pathOf, type SampleSource } from '../acl/sample.ts'
+import type { SampleSource } from '../acl/sample.ts'
+import { matchesMonitorUri } from './monitor-uri.ts'
 import { type BodyFramer, ChunkedFramer, errorResponse, getHeader, getHeaderValues, HttpParseError, LengthFramer,
   parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead, serializeRequestHead, serializeResponseHead,
     toOriginForm, type ErrorStatus } from './codec.ts'
@@ -370,6 +371,7 @@ class HttpSession implements UpstreamOwner {
       const fe = this.fe
       this.sampleOrigin = { srcIp: this.clientIp, srcPort: this.srcPort, dstIp: this.addrs.dst,
         dstPort: this.addrs.dstPort, nbsrv: name => fe.nbsrv(name), frontendName: fe.name,
+        listener: this.addrs.listener, frontendId: fe.proxyId,
         proxyState: (f, a) => fe.proxyState(f, a), tls: tlsFacts(this.client),
         httpVersion: this.stream?.version.slice(5), sessionVars: this.stream?.sessionVars }
     }
@@ -394,7 +396,8 @@ class HttpSession implements UpstreamOwner {
       return
     }
     counters?.countHttpRequest(Date.now())
-    if (this.fe.config.monitorUri !== undefined && pathOf(head.target) === this.fe.config.monitorUri) {
+    const monitorUri = this.fe.config.monitorUri
+    if (monitorUri !== undefined && matchesMonitorUri(monitorUri, head.target)) {
       this.answerMonitor(head, sample, rest)
       return
     }

@@ -18,7 +18,7 @@ export interface RuleTarget {
   readonly request: RequestHead
   readonly response?: ResponseHead
   readonly sample: SampleSource & { setVariable?: (name: string, value: string | undefined) => void,
-    backendName?: string, setSource?: (address: string) => void, response?: ResponseHead }
+    backendName?: string, backendId?: number, setSource?: (address: string) => void, response?: ResponseHead }
 }
 
 /** How a final rule ends the message's analysis. */

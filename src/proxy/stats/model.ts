@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import type { Proxy } from '../../config/model.ts'
+import { proxyIds } from '../../config/proxy-ids.ts'
 import type { Backend } from '../backend.ts'
 import type { Engine } from '../engine.ts'
 import type { Frontend } from '../frontend.ts'
@@ -74,29 +75,6 @@ export function nodeName (providers: StatsProviders): string {
   return providers.config?.global.node ?? hostname()
 }
 
-/**
- * HAProxy's automatic proxy ids: explicit `id`s are kept, the others take the first free number
- * from a counter that every proxy advances; the stats socket's own proxy holds #0 and advances it,
- * so with a `stats socket` the first proxy is #2.
- */
-function assignIds (proxies: readonly Proxy[], statsSocket: boolean): Map<Proxy, number> {
-  const used = new Set<number>()
-  for (const p of proxies) if (p.id !== undefined) used.add(p.id)
-  const ids = new Map<Proxy, number>()
-  let next = statsSocket ? 2 : 1
-  for (const p of proxies) {
-    if (p.id !== undefined) {
-      ids.set(p, p.id)
-    } else {
-      while (used.has(next)) next++
-      ids.set(p, next)
-      used.add(next)
-    }
-    next++
-  }
-  return ids
-}
-
 function locKey (p: Proxy, files: string[]): number {
   let i = files.indexOf(p.loc.file)
   if (i < 0) i = files.push(p.loc.file) - 1
@@ -117,7 +95,7 @@ export function proxyViews (engine: Engine, providers: StatsProviders): ProxyVie
     const files: string[] = []
     order = [...new Set<Proxy>([...fronts.keys(), ...backs.keys()])].sort((a, b) => locKey(a, files) - locKey(b, files))
   }
-  const ids = assignIds(order, (cfg?.global.statsSockets.length ?? 1) > 0)
+  const ids = proxyIds(order, (cfg?.global.statsSockets.length ?? 1) > 0)
   const views: ProxyView[] = []
   for (const p of order) {
     // The engine may hold copies of the configuration objects (IPC); match by name and kind then.

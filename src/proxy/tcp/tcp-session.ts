@@ -15,14 +15,15 @@ import { recordExchange } from '../counters.ts'
 import { tlsFacts } from '../tls/facts.ts'
 import { awaitFirstBytes } from './inspect.ts'
 import { inspectedSample } from './http-view.ts'
+import type { SampleSource } from '../acl/sample.ts'
 import { relayClientToServer, ServerToClient } from './relay.ts'
 
 /** A TCP-mode frontend's session: the backend its rules pick (none: the connection is closed). */
 export function startRoutedTcpSession (client: Socket, fe: RoutingFrontend, addrs = socketAddresses(client)): void {
   if (fe.helloWait !== undefined) {
     const tls = tlsFacts(client)
-    awaitFirstBytes(client, fe.helloWait, payload => fe.contentReady?.(inspectedSample({ ...addrs, tls, payload })) ??
-      true,
+    awaitFirstBytes(client, fe.helloWait, payload => fe.contentReady?.(inspectedSample({ ...addrs, ...frontendOf(fe),
+      tls, payload })) ?? true,
       payload => { routeTcpSession(client, fe, addrs, payload) })
     return
   }
@@ -31,7 +32,7 @@ export function startRoutedTcpSession (client: Socket, fe: RoutingFrontend, addr
 
 function routeTcpSession (client: Socket, fe: RoutingFrontend, addrs: ConnAddresses, payload: Buffer | undefined):
 void {
-  const sample = inspectedSample({ ...addrs, tls: tlsFacts(client), payload })
+  const sample = inspectedSample({ ...addrs, ...frontendOf(fe), tls: tlsFacts(client), payload })
   if (fe.helloWait !== undefined && fe.contentAccepts?.(sample) === false) {
     client.destroy()
     return
@@ -42,6 +43,13 @@ void {
     return
   }
   startTcpSession(client, backend, fe, addrs)
+}
+
+/** What the fetches of a TCP session know of its proxies (`fe_name`, `fe_id`; the backend once chosen). */
+function frontendOf (fe: FrontendContext, backend?: Backend): Pick<SampleSource, 'frontendName' | 'frontendId' |
+  'backendName' | 'backendId'> {
+  return { frontendName: fe.name, frontendId: fe.proxyId, backendName: backend?.name ?? fe.name,
+    backendId: backend?.proxyId ?? fe.proxyId }
 }
 
 /** Sessions this process began (`%rt` of a log-format). */
@@ -122,7 +130,8 @@ export function startTcpSession (client: Socket, backend: Backend, fe: FrontendC
 
   const abort = new AbortController()
   client.once('close', () => { abort.abort() })
-  const sample = { src: srcIp, srcPort, dst: addrs.dst, dstPort, tls: tlsFacts(client), counters: addrs.counters }
+  const sample = { src: srcIp, srcPort, dst: addrs.dst, dstPort, tls: tlsFacts(client), counters: addrs.counters,
+    listener: addrs.listener, ...frontendOf(fe, backend) }
   const sticky = backend.stick.empty ? undefined : backend.stick.match(sample, Date.now())
   const preferred = sticky !== undefined && (sticky.persistable || (backend.config.options.persist === true &&
     sticky.admin !== 'maint')) ? sticky : undefined

@@ -174,6 +174,8 @@ backend d
   assert.deepEqual(c.proxies[0]?.hashType, { method: 'consistent', function: 'djb2', avalanche: true })
   assert.deepEqual(c.proxies[1]?.balance, { algorithm: 'url_param', param: 'userid', checkPost: 64 })
   assert.deepEqual(c.proxies[2]?.balance, { algorithm: 'uri', whole: true, len: undefined, depth: 3 })
+  const po = config(`${BASE}backend b\n  balance uri path-only len 8\n  server s 198.18.0.21:80\n`)
+  assert.deepEqual(po.proxies[0]?.balance, { algorithm: 'uri', whole: false, len: 8, depth: undefined, pathOnly: true })
   assert.match(errors(`${BASE}backend b\n  balance roundrobinn\n`)[0] ?? '', /unknown balance algorithm 'roundrobinn'/)
 })
 
@@ -300,4 +302,12 @@ test('peers trust-peer-names: a flag of the section (tslb extension); it takes n
   assert.equal(config(base).peers[0]?.trustPeerNames, undefined)
   assert.equal(config(base + '    trust-peer-names\n').peers[0]?.trustPeerNames, true)
   assert.match(errors(base + '    trust-peer-names yes\n').join('\n'), /'trust-peer-names' takes no argument/)
+})
+
+test('monitor-uri: a path or an absolute URI, not empty', () => {
+  const c = config(`${BASE}frontend a\n  bind :8080\n  monitor-uri /health\nfrontend b\n  bind :8081\n` +
+    '  monitor-uri http://www.haproxy.org/health\n')
+  assert.equal(c.proxies[0]?.monitorUri, '/health')
+  assert.equal(c.proxies[1]?.monitorUri, 'http://www.haproxy.org/health')
+  assert.match(errors(`${BASE}frontend a\n  bind :8080\n  monitor-uri ""\n`)[0] ?? '', /'monitor-uri' expects a URI/)
 })

@@ -58,3 +58,64 @@ frontend www
     engine.close()
   }
 })
+
+test('so_name and so_id name the listening socket that accepted the connection', async () => {
+  const handles = [bindTcp('127.0.0.1', 0, 4), bindTcp('127.0.0.1', 0, 4), bindTcp('127.0.0.1', 0, 4)]
+  const ports = handles.map(h => handleAddress(h).port)
+  const { config, diagnostics } = parseConfig(`defaults
+    mode http
+    timeout client 5s
+frontend www
+    bind 127.0.0.1:${ports[0]} name first
+    bind 127.0.0.1:${ports[1]} id 1
+    bind 127.0.0.1:${ports[2]} name third
+    http-request return status 200 hdr x-so "%[so_name]/%[so_id]"
+`, 'sessions.cfg')
+  assert.deepEqual(diagnostics.filter(d => d.severity === 'error'), [])
+  const engine = new Engine(config, { logFor: () => () => {} })
+  engine.listen(new Map(handles.map((h, i) => [listenerKey('127.0.0.1', ports[i] ?? 0), h])))
+  try {
+    const answers: string[] = []
+    for (const port of ports) {
+      const reply = await rawExchange(port, 'GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n')
+      answers.push(/\r\nx-so: ([^\r]*)\r\n/.exec(reply)?.[1] ?? reply)
+    }
+    // The automatic ids skip the one `id 1` holds.
+    assert.deepEqual(answers, ['first/2', '/1', 'third/3'])
+  } finally {
+    engine.stopAccepting()
+    engine.close()
+  }
+})
+
+test('fe_id and be_id: the proxy ids the stats show (automatic, or `id`)', async () => {
+  const handle = bindTcp('127.0.0.1', 0, 4)
+  const { port } = handleAddress(handle)
+  const { config, diagnostics } = parseConfig(`defaults
+    mode http
+    timeout client 5s
+frontend www
+    bind 127.0.0.1:${port}
+    use_backend b if { path /b }
+    default_backend a
+backend a
+    http-request return status 200 hdr x-ids "%[fe_id]/%[be_id]"
+backend b
+    id 7
+    http-request return status 200 hdr x-ids "%[fe_id]/%[be_id]"
+`, 'sessions.cfg')
+  assert.deepEqual(diagnostics.filter(d => d.severity === 'error'), [])
+  const engine = new Engine(config, { logFor: () => () => {} })
+  engine.listen(new Map([[listenerKey('127.0.0.1', port), handle]]))
+  try {
+    const ids = async (path: string): Promise<string> => {
+      const reply = await rawExchange(port, `GET ${path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`)
+      return /\r\nx-ids: ([^\r]*)\r\n/.exec(reply)?.[1] ?? reply
+    }
+    assert.equal(await ids('/'), '1/2')
+    assert.equal(await ids('/b'), '1/7')
+  } finally {
+    engine.stopAccepting()
+    engine.close()
+  }
+})

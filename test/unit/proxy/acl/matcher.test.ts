@@ -40,3 +40,13 @@ test('a condition compiles only the ACLs it names (a proxy with one use_backend 
   assert.equal(when(req('/', { host: 'b.example' })), false)
   assert.throws(() => compileCondition(parseCondition(['if', 'other'], LOC), [host, other]), SyntaxError)
 })
+
+test('so_id (an integer) and so_name read the listening socket', () => {
+  const s: SampleSource = { ...req('/'), listener: { id: 12, name: 'public' } }
+  assert.equal(acl('so_id gt 9')(s), true)
+  assert.equal(acl('so_id 12')(s), true)
+  assert.equal(acl('so_name public')(s), true)
+  assert.equal(acl('so_name -m beg pub')(s), true)
+  assert.equal(acl('so_name -m found')({ ...req('/'), listener: { id: 1 } }), false)
+  assert.equal(acl('so_id -m found')(req('/')), false)
+})

@@ -14,7 +14,8 @@ runHashingSuite('uri', URI, i => ({ source: '198.18.0.2', path: `/dir${i % 7}/fi
 function keyOf (balance: Balance & { algorithm: 'uri' }, uri: string): string {
   const b = createBalancer(balance, undefined, makeServers([1]), { allBackups: false })
   assert.ok(b instanceof UriBalancer)
-  return uri.slice(0, b.keyEnd(uri))
+  const start = b.keyStart(uri)
+  return uri.slice(start, b.keyEnd(uri, start))
 }
 
 test('uri: the query string is ignored unless `whole`', () => {
@@ -37,6 +38,22 @@ test('uri: `len` keeps the first N characters, `depth` the first N directory lev
   assert.equal(keyOf({ algorithm: 'uri', whole: false, depth: 2, len: 3 }, '/abc/d/e'), '/ab')
   // An absolute URI is hashed as received, authority included (HAProxy without path-only).
   assert.equal(keyOf({ algorithm: 'uri', whole: false, depth: 1 }, 'http://h/a/b'), 'http:/')
+})
+
+test('uri: `path-only` hashes from the path, an absolute URI\'s scheme and authority skipped', () => {
+  const P = { algorithm: 'uri', whole: false, pathOnly: true } as const
+  assert.equal(keyOf(P, 'http://127.0.0.1/url1'), '/url1')
+  assert.equal(keyOf(P, 'https://h:8443/a/b?x=1'), '/a/b')
+  assert.equal(keyOf(P, '/url1?ignore=this-arg'), '/url1')
+  assert.equal(keyOf({ ...P, whole: true }, 'http://h/a?x=1'), '/a?x=1')
+  assert.equal(keyOf({ ...P, depth: 1 }, 'http://h/a/b'), '/a')
+  assert.equal(keyOf({ ...P, len: 2 }, 'http://h/abc'), '/a')
+  assert.equal(keyOf(P, 'http://h'), '')
+  assert.equal(keyOf(P, 'http://h?q=1'), '')
+  const { b } = hashed(P, undefined, [1, 1, 1, 1, 1])
+  for (let i = 0; i < 50; i++) {
+    assert.equal(b.pick({ source: 'x', path: `http://example.com/p/${i}` }), b.pick({ source: 'y', path: `/p/${i}?a=${i}` }))
+  }
 })
 
 test('uri: the same server as HAProxy 2.6 (map-based sdbm: map[hash % total])', () => {

@@ -812,12 +812,12 @@ backend own-send
   server s 127.0.0.1:1 check
 `, 't.cfg', { env: {} })
   const [inherits, ownOption, ownSend] = r.config.proxies
-  assert.deepEqual(inherits?.httpCheck, { method: 'GET', uri: '/status', version: 'HTTP/1.1', headers: ['Host: www'], body: 'b', expect: { negate: false, kind: 'status', pattern: '204' } })
-  assert.deepEqual(ownOption?.httpCheck, { method: 'OPTIONS', uri: '/', version: 'HTTP/1.0', headers: [], expect: undefined })
+  assert.deepEqual(inherits?.httpCheck, { method: 'GET', uri: '/status', version: 'HTTP/1.1', headers: ['Host: www'], body: 'b', expects: [{ negate: false, kind: 'status', pattern: '204' }] })
+  assert.deepEqual(ownOption?.httpCheck, { method: 'OPTIONS', uri: '/', version: 'HTTP/1.0', headers: [], expects: undefined })
   assert.deepEqual(ownSend?.httpCheck, { method: 'OPTIONS', uri: '/', version: 'HTTP/1.0', headers: ['Host: other'] })
   const refused = (line: string): string => parseConfig(`backend b\n  ${line}\n`, 't.cfg', { env: {} }).diagnostics.map(d => d.message).join('\n')
   assert.match(refused('http-check connect port 80'), /'http-check connect' is not supported by tslb yet/)
-  assert.match(refused('http-check set-var(check.x) str(y)'), /'http-check set-var' is not supported by tslb yet/)
+  assert.match(refused('http-check set-var(txn.x) str(y)'), /'http-check set-var' is not supported by tslb yet/)
   assert.match(refused('http-check send uri-lf "%[var(x)]"'), /log-format strings are not supported/)
   assert.match(refused('http-check send hdr X "%[src]"'), /log-format values are not supported/)
 })

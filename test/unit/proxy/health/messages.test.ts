@@ -1,7 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Buffer } from 'node:buffer'
-import { buildHttpRequest, CheckResponseReader, compileExpect, judgeHttpResponse } from '../../../../src/proxy/health/http-check.ts'
+import { buildHttpRequest, CheckResponseReader, compileExpect, compileExpects, judgeHttpResponse } from '../../../../src/proxy/health/http-check.ts'
+import { parseConfig } from '../../../../src/config/parser.ts'
 import { isTlsRecordStart, sslv3ClientHello } from '../../../../src/proxy/health/ssl-hello.ts'
 import { appendStatus, asciiEncode, connectError, statusDescription, strerror } from '../../../../src/proxy/health/status.ts'
 
@@ -77,4 +78,82 @@ test('HTTP check request building and response judging', () => {
   const statuses = compileExpect({ negate: false, kind: 'status', pattern: '200,301-302' })
   assert.equal(judge(['HTTP/1.1 302 Found\r\n\r\n'], statuses, false)?.status, 'L7OK')
   assert.equal(judge(['HTTP/1.1 303 See Other\r\n\r\n'], statuses, false)?.status, 'L7STS')
+})
+
+test('http-check expect hdr/fhdr: name (any case) and value matching; several expect rules all judged in order', () => {
+  const cfg = parseConfig(`backend b
+  option httpchk
+  http-check expect status 200-399
+  http-check expect hdr name "x-test1"
+  http-check expect hdr name -m str "X-Test2"
+  http-check expect hdr name -m beg "X-Begin-"
+  http-check expect hdr name -m end "-End"
+  http-check expect hdr name -m sub "-Sub-"
+  http-check expect hdr name -m reg "^[a-z]+-Reg-[a-z]+[0-9]$"
+  http-check expect fhdr name "x-test1" value "true, next value"
+  http-check expect hdr name "x-test2" value -m str "true"
+  http-check expect hdr name -m beg "x-test" value -m beg "begin-"
+  http-check expect hdr name -m beg "x-test" value -m end "-end"
+  http-check expect hdr name -m beg "x-test" value -m sub "-sub-"
+  http-check expect hdr name -m beg "x-test" value -m reg "^value-reg-[A-Z0-9]+$"
+  http-check expect fhdr name -m beg "x-test" value -m reg "value-reg-[A-Z0-9]+"
+  server s 127.0.0.1:1 check
+`, 't.cfg', { env: {} })
+  assert.deepEqual(cfg.diagnostics.filter(d => d.severity === 'error'), [])
+  const rules = compileExpects(cfg.config.proxies[0]?.httpCheck?.expects)
+  assert.equal(rules.length, 14)
+  const head = 'HTTP/1.0 202 Accepted\r\nx-test1: true, next value\r\n' +
+    'x-test2: true, begin-value, value-end, value-sub-string, value-reg-123ABC\r\nx-begin-test: 1\r\n' +
+    'x-test-end: 1\r\nx-sub-test: 1\r\nx-reg-test1: 1\r\n\r\n'
+  const judge = (raw: string, expect: ReturnType<typeof compileExpects>): ReturnType<typeof judgeHttpResponse> => {
+    const reader = new CheckResponseReader('OPTIONS')
+    reader.push(Buffer.from(raw, 'latin1'))
+    return judgeHttpResponse(reader, { expect, accept404AsStopping: false }, true)
+  }
+  assert.deepEqual(judge(head, rules), { status: 'L7OK', code: 202, desc: '' })
+  // Each rule fails alone when its header is missing: the status is L7STS with the reason phrase, as HAProxy.
+  assert.deepEqual(judge('HTTP/1.0 200 OK\r\nx-test1: 1\r\n\r\n', rules), { status: 'L7STS', code: 200, desc: 'OK' })
+  const one = (line: string): ReturnType<typeof compileExpects> => compileExpects(parseConfig(
+    `backend b\n  option httpchk\n  http-check expect ${line}\n`, 't.cfg', { env: {} }).config.proxies[0]?.httpCheck?.expects)
+  // hdr splits values on commas, fhdr does not; value matching is case-sensitive.
+  assert.equal(judge(head, one('hdr name x-test1 value "next value"'))?.status, 'L7OK')
+  assert.equal(judge(head, one('fhdr name x-test1 value "next value"'))?.status, 'L7STS')
+  assert.equal(judge(head, one('hdr name x-test1 value TRUE'))?.status, 'L7STS')
+  assert.equal(judge(head, one('! hdr name x-missing'))?.status, 'L7OK')
+  const refused = (line: string): string => parseConfig(`backend b\n  http-check expect ${line}\n`, 't.cfg',
+    { env: {} }).diagnostics.map(d => d.message).join('\n')
+  assert.match(refused('hdr name-lf -m reg "%[var(check.x)]"'), /cannot be used with the regex matching method/)
+  assert.match(refused('hdr name x value-lf "%[src]"'), /the fetch 'src' is not available in http-check rules/)
+  assert.match(refused('hdr name -m dom x'), /expected str, beg, end, sub or reg/)
+  assert.match(refused('hdr name -m reg "("'), /invalid regular expression/)
+  assert.match(refused('status 200 comment x'), /'http-check expect' expects/)
+})
+
+test('http-check set-var(check.NAME) and name-lf/value-lf: evaluated on the response, in rule order', () => {
+  const rules = compileExpects(parseConfig(`backend b
+  option httpchk
+  http-check set-var(check.hdr_name) res.fhdr(x-hdr-name)
+  http-check expect hdr name-lf -m str "%[var(check.hdr_name)]"
+  http-check expect hdr name-lf -m str "%[res.fhdr(x-hdr-name)]"
+  http-check set-var(check.hdr_value) str(x-test1)
+  http-check expect fhdr name -m beg "x-" value-lf -m str "%[res.fhdr(x-hdr-name)]"
+  http-check expect hdr name -m beg "x-" value-lf -m str "%[var(check.hdr_value)]"
+`, 't.cfg', { env: {} }).config.proxies[0]?.httpCheck?.expects)
+  const judge = (raw: string, expect: ReturnType<typeof compileExpects>): ReturnType<typeof judgeHttpResponse> => {
+    const reader = new CheckResponseReader('OPTIONS')
+    reader.push(Buffer.from(raw, 'latin1'))
+    return judgeHttpResponse(reader, { expect, accept404AsStopping: false }, true)
+  }
+  assert.deepEqual(judge('HTTP/1.1 200 OK\r\nx-test1: x-test1\r\nx-hdr-name: x-test1\r\n\r\n', rules),
+    { status: 'L7OK', code: 200, desc: '' })
+  assert.deepEqual(judge('HTTP/1.1 200 OK\r\nx-test1: 1\r\nx-hdr-name: x-other\r\n\r\n', rules),
+    { status: 'L7STS', code: 200, desc: 'OK' })
+  // A pattern that evaluates to nothing is an error of its own, as HAProxy reports it.
+  assert.deepEqual(judge('HTTP/1.1 200 OK\r\n\r\n', rules),
+    { status: 'L7RSP', code: 200, desc: 'log-format string evaluated to an empty string' })
+  const refused = (line: string): string => parseConfig(`backend b\n  http-check ${line}\n`, 't.cfg',
+    { env: {} }).diagnostics.map(d => d.message).join('\n')
+  assert.match(refused('set-var(txn.x) str(y)'), /'http-check set-var' is not supported by tslb yet/)
+  assert.match(refused('set-var(check.x) src'), /the fetch 'src' is not available/)
+  assert.match(refused('unset-var(check.x) str(y)'), /takes no argument/)
 })
