@@ -42,6 +42,9 @@ const otherCa: CertDir = makeCertDir()
 const P = { redirectPlain: 0, redirectTls: 0, stats: 0, nginxMtls: 0, mtlsCrl: 0, router: 0, https: 0, plain: 0, mtls: 0, mtlsOptional: 0, strict: 0, tcp: 0, nginx: 0, app: 0, b: 0, plainApp: 0,
   client1: 0, tls13: 0 }
 const servers: HttpServer[] = []
+/** The ports tslb binds (chosen again if one was taken meanwhile). */
+const PROXY_PORTS = ['redirectPlain', 'redirectTls', 'stats', 'mtlsCrl', 'router', 'https', 'plain', 'mtls',
+  'mtlsOptional', 'strict', 'tcp'] as const
 let nginx: ChildProcess | undefined
 let proxy: Awaited<ReturnType<typeof startTslb>> | undefined
 const ctl = join(certs.dir, 'ctl.sock')
@@ -192,7 +195,7 @@ describe('TLS', () => {
     certs.leaf('revoked', ['revoked'], { client: true })
     certs.crl(['revoked'])
     otherCa.leaf('intruder', ['intruder'], { client: true })
-    for (const name of ['redirectPlain', 'redirectTls', 'stats', 'nginxMtls', 'mtlsCrl', 'router', 'https', 'plain', 'mtls', 'mtlsOptional', 'strict', 'tcp', 'nginx'] as const) P[name] = await freePort()
+    for (const name of [...PROXY_PORTS, 'nginxMtls', 'nginx'] as const) P[name] = await freePort()
     for (const name of ['app', 'b', 'plainApp', 'client1', 'tls13'] as const) {
       const srv = createHttpServer((req, res) => { res.end(`${name} ${req.url ?? ''}\n`) })
       await new Promise<void>(resolve => { srv.listen(0, '127.0.0.1', resolve) })
@@ -226,8 +229,18 @@ http {
 }
 `)
     nginx = spawn('nginx', ['-c', join(ng, 'nginx.conf'), '-p', ng], { stdio: 'ignore' })
-    writeFileSync(cfgFile, config())
-    proxy = await startTslb(['run', '-f', cfgFile, '-S', ctl, '-p', join(certs.dir, 'pid')], /supervisor started/)
+    // The ports were free when chosen; another process on a busy machine may take one before tslb binds it: then the
+    // proxy's ports are chosen again (nginx and the apps keep theirs).
+    for (let attempt = 1; ; attempt++) {
+      writeFileSync(cfgFile, config())
+      try {
+        proxy = await startTslb(['run', '-f', cfgFile, '-S', ctl, '-p', join(certs.dir, 'pid')], /supervisor started/)
+        break
+      } catch (err) {
+        if (attempt === 3 || !String(err).includes('EADDRINUSE')) throw err
+        for (const name of PROXY_PORTS) P[name] = await freePort()
+      }
+    }
   })
 
   after(async () => {
