@@ -208,7 +208,9 @@ describe('nbthread', () => {
     assert.equal((r.stdout.match(/^HTTP\/1.1 200/gm) ?? []).length, 8, r.stdout)
     assert.deepEqual([...threads].sort(), ['0', '1'])
     const stats = await slowServerStats(lab.addr('web3'))
-    assert.equal(stats.max, 2, JSON.stringify(stats))
+    // The limit, plus at most one per other thread: the threads check the node's count, then count, in two steps
+    // (docs/architecture.md, "Threads"). Counted per thread, 2 per thread would let 4 in.
+    assert.ok(stats.max >= 2 && stats.max <= 3, JSON.stringify(stats))
   })
 
   test('health checks run on thread 1; a server they find down is down for every thread', async () => {
