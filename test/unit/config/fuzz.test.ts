@@ -7,21 +7,11 @@ import assert from 'node:assert/strict'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseConfig } from '../../../src/config/parser.ts'
+import { rng } from '../../helpers/rng.ts'
 
 const dir = join(import.meta.dirname, '../../fixtures/seeds')
 const corpus = readdirSync(dir).filter(f => f.endsWith('.cfg')).map(f => readFileSync(join(dir, f), 'utf8'))
 const EXTRA = ['vrrp_instance V\n interface eth0\n virtual_router_id 9\n priority 100\n advert_int 1\n virtual_ipaddress 198.18.0.100/24\n track_script s\nvrrp_script s\n script "/bin/true"\n interval 1\n']
-
-/** xorshift32: small, seedable, good enough to pick mutations. */
-function rng (seed: number): () => number {
-  let x = seed >>> 0 || 1
-  return () => {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    return (x >>> 0) / 0x1_0000_0000
-  }
-}
 
 const NASTY = ['"', "'", '\\', '#', '{', '}', '!', '||', '$', '${', '${X', '\\x', ':', '-', '/', '(', ')', ',', '\t', '\r', '\0', 'ÿ', '💥',
   'if', 'unless', 'option', 'no', 'server', 'bind', 'acl', 'timeout', 'stick-table', 'listen', 'frontend', 'backend', 'defaults', 'global',

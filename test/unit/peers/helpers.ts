@@ -24,13 +24,4 @@ export function encodeAll (msgs: readonly DecodedMessage[]): Buffer[] {
   })
 }
 
-/** xorshift32, seedable: a failing fuzz case replays. */
-export function rng (seed: number): () => number {
-  let x = seed >>> 0 || 1
-  return () => {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    return (x >>> 0) / 0x1_0000_0000
-  }
-}
+export { rng } from '../../helpers/rng.ts'

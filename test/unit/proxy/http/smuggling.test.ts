@@ -7,6 +7,7 @@ import assert from 'node:assert/strict'
 import { Buffer } from 'node:buffer'
 import { ChunkedFramer, HttpParseError, LengthFramer, parseRequestHead, type BodyFramer, type RequestHead } from '../../../../src/proxy/http/codec.ts'
 import { CORPUS_MAX_HEAD, SMUGGLING_CORPUS, VALID_TRICKY } from './smuggling-corpus.ts'
+import { rng } from '../../../helpers/rng.ts'
 
 type Outcome = { error: HttpParseError, stage: 'head' | 'body' } | { head: RequestHead, bodyConsumed: number, done: boolean }
 
@@ -106,17 +107,6 @@ describe('valid but tricky requests', () => {
     })
   }
 })
-
-/** xorshift32, seeded: a failing case replays. */
-function rng (seed: number): () => number {
-  let x = seed >>> 0 || 1
-  return () => {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    return (x >>> 0) / 0x1_0000_0000
-  }
-}
 
 const NASTY = ['\r', '\n', '\r\n', ' ', '\t', ':', ',', ';', '\x00', '\x7f', '\xff', '"', '\\', '0', '-', '+', 'chunked', 'Transfer-Encoding: chunked\r\n',
   'Content-Length: 5\r\n', 'Host: x\r\n', '\r\n\r\n', 'HTTP/1.1', 'x', 'ff', '\x0b']

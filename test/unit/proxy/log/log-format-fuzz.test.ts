@@ -8,16 +8,7 @@ import { parseConfig } from '../../../../src/config/parser.ts'
 import { LOG_FORMAT_VARIABLES, parseLogFormat } from '../../../../src/config/log-format.ts'
 import { ValueError } from '../../../../src/config/errors.ts'
 import { compileLogFormat, type LogRecord } from '../../../../src/proxy/log/log-format.ts'
-
-function rng (seed: number): () => number {
-  let x = seed >>> 0 || 1
-  return () => {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    return (x >>> 0) / 0x1_0000_0000
-  }
-}
+import { rng } from '../../../helpers/rng.ts'
 
 const PIECES = [...Object.keys(LOG_FORMAT_VARIABLES).map(v => `%${v}`), '%{+Q}', '%{-Q,+X}', '%{+E}', '%o', '%%',
   '%[', ']', '%[src]', '%[var(txn.a),lower]', '%[req.hdr(x)]', '%[str(a,b)', '(', ')', '{', '}', ',', ' ', '  ', '|',

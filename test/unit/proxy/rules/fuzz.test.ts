@@ -12,16 +12,7 @@ import { serializeRequestHead } from '../../../../src/proxy/http/codec.ts'
 import { req } from '../http/helpers.ts'
 import { StickTable } from '../../../../src/stick/index.ts'
 import { setStickTables, StickCounters } from '../../../../src/proxy/stick-counters.ts'
-
-function rng (seed: number): () => number {
-  let x = seed >>> 0 || 1
-  return () => {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    return (x >>> 0) / 0x1_0000_0000
-  }
-}
+import { rng } from '../../../helpers/rng.ts'
 
 const WORDS = ['http-request', 'http-response', 'tcp-request connection', 'deny', 'allow', 'auth', 'redirect', 'return',
   'set-header', 'add-header', 'del-header', 'replace-header', 'replace-value', 'set-path', 'set-pathq', 'set-uri',
