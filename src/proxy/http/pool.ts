@@ -152,11 +152,13 @@ export class UpstreamPool {
       this.idle.set(server, list)
     }
     const max = server.config.poolMaxConn ?? MAX_IDLE_PER_SERVER
-    if ((max >= 0 && list.length >= max) || (max < 0 && list.length >= this.idleRoom(server)) || socket.destroyed) {
+    if ((max >= 0 && list.length >= max) || socket.destroyed) {
       disownUpstream(socket)
       socket.destroy()
       return
     }
+    // Over the recent peak: the oldest idle connection goes, not this one (its session's next request wants it back).
+    if (max < 0 && list.length >= this.idleRoom(server)) list[0]?.drop()
     const entry = new IdleEntry(socket, list)
     claimUpstream(socket, entry)
     socket.setTimeout(this.idleTimeoutMs)
