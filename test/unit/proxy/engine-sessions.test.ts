@@ -9,6 +9,8 @@ import { listenerKey } from '../../../src/ipc/messages.ts'
 import { bindTcp, handleAddress } from '../../../src/net/listen-handle.ts'
 import { Engine } from '../../../src/proxy/engine.ts'
 import { rawExchange } from '../../helpers/http-get.ts'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 
 
 test('an HTTP frontend of an engine built with only a log function answers HTTP (monitor-uri)', async () => {
@@ -117,5 +119,41 @@ backend b
   } finally {
     engine.stopAccepting()
     engine.close()
+  }
+})
+
+test('unique-id-format: one id per request, sent to the server in unique-id-header, read by unique-id and %ID', async () => {
+  const app = createServer((req, res) => { res.end(String(req.headers['x-unique-id'])) })
+  await new Promise<void>(resolve => { app.listen(0, '127.0.0.1', resolve) })
+  const handle = bindTcp('127.0.0.1', 0, 4)
+  const { port } = handleAddress(handle)
+  const { config, diagnostics } = parseConfig(`defaults
+    mode http
+    timeout client 5s
+    timeout connect 1s
+    timeout server 5s
+frontend www
+    bind 127.0.0.1:${port}
+    unique-id-format ID-%[req.hdr(x-in)]-%{+X}o%ci
+    unique-id-header X-Unique-ID
+    log-format "log %ID"
+    http-response set-header X-Id %[unique-id]
+    default_backend app
+backend app
+    server s 127.0.0.1:${(app.address() as AddressInfo).port}
+`, 'sessions.cfg')
+  assert.deepEqual(diagnostics.filter(d => d.severity === 'error'), [])
+  const lines: string[] = []
+  const engine = new Engine(config, { logFor: () => line => { lines.push(line) } })
+  engine.listen(new Map([[listenerKey('127.0.0.1', port), handle]]))
+  try {
+    const reply = await rawExchange(port, 'GET / HTTP/1.1\r\nHost: t\r\nX-In: abc\r\nConnection: close\r\n\r\n')
+    assert.match(reply, /\r\nX-Id: ID-abc-7F000001\r\n/i)
+    assert.match(reply, /\r\n\r\nID-abc-7F000001$/)
+    assert.deepEqual(lines, ['log ID-abc-7F000001'])
+  } finally {
+    engine.stopAccepting()
+    engine.close()
+    app.close()
   }
 })
