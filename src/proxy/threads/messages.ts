@@ -21,8 +21,6 @@ export interface ThreadData {
   readonly stats: StatsShareHandle
   /** Thread 1's stick tables, by name: attached, so the node has one of each. */
   readonly tables: readonly (readonly [string, StickTableHandle])[]
-  /** Thread 1's process.argv: Node's default TLS session id context hashes it (see thread-main.ts). */
-  readonly argv: readonly string[]
 }
 
 export type ToThread =

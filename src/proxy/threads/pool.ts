@@ -39,8 +39,7 @@ export class ProxyThreads {
     const alive = spares.filter(w => w.threadId !== -1)
     for (const extra of alive.splice(shares.length)) void extra.terminate()
     shares.forEach((sockets, i) => {
-      const data: ThreadData = { config, tid: i + 2, threads, sockets, state, stats, tables,
-        argv: process.argv }
+      const data: ThreadData = { config, tid: i + 2, threads, sockets, state, stats, tables }
       const spare = alive[i]
       const w = spare ?? new Worker(THREAD_ENTRY, { workerData: data })
       if (spare !== undefined) spare.postMessage({ type: 'start', data } satisfies ToThread)

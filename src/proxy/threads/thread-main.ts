@@ -32,9 +32,6 @@ function send (msg: FromThread): void {
 }
 
 function start (data: ThreadData): void {
-  // A TLS server's default session id context is a hash of process.argv, whose script differs in a thread: with thread
-  // 1's, a session or ticket from one thread resumes on another (and across generations, as with one thread).
-  process.argv = [...data.argv]
   setThreadPosition(data.tid - 1)
   const log = createLogger('tslb-worker').child({ thread: data.tid })
   pinThread(data.config, data.tid, data.threads).then(done => { if (done !== undefined) log.info(`cpu-map: ${done}`) },
