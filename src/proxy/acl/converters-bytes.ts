@@ -5,7 +5,7 @@
  * (a UTF-8 configuration string) is taken as UTF-8.
  */
 import { createHash, createHmac } from 'node:crypto'
-import type { Converter } from './converter.ts'
+import { type Converter, leadingInt } from './converter.ts'
 
 export function bytesOf (v: string): Buffer {
   for (let i = 0; i < v.length; i++) if (v.charCodeAt(i) > 0xff) return Buffer.from(v, 'utf8')
@@ -159,10 +159,7 @@ function utf8Char (b: Buffer, i: number): { code: number, len: number } | undefi
 
 /** `iif(TRUE,FALSE)`: the input as a boolean (a non-zero integer). */
 export function iif (whenTrue: string, whenFalse: string): Converter {
-  return v => {
-    const m = /^\s*[-+]?\d+/.exec(v)
-    return m !== null && Number(m[0]) !== 0 ? whenTrue : whenFalse
-  }
+  return v => leadingInt(v) !== 0 ? whenTrue : whenFalse
 }
 
 /** `add_item(DELIM[,VAR[,SUFFIX]])`: appends the variable and the suffix, DELIM between items. */

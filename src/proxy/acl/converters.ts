@@ -12,19 +12,14 @@ import { crc32, djb2, fullHash, type HashFunction, sdbm, wt6 } from '../balance/
 import { tableConverter } from './counter-samples.ts'
 import { addItem, base64url, base64urlDecode, be2dec, be2hex, bytesOf, digest, hmac, iif, jsonEscape, urlDecode,
   urlEncode } from './converters-bytes.ts'
-import type { Converter } from './converter.ts'
+import { type Converter, leadingInt } from './converter.ts'
 import { type PatternFile, patternFileOf } from './patterns.ts'
 
 export type { Converter } from './converter.ts'
 
-function toInt (v: string): number {
-  const m = /^\s*[-+]?\d+/.exec(v)
-  return m === null ? 0 : Math.trunc(Number(m[0]))
-}
-
 function arith (op: (a: number, b: number) => number, arg: string): Converter {
   const b = Number(arg)
-  return v => String(op(toInt(v), b))
+  return v => String(op(leadingInt(v), b))
 }
 
 /** 1-based field `index` (negative: from the end) of `count` fields; `word` skips empty fields. */
@@ -87,7 +82,8 @@ function prefixWords (bits: number): number[] {
   })
 }
 
-function expand6 (a: string): number[] {
+/** The eight 16-bit words of an IPv6 address in text form. */
+export function expand6 (a: string): number[] {
   const [head = '', tail] = a.split('::')
   const h = head === '' ? [] : head.split(':')
   const t = tail === undefined || tail === '' ? [] : tail.split(':')
@@ -141,7 +137,7 @@ function map (kind: string, entries: readonly (readonly [string, string])[], dfl
         return miss()
       }
     }
-    case 'map_int': return v => entries.find(([k]) => Number(k) === toInt(v))?.[1] ?? miss()
+    case 'map_int': return v => entries.find(([k]) => Number(k) === leadingInt(v))?.[1] ?? miss()
     default: {
       // map_ip: the most specific network holding the address.
       const nets = entries.map(([k, val]) => {
@@ -257,8 +253,8 @@ export function compileConverter (call: ConverterCall): Converter {
     case 'iif': return iif(a0, a1 ?? '')
     case 'add_item': return addItem(a0, a1, a2 ?? '')
     case 'ipmask': return ipmask(a0, a1)
-    case 'bool': return v => toInt(v) !== 0 ? '1' : '0'
-    case 'not': return v => toInt(v) === 0 ? '1' : '0'
+    case 'bool': return v => leadingInt(v) !== 0 ? '1' : '0'
+    case 'not': return v => leadingInt(v) === 0 ? '1' : '0'
     case 'add': return arith((a, b) => a + b, a0)
     case 'sub': return arith((a, b) => a - b, a0)
     case 'mul': return arith((a, b) => a * b, a0)

@@ -7,6 +7,7 @@ import { helloSamples, payloadSamples, tlsSamples, type TlsFacts } from '../tls/
 import { isIP } from 'node:net'
 import { threadPosition } from '../threads/current.ts'
 import { authenticate, authenticatedUser } from '../rules/userlists.ts'
+import { leadingInt } from './converter.ts'
 import { counterSamples } from './counter-samples.ts'
 import type { StickCounters } from '../stick-counters.ts'
 
@@ -97,12 +98,6 @@ export function urlParam (url: string, name: string): string | undefined {
     if ((eq < 0 ? pair : pair.slice(0, eq)) === name) return eq < 0 ? '' : pair.slice(eq + 1)
   }
   return undefined
-}
-
-/** HAProxy's strl2ic: the leading decimal integer, 0 when there is none. */
-function leadingInt (v: string): number {
-  const m = /^[-+]?\d+/.exec(v)
-  return m === null ? 0 : Number(m[0])
 }
 
 /** The samples a fetch yields for `source` (several for multi-valued headers). */

@@ -12,13 +12,17 @@ export interface Capture {
   readonly len: number
 }
 
-const ENCODED = new Set(['"', '#', '{', '|', '}'])
+const HEADER_SPECIALS: ReadonlySet<string> = new Set(['"', '#', '{', '|', '}'])
 
-function encode (value: string): string {
+/**
+ * HAProxy's log escaping: control characters, bytes from 127 and `specials` written `#XX` (src/log.c: the header
+ * map, `"#{|}`, and the URL map of `%r`, `"#`).
+ */
+export function hashEncode (value: string, specials: ReadonlySet<string> = HEADER_SPECIALS): string {
   let out = ''
   for (const c of value) {
     const code = c.charCodeAt(0)
-    out += code < 32 || code >= 127 || ENCODED.has(c) ? `#${code.toString(16).toUpperCase().padStart(2, '0')}` : c
+    out += code < 32 || code >= 127 || specials.has(c) ? `#${code.toString(16).toUpperCase().padStart(2, '0')}` : c
   }
   return out
 }
@@ -30,6 +34,6 @@ export function captureBlock (captures: readonly Capture[], kind: Capture['kind'
   if (wanted.length === 0) return undefined
   return wanted.map(c => {
     const value = head === undefined ? undefined : getHeaderValues(head, c.header).at(-1)
-    return value === undefined ? '' : encode(Buffer.from(value, 'latin1').subarray(0, c.len).toString('latin1'))
+    return value === undefined ? '' : hashEncode(Buffer.from(value, 'latin1').subarray(0, c.len).toString('latin1'))
   }).join('|')
 }

@@ -8,6 +8,8 @@ import type { LogFormatFlags, LogFormatNode } from '../../config/log-format.ts'
 import type { SampleSource } from '../acl/sample.ts'
 import { compileSample } from '../rules/format.ts'
 import { haproxyDate, type HttpLog } from './format.ts'
+import { hashEncode } from './captures.ts'
+import { expand6 } from '../acl/converters.ts'
 
 /** What a custom log line may show: the httplog fields and what only custom formats print. */
 export interface LogRecord extends HttpLog {
@@ -53,16 +55,8 @@ function localDate (ms: number): string {
     `${p2(d.getMinutes())}:${p2(d.getSeconds())} ${zone}`
 }
 
-/** `"`, `#`, control characters and bytes from 127 as `#XX` (HAProxy's url_encode_map). */
-function urlEncoded (v: string): string {
-  let out = ''
-  for (let i = 0; i < v.length; i++) {
-    const code = v.charCodeAt(i)
-    out += code < 32 || code >= 127 || code === 0x22 || code === 0x23
-      ? `#${(code & 0xff).toString(16).toUpperCase().padStart(2, '0')}` : v[i] as string
-  }
-  return out
-}
+/** What `%r` and its parts encode besides control characters and bytes from 127 (HAProxy's url_encode_map). */
+const URL_SPECIALS: ReadonlySet<string> = new Set(['"', '#'])
 
 function escaped (v: string): string {
   return v.replace(/["\\\]]/g, c => `\\${c}`)
@@ -85,7 +79,7 @@ function requestPart (flags: Flags, pick: (method: string, target: string, versi
     const m = /^(\S+)[ \t]+(\S+)(?:[ \t]+(.*))?$/.exec(line)
     const v = line === '<BADREQ>' || m === null ? '<BADREQ>' : pick(m[1] as string, m[2] as string,
       m[3] ?? 'HTTP/0.9')
-    const body = urlEncoded(v)
+    const body = hashEncode(v, URL_SPECIALS)
     return flags.quote ? `"${body}"` : body
   }
 }
@@ -105,17 +99,8 @@ function ip (flags: Flags, get: (r: LogRecord) => string | undefined): Part {
     if (v === undefined) return plain(r)
     const four = v.startsWith('::ffff:') ? v.slice(7) : v
     if (/^\d+\.\d+\.\d+\.\d+$/.test(four)) return four.split('.').map(o => hex(Number(o), 2)).join('')
-    return Buffer.from(expand6(v)).toString('hex').toUpperCase()
+    return expand6(v).map(w => hex(w, 4)).join('')
   }
-}
-
-function expand6 (a: string): number[] {
-  const [head = '', tail] = a.split('::')
-  const words = (s: string): string[] => s === '' ? [] : s.split(':')
-  const h = words(head)
-  const t = tail === undefined ? [] : words(tail)
-  const all = [...h, ...Array<string>(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t]
-  return all.flatMap(w => { const n = parseInt(w, 16); return [n >> 8, n & 255] })
 }
 
 function port (flags: Flags, get: (r: LogRecord) => number | undefined): Part {
