@@ -7,10 +7,11 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer as createHttpServer, request, type Server as HttpServer } from 'node:http'
-import { connect as netConnect, createServer as createNetServer } from 'node:net'
+import { connect as netConnect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startTslb, waitExit } from '../helpers/cli.ts'
+import { freePort } from '../helpers/ports.ts'
 
 /** maps-runtime-nbthread.test.ts runs this file with `nbthread 2`: a change must reach every proxy thread. */
 const threads = process.env.TSLB_TEST_NBTHREAD === undefined ? '' : `  nbthread ${process.env.TSLB_TEST_NBTHREAD}\n`
@@ -31,17 +32,6 @@ async function cli (input: string, sock = admin): Promise<string> {
     s.on('end', () => { resolve(out) })
     s.on('error', reject)
     s.end(input)
-  })
-}
-
-async function freePort (): Promise<number> {
-  return await new Promise(resolve => {
-    const s = createNetServer()
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address()
-      const p = typeof a === 'object' && a !== null ? a.port : 0
-      s.close(() => { resolve(p) })
-    })
   })
 }
 

@@ -7,24 +7,16 @@ import assert from 'node:assert/strict'
 import { execFile, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { createServer as createHttpServer, type Server } from 'node:http'
-import { createServer as createNetServer, type AddressInfo } from 'node:net'
+import { type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { startTslb, waitExit } from '../helpers/cli.ts'
+import { freePort } from '../helpers/ports.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'tslb-peers-nbthread-'))
 const nodes: ChildProcess[] = []
 let app: Server | undefined
-
-async function freePort (): Promise<number> {
-  return await new Promise(resolve => {
-    const s = createNetServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo
-      s.close(() => { resolve(port) })
-    })
-  })
-}
 
 async function cli (node: string, command: string): Promise<string> {
   const { stdout } = await promisify(execFile)('sh', ['-c',

@@ -6,7 +6,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
-import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseConfig } from '../../src/config/index.ts'
@@ -15,16 +14,7 @@ import { handoffSocketPath, PeersManager } from '../../src/peers/peers-manager.t
 import type { PeersManagerOptions } from '../../src/peers/peers-manager.ts'
 import { formatShowPeers } from '../../src/peers/show-peers.ts'
 import { StickTable } from '../../src/stick/index.ts'
-
-async function freePorts (n: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: n }, async () => await new Promise<net.Server>(resolve => {
-    const s = net.createServer()
-    s.listen(0, '127.0.0.1', () => { resolve(s) })
-  })))
-  const ports = servers.map(s => (s.address() as net.AddressInfo).port)
-  await Promise.all(servers.map(async s => { await new Promise(resolve => { s.close(resolve) }) }))
-  return ports
-}
+import { freePorts } from '../helpers/ports.ts'
 
 function meshConfig (names: readonly string[], ports: readonly number[]): Config {
   const text = `peers mesh

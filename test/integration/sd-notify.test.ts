@@ -6,24 +6,15 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { TSLB, tslb, waitExit } from '../helpers/cli.ts'
 import { startNotifyReceiver, type NotifyReceiver } from '../helpers/notify-socket.ts'
+import { freePort } from '../helpers/ports.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'tslb-sd-notify-run-'))
 const configFile = join(dir, 'tslb.cfg')
 const socket = join(dir, 'master.sock')
-
-async function freePort (): Promise<number> {
-  const s = createServer()
-  await new Promise<void>(resolve => { s.listen(0, '127.0.0.1', resolve) })
-  const address = s.address()
-  await new Promise(resolve => s.close(resolve))
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  return address.port
-}
 
 const config = (port: number): string => `defaults
     mode http

@@ -9,11 +9,12 @@ import { execFile, execFileSync } from 'node:child_process'
 import { X509Certificate } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
-import { connect as netConnect, createServer as createNetServer } from 'node:net'
+import { connect as netConnect } from 'node:net'
 import { connect as tlsConnect, createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls'
 import { join } from 'node:path'
 import { makeCertDir } from '../helpers/certs.ts'
 import { startTslb, tslb, waitExit } from '../helpers/cli.ts'
+import { freePort } from '../helpers/ports.ts'
 
 /** tls-runtime-nbthread.test.ts runs this file with `nbthread 2`: a commit must reach every proxy thread. */
 const threads = process.env.TSLB_TEST_NBTHREAD === undefined ? '' : `  nbthread ${process.env.TSLB_TEST_NBTHREAD}\n`
@@ -130,17 +131,6 @@ function reissue (file: string, names: string[], opts: { client?: boolean } = {}
   writeFileSync(join(certs.dir, `${file}.key`), savedKey)
   writeFileSync(join(certs.dir, `${file}.crt`), savedCrt)
   return pem
-}
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const s = createNetServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port
-      s.close(() => { resolve(p) })
-    })
-  })
 }
 
 describe('TLS certificates at runtime', () => {

@@ -7,24 +7,14 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
-import { createServer as createNetServer, connect as netConnect } from 'node:net'
+import { connect as netConnect } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
 import { X509Certificate } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { makeCertDir, type CertDir } from '../helpers/certs.ts'
 import { startTslb, tslb, waitExit } from '../helpers/cli.ts'
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const s = createNetServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => { resolve(port) })
-    })
-  })
-}
+import { freePort } from '../helpers/ports.ts'
 
 async function run (cmd: string, args: readonly string[], input = ''): Promise<{ code: number, out: string }> {
   return await new Promise(resolve => {

@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
 import { connect as h2connect, type IncomingHttpHeaders } from 'node:http2'
-import { createServer, type AddressInfo } from 'node:net'
+import { type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseConfig } from '../../src/config/index.ts'
@@ -19,6 +19,7 @@ import { bindTcp, handleAddress } from '../../src/net/listen-handle.ts'
 import { Engine } from '../../src/proxy/engine.ts'
 import { data, FRAME, headers, rawH2 } from '../helpers/h2-raw.ts'
 import { PROBES } from '../helpers/h2-probes.ts'
+import { freePort } from '../helpers/ports.ts'
 
 
 const skip = haproxy26Skip()
@@ -46,14 +47,6 @@ let haproxy: ChildProcess | undefined
 let engine: Engine | undefined
 const ports = { haproxy: 0, tslb: 0 }
 let dir = ''
-
-async function freePort (): Promise<number> {
-  const s = createServer()
-  await new Promise<void>(resolve => { s.listen(0, '127.0.0.1', resolve) })
-  const port = (s.address() as AddressInfo).port
-  await new Promise(resolve => { s.close(resolve) })
-  return port
-}
 
 interface Answer { status: number, fields: Record<string, unknown>, body: string }
 

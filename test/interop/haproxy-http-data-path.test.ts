@@ -17,6 +17,7 @@ import { parseConfig } from '../../src/config/index.ts'
 import { listenerKey } from '../../src/ipc/messages.ts'
 import { bindTcp, handleAddress } from '../../src/net/listen-handle.ts'
 import { Engine } from '../../src/proxy/engine.ts'
+import { freePort } from '../helpers/ports.ts'
 
 
 const skip = haproxy26Skip()
@@ -48,14 +49,6 @@ let haproxyPort = 0
 let engine: Engine | undefined
 let tslbPort = 0
 let dir = ''
-
-async function freePort (): Promise<number> {
-  const s = createServer()
-  await new Promise<void>(resolve => { s.listen(0, '127.0.0.1', resolve) })
-  const port = (s.address() as AddressInfo).port
-  await new Promise(resolve => { s.close(resolve) })
-  return port
-}
 
 /** Sends `write(sock)` and resolves with what came back until the proxy closed (or `ms` passed), and how long. */
 async function exchange (port: number, write: (s: Socket) => void, ms = 3000): Promise<{ text: string, ms: number }> {

@@ -16,7 +16,6 @@ import { execFileSync, spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
-import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseConfig } from '../../src/config/index.ts'
@@ -24,19 +23,10 @@ import type { Config } from '../../src/config/model.ts'
 import { PeersManager } from '../../src/peers/peers-manager.ts'
 import { formatShowPeers } from '../../src/peers/show-peers.ts'
 import { StickTable } from '../../src/stick/index.ts'
+import { freePorts } from '../helpers/ports.ts'
 
 
 const skip = haproxy26Skip() || (existsSync('/usr/bin/socat') ? false : 'no socat')
-
-async function freePorts (n: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: n }, async () => await new Promise<net.Server>(resolve => {
-    const s = net.createServer()
-    s.listen(0, '127.0.0.1', () => { resolve(s) })
-  })))
-  const ports = servers.map(s => (s.address() as net.AddressInfo).port)
-  await Promise.all(servers.map(async s => { await new Promise(resolve => { s.close(resolve) }) }))
-  return ports
-}
 
 async function waitFor (what: string, cond: () => boolean, ms = 15_000): Promise<void> {
   const end = Date.now() + ms

@@ -8,12 +8,13 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { connect as netConnect, createServer as createNetServer } from 'node:net'
+import { connect as netConnect } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
 import { join } from 'node:path'
 import { makeCertDir } from '../helpers/certs.ts'
 import { startTslb, waitExit } from '../helpers/cli.ts'
 import { HAPROXY, haproxy26Skip } from '../helpers/haproxy.ts'
+import { freePort } from '../helpers/ports.ts'
 
 const skip = haproxy26Skip()
 const certs = makeCertDir('tslb-sslcert-')
@@ -24,16 +25,6 @@ const port = { haproxy: 0, tslb: 0 }
 const sock = { haproxy: join(certs.dir, 'haproxy.sock'), tslb: join(certs.dir, 'tslb.sock') }
 let haproxy: ChildProcess | undefined
 let proxy: Awaited<ReturnType<typeof startTslb>> | undefined
-
-async function freePort (): Promise<number> {
-  return await new Promise(resolve => {
-    const s = createNetServer()
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port
-      s.close(() => { resolve(p) })
-    })
-  })
-}
 
 function config (who: 'haproxy' | 'tslb'): string {
   return `global

@@ -13,26 +13,16 @@ import assert from 'node:assert/strict'
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
-import { createServer as createNetServer } from 'node:net'
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls'
 import { join } from 'node:path'
 import { makeCertDir, type CertDir } from '../helpers/certs.ts'
 import { startTslb, waitExit } from '../helpers/cli.ts'
+import { freePort } from '../helpers/ports.ts'
 
 const HAPROXY = '/usr/sbin/haproxy'
 const version = existsSync(HAPROXY) ? /HAProxy version (\S+)/.exec(execFileSync(HAPROXY, ['-v']).toString())?.[1]
   : undefined
 const skip = version === undefined ? 'no /usr/sbin/haproxy' : !version.startsWith('2.6') ? `HAProxy ${version}` : false
-
-async function freePort (): Promise<number> {
-  return await new Promise(resolve => {
-    const s = createNetServer()
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => { resolve(port) })
-    })
-  })
-}
 
 interface Ports { main: number, strict: number, optional: number, dual: number }
 

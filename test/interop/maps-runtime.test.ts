@@ -9,11 +9,12 @@ import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
-import { connect as netConnect, createServer as createNetServer } from 'node:net'
+import { connect as netConnect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startTslb, waitExit } from '../helpers/cli.ts'
 import { HAPROXY, haproxy26Skip } from '../helpers/haproxy.ts'
+import { freePort } from '../helpers/ports.ts'
 
 const skip = haproxy26Skip()
 const dir = mkdtempSync(join(tmpdir(), 'tslb-maps-interop-'))
@@ -24,16 +25,6 @@ const sock = { haproxy: join(dir, 'haproxy.sock'), tslb: join(dir, 'tslb.sock') 
 const cfg = { haproxy: join(dir, 'haproxy.cfg'), tslb: join(dir, 'tslb.cfg') }
 let haproxy: ChildProcess | undefined
 let proxy: Awaited<ReturnType<typeof startTslb>> | undefined
-
-async function freePort (): Promise<number> {
-  return await new Promise(resolve => {
-    const s = createNetServer()
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port
-      s.close(() => { resolve(p) })
-    })
-  })
-}
 
 function config (who: 'haproxy' | 'tslb'): string {
   return `global

@@ -23,18 +23,9 @@ import { parseConfig } from '../../src/config/index.ts'
 import { listenerKey } from '../../src/ipc/messages.ts'
 import { bindTcp, handleAddress } from '../../src/net/listen-handle.ts'
 import { Engine } from '../../src/proxy/engine.ts'
+import { freePorts } from '../helpers/ports.ts'
 
 const skip = haproxy26Skip()
-
-async function freePorts (n: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: n }, async () => await new Promise<Server>(resolve => {
-    const s = createServer()
-    s.listen(0, '127.0.0.1', () => { resolve(s) })
-  })))
-  const ports = servers.map(s => (s.address() as AddressInfo).port)
-  await Promise.all(servers.map(async s => { await new Promise(resolve => { s.close(resolve) }) }))
-  return ports
-}
 
 async function waitFor (what: string, cond: () => boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms

@@ -14,20 +14,11 @@ import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startTslb } from '../helpers/cli.ts'
+import { freePorts } from '../helpers/ports.ts'
 
 const HAPROXY = '/usr/sbin/haproxy'
 const version = existsSync(HAPROXY) ? /HAProxy version (\S+)/.exec(execFileSync(HAPROXY, ['-v']).toString())?.[1] : undefined
 const skip = version === undefined ? 'no /usr/sbin/haproxy' : version.startsWith('2.6') ? false : `HAProxy ${version}, not 2.6`
-
-async function freePorts (n: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: n }, async () => await new Promise<net.Server>(resolve => {
-    const s = net.createServer()
-    s.listen(0, '127.0.0.1', () => { resolve(s) })
-  })))
-  const ports = servers.map(s => (s.address() as net.AddressInfo).port)
-  await Promise.all(servers.map(async s => { await new Promise(resolve => { s.close(resolve) }) }))
-  return ports
-}
 
 interface Answer {
   readonly status: string

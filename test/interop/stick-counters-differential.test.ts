@@ -16,18 +16,9 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startTslb } from '../helpers/cli.ts'
 import { HAPROXY, haproxy26Skip } from '../helpers/haproxy.ts'
+import { freePorts } from '../helpers/ports.ts'
 
 const skip = haproxy26Skip()
-
-async function freePorts (n: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: n }, async () => await new Promise<net.Server>(resolve => {
-    const s = net.createServer()
-    s.listen(0, '127.0.0.1', () => { resolve(s) })
-  })))
-  const ports = servers.map(s => (s.address() as net.AddressInfo).port)
-  await Promise.all(servers.map(async s => { await new Promise(resolve => { s.close(resolve) }) }))
-  return ports
-}
 
 /** A client connection from `source` that sends requests one at a time and reads each answer. */
 class Client {
