@@ -7,11 +7,11 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer as createHttpServer, request, type Server as HttpServer } from 'node:http'
-import { connect as netConnect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startTslb, waitExit } from '../helpers/cli.ts'
 import { freePort } from '../helpers/ports.ts'
+import { unixExchange } from '../helpers/unix-socket.ts'
 
 /** maps-runtime-nbthread.test.ts runs this file with `nbthread 2`: a change must reach every proxy thread. */
 const threads = process.env.TSLB_TEST_NBTHREAD === undefined ? '' : `  nbthread ${process.env.TSLB_TEST_NBTHREAD}\n`
@@ -25,14 +25,7 @@ let port = 0
 let proxy: Awaited<ReturnType<typeof startTslb>> | undefined
 
 async function cli (input: string, sock = admin): Promise<string> {
-  return await new Promise((resolve, reject) => {
-    const s = netConnect(sock)
-    let out = ''
-    s.on('data', b => { out += b.toString() })
-    s.on('end', () => { resolve(out) })
-    s.on('error', reject)
-    s.end(input)
-  })
+  return await unixExchange(sock, input)
 }
 
 /** One request (a new connection each time, so that with nbthread each thread gets some): status and body. */

@@ -9,12 +9,12 @@ import { execFile, execFileSync } from 'node:child_process'
 import { X509Certificate } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
-import { connect as netConnect } from 'node:net'
 import { connect as tlsConnect, createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls'
 import { join } from 'node:path'
 import { makeCertDir } from '../helpers/certs.ts'
 import { startTslb, tslb, waitExit } from '../helpers/cli.ts'
 import { freePort } from '../helpers/ports.ts'
+import { unixExchange } from '../helpers/unix-socket.ts'
 
 /** tls-runtime-nbthread.test.ts runs this file with `nbthread 2`: a commit must reach every proxy thread. */
 const threads = process.env.TSLB_TEST_NBTHREAD === undefined ? '' : `  nbthread ${process.env.TSLB_TEST_NBTHREAD}\n`
@@ -57,14 +57,7 @@ async function cli (input: string, sock = admin): Promise<string> {
       child.stdin?.end(input)
     })
   }
-  return await new Promise((resolve, reject) => {
-    const s = netConnect(sock)
-    let out = ''
-    s.on('data', b => { out += b.toString() })
-    s.on('end', () => { resolve(out) })
-    s.on('error', reject)
-    s.end(input)
-  })
+  return await unixExchange(sock, input)
 }
 
 /** What `echo -e "set ssl cert FILE <<\n$(cat PEM)\n"` sends. */

@@ -7,14 +7,14 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { connect as netConnect } from 'node:net'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { connect as tlsConnect } from 'node:tls'
 import { join } from 'node:path'
 import { makeCertDir } from '../helpers/certs.ts'
 import { startTslb, waitExit } from '../helpers/cli.ts'
 import { HAPROXY, haproxy26Skip } from '../helpers/haproxy.ts'
 import { freePort } from '../helpers/ports.ts'
+import { unixExchange, waitForPath } from '../helpers/unix-socket.ts'
 
 const skip = haproxy26Skip()
 const certs = makeCertDir('tslb-sslcert-')
@@ -41,14 +41,7 @@ frontend https
 }
 
 async function cli (who: 'haproxy' | 'tslb', input: string): Promise<string> {
-  return await new Promise((resolve, reject) => {
-    const s = netConnect(sock[who])
-    let out = ''
-    s.on('data', b => { out += b.toString() })
-    s.on('end', () => { resolve(out) })
-    s.on('error', reject)
-    s.end(input)
-  })
+  return await unixExchange(sock[who], input)
 }
 
 async function served (who: 'haproxy' | 'tslb', servername: string): Promise<string> {
@@ -59,14 +52,6 @@ async function served (who: 'haproxy' | 'tslb', servername: string): Promise<str
     })
     s.on('error', reject)
   })
-}
-
-async function waitFor (path: string): Promise<void> {
-  const until = Date.now() + 10_000
-  while (!existsSync(path)) {
-    if (Date.now() > until) throw new Error(`${path} did not appear`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
 }
 
 describe('ssl cert runtime commands against HAProxy 2.6', { skip }, () => {
@@ -82,8 +67,8 @@ describe('ssl cert runtime commands against HAProxy 2.6', { skip }, () => {
     haproxy = spawn(HAPROXY, ['-db', '-f', join(certs.dir, 'haproxy.cfg')], { stdio: 'ignore' })
     proxy = await startTslb(['run', '-f', join(certs.dir, 'tslb.cfg'), '-S', join(certs.dir, 'ctl.sock'), '-p',
       join(certs.dir, 'pid')], /supervisor started/)
-    await waitFor(sock.haproxy)
-    await waitFor(sock.tslb)
+    await waitForPath(sock.haproxy)
+    await waitForPath(sock.tslb)
   })
 
   after(async () => {

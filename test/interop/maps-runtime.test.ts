@@ -7,14 +7,14 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
-import { connect as netConnect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startTslb, waitExit } from '../helpers/cli.ts'
 import { HAPROXY, haproxy26Skip } from '../helpers/haproxy.ts'
 import { freePort } from '../helpers/ports.ts'
+import { unixExchange, waitForPath } from '../helpers/unix-socket.ts'
 
 const skip = haproxy26Skip()
 const dir = mkdtempSync(join(tmpdir(), 'tslb-maps-interop-'))
@@ -46,14 +46,7 @@ backend be_b
 }
 
 async function cli (who: 'haproxy' | 'tslb', input: string): Promise<string> {
-  const out = await new Promise<string>((resolve, reject) => {
-    const s = netConnect(sock[who])
-    let text = ''
-    s.on('data', b => { text += b.toString() })
-    s.on('end', () => { resolve(text) })
-    s.on('error', reject)
-    s.end(input)
-  })
+  const out = await unixExchange(sock[who], input)
   // Pointers and #IDs are the process's own; the list keeps the files (HAProxy lists ACLs without one too).
   return out.replaceAll(cfg[who], 'CFG').replace(/0x[0-9a-f]+/g, '0xPTR')
     .split('\n').filter(l => !/^\d+ \(\) /.test(l)).map(l => l.replace(/^\d+ \(/, 'ID (')).join('\n')
@@ -72,14 +65,6 @@ async function get (who: 'haproxy' | 'tslb', host: string, path = '/'): Promise<
   })
 }
 
-async function waitFor (path: string): Promise<void> {
-  const until = Date.now() + 10_000
-  while (!existsSync(path)) {
-    if (Date.now() > until) throw new Error(`${path} did not appear`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-}
-
 describe('map and ACL runtime commands against HAProxy 2.6', { skip }, () => {
   before(async () => {
     if (skip !== false) return
@@ -92,8 +77,8 @@ describe('map and ACL runtime commands against HAProxy 2.6', { skip }, () => {
     haproxy = spawn(HAPROXY, ['-db', '-f', cfg.haproxy], { stdio: 'ignore' })
     proxy = await startTslb(['run', '-f', cfg.tslb, '-S', join(dir, 'ctl.sock'), '-p', join(dir, 'pid')],
       /supervisor started/)
-    await waitFor(sock.haproxy)
-    await waitFor(sock.tslb)
+    await waitForPath(sock.haproxy)
+    await waitForPath(sock.tslb)
   })
 
   after(async () => {
