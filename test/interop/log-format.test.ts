@@ -5,10 +5,10 @@
  * are what differs between two runs (timers) or between the two programs for a known reason (the
  * bytes, docs/interop.md).
  */
-import { HAPROXY, haproxy26Skip } from '../helpers/haproxy.ts'
+import { haproxy26Skip, startHaproxy } from '../helpers/haproxy.ts'
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { connect, createServer, type AddressInfo, type Server } from 'node:net'
@@ -67,7 +67,7 @@ backend bt
 let dir: string
 let origin: Server
 let haproxy: ChildProcess | undefined
-let haproxyOut = ''
+let haproxyOut = (): string => ''
 
 before(async () => {
   if (skip !== false) return
@@ -116,7 +116,7 @@ Promise<string[]> {
       await exchange(kind === 'http' ? ports.http : ports.tcp, request)
       const end = Date.now() + 5000
       while (lines.length === before) {
-        if (Date.now() > end) assert.fail(`no log line for ${JSON.stringify(request)}: ${haproxyOut}`)
+        if (Date.now() > end) assert.fail(`no log line for ${JSON.stringify(request)}: ${haproxyOut()}`)
         await new Promise(resolve => setTimeout(resolve, 10))
       }
     }
@@ -127,24 +127,14 @@ Promise<string[]> {
   return lines
 }
 
-async function startHaproxy (cfg: string, ports: { http: number }): Promise<() => void> {
+async function runHaproxy (cfg: string, ports: { http: number }): Promise<() => void> {
   const file = join(dir, 'haproxy.cfg')
   writeFileSync(file, cfg)
-  const child = spawn(HAPROXY, ['-db', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] })
-  haproxy = child
-  child.stdout?.on('data', (b: Buffer) => { haproxyOut += b.toString() })
-  child.stderr?.on('data', (b: Buffer) => { haproxyOut += b.toString() })
-  const end = Date.now() + 5000
-  // Probe with a connection that sends nothing: dontlognull keeps it out of the log.
-  for (;;) {
-    const ok = await new Promise<boolean>(resolve => {
-      const s = connect({ host: '127.0.0.1', port: ports.http }, () => { s.destroy(); resolve(true) })
-      s.on('error', () => { resolve(false) })
-    })
-    if (ok) break
-    if (Date.now() > end) assert.fail(`haproxy did not listen: ${haproxyOut}`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
+  // Probed with a connection that sends nothing: dontlognull keeps it out of the log.
+  const h = await startHaproxy(file, ports.http)
+  haproxy = h.child
+  haproxyOut = h.output
+  const child = h.child
   return () => { child.kill() }
 }
 
@@ -167,9 +157,9 @@ function fields (line: string, masked: ReadonlySet<number>): string[] {
 }
 
 test('log-format variables, flags and samples: the same fields as HAProxy 2.6, HTTP and TCP', { skip }, async () => {
-  const hap = await run(startHaproxy)
+  const hap = await run(runHaproxy)
   const ours = await run(startTslb)
-  assert.equal(hap.length, 3, haproxyOut)
+  assert.equal(hap.length, 3, haproxyOut())
   assert.equal(ours.length, 3)
   for (let i = 0; i < 3; i++) {
     const masked = i < 2 ? HTTP_MASKED : TCP_MASKED

@@ -4,10 +4,10 @@
  * the same request sent to both. The lines must be equal once what differs between two runs is
  * masked (pid, time stamps, the client port, the timers).
  */
-import { HAPROXY, haproxy26Skip } from '../helpers/haproxy.ts'
+import { haproxy26Skip, startHaproxy } from '../helpers/haproxy.ts'
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, type ChildProcess } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { connect, createServer, type AddressInfo, type Server } from 'node:net'
@@ -101,7 +101,7 @@ function mask (line: string, pid: number): string {
 let dir: string
 let origin: Server
 let haproxy: ChildProcess | undefined
-let haproxyOut = ''
+let haproxyOut = (): string => ''
 
 before(async () => {
   if (skip !== false) return
@@ -122,7 +122,7 @@ after(() => {
 async function waitLines (lines: Map<Target, string[]>): Promise<void> {
   const end = Date.now() + 5000
   while ((lines.get('raw')?.length ?? 0) === 0 || (lines.get('global')?.length ?? 0) === 0) {
-    if (Date.now() > end) assert.fail(`no log line arrived: ${haproxyOut}`)
+    if (Date.now() > end) assert.fail(`no log line arrived: ${haproxyOut()}`)
     await new Promise(resolve => setTimeout(resolve, 20))
   }
   await new Promise(resolve => setTimeout(resolve, 100))
@@ -135,20 +135,10 @@ async function runHaproxy (): Promise<{ lines: Map<Target, string[]>, pid: numbe
   const port = handleAddress(bindTcp('127.0.0.1', 0, 4)).port
   const cfg = join(dir, 'haproxy.cfg')
   writeFileSync(cfg, config(d, port, (origin.address() as AddressInfo).port))
-  const child = spawn(HAPROXY, ['-db', '-f', cfg], { stdio: ['ignore', 'pipe', 'pipe'] })
-  haproxy = child
-  child.stdout?.on('data', (b: Buffer) => { haproxyOut += b.toString() })
-  child.stderr?.on('data', (b: Buffer) => { haproxyOut += b.toString() })
-  const end = Date.now() + 5000
-  for (;;) {
-    const ok = await new Promise<boolean>(resolve => {
-      const s = connect({ host: '127.0.0.1', port }, () => { s.destroy(); resolve(true) })
-      s.on('error', () => { resolve(false) })
-    })
-    if (ok) break
-    if (Date.now() > end) assert.fail(`haproxy did not listen: ${haproxyOut}`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
+  const h = await startHaproxy(cfg, port)
+  haproxy = h.child
+  haproxyOut = h.output
+  const child = h.child
   await new Promise(resolve => setTimeout(resolve, 100))
   for (const l of rx.lines.values()) l.length = 0
   await get(port)
@@ -188,7 +178,7 @@ test('every log format, len, a level and log global: the same bytes as HAProxy 2
     const expected = (hap.lines.get(t) ?? []).map(l => mask(l, hap.pid))
     const got = (ours.lines.get(t) ?? []).map(l => mask(l, ours.pid))
     // The info line is below the `notice` target's level: nothing there, on either side.
-    assert.equal(expected.length, t === 'notice' ? 0 : 1, `${t}: ${haproxyOut}`)
+    assert.equal(expected.length, t === 'notice' ? 0 : 1, `${t}: ${haproxyOut()}`)
     assert.deepEqual(got, expected, t)
   }
 })
