@@ -73,12 +73,25 @@ function text (flags: Flags, get: (r: LogRecord) => string | undefined): Part {
 }
 
 /** A request-line part, encoded as %r is; `<BADREQ>` without a request line. */
+type RequestLineParts = readonly [method: string, target: string, version: string] | undefined
+
+/** The last request line split: a format with %HM, %HU and %HV splits it once per log line, not three times. */
+let lastLine = ''
+let lastParts: RequestLineParts
+
+function requestLineParts (line: string): RequestLineParts {
+  if (line !== lastLine) {
+    const m = line === '<BADREQ>' ? null : /^(\S+)[ \t]+(\S+)(?:[ \t]+(.*))?$/.exec(line)
+    lastParts = m === null ? undefined : [m[1] as string, m[2] as string, m[3] ?? 'HTTP/0.9']
+    lastLine = line
+  }
+  return lastParts
+}
+
 function requestPart (flags: Flags, pick: (method: string, target: string, version: string) => string): Part {
   return r => {
-    const line = r.requestLine
-    const m = /^(\S+)[ \t]+(\S+)(?:[ \t]+(.*))?$/.exec(line)
-    const v = line === '<BADREQ>' || m === null ? '<BADREQ>' : pick(m[1] as string, m[2] as string,
-      m[3] ?? 'HTTP/0.9')
+    const p = requestLineParts(r.requestLine)
+    const v = p === undefined ? '<BADREQ>' : pick(...p)
     const body = hashEncode(v, URL_SPECIALS)
     return flags.quote ? `"${body}"` : body
   }
